@@ -1,0 +1,50 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test`.
+PY_BASE ?= python3
+VENV    := .venv
+PY      := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed
+PTH     := $(shell $(PY_BASE) -c 'import sysconfig;print("lib/python"+sysconfig.get_python_version()+"/site-packages")')/vt-suite.pth
+PROTOS  := $(shell find proto -name '*.proto')
+
+.PHONY: venv proto proto-check lint test test-unit test-e2e run demo bench chaos clean
+
+venv: $(STAMP)
+
+# The lock pins every package; the .pth file puts libs/ and services/ on the path
+# so `python -m intake` works without an install step per service.
+$(STAMP): requirements.lock scripts/venv_paths.txt
+	$(PY_BASE) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	sed "s|^|$(CURDIR)/|" scripts/venv_paths.txt > $(VENV)/$(PTH)
+	touch $(STAMP)
+
+proto: $(STAMP)
+	$(PY) scripts/gen_proto.py
+
+# CI fails when libs/vtproto does not match what `make proto` would write.
+proto-check: $(STAMP)
+	$(PY) scripts/gen_proto.py --check
+
+lint: $(STAMP) proto-check
+	cd proto && ../$(VENV)/bin/buf lint
+	$(VENV)/bin/ruff check libs/vtkit services tests scripts
+	$(VENV)/bin/mypy
+
+test: $(STAMP) proto-check
+	$(VENV)/bin/pytest -q
+
+run: $(STAMP)
+	$(PY) -m vtkit.stack
+
+demo: $(STAMP)
+	$(PY) -m vtkit.cli demo
+
+bench: $(STAMP)
+	$(VENV)/bin/pytest -q tests/perf -m bench -s
+
+chaos: $(STAMP)
+	$(VENV)/bin/pytest -q tests/chaos -m chaos -s
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache var

@@ -1,0 +1,37 @@
+"""Suite-wide fixtures (every test tree): one broker per test session, a key directory, a data directory."""
+
+from __future__ import annotations
+
+import pathlib
+from collections.abc import Iterator
+
+import pytest
+from vtkit.keystore import KeyStore, init_keys
+from vtkit.testing import BrokerUnavailable, kafka_bootstrap, kafka_mode
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--kafka", default=None, help="embedded (default), external (KAFKA_BOOTSTRAP_SERVERS) or testcontainers")
+
+
+@pytest.fixture(scope="session")
+def kafka(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Bootstrap servers of the broker all tests of this session share."""
+    mode = kafka_mode(request.config.getoption("--kafka"))
+    try:
+        with kafka_bootstrap(mode, tmp_path_factory.mktemp("broker") / "broker.log") as servers:
+            yield servers
+    except BrokerUnavailable as exc:
+        pytest.exit(str(exc), returncode=2)
+
+
+@pytest.fixture(scope="session")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> KeyStore:
+    return init_keys(tmp_path_factory.mktemp("keys"))
+
+
+@pytest.fixture()
+def data_dir(tmp_path: pathlib.Path) -> pathlib.Path:
+    path = tmp_path / "data"
+    path.mkdir()
+    return path

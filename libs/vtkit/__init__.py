@@ -1,0 +1,1 @@
+"""Shared hand-written code of the Veilig Thuis exchange suite."""

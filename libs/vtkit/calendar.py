@@ -1,0 +1,73 @@
+"""Working days under the Algemene termijnenwet, in Europe/Amsterdam.
+
+Public holidays come from the `holidays` package (NL); the Algemene termijnenwet
+adds 5 May every year and extra days decreed per three-year period, which are
+configuration (VT_EXTRA_NON_WORKING_DAYS, comma separated ISO dates) on top of
+the defaults below.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import os
+from zoneinfo import ZoneInfo
+
+import holidays
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+# Decreed extra days (domain.md section 8); extend through the environment.
+DEFAULT_EXTRA_DAYS = ("2026-01-02", "2026-05-15", "2027-05-07", "2028-04-28", "2028-05-26")
+
+
+@functools.cache
+def _extra_days(raw: str) -> frozenset[dt.date]:
+    return frozenset(dt.date.fromisoformat(d.strip()) for d in raw.split(",") if d.strip())
+
+
+def extra_days() -> frozenset[dt.date]:
+    return _extra_days(",".join(DEFAULT_EXTRA_DAYS) + "," + os.environ.get("VT_EXTRA_NON_WORKING_DAYS", ""))
+
+
+@functools.cache
+def _nl_holidays(year: int) -> frozenset[dt.date]:
+    return frozenset(holidays.country_holidays("NL", years=year).keys())
+
+
+def is_working_day(day: dt.date) -> bool:
+    if day.weekday() >= 5:
+        return False
+    if day in _nl_holidays(day.year):
+        return False
+    # Bevrijdingsdag counts every year under the Algemene termijnenwet, not only lustrum years.
+    if (day.month, day.day) == (5, 5):
+        return False
+    return day not in extra_days()
+
+
+def add_working_days(start: dt.date, days: int) -> dt.date:
+    """The date `days` working days after `start` (start itself not counted)."""
+    day = start
+    remaining = days
+    while remaining > 0:
+        day += dt.timedelta(days=1)
+        if is_working_day(day):
+            remaining -= 1
+    return day
+
+
+def local_date(moment: dt.datetime) -> dt.date:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: pass an aware moment")
+    return moment.astimezone(AMSTERDAM).date()
+
+
+def end_of_day(day: dt.date) -> dt.datetime:
+    """23:59:59 Amsterdam time on `day`, as an aware datetime."""
+    return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=AMSTERDAM)
+
+
+def due_after_working_days(received_at: dt.datetime, days: int) -> dt.date:
+    """Deadline of `days` working days after a receipt moment (day of receipt not counted)."""
+    return add_working_days(local_date(received_at), days)

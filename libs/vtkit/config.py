@@ -1,0 +1,60 @@
+"""Environment-only configuration, parsed once into typed settings objects.
+
+A service declares a frozen dataclass whose fields carry `env(...)` metadata and
+calls `load_settings(cls)` at start; a missing required value stops it with a
+message naming the variable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+_REQUIRED = object()
+
+
+class ConfigError(SystemExit):
+    """Raised (and exits the process) when the environment is incomplete or invalid."""
+
+
+def env(name: str, default: Any = _REQUIRED, doc: str = "") -> Any:
+    """A settings field read from environment variable `name`."""
+    field_default = dataclasses.MISSING if default is _REQUIRED else default
+    return dataclasses.field(default=field_default, metadata={"env": name, "doc": doc})
+
+
+def _convert(raw: str, kind: Any, name: str) -> Any:
+    try:
+        if kind in (int, "int"):
+            return int(raw)
+        if kind in (float, "float"):
+            return float(raw)
+        if kind in (bool, "bool"):
+            if raw.lower() in ("1", "true", "yes", "on"):
+                return True
+            if raw.lower() in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError(raw)
+    except ValueError:
+        raise ConfigError(f"configuration error: {name}={raw!r} is not a valid {getattr(kind, '__name__', kind)}") from None
+    return raw
+
+
+def load_settings(cls: type[T], environ: Mapping[str, str] | None = None) -> T:
+    source = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    missing = []
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        name = f.metadata.get("env")
+        if name is None:
+            continue
+        if name in source:
+            values[f.name] = _convert(source[name], f.type, name)
+        elif f.default is dataclasses.MISSING:
+            missing.append(name)
+    if missing:
+        raise ConfigError(f"configuration error: missing required environment variable(s): {', '.join(missing)}")
+    return cls(**values)

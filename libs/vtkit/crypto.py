@@ -1,0 +1,129 @@
+"""Protection of personal data before it reaches Kafka (design.md).
+
+- Field encryption: AES-256-GCM under the owning tenant's key; the associated
+  data binds tenant, event id and field name so a ciphertext cannot be replayed
+  into another record or region.
+- Sealing: an identifier needed for cross-region matching is sealed to a
+  matching service (X25519 ephemeral-static + HKDF-SHA256 + AES-256-GCM).
+- Pseudonyms: HMAC-SHA256 under a key held only by the matching services, so no
+  region can derive or invert them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+
+class DecryptionError(ValueError):
+    """A ciphertext did not authenticate: wrong key, wrong binding or tampered."""
+
+
+@dataclass(frozen=True)
+class Ciphertext:
+    key_id: str
+    nonce: bytes
+    ciphertext: bytes
+
+
+def _aad(tenant_id: str, event_id: str, field: str) -> bytes:
+    return f"vt-field-v1|{tenant_id}|{event_id}|{field}".encode()
+
+
+class TenantCipher:
+    """Encrypts and decrypts personal fields for one tenant."""
+
+    def __init__(self, tenant_id: str, key_id: str, key: bytes):
+        if len(key) != 32:
+            raise ValueError("tenant key must be 32 bytes")
+        self.tenant_id = tenant_id
+        self.key_id = key_id
+        self._aead = AESGCM(key)
+
+    def encrypt(self, plaintext: bytes, *, event_id: str, field: str) -> Ciphertext:
+        nonce = os.urandom(12)
+        return Ciphertext(self.key_id, nonce, self._aead.encrypt(nonce, plaintext, _aad(self.tenant_id, event_id, field)))
+
+    def decrypt(self, sealed: Ciphertext, *, event_id: str, field: str) -> bytes:
+        if sealed.key_id != self.key_id:
+            raise DecryptionError(f"field was encrypted under key {sealed.key_id!r}, not {self.key_id!r}")
+        try:
+            return self._aead.decrypt(sealed.nonce, sealed.ciphertext, _aad(self.tenant_id, event_id, field))
+        except Exception:
+            raise DecryptionError("field did not authenticate") from None
+
+
+@dataclass(frozen=True)
+class Sealed:
+    recipient: str
+    ephemeral_public_key: bytes
+    nonce: bytes
+    ciphertext: bytes
+
+
+def _seal_key(shared: bytes, recipient: str, ephemeral_public: bytes) -> bytes:
+    return HKDF(algorithm=SHA256(), length=32, salt=ephemeral_public, info=f"vt-seal-v1|{recipient}".encode()).derive(shared)
+
+
+def _raw_public(key: X25519PublicKey) -> bytes:
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def seal(identifier: bytes, recipient: str, recipient_public: bytes) -> Sealed:
+    """Seal `identifier` so that only `recipient` (holder of the private key) can open it."""
+    ephemeral = X25519PrivateKey.generate()
+    ephemeral_public = _raw_public(ephemeral.public_key())
+    shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(recipient_public))
+    nonce = os.urandom(12)
+    key = _seal_key(shared, recipient, ephemeral_public)
+    return Sealed(recipient, ephemeral_public, nonce, AESGCM(key).encrypt(nonce, identifier, recipient.encode()))
+
+
+class SealOpener:
+    """Held only by a matching service: opens identifiers sealed to it."""
+
+    def __init__(self, recipient: str, private_key: bytes):
+        self.recipient = recipient
+        self._private = X25519PrivateKey.from_private_bytes(private_key)
+
+    @property
+    def public_key(self) -> bytes:
+        return _raw_public(self._private.public_key())
+
+    def open(self, sealed: Sealed) -> bytes:
+        if sealed.recipient != self.recipient:
+            raise DecryptionError(f"sealed to {sealed.recipient!r}, not {self.recipient!r}")
+        try:
+            shared = self._private.exchange(X25519PublicKey.from_public_bytes(sealed.ephemeral_public_key))
+            key = _seal_key(shared, self.recipient, sealed.ephemeral_public_key)
+            return AESGCM(key).decrypt(sealed.nonce, sealed.ciphertext, self.recipient.encode())
+        except DecryptionError:
+            raise
+        except Exception:
+            raise DecryptionError("sealed identifier did not open") from None
+
+
+class Pseudonymizer:
+    """Keyed pseudonyms for matching; the key never leaves the matching services."""
+
+    def __init__(self, key: bytes):
+        if len(key) < 32:
+            raise ValueError("pseudonym key must be at least 32 bytes")
+        self._key = key
+
+    def pseudonym(self, identifier: bytes) -> str:
+        return hmac.new(self._key, identifier, hashlib.sha256).hexdigest()
+
+
+def generate_x25519_private() -> bytes:
+    return X25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )

@@ -1,0 +1,58 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from vt.common.v1 import common_pb2 as _common_pb2
+from vt.notifier.v1 import events_pb2 as _events_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class DeliveryState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    DELIVERY_STATE_UNSPECIFIED: _ClassVar[DeliveryState]
+    DELIVERY_STATE_PENDING: _ClassVar[DeliveryState]
+    DELIVERY_STATE_DELIVERED: _ClassVar[DeliveryState]
+    DELIVERY_STATE_FAILED: _ClassVar[DeliveryState]
+DELIVERY_STATE_UNSPECIFIED: DeliveryState
+DELIVERY_STATE_PENDING: DeliveryState
+DELIVERY_STATE_DELIVERED: DeliveryState
+DELIVERY_STATE_FAILED: DeliveryState
+
+class ListDeliveriesRequest(_message.Message):
+    __slots__ = ("state", "case_id")
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    state: DeliveryState
+    case_id: str
+    def __init__(self, state: _Optional[_Union[DeliveryState, str]] = ..., case_id: _Optional[str] = ...) -> None: ...
+
+class DeliverySummary(_message.Message):
+    __slots__ = ("idempotency_key", "kind", "case_id", "state", "due_date", "updated_at", "attempts", "overdue")
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    DUE_DATE_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    OVERDUE_FIELD_NUMBER: _ClassVar[int]
+    idempotency_key: str
+    kind: _events_pb2.DeliveryKind
+    case_id: str
+    state: DeliveryState
+    due_date: _common_pb2.Date
+    updated_at: _timestamp_pb2.Timestamp
+    attempts: int
+    overdue: bool
+    def __init__(self, idempotency_key: _Optional[str] = ..., kind: _Optional[_Union[_events_pb2.DeliveryKind, str]] = ..., case_id: _Optional[str] = ..., state: _Optional[_Union[DeliveryState, str]] = ..., due_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attempts: _Optional[int] = ..., overdue: _Optional[bool] = ...) -> None: ...
+
+class ListDeliveriesResponse(_message.Message):
+    __slots__ = ("deliveries",)
+    DELIVERIES_FIELD_NUMBER: _ClassVar[int]
+    deliveries: _containers.RepeatedCompositeFieldContainer[DeliverySummary]
+    def __init__(self, deliveries: _Optional[_Iterable[_Union[DeliverySummary, _Mapping]]] = ...) -> None: ...
