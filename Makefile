@@ -32,7 +32,7 @@ lint: $(STAMP) proto-check
 	$(VENV)/bin/mypy
 
 test: $(STAMP) proto-check
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q --durations=15
 
 run: $(STAMP)
 	$(PY) -m vtkit.stack

@@ -11,15 +11,11 @@ from __future__ import annotations
 import contextlib
 import os
 import pathlib
-import signal
 import subprocess
-import sys
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 
-from vtkit.broker import EmbeddedBroker, free_port
-
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+from vtkit.broker import EmbeddedBroker
+from vtkit.processes import ServiceProcess  # noqa: F401  (re-exported for tests)
 
 
 class BrokerUnavailable(RuntimeError):
@@ -68,49 +64,3 @@ def kafka_bootstrap(mode: str, log_path: pathlib.Path | None = None) -> Iterator
         finally:
             if log_path:
                 log.close()  # type: ignore[union-attr]
-
-
-@dataclass
-class ServiceProcess:
-    """A service started as `python -m <module>` with its own environment, as in production."""
-
-    name: str
-    module: str
-    env: Mapping[str, str]
-    log_path: pathlib.Path
-    grpc_port: int = field(default_factory=free_port)
-    proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.grpc_port}"
-
-    def start(self) -> "ServiceProcess":
-        env = {**os.environ, **self.env, "GRPC_PORT": str(self.grpc_port), "PYTHONUNBUFFERED": "1"}
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", self.module], env=env, stdout=log,
-                                         stderr=subprocess.STDOUT, cwd=ROOT)
-        return self
-
-    def kill(self) -> None:
-        """SIGKILL: no chance to flush or commit anything."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
-    def stop(self, timeout: float = 15.0) -> int | None:
-        """SIGTERM and wait for a graceful exit; returns the exit code."""
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode
-
-    def log_text(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

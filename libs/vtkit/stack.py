@@ -1,0 +1,141 @@
+"""The local stack of `make run`: broker + every service + simulators, on loopback.
+
+Uses KAFKA_BOOTSTRAP_SERVERS when set, else starts the embedded broker. Writes
+the addresses to var/stack.json (read by `python -m vtkit.cli`) and stops
+everything on Ctrl-C / SIGTERM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import pathlib
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from vtkit.broker import EmbeddedBroker, wait_for_broker
+from vtkit.grpcserver import wait_healthy
+from vtkit.kafka import KafkaSettings, ensure_topics
+from vtkit.keystore import init_keys
+from vtkit.processes import ROOT, ServiceProcess
+
+DEFAULT_DEMO_TENANTS = ("amsterdam-amstelland", "rotterdam-rijnmond", "utrecht")
+
+
+@dataclass
+class Stack:
+    """All service processes of one suite, wired to one broker and one key directory."""
+
+    bootstrap: str
+    var_dir: pathlib.Path
+    tenants: tuple[str, ...] = DEFAULT_DEMO_TENANTS
+    processes: dict[str, ServiceProcess] = field(default_factory=dict)
+
+    @property
+    def key_dir(self) -> pathlib.Path:
+        return self.var_dir / "keys"
+
+    def _env(self, **extra: str) -> dict[str, str]:
+        return {"KAFKA_BOOTSTRAP_SERVERS": self.bootstrap, "VT_KEY_DIR": str(self.key_dir),
+                "VT_DATA_DIR": str(self.var_dir / "data"), **extra}
+
+    def _add(self, name: str, module: str, **extra: str) -> ServiceProcess:
+        process = ServiceProcess(name, module, self._env(**extra), self.var_dir / "logs" / f"{name}.log")
+        self.processes[name] = process
+        return process
+
+    def plan(self) -> None:
+        """Declare every process; ports are chosen now so they can be wired to each other."""
+        init_keys(self.key_dir)
+        (self.var_dir / "data").mkdir(parents=True, exist_ok=True)
+        for tenant in self.tenants:
+            self._add(f"regional-system-{tenant}", "vtkit.simulators.regional_system", TENANT=tenant,
+                      RECORD_FILE=str(self.var_dir / "data" / f"regional-system-{tenant}.jsonl"))
+        endpoints = ",".join(f"{t}={self.processes[f'regional-system-{t}'].address}" for t in self.tenants)
+        for tenant in self.tenants:
+            self._add(f"intake-{tenant}", "intake", VT_TENANT=tenant)
+        self._add("radar", "radar")
+        self._add("verwijsindex", "verwijsindex")
+        self._add("notifier", "notifier", NOTIFIER_REGIONAL_ENDPOINTS=endpoints)
+
+    async def start(self, timeout: float = 90.0) -> None:
+        await wait_for_broker(self.bootstrap)
+        await ensure_topics(KafkaSettings(bootstrap_servers=self.bootstrap))
+        for process in self.processes.values():
+            process.start()
+        await asyncio.gather(*(self._healthy(p, timeout) for p in self.processes.values()))
+
+    async def _healthy(self, process: ServiceProcess, timeout: float) -> None:
+        try:
+            await wait_healthy(process.address, timeout)
+        except TimeoutError:
+            raise RuntimeError(f"{process.name} did not become healthy; see {process.log_path}:\n"
+                               + process.log_text()[-3000:]) from None
+
+    def stop(self) -> None:
+        for process in reversed(list(self.processes.values())):
+            process.stop()
+
+    def describe(self) -> dict[str, object]:
+        return {"kafka": self.bootstrap, "key_dir": str(self.key_dir), "tenants": list(self.tenants),
+                "services": {name: p.address for name, p in self.processes.items()},
+                "logs": str(self.var_dir / "logs")}
+
+
+@contextlib.contextmanager
+def broker_for_stack(var_dir: pathlib.Path) -> Iterator[str]:
+    external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if external:
+        yield external
+        return
+    (var_dir / "logs").mkdir(parents=True, exist_ok=True)
+    with open(var_dir / "logs" / "broker.log", "ab") as log, EmbeddedBroker(log=log) as broker:
+        yield broker.bootstrap_servers
+
+
+def main() -> None:
+    var_dir = pathlib.Path(os.environ.get("VT_VAR_DIR", ROOT / "var"))
+    tenants = tuple(t for t in os.environ.get("VT_DEMO_TENANTS", ",".join(DEFAULT_DEMO_TENANTS)).split(",") if t)
+    with broker_for_stack(var_dir) as bootstrap:
+        stack = Stack(bootstrap, var_dir, tenants)
+        stack.plan()
+        try:
+            asyncio.run(stack.start())
+        except BaseException:
+            stack.stop()
+            raise
+        info = stack.describe()
+        (var_dir / "stack.json").write_text(json.dumps(info, indent=2))
+        print("Veilig Thuis exchange is running (Ctrl-C stops it):")
+        print(f"  kafka            {bootstrap}" + ("" if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") else "  (embedded tansu, in memory)"))
+        for name, address in info["services"].items():  # type: ignore[attr-defined]
+            print(f"  {name:<34} grpc {address}")
+        print(f"  logs             {info['logs']}/")
+        print("Try: make demo   (or .venv/bin/python -m vtkit.cli demo)")
+        sys.stdout.flush()
+        stopped = False
+
+        def on_signal(*_: object) -> None:
+            nonlocal stopped
+            stopped = True
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+        try:
+            while not stopped and all(p.proc and p.proc.poll() is None for p in stack.processes.values()):
+                time.sleep(0.5)
+            for name, p in stack.processes.items():
+                if p.proc and p.proc.poll() is not None:
+                    print(f"{name} exited with {p.proc.returncode}; see {p.log_path}", file=sys.stderr)
+        finally:
+            print("stopping ...")
+            stack.stop()
+
+
+if __name__ == "__main__":
+    main()
