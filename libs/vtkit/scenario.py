@@ -12,9 +12,10 @@ from typing import Any
 
 import grpc
 from aiokafka import AIOKafkaConsumer
-
+from aiokafka.structs import ConsumerRecord
 from vt.common.v1 import common_pb2
 from vt.intake.v1 import intake_service_pb2, intake_service_pb2_grpc
+
 from vtkit.auth import bearer_metadata
 from vtkit.envelope import DecodeError, Event, decode
 
@@ -64,6 +65,7 @@ class TopicWatcher:
 
     def __init__(self, bootstrap: str, topics: Sequence[str]):
         self.events: list[tuple[str, Event]] = []
+        self.records: list[ConsumerRecord] = []  # every raw record, decodable or not
         self._consumer = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap, group_id=None,
                                           auto_offset_reset="earliest", enable_auto_commit=False)
         self._task: asyncio.Task[None] | None = None
@@ -85,6 +87,7 @@ class TopicWatcher:
             batches = await self._consumer.getmany(timeout_ms=200)
             for records in batches.values():
                 for record in records:
+                    self.records.append(record)
                     try:
                         self.events.append((record.topic, decode(record.value, record.headers)))
                     except DecodeError:

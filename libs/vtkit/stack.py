@@ -112,7 +112,8 @@ def main() -> None:
         info = stack.describe()
         (var_dir / "stack.json").write_text(json.dumps(info, indent=2))
         print("Veilig Thuis exchange is running (Ctrl-C stops it):")
-        print(f"  kafka            {bootstrap}" + ("" if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") else "  (embedded tansu, in memory)"))
+        embedded = "" if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") else "  (embedded tansu, in memory)"
+        print(f"  kafka            {bootstrap}{embedded}")
         for name, address in info["services"].items():  # type: ignore[attr-defined]
             print(f"  {name:<34} grpc {address}")
         print(f"  logs             {info['logs']}/")

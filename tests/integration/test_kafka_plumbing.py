@@ -1,0 +1,60 @@
+"""The shared Kafka plumbing against the real broker: envelope round trip, explicit
+topics, and a consumer that dead-letters what it cannot decode and keeps going."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from aiokafka.admin import AIOKafkaAdminClient
+from vt.radar.v1 import events_pb2
+from vtkit import topics
+from vtkit.envelope import Event, envelope_for, header_map
+from vtkit.kafka import KafkaSettings, Publisher, consume, ensure_topics, make_producer
+from vtkit.scenario import TopicWatcher
+
+
+async def test_topics_are_created_explicitly(kafka: str) -> None:
+    settings = KafkaSettings(bootstrap_servers=kafka)
+    await ensure_topics(settings)
+    await ensure_topics(settings)  # idempotent
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+    finally:
+        await admin.close()
+    assert {topics.intake("zeeland"), topics.NATIONAL_ASSESSMENTS, topics.DEAD_LETTERS} <= existing
+
+
+async def test_undecodable_record_goes_to_dead_letters_and_the_consumer_continues(kafka: str) -> None:
+    settings = KafkaSettings(bootstrap_servers=kafka)
+    await ensure_topics(settings)
+    topic = topics.register("zeeland")
+    marker = str(uuid.uuid4())
+    producer = make_producer(settings)
+    await producer.start()
+    handled: list[Event] = []
+    stop = asyncio.Event()
+
+    async def handler(event: Event, record: object) -> None:
+        if event.message.case_id == marker:
+            handled.append(event)
+            stop.set()
+
+    try:
+        await producer.send_and_wait(topic, b"\x00garbage", key=marker.encode(), headers=[("ce_id", marker.encode())])
+        good = events_pb2.RegisterEntry(tenant_id="zeeland", case_id=marker)
+        await Publisher(producer).publish(topic, marker, good, envelope_for(good, source="test", tenant="zeeland"))
+        async with TopicWatcher(kafka, [topics.DEAD_LETTERS]) as dead:
+            await asyncio.wait_for(consume(settings, [topic], f"test-{marker}", handler, producer, stop), 60)
+            assert [e.message.case_id for e in handled] == [marker]
+            deadline = asyncio.get_running_loop().time() + 30
+            while not any(r for r in dead.records if r.key == marker.encode()):
+                assert asyncio.get_running_loop().time() < deadline, "no dead letter"
+                await asyncio.sleep(0.2)
+            record = next(r for r in dead.records if r.key == marker.encode())
+            reason = header_map(record.headers)["dl_reason"]
+            assert "missing header" in reason and header_map(record.headers)["dl_topic"] == topic
+    finally:
+        await producer.stop()
