@@ -18,6 +18,7 @@ from typing import Any
 from vt.intake.v1 import events_pb2 as intake_events
 from vt.radar.v1 import events_pb2 as radar_events
 from vt.rvdk.v1 import events_pb2 as rvdk_events
+
 from vtkit import topics
 from vtkit.keystore import KeyStore
 from vtkit.scenario import TopicWatcher, melding_request, submit_melding, valid_bsn, wait_for_record
@@ -79,20 +80,12 @@ async def cross_region_scenario(bootstrap: str, keys: KeyStore, tenant_a: str, t
         result.melding_a = (await watch.wait_for(
             lambda t, m: isinstance(m, intake_events.MeldingReceived) and m.contact_id == reply_a.contact_id,
             timeout, "MeldingReceived of region A")).message
-        result.raw_intake_values = [e.message.SerializeToString() for t, e in watch.events
-                                    if t in (topics.intake(tenant_a), topics.intake(tenant_b))]
+        result.raw_intake_values = [r.value for r in watch.records
+                                    if r.topic in (topics.intake(tenant_a), topics.intake(tenant_b))]
         step(f"intake {tenant_a}: melding stored and published to {topics.intake(tenant_a)}")
 
-        own_case = {tenant_a: reply_a.contact_id, tenant_b: reply_b.contact_id}
-        for tenant in (tenant_a, tenant_b):
-            match = (await watch.wait_for(
-                lambda t, m, tenant=tenant: t == topics.register(tenant) and isinstance(m, radar_events.RegisterMatch)
-                and m.addressed_to == tenant and m.own_case_id == own_case[tenant],
-                timeout, f"register match to {tenant}")).message
-            if tenant == tenant_a:
-                result.match_to_a = match
-            else:
-                result.match_to_b = match
+        result.match_to_a = await _register_match(watch, tenant_a, reply_a.contact_id, timeout)
+        result.match_to_b = await _register_match(watch, tenant_b, reply_b.contact_id, timeout)
         step(f"radar: register match sent to {tenant_a} and {tenant_b}")
 
         result.input_a = (await watch.wait_for(
@@ -110,6 +103,13 @@ async def cross_region_scenario(bootstrap: str, keys: KeyStore, tenant_a: str, t
         result.seconds_to_callback = time.monotonic() - submitted
         step(f"notifier: callback due {result.callback_a.get('due_date')} delivered to the regional system of {tenant_a}")
     return result
+
+
+async def _register_match(watch: TopicWatcher, tenant: str, own_case_id: str, timeout: float) -> Any:
+    event = await watch.wait_for(
+        lambda t, m: t == topics.register(tenant) and isinstance(m, radar_events.RegisterMatch)
+        and m.addressed_to == tenant and m.own_case_id == own_case_id, timeout, f"register match to {tenant}")
+    return event.message
 
 
 def expected_callback_due(received_at: dt.datetime) -> dt.date:
