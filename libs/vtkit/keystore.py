@@ -6,6 +6,8 @@ and by the test fixtures):
   seal/<service>.key          X25519 private key, hex (radar, verwijsindex only)
   seal/<service>.pub          its public key, hex (every intake may read it)
   pseudonym.key               HMAC key, hex (radar and verwijsindex only)
+  fields/<owner>.key          32 random bytes, hex: field key of a national owner that is not a VT
+                              tenant (verwijsindex: registrant contact details, opened by notifier)
   tokens.json                 bearer token -> {"tenant": ..., "role": ...} for gRPC callers
 A service reads only what it is entitled to; in production this is a KMS/HSM.
 """
@@ -23,6 +25,8 @@ from vtkit.tenants import all_tenants
 
 SEAL_RECIPIENTS = ("radar", "verwijsindex")
 SERVICE_ROLES = ("rvdk", "operations", "notifier")
+# National data owners with their own field key (not VT tenants): see KeyStore.field_cipher.
+FIELD_KEY_OWNERS = ("verwijsindex",)
 
 
 class KeyStore:
@@ -38,6 +42,10 @@ class KeyStore:
 
     def tenant_cipher(self, tenant_id: str) -> TenantCipher:
         return TenantCipher(tenant_id, f"{tenant_id}:1", self._read_hex("tenants", f"{tenant_id}.key"))
+
+    def field_cipher(self, owner: str) -> TenantCipher:
+        """Field cipher of a national owner such as the verwijsindex (key id "<owner>:1")."""
+        return TenantCipher(owner, f"{owner}:1", self._read_hex("fields", f"{owner}.key"))
 
     def seal_public(self, recipient: str) -> bytes:
         return self._read_hex("seal", f"{recipient}.pub")
@@ -70,6 +78,8 @@ def init_keys(root: str | os.PathLike[str]) -> KeyStore:
     base = pathlib.Path(root)
     for tenant in all_tenants():
         _write_secret(base / "tenants" / f"{tenant}.key", secrets.token_hex(32))
+    for owner in FIELD_KEY_OWNERS:
+        _write_secret(base / "fields" / f"{owner}.key", secrets.token_hex(32))
     for recipient in SEAL_RECIPIENTS:
         private = base / "seal" / f"{recipient}.key"
         _write_secret(private, generate_x25519_private().hex())

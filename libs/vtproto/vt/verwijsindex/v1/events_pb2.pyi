@@ -16,9 +16,11 @@ class MatchKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     MATCH_KIND_UNSPECIFIED: _ClassVar[MatchKind]
     MATCH_KIND_CLIENT: _ClassVar[MatchKind]
     MATCH_KIND_FAMILY: _ClassVar[MatchKind]
+    MATCH_KIND_ARCHIVED: _ClassVar[MatchKind]
 MATCH_KIND_UNSPECIFIED: MatchKind
 MATCH_KIND_CLIENT: MatchKind
 MATCH_KIND_FAMILY: MatchKind
+MATCH_KIND_ARCHIVED: MatchKind
 
 class SignalRegistered(_message.Message):
     __slots__ = ("signal_id", "youth_pseudonym", "registrant_id", "registered_at", "planned_removal")

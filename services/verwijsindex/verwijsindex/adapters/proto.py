@@ -1,0 +1,121 @@
+"""The only place where protobuf messages and domain values are translated into each other."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from google.protobuf.timestamp_pb2 import Timestamp
+from vt.common.v1 import common_pb2
+from vt.verwijsindex.v1 import events_pb2
+from vt.verwijsindex.v1 import verwijsindex_service_pb2 as svc
+from vtkit.crypto import Ciphertext, TenantCipher
+
+from verwijsindex.domain.model import Contact, Match, MatchKind, Registration, Sector, Signal, WithdrawReason
+from verwijsindex.domain.rules import RuleViolation
+
+_SECTORS = {
+    svc.SECTOR_YOUTH_CARE: Sector.YOUTH_CARE,
+    svc.SECTOR_YOUTH_HEALTH_CARE: Sector.YOUTH_HEALTH_CARE,
+    svc.SECTOR_HEALTH_CARE: Sector.HEALTH_CARE,
+    svc.SECTOR_EDUCATION: Sector.EDUCATION,
+    svc.SECTOR_SOCIAL_SUPPORT: Sector.SOCIAL_SUPPORT,
+    svc.SECTOR_WORK_AND_INCOME: Sector.WORK_AND_INCOME,
+    svc.SECTOR_POLICE_AND_JUSTICE: Sector.POLICE_AND_JUSTICE,
+}
+_SECTOR_CODES = {v: k for k, v in _SECTORS.items()}
+_REASONS = {svc.WITHDRAW_REASON_WRONG: WithdrawReason.WRONG, svc.WITHDRAW_REASON_RISK_GONE: WithdrawReason.RISK_GONE}
+_KINDS = {MatchKind.CLIENT: events_pb2.MATCH_KIND_CLIENT, MatchKind.FAMILY: events_pb2.MATCH_KIND_FAMILY,
+          MatchKind.ARCHIVED: events_pb2.MATCH_KIND_ARCHIVED}
+
+
+def contact_field(registrant_id: str) -> str:
+    """Associated-data field name of a registrant's contact in an event (see events.proto)."""
+    return f"registrant_contact/{registrant_id}"
+
+
+def date_from_proto(value: common_pb2.Date, field: str) -> dt.date | None:
+    """An unset Date (all zero) is None; an impossible one is a rule violation on `field`."""
+    if (value.year, value.month, value.day) == (0, 0, 0):
+        return None
+    try:
+        return dt.date(value.year, value.month, value.day)
+    except ValueError:
+        raise RuleViolation(field, "is not a valid calendar date") from None
+
+
+def date_to_proto(value: dt.date) -> common_pb2.Date:
+    return common_pb2.Date(year=value.year, month=value.month, day=value.day)
+
+
+def timestamp(value: dt.datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(value.astimezone(dt.UTC))
+    return stamp
+
+
+def registration_from_request(request: svc.RegisterSignalRequest) -> Registration:
+    """The request's registrant_id is ignored on purpose: the registrant is the authenticated caller."""
+    r = request.registrant
+    contact = Contact(name=r.name, organisation=r.organisation, phone=r.phone, email=r.email,
+                      sector=_SECTORS.get(r.sector), coordinator=r.coordinator)
+    return Registration(
+        youth_bsn=request.youth_bsn,
+        youth_date_of_birth=date_from_proto(request.youth_date_of_birth, "youth_date_of_birth"),
+        risk_code=request.risk_code,
+        planned_removal=date_from_proto(request.planned_removal, "planned_removal"),
+        contact=contact,
+    )
+
+
+def withdraw_reason(request: svc.WithdrawSignalRequest) -> WithdrawReason:
+    try:
+        return _REASONS[request.reason]
+    except KeyError:
+        raise RuleViolation("reason", "must be WRONG or RISK_GONE") from None
+
+
+def register_response(signal: Signal) -> svc.RegisterSignalResponse:
+    return svc.RegisterSignalResponse(signal_id=signal.signal_id, planned_removal=date_to_proto(signal.planned_removal))
+
+
+def list_response(signals: list[Signal]) -> svc.ListMySignalsResponse:
+    return svc.ListMySignalsResponse(signals=[
+        svc.SignalSummary(signal_id=s.signal_id, registered_at=timestamp(s.registered_at),
+                          planned_removal=date_to_proto(s.planned_removal)) for s in signals])
+
+
+def signal_registered(signal: Signal) -> events_pb2.SignalRegistered:
+    return events_pb2.SignalRegistered(signal_id=signal.signal_id, youth_pseudonym=signal.youth_pseudonym,
+                                       registrant_id=signal.registrant_id, registered_at=timestamp(signal.registered_at),
+                                       planned_removal=date_to_proto(signal.planned_removal))
+
+
+def _registrant(registrant_id: str, contact: Contact) -> svc.Registrant:
+    return svc.Registrant(registrant_id=registrant_id, name=contact.name, organisation=contact.organisation,
+                          phone=contact.phone, email=contact.email, coordinator=contact.coordinator,
+                          sector=_SECTOR_CODES[contact.sector] if contact.sector else svc.SECTOR_UNSPECIFIED)
+
+
+def signal_match(match: Match, match_id: str, event_id: str, at: dt.datetime,
+                 cipher: TenantCipher) -> events_pb2.SignalMatch:
+    """Only identities and encrypted contact details: never a risk code or BSN."""
+    registrants = []
+    for party in match.parties:
+        plain = _registrant(party.registrant_id, party.contact).SerializeToString()
+        sealed = cipher.encrypt(plain, event_id=event_id, field=contact_field(party.registrant_id))
+        registrants.append(events_pb2.RegistrantContact(
+            registrant_id=party.registrant_id,
+            contact=common_pb2.EncryptedField(key_id=sealed.key_id, nonce=sealed.nonce, ciphertext=sealed.ciphertext)))
+    return events_pb2.SignalMatch(match_id=match_id, kind=_KINDS[match.kind], youth_pseudonym=match.youth_pseudonym,
+                                  registrants=registrants, different_youths=match.different_youths,
+                                  matched_at=timestamp(at))
+
+
+def open_contact(field: common_pb2.EncryptedField, registrant_id: str, event_id: str,
+                 cipher: TenantCipher) -> svc.Registrant:
+    """Inverse of the encryption in `signal_match` (for notifier-side code and tests)."""
+    plain = cipher.decrypt(Ciphertext(field.key_id, field.nonce, field.ciphertext), event_id=event_id,
+                           field=contact_field(registrant_id))
+    registrant = svc.Registrant()
+    registrant.ParseFromString(plain)
+    return registrant

@@ -1,0 +1,67 @@
+"""Composition root: builds the store, keys, Kafka producer, relay, expiry scanner and gRPC
+server from settings, and runs them until stop is set."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from vtkit.grpcserver import GrpcServer
+from vtkit.kafka import ensure_topics, make_producer
+from vtkit.keystore import KeyStore
+
+from verwijsindex import grpc_api
+from verwijsindex.handlers import SOURCE, Verwijsindex
+from verwijsindex.relay import OutboxRelay
+from verwijsindex.settings import Settings
+from verwijsindex.store import Store
+
+log = logging.getLogger("verwijsindex")
+
+
+def build_app(settings: Settings, keys: KeyStore) -> Verwijsindex:
+    store = Store(settings.service.database, keys.field_cipher(SOURCE))
+    return Verwijsindex(store, keys.pseudonymizer(), keys.field_cipher(SOURCE))
+
+
+async def expiry_loop(app: Verwijsindex, interval: float, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        try:
+            changed = app.expire_due()
+            if changed:
+                log.info("expiry scan", extra={"changed": changed})
+        except Exception:
+            log.exception("expiry scan failed, will retry")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval)
+
+
+async def main(settings: Settings, stop: asyncio.Event) -> None:
+    keys = KeyStore(settings.service.key_dir)
+    app = build_app(settings, keys)
+    await ensure_topics(settings.kafka)
+    producer = make_producer(settings.kafka)
+    await producer.start()
+    relay = OutboxRelay(app.store, producer)
+    app.on_commit = relay.wake
+    server = GrpcServer(settings.service.grpc_port, tokens=keys.tokens())
+    grpc_api.add_to(server, app)
+    await server.start()
+    log.info("listening", extra={"grpc": server.address, "database": str(settings.service.database)})
+    tasks = [asyncio.create_task(relay.run(stop), name="relay"),
+             asyncio.create_task(expiry_loop(app, settings.service.expiry_scan_seconds, stop), name="expiry")]
+    try:
+        done, _ = await asyncio.wait([*tasks, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if task in tasks and task.exception():
+                raise task.exception()  # type: ignore[misc]
+    finally:
+        stop.set()
+        await server.stop(grace=5)
+        await asyncio.gather(*tasks, return_exceptions=True)
+        # Last chance to flush what was committed during the grace period.
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(relay.publish_pending(), 5)
+        await producer.stop()
+        app.store.close()

@@ -1,0 +1,67 @@
+"""gRPC entrypoint: authenticates the registrant, translates via adapters.proto and maps
+domain outcomes to status codes. No rules live here."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, NoReturn
+
+import grpc
+from vt.verwijsindex.v1 import verwijsindex_service_pb2 as svc
+from vt.verwijsindex.v1 import verwijsindex_service_pb2_grpc as svc_grpc
+from vtkit.auth import Caller, caller
+
+from verwijsindex.adapters import proto
+from verwijsindex.domain.rules import RuleViolation
+from verwijsindex.handlers import NotActive, NotFound, Verwijsindex
+
+log = logging.getLogger(__name__)
+
+
+def registrant_id(who: Caller) -> str:
+    """The registrant is the authenticated organisation, never a request field. A VT region
+    (role "region") registers as its tenant id; national callers share the tenant
+    "national", so their role keeps them apart."""
+    return who.tenant if who.role == "region" else f"{who.tenant}:{who.role}"
+
+
+async def _invalid(context: grpc.aio.ServicerContext, exc: RuleViolation) -> NoReturn:
+    await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+    raise AssertionError("abort returns only by raising")
+
+
+class VerwijsindexServicer(svc_grpc.VerwijsindexServiceServicer):
+    def __init__(self, app: Verwijsindex):
+        self.app = app
+
+    async def RegisterSignal(self, request: svc.RegisterSignalRequest, context: Any) -> svc.RegisterSignalResponse:
+        who = registrant_id(caller())
+        try:
+            result = self.app.register(who, proto.registration_from_request(request))
+        except RuleViolation as exc:
+            await _invalid(context, exc)
+        log.info("signal registered" if result.created else "signal already registered",
+                 extra={"signal_id": result.signal.signal_id, "registrant": who})
+        return proto.register_response(result.signal)
+
+    async def WithdrawSignal(self, request: svc.WithdrawSignalRequest, context: Any) -> svc.WithdrawSignalResponse:
+        who = registrant_id(caller())
+        try:
+            self.app.withdraw(who, request.signal_id, proto.withdraw_reason(request))
+        except RuleViolation as exc:
+            await _invalid(context, exc)
+        except NotFound:
+            await context.abort(grpc.StatusCode.NOT_FOUND, "no such signal")
+        except NotActive:
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, "signal is archived already")
+        log.info("signal withdrawn", extra={"signal_id": request.signal_id, "registrant": who})
+        return svc.WithdrawSignalResponse()
+
+    async def ListMySignals(self, request: svc.ListMySignalsRequest, context: Any) -> svc.ListMySignalsResponse:
+        return proto.list_response(self.app.list_mine(registrant_id(caller())))
+
+
+def add_to(server: Any, app: Verwijsindex) -> None:
+    """Register the servicer on a vtkit GrpcServer (health + reflection names included)."""
+    server.add(svc_grpc.add_VerwijsindexServiceServicer_to_server, VerwijsindexServicer(app),
+               [svc.DESCRIPTOR.services_by_name["VerwijsindexService"].full_name])

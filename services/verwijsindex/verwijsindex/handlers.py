@@ -1,0 +1,146 @@
+"""The service layer: each use case runs the domain rules and writes the signal, the
+logbook and the outbox in one SQLite transaction, so an acknowledged change always
+reaches Kafka (via the relay) and is never published without being stored."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from google.protobuf import message as pb_message
+from vtkit import topics
+from vtkit.calendar import local_date
+from vtkit.crypto import Pseudonymizer, TenantCipher
+from vtkit.envelope import encode, envelope_for
+
+from verwijsindex.adapters import proto
+from verwijsindex.domain import matching, rules
+from verwijsindex.domain.model import Match, Registration, Signal, SignalStatus, WithdrawReason
+from verwijsindex.store import Store
+
+SOURCE = "verwijsindex"
+
+
+class NotFound(LookupError):
+    """Unknown id, or an id that belongs to another registrant (the same answer, on purpose)."""
+
+
+class NotActive(RuntimeError):
+    """The signal exists for this registrant but is archived already."""
+
+
+@dataclass(frozen=True)
+class Registered:
+    signal: Signal
+    created: bool
+
+
+def youth_pseudonym(pseudonymizer: Pseudonymizer, canonical_bsn: str) -> str:
+    # Same derivation as radar, so both services key a person the same way.
+    return pseudonymizer.pseudonym(b"bsn:" + canonical_bsn.encode())
+
+
+class Verwijsindex:
+    def __init__(self, store: Store, pseudonymizer: Pseudonymizer, cipher: TenantCipher,
+                 clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+                 on_commit: Callable[[], None] = lambda: None,
+                 households: matching.HouseholdDirectory | None = None):
+        self.store = store
+        self.pseudonymizer = pseudonymizer
+        self.cipher = cipher
+        self.clock = clock
+        self.on_commit = on_commit
+        self.households = households or matching.NoHouseholdDirectory()
+
+    # -- use cases -----------------------------------------------------------------------
+
+    def register(self, registrant_id: str, request: Registration) -> Registered:
+        now = self.clock()
+        valid = rules.validate_registration(request, local_date(now))
+        youth = youth_pseudonym(self.pseudonymizer, valid.youth_bsn)
+        with self.store.transaction():
+            existing = self.store.active_signal(registrant_id, youth)
+            if existing is not None:
+                return Registered(existing, created=False)
+            signal = Signal(signal_id=str(uuid.uuid4()), youth_pseudonym=youth, registrant_id=registrant_id,
+                            registered_at=now, planned_removal=valid.planned_removal,
+                            age_limit_date=valid.age_limit_date, status=SignalStatus.ACTIVE, contact=valid.contact)
+            on_youth = self.store.signals_on_youth(youth)
+            self.store.insert_signal(signal, valid.risk_code)
+            self.store.log(now, "registered", registrant_id, signal_id=signal.signal_id, youth_pseudonym=youth,
+                           registrant_id=registrant_id, detail=f"risk_code={valid.risk_code}")
+            self._publish(youth, proto.signal_registered(signal), now)
+            for match in (matching.client_match(signal, on_youth), matching.archived_match(signal, on_youth),
+                          self._family_match(signal)):
+                if match is not None:
+                    self._notify(match, now)
+        self.on_commit()
+        return Registered(signal, created=True)
+
+    def withdraw(self, registrant_id: str, signal_id: str, reason: WithdrawReason) -> None:
+        now = self.clock()
+        with self.store.transaction():
+            signal = self.store.get_signal(signal_id)
+            if signal is None or signal.registrant_id != registrant_id:
+                raise NotFound(signal_id)
+            if signal.status is not SignalStatus.ACTIVE:
+                raise NotActive(signal_id)
+            if reason is WithdrawReason.WRONG:
+                # A wrong signal must not survive anywhere, not even in the archive.
+                self.store.delete_signal(signal_id)
+            else:
+                today = local_date(now)
+                self.store.archive_signal(signal_id, today, rules.archive_until(today))
+            self.store.log(now, "withdrawn", registrant_id, signal_id=signal_id, youth_pseudonym=signal.youth_pseudonym,
+                           registrant_id=registrant_id, detail=f"reason={reason.value}")
+        self.on_commit()
+
+    def list_mine(self, registrant_id: str) -> list[Signal]:
+        return self.store.active_signals_of(registrant_id)
+
+    def expire_due(self) -> int:
+        """Archive signals past their planned removal or the youth's 23rd birthday, and drop
+        archived signals after 5 years. Driven by a periodic scan, so a restart loses nothing."""
+        now = self.clock()
+        today = local_date(now)
+        changed = 0
+        with self.store.transaction():
+            for signal in self.store.due_for_expiry(today):
+                reason = rules.expiry_reason(signal, today)
+                if reason is None:
+                    continue
+                self.store.archive_signal(signal.signal_id, today, rules.archive_until(today))
+                self.store.log(now, "expired", SOURCE, signal_id=signal.signal_id, youth_pseudonym=signal.youth_pseudonym,
+                               registrant_id=signal.registrant_id, detail=f"reason={reason.value}")
+                changed += 1
+            for signal in self.store.archive_past_retention(today):
+                self.store.delete_signal(signal.signal_id)
+                self.store.log(now, "archive_purged", SOURCE, signal_id=signal.signal_id,
+                               youth_pseudonym=signal.youth_pseudonym, registrant_id=signal.registrant_id)
+                changed += 1
+        return changed
+
+    # -- helpers (inside the caller's transaction) --------------------------------------------
+
+    def _family_match(self, signal: Signal) -> Match | None:
+        related = [s for youth in self.households.related_youths(signal.youth_pseudonym)
+                   for s in self.store.signals_on_youth(youth)]
+        return matching.family_match(signal, related) if related else None
+
+    def _notify(self, match: Match, now: dt.datetime) -> None:
+        match_id = str(uuid.uuid4())
+        if not self.store.record_match(match_id, match.youth_pseudonym, match.registrant_set, now):
+            return  # this registrant set was notified before: once per match
+        event_id = str(uuid.uuid4())
+        self._publish(match.youth_pseudonym, proto.signal_match(match, match_id, event_id, now, self.cipher), now, event_id)
+        self.store.mark_archive_notice_sent(match.archived_signal_ids)
+        for party in match.parties:
+            self.store.log(now, "match_notice", SOURCE, youth_pseudonym=match.youth_pseudonym,
+                           registrant_id=party.registrant_id, detail=f"match_id={match_id} kind={match.kind.value}")
+
+    def _publish(self, key: str, message: pb_message.Message, now: dt.datetime, event_id: str | None = None) -> None:
+        envelope = envelope_for(message, source=SOURCE, event_id=event_id, time=now)
+        value, headers = encode(message, envelope)
+        self.store.add_outbox(envelope.id, topics.NATIONAL_VERWIJSINDEX, key, value, headers, now)

@@ -1,0 +1,233 @@
+"""SQLite storage: signals, the outbox, matches already notified, and the logbook.
+
+One file in VT_DATA_DIR, WAL with synchronous=FULL: a registration is acknowledged only
+after it and its outbox rows are on disk in one transaction (design.md, Durability).
+The BSN is never stored: a youth is its keyed pseudonym. Contact details are encrypted
+at rest under the verwijsindex field key, bound to the signal id.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import pathlib
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from vtkit.crypto import Ciphertext, TenantCipher
+
+from verwijsindex.domain.model import Contact, Sector, Signal, SignalStatus
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS signals (
+  signal_id TEXT PRIMARY KEY,
+  youth_pseudonym TEXT NOT NULL,
+  registrant_id TEXT NOT NULL,
+  registered_at TEXT NOT NULL,
+  planned_removal TEXT NOT NULL,
+  age_limit_date TEXT NOT NULL,
+  risk_code INTEGER NOT NULL,          -- kept for the logbook only, never in an event
+  status TEXT NOT NULL,
+  contact_key_id TEXT NOT NULL,
+  contact_nonce BLOB NOT NULL,
+  contact_ciphertext BLOB NOT NULL,
+  archived_on TEXT,
+  archive_until TEXT,
+  archive_notice_sent INTEGER NOT NULL DEFAULT 0
+);
+-- One active signal per registrant and youth: a second registration returns the first.
+CREATE UNIQUE INDEX IF NOT EXISTS signals_one_active
+  ON signals (registrant_id, youth_pseudonym) WHERE status = 'active';
+CREATE INDEX IF NOT EXISTS signals_youth ON signals (youth_pseudonym);
+CREATE INDEX IF NOT EXISTS signals_status ON signals (status);
+CREATE TABLE IF NOT EXISTS outbox (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  event_id TEXT NOT NULL UNIQUE,
+  topic TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value BLOB NOT NULL,
+  headers TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  sent_at TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox (seq) WHERE sent_at IS NULL;
+-- Matches already notified, so a match is notified once per registrant set.
+CREATE TABLE IF NOT EXISTS matches (
+  match_id TEXT PRIMARY KEY,
+  youth_pseudonym TEXT NOT NULL,
+  registrant_set TEXT NOT NULL,
+  matched_at TEXT NOT NULL,
+  UNIQUE (youth_pseudonym, registrant_set)
+);
+-- Who registered, removed, expired or received a match, and when (domain.md 6).
+CREATE TABLE IF NOT EXISTS logbook (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  at TEXT NOT NULL,
+  action TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  signal_id TEXT,
+  youth_pseudonym TEXT,
+  registrant_id TEXT,
+  detail TEXT NOT NULL DEFAULT ''
+);
+"""
+
+_CONTACT_FIELD = "signal_contact_at_rest"
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    seq: int
+    event_id: str
+    topic: str
+    key: str
+    value: bytes
+    headers: list[tuple[str, bytes]]
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    at: dt.datetime
+    action: str
+    actor: str
+    signal_id: str | None
+    youth_pseudonym: str | None
+    registrant_id: str | None
+    detail: str
+
+
+def _iso(value: dt.date | dt.datetime) -> str:
+    return value.isoformat()
+
+
+class Store:
+    def __init__(self, path: str | pathlib.Path, cipher: TenantCipher):
+        self.path = pathlib.Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Autocommit mode: transactions are explicit (BEGIN IMMEDIATE) in `transaction()`.
+        self._db = sqlite3.connect(self.path, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(SCHEMA)
+        self._cipher = cipher
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # -- signals -------------------------------------------------------------------------
+
+    def _seal_contact(self, signal_id: str, contact: Contact) -> Ciphertext:
+        plain = json.dumps({"name": contact.name, "organisation": contact.organisation, "phone": contact.phone,
+                            "email": contact.email, "sector": contact.sector.value if contact.sector else None,
+                            "coordinator": contact.coordinator}).encode()
+        return self._cipher.encrypt(plain, event_id=signal_id, field=_CONTACT_FIELD)
+
+    def _open_contact(self, row: sqlite3.Row) -> Contact:
+        sealed = Ciphertext(row["contact_key_id"], row["contact_nonce"], row["contact_ciphertext"])
+        data = json.loads(self._cipher.decrypt(sealed, event_id=row["signal_id"], field=_CONTACT_FIELD))
+        return Contact(name=data["name"], organisation=data["organisation"], phone=data["phone"], email=data["email"],
+                       sector=Sector(data["sector"]) if data["sector"] else None, coordinator=data["coordinator"])
+
+    def _signal(self, row: sqlite3.Row) -> Signal:
+        return Signal(
+            signal_id=row["signal_id"], youth_pseudonym=row["youth_pseudonym"], registrant_id=row["registrant_id"],
+            registered_at=dt.datetime.fromisoformat(row["registered_at"]),
+            planned_removal=dt.date.fromisoformat(row["planned_removal"]),
+            age_limit_date=dt.date.fromisoformat(row["age_limit_date"]), status=SignalStatus(row["status"]),
+            contact=self._open_contact(row),
+            archived_on=dt.date.fromisoformat(row["archived_on"]) if row["archived_on"] else None,
+            archive_until=dt.date.fromisoformat(row["archive_until"]) if row["archive_until"] else None,
+            archive_notice_sent=bool(row["archive_notice_sent"]))
+
+    def _signals(self, sql: str, args: Sequence[object]) -> list[Signal]:
+        return [self._signal(r) for r in self._db.execute(sql, args).fetchall()]
+
+    def insert_signal(self, signal: Signal, risk_code: int) -> None:
+        sealed = self._seal_contact(signal.signal_id, signal.contact)
+        self._db.execute(
+            "INSERT INTO signals (signal_id, youth_pseudonym, registrant_id, registered_at, planned_removal, age_limit_date,"
+            " risk_code, status, contact_key_id, contact_nonce, contact_ciphertext) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (signal.signal_id, signal.youth_pseudonym, signal.registrant_id, _iso(signal.registered_at),
+             _iso(signal.planned_removal), _iso(signal.age_limit_date), risk_code, signal.status.value,
+             sealed.key_id, sealed.nonce, sealed.ciphertext))
+
+    def get_signal(self, signal_id: str) -> Signal | None:
+        found = self._signals("SELECT * FROM signals WHERE signal_id = ?", (signal_id,))
+        return found[0] if found else None
+
+    def active_signal(self, registrant_id: str, youth_pseudonym: str) -> Signal | None:
+        found = self._signals("SELECT * FROM signals WHERE registrant_id = ? AND youth_pseudonym = ? AND status = 'active'",
+                              (registrant_id, youth_pseudonym))
+        return found[0] if found else None
+
+    def signals_on_youth(self, youth_pseudonym: str) -> list[Signal]:
+        return self._signals("SELECT * FROM signals WHERE youth_pseudonym = ? ORDER BY registered_at", (youth_pseudonym,))
+
+    def active_signals_of(self, registrant_id: str) -> list[Signal]:
+        return self._signals("SELECT * FROM signals WHERE registrant_id = ? AND status = 'active' ORDER BY registered_at",
+                             (registrant_id,))
+
+    def due_for_expiry(self, today: dt.date) -> list[Signal]:
+        # ISO dates compare correctly as text.
+        return self._signals("SELECT * FROM signals WHERE status = 'active' AND (planned_removal <= ? OR age_limit_date <= ?)",
+                             (_iso(today), _iso(today)))
+
+    def archive_past_retention(self, today: dt.date) -> list[Signal]:
+        return self._signals("SELECT * FROM signals WHERE status = 'archived' AND archive_until <= ?", (_iso(today),))
+
+    def archive_signal(self, signal_id: str, on: dt.date, until: dt.date) -> None:
+        self._db.execute("UPDATE signals SET status = 'archived', archived_on = ?, archive_until = ? WHERE signal_id = ?",
+                         (_iso(on), _iso(until), signal_id))
+
+    def delete_signal(self, signal_id: str) -> None:
+        self._db.execute("DELETE FROM signals WHERE signal_id = ?", (signal_id,))
+
+    def mark_archive_notice_sent(self, signal_ids: Sequence[str]) -> None:
+        self._db.executemany("UPDATE signals SET archive_notice_sent = 1 WHERE signal_id = ?", [(i,) for i in signal_ids])
+
+    # -- matches, outbox, logbook --------------------------------------------------------
+
+    def record_match(self, match_id: str, youth_pseudonym: str, registrant_set: str, at: dt.datetime) -> bool:
+        """False when this registrant set was already notified for this youth."""
+        cursor = self._db.execute("INSERT OR IGNORE INTO matches VALUES (?,?,?,?)",
+                                  (match_id, youth_pseudonym, registrant_set, _iso(at)))
+        return cursor.rowcount == 1
+
+    def add_outbox(self, event_id: str, topic: str, key: str, value: bytes, headers: Sequence[tuple[str, bytes]],
+                   at: dt.datetime) -> None:
+        encoded = json.dumps([[k, v.decode()] for k, v in headers])
+        self._db.execute("INSERT INTO outbox (event_id, topic, key, value, headers, created_at) VALUES (?,?,?,?,?,?)",
+                         (event_id, topic, key, value, encoded, _iso(at)))
+
+    def unsent(self, limit: int = 100) -> list[OutboxRow]:
+        rows = self._db.execute("SELECT * FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT ?", (limit,)).fetchall()
+        return [OutboxRow(r["seq"], r["event_id"], r["topic"], r["key"], r["value"],
+                          [(k, v.encode()) for k, v in json.loads(r["headers"])]) for r in rows]
+
+    def mark_sent(self, seq: int, at: dt.datetime) -> None:
+        self._db.execute("UPDATE outbox SET sent_at = ? WHERE seq = ?", (_iso(at), seq))
+
+    def log(self, at: dt.datetime, action: str, actor: str, *, signal_id: str | None = None,
+            youth_pseudonym: str | None = None, registrant_id: str | None = None, detail: str = "") -> None:
+        self._db.execute("INSERT INTO logbook (at, action, actor, signal_id, youth_pseudonym, registrant_id, detail)"
+                         " VALUES (?,?,?,?,?,?,?)", (_iso(at), action, actor, signal_id, youth_pseudonym, registrant_id, detail))
+
+    def logbook(self, signal_id: str | None = None) -> list[LogEntry]:
+        sql, args = "SELECT * FROM logbook ORDER BY seq", ()
+        if signal_id is not None:
+            sql, args = "SELECT * FROM logbook WHERE signal_id = ? ORDER BY seq", (signal_id,)  # type: ignore[assignment]
+        return [LogEntry(dt.datetime.fromisoformat(r["at"]), r["action"], r["actor"], r["signal_id"], r["youth_pseudonym"],
+                         r["registrant_id"], r["detail"]) for r in self._db.execute(sql, args).fetchall()]
