@@ -1,0 +1,156 @@
+"""A fake regional case system: a real gRPC server implementing vt.notifier.v1.RegionalCallbackService.
+
+It stands in for a VT region's own case system in tests and in the local stack. Every call is
+recorded (in memory in `.calls`, and as one JSON line appended to RECORD_FILE when set), so a test
+can count what actually arrived. A repeated idempotency key is acknowledged, as a real receiver
+must do, but recorded with "duplicate": true so tests can see redeliveries.
+
+Failure injection (env or constructor): FAIL_FIRST=N answers UNAVAILABLE to the first N calls,
+FAIL_PERMANENT=1 answers INVALID_ARGUMENT to every call. Failed calls are recorded too, with
+"status" set to the code name, so a test can see the retries. DELAY_SECONDS=x records an accepted
+call at once but answers only after x seconds, so a test can kill the caller mid-call.
+
+Run standalone: `python -m vtkit.simulators.regional_system` (env GRPC_PORT, RECORD_FILE, TENANT,
+FAIL_FIRST, FAIL_PERMANENT). No caller tokens: the notifier is its only caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+import os
+import pathlib
+from typing import Any
+
+import grpc
+from vt.notifier.v1 import receivers_pb2, receivers_pb2_grpc
+
+from vtkit.grpcserver import GrpcServer
+
+log = logging.getLogger("regional_system")
+SERVICE_NAME = "vt.notifier.v1.RegionalCallbackService"
+
+
+def _date_iso(date: Any) -> str:
+    if not date.year:
+        return ""
+    return dt.date(date.year, date.month, date.day).isoformat()
+
+
+class FakeRegionalSystem(receivers_pb2_grpc.RegionalCallbackServiceServicer):
+    def __init__(self, port: int = 0, record_file: str | os.PathLike[str] | None = None, tenant: str = "",
+                 fail_first: int = 0, fail_permanent: bool = False, delay_seconds: float = 0.0):
+        self.port = port
+        self.record_file = pathlib.Path(record_file) if record_file else None
+        self.tenant = tenant
+        self.fail_first = fail_first
+        self.fail_permanent = fail_permanent
+        self.delay_seconds = delay_seconds
+        self.calls: list[dict[str, Any]] = []
+        self._seen: set[str] = set()
+        self._attempts = 0
+        self._server: GrpcServer | None = None
+
+    @classmethod
+    def from_env(cls) -> "FakeRegionalSystem":
+        return cls(port=int(os.environ.get("GRPC_PORT", "0")), record_file=os.environ.get("RECORD_FILE") or None,
+                   tenant=os.environ.get("TENANT", ""), fail_first=int(os.environ.get("FAIL_FIRST", "0")),
+                   fail_permanent=os.environ.get("FAIL_PERMANENT", "") in ("1", "true", "yes"),
+                   delay_seconds=float(os.environ.get("DELAY_SECONDS", "0")))
+
+    async def start(self) -> str:
+        self._server = GrpcServer(self.port)
+        self._server.add(receivers_pb2_grpc.add_RegionalCallbackServiceServicer_to_server, self, [SERVICE_NAME])
+        await self._server.start()
+        log.info("listening", extra={"address": self.address, "tenant": self.tenant})
+        return self.address
+
+    @property
+    def address(self) -> str:
+        if self._server is None:
+            raise RuntimeError("not started")
+        return self._server.address
+
+    async def stop(self, grace: float = 1.0) -> None:
+        if self._server is not None:
+            await self._server.stop(grace)
+            self._server = None
+
+    # -- queries for tests ------------------------------------------------------------------
+
+    def accepted(self, case_id: str | None = None) -> list[dict[str, Any]]:
+        """Calls that were acknowledged (first deliveries and duplicates)."""
+        return [c for c in self.calls if c["status"] == "OK" and (case_id is None or c["case_id"] == case_id)]
+
+    def distinct(self, case_id: str | None = None) -> list[dict[str, Any]]:
+        """Acknowledged first deliveries only: what a real case system would have acted on."""
+        return [c for c in self.accepted(case_id) if not c["duplicate"]]
+
+    # -- RPCs -------------------------------------------------------------------------------
+
+    async def DeliverCallback(self, request: receivers_pb2.DeliverCallbackRequest,
+                              context: grpc.aio.ServicerContext) -> receivers_pb2.DeliverCallbackResponse:
+        await self._receive("DeliverCallback", request, context, due_date=_date_iso(request.due_date),
+                            acute=request.acute, has_melder=request.HasField("melder"),
+                            melder_key_id=request.melder.key_id)
+        return receivers_pb2.DeliverCallbackResponse()
+
+    async def DeliverRegisterMatch(self, request: receivers_pb2.DeliverRegisterMatchRequest,
+                                   context: grpc.aio.ServicerContext) -> receivers_pb2.DeliverRegisterMatchResponse:
+        await self._receive("DeliverRegisterMatch", request, context, due_date="", person_id=request.person_id,
+                            other_tenant=request.other.tenant_id)
+        return receivers_pb2.DeliverRegisterMatchResponse()
+
+    async def _receive(self, method: str, request: Any, context: grpc.aio.ServicerContext, **fields: Any) -> None:
+        self._attempts += 1
+        status, detail = "OK", ""
+        if self.fail_permanent:
+            status, detail = "INVALID_ARGUMENT", "injected permanent failure"
+        elif self._attempts <= self.fail_first:
+            status, detail = "UNAVAILABLE", f"injected failure {self._attempts} of {self.fail_first}"
+        elif not request.idempotency_key:
+            status, detail = "INVALID_ARGUMENT", "idempotency_key is required"
+        elif self.tenant and request.tenant_id != self.tenant:
+            # A region's case system only takes its own region's work: a misrouted delivery is refused.
+            status, detail = "PERMISSION_DENIED", f"this system serves {self.tenant}"
+        duplicate = status == "OK" and request.idempotency_key in self._seen
+        if status == "OK":
+            self._seen.add(request.idempotency_key)
+        self._record({"method": method, "idempotency_key": request.idempotency_key, "tenant_id": request.tenant_id,
+                      "case_id": request.case_id, **fields, "status": status, "duplicate": duplicate,
+                      "received": dt.datetime.now(dt.UTC).isoformat()})
+        if status != "OK":
+            await context.abort(getattr(grpc.StatusCode, status), detail)
+        if self.delay_seconds:
+            await asyncio.sleep(self.delay_seconds)
+
+    def _record(self, call: dict[str, Any]) -> None:
+        self.calls.append(call)
+        if self.record_file is not None:
+            self.record_file.parent.mkdir(parents=True, exist_ok=True)
+            with self.record_file.open("a", encoding="utf-8") as out:
+                out.write(json.dumps(call) + "\n")
+        log.info("received", extra={k: call[k] for k in ("method", "idempotency_key", "case_id", "status", "duplicate")})
+
+
+def read_records(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """The calls recorded by a (possibly out-of-process) fake in RECORD_FILE."""
+    file = pathlib.Path(path)
+    if not file.exists():
+        return []
+    return [json.loads(line) for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+async def _main(stop: asyncio.Event) -> None:
+    fake = FakeRegionalSystem.from_env()
+    await fake.start()
+    await stop.wait()
+    await fake.stop()
+
+
+if __name__ == "__main__":
+    from vtkit.service import run
+
+    run("regional_system", _main)

@@ -1,0 +1,68 @@
+"""Composition root: builds the notifier from its settings and runs it until asked to stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from vt.notifier.v1 import notifier_service_pb2_grpc
+from vtkit.broker import wait_for_broker
+from vtkit.grpcserver import GrpcServer
+from vtkit.kafka import KafkaSettings, ensure_topics, make_producer
+from vtkit.keystore import KeyStore
+
+from notifier.adapters.regional import RegionalClients
+from notifier.consumer import EventHandler, run_consumer
+from notifier.domain import BackoffPolicy
+from notifier.grpc_api import SERVICE_NAME, NotifierApi
+from notifier.outbox import OutboxRelay
+from notifier.scheduler import Scheduler
+from notifier.settings import Settings
+from notifier.store import Store
+
+log = logging.getLogger("notifier")
+
+
+async def run_notifier(settings: Settings, kafka: KafkaSettings, stop: asyncio.Event) -> None:
+    endpoints = settings.endpoints()
+    store_path = settings.db_path
+    store = Store(store_path)
+    await wait_for_broker(kafka.bootstrap_servers, timeout=60)
+    await ensure_topics(kafka)
+    producer = make_producer(kafka)
+    await producer.start()
+    clients = RegionalClients(endpoints, settings.call_timeout_seconds)
+    relay = OutboxRelay(store, producer, settings.scan_seconds)
+    scheduler = Scheduler(store, clients, BackoffPolicy(settings.retry_base_seconds, settings.max_attempts),
+                          settings.scan_seconds, on_settled=relay.wake.set)
+
+    def scheduled() -> None:
+        scheduler.wake.set()
+        relay.wake.set()
+
+    handler = EventHandler(store, on_scheduled=scheduled)
+    server = GrpcServer(settings.grpc_port, tokens=KeyStore(settings.key_dir).tokens())
+    server.add(notifier_service_pb2_grpc.add_NotifierServiceServicer_to_server, NotifierApi(store), [SERVICE_NAME])
+    await server.start()
+    log.info("listening", extra={"address": server.address, "regions": sorted(endpoints), "db": str(store_path)})
+
+    tasks = [asyncio.create_task(run_consumer(kafka, settings.group_id, handler, producer, stop), name="consumer"),
+             asyncio.create_task(scheduler.run(stop), name="scheduler"),
+             asyncio.create_task(relay.run(stop), name="outbox")]
+    crashed: BaseException | None = None
+    try:
+        done, _ = await asyncio.wait([*tasks, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if task in tasks and task.exception() is not None:
+                crashed = task.exception()
+                log.error("component crashed; stopping", exc_info=crashed, extra={"component": task.get_name()})
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await server.stop(grace=2)
+        await clients.close()
+        await producer.stop()
+        store.close()
+    if crashed is not None:
+        # Exit non-zero so the supervisor restarts us; the uncommitted batch is redelivered.
+        raise SystemExit(1)

@@ -1,0 +1,81 @@
+"""Publishes the outbox: DeliveryRequested / DeliveryDelivered / DeliveryFailed, and a dead-letter
+record for every failed delivery.
+
+At least once: a row is deleted only after the broker acknowledged it. Its ce_id was fixed when
+the row was written, so a re-publication after a crash carries the same id and consumers dedupe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from aiokafka import AIOKafkaProducer
+from google.protobuf import message as pb_message
+from vtkit import topics
+from vtkit.envelope import Envelope, encode
+from vtkit.kafka import Publisher
+
+from notifier.adapters import proto
+from notifier.store import OutboxEntry, Store
+
+log = logging.getLogger("notifier.outbox")
+SOURCE = "notifier"
+CONSUMER = "vt-notifier"
+
+
+class OutboxRelay:
+    def __init__(self, store: Store, producer: AIOKafkaProducer, interval: float):
+        self.store = store
+        self.producer = producer
+        self.publisher = Publisher(producer)
+        self.interval = interval
+        self.wake = asyncio.Event()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.publish_pending()
+            except Exception:
+                # A broker outage delays events; the rows stay and are retried on the next round.
+                log.exception("publishing the outbox failed; will retry")
+            self.wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), self.interval)
+        with contextlib.suppress(Exception):
+            await self.publish_pending()  # flush what the last attempts produced before exiting
+
+    async def publish_pending(self) -> int:
+        count = 0
+        while batch := self.store.outbox_batch():
+            for entry in batch:
+                await self._publish(entry)
+                self.store.outbox_done(entry.seq)
+                count += 1
+        return count
+
+    async def _publish(self, entry: OutboxEntry) -> None:
+        d = entry.delivery
+        message: pb_message.Message
+        if entry.event == "requested":
+            message = proto.delivery_requested(d)
+        elif entry.event == "delivered":
+            message = proto.delivery_delivered(d, entry.created_at)
+        else:
+            message = proto.delivery_failed(d, entry.created_at, entry.reason, entry.permanent)
+        envelope = Envelope(id=entry.event_id, type=message.DESCRIPTOR.full_name, source=f"{SOURCE}/{d.tenant_id}",
+                            time=entry.created_at, tenant=d.tenant_id)
+        await self.publisher.publish(topics.NATIONAL_DELIVERIES, d.key, message, envelope)
+        if entry.event == "failed":
+            await self._dead_letter(message, envelope, entry.reason)
+
+    async def _dead_letter(self, message: pb_message.Message, envelope: Envelope, reason: str) -> None:
+        """The failed delivery goes to the shared dead-letter topic (same dl_* headers as
+        vtkit.kafka.dead_letter) so operations see it next to undecodable records."""
+        value, headers = encode(message, envelope)
+        headers += [("dl_reason", reason[:1000].encode()), ("dl_topic", topics.NATIONAL_DELIVERIES.encode()),
+                    ("dl_consumer", CONSUMER.encode())]
+        key = message.idempotency_key  # type: ignore[attr-defined]
+        await self.producer.send_and_wait(topics.DEAD_LETTERS, value, key=key.encode(), headers=headers)
+        log.warning("failed delivery dead-lettered", extra={"idempotency_key": key, "reason": reason[:200]})

@@ -1,0 +1,116 @@
+"""The durable delivery loop: finds deliveries due for an attempt in SQLite and sends them.
+
+Nothing is scheduled in memory: every scan reads the table, so a restart resumes exactly where
+the last process stopped. A row is marked in flight (with a lease) before the remote call and
+settled after it; a process that dies mid-call leaves the row in flight until the lease expires,
+and the next attempt reuses the same idempotency key, which the receiver dedupes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import functools
+import logging
+import random
+from collections.abc import Callable
+
+from notifier.adapters.regional import RegionalClients
+from notifier.domain import BackoffPolicy, Delivery, DeliveryState, judge_attempt
+from notifier.store import Store
+
+log = logging.getLogger("notifier.scheduler")
+Clock = Callable[[], dt.datetime]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Scheduler:
+    def __init__(self, store: Store, clients: RegionalClients, policy: BackoffPolicy, scan_seconds: float,
+                 on_settled: Callable[[], None] = lambda: None, clock: Clock = utc_now,
+                 rand: Callable[[], float] = random.random, max_concurrent: int = 32):
+        self.store = store
+        self.clients = clients
+        self.policy = policy
+        self.scan_seconds = scan_seconds
+        # Longer than any call can take (its deadline), so a live attempt is never started twice.
+        self.lease = dt.timedelta(seconds=clients.timeout * 2 + 5)
+        self.on_settled = on_settled
+        self.clock = clock
+        self.rand = rand
+        self.wake = asyncio.Event()
+        self._limit = asyncio.Semaphore(max_concurrent)
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._unrouted_logged: set[str] = set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        try:
+            while not stop.is_set():
+                self.scan_once()
+                self.wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(_first(stop, self.wake), self.scan_seconds)
+        finally:
+            # Let started calls finish (each has a deadline) so their outcome is recorded.
+            if self._running:
+                await asyncio.gather(*self._running.values(), return_exceptions=True)
+
+    def scan_once(self) -> int:
+        """Start an attempt for every due delivery not already being attempted; returns how many."""
+        self._report_unrouted()
+        started = 0
+        for delivery in self.store.due(self.clock(), self.clients.endpoints.keys()):
+            if delivery.key in self._running:
+                continue
+            task = asyncio.create_task(self._attempt(delivery))
+            self._running[delivery.key] = task
+            task.add_done_callback(functools.partial(self._done, delivery.key))
+            started += 1
+        return started
+
+    def _done(self, key: str, task: asyncio.Task[None]) -> None:
+        self._running.pop(key, None)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("delivery attempt crashed", exc_info=task.exception(), extra={"idempotency_key": key})
+
+    async def _attempt(self, delivery: Delivery) -> None:
+        async with self._limit:
+            claimed = self.store.claim(delivery, self.clock(), self.lease)
+            if claimed is None:
+                return  # changed since the scan read it
+            outcome, reason = await self.clients.send(claimed)
+            now = self.clock()
+            verdict = judge_attempt(outcome, claimed.attempts, self.policy, now, self.rand(), reason)
+            if not self.store.settle(claimed, verdict, now):
+                log.warning("delivery changed during attempt", extra={"idempotency_key": claimed.key})
+                return
+        fields = {"idempotency_key": claimed.key, "kind": claimed.kind.value, "tenant": claimed.tenant_id,
+                  "case_id": claimed.case_id, "attempts": claimed.attempts}
+        if verdict.state is DeliveryState.DELIVERED:
+            log.info("delivered", extra=fields)
+        elif verdict.state is DeliveryState.FAILED:
+            log.warning("delivery failed", extra={**fields, "reason": verdict.reason, "permanent": verdict.permanent})
+        else:
+            log.info("delivery retry scheduled", extra={**fields, "reason": reason,
+                                                        "next_attempt_at": verdict.next_attempt_at})
+        self.on_settled()
+
+    def _report_unrouted(self) -> None:
+        """A tenant without an endpoint keeps its deliveries pending (not failed): the region may be
+        connected later. Said once per tenant per process so the log is not flooded."""
+        for tenant in self.store.open_tenants() - set(self.clients.endpoints) - self._unrouted_logged:
+            self._unrouted_logged.add(tenant)
+            log.warning("no regional endpoint configured; deliveries stay pending", extra={"tenant": tenant})
+
+
+async def _first(*events: asyncio.Event) -> None:
+    """Return as soon as any of the events is set."""
+    waiters = [asyncio.create_task(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waiters:
+            w.cancel()

@@ -1,0 +1,48 @@
+"""The notifier's configuration, read once from the environment."""
+
+from __future__ import annotations
+
+import pathlib
+from dataclasses import dataclass
+
+from vtkit.config import ConfigError, env
+from vtkit.tenants import all_tenants
+
+
+@dataclass(frozen=True)
+class Settings:
+    key_dir: str = env("VT_KEY_DIR", doc="key directory (tokens.json for gRPC callers)")
+    data_dir: str = env("VT_DATA_DIR", doc="directory of notifier.sqlite3")
+    grpc_port: int = env("GRPC_PORT", 0)
+    regional_endpoints: str = env("NOTIFIER_REGIONAL_ENDPOINTS", "", doc='comma list "tenant=host:port"')
+    retry_base_seconds: float = env("NOTIFIER_RETRY_BASE_SECONDS", 1.0)
+    max_attempts: int = env("NOTIFIER_MAX_ATTEMPTS", 8)
+    scan_seconds: float = env("NOTIFIER_SCAN_SECONDS", 0.5)
+    # A receiver that does not answer within this time counts as unavailable (retried).
+    call_timeout_seconds: float = env("NOTIFIER_CALL_TIMEOUT_SECONDS", 5.0)
+    group_id: str = env("NOTIFIER_GROUP_ID", "vt-notifier")
+    log_level: str = env("LOG_LEVEL", "INFO")
+
+    @property
+    def db_path(self) -> pathlib.Path:
+        return pathlib.Path(self.data_dir) / "notifier.sqlite3"
+
+    def endpoints(self) -> dict[str, str]:
+        return parse_endpoints(self.regional_endpoints)
+
+
+def parse_endpoints(raw: str) -> dict[str, str]:
+    """'groningen=127.0.0.1:5001,drenthe=host:5002' -> {tenant: address}; unknown tenants stop the service."""
+    known = all_tenants()
+    out: dict[str, str] = {}
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        tenant, sep, address = item.partition("=")
+        tenant, address = tenant.strip(), address.strip()
+        if not sep or not tenant or ":" not in address:
+            raise ConfigError(f"configuration error: NOTIFIER_REGIONAL_ENDPOINTS entry {item!r} is not tenant=host:port")
+        if tenant not in known:
+            raise ConfigError(f"configuration error: NOTIFIER_REGIONAL_ENDPOINTS names unknown tenant {tenant!r}")
+        out[tenant] = address
+    return out

@@ -1,0 +1,295 @@
+"""The real notifier process against the embedded broker and a real fake regional system (gRPC).
+
+Each test uses its own tenant, case ids and consumer group, so tests sharing the session broker do
+not see each other's deliveries: a fresh notifier group reads the assessments topic from the start,
+but it only routes its own tenant to this test's fake, and every assertion filters on case id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import pathlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import grpc
+import pytest
+from aiokafka import AIOKafkaConsumer
+from vt.common.v1 import common_pb2
+from vt.notifier.v1 import events_pb2, notifier_service_pb2, notifier_service_pb2_grpc
+from vt.radar.v1 import events_pb2 as radar_events
+from vtkit import topics
+from vtkit.auth import bearer_metadata
+from vtkit.calendar import AMSTERDAM, due_after_working_days
+from vtkit.envelope import Envelope, envelope_for, header_map
+from vtkit.grpcserver import wait_healthy
+from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, make_producer
+from vtkit.keystore import KeyStore
+from vtkit.simulators.regional_system import FakeRegionalSystem
+from vtkit.testing import ServiceProcess
+
+WAIT = 60.0
+# Received on the Monday before Christmas: 25 and 26 December do not count.
+RECEIVED = dt.datetime(2025, 12, 22, 10, 30, tzinfo=AMSTERDAM)
+EXPECTED_DUE = dt.date(2025, 12, 31)
+
+
+async def eventually(check: Callable[[], Any], what: str, timeout: float = WAIT) -> Any:
+    """Poll `check` until it returns something truthy; fail naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.1)
+
+
+def assessment_due(tenant: str, case_id: str, with_due_date: bool = True) -> radar_events.AssessmentDue:
+    msg = radar_events.AssessmentDue(tenant_id=tenant, case_id=case_id, acute=False,
+                                     melder=common_pb2.EncryptedField(key_id=f"{tenant}:1", nonce=b"n" * 12,
+                                                                      ciphertext=b"opaque-melder"),
+                                     melder_type=common_pb2.MELDER_TYPE_PROFESSIONAL)
+    msg.received_at.FromDatetime(RECEIVED.astimezone(dt.UTC))
+    if with_due_date:
+        due = due_after_working_days(RECEIVED, 5)
+        msg.due_date.CopyFrom(common_pb2.Date(year=due.year, month=due.month, day=due.day))
+    return msg
+
+
+@pytest.fixture()
+async def publisher(kafka: str) -> AsyncIterator[Publisher]:
+    settings = KafkaSettings(bootstrap_servers=kafka)
+    await ensure_topics(settings)
+    producer = make_producer(settings)
+    await producer.start()
+    try:
+        yield Publisher(producer)
+    finally:
+        await producer.stop()
+
+
+async def publish_due(publisher: Publisher, msg: radar_events.AssessmentDue, event_id: str | None = None,
+                      record_key: str | None = None) -> Envelope:
+    envelope = envelope_for(msg, source=f"radar/{msg.tenant_id}", tenant=msg.tenant_id, event_id=event_id)
+    await publisher.publish(topics.NATIONAL_ASSESSMENTS, record_key or msg.case_id, msg, envelope)
+    return envelope
+
+
+class Notifier:
+    """Starts `python -m notifier` with a test's environment; restartable on the same data dir."""
+
+    def __init__(self, kafka: str, keys: KeyStore, data_dir: pathlib.Path, log_dir: pathlib.Path,
+                 endpoints: dict[str, str], **extra: str):
+        self.env = {"KAFKA_BOOTSTRAP_SERVERS": kafka, "VT_KEY_DIR": str(keys.root), "VT_DATA_DIR": str(data_dir),
+                    "NOTIFIER_REGIONAL_ENDPOINTS": ",".join(f"{t}={a}" for t, a in endpoints.items()),
+                    "NOTIFIER_RETRY_BASE_SECONDS": "0.2", "NOTIFIER_SCAN_SECONDS": "0.2",
+                    "NOTIFIER_GROUP_ID": f"vt-notifier-test-{uuid.uuid4().hex[:8]}", **extra}
+        self.log_dir = log_dir
+        self.runs = 0
+        self.proc: ServiceProcess | None = None
+
+    async def start(self) -> ServiceProcess:
+        self.runs += 1
+        self.proc = ServiceProcess("notifier", "notifier", env=self.env,
+                                   log_path=self.log_dir / f"notifier-{self.runs}.log").start()
+        try:
+            await wait_healthy(self.proc.address, timeout=WAIT)
+        except TimeoutError:
+            raise AssertionError(f"notifier did not become healthy:\n{self.proc.log_text()[-3000:]}") from None
+        return self.proc
+
+    def stop(self) -> int | None:
+        return self.proc.stop() if self.proc else None
+
+
+@pytest.fixture()
+async def make_notifier(kafka: str, keys: KeyStore, data_dir: pathlib.Path,
+                        tmp_path: pathlib.Path) -> AsyncIterator[Callable[..., Notifier]]:
+    started: list[Notifier] = []
+
+    def factory(endpoints: dict[str, str], **extra: str) -> Notifier:
+        notifier = Notifier(kafka, keys, data_dir, tmp_path / "logs", endpoints, **extra)
+        started.append(notifier)
+        return notifier
+
+    yield factory
+    for notifier in started:
+        notifier.stop()
+
+
+@pytest.fixture()
+async def fake(tmp_path: pathlib.Path, request: pytest.FixtureRequest) -> AsyncIterator[FakeRegionalSystem]:
+    options = getattr(request, "param", {})
+    system = FakeRegionalSystem(record_file=tmp_path / "regional.jsonl", **options)
+    await system.start()
+    try:
+        yield system
+    finally:
+        await system.stop()
+
+
+class DeliveryEvents:
+    """Reads vt.national.deliveries.v1 and the dead-letter topic with a fresh consumer group."""
+
+    def __init__(self, kafka: str):
+        self.consumer = AIOKafkaConsumer(topics.NATIONAL_DELIVERIES, topics.DEAD_LETTERS, bootstrap_servers=kafka,
+                                         group_id=f"test-deliveries-{uuid.uuid4().hex[:8]}",
+                                         auto_offset_reset="earliest", enable_auto_commit=False)
+        self.seen: list[tuple[str, str, Any, dict[str, str]]] = []
+
+    async def wait_for(self, check: Callable[[list[tuple[str, str, Any, dict[str, str]]]], bool], what: str) -> None:
+        deadline = time.monotonic() + WAIT
+        while not check(self.seen):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}; saw {[(t, n) for t, n, _, _ in self.seen]}")
+            batches = await self.consumer.getmany(timeout_ms=200)
+            for records in batches.values():
+                for record in records:
+                    headers = header_map(record.headers)
+                    kind = headers.get("ce_type", "")
+                    cls = {m.DESCRIPTOR.full_name: m for m in (events_pb2.DeliveryRequested, events_pb2.DeliveryDelivered,
+                                                               events_pb2.DeliveryFailed)}.get(kind)
+                    if cls is not None:
+                        self.seen.append((record.topic, kind.rsplit(".", 1)[-1], cls.FromString(record.value), headers))
+
+
+@pytest.fixture()
+async def delivery_events(kafka: str) -> AsyncIterator[DeliveryEvents]:
+    events = DeliveryEvents(kafka)
+    await events.consumer.start()
+    try:
+        yield events
+    finally:
+        await events.consumer.stop()
+
+
+def of_case(case_id: str, name: str, topic: str = topics.NATIONAL_DELIVERIES) -> Callable[[list[Any]], list[Any]]:
+    return lambda seen: [m for t, n, m, _ in seen if t == topic and n == name and m.case_id == case_id]
+
+
+async def test_assessment_due_is_delivered_once_as_callback_with_due_date(
+        publisher: Publisher, fake: FakeRegionalSystem, make_notifier: Callable[..., Notifier],
+        delivery_events: DeliveryEvents) -> None:
+    tenant, case_id = "zeeland", f"case-{uuid.uuid4()}"
+    notifier = make_notifier({tenant: fake.address})
+    await notifier.start()
+    envelope = await publish_due(publisher, assessment_due(tenant, case_id))
+
+    calls = await eventually(lambda: fake.distinct(case_id), "the callback at the regional system")
+    assert len(calls) == 1
+    call = calls[0]
+    assert call["method"] == "DeliverCallback"
+    assert call["tenant_id"] == tenant
+    assert call["due_date"] == EXPECTED_DUE.isoformat()
+    assert call["has_melder"] and call["melder_key_id"] == f"{tenant}:1"
+    await delivery_events.wait_for(lambda s: of_case(case_id, "DeliveryRequested")(s) and
+                                   of_case(case_id, "DeliveryDelivered")(s), "DeliveryRequested and DeliveryDelivered")
+    requested = of_case(case_id, "DeliveryRequested")(delivery_events.seen)[0]
+    assert requested.cause_event_id == envelope.id
+    assert requested.kind == events_pb2.DELIVERY_KIND_MELDER_CALLBACK
+    assert (requested.due_date.year, requested.due_date.month, requested.due_date.day) == (2025, 12, 31)
+    assert requested.idempotency_key == call["idempotency_key"]
+    assert notifier.stop() == 0, "SIGTERM must end the notifier cleanly"
+
+
+async def test_same_event_twice_is_delivered_once_and_due_date_computed_when_absent(
+        publisher: Publisher, fake: FakeRegionalSystem, make_notifier: Callable[..., Notifier],
+        delivery_events: DeliveryEvents) -> None:
+    tenant, case_id, sentinel = "flevoland", f"case-{uuid.uuid4()}", f"case-{uuid.uuid4()}"
+    notifier = make_notifier({tenant: fake.address})
+    await notifier.start()
+    msg = assessment_due(tenant, case_id, with_due_date=False)
+    envelope = await publish_due(publisher, msg)
+    await publish_due(publisher, msg, event_id=envelope.id)
+    # Same record key, so the same partition: once the sentinel arrives, both copies were handled.
+    await publish_due(publisher, assessment_due(tenant, sentinel), record_key=case_id)
+
+    await eventually(lambda: fake.distinct(sentinel), "the sentinel callback")
+    await eventually(lambda: fake.distinct(case_id), "the callback")
+    await asyncio.sleep(1.0)  # room for a wrong second delivery to show up
+    calls = fake.accepted(case_id)
+    assert len(calls) == 1, calls
+    assert calls[0]["due_date"] == EXPECTED_DUE.isoformat()
+    await delivery_events.wait_for(of_case(case_id, "DeliveryDelivered"), "DeliveryDelivered")
+    assert len(of_case(case_id, "DeliveryRequested")(delivery_events.seen)) == 1
+
+
+@pytest.mark.parametrize("fake", [{"fail_first": 2}], indirect=True)
+async def test_unavailable_receiver_is_retried_then_delivered(
+        publisher: Publisher, fake: FakeRegionalSystem, make_notifier: Callable[..., Notifier],
+        delivery_events: DeliveryEvents) -> None:
+    tenant, case_id = "drenthe", f"case-{uuid.uuid4()}"
+    notifier = make_notifier({tenant: fake.address})
+    await notifier.start()
+    await publish_due(publisher, assessment_due(tenant, case_id))
+
+    await eventually(lambda: fake.distinct(case_id), "the callback after retries")
+    unavailable = [c for c in fake.calls if c["status"] == "UNAVAILABLE"]
+    assert len(unavailable) == 2
+    await delivery_events.wait_for(of_case(case_id, "DeliveryDelivered"), "DeliveryDelivered")
+    delivered = of_case(case_id, "DeliveryDelivered")(delivery_events.seen)[0]
+    assert delivered.attempts == 3
+    assert len(fake.accepted(case_id)) == 1
+
+
+@pytest.mark.parametrize("fake", [{"fail_permanent": True}], indirect=True)
+async def test_permanent_failure_is_reported_and_dead_lettered(
+        publisher: Publisher, fake: FakeRegionalSystem, make_notifier: Callable[..., Notifier],
+        delivery_events: DeliveryEvents) -> None:
+    tenant, case_id = "twente", f"case-{uuid.uuid4()}"
+    notifier = make_notifier({tenant: fake.address})
+    await notifier.start()
+    await publish_due(publisher, assessment_due(tenant, case_id))
+
+    await delivery_events.wait_for(lambda s: of_case(case_id, "DeliveryFailed")(s) and
+                                   of_case(case_id, "DeliveryFailed", topics.DEAD_LETTERS)(s),
+                                   "DeliveryFailed and its dead-letter record")
+    failed = of_case(case_id, "DeliveryFailed")(delivery_events.seen)[0]
+    assert failed.permanent and failed.attempts == 1
+    assert failed.reason.startswith("INVALID_ARGUMENT")
+    dead = [h for t, n, m, h in delivery_events.seen if t == topics.DEAD_LETTERS and m.case_id == case_id]
+    assert dead[0]["dl_reason"].startswith("INVALID_ARGUMENT")
+    assert [c["status"] for c in fake.calls if c["case_id"] == case_id] == ["INVALID_ARGUMENT"]
+
+
+async def test_list_deliveries_is_limited_to_the_callers_tenant(
+        publisher: Publisher, fake: FakeRegionalSystem, make_notifier: Callable[..., Notifier], keys: KeyStore) -> None:
+    tenant, case_id = "zuid-limburg", f"case-{uuid.uuid4()}"
+    unrouted_case = f"case-{uuid.uuid4()}"
+    notifier = make_notifier({tenant: fake.address})
+    proc = await notifier.start()
+    await publish_due(publisher, assessment_due(tenant, case_id))
+    # No endpoint for this region: it must stay pending (and, past its due date, overdue).
+    await publish_due(publisher, assessment_due("fryslan", unrouted_case))
+    await eventually(lambda: fake.distinct(case_id), "the callback")
+
+    async with grpc.aio.insecure_channel(proc.address) as channel:
+        stub = notifier_service_pb2_grpc.NotifierServiceStub(channel)
+
+        async def listing(token_tenant: str, **filters: Any) -> list[Any]:
+            request = notifier_service_pb2.ListDeliveriesRequest(**filters)
+            reply = await stub.ListDeliveries(request, metadata=bearer_metadata(keys.token_for(token_tenant)))
+            return list(reply.deliveries)
+
+        async def listed(token_tenant: str, case: str, state: int) -> list[Any]:
+            deadline = time.monotonic() + WAIT
+            while not (rows := await listing(token_tenant, case_id=case, state=state)):
+                assert time.monotonic() < deadline, f"{case} never listed as {state}"
+                await asyncio.sleep(0.2)
+            return rows
+
+        own = await listed(tenant, case_id, notifier_service_pb2.DELIVERY_STATE_DELIVERED)
+        assert len(own) == 1 and not own[0].overdue and own[0].attempts == 1
+        pending = await listed("fryslan", unrouted_case, notifier_service_pb2.DELIVERY_STATE_PENDING)
+        assert pending[0].overdue, "due 2025-12-31 and not delivered"
+        assert await listing("groningen", case_id=case_id) == []
+        assert await listing(tenant, case_id=unrouted_case) == []
+        with pytest.raises(grpc.aio.AioRpcError) as denied:
+            await stub.ListDeliveries(notifier_service_pb2.ListDeliveriesRequest())
+        assert denied.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert "no regional endpoint configured" in proc.log_text()
