@@ -282,10 +282,12 @@ class SubmitAmbtshalveMeldingResponse(_message.Message):
     def __init__(self, contact_id: _Optional[str] = ..., reference: _Optional[str] = ..., professional_to_be_informed: _Optional[bool] = ...) -> None: ...
 
 class GetContactRequest(_message.Message):
-    __slots__ = ("contact_id",)
+    __slots__ = ("contact_id", "purpose")
     CONTACT_ID_FIELD_NUMBER: _ClassVar[int]
+    PURPOSE_FIELD_NUMBER: _ClassVar[int]
     contact_id: str
-    def __init__(self, contact_id: _Optional[str] = ...) -> None: ...
+    purpose: str
+    def __init__(self, contact_id: _Optional[str] = ..., purpose: _Optional[str] = ...) -> None: ...
 
 class GetContactResponse(_message.Message):
     __slots__ = ("contact_id", "reference", "kind", "received_at", "linked_contact_id", "advies", "melding", "same_day")

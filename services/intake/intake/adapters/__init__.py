@@ -1,0 +1,1 @@
+"""Adapters between the outside world (protobuf, gRPC) and the intake domain."""

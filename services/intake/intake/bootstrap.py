@@ -1,0 +1,73 @@
+"""Composition root: builds the object graph of one intake process from its settings."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+
+from vt.intake.v1 import intake_service_pb2_grpc
+from vtkit.config import ConfigError
+from vtkit.grpcserver import GrpcServer
+from vtkit.kafka import KafkaSettings
+from vtkit.keystore import KeyStore
+from vtkit.tenants import UnknownTenant, get_tenant
+
+from intake.audit import JsonlAuditLog
+from intake.grpc_api import SERVICE_NAME, IntakeServicer
+from intake.handlers import IntakeHandlers
+from intake.protection import MATCHING_SERVICE, PersonalDataProtector
+from intake.relay import OutboxRelay
+from intake.settings import Settings
+from intake.store import ContactStore
+
+log = logging.getLogger("intake")
+
+
+@dataclass
+class IntakeApp:
+    settings: Settings
+    store: ContactStore
+    relay: OutboxRelay
+    server: GrpcServer
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Serve until `stop` is set, then stop relay, server and database in that order."""
+        relay_stop = asyncio.Event()
+        relay_task = asyncio.create_task(self.relay.run(relay_stop), name="outbox-relay")
+        # gRPC starts regardless of the broker: contacts are accepted into the outbox while it is down.
+        await self.server.start()
+        log.info("listening", extra={"grpc": self.server.address, "tenant": self.settings.tenant})
+        stopped = asyncio.create_task(stop.wait())
+        await asyncio.wait({stopped, relay_task}, return_when=asyncio.FIRST_COMPLETED)
+        if relay_task.done() and not stopped.done():
+            stopped.cancel()
+            log.error("outbox relay ended unexpectedly", exc_info=relay_task.exception())
+        relay_stop.set()
+        try:
+            await asyncio.wait_for(relay_task, 5)
+        except (TimeoutError, Exception):
+            relay_task.cancel()
+            with contextlib.suppress(BaseException):
+                await relay_task
+        await self.server.stop(grace=5)
+        self.store.close()
+        if relay_task.done() and not relay_task.cancelled() and relay_task.exception() is not None:
+            raise SystemExit(1)
+
+
+def bootstrap(settings: Settings, kafka: KafkaSettings) -> IntakeApp:
+    try:
+        tenant = get_tenant(settings.tenant)
+    except UnknownTenant as exc:
+        raise ConfigError(f"configuration error: VT_TENANT: {exc}") from None
+    keys = KeyStore(settings.key_dir)
+    protector = PersonalDataProtector(keys.tenant_cipher(tenant.id), keys.seal_public(MATCHING_SERVICE))
+    store = ContactStore(settings.database_path)
+    relay = OutboxRelay(store, kafka)
+    handlers = IntakeHandlers(tenant.id, tenant.region, store, protector, on_commit=relay.wake)
+    server = GrpcServer(settings.grpc_port, tokens=keys.tokens())
+    server.add(intake_service_pb2_grpc.add_IntakeServiceServicer_to_server,
+               IntakeServicer(handlers, JsonlAuditLog(settings.audit_path, f"intake/{tenant.id}")), [SERVICE_NAME])
+    return IntakeApp(settings, store, relay, server)

@@ -1,0 +1,1 @@
+"""The intake domain: pure Python, no grpc / faust / protobuf / vtkit imports."""

@@ -1,0 +1,132 @@
+"""Validation rules of domain.md sections 2 and 3.
+
+Every check raises ValidationError(field, rule) with the field path as the caller sent it
+(relative to the request; the service layer nests it under e.g. "melding.") and the rule in
+words, so the refusal is self-explanatory.
+"""
+
+from __future__ import annotations
+
+from stdnum.nl import bsn as bsn_number
+
+from .errors import ValidationError
+from .model import (
+    Advies,
+    AmbtshalveConditions,
+    ConcernNature,
+    ConversionCriteria,
+    Directbetrokkene,
+    MelderType,
+    Melding,
+    MultidisciplinaryConsultation,
+    PersonRole,
+    Situation,
+)
+
+MIN_MDO_PARTICIPANTS = 2
+ADVIES_NEEDS_NO_IDENTITY = "a caller who wants to stay unknown can ask for an advies instead, which needs no identity"
+
+
+def require_idempotency_key(key: str) -> None:
+    if not key.strip():
+        raise ValidationError("idempotency_key", "is required so that a retried request never creates a second contact")
+
+
+def validate_advies(advies: Advies) -> None:
+    if advies.directbetrokkenen:
+        raise ValidationError("directbetrokkenen", "an advies never records data of household members; "
+                              "send it without directbetrokkenen, or convert the advies into a melding")
+    asker = advies.asker
+    if asker.type == MelderType.UNSPECIFIED:
+        raise ValidationError("asker.type", "say whether the asker is a professional or a bystander")
+    if asker.type == MelderType.PROFESSIONAL:
+        who = asker.identity
+        if who is None or not who.name.strip():
+            raise ValidationError("asker.identity.name", "an advies is registered on a professional asker's name")
+        if not who.organisation.strip():
+            raise ValidationError("asker.identity.organisation", "a professional asker's organisation is required")
+        if not (who.phone.strip() or who.email.strip()):
+            raise ValidationError("asker.identity.phone", "a professional asker needs a phone number or e-mail address "
+                                  "so VT can reach them")
+    # A bystander may stay anonymous: nothing further is required.
+
+
+def validate_melder(melding: Melding) -> None:
+    if melding.melder_type == MelderType.UNSPECIFIED:
+        raise ValidationError("melder_type", "say whether the melder is a professional or a bystander")
+    melder = melding.melder
+    if melder is None or not melder.name.strip():
+        raise ValidationError("melder.name", "a melding needs the melder's identity (name); " + ADVIES_NEEDS_NO_IDENTITY)
+    if not (melder.phone.strip() or melder.email.strip()):
+        raise ValidationError("melder.phone", "a melding needs the melder's contact details (phone or e-mail); "
+                              + ADVIES_NEEDS_NO_IDENTITY)
+
+
+def validate_directbetrokkene(person: Directbetrokkene, path: str) -> None:
+    if person.role == PersonRole.UNSPECIFIED:
+        raise ValidationError(f"{path}.role", "each directbetrokkene needs a role (victim, suspect, child, ...)")
+    if person.bsn.strip():
+        if not bsn_number.is_valid(person.bsn.strip()):
+            raise ValidationError(f"{path}.bsn", "is not a valid BSN (9 digits passing the 11-proof)")
+        if len(person.bsn.strip()) != 9:
+            raise ValidationError(f"{path}.bsn", "write the BSN as exactly 9 digits")
+        return
+    fallback = {"surname": person.surname, "first_names": person.first_names, "postcode": person.postcode,
+                "house_number": person.house_number}
+    for name, value in fallback.items():
+        if not value.strip():
+            raise ValidationError(f"{path}.{name}", "without a BSN a directbetrokkene must be identified by surname, "
+                                  "first names, date of birth, postcode and house number")
+    if person.date_of_birth is None:
+        raise ValidationError(f"{path}.date_of_birth", "without a BSN a directbetrokkene must be identified by surname, "
+                              "first names, date of birth, postcode and house number (valid date required)")
+
+
+def validate_melding(melding: Melding) -> None:
+    validate_melder(melding)
+    if melding.situation == Situation.UNSPECIFIED:
+        raise ValidationError("situation", "the melder states whether they can give or organise help themselves "
+                              "or ask VT to take over")
+    if not melding.directbetrokkenen:
+        raise ValidationError("directbetrokkenen", "a melding is about at least one directbetrokkene")
+    for index, person in enumerate(melding.directbetrokkenen):
+        validate_directbetrokkene(person, f"directbetrokkenen[{index}]")
+    if not melding.nature:
+        raise ValidationError("nature", "state the nature of the concern (child abuse, partner violence, ...)")
+    for index, nature in enumerate(melding.nature):
+        if nature == ConcernNature.UNSPECIFIED:
+            raise ValidationError(f"nature[{index}]", "an unspecified nature of concern is not allowed")
+
+
+def validate_conversion(advies_id: str, criteria: ConversionCriteria) -> None:
+    """Conversion needs both grounds of domain.md 2: nature/severity AND the asker's inability."""
+    if not advies_id.strip():
+        raise ValidationError("advies_id", "name the advies to convert")
+    if not criteria.nature_and_severity.strip():
+        raise ValidationError("criteria.nature_and_severity", "conversion requires the nature and severity of the "
+                              "signals to be described")
+    if not criteria.asker_inability.strip():
+        raise ValidationError("criteria.asker_inability", "conversion requires a description of why the asker cannot "
+                              "handle the signals adequately")
+
+
+def validate_ambtshalve(conditions: AmbtshalveConditions, mdo: MultidisciplinaryConsultation) -> None:
+    """An ambtshalve melding needs all four conditions and a preceding MDO (domain.md 2)."""
+    checks = {
+        "high_acute_risk": "the safety risk must be high and acute",
+        "professional_cannot_increase_safety": "the professional, even with VT's support, cannot or will not "
+                                               "increase safety enough",
+        "no_agreement_on_melding": "the professional and VT did not agree on making a melding",
+        "vt_has_personal_data": "VT has the personal data of the directbetrokkenen",
+    }
+    for name, meaning in checks.items():
+        if not getattr(conditions, name):
+            raise ValidationError(f"conditions.{name}", f"an ambtshalve melding is allowed only when all four "
+                                  f"conditions hold; this one does not: {meaning}")
+    if mdo.date is None:
+        raise ValidationError("mdo.date", "an ambtshalve melding is always preceded by a multidisciplinary "
+                              "consultation (MDO); give its date")
+    participants = [p for p in mdo.participants if p.strip()]
+    if len(participants) < MIN_MDO_PARTICIPANTS:
+        raise ValidationError("mdo.participants", f"an MDO is never one worker alone: at least "
+                              f"{MIN_MDO_PARTICIPANTS} participants are required")

@@ -1,0 +1,207 @@
+"""Durable storage of contacts and their outbox (SQLite, WAL, synchronous=FULL).
+
+A contact, its idempotency key and its outbox rows are written in ONE transaction, so an
+acknowledged contact is never without its events and a crash never leaves half a contact.
+One connection guarded by a lock: SQLite serialises writers anyway, and callers run these
+methods in a worker thread (asyncio.to_thread) so the fsync never blocks the event loop.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import pathlib
+import sqlite3
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from vtkit.crypto import Ciphertext
+from vtkit.envelope import Envelope
+
+from intake.domain.errors import ConflictError, ContactNotFound
+from intake.domain.model import ContactKind
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS contacts (
+    contact_id TEXT PRIMARY KEY,
+    reference TEXT NOT NULL UNIQUE,
+    kind INTEGER NOT NULL,
+    received_at TEXT NOT NULL,
+    linked_contact_id TEXT NOT NULL DEFAULT '',
+    same_day INTEGER NOT NULL DEFAULT 0,
+    professional_to_be_informed INTEGER NOT NULL DEFAULT 0,
+    -- set on an advies once it was converted into a melding (it can be converted once)
+    converted_to TEXT NOT NULL DEFAULT '',
+    -- the request as stored, encrypted under the tenant key (crypto-shredding erases it)
+    payload_key_id TEXT NOT NULL,
+    payload_nonce BLOB NOT NULL,
+    payload BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS idempotency (
+    idempotency_key TEXT PRIMARY KEY,
+    method TEXT NOT NULL,
+    contact_id TEXT NOT NULL REFERENCES contacts(contact_id)
+);
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    topic TEXT NOT NULL,
+    record_key TEXT NOT NULL,
+    value BLOB NOT NULL,
+    -- the envelope is fixed at insert time: a re-publish after a crash reuses the same ce_id
+    event_id TEXT NOT NULL UNIQUE,
+    event_type TEXT NOT NULL,
+    event_source TEXT NOT NULL,
+    event_time TEXT NOT NULL,
+    event_tenant TEXT NOT NULL,
+    sent_at TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox(seq) WHERE sent_at IS NULL;
+"""
+
+
+@dataclass(frozen=True)
+class ContactRecord:
+    contact_id: str
+    reference: str
+    kind: ContactKind
+    received_at: dt.datetime
+    payload: Ciphertext
+    linked_contact_id: str = ""
+    same_day: bool = False
+    professional_to_be_informed: bool = False
+    converted_to: str = ""
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    topic: str
+    key: str
+    value: bytes
+    envelope: Envelope
+
+
+@dataclass(frozen=True)
+class PendingEvent:
+    seq: int
+    entry: OutboxEntry
+
+
+class ContactStore:
+    def __init__(self, path: str | pathlib.Path):
+        self.path = pathlib.Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: explicit BEGIN IMMEDIATE / COMMIT, no implicit transactions.
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._lock = threading.Lock()
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- contacts ---------------------------------------------------------------------------
+
+    def find_by_idempotency_key(self, key: str) -> tuple[str, ContactRecord] | None:
+        """(method, contact) of a request already handled under `key`, else None."""
+        with self._lock:
+            return self._find_by_key(key)
+
+    def _find_by_key(self, key: str) -> tuple[str, ContactRecord] | None:
+        row = self._db.execute("SELECT method, contact_id FROM idempotency WHERE idempotency_key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        contact = self._get(row[1])
+        assert contact is not None, "idempotency row without its contact (foreign key)"
+        return row[0], contact
+
+    def get(self, contact_id: str) -> ContactRecord | None:
+        with self._lock:
+            return self._get(contact_id)
+
+    def _get(self, contact_id: str) -> ContactRecord | None:
+        row = self._db.execute(
+            "SELECT contact_id, reference, kind, received_at, linked_contact_id, same_day, professional_to_be_informed,"
+            " converted_to, payload_key_id, payload_nonce, payload FROM contacts WHERE contact_id = ?",
+            (contact_id,)).fetchone()
+        if row is None:
+            return None
+        return ContactRecord(contact_id=row[0], reference=row[1], kind=ContactKind(row[2]),
+                             received_at=dt.datetime.fromisoformat(row[3]), linked_contact_id=row[4],
+                             same_day=bool(row[5]), professional_to_be_informed=bool(row[6]), converted_to=row[7],
+                             payload=Ciphertext(row[8], row[9], row[10]))
+
+    def save(self, contact: ContactRecord, outbox: Sequence[OutboxEntry], idempotency_key: str, method: str,
+             converts_advies: str = "") -> tuple[str, ContactRecord]:
+        """Store a new contact with its events, atomically. If `idempotency_key` was used meanwhile
+        (a concurrent retry), nothing is written and the first (method, contact) is returned."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                earlier = self._find_by_key(idempotency_key)
+                if earlier is not None:
+                    self._db.execute("ROLLBACK")
+                    return earlier
+                if converts_advies:
+                    self._mark_converted(converts_advies, contact.contact_id)
+                self._insert_contact(contact)
+                self._db.execute("INSERT INTO idempotency (idempotency_key, method, contact_id) VALUES (?, ?, ?)",
+                                 (idempotency_key, method, contact.contact_id))
+                self._db.executemany(
+                    "INSERT INTO outbox (topic, record_key, value, event_id, event_type, event_source, event_time,"
+                    " event_tenant) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(e.topic, e.key, e.value, e.envelope.id, e.envelope.type, e.envelope.source,
+                      e.envelope.time.isoformat(), e.envelope.tenant) for e in outbox])
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            return method, contact
+
+    def _mark_converted(self, advies_id: str, melding_id: str) -> None:
+        row = self._db.execute("SELECT kind, converted_to FROM contacts WHERE contact_id = ?", (advies_id,)).fetchone()
+        if row is None or not ContactKind(row[0]).is_advies:
+            raise ContactNotFound("advies_id", f"no advies {advies_id!r} in this region")
+        if row[1]:
+            raise ConflictError("advies_id", f"this advies was already converted into melding {row[1]}")
+        self._db.execute("UPDATE contacts SET converted_to = ? WHERE contact_id = ?", (melding_id, advies_id))
+
+    def _insert_contact(self, c: ContactRecord) -> None:
+        self._db.execute(
+            "INSERT INTO contacts (contact_id, reference, kind, received_at, linked_contact_id, same_day,"
+            " professional_to_be_informed, converted_to, payload_key_id, payload_nonce, payload)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (c.contact_id, c.reference, int(c.kind), c.received_at.isoformat(), c.linked_contact_id, int(c.same_day),
+             int(c.professional_to_be_informed), c.converted_to, c.payload.key_id, c.payload.nonce, c.payload.ciphertext))
+
+    # -- outbox -----------------------------------------------------------------------------
+
+    def unsent(self, limit: int = 100) -> list[PendingEvent]:
+        """Unsent outbox rows in insertion order (the order contacts were acknowledged)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq, topic, record_key, value, event_id, event_type, event_source, event_time, event_tenant"
+                " FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT ?", (limit,)).fetchall()
+        return [PendingEvent(r[0], OutboxEntry(r[1], r[2], r[3], Envelope(id=r[4], type=r[5], source=r[6],
+                                                                          time=dt.datetime.fromisoformat(r[7]),
+                                                                          tenant=r[8])))
+                for r in rows]
+
+    def mark_sent(self, seqs: Sequence[int]) -> None:
+        now = dt.datetime.now(dt.UTC).isoformat()
+        with self._lock:
+            # One transaction for the batch: one fsync instead of one per row.
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.executemany("UPDATE outbox SET sent_at = ? WHERE seq = ?", [(now, s) for s in seqs])
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def unsent_count(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL").fetchone()[0])

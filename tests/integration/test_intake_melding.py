@@ -1,0 +1,104 @@
+"""intake as a real process: a melding over real gRPC ends up on the region's topic, with its
+envelope and without personal data in clear."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import time
+import uuid
+from collections.abc import Callable
+
+import grpc
+import pytest
+from aiokafka import AIOKafkaConsumer
+from vt.intake.v1 import events_pb2, intake_service_pb2_grpc
+from vtkit import topics
+from vtkit.auth import bearer_metadata
+from vtkit.crypto import Ciphertext, Sealed
+from vtkit.envelope import Event, decode
+from vtkit.grpcserver import wait_healthy
+from vtkit.keystore import KeyStore
+from vtkit.scenario import melding_request, valid_bsn
+from vtkit.testing import ServiceProcess
+
+TENANT = "groningen"
+Records = list[tuple[bytes, Event, bytes]]  # (key, event, raw value)
+
+
+async def read_topic(bootstrap: str, topic: str, until: Callable[[Records], bool], timeout: float = 20.0) -> Records:
+    """Read `topic` from the earliest offset with a fresh group until `until(records)` holds."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"test-{uuid.uuid4()}",
+                                auto_offset_reset="earliest", enable_auto_commit=False, metadata_max_age_ms=500)
+    await consumer.start()
+    records: Records = []
+    try:
+        deadline = time.monotonic() + timeout
+        while not until(records):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"condition not met on {topic} within {timeout}s; {len(records)} records seen")
+            batches = await consumer.getmany(timeout_ms=500)
+            for batch in batches.values():
+                records += [(r.key, decode(r.value, r.headers), r.value) for r in batch]
+    finally:
+        await consumer.stop()
+    return records
+
+
+def start_intake(tmp_path: pathlib.Path, kafka: str, keys: KeyStore, tenant: str, data_dir: pathlib.Path) -> ServiceProcess:
+    env = {"VT_TENANT": tenant, "VT_KEY_DIR": str(keys.root), "VT_DATA_DIR": str(data_dir),
+           "KAFKA_BOOTSTRAP_SERVERS": kafka}
+    return ServiceProcess(f"intake-{tenant}", "intake", env=env, log_path=tmp_path / f"intake-{tenant}.log").start()
+
+
+@pytest.fixture()
+async def intake(tmp_path: pathlib.Path, kafka: str, keys: KeyStore, data_dir: pathlib.Path):  # type: ignore[no-untyped-def]
+    process = start_intake(tmp_path, kafka, keys, TENANT, data_dir)
+    try:
+        await wait_healthy(process.address, timeout=20)
+        yield process
+    finally:
+        code = process.stop()
+        assert code == 0, process.log_text()[-3000:]
+
+
+async def test_a_melding_is_published_with_its_envelope_and_no_personal_data_in_clear(
+        intake: ServiceProcess, kafka: str, keys: KeyStore) -> None:
+    bsn = valid_bsn()
+    request = melding_request(bsn, acute=True, melder_name="Petra de Vries")
+    async with grpc.aio.insecure_channel(intake.address) as channel:
+        reply = await intake_service_pb2_grpc.IntakeServiceStub(channel).SubmitMelding(
+            request, metadata=bearer_metadata(keys.token_for(TENANT)), timeout=10)
+    assert reply.contact_id and reply.reference and reply.same_day
+
+    def published(records: Records) -> bool:
+        return any(e.message.DESCRIPTOR.name == "MeldingReceived" and e.message.contact_id == reply.contact_id
+                   for _, e, _ in records)
+
+    records = await read_topic(kafka, topics.intake(TENANT), published)
+    [(key, event, raw)] = [(k, e, v) for k, e, v in records if e.message.contact_id == reply.contact_id]
+    melding: events_pb2.MeldingReceived = event.message
+    assert key == reply.contact_id.encode()
+    assert event.envelope.type == "vt.intake.v1.MeldingReceived"
+    assert event.envelope.source == f"intake/{TENANT}" and event.envelope.tenant == TENANT and event.envelope.id
+    assert melding.tenant_id == TENANT and melding.reference == reply.reference
+    assert melding.origin == events_pb2.MELDING_ORIGIN_DIRECT and melding.acute and melding.melder_may_be_named
+    assert melding.received_at.seconds > 0
+
+    # Nothing personal in clear, neither in the value nor in the headers.
+    for secret in (bsn, "Petra de Vries", "p.devries@example.nl", "0201234567", "blauwe plekken"):
+        assert secret.encode() not in raw, secret
+    # ... but the owning region can read it, and radar can open the identity.
+    cipher = keys.tenant_cipher(TENANT)
+    melder = json.loads(cipher.decrypt(Ciphertext(melding.melder.key_id, melding.melder.nonce, melding.melder.ciphertext),
+                                       event_id=event.envelope.id, field="melder"))
+    assert melder["name"] == "Petra de Vries" and melder["email"] == "p.devries@example.nl"
+    [person] = melding.persons
+    sealed = person.sealed_identity
+    opened = keys.seal_opener("radar").open(Sealed(sealed.recipient, sealed.ephemeral_public_key, sealed.nonce,
+                                                   sealed.ciphertext))
+    assert opened == b"bsn:" + bsn.encode()
+    details = json.loads(cipher.decrypt(Ciphertext(person.details.key_id, person.details.nonce, person.details.ciphertext),
+                                        event_id=event.envelope.id, field=f"person:{person.person_id}"))
+    assert details["bsn"] == bsn
+    assert '"msg": "listening"' in intake.log_text()
