@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 
+from vtkit.config import ConfigError
 from vtkit.grpcserver import GrpcServer
 from vtkit.kafka import ensure_topics, make_producer
 from vtkit.keystore import KeyStore
@@ -39,13 +40,17 @@ async def expiry_loop(app: Verwijsindex, interval: float, stop: asyncio.Event) -
 
 async def main(settings: Settings, stop: asyncio.Event) -> None:
     keys = KeyStore(settings.service.key_dir)
-    app = build_app(settings, keys)
+    try:
+        app = build_app(settings, keys)
+        tokens = keys.tokens()
+    except FileNotFoundError as exc:  # a missing key file is a configuration problem: say which
+        raise ConfigError(f"configuration error: {exc}") from None
     await ensure_topics(settings.kafka)
     producer = make_producer(settings.kafka)
     await producer.start()
     relay = OutboxRelay(app.store, producer)
     app.on_commit = relay.wake
-    server = GrpcServer(settings.service.grpc_port, tokens=keys.tokens())
+    server = GrpcServer(settings.service.grpc_port, tokens=tokens)
     grpc_api.add_to(server, app)
     await server.start()
     log.info("listening", extra={"grpc": server.address, "database": str(settings.service.database)})

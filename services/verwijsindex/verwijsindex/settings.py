@@ -6,7 +6,7 @@ import pathlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from vtkit.config import env, load_settings
+from vtkit.config import ConfigError, env, load_settings
 from vtkit.kafka import KafkaSettings
 
 
@@ -31,4 +31,16 @@ class Settings:
 
 
 def load(environ: Mapping[str, str] | None = None) -> Settings:
-    return Settings(load_settings(ServiceSettings, environ), load_settings(KafkaSettings, environ))
+    """Both groups are checked before failing, so one message names every missing variable."""
+    errors: list[str] = []
+    loaded: list[object] = []
+    for cls in (ServiceSettings, KafkaSettings):
+        try:
+            loaded.append(load_settings(cls, environ))
+        except ConfigError as exc:
+            errors.append(str(exc).removeprefix("configuration error: "))
+    if errors:
+        raise ConfigError("configuration error: " + "; ".join(errors))
+    service, kafka = loaded
+    assert isinstance(service, ServiceSettings) and isinstance(kafka, KafkaSettings)
+    return Settings(service, kafka)
