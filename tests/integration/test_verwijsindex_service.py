@@ -1,5 +1,6 @@
 """The verwijsindex as a real process (`python -m verwijsindex`) on the real broker, called
-over real gRPC with the tokens of registrant organisations."""
+over real gRPC with the tokens of registrant organisations. A broker outage delays events but
+never loses an acknowledged registration (outbox on disk before the reply, relay retries)."""
 
 from __future__ import annotations
 
@@ -16,12 +17,14 @@ from vt.verwijsindex.v1 import verwijsindex_service_pb2 as svc
 from vt.verwijsindex.v1 import verwijsindex_service_pb2_grpc as svc_grpc
 from vtkit import topics
 from vtkit.auth import bearer_metadata
+from vtkit.broker import EmbeddedBroker
 from vtkit.calendar import AMSTERDAM
 from vtkit.crypto import Ciphertext
 from vtkit.grpcserver import wait_healthy
+from vtkit.kafka import KafkaSettings, ensure_topics
 from vtkit.keystore import KeyStore
 from vtkit.scenario import TopicWatcher, valid_bsn
-from vtkit.testing import ServiceProcess
+from vtkit.testing import ServiceProcess, kafka_mode
 
 SCHOOL, GP = "utrecht", "rotterdam-rijnmond"  # region tokens stand in for registrant organisations for now
 
@@ -158,3 +161,31 @@ async def test_sigterm_exits_cleanly_and_signals_survive_a_restart(kafka: str, k
         assert [s.signal_id for s in listed.signals] == [registered.signal_id]  # type: ignore[attr-defined]
     finally:
         assert again.stop() == 0
+
+
+async def test_registrations_during_a_broker_outage_are_published_afterwards(
+        pytestconfig: pytest.Config, keys: KeyStore, data_dir: pathlib.Path, tmp_path: pathlib.Path) -> None:
+    if kafka_mode(pytestconfig.getoption("--kafka")) != "embedded":
+        pytest.skip("stops and restarts its own embedded broker")
+    broker = EmbeddedBroker().start()
+    process = start(broker.bootstrap_servers, keys, data_dir, tmp_path / "verwijsindex.log")
+    try:
+        await healthy(process)
+        broker.stop()  # the embedded broker keeps everything in memory: it comes back empty
+        bsn = valid_bsn()
+        youth = keys.pseudonymizer().pseudonym(b"bsn:" + bsn.encode())
+        await call(process.address, "RegisterSignal", request(bsn, "Anna"), SCHOOL, keys)
+        await call(process.address, "RegisterSignal", request(bsn, "Bert", sector=svc.SECTOR_HEALTH_CARE), GP, keys)
+        broker.start()
+        await ensure_topics(KafkaSettings(bootstrap_servers=broker.bootstrap_servers))
+        async with TopicWatcher(broker.bootstrap_servers, [topics.NATIONAL_VERWIJSINDEX]) as watcher:
+            match = await watcher.wait_for(
+                lambda _t, m: isinstance(m, events_pb2.SignalMatch) and m.youth_pseudonym == youth, 60, "client match")
+            assert match.message.kind == events_pb2.MATCH_KIND_CLIENT
+            registered = watcher.matching(
+                lambda _t, m: isinstance(m, events_pb2.SignalRegistered) and m.youth_pseudonym == youth)
+            assert len(registered) == 2
+    finally:
+        code = process.stop()
+        broker.stop()
+    assert code == 0, process.log_text()[-2000:]
