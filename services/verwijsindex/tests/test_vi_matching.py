@@ -58,3 +58,9 @@ def test_family_match_concerns_different_youths() -> None:
     assert matching.NoHouseholdDirectory().related_youths("youth-1") == ()
     match = matching.family_match(sig("b", "gp"), [sig("a", "school", youth="sibling")])
     assert match is not None and match.kind is MatchKind.FAMILY and match.different_youths
+
+
+def test_archived_signal_of_a_registrant_who_is_active_again_adds_no_notice() -> None:
+    history = [sig("a", "school", status=SignalStatus.ARCHIVED), sig("b", "school", minute=1)]
+    assert matching.archived_match(sig("c", "gp", minute=2), history) is None
+    assert matching.client_match(sig("c", "gp", minute=2), history) is not None

@@ -39,10 +39,14 @@ def client_match(new: Signal, on_same_youth: Sequence[Signal]) -> Match | None:
 
 
 def archived_match(new: Signal, on_same_youth: Sequence[Signal]) -> Match | None:
-    """The one-time notice for archived signals of other registrants on the same youth."""
-    archived = [s for s in on_same_youth
+    """The one-time notice for archived signals of other registrants on the same youth.
+    A registrant who has an active signal on the youth again is in the client match
+    already, so their archived signal adds nothing."""
+    same_youth = [s for s in on_same_youth if s.youth_pseudonym == new.youth_pseudonym]
+    active = {s.registrant_id for s in same_youth if s.status is SignalStatus.ACTIVE}
+    archived = [s for s in same_youth
                 if s.status is SignalStatus.ARCHIVED and not s.archive_notice_sent
-                and s.registrant_id != new.registrant_id and s.youth_pseudonym == new.youth_pseudonym]
+                and s.registrant_id != new.registrant_id and s.registrant_id not in active]
     if not archived:
         return None
     return Match(MatchKind.ARCHIVED, new.youth_pseudonym, _parties([new, *archived]),
