@@ -5,55 +5,23 @@ from __future__ import annotations
 
 import json
 import pathlib
-import time
-import uuid
-from collections.abc import Callable
 
-import grpc
 import pytest
-from aiokafka import AIOKafkaConsumer
-from vt.intake.v1 import events_pb2, intake_service_pb2_grpc
+from intake.testkit import Records, call, intake_process, read_topic
+from vt.intake.v1 import events_pb2
 from vtkit import topics
-from vtkit.auth import bearer_metadata
 from vtkit.crypto import Ciphertext, Sealed
-from vtkit.envelope import Event, decode
 from vtkit.grpcserver import wait_healthy
 from vtkit.keystore import KeyStore
 from vtkit.scenario import melding_request, valid_bsn
 from vtkit.testing import ServiceProcess
 
 TENANT = "groningen"
-Records = list[tuple[bytes, Event, bytes]]  # (key, event, raw value)
-
-
-async def read_topic(bootstrap: str, topic: str, until: Callable[[Records], bool], timeout: float = 20.0) -> Records:
-    """Read `topic` from the earliest offset with a fresh group until `until(records)` holds."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"test-{uuid.uuid4()}",
-                                auto_offset_reset="earliest", enable_auto_commit=False, metadata_max_age_ms=500)
-    await consumer.start()
-    records: Records = []
-    try:
-        deadline = time.monotonic() + timeout
-        while not until(records):
-            if time.monotonic() > deadline:
-                raise AssertionError(f"condition not met on {topic} within {timeout}s; {len(records)} records seen")
-            batches = await consumer.getmany(timeout_ms=500)
-            for batch in batches.values():
-                records += [(r.key, decode(r.value, r.headers), r.value) for r in batch]
-    finally:
-        await consumer.stop()
-    return records
-
-
-def start_intake(tmp_path: pathlib.Path, kafka: str, keys: KeyStore, tenant: str, data_dir: pathlib.Path) -> ServiceProcess:
-    env = {"VT_TENANT": tenant, "VT_KEY_DIR": str(keys.root), "VT_DATA_DIR": str(data_dir),
-           "KAFKA_BOOTSTRAP_SERVERS": kafka}
-    return ServiceProcess(f"intake-{tenant}", "intake", env=env, log_path=tmp_path / f"intake-{tenant}.log").start()
 
 
 @pytest.fixture()
 async def intake(tmp_path: pathlib.Path, kafka: str, keys: KeyStore, data_dir: pathlib.Path):  # type: ignore[no-untyped-def]
-    process = start_intake(tmp_path, kafka, keys, TENANT, data_dir)
+    process = intake_process(tmp_path, kafka, keys, TENANT, data_dir).start()
     try:
         await wait_healthy(process.address, timeout=20)
         yield process
@@ -66,9 +34,7 @@ async def test_a_melding_is_published_with_its_envelope_and_no_personal_data_in_
         intake: ServiceProcess, kafka: str, keys: KeyStore) -> None:
     bsn = valid_bsn()
     request = melding_request(bsn, acute=True, melder_name="Petra de Vries")
-    async with grpc.aio.insecure_channel(intake.address) as channel:
-        reply = await intake_service_pb2_grpc.IntakeServiceStub(channel).SubmitMelding(
-            request, metadata=bearer_metadata(keys.token_for(TENANT)), timeout=10)
+    reply = await call(intake.address, keys.token_for(TENANT), "SubmitMelding", request)
     assert reply.contact_id and reply.reference and reply.same_day
 
     def published(records: Records) -> bool:

@@ -1,0 +1,191 @@
+"""IntakeService over real gRPC against a real intake process: idempotency, tenancy, refusals
+with field paths, the advies -> conversion and ambtshalve paths, and the audit log of reads."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import uuid
+
+import grpc
+import pytest
+from intake.testkit import Records, call, contact_ids, intake_process, read_topic
+from vt.common.v1 import common_pb2
+from vt.intake.v1 import events_pb2
+from vt.intake.v1 import intake_service_pb2 as pb
+from vtkit import topics
+from vtkit.grpcserver import wait_healthy
+from vtkit.keystore import KeyStore
+from vtkit.scenario import melding_request, valid_bsn
+from vtkit.testing import ServiceProcess
+
+TENANT, OTHER = "fryslan", "gelderland-zuid"
+
+
+@pytest.fixture()
+async def intake(tmp_path: pathlib.Path, kafka: str, keys: KeyStore, data_dir: pathlib.Path):  # type: ignore[no-untyped-def]
+    process = intake_process(tmp_path, kafka, keys, TENANT, data_dir).start()
+    try:
+        await wait_healthy(process.address, timeout=20)
+        yield process
+    finally:
+        assert process.stop() == 0, process.log_text()[-3000:]
+
+
+def advies_request(key: str | None = None) -> pb.RegisterAdviesRequest:
+    return pb.RegisterAdviesRequest(
+        idempotency_key=key or str(uuid.uuid4()),
+        asker=pb.Asker(type=common_pb2.MELDER_TYPE_PROFESSIONAL,
+                       identity=pb.Professional(name="Huisarts Bakker", organisation="Praktijk Oost", phone="0581")),
+        question="Zorgen over een moeder en haar kinderen", outcome=pb.ADVIES_OUTCOME_ADVICE_AND_SUPPORT)
+
+
+async def test_a_repeated_idempotency_key_returns_the_same_contact(intake: ServiceProcess, kafka: str,
+                                                                   keys: KeyStore) -> None:
+    token = keys.token_for(TENANT)
+    request = melding_request(valid_bsn())
+    first = await call(intake.address, token, "SubmitMelding", request)
+    again = await call(intake.address, token, "SubmitMelding", request)
+    assert again == first
+    marker = await call(intake.address, token, "SubmitMelding", melding_request(valid_bsn()))  # published after both
+    records = await read_topic(kafka, topics.intake(TENANT), lambda r: marker.contact_id in contact_ids(r))
+    assert contact_ids(records).count(first.contact_id) == 1
+
+
+async def test_an_empty_idempotency_key_is_invalid(intake: ServiceProcess, keys: KeyStore) -> None:
+    request = melding_request(valid_bsn())
+    request.idempotency_key = ""
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await call(intake.address, keys.token_for(TENANT), "SubmitMelding", request)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "idempotency_key" in str(caught.value.details())
+
+
+async def test_a_melding_without_contact_details_is_refused_with_field_and_reason(intake: ServiceProcess,
+                                                                                  keys: KeyStore) -> None:
+    request = melding_request(valid_bsn())
+    request.melding.melder.phone = request.melding.melder.email = ""
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await call(intake.address, keys.token_for(TENANT), "SubmitMelding", request)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    details = str(caught.value.details())
+    assert details.startswith("melding.melder.phone: ") and "advies" in details, details
+
+
+async def test_an_advies_with_household_data_is_refused(intake: ServiceProcess, keys: KeyStore) -> None:
+    request = advies_request()
+    request.directbetrokkenen.add(role=common_pb2.PERSON_ROLE_CHILD, bsn=valid_bsn())
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await call(intake.address, keys.token_for(TENANT), "RegisterAdvies", request)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert str(caught.value.details()).startswith("directbetrokkenen: ")
+
+
+async def test_another_regions_caller_is_denied(intake: ServiceProcess, keys: KeyStore) -> None:
+    for method, request in [("SubmitMelding", melding_request(valid_bsn())),
+                            ("GetContact", pb.GetContactRequest(contact_id="x"))]:
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await call(intake.address, keys.token_for(OTHER), method, request)
+        assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await call(intake.address, "not-a-token", "SubmitMelding", melding_request(valid_bsn()))
+    assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+async def test_get_contact_reads_own_contacts_only_and_every_read_is_audited(
+        intake: ServiceProcess, tmp_path: pathlib.Path, kafka: str, keys: KeyStore, data_dir: pathlib.Path) -> None:
+    token = keys.token_for(TENANT)
+    reply = await call(intake.address, token, "SubmitMelding", melding_request(valid_bsn(), acute=True))
+    contact = await call(intake.address, token, "GetContact", pb.GetContactRequest(contact_id=reply.contact_id,
+                                                                                   purpose="triage"))
+    assert contact.kind == pb.CONTACT_KIND_MELDING and contact.reference == reply.reference and contact.same_day
+    assert contact.melding.melder.name == "Petra de Vries"
+
+    # A contact of another region (its own intake, its own store) is NOT_FOUND here, like an unknown id.
+    other_dir = data_dir.parent / "other-data"
+    other = intake_process(tmp_path, kafka, keys, OTHER, other_dir).start()
+    try:
+        await wait_healthy(other.address, timeout=20)
+        foreign = await call(other.address, keys.token_for(OTHER), "SubmitMelding", melding_request(valid_bsn()))
+    finally:
+        other.stop()
+    for unknown in (foreign.contact_id, "no-such-id"):
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await call(intake.address, token, "GetContact", pb.GetContactRequest(contact_id=unknown))
+        assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+
+    audit = [json.loads(line) for line in (data_dir / f"audit-intake-{TENANT}.jsonl").read_text().splitlines()]
+    assert [(a["subject"]["contact_id"], a["outcome"]) for a in audit] == [
+        (reply.contact_id, "success"), (foreign.contact_id, "not_found"), ("no-such-id", "not_found")]
+    assert audit[0]["who"] == {"tenant": TENANT, "role": "region"} and audit[0]["purpose"] == "triage"
+    assert audit[0]["what"] and audit[0]["when"]
+
+
+async def test_advies_vervolgadvies_and_conversion_publish_their_events(intake: ServiceProcess, kafka: str,
+                                                                        keys: KeyStore) -> None:
+    token = keys.token_for(TENANT)
+    advies = await call(intake.address, token, "RegisterAdvies", advies_request())
+    follow_up = await call(intake.address, token, "RegisterVervolgadvies", pb.RegisterVervolgadviesRequest(
+        idempotency_key=str(uuid.uuid4()), previous_advies_id=advies.contact_id, advies=advies_request()))
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await call(intake.address, token, "RegisterVervolgadvies", pb.RegisterVervolgadviesRequest(
+            idempotency_key=str(uuid.uuid4()), previous_advies_id="unknown", advies=advies_request()))
+    assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+
+    melding = melding_request(valid_bsn()).melding
+    criteria = pb.ConversionCriteria(nature_and_severity="ernstig letsel", asker_inability="kan het niet aan")
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await call(intake.address, token, "ConvertAdvies", pb.ConvertAdviesRequest(
+            idempotency_key=str(uuid.uuid4()), advies_id=advies.contact_id,
+            criteria=pb.ConversionCriteria(nature_and_severity="ernstig"), melding=melding))
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert str(caught.value.details()).startswith("criteria.asker_inability: ")
+    converted = await call(intake.address, token, "ConvertAdvies", pb.ConvertAdviesRequest(
+        idempotency_key=str(uuid.uuid4()), advies_id=advies.contact_id, criteria=criteria, melding=melding))
+
+    def all_there(records: Records) -> bool:
+        return any(e.message.DESCRIPTOR.name == "AdviesConverted" and e.message.melding_id == converted.contact_id
+                   for _, e, _ in records)
+
+    records = await read_topic(kafka, topics.intake(TENANT), all_there)
+    mine = {advies.contact_id, follow_up.contact_id, converted.contact_id}
+    seen = [(k.decode(), e.message.DESCRIPTOR.name) for k, e, _ in records if k.decode() in mine]
+    # Order is guaranteed per key (contact id) only: keys spread over partitions.
+    assert sorted(seen) == sorted([(advies.contact_id, "AdviesRegistered"), (follow_up.contact_id, "AdviesRegistered"),
+                                   (converted.contact_id, "MeldingReceived"), (converted.contact_id, "AdviesConverted")])
+    assert [name for key, name in seen if key == converted.contact_id] == ["MeldingReceived", "AdviesConverted"]
+    received = next(e.message for k, e, _ in records if e.message.DESCRIPTOR.name == "MeldingReceived"
+                    and e.message.contact_id == converted.contact_id)
+    assert received.origin == events_pb2.MELDING_ORIGIN_CONVERTED_ADVIES
+    assert received.linked_advies_id == advies.contact_id
+    contact = await call(intake.address, token, "GetContact", pb.GetContactRequest(contact_id=converted.contact_id))
+    assert contact.kind == pb.CONTACT_KIND_CONVERTED_MELDING and contact.linked_contact_id == advies.contact_id
+
+
+async def test_an_ambtshalve_melding_needs_all_conditions_and_an_mdo(intake: ServiceProcess, kafka: str,
+                                                                    keys: KeyStore) -> None:
+    token = keys.token_for(TENANT)
+    request = pb.SubmitAmbtshalveMeldingRequest(
+        idempotency_key=str(uuid.uuid4()),
+        conditions=pb.AmbtshalveConditions(high_acute_risk=True, professional_cannot_increase_safety=True,
+                                           no_agreement_on_melding=True, vt_has_personal_data=False),
+        mdo=pb.MultidisciplinaryConsultation(date=common_pb2.Date(year=2026, month=11, day=20),
+                                             participants=["gedragswetenschapper", "teamleider"]),
+        melding=melding_request(valid_bsn()).melding)
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await call(intake.address, token, "SubmitAmbtshalveMelding", request)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert str(caught.value.details()).startswith("conditions.vt_has_personal_data: ")
+
+    request.conditions.vt_has_personal_data = True
+    reply = await call(intake.address, token, "SubmitAmbtshalveMelding", request)
+    assert reply.professional_to_be_informed
+
+    def contact_ids_made(records: Records) -> list[str]:
+        return [e.message.melding_id for _, e, _ in records if e.message.DESCRIPTOR.name == "AmbtshalveMeldingMade"]
+
+    records = await read_topic(kafka, topics.intake(TENANT), lambda r: reply.contact_id in contact_ids_made(r))
+    event = next(e.message for _, e, _ in records if e.message.DESCRIPTOR.name == "AmbtshalveMeldingMade"
+                 and e.message.melding_id == reply.contact_id)
+    assert event.mdo_participant_count == 2 and event.professional_to_be_informed
+    assert reply.contact_id in contact_ids(records)  # its MeldingReceived
