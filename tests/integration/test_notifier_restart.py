@@ -1,0 +1,130 @@
+"""Crash and restart of the real notifier: schedules live in SQLite, and the receiver never sees a
+second distinct delivery for one idempotency key (a repeat of the key, flagged by the fake, is the
+documented worst case after a crash during a call)."""
+
+from __future__ import annotations
+
+import asyncio
+import pathlib
+import uuid
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+from notifier.testing import DeliveryEvents, Notifier, assessment_due, eventually, of_case, publish_due
+from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, make_producer
+from vtkit.keystore import KeyStore
+from vtkit.simulators.regional_system import FakeRegionalSystem
+
+
+@pytest.fixture()
+async def publisher(kafka: str) -> AsyncIterator[Publisher]:
+    settings = KafkaSettings(bootstrap_servers=kafka)
+    await ensure_topics(settings)
+    producer = make_producer(settings)
+    await producer.start()
+    try:
+        yield Publisher(producer)
+    finally:
+        await producer.stop()
+
+
+@pytest.fixture()
+async def fake(tmp_path: pathlib.Path, request: pytest.FixtureRequest) -> AsyncIterator[FakeRegionalSystem]:
+    system = FakeRegionalSystem(record_file=tmp_path / "regional.jsonl", **getattr(request, "param", {}))
+    await system.start()
+    try:
+        yield system
+    finally:
+        await system.stop()
+
+
+@pytest.fixture()
+async def make_notifier(kafka: str, keys: KeyStore, data_dir: pathlib.Path,
+                        tmp_path: pathlib.Path) -> AsyncIterator[Callable[..., Notifier]]:
+    started: list[Notifier] = []
+
+    def factory(endpoints: dict[str, str], **extra: str) -> Notifier:
+        started.append(Notifier(kafka, keys, data_dir, tmp_path / "logs", endpoints, **extra))
+        return started[-1]
+
+    yield factory
+    for notifier in started:
+        notifier.stop()
+
+
+@pytest.fixture()
+async def delivery_events(kafka: str) -> AsyncIterator[DeliveryEvents]:
+    events = DeliveryEvents(kafka)
+    await events.consumer.start()
+    try:
+        yield events
+    finally:
+        await events.consumer.stop()
+
+
+async def test_sigkill_after_delivery_then_restart_sends_no_new_delivery(
+        publisher: Publisher, fake: FakeRegionalSystem, make_notifier: Callable[..., Notifier],
+        delivery_events: DeliveryEvents, record_property: Callable[[str, object], None]) -> None:
+    tenant, case_id, sentinel = "gooi-en-vechtstreek", f"case-{uuid.uuid4()}", f"case-{uuid.uuid4()}"
+    notifier = make_notifier({tenant: fake.address}, NOTIFIER_CALL_TIMEOUT_SECONDS="1")
+    proc = await notifier.start()
+    envelope = await publish_due(publisher, assessment_due(tenant, case_id))
+    await eventually(lambda: fake.distinct(case_id), "the first delivery")
+    proc.kill()  # no chance to settle, commit or flush anything
+
+    # The cause arrives again, and the restarted notifier (a fresh group) replays the topic too.
+    await publish_due(publisher, assessment_due(tenant, case_id), event_id=envelope.id)
+    notifier.env["NOTIFIER_GROUP_ID"] += "-restarted"
+    await notifier.start()
+    await publish_due(publisher, assessment_due(tenant, sentinel), record_key=case_id)
+    await eventually(lambda: fake.distinct(sentinel), "the sentinel behind the replayed events")
+    # Settled (possibly after one lease-expiry redelivery if the kill hit the call in flight).
+    await delivery_events.wait_for(of_case(case_id, "DeliveryDelivered"), "DeliveryDelivered after restart")
+    await asyncio.sleep(1.0)
+
+    distinct, accepted = fake.distinct(case_id), fake.accepted(case_id)
+    duplicates = len(accepted) - len(distinct)
+    record_property("duplicate_deliveries_after_sigkill", duplicates)
+    assert len(distinct) == 1, accepted
+    assert {c["idempotency_key"] for c in accepted} == {distinct[0]["idempotency_key"]}
+    assert duplicates <= 1, f"at most the one in-flight call may be repeated, saw {duplicates}"
+    assert len(of_case(case_id, "DeliveryRequested")(delivery_events.seen)) == 1
+
+
+@pytest.mark.parametrize("fake", [{"delay_seconds": 1.5}], indirect=True)
+async def test_crash_during_the_call_repeats_the_same_key_once(
+        publisher: Publisher, fake: FakeRegionalSystem, make_notifier: Callable[..., Notifier],
+        delivery_events: DeliveryEvents) -> None:
+    tenant, case_id = "zuid-holland-zuid", f"case-{uuid.uuid4()}"
+    # Lease = 2 * 2 s + 5 s: the in-flight row is attempted again about 9 s after the crash.
+    notifier = make_notifier({tenant: fake.address}, NOTIFIER_CALL_TIMEOUT_SECONDS="2")
+    proc = await notifier.start()
+    await publish_due(publisher, assessment_due(tenant, case_id))
+    await eventually(lambda: fake.accepted(case_id), "the call to arrive")
+    proc.kill()  # the fake is still holding the call: the row is in flight in SQLite
+
+    await notifier.start()
+    await delivery_events.wait_for(of_case(case_id, "DeliveryDelivered"), "DeliveryDelivered after the lease expired")
+    accepted = fake.accepted(case_id)
+    assert [c["duplicate"] for c in accepted] == [False, True], accepted
+    assert len({c["idempotency_key"] for c in accepted}) == 1
+    assert of_case(case_id, "DeliveryDelivered")(delivery_events.seen)[0].attempts == 2
+
+
+async def test_pending_schedule_survives_restart_without_replaying_kafka(
+        publisher: Publisher, fake: FakeRegionalSystem, make_notifier: Callable[..., Notifier],
+        delivery_events: DeliveryEvents) -> None:
+    tenant, case_id = "hollands-midden", f"case-{uuid.uuid4()}"
+    notifier = make_notifier({})  # region not connected yet: the delivery must wait, not fail
+    proc = await notifier.start()
+    await publish_due(publisher, assessment_due(tenant, case_id))
+    await delivery_events.wait_for(of_case(case_id, "DeliveryRequested"), "DeliveryRequested")
+    assert proc.stop() == 0
+    assert "no regional endpoint configured" in proc.log_text()
+
+    # Same consumer group: the event was committed, so only SQLite can still know about it.
+    notifier.env["NOTIFIER_REGIONAL_ENDPOINTS"] = f"{tenant}={fake.address}"
+    await notifier.start()
+    calls = await eventually(lambda: fake.distinct(case_id), "the delivery from the stored schedule")
+    assert len(calls) == 1 and calls[0]["due_date"] == "2025-12-31"
+    await delivery_events.wait_for(of_case(case_id, "DeliveryDelivered"), "DeliveryDelivered")
