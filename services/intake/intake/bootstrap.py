@@ -46,7 +46,7 @@ class IntakeApp:
             log.error("outbox relay ended unexpectedly", exc_info=relay_task.exception())
         relay_stop.set()
         try:
-            await asyncio.wait_for(relay_task, 5)
+            await asyncio.wait_for(relay_task, 3)  # an in-flight publish may finish; unsent rows stay
         except (TimeoutError, Exception):
             relay_task.cancel()
             with contextlib.suppress(BaseException):

@@ -12,11 +12,14 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaProducer
+from vt.intake.v1 import events_pb2
 from vtkit.envelope import decode
 from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, make_producer
 
 from intake.store import ContactStore, PendingEvent
 
+# Importing events_pb2 registers the intake event types, so decode() can resolve ce_type.
+_EVENT_TYPES = events_pb2.DESCRIPTOR
 log = logging.getLogger(__name__)
 
 

@@ -11,12 +11,14 @@ from typing import Any
 
 import grpc
 from aiokafka import AIOKafkaConsumer
-from vt.intake.v1 import intake_service_pb2_grpc
+from vt.intake.v1 import events_pb2, intake_service_pb2_grpc
 from vtkit.auth import bearer_metadata
 from vtkit.envelope import Event, decode
 from vtkit.keystore import KeyStore
 from vtkit.testing import ServiceProcess
 
+# Importing events_pb2 registers the intake event types, so decode() can resolve ce_type.
+_EVENT_TYPES = events_pb2.DESCRIPTOR
 Records = list[tuple[bytes, Event, bytes]]  # (record key, decoded event, raw value)
 
 

@@ -1,0 +1,30 @@
+"""Configuration comes from the environment; a missing or wrong value stops the service with its name."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+from intake.bootstrap import bootstrap
+from intake.settings import Settings
+from vtkit.config import ConfigError, load_settings
+from vtkit.kafka import KafkaSettings
+
+
+def test_required_variables_are_named_when_missing() -> None:
+    with pytest.raises(ConfigError, match="VT_TENANT, VT_KEY_DIR, VT_DATA_DIR"):
+        load_settings(Settings, {})
+
+
+def test_settings_are_typed_and_name_the_files() -> None:
+    settings = load_settings(Settings, {"VT_TENANT": "zeeland", "VT_KEY_DIR": "/k", "VT_DATA_DIR": "/d",
+                                        "GRPC_PORT": "5050"})
+    assert settings.grpc_port == 5050
+    assert settings.database_path == pathlib.Path("/d/intake-zeeland.sqlite3")
+    assert settings.audit_path == pathlib.Path("/d/audit-intake-zeeland.jsonl")
+    assert load_settings(Settings, {"VT_TENANT": "t", "VT_KEY_DIR": "/k", "VT_DATA_DIR": "/d"}).grpc_port == 0
+
+
+def test_an_unknown_tenant_stops_the_service() -> None:
+    with pytest.raises(ConfigError, match="VT_TENANT.*atlantis"):
+        bootstrap(Settings(tenant="atlantis", key_dir="/k", data_dir="/d"), KafkaSettings(bootstrap_servers="x:1"))
