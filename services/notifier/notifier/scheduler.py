@@ -55,8 +55,12 @@ class Scheduler:
                     await asyncio.wait_for(_first(stop, self.wake), self.scan_seconds)
         finally:
             # Let started calls finish (each has a deadline) so their outcome is recorded.
-            if self._running:
-                await asyncio.gather(*self._running.values(), return_exceptions=True)
+            await self.drain()
+
+    async def drain(self) -> None:
+        """Wait for the attempts already started."""
+        if self._running:
+            await asyncio.gather(*self._running.values(), return_exceptions=True)
 
     def scan_once(self) -> int:
         """Start an attempt for every due delivery not already being attempted; returns how many."""
