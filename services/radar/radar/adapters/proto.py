@@ -1,0 +1,152 @@
+"""The only place where protobuf messages and radar's domain objects meet."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from dataclasses import dataclass
+
+from google.protobuf.timestamp_pb2 import Timestamp
+from vt.common.v1 import common_pb2
+from vt.intake.v1 import events_pb2 as intake_events
+from vt.radar.v1 import events_pb2 as radar_events
+from vt.radar.v1 import radar_service_pb2
+from vt.rvdk.v1 import events_pb2 as rvdk_events
+from vtkit.crypto import Sealed
+
+from radar.domain.deadlines import Deadline
+from radar.domain.model import (
+    AssessmentInputOut,
+    InvolvementView,
+    MatchOut,
+    MeldingFact,
+    RegisterEntryOut,
+    RvdkFact,
+)
+
+MeldingReceived = intake_events.MeldingReceived
+RvdkSignal = rvdk_events.RvdkSignal
+PersonSignal = radar_events.PersonSignal
+
+
+# ---- scalars ---------------------------------------------------------------------------------------------------
+
+def to_datetime(ts: Timestamp) -> dt.datetime:
+    return ts.ToDatetime(tzinfo=dt.UTC)
+
+
+def timestamp(moment: dt.datetime) -> Timestamp:
+    ts = Timestamp()
+    ts.FromDatetime(moment.astimezone(dt.UTC))
+    return ts
+
+
+def date(day: dt.date) -> common_pb2.Date:
+    return common_pb2.Date(year=day.year, month=day.month, day=day.day)
+
+
+def sealed(identifier: common_pb2.SealedIdentifier) -> Sealed:
+    return Sealed(identifier.recipient, identifier.ephemeral_public_key, identifier.nonce, identifier.ciphertext)
+
+
+# ---- inputs ----------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SealedPerson:
+    person_id: str
+    identity: Sealed | None  # None: no identifier to match on
+
+
+def persons_of(melding: intake_events.MeldingReceived) -> list[SealedPerson]:
+    return [SealedPerson(p.person_id, sealed(p.sealed_identity) if p.HasField("sealed_identity") else None)
+            for p in melding.persons]
+
+
+def assessment_due(melding: intake_events.MeldingReceived, deadline: Deadline) -> radar_events.AssessmentDue:
+    due = radar_events.AssessmentDue(
+        tenant_id=melding.tenant_id, case_id=melding.contact_id, received_at=melding.received_at,
+        acute=melding.acute, due_date=date(deadline.due_date), due_at=timestamp(deadline.due_at),
+        melder_type=melding.melder_type, melder_may_be_named=melding.melder_may_be_named)
+    if melding.HasField("melder"):
+        due.melder.CopyFrom(melding.melder)
+    return due
+
+
+def melding_signal(pseudonym: str, fact: MeldingFact) -> radar_events.PersonSignal:
+    return radar_events.PersonSignal(pseudonym=pseudonym, melding=radar_events.MeldingSignal(
+        tenant_id=fact.tenant_id, case_id=fact.case_id, person_id=fact.person_id,
+        received_at=timestamp(fact.received_at)))
+
+
+def rvdk_info(signal: rvdk_events.RvdkSignal) -> radar_events.RvdkInfo:
+    return radar_events.RvdkInfo(signal_id=signal.signal_id, kind=signal.kind, observed_at=signal.observed_at,
+                                 rvdk_office=signal.rvdk_office)
+
+
+def rvdk_signal(pseudonym: str, signal: rvdk_events.RvdkSignal) -> radar_events.PersonSignal:
+    return radar_events.PersonSignal(pseudonym=pseudonym, rvdk=rvdk_info(signal))
+
+
+def signal_fact(signal: radar_events.PersonSignal) -> MeldingFact | RvdkFact | None:
+    """The domain fact a person signal carries; None for a kind this version does not know."""
+    which = signal.WhichOneof("signal")
+    if which == "melding":
+        m = signal.melding
+        return MeldingFact(m.tenant_id, m.case_id, m.person_id, to_datetime(m.received_at))
+    if which == "rvdk":
+        r = signal.rvdk
+        return RvdkFact(r.signal_id, int(r.kind), to_datetime(r.observed_at), r.rvdk_office)
+    return None
+
+
+# ---- outputs ---------------------------------------------------------------------------------------------------
+
+def involvement(view: InvolvementView) -> common_pb2.Involvement:
+    return common_pb2.Involvement(tenant_id=view.tenant_id, since=timestamp(view.since), case_ids=list(view.case_ids))
+
+
+def register_entry(pseudonym: str, entry: RegisterEntryOut) -> radar_events.RegisterEntry:
+    return radar_events.RegisterEntry(tenant_id=entry.tenant_id, pseudonym=pseudonym, case_id=entry.case_id,
+                                      person_id=entry.person_id, since=timestamp(entry.since))
+
+
+def register_match(match_id: str, match: MatchOut) -> radar_events.RegisterMatch:
+    return radar_events.RegisterMatch(
+        match_id=match_id, addressed_to=match.addressed_to, own_case_id=match.own_case_id,
+        own_person_id=match.own_person_id, own=involvement(match.own), other=involvement(match.other),
+        matched_at=timestamp(match.matched_at))
+
+
+def rvdk_info_of(fact: RvdkFact) -> radar_events.RvdkInfo:
+    return radar_events.RvdkInfo(signal_id=fact.signal_id, kind=fact.kind,  # type: ignore[arg-type]
+                                 observed_at=timestamp(fact.observed_at), rvdk_office=fact.office)
+
+
+def assessment_input(data: AssessmentInputOut) -> radar_events.AssessmentInput:
+    return radar_events.AssessmentInput(
+        tenant_id=data.tenant_id, case_id=data.case_id, person_id=data.person_id,
+        earlier_case_ids=list(data.earlier_case_ids),
+        other_organisations=[involvement(v) for v in data.other_organisations],
+        rvdk=[rvdk_info_of(r) for r in data.rvdk], collected_at=timestamp(data.collected_at),
+        repeat_melding=data.repeat_melding)
+
+
+# ---- table values (JSON) ---------------------------------------------------------------------------------------
+
+def due_to_text(due: radar_events.AssessmentDue) -> str:
+    return base64.b64encode(due.SerializeToString()).decode()
+
+
+def due_from_text(text: str) -> radar_events.AssessmentDue:
+    return radar_events.AssessmentDue.FromString(base64.b64decode(text))
+
+
+# ---- gRPC responses --------------------------------------------------------------------------------------------
+
+def assessment_response(due_text: str, inputs: list[AssessmentInputOut]) -> radar_service_pb2.GetAssessmentResponse:
+    return radar_service_pb2.GetAssessmentResponse(due=due_from_text(due_text) if due_text else None,
+                                                   inputs=[assessment_input(i) for i in inputs])
+
+
+def lookup_response(views: list[InvolvementView]) -> radar_service_pb2.LookupInvolvementResponse:
+    return radar_service_pb2.LookupInvolvementResponse(involvements=[involvement(v) for v in views])

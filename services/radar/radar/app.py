@@ -1,0 +1,187 @@
+"""The faust app: topics, tables and agents.
+
+Flow (faust has no working joins, so everything is re-keyed onto the person):
+  vt.<tenant>.intake.v1 (key case id) --intake agent--> AssessmentDue (assessments topic)
+                                                   \\-> PersonSignal(melding) (radar-person topic, key pseudonym)
+  vt.national.rvdk.v1               --rvdk agent----> PersonSignal(rvdk)     (radar-person topic, key pseudonym)
+  vt.national.radar-person.v1       --person agent--> RegisterEntry / RegisterMatch / AssessmentInput
+The person table is keyed by pseudonym and co-partitioned with the radar-person
+topic; the case table is keyed by case id and co-partitioned with the intake topics.
+
+Outputs are published and acknowledged by the broker BEFORE the table is updated:
+a crash in between replays the input, which yields the same records with the same
+(derived) event ids, and consumers dedupe on those.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
+
+import faust
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from vtkit import topics
+from vtkit.envelope import DecodeError, Event, decode, encode
+from vtkit.kafka import KafkaSettings, PermanentError, dead_letter
+from vtkit.tenants import all_tenants
+
+from radar.domain.cases import CaseRecord
+from radar.domain.model import PersonHistory
+from radar.handlers import Out, Radar
+from radar.settings import RadarSettings
+
+log = logging.getLogger(__name__)
+
+# Partition count of the topics radar reads and of its tables' changelogs: the
+# tables must be co-partitioned with their source topics (vtkit.topics default).
+PARTITIONS = {spec.name: spec.partitions for spec in topics.all_topics()}[topics.NATIONAL_RADAR_PERSON]
+RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 5.0)
+
+
+def faust_app(settings: RadarSettings, kafka: KafkaSettings) -> faust.App:
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    return faust.App(
+        settings.app_id,
+        broker=[f"kafka://{server.strip()}" for server in kafka.bootstrap_servers.split(",") if server.strip()],
+        store=settings.store_url,
+        datadir=str(settings.state_dir),
+        autodiscover=False,
+        web_enabled=False,
+        topic_partitions=PARTITIONS,
+        topic_disable_leader=True,
+        producer_acks=-1,
+        consumer_auto_offset_reset="earliest",
+        # tansu completes a group join only after about half the session timeout;
+        # faust's default (60 s) would keep every (re)start waiting 30 s.
+        broker_session_timeout=settings.session_timeout,
+        broker_heartbeat_interval=min(3.0, settings.session_timeout / 3),
+    )
+
+
+def _json_schema() -> faust.Schema:
+    return faust.Schema(key_type=str, value_type=None, key_serializer="json", value_serializer="json")
+
+
+class RadarStreams:
+    def __init__(self, settings: RadarSettings, kafka: KafkaSettings, radar: Radar, producer: AIOKafkaProducer):
+        self.radar = radar
+        self.producer = producer
+        self.app = app = faust_app(settings, kafka)
+        self.ready = asyncio.Event()
+        app.on_startup_finished = self._on_startup_finished
+
+        def topic(*names: str) -> Any:
+            return app.topic(*names, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw",
+                             partitions=PARTITIONS)
+
+        self.intake_topic = topic(*(topics.intake(t) for t in all_tenants()))
+        self.rvdk_topic = topic(topics.NATIONAL_RVDK)
+        self.person_topic = topic(topics.NATIONAL_RADAR_PERSON)
+        # Keys are strings and values plain dicts, both as JSON in the changelog.
+        self.persons = app.Table("persons", schema=_json_schema(), partitions=PARTITIONS)
+        self.cases = app.Table("cases", schema=_json_schema(), partitions=PARTITIONS)
+
+        app.agent(self.intake_topic, name="radar.intake")(self._agent("intake", self._on_intake))
+        app.agent(self.rvdk_topic, name="radar.rvdk")(self._agent("rvdk", self._on_rvdk))
+        app.agent(self.person_topic, name="radar.person")(self._agent("person", self._on_person))
+
+    async def _on_startup_finished(self) -> None:
+        self.ready.set()
+        log.info("worker ready", extra={"app_id": self.app.conf.id})
+
+    # ---- reads (gRPC) ------------------------------------------------------------------------------------------
+
+    def case(self, case_id: str) -> CaseRecord | None:
+        data = self.cases.get(case_id)
+        return CaseRecord.from_dict(data) if data else None
+
+    def person(self, pseudonym: str) -> PersonHistory | None:
+        data = self.persons.get(pseudonym)
+        return PersonHistory.from_dict(data) if data else None
+
+    # ---- agents ------------------------------------------------------------------------------------------------
+
+    def _agent(self, name: str, work: Callable[[Event, Any], Awaitable[None]]) -> Callable[[Any], Awaitable[None]]:
+        consumer = f"radar.{name}"
+
+        async def agent(stream: Any) -> None:
+            async for item in stream.events():
+                await self._process(consumer, item.message, work)
+
+        agent.__name__ = f"{name}_agent"
+        agent.__qualname__ = agent.__name__
+        return agent
+
+    async def _process(self, consumer: str, message: Any, work: Callable[[Event, Any], Awaitable[None]]) -> None:
+        """Decode and handle one record; whatever cannot be processed is dead-lettered, never fatal."""
+        try:
+            event = decode(message.value, message.headers)
+            await work(event, message)
+        except (DecodeError, PermanentError) as exc:
+            await self._dead_letter(message, consumer, f"{type(exc).__name__}: {exc}")
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug must not stall the partition: park the record with the reason
+            log.exception("record failed", extra={"topic": message.topic, "offset": message.offset})
+            await self._dead_letter(message, consumer, f"unexpected {type(exc).__name__}: {exc}")
+
+    async def _dead_letter(self, message: Any, consumer: str, reason: str) -> None:
+        await self._retrying(lambda: dead_letter(self.producer, cast(Any, message), consumer, reason))
+
+    async def _on_intake(self, event: Event, message: Any) -> None:
+        result = self.radar.on_intake(event)
+        await self.publish(result.outputs)
+        if result.case is not None:
+            previous = self.case(result.case.case_id)
+            if previous is not None:
+                result.case.closed = previous.closed
+            self.cases[result.case.case_id] = result.case.to_dict()
+
+    async def _on_rvdk(self, event: Event, message: Any) -> None:
+        await self.publish(self.radar.on_rvdk(event))
+
+    async def _on_person(self, event: Event, message: Any) -> None:
+        pseudonym = getattr(event.message, "pseudonym", "")
+        if message.key != pseudonym.encode():
+            raise PermanentError("record key is not the pseudonym of the PersonSignal")
+        outputs, outcome = self.radar.on_person_signal(event, self.person(pseudonym) or PersonHistory())
+        if outcome.duplicate:
+            log.info("duplicate person signal ignored", extra={"ce_id": event.envelope.id})
+            return
+        await self.publish(outputs)
+        self.persons[pseudonym] = outcome.history.to_dict()
+        if outcome.matches:
+            log.info("register match", extra={"tenants": sorted({m.addressed_to for m in outcome.matches}),
+                                              "ce_id": event.envelope.id})
+
+    # ---- output ------------------------------------------------------------------------------------------------
+
+    async def publish(self, outputs: list[Out]) -> None:
+        """Send all records and wait until the broker acknowledged every one (order per partition is kept)."""
+        if not outputs:
+            return
+
+        async def send_all() -> None:
+            futures = []
+            for out in outputs:
+                value, headers = encode(out.message, out.envelope)
+                futures.append(await self.producer.send(out.topic, value, key=out.key.encode(), headers=headers))
+            await asyncio.gather(*futures)
+
+        await self._retrying(send_all)
+
+    async def _retrying(self, action: Callable[[], Awaitable[None]]) -> None:
+        """Broker trouble is transient: retry (re-sending is safe, event ids are deterministic)."""
+        attempt = 0
+        while True:
+            try:
+                await action()
+                return
+            except KafkaError as exc:
+                delay = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)]
+                attempt += 1
+                log.warning("publish failed, retrying", extra={"error": str(exc), "attempt": attempt})
+                await asyncio.sleep(delay)

@@ -1,0 +1,68 @@
+"""Composition root: settings -> keys -> topics -> producer -> faust worker -> gRPC."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from vt.radar.v1 import radar_service_pb2_grpc
+from vtkit.broker import wait_for_broker
+from vtkit.grpcserver import GrpcServer
+from vtkit.kafka import KafkaSettings, ensure_topics, make_producer
+from vtkit.keystore import KeyStore
+
+from radar.app import RadarStreams
+from radar.grpc_api import SERVICE_NAME, RadarApi
+from radar.handlers import Radar
+from radar.settings import RadarSettings
+
+log = logging.getLogger("radar")
+
+
+async def _first(*waits: asyncio.Future[object] | asyncio.Task[object]) -> None:
+    await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+
+
+def make_main(settings: RadarSettings, kafka: KafkaSettings) -> Callable[[asyncio.Event], Awaitable[None]]:
+    async def main(stop: asyncio.Event) -> None:
+        keys = KeyStore(settings.key_dir)
+        radar = Radar(keys.seal_opener("radar"), keys.pseudonymizer())
+        tokens = keys.tokens()
+        await wait_for_broker(kafka.bootstrap_servers, timeout=60)
+        # Auto-creation is off: declare every topic before the worker subscribes.
+        await ensure_topics(kafka)
+        producer = make_producer(kafka)
+        await producer.start()
+        streams = RadarStreams(settings, kafka, radar, producer)
+        app = streams.app
+        app.in_worker = True  # started programmatically, not by the faust CLI
+        stopping = asyncio.ensure_future(stop.wait())
+        crashed = asyncio.ensure_future(app.wait_until_stopped())  # returns on stop or crash
+        starting = asyncio.ensure_future(app.start())
+        ready = asyncio.ensure_future(streams.ready.wait())
+        grpc_server: GrpcServer | None = None
+        try:
+            await _first(ready, stopping, crashed)
+            if ready.done() and not stop.is_set() and not app.crashed:
+                # Health turns SERVING only now: the worker runs and its tables are recovered.
+                grpc_server = GrpcServer(settings.grpc_port, tokens=tokens)
+                grpc_server.add(radar_service_pb2_grpc.add_RadarServiceServicer_to_server, RadarApi(streams),
+                                [SERVICE_NAME])
+                await grpc_server.start()
+                log.info("listening", extra={"address": grpc_server.address, "app_id": settings.app_id})
+                await _first(stopping, crashed)
+        finally:
+            log.info("stopping")
+            if grpc_server is not None:
+                await grpc_server.stop(grace=2.0)
+            for task in (stopping, crashed, ready, starting):
+                if not task.done():
+                    task.cancel()
+            await app.stop()
+            await producer.stop()
+        if app.crashed or (crashed.done() and not stop.is_set()):
+            log.error("faust worker stopped unexpectedly", extra={"reason": repr(getattr(app, "crash_reason", None))})
+            raise SystemExit(1)
+
+    return main

@@ -1,0 +1,32 @@
+"""Deadline of the veiligheidsbeoordeling (domain.md section 4).
+
+Acute meldingen are assessed the same day (Europe/Amsterdam date of receipt);
+every other melding within 5 working days of receipt, the day of receipt not counted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from vtkit import calendar
+
+ASSESSMENT_WORKING_DAYS = 5
+
+
+@dataclass(frozen=True)
+class Deadline:
+    due_date: dt.date
+    due_at: dt.datetime
+
+
+def assessment_deadline(received_at: dt.datetime, acute: bool, working_days: int = ASSESSMENT_WORKING_DAYS) -> Deadline:
+    if acute:
+        due_date = calendar.local_date(received_at)
+    else:
+        due_date = calendar.due_after_working_days(received_at, working_days)
+    return Deadline(due_date, calendar.end_of_day(due_date))
+
+
+def is_overdue(deadline_at: dt.datetime, now: dt.datetime) -> bool:
+    return now > deadline_at

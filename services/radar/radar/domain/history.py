@@ -1,0 +1,133 @@
+"""The per-person history: register, match decision and the collection part of
+the veiligheidsbeoordeling (domain.md sections 4 and 5).
+
+Every function takes the current history and returns an Outcome with a new
+history; the input is never modified. An event id seen before changes nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+
+from radar.domain.model import (
+    AssessmentInputOut,
+    Involvement,
+    InvolvementView,
+    MatchOut,
+    MeldingFact,
+    OpenCase,
+    Outcome,
+    PersonHistory,
+    RegisterEntryOut,
+    RvdkFact,
+)
+
+
+def apply_melding(current: PersonHistory, melding: MeldingFact, event_id: str, at: dt.datetime) -> Outcome:
+    """A person of a melding is registered; a second organisation makes a match."""
+    if current.seen(event_id):
+        return Outcome(current, duplicate=True)
+    history = copy.deepcopy(current)
+    tenant = melding.tenant_id
+    new_tenant = tenant not in history.involvements
+    others = [inv for t, inv in history.involvements.items() if t != tenant]
+
+    own = history.involvements.setdefault(tenant, Involvement(tenant, melding.received_at))
+    own.since = min(own.since, melding.received_at)
+    own.cases.setdefault(melding.case_id, melding.person_id)
+    if melding.case_id not in history.closed_case_ids:
+        history.open_cases.setdefault(melding.case_id, OpenCase(tenant, melding.case_id, melding.person_id))
+    history.mark_processed(event_id)
+
+    out = Outcome(history)
+    out.register_entries.append(RegisterEntryOut(tenant, melding.case_id, melding.person_id, own.since))
+    if new_tenant:
+        for other in sorted(others, key=lambda i: (i.since, i.tenant_id)):
+            out.matches.extend(match_copies(own, melding.case_id, melding.person_id, other, at))
+    if melding.case_id in history.open_cases:
+        out.inputs.append(assessment_input(history, melding.case_id, at))
+    if new_tenant:
+        # Another organisation's involvement is new information for their open assessments.
+        out.inputs.extend(assessment_input(history, c.case_id, at)
+                          for c in history.open_cases.values() if c.tenant_id != tenant)
+    return out
+
+
+def match_copies(new: Involvement, case_id: str, person_id: str, existing: Involvement,
+                 at: dt.datetime) -> list[MatchOut]:
+    """The two copies of a match: each region gets its own reference, the other only as tenant + since."""
+    key = "|".join(sorted((new.tenant_id, existing.tenant_id)))
+    existing_case, existing_person = existing.latest_case()
+    return [
+        MatchOut(key, new.tenant_id, case_id, person_id,
+                 own=InvolvementView(new.tenant_id, new.since, tuple(new.cases)),
+                 other=InvolvementView(existing.tenant_id, existing.since), matched_at=at),
+        MatchOut(key, existing.tenant_id, existing_case, existing_person,
+                 own=InvolvementView(existing.tenant_id, existing.since, tuple(existing.cases)),
+                 other=InvolvementView(new.tenant_id, new.since), matched_at=at),
+    ]
+
+
+def apply_rvdk(current: PersonHistory, info: RvdkFact, event_id: str, at: dt.datetime) -> Outcome:
+    """RvdK information joins every open assessment of this person."""
+    if current.seen(event_id):
+        return Outcome(current, duplicate=True)
+    history = copy.deepcopy(current)
+    history.mark_processed(event_id)
+    if any(r.signal_id == info.signal_id for r in history.rvdk):
+        return Outcome(history)  # the same signal again under a new event id: nothing new
+    history.rvdk.append(info)
+    out = Outcome(history)
+    out.inputs.extend(assessment_input(history, c, at) for c in history.open_cases)
+    return out
+
+
+def apply_case_closed(current: PersonHistory, case_id: str, event_id: str) -> Outcome:
+    """The decision on a case was taken: later information no longer joins its assessment."""
+    if current.seen(event_id):
+        return Outcome(current, duplicate=True)
+    history = copy.deepcopy(current)
+    history.mark_processed(event_id)
+    history.open_cases.pop(case_id, None)
+    if case_id not in history.closed_case_ids:
+        history.closed_case_ids.append(case_id)
+    return Outcome(history)
+
+
+def assessment_input(history: PersonHistory, case_id: str, at: dt.datetime) -> AssessmentInputOut:
+    """What is known about this person for the assessment of one case."""
+    tenant, person_id = _case_owner(history, case_id)
+    own_cases = list(history.involvements[tenant].cases)
+    earlier = tuple(own_cases[: own_cases.index(case_id)])
+    others = tuple(InvolvementView(i.tenant_id, i.since)
+                   for i in sorted(history.involvements.values(), key=lambda i: (i.since, i.tenant_id))
+                   if i.tenant_id != tenant)
+    rvdk = tuple(sorted(history.rvdk, key=lambda r: (r.observed_at, r.signal_id)))
+    repeat = any(c in history.closed_case_ids for c in earlier)
+    return AssessmentInputOut(tenant, case_id, person_id, earlier, others, rvdk, at, repeat)
+
+
+def _case_owner(history: PersonHistory, case_id: str) -> tuple[str, str]:
+    for inv in history.involvements.values():
+        if case_id in inv.cases:
+            return inv.tenant_id, inv.cases[case_id]
+    raise KeyError(f"case {case_id} is not known for this person")
+
+
+def involvement_of(history: PersonHistory, reader_tenant: str) -> list[InvolvementView] | None:
+    """The register as a reader may see it: None when the reader's organisation is not involved
+    (nobody can search for a person their own organisation is not involved with)."""
+    own = history.involvements.get(reader_tenant)
+    if own is None:
+        return None
+    views = [InvolvementView(own.tenant_id, own.since, tuple(own.cases))]
+    views += [InvolvementView(i.tenant_id, i.since)
+              for i in sorted(history.involvements.values(), key=lambda i: (i.since, i.tenant_id))
+              if i.tenant_id != reader_tenant]
+    return views
+
+
+def has_case(history: PersonHistory, tenant: str, case_id: str) -> bool:
+    inv = history.involvements.get(tenant)
+    return inv is not None and case_id in inv.cases

@@ -1,0 +1,157 @@
+"""What radar knows about one person (keyed by pseudonym) and what it emits.
+
+All timestamps are aware datetimes. PersonHistory round-trips through plain
+JSON-able dicts so that it can live in a faust table (changelog) unchanged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+# How many processed event ids a person keeps for deduplication. Redeliveries
+# arrive within minutes (a restart, a rebalance), so the newest ids suffice.
+MAX_PROCESSED_IDS = 1000
+
+
+@dataclass(frozen=True)
+class MeldingFact:
+    """One person of one melding, as seen by the person agent."""
+
+    tenant_id: str
+    case_id: str
+    person_id: str
+    received_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class RvdkFact:
+    signal_id: str
+    kind: int
+    observed_at: dt.datetime
+    office: str
+
+
+@dataclass(frozen=True)
+class InvolvementView:
+    """One organisation's involvement as shown to a reader (no case content)."""
+
+    tenant_id: str
+    since: dt.datetime
+    case_ids: tuple[str, ...] = ()
+
+
+@dataclass
+class Involvement:
+    tenant_id: str
+    since: dt.datetime
+    # case id -> that region's person id within the case, in order of arrival
+    cases: dict[str, str] = field(default_factory=dict)
+
+    def latest_case(self) -> tuple[str, str]:
+        case_id = next(reversed(self.cases))
+        return case_id, self.cases[case_id]
+
+
+@dataclass(frozen=True)
+class OpenCase:
+    """A case whose veiligheidsbeoordeling is not decided yet: new information joins it."""
+
+    tenant_id: str
+    case_id: str
+    person_id: str
+
+
+@dataclass
+class PersonHistory:
+    involvements: dict[str, Involvement] = field(default_factory=dict)
+    rvdk: list[RvdkFact] = field(default_factory=list)
+    open_cases: dict[str, OpenCase] = field(default_factory=dict)
+    closed_case_ids: list[str] = field(default_factory=list)
+    processed: list[str] = field(default_factory=list)
+
+    def seen(self, event_id: str) -> bool:
+        return event_id in self.processed
+
+    def mark_processed(self, event_id: str) -> None:
+        self.processed.append(event_id)
+        del self.processed[:-MAX_PROCESSED_IDS]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "involvements": [
+                {"tenant_id": i.tenant_id, "since": i.since.isoformat(), "cases": [[c, p] for c, p in i.cases.items()]}
+                for i in self.involvements.values()
+            ],
+            "rvdk": [
+                {"signal_id": r.signal_id, "kind": r.kind, "observed_at": r.observed_at.isoformat(), "office": r.office}
+                for r in self.rvdk
+            ],
+            "open_cases": [[o.tenant_id, o.case_id, o.person_id] for o in self.open_cases.values()],
+            "closed_case_ids": list(self.closed_case_ids),
+            "processed": list(self.processed),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> "PersonHistory":
+        if not data:
+            return cls()
+        involvements = {}
+        for row in data.get("involvements", []):
+            inv = Involvement(row["tenant_id"], dt.datetime.fromisoformat(row["since"]), {c: p for c, p in row["cases"]})
+            involvements[inv.tenant_id] = inv
+        return cls(
+            involvements=involvements,
+            rvdk=[RvdkFact(r["signal_id"], int(r["kind"]), dt.datetime.fromisoformat(r["observed_at"]), r["office"])
+                  for r in data.get("rvdk", [])],
+            open_cases={c: OpenCase(t, c, p) for t, c, p in data.get("open_cases", [])},
+            closed_case_ids=list(data.get("closed_case_ids", [])),
+            processed=list(data.get("processed", [])),
+        )
+
+
+# ---- outputs ---------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RegisterEntryOut:
+    tenant_id: str
+    case_id: str
+    person_id: str
+    since: dt.datetime
+
+
+@dataclass(frozen=True)
+class MatchOut:
+    """One copy of a register match, addressed to one of the two regions."""
+
+    match_key: str  # identifies the pair; both copies share it
+    addressed_to: str
+    own_case_id: str
+    own_person_id: str
+    own: InvolvementView
+    other: InvolvementView
+    matched_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class AssessmentInputOut:
+    tenant_id: str
+    case_id: str
+    person_id: str
+    earlier_case_ids: tuple[str, ...]
+    other_organisations: tuple[InvolvementView, ...]
+    rvdk: tuple[RvdkFact, ...]
+    collected_at: dt.datetime
+    repeat_melding: bool
+
+
+@dataclass
+class Outcome:
+    """The new state of a person plus everything to emit. `duplicate`: the event was seen before."""
+
+    history: PersonHistory
+    duplicate: bool = False
+    register_entries: list[RegisterEntryOut] = field(default_factory=list)
+    matches: list[MatchOut] = field(default_factory=list)
+    inputs: list[AssessmentInputOut] = field(default_factory=list)

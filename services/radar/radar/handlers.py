@@ -1,0 +1,133 @@
+"""What radar does with each input record, independent of faust: decoded event in,
+records to publish (and new table values) out. Raises PermanentError for input
+that can never be processed (it goes to the dead-letter topic)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from google.protobuf import message as pb_message
+from vt.radar.v1 import events_pb2 as radar_events
+from vtkit import topics
+from vtkit.crypto import DecryptionError, Pseudonymizer, SealOpener
+from vtkit.envelope import Envelope, Event, envelope_for
+from vtkit.kafka import PermanentError
+
+from radar.adapters import proto
+from radar.domain.cases import CaseRecord
+from radar.domain.deadlines import assessment_deadline
+from radar.domain.history import apply_melding, apply_rvdk
+from radar.domain.ids import derived_event_id
+from radar.domain.model import MeldingFact, Outcome, PersonHistory, RvdkFact
+
+SOURCE = "radar"
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Out:
+    topic: str
+    key: str
+    message: pb_message.Message
+    envelope: Envelope
+
+
+@dataclass
+class IntakeResult:
+    outputs: list[Out] = field(default_factory=list)
+    case: CaseRecord | None = None
+
+
+def _out(topic: str, key: str, message: pb_message.Message, tenant: str, event_id: str, at: dt.datetime) -> Out:
+    return Out(topic, key, message, envelope_for(message, source=SOURCE, tenant=tenant, event_id=event_id, time=at))
+
+
+class Radar:
+    def __init__(self, opener: SealOpener, pseudonymizer: Pseudonymizer):
+        self._opener = opener
+        self._pseudonymizer = pseudonymizer
+
+    def pseudonym_of(self, sealed: Any) -> str:
+        try:
+            return self._pseudonymizer.pseudonym(self._opener.open(sealed))
+        except DecryptionError as exc:
+            raise PermanentError(f"sealed identifier cannot be opened: {exc}") from None
+
+    # ---- vt.<tenant>.intake.v1 ---------------------------------------------------------------------------------
+
+    def on_intake(self, event: Event) -> IntakeResult:
+        msg = event.message
+        if not isinstance(msg, proto.MeldingReceived):
+            return IntakeResult()  # adviezen and other intake events carry no household data for radar
+        if not msg.contact_id or not msg.tenant_id or not msg.HasField("received_at"):
+            raise PermanentError("MeldingReceived without contact_id, tenant_id or received_at")
+        if event.envelope.tenant and event.envelope.tenant != msg.tenant_id:
+            raise PermanentError(f"envelope tenant {event.envelope.tenant!r} differs from tenant_id {msg.tenant_id!r}")
+        ce_id, at = event.envelope.id, event.envelope.time
+        received_at = proto.to_datetime(msg.received_at)
+        # Open every identity first: a record that cannot be opened entirely produces nothing.
+        persons = []
+        for person in proto.persons_of(msg):
+            if person.identity is None:
+                log.warning("person without sealed identity is not matched",
+                            extra={"case_id": msg.contact_id, "person_id": person.person_id})
+                continue
+            persons.append((person.person_id, self.pseudonym_of(person.identity)))
+
+        deadline = assessment_deadline(received_at, msg.acute)
+        due = proto.assessment_due(msg, deadline)
+        outputs = [_out(topics.NATIONAL_ASSESSMENTS, msg.contact_id, due, msg.tenant_id,
+                        derived_event_id(ce_id, "assessment-due"), at)]
+        for index, (person_id, pseudonym) in enumerate(persons):
+            fact = MeldingFact(msg.tenant_id, msg.contact_id, person_id, received_at)
+            outputs.append(_out(topics.NATIONAL_RADAR_PERSON, pseudonym, proto.melding_signal(pseudonym, fact),
+                                msg.tenant_id, derived_event_id(ce_id, "person-signal", str(index), person_id), at))
+        case = CaseRecord(msg.tenant_id, msg.contact_id, deadline.due_at, dict(persons), proto.due_to_text(due))
+        return IntakeResult(outputs, case)
+
+    # ---- vt.national.rvdk.v1 -----------------------------------------------------------------------------------
+
+    def on_rvdk(self, event: Event) -> list[Out]:
+        msg = event.message
+        if not isinstance(msg, proto.RvdkSignal):
+            raise PermanentError(f"unexpected {event.envelope.type} on the RvdK topic")
+        if not msg.signal_id or not msg.HasField("child"):
+            raise PermanentError("RvdkSignal without signal_id or child")
+        pseudonym = self.pseudonym_of(proto.sealed(msg.child))
+        signal = proto.rvdk_signal(pseudonym, msg)
+        return [_out(topics.NATIONAL_RADAR_PERSON, pseudonym, signal, "",
+                     derived_event_id(event.envelope.id, "person-signal"), event.envelope.time)]
+
+    # ---- vt.national.radar-person.v1 ---------------------------------------------------------------------------
+
+    def on_person_signal(self, event: Event, history: PersonHistory) -> tuple[list[Out], Outcome]:
+        msg = event.message
+        if not isinstance(msg, radar_events.PersonSignal) or not msg.pseudonym:
+            raise PermanentError("not a PersonSignal with a pseudonym")
+        fact = proto.signal_fact(msg)
+        ce_id, at = event.envelope.id, event.envelope.time
+        if isinstance(fact, MeldingFact):
+            outcome = apply_melding(history, fact, ce_id, at)
+        elif isinstance(fact, RvdkFact):
+            outcome = apply_rvdk(history, fact, ce_id, at)
+        else:
+            raise PermanentError(f"PersonSignal without a known signal ({msg.WhichOneof('signal')})")
+        return self.outputs_of(msg.pseudonym, ce_id, at, outcome), outcome
+
+    @staticmethod
+    def outputs_of(pseudonym: str, ce_id: str, at: dt.datetime, outcome: Outcome) -> list[Out]:
+        outs: list[Out] = []
+        for entry in outcome.register_entries:
+            outs.append(_out(topics.register(entry.tenant_id), pseudonym, proto.register_entry(pseudonym, entry),
+                             entry.tenant_id, derived_event_id(ce_id, "register-entry", entry.case_id), at))
+        for match in outcome.matches:
+            match_id = derived_event_id(ce_id, "match", match.match_key)
+            outs.append(_out(topics.register(match.addressed_to), pseudonym, proto.register_match(match_id, match),
+                             match.addressed_to, derived_event_id(ce_id, "register-match", match.addressed_to), at))
+        for data in outcome.inputs:
+            outs.append(_out(topics.NATIONAL_ASSESSMENTS, data.case_id, proto.assessment_input(data), data.tenant_id,
+                             derived_event_id(ce_id, "assessment-input", data.case_id, data.person_id), at))
+        return outs

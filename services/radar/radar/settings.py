@@ -1,0 +1,38 @@
+"""radar's configuration, from the environment only (parsed once at start)."""
+
+from __future__ import annotations
+
+import pathlib
+from dataclasses import dataclass
+
+from vtkit.config import ConfigError, env, load_settings
+from vtkit.kafka import KafkaSettings
+
+TABLE_STORES = ("rocksdict", "memory")
+
+
+@dataclass(frozen=True)
+class RadarSettings:
+    key_dir: str = env("VT_KEY_DIR", doc="directory of the key store (radar reads its seal key and pseudonym key)")
+    data_dir: str = env("VT_DATA_DIR", doc="local state; the table store lives in $VT_DATA_DIR/radar")
+    grpc_port: int = env("GRPC_PORT", 0)
+    app_id: str = env("RADAR_APP_ID", "vt-radar", doc="faust app id = consumer group and changelog prefix")
+    table_store: str = env("RADAR_TABLE_STORE", "rocksdict", doc="rocksdict (production) or memory (unit tests)")
+    log_level: str = env("LOG_LEVEL", "INFO")
+    session_timeout: float = env("RADAR_SESSION_TIMEOUT", 10.0, doc="consumer group session timeout in seconds")
+
+    @property
+    def state_dir(self) -> pathlib.Path:
+        return pathlib.Path(self.data_dir) / "radar"
+
+    @property
+    def store_url(self) -> str:
+        # faust's rocksdb store uses the rocksdict driver when python-rocksdb is absent.
+        return "memory://" if self.table_store == "memory" else "rocksdb://"
+
+
+def load() -> tuple[RadarSettings, KafkaSettings]:
+    settings = load_settings(RadarSettings)
+    if settings.table_store not in TABLE_STORES:
+        raise ConfigError(f"configuration error: RADAR_TABLE_STORE must be one of {', '.join(TABLE_STORES)}")
+    return settings, load_settings(KafkaSettings)
