@@ -8,6 +8,7 @@ but it only routes its own tenant to this test's fake, and every assertion filte
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import pathlib
 import time
 import uuid
@@ -28,9 +29,12 @@ from notifier.testing import (
 from vt.notifier.v1 import events_pb2, notifier_service_pb2, notifier_service_pb2_grpc
 from vtkit import topics
 from vtkit.auth import bearer_metadata
+from vtkit.calendar import end_of_day
+from vtkit.grpcserver import wait_healthy
 from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, make_producer
 from vtkit.keystore import KeyStore
-from vtkit.simulators.regional_system import FakeRegionalSystem
+from vtkit.simulators.regional_system import FakeRegionalSystem, read_records
+from vtkit.testing import ServiceProcess
 
 WAIT = 60.0
 
@@ -104,6 +108,7 @@ async def test_assessment_due_is_delivered_once_as_callback_with_due_date(
     assert requested.cause_event_id == envelope.id
     assert requested.kind == events_pb2.DELIVERY_KIND_MELDER_CALLBACK
     assert (requested.due_date.year, requested.due_date.month, requested.due_date.day) == (2025, 12, 31)
+    assert requested.due_at.ToDatetime(tzinfo=dt.UTC) == end_of_day(EXPECTED_DUE)
     assert requested.idempotency_key == call["idempotency_key"]
     assert notifier.stop() == 0, "SIGTERM must end the notifier cleanly"
 
@@ -204,3 +209,21 @@ async def test_list_deliveries_is_limited_to_the_callers_tenant(
             await stub.ListDeliveries(notifier_service_pb2.ListDeliveriesRequest())
         assert denied.value.code() == grpc.StatusCode.UNAUTHENTICATED
     assert "no regional endpoint configured" in proc.log_text()
+
+
+async def test_callback_reaches_the_regional_simulator_running_as_its_own_process(
+        publisher: Publisher, make_notifier: Callable[..., Notifier], tmp_path: pathlib.Path) -> None:
+    tenant, case_id = "ijsselland", f"case-{uuid.uuid4()}"
+    record = tmp_path / "regional-process.jsonl"
+    regional = ServiceProcess("regional", "vtkit.simulators.regional_system", env={"RECORD_FILE": str(record),
+                              "TENANT": tenant}, log_path=tmp_path / "logs" / "regional.log").start()
+    try:
+        await wait_healthy(regional.address, timeout=WAIT)
+        assert '"msg": "listening"' in regional.log_text()
+        await make_notifier({tenant: regional.address}).start()
+        await publish_due(publisher, assessment_due(tenant, case_id))
+        calls = await eventually(lambda: [c for c in read_records(record) if c["case_id"] == case_id],
+                                 "the callback in RECORD_FILE")
+        assert len(calls) == 1 and calls[0]["due_date"] == EXPECTED_DUE.isoformat() and not calls[0]["duplicate"]
+    finally:
+        assert regional.stop() == 0

@@ -122,7 +122,8 @@ async def test_pending_schedule_survives_restart_without_replaying_kafka(
     assert proc.stop() == 0
     assert "no regional endpoint configured" in proc.log_text()
 
-    # Same consumer group: the event was committed, so only SQLite can still know about it.
+    # Same consumer group: the event was committed. Were it read again it would insert nothing (same
+    # key), so the delivery below can only come from the row stored before the restart.
     notifier.env["NOTIFIER_REGIONAL_ENDPOINTS"] = f"{tenant}={fake.address}"
     await notifier.start()
     calls = await eventually(lambda: fake.distinct(case_id), "the delivery from the stored schedule")

@@ -13,6 +13,7 @@ from google.protobuf import timestamp_pb2
 from vt.common.v1 import common_pb2
 from vt.notifier.v1 import events_pb2, notifier_service_pb2, receivers_pb2
 from vt.radar.v1 import events_pb2 as radar_events
+from vtkit.calendar import end_of_day
 
 from notifier.domain import Delivery, DeliveryKind, DeliveryState
 from notifier.domain.causes import AssessmentDueFacts, InvalidCause, RegisterMatchFacts
@@ -122,7 +123,8 @@ def register_match_request(delivery: Delivery) -> receivers_pb2.DeliverRegisterM
 
 def delivery_requested(d: Delivery) -> events_pb2.DeliveryRequested:
     return events_pb2.DeliveryRequested(idempotency_key=d.key, kind=kind_to_proto(d.kind), tenant_id=d.tenant_id,  # type: ignore[arg-type]
-                                        case_id=d.case_id, due_date=from_date(d.due_date), cause_event_id=d.cause_event_id)
+                                        case_id=d.case_id, due_date=from_date(d.due_date), cause_event_id=d.cause_event_id,
+                                        due_at=from_datetime(end_of_day(d.due_date)) if d.due_date else None)
 
 
 def delivery_delivered(d: Delivery, at: dt.datetime) -> events_pb2.DeliveryDelivered:
