@@ -1,0 +1,96 @@
+"""radar's record handling without a broker: real keys, real envelopes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from radar.domain.model import PersonHistory
+from radar.handlers import Radar
+from radar.testing import melding_received
+from vt.intake.v1 import events_pb2 as intake_events
+from vt.radar.v1 import events_pb2
+from vtkit import topics
+from vtkit.envelope import Event, decode, encode, envelope_for, new_event_id
+from vtkit.kafka import PermanentError
+from vtkit.keystore import KeyStore
+from vtkit.simulators.rvdk import build_signal, random_bsn
+
+
+def as_event(message, tenant: str = "", event_id: str | None = None) -> Event:  # type: ignore[no-untyped-def]
+    envelope = envelope_for(message, source="test", tenant=tenant, event_id=event_id)
+    value, headers = encode(message, envelope)
+    return decode(value, headers)
+
+
+@pytest.fixture()
+def radar(keys: KeyStore) -> Radar:
+    return Radar(keys.seal_opener("radar"), keys.pseudonymizer())
+
+
+def test_melding_gives_assessment_due_and_person_signals_keyed_by_pseudonym(keys: KeyStore, radar: Radar) -> None:
+    bsn = random_bsn()
+    event_id = new_event_id()
+    received = dt.datetime(2025, 12, 22, 9, 0, tzinfo=dt.UTC)
+    msg = melding_received(keys, "utrecht", [bsn, random_bsn()], event_id=event_id, received_at=received)
+    result = radar.on_intake(as_event(msg, "utrecht", event_id))
+    due, *signals = result.outputs
+    assert (due.topic, due.key, due.envelope.tenant) == (topics.NATIONAL_ASSESSMENTS, msg.contact_id, "utrecht")
+    assert isinstance(due.message, events_pb2.AssessmentDue)
+    assert (due.message.due_date.year, due.message.due_date.month, due.message.due_date.day) == (2025, 12, 31)
+    assert due.message.melder == msg.melder and due.message.melder_may_be_named
+    pseudonym = keys.pseudonymizer().pseudonym(f"bsn:{bsn}".encode())
+    assert signals[0].topic == topics.NATIONAL_RADAR_PERSON and signals[0].key == pseudonym
+    assert signals[0].message.melding.person_id == msg.persons[0].person_id
+    assert signals[0].key != signals[1].key
+    assert result.case is not None and result.case.persons[msg.persons[0].person_id] == pseudonym
+    # a redelivery yields the very same event ids
+    again = radar.on_intake(as_event(msg, "utrecht", event_id))
+    assert [o.envelope.id for o in again.outputs] == [o.envelope.id for o in result.outputs]
+
+
+def test_same_bsn_sealed_twice_gives_the_same_pseudonym(keys: KeyStore, radar: Radar) -> None:
+    bsn = random_bsn()
+    a = build_signal(keys, bsn, "CRIMINAL_CASE", "Breda")
+    b = build_signal(keys, bsn, "CRIMINAL_CASE", "Breda")
+    assert a.child.ciphertext != b.child.ciphertext
+    [out_a], [out_b] = radar.on_rvdk(as_event(a)), radar.on_rvdk(as_event(b))
+    assert out_a.key == out_b.key and out_a.message.rvdk.rvdk_office == "Breda"
+
+
+def test_other_intake_events_are_ignored(radar: Radar) -> None:
+    assert radar.on_intake(as_event(intake_events.AdviesRegistered(tenant_id="utrecht"), "utrecht")).outputs == []
+
+
+def test_unopenable_identity_is_a_permanent_error(keys: KeyStore, radar: Radar) -> None:
+    event_id = new_event_id()
+    msg = melding_received(keys, "utrecht", [random_bsn()], event_id=event_id)
+    msg.persons[0].sealed_identity.ciphertext = b"tampered"
+    with pytest.raises(PermanentError, match="cannot be opened"):
+        radar.on_intake(as_event(msg, "utrecht", event_id))
+
+
+def test_tenant_mismatch_between_envelope_and_event_is_refused(keys: KeyStore, radar: Radar) -> None:
+    event_id = new_event_id()
+    msg = melding_received(keys, "utrecht", [random_bsn()], event_id=event_id)
+    with pytest.raises(PermanentError, match="differs"):
+        radar.on_intake(as_event(msg, "zeeland", event_id))
+
+
+def test_person_signal_outputs_carry_derived_ids_and_addressees(keys: KeyStore, radar: Radar) -> None:
+    bsn = random_bsn()
+    history = PersonHistory()
+    outputs = []
+    for tenant in ("utrecht", "zeeland"):
+        event_id = new_event_id()
+        msg = melding_received(keys, tenant, [bsn], event_id=event_id)
+        signal = radar.on_intake(as_event(msg, tenant, event_id)).outputs[1]
+        sig_event = as_event(signal.message, tenant, signal.envelope.id)
+        outputs, outcome = radar.on_person_signal(sig_event, history)
+        history = outcome.history
+    matches = [o for o in outputs if isinstance(o.message, events_pb2.RegisterMatch)]
+    assert {(o.topic, o.envelope.tenant) for o in matches} == {
+        (topics.register("utrecht"), "utrecht"), (topics.register("zeeland"), "zeeland")}
+    assert len({o.envelope.id for o in outputs}) == len(outputs)
+    again, outcome = radar.on_person_signal(sig_event, history)
+    assert outcome.duplicate and again == []

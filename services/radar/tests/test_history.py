@@ -1,0 +1,135 @@
+"""The per-person history: register, match decision, assessment input, deduplication."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from radar.domain.history import (
+    apply_case_closed,
+    apply_melding,
+    apply_rvdk,
+    assessment_input,
+    has_case,
+    involvement_of,
+)
+from radar.domain.model import InvolvementView, MeldingFact, PersonHistory, RvdkFact
+
+T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+
+
+def day(n: int) -> dt.datetime:
+    return T0 + dt.timedelta(days=n)
+
+
+def melding(tenant: str, case: str, person: str = "p1", n: int = 0) -> MeldingFact:
+    return MeldingFact(tenant, case, person, day(n))
+
+
+def rvdk(signal: str, n: int = 0) -> RvdkFact:
+    return RvdkFact(signal, 1, day(n), "Utrecht")
+
+
+def test_first_melding_registers_without_match() -> None:
+    out = apply_melding(PersonHistory(), melding("utrecht", "c1"), "e1", day(0))
+    assert [(e.tenant_id, e.case_id, e.since) for e in out.register_entries] == [("utrecht", "c1", day(0))]
+    assert out.matches == []
+    [inp] = out.inputs
+    assert (inp.case_id, inp.earlier_case_ids, inp.other_organisations, inp.rvdk) == ("c1", (), (), ())
+    assert list(out.history.open_cases) == ["c1"]
+
+
+def test_second_organisation_makes_a_match_for_both_without_case_content() -> None:
+    h = apply_melding(PersonHistory(), melding("utrecht", "cb", "pb", n=0), "e1", day(0)).history
+    out = apply_melding(h, melding("amsterdam-amstelland", "ca", "pa", n=3), "e2", day(3))
+    by_region = {m.addressed_to: m for m in out.matches}
+    assert set(by_region) == {"utrecht", "amsterdam-amstelland"}
+    to_a, to_b = by_region["amsterdam-amstelland"], by_region["utrecht"]
+    assert (to_a.own_case_id, to_a.own_person_id) == ("ca", "pa")
+    assert (to_b.own_case_id, to_b.own_person_id) == ("cb", "pb")
+    assert to_a.own == InvolvementView("amsterdam-amstelland", day(3), ("ca",))
+    assert to_a.other == InvolvementView("utrecht", day(0))  # no case ids of the other region
+    assert to_b.other == InvolvementView("amsterdam-amstelland", day(3))
+    assert to_a.match_key == to_b.match_key
+
+
+def test_assessment_input_lists_other_organisations_and_rvdk_and_updates_their_open_cases() -> None:
+    h = apply_rvdk(PersonHistory(), rvdk("s1"), "r1", day(0)).history
+    h = apply_melding(h, melding("utrecht", "cb", n=1), "e1", day(1)).history
+    out = apply_melding(h, melding("zeeland", "cz", n=2), "e2", day(2))
+    by_case = {i.case_id: i for i in out.inputs}
+    assert by_case["cz"].other_organisations == (InvolvementView("utrecht", day(1)),)
+    assert [r.signal_id for r in by_case["cz"].rvdk] == ["s1"]
+    # utrecht's still open assessment learns about zeeland's involvement
+    assert by_case["cb"].other_organisations == (InvolvementView("zeeland", day(2)),)
+
+
+def test_third_organisation_matches_each_involved_organisation() -> None:
+    h = apply_melding(PersonHistory(), melding("utrecht", "c1"), "e1", day(0)).history
+    h = apply_melding(h, melding("zeeland", "c2", n=1), "e2", day(1)).history
+    out = apply_melding(h, melding("twente", "c3", n=2), "e3", day(2))
+    pairs = sorted((m.match_key, m.addressed_to) for m in out.matches)
+    assert pairs == [("twente|utrecht", "twente"), ("twente|utrecht", "utrecht"),
+                     ("twente|zeeland", "twente"), ("twente|zeeland", "zeeland")]
+
+
+def test_same_organisation_again_is_no_match_but_lists_earlier_case() -> None:
+    h = apply_melding(PersonHistory(), melding("utrecht", "c1"), "e1", day(0)).history
+    out = apply_melding(h, melding("utrecht", "c2", n=5), "e2", day(5))
+    assert out.matches == []
+    [inp] = [i for i in out.inputs if i.case_id == "c2"]
+    assert inp.earlier_case_ids == ("c1",) and not inp.repeat_melding
+    assert out.history.involvements["utrecht"].since == day(0)
+
+
+def test_redelivered_event_changes_nothing() -> None:
+    h = apply_melding(PersonHistory(), melding("utrecht", "c1"), "e1", day(0)).history
+    h = apply_melding(h, melding("zeeland", "c2"), "e2", day(0)).history
+    again = apply_melding(h, melding("zeeland", "c2"), "e2", day(0))
+    assert again.duplicate and again.matches == [] and again.inputs == [] and again.history is h
+    assert apply_rvdk(h, rvdk("s"), "e1", day(1)).duplicate
+
+
+def test_rvdk_after_the_melding_joins_open_assessments_only() -> None:
+    h = apply_melding(PersonHistory(), melding("utrecht", "c1"), "e1", day(0)).history
+    h = apply_melding(h, melding("zeeland", "c2"), "e2", day(0)).history
+    h = apply_case_closed(h, "c1", "closed-1").history
+    out = apply_rvdk(h, rvdk("s1", n=1), "r1", day(1))
+    assert [(i.case_id, [r.signal_id for r in i.rvdk]) for i in out.inputs] == [("c2", ["s1"])]
+    # the same RvdK signal under a new event id adds nothing
+    assert apply_rvdk(out.history, rvdk("s1", n=1), "r2", day(2)).inputs == []
+
+
+def test_repeat_melding_after_a_closed_case() -> None:
+    h = apply_melding(PersonHistory(), melding("utrecht", "c1"), "e1", day(0)).history
+    h = apply_case_closed(h, "c1", "x").history
+    out = apply_melding(h, melding("utrecht", "c2", n=30), "e2", day(30))
+    [inp] = out.inputs
+    assert inp.repeat_melding and inp.earlier_case_ids == ("c1",)
+
+
+def test_lookup_only_for_an_involved_organisation() -> None:
+    h = apply_melding(PersonHistory(), melding("utrecht", "c1"), "e1", day(0)).history
+    h = apply_melding(h, melding("zeeland", "c2", n=1), "e2", day(1)).history
+    assert involvement_of(h, "twente") is None
+    assert involvement_of(h, "zeeland") == [InvolvementView("zeeland", day(1), ("c2",)),
+                                            InvolvementView("utrecht", day(0))]
+    assert has_case(h, "zeeland", "c2") and not has_case(h, "zeeland", "c1")
+
+
+def test_history_round_trips_through_json_dicts() -> None:
+    import json
+
+    h = apply_rvdk(PersonHistory(), rvdk("s1"), "r1", day(0)).history
+    h = apply_melding(h, melding("utrecht", "c1"), "e1", day(0)).history
+    h = apply_melding(h, melding("zeeland", "c2"), "e2", day(1)).history
+    h = apply_case_closed(h, "c1", "x").history
+    restored = PersonHistory.from_dict(json.loads(json.dumps(h.to_dict())))
+    assert restored == h
+    assert assessment_input(restored, "c2", day(2)) == assessment_input(h, "c2", day(2))
+
+
+def test_processed_ids_are_bounded() -> None:
+    h = PersonHistory()
+    for i in range(1500):
+        h.mark_processed(f"e{i}")
+    assert len(h.processed) == 1000 and h.seen("e1499") and not h.seen("e0")
