@@ -1,0 +1,124 @@
+"""RadarService over real gRPC: GetAssessment and LookupInvolvement, for the caller's tenant only."""
+
+from __future__ import annotations
+
+import asyncio
+import pathlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import grpc
+import pytest
+from radar.testing import Watcher, melding_received, publish_melding, radar_process, start_radar
+from vt.radar.v1 import events_pb2, radar_service_pb2, radar_service_pb2_grpc
+from vtkit import topics
+from vtkit.auth import bearer_metadata
+from vtkit.envelope import new_event_id
+from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, make_producer
+from vtkit.keystore import KeyStore
+from vtkit.simulators.rvdk import publish_rvdk_signal, random_bsn
+from vtkit.testing import ServiceProcess
+
+REGION_A = "gelderland-zuid"
+REGION_B = "haaglanden"
+OUTSIDER = "zeeland"
+
+
+@pytest.fixture()
+async def publisher(kafka: str) -> AsyncIterator[Publisher]:
+    settings = KafkaSettings(bootstrap_servers=kafka)
+    await ensure_topics(settings)
+    producer = make_producer(settings)
+    await producer.start()
+    try:
+        yield Publisher(producer)
+    finally:
+        await producer.stop()
+
+
+@pytest.fixture()
+async def radar(kafka: str, keys: KeyStore, data_dir: pathlib.Path, tmp_path: pathlib.Path,
+                publisher: Publisher) -> AsyncIterator[ServiceProcess]:
+    # The memory table store: state comes from the changelog only (what unit tests and dev runs use).
+    process = radar_process(kafka, keys, data_dir, tmp_path / "radar.log", app_id=f"vt-radar-{uuid.uuid4().hex[:8]}",
+                            RADAR_TABLE_STORE="memory")
+    await start_radar(process)
+    try:
+        yield process
+    finally:
+        assert process.stop() == 0, process.log_text()[-3000:]
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 30.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return await check()
+        except (AssertionError, grpc.aio.AioRpcError):
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.2)
+
+
+async def test_get_assessment_and_lookup_for_own_tenant_only(kafka: str, keys: KeyStore, radar: ServiceProcess,
+                                                              publisher: Publisher) -> None:
+    watcher = await Watcher(kafka, topics.register(REGION_A)).start()
+    try:
+        bsn = random_bsn()
+        signal_id = await publish_rvdk_signal(kafka, keys, bsn, "CUSTODY_AND_ACCESS", "Den Haag")
+        id_b, id_a = new_event_id(), new_event_id()
+        melding_b = melding_received(keys, REGION_B, [bsn], event_id=id_b)
+        melding_a = melding_received(keys, REGION_A, [bsn], event_id=id_a)
+        await publish_melding(publisher, melding_b, id_b)
+        await asyncio.sleep(1.0)
+        await publish_melding(publisher, melding_a, id_a)
+        await watcher.wait_for(lambda s: isinstance(s.message, events_pb2.RegisterMatch)
+                               and s.message.own_case_id == melding_a.contact_id, what="match")
+    finally:
+        await watcher.stop()
+
+    case_a, person_a = melding_a.contact_id, melding_a.persons[0].person_id
+    async with grpc.aio.insecure_channel(radar.address) as channel:
+        stub = radar_service_pb2_grpc.RadarServiceStub(channel)
+        as_a = bearer_metadata(keys.token_for(REGION_A))
+
+        async def assessment() -> radar_service_pb2.GetAssessmentResponse:
+            reply = await stub.GetAssessment(radar_service_pb2.GetAssessmentRequest(case_id=case_a), metadata=as_a)
+            assert len(reply.inputs) == 1
+            return reply
+
+        reply = await eventually(assessment)
+        assert reply.due.case_id == case_a and reply.due.tenant_id == REGION_A
+        [inp] = reply.inputs
+        assert inp.person_id == person_a
+        assert [o.tenant_id for o in inp.other_organisations] == [REGION_B]
+        assert [r.signal_id for r in inp.rvdk] == [signal_id]
+
+        lookup = await stub.LookupInvolvement(
+            radar_service_pb2.LookupInvolvementRequest(case_id=case_a, person_id=person_a), metadata=as_a)
+        own, other = lookup.involvements
+        assert (own.tenant_id, list(own.case_ids)) == (REGION_A, [case_a])
+        assert (other.tenant_id, list(other.case_ids)) == (REGION_B, [])
+
+        # Another region's case, another region's person reference, a region not involved: NOT_FOUND.
+        for request, caller in [
+            (radar_service_pb2.GetAssessmentRequest(case_id=case_a), REGION_B),
+            (radar_service_pb2.GetAssessmentRequest(case_id=f"case-{uuid.uuid4()}"), REGION_A),
+        ]:
+            with pytest.raises(grpc.aio.AioRpcError) as err:
+                await stub.GetAssessment(request, metadata=bearer_metadata(keys.token_for(caller)))
+            assert err.value.code() == grpc.StatusCode.NOT_FOUND
+        for lookup_request, caller in [
+            (radar_service_pb2.LookupInvolvementRequest(case_id=case_a, person_id=person_a), OUTSIDER),
+            (radar_service_pb2.LookupInvolvementRequest(case_id=case_a, person_id=person_a), REGION_B),
+            (radar_service_pb2.LookupInvolvementRequest(case_id=case_a, person_id="someone-else"), REGION_A),
+        ]:
+            with pytest.raises(grpc.aio.AioRpcError) as err:
+                await stub.LookupInvolvement(lookup_request, metadata=bearer_metadata(keys.token_for(caller)))
+            assert err.value.code() == grpc.StatusCode.NOT_FOUND
+
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await stub.GetAssessment(radar_service_pb2.GetAssessmentRequest(case_id=case_a))
+        assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
