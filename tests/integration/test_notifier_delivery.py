@@ -1,8 +1,8 @@
 """The real notifier process against the embedded broker and a real fake regional system (gRPC).
 
-Each test uses its own tenant, case ids and consumer group, so tests sharing the session broker do
-not see each other's deliveries: a fresh notifier group reads the assessments topic from the start,
-but it only routes its own tenant to this test's fake, and every assertion filters on case id.
+Each test uses its own tenant, case ids and a fresh consumer group positioned at the end of the
+source topics, so tests sharing the session broker do not see each other's events; assertions
+still filter on case id.
 """
 
 from __future__ import annotations

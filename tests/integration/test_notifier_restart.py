@@ -75,7 +75,7 @@ async def test_sigkill_after_delivery_then_restart_sends_no_new_delivery(
     # The cause arrives again, and the restarted notifier (a fresh group) replays the topic too.
     await publish_due(publisher, assessment_due(tenant, case_id), event_id=envelope.id)
     notifier.env["NOTIFIER_GROUP_ID"] += "-restarted"
-    await notifier.start()
+    await notifier.start(from_end=False)
     await publish_due(publisher, assessment_due(tenant, sentinel), record_key=case_id)
     await eventually(lambda: fake.distinct(sentinel), "the sentinel behind the replayed events")
     # Settled (possibly after one lease-expiry redelivery if the kill hit the call in flight).

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from vt.common.v1 import common_pb2
 from vt.notifier.v1 import events_pb2
 from vt.radar.v1 import events_pb2 as radar_events
@@ -24,6 +24,8 @@ from vtkit.grpcserver import wait_healthy
 from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
 from vtkit.testing import ServiceProcess
+
+from notifier.consumer import source_topics
 
 WAIT = 60.0
 # Received on the Monday before Christmas: 25 and 26 December do not count.
@@ -74,8 +76,16 @@ class Notifier:
         self.log_dir = log_dir
         self.runs = 0
         self.proc: ServiceProcess | None = None
+        self._positioned: set[str] = set()
 
-    async def start(self) -> ServiceProcess:
+    async def start(self, from_end: bool = True) -> ServiceProcess:
+        """Start (again). With `from_end`, a group id not used before first skips everything already
+        on the source topics, so events other suites left on the shared broker (radar's AssessmentDue
+        for the same tenant) do not reach this test's fake and disturb its call counts."""
+        group = self.env["NOTIFIER_GROUP_ID"]
+        if from_end and group not in self._positioned:
+            await position_group_at_end(self.env["KAFKA_BOOTSTRAP_SERVERS"], group, source_topics())
+        self._positioned.add(group)
         self.runs += 1
         self.proc = ServiceProcess("notifier", "notifier", env=self.env,
                                    log_path=self.log_dir / f"notifier-{self.runs}.log").start()
@@ -87,6 +97,20 @@ class Notifier:
 
     def stop(self) -> int | None:
         return self.proc.stop() if self.proc else None
+
+
+async def position_group_at_end(kafka: str, group_id: str, topic_names: list[str]) -> None:
+    """Commit the current end offsets of every partition of `topic_names` for `group_id`."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka, group_id=group_id, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer.topics()  # loads metadata of every topic, so partitions_for_topic knows them
+        partitions = [TopicPartition(t, p) for t in topic_names for p in sorted(consumer.partitions_for_topic(t) or ())]
+        consumer.assign(partitions)
+        ends = await consumer.end_offsets(partitions)
+        await consumer.commit({tp: offset for tp, offset in ends.items()})
+    finally:
+        await consumer.stop()
 
 
 class DeliveryEvents:
