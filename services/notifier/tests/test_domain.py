@@ -121,3 +121,18 @@ def test_overdue_only_after_the_due_date_and_while_open() -> None:
     assert _delivery(state=DeliveryState.IN_FLIGHT).overdue(dt.date(2026, 3, 9))
     assert not _delivery(state=DeliveryState.DELIVERED).overdue(dt.date(2026, 3, 9))
     assert not _delivery(due_date=None).overdue(dt.date(2030, 1, 1))
+
+
+def test_domain_imports_no_wire_or_io_library() -> None:
+    import ast
+    import pathlib
+
+    import notifier.domain
+
+    forbidden = ("grpc", "aiokafka", "google", "vt", "sqlite3", "faust")
+    for path in pathlib.Path(notifier.domain.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            for name in names:
+                assert name.split(".")[0] not in forbidden, f"{path.name} imports {name}"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+# vtkit.calendar is pure computation over the configured non-working days (no I/O, no wire format),
+# so the domain may use it: the working-day rule must be the same in every service.
 from vtkit.calendar import due_after_working_days
 
 # Within 5 working days of the melding VT contacts the melder (domain.md section 4).
