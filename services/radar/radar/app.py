@@ -4,9 +4,12 @@ Flow (faust has no working joins, so everything is re-keyed onto the person):
   vt.<tenant>.intake.v1 (key case id) --intake agent--> AssessmentDue (assessments topic)
                                                    \\-> PersonSignal(melding) (radar-person topic, key pseudonym)
   vt.national.rvdk.v1               --rvdk agent----> PersonSignal(rvdk)     (radar-person topic, key pseudonym)
-  vt.national.radar-person.v1       --person agent--> RegisterEntry / RegisterMatch / AssessmentInput
+  vt.national.assessments.v1        --assessments---> PersonSignal(case_closed) on AssessmentCompleted
+  vt.national.radar-person.v1       --person agent--> RegisterEntry / RegisterMatch / AssessmentInput / MonitoringAlert
+  deadline timer (scans the case table)            -> DeadlineOverdue (its own copy marks the case reported)
 The person table is keyed by pseudonym and co-partitioned with the radar-person
-topic; the case table is keyed by case id and co-partitioned with the intake topics.
+topic; the case table is keyed by case id and co-partitioned with the intake and
+assessments topics (same key, same partition count, same partitioner).
 
 Outputs are published and acknowledged by the broker BEFORE the table is updated:
 a crash in between replays the input, which yields the same records with the same
@@ -16,6 +19,7 @@ a crash in between replays the input, which yields the same records with the sam
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
@@ -80,6 +84,7 @@ class RadarStreams:
         self.intake_topic = topic(*(topics.intake(t) for t in all_tenants()))
         self.rvdk_topic = topic(topics.NATIONAL_RVDK)
         self.person_topic = topic(topics.NATIONAL_RADAR_PERSON)
+        self.assessments_topic = topic(topics.NATIONAL_ASSESSMENTS)
         # Keys are strings and values plain dicts, both as JSON in the changelog.
         self.persons = app.Table("persons", schema=_json_schema(), partitions=PARTITIONS)
         self.cases = app.Table("cases", schema=_json_schema(), partitions=PARTITIONS)
@@ -87,6 +92,8 @@ class RadarStreams:
         app.agent(self.intake_topic, name="radar.intake")(self._agent("intake", self._on_intake))
         app.agent(self.rvdk_topic, name="radar.rvdk")(self._agent("rvdk", self._on_rvdk))
         app.agent(self.person_topic, name="radar.person")(self._agent("person", self._on_person))
+        app.agent(self.assessments_topic, name="radar.assessments")(self._agent("assessments", self._on_assessment))
+        app.timer(settings.deadline_scan_seconds, name="radar.deadlines")(self.scan_deadlines)
 
     async def _on_startup_finished(self) -> None:
         self.ready.set()
@@ -132,13 +139,35 @@ class RadarStreams:
         await self._retrying(lambda: dead_letter(self.producer, cast(Any, message), consumer, reason))
 
     async def _on_intake(self, event: Event, message: Any) -> None:
-        result = self.radar.on_intake(event)
+        case_id = getattr(event.message, "contact_id", "")
+        result = self.radar.on_intake(event, self.case(case_id) if case_id else None)
         await self.publish(result.outputs)
         if result.case is not None:
-            previous = self.case(result.case.case_id)
-            if previous is not None:
-                result.case.closed = previous.closed
             self.cases[result.case.case_id] = result.case.to_dict()
+
+    async def _on_assessment(self, event: Event, message: Any) -> None:
+        case_id = getattr(event.message, "case_id", "")
+        if not case_id:
+            return
+        if message.key != case_id.encode():
+            raise PermanentError("record key is not the case id")
+        outputs, record = self.radar.on_assessment(event, self.case(case_id))
+        await self.publish(outputs)
+        if record is not None:
+            self.cases[case_id] = record.to_dict()
+
+    async def scan_deadlines(self) -> None:
+        """Pending deadlines are table rows: a restart never forgets one (the scan is stateless)."""
+        try:
+            records = [CaseRecord.from_dict(value) for value in list(self.cases.values()) if value]
+            outputs = self.radar.overdue(records, dt.datetime.now(dt.UTC))
+            if outputs:
+                log.info("assessments overdue", extra={"count": len(outputs)})
+                await self.publish(outputs)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the next scan tries again; a timer that dies would forget every deadline
+            log.exception("deadline scan failed")
 
     async def _on_rvdk(self, event: Event, message: Any) -> None:
         await self.publish(self.radar.on_rvdk(event))
@@ -153,6 +182,8 @@ class RadarStreams:
             return
         await self.publish(outputs)
         self.persons[pseudonym] = outcome.history.to_dict()
+        if outcome.alerts:
+            log.info("monitoring alert", extra={"cases": [a.case_id for a in outcome.alerts], "ce_id": event.envelope.id})
         if outcome.matches:
             log.info("register match", extra={"tenants": sorted({m.addressed_to for m in outcome.matches}),
                                               "ce_id": event.envelope.id})

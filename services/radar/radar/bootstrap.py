@@ -27,7 +27,7 @@ async def _first(*waits: asyncio.Future[object] | asyncio.Task[object]) -> None:
 def make_main(settings: RadarSettings, kafka: KafkaSettings) -> Callable[[asyncio.Event], Awaitable[None]]:
     async def main(stop: asyncio.Event) -> None:
         keys = KeyStore(settings.key_dir)
-        radar = Radar(keys.seal_opener("radar"), keys.pseudonymizer())
+        radar = Radar(keys.seal_opener("radar"), keys.pseudonymizer(), settings.monitoring_days)
         tokens = keys.tokens()
         await wait_for_broker(kafka.bootstrap_servers, timeout=60)
         # Auto-creation is off: declare every topic before the worker subscribes.

@@ -4,6 +4,7 @@ that can never be processed (it goes to the dead-letter topic)."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
@@ -17,11 +18,11 @@ from vtkit.envelope import Envelope, Event, envelope_for
 from vtkit.kafka import PermanentError
 
 from radar.adapters import proto
-from radar.domain.cases import CaseRecord
+from radar.domain.cases import DEFAULT_MONITORING_DAYS, CaseRecord
 from radar.domain.deadlines import assessment_deadline
-from radar.domain.history import apply_melding, apply_rvdk
+from radar.domain.history import apply_case_closed, apply_melding, apply_rvdk
 from radar.domain.ids import derived_event_id
-from radar.domain.model import MeldingFact, Outcome, PersonHistory, RvdkFact
+from radar.domain.model import CaseClosedFact, MeldingFact, Outcome, PersonHistory, RvdkFact
 
 SOURCE = "radar"
 log = logging.getLogger(__name__)
@@ -46,9 +47,11 @@ def _out(topic: str, key: str, message: pb_message.Message, tenant: str, event_i
 
 
 class Radar:
-    def __init__(self, opener: SealOpener, pseudonymizer: Pseudonymizer):
+    def __init__(self, opener: SealOpener, pseudonymizer: Pseudonymizer,
+                 monitoring_days: int = DEFAULT_MONITORING_DAYS):
         self._opener = opener
         self._pseudonymizer = pseudonymizer
+        self.monitoring_days = monitoring_days
 
     def pseudonym_of(self, sealed: Any) -> str:
         try:
@@ -58,7 +61,7 @@ class Radar:
 
     # ---- vt.<tenant>.intake.v1 ---------------------------------------------------------------------------------
 
-    def on_intake(self, event: Event) -> IntakeResult:
+    def on_intake(self, event: Event, previous: CaseRecord | None = None) -> IntakeResult:
         msg = event.message
         if not isinstance(msg, proto.MeldingReceived):
             return IntakeResult()  # adviezen and other intake events carry no household data for radar
@@ -86,7 +89,53 @@ class Radar:
             outputs.append(_out(topics.NATIONAL_RADAR_PERSON, pseudonym, proto.melding_signal(pseudonym, fact),
                                 msg.tenant_id, derived_event_id(ce_id, "person-signal", str(index), person_id), at))
         case = CaseRecord(msg.tenant_id, msg.contact_id, deadline.due_at, dict(persons), proto.due_to_text(due))
+        if previous is not None and previous.tenant_id == msg.tenant_id:
+            case.overdue_reported = previous.overdue_reported
+        if previous is not None and previous.tenant_id == msg.tenant_id and previous.closed_at is not None:
+            # The decision arrived before the melding itself: close the case for its persons now.
+            case.close(previous.closed_at, previous.decision, self.monitoring_days)
+            outputs += self._closed_signals(case, derived_event_id(ce_id, "case-closed"), at)
         return IntakeResult(outputs, case)
+
+    # ---- vt.national.assessments.v1 (decisions, and radar's own overdue reports) -------------------------------
+
+    def on_assessment(self, event: Event, record: CaseRecord | None) -> tuple[list[Out], CaseRecord | None]:
+        """Returns records to publish and the new case record (None: unchanged)."""
+        msg = event.message
+        record = copy.deepcopy(record)
+        if isinstance(msg, proto.AssessmentCompleted):
+            if not msg.case_id or not msg.tenant_id or not msg.HasField("decided_at"):
+                raise PermanentError("AssessmentCompleted without case_id, tenant_id or decided_at")
+            if record is not None and record.tenant_id != msg.tenant_id:
+                raise PermanentError(f"AssessmentCompleted of {msg.tenant_id!r} for a case of another tenant")
+            record = record or CaseRecord(msg.tenant_id, msg.case_id)
+            if record.closed:
+                return [], None  # the decision is known already
+            record.close(proto.to_datetime(msg.decided_at), proto.decision(msg.decision), self.monitoring_days)
+            return self._closed_signals(record, event.envelope.id, event.envelope.time), record
+        if isinstance(msg, proto.DeadlineOverdue) and event.envelope.source == SOURCE and record is not None:
+            if not record.overdue_reported:
+                record.overdue_reported = True  # reported once; the scan skips it from now on
+                return [], record
+        return [], None  # AssessmentDue / AssessmentInput / ...: radar's own output, nothing to do
+
+    def _closed_signals(self, record: CaseRecord, ce_id: str, at: dt.datetime) -> list[Out]:
+        assert record.closed_at is not None
+        outs = []
+        for person_id, pseudonym in record.persons.items():
+            fact = CaseClosedFact(record.tenant_id, record.case_id, person_id, record.closed_at, record.monitor_until)
+            outs.append(_out(topics.NATIONAL_RADAR_PERSON, pseudonym,
+                             proto.case_closed_signal(pseudonym, fact, record.decision), record.tenant_id,
+                             derived_event_id(ce_id, "case-closed", person_id), at))
+        return outs
+
+    @staticmethod
+    def overdue(records: list[CaseRecord], now: dt.datetime) -> list[Out]:
+        """DeadlineOverdue for every undecided case past its deadline. The event id depends on the case
+        only, so repeated scans (before the report is recorded) are duplicates downstream."""
+        return [_out(topics.NATIONAL_ASSESSMENTS, r.case_id, proto.deadline_overdue(r, now), r.tenant_id,
+                     derived_event_id(r.case_id, "deadline-overdue", "assessment"), now)
+                for r in records if r.is_overdue(now)]
 
     # ---- vt.national.rvdk.v1 -----------------------------------------------------------------------------------
 
@@ -113,6 +162,8 @@ class Radar:
             outcome = apply_melding(history, fact, ce_id, at)
         elif isinstance(fact, RvdkFact):
             outcome = apply_rvdk(history, fact, ce_id, at)
+        elif isinstance(fact, CaseClosedFact):
+            outcome = apply_case_closed(history, fact, ce_id)
         else:
             raise PermanentError(f"PersonSignal without a known signal ({msg.WhichOneof('signal')})")
         return self.outputs_of(msg.pseudonym, ce_id, at, outcome), outcome
@@ -130,4 +181,7 @@ class Radar:
         for data in outcome.inputs:
             outs.append(_out(topics.NATIONAL_ASSESSMENTS, data.case_id, proto.assessment_input(data), data.tenant_id,
                              derived_event_id(ce_id, "assessment-input", data.case_id, data.person_id), at))
+        for alert in outcome.alerts:
+            outs.append(_out(topics.NATIONAL_ASSESSMENTS, alert.case_id, proto.monitoring_alert(alert), alert.tenant_id,
+                             derived_event_id(ce_id, "monitoring-alert", alert.case_id, alert.person_id), at))
         return outs

@@ -19,6 +19,8 @@ class RadarSettings:
     app_id: str = env("RADAR_APP_ID", "vt-radar", doc="faust app id = consumer group and changelog prefix")
     table_store: str = env("RADAR_TABLE_STORE", "rocksdict", doc="rocksdict (production) or memory (unit tests)")
     log_level: str = env("LOG_LEVEL", "INFO")
+    monitoring_days: int = env("RADAR_MONITORING_DAYS", 548, doc="how long a household with safety conditions is followed")
+    deadline_scan_seconds: float = env("RADAR_DEADLINE_SCAN_SECONDS", 30.0, doc="interval of the overdue-deadline scan")
     session_timeout: float = env("RADAR_SESSION_TIMEOUT", 10.0, doc="consumer group session timeout in seconds")
 
     @property

@@ -94,3 +94,59 @@ def test_person_signal_outputs_carry_derived_ids_and_addressees(keys: KeyStore, 
     assert len({o.envelope.id for o in outputs}) == len(outputs)
     again, outcome = radar.on_person_signal(sig_event, history)
     assert outcome.duplicate and again == []
+
+
+def completed(tenant: str, case_id: str, decision: int = events_pb2.DECISION_VOORWAARDEN_EN_VERVOLG,
+              decided_at: dt.datetime | None = None) -> events_pb2.AssessmentCompleted:
+    msg = events_pb2.AssessmentCompleted(tenant_id=tenant, case_id=case_id, decision=decision)  # type: ignore[arg-type]
+    msg.decided_at.FromDatetime(decided_at or dt.datetime(2026, 3, 5, 12, 0, tzinfo=dt.UTC))
+    return msg
+
+
+def test_decision_closes_the_case_for_each_person_and_starts_monitoring(keys: KeyStore, radar: Radar) -> None:
+    event_id = new_event_id()
+    msg = melding_received(keys, "utrecht", [random_bsn(), random_bsn()], event_id=event_id)
+    record = radar.on_intake(as_event(msg, "utrecht", event_id)).case
+    outputs, closed = radar.on_assessment(as_event(completed("utrecht", msg.contact_id), "utrecht"), record)
+    assert closed is not None and closed.closed and closed.monitor_until is not None
+    assert [o.message.WhichOneof("signal") for o in outputs] == ["case_closed", "case_closed"]
+    assert {o.key for o in outputs} == set(closed.persons.values())
+    assert outputs[0].message.case_closed.monitor_until.ToDatetime(dt.UTC) == closed.monitor_until
+    # the same decision again changes nothing; another tenant's decision is refused
+    assert radar.on_assessment(as_event(completed("utrecht", msg.contact_id), "utrecht"), closed) == ([], None)
+    with pytest.raises(PermanentError):
+        radar.on_assessment(as_event(completed("zeeland", msg.contact_id), "zeeland"), record)
+
+
+def test_decision_before_the_melding_closes_the_case_when_the_melding_arrives(keys: KeyStore, radar: Radar) -> None:
+    event_id = new_event_id()
+    msg = melding_received(keys, "utrecht", [random_bsn()], event_id=event_id)
+    outputs, early = radar.on_assessment(as_event(completed("utrecht", msg.contact_id, events_pb2.DECISION_OVERDRACHT),
+                                                  "utrecht"), None)
+    assert outputs == [] and early is not None and not early.belongs_to("utrecht")  # no melding yet
+    result = radar.on_intake(as_event(msg, "utrecht", event_id), early)
+    kinds = [o.message.WhichOneof("signal") for o in result.outputs if o.topic == topics.NATIONAL_RADAR_PERSON]
+    assert kinds == ["melding", "case_closed"]
+    assert result.case is not None and result.case.closed and result.case.monitor_until is None
+
+
+def test_overdue_scan_reports_each_undecided_case_once(keys: KeyStore, radar: Radar) -> None:
+    event_id = new_event_id()
+    received = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)  # due 9 March
+    msg = melding_received(keys, "utrecht", [random_bsn()], event_id=event_id, received_at=received)
+    record = radar.on_intake(as_event(msg, "utrecht", event_id)).case
+    assert record is not None
+    assert radar.overdue([record], dt.datetime(2026, 3, 9, 20, 0, tzinfo=dt.UTC)) == []
+    [first] = radar.overdue([record], dt.datetime(2026, 3, 10, 8, 0, tzinfo=dt.UTC))
+    [again] = radar.overdue([record], dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC))
+    assert first.envelope.id == again.envelope.id and first.key == msg.contact_id
+    assert first.message.kind == events_pb2.DEADLINE_KIND_ASSESSMENT
+    # radar's own report, read back from the topic, marks the case
+    own = as_event(first.message, "utrecht", first.envelope.id)
+    own = Event(envelope_for(first.message, source="radar", tenant="utrecht", event_id=first.envelope.id), own.message)
+    _, marked = radar.on_assessment(own, record)
+    assert marked is not None and marked.overdue_reported
+    assert radar.overdue([marked], dt.datetime(2026, 3, 11, 9, 0, tzinfo=dt.UTC)) == []
+    # a decided case is never overdue
+    _, decided = radar.on_assessment(as_event(completed("utrecht", msg.contact_id), "utrecht"), record)
+    assert decided is not None and radar.overdue([decided], dt.datetime(2026, 4, 1, tzinfo=dt.UTC)) == []

@@ -12,7 +12,7 @@ from radar.domain.history import (
     has_case,
     involvement_of,
 )
-from radar.domain.model import InvolvementView, MeldingFact, PersonHistory, RvdkFact
+from radar.domain.model import CaseClosedFact, InvolvementView, MeldingFact, PersonHistory, RvdkFact, Trigger
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 
@@ -23,6 +23,11 @@ def day(n: int) -> dt.datetime:
 
 def melding(tenant: str, case: str, person: str = "p1", n: int = 0) -> MeldingFact:
     return MeldingFact(tenant, case, person, day(n))
+
+
+def closed(tenant: str, case: str, person: str = "p1", n: int = 0, monitor_days: int | None = None) -> CaseClosedFact:
+    until = day(n + monitor_days) if monitor_days is not None else None
+    return CaseClosedFact(tenant, case, person, day(n), until)
 
 
 def rvdk(signal: str, n: int = 0) -> RvdkFact:
@@ -92,7 +97,7 @@ def test_redelivered_event_changes_nothing() -> None:
 def test_rvdk_after_the_melding_joins_open_assessments_only() -> None:
     h = apply_melding(PersonHistory(), melding("utrecht", "c1"), "e1", day(0)).history
     h = apply_melding(h, melding("zeeland", "c2"), "e2", day(0)).history
-    h = apply_case_closed(h, "c1", "closed-1").history
+    h = apply_case_closed(h, closed("utrecht", "c1"), "closed-1").history
     out = apply_rvdk(h, rvdk("s1", n=1), "r1", day(1))
     assert [(i.case_id, [r.signal_id for r in i.rvdk]) for i in out.inputs] == [("c2", ["s1"])]
     # the same RvdK signal under a new event id adds nothing
@@ -101,7 +106,7 @@ def test_rvdk_after_the_melding_joins_open_assessments_only() -> None:
 
 def test_repeat_melding_after_a_closed_case() -> None:
     h = apply_melding(PersonHistory(), melding("utrecht", "c1"), "e1", day(0)).history
-    h = apply_case_closed(h, "c1", "x").history
+    h = apply_case_closed(h, closed("utrecht", "c1"), "x").history
     out = apply_melding(h, melding("utrecht", "c2", n=30), "e2", day(30))
     [inp] = out.inputs
     assert inp.repeat_melding and inp.earlier_case_ids == ("c1",)
@@ -122,7 +127,7 @@ def test_history_round_trips_through_json_dicts() -> None:
     h = apply_rvdk(PersonHistory(), rvdk("s1"), "r1", day(0)).history
     h = apply_melding(h, melding("utrecht", "c1"), "e1", day(0)).history
     h = apply_melding(h, melding("zeeland", "c2"), "e2", day(1)).history
-    h = apply_case_closed(h, "c1", "x").history
+    h = apply_case_closed(h, closed("utrecht", "c1"), "x").history
     restored = PersonHistory.from_dict(json.loads(json.dumps(h.to_dict())))
     assert restored == h
     assert assessment_input(restored, "c2", day(2)) == assessment_input(h, "c2", day(2))
@@ -133,3 +138,29 @@ def test_processed_ids_are_bounded() -> None:
     for i in range(1500):
         h.mark_processed(f"e{i}")
     assert len(h.processed) == 1000 and h.seen("e1499") and not h.seen("e0")
+
+
+def test_monitored_household_alerts_on_new_signals_until_monitoring_ends() -> None:
+    h = apply_melding(PersonHistory(), melding("utrecht", "c1", "p1"), "e1", day(0)).history
+    h = apply_case_closed(h, closed("utrecht", "c1", "p1", n=5, monitor_days=100), "x").history
+    assert h.open_cases == {} and "c1" in h.monitored
+
+    out = apply_rvdk(h, rvdk("s1", n=10), "r1", day(10))
+    [alert] = out.alerts
+    assert (alert.case_id, alert.person_id, alert.trigger, alert.rvdk) == ("c1", "p1", Trigger.RVDK, rvdk("s1", n=10))
+    assert out.inputs == []  # the closed case's assessment is decided: no new input
+
+    out = apply_melding(out.history, melding("zeeland", "c2", "p9", n=20), "e2", day(20))
+    [alert] = out.alerts
+    assert alert.trigger == Trigger.MELDING_OTHER_ORGANISATION and alert.other == InvolvementView("zeeland", day(20))
+    out = apply_melding(out.history, melding("utrecht", "c3", "p7", n=30), "e3", day(30))
+    assert [a.trigger for a in out.alerts] == [Trigger.MELDING_SAME_ORGANISATION]
+
+    later = apply_melding(out.history, melding("twente", "c4", n=200), "e4", day(200))
+    assert later.alerts == []  # monitoring ended after 100 days
+
+
+def test_closing_without_safety_conditions_does_not_monitor() -> None:
+    h = apply_melding(PersonHistory(), melding("utrecht", "c1"), "e1", day(0)).history
+    h = apply_case_closed(h, closed("utrecht", "c1"), "x").history
+    assert h.monitored == {} and apply_rvdk(h, rvdk("s"), "r", day(1)).alerts == []

@@ -14,19 +14,40 @@ from vt.radar.v1 import radar_service_pb2
 from vt.rvdk.v1 import events_pb2 as rvdk_events
 from vtkit.crypto import Sealed
 
+from radar.domain.cases import CaseRecord, Decision
 from radar.domain.deadlines import Deadline
 from radar.domain.model import (
     AssessmentInputOut,
+    CaseClosedFact,
     InvolvementView,
     MatchOut,
     MeldingFact,
+    MonitoringAlertOut,
     RegisterEntryOut,
     RvdkFact,
+    Trigger,
 )
 
 MeldingReceived = intake_events.MeldingReceived
 RvdkSignal = rvdk_events.RvdkSignal
 PersonSignal = radar_events.PersonSignal
+AssessmentCompleted = radar_events.AssessmentCompleted
+DeadlineOverdue = radar_events.DeadlineOverdue
+
+_DECISIONS = {
+    radar_events.DECISION_ONDERZOEK: Decision.ONDERZOEK,
+    radar_events.DECISION_VOORWAARDEN_EN_VERVOLG: Decision.VOORWAARDEN_EN_VERVOLG,
+    radar_events.DECISION_OVERDRACHT: Decision.OVERDRACHT,
+    radar_events.DECISION_NO_FURTHER_STEPS: Decision.NO_FURTHER_STEPS,
+    radar_events.DECISION_REGIONAL_MAATWERK: Decision.REGIONAL_MAATWERK,
+    radar_events.DECISION_RVDK_REQUEST: Decision.RVDK_REQUEST,
+}
+_DECISIONS_BACK = {v: k for k, v in _DECISIONS.items()}
+_TRIGGERS = {
+    Trigger.MELDING_SAME_ORGANISATION: radar_events.MONITORING_TRIGGER_MELDING_SAME_ORGANISATION,
+    Trigger.MELDING_OTHER_ORGANISATION: radar_events.MONITORING_TRIGGER_MELDING_OTHER_ORGANISATION,
+    Trigger.RVDK: radar_events.MONITORING_TRIGGER_RVDK,
+}
 
 
 # ---- scalars ---------------------------------------------------------------------------------------------------
@@ -87,7 +108,20 @@ def rvdk_signal(pseudonym: str, signal: rvdk_events.RvdkSignal) -> radar_events.
     return radar_events.PersonSignal(pseudonym=pseudonym, rvdk=rvdk_info(signal))
 
 
-def signal_fact(signal: radar_events.PersonSignal) -> MeldingFact | RvdkFact | None:
+def decision(value: int) -> Decision:
+    return _DECISIONS.get(value, Decision.UNSPECIFIED)  # type: ignore[call-overload]
+
+
+def case_closed_signal(pseudonym: str, fact: CaseClosedFact, chosen: Decision) -> radar_events.PersonSignal:
+    closed = radar_events.CaseClosed(tenant_id=fact.tenant_id, case_id=fact.case_id, person_id=fact.person_id,
+                                     closed_at=timestamp(fact.closed_at),
+                                     decision=_DECISIONS_BACK.get(chosen, radar_events.DECISION_UNSPECIFIED))
+    if fact.monitor_until is not None:
+        closed.monitor_until.CopyFrom(timestamp(fact.monitor_until))
+    return radar_events.PersonSignal(pseudonym=pseudonym, case_closed=closed)
+
+
+def signal_fact(signal: radar_events.PersonSignal) -> MeldingFact | RvdkFact | CaseClosedFact | None:
     """The domain fact a person signal carries; None for a kind this version does not know."""
     which = signal.WhichOneof("signal")
     if which == "melding":
@@ -96,6 +130,10 @@ def signal_fact(signal: radar_events.PersonSignal) -> MeldingFact | RvdkFact | N
     if which == "rvdk":
         r = signal.rvdk
         return RvdkFact(r.signal_id, int(r.kind), to_datetime(r.observed_at), r.rvdk_office)
+    if which == "case_closed":
+        c = signal.case_closed
+        until = to_datetime(c.monitor_until) if c.HasField("monitor_until") else None
+        return CaseClosedFact(c.tenant_id, c.case_id, c.person_id, to_datetime(c.closed_at), until)
     return None
 
 
@@ -129,6 +167,23 @@ def assessment_input(data: AssessmentInputOut) -> radar_events.AssessmentInput:
         other_organisations=[involvement(v) for v in data.other_organisations],
         rvdk=[rvdk_info_of(r) for r in data.rvdk], collected_at=timestamp(data.collected_at),
         repeat_melding=data.repeat_melding)
+
+
+def monitoring_alert(alert: MonitoringAlertOut) -> radar_events.MonitoringAlert:
+    msg = radar_events.MonitoringAlert(tenant_id=alert.tenant_id, case_id=alert.case_id, person_id=alert.person_id,
+                                       trigger=_TRIGGERS[alert.trigger], detected_at=timestamp(alert.detected_at))
+    if alert.other is not None:
+        msg.other.CopyFrom(involvement(alert.other))
+    if alert.rvdk is not None:
+        msg.rvdk.CopyFrom(rvdk_info_of(alert.rvdk))
+    return msg
+
+
+def deadline_overdue(record: CaseRecord, now: dt.datetime) -> radar_events.DeadlineOverdue:
+    assert record.due_at is not None
+    return radar_events.DeadlineOverdue(tenant_id=record.tenant_id, case_id=record.case_id,
+                                        kind=radar_events.DEADLINE_KIND_ASSESSMENT, due_at=timestamp(record.due_at),
+                                        detected_at=timestamp(now))
 
 
 # ---- table values (JSON) ---------------------------------------------------------------------------------------

@@ -12,15 +12,19 @@ import datetime as dt
 
 from radar.domain.model import (
     AssessmentInputOut,
+    CaseClosedFact,
     Involvement,
     InvolvementView,
     MatchOut,
     MeldingFact,
+    Monitored,
+    MonitoringAlertOut,
     OpenCase,
     Outcome,
     PersonHistory,
     RegisterEntryOut,
     RvdkFact,
+    Trigger,
 )
 
 
@@ -51,7 +55,20 @@ def apply_melding(current: PersonHistory, melding: MeldingFact, event_id: str, a
         # Another organisation's involvement is new information for their open assessments.
         out.inputs.extend(assessment_input(history, c.case_id, at)
                           for c in history.open_cases.values() if c.tenant_id != tenant)
+    for m in _monitored_at(history, melding.received_at):
+        if m.case_id == melding.case_id:
+            continue
+        if m.tenant_id == tenant:
+            out.alerts.append(MonitoringAlertOut(m.tenant_id, m.case_id, m.person_id,
+                                                 Trigger.MELDING_SAME_ORGANISATION, None, None, at))
+        else:
+            out.alerts.append(MonitoringAlertOut(m.tenant_id, m.case_id, m.person_id, Trigger.MELDING_OTHER_ORGANISATION,
+                                                 InvolvementView(tenant, own.since), None, at))
     return out
+
+
+def _monitored_at(history: PersonHistory, moment: dt.datetime) -> list[Monitored]:
+    return [m for m in history.monitored.values() if m.until >= moment]
 
 
 def match_copies(new: Involvement, case_id: str, person_id: str, existing: Involvement,
@@ -80,18 +97,27 @@ def apply_rvdk(current: PersonHistory, info: RvdkFact, event_id: str, at: dt.dat
     history.rvdk.append(info)
     out = Outcome(history)
     out.inputs.extend(assessment_input(history, c, at) for c in history.open_cases)
+    out.alerts.extend(MonitoringAlertOut(m.tenant_id, m.case_id, m.person_id, Trigger.RVDK, None, info, at)
+                      for m in _monitored_at(history, at))
     return out
 
 
-def apply_case_closed(current: PersonHistory, case_id: str, event_id: str) -> Outcome:
-    """The decision on a case was taken: later information no longer joins its assessment."""
+def apply_case_closed(current: PersonHistory, closed: CaseClosedFact, event_id: str) -> Outcome:
+    """The decision on a case was taken: later information no longer joins its assessment,
+    and a household under safety conditions is monitored: new signals alert its worker."""
     if current.seen(event_id):
         return Outcome(current, duplicate=True)
     history = copy.deepcopy(current)
     history.mark_processed(event_id)
-    history.open_cases.pop(case_id, None)
-    if case_id not in history.closed_case_ids:
-        history.closed_case_ids.append(case_id)
+    history.open_cases.pop(closed.case_id, None)
+    if closed.case_id not in history.closed_case_ids:
+        history.closed_case_ids.append(closed.case_id)
+    if closed.monitor_until is not None:
+        history.monitored[closed.case_id] = Monitored(closed.tenant_id, closed.case_id, closed.person_id,
+                                                      closed.monitor_until)
+    # Monitoring that ended long ago is forgotten (keeps the record small).
+    for case_id in [c for c, m in history.monitored.items() if m.until < closed.closed_at]:
+        del history.monitored[case_id]
     return Outcome(history)
 
 

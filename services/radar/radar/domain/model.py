@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 # How many processed event ids a person keeps for deduplication. Redeliveries
@@ -31,6 +32,25 @@ class RvdkFact:
     kind: int
     observed_at: dt.datetime
     office: str
+
+
+@dataclass(frozen=True)
+class CaseClosedFact:
+    """The decision on a case was taken; with safety conditions the household stays monitored."""
+
+    tenant_id: str
+    case_id: str
+    person_id: str
+    closed_at: dt.datetime
+    monitor_until: dt.datetime | None = None
+
+
+class Trigger(StrEnum):
+    """Why a monitored case is alerted."""
+
+    MELDING_SAME_ORGANISATION = "melding_same_organisation"
+    MELDING_OTHER_ORGANISATION = "melding_other_organisation"
+    RVDK = "rvdk"
 
 
 @dataclass(frozen=True)
@@ -63,12 +83,23 @@ class OpenCase:
     person_id: str
 
 
+@dataclass(frozen=True)
+class Monitored:
+    """A closed case whose household is followed (Voorwaarden & Vervolg) until `until`."""
+
+    tenant_id: str
+    case_id: str
+    person_id: str
+    until: dt.datetime
+
+
 @dataclass
 class PersonHistory:
     involvements: dict[str, Involvement] = field(default_factory=dict)
     rvdk: list[RvdkFact] = field(default_factory=list)
     open_cases: dict[str, OpenCase] = field(default_factory=dict)
     closed_case_ids: list[str] = field(default_factory=list)
+    monitored: dict[str, Monitored] = field(default_factory=dict)
     processed: list[str] = field(default_factory=list)
 
     def seen(self, event_id: str) -> bool:
@@ -90,6 +121,7 @@ class PersonHistory:
             ],
             "open_cases": [[o.tenant_id, o.case_id, o.person_id] for o in self.open_cases.values()],
             "closed_case_ids": list(self.closed_case_ids),
+            "monitored": [[m.tenant_id, m.case_id, m.person_id, m.until.isoformat()] for m in self.monitored.values()],
             "processed": list(self.processed),
         }
 
@@ -107,6 +139,7 @@ class PersonHistory:
                   for r in data.get("rvdk", [])],
             open_cases={c: OpenCase(t, c, p) for t, c, p in data.get("open_cases", [])},
             closed_case_ids=list(data.get("closed_case_ids", [])),
+            monitored={c: Monitored(t, c, p, dt.datetime.fromisoformat(u)) for t, c, p, u in data.get("monitored", [])},
             processed=list(data.get("processed", [])),
         )
 
@@ -146,6 +179,17 @@ class AssessmentInputOut:
     repeat_melding: bool
 
 
+@dataclass(frozen=True)
+class MonitoringAlertOut:
+    tenant_id: str
+    case_id: str
+    person_id: str
+    trigger: Trigger
+    other: InvolvementView | None
+    rvdk: RvdkFact | None
+    detected_at: dt.datetime
+
+
 @dataclass
 class Outcome:
     """The new state of a person plus everything to emit. `duplicate`: the event was seen before."""
@@ -155,3 +199,4 @@ class Outcome:
     register_entries: list[RegisterEntryOut] = field(default_factory=list)
     matches: list[MatchOut] = field(default_factory=list)
     inputs: list[AssessmentInputOut] = field(default_factory=list)
+    alerts: list[MonitoringAlertOut] = field(default_factory=list)

@@ -27,35 +27,41 @@ from vt.common.v1 import common_pb2 as vt_dot_common_dot_v1_dot_common__pb2
 from vt.rvdk.v1 import events_pb2 as vt_dot_rvdk_dot_v1_dot_events__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18vt/radar/v1/events.proto\x12\x0bvt.radar.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19vt/common/v1/common.proto\x1a\x17vt/rvdk/v1/events.proto\"\x81\x01\n\x0cPersonSignal\x12\x11\n\tpseudonym\x18\x01 \x01(\t\x12-\n\x07melding\x18\x02 \x01(\x0b\x32\x1a.vt.radar.v1.MeldingSignalH\x00\x12%\n\x04rvdk\x18\x03 \x01(\x0b\x32\x15.vt.radar.v1.RvdkInfoH\x00\x42\x08\n\x06signal\"w\n\rMeldingSignal\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x11\n\tperson_id\x18\x03 \x01(\t\x12/\n\x0breceived_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x8d\x01\n\x08RvdkInfo\x12\x11\n\tsignal_id\x18\x01 \x01(\t\x12(\n\x04kind\x18\x02 \x01(\x0e\x32\x1a.vt.rvdk.v1.RvdkSignalKind\x12/\n\x0bobserved_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0brvdk_office\x18\x04 \x01(\t\"\x84\x01\n\rRegisterEntry\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x11\n\tpseudonym\x18\x02 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x03 \x01(\t\x12\x11\n\tperson_id\x18\x04 \x01(\t\x12)\n\x05since\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xe5\x01\n\rRegisterMatch\x12\x10\n\x08match_id\x18\x01 \x01(\t\x12\x14\n\x0c\x61\x64\x64ressed_to\x18\x02 \x01(\t\x12\x13\n\x0bown_case_id\x18\x03 \x01(\t\x12\x15\n\rown_person_id\x18\x04 \x01(\t\x12&\n\x03own\x18\x05 \x01(\x0b\x32\x19.vt.common.v1.Involvement\x12(\n\x05other\x18\x06 \x01(\x0b\x32\x19.vt.common.v1.Involvement\x12.\n\nmatched_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xbf\x02\n\rAssessmentDue\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12/\n\x0breceived_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x61\x63ute\x18\x04 \x01(\x08\x12$\n\x08\x64ue_date\x18\x05 \x01(\x0b\x32\x12.vt.common.v1.Date\x12*\n\x06\x64ue_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x06melder\x18\x07 \x01(\x0b\x32\x1c.vt.common.v1.EncryptedField\x12-\n\x0bmelder_type\x18\x08 \x01(\x0e\x32\x18.vt.common.v1.MelderType\x12\x1b\n\x13melder_may_be_named\x18\t \x01(\x08\"\x89\x02\n\x0f\x41ssessmentInput\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x11\n\tperson_id\x18\x03 \x01(\t\x12\x18\n\x10\x65\x61rlier_case_ids\x18\x04 \x03(\t\x12\x36\n\x13other_organisations\x18\x05 \x03(\x0b\x32\x19.vt.common.v1.Involvement\x12#\n\x04rvdk\x18\x06 \x03(\x0b\x32\x15.vt.radar.v1.RvdkInfo\x12\x30\n\x0c\x63ollected_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0erepeat_melding\x18\x08 \x01(\x08\"\xac\x02\n\x13\x41ssessmentCompleted\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12/\n\tjudgement\x18\x03 \x01(\x0e\x32\x1c.vt.radar.v1.SafetyJudgement\x12\'\n\x08\x64\x65\x63ision\x18\x04 \x01(\x0e\x32\x15.vt.radar.v1.Decision\x12\x15\n\roverdracht_to\x18\x05 \x01(\t\x12\x1e\n\x16responsible_for_safety\x18\x06 \x01(\t\x12.\n\ndecided_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\nagreements\x18\x08 \x01(\x0b\x32\x1c.vt.common.v1.EncryptedField\"\xbb\x01\n\x0f\x44\x65\x61\x64lineOverdue\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\'\n\x04kind\x18\x03 \x01(\x0e\x32\x19.vt.radar.v1.DeadlineKind\x12*\n\x06\x64ue_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x64\x65tected_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*\x9d\x01\n\x0fSafetyJudgement\x12 \n\x1cSAFETY_JUDGEMENT_UNSPECIFIED\x10\x00\x12\x19\n\x15SAFETY_JUDGEMENT_SAFE\x10\x01\x12#\n\x1fSAFETY_JUDGEMENT_ACUTE_UNSAFETY\x10\x02\x12(\n$SAFETY_JUDGEMENT_STRUCTURAL_UNSAFETY\x10\x03*\xd4\x01\n\x08\x44\x65\x63ision\x12\x18\n\x14\x44\x45\x43ISION_UNSPECIFIED\x10\x00\x12\x16\n\x12\x44\x45\x43ISION_ONDERZOEK\x10\x01\x12#\n\x1f\x44\x45\x43ISION_VOORWAARDEN_EN_VERVOLG\x10\x02\x12\x17\n\x13\x44\x45\x43ISION_OVERDRACHT\x10\x03\x12\x1d\n\x19\x44\x45\x43ISION_NO_FURTHER_STEPS\x10\x04\x12\x1e\n\x1a\x44\x45\x43ISION_REGIONAL_MAATWERK\x10\x05\x12\x19\n\x15\x44\x45\x43ISION_RVDK_REQUEST\x10\x06*h\n\x0c\x44\x65\x61\x64lineKind\x12\x1d\n\x19\x44\x45\x41\x44LINE_KIND_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x44\x45\x41\x44LINE_KIND_ASSESSMENT\x10\x01\x12\x1b\n\x17\x44\x45\x41\x44LINE_KIND_ONDERZOEK\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18vt/radar/v1/events.proto\x12\x0bvt.radar.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19vt/common/v1/common.proto\x1a\x17vt/rvdk/v1/events.proto\"\xb1\x01\n\x0cPersonSignal\x12\x11\n\tpseudonym\x18\x01 \x01(\t\x12-\n\x07melding\x18\x02 \x01(\x0b\x32\x1a.vt.radar.v1.MeldingSignalH\x00\x12%\n\x04rvdk\x18\x03 \x01(\x0b\x32\x15.vt.radar.v1.RvdkInfoH\x00\x12.\n\x0b\x63\x61se_closed\x18\x04 \x01(\x0b\x32\x17.vt.radar.v1.CaseClosedH\x00\x42\x08\n\x06signal\"\xce\x01\n\nCaseClosed\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x11\n\tperson_id\x18\x03 \x01(\t\x12-\n\tclosed_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x08\x64\x65\x63ision\x18\x05 \x01(\x0e\x32\x15.vt.radar.v1.Decision\x12\x31\n\rmonitor_until\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"w\n\rMeldingSignal\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x11\n\tperson_id\x18\x03 \x01(\t\x12/\n\x0breceived_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x8d\x01\n\x08RvdkInfo\x12\x11\n\tsignal_id\x18\x01 \x01(\t\x12(\n\x04kind\x18\x02 \x01(\x0e\x32\x1a.vt.rvdk.v1.RvdkSignalKind\x12/\n\x0bobserved_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0brvdk_office\x18\x04 \x01(\t\"\x84\x01\n\rRegisterEntry\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x11\n\tpseudonym\x18\x02 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x03 \x01(\t\x12\x11\n\tperson_id\x18\x04 \x01(\t\x12)\n\x05since\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xe5\x01\n\rRegisterMatch\x12\x10\n\x08match_id\x18\x01 \x01(\t\x12\x14\n\x0c\x61\x64\x64ressed_to\x18\x02 \x01(\t\x12\x13\n\x0bown_case_id\x18\x03 \x01(\t\x12\x15\n\rown_person_id\x18\x04 \x01(\t\x12&\n\x03own\x18\x05 \x01(\x0b\x32\x19.vt.common.v1.Involvement\x12(\n\x05other\x18\x06 \x01(\x0b\x32\x19.vt.common.v1.Involvement\x12.\n\nmatched_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xbf\x02\n\rAssessmentDue\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12/\n\x0breceived_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x61\x63ute\x18\x04 \x01(\x08\x12$\n\x08\x64ue_date\x18\x05 \x01(\x0b\x32\x12.vt.common.v1.Date\x12*\n\x06\x64ue_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x06melder\x18\x07 \x01(\x0b\x32\x1c.vt.common.v1.EncryptedField\x12-\n\x0bmelder_type\x18\x08 \x01(\x0e\x32\x18.vt.common.v1.MelderType\x12\x1b\n\x13melder_may_be_named\x18\t \x01(\x08\"\x89\x02\n\x0f\x41ssessmentInput\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x11\n\tperson_id\x18\x03 \x01(\t\x12\x18\n\x10\x65\x61rlier_case_ids\x18\x04 \x03(\t\x12\x36\n\x13other_organisations\x18\x05 \x03(\x0b\x32\x19.vt.common.v1.Involvement\x12#\n\x04rvdk\x18\x06 \x03(\x0b\x32\x15.vt.radar.v1.RvdkInfo\x12\x30\n\x0c\x63ollected_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0erepeat_melding\x18\x08 \x01(\x08\"\xac\x02\n\x13\x41ssessmentCompleted\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12/\n\tjudgement\x18\x03 \x01(\x0e\x32\x1c.vt.radar.v1.SafetyJudgement\x12\'\n\x08\x64\x65\x63ision\x18\x04 \x01(\x0e\x32\x15.vt.radar.v1.Decision\x12\x15\n\roverdracht_to\x18\x05 \x01(\t\x12\x1e\n\x16responsible_for_safety\x18\x06 \x01(\t\x12.\n\ndecided_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\nagreements\x18\x08 \x01(\x0b\x32\x1c.vt.common.v1.EncryptedField\"\xbb\x01\n\x0f\x44\x65\x61\x64lineOverdue\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\'\n\x04kind\x18\x03 \x01(\x0e\x32\x19.vt.radar.v1.DeadlineKind\x12*\n\x06\x64ue_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x64\x65tected_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xf9\x01\n\x0fMonitoringAlert\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x11\n\tperson_id\x18\x03 \x01(\t\x12/\n\x07trigger\x18\x04 \x01(\x0e\x32\x1e.vt.radar.v1.MonitoringTrigger\x12(\n\x05other\x18\x05 \x01(\x0b\x32\x19.vt.common.v1.Involvement\x12#\n\x04rvdk\x18\x06 \x01(\x0b\x32\x15.vt.radar.v1.RvdkInfo\x12/\n\x0b\x64\x65tected_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*\x9d\x01\n\x0fSafetyJudgement\x12 \n\x1cSAFETY_JUDGEMENT_UNSPECIFIED\x10\x00\x12\x19\n\x15SAFETY_JUDGEMENT_SAFE\x10\x01\x12#\n\x1fSAFETY_JUDGEMENT_ACUTE_UNSAFETY\x10\x02\x12(\n$SAFETY_JUDGEMENT_STRUCTURAL_UNSAFETY\x10\x03*\xd4\x01\n\x08\x44\x65\x63ision\x12\x18\n\x14\x44\x45\x43ISION_UNSPECIFIED\x10\x00\x12\x16\n\x12\x44\x45\x43ISION_ONDERZOEK\x10\x01\x12#\n\x1f\x44\x45\x43ISION_VOORWAARDEN_EN_VERVOLG\x10\x02\x12\x17\n\x13\x44\x45\x43ISION_OVERDRACHT\x10\x03\x12\x1d\n\x19\x44\x45\x43ISION_NO_FURTHER_STEPS\x10\x04\x12\x1e\n\x1a\x44\x45\x43ISION_REGIONAL_MAATWERK\x10\x05\x12\x19\n\x15\x44\x45\x43ISION_RVDK_REQUEST\x10\x06*h\n\x0c\x44\x65\x61\x64lineKind\x12\x1d\n\x19\x44\x45\x41\x44LINE_KIND_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x44\x45\x41\x44LINE_KIND_ASSESSMENT\x10\x01\x12\x1b\n\x17\x44\x45\x41\x44LINE_KIND_ONDERZOEK\x10\x02*\xb9\x01\n\x11MonitoringTrigger\x12\"\n\x1eMONITORING_TRIGGER_UNSPECIFIED\x10\x00\x12\x30\n,MONITORING_TRIGGER_MELDING_SAME_ORGANISATION\x10\x01\x12\x31\n-MONITORING_TRIGGER_MELDING_OTHER_ORGANISATION\x10\x02\x12\x1b\n\x17MONITORING_TRIGGER_RVDK\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'vt.radar.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SAFETYJUDGEMENT']._serialized_start=1974
-  _globals['_SAFETYJUDGEMENT']._serialized_end=2131
-  _globals['_DECISION']._serialized_start=2134
-  _globals['_DECISION']._serialized_end=2346
-  _globals['_DEADLINEKIND']._serialized_start=2348
-  _globals['_DEADLINEKIND']._serialized_end=2452
+  _globals['_SAFETYJUDGEMENT']._serialized_start=2483
+  _globals['_SAFETYJUDGEMENT']._serialized_end=2640
+  _globals['_DECISION']._serialized_start=2643
+  _globals['_DECISION']._serialized_end=2855
+  _globals['_DEADLINEKIND']._serialized_start=2857
+  _globals['_DEADLINEKIND']._serialized_end=2961
+  _globals['_MONITORINGTRIGGER']._serialized_start=2964
+  _globals['_MONITORINGTRIGGER']._serialized_end=3149
   _globals['_PERSONSIGNAL']._serialized_start=127
-  _globals['_PERSONSIGNAL']._serialized_end=256
-  _globals['_MELDINGSIGNAL']._serialized_start=258
-  _globals['_MELDINGSIGNAL']._serialized_end=377
-  _globals['_RVDKINFO']._serialized_start=380
-  _globals['_RVDKINFO']._serialized_end=521
-  _globals['_REGISTERENTRY']._serialized_start=524
-  _globals['_REGISTERENTRY']._serialized_end=656
-  _globals['_REGISTERMATCH']._serialized_start=659
-  _globals['_REGISTERMATCH']._serialized_end=888
-  _globals['_ASSESSMENTDUE']._serialized_start=891
-  _globals['_ASSESSMENTDUE']._serialized_end=1210
-  _globals['_ASSESSMENTINPUT']._serialized_start=1213
-  _globals['_ASSESSMENTINPUT']._serialized_end=1478
-  _globals['_ASSESSMENTCOMPLETED']._serialized_start=1481
-  _globals['_ASSESSMENTCOMPLETED']._serialized_end=1781
-  _globals['_DEADLINEOVERDUE']._serialized_start=1784
-  _globals['_DEADLINEOVERDUE']._serialized_end=1971
+  _globals['_PERSONSIGNAL']._serialized_end=304
+  _globals['_CASECLOSED']._serialized_start=307
+  _globals['_CASECLOSED']._serialized_end=513
+  _globals['_MELDINGSIGNAL']._serialized_start=515
+  _globals['_MELDINGSIGNAL']._serialized_end=634
+  _globals['_RVDKINFO']._serialized_start=637
+  _globals['_RVDKINFO']._serialized_end=778
+  _globals['_REGISTERENTRY']._serialized_start=781
+  _globals['_REGISTERENTRY']._serialized_end=913
+  _globals['_REGISTERMATCH']._serialized_start=916
+  _globals['_REGISTERMATCH']._serialized_end=1145
+  _globals['_ASSESSMENTDUE']._serialized_start=1148
+  _globals['_ASSESSMENTDUE']._serialized_end=1467
+  _globals['_ASSESSMENTINPUT']._serialized_start=1470
+  _globals['_ASSESSMENTINPUT']._serialized_end=1735
+  _globals['_ASSESSMENTCOMPLETED']._serialized_start=1738
+  _globals['_ASSESSMENTCOMPLETED']._serialized_end=2038
+  _globals['_DEADLINEOVERDUE']._serialized_start=2041
+  _globals['_DEADLINEOVERDUE']._serialized_end=2228
+  _globals['_MONITORINGALERT']._serialized_start=2231
+  _globals['_MONITORINGALERT']._serialized_end=2480
 # @@protoc_insertion_point(module_scope)

@@ -34,6 +34,13 @@ class DeadlineKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     DEADLINE_KIND_UNSPECIFIED: _ClassVar[DeadlineKind]
     DEADLINE_KIND_ASSESSMENT: _ClassVar[DeadlineKind]
     DEADLINE_KIND_ONDERZOEK: _ClassVar[DeadlineKind]
+
+class MonitoringTrigger(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    MONITORING_TRIGGER_UNSPECIFIED: _ClassVar[MonitoringTrigger]
+    MONITORING_TRIGGER_MELDING_SAME_ORGANISATION: _ClassVar[MonitoringTrigger]
+    MONITORING_TRIGGER_MELDING_OTHER_ORGANISATION: _ClassVar[MonitoringTrigger]
+    MONITORING_TRIGGER_RVDK: _ClassVar[MonitoringTrigger]
 SAFETY_JUDGEMENT_UNSPECIFIED: SafetyJudgement
 SAFETY_JUDGEMENT_SAFE: SafetyJudgement
 SAFETY_JUDGEMENT_ACUTE_UNSAFETY: SafetyJudgement
@@ -48,16 +55,38 @@ DECISION_RVDK_REQUEST: Decision
 DEADLINE_KIND_UNSPECIFIED: DeadlineKind
 DEADLINE_KIND_ASSESSMENT: DeadlineKind
 DEADLINE_KIND_ONDERZOEK: DeadlineKind
+MONITORING_TRIGGER_UNSPECIFIED: MonitoringTrigger
+MONITORING_TRIGGER_MELDING_SAME_ORGANISATION: MonitoringTrigger
+MONITORING_TRIGGER_MELDING_OTHER_ORGANISATION: MonitoringTrigger
+MONITORING_TRIGGER_RVDK: MonitoringTrigger
 
 class PersonSignal(_message.Message):
-    __slots__ = ("pseudonym", "melding", "rvdk")
+    __slots__ = ("pseudonym", "melding", "rvdk", "case_closed")
     PSEUDONYM_FIELD_NUMBER: _ClassVar[int]
     MELDING_FIELD_NUMBER: _ClassVar[int]
     RVDK_FIELD_NUMBER: _ClassVar[int]
+    CASE_CLOSED_FIELD_NUMBER: _ClassVar[int]
     pseudonym: str
     melding: MeldingSignal
     rvdk: RvdkInfo
-    def __init__(self, pseudonym: _Optional[str] = ..., melding: _Optional[_Union[MeldingSignal, _Mapping]] = ..., rvdk: _Optional[_Union[RvdkInfo, _Mapping]] = ...) -> None: ...
+    case_closed: CaseClosed
+    def __init__(self, pseudonym: _Optional[str] = ..., melding: _Optional[_Union[MeldingSignal, _Mapping]] = ..., rvdk: _Optional[_Union[RvdkInfo, _Mapping]] = ..., case_closed: _Optional[_Union[CaseClosed, _Mapping]] = ...) -> None: ...
+
+class CaseClosed(_message.Message):
+    __slots__ = ("tenant_id", "case_id", "person_id", "closed_at", "decision", "monitor_until")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    PERSON_ID_FIELD_NUMBER: _ClassVar[int]
+    CLOSED_AT_FIELD_NUMBER: _ClassVar[int]
+    DECISION_FIELD_NUMBER: _ClassVar[int]
+    MONITOR_UNTIL_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    case_id: str
+    person_id: str
+    closed_at: _timestamp_pb2.Timestamp
+    decision: Decision
+    monitor_until: _timestamp_pb2.Timestamp
+    def __init__(self, tenant_id: _Optional[str] = ..., case_id: _Optional[str] = ..., person_id: _Optional[str] = ..., closed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., decision: _Optional[_Union[Decision, str]] = ..., monitor_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class MeldingSignal(_message.Message):
     __slots__ = ("tenant_id", "case_id", "person_id", "received_at")
@@ -190,3 +219,21 @@ class DeadlineOverdue(_message.Message):
     due_at: _timestamp_pb2.Timestamp
     detected_at: _timestamp_pb2.Timestamp
     def __init__(self, tenant_id: _Optional[str] = ..., case_id: _Optional[str] = ..., kind: _Optional[_Union[DeadlineKind, str]] = ..., due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., detected_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class MonitoringAlert(_message.Message):
+    __slots__ = ("tenant_id", "case_id", "person_id", "trigger", "other", "rvdk", "detected_at")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    PERSON_ID_FIELD_NUMBER: _ClassVar[int]
+    TRIGGER_FIELD_NUMBER: _ClassVar[int]
+    OTHER_FIELD_NUMBER: _ClassVar[int]
+    RVDK_FIELD_NUMBER: _ClassVar[int]
+    DETECTED_AT_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    case_id: str
+    person_id: str
+    trigger: MonitoringTrigger
+    other: _common_pb2.Involvement
+    rvdk: RvdkInfo
+    detected_at: _timestamp_pb2.Timestamp
+    def __init__(self, tenant_id: _Optional[str] = ..., case_id: _Optional[str] = ..., person_id: _Optional[str] = ..., trigger: _Optional[_Union[MonitoringTrigger, str]] = ..., other: _Optional[_Union[_common_pb2.Involvement, _Mapping]] = ..., rvdk: _Optional[_Union[RvdkInfo, _Mapping]] = ..., detected_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
