@@ -13,6 +13,8 @@ import json
 import pathlib
 import sys
 
+import grpc
+
 from vtkit.keystore import KeyStore
 from vtkit.processes import ROOT
 
@@ -69,7 +71,10 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "demo":
         asyncio.run(_demo(info, var_dir))
     else:
-        asyncio.run(_melding(info, args.tenant, args.bsn, args.acute))
+        try:
+            asyncio.run(_melding(info, args.tenant, args.bsn, args.acute))
+        except grpc.aio.AioRpcError as exc:
+            sys.exit(f"refused: {exc.code().name}: {exc.details()}")
 
 
 if __name__ == "__main__":
