@@ -81,7 +81,7 @@ async def test_an_advies_with_household_data_is_refused(intake: ServiceProcess, 
     assert str(caught.value.details()).startswith("directbetrokkenen: ")
 
 
-async def test_another_regions_caller_is_denied(intake: ServiceProcess, keys: KeyStore) -> None:
+async def test_another_regions_caller_is_denied(intake: ServiceProcess, keys: KeyStore, data_dir: pathlib.Path) -> None:
     for method, request in [("SubmitMelding", melding_request(valid_bsn())),
                             ("GetContact", pb.GetContactRequest(contact_id="x"))]:
         with pytest.raises(grpc.aio.AioRpcError) as caught:
@@ -90,6 +90,8 @@ async def test_another_regions_caller_is_denied(intake: ServiceProcess, keys: Ke
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await call(intake.address, "not-a-token", "SubmitMelding", melding_request(valid_bsn()))
     assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    [denied] = [json.loads(line) for line in (data_dir / f"audit-intake-{TENANT}.jsonl").read_text().splitlines()]
+    assert denied["outcome"] == "permission_denied" and denied["who"]["tenant"] == OTHER
 
 
 async def test_get_contact_reads_own_contacts_only_and_every_read_is_audited(

@@ -107,19 +107,25 @@ class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
 
     async def GetContact(self, request: pb.GetContactRequest, context: Any) -> Any:
         who = caller()
-        outcome = "error"
 
-        async def run() -> Any:
-            nonlocal outcome
-            record, payload = await self.handlers.get_contact(request.contact_id)
-            outcome = "success"
-            return proto.contact_response(record, payload)
-
-        try:
-            return await self._answer(context, run)
-        finally:
-            if outcome == "error":
-                outcome = "permission_denied" if who.tenant != self.tenant else "not_found"
-            # Every read attempt of personal data is logged, including refused ones.
+        async def audited(outcome: str) -> None:
+            # Every read attempt of personal data is logged, refused ones too; written before the
+            # answer leaves, so no access is ever answered without its log line.
             await self.audit.record(what="read contact", subject=request.contact_id, tenant=who.tenant, role=who.role,
                                     purpose=request.purpose or "not stated", outcome=outcome)
+
+        async def run() -> Any:
+            try:
+                record, payload = await self.handlers.get_contact(request.contact_id)
+            except ContactNotFound:
+                await audited("not_found")
+                raise
+            except Exception:
+                await audited("error")
+                raise
+            await audited("success")
+            return proto.contact_response(record, payload)
+
+        if who.tenant != self.tenant:
+            await audited("permission_denied")
+        return await self._answer(context, run)
