@@ -59,3 +59,15 @@ async def wait_healthy(address: str, timeout: float = 30.0) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError(f"{address} not healthy within {timeout}s")
         await asyncio.sleep(0.1)
+
+
+async def reflected_services(address: str) -> list[str]:
+    """The service names a server lists through gRPC reflection (what grpcurl would show)."""
+    from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+    async with grpc.aio.insecure_channel(address) as channel:
+        stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+        request = reflection_pb2.ServerReflectionRequest(list_services="")
+        async for reply in stub.ServerReflectionInfo(iter([request]), timeout=5):
+            return [s.name for s in reply.list_services_response.service]
+    return []

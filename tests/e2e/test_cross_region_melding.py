@@ -9,6 +9,7 @@ import pathlib
 
 from vt.common.v1 import common_pb2
 from vtkit.demo import cross_region_scenario, expected_callback_due
+from vtkit.grpcserver import reflected_services
 from vtkit.keystore import KeyStore
 from vtkit.stack import Stack
 
@@ -19,13 +20,23 @@ async def test_a_melding_travels_from_intake_to_the_regional_callback(kafka: str
     stack = Stack(kafka, tmp_path / "var", tenants=(A, B))
     stack.plan()
     try:
-        await stack.start()
+        await stack.start()  # every process answers SERVING on the standard health service
+        reflected = {name: await reflected_services(p.address) for name, p in stack.processes.items()}
         result = await cross_region_scenario(
             kafka, KeyStore(stack.key_dir), A, B, stack.processes[f"intake-{A}"].address,
             stack.processes[f"intake-{B}"].address, str(tmp_path / "var" / "data" / f"regional-system-{A}.jsonl"))
     finally:
         stack.stop()
     print("steps:", result.steps)
+
+    # Each service serves reflection for its API and stopped gracefully on SIGTERM.
+    for name, service in [(f"intake-{A}", "vt.intake.v1.IntakeService"), ("radar", "vt.radar.v1.RadarService"),
+                          ("verwijsindex", "vt.verwijsindex.v1.VerwijsindexService"),
+                          ("notifier", "vt.notifier.v1.NotifierService")]:
+        assert service in reflected[name], reflected[name]
+        assert "grpc.health.v1.Health" in reflected[name]
+    assert {name: p.proc.returncode for name, p in stack.processes.items() if p.proc} == {
+        name: 0 for name in stack.processes}
 
     # intake A stored and published the melding; the child's BSN is only in sealed form.
     assert result.melding_a.tenant_id == A
