@@ -32,6 +32,7 @@ from vtkit.envelope import DecodeError, Event, decode, encode
 from vtkit.kafka import KafkaSettings, PermanentError, dead_letter
 from vtkit.tenants import all_tenants
 
+from radar.adapters import proto
 from radar.domain.cases import CaseRecord
 from radar.domain.model import PersonHistory
 from radar.handlers import Out, Radar
@@ -146,9 +147,9 @@ class RadarStreams:
             self.cases[result.case.case_id] = result.case.to_dict()
 
     async def _on_assessment(self, event: Event, message: Any) -> None:
-        case_id = getattr(event.message, "case_id", "")
-        if not case_id:
-            return
+        if not isinstance(event.message, (proto.AssessmentCompleted, proto.DeadlineOverdue)):
+            return  # radar's own AssessmentDue / AssessmentInput / MonitoringAlert
+        case_id = event.message.case_id
         if message.key != case_id.encode():
             raise PermanentError("record key is not the case id")
         outputs, record = self.radar.on_assessment(event, self.case(case_id))
@@ -178,7 +179,7 @@ class RadarStreams:
             raise PermanentError("record key is not the pseudonym of the PersonSignal")
         outputs, outcome = self.radar.on_person_signal(event, self.person(pseudonym) or PersonHistory())
         if outcome.duplicate:
-            log.info("duplicate person signal ignored", extra={"ce_id": event.envelope.id})
+            log.debug("duplicate person signal ignored", extra={"ce_id": event.envelope.id})
             return
         await self.publish(outputs)
         self.persons[pseudonym] = outcome.history.to_dict()
