@@ -34,13 +34,15 @@ class OutboxRelay:
         self.connect_timeout = connect_timeout
         self._wake = asyncio.Event()
         self._producer: AIOKafkaProducer | None = None
+        # Re-checked after every failure: a broker that comes back empty (the embedded broker keeps
+        # topics in memory only) would otherwise reject every publish, with auto-creation off.
+        self._topics_ready = False
 
     def wake(self) -> None:
         """Called after a commit so the new events go out now instead of at the next poll."""
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        await self._retry_until_done("ensure topics", self._ensure_topics, stop)
         try:
             while not stop.is_set():
                 self._wake.clear()  # before draining, so a commit during the drain is not missed
@@ -50,11 +52,14 @@ class OutboxRelay:
             await self._close_producer()
 
     async def _ensure_topics(self) -> None:
-        # Bounded: against an unreachable broker the admin client may wait a long time.
-        await asyncio.wait_for(ensure_topics(self.kafka), self.connect_timeout)
+        if not self._topics_ready:
+            # Bounded: against an unreachable broker the admin client may wait a long time.
+            await asyncio.wait_for(ensure_topics(self.kafka), self.connect_timeout)
+            self._topics_ready = True
 
     async def _drain(self) -> None:
-        """Publish unsent rows until none are left."""
+        """Ensure the topics exist, then publish unsent rows until none are left."""
+        await self._ensure_topics()
         while True:
             pending = await asyncio.to_thread(self.store.unsent, self.batch_size)
             if not pending:
@@ -103,6 +108,7 @@ class OutboxRelay:
                                                                 "retry_in_s": backoff})
                 # A fresh producer after a failure: aiokafka may keep a stale connection state.
                 await self._close_producer()
+                self._topics_ready = False
                 await self._sleep(stop, backoff)
                 backoff = min(backoff * 2, self.max_backoff)
 
