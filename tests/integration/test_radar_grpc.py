@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import pathlib
 import time
 import uuid
@@ -63,7 +64,7 @@ async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 30.0)
 
 
 async def test_get_assessment_and_lookup_for_own_tenant_only(kafka: str, keys: KeyStore, radar: ServiceProcess,
-                                                              publisher: Publisher) -> None:
+                                                              publisher: Publisher, data_dir: pathlib.Path) -> None:
     watcher = await Watcher(kafka, topics.register(REGION_A)).start()
     try:
         bsn = random_bsn()
@@ -122,3 +123,11 @@ async def test_get_assessment_and_lookup_for_own_tenant_only(kafka: str, keys: K
         with pytest.raises(grpc.aio.AioRpcError) as err:
             await stub.GetAssessment(radar_service_pb2.GetAssessmentRequest(case_id=case_a))
         assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+    # Every read is in the access log (who, what, about which case, outcome), without personal data.
+    text = (data_dir / "audit-radar.jsonl").read_text()
+    entries = [json.loads(line) for line in text.splitlines()]
+    seen = {(e["what"], e["who"]["tenant"], e["outcome"]) for e in entries if e["subject"]["case_id"] == case_a}
+    assert {("read assessment", REGION_A, "ok"), ("search register", REGION_A, "ok"),
+            ("read assessment", REGION_B, "not_found"), ("search register", OUTSIDER, "not_found")} <= seen
+    assert bsn not in text

@@ -13,6 +13,7 @@ from vtkit.kafka import KafkaSettings, ensure_topics, make_producer
 from vtkit.keystore import KeyStore
 
 from radar.app import RadarStreams
+from radar.audit import JsonlAuditLog
 from radar.grpc_api import SERVICE_NAME, RadarApi
 from radar.handlers import Radar
 from radar.settings import RadarSettings
@@ -47,8 +48,8 @@ def make_main(settings: RadarSettings, kafka: KafkaSettings) -> Callable[[asynci
             if ready.done() and not stop.is_set() and not app.crashed:
                 # Health turns SERVING only now: the worker runs and its tables are recovered.
                 grpc_server = GrpcServer(settings.grpc_port, tokens=tokens)
-                grpc_server.add(radar_service_pb2_grpc.add_RadarServiceServicer_to_server, RadarApi(streams),
-                                [SERVICE_NAME])
+                api = RadarApi(streams, JsonlAuditLog(settings.audit_path))
+                grpc_server.add(radar_service_pb2_grpc.add_RadarServiceServicer_to_server, api, [SERVICE_NAME])
                 await grpc_server.start()
                 log.info("listening", extra={"address": grpc_server.address, "app_id": settings.app_id})
                 await _first(stopping, crashed)

@@ -28,6 +28,10 @@ class RadarSettings:
         return pathlib.Path(self.data_dir) / "radar"
 
     @property
+    def audit_path(self) -> pathlib.Path:
+        return pathlib.Path(self.data_dir) / "audit-radar.jsonl"
+
+    @property
     def store_url(self) -> str:
         # faust's rocksdb store uses the rocksdict driver when python-rocksdb is absent.
         return "memory://" if self.table_store == "memory" else "rocksdb://"
