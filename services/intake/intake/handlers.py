@@ -7,7 +7,7 @@ import asyncio
 import datetime as dt
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from vtkit import topics
@@ -29,6 +29,8 @@ from intake.protection import PersonalDataProtector
 from intake.store import ContactRecord, ContactStore, OutboxEntry
 
 PAYLOAD_FIELD = "contact"
+# What a use case builds before the commit: the contact, its events, and the advies it converts (or "").
+Built = tuple[ContactRecord, list[OutboxEntry], str]
 
 
 def _nested(prefix: str, check: Callable[[], None]) -> None:
@@ -54,7 +56,7 @@ class IntakeHandlers:
     # -- use cases --------------------------------------------------------------------------
 
     async def register_advies(self, key: str, advies: Advies) -> ContactRecord:
-        async def build() -> tuple[ContactRecord, list[OutboxEntry], str]:
+        async def build() -> Built:
             rules.validate_advies(advies)
             record = self._advies_contact(advies, ContactKind.ADVIES, previous_advies_id="")
             return record, [self._advies_event(record, advies)], ""
@@ -62,7 +64,7 @@ class IntakeHandlers:
         return await self._accept(key, "RegisterAdvies", build)
 
     async def register_vervolgadvies(self, key: str, previous_advies_id: str, advies: Advies) -> ContactRecord:
-        async def build() -> tuple[ContactRecord, list[OutboxEntry], str]:
+        async def build() -> Built:
             _nested("advies", lambda: rules.validate_advies(advies))
             await self._existing_advies("previous_advies_id", previous_advies_id)
             record = self._advies_contact(advies, ContactKind.VERVOLGADVIES, previous_advies_id)
@@ -71,7 +73,7 @@ class IntakeHandlers:
         return await self._accept(key, "RegisterVervolgadvies", build)
 
     async def submit_melding(self, key: str, melding: Melding) -> ContactRecord:
-        async def build() -> tuple[ContactRecord, list[OutboxEntry], str]:
+        async def build() -> Built:
             _nested("melding", lambda: rules.validate_melding(melding))
             record = self._melding_contact(melding, ContactKind.MELDING)
             return record, [self._melding_event(record, MeldingOrigin.DIRECT, melding)], ""
@@ -80,7 +82,7 @@ class IntakeHandlers:
 
     async def convert_advies(self, key: str, advies_id: str, criteria: ConversionCriteria,
                              melding: Melding) -> ContactRecord:
-        async def build() -> tuple[ContactRecord, list[OutboxEntry], str]:
+        async def build() -> Built:
             rules.validate_conversion(advies_id, criteria)
             _nested("melding", lambda: rules.validate_melding(melding))
             advies = await self._existing_advies("advies_id", advies_id)
@@ -95,7 +97,7 @@ class IntakeHandlers:
 
     async def submit_ambtshalve_melding(self, key: str, conditions: AmbtshalveConditions,
                                         mdo: MultidisciplinaryConsultation, melding: Melding) -> ContactRecord:
-        async def build() -> tuple[ContactRecord, list[OutboxEntry], str]:
+        async def build() -> Built:
             rules.validate_ambtshalve(conditions, mdo)
             _nested("melding", lambda: rules.validate_melding(melding))
             # The professional is always told the decision and its consequences (domain.md 2).
@@ -116,7 +118,7 @@ class IntakeHandlers:
 
     # -- the common acceptance path ---------------------------------------------------------
 
-    async def _accept(self, key: str, method: str, build: Callable[[], Any]) -> ContactRecord:
+    async def _accept(self, key: str, method: str, build: Callable[[], Awaitable[Built]]) -> ContactRecord:
         rules.require_idempotency_key(key)
         earlier = await asyncio.to_thread(self.store.find_by_idempotency_key, key)
         if earlier is None:

@@ -77,6 +77,12 @@ def _directbetrokkene(value: pb.Directbetrokkene, path: str) -> Directbetrokkene
                             postcode=value.postcode, house_number=value.house_number)
 
 
+def _refused_household_data(value: pb.Directbetrokkene) -> Directbetrokkene:
+    """Household data sent with an advies is only carried to be refused as a whole (rule
+    "directbetrokkenen"), so its details are not checked one by one."""
+    return Directbetrokkene(role=PersonRole.UNSPECIFIED, bsn=value.bsn)
+
+
 def advies_from_proto(value: pb.RegisterAdviesRequest) -> Advies:
     follow_up = value.follow_up_at.ToDatetime(tzinfo=dt.UTC) if value.HasField("follow_up_at") else None
     return Advies(
@@ -87,8 +93,7 @@ def advies_from_proto(value: pb.RegisterAdviesRequest) -> Advies:
         afwegingskader=_afwegingskader(value.afwegingskader),
         outcome=_enum(AdviesOutcome, value.outcome, "outcome"), support_agreed=tuple(value.support_agreed),
         follow_up_at=follow_up,
-        directbetrokkenen=tuple(_directbetrokkene(p, f"directbetrokkenen[{i}]")
-                                for i, p in enumerate(value.directbetrokkenen)))
+        directbetrokkenen=tuple(_refused_household_data(p) for p in value.directbetrokkenen))
 
 
 def melding_from_proto(value: pb.Melding) -> Melding:
