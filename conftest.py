@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pathlib
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, make_producer
 from vtkit.keystore import KeyStore, init_keys
 from vtkit.testing import BrokerUnavailable, kafka_bootstrap, kafka_mode
 
@@ -35,3 +36,16 @@ def data_dir(tmp_path: pathlib.Path) -> pathlib.Path:
     path = tmp_path / "data"
     path.mkdir()
     return path
+
+
+@pytest.fixture()
+async def publisher(kafka: str) -> AsyncIterator[Publisher]:
+    """Publishes enveloped events to the session's broker; topics exist before the first send."""
+    settings = KafkaSettings(bootstrap_servers=kafka)
+    await ensure_topics(settings)
+    producer = make_producer(settings)
+    await producer.start()
+    try:
+        yield Publisher(producer)
+    finally:
+        await producer.stop()

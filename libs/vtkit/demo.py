@@ -21,7 +21,7 @@ from vt.rvdk.v1 import events_pb2 as rvdk_events
 
 from vtkit import topics
 from vtkit.keystore import KeyStore
-from vtkit.scenario import TopicWatcher, melding_request, submit_melding, valid_bsn, wait_for_record
+from vtkit.scenario import TopicWatcher, melding_request, random_bsn, submit_melding, wait_for_record
 from vtkit.simulators.rvdk import publish_rvdk_signal
 
 
@@ -48,7 +48,7 @@ Report = Callable[[str, float], None]
 async def cross_region_scenario(bootstrap: str, keys: KeyStore, tenant_a: str, tenant_b: str,
                                 intake_a: str, intake_b: str, callback_record_file_a: str,
                                 report: Report = lambda step, seconds: None, timeout: float = 90.0) -> ScenarioResult:
-    bsn = valid_bsn()
+    bsn = random_bsn()
     watched = [topics.intake(tenant_a), topics.intake(tenant_b), topics.register(tenant_a), topics.register(tenant_b),
                topics.NATIONAL_ASSESSMENTS]
     async with TopicWatcher(bootstrap, watched) as watch:

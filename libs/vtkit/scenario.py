@@ -4,7 +4,6 @@ real gRPC calls, and a watcher that reads topics from the beginning."""
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -18,16 +17,7 @@ from vt.intake.v1 import intake_service_pb2, intake_service_pb2_grpc
 
 from vtkit.auth import bearer_metadata
 from vtkit.envelope import DecodeError, Event, decode
-
-
-def valid_bsn(rng: random.Random | None = None) -> str:
-    """A random 9-digit number that passes the BSN 11-proof (test data, not a real person)."""
-    rng = rng or random.Random()
-    while True:
-        digits = [rng.randint(1, 9)] + [rng.randint(0, 9) for _ in range(7)]
-        check = sum(d * w for d, w in zip(digits, range(9, 1, -1), strict=True)) % 11
-        if check < 10:
-            return "".join(map(str, digits + [check]))
+from vtkit.simulators.rvdk import random_bsn  # noqa: F401  (re-exported for tests and the demo)
 
 
 def melding_request(bsn: str, *, acute: bool = False, melder_name: str = "Petra de Vries",

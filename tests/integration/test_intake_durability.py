@@ -13,13 +13,13 @@ from vtkit import topics
 from vtkit.broker import free_port, wait_for_broker
 from vtkit.grpcserver import wait_healthy
 from vtkit.keystore import KeyStore
-from vtkit.scenario import melding_request, valid_bsn
+from vtkit.scenario import melding_request, random_bsn
 
 CONTACTS = 30
 
 
 async def submit_many(address: str, token: str, count: int) -> list[str]:
-    replies = await asyncio.gather(*(call(address, token, "SubmitMelding", melding_request(valid_bsn()))
+    replies = await asyncio.gather(*(call(address, token, "SubmitMelding", melding_request(random_bsn()))
                                      for _ in range(count)))
     return [reply.contact_id for reply in replies]
 

@@ -13,7 +13,7 @@ from vtkit import topics
 from vtkit.crypto import Ciphertext, Sealed
 from vtkit.grpcserver import wait_healthy
 from vtkit.keystore import KeyStore
-from vtkit.scenario import melding_request, valid_bsn
+from vtkit.scenario import melding_request, random_bsn
 from vtkit.testing import ServiceProcess
 
 TENANT = "groningen"
@@ -32,7 +32,7 @@ async def intake(tmp_path: pathlib.Path, kafka: str, keys: KeyStore, data_dir: p
 
 async def test_a_melding_is_published_with_its_envelope_and_no_personal_data_in_clear(
         intake: ServiceProcess, kafka: str, keys: KeyStore) -> None:
-    bsn = valid_bsn()
+    bsn = random_bsn()
     request = melding_request(bsn, acute=True, melder_name="Petra de Vries")
     reply = await call(intake.address, keys.token_for(TENANT), "SubmitMelding", request)
     assert reply.contact_id and reply.reference and reply.same_day

@@ -16,7 +16,7 @@ from vt.intake.v1 import intake_service_pb2 as pb
 from vtkit import topics
 from vtkit.grpcserver import wait_healthy
 from vtkit.keystore import KeyStore
-from vtkit.scenario import melding_request, valid_bsn
+from vtkit.scenario import melding_request, random_bsn
 from vtkit.testing import ServiceProcess
 
 TENANT, OTHER = "fryslan", "gelderland-zuid"
@@ -43,17 +43,17 @@ def advies_request(key: str | None = None) -> pb.RegisterAdviesRequest:
 async def test_a_repeated_idempotency_key_returns_the_same_contact(intake: ServiceProcess, kafka: str,
                                                                    keys: KeyStore) -> None:
     token = keys.token_for(TENANT)
-    request = melding_request(valid_bsn())
+    request = melding_request(random_bsn())
     first = await call(intake.address, token, "SubmitMelding", request)
     again = await call(intake.address, token, "SubmitMelding", request)
     assert again == first
-    marker = await call(intake.address, token, "SubmitMelding", melding_request(valid_bsn()))  # published after both
+    marker = await call(intake.address, token, "SubmitMelding", melding_request(random_bsn()))  # published after both
     records = await read_topic(kafka, topics.intake(TENANT), lambda r: marker.contact_id in contact_ids(r))
     assert contact_ids(records).count(first.contact_id) == 1
 
 
 async def test_an_empty_idempotency_key_is_invalid(intake: ServiceProcess, keys: KeyStore) -> None:
-    request = melding_request(valid_bsn())
+    request = melding_request(random_bsn())
     request.idempotency_key = ""
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await call(intake.address, keys.token_for(TENANT), "SubmitMelding", request)
@@ -63,7 +63,7 @@ async def test_an_empty_idempotency_key_is_invalid(intake: ServiceProcess, keys:
 
 async def test_a_melding_without_contact_details_is_refused_with_field_and_reason(intake: ServiceProcess,
                                                                                   keys: KeyStore) -> None:
-    request = melding_request(valid_bsn())
+    request = melding_request(random_bsn())
     request.melding.melder.phone = request.melding.melder.email = ""
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await call(intake.address, keys.token_for(TENANT), "SubmitMelding", request)
@@ -74,7 +74,7 @@ async def test_a_melding_without_contact_details_is_refused_with_field_and_reaso
 
 async def test_an_advies_with_household_data_is_refused(intake: ServiceProcess, keys: KeyStore) -> None:
     request = advies_request()
-    request.directbetrokkenen.add(role=common_pb2.PERSON_ROLE_CHILD, bsn=valid_bsn())
+    request.directbetrokkenen.add(role=common_pb2.PERSON_ROLE_CHILD, bsn=random_bsn())
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await call(intake.address, keys.token_for(TENANT), "RegisterAdvies", request)
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
@@ -82,13 +82,13 @@ async def test_an_advies_with_household_data_is_refused(intake: ServiceProcess, 
 
 
 async def test_another_regions_caller_is_denied(intake: ServiceProcess, keys: KeyStore, data_dir: pathlib.Path) -> None:
-    for method, request in [("SubmitMelding", melding_request(valid_bsn())),
+    for method, request in [("SubmitMelding", melding_request(random_bsn())),
                             ("GetContact", pb.GetContactRequest(contact_id="x"))]:
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await call(intake.address, keys.token_for(OTHER), method, request)
         assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await call(intake.address, "not-a-token", "SubmitMelding", melding_request(valid_bsn()))
+        await call(intake.address, "not-a-token", "SubmitMelding", melding_request(random_bsn()))
     assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
     [denied] = [json.loads(line) for line in (data_dir / f"audit-intake-{TENANT}.jsonl").read_text().splitlines()]
     assert denied["outcome"] == "permission_denied" and denied["who"]["tenant"] == OTHER
@@ -97,7 +97,7 @@ async def test_another_regions_caller_is_denied(intake: ServiceProcess, keys: Ke
 async def test_get_contact_reads_own_contacts_only_and_every_read_is_audited(
         intake: ServiceProcess, tmp_path: pathlib.Path, kafka: str, keys: KeyStore, data_dir: pathlib.Path) -> None:
     token = keys.token_for(TENANT)
-    reply = await call(intake.address, token, "SubmitMelding", melding_request(valid_bsn(), acute=True))
+    reply = await call(intake.address, token, "SubmitMelding", melding_request(random_bsn(), acute=True))
     contact = await call(intake.address, token, "GetContact", pb.GetContactRequest(contact_id=reply.contact_id,
                                                                                    purpose="triage"))
     assert contact.kind == pb.CONTACT_KIND_MELDING and contact.reference == reply.reference and contact.same_day
@@ -108,7 +108,7 @@ async def test_get_contact_reads_own_contacts_only_and_every_read_is_audited(
     other = intake_process(tmp_path, kafka, keys, OTHER, other_dir).start()
     try:
         await wait_healthy(other.address, timeout=20)
-        foreign = await call(other.address, keys.token_for(OTHER), "SubmitMelding", melding_request(valid_bsn()))
+        foreign = await call(other.address, keys.token_for(OTHER), "SubmitMelding", melding_request(random_bsn()))
     finally:
         other.stop()
     for unknown in (foreign.contact_id, "no-such-id"):
@@ -134,7 +134,7 @@ async def test_advies_vervolgadvies_and_conversion_publish_their_events(intake: 
             idempotency_key=str(uuid.uuid4()), previous_advies_id="unknown", advies=advies_request()))
     assert caught.value.code() == grpc.StatusCode.NOT_FOUND
 
-    melding = melding_request(valid_bsn()).melding
+    melding = melding_request(random_bsn()).melding
     criteria = pb.ConversionCriteria(nature_and_severity="ernstig letsel", asker_inability="kan het niet aan")
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await call(intake.address, token, "ConvertAdvies", pb.ConvertAdviesRequest(
@@ -173,7 +173,7 @@ async def test_an_ambtshalve_melding_needs_all_conditions_and_an_mdo(intake: Ser
                                            no_agreement_on_melding=True, vt_has_personal_data=False),
         mdo=pb.MultidisciplinaryConsultation(date=common_pb2.Date(year=2026, month=11, day=20),
                                              participants=["gedragswetenschapper", "teamleider"]),
-        melding=melding_request(valid_bsn()).melding)
+        melding=melding_request(random_bsn()).melding)
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await call(intake.address, token, "SubmitAmbtshalveMelding", request)
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT

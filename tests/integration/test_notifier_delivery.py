@@ -31,24 +31,12 @@ from vtkit import topics
 from vtkit.auth import bearer_metadata
 from vtkit.calendar import end_of_day
 from vtkit.grpcserver import wait_healthy
-from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, make_producer
+from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
 from vtkit.simulators.regional_system import FakeRegionalSystem, read_records
 from vtkit.testing import ServiceProcess
 
 WAIT = 60.0
-
-
-@pytest.fixture()
-async def publisher(kafka: str) -> AsyncIterator[Publisher]:
-    settings = KafkaSettings(bootstrap_servers=kafka)
-    await ensure_topics(settings)
-    producer = make_producer(settings)
-    await producer.start()
-    try:
-        yield Publisher(producer)
-    finally:
-        await producer.stop()
 
 
 @pytest.fixture()

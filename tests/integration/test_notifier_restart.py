@@ -11,21 +11,9 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 from notifier.testing import DeliveryEvents, Notifier, assessment_due, eventually, of_case, publish_due
-from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, make_producer
+from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
 from vtkit.simulators.regional_system import FakeRegionalSystem
-
-
-@pytest.fixture()
-async def publisher(kafka: str) -> AsyncIterator[Publisher]:
-    settings = KafkaSettings(bootstrap_servers=kafka)
-    await ensure_topics(settings)
-    producer = make_producer(settings)
-    await producer.start()
-    try:
-        yield Publisher(producer)
-    finally:
-        await producer.stop()
 
 
 @pytest.fixture()

@@ -18,25 +18,13 @@ from vt.radar.v1 import events_pb2
 from vt.rvdk.v1 import events_pb2 as rvdk_events
 from vtkit import calendar, topics
 from vtkit.envelope import new_event_id
-from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, make_producer
+from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
 from vtkit.simulators.rvdk import publish_rvdk_signal, random_bsn
 from vtkit.testing import ServiceProcess
 
 REGION_A = "amsterdam-amstelland"
 REGION_B = "utrecht"
-
-
-@pytest.fixture()
-async def publisher(kafka: str) -> AsyncIterator[Publisher]:
-    settings = KafkaSettings(bootstrap_servers=kafka)
-    await ensure_topics(settings)
-    producer = make_producer(settings)
-    await producer.start()
-    try:
-        yield Publisher(producer)
-    finally:
-        await producer.stop()
 
 
 @pytest.fixture()

@@ -17,7 +17,7 @@ from vt.radar.v1 import events_pb2, radar_service_pb2, radar_service_pb2_grpc
 from vtkit import topics
 from vtkit.auth import bearer_metadata
 from vtkit.envelope import new_event_id
-from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, make_producer
+from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
 from vtkit.simulators.rvdk import publish_rvdk_signal, random_bsn
 from vtkit.testing import ServiceProcess
@@ -25,18 +25,6 @@ from vtkit.testing import ServiceProcess
 REGION_A = "gelderland-zuid"
 REGION_B = "haaglanden"
 OUTSIDER = "zeeland"
-
-
-@pytest.fixture()
-async def publisher(kafka: str) -> AsyncIterator[Publisher]:
-    settings = KafkaSettings(bootstrap_servers=kafka)
-    await ensure_topics(settings)
-    producer = make_producer(settings)
-    await producer.start()
-    try:
-        yield Publisher(producer)
-    finally:
-        await producer.stop()
 
 
 @pytest.fixture()

@@ -12,23 +12,11 @@ from radar.testing import Seen, Watcher, melding_received, publish_melding, rada
 from vt.radar.v1 import events_pb2
 from vtkit import topics
 from vtkit.envelope import new_event_id
-from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, make_producer
+from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
 from vtkit.simulators.rvdk import random_bsn
 
 REGIONS = ("fryslan", "drenthe", "twente")
-
-
-@pytest.fixture()
-async def publisher(kafka: str) -> AsyncIterator[Publisher]:
-    settings = KafkaSettings(bootstrap_servers=kafka)
-    await ensure_topics(settings)
-    producer = make_producer(settings)
-    await producer.start()
-    try:
-        yield Publisher(producer)
-    finally:
-        await producer.stop()
 
 
 @pytest.fixture()

@@ -23,7 +23,7 @@ from vtkit.crypto import Ciphertext
 from vtkit.grpcserver import wait_healthy
 from vtkit.kafka import KafkaSettings, ensure_topics
 from vtkit.keystore import KeyStore
-from vtkit.scenario import TopicWatcher, valid_bsn
+from vtkit.scenario import TopicWatcher, random_bsn
 from vtkit.testing import ServiceProcess, kafka_mode
 
 SCHOOL, GP = "utrecht", "rotterdam-rijnmond"  # region tokens stand in for registrant organisations for now
@@ -72,7 +72,7 @@ async def call(address: str, method: str, message: object, tenant: str, keys: Ke
 
 async def test_two_registrants_on_one_youth_make_a_client_match(service: ServiceProcess, kafka: str,
                                                               keys: KeyStore) -> None:
-    bsn = valid_bsn()
+    bsn = random_bsn()
     youth = keys.pseudonymizer().pseudonym(b"bsn:" + bsn.encode())
     async with TopicWatcher(kafka, [topics.NATIONAL_VERWIJSINDEX]) as watcher:
         # The request's registrant_id is not trusted: the caller's organisation is the registrant.
@@ -102,7 +102,7 @@ async def test_two_registrants_on_one_youth_make_a_client_match(service: Service
 
 
 async def test_registration_rules_over_grpc(service: ServiceProcess, keys: KeyStore) -> None:
-    bsn = valid_bsn()
+    bsn = random_bsn()
     on_23rd_birthday = today().replace(year=today().year - 23) if (today().month, today().day) != (2, 29) else None
     if on_23rd_birthday is not None:
         with pytest.raises(grpc.aio.AioRpcError) as err:
@@ -125,7 +125,7 @@ async def test_registration_rules_over_grpc(service: ServiceProcess, keys: KeySt
 
 
 async def test_withdraw_only_own_signals_and_list_only_own(service: ServiceProcess, keys: KeyStore) -> None:
-    bsn = valid_bsn()
+    bsn = random_bsn()
     mine = await call(service.address, "RegisterSignal", request(bsn, "Anna"), SCHOOL, keys)
     theirs = await call(service.address, "RegisterSignal", request(bsn, "Bert"), GP, keys)
     with pytest.raises(grpc.aio.AioRpcError) as err:
@@ -148,7 +148,7 @@ async def test_sigterm_exits_cleanly_and_signals_survive_a_restart(kafka: str, k
     process = start(kafka, keys, data_dir, tmp_path / "first.log")
     try:
         await healthy(process)
-        registered = await call(process.address, "RegisterSignal", request(valid_bsn(), "Anna"), SCHOOL, keys)
+        registered = await call(process.address, "RegisterSignal", request(random_bsn(), "Anna"), SCHOOL, keys)
     finally:
         code = process.stop()
     assert code == 0, process.log_text()[-2000:]
@@ -172,7 +172,7 @@ async def test_registrations_during_a_broker_outage_are_published_afterwards(
     try:
         await healthy(process)
         broker.stop()  # the embedded broker keeps everything in memory: it comes back empty
-        bsn = valid_bsn()
+        bsn = random_bsn()
         youth = keys.pseudonymizer().pseudonym(b"bsn:" + bsn.encode())
         await call(process.address, "RegisterSignal", request(bsn, "Anna"), SCHOOL, keys)
         await call(process.address, "RegisterSignal", request(bsn, "Bert", sector=svc.SECTOR_HEALTH_CARE), GP, keys)
