@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 PTH     := $(shell $(PY_BASE) -c 'import sysconfig;print("lib/python"+sysconfig.get_python_version()+"/site-packages")')/vt-suite.pth
 PROTOS  := $(shell find proto -name '*.proto')
 
-.PHONY: venv proto proto-check lint test test-unit test-e2e run demo bench chaos clean
+.PHONY: venv proto proto-check lint test run demo clean
 
 venv: $(STAMP)
 
@@ -39,12 +39,6 @@ run: $(STAMP)
 
 demo: $(STAMP)
 	$(PY) -m vtkit.cli demo
-
-bench: $(STAMP)
-	$(VENV)/bin/pytest -q tests/perf -m bench -s
-
-chaos: $(STAMP)
-	$(VENV)/bin/pytest -q tests/chaos -m chaos -s
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache var
