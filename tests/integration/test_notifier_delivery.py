@@ -12,7 +12,7 @@ import datetime as dt
 import pathlib
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import grpc
@@ -37,42 +37,6 @@ from vtkit.simulators.regional_system import FakeRegionalSystem, read_records
 from vtkit.testing import ServiceProcess
 
 WAIT = 60.0
-
-
-@pytest.fixture()
-async def make_notifier(kafka: str, keys: KeyStore, data_dir: pathlib.Path,
-                        tmp_path: pathlib.Path) -> AsyncIterator[Callable[..., Notifier]]:
-    started: list[Notifier] = []
-
-    def factory(endpoints: dict[str, str], **extra: str) -> Notifier:
-        notifier = Notifier(kafka, keys, data_dir, tmp_path / "logs", endpoints, **extra)
-        started.append(notifier)
-        return notifier
-
-    yield factory
-    for notifier in started:
-        notifier.stop()
-
-
-@pytest.fixture()
-async def fake(tmp_path: pathlib.Path, request: pytest.FixtureRequest) -> AsyncIterator[FakeRegionalSystem]:
-    options = getattr(request, "param", {})
-    system = FakeRegionalSystem(record_file=tmp_path / "regional.jsonl", **options)
-    await system.start()
-    try:
-        yield system
-    finally:
-        await system.stop()
-
-
-@pytest.fixture()
-async def delivery_events(kafka: str) -> AsyncIterator[DeliveryEvents]:
-    events = DeliveryEvents(kafka)
-    await events.consumer.start()
-    try:
-        yield events
-    finally:
-        await events.consumer.stop()
 
 
 async def test_assessment_due_is_delivered_once_as_callback_with_due_date(

@@ -5,49 +5,13 @@ documented worst case after a crash during a call)."""
 from __future__ import annotations
 
 import asyncio
-import pathlib
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import pytest
 from notifier.testing import DeliveryEvents, Notifier, assessment_due, eventually, of_case, publish_due
 from vtkit.kafka import Publisher
-from vtkit.keystore import KeyStore
 from vtkit.simulators.regional_system import FakeRegionalSystem
-
-
-@pytest.fixture()
-async def fake(tmp_path: pathlib.Path, request: pytest.FixtureRequest) -> AsyncIterator[FakeRegionalSystem]:
-    system = FakeRegionalSystem(record_file=tmp_path / "regional.jsonl", **getattr(request, "param", {}))
-    await system.start()
-    try:
-        yield system
-    finally:
-        await system.stop()
-
-
-@pytest.fixture()
-async def make_notifier(kafka: str, keys: KeyStore, data_dir: pathlib.Path,
-                        tmp_path: pathlib.Path) -> AsyncIterator[Callable[..., Notifier]]:
-    started: list[Notifier] = []
-
-    def factory(endpoints: dict[str, str], **extra: str) -> Notifier:
-        started.append(Notifier(kafka, keys, data_dir, tmp_path / "logs", endpoints, **extra))
-        return started[-1]
-
-    yield factory
-    for notifier in started:
-        notifier.stop()
-
-
-@pytest.fixture()
-async def delivery_events(kafka: str) -> AsyncIterator[DeliveryEvents]:
-    events = DeliveryEvents(kafka)
-    await events.consumer.start()
-    try:
-        yield events
-    finally:
-        await events.consumer.stop()
 
 
 async def test_sigkill_after_delivery_then_restart_sends_no_new_delivery(

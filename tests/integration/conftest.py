@@ -1,0 +1,47 @@
+"""Fixtures the notifier's integration tests share: a fake regional system, notifier processes
+and a reader of the delivery events."""
+
+from __future__ import annotations
+
+import pathlib
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+from notifier.testing import DeliveryEvents, Notifier
+from vtkit.keystore import KeyStore
+from vtkit.simulators.regional_system import FakeRegionalSystem
+
+
+@pytest.fixture()
+async def fake(tmp_path: pathlib.Path, request: pytest.FixtureRequest) -> AsyncIterator[FakeRegionalSystem]:
+    """Options (FAIL_FIRST etc.) come from indirect parametrisation."""
+    system = FakeRegionalSystem(record_file=tmp_path / "regional.jsonl", **getattr(request, "param", {}))
+    await system.start()
+    try:
+        yield system
+    finally:
+        await system.stop()
+
+
+@pytest.fixture()
+async def make_notifier(kafka: str, keys: KeyStore, data_dir: pathlib.Path,
+                        tmp_path: pathlib.Path) -> AsyncIterator[Callable[..., Notifier]]:
+    started: list[Notifier] = []
+
+    def factory(endpoints: dict[str, str], **extra: str) -> Notifier:
+        started.append(Notifier(kafka, keys, data_dir, tmp_path / "logs", endpoints, **extra))
+        return started[-1]
+
+    yield factory
+    for notifier in started:
+        notifier.stop()
+
+
+@pytest.fixture()
+async def delivery_events(kafka: str) -> AsyncIterator[DeliveryEvents]:
+    events = DeliveryEvents(kafka)
+    await events.consumer.start()
+    try:
+        yield events
+    finally:
+        await events.consumer.stop()
