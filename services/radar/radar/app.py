@@ -110,6 +110,9 @@ class RadarStreams:
         data = self.persons.get(pseudonym)
         return PersonHistory.from_dict(data) if data else None
 
+    def all_cases(self) -> list[CaseRecord]:
+        return [CaseRecord.from_dict(value) for value in list(self.cases.values()) if value]
+
     # ---- agents ------------------------------------------------------------------------------------------------
 
     def _agent(self, name: str, work: Callable[[Event, Any], Awaitable[None]]) -> Callable[[Any], Awaitable[None]]:
@@ -160,10 +163,9 @@ class RadarStreams:
     async def scan_deadlines(self) -> None:
         """Pending deadlines are table rows: a restart never forgets one (the scan is stateless)."""
         try:
-            records = [CaseRecord.from_dict(value) for value in list(self.cases.values()) if value]
-            outputs = self.radar.overdue(records, dt.datetime.now(dt.UTC))
+            outputs = self.radar.overdue(self.all_cases(), dt.datetime.now(dt.UTC))
             if outputs:
-                log.info("assessments overdue", extra={"count": len(outputs)})
+                log.info("deadlines overdue", extra={"count": len(outputs)})
                 await self.publish(outputs)
         except asyncio.CancelledError:
             raise

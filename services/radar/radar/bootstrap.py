@@ -28,7 +28,7 @@ async def _first(*waits: asyncio.Future[object] | asyncio.Task[object]) -> None:
 def make_main(settings: RadarSettings, kafka: KafkaSettings) -> Callable[[asyncio.Event], Awaitable[None]]:
     async def main(stop: asyncio.Event) -> None:
         keys = KeyStore(settings.key_dir)
-        radar = Radar(keys.seal_opener("radar"), keys.pseudonymizer(), settings.monitoring_days)
+        radar = Radar(keys.seal_opener("radar"), keys.pseudonymizer(), settings.monitoring_days, keys.tenant_cipher)
         tokens = keys.tokens()
         await wait_for_broker(kafka.bootstrap_servers, timeout=60)
         # Auto-creation is off: declare every topic before the worker subscribes.
@@ -48,7 +48,7 @@ def make_main(settings: RadarSettings, kafka: KafkaSettings) -> Callable[[asynci
             if ready.done() and not stop.is_set() and not app.crashed:
                 # Health turns SERVING only now: the worker runs and its tables are recovered.
                 grpc_server = GrpcServer(settings.grpc_port, tokens=tokens)
-                api = RadarApi(streams, JsonlAuditLog(settings.audit_path))
+                api = RadarApi(streams, JsonlAuditLog(settings.audit_path), radar)
                 grpc_server.add(radar_service_pb2_grpc.add_RadarServiceServicer_to_server, api, [SERVICE_NAME])
                 await grpc_server.start()
                 log.info("listening", extra={"address": grpc_server.address, "app_id": settings.app_id})

@@ -1,12 +1,17 @@
-"""RadarService: the register and the collected assessment input, for the caller's own tenant only.
+"""RadarService: the register, the collected assessment input, the decision and the overdue
+deadlines, for the caller's own tenant only.
 
 A case of another tenant, or a person the caller's organisation is not involved
 with, answers NOT_FOUND (nobody can search for a person they are not involved with).
+Every call is in the access log. RecordDecision only publishes AssessmentCompleted:
+tables are written by the agents alone, and the assessments agent closes the case
+when it reads the event back.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Protocol
 
 import grpc
@@ -16,8 +21,10 @@ from vtkit.auth import caller
 from radar.adapters import proto
 from radar.audit import JsonlAuditLog
 from radar.domain.cases import CaseRecord
+from radar.domain.decisions import InvalidDecision
 from radar.domain.history import assessment_input, has_case, involvement_of
 from radar.domain.model import PersonHistory
+from radar.handlers import DecisionConflict, DecisionResult, Out, Radar
 
 SERVICE_NAME = "vt.radar.v1.RadarService"
 
@@ -27,11 +34,19 @@ class State(Protocol):
 
     def person(self, pseudonym: str) -> PersonHistory | None: ...
 
+    def all_cases(self) -> Iterable[CaseRecord]: ...
+
+    async def publish(self, outputs: list[Out]) -> None: ...
+
 
 class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
-    def __init__(self, state: State, audit: JsonlAuditLog):
+    def __init__(self, state: State, audit: JsonlAuditLog, radar: Radar):
         self.state = state
         self.audit = audit
+        self.radar = radar
+        # Decisions published but not yet applied to the case table by the agent (this process only):
+        # case id -> (fingerprint, result). Lets a quick second call with another decision fail too.
+        self._pending: dict[str, tuple[str, DecisionResult]] = {}
 
     async def _log(self, what: str, subject: dict[str, str], outcome: str) -> None:
         who = caller()
@@ -73,3 +88,44 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
         assert views is not None
         await self._log("search register", subject, "ok")
         return proto.lookup_response(views)
+
+    async def RecordDecision(self, request: radar_service_pb2.RecordDecisionRequest,
+                             context: grpc.aio.ServicerContext) -> radar_service_pb2.RecordDecisionResponse:
+        what, subject = "record decision", {"case_id": request.case_id}
+        chosen = proto.decision_request(request)
+        try:
+            # Validation first: it reveals nothing about which cases exist.
+            self.radar.validate(chosen)
+        except InvalidDecision as exc:
+            await self._log(what, subject, "invalid_argument")
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        record = await self._own_case(what, subject, context)
+        pending = self._pending.get(record.case_id)
+        if record.closed:
+            self._pending.pop(record.case_id, None)
+        elif pending is not None and pending[0] != chosen.fingerprint():
+            await self._log(what, subject, "failed_precondition")
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, "case is being decided already, differently")
+        try:
+            result = self.radar.record_decision(record.tenant_id, record, chosen, dt.datetime.now(dt.UTC))
+        except DecisionConflict as exc:
+            await self._log(what, subject, "failed_precondition")
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
+        if result.output is not None:
+            await self.state.publish([result.output])  # acknowledged by the broker before we answer
+            if pending is None:
+                self._pending[record.case_id] = (chosen.fingerprint(), result)
+            else:
+                result = pending[1]  # a retry: answer what the first call answered
+        await self._log(what, subject, "ok")
+        return proto.decision_response(result.event_id, result.decided_at, result.onderzoek_due_at)
+
+    async def ListOverdue(self, request: radar_service_pb2.ListOverdueRequest,
+                          context: grpc.aio.ServicerContext) -> radar_service_pb2.ListOverdueResponse:
+        tenant = caller().tenant
+        now = dt.datetime.now(dt.UTC)
+        items = [item for record in self.state.all_cases() if record.belongs_to(tenant)
+                 for item in record.overdue_deadlines(now)]
+        items.sort(key=lambda i: (i.due_at, i.case_id, i.kind.value))
+        await self._log("list overdue", {"case_id": "", "tenant": tenant}, "ok")
+        return proto.overdue_response(items)

@@ -7,19 +7,21 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from google.protobuf import message as pb_message
 from vt.radar.v1 import events_pb2 as radar_events
 from vtkit import topics
-from vtkit.crypto import DecryptionError, Pseudonymizer, SealOpener
+from vtkit.crypto import DecryptionError, Pseudonymizer, SealOpener, TenantCipher
 from vtkit.envelope import Envelope, Event, envelope_for
 from vtkit.kafka import PermanentError
 
 from radar.adapters import proto
-from radar.domain.cases import DEFAULT_MONITORING_DAYS, CaseRecord
+from radar.domain.cases import DEFAULT_MONITORING_DAYS, CaseRecord, DeadlineKind
 from radar.domain.deadlines import assessment_deadline
+from radar.domain.decisions import DecisionInput, consequences, validate
 from radar.domain.history import apply_case_closed, apply_melding, apply_rvdk
 from radar.domain.ids import derived_event_id
 from radar.domain.model import CaseClosedFact, MeldingFact, Outcome, PersonHistory, RvdkFact
@@ -42,16 +44,30 @@ class IntakeResult:
     case: CaseRecord | None = None
 
 
+class DecisionConflict(Exception):
+    """The case was decided already, differently."""
+
+
+@dataclass(frozen=True)
+class DecisionResult:
+    output: Out | None  # None: the same decision was recorded before, nothing to publish
+    event_id: str
+    decided_at: dt.datetime
+    onderzoek_due_at: dt.datetime | None
+
+
 def _out(topic: str, key: str, message: pb_message.Message, tenant: str, event_id: str, at: dt.datetime) -> Out:
     return Out(topic, key, message, envelope_for(message, source=SOURCE, tenant=tenant, event_id=event_id, time=at))
 
 
 class Radar:
     def __init__(self, opener: SealOpener, pseudonymizer: Pseudonymizer,
-                 monitoring_days: int = DEFAULT_MONITORING_DAYS):
+                 monitoring_days: int = DEFAULT_MONITORING_DAYS,
+                 tenant_cipher: Callable[[str], TenantCipher] | None = None):
         self._opener = opener
         self._pseudonymizer = pseudonymizer
         self.monitoring_days = monitoring_days
+        self._tenant_cipher = tenant_cipher
 
     def pseudonym_of(self, sealed: Any) -> str:
         try:
@@ -93,7 +109,9 @@ class Radar:
             case.overdue_reported = previous.overdue_reported
         if previous is not None and previous.tenant_id == msg.tenant_id and previous.closed_at is not None:
             # The decision arrived before the melding itself: close the case for its persons now.
-            case.close(previous.closed_at, previous.decision, self.monitoring_days)
+            case.close(previous.closed_at, previous.decision, self.monitoring_days, previous.decision_fingerprint,
+                       previous.decision_event_id)
+            case.onderzoek_overdue_reported = previous.onderzoek_overdue_reported
             outputs += self._closed_signals(case, derived_event_id(ce_id, "case-closed"), at)
         return IntakeResult(outputs, case)
 
@@ -111,11 +129,17 @@ class Radar:
             record = record or CaseRecord(msg.tenant_id, msg.case_id)
             if record.closed:
                 return [], None  # the decision is known already
-            record.close(proto.to_datetime(msg.decided_at), proto.decision(msg.decision), self.monitoring_days)
+            record.close(proto.to_datetime(msg.decided_at), proto.decision(msg.decision), self.monitoring_days,
+                         proto.decision_of(msg).fingerprint(), event.envelope.id)
             return self._closed_signals(record, event.envelope.id, event.envelope.time), record
         if isinstance(msg, proto.DeadlineOverdue) and event.envelope.source == SOURCE and record is not None:
-            if not record.overdue_reported:
-                record.overdue_reported = True  # reported once; the scan skips it from now on
+            # Reported once; the scan skips it from now on.
+            kind = proto.deadline_kind(msg.kind)
+            if kind is DeadlineKind.ASSESSMENT and not record.overdue_reported:
+                record.overdue_reported = True
+                return [], record
+            if kind is DeadlineKind.ONDERZOEK and not record.onderzoek_overdue_reported:
+                record.onderzoek_overdue_reported = True
                 return [], record
         return [], None  # AssessmentDue / AssessmentInput / ...: radar's own output, nothing to do
 
@@ -131,11 +155,46 @@ class Radar:
 
     @staticmethod
     def overdue(records: list[CaseRecord], now: dt.datetime) -> list[Out]:
-        """DeadlineOverdue for every undecided case past its deadline. The event id depends on the case
-        only, so repeated scans (before the report is recorded) are duplicates downstream."""
-        return [_out(topics.NATIONAL_ASSESSMENTS, r.case_id, proto.deadline_overdue(r, now), r.tenant_id,
-                     derived_event_id(r.case_id, "deadline-overdue", "assessment"), now)
-                for r in records if r.is_overdue(now)]
+        """DeadlineOverdue for every undecided case past its deadline and every onderzoek past its 10 weeks.
+        The event id depends on the case and kind only, so repeated scans (before the report is recorded)
+        are duplicates downstream."""
+        outs = []
+        for r in records:
+            for kind, due in ((DeadlineKind.ASSESSMENT, r.is_overdue(now)),
+                              (DeadlineKind.ONDERZOEK, r.is_onderzoek_overdue(now))):
+                if due:
+                    outs.append(_out(topics.NATIONAL_ASSESSMENTS, r.case_id, proto.deadline_overdue(r, now, kind),
+                                     r.tenant_id, derived_event_id(r.case_id, "deadline-overdue", kind.value), now))
+        return outs
+
+    # ---- RadarService.RecordDecision ---------------------------------------------------------------------------
+
+    @staticmethod
+    def validate(chosen: DecisionInput) -> None:
+        validate(chosen)
+
+    def record_decision(self, tenant: str, record: CaseRecord, chosen: DecisionInput, now: dt.datetime) -> DecisionResult:
+        """The AssessmentCompleted for a decision on one of `tenant`'s cases (validated by the caller).
+        Its ce_id depends on tenant and case only: a retried call publishes the same event (consumers
+        dedupe), a case decided before answers the recorded decision or raises DecisionConflict."""
+        validate(chosen)
+        event_id = derived_event_id(f"{tenant}|{chosen.case_id}", "assessment-completed")
+        if record.closed:
+            assert record.closed_at is not None
+            if record.decision_fingerprint != chosen.fingerprint():
+                raise DecisionConflict(f"case {chosen.case_id} was decided already ({record.decision.value})")
+            return DecisionResult(None, record.decision_event_id or event_id, record.closed_at,
+                                  record.onderzoek_due_at)
+        then = consequences(chosen.decision, now)
+        agreements = None
+        if chosen.agreements:
+            if self._tenant_cipher is None:
+                raise RuntimeError("radar was built without tenant ciphers")
+            agreements = self._tenant_cipher(tenant).encrypt(chosen.agreements.encode(), event_id=event_id,
+                                                             field="agreements")
+        msg = proto.assessment_completed(tenant, chosen, now, then, agreements)
+        return DecisionResult(_out(topics.NATIONAL_ASSESSMENTS, chosen.case_id, msg, tenant, event_id, now), event_id,
+                              now, then.onderzoek.due_at if then.onderzoek else None)
 
     # ---- vt.national.rvdk.v1 -----------------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
-from radar.domain.deadlines import assessment_deadline, is_overdue
+from radar.domain.deadlines import assessment_deadline, is_overdue, onderzoek_deadline
 
 AMS = ZoneInfo("Europe/Amsterdam")
 
@@ -66,3 +66,28 @@ def test_due_at_is_end_of_day_amsterdam_and_overdue_after_it() -> None:
 def test_naive_receipt_moment_is_refused() -> None:
     with pytest.raises(ValueError):
         assessment_deadline(dt.datetime(2026, 3, 2, 10, 0), acute=False)
+
+
+# ---- onderzoek: 10 calendar weeks after the decision, end of that Amsterdam day ----------------------------------
+
+@pytest.mark.parametrize(("decided", "due"), [
+    (at("2026-03-03"), "2026-05-12"),  # Tuesday -> Tuesday 10 weeks later, across the switch to summer time
+    # holidays do not count: calendar weeks, not working days (Easter, King's Day, 5 May, Ascension in between)
+    (at("2026-03-27"), "2026-06-05"),
+    (at("2025-12-19"), "2026-02-27"),  # over Christmas and New Year
+    (at("2026-08-28"), "2026-11-06"),  # across the switch back to winter time
+])
+def test_onderzoek_is_due_ten_calendar_weeks_after_the_decision(decided: dt.datetime, due: str) -> None:
+    deadline = onderzoek_deadline(decided)
+    assert deadline.due_date == dt.date.fromisoformat(due)
+    assert deadline.due_at == dt.datetime.combine(deadline.due_date, dt.time(23, 59, 59), tzinfo=AMS)
+
+
+def test_onderzoek_deadline_counts_from_the_amsterdam_date() -> None:
+    # 23:30 UTC on Sunday 29 March 2026 is already Monday 30 March in Amsterdam (summer time, UTC+2).
+    decided = dt.datetime(2026, 3, 29, 23, 30, tzinfo=dt.UTC)
+    assert onderzoek_deadline(decided).due_date == dt.date(2026, 6, 8)
+    due_at = onderzoek_deadline(decided).due_at
+    assert due_at.astimezone(dt.UTC) == dt.datetime(2026, 6, 8, 21, 59, 59, tzinfo=dt.UTC)
+    assert not is_overdue(due_at, dt.datetime(2026, 6, 8, 21, 59, 0, tzinfo=dt.UTC))
+    assert is_overdue(due_at, dt.datetime(2026, 6, 8, 22, 0, 0, tzinfo=dt.UTC))

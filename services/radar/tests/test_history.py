@@ -164,3 +164,37 @@ def test_closing_without_safety_conditions_does_not_monitor() -> None:
     h = apply_melding(PersonHistory(), melding("utrecht", "c1"), "e1", day(0)).history
     h = apply_case_closed(h, closed("utrecht", "c1"), "x").history
     assert h.monitored == {} and apply_rvdk(h, rvdk("s"), "r", day(1)).alerts == []
+
+
+def test_hermelding_references_the_most_recent_closed_case_of_the_same_vt() -> None:
+    h = apply_melding(PersonHistory(), melding("utrecht", "c1"), "e1", day(0)).history
+    h = apply_case_closed(h, closed("utrecht", "c1"), "x1").history
+    h = apply_melding(h, melding("utrecht", "c2", n=10), "e2", day(10)).history
+    h = apply_case_closed(h, closed("utrecht", "c2", n=12), "x2").history
+    h = apply_melding(h, melding("zeeland", "z1", n=20), "e3", day(20)).history  # another VT: no repeat for utrecht
+    out = apply_melding(h, melding("utrecht", "c3", n=30), "e4", day(30))
+    [inp] = [i for i in out.inputs if i.case_id == "c3"]
+    assert inp.repeat_melding and inp.repeat_of_case_id == "c2" and inp.earlier_case_ids == ("c1", "c2")
+    assert inp.joins_case_id == ""
+    # zeeland's case (open) is no hermelding: its earlier involvement is another organisation's
+    assert not assessment_input(out.history, "z1", day(30)).repeat_melding
+
+
+def test_melding_with_an_open_assessment_at_the_same_vt_joins_it() -> None:
+    h = apply_melding(PersonHistory(), melding("utrecht", "c1", "p1"), "e1", day(0)).history
+    out = apply_melding(h, melding("utrecht", "c2", "p2", n=2), "e2", day(2))
+    by_case = {i.case_id: i for i in out.inputs}
+    assert by_case["c2"].joins_case_id == "c1" and not by_case["c2"].repeat_melding
+    # the open assessment is told who joined it (its input is re-emitted)
+    assert by_case["c1"].joined_by_case_ids == ("c2",) and by_case["c1"].joins_case_id == ""
+    # a third melding joins the earliest open one as well
+    out = apply_melding(out.history, melding("utrecht", "c3", "p3", n=3), "e3", day(3))
+    by_case = {i.case_id: i for i in out.inputs}
+    assert by_case["c3"].joins_case_id == "c1" and by_case["c1"].joined_by_case_ids == ("c2", "c3")
+    # once c1 is decided, c2 is the open assessment and c3 becomes a hermelding of c1 joining c2
+    h = apply_case_closed(out.history, closed("utrecht", "c1", "p1", n=4), "x").history
+    later = assessment_input(h, "c3", day(5))
+    assert (later.joins_case_id, later.repeat_of_case_id, later.repeat_melding) == ("c2", "c1", True)
+    # another VT's open case is no join (that is a register match)
+    other = apply_melding(h, melding("zeeland", "z1", n=6), "e4", day(6))
+    assert {i.case_id: i for i in other.inputs}["z1"].joins_case_id == ""

@@ -12,10 +12,12 @@ from vt.intake.v1 import events_pb2 as intake_events
 from vt.radar.v1 import events_pb2 as radar_events
 from vt.radar.v1 import radar_service_pb2
 from vt.rvdk.v1 import events_pb2 as rvdk_events
-from vtkit.crypto import Sealed
+from vtkit import calendar
+from vtkit.crypto import Ciphertext, Sealed
 
-from radar.domain.cases import CaseRecord, Decision
+from radar.domain.cases import CaseRecord, DeadlineKind, Decision, OverdueDeadline
 from radar.domain.deadlines import Deadline
+from radar.domain.decisions import Consequences, DecisionInput, Judgement
 from radar.domain.model import (
     AssessmentInputOut,
     CaseClosedFact,
@@ -43,6 +45,15 @@ _DECISIONS = {
     radar_events.DECISION_RVDK_REQUEST: Decision.RVDK_REQUEST,
 }
 _DECISIONS_BACK = {v: k for k, v in _DECISIONS.items()}
+_JUDGEMENTS = {
+    radar_events.SAFETY_JUDGEMENT_SAFE: Judgement.SAFE,
+    radar_events.SAFETY_JUDGEMENT_ACUTE_UNSAFETY: Judgement.ACUTE_UNSAFETY,
+    radar_events.SAFETY_JUDGEMENT_STRUCTURAL_UNSAFETY: Judgement.STRUCTURAL_UNSAFETY,
+}
+_JUDGEMENTS_BACK = {v: k for k, v in _JUDGEMENTS.items()}
+_KINDS = {DeadlineKind.ASSESSMENT: radar_events.DEADLINE_KIND_ASSESSMENT,
+          DeadlineKind.ONDERZOEK: radar_events.DEADLINE_KIND_ONDERZOEK}
+_KINDS_BACK = {v: k for k, v in _KINDS.items()}
 _TRIGGERS = {
     Trigger.MELDING_SAME_ORGANISATION: radar_events.MONITORING_TRIGGER_MELDING_SAME_ORGANISATION,
     Trigger.MELDING_OTHER_ORGANISATION: radar_events.MONITORING_TRIGGER_MELDING_OTHER_ORGANISATION,
@@ -112,6 +123,25 @@ def decision(value: int) -> Decision:
     return _DECISIONS.get(value, Decision.UNSPECIFIED)  # type: ignore[call-overload]
 
 
+def judgement(value: int) -> Judgement:
+    return _JUDGEMENTS.get(value, Judgement.UNSPECIFIED)  # type: ignore[call-overload]
+
+
+def deadline_kind(value: int) -> DeadlineKind | None:
+    return _KINDS_BACK.get(value)  # type: ignore[call-overload]
+
+
+def decision_request(request: radar_service_pb2.RecordDecisionRequest) -> DecisionInput:
+    return DecisionInput(request.case_id, judgement(request.judgement), decision(request.decision),
+                         request.overdracht_to, request.responsible_for_safety, request.agreements)
+
+
+def decision_of(completed: radar_events.AssessmentCompleted) -> DecisionInput:
+    """The decision an AssessmentCompleted carries (without the encrypted agreements)."""
+    return DecisionInput(completed.case_id, judgement(completed.judgement), decision(completed.decision),
+                         completed.overdracht_to, completed.responsible_for_safety, "")
+
+
 def case_closed_signal(pseudonym: str, fact: CaseClosedFact, chosen: Decision) -> radar_events.PersonSignal:
     closed = radar_events.CaseClosed(tenant_id=fact.tenant_id, case_id=fact.case_id, person_id=fact.person_id,
                                      closed_at=timestamp(fact.closed_at),
@@ -166,7 +196,8 @@ def assessment_input(data: AssessmentInputOut) -> radar_events.AssessmentInput:
         earlier_case_ids=list(data.earlier_case_ids),
         other_organisations=[involvement(v) for v in data.other_organisations],
         rvdk=[rvdk_info_of(r) for r in data.rvdk], collected_at=timestamp(data.collected_at),
-        repeat_melding=data.repeat_melding)
+        repeat_melding=data.repeat_melding, repeat_of_case_id=data.repeat_of_case_id,
+        joins_case_id=data.joins_case_id, joined_by_case_ids=list(data.joined_by_case_ids))
 
 
 def monitoring_alert(alert: MonitoringAlertOut) -> radar_events.MonitoringAlert:
@@ -179,11 +210,44 @@ def monitoring_alert(alert: MonitoringAlertOut) -> radar_events.MonitoringAlert:
     return msg
 
 
-def deadline_overdue(record: CaseRecord, now: dt.datetime) -> radar_events.DeadlineOverdue:
-    assert record.due_at is not None
-    return radar_events.DeadlineOverdue(tenant_id=record.tenant_id, case_id=record.case_id,
-                                        kind=radar_events.DEADLINE_KIND_ASSESSMENT, due_at=timestamp(record.due_at),
-                                        detected_at=timestamp(now))
+def deadline_overdue(record: CaseRecord, now: dt.datetime,
+                     kind: DeadlineKind = DeadlineKind.ASSESSMENT) -> radar_events.DeadlineOverdue:
+    due_at = record.due_at if kind is DeadlineKind.ASSESSMENT else record.onderzoek_due_at
+    assert due_at is not None
+    return radar_events.DeadlineOverdue(tenant_id=record.tenant_id, case_id=record.case_id, kind=_KINDS[kind],
+                                        due_at=timestamp(due_at), detected_at=timestamp(now))
+
+
+def assessment_completed(tenant: str, chosen: DecisionInput, decided_at: dt.datetime, then: Consequences,
+                         agreements: Ciphertext | None) -> radar_events.AssessmentCompleted:
+    msg = radar_events.AssessmentCompleted(
+        tenant_id=tenant, case_id=chosen.case_id, judgement=_JUDGEMENTS_BACK[chosen.judgement],
+        decision=_DECISIONS_BACK[chosen.decision], overdracht_to=chosen.overdracht_to.strip(),
+        responsible_for_safety=chosen.responsible_for_safety.strip(), decided_at=timestamp(decided_at),
+        melder_callback_required=then.melder_callback_required, household_letter_required=then.household_letter_required,
+        rvdk_request=then.rvdk_request, municipality_notice=then.municipality_notice)
+    if agreements is not None:
+        msg.agreements.CopyFrom(common_pb2.EncryptedField(key_id=agreements.key_id, nonce=agreements.nonce,
+                                                          ciphertext=agreements.ciphertext))
+    if then.onderzoek is not None:
+        msg.onderzoek_due_date.CopyFrom(date(then.onderzoek.due_date))
+        msg.onderzoek_due_at.CopyFrom(timestamp(then.onderzoek.due_at))
+    return msg
+
+
+def decision_response(event_id: str, decided_at: dt.datetime,
+                      onderzoek_due_at: dt.datetime | None) -> radar_service_pb2.RecordDecisionResponse:
+    reply = radar_service_pb2.RecordDecisionResponse(event_id=event_id, decided_at=timestamp(decided_at))
+    if onderzoek_due_at is not None:
+        reply.onderzoek_due_date.CopyFrom(date(calendar.local_date(onderzoek_due_at)))
+    return reply
+
+
+def overdue_response(items: list[OverdueDeadline]) -> radar_service_pb2.ListOverdueResponse:
+    return radar_service_pb2.ListOverdueResponse(overdue=[
+        radar_service_pb2.OverdueDeadline(case_id=i.case_id, kind=_KINDS[i.kind],
+                                          due_date=date(calendar.local_date(i.due_at)), due_at=timestamp(i.due_at))
+        for i in items])
 
 
 # ---- table values (JSON) ---------------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from radar.domain.deadlines import onderzoek_deadline
+
 # Households under safety conditions are followed about 1.5 years on average (domain.md section 4).
 DEFAULT_MONITORING_DAYS = 548
 
@@ -22,6 +24,18 @@ class Decision(StrEnum):
     NO_FURTHER_STEPS = "no_further_steps"
     REGIONAL_MAATWERK = "regional_maatwerk"
     RVDK_REQUEST = "rvdk_request"
+
+
+class DeadlineKind(StrEnum):
+    ASSESSMENT = "assessment"
+    ONDERZOEK = "onderzoek"
+
+
+@dataclass(frozen=True)
+class OverdueDeadline:
+    case_id: str
+    kind: DeadlineKind
+    due_at: dt.datetime
 
 
 # Decisions after which VT itself keeps watch on the household (the monitor function).
@@ -54,6 +68,12 @@ class CaseRecord:
     decision: Decision = Decision.UNSPECIFIED
     monitor_until: dt.datetime | None = None
     overdue_reported: bool = False
+    # Decision ONDERZOEK: its 10-week deadline, and whether radar reported it overdue.
+    onderzoek_due_at: dt.datetime | None = None
+    onderzoek_overdue_reported: bool = False
+    # Set when the decision came through RecordDecision: tells a retry from a different decision.
+    decision_fingerprint: str = ""
+    decision_event_id: str = ""
 
     @property
     def closed(self) -> bool:
@@ -66,19 +86,40 @@ class CaseRecord:
         """Past its deadline without a decision and not reported yet."""
         return self.due_at is not None and not self.closed and not self.overdue_reported and now > self.due_at
 
-    def close(self, decided_at: dt.datetime, decision: Decision, monitoring_days: int = DEFAULT_MONITORING_DAYS) -> None:
+    def is_onderzoek_overdue(self, now: dt.datetime) -> bool:
+        """An onderzoek past its 10-week deadline and not reported yet."""
+        return self.onderzoek_due_at is not None and not self.onderzoek_overdue_reported and now > self.onderzoek_due_at
+
+    def overdue_deadlines(self, now: dt.datetime) -> list[OverdueDeadline]:
+        """Every deadline of this case that has passed, reported or not (for listing)."""
+        out = []
+        if self.due_at is not None and not self.closed and now > self.due_at:
+            out.append(OverdueDeadline(self.case_id, DeadlineKind.ASSESSMENT, self.due_at))
+        if self.onderzoek_due_at is not None and now > self.onderzoek_due_at:
+            out.append(OverdueDeadline(self.case_id, DeadlineKind.ONDERZOEK, self.onderzoek_due_at))
+        return out
+
+    def close(self, decided_at: dt.datetime, decision: Decision, monitoring_days: int = DEFAULT_MONITORING_DAYS,
+              fingerprint: str = "", event_id: str = "") -> None:
         self.closed_at = decided_at
         self.decision = decision
         self.monitor_until = monitoring_until(decision, decided_at, monitoring_days)
+        self.onderzoek_due_at = onderzoek_deadline(decided_at).due_at if decision is Decision.ONDERZOEK else None
+        self.decision_fingerprint = fingerprint
+        self.decision_event_id = event_id
 
     def to_dict(self) -> dict[str, Any]:
         return {"tenant_id": self.tenant_id, "case_id": self.case_id, "due_at": _iso(self.due_at),
                 "persons": dict(self.persons), "due": self.due, "closed_at": _iso(self.closed_at),
                 "decision": self.decision.value, "monitor_until": _iso(self.monitor_until),
-                "overdue_reported": self.overdue_reported}
+                "overdue_reported": self.overdue_reported, "onderzoek_due_at": _iso(self.onderzoek_due_at),
+                "onderzoek_overdue_reported": self.onderzoek_overdue_reported,
+                "decision_fingerprint": self.decision_fingerprint, "decision_event_id": self.decision_event_id}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "CaseRecord":
         return cls(data["tenant_id"], data["case_id"], _from_iso(data.get("due_at")), dict(data.get("persons", {})),
                    data.get("due", ""), _from_iso(data.get("closed_at")), Decision(data.get("decision", "unspecified")),
-                   _from_iso(data.get("monitor_until")), bool(data.get("overdue_reported", False)))
+                   _from_iso(data.get("monitor_until")), bool(data.get("overdue_reported", False)),
+                   _from_iso(data.get("onderzoek_due_at")), bool(data.get("onderzoek_overdue_reported", False)),
+                   data.get("decision_fingerprint", ""), data.get("decision_event_id", ""))

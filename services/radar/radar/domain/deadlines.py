@@ -30,3 +30,14 @@ def assessment_deadline(received_at: dt.datetime, acute: bool, working_days: int
 
 def is_overdue(deadline_at: dt.datetime, now: dt.datetime) -> bool:
     return now > deadline_at
+
+
+# An onderzoek ends with a decision on next steps within 10 weeks of deciding on it (domain.md section 4).
+ONDERZOEK_WEEKS = 10
+
+
+def onderzoek_deadline(decided_at: dt.datetime, weeks: int = ONDERZOEK_WEEKS) -> Deadline:
+    """10 calendar weeks (not working days) after the Amsterdam date of the decision, end of that day:
+    a decision on Tuesday 3 March is due at the end of Tuesday 12 May, whatever lies in between."""
+    due_date = calendar.local_date(decided_at) + dt.timedelta(weeks=weeks)
+    return Deadline(due_date, calendar.end_of_day(due_date))

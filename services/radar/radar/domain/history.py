@@ -51,6 +51,10 @@ def apply_melding(current: PersonHistory, melding: MeldingFact, event_id: str, a
             out.matches.extend(match_copies(own, melding.case_id, melding.person_id, other, at))
     if melding.case_id in history.open_cases:
         out.inputs.append(assessment_input(history, melding.case_id, at))
+    joined = _joins(history, tenant, melding.case_id)
+    if joined:
+        # A melding about a person with an open assessment at the same VT joins that assessment.
+        out.inputs.append(assessment_input(history, joined, at))
     if new_tenant:
         # Another organisation's involvement is new information for their open assessments.
         out.inputs.extend(assessment_input(history, c.case_id, at)
@@ -125,13 +129,31 @@ def assessment_input(history: PersonHistory, case_id: str, at: dt.datetime) -> A
     """What is known about this person for the assessment of one case."""
     tenant, person_id = _case_owner(history, case_id)
     own_cases = list(history.involvements[tenant].cases)
-    earlier = tuple(own_cases[: own_cases.index(case_id)])
+    position = own_cases.index(case_id)
+    earlier = tuple(own_cases[:position])
+    closed_earlier = [c for c in earlier if c in history.closed_case_ids]
+    joins = _joins(history, tenant, case_id)
+    joined_by: tuple[str, ...] = ()
+    if case_id in history.open_cases and not joins:
+        joined_by = tuple(c for c in own_cases[position + 1:] if c in history.open_cases)
     others = tuple(InvolvementView(i.tenant_id, i.since)
                    for i in sorted(history.involvements.values(), key=lambda i: (i.since, i.tenant_id))
                    if i.tenant_id != tenant)
     rvdk = tuple(sorted(history.rvdk, key=lambda r: (r.observed_at, r.signal_id)))
-    repeat = any(c in history.closed_case_ids for c in earlier)
-    return AssessmentInputOut(tenant, case_id, person_id, earlier, others, rvdk, at, repeat)
+    return AssessmentInputOut(tenant, case_id, person_id, earlier, others, rvdk, at, bool(closed_earlier),
+                              closed_earlier[-1] if closed_earlier else "", joins, joined_by)
+
+
+def _joins(history: PersonHistory, tenant: str, case_id: str) -> str:
+    """The open assessment of the same VT that a case joins: the earliest open case before it ("" if none)."""
+    inv = history.involvements.get(tenant)
+    if inv is None or case_id not in inv.cases:
+        return ""
+    own_cases = list(inv.cases)
+    for earlier in own_cases[: own_cases.index(case_id)]:
+        if earlier in history.open_cases:
+            return earlier
+    return ""
 
 
 def _case_owner(history: PersonHistory, case_id: str) -> tuple[str, str]:

@@ -177,6 +177,12 @@ class AssessmentInputOut:
     rvdk: tuple[RvdkFact, ...]
     collected_at: dt.datetime
     repeat_melding: bool
+    # Hermelding: the most recent earlier closed case of the same VT.
+    repeat_of_case_id: str = ""
+    # An open assessment of the same VT this melding joins (the earliest open one).
+    joins_case_id: str = ""
+    # For the open assessment others joined: the later open cases of the same VT.
+    joined_by_case_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

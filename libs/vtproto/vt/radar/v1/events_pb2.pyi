@@ -167,7 +167,7 @@ class AssessmentDue(_message.Message):
     def __init__(self, tenant_id: _Optional[str] = ..., case_id: _Optional[str] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., acute: _Optional[bool] = ..., due_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., melder: _Optional[_Union[_common_pb2.EncryptedField, _Mapping]] = ..., melder_type: _Optional[_Union[_common_pb2.MelderType, str]] = ..., melder_may_be_named: _Optional[bool] = ...) -> None: ...
 
 class AssessmentInput(_message.Message):
-    __slots__ = ("tenant_id", "case_id", "person_id", "earlier_case_ids", "other_organisations", "rvdk", "collected_at", "repeat_melding")
+    __slots__ = ("tenant_id", "case_id", "person_id", "earlier_case_ids", "other_organisations", "rvdk", "collected_at", "repeat_melding", "repeat_of_case_id", "joins_case_id", "joined_by_case_ids")
     TENANT_ID_FIELD_NUMBER: _ClassVar[int]
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     PERSON_ID_FIELD_NUMBER: _ClassVar[int]
@@ -176,6 +176,9 @@ class AssessmentInput(_message.Message):
     RVDK_FIELD_NUMBER: _ClassVar[int]
     COLLECTED_AT_FIELD_NUMBER: _ClassVar[int]
     REPEAT_MELDING_FIELD_NUMBER: _ClassVar[int]
+    REPEAT_OF_CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    JOINS_CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    JOINED_BY_CASE_IDS_FIELD_NUMBER: _ClassVar[int]
     tenant_id: str
     case_id: str
     person_id: str
@@ -184,10 +187,13 @@ class AssessmentInput(_message.Message):
     rvdk: _containers.RepeatedCompositeFieldContainer[RvdkInfo]
     collected_at: _timestamp_pb2.Timestamp
     repeat_melding: bool
-    def __init__(self, tenant_id: _Optional[str] = ..., case_id: _Optional[str] = ..., person_id: _Optional[str] = ..., earlier_case_ids: _Optional[_Iterable[str]] = ..., other_organisations: _Optional[_Iterable[_Union[_common_pb2.Involvement, _Mapping]]] = ..., rvdk: _Optional[_Iterable[_Union[RvdkInfo, _Mapping]]] = ..., collected_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., repeat_melding: _Optional[bool] = ...) -> None: ...
+    repeat_of_case_id: str
+    joins_case_id: str
+    joined_by_case_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, tenant_id: _Optional[str] = ..., case_id: _Optional[str] = ..., person_id: _Optional[str] = ..., earlier_case_ids: _Optional[_Iterable[str]] = ..., other_organisations: _Optional[_Iterable[_Union[_common_pb2.Involvement, _Mapping]]] = ..., rvdk: _Optional[_Iterable[_Union[RvdkInfo, _Mapping]]] = ..., collected_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., repeat_melding: _Optional[bool] = ..., repeat_of_case_id: _Optional[str] = ..., joins_case_id: _Optional[str] = ..., joined_by_case_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class AssessmentCompleted(_message.Message):
-    __slots__ = ("tenant_id", "case_id", "judgement", "decision", "overdracht_to", "responsible_for_safety", "decided_at", "agreements")
+    __slots__ = ("tenant_id", "case_id", "judgement", "decision", "overdracht_to", "responsible_for_safety", "decided_at", "agreements", "melder_callback_required", "household_letter_required", "rvdk_request", "municipality_notice", "onderzoek_due_date", "onderzoek_due_at")
     TENANT_ID_FIELD_NUMBER: _ClassVar[int]
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     JUDGEMENT_FIELD_NUMBER: _ClassVar[int]
@@ -196,6 +202,12 @@ class AssessmentCompleted(_message.Message):
     RESPONSIBLE_FOR_SAFETY_FIELD_NUMBER: _ClassVar[int]
     DECIDED_AT_FIELD_NUMBER: _ClassVar[int]
     AGREEMENTS_FIELD_NUMBER: _ClassVar[int]
+    MELDER_CALLBACK_REQUIRED_FIELD_NUMBER: _ClassVar[int]
+    HOUSEHOLD_LETTER_REQUIRED_FIELD_NUMBER: _ClassVar[int]
+    RVDK_REQUEST_FIELD_NUMBER: _ClassVar[int]
+    MUNICIPALITY_NOTICE_FIELD_NUMBER: _ClassVar[int]
+    ONDERZOEK_DUE_DATE_FIELD_NUMBER: _ClassVar[int]
+    ONDERZOEK_DUE_AT_FIELD_NUMBER: _ClassVar[int]
     tenant_id: str
     case_id: str
     judgement: SafetyJudgement
@@ -204,7 +216,13 @@ class AssessmentCompleted(_message.Message):
     responsible_for_safety: str
     decided_at: _timestamp_pb2.Timestamp
     agreements: _common_pb2.EncryptedField
-    def __init__(self, tenant_id: _Optional[str] = ..., case_id: _Optional[str] = ..., judgement: _Optional[_Union[SafetyJudgement, str]] = ..., decision: _Optional[_Union[Decision, str]] = ..., overdracht_to: _Optional[str] = ..., responsible_for_safety: _Optional[str] = ..., decided_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., agreements: _Optional[_Union[_common_pb2.EncryptedField, _Mapping]] = ...) -> None: ...
+    melder_callback_required: bool
+    household_letter_required: bool
+    rvdk_request: bool
+    municipality_notice: bool
+    onderzoek_due_date: _common_pb2.Date
+    onderzoek_due_at: _timestamp_pb2.Timestamp
+    def __init__(self, tenant_id: _Optional[str] = ..., case_id: _Optional[str] = ..., judgement: _Optional[_Union[SafetyJudgement, str]] = ..., decision: _Optional[_Union[Decision, str]] = ..., overdracht_to: _Optional[str] = ..., responsible_for_safety: _Optional[str] = ..., decided_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., agreements: _Optional[_Union[_common_pb2.EncryptedField, _Mapping]] = ..., melder_callback_required: _Optional[bool] = ..., household_letter_required: _Optional[bool] = ..., rvdk_request: _Optional[bool] = ..., municipality_notice: _Optional[bool] = ..., onderzoek_due_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., onderzoek_due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class DeadlineOverdue(_message.Message):
     __slots__ = ("tenant_id", "case_id", "kind", "due_at", "detected_at")

@@ -22,25 +22,36 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from vt.common.v1 import common_pb2 as vt_dot_common_dot_v1_dot_common__pb2
 from vt.radar.v1 import events_pb2 as vt_dot_radar_dot_v1_dot_events__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fvt/radar/v1/radar_service.proto\x12\x0bvt.radar.v1\x1a\x19vt/common/v1/common.proto\x1a\x18vt/radar/v1/events.proto\">\n\x18LookupInvolvementRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x11\n\tperson_id\x18\x02 \x01(\t\"L\n\x19LookupInvolvementResponse\x12/\n\x0cinvolvements\x18\x01 \x03(\x0b\x32\x19.vt.common.v1.Involvement\"\'\n\x14GetAssessmentRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\"n\n\x15GetAssessmentResponse\x12\'\n\x03\x64ue\x18\x01 \x01(\x0b\x32\x1a.vt.radar.v1.AssessmentDue\x12,\n\x06inputs\x18\x02 \x03(\x0b\x32\x1c.vt.radar.v1.AssessmentInput2\xca\x01\n\x0cRadarService\x12\x62\n\x11LookupInvolvement\x12%.vt.radar.v1.LookupInvolvementRequest\x1a&.vt.radar.v1.LookupInvolvementResponse\x12V\n\rGetAssessment\x12!.vt.radar.v1.GetAssessmentRequest\x1a\".vt.radar.v1.GetAssessmentResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fvt/radar/v1/radar_service.proto\x12\x0bvt.radar.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19vt/common/v1/common.proto\x1a\x18vt/radar/v1/events.proto\">\n\x18LookupInvolvementRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x11\n\tperson_id\x18\x02 \x01(\t\"L\n\x19LookupInvolvementResponse\x12/\n\x0cinvolvements\x18\x01 \x03(\x0b\x32\x19.vt.common.v1.Involvement\"\'\n\x14GetAssessmentRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\"n\n\x15GetAssessmentResponse\x12\'\n\x03\x64ue\x18\x01 \x01(\x0b\x32\x1a.vt.radar.v1.AssessmentDue\x12,\n\x06inputs\x18\x02 \x03(\x0b\x32\x1c.vt.radar.v1.AssessmentInput\"\xcd\x01\n\x15RecordDecisionRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12/\n\tjudgement\x18\x02 \x01(\x0e\x32\x1c.vt.radar.v1.SafetyJudgement\x12\'\n\x08\x64\x65\x63ision\x18\x03 \x01(\x0e\x32\x15.vt.radar.v1.Decision\x12\x15\n\roverdracht_to\x18\x04 \x01(\t\x12\x1e\n\x16responsible_for_safety\x18\x05 \x01(\t\x12\x12\n\nagreements\x18\x06 \x01(\t\"\x8a\x01\n\x16RecordDecisionResponse\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12.\n\ndecided_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\x12onderzoek_due_date\x18\x03 \x01(\x0b\x32\x12.vt.common.v1.Date\"\x14\n\x12ListOverdueRequest\"\x9d\x01\n\x0fOverdueDeadline\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\'\n\x04kind\x18\x02 \x01(\x0e\x32\x19.vt.radar.v1.DeadlineKind\x12$\n\x08\x64ue_date\x18\x03 \x01(\x0b\x32\x12.vt.common.v1.Date\x12*\n\x06\x64ue_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"D\n\x13ListOverdueResponse\x12-\n\x07overdue\x18\x01 \x03(\x0b\x32\x1c.vt.radar.v1.OverdueDeadline2\xf7\x02\n\x0cRadarService\x12\x62\n\x11LookupInvolvement\x12%.vt.radar.v1.LookupInvolvementRequest\x1a&.vt.radar.v1.LookupInvolvementResponse\x12V\n\rGetAssessment\x12!.vt.radar.v1.GetAssessmentRequest\x1a\".vt.radar.v1.GetAssessmentResponse\x12Y\n\x0eRecordDecision\x12\".vt.radar.v1.RecordDecisionRequest\x1a#.vt.radar.v1.RecordDecisionResponse\x12P\n\x0bListOverdue\x12\x1f.vt.radar.v1.ListOverdueRequest\x1a .vt.radar.v1.ListOverdueResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'vt.radar.v1.radar_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_LOOKUPINVOLVEMENTREQUEST']._serialized_start=101
-  _globals['_LOOKUPINVOLVEMENTREQUEST']._serialized_end=163
-  _globals['_LOOKUPINVOLVEMENTRESPONSE']._serialized_start=165
-  _globals['_LOOKUPINVOLVEMENTRESPONSE']._serialized_end=241
-  _globals['_GETASSESSMENTREQUEST']._serialized_start=243
-  _globals['_GETASSESSMENTREQUEST']._serialized_end=282
-  _globals['_GETASSESSMENTRESPONSE']._serialized_start=284
-  _globals['_GETASSESSMENTRESPONSE']._serialized_end=394
-  _globals['_RADARSERVICE']._serialized_start=397
-  _globals['_RADARSERVICE']._serialized_end=599
+  _globals['_LOOKUPINVOLVEMENTREQUEST']._serialized_start=134
+  _globals['_LOOKUPINVOLVEMENTREQUEST']._serialized_end=196
+  _globals['_LOOKUPINVOLVEMENTRESPONSE']._serialized_start=198
+  _globals['_LOOKUPINVOLVEMENTRESPONSE']._serialized_end=274
+  _globals['_GETASSESSMENTREQUEST']._serialized_start=276
+  _globals['_GETASSESSMENTREQUEST']._serialized_end=315
+  _globals['_GETASSESSMENTRESPONSE']._serialized_start=317
+  _globals['_GETASSESSMENTRESPONSE']._serialized_end=427
+  _globals['_RECORDDECISIONREQUEST']._serialized_start=430
+  _globals['_RECORDDECISIONREQUEST']._serialized_end=635
+  _globals['_RECORDDECISIONRESPONSE']._serialized_start=638
+  _globals['_RECORDDECISIONRESPONSE']._serialized_end=776
+  _globals['_LISTOVERDUEREQUEST']._serialized_start=778
+  _globals['_LISTOVERDUEREQUEST']._serialized_end=798
+  _globals['_OVERDUEDEADLINE']._serialized_start=801
+  _globals['_OVERDUEDEADLINE']._serialized_end=958
+  _globals['_LISTOVERDUERESPONSE']._serialized_start=960
+  _globals['_LISTOVERDUERESPONSE']._serialized_end=1028
+  _globals['_RADARSERVICE']._serialized_start=1031
+  _globals['_RADARSERVICE']._serialized_end=1406
 # @@protoc_insertion_point(module_scope)

@@ -45,6 +45,16 @@ class RadarServiceStub:
                 request_serializer=vt_dot_radar_dot_v1_dot_radar__service__pb2.GetAssessmentRequest.SerializeToString,
                 response_deserializer=vt_dot_radar_dot_v1_dot_radar__service__pb2.GetAssessmentResponse.FromString,
                 _registered_method=True)
+        self.RecordDecision = channel.unary_unary(
+                '/vt.radar.v1.RadarService/RecordDecision',
+                request_serializer=vt_dot_radar_dot_v1_dot_radar__service__pb2.RecordDecisionRequest.SerializeToString,
+                response_deserializer=vt_dot_radar_dot_v1_dot_radar__service__pb2.RecordDecisionResponse.FromString,
+                _registered_method=True)
+        self.ListOverdue = channel.unary_unary(
+                '/vt.radar.v1.RadarService/ListOverdue',
+                request_serializer=vt_dot_radar_dot_v1_dot_radar__service__pb2.ListOverdueRequest.SerializeToString,
+                response_deserializer=vt_dot_radar_dot_v1_dot_radar__service__pb2.ListOverdueResponse.FromString,
+                _registered_method=True)
 
 
 class RadarServiceServicer:
@@ -66,6 +76,24 @@ class RadarServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordDecision(self, request, context):
+        """Records the judgement and decision of the veiligheidsbeoordeling for one of
+        the caller's cases and publishes AssessmentCompleted. Idempotent: the same
+        decision again answers the same event id; a different decision for a case
+        already decided is FAILED_PRECONDITION. NOT_FOUND for another tenant's case,
+        INVALID_ARGUMENT (naming the field) for an incomplete decision.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListOverdue(self, request, context):
+        """Overdue assessments and onderzoeken of the caller's region, oldest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RadarServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -78,6 +106,16 @@ def add_RadarServiceServicer_to_server(servicer, server):
                     servicer.GetAssessment,
                     request_deserializer=vt_dot_radar_dot_v1_dot_radar__service__pb2.GetAssessmentRequest.FromString,
                     response_serializer=vt_dot_radar_dot_v1_dot_radar__service__pb2.GetAssessmentResponse.SerializeToString,
+            ),
+            'RecordDecision': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordDecision,
+                    request_deserializer=vt_dot_radar_dot_v1_dot_radar__service__pb2.RecordDecisionRequest.FromString,
+                    response_serializer=vt_dot_radar_dot_v1_dot_radar__service__pb2.RecordDecisionResponse.SerializeToString,
+            ),
+            'ListOverdue': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListOverdue,
+                    request_deserializer=vt_dot_radar_dot_v1_dot_radar__service__pb2.ListOverdueRequest.FromString,
+                    response_serializer=vt_dot_radar_dot_v1_dot_radar__service__pb2.ListOverdueResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -135,6 +173,60 @@ class RadarService:
             '/vt.radar.v1.RadarService/GetAssessment',
             vt_dot_radar_dot_v1_dot_radar__service__pb2.GetAssessmentRequest.SerializeToString,
             vt_dot_radar_dot_v1_dot_radar__service__pb2.GetAssessmentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordDecision(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vt.radar.v1.RadarService/RecordDecision',
+            vt_dot_radar_dot_v1_dot_radar__service__pb2.RecordDecisionRequest.SerializeToString,
+            vt_dot_radar_dot_v1_dot_radar__service__pb2.RecordDecisionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListOverdue(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vt.radar.v1.RadarService/ListOverdue',
+            vt_dot_radar_dot_v1_dot_radar__service__pb2.ListOverdueRequest.SerializeToString,
+            vt_dot_radar_dot_v1_dot_radar__service__pb2.ListOverdueResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,128 @@
+"""The decision of the veiligheidsbeoordeling: validation, what follows for the notifier, the event radar
+publishes for it (RecordDecision) and the onderzoek deadline it starts."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from radar.domain.cases import CaseRecord, Decision
+from radar.domain.decisions import DecisionInput, InvalidDecision, Judgement, consequences, validate
+from radar.handlers import DecisionConflict, Radar
+from radar.testing import melding_received
+from vt.radar.v1 import events_pb2
+from vtkit import topics
+from vtkit.crypto import Ciphertext
+from vtkit.envelope import Event, decode, encode, envelope_for, new_event_id
+from vtkit.keystore import KeyStore
+from vtkit.simulators.rvdk import random_bsn
+
+AMS = ZoneInfo("Europe/Amsterdam")
+NOW = dt.datetime(2026, 3, 3, 10, 0, tzinfo=dt.UTC)
+
+
+def choice(decision: Decision = Decision.ONDERZOEK, **changes: str) -> DecisionInput:
+    base = DecisionInput("case-1", Judgement.STRUCTURAL_UNSAFETY, decision, "", "VT Utrecht, team Noord", "afspraken")
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+
+def as_event(message, tenant: str, event_id: str | None = None, source: str = "test") -> Event:  # type: ignore[no-untyped-def]
+    value, headers = encode(message, envelope_for(message, source=source, tenant=tenant, event_id=event_id))
+    return decode(value, headers)
+
+
+@pytest.fixture()
+def radar(keys: KeyStore) -> Radar:
+    return Radar(keys.seal_opener("radar"), keys.pseudonymizer(), tenant_cipher=keys.tenant_cipher)
+
+
+@pytest.mark.parametrize(("bad", "field"), [
+    (choice(case_id=" "), "case_id"),
+    (dataclasses.replace(choice(), judgement=Judgement.UNSPECIFIED), "judgement"),
+    (choice(Decision.UNSPECIFIED), "decision"),
+    (choice(Decision.OVERDRACHT), "overdracht_to"),
+    (choice(Decision.NO_FURTHER_STEPS, overdracht_to="lokaal team"), "overdracht_to"),
+    (choice(responsible_for_safety="  "), "responsible_for_safety"),
+    (choice(agreements="x" * 20_001), "agreements"),
+])
+def test_incomplete_decisions_name_the_field(bad: DecisionInput, field: str) -> None:
+    with pytest.raises(InvalidDecision) as err:
+        validate(bad)
+    assert err.value.field == field and str(err.value).startswith(field)
+
+
+def test_complete_decisions_are_valid() -> None:
+    for decision in Decision:
+        if decision is not Decision.UNSPECIFIED:
+            validate(choice(decision, overdracht_to="lokaal team" if decision is Decision.OVERDRACHT else ""))
+
+
+def test_consequences_for_the_notifier() -> None:
+    for decision in (Decision.ONDERZOEK, Decision.OVERDRACHT, Decision.NO_FURTHER_STEPS, Decision.RVDK_REQUEST):
+        then = consequences(decision, NOW)
+        assert then.melder_callback_required and then.household_letter_required
+        assert then.rvdk_request == then.municipality_notice == (decision is Decision.RVDK_REQUEST)
+        assert (then.onderzoek is not None) == (decision is Decision.ONDERZOEK)
+    onderzoek = consequences(Decision.ONDERZOEK, NOW).onderzoek
+    assert onderzoek is not None and onderzoek.due_date == dt.date(2026, 5, 12)
+
+
+def test_record_decision_publishes_assessment_completed_with_encrypted_agreements(keys: KeyStore, radar: Radar) -> None:
+    event_id = new_event_id()
+    melding = melding_received(keys, "utrecht", [random_bsn()], event_id=event_id)
+    record = radar.on_intake(as_event(melding, "utrecht", event_id)).case
+    assert record is not None
+    chosen = choice(Decision.RVDK_REQUEST, case_id=melding.contact_id, agreements="Moeder belt dagelijks de school")
+    result = radar.record_decision("utrecht", record, chosen, NOW)
+    assert result.output is not None and result.onderzoek_due_at is None
+    out = result.output
+    assert (out.topic, out.key, out.envelope.tenant, out.envelope.id) == (
+        topics.NATIONAL_ASSESSMENTS, melding.contact_id, "utrecht", result.event_id)
+    msg = out.message
+    assert isinstance(msg, events_pb2.AssessmentCompleted)
+    assert msg.decision == events_pb2.DECISION_RVDK_REQUEST and msg.rvdk_request and msg.municipality_notice
+    assert msg.melder_callback_required and msg.household_letter_required
+    assert msg.judgement == events_pb2.SAFETY_JUDGEMENT_STRUCTURAL_UNSAFETY
+    assert b"Moeder" not in msg.SerializeToString()
+    plain = keys.tenant_cipher("utrecht").decrypt(
+        Ciphertext(msg.agreements.key_id, msg.agreements.nonce, msg.agreements.ciphertext),
+        event_id=result.event_id, field="agreements")
+    assert plain.decode() == "Moeder belt dagelijks de school"
+    # a retry yields the same event id (consumers dedupe)
+    assert radar.record_decision("utrecht", record, chosen, NOW + dt.timedelta(seconds=5)).event_id == result.event_id
+
+    # the agent reads the event back and closes the case; the same decision again answers the recorded one
+    _, closed = radar.on_assessment(as_event(msg, "utrecht", result.event_id, source="radar"), record)
+    assert closed is not None and closed.closed and closed.decision is Decision.RVDK_REQUEST
+    again = radar.record_decision("utrecht", closed, chosen, NOW + dt.timedelta(days=1))
+    assert again.output is None and again.event_id == result.event_id and again.decided_at == NOW
+    with pytest.raises(DecisionConflict):
+        radar.record_decision("utrecht", closed, dataclasses.replace(chosen, decision=Decision.NO_FURTHER_STEPS), NOW)
+
+
+def test_onderzoek_deadline_is_state_and_reported_overdue_once(keys: KeyStore, radar: Radar) -> None:
+    event_id = new_event_id()
+    melding = melding_received(keys, "utrecht", [random_bsn()], event_id=event_id, received_at=NOW)
+    record = radar.on_intake(as_event(melding, "utrecht", event_id)).case
+    assert record is not None
+    result = radar.record_decision("utrecht", record, choice(case_id=melding.contact_id), NOW)
+    assert result.output is not None and result.onderzoek_due_at == dt.datetime(2026, 5, 12, 23, 59, 59, tzinfo=AMS)
+    assert result.output.message.onderzoek_due_date.day == 12
+    _, decided = radar.on_assessment(as_event(result.output.message, "utrecht", result.event_id), record)
+    assert decided is not None and decided.onderzoek_due_at == result.onderzoek_due_at
+    assert CaseRecord.from_dict(decided.to_dict()) == decided
+
+    assert radar.overdue([decided], dt.datetime(2026, 5, 12, 21, 0, tzinfo=dt.UTC)) == []
+    [report] = radar.overdue([decided], dt.datetime(2026, 5, 13, 8, 0, tzinfo=dt.UTC))
+    assert report.message.kind == events_pb2.DEADLINE_KIND_ONDERZOEK and report.key == melding.contact_id
+    assert report.message.due_at.ToDatetime(dt.UTC) == result.onderzoek_due_at
+    [listed] = decided.overdue_deadlines(dt.datetime(2026, 5, 13, 8, 0, tzinfo=dt.UTC))
+    assert listed.kind.value == "onderzoek"
+    # radar's own report read back marks the onderzoek; an assessment report does not
+    _, marked = radar.on_assessment(as_event(report.message, "utrecht", report.envelope.id, source="radar"), decided)
+    assert marked is not None and marked.onderzoek_overdue_reported and not marked.overdue_reported
+    assert radar.overdue([marked], dt.datetime(2026, 6, 1, tzinfo=dt.UTC)) == []
+    # still listed: the deadline has passed, whether reported or not
+    assert marked.overdue_deadlines(dt.datetime(2026, 6, 1, tzinfo=dt.UTC)) == [listed]
