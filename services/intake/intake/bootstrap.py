@@ -21,6 +21,7 @@ from intake.protection import MATCHING_SERVICE, PersonalDataProtector
 from intake.relay import OutboxRelay
 from intake.settings import Settings
 from intake.store import ContactStore
+from intake.web.app import Meldformulier, WebServer
 
 log = logging.getLogger("intake")
 
@@ -31,6 +32,7 @@ class IntakeApp:
     store: ContactStore
     relay: OutboxRelay
     server: GrpcServer
+    web: WebServer
 
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until `stop` is set, then stop relay, server and database in that order."""
@@ -38,7 +40,9 @@ class IntakeApp:
         relay_task = asyncio.create_task(self.relay.run(relay_stop), name="outbox-relay")
         # gRPC starts regardless of the broker: contacts are accepted into the outbox while it is down.
         await self.server.start()
-        log.info("listening", extra={"grpc": self.server.address, "tenant": self.settings.tenant})
+        await self.web.start()
+        log.info("listening", extra={"grpc": self.server.address, "http": self.web.address,
+                                     "tenant": self.settings.tenant})
         stopped = asyncio.create_task(stop.wait())
         await asyncio.wait({stopped, relay_task}, return_when=asyncio.FIRST_COMPLETED)
         if relay_task.done() and not stopped.done():
@@ -51,6 +55,7 @@ class IntakeApp:
             relay_task.cancel()
             with contextlib.suppress(BaseException):
                 await relay_task
+        await self.web.stop()
         await self.server.stop(grace=5)
         self.store.close()
         if relay_task.done() and not relay_task.cancelled() and relay_task.exception() is not None:
@@ -70,4 +75,6 @@ def bootstrap(settings: Settings, kafka: KafkaSettings) -> IntakeApp:
     server = GrpcServer(settings.grpc_port, tokens=keys.tokens())
     server.add(intake_service_pb2_grpc.add_IntakeServiceServicer_to_server,
                IntakeServicer(handlers, JsonlAuditLog(settings.audit_path, f"intake/{tenant.id}")), [SERVICE_NAME])
-    return IntakeApp(settings, store, relay, server)
+    # The meldformulier is the region's own channel: it calls the same handlers, as this tenant.
+    web = WebServer(Meldformulier(handlers, tenant), settings.http_host, settings.http_port)
+    return IntakeApp(settings, store, relay, server, web)

@@ -14,6 +14,8 @@ class Settings:
     key_dir: str = env("VT_KEY_DIR", doc="key directory (vtkit.keystore)")
     data_dir: str = env("VT_DATA_DIR", doc="where the SQLite store and audit log live")
     grpc_port: int = env("GRPC_PORT", 0, doc="0 picks a free port")
+    http_host: str = env("HTTP_HOST", "127.0.0.1", doc="interface of the meldformulier (web)")
+    http_port: int = env("HTTP_PORT", 0, doc="port of the meldformulier; 0 picks a free port")
 
     @property
     def database_path(self) -> pathlib.Path:
