@@ -24,7 +24,7 @@ from vtkit.crypto import Pseudonymizer, SealOpener, TenantCipher, generate_x2551
 from vtkit.tenants import all_tenants
 
 SEAL_RECIPIENTS = ("radar", "verwijsindex")
-SERVICE_ROLES = ("rvdk", "operations", "notifier")
+SERVICE_ROLES = ("rvdk", "operations", "notifier", "inspector")
 # National data owners with their own field key (not VT tenants): see KeyStore.field_cipher.
 FIELD_KEY_OWNERS = ("verwijsindex",)
 

@@ -10,6 +10,7 @@ NATIONAL_RVDK = "vt.national.rvdk.v1"
 NATIONAL_ASSESSMENTS = "vt.national.assessments.v1"
 NATIONAL_RADAR_PERSON = "vt.national.radar-person.v1"
 NATIONAL_VERWIJSINDEX = "vt.national.verwijsindex.v1"
+NATIONAL_BRP = "vt.national.brp.v1"
 NATIONAL_DELIVERIES = "vt.national.deliveries.v1"
 NATIONAL_AUDIT = "vt.national.audit.v1"
 DEAD_LETTERS = "vt.national.deadletter.v1"
@@ -31,7 +32,7 @@ class TopicSpec:
 
 def all_topics(partitions: int = 4) -> list[TopicSpec]:
     names = [NATIONAL_RVDK, NATIONAL_ASSESSMENTS, NATIONAL_RADAR_PERSON, NATIONAL_VERWIJSINDEX,
-             NATIONAL_DELIVERIES, NATIONAL_AUDIT, DEAD_LETTERS]
+             NATIONAL_DELIVERIES, NATIONAL_AUDIT, DEAD_LETTERS, NATIONAL_BRP]
     for tenant in all_tenants():
         names += [intake(tenant), register(tenant)]
     return [TopicSpec(n, partitions) for n in names]

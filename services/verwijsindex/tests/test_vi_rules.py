@@ -94,3 +94,8 @@ def test_expiry_on_planned_removal_or_23rd_birthday() -> None:
 
 def test_archive_keeps_five_years() -> None:
     assert rules.archive_until(D(2026, 11, 22)) == D(2031, 11, 22)
+
+
+def test_address_normalisation_ignores_case_spaces_and_punctuation() -> None:
+    assert rules.normalised_address("3511 ab 12-a") == rules.normalised_address("3511AB 12A") == "3511AB12A"
+    assert rules.normalised_address(" , ") == ""

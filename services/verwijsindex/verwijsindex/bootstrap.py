@@ -7,12 +7,18 @@ import asyncio
 import contextlib
 import logging
 
+from aiokafka.structs import ConsumerRecord
+from vt.verwijsindex.v1 import events_pb2
+from vtkit import topics
 from vtkit.config import ConfigError
+from vtkit.crypto import Pseudonymizer, SealOpener
+from vtkit.envelope import Event
 from vtkit.grpcserver import GrpcServer
-from vtkit.kafka import ensure_topics, make_producer
+from vtkit.kafka import Handler, PermanentError, consume, ensure_topics, make_producer
 from vtkit.keystore import KeyStore
 
 from verwijsindex import grpc_api
+from verwijsindex.adapters.brp import InvalidFacts, facts_from_proto
 from verwijsindex.handlers import SOURCE, Verwijsindex
 from verwijsindex.relay import OutboxRelay
 from verwijsindex.settings import Settings
@@ -24,6 +30,24 @@ log = logging.getLogger("verwijsindex")
 def build_app(settings: Settings, keys: KeyStore) -> Verwijsindex:
     store = Store(settings.service.database, keys.field_cipher(SOURCE))
     return Verwijsindex(store, keys.pseudonymizer(), keys.field_cipher(SOURCE))
+
+
+BRP_GROUP = "verwijsindex-brp"
+
+
+def brp_handler(app: Verwijsindex, opener: SealOpener, pseudonymizer: Pseudonymizer) -> Handler:
+    """Household facts from the BRP topic; unusable facts are dead-lettered (PermanentError)."""
+
+    async def handle(event: Event, record: ConsumerRecord) -> None:
+        try:
+            facts = facts_from_proto(event.message, opener, pseudonymizer)
+        except InvalidFacts as exc:
+            raise PermanentError(str(exc)) from None
+        result = app.apply_household_facts(facts)
+        log.info("household facts", extra={"event_id": event.envelope.id, "stale": result.stale, "ended": result.ended,
+                                           "relocated": result.relocated, "family_match": result.family_match})
+
+    return handle
 
 
 async def expiry_loop(app: Verwijsindex, interval: float, stop: asyncio.Event) -> None:
@@ -43,6 +67,7 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
     try:
         app = build_app(settings, keys)
         tokens = keys.tokens()
+        opener = keys.seal_opener(SOURCE)
     except FileNotFoundError as exc:  # a missing key file is a configuration problem: say which
         raise ConfigError(f"configuration error: {exc}") from None
     await ensure_topics(settings.kafka)
@@ -55,7 +80,10 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
     await server.start()
     log.info("listening", extra={"grpc": server.address, "database": str(settings.service.database)})
     tasks = [asyncio.create_task(relay.run(stop), name="relay"),
-             asyncio.create_task(expiry_loop(app, settings.service.expiry_scan_seconds, stop), name="expiry")]
+             asyncio.create_task(expiry_loop(app, settings.service.expiry_scan_seconds, stop), name="expiry"),
+             asyncio.create_task(consume(settings.kafka, [topics.NATIONAL_BRP], BRP_GROUP,
+                                         brp_handler(app, opener, app.pseudonymizer), producer, stop,
+                                         expected=[events_pb2.HouseholdFacts]), name="brp")]
     try:
         done, _ = await asyncio.wait([*tasks, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
         for task in done:

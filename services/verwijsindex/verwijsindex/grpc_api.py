@@ -25,6 +25,20 @@ def registrant_id(who: Caller) -> str:
     return who.tenant if who.role == "region" else f"{who.tenant}:{who.role}"
 
 
+# Organisations that may register, withdraw and list signals: the VT regions and registrant
+# organisations (schools, GPs, youth care, ...). National service tokens (rvdk, operations,
+# notifier) and the inspector are not registrants (domain.md 6: authorised officials only).
+REGISTRANT_ROLES = frozenset({"region", "registrant"})
+INSPECTOR_ROLE = "inspector"
+
+
+async def _registrant(context: grpc.aio.ServicerContext) -> str:
+    who = caller()
+    if who.role not in REGISTRANT_ROLES:
+        await context.abort(grpc.StatusCode.PERMISSION_DENIED, f"role {who.role!r} may not use the verwijsindex as registrant")
+    return registrant_id(who)
+
+
 async def _invalid(context: grpc.aio.ServicerContext, exc: RuleViolation) -> NoReturn:
     await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
     raise AssertionError("abort returns only by raising")
@@ -35,7 +49,7 @@ class VerwijsindexServicer(svc_grpc.VerwijsindexServiceServicer):
         self.app = app
 
     async def RegisterSignal(self, request: svc.RegisterSignalRequest, context: Any) -> svc.RegisterSignalResponse:
-        who = registrant_id(caller())
+        who = await _registrant(context)
         try:
             result = self.app.register(who, proto.registration_from_request(request))
         except RuleViolation as exc:
@@ -45,7 +59,7 @@ class VerwijsindexServicer(svc_grpc.VerwijsindexServiceServicer):
         return proto.register_response(result.signal)
 
     async def WithdrawSignal(self, request: svc.WithdrawSignalRequest, context: Any) -> svc.WithdrawSignalResponse:
-        who = registrant_id(caller())
+        who = await _registrant(context)
         try:
             self.app.withdraw(who, request.signal_id, proto.withdraw_reason(request))
         except RuleViolation as exc:
@@ -58,7 +72,17 @@ class VerwijsindexServicer(svc_grpc.VerwijsindexServiceServicer):
         return svc.WithdrawSignalResponse()
 
     async def ListMySignals(self, request: svc.ListMySignalsRequest, context: Any) -> svc.ListMySignalsResponse:
-        return proto.list_response(self.app.list_mine(registrant_id(caller())))
+        return proto.list_response(self.app.list_mine(await _registrant(context)))
+
+    async def ListLogbook(self, request: svc.ListLogbookRequest, context: Any) -> svc.ListLogbookResponse:
+        who = caller()
+        if who.role != INSPECTOR_ROLE:
+            await context.abort(grpc.StatusCode.PERMISSION_DENIED, "the logbook is for the inspector only")
+        entries = self.app.logbook(registrant_id(who), signal_id=request.signal_id or None,
+                                   youth_pseudonym=request.youth_pseudonym or None,
+                                   registrant_id=request.registrant_id or None, limit=request.limit)
+        log.info("logbook queried", extra={"inspector": registrant_id(who), "entries": len(entries)})
+        return proto.logbook_response(entries)
 
 
 def add_to(server: Any, app: Verwijsindex) -> None:

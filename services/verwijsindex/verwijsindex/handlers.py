@@ -17,8 +17,16 @@ from vtkit.envelope import encode, envelope_for
 
 from verwijsindex.adapters import proto
 from verwijsindex.domain import matching, rules
-from verwijsindex.domain.model import Match, Registration, Signal, SignalStatus, WithdrawReason
-from verwijsindex.store import Store
+from verwijsindex.domain.model import (
+    HouseholdFacts,
+    Match,
+    Registration,
+    Relocation,
+    Signal,
+    SignalStatus,
+    WithdrawReason,
+)
+from verwijsindex.store import LogEntry, Store
 
 SOURCE = "verwijsindex"
 
@@ -37,6 +45,29 @@ class Registered:
     created: bool
 
 
+@dataclass(frozen=True)
+class FactsApplied:
+    """What household facts did: ignored as stale, ended signals on death, notices sent."""
+
+    stale: bool = False
+    ended: int = 0
+    relocated: bool = False
+    family_match: bool = False
+
+
+class StoredHouseholds:
+    """The household directory backed by the BRP facts in the store (`matching.related` decides)."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def related_youths(self, youth_pseudonym: str) -> list[str]:
+        facts = self.store.household_facts(youth_pseudonym)
+        if facts is None:
+            return []
+        return sorted(c.youth_pseudonym for c in self.store.household_candidates(facts) if matching.related(facts, c))
+
+
 def youth_pseudonym(pseudonymizer: Pseudonymizer, canonical_bsn: str) -> str:
     # Same derivation as radar, so both services key a person the same way.
     return pseudonymizer.pseudonym(b"bsn:" + canonical_bsn.encode())
@@ -52,7 +83,7 @@ class Verwijsindex:
         self.cipher = cipher
         self.clock = clock
         self.on_commit = on_commit
-        self.households = households or matching.NoHouseholdDirectory()
+        self.households = households or StoredHouseholds(store)
 
     # -- use cases -----------------------------------------------------------------------
 
@@ -64,6 +95,9 @@ class Verwijsindex:
             existing = self.store.active_signal(registrant_id, youth)
             if existing is not None:
                 return Registered(existing, created=False)
+            facts = self.store.household_facts(youth)
+            if facts is not None and rules.deceased(facts):
+                raise rules.RuleViolation("youth_bsn", "the BRP records this youth as deceased")
             signal = Signal(signal_id=str(uuid.uuid4()), youth_pseudonym=youth, registrant_id=registrant_id,
                             registered_at=now, planned_removal=valid.planned_removal,
                             age_limit_date=valid.age_limit_date, status=SignalStatus.ACTIVE, contact=valid.contact)
@@ -73,7 +107,7 @@ class Verwijsindex:
                            registrant_id=registrant_id, detail=f"risk_code={valid.risk_code}")
             self._publish(youth, proto.signal_registered(signal), now)
             for match in (matching.client_match(signal, on_youth), matching.archived_match(signal, on_youth),
-                          self._family_match(signal)):
+                          self._family_match(signal, on_youth)):
                 if match is not None:
                     self._notify(match, now)
         self.on_commit()
@@ -100,6 +134,51 @@ class Verwijsindex:
     def list_mine(self, registrant_id: str) -> list[Signal]:
         return self.store.active_signals_of(registrant_id)
 
+    def apply_household_facts(self, facts: HouseholdFacts) -> FactsApplied:
+        """Store the BRP facts of a youth and act on them: death ends the youth's signals, a new
+        municipality notifies the registrants and the new regievoerder, and a new household
+        relation can complete a family match. Facts older than the stored ones are ignored, so
+        a redelivered or reordered record changes nothing (idempotent)."""
+        now = self.clock()
+        youth = facts.youth_pseudonym
+        with self.store.transaction():
+            previous = self.store.household_facts(youth)
+            if previous is not None and previous.observed_at >= facts.observed_at:
+                return FactsApplied(stale=True)
+            self.store.put_household_facts(facts)
+            self.store.log(now, "household_facts", "brp", youth_pseudonym=youth,
+                           detail=f"municipality={facts.municipality_code}")
+            on_youth = self.store.signals_on_youth(youth)
+            active = [s for s in on_youth if s.status is SignalStatus.ACTIVE]
+            if rules.deceased(facts):
+                for signal in active:  # deleted, not archived: see rules.deceased
+                    self.store.delete_signal(signal.signal_id)
+                    self.store.log(now, "ended", SOURCE, signal_id=signal.signal_id, youth_pseudonym=youth,
+                                   registrant_id=signal.registrant_id, detail="reason=death")
+                result = FactsApplied(ended=len(active))
+            else:
+                move = matching.relocation(previous, facts, on_youth)
+                if move is not None:
+                    self._notify_relocation(move, now)
+                family = self._family_match(active[0], on_youth) if active else None
+                notified = family is not None and self._notify(family, now)
+                result = FactsApplied(relocated=move is not None, family_match=notified)
+        self.on_commit()
+        return result
+
+    def logbook(self, inspector: str, *, signal_id: str | None = None, youth_pseudonym: str | None = None,
+                registrant_id: str | None = None, limit: int = 1000) -> list[LogEntry]:
+        """The logbook for an inspector; the query itself is recorded in the same transaction (who,
+        when, which filter) and shows up in the next query."""
+        now = self.clock()
+        limit = max(1, min(limit or 1000, 1000))
+        with self.store.transaction():
+            entries = self.store.logbook(signal_id, youth_pseudonym=youth_pseudonym, registrant_id=registrant_id,
+                                         limit=limit)
+            self.store.log(now, "logbook_query", inspector, signal_id=signal_id, youth_pseudonym=youth_pseudonym,
+                           registrant_id=registrant_id, detail=f"limit={limit} returned={len(entries)}")
+        return entries
+
     def expire_due(self) -> int:
         """Archive signals past their planned removal or the youth's 23rd birthday, and drop
         archived signals after 5 years. Driven by a periodic scan, so a restart loses nothing."""
@@ -124,21 +203,40 @@ class Verwijsindex:
 
     # -- helpers (inside the caller's transaction) --------------------------------------------
 
-    def _family_match(self, signal: Signal) -> Match | None:
+    def _family_match(self, signal: Signal, on_youth: list[Signal]) -> Match | None:
         related = [s for youth in self.households.related_youths(signal.youth_pseudonym)
                    for s in self.store.signals_on_youth(youth)]
-        return matching.family_match(signal, related) if related else None
+        return matching.family_match(signal, related, on_youth) if related else None
 
-    def _notify(self, match: Match, now: dt.datetime) -> None:
+    def _municipality(self, youth: str) -> str:
+        facts = self.store.household_facts(youth)
+        return facts.municipality_code if facts is not None else ""
+
+    def _notify(self, match: Match, now: dt.datetime) -> bool:
         match_id = str(uuid.uuid4())
-        if not self.store.record_match(match_id, match.youth_pseudonym, match.registrant_set, now):
-            return  # this registrant set was notified before: once per match
+        if not self.store.record_match(match_id, match.scope, match.registrant_set, now):
+            return False  # this registrant set was notified before: once per match
         event_id = str(uuid.uuid4())
-        self._publish(match.youth_pseudonym, proto.signal_match(match, match_id, event_id, now, self.cipher), now, event_id)
+        municipality = self._municipality(match.youth_pseudonym)
+        regievoerder = matching.regievoerder_id(municipality)
+        self._publish(match.youth_pseudonym, proto.signal_match(match, match_id, event_id, now, self.cipher,
+                                                                municipality, regievoerder), now, event_id)
         self.store.mark_archive_notice_sent(match.archived_signal_ids)
-        for party in match.parties:
+        recipients = [p.registrant_id for p in match.parties] + ([regievoerder] if regievoerder else [])
+        for recipient in recipients:
             self.store.log(now, "match_notice", SOURCE, youth_pseudonym=match.youth_pseudonym,
-                           registrant_id=party.registrant_id, detail=f"match_id={match_id} kind={match.kind.value}")
+                           registrant_id=recipient, detail=f"match_id={match_id} kind={match.kind.value}")
+        return True
+
+    def _notify_relocation(self, move: Relocation, now: dt.datetime) -> None:
+        notice_id = event_id = str(uuid.uuid4())
+        regievoerder = matching.regievoerder_id(move.to_municipality_code)
+        self._publish(move.youth_pseudonym, proto.youth_relocated(move, notice_id, event_id, now, self.cipher,
+                                                                  regievoerder), now, event_id)
+        for recipient in [*(p.registrant_id for p in move.parties), regievoerder]:
+            self.store.log(now, "relocation_notice", SOURCE, youth_pseudonym=move.youth_pseudonym,
+                           registrant_id=recipient,
+                           detail=f"from={move.from_municipality_code} to={move.to_municipality_code}")
 
     def _publish(self, key: str, message: pb_message.Message, now: dt.datetime, event_id: str | None = None) -> None:
         envelope = envelope_for(message, source=SOURCE, event_id=event_id, time=now)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from vtkit.crypto import Ciphertext, TenantCipher
 
-from verwijsindex.domain.model import Contact, Sector, Signal, SignalStatus
+from verwijsindex.domain.model import Contact, HouseholdFacts, Sector, Signal, SignalStatus
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS signals (
@@ -61,6 +61,22 @@ CREATE TABLE IF NOT EXISTS matches (
   matched_at TEXT NOT NULL,
   UNIQUE (youth_pseudonym, registrant_set)
 );
+-- BRP household facts per youth, on pseudonyms only (domain.md 6: family match, regievoerder).
+CREATE TABLE IF NOT EXISTS household_facts (
+  youth_pseudonym TEXT PRIMARY KEY,
+  address_pseudonym TEXT NOT NULL,
+  institution_address INTEGER NOT NULL,
+  municipality_code TEXT NOT NULL,
+  date_of_death TEXT,
+  observed_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS household_address ON household_facts (address_pseudonym);
+CREATE TABLE IF NOT EXISTS household_parents (
+  youth_pseudonym TEXT NOT NULL,
+  parent_pseudonym TEXT NOT NULL,
+  PRIMARY KEY (youth_pseudonym, parent_pseudonym)
+);
+CREATE INDEX IF NOT EXISTS household_parent ON household_parents (parent_pseudonym);
 -- Who registered, removed, expired or received a match, and when (domain.md 6).
 CREATE TABLE IF NOT EXISTS logbook (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -198,6 +214,40 @@ class Store:
     def mark_archive_notice_sent(self, signal_ids: Sequence[str]) -> None:
         self._db.executemany("UPDATE signals SET archive_notice_sent = 1 WHERE signal_id = ?", [(i,) for i in signal_ids])
 
+    # -- household facts ------------------------------------------------------------------
+
+    def household_facts(self, youth_pseudonym: str) -> HouseholdFacts | None:
+        row = self._db.execute("SELECT * FROM household_facts WHERE youth_pseudonym = ?", (youth_pseudonym,)).fetchone()
+        if row is None:
+            return None
+        parents = frozenset(r[0] for r in self._db.execute(
+            "SELECT parent_pseudonym FROM household_parents WHERE youth_pseudonym = ?", (youth_pseudonym,)))
+        return HouseholdFacts(
+            youth_pseudonym=youth_pseudonym, address_pseudonym=row["address_pseudonym"],
+            institution_address=bool(row["institution_address"]), parent_pseudonyms=parents,
+            municipality_code=row["municipality_code"],
+            date_of_death=dt.date.fromisoformat(row["date_of_death"]) if row["date_of_death"] else None,
+            observed_at=dt.datetime.fromisoformat(row["observed_at"]))
+
+    def put_household_facts(self, facts: HouseholdFacts) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO household_facts VALUES (?,?,?,?,?,?)",
+            (facts.youth_pseudonym, facts.address_pseudonym, int(facts.institution_address), facts.municipality_code,
+             _iso(facts.date_of_death) if facts.date_of_death else None, _iso(facts.observed_at)))
+        self._db.execute("DELETE FROM household_parents WHERE youth_pseudonym = ?", (facts.youth_pseudonym,))
+        self._db.executemany("INSERT INTO household_parents VALUES (?,?)",
+                             [(facts.youth_pseudonym, p) for p in sorted(facts.parent_pseudonyms)])
+
+    def household_candidates(self, facts: HouseholdFacts) -> list[HouseholdFacts]:
+        """Youths at the same address or with a parent in common (the domain decides which count)."""
+        rows = self._db.execute(
+            "SELECT youth_pseudonym FROM household_facts WHERE address_pseudonym = ? AND youth_pseudonym != ?"
+            " UNION SELECT youth_pseudonym FROM household_parents WHERE youth_pseudonym != ? AND parent_pseudonym IN"
+            " (SELECT parent_pseudonym FROM household_parents WHERE youth_pseudonym = ?)",
+            (facts.address_pseudonym, facts.youth_pseudonym, facts.youth_pseudonym, facts.youth_pseudonym)).fetchall()
+        found = [self.household_facts(r[0]) for r in rows]
+        return [f for f in found if f is not None]
+
     # -- matches, outbox, logbook --------------------------------------------------------
 
     def record_match(self, match_id: str, youth_pseudonym: str, registrant_set: str, at: dt.datetime) -> bool:
@@ -225,9 +275,18 @@ class Store:
         self._db.execute("INSERT INTO logbook (at, action, actor, signal_id, youth_pseudonym, registrant_id, detail)"
                          " VALUES (?,?,?,?,?,?,?)", (_iso(at), action, actor, signal_id, youth_pseudonym, registrant_id, detail))
 
-    def logbook(self, signal_id: str | None = None) -> list[LogEntry]:
-        sql, args = "SELECT * FROM logbook ORDER BY seq", ()
-        if signal_id is not None:
-            sql, args = "SELECT * FROM logbook WHERE signal_id = ? ORDER BY seq", (signal_id,)  # type: ignore[assignment]
+    def logbook(self, signal_id: str | None = None, *, youth_pseudonym: str | None = None,
+                registrant_id: str | None = None, limit: int | None = None) -> list[LogEntry]:
+        """Entries oldest first; with `limit`, the newest `limit` of them."""
+        where, args = [], []
+        for column, value in (("signal_id", signal_id), ("youth_pseudonym", youth_pseudonym),
+                              ("registrant_id", registrant_id)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        sql = "SELECT * FROM logbook" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY seq DESC"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        rows = self._db.execute(sql, args).fetchall()[::-1]
         return [LogEntry(dt.datetime.fromisoformat(r["at"]), r["action"], r["actor"], r["signal_id"], r["youth_pseudonym"],
-                         r["registrant_id"], r["detail"]) for r in self._db.execute(sql, args).fetchall()]
+                         r["registrant_id"], r["detail"]) for r in rows]

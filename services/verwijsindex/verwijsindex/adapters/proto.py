@@ -10,8 +10,19 @@ from vt.verwijsindex.v1 import events_pb2
 from vt.verwijsindex.v1 import verwijsindex_service_pb2 as svc
 from vtkit.crypto import Ciphertext, TenantCipher
 
-from verwijsindex.domain.model import Contact, Match, MatchKind, Registration, Sector, Signal, WithdrawReason
+from verwijsindex.domain.model import (
+    Contact,
+    Match,
+    MatchKind,
+    MatchParty,
+    Registration,
+    Relocation,
+    Sector,
+    Signal,
+    WithdrawReason,
+)
 from verwijsindex.domain.rules import RuleViolation
+from verwijsindex.store import LogEntry
 
 _SECTORS = {
     svc.SECTOR_YOUTH_CARE: Sector.YOUTH_CARE,
@@ -96,19 +107,41 @@ def _registrant(registrant_id: str, contact: Contact) -> svc.Registrant:
                           sector=_SECTOR_CODES[contact.sector] if contact.sector else svc.SECTOR_UNSPECIFIED)
 
 
-def signal_match(match: Match, match_id: str, event_id: str, at: dt.datetime,
-                 cipher: TenantCipher) -> events_pb2.SignalMatch:
-    """Only identities and encrypted contact details: never a risk code or BSN."""
+def _contacts(parties: tuple[MatchParty, ...], event_id: str, cipher: TenantCipher) -> list[events_pb2.RegistrantContact]:
     registrants = []
-    for party in match.parties:
+    for party in parties:
         plain = _registrant(party.registrant_id, party.contact).SerializeToString()
         sealed = cipher.encrypt(plain, event_id=event_id, field=contact_field(party.registrant_id))
         registrants.append(events_pb2.RegistrantContact(
             registrant_id=party.registrant_id,
             contact=common_pb2.EncryptedField(key_id=sealed.key_id, nonce=sealed.nonce, ciphertext=sealed.ciphertext)))
+    return registrants
+
+
+def signal_match(match: Match, match_id: str, event_id: str, at: dt.datetime, cipher: TenantCipher,
+                 municipality_code: str = "", regievoerder_id: str = "") -> events_pb2.SignalMatch:
+    """Only identities and encrypted contact details: never a risk code or BSN."""
     return events_pb2.SignalMatch(match_id=match_id, kind=_KINDS[match.kind], youth_pseudonym=match.youth_pseudonym,
-                                  registrants=registrants, different_youths=match.different_youths,
-                                  matched_at=timestamp(at))
+                                  registrants=_contacts(match.parties, event_id, cipher),
+                                  different_youths=match.different_youths, municipality_code=municipality_code,
+                                  regievoerder_id=regievoerder_id, matched_at=timestamp(at))
+
+
+def youth_relocated(move: Relocation, notice_id: str, event_id: str, at: dt.datetime, cipher: TenantCipher,
+                    regievoerder_id: str) -> events_pb2.YouthRelocated:
+    """Who to tell and where the youth went (the municipality only, never the address)."""
+    return events_pb2.YouthRelocated(notice_id=notice_id, youth_pseudonym=move.youth_pseudonym,
+                                     from_municipality_code=move.from_municipality_code,
+                                     to_municipality_code=move.to_municipality_code,
+                                     registrants=_contacts(move.parties, event_id, cipher),
+                                     regievoerder_id=regievoerder_id, relocated_at=timestamp(at))
+
+
+def logbook_response(entries: list[LogEntry]) -> svc.ListLogbookResponse:
+    return svc.ListLogbookResponse(entries=[
+        svc.LogbookEntry(at=timestamp(e.at), action=e.action, actor=e.actor, signal_id=e.signal_id or "",
+                         youth_pseudonym=e.youth_pseudonym or "", registrant_id=e.registrant_id or "",
+                         detail=e.detail) for e in entries])
 
 
 def open_contact(field: common_pb2.EncryptedField, registrant_id: str, event_id: str,

@@ -5,9 +5,11 @@ involved is a party; a registrant joining an existing match makes a new match (a
 registrant set), so everyone hears of the newcomer.
 Archived match: a new registrant on a youth with archived signals of other registrants;
 each archived signal yields such a notice once.
-Family match (shared home address or parent) needs household data from the BRP, which
-is not connected yet: `HouseholdDirectory` is the seam, `NoHouseholdDirectory` the
-stand-in, and `family_match` the rule that will use it.
+Family match: active signals on different youths at the same home address (never an
+institution address) or with a shared parent, from at least two registrants. `related`
+is the household rule on the BRP facts; `HouseholdDirectory` gives the related youths
+(backed by the stored BRP facts in the service, `NoHouseholdDirectory` without them).
+Relocation: a youth with active signals whose municipality changes.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
-from verwijsindex.domain.model import Match, MatchKind, MatchParty, Signal, SignalStatus
+from verwijsindex.domain.model import HouseholdFacts, Match, MatchKind, MatchParty, Relocation, Signal, SignalStatus
 
 
 def _parties(signals: Iterable[Signal]) -> tuple[MatchParty, ...]:
@@ -53,9 +55,18 @@ def archived_match(new: Signal, on_same_youth: Sequence[Signal]) -> Match | None
                  archived_signal_ids=tuple(sorted(s.signal_id for s in archived)))
 
 
+def related(a: HouseholdFacts, b: HouseholdFacts) -> bool:
+    """Two different youths of one family: the same home address that is not an institution
+    address, or a parent in common."""
+    if a.youth_pseudonym == b.youth_pseudonym:
+        return False
+    same_home = (a.address_pseudonym == b.address_pseudonym and bool(a.address_pseudonym)
+                 and not a.institution_address and not b.institution_address)
+    return same_home or bool(a.parent_pseudonyms & b.parent_pseudonyms)
+
+
 class HouseholdDirectory(Protocol):
-    """Pseudonyms of other youths at the same (non-institution) home address or with a
-    shared parent. To be backed by the BRP simulator; until then nothing is related."""
+    """Pseudonyms of other youths related to this one (see `related`)."""
 
     def related_youths(self, youth_pseudonym: str) -> Iterable[str]: ...
 
@@ -65,10 +76,35 @@ class NoHouseholdDirectory:
         return ()
 
 
-def family_match(new: Signal, on_related_youths: Sequence[Signal]) -> Match | None:
-    """Active signals of other registrants on related youths make a family match."""
-    others = [s for s in on_related_youths if s.status is SignalStatus.ACTIVE
-              and s.youth_pseudonym != new.youth_pseudonym and s.registrant_id != new.registrant_id]
+def family_match(new: Signal, on_related_youths: Sequence[Signal], on_same_youth: Sequence[Signal] = ()) -> Match | None:
+    """The family match around `new`'s youth: its active signals (`new` and `on_same_youth`)
+    and the active signals on related youths. At least one other youth and at least two
+    registrants; the notice says it concerns different youths."""
+    own = [s for s in on_same_youth if s.status is SignalStatus.ACTIVE and s.youth_pseudonym == new.youth_pseudonym]
+    if all(s.signal_id != new.signal_id for s in own):
+        own.append(new)
+    others = [s for s in on_related_youths if s.status is SignalStatus.ACTIVE and s.youth_pseudonym != new.youth_pseudonym]
     if not others:
         return None
-    return Match(MatchKind.FAMILY, new.youth_pseudonym, _parties([new, *others]), different_youths=True)
+    everyone = [*own, *others]
+    if len({s.registrant_id for s in everyone}) < 2:
+        return None
+    return Match(MatchKind.FAMILY, new.youth_pseudonym, _parties(everyone), different_youths=True,
+                 youths=tuple(sorted({s.youth_pseudonym for s in everyone})))
+
+
+def relocation(previous: HouseholdFacts | None, current: HouseholdFacts, on_youth: Sequence[Signal]) -> Relocation | None:
+    """A move to another municipality, if the youth has active signals to tell about it."""
+    if previous is None or not previous.municipality_code or not current.municipality_code:
+        return None
+    if previous.municipality_code == current.municipality_code:
+        return None
+    active = [s for s in on_youth if s.status is SignalStatus.ACTIVE and s.youth_pseudonym == current.youth_pseudonym]
+    if not active:
+        return None
+    return Relocation(current.youth_pseudonym, previous.municipality_code, current.municipality_code, _parties(active))
+
+
+def regievoerder_id(municipality_code: str) -> str:
+    """The municipal regievoerder who is notified of matches in (and moves to) a municipality."""
+    return f"regievoerder:{municipality_code}" if municipality_code else ""

@@ -102,8 +102,40 @@ class Match:
     different_youths: bool = False
     # Signals whose one-time archive notice this match uses up.
     archived_signal_ids: tuple[str, ...] = ()
+    # Family match: every youth whose signals are in it (sorted).
+    youths: tuple[str, ...] = ()
 
     @property
     def registrant_set(self) -> str:
         """Identity of the match for 'once per match': the kind plus the sorted registrants."""
         return self.kind.value + "|" + ",".join(sorted(p.registrant_id for p in self.parties))
+
+    @property
+    def scope(self) -> str:
+        """What 'once' is counted over: the youth, or for a family match the set of youths, so
+        the same family and registrants are notified once whichever sibling came last."""
+        return "family:" + ",".join(self.youths) if self.kind is MatchKind.FAMILY else self.youth_pseudonym
+
+
+@dataclass(frozen=True)
+class HouseholdFacts:
+    """What the BRP says about a youth, on pseudonyms only: the home address (and whether it
+    is an institution), the parents, the municipality and a date of death."""
+
+    youth_pseudonym: str
+    address_pseudonym: str
+    institution_address: bool
+    parent_pseudonyms: frozenset[str]
+    municipality_code: str
+    date_of_death: dt.date | None
+    observed_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Relocation:
+    """A youth with active signals moved: the registrants and the new regievoerder are told."""
+
+    youth_pseudonym: str
+    from_municipality_code: str
+    to_municipality_code: str
+    parties: tuple[MatchParty, ...]

@@ -7,7 +7,7 @@ import enum
 
 from stdnum.nl import bsn as nl_bsn
 
-from verwijsindex.domain.model import Registration, Signal, ValidRegistration
+from verwijsindex.domain.model import HouseholdFacts, Registration, Signal, ValidRegistration
 
 AGE_LIMIT_YEARS = 23
 MAX_SIGNAL_YEARS = 2
@@ -106,3 +106,17 @@ def expiry_reason(signal: Signal, today: dt.date) -> ExpiryReason | None:
     if today >= signal.planned_removal:
         return ExpiryReason.PLANNED_REMOVAL
     return None
+
+
+def normalised_address(raw: str) -> str:
+    """The form an address pseudonym is derived from: letters and digits only, upper case, so
+    "3511 ab 12-a" and "3511AB 12A" are one address. Empty for an unusable address."""
+    return "".join(ch for ch in raw.upper() if ch.isascii() and ch.isalnum())
+
+
+def deceased(facts: HouseholdFacts) -> bool:
+    """Death ends every signal on the youth at once. They are deleted, not archived: the
+    archive exists only to tell a new registrant of the same youth about an earlier signal
+    (domain.md 6), which cannot happen for a youth who has died; keeping them would only keep
+    data about a closed file. The logbook keeps who registered and when, and why it ended."""
+    return facts.date_of_death is not None

@@ -26,19 +26,23 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from vt.common.v1 import common_pb2 as vt_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fvt/verwijsindex/v1/events.proto\x12\x12vt.verwijsindex.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19vt/common/v1/common.proto\"\xb5\x01\n\x10SignalRegistered\x12\x11\n\tsignal_id\x18\x01 \x01(\t\x12\x17\n\x0fyouth_pseudonym\x18\x02 \x01(\t\x12\x15\n\rregistrant_id\x18\x03 \x01(\t\x12\x31\n\rregistered_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x0fplanned_removal\x18\x05 \x01(\x0b\x32\x12.vt.common.v1.Date\"Y\n\x11RegistrantContact\x12\x15\n\rregistrant_id\x18\x01 \x01(\t\x12-\n\x07\x63ontact\x18\x02 \x01(\x0b\x32\x1c.vt.common.v1.EncryptedField\"\x86\x02\n\x0bSignalMatch\x12\x10\n\x08match_id\x18\x01 \x01(\t\x12+\n\x04kind\x18\x02 \x01(\x0e\x32\x1d.vt.verwijsindex.v1.MatchKind\x12\x17\n\x0fyouth_pseudonym\x18\x03 \x01(\t\x12:\n\x0bregistrants\x18\x04 \x03(\x0b\x32%.vt.verwijsindex.v1.RegistrantContact\x12\x18\n\x10\x64ifferent_youths\x18\x05 \x01(\x08\x12\x19\n\x11municipality_code\x18\x06 \x01(\t\x12.\n\nmatched_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*n\n\tMatchKind\x12\x1a\n\x16MATCH_KIND_UNSPECIFIED\x10\x00\x12\x15\n\x11MATCH_KIND_CLIENT\x10\x01\x12\x15\n\x11MATCH_KIND_FAMILY\x10\x02\x12\x17\n\x13MATCH_KIND_ARCHIVED\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fvt/verwijsindex/v1/events.proto\x12\x12vt.verwijsindex.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19vt/common/v1/common.proto\"\xb5\x01\n\x10SignalRegistered\x12\x11\n\tsignal_id\x18\x01 \x01(\t\x12\x17\n\x0fyouth_pseudonym\x18\x02 \x01(\t\x12\x15\n\rregistrant_id\x18\x03 \x01(\t\x12\x31\n\rregistered_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x0fplanned_removal\x18\x05 \x01(\x0b\x32\x12.vt.common.v1.Date\"Y\n\x11RegistrantContact\x12\x15\n\rregistrant_id\x18\x01 \x01(\t\x12-\n\x07\x63ontact\x18\x02 \x01(\x0b\x32\x1c.vt.common.v1.EncryptedField\"\x9f\x02\n\x0bSignalMatch\x12\x10\n\x08match_id\x18\x01 \x01(\t\x12+\n\x04kind\x18\x02 \x01(\x0e\x32\x1d.vt.verwijsindex.v1.MatchKind\x12\x17\n\x0fyouth_pseudonym\x18\x03 \x01(\t\x12:\n\x0bregistrants\x18\x04 \x03(\x0b\x32%.vt.verwijsindex.v1.RegistrantContact\x12\x18\n\x10\x64ifferent_youths\x18\x05 \x01(\x08\x12\x19\n\x11municipality_code\x18\x06 \x01(\t\x12.\n\nmatched_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fregievoerder_id\x18\x08 \x01(\t\"\xce\x02\n\x0eHouseholdFacts\x12\x12\n\nperson_ref\x18\x01 \x01(\t\x12-\n\x05youth\x18\x02 \x01(\x0b\x32\x1e.vt.common.v1.SealedIdentifier\x12\x34\n\x0chome_address\x18\x03 \x01(\x0b\x32\x1e.vt.common.v1.SealedIdentifier\x12\x1b\n\x13institution_address\x18\x04 \x01(\x08\x12/\n\x07parents\x18\x05 \x03(\x0b\x32\x1e.vt.common.v1.SealedIdentifier\x12\x19\n\x11municipality_code\x18\x06 \x01(\t\x12)\n\rdate_of_death\x18\x07 \x01(\x0b\x32\x12.vt.common.v1.Date\x12/\n\x0bobserved_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x81\x02\n\x0eYouthRelocated\x12\x11\n\tnotice_id\x18\x01 \x01(\t\x12\x17\n\x0fyouth_pseudonym\x18\x02 \x01(\t\x12\x1e\n\x16\x66rom_municipality_code\x18\x03 \x01(\t\x12\x1c\n\x14to_municipality_code\x18\x04 \x01(\t\x12:\n\x0bregistrants\x18\x05 \x03(\x0b\x32%.vt.verwijsindex.v1.RegistrantContact\x12\x17\n\x0fregievoerder_id\x18\x06 \x01(\t\x12\x30\n\x0crelocated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*n\n\tMatchKind\x12\x1a\n\x16MATCH_KIND_UNSPECIFIED\x10\x00\x12\x15\n\x11MATCH_KIND_CLIENT\x10\x01\x12\x15\n\x11MATCH_KIND_FAMILY\x10\x02\x12\x17\n\x13MATCH_KIND_ARCHIVED\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'vt.verwijsindex.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_MATCHKIND']._serialized_start=655
-  _globals['_MATCHKIND']._serialized_end=765
+  _globals['_MATCHKIND']._serialized_start=1277
+  _globals['_MATCHKIND']._serialized_end=1387
   _globals['_SIGNALREGISTERED']._serialized_start=116
   _globals['_SIGNALREGISTERED']._serialized_end=297
   _globals['_REGISTRANTCONTACT']._serialized_start=299
   _globals['_REGISTRANTCONTACT']._serialized_end=388
   _globals['_SIGNALMATCH']._serialized_start=391
-  _globals['_SIGNALMATCH']._serialized_end=653
+  _globals['_SIGNALMATCH']._serialized_end=678
+  _globals['_HOUSEHOLDFACTS']._serialized_start=681
+  _globals['_HOUSEHOLDFACTS']._serialized_end=1015
+  _globals['_YOUTHRELOCATED']._serialized_start=1018
+  _globals['_YOUTHRELOCATED']._serialized_end=1275
 # @@protoc_insertion_point(module_scope)

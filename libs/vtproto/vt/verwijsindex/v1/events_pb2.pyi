@@ -45,7 +45,7 @@ class RegistrantContact(_message.Message):
     def __init__(self, registrant_id: _Optional[str] = ..., contact: _Optional[_Union[_common_pb2.EncryptedField, _Mapping]] = ...) -> None: ...
 
 class SignalMatch(_message.Message):
-    __slots__ = ("match_id", "kind", "youth_pseudonym", "registrants", "different_youths", "municipality_code", "matched_at")
+    __slots__ = ("match_id", "kind", "youth_pseudonym", "registrants", "different_youths", "municipality_code", "matched_at", "regievoerder_id")
     MATCH_ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     YOUTH_PSEUDONYM_FIELD_NUMBER: _ClassVar[int]
@@ -53,6 +53,7 @@ class SignalMatch(_message.Message):
     DIFFERENT_YOUTHS_FIELD_NUMBER: _ClassVar[int]
     MUNICIPALITY_CODE_FIELD_NUMBER: _ClassVar[int]
     MATCHED_AT_FIELD_NUMBER: _ClassVar[int]
+    REGIEVOERDER_ID_FIELD_NUMBER: _ClassVar[int]
     match_id: str
     kind: MatchKind
     youth_pseudonym: str
@@ -60,4 +61,43 @@ class SignalMatch(_message.Message):
     different_youths: bool
     municipality_code: str
     matched_at: _timestamp_pb2.Timestamp
-    def __init__(self, match_id: _Optional[str] = ..., kind: _Optional[_Union[MatchKind, str]] = ..., youth_pseudonym: _Optional[str] = ..., registrants: _Optional[_Iterable[_Union[RegistrantContact, _Mapping]]] = ..., different_youths: _Optional[bool] = ..., municipality_code: _Optional[str] = ..., matched_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    regievoerder_id: str
+    def __init__(self, match_id: _Optional[str] = ..., kind: _Optional[_Union[MatchKind, str]] = ..., youth_pseudonym: _Optional[str] = ..., registrants: _Optional[_Iterable[_Union[RegistrantContact, _Mapping]]] = ..., different_youths: _Optional[bool] = ..., municipality_code: _Optional[str] = ..., matched_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., regievoerder_id: _Optional[str] = ...) -> None: ...
+
+class HouseholdFacts(_message.Message):
+    __slots__ = ("person_ref", "youth", "home_address", "institution_address", "parents", "municipality_code", "date_of_death", "observed_at")
+    PERSON_REF_FIELD_NUMBER: _ClassVar[int]
+    YOUTH_FIELD_NUMBER: _ClassVar[int]
+    HOME_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    INSTITUTION_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    PARENTS_FIELD_NUMBER: _ClassVar[int]
+    MUNICIPALITY_CODE_FIELD_NUMBER: _ClassVar[int]
+    DATE_OF_DEATH_FIELD_NUMBER: _ClassVar[int]
+    OBSERVED_AT_FIELD_NUMBER: _ClassVar[int]
+    person_ref: str
+    youth: _common_pb2.SealedIdentifier
+    home_address: _common_pb2.SealedIdentifier
+    institution_address: bool
+    parents: _containers.RepeatedCompositeFieldContainer[_common_pb2.SealedIdentifier]
+    municipality_code: str
+    date_of_death: _common_pb2.Date
+    observed_at: _timestamp_pb2.Timestamp
+    def __init__(self, person_ref: _Optional[str] = ..., youth: _Optional[_Union[_common_pb2.SealedIdentifier, _Mapping]] = ..., home_address: _Optional[_Union[_common_pb2.SealedIdentifier, _Mapping]] = ..., institution_address: _Optional[bool] = ..., parents: _Optional[_Iterable[_Union[_common_pb2.SealedIdentifier, _Mapping]]] = ..., municipality_code: _Optional[str] = ..., date_of_death: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., observed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class YouthRelocated(_message.Message):
+    __slots__ = ("notice_id", "youth_pseudonym", "from_municipality_code", "to_municipality_code", "registrants", "regievoerder_id", "relocated_at")
+    NOTICE_ID_FIELD_NUMBER: _ClassVar[int]
+    YOUTH_PSEUDONYM_FIELD_NUMBER: _ClassVar[int]
+    FROM_MUNICIPALITY_CODE_FIELD_NUMBER: _ClassVar[int]
+    TO_MUNICIPALITY_CODE_FIELD_NUMBER: _ClassVar[int]
+    REGISTRANTS_FIELD_NUMBER: _ClassVar[int]
+    REGIEVOERDER_ID_FIELD_NUMBER: _ClassVar[int]
+    RELOCATED_AT_FIELD_NUMBER: _ClassVar[int]
+    notice_id: str
+    youth_pseudonym: str
+    from_municipality_code: str
+    to_municipality_code: str
+    registrants: _containers.RepeatedCompositeFieldContainer[RegistrantContact]
+    regievoerder_id: str
+    relocated_at: _timestamp_pb2.Timestamp
+    def __init__(self, notice_id: _Optional[str] = ..., youth_pseudonym: _Optional[str] = ..., from_municipality_code: _Optional[str] = ..., to_municipality_code: _Optional[str] = ..., registrants: _Optional[_Iterable[_Union[RegistrantContact, _Mapping]]] = ..., regievoerder_id: _Optional[str] = ..., relocated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

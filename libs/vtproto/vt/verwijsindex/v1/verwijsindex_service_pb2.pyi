@@ -110,3 +110,39 @@ class ListMySignalsResponse(_message.Message):
     SIGNALS_FIELD_NUMBER: _ClassVar[int]
     signals: _containers.RepeatedCompositeFieldContainer[SignalSummary]
     def __init__(self, signals: _Optional[_Iterable[_Union[SignalSummary, _Mapping]]] = ...) -> None: ...
+
+class ListLogbookRequest(_message.Message):
+    __slots__ = ("signal_id", "youth_pseudonym", "registrant_id", "limit")
+    SIGNAL_ID_FIELD_NUMBER: _ClassVar[int]
+    YOUTH_PSEUDONYM_FIELD_NUMBER: _ClassVar[int]
+    REGISTRANT_ID_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    signal_id: str
+    youth_pseudonym: str
+    registrant_id: str
+    limit: int
+    def __init__(self, signal_id: _Optional[str] = ..., youth_pseudonym: _Optional[str] = ..., registrant_id: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class LogbookEntry(_message.Message):
+    __slots__ = ("at", "action", "actor", "signal_id", "youth_pseudonym", "registrant_id", "detail")
+    AT_FIELD_NUMBER: _ClassVar[int]
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    SIGNAL_ID_FIELD_NUMBER: _ClassVar[int]
+    YOUTH_PSEUDONYM_FIELD_NUMBER: _ClassVar[int]
+    REGISTRANT_ID_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    at: _timestamp_pb2.Timestamp
+    action: str
+    actor: str
+    signal_id: str
+    youth_pseudonym: str
+    registrant_id: str
+    detail: str
+    def __init__(self, at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., action: _Optional[str] = ..., actor: _Optional[str] = ..., signal_id: _Optional[str] = ..., youth_pseudonym: _Optional[str] = ..., registrant_id: _Optional[str] = ..., detail: _Optional[str] = ...) -> None: ...
+
+class ListLogbookResponse(_message.Message):
+    __slots__ = ("entries",)
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    entries: _containers.RepeatedCompositeFieldContainer[LogbookEntry]
+    def __init__(self, entries: _Optional[_Iterable[_Union[LogbookEntry, _Mapping]]] = ...) -> None: ...

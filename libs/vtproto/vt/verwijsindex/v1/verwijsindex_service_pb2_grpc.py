@@ -51,6 +51,11 @@ class VerwijsindexServiceStub:
                 request_serializer=vt_dot_verwijsindex_dot_v1_dot_verwijsindex__service__pb2.ListMySignalsRequest.SerializeToString,
                 response_deserializer=vt_dot_verwijsindex_dot_v1_dot_verwijsindex__service__pb2.ListMySignalsResponse.FromString,
                 _registered_method=True)
+        self.ListLogbook = channel.unary_unary(
+                '/vt.verwijsindex.v1.VerwijsindexService/ListLogbook',
+                request_serializer=vt_dot_verwijsindex_dot_v1_dot_verwijsindex__service__pb2.ListLogbookRequest.SerializeToString,
+                response_deserializer=vt_dot_verwijsindex_dot_v1_dot_verwijsindex__service__pb2.ListLogbookResponse.FromString,
+                _registered_method=True)
 
 
 class VerwijsindexServiceServicer:
@@ -76,6 +81,14 @@ class VerwijsindexServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListLogbook(self, request, context):
+        """The logbook, for the role "inspector" only (others: PERMISSION_DENIED).
+        Every query is itself recorded in the logbook.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_VerwijsindexServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -93,6 +106,11 @@ def add_VerwijsindexServiceServicer_to_server(servicer, server):
                     servicer.ListMySignals,
                     request_deserializer=vt_dot_verwijsindex_dot_v1_dot_verwijsindex__service__pb2.ListMySignalsRequest.FromString,
                     response_serializer=vt_dot_verwijsindex_dot_v1_dot_verwijsindex__service__pb2.ListMySignalsResponse.SerializeToString,
+            ),
+            'ListLogbook': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListLogbook,
+                    request_deserializer=vt_dot_verwijsindex_dot_v1_dot_verwijsindex__service__pb2.ListLogbookRequest.FromString,
+                    response_serializer=vt_dot_verwijsindex_dot_v1_dot_verwijsindex__service__pb2.ListLogbookResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -178,6 +196,33 @@ class VerwijsindexService:
             '/vt.verwijsindex.v1.VerwijsindexService/ListMySignals',
             vt_dot_verwijsindex_dot_v1_dot_verwijsindex__service__pb2.ListMySignalsRequest.SerializeToString,
             vt_dot_verwijsindex_dot_v1_dot_verwijsindex__service__pb2.ListMySignalsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListLogbook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vt.verwijsindex.v1.VerwijsindexService/ListLogbook',
+            vt_dot_verwijsindex_dot_v1_dot_verwijsindex__service__pb2.ListLogbookRequest.SerializeToString,
+            vt_dot_verwijsindex_dot_v1_dot_verwijsindex__service__pb2.ListLogbookResponse.FromString,
             options,
             channel_credentials,
             insecure,
