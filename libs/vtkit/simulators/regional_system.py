@@ -40,6 +40,10 @@ def _date_iso(date: Any) -> str:
 
 
 class FakeRegionalSystem(receivers_pb2_grpc.RegionalCallbackServiceServicer):
+    # Subclasses playing another receiver (letter gateway, professional endpoint) override these.
+    service_name = SERVICE_NAME
+    add_to_server = staticmethod(receivers_pb2_grpc.add_RegionalCallbackServiceServicer_to_server)
+
     def __init__(self, port: int = 0, record_file: str | os.PathLike[str] | None = None, tenant: str = "",
                  fail_first: int = 0, fail_permanent: bool = False, delay_seconds: float = 0.0):
         self.port = port
@@ -62,7 +66,7 @@ class FakeRegionalSystem(receivers_pb2_grpc.RegionalCallbackServiceServicer):
 
     async def start(self) -> str:
         self._server = GrpcServer(self.port)
-        self._server.add(receivers_pb2_grpc.add_RegionalCallbackServiceServicer_to_server, self, [SERVICE_NAME])
+        self._server.add(self.add_to_server, self, [self.service_name])
         await self._server.start()
         log.info("listening", extra={"address": self.address, "tenant": self.tenant})
         return self.address
@@ -83,6 +87,10 @@ class FakeRegionalSystem(receivers_pb2_grpc.RegionalCallbackServiceServicer):
     def accepted(self, case_id: str | None = None) -> list[dict[str, Any]]:
         """Calls that were acknowledged (first deliveries and duplicates)."""
         return [c for c in self.calls if c["status"] == "OK" and (case_id is None or c["case_id"] == case_id)]
+
+    def attempts_of(self, case_id: str) -> list[dict[str, Any]]:
+        """Every call for the case, failed ones included."""
+        return [c for c in self.calls if c["case_id"] == case_id]
 
     def distinct(self, case_id: str | None = None) -> list[dict[str, Any]]:
         """Acknowledged first deliveries only: what a real case system would have acted on."""
@@ -112,14 +120,15 @@ class FakeRegionalSystem(receivers_pb2_grpc.RegionalCallbackServiceServicer):
             status, detail = "UNAVAILABLE", f"injected failure {self._attempts} of {self.fail_first}"
         elif not request.idempotency_key:
             status, detail = "INVALID_ARGUMENT", "idempotency_key is required"
-        elif self.tenant and request.tenant_id != self.tenant:
+        elif self.tenant and getattr(request, "tenant_id", "") != self.tenant:
             # A region's case system only takes its own region's work: a misrouted delivery is refused.
             status, detail = "PERMISSION_DENIED", f"this system serves {self.tenant}"
         duplicate = status == "OK" and request.idempotency_key in self._seen
         if status == "OK":
             self._seen.add(request.idempotency_key)
-        self._record({"method": method, "idempotency_key": request.idempotency_key, "tenant_id": request.tenant_id,
-                      "case_id": request.case_id, **fields, "status": status, "duplicate": duplicate,
+        self._record({"method": method, "idempotency_key": request.idempotency_key,
+                      "tenant_id": getattr(request, "tenant_id", ""), "case_id": getattr(request, "case_id", ""),
+                      **fields, "status": status, "duplicate": duplicate,
                       "received": dt.datetime.now(dt.UTC).isoformat()})
         if status != "OK":
             await context.abort(getattr(grpc.StatusCode, status), detail)

@@ -15,6 +15,7 @@ from notifier.adapters.regional import RegionalClients
 from notifier.consumer import EventHandler, run_consumer
 from notifier.domain import BackoffPolicy
 from notifier.grpc_api import SERVICE_NAME, NotifierApi
+from notifier.letters import LetterBuilder
 from notifier.outbox import OutboxRelay
 from notifier.scheduler import Scheduler
 from notifier.settings import Settings
@@ -31,7 +32,10 @@ async def run_notifier(settings: Settings, kafka: KafkaSettings, stop: asyncio.E
     await ensure_topics(kafka)
     producer = make_producer(kafka)
     await producer.start()
-    clients = RegionalClients(endpoints, settings.call_timeout_seconds)
+    keys = KeyStore(settings.key_dir)
+    clients = RegionalClients(endpoints, settings.call_timeout_seconds, letter_gateway=settings.letter_gateway,
+                              professional_endpoint=settings.professional_endpoint,
+                              letters=LetterBuilder(store, keys))
     relay = OutboxRelay(store, producer, settings.scan_seconds)
     scheduler = Scheduler(store, clients, BackoffPolicy(settings.retry_base_seconds, settings.max_attempts),
                           settings.scan_seconds, on_settled=relay.wake.set)
@@ -40,11 +44,14 @@ async def run_notifier(settings: Settings, kafka: KafkaSettings, stop: asyncio.E
         scheduler.wake.set()
         relay.wake.set()
 
-    handler = EventHandler(store, on_scheduled=scheduled)
-    server = GrpcServer(settings.grpc_port, tokens=KeyStore(settings.key_dir).tokens())
-    server.add(notifier_service_pb2_grpc.add_NotifierServiceServicer_to_server, NotifierApi(store), [SERVICE_NAME])
+    handler = EventHandler(store, on_scheduled=scheduled, keys=keys)
+    server = GrpcServer(settings.grpc_port, tokens=keys.tokens())
+    server.add(notifier_service_pb2_grpc.add_NotifierServiceServicer_to_server, NotifierApi(store, on_change=scheduled),
+               [SERVICE_NAME])
     await server.start()
-    log.info("listening", extra={"address": server.address, "regions": sorted(endpoints), "db": str(store_path)})
+    log.info("listening", extra={"address": server.address, "regions": sorted(endpoints), "db": str(store_path),
+                                 "letter_gateway": settings.letter_gateway,
+                                 "professional_endpoint": settings.professional_endpoint})
 
     tasks = [asyncio.create_task(run_consumer(kafka, settings.group_id, handler, producer, stop), name="consumer"),
              asyncio.create_task(scheduler.run(stop), name="scheduler"),

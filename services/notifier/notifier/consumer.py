@@ -1,4 +1,5 @@
-"""Event handling: turns AssessmentDue and RegisterMatch events into scheduled deliveries.
+"""Event handling: turns AssessmentDue, AssessmentCompleted, RegisterMatch and SignalMatch events into
+scheduled deliveries, and keeps per case what intake recorded (MeldingReceived) for the letter.
 
 Idempotent by construction: the delivery key is derived from the event id, and the store inserts
 a key only once, so a redelivered event (at-least-once Kafka) schedules nothing new.
@@ -7,36 +8,58 @@ a key only once, so a redelivered event (at-least-once Kafka) schedules nothing 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
+from vt.intake.v1 import events_pb2 as intake_events
+from vt.notifier.v1 import receivers_pb2
 from vt.radar.v1 import events_pb2 as radar_events
+from vt.verwijsindex.v1 import events_pb2 as vi_events
+from vt.verwijsindex.v1 import verwijsindex_service_pb2 as vi_service
 from vtkit import topics
+from vtkit.calendar import local_date
+from vtkit.crypto import DecryptionError
 from vtkit.envelope import Envelope, Event
 from vtkit.kafka import KafkaSettings, PermanentError, consume
+from vtkit.keystore import KeyStore
 from vtkit.tenants import all_tenants
 
 from notifier.adapters import proto
 from notifier.domain import Delivery, DeliveryKind, delivery_key
 from notifier.domain.causes import InvalidCause
 from notifier.domain.deadlines import callback_due_date
+from notifier.domain.letter import letter_due_date
+from notifier.letters import opened, sealed
 from notifier.scheduler import Clock, utc_now
 from notifier.store import Store
 
 log = logging.getLogger("notifier.consumer")
 
 
+# The tenant_id of verwijsindex match notices: national, not listed to any region.
+VERWIJSINDEX = "verwijsindex"
+
+
 def source_topics() -> list[str]:
-    return [topics.NATIONAL_ASSESSMENTS, *(topics.register(t) for t in all_tenants())]
+    return [topics.NATIONAL_ASSESSMENTS, topics.NATIONAL_VERWIJSINDEX, *(topics.register(t) for t in all_tenants()),
+            *(topics.intake(t) for t in all_tenants())]
+
+
+def _flag(msg: radar_events.AssessmentCompleted, name: str) -> bool:
+    """A decision flag radar may not set yet (older events, older schema): absent means False."""
+    return bool(getattr(msg, name, False))
 
 
 class EventHandler:
-    def __init__(self, store: Store, on_scheduled: Callable[[], None] = lambda: None, clock: Clock = utc_now):
+    def __init__(self, store: Store, on_scheduled: Callable[[], None] = lambda: None, clock: Clock = utc_now,
+                 keys: KeyStore | None = None):
         self.store = store
         self.on_scheduled = on_scheduled
         self.clock = clock
+        self.keys = keys
 
     async def __call__(self, event: Event, record: ConsumerRecord | None = None) -> None:
         try:
@@ -44,6 +67,12 @@ class EventHandler:
                 self.on_assessment_due(event.envelope, event.message)
             elif isinstance(event.message, radar_events.RegisterMatch):
                 self.on_register_match(event.envelope, event.message)
+            elif isinstance(event.message, radar_events.AssessmentCompleted):
+                self.on_assessment_completed(event.envelope, event.message)
+            elif isinstance(event.message, intake_events.MeldingReceived):
+                self.on_melding_received(event.envelope, event.message, record.topic if record else None)
+            elif isinstance(event.message, vi_events.SignalMatch):
+                self.on_signal_match(event.envelope, event.message)
             # Other types on these topics (AssessmentInput, RegisterEntry, ...) are not ours to act on.
         except InvalidCause as exc:
             raise PermanentError(str(exc)) from exc
@@ -70,6 +99,105 @@ class EventHandler:
         self._schedule(Delivery(key=key, kind=DeliveryKind.REGISTER_MATCH_NOTICE, tenant_id=facts.addressed_to,
                                 case_id=facts.case_id, cause_event_id=envelope.id, due_date=None, created_at=now,
                                 deliver_after=now, body=proto.register_match_body(msg, key)))
+
+    def on_melding_received(self, envelope: Envelope, msg: intake_events.MeldingReceived, topic: str | None) -> None:
+        """Kept encrypted, as received, for the household letter; the letter's due date follows receipt."""
+        if not msg.tenant_id or not msg.contact_id or not msg.HasField("received_at"):
+            raise InvalidCause("MeldingReceived without tenant_id, contact_id or received_at")
+        if topic is not None and topic != topics.intake(msg.tenant_id):
+            raise InvalidCause(f"MeldingReceived of {msg.tenant_id!r} on {topic}")
+        received_at = msg.received_at.ToDatetime(tzinfo=dt.UTC)
+        if self.store.put_case(msg.tenant_id, msg.contact_id, envelope.id, received_at, msg.SerializeToString()):
+            self._move_letter_due(msg.tenant_id, msg.contact_id)
+            log.info("case recorded", extra={"case_id": msg.contact_id, "tenant": msg.tenant_id})
+
+    def _move_letter_due(self, tenant_id: str, case_id: str) -> dt.date | None:
+        case = self.store.get_case(tenant_id, case_id)
+        if case is None:
+            return None
+        weeks = sum(p.weeks for p in self.store.postponements(tenant_id, case_id))
+        due = letter_due_date(local_date(case.received_at), weeks)
+        self.store.set_letter_due(tenant_id, case_id, due)
+        return due
+
+    def on_assessment_completed(self, envelope: Envelope, msg: radar_events.AssessmentCompleted) -> None:
+        """The callback content to the region, then (only after it was delivered) the household letter;
+        an RvdK request also goes to the RvdK and the municipality when the decision says so."""
+        if not msg.tenant_id or not msg.case_id:
+            raise InvalidCause("AssessmentCompleted without tenant_id or case_id")
+        if msg.tenant_id not in all_tenants():
+            raise InvalidCause(f"AssessmentCompleted of unknown tenant {msg.tenant_id!r}")
+        now = self.clock()
+        case = self.store.get_case(msg.tenant_id, msg.case_id)
+        callback_key = delivery_key(envelope.id, DeliveryKind.MELDER_CALLBACK)
+        callback = receivers_pb2.DeliverCallbackRequest(idempotency_key=callback_key, tenant_id=msg.tenant_id,
+                                                        case_id=msg.case_id)
+        if msg.HasField("agreements"):
+            callback.agreements.CopyFrom(msg.agreements)  # passed through, never opened here
+        if case is not None:
+            callback.received_at.FromDatetime(case.received_at)
+        self._schedule(Delivery(key=callback_key, kind=DeliveryKind.MELDER_CALLBACK, tenant_id=msg.tenant_id,
+                                case_id=msg.case_id, cause_event_id=envelope.id, due_date=None, created_at=now,
+                                deliver_after=now, body=callback.SerializeToString()))
+        # Every melding's household is informed (domain.md section 4), so the letter does not wait for
+        # radar's household_letter_required flag, which older events lack.
+        letter_key = delivery_key(envelope.id, DeliveryKind.HOUSEHOLD_LETTER)
+        weeks = sum(p.weeks for p in self.store.postponements(msg.tenant_id, msg.case_id))
+        due = letter_due_date(local_date(case.received_at), weeks) if case else None
+        self._schedule(Delivery(key=letter_key, kind=DeliveryKind.HOUSEHOLD_LETTER, tenant_id=msg.tenant_id,
+                                case_id=msg.case_id, cause_event_id=envelope.id, due_date=due, created_at=now,
+                                deliver_after=now, body=msg.SerializeToString(), after_key=callback_key))
+        if _flag(msg, "rvdk_request") or msg.decision == radar_events.DECISION_RVDK_REQUEST:
+            self._notice(envelope, msg, "rvdk", "rvdk_request", now)
+            if _flag(msg, "municipality_notice"):
+                self._notice(envelope, msg, "municipality", "rvdk_request_municipality_notice", now)
+
+    def _notice(self, envelope: Envelope, msg: radar_events.AssessmentCompleted, recipient: str, subject: str,
+                now: dt.datetime) -> None:
+        kind = DeliveryKind.RVDK_REQUEST_NOTICE
+        key = delivery_key(f"{envelope.id}/{recipient}", kind)
+        request = receivers_pb2.NotifyRequest(idempotency_key=key, recipient_id=f"{recipient}:{msg.tenant_id}",
+                                              subject=subject)
+        if msg.HasField("agreements"):
+            request.body.CopyFrom(msg.agreements)
+        self._schedule(Delivery(key=key, kind=kind, tenant_id=msg.tenant_id, case_id=msg.case_id,
+                                cause_event_id=envelope.id, due_date=None, created_at=now, deliver_after=now,
+                                body=request.SerializeToString()))
+
+    def on_signal_match(self, envelope: Envelope, msg: vi_events.SignalMatch) -> None:
+        """A notice to every registrant with only the other registrants' contact details, and one with
+        all of them to the municipality's regievoerder. The contacts are opened here and the notice is
+        encrypted again at once under the verwijsindex field key (bound to the delivery's key and
+        recipient), so SQLite holds it encrypted."""
+        if not msg.match_id or not msg.registrants:
+            raise InvalidCause("SignalMatch without match_id or registrants")
+        if self.keys is None:
+            raise InvalidCause("no key store: cannot open verwijsindex contacts")
+        cipher = self.keys.field_cipher(VERWIJSINDEX)
+        contacts: list[receivers_pb2.NoticeContact] = []
+        for registrant in msg.registrants:
+            try:
+                plain = opened(cipher, registrant.contact, envelope.id, f"registrant_contact/{registrant.registrant_id}")
+            except DecryptionError as exc:
+                raise InvalidCause(f"contact of registrant {registrant.registrant_id} does not decrypt") from exc
+            r = vi_service.Registrant.FromString(plain)
+            contacts.append(receivers_pb2.NoticeContact(registrant_id=registrant.registrant_id, name=r.name,
+                                                        organisation=r.organisation, phone=r.phone, email=r.email,
+                                                        coordinator=r.coordinator))
+        recipients = [(c.registrant_id, [o for o in contacts if o.registrant_id != c.registrant_id]) for c in contacts]
+        if msg.municipality_code:
+            recipients.append((f"regievoerder:{msg.municipality_code}", contacts))
+        kind, now = DeliveryKind.VERWIJSINDEX_MATCH_NOTICE, self.clock()
+        for recipient, others in recipients:
+            key = delivery_key(f"{envelope.id}/{recipient}", kind)
+            notice = receivers_pb2.ProfessionalNotice(match_id=msg.match_id, match_kind=vi_events.MatchKind.Name(msg.kind),
+                                                      different_youths=msg.different_youths, others=others)
+            request = receivers_pb2.NotifyRequest(
+                idempotency_key=key, recipient_id=recipient, subject="verwijsindex_match",
+                body=sealed(cipher, notice.SerializeToString(), key, f"notice/{recipient}"))
+            self._schedule(Delivery(key=key, kind=kind, tenant_id=VERWIJSINDEX, case_id=msg.match_id,
+                                    cause_event_id=envelope.id, due_date=None, created_at=now, deliver_after=now,
+                                    body=request.SerializeToString()))
 
     def _schedule(self, delivery: Delivery) -> None:
         fields = {"idempotency_key": delivery.key, "kind": delivery.kind.value, "tenant": delivery.tenant_id,

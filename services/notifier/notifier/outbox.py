@@ -1,4 +1,4 @@
-"""Publishes the outbox: DeliveryRequested / DeliveryDelivered / DeliveryFailed, and a dead-letter
+"""Publishes the outbox: DeliveryRequested / DeliveryDelivered / DeliveryFailed / DeliveryOverdue, and a dead-letter
 record for every failed delivery.
 
 At least once: a row is deleted only after the broker acknowledged it. Its ce_id was fixed when
@@ -62,6 +62,8 @@ class OutboxRelay:
             message = proto.delivery_requested(d)
         elif entry.event == "delivered":
             message = proto.delivery_delivered(d, entry.created_at)
+        elif entry.event == "overdue":
+            message = proto.delivery_overdue(d, entry.created_at, len(self.store.postponements(d.tenant_id, d.case_id)))
         else:
             message = proto.delivery_failed(d, entry.created_at, entry.reason, entry.permanent)
         envelope = Envelope(id=entry.event_id, type=message.DESCRIPTOR.full_name, source=f"{SOURCE}/{d.tenant_id}",

@@ -16,6 +16,8 @@ import logging
 import random
 from collections.abc import Callable
 
+from vtkit.calendar import AMSTERDAM
+
 from notifier.adapters.regional import RegionalClients
 from notifier.domain import BackoffPolicy, Delivery, DeliveryState, judge_attempt
 from notifier.store import Store
@@ -66,7 +68,9 @@ class Scheduler:
         """Start an attempt for every due delivery not already being attempted; returns how many."""
         self._report_unrouted()
         started = 0
-        for delivery in self.store.due(self.clock(), self.clients.endpoints.keys()):
+        self.report_overdue()
+        for delivery in self.store.due(self.clock(), self.clients.endpoints.keys(),
+                                       any_tenant_kinds=self.clients.any_tenant_kinds()):
             if delivery.key in self._running:
                 continue
             task = asyncio.create_task(self._attempt(delivery))
@@ -74,6 +78,21 @@ class Scheduler:
             task.add_done_callback(functools.partial(self._done, delivery.key))
             started += 1
         return started
+
+    def report_overdue(self) -> int:
+        """One DeliveryOverdue event per open delivery and due date once that Amsterdam day is over
+        (a postponed letter can become overdue again for its new date)."""
+        now = self.clock()
+        count = 0
+        for delivery in self.store.newly_overdue(now.astimezone(AMSTERDAM).date()):
+            if self.store.mark_overdue(delivery, now):
+                count += 1
+                log.warning("delivery overdue", extra={"idempotency_key": delivery.key, "kind": delivery.kind.value,
+                                                       "tenant": delivery.tenant_id, "case_id": delivery.case_id,
+                                                       "due_date": delivery.due_date})
+        if count:
+            self.on_settled()
+        return count
 
     def _done(self, key: str, task: asyncio.Task[None]) -> None:
         self._running.pop(key, None)

@@ -15,6 +15,9 @@ class Settings:
     data_dir: str = env("VT_DATA_DIR", doc="directory of notifier.sqlite3")
     grpc_port: int = env("GRPC_PORT", 0)
     regional_endpoints: str = env("NOTIFIER_REGIONAL_ENDPOINTS", "", doc='comma list "tenant=host:port"')
+    letter_gateway: str = env("NOTIFIER_LETTER_GATEWAY", "", doc="host:port of the LetterGatewayService")
+    professional_endpoint: str = env("NOTIFIER_PROFESSIONAL_ENDPOINT", "",
+                                     doc="host:port of the ProfessionalNotificationService")
     retry_base_seconds: float = env("NOTIFIER_RETRY_BASE_SECONDS", 1.0)
     max_attempts: int = env("NOTIFIER_MAX_ATTEMPTS", 8)
     scan_seconds: float = env("NOTIFIER_SCAN_SECONDS", 0.5)

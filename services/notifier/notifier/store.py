@@ -37,20 +37,64 @@ CREATE TABLE IF NOT EXISTS deliveries (
     deliver_after   REAL NOT NULL,      -- not sent before this moment
     next_attempt_at REAL NOT NULL,      -- retry time, or the in-flight lease expiry
     updated_at      REAL NOT NULL,
-    last_error      TEXT NOT NULL DEFAULT ''
+    last_error      TEXT NOT NULL DEFAULT '',
+    after_key       TEXT,               -- not sent before this delivery was delivered (letter after callback)
+    overdue_for     TEXT                -- the due date an overdue event was emitted for
 );
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (state, next_attempt_at);
 CREATE INDEX IF NOT EXISTS deliveries_case ON deliveries (tenant_id, case_id);
 CREATE TABLE IF NOT EXISTS outbox (
     seq          INTEGER PRIMARY KEY AUTOINCREMENT,
     event_id     TEXT NOT NULL UNIQUE,  -- ce_id of the published event, fixed before publishing
-    event        TEXT NOT NULL,         -- requested | delivered | failed
+    event        TEXT NOT NULL,         -- requested | delivered | failed | overdue
     delivery_key TEXT NOT NULL REFERENCES deliveries (key),
     created_at   REAL NOT NULL,
     reason       TEXT NOT NULL DEFAULT '',
     permanent    INTEGER NOT NULL DEFAULT 0
 );
+-- Per case, what intake recorded (MeldingReceived, still encrypted: opened only to render a letter).
+CREATE TABLE IF NOT EXISTS cases (
+    tenant_id   TEXT NOT NULL,
+    case_id     TEXT NOT NULL,
+    event_id    TEXT NOT NULL,          -- ce_id of the MeldingReceived (associated data of its fields)
+    received_at REAL NOT NULL,
+    melding     BLOB NOT NULL,          -- serialized vt.intake.v1.MeldingReceived
+    PRIMARY KEY (tenant_id, case_id)
+);
+-- Every postponement of informing the household (domain.md section 4), never deleted.
+CREATE TABLE IF NOT EXISTS postponements (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant_id   TEXT NOT NULL,
+    case_id     TEXT NOT NULL,
+    weeks       INTEGER NOT NULL,
+    reason      TEXT NOT NULL,
+    recorded_at REAL NOT NULL,
+    due_before  TEXT NOT NULL,
+    due_after   TEXT NOT NULL
+);
 """
+
+# Columns added after the first release: added to an existing file on open.
+MIGRATIONS = {"after_key": "ALTER TABLE deliveries ADD COLUMN after_key TEXT",
+              "overdue_for": "ALTER TABLE deliveries ADD COLUMN overdue_for TEXT"}
+
+
+@dataclass(frozen=True)
+class CaseRecord:
+    tenant_id: str
+    case_id: str
+    event_id: str
+    received_at: dt.datetime
+    melding: bytes
+
+
+@dataclass(frozen=True)
+class Postponement:
+    weeks: int
+    reason: str
+    recorded_at: dt.datetime
+    due_before: dt.date
+    due_after: dt.date
 
 
 @dataclass(frozen=True)
@@ -81,7 +125,8 @@ def _row_to_delivery(row: sqlite3.Row) -> Delivery:
         due_date=dt.date.fromisoformat(row["due_date"]) if row["due_date"] else None,
         created_at=_dt(row["created_at"]) or dt.datetime.now(dt.UTC), deliver_after=_dt(row["deliver_after"]) or
         dt.datetime.now(dt.UTC), body=bytes(row["body"]), state=DeliveryState(row["state"]), attempts=row["attempts"],
-        next_attempt_at=_dt(row["next_attempt_at"]), updated_at=_dt(row["updated_at"]), last_error=row["last_error"])
+        next_attempt_at=_dt(row["next_attempt_at"]), updated_at=_dt(row["updated_at"]), last_error=row["last_error"],
+        after_key=row["after_key"])
 
 
 class Store:
@@ -94,6 +139,10 @@ class Store:
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.executescript(SCHEMA)
+        columns = {r[1] for r in self.db.execute("PRAGMA table_info(deliveries)")}
+        for column, ddl in MIGRATIONS.items():
+            if column not in columns:
+                self.db.execute(ddl)
 
     def close(self) -> None:
         self.db.close()
@@ -120,25 +169,34 @@ class Store:
         with self._tx() as db:
             cur = db.execute(
                 "INSERT OR IGNORE INTO deliveries (key, kind, tenant_id, case_id, cause_event_id, due_date, body, state,"
-                " attempts, created_at, deliver_after, next_attempt_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " attempts, created_at, deliver_after, next_attempt_at, updated_at, after_key)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (delivery.key, delivery.kind.value, delivery.tenant_id, delivery.case_id, delivery.cause_event_id,
                  delivery.due_date.isoformat() if delivery.due_date else None, delivery.body, delivery.state.value,
                  delivery.attempts, _ts(delivery.created_at), _ts(delivery.deliver_after), _ts(delivery.deliver_after),
-                 _ts(delivery.created_at)))
+                 _ts(delivery.created_at), delivery.after_key))
             if cur.rowcount == 0:
                 return False
             self._outbox(db, "requested", delivery.key, delivery.created_at)
             return True
 
-    def due(self, now: dt.datetime, tenants: Collection[str], limit: int = 50) -> list[Delivery]:
-        """Open deliveries whose attempt time has come (including in-flight rows whose lease expired)."""
-        if not tenants:
+    def due(self, now: dt.datetime, tenants: Collection[str], limit: int = 50,
+            any_tenant_kinds: Collection[DeliveryKind] = ()) -> list[Delivery]:
+        """Open deliveries whose attempt time has come (including in-flight rows whose lease expired)
+        and whose predecessor (after_key) was delivered. Routed: kinds in `any_tenant_kinds` for every
+        tenant, the other kinds for `tenants` only."""
+        if not tenants and not any_tenant_kinds:
             return []
-        marks = ",".join("?" * len(tenants))
+        tenant_marks = ",".join("?" * len(tenants))
+        kind_marks = ",".join("?" * len(any_tenant_kinds))
+        kinds = [k.value for k in any_tenant_kinds]
+        route = f"(kind NOT IN ({kind_marks}) AND tenant_id IN ({tenant_marks})) OR kind IN ({kind_marks})"
         rows = self.db.execute(
             f"SELECT * FROM deliveries WHERE state IN (?,?) AND next_attempt_at <= ? AND deliver_after <= ?"
-            f" AND tenant_id IN ({marks}) ORDER BY next_attempt_at LIMIT ?",
-            (*OPEN_STATES, _ts(now), _ts(now), *tenants, limit)).fetchall()
+            f" AND ({route}) AND (after_key IS NULL OR after_key IN"
+            f" (SELECT key FROM deliveries WHERE state = ?)) ORDER BY next_attempt_at LIMIT ?",
+            (*OPEN_STATES, _ts(now), _ts(now), *kinds, *tenants, *kinds, DeliveryState.DELIVERED.value,
+             limit)).fetchall()
         return [_row_to_delivery(r) for r in rows]
 
     def claim(self, delivery: Delivery, now: dt.datetime, lease: dt.timedelta) -> Delivery | None:
@@ -190,6 +248,92 @@ class Store:
         rows = self.db.execute(f"SELECT DISTINCT tenant_id FROM deliveries WHERE state IN ({','.join('?' * 2)})",
                                OPEN_STATES).fetchall()
         return {r[0] for r in rows}
+
+    def failed(self, key: str = "") -> list[Delivery]:
+        sql, args = "SELECT * FROM deliveries WHERE state=?", [DeliveryState.FAILED.value]
+        if key:
+            sql += " AND key=?"
+            args.append(key)
+        return [_row_to_delivery(r) for r in self.db.execute(sql + " ORDER BY updated_at", args).fetchall()]
+
+    def redrive(self, keys: Collection[str], now: dt.datetime) -> int:
+        """Failed deliveries back to pending with a fresh attempt budget (same idempotency key), so a
+        running scheduler sends them on its next scan. Returns how many were reset."""
+        count = 0
+        with self._tx() as db:
+            for key in keys:
+                cur = db.execute("UPDATE deliveries SET state=?, attempts=0, next_attempt_at=?, updated_at=?,"
+                                 " last_error='' WHERE key=? AND state=?",
+                                 (DeliveryState.PENDING.value, _ts(now), _ts(now), key, DeliveryState.FAILED.value))
+                count += cur.rowcount
+        return count
+
+    # -- overdue ------------------------------------------------------------------------------
+
+    def newly_overdue(self, today: dt.date) -> list[Delivery]:
+        """Open deliveries past their due date that have not been reported overdue for that date."""
+        rows = self.db.execute(
+            "SELECT * FROM deliveries WHERE state IN (?,?) AND due_date IS NOT NULL AND due_date < ?"
+            " AND (overdue_for IS NULL OR overdue_for != due_date)", (*OPEN_STATES, today.isoformat())).fetchall()
+        return [_row_to_delivery(r) for r in rows]
+
+    def mark_overdue(self, delivery: Delivery, now: dt.datetime) -> bool:
+        with self._tx() as db:
+            cur = db.execute("UPDATE deliveries SET overdue_for=due_date WHERE key=? AND due_date=?"
+                             " AND (overdue_for IS NULL OR overdue_for != due_date)",
+                             (delivery.key, delivery.due_date.isoformat() if delivery.due_date else None))
+            if cur.rowcount != 1:
+                return False
+            self._outbox(db, "overdue", delivery.key, now)
+            return True
+
+    # -- cases and household letters ---------------------------------------------------------
+
+    def put_case(self, tenant_id: str, case_id: str, event_id: str, received_at: dt.datetime, melding: bytes) -> bool:
+        """Keep what intake recorded for a case; the first MeldingReceived wins (redeliveries)."""
+        with self._tx() as db:
+            cur = db.execute("INSERT OR IGNORE INTO cases (tenant_id, case_id, event_id, received_at, melding)"
+                             " VALUES (?,?,?,?,?)", (tenant_id, case_id, event_id, _ts(received_at), melding))
+            return cur.rowcount == 1
+
+    def get_case(self, tenant_id: str, case_id: str) -> CaseRecord | None:
+        row = self.db.execute("SELECT * FROM cases WHERE tenant_id=? AND case_id=?", (tenant_id, case_id)).fetchone()
+        if row is None:
+            return None
+        return CaseRecord(tenant_id=row["tenant_id"], case_id=row["case_id"], event_id=row["event_id"],
+                          received_at=_dt(row["received_at"]) or dt.datetime.now(dt.UTC), melding=bytes(row["melding"]))
+
+    def letter_for_case(self, tenant_id: str, case_id: str) -> Delivery | None:
+        row = self.db.execute("SELECT * FROM deliveries WHERE tenant_id=? AND case_id=? AND kind=? ORDER BY created_at"
+                              " LIMIT 1", (tenant_id, case_id, DeliveryKind.HOUSEHOLD_LETTER.value)).fetchone()
+        return _row_to_delivery(row) if row else None
+
+    def set_letter_due(self, tenant_id: str, case_id: str, due_date: dt.date) -> int:
+        """The letter's latest due date follows the case's receipt (4 weeks) and its postponements."""
+        with self._tx() as db:
+            return db.execute("UPDATE deliveries SET due_date=? WHERE tenant_id=? AND case_id=? AND kind=?",
+                              (due_date.isoformat(), tenant_id, case_id, DeliveryKind.HOUSEHOLD_LETTER.value)).rowcount
+
+    def postponements(self, tenant_id: str, case_id: str) -> list[Postponement]:
+        rows = self.db.execute("SELECT * FROM postponements WHERE tenant_id=? AND case_id=? ORDER BY seq",
+                               (tenant_id, case_id)).fetchall()
+        return [Postponement(weeks=r["weeks"], reason=r["reason"], recorded_at=_dt(r["recorded_at"]) or
+                             dt.datetime.now(dt.UTC), due_before=dt.date.fromisoformat(r["due_before"]),
+                             due_after=dt.date.fromisoformat(r["due_after"])) for r in rows]
+
+    def postpone(self, letter: Delivery, weeks: int, reason: str, now: dt.datetime, new_due: dt.date,
+                 hold_until: dt.datetime) -> int:
+        """Record one postponement and move the letter's due date; returns the count so far."""
+        if letter.due_date is None:
+            raise ValueError("a letter without a due date cannot be postponed")
+        with self._tx() as db:
+            db.execute("INSERT INTO postponements (tenant_id, case_id, weeks, reason, recorded_at, due_before,"
+                       " due_after) VALUES (?,?,?,?,?,?,?)", (letter.tenant_id, letter.case_id, weeks, reason,
+                                                            _ts(now), letter.due_date.isoformat(), new_due.isoformat()))
+            db.execute("UPDATE deliveries SET due_date=?, deliver_after=MAX(deliver_after, ?), updated_at=?"
+                       " WHERE key=?", (new_due.isoformat(), _ts(hold_until), _ts(now), letter.key))
+            return int(db.execute("SELECT COUNT(*) FROM postponements WHERE tenant_id=? AND case_id=?",
+                                  (letter.tenant_id, letter.case_id)).fetchone()[0])
 
     # -- outbox -------------------------------------------------------------------------------
 

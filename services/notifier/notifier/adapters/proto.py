@@ -118,6 +118,12 @@ def register_match_request(delivery: Delivery) -> receivers_pb2.DeliverRegisterM
     return request
 
 
+def notify_request(delivery: Delivery) -> receivers_pb2.NotifyRequest:
+    request = receivers_pb2.NotifyRequest.FromString(delivery.body)
+    request.idempotency_key = delivery.key
+    return request
+
+
 # -- outgoing events ----------------------------------------------------------------------------
 
 
@@ -136,6 +142,12 @@ def delivery_failed(d: Delivery, at: dt.datetime, reason: str, permanent: bool) 
     return events_pb2.DeliveryFailed(idempotency_key=d.key, kind=kind_to_proto(d.kind), tenant_id=d.tenant_id,  # type: ignore[arg-type]
                                      case_id=d.case_id, failed_at=from_datetime(at), attempts=d.attempts, reason=reason,
                                      permanent=permanent)
+
+
+def delivery_overdue(d: Delivery, at: dt.datetime, postponements: int) -> events_pb2.DeliveryOverdue:
+    return events_pb2.DeliveryOverdue(idempotency_key=d.key, kind=kind_to_proto(d.kind), tenant_id=d.tenant_id,  # type: ignore[arg-type]
+                                      case_id=d.case_id, due_date=from_date(d.due_date), detected_at=from_datetime(at),
+                                      postponements=postponements)
 
 
 def delivery_summary(d: Delivery, today: dt.date) -> notifier_service_pb2.DeliverySummary:

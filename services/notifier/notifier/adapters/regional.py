@@ -1,9 +1,15 @@
-"""gRPC client for the regional case systems (vt.notifier.v1.RegionalCallbackService)."""
+"""gRPC clients of the receivers: the regional case systems (RegionalCallbackService), the letter
+gateway (LetterGatewayService) and the professional notification endpoint
+(ProfessionalNotificationService)."""
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Protocol
+
 import grpc
-from vt.notifier.v1 import receivers_pb2_grpc
+from vt.notifier.v1 import receivers_pb2, receivers_pb2_grpc
+from vtkit.calendar import AMSTERDAM
 
 from notifier.adapters import proto
 from notifier.domain import AttemptOutcome, Delivery, DeliveryKind
@@ -28,14 +34,58 @@ def classify(code: grpc.StatusCode) -> AttemptOutcome:
     return AttemptOutcome.PERMANENT
 
 
-class RegionalClients:
-    """One channel per configured regional endpoint, reused for every call."""
+# Sent to one national endpoint each, whatever the tenant (when that endpoint is configured).
+LETTER_KINDS = frozenset({DeliveryKind.HOUSEHOLD_LETTER})
+PROFESSIONAL_KINDS = frozenset({DeliveryKind.VERWIJSINDEX_MATCH_NOTICE, DeliveryKind.RVDK_REQUEST_NOTICE,
+                                DeliveryKind.AMBTSHALVE_NOTICE})
 
-    def __init__(self, endpoints: dict[str, str], timeout_seconds: float):
+
+class LetterSource(Protocol):
+    def request(self, delivery: Delivery, today: dt.date) -> receivers_pb2.SendLetterRequest: ...
+
+
+class RegionalClients:
+    """One channel per configured endpoint, reused for every call."""
+
+    def __init__(self, endpoints: dict[str, str], timeout_seconds: float, letter_gateway: str = "",
+                 professional_endpoint: str = "", letters: LetterSource | None = None):
         self.endpoints = dict(endpoints)
         self.timeout = timeout_seconds
+        self.letter_gateway = letter_gateway if letters is not None else ""
+        self.professional_endpoint = professional_endpoint
+        self.letters = letters
         self._stubs: dict[str, receivers_pb2_grpc.RegionalCallbackServiceStub] = {}
         self._channels: list[grpc.aio.Channel] = []
+        self._letter_stub: receivers_pb2_grpc.LetterGatewayServiceStub | None = None
+        self._professional_stub: receivers_pb2_grpc.ProfessionalNotificationServiceStub | None = None
+
+    def any_tenant_kinds(self) -> frozenset[DeliveryKind]:
+        """Kinds that can be sent for every tenant now (their national endpoint is configured)."""
+        kinds: set[DeliveryKind] = set()
+        if self.letter_gateway:
+            kinds |= LETTER_KINDS
+        if self.professional_endpoint:
+            kinds |= PROFESSIONAL_KINDS
+        return frozenset(kinds)
+
+    def _channel(self, address: str) -> grpc.aio.Channel:
+        channel = grpc.aio.insecure_channel(address)
+        self._channels.append(channel)
+        return channel
+
+    async def _send_national(self, delivery: Delivery) -> None:
+        if delivery.kind in LETTER_KINDS:
+            if self.letters is None:
+                raise RuntimeError("no letter source")
+            if self._letter_stub is None:
+                self._letter_stub = receivers_pb2_grpc.LetterGatewayServiceStub(self._channel(self.letter_gateway))
+            request = self.letters.request(delivery, dt.datetime.now(AMSTERDAM).date())
+            await self._letter_stub.SendLetter(request, timeout=self.timeout)
+        else:
+            if self._professional_stub is None:
+                self._professional_stub = receivers_pb2_grpc.ProfessionalNotificationServiceStub(
+                    self._channel(self.professional_endpoint))
+            await self._professional_stub.Notify(proto.notify_request(delivery), timeout=self.timeout)
 
     def serves(self, tenant_id: str) -> bool:
         return tenant_id in self.endpoints
@@ -43,15 +93,17 @@ class RegionalClients:
     def _stub(self, tenant_id: str) -> receivers_pb2_grpc.RegionalCallbackServiceStub:
         stub = self._stubs.get(tenant_id)
         if stub is None:
-            channel = grpc.aio.insecure_channel(self.endpoints[tenant_id])
-            self._channels.append(channel)
+            channel = self._channel(self.endpoints[tenant_id])
             stub = self._stubs[tenant_id] = receivers_pb2_grpc.RegionalCallbackServiceStub(channel)
         return stub
 
     async def send(self, delivery: Delivery) -> tuple[AttemptOutcome, str]:
         """One attempt; returns the outcome and, for a failure, "CODE: details"."""
-        stub = self._stub(delivery.tenant_id)
         try:
+            if delivery.kind in LETTER_KINDS | PROFESSIONAL_KINDS:
+                await self._send_national(delivery)
+                return AttemptOutcome.OK, ""
+            stub = self._stub(delivery.tenant_id)
             if delivery.kind is DeliveryKind.MELDER_CALLBACK:
                 await stub.DeliverCallback(proto.callback_request(delivery), timeout=self.timeout)
             elif delivery.kind is DeliveryKind.REGISTER_MATCH_NOTICE:
@@ -60,6 +112,12 @@ class RegionalClients:
                 return AttemptOutcome.PERMANENT, f"no regional receiver for {delivery.kind.value}"
         except grpc.aio.AioRpcError as exc:
             return classify(exc.code()), f"{exc.code().name}: {exc.details() or ''}"
+        except LookupError as exc:
+            # Something the request needs has not arrived yet (a letter before its MeldingReceived).
+            return AttemptOutcome.TRANSIENT, f"NOT_READY: {exc}"
+        except ValueError as exc:
+            # The stored data cannot be made into a request (a field that does not decrypt).
+            return AttemptOutcome.PERMANENT, f"INVALID_DATA: {type(exc).__name__}"
         return AttemptOutcome.OK, ""
 
     async def close(self) -> None:

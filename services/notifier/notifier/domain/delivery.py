@@ -58,6 +58,8 @@ class Delivery:
     next_attempt_at: dt.datetime | None = None
     updated_at: dt.datetime | None = None
     last_error: str = ""
+    # Key of the delivery that must be delivered first (the callback before the household letter).
+    after_key: str | None = None
 
     def overdue(self, today: dt.date) -> bool:
         """Still not delivered after its due date (the due date itself is still on time)."""

@@ -80,3 +80,21 @@ class DeliveryFailed(_message.Message):
     reason: str
     permanent: bool
     def __init__(self, idempotency_key: _Optional[str] = ..., kind: _Optional[_Union[DeliveryKind, str]] = ..., tenant_id: _Optional[str] = ..., case_id: _Optional[str] = ..., failed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attempts: _Optional[int] = ..., reason: _Optional[str] = ..., permanent: _Optional[bool] = ...) -> None: ...
+
+class DeliveryOverdue(_message.Message):
+    __slots__ = ("idempotency_key", "kind", "tenant_id", "case_id", "due_date", "detected_at", "postponements")
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    DUE_DATE_FIELD_NUMBER: _ClassVar[int]
+    DETECTED_AT_FIELD_NUMBER: _ClassVar[int]
+    POSTPONEMENTS_FIELD_NUMBER: _ClassVar[int]
+    idempotency_key: str
+    kind: DeliveryKind
+    tenant_id: str
+    case_id: str
+    due_date: _common_pb2.Date
+    detected_at: _timestamp_pb2.Timestamp
+    postponements: int
+    def __init__(self, idempotency_key: _Optional[str] = ..., kind: _Optional[_Union[DeliveryKind, str]] = ..., tenant_id: _Optional[str] = ..., case_id: _Optional[str] = ..., due_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., detected_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., postponements: _Optional[int] = ...) -> None: ...

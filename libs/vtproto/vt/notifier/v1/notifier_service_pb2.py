@@ -27,21 +27,25 @@ from vt.common.v1 import common_pb2 as vt_dot_common_dot_v1_dot_common__pb2
 from vt.notifier.v1 import events_pb2 as vt_dot_notifier_dot_v1_dot_events__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%vt/notifier/v1/notifier_service.proto\x12\x0evt.notifier.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19vt/common/v1/common.proto\x1a\x1bvt/notifier/v1/events.proto\"\\\n\x15ListDeliveriesRequest\x12,\n\x05state\x18\x02 \x01(\x0e\x32\x1d.vt.notifier.v1.DeliveryState\x12\x0f\n\x07\x63\x61se_id\x18\x03 \x01(\tJ\x04\x08\x01\x10\x02\"\x8e\x02\n\x0f\x44\x65liverySummary\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12*\n\x04kind\x18\x02 \x01(\x0e\x32\x1c.vt.notifier.v1.DeliveryKind\x12\x0f\n\x07\x63\x61se_id\x18\x03 \x01(\t\x12,\n\x05state\x18\x04 \x01(\x0e\x32\x1d.vt.notifier.v1.DeliveryState\x12$\n\x08\x64ue_date\x18\x05 \x01(\x0b\x32\x12.vt.common.v1.Date\x12.\n\nupdated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x61ttempts\x18\x07 \x01(\x05\x12\x0f\n\x07overdue\x18\x08 \x01(\x08\"M\n\x16ListDeliveriesResponse\x12\x33\n\ndeliveries\x18\x01 \x03(\x0b\x32\x1f.vt.notifier.v1.DeliverySummary*\x84\x01\n\rDeliveryState\x12\x1e\n\x1a\x44\x45LIVERY_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x44\x45LIVERY_STATE_PENDING\x10\x01\x12\x1c\n\x18\x44\x45LIVERY_STATE_DELIVERED\x10\x02\x12\x19\n\x15\x44\x45LIVERY_STATE_FAILED\x10\x03\x32r\n\x0fNotifierService\x12_\n\x0eListDeliveries\x12%.vt.notifier.v1.ListDeliveriesRequest\x1a&.vt.notifier.v1.ListDeliveriesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%vt/notifier/v1/notifier_service.proto\x12\x0evt.notifier.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19vt/common/v1/common.proto\x1a\x1bvt/notifier/v1/events.proto\"\\\n\x15ListDeliveriesRequest\x12,\n\x05state\x18\x02 \x01(\x0e\x32\x1d.vt.notifier.v1.DeliveryState\x12\x0f\n\x07\x63\x61se_id\x18\x03 \x01(\tJ\x04\x08\x01\x10\x02\"\x8e\x02\n\x0f\x44\x65liverySummary\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12*\n\x04kind\x18\x02 \x01(\x0e\x32\x1c.vt.notifier.v1.DeliveryKind\x12\x0f\n\x07\x63\x61se_id\x18\x03 \x01(\t\x12,\n\x05state\x18\x04 \x01(\x0e\x32\x1d.vt.notifier.v1.DeliveryState\x12$\n\x08\x64ue_date\x18\x05 \x01(\x0b\x32\x12.vt.common.v1.Date\x12.\n\nupdated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x61ttempts\x18\x07 \x01(\x05\x12\x0f\n\x07overdue\x18\x08 \x01(\x08\"M\n\x16ListDeliveriesResponse\x12\x33\n\ndeliveries\x18\x01 \x03(\x0b\x32\x1f.vt.notifier.v1.DeliverySummary\"G\n\x15PostponeLetterRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\r\n\x05weeks\x18\x03 \x01(\x05\"W\n\x16PostponeLetterResponse\x12&\n\nlatest_due\x18\x01 \x01(\x0b\x32\x12.vt.common.v1.Date\x12\x15\n\rpostponements\x18\x02 \x01(\x05*\x84\x01\n\rDeliveryState\x12\x1e\n\x1a\x44\x45LIVERY_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x44\x45LIVERY_STATE_PENDING\x10\x01\x12\x1c\n\x18\x44\x45LIVERY_STATE_DELIVERED\x10\x02\x12\x19\n\x15\x44\x45LIVERY_STATE_FAILED\x10\x03\x32\xd3\x01\n\x0fNotifierService\x12_\n\x0eListDeliveries\x12%.vt.notifier.v1.ListDeliveriesRequest\x1a&.vt.notifier.v1.ListDeliveriesResponse\x12_\n\x0ePostponeLetter\x12%.vt.notifier.v1.PostponeLetterRequest\x1a&.vt.notifier.v1.PostponeLetterResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'vt.notifier.v1.notifier_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_DELIVERYSTATE']._serialized_start=593
-  _globals['_DELIVERYSTATE']._serialized_end=725
+  _globals['_DELIVERYSTATE']._serialized_start=755
+  _globals['_DELIVERYSTATE']._serialized_end=887
   _globals['_LISTDELIVERIESREQUEST']._serialized_start=146
   _globals['_LISTDELIVERIESREQUEST']._serialized_end=238
   _globals['_DELIVERYSUMMARY']._serialized_start=241
   _globals['_DELIVERYSUMMARY']._serialized_end=511
   _globals['_LISTDELIVERIESRESPONSE']._serialized_start=513
   _globals['_LISTDELIVERIESRESPONSE']._serialized_end=590
-  _globals['_NOTIFIERSERVICE']._serialized_start=727
-  _globals['_NOTIFIERSERVICE']._serialized_end=841
+  _globals['_POSTPONELETTERREQUEST']._serialized_start=592
+  _globals['_POSTPONELETTERREQUEST']._serialized_end=663
+  _globals['_POSTPONELETTERRESPONSE']._serialized_start=665
+  _globals['_POSTPONELETTERRESPONSE']._serialized_end=752
+  _globals['_NOTIFIERSERVICE']._serialized_start=890
+  _globals['_NOTIFIERSERVICE']._serialized_end=1101
 # @@protoc_insertion_point(module_scope)

@@ -56,3 +56,21 @@ class ListDeliveriesResponse(_message.Message):
     DELIVERIES_FIELD_NUMBER: _ClassVar[int]
     deliveries: _containers.RepeatedCompositeFieldContainer[DeliverySummary]
     def __init__(self, deliveries: _Optional[_Iterable[_Union[DeliverySummary, _Mapping]]] = ...) -> None: ...
+
+class PostponeLetterRequest(_message.Message):
+    __slots__ = ("case_id", "reason", "weeks")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    WEEKS_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    reason: str
+    weeks: int
+    def __init__(self, case_id: _Optional[str] = ..., reason: _Optional[str] = ..., weeks: _Optional[int] = ...) -> None: ...
+
+class PostponeLetterResponse(_message.Message):
+    __slots__ = ("latest_due", "postponements")
+    LATEST_DUE_FIELD_NUMBER: _ClassVar[int]
+    POSTPONEMENTS_FIELD_NUMBER: _ClassVar[int]
+    latest_due: _common_pb2.Date
+    postponements: int
+    def __init__(self, latest_due: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., postponements: _Optional[int] = ...) -> None: ...

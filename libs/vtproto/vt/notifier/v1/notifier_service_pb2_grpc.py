@@ -40,6 +40,11 @@ class NotifierServiceStub:
                 request_serializer=vt_dot_notifier_dot_v1_dot_notifier__service__pb2.ListDeliveriesRequest.SerializeToString,
                 response_deserializer=vt_dot_notifier_dot_v1_dot_notifier__service__pb2.ListDeliveriesResponse.FromString,
                 _registered_method=True)
+        self.PostponeLetter = channel.unary_unary(
+                '/vt.notifier.v1.NotifierService/PostponeLetter',
+                request_serializer=vt_dot_notifier_dot_v1_dot_notifier__service__pb2.PostponeLetterRequest.SerializeToString,
+                response_deserializer=vt_dot_notifier_dot_v1_dot_notifier__service__pb2.PostponeLetterResponse.FromString,
+                _registered_method=True)
 
 
 class NotifierServiceServicer:
@@ -52,6 +57,15 @@ class NotifierServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PostponeLetter(self, request, context):
+        """Postpone informing the household of one of the caller's cases by at most 2 weeks, with a
+        reason (informing now would endanger safety or an investigation). Recorded; the letter's
+        latest due date moves by `weeks`. NOT_FOUND for a case of another tenant or without a letter.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_NotifierServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -59,6 +73,11 @@ def add_NotifierServiceServicer_to_server(servicer, server):
                     servicer.ListDeliveries,
                     request_deserializer=vt_dot_notifier_dot_v1_dot_notifier__service__pb2.ListDeliveriesRequest.FromString,
                     response_serializer=vt_dot_notifier_dot_v1_dot_notifier__service__pb2.ListDeliveriesResponse.SerializeToString,
+            ),
+            'PostponeLetter': grpc.unary_unary_rpc_method_handler(
+                    servicer.PostponeLetter,
+                    request_deserializer=vt_dot_notifier_dot_v1_dot_notifier__service__pb2.PostponeLetterRequest.FromString,
+                    response_serializer=vt_dot_notifier_dot_v1_dot_notifier__service__pb2.PostponeLetterResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -89,6 +108,33 @@ class NotifierService:
             '/vt.notifier.v1.NotifierService/ListDeliveries',
             vt_dot_notifier_dot_v1_dot_notifier__service__pb2.ListDeliveriesRequest.SerializeToString,
             vt_dot_notifier_dot_v1_dot_notifier__service__pb2.ListDeliveriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PostponeLetter(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vt.notifier.v1.NotifierService/PostponeLetter',
+            vt_dot_notifier_dot_v1_dot_notifier__service__pb2.PostponeLetterRequest.SerializeToString,
+            vt_dot_notifier_dot_v1_dot_notifier__service__pb2.PostponeLetterResponse.FromString,
             options,
             channel_credentials,
             insecure,

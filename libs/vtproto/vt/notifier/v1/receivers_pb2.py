@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from vt.common.v1 import common_pb2 as vt_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1evt/notifier/v1/receivers.proto\x12\x0evt.notifier.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19vt/common/v1/common.proto\"\x9b\x02\n\x16\x44\x65liverCallbackRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x03 \x01(\t\x12$\n\x08\x64ue_date\x18\x04 \x01(\x0b\x32\x12.vt.common.v1.Date\x12/\n\x0breceived_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x61\x63ute\x18\x06 \x01(\x08\x12,\n\x06melder\x18\x07 \x01(\x0b\x32\x1c.vt.common.v1.EncryptedField\x12\x30\n\nagreements\x18\x08 \x01(\x0b\x32\x1c.vt.common.v1.EncryptedField\"\x19\n\x17\x44\x65liverCallbackResponse\"\x97\x01\n\x1b\x44\x65liverRegisterMatchRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x03 \x01(\t\x12\x11\n\tperson_id\x18\x04 \x01(\t\x12(\n\x05other\x18\x05 \x01(\x0b\x32\x19.vt.common.v1.Involvement\"\x1e\n\x1c\x44\x65liverRegisterMatchResponse\"\xac\x01\n\x11SendLetterRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x03 \x01(\t\x12)\n\x03pdf\x18\x04 \x01(\x0b\x32\x1c.vt.common.v1.EncryptedField\x12/\n\taddressee\x18\x05 \x01(\x0b\x32\x1c.vt.common.v1.EncryptedField\"\x14\n\x12SendLetterResponse\"j\n\rNotifyRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x14\n\x0crecipient_id\x18\x02 \x01(\t\x12*\n\x04\x62ody\x18\x03 \x01(\x0b\x32\x1c.vt.common.v1.EncryptedField\"\x10\n\x0eNotifyResponse2\xf0\x01\n\x17RegionalCallbackService\x12\x62\n\x0f\x44\x65liverCallback\x12&.vt.notifier.v1.DeliverCallbackRequest\x1a\'.vt.notifier.v1.DeliverCallbackResponse\x12q\n\x14\x44\x65liverRegisterMatch\x12+.vt.notifier.v1.DeliverRegisterMatchRequest\x1a,.vt.notifier.v1.DeliverRegisterMatchResponse2k\n\x14LetterGatewayService\x12S\n\nSendLetter\x12!.vt.notifier.v1.SendLetterRequest\x1a\".vt.notifier.v1.SendLetterResponse2j\n\x1fProfessionalNotificationService\x12G\n\x06Notify\x12\x1d.vt.notifier.v1.NotifyRequest\x1a\x1e.vt.notifier.v1.NotifyResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1evt/notifier/v1/receivers.proto\x12\x0evt.notifier.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19vt/common/v1/common.proto\"\x9b\x02\n\x16\x44\x65liverCallbackRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x03 \x01(\t\x12$\n\x08\x64ue_date\x18\x04 \x01(\x0b\x32\x12.vt.common.v1.Date\x12/\n\x0breceived_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x61\x63ute\x18\x06 \x01(\x08\x12,\n\x06melder\x18\x07 \x01(\x0b\x32\x1c.vt.common.v1.EncryptedField\x12\x30\n\nagreements\x18\x08 \x01(\x0b\x32\x1c.vt.common.v1.EncryptedField\"\x19\n\x17\x44\x65liverCallbackResponse\"\x97\x01\n\x1b\x44\x65liverRegisterMatchRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x03 \x01(\t\x12\x11\n\tperson_id\x18\x04 \x01(\t\x12(\n\x05other\x18\x05 \x01(\x0b\x32\x19.vt.common.v1.Involvement\"\x1e\n\x1c\x44\x65liverRegisterMatchResponse\"\xac\x01\n\x11SendLetterRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x03 \x01(\t\x12)\n\x03pdf\x18\x04 \x01(\x0b\x32\x1c.vt.common.v1.EncryptedField\x12/\n\taddressee\x18\x05 \x01(\x0b\x32\x1c.vt.common.v1.EncryptedField\"\x14\n\x12SendLetterResponse\"{\n\rNotifyRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x14\n\x0crecipient_id\x18\x02 \x01(\t\x12*\n\x04\x62ody\x18\x03 \x01(\x0b\x32\x1c.vt.common.v1.EncryptedField\x12\x0f\n\x07subject\x18\x04 \x01(\t\"\x83\x01\n\x12ProfessionalNotice\x12\x10\n\x08match_id\x18\x01 \x01(\t\x12\x12\n\nmatch_kind\x18\x02 \x01(\t\x12\x18\n\x10\x64ifferent_youths\x18\x03 \x01(\x08\x12-\n\x06others\x18\x04 \x03(\x0b\x32\x1d.vt.notifier.v1.NoticeContact\"}\n\rNoticeContact\x12\x15\n\rregistrant_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x14\n\x0corganisation\x18\x03 \x01(\t\x12\r\n\x05phone\x18\x04 \x01(\t\x12\r\n\x05\x65mail\x18\x05 \x01(\t\x12\x13\n\x0b\x63oordinator\x18\x06 \x01(\t\"\x10\n\x0eNotifyResponse2\xf0\x01\n\x17RegionalCallbackService\x12\x62\n\x0f\x44\x65liverCallback\x12&.vt.notifier.v1.DeliverCallbackRequest\x1a\'.vt.notifier.v1.DeliverCallbackResponse\x12q\n\x14\x44\x65liverRegisterMatch\x12+.vt.notifier.v1.DeliverRegisterMatchRequest\x1a,.vt.notifier.v1.DeliverRegisterMatchResponse2k\n\x14LetterGatewayService\x12S\n\nSendLetter\x12!.vt.notifier.v1.SendLetterRequest\x1a\".vt.notifier.v1.SendLetterResponse2j\n\x1fProfessionalNotificationService\x12G\n\x06Notify\x12\x1d.vt.notifier.v1.NotifyRequest\x1a\x1e.vt.notifier.v1.NotifyResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -46,13 +46,17 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SENDLETTERRESPONSE']._serialized_start=784
   _globals['_SENDLETTERRESPONSE']._serialized_end=804
   _globals['_NOTIFYREQUEST']._serialized_start=806
-  _globals['_NOTIFYREQUEST']._serialized_end=912
-  _globals['_NOTIFYRESPONSE']._serialized_start=914
-  _globals['_NOTIFYRESPONSE']._serialized_end=930
-  _globals['_REGIONALCALLBACKSERVICE']._serialized_start=933
-  _globals['_REGIONALCALLBACKSERVICE']._serialized_end=1173
-  _globals['_LETTERGATEWAYSERVICE']._serialized_start=1175
-  _globals['_LETTERGATEWAYSERVICE']._serialized_end=1282
-  _globals['_PROFESSIONALNOTIFICATIONSERVICE']._serialized_start=1284
-  _globals['_PROFESSIONALNOTIFICATIONSERVICE']._serialized_end=1390
+  _globals['_NOTIFYREQUEST']._serialized_end=929
+  _globals['_PROFESSIONALNOTICE']._serialized_start=932
+  _globals['_PROFESSIONALNOTICE']._serialized_end=1063
+  _globals['_NOTICECONTACT']._serialized_start=1065
+  _globals['_NOTICECONTACT']._serialized_end=1190
+  _globals['_NOTIFYRESPONSE']._serialized_start=1192
+  _globals['_NOTIFYRESPONSE']._serialized_end=1208
+  _globals['_REGIONALCALLBACKSERVICE']._serialized_start=1211
+  _globals['_REGIONALCALLBACKSERVICE']._serialized_end=1451
+  _globals['_LETTERGATEWAYSERVICE']._serialized_start=1453
+  _globals['_LETTERGATEWAYSERVICE']._serialized_end=1560
+  _globals['_PROFESSIONALNOTIFICATIONSERVICE']._serialized_start=1562
+  _globals['_PROFESSIONALNOTIFICATIONSERVICE']._serialized_end=1668
 # @@protoc_insertion_point(module_scope)

@@ -2,9 +2,10 @@ import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from vt.common.v1 import common_pb2 as _common_pb2
+from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -70,14 +71,44 @@ class SendLetterResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class NotifyRequest(_message.Message):
-    __slots__ = ("idempotency_key", "recipient_id", "body")
+    __slots__ = ("idempotency_key", "recipient_id", "body", "subject")
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     RECIPIENT_ID_FIELD_NUMBER: _ClassVar[int]
     BODY_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
     idempotency_key: str
     recipient_id: str
     body: _common_pb2.EncryptedField
-    def __init__(self, idempotency_key: _Optional[str] = ..., recipient_id: _Optional[str] = ..., body: _Optional[_Union[_common_pb2.EncryptedField, _Mapping]] = ...) -> None: ...
+    subject: str
+    def __init__(self, idempotency_key: _Optional[str] = ..., recipient_id: _Optional[str] = ..., body: _Optional[_Union[_common_pb2.EncryptedField, _Mapping]] = ..., subject: _Optional[str] = ...) -> None: ...
+
+class ProfessionalNotice(_message.Message):
+    __slots__ = ("match_id", "match_kind", "different_youths", "others")
+    MATCH_ID_FIELD_NUMBER: _ClassVar[int]
+    MATCH_KIND_FIELD_NUMBER: _ClassVar[int]
+    DIFFERENT_YOUTHS_FIELD_NUMBER: _ClassVar[int]
+    OTHERS_FIELD_NUMBER: _ClassVar[int]
+    match_id: str
+    match_kind: str
+    different_youths: bool
+    others: _containers.RepeatedCompositeFieldContainer[NoticeContact]
+    def __init__(self, match_id: _Optional[str] = ..., match_kind: _Optional[str] = ..., different_youths: _Optional[bool] = ..., others: _Optional[_Iterable[_Union[NoticeContact, _Mapping]]] = ...) -> None: ...
+
+class NoticeContact(_message.Message):
+    __slots__ = ("registrant_id", "name", "organisation", "phone", "email", "coordinator")
+    REGISTRANT_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ORGANISATION_FIELD_NUMBER: _ClassVar[int]
+    PHONE_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    COORDINATOR_FIELD_NUMBER: _ClassVar[int]
+    registrant_id: str
+    name: str
+    organisation: str
+    phone: str
+    email: str
+    coordinator: str
+    def __init__(self, registrant_id: _Optional[str] = ..., name: _Optional[str] = ..., organisation: _Optional[str] = ..., phone: _Optional[str] = ..., email: _Optional[str] = ..., coordinator: _Optional[str] = ...) -> None: ...
 
 class NotifyResponse(_message.Message):
     __slots__ = ()

@@ -1,0 +1,50 @@
+"""A fake letter gateway: a real gRPC server implementing vt.notifier.v1.LetterGatewayService.
+
+Stands in for the print-and-post service in tests and the local stack. Same recording and failure
+injection as the fake regional system (RECORD_FILE, TENANT, FAIL_FIRST, FAIL_PERMANENT,
+DELAY_SECONDS); the recorded call carries no personal data (the PDF and addressee stay encrypted,
+only their key ids and the PDF's ciphertext size are recorded). Accepted requests are kept in
+memory (`.letters`) so an in-process test can decrypt and inspect the letter.
+
+Run standalone: `python -m vtkit.simulators.letter_gateway` (env GRPC_PORT, RECORD_FILE, ...).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import grpc
+from vt.notifier.v1 import receivers_pb2, receivers_pb2_grpc
+
+from vtkit.simulators.regional_system import FakeRegionalSystem
+
+SERVICE_NAME = "vt.notifier.v1.LetterGatewayService"
+
+
+class FakeLetterGateway(FakeRegionalSystem, receivers_pb2_grpc.LetterGatewayServiceServicer):
+    service_name = SERVICE_NAME
+    add_to_server = staticmethod(receivers_pb2_grpc.add_LetterGatewayServiceServicer_to_server)
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.letters: list[receivers_pb2.SendLetterRequest] = []
+
+    async def SendLetter(self, request: receivers_pb2.SendLetterRequest,
+                         context: grpc.aio.ServicerContext) -> receivers_pb2.SendLetterResponse:
+        await self._receive("SendLetter", request, context, due_date="", pdf_key_id=request.pdf.key_id,
+                            pdf_bytes=len(request.pdf.ciphertext), addressee_key_id=request.addressee.key_id)
+        self.letters.append(request)
+        return receivers_pb2.SendLetterResponse()
+
+
+async def _main(stop: asyncio.Event) -> None:
+    fake = FakeLetterGateway.from_env()
+    await fake.start()
+    await stop.wait()
+    await fake.stop()
+
+
+if __name__ == "__main__":
+    from vtkit.service import run
+
+    run("letter_gateway", _main)

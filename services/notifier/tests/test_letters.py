@@ -1,0 +1,311 @@
+"""The household letter and the other issue-6 rules, against a real SQLite file, real keys and
+fpdf2: disclosure in the letter, the 4-week notice and its postponements, callback-before-letter
+ordering in the store, overdue events, verwijsindex match notices and the re-drive command."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import pathlib
+import shutil
+
+import grpc
+import pytest
+from notifier import redrive
+from notifier.adapters.pdf import render_letter
+from notifier.consumer import VERWIJSINDEX, EventHandler
+from notifier.domain import DeliveryKind, DeliveryState, Verdict, delivery_key
+from notifier.domain.letter import (
+    InvalidPostponement,
+    LetterFacts,
+    check_postponement,
+    letter_due_date,
+    letter_paragraphs,
+)
+from notifier.grpc_api import NotifierApi
+from notifier.letters import LetterBuilder, opened, sealed
+from notifier.store import Store
+from vt.common.v1 import common_pb2
+from vt.intake.v1 import events_pb2 as intake_events
+from vt.notifier.v1 import notifier_service_pb2, receivers_pb2
+from vt.radar.v1 import events_pb2 as radar_events
+from vt.verwijsindex.v1 import events_pb2 as vi_events
+from vt.verwijsindex.v1 import verwijsindex_service_pb2 as vi_service
+from vtkit import auth
+from vtkit.calendar import AMSTERDAM
+from vtkit.envelope import Event, envelope_for
+from vtkit.keystore import KeyStore, init_keys
+
+BYSTANDER = "Bea Buurvrouw"
+WITNESS = "Wim Getuige"
+HOUSEHOLD = ("Anna de Vries", "Sem de Vries")
+PROFESSIONAL = "Dr. Paula Huisarts"
+RECEIVED = dt.datetime(2025, 12, 22, 10, 30, tzinfo=AMSTERDAM)
+EXAMPLE = pathlib.Path(__file__).resolve().parents[1] / "docs" / "example-letter.pdf"
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> KeyStore:
+    return init_keys(tmp_path_factory.mktemp("keys"))
+
+
+@pytest.fixture()
+def store(tmp_path: pathlib.Path) -> Store:
+    return Store(tmp_path / "notifier.sqlite3")
+
+
+def facts(**changes: object) -> LetterFacts:
+    base = LetterFacts(region_name="Veilig Thuis Fryslân", reference="VT-2025-001", letter_date=dt.date(2026, 1, 5),
+                       received_on=dt.date(2025, 12, 22), addressees=HOUSEHOLD, melder_name=None,
+                       melder_professional=False, decision="DECISION_ONDERZOEK",
+                       agreements="Wekelijks contact met de gezinscoach.")
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+
+def melding(tenant: str, case_id: str, keys: KeyStore, event_id: str, *, melder_name: str, may_be_named: bool,
+            melder_type: int = common_pb2.MELDER_TYPE_BYSTANDER) -> intake_events.MeldingReceived:
+    cipher = keys.tenant_cipher(tenant)
+    msg = intake_events.MeldingReceived(tenant_id=tenant, contact_id=case_id, reference="VT-2025-001",
+                                        melder_type=melder_type, melder_may_be_named=may_be_named)  # type: ignore[arg-type]
+    msg.received_at.FromDatetime(RECEIVED.astimezone(dt.UTC))
+    msg.melder.CopyFrom(sealed(cipher, json.dumps({"name": melder_name, "phone": "0612345678"}).encode(), event_id,
+                               "melder"))
+    people = [("p1", common_pb2.PERSON_ROLE_VICTIM, "Anna", "de Vries"),
+              ("p2", common_pb2.PERSON_ROLE_CHILD, "Sem", "de Vries"),
+              ("p3", common_pb2.PERSON_ROLE_WITNESS, "Wim", "Getuige")]
+    for person_id, role, first, last in people:
+        details = {"first_names": first, "surname": last, "postcode": "8901AB", "house_number": "12"}
+        msg.persons.add(person_id=person_id, role=role,  # type: ignore[arg-type]
+                        details=sealed(cipher, json.dumps(details).encode(), event_id, f"person:{person_id}"))
+    return msg
+
+
+def completed(tenant: str, case_id: str, keys: KeyStore, event_id: str, **flags: bool) -> radar_events.AssessmentCompleted:
+    msg = radar_events.AssessmentCompleted(tenant_id=tenant, case_id=case_id, decision=radar_events.DECISION_ONDERZOEK,
+                                           judgement=radar_events.SAFETY_JUDGEMENT_STRUCTURAL_UNSAFETY, **flags)
+    msg.decided_at.FromDatetime(dt.datetime(2025, 12, 29, 12, tzinfo=dt.UTC))
+    msg.agreements.CopyFrom(sealed(keys.tenant_cipher(tenant), b"Wekelijks contact met de gezinscoach.", event_id,
+                                   "agreements"))
+    return msg
+
+
+async def record_case_and_decision(store: Store, keys: KeyStore, *, melder_name: str = BYSTANDER,
+                                   may_be_named: bool = False, melder_type: int = common_pb2.MELDER_TYPE_BYSTANDER,
+                                   **flags: bool) -> tuple[str, str]:
+    tenant, case_id = "fryslan", "case-1"
+    handler = EventHandler(store, keys=keys)
+    env = envelope_for(intake_events.MeldingReceived(), source="intake/fryslan", tenant=tenant)
+    await handler(Event(env, melding(tenant, case_id, keys, env.id, melder_name=melder_name,
+                                     may_be_named=may_be_named, melder_type=melder_type)))
+    done_env = envelope_for(radar_events.AssessmentCompleted(), source="region/fryslan", tenant=tenant)
+    await handler(Event(done_env, completed(tenant, case_id, keys, done_env.id, **flags)))
+    return tenant, case_id
+
+
+# -- the letter's text and disclosure ---------------------------------------------------------
+
+
+def test_letter_covers_the_subjects_of_the_melding_page() -> None:
+    text = " ".join(h + " " + t for h, t in letter_paragraphs(facts())).lower()
+    for subject in ("melding", "veiligheid", "contact op met", "gemeente", "onderzoek", "inzage", "correctie",
+                    "bezwaar", "klacht", "wekelijks contact met de gezinscoach", "raad voor de kinderbescherming"):
+        assert subject in text, subject
+
+
+def test_bystander_without_consent_is_never_named_but_a_professional_is() -> None:
+    anonymous = " ".join(t for _, t in letter_paragraphs(facts(melder_name=None)))
+    assert "Iemand maakt zich zorgen" in anonymous and "mogen wij u niet vertellen" in anonymous
+    named = " ".join(t for _, t in letter_paragraphs(facts(melder_name=PROFESSIONAL, melder_professional=True)))
+    assert PROFESSIONAL in named and "beroep" in named
+
+
+async def test_rendered_letter_names_no_bystander_or_witness(store: Store, keys: KeyStore,
+                                                            tmp_path: pathlib.Path) -> None:
+    tenant, case_id = await record_case_and_decision(store, keys)
+    letter = store.letter_for_case(tenant, case_id)
+    assert letter is not None
+    request = LetterBuilder(store, keys).request(letter, dt.date(2026, 1, 5))
+    cipher = keys.tenant_cipher(tenant)
+    pdf = opened(cipher, request.pdf, letter.key, "letter_pdf")
+    addressee = json.loads(opened(cipher, request.addressee, letter.key, "letter_addressee"))
+    assert pdf.startswith(b"%PDF") and len(pdf) < 100_000
+    assert addressee == {"names": list(HOUSEHOLD), "postcode": "8901AB", "house_number": "12"}
+    out = tmp_path / "household-letter.pdf"
+    out.write_bytes(pdf)
+    print(f"rendered household letter: {out}")
+    if EXAMPLE.parent.is_dir():
+        shutil.copyfile(out, EXAMPLE)
+    # The same letter uncompressed, so the page text is searchable in the bytes.
+    from notifier.letters import letter_facts
+    case = store.get_case(tenant, case_id)
+    assert case is not None
+    letter_text, _ = letter_facts(case, radar_events.AssessmentCompleted.FromString(letter.body),
+                                  letter.cause_event_id, cipher, dt.date(2026, 1, 5))
+    assert letter_text.melder_name is None
+    plain = render_letter(letter_text, compress=False)
+    assert b"Veilig Thuis Frysl" in plain and HOUSEHOLD[0].encode() in plain and b"Iemand" in plain
+    for secret in (BYSTANDER, WITNESS, "0612345678"):
+        assert secret.encode() not in plain and secret.encode() not in pdf
+
+
+async def test_professional_melder_who_may_be_named_is_named(store: Store, keys: KeyStore) -> None:
+    tenant, case_id = await record_case_and_decision(store, keys, melder_name=PROFESSIONAL, may_be_named=True,
+                                                     melder_type=common_pb2.MELDER_TYPE_PROFESSIONAL)
+    letter = store.letter_for_case(tenant, case_id)
+    case = store.get_case(tenant, case_id)
+    assert letter is not None and case is not None
+    from notifier.letters import letter_facts
+    text, _ = letter_facts(case, radar_events.AssessmentCompleted.FromString(letter.body), letter.cause_event_id,
+                           keys.tenant_cipher(tenant), dt.date(2026, 1, 5))
+    assert text.melder_name == PROFESSIONAL and text.melder_professional
+    assert PROFESSIONAL.encode() in render_letter(text, compress=False)
+
+
+# -- callback then letter ---------------------------------------------------------------------
+
+
+async def test_letter_waits_until_the_callback_was_delivered(store: Store, keys: KeyStore) -> None:
+    tenant, case_id = await record_case_and_decision(store, keys)
+    rows = {d.kind: d for d in store.list_for_tenant(tenant, case_id=case_id)}
+    callback, letter = rows[DeliveryKind.MELDER_CALLBACK], rows[DeliveryKind.HOUSEHOLD_LETTER]
+    assert letter.after_key == callback.key
+    assert letter.due_date == dt.date(2026, 1, 19)  # 4 weeks after recording on 22 December
+    request = receivers_pb2.DeliverCallbackRequest.FromString(callback.body)
+    assert request.agreements.key_id == f"{tenant}:1"  # passed through, still encrypted
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
+    kinds = [DeliveryKind.HOUSEHOLD_LETTER]
+    assert [d.key for d in store.due(later, [tenant], any_tenant_kinds=kinds)] == [callback.key]
+    claimed = store.claim(callback, later, dt.timedelta(seconds=10))
+    assert claimed is not None and store.settle(claimed, Verdict(DeliveryState.DELIVERED), later)
+    assert [d.key for d in store.due(later, [tenant], any_tenant_kinds=kinds)] == [letter.key]
+
+
+async def test_rvdk_request_notices_when_the_decision_says_so(store: Store, keys: KeyStore) -> None:
+    tenant, case_id = await record_case_and_decision(store, keys, rvdk_request=True, municipality_notice=True)
+    kinds = sorted(d.kind.value for d in store.list_for_tenant(tenant, case_id=case_id))
+    assert kinds == ["HOUSEHOLD_LETTER", "MELDER_CALLBACK", "RVDK_REQUEST_NOTICE", "RVDK_REQUEST_NOTICE"]
+    recipients = {receivers_pb2.NotifyRequest.FromString(d.body).recipient_id
+                  for d in store.list_for_tenant(tenant, case_id=case_id) if d.kind is DeliveryKind.RVDK_REQUEST_NOTICE}
+    assert recipients == {f"rvdk:{tenant}", f"municipality:{tenant}"}
+
+
+# -- 4-week notice, postponement, overdue ------------------------------------------------------
+
+
+def test_letter_due_is_four_calendar_weeks_after_recording_plus_postponements() -> None:
+    assert letter_due_date(dt.date(2025, 12, 22)) == dt.date(2026, 1, 19)
+    assert letter_due_date(dt.date(2025, 12, 22), 2) == dt.date(2026, 2, 2)
+    check_postponement(2, "informing now endangers the onderzoek")
+    with pytest.raises(InvalidPostponement):
+        check_postponement(3, "too long")
+    with pytest.raises(InvalidPostponement):
+        check_postponement(1, "  ")
+
+
+class _Context:
+    def __init__(self) -> None:
+        self.code: grpc.StatusCode | None = None
+
+    async def abort(self, code: grpc.StatusCode, details: str) -> None:
+        self.code = code
+        raise grpc.RpcError(details)
+
+
+async def test_one_recorded_postponement_moves_the_due_date(store: Store, keys: KeyStore) -> None:
+    tenant, case_id = await record_case_and_decision(store, keys)
+    api = NotifierApi(store)
+    token = auth._caller.set(auth.Caller(tenant=tenant, role="region"))  # type: ignore[call-arg]
+    try:
+        reply = await api.PostponeLetter(notifier_service_pb2.PostponeLetterRequest(
+            case_id=case_id, reason="informing now endangers the onderzoek", weeks=2), _Context())  # type: ignore[arg-type]
+        assert (reply.latest_due.year, reply.latest_due.month, reply.latest_due.day) == (2026, 2, 2)
+        assert reply.postponements == 1
+        for request, code in [(notifier_service_pb2.PostponeLetterRequest(case_id=case_id, reason="x", weeks=3),
+                               grpc.StatusCode.INVALID_ARGUMENT),
+                              (notifier_service_pb2.PostponeLetterRequest(case_id=case_id, reason="", weeks=1),
+                               grpc.StatusCode.INVALID_ARGUMENT),
+                              (notifier_service_pb2.PostponeLetterRequest(case_id="other", reason="x", weeks=1),
+                               grpc.StatusCode.NOT_FOUND)]:
+            context = _Context()
+            with pytest.raises(grpc.RpcError):
+                await api.PostponeLetter(request, context)  # type: ignore[arg-type]
+            assert context.code == code
+    finally:
+        auth._caller.reset(token)
+    token = auth._caller.set(auth.Caller(tenant="groningen", role="region"))  # type: ignore[call-arg]
+    try:
+        context = _Context()
+        with pytest.raises(grpc.RpcError):
+            await api.PostponeLetter(notifier_service_pb2.PostponeLetterRequest(case_id=case_id, reason="x", weeks=1),
+                                     context)  # type: ignore[arg-type]
+        assert context.code == grpc.StatusCode.NOT_FOUND
+    finally:
+        auth._caller.reset(token)
+    [recorded] = store.postponements(tenant, case_id)
+    assert (recorded.weeks, recorded.reason) == (2, "informing now endangers the onderzoek")
+    assert (recorded.due_before, recorded.due_after) == (dt.date(2026, 1, 19), dt.date(2026, 2, 2))
+    letter = store.letter_for_case(tenant, case_id)
+    assert letter is not None and letter.due_date == dt.date(2026, 2, 2)
+    # The letter is held while postponed, but never past the start of its new due date (here long gone).
+    assert letter.deliver_after <= dt.datetime.now(dt.UTC)
+    # Past the new due date it is overdue: reported once per due date.
+    assert [d.key for d in store.newly_overdue(dt.date(2026, 2, 3))] == [letter.key]
+    assert store.newly_overdue(dt.date(2026, 2, 2)) == []
+    now = dt.datetime.now(dt.UTC)
+    assert store.mark_overdue(letter, now) and not store.mark_overdue(letter, now)
+    assert store.newly_overdue(dt.date(2026, 2, 3)) == []
+    assert [e.event for e in store.outbox_batch()][-1] == "overdue"
+
+
+# -- verwijsindex match notices ----------------------------------------------------------------
+
+
+async def test_signal_match_notifies_each_registrant_with_only_the_others(store: Store, keys: KeyStore) -> None:
+    cipher = keys.field_cipher(VERWIJSINDEX)
+    msg = vi_events.SignalMatch(match_id="m-1", kind=vi_events.MATCH_KIND_CLIENT, youth_pseudonym="y",
+                                municipality_code="GM0080")
+    env = envelope_for(msg, source="verwijsindex")
+    people = {"r1": "Ria School", "r2": "Rob Wijkteam", "r3": "Roos GGD"}
+    for rid, name in people.items():
+        plain = vi_service.Registrant(registrant_id=rid, name=name, phone="010-1234567").SerializeToString()
+        msg.registrants.add(registrant_id=rid, contact=sealed(cipher, plain, env.id, f"registrant_contact/{rid}"))
+    handler = EventHandler(store, keys=keys)
+    await handler(Event(env, msg))
+    await handler(Event(env, msg))  # redelivered: nothing new
+    rows = store.list_for_tenant(VERWIJSINDEX)
+    assert len(rows) == 4 and {d.kind for d in rows} == {DeliveryKind.VERWIJSINDEX_MATCH_NOTICE}
+    for d in rows:
+        request = receivers_pb2.NotifyRequest.FromString(d.body)
+        assert d.key == delivery_key(f"{env.id}/{request.recipient_id}", DeliveryKind.VERWIJSINDEX_MATCH_NOTICE)
+        notice = receivers_pb2.ProfessionalNotice.FromString(
+            opened(cipher, request.body, d.key, f"notice/{request.recipient_id}"))
+        names = {c.name for c in notice.others}
+        if request.recipient_id.startswith("regievoerder:"):
+            assert names == set(people.values())
+        else:
+            assert names == {n for r, n in people.items() if r != request.recipient_id}
+        assert b"Ria School" not in d.body  # stored encrypted
+
+
+# -- re-drive ----------------------------------------------------------------------------------
+
+
+async def test_redrive_lists_and_resets_failed_deliveries(store: Store, keys: KeyStore, tmp_path: pathlib.Path,
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    tenant, case_id = await record_case_and_decision(store, keys)
+    callback = next(d for d in store.list_for_tenant(tenant) if d.kind is DeliveryKind.MELDER_CALLBACK)
+    now = dt.datetime.now(dt.UTC)
+    claimed = store.claim(callback, now, dt.timedelta(seconds=5))
+    assert claimed is not None
+    store.settle(claimed, Verdict(DeliveryState.FAILED, reason="INVALID_ARGUMENT: bad", permanent=True), now)
+    monkeypatch.setenv("VT_DATA_DIR", str(tmp_path))
+    assert redrive.main(["--list"]) == 0
+    listing = capsys.readouterr().out
+    assert callback.key in listing and "INVALID_ARGUMENT" in listing and BYSTANDER not in listing
+    assert redrive.main(["--all"]) == 0
+    assert "re-driven: 1" in capsys.readouterr().out
+    again = store.get(callback.key)
+    assert again is not None and again.state is DeliveryState.PENDING and again.attempts == 0
+    assert redrive.main([callback.key]) == 1  # no longer failed
