@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from vtkit.broker import EmbeddedBroker, wait_for_broker
+from vtkit.broker import EmbeddedBroker, free_port, wait_for_broker
 from vtkit.grpcserver import wait_healthy
 from vtkit.kafka import KafkaSettings, ensure_topics
 from vtkit.keystore import init_keys
@@ -35,6 +35,7 @@ class Stack:
     var_dir: pathlib.Path
     tenants: tuple[str, ...] = DEFAULT_DEMO_TENANTS
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
+    web: dict[str, str] = field(default_factory=dict)  # processes answering HTTP instead of gRPC health
 
     @property
     def key_dir(self) -> pathlib.Path:
@@ -62,6 +63,8 @@ class Stack:
         self._add("radar", "radar")
         self._add("verwijsindex", "verwijsindex")
         self._add("notifier", "notifier", NOTIFIER_REGIONAL_ENDPOINTS=endpoints)
+        self.web["ops"] = f"http://127.0.0.1:{free_port()}/"
+        self._add("ops", "vtkit.ops", OPS_HTTP_PORT=self.web["ops"].rsplit(":", 1)[1].strip("/"))
 
     async def start(self, timeout: float = 90.0) -> None:
         await wait_for_broker(self.bootstrap)
@@ -72,7 +75,10 @@ class Stack:
 
     async def _healthy(self, process: ServiceProcess, timeout: float) -> None:
         try:
-            await wait_healthy(process.address, timeout)
+            if process.name in self.web:
+                await wait_http(self.web[process.name], timeout)
+            else:
+                await wait_healthy(process.address, timeout)
         except TimeoutError:
             raise RuntimeError(f"{process.name} did not become healthy; see {process.log_path}:\n"
                                + process.log_text()[-3000:]) from None
@@ -83,8 +89,27 @@ class Stack:
 
     def describe(self) -> dict[str, object]:
         return {"kafka": self.bootstrap, "key_dir": str(self.key_dir), "tenants": list(self.tenants),
-                "services": {name: p.address for name, p in self.processes.items()},
+                "services": {name: p.address for name, p in self.processes.items() if name not in self.web},
+                "web": dict(self.web),
                 "logs": str(self.var_dir / "logs")}
+
+
+async def wait_http(url: str, timeout: float) -> None:
+    """Poll until `url` answers 200."""
+    import aiohttp
+
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as session:
+        while True:
+            try:
+                async with session.get(url, timeout=aiohttp.ClientTimeout(total=2)) as reply:
+                    if reply.status == 200:
+                        return
+            except (aiohttp.ClientError, TimeoutError):
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{url} did not answer within {timeout}s")
+            await asyncio.sleep(0.2)
 
 
 @contextlib.contextmanager
@@ -116,6 +141,8 @@ def main() -> None:
         print(f"  kafka            {bootstrap}{embedded}")
         for name, address in info["services"].items():  # type: ignore[attr-defined]
             print(f"  {name:<34} grpc {address}")
+        for name, url in stack.web.items():
+            print(f"  {name:<34} http {url}")
         print(f"  logs             {info['logs']}/")
         print("Try: make demo   (or .venv/bin/python -m vtkit.cli demo)")
         sys.stdout.flush()

@@ -12,7 +12,8 @@ import contextlib
 import os
 import pathlib
 import subprocess
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 from vtkit.broker import EmbeddedBroker
 from vtkit.processes import ServiceProcess  # noqa: F401  (re-exported for tests)
@@ -64,3 +65,23 @@ def kafka_bootstrap(mode: str, log_path: pathlib.Path | None = None) -> Iterator
         finally:
             if log_path:
                 log.close()  # type: ignore[union-attr]
+
+
+# Debian's Chromium (installed by `make test`), started as this machine allows: no sandbox as root, and no
+# background networking (the closed network refuses it).
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@contextlib.asynccontextmanager
+async def headless_chromium() -> AsyncIterator[Any]:
+    """A Playwright Browser on Debian's Chromium; fails (never skips) when Chromium cannot start."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            await browser.close()

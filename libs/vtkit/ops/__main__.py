@@ -1,0 +1,46 @@
+"""`python -m vtkit.ops`: the operations dashboard on http://127.0.0.1:$OPS_HTTP_PORT/ (and /metrics)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from vtkit import service
+from vtkit.broker import wait_for_broker
+from vtkit.config import env, load_settings
+from vtkit.ops.dashboard import build_app
+from vtkit.ops.observer import Observer
+
+log = logging.getLogger("ops")
+
+
+@dataclass(frozen=True)
+class OpsSettings:
+    bootstrap_servers: str = env("KAFKA_BOOTSTRAP_SERVERS")
+    http_port: int = env("OPS_HTTP_PORT", 0)
+    host: str = env("OPS_HOST", "127.0.0.1")
+
+
+async def main(stop: asyncio.Event) -> None:
+    settings = load_settings(OpsSettings)
+    await wait_for_broker(settings.bootstrap_servers)
+    observer = Observer(settings.bootstrap_servers)
+    await observer.start()
+    runner = web.AppRunner(build_app(observer))
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.http_port)
+    await site.start()
+    port = runner.addresses[0][1]
+    log.info("listening", extra={"http": f"http://{settings.host}:{port}/"})
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+        await observer.stop()
+
+
+if __name__ == "__main__":
+    service.run("ops", main)

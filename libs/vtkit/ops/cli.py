@@ -1,0 +1,149 @@
+"""vt-ops: the operator's command line (bin/vt-ops, or python -m vtkit.ops.cli).
+
+  vt-ops topics                       topics, partitions and how many records each holds
+  vt-ops lag                          consumer lag per service group and partition
+  vt-ops tail TOPIC [-n N]            the last records' metadata (type, id, tenant, time, size; never the value)
+  vt-ops deadletters                  dead-lettered records with their reason
+  vt-ops redrive (OFFSET... | --all)  publish dead letters again to their original topic (after fixing the cause)
+
+The broker is --kafka, else KAFKA_BOOTSTRAP_SERVERS, else the running `make run` stack (var/stack.json).
+Re-driving twice is harmless: every consumer dedupes on the event id.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import pathlib
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer
+from aiokafka.structs import ConsumerRecord, TopicPartition
+
+from vtkit import topics
+from vtkit.envelope import header_map
+from vtkit.kafka import KafkaSettings, make_producer
+from vtkit.ops.observer import Observer
+from vtkit.processes import ROOT
+
+DL_HEADERS = ("dl_reason", "dl_topic", "dl_partition", "dl_offset", "dl_consumer")
+
+
+def bootstrap_from(args: argparse.Namespace) -> str:
+    if args.kafka:
+        return str(args.kafka)
+    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        return os.environ["KAFKA_BOOTSTRAP_SERVERS"]
+    stack = pathlib.Path(args.var_dir) / "stack.json"
+    if stack.exists():
+        return str(json.loads(stack.read_text())["kafka"])
+    sys.exit("no broker: pass --kafka, set KAFKA_BOOTSTRAP_SERVERS, or start the suite with `make run`")
+
+
+async def read_all(bootstrap: str, topic: str) -> list[ConsumerRecord]:
+    """Every record of a topic, from the beginning to the end offsets at the time of the call."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = await _partitions(consumer, topic)
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        records: list[ConsumerRecord] = []
+        while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
+            for batch in (await consumer.getmany(timeout_ms=500)).values():
+                records += [r for r in batch if r.offset < ends[TopicPartition(r.topic, r.partition)]]
+        return sorted(records, key=lambda r: (r.timestamp, r.partition, r.offset))
+    finally:
+        await consumer.stop()
+
+
+async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
+    await consumer._client.force_metadata_update()  # noqa: SLF001 (aiokafka has no public refresh)
+    found = consumer.partitions_for_topic(topic)
+    if not found:
+        sys.exit(f"topic {topic} does not exist")
+    return [TopicPartition(topic, p) for p in sorted(found)]
+
+
+def metadata(record: ConsumerRecord) -> dict[str, Any]:
+    headers = header_map(record.headers)
+    return {"offset": f"{record.partition}:{record.offset}", "key": (record.key or b"").decode(errors="replace"),
+            "type": headers.get("ce_type", ""), "id": headers.get("ce_id", ""), "tenant": headers.get("ce_tenant", ""),
+            "time": headers.get("ce_time", ""), "bytes": len(record.value or b""),
+            **({"reason": headers["dl_reason"], "from": headers.get("dl_topic", "")} if "dl_reason" in headers else {})}
+
+
+async def redrive(bootstrap: str, selected: Sequence[str], everything: bool) -> list[str]:
+    """Publish dead letters again, with their original headers, to the topic they came from."""
+    records = await read_all(bootstrap, topics.DEAD_LETTERS)
+    chosen = [r for r in records if everything or f"{r.partition}:{r.offset}" in selected]
+    missing = set(selected) - {f"{r.partition}:{r.offset}" for r in chosen}
+    if missing:
+        sys.exit(f"no dead letter at {', '.join(sorted(missing))} (see `vt-ops deadletters`)")
+    producer = make_producer(KafkaSettings(bootstrap_servers=bootstrap))
+    await producer.start()
+    done = []
+    try:
+        for record in chosen:
+            headers = header_map(record.headers)
+            original = [(k, v) for k, v in (record.headers or ()) if k not in DL_HEADERS]
+            await producer.send_and_wait(headers["dl_topic"], record.value, key=record.key, headers=original)
+            done.append(f"{record.partition}:{record.offset} -> {headers['dl_topic']}")
+    finally:
+        await producer.stop()
+    return done
+
+
+def _table(rows: list[dict[str, Any]], columns: Sequence[str]) -> str:
+    if not rows:
+        return "(none)"
+    widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in columns}
+    lines = ["  ".join(c.ljust(widths[c]) for c in columns)]
+    lines += ["  ".join(str(r.get(c, "")).ljust(widths[c]) for c in columns) for r in rows]
+    return "\n".join(lines)
+
+
+async def run(args: argparse.Namespace) -> str:
+    bootstrap = bootstrap_from(args)
+    if args.command in ("topics", "lag"):
+        observer = Observer(bootstrap)
+        summary = await observer.sample()
+        if args.command == "topics":
+            return _table(summary["topics"], ["name", "tenant", "partitions", "messages"])
+        return _table(summary["lag"], ["group", "topic", "partition", "committed", "end", "lag"])
+    if args.command == "tail":
+        rows = [metadata(r) for r in (await read_all(bootstrap, args.topic))[-args.n:]]
+        return _table(rows, ["offset", "time", "type", "tenant", "id", "key", "bytes"])
+    if args.command == "deadletters":
+        rows = [metadata(r) for r in await read_all(bootstrap, topics.DEAD_LETTERS)]
+        return _table(rows, ["offset", "from", "type", "reason"])
+    return "\n".join(await redrive(bootstrap, args.offsets, args.all)) or "nothing to re-drive"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="vt-ops", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--kafka", help="bootstrap servers")
+    parser.add_argument("--var-dir", default=str(ROOT / "var"))
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("topics")
+    sub.add_parser("lag")
+    tail = sub.add_parser("tail")
+    tail.add_argument("topic")
+    tail.add_argument("-n", type=int, default=20)
+    sub.add_parser("deadletters")
+    again = sub.add_parser("redrive")
+    again.add_argument("offsets", nargs="*", help="partition:offset of dead letters")
+    again.add_argument("--all", action="store_true")
+    args = parser.parse_args(argv)
+    if args.command == "redrive" and not (args.offsets or args.all):
+        parser.error("redrive needs offsets or --all")
+    print(asyncio.run(run(args)))
+
+
+if __name__ == "__main__":
+    main()

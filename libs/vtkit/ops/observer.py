@@ -1,0 +1,199 @@
+"""Folds the broker's state and the national event streams into one snapshot for operators.
+
+- Topics: messages held and end offsets; rates are the change of end offsets between two samples.
+- Consumer lag per group and partition (end offset minus the group's committed offset).
+- Deadlines: assessments due and not completed, deliveries requested and not delivered; overdue when the
+  due moment has passed (Europe/Amsterdam end of day, as radar and notifier compute it).
+- Dead letters: count per source topic and the latest records' metadata (never the value).
+No personal data is read: values are decoded only for the deadline events, which carry none in clear.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.structs import ConsumerRecord, TopicPartition
+from vt.notifier.v1 import events_pb2 as delivery_events
+from vt.radar.v1 import events_pb2 as radar_events
+
+from vtkit import topics
+from vtkit.envelope import DecodeError, decode, header_map
+
+
+@dataclass
+class Deadline:
+    tenant: str
+    case_id: str
+    kind: str
+    due_at: dt.datetime
+
+
+@dataclass
+class DeadlineBook:
+    """Open deadlines by key; closed ones are dropped."""
+
+    open: dict[str, Deadline] = field(default_factory=dict)
+    failed: Counter[str] = field(default_factory=Counter)
+
+    def per_tenant(self, now: dt.datetime) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for deadline in self.open.values():
+            row = out.setdefault(deadline.tenant, {"pending": 0, "overdue": 0})
+            row["pending"] += 1
+            row["overdue"] += deadline.due_at < now
+        for tenant, count in self.failed.items():
+            out.setdefault(tenant, {"pending": 0, "overdue": 0})["failed"] = count
+        return out
+
+    def overdue(self, now: dt.datetime) -> list[dict[str, str]]:
+        rows = [d for d in self.open.values() if d.due_at < now]
+        return [{"tenant": d.tenant, "case_id": d.case_id, "kind": d.kind, "due_at": d.due_at.isoformat()}
+                for d in sorted(rows, key=lambda d: d.due_at)]
+
+
+def _ts(value: Any) -> dt.datetime:
+    return value.ToDatetime(tzinfo=dt.UTC)
+
+
+class Observer:
+    """Reads the national streams in the background and samples offsets on request."""
+
+    WATCHED = (topics.NATIONAL_ASSESSMENTS, topics.NATIONAL_DELIVERIES, topics.DEAD_LETTERS)
+
+    def __init__(self, bootstrap: str, recent_dead_letters: int = 50, group_prefix: str = "vt-"):
+        self.bootstrap = bootstrap
+        self.group_prefix = group_prefix  # the services' groups; test and ad-hoc readers are left out
+        self.assessments = DeadlineBook()
+        self.deliveries = DeadlineBook()
+        self.dead_letters: Counter[str] = Counter()
+        self.recent_dead_letters: deque[dict[str, Any]] = deque(maxlen=recent_dead_letters)
+        self._previous: tuple[float, dict[str, int]] | None = None
+        self._consumer = AIOKafkaConsumer(*self.WATCHED, bootstrap_servers=bootstrap, group_id=None,
+                                          auto_offset_reset="earliest", enable_auto_commit=False)
+        self._task: asyncio.Task[None] | None = None
+        self._latest: tuple[float, dict[str, Any]] | None = None
+        self._sampling = asyncio.Lock()
+
+    async def latest(self, max_age: float = 1.0) -> dict[str, Any]:
+        """A sample at most `max_age` seconds old: several viewers share one, and rates stay per interval."""
+        async with self._sampling:
+            if self._latest is None or time.monotonic() - self._latest[0] > max_age:
+                self._latest = (time.monotonic(), await self.sample())
+            return self._latest[1]
+
+    async def start(self) -> None:
+        await self._consumer.start()
+        self._task = asyncio.create_task(self._follow())
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self._consumer.stop()
+
+    async def _follow(self) -> None:
+        while True:
+            batches = await self._consumer.getmany(timeout_ms=500)
+            for records in batches.values():
+                for record in records:
+                    self.fold(record)
+
+    def fold(self, record: ConsumerRecord) -> None:
+        if record.topic == topics.DEAD_LETTERS:
+            headers = header_map(record.headers)
+            self.dead_letters[headers.get("dl_topic", "?")] += 1
+            self.recent_dead_letters.appendleft({
+                "offset": f"{record.partition}:{record.offset}", "topic": headers.get("dl_topic", "?"),
+                "consumer": headers.get("dl_consumer", "?"), "reason": headers.get("dl_reason", "")[:200],
+                "type": headers.get("ce_type", ""),
+                "time": dt.datetime.fromtimestamp(record.timestamp / 1000, dt.UTC).isoformat()})
+            return
+        try:
+            message = decode(record.value, record.headers).message
+        except DecodeError:
+            return
+        if isinstance(message, radar_events.AssessmentDue):
+            self.assessments.open[message.case_id] = Deadline(message.tenant_id, message.case_id, "assessment",
+                                                              _ts(message.due_at))
+        elif isinstance(message, radar_events.AssessmentCompleted):
+            self.assessments.open.pop(message.case_id, None)
+        elif isinstance(message, delivery_events.DeliveryRequested):
+            self.deliveries.open[message.idempotency_key] = Deadline(
+                message.tenant_id, message.case_id, delivery_events.DeliveryKind.Name(message.kind).lower(),
+                _ts(message.due_at) if message.HasField("due_at") else dt.datetime.max.replace(tzinfo=dt.UTC))
+        elif isinstance(message, delivery_events.DeliveryDelivered):
+            self.deliveries.open.pop(message.idempotency_key, None)
+        elif isinstance(message, delivery_events.DeliveryFailed) and message.permanent:
+            if self.deliveries.open.pop(message.idempotency_key, None) is not None:
+                self.deliveries.failed[message.tenant_id] += 1
+
+    async def sample(self) -> dict[str, Any]:
+        """Topics with sizes and rates, consumer lag, deadlines and dead letters, as one JSON-able dict."""
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
+        probe = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+        await admin.start()
+        await probe.start()
+        try:
+            names = sorted(t for t in await admin.list_topics() if not t.startswith("__"))
+            partitions = [TopicPartition(t, p) for t in names for p in (probe.partitions_for_topic(t) or ())]
+            if len(partitions) < len(names):  # metadata not cached yet for some topics
+                await probe._client.force_metadata_update()  # noqa: SLF001 (aiokafka has no public refresh)
+                partitions = [TopicPartition(t, p) for t in names for p in (probe.partitions_for_topic(t) or ())]
+            ends = await probe.end_offsets(partitions) if partitions else {}
+            begins = await probe.beginning_offsets(partitions) if partitions else {}
+            groups = sorted(g for g, _ in await admin.list_consumer_groups() if g.startswith(self.group_prefix))
+            lag = await self._lag(groups, {tp: end for tp, end in ends.items() if end > 0})
+        finally:
+            await probe.stop()
+            await admin.close()
+        now_mono, now = time.monotonic(), dt.datetime.now(dt.UTC)
+        totals = {t: sum(end for tp, end in ends.items() if tp.topic == t) for t in names}
+        rates = self._rates(now_mono, totals)
+        return {
+            "time": now.isoformat(),
+            "topics": [{"name": t, "tenant": _tenant_of(t), "partitions": sum(tp.topic == t for tp in ends),
+                        "messages": sum(ends[tp] - begins[tp] for tp in ends if tp.topic == t), "end_offset": totals[t],
+                        "rate": rates.get(t, 0.0)} for t in names],
+            "lag": lag,
+            "assessments": self.assessments.per_tenant(now),
+            "deliveries": self.deliveries.per_tenant(now),
+            "overdue": self.assessments.overdue(now) + self.deliveries.overdue(now),
+            "dead_letters": {"total": sum(self.dead_letters.values()), "by_topic": dict(self.dead_letters),
+                             "recent": list(self.recent_dead_letters)},
+        }
+
+    def _rates(self, now: float, totals: dict[str, int]) -> dict[str, float]:
+        previous, self._previous = self._previous, (now, totals)
+        if previous is None or now <= previous[0]:
+            return {}
+        elapsed = now - previous[0]
+        return {t: round((totals[t] - previous[1].get(t, 0)) / elapsed, 2) for t in totals}
+
+    async def _lag(self, groups: list[str], ends: dict[TopicPartition, int]) -> list[dict[str, Any]]:
+        # The admin OffsetFetch of aiokafka 0.14 cannot parse the embedded broker's answer; a group
+        # consumer's committed() (no subscription, so it never joins the group) can.
+        rows = []
+        for group in groups:
+            consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=group, enable_auto_commit=False)
+            await consumer.start()
+            try:
+                for tp, end in sorted(ends.items()):
+                    committed = await consumer.committed(tp)
+                    if committed is not None:
+                        rows.append({"group": group, "topic": tp.topic, "partition": tp.partition,
+                                     "committed": committed, "end": end, "lag": max(end - committed, 0)})
+            finally:
+                await consumer.stop()
+        return rows
+
+
+def _tenant_of(topic: str) -> str:
+    parts = topic.split(".")
+    return parts[1] if len(parts) >= 4 and parts[0] == "vt" and parts[1] != "national" else ""

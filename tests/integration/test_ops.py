@@ -1,0 +1,121 @@
+"""vt-ops and the observer against the real broker: deadlines, lag, tail (metadata only) and re-drive."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from vt.radar.v1 import events_pb2
+from vtkit import topics
+from vtkit.envelope import envelope_for, header_map
+from vtkit.kafka import KafkaSettings, Publisher, make_producer
+from vtkit.ops.cli import main as vt_ops
+from vtkit.ops.cli import read_all
+from vtkit.ops.observer import Observer
+
+TENANT = "noord-en-midden-limburg"
+
+
+def ts(moment: dt.datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(moment)
+    return stamp
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 30.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.3)
+
+
+async def test_overdue_assessments_appear_per_region_and_leave_when_completed(kafka: str, publisher: Publisher) -> None:
+    observer = Observer(kafka)
+    await observer.start()
+    case = f"case-{uuid.uuid4()}"
+    try:
+        due = events_pb2.AssessmentDue(tenant_id=TENANT, case_id=case, due_at=ts(dt.datetime(2026, 1, 9, 22, 59, tzinfo=dt.UTC)))
+        await publisher.publish(topics.NATIONAL_ASSESSMENTS, case, due, envelope_for(due, source="test", tenant=TENANT))
+
+        async def overdue() -> list[dict[str, str]]:
+            return [o for o in (await observer.sample())["overdue"] if o["case_id"] == case]
+
+        rows = await eventually(overdue)
+        assert rows[0]["tenant"] == TENANT and rows[0]["kind"] == "assessment"
+        assert (await observer.sample())["assessments"][TENANT]["overdue"] >= 1
+
+        done = events_pb2.AssessmentCompleted(tenant_id=TENANT, case_id=case)
+        await publisher.publish(topics.NATIONAL_ASSESSMENTS, case, done, envelope_for(done, source="test", tenant=TENANT))
+        await eventually(lambda: _gone(observer, case))
+    finally:
+        await observer.stop()
+
+
+async def _gone(observer: Observer, case: str) -> bool:
+    return not any(o["case_id"] == case for o in (await observer.sample())["overdue"])
+
+
+async def test_lag_is_reported_per_service_group_and_partition(kafka: str, publisher: Publisher) -> None:
+    topic, group = topics.register("zeeland"), f"vt-ops-test-{uuid.uuid4().hex[:8]}"
+    entry = events_pb2.RegisterEntry(tenant_id="zeeland", case_id="c")
+    await publisher.publish(topic, "k", entry, envelope_for(entry, source="test", tenant="zeeland"))
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=kafka, group_id=group, enable_auto_commit=False,
+                                auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        await consumer.getmany(timeout_ms=10000)
+        await consumer.commit({tp: 0 for tp in consumer.assignment()})  # committed at the start: all is lag
+    finally:
+        await consumer.stop()
+    rows = [r for r in (await Observer(kafka).sample())["lag"] if r["group"] == group]
+    assert rows and sum(r["lag"] for r in rows) >= 1
+    assert all(r["lag"] == r["end"] - r["committed"] for r in rows)
+
+
+async def test_tail_shows_metadata_and_never_the_value(kafka: str, publisher: Publisher,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    secret = f"Jansen-{uuid.uuid4().hex[:6]}"
+    entry = events_pb2.RegisterEntry(tenant_id="zeeland", case_id=secret)
+    envelope = envelope_for(entry, source="test", tenant="zeeland")
+    await publisher.publish(topics.register("zeeland"), "k", entry, envelope)
+    await asyncio.to_thread(vt_ops, ["--kafka", kafka, "tail", topics.register("zeeland"), "-n", "500"])
+    out = capsys.readouterr().out
+    assert envelope.id in out and "vt.radar.v1.RegisterEntry" in out
+    assert secret not in out
+
+
+async def test_a_dead_letter_is_listed_and_redriven_to_its_topic(kafka: str, capsys: pytest.CaptureFixture[str]) -> None:
+    origin = topics.register("zeeland")
+    entry = events_pb2.RegisterEntry(tenant_id="zeeland", case_id=f"c-{uuid.uuid4()}")
+    envelope = envelope_for(entry, source="test", tenant="zeeland")
+    producer = make_producer(KafkaSettings(bootstrap_servers=kafka))
+    await producer.start()
+    try:
+        sent = await producer.send_and_wait(
+            topics.DEAD_LETTERS, entry.SerializeToString(), key=b"k",
+            headers=envelope.headers() + [("dl_reason", b"PermanentError: receiver refused"), ("dl_topic", origin.encode()),
+                                          ("dl_partition", b"0"), ("dl_offset", b"0"), ("dl_consumer", b"vt-test")])
+    finally:
+        await producer.stop()
+    offset = f"{sent.partition}:{sent.offset}"
+    await asyncio.to_thread(vt_ops, ["--kafka", kafka, "deadletters"])
+    listing = capsys.readouterr().out
+    assert offset in listing and "receiver refused" in listing
+
+    await asyncio.to_thread(vt_ops, ["--kafka", kafka, "redrive", offset])
+    assert f"{offset} -> {origin}" in capsys.readouterr().out
+    again = [r for r in await read_all(kafka, origin) if header_map(r.headers).get("ce_id") == envelope.id]
+    assert len(again) == 1
+    headers = header_map(again[0].headers)
+    assert "dl_reason" not in headers and headers["ce_type"] == "vt.radar.v1.RegisterEntry"
