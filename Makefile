@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 PTH     := $(shell $(PY_BASE) -c 'import sysconfig;print("lib/python"+sysconfig.get_python_version()+"/site-packages")')/vt-suite.pth
 PROTOS  := $(shell find proto -name '*.proto')
 
-.PHONY: venv proto proto-check lint test run demo clean
+.PHONY: venv proto proto-check lint chromium test run demo clean
 
 venv: $(STAMP)
 
@@ -31,7 +31,13 @@ lint: $(STAMP) proto-check
 	$(VENV)/bin/ruff check libs/vtkit services tests scripts
 	$(VENV)/bin/mypy
 
-test: $(STAMP) proto-check
+# The meldformulier's e2e test (tests/e2e/test_intake_meldformulier.py) drives Debian's chromium
+# headless; install it when missing (sudo only when not root).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+chromium:
+	@test -x /usr/bin/chromium || ($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium)
+
+test: $(STAMP) proto-check chromium
 	$(VENV)/bin/pytest -q --durations=15
 
 run: $(STAMP)

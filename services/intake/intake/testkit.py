@@ -3,6 +3,7 @@ e2e suite): start it, call it over gRPC, read its topic. Not used by the service
 
 from __future__ import annotations
 
+import json
 import pathlib
 import time
 import uuid
@@ -59,3 +60,16 @@ async def read_topic(bootstrap: str, topic: str, until: Callable[[Records], bool
 
 def contact_ids(records: Records, type_name: str = "MeldingReceived") -> list[str]:
     return [e.message.contact_id for _, e, _ in records if e.message.DESCRIPTOR.name == type_name]
+
+
+def http_address(process: ServiceProcess, timeout: float = 20.0) -> str:
+    """The meldformulier's host:port, from the process's "listening" log line."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for line in process.log_text().splitlines():
+            if '"msg": "listening"' in line:
+                return str(json.loads(line)["http"])
+        if process.proc is not None and process.proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    raise AssertionError(f"no listening line with the http address:\n{process.log_text()[-3000:]}")
