@@ -5,14 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import pathlib
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncIterator
 
 import grpc
 import pytest
-from radar.testing import Watcher, melding_received, publish_melding, radar_process, start_radar
+from radar.testing import Watcher, eventually, melding_received, publish_melding, radar_process, start_radar
 from vt.radar.v1 import events_pb2, radar_service_pb2, radar_service_pb2_grpc
 from vtkit import topics
 from vtkit.auth import bearer_metadata
@@ -38,17 +36,6 @@ async def radar(kafka: str, keys: KeyStore, data_dir: pathlib.Path, tmp_path: pa
         yield process
     finally:
         assert process.stop() == 0, process.log_text()[-3000:]
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return await check()
-        except (AssertionError, grpc.aio.AioRpcError):
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.2)
 
 
 async def test_get_assessment_and_lookup_for_own_tenant_only(kafka: str, keys: KeyStore, radar: ServiceProcess,

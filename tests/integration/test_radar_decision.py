@@ -1,0 +1,238 @@
+"""The decision through RadarService with the real radar process: RecordDecision (own cases only,
+validated, idempotent, agreements encrypted), the onderzoek deadline as state with its overdue report,
+ListOverdue per region, and repeat meldingen (hermelding, joining an open assessment).
+
+The onderzoek overdue test does not wait 10 weeks: the deadline is computed from the decision's
+`decided_at`, so the test publishes a decision dated 11 weeks ago on the assessments topic (as a
+regional system migrating its backlog would). RecordDecision itself always stamps the current time;
+no test-only clock exists in the service."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import pathlib
+import uuid
+from collections.abc import AsyncIterator
+
+import grpc
+import pytest
+from radar.testing import Seen, Watcher, eventually, melding_received, publish_melding, radar_process, start_radar
+from vt.radar.v1 import events_pb2, radar_service_pb2, radar_service_pb2_grpc
+from vtkit import calendar, topics
+from vtkit.auth import bearer_metadata
+from vtkit.crypto import Ciphertext
+from vtkit.envelope import envelope_for, new_event_id
+from vtkit.kafka import Publisher
+from vtkit.keystore import KeyStore
+from vtkit.simulators.rvdk import random_bsn
+from vtkit.testing import ServiceProcess
+
+REGION = "hollands-midden"
+OTHER = "noord-holland-noord"
+
+
+@pytest.fixture()
+async def radar(kafka: str, keys: KeyStore, data_dir: pathlib.Path, tmp_path: pathlib.Path,
+                publisher: Publisher) -> AsyncIterator[ServiceProcess]:
+    process = radar_process(kafka, keys, data_dir, tmp_path / "radar.log", app_id=f"vt-radar-{uuid.uuid4().hex[:8]}",
+                            RADAR_TABLE_STORE="memory", RADAR_DEADLINE_SCAN_SECONDS="1")
+    await start_radar(process)
+    try:
+        yield process
+    finally:
+        assert process.stop() == 0, process.log_text()[-3000:]
+
+
+@pytest.fixture()
+async def watcher(kafka: str, publisher: Publisher) -> AsyncIterator[Watcher]:
+    w = await Watcher(kafka, topics.NATIONAL_ASSESSMENTS, topics.NATIONAL_RADAR_PERSON).start()
+    try:
+        yield w
+    finally:
+        await w.stop()
+
+
+@pytest.fixture()
+async def stub(radar: ServiceProcess) -> AsyncIterator[radar_service_pb2_grpc.RadarServiceStub]:
+    async with grpc.aio.insecure_channel(radar.address) as channel:
+        yield radar_service_pb2_grpc.RadarServiceStub(channel)
+
+
+def of_case(kind: type, case_id: str):
+    return lambda s: isinstance(s.message, kind) and s.message.case_id == case_id
+
+
+def closed(case_id: str):
+    return lambda s: (isinstance(s.message, events_pb2.PersonSignal) and s.message.WhichOneof("signal") == "case_closed"
+                      and s.message.case_closed.case_id == case_id)
+
+
+async def new_melding(keys: KeyStore, publisher: Publisher, tenant: str, bsn: str, **kwargs: object):  # type: ignore[no-untyped-def]
+    event_id = new_event_id()
+    msg = melding_received(keys, tenant, [bsn], event_id=event_id, **kwargs)  # type: ignore[arg-type]
+    await publish_melding(publisher, msg, event_id)
+    return msg
+
+
+async def case_known(stub: radar_service_pb2_grpc.RadarServiceStub, keys: KeyStore, tenant: str, case_id: str) -> None:
+    """Wait until radar's case table holds the case (RecordDecision answers NOT_FOUND before)."""
+    await eventually(lambda: stub.GetAssessment(radar_service_pb2.GetAssessmentRequest(case_id=case_id),
+                                                metadata=bearer_metadata(keys.token_for(tenant))))
+
+
+async def test_record_decision_for_own_case_publishes_assessment_completed(
+        keys: KeyStore, stub: radar_service_pb2_grpc.RadarServiceStub, publisher: Publisher, watcher: Watcher,
+        data_dir: pathlib.Path) -> None:
+    melding = await new_melding(keys, publisher, REGION, random_bsn())
+    case_id = melding.contact_id
+    await case_known(stub, keys, REGION, case_id)
+    as_region = bearer_metadata(keys.token_for(REGION))
+    request = radar_service_pb2.RecordDecisionRequest(
+        case_id=case_id, judgement=events_pb2.SAFETY_JUDGEMENT_ACUTE_UNSAFETY, decision=events_pb2.DECISION_RVDK_REQUEST,
+        responsible_for_safety="VT Hollands Midden, team Leiden", agreements="School meldt verzuim direct aan VT")
+
+    # Incomplete decisions: INVALID_ARGUMENT naming the field.
+    for broken, field in [
+        (radar_service_pb2.RecordDecisionRequest(case_id=case_id, judgement=events_pb2.SAFETY_JUDGEMENT_SAFE,
+                                                 decision=events_pb2.DECISION_OVERDRACHT, responsible_for_safety="x"),
+         "overdracht_to"),
+        (radar_service_pb2.RecordDecisionRequest(case_id=case_id, judgement=events_pb2.SAFETY_JUDGEMENT_SAFE,
+                                                 decision=events_pb2.DECISION_ONDERZOEK), "responsible_for_safety"),
+        (radar_service_pb2.RecordDecisionRequest(case_id=case_id, decision=events_pb2.DECISION_ONDERZOEK,
+                                                 responsible_for_safety="x"), "judgement"),
+    ]:
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await stub.RecordDecision(broken, metadata=as_region)
+        assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT and field in (err.value.details() or "")
+    # Another region's case: NOT_FOUND, nothing published.
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.RecordDecision(request, metadata=bearer_metadata(keys.token_for(OTHER)))
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
+
+    reply = await stub.RecordDecision(request, metadata=as_region)
+    [completed] = await watcher.wait_for(of_case(events_pb2.AssessmentCompleted, case_id), what="AssessmentCompleted")
+    assert completed.envelope is not None and completed.envelope.id == reply.event_id
+    assert completed.headers["ce_tenant"] == REGION and completed.headers["ce_source"] == "radar"
+    msg = completed.message
+    assert (msg.tenant_id, msg.decision, msg.judgement) == (
+        REGION, events_pb2.DECISION_RVDK_REQUEST, events_pb2.SAFETY_JUDGEMENT_ACUTE_UNSAFETY)
+    assert msg.melder_callback_required and msg.household_letter_required
+    assert msg.rvdk_request and msg.municipality_notice and not msg.HasField("onderzoek_due_date")
+    assert b"verzuim" not in (completed.value or b"")
+    agreements = keys.tenant_cipher(REGION).decrypt(
+        Ciphertext(msg.agreements.key_id, msg.agreements.nonce, msg.agreements.ciphertext),
+        event_id=reply.event_id, field="agreements")
+    assert agreements.decode() == "School meldt verzuim direct aan VT"
+    # The existing agent closes the case for its person.
+    await watcher.wait_for(closed(case_id), what="case closed signal")
+
+    # A retried call is idempotent; a different decision for the decided case is refused.
+    async def same_again() -> radar_service_pb2.RecordDecisionResponse:
+        again = await stub.RecordDecision(request, metadata=as_region)
+        assert again.event_id == reply.event_id and again.decided_at == reply.decided_at
+        return again
+    await eventually(same_again)
+    different = radar_service_pb2.RecordDecisionRequest()
+    different.CopyFrom(request)
+    different.decision = events_pb2.DECISION_NO_FURTHER_STEPS
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.RecordDecision(different, metadata=as_region)
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    await asyncio.sleep(1.0)
+    assert {s.envelope.id for s in watcher.matching(of_case(events_pb2.AssessmentCompleted, case_id))
+            if s.envelope} == {reply.event_id}
+
+    entries = [json.loads(line) for line in (data_dir / "audit-radar.jsonl").read_text().splitlines()]
+    outcomes = {(e["who"]["tenant"], e["outcome"]) for e in entries
+                if e["what"] == "record decision" and e["subject"]["case_id"] == case_id}
+    assert {(REGION, "invalid_argument"), (OTHER, "not_found"), (REGION, "ok"), (REGION, "failed_precondition")} <= outcomes
+    assert "verzuim" not in (data_dir / "audit-radar.jsonl").read_text()
+
+
+async def test_overdue_onderzoek_is_reported_once_and_listed_per_region(
+        keys: KeyStore, stub: radar_service_pb2_grpc.RadarServiceStub, publisher: Publisher, watcher: Watcher) -> None:
+    now = dt.datetime.now(dt.UTC)
+    long_ago = now - dt.timedelta(weeks=12)
+    late = await new_melding(keys, publisher, REGION, random_bsn(), received_at=long_ago)  # assessment overdue
+    onderzoek = await new_melding(keys, publisher, REGION, random_bsn(), received_at=long_ago)
+    fresh = await new_melding(keys, publisher, REGION, random_bsn())  # decided ONDERZOEK today: not overdue
+    elsewhere = await new_melding(keys, publisher, OTHER, random_bsn(), received_at=long_ago)
+    await case_known(stub, keys, REGION, fresh.contact_id)
+    await case_known(stub, keys, REGION, onderzoek.contact_id)
+
+    # The onderzoek was decided 11 weeks ago (its 10-week deadline lies a week back).
+    decided_at = now - dt.timedelta(weeks=11)
+    decision = events_pb2.AssessmentCompleted(tenant_id=REGION, case_id=onderzoek.contact_id,
+                                              decision=events_pb2.DECISION_ONDERZOEK,
+                                              judgement=events_pb2.SAFETY_JUDGEMENT_STRUCTURAL_UNSAFETY,
+                                              responsible_for_safety="VT Hollands Midden")
+    decision.decided_at.FromDatetime(decided_at)
+    await publisher.publish(topics.NATIONAL_ASSESSMENTS, onderzoek.contact_id, decision,
+                            envelope_for(decision, source=f"intake/{REGION}", tenant=REGION))
+    reply = await stub.RecordDecision(radar_service_pb2.RecordDecisionRequest(
+        case_id=fresh.contact_id, judgement=events_pb2.SAFETY_JUDGEMENT_STRUCTURAL_UNSAFETY,
+        decision=events_pb2.DECISION_ONDERZOEK, responsible_for_safety="VT Hollands Midden"),
+        metadata=bearer_metadata(keys.token_for(REGION)))
+    expected_due = calendar.local_date(now) + dt.timedelta(weeks=10)
+    assert (reply.onderzoek_due_date.year, reply.onderzoek_due_date.month, reply.onderzoek_due_date.day) == (
+        expected_due.year, expected_due.month, expected_due.day)
+
+    def onderzoek_overdue(case_id: str):
+        return lambda s: of_case(events_pb2.DeadlineOverdue, case_id)(s) and s.message.kind == events_pb2.DEADLINE_KIND_ONDERZOEK
+
+    [overdue] = await watcher.wait_for(onderzoek_overdue(onderzoek.contact_id), what="onderzoek DeadlineOverdue")
+    due_date = calendar.local_date(decided_at) + dt.timedelta(weeks=10)
+    assert overdue.message.due_at.ToDatetime(dt.UTC) == calendar.end_of_day(due_date)
+    assert overdue.message.tenant_id == REGION and overdue.headers["ce_source"] == "radar"
+    await watcher.wait_for(of_case(events_pb2.DeadlineOverdue, late.contact_id), what="assessment DeadlineOverdue")
+    await watcher.wait_for(closed(fresh.contact_id), what="fresh case closed")
+    await asyncio.sleep(2.5)  # further scans (every second) report nothing new
+    copies = watcher.matching(onderzoek_overdue(onderzoek.contact_id))
+    assert {c.envelope.id for c in copies if c.envelope} == {overdue.envelope.id if overdue.envelope else ""}
+    assert not watcher.matching(onderzoek_overdue(fresh.contact_id))
+
+    listing = await stub.ListOverdue(radar_service_pb2.ListOverdueRequest(),
+                                     metadata=bearer_metadata(keys.token_for(REGION)))
+    listed = {(o.case_id, o.kind): o for o in listing.overdue}
+    assert (late.contact_id, events_pb2.DEADLINE_KIND_ASSESSMENT) in listed
+    assert (onderzoek.contact_id, events_pb2.DEADLINE_KIND_ONDERZOEK) in listed
+    assert (onderzoek.contact_id, events_pb2.DEADLINE_KIND_ASSESSMENT) not in listed  # decided
+    assert fresh.contact_id not in {o.case_id for o in listing.overdue}
+    assert elsewhere.contact_id not in {o.case_id for o in listing.overdue}  # another region's case
+    item = listed[(onderzoek.contact_id, events_pb2.DEADLINE_KIND_ONDERZOEK)]
+    assert (item.due_date.year, item.due_date.month, item.due_date.day) == (due_date.year, due_date.month, due_date.day)
+    assert [o.due_at.ToDatetime() for o in listing.overdue] == sorted(o.due_at.ToDatetime() for o in listing.overdue)
+    other_listing = await stub.ListOverdue(radar_service_pb2.ListOverdueRequest(),
+                                           metadata=bearer_metadata(keys.token_for(OTHER)))
+    assert elsewhere.contact_id in {o.case_id for o in other_listing.overdue}
+    assert not {late.contact_id, onderzoek.contact_id} & {o.case_id for o in other_listing.overdue}
+
+
+async def test_hermelding_and_joining_an_open_assessment(
+        keys: KeyStore, stub: radar_service_pb2_grpc.RadarServiceStub, publisher: Publisher, watcher: Watcher) -> None:
+    bsn = random_bsn()
+    first = await new_melding(keys, publisher, REGION, bsn)
+    await case_known(stub, keys, REGION, first.contact_id)
+    await stub.RecordDecision(radar_service_pb2.RecordDecisionRequest(
+        case_id=first.contact_id, judgement=events_pb2.SAFETY_JUDGEMENT_SAFE, decision=events_pb2.DECISION_NO_FURTHER_STEPS,
+        responsible_for_safety="huisarts"), metadata=bearer_metadata(keys.token_for(REGION)))
+    await watcher.wait_for(closed(first.contact_id), what="first case closed")
+
+    # A melding about the person whose earlier case was closed: a hermelding referencing it.
+    second = await new_melding(keys, publisher, REGION, bsn)
+    [repeat] = await watcher.wait_for(of_case(events_pb2.AssessmentInput, second.contact_id), what="hermelding input")
+    assert repeat.message.repeat_melding and repeat.message.repeat_of_case_id == first.contact_id
+    assert list(repeat.message.earlier_case_ids) == [first.contact_id] and repeat.message.joins_case_id == ""
+
+    # Another melding while the second case is open joins that assessment, which learns about it.
+    third = await new_melding(keys, publisher, REGION, bsn)
+    [joining] = await watcher.wait_for(of_case(events_pb2.AssessmentInput, third.contact_id), what="joining input")
+    assert joining.message.joins_case_id == second.contact_id
+    assert joining.message.repeat_of_case_id == first.contact_id
+
+    def joined(s: Seen) -> bool:
+        return (of_case(events_pb2.AssessmentInput, second.contact_id)(s)
+                and list(s.message.joined_by_case_ids) == [third.contact_id])
+    await watcher.wait_for(joined, what="re-emitted input of the joined assessment")
