@@ -181,7 +181,7 @@ async def test_facts_the_verwijsindex_cannot_open_are_dead_lettered(service: Ser
             assert asyncio.get_running_loop().time() < deadline, "facts not dead-lettered"
             await asyncio.sleep(0.2)
     (record,) = [r for r in watcher.records if header_map(r.headers).get("ce_id") == event_id]
-    assert header_map(record.headers)["dl_consumer"] == "verwijsindex-brp"
+    assert header_map(record.headers)["dl_consumer"] == "vt-verwijsindex-brp"
     assert service.proc is not None and service.proc.poll() is None  # a bad record never stops the service
 
 

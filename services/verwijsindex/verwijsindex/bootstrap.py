@@ -32,7 +32,8 @@ def build_app(settings: Settings, keys: KeyStore) -> Verwijsindex:
     return Verwijsindex(store, keys.pseudonymizer(), keys.field_cipher(SOURCE))
 
 
-BRP_GROUP = "verwijsindex-brp"
+# Prefix "vt-verwijsindex" is what the Kafka ACLs of the verwijsindex user allow (deploy/k8s).
+BRP_GROUP = "vt-verwijsindex-brp"
 
 
 def brp_handler(app: Verwijsindex, opener: SealOpener, pseudonymizer: Pseudonymizer) -> Handler:
