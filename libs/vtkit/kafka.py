@@ -19,6 +19,7 @@ from aiokafka.errors import TopicAlreadyExistsError
 from aiokafka.structs import ConsumerRecord
 from google.protobuf import message as pb_message
 
+from vtkit import metrics
 from vtkit import topics as topic_names
 from vtkit.config import env
 from vtkit.envelope import DecodeError, Envelope, Event, decode, encode
@@ -78,7 +79,9 @@ class Publisher:
 
     async def publish(self, topic: str, key: str, message: pb_message.Message, envelope: Envelope) -> None:
         value, headers = encode(message, envelope)
-        await self.producer.send_and_wait(topic, value, key=key.encode(), headers=headers)
+        with metrics.PUBLISH_SECONDS.labels(topic).time():
+            await self.producer.send_and_wait(topic, value, key=key.encode(), headers=headers)
+        metrics.EVENTS_PUBLISHED.labels(topic, envelope.tenant).inc()
 
 
 Handler = Callable[[Event, ConsumerRecord], Awaitable[None]]
@@ -93,7 +96,20 @@ async def dead_letter(producer: AIOKafkaProducer, record: ConsumerRecord, consum
         ("dl_consumer", consumer.encode()),
     ]
     await producer.send_and_wait(topic_names.DEAD_LETTERS, record.value, key=record.key, headers=headers)
+    metrics.DEAD_LETTERS.labels(record.topic, consumer).inc()
     log.warning("dead-lettered record", extra={"topic": record.topic, "offset": record.offset, "reason": reason[:200]})
+
+
+async def _handle_one(record: ConsumerRecord, handler: Handler, producer: AIOKafkaProducer, group_id: str,
+                      expected: Sequence[type[pb_message.Message]] | None) -> None:
+    with metrics.PROCESSING_SECONDS.labels(record.topic).time():
+        try:
+            event = decode(record.value, record.headers, expected)
+            await handler(event, record)
+            metrics.EVENTS_CONSUMED.labels(record.topic, event.envelope.tenant, "handled").inc()
+        except (DecodeError, PermanentError) as exc:
+            await dead_letter(producer, record, group_id, f"{type(exc).__name__}: {exc}")
+            metrics.EVENTS_CONSUMED.labels(record.topic, "", "dead_lettered").inc()
 
 
 async def consume(settings: KafkaSettings, topics: Sequence[str], group_id: str, handler: Handler,
@@ -108,13 +124,11 @@ async def consume(settings: KafkaSettings, topics: Sequence[str], group_id: str,
     try:
         while not stop.is_set():
             batches = await consumer.getmany(timeout_ms=200, max_records=200)
-            for records in batches.values():
+            for tp, records in batches.items():
                 for record in records:
-                    try:
-                        event = decode(record.value, record.headers, expected)
-                        await handler(event, record)
-                    except (DecodeError, PermanentError) as exc:
-                        await dead_letter(producer, record, group_id, f"{type(exc).__name__}: {exc}")
+                    await _handle_one(record, handler, producer, group_id, expected)
+                metrics.CONSUMER_LAG.labels(group_id, tp.topic, str(tp.partition)).set(
+                    max((consumer.highwater(tp) or 0) - records[-1].offset - 1, 0))
             if batches:
                 await consumer.commit()
     finally:

@@ -36,6 +36,7 @@ class Stack:
     tenants: tuple[str, ...] = DEFAULT_DEMO_TENANTS
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
     web: dict[str, str] = field(default_factory=dict)  # processes answering HTTP instead of gRPC health
+    metrics: dict[str, str] = field(default_factory=dict)  # Prometheus endpoint of every process
 
     @property
     def key_dir(self) -> pathlib.Path:
@@ -46,7 +47,9 @@ class Stack:
                 "VT_DATA_DIR": str(self.var_dir / "data"), **extra}
 
     def _add(self, name: str, module: str, **extra: str) -> ServiceProcess:
-        process = ServiceProcess(name, module, self._env(**extra), self.var_dir / "logs" / f"{name}.log")
+        self.metrics[name] = f"http://127.0.0.1:{free_port()}/metrics"
+        port = self.metrics[name].rsplit(":", 1)[1].split("/")[0]
+        process = ServiceProcess(name, module, self._env(METRICS_PORT=port, **extra), self.var_dir / "logs" / f"{name}.log")
         self.processes[name] = process
         return process
 
@@ -90,7 +93,7 @@ class Stack:
     def describe(self) -> dict[str, object]:
         return {"kafka": self.bootstrap, "key_dir": str(self.key_dir), "tenants": list(self.tenants),
                 "services": {name: p.address for name, p in self.processes.items() if name not in self.web},
-                "web": dict(self.web),
+                "web": dict(self.web), "metrics": dict(self.metrics),
                 "logs": str(self.var_dir / "logs")}
 
 

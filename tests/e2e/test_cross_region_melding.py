@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import pathlib
 
+import aiohttp
 from vt.common.v1 import common_pb2
 from vtkit.demo import cross_region_scenario, expected_callback_due
 from vtkit.grpcserver import reflected_services
@@ -14,6 +15,11 @@ from vtkit.keystore import KeyStore
 from vtkit.stack import Stack
 
 A, B = "amsterdam-amstelland", "rotterdam-rijnmond"
+
+
+async def scrape(url: str) -> str:
+    async with aiohttp.ClientSession() as session, session.get(url) as reply:
+        return await reply.text()
 
 
 async def test_a_melding_travels_from_intake_to_the_regional_callback(kafka: str, tmp_path: pathlib.Path) -> None:
@@ -26,9 +32,15 @@ async def test_a_melding_travels_from_intake_to_the_regional_callback(kafka: str
         result = await cross_region_scenario(
             kafka, KeyStore(stack.key_dir), A, B, stack.processes[f"intake-{A}"].address,
             stack.processes[f"intake-{B}"].address, str(tmp_path / "var" / "data" / f"regional-system-{A}.jsonl"))
+        scraped = {name: await scrape(stack.metrics[name]) for name in (f"intake-{A}", "notifier")}
     finally:
         stack.stop()
     print("steps:", result.steps)
+
+    # Each service exposes Prometheus metrics; the shared Kafka plumbing counts what went through.
+    assert f'vt_events_published_total{{tenant="{A}",topic="vt.{A}.intake.v1"}}' in scraped[f"intake-{A}"]
+    assert 'topic="vt.national.assessments.v1"' in scraped["notifier"]
+    assert "vt_event_processing_seconds_bucket" in scraped["notifier"]
 
     # Each service serves reflection for its API and stopped gracefully on SIGTERM.
     for name, service in [(f"intake-{A}", "vt.intake.v1.IntakeService"), ("radar", "vt.radar.v1.RadarService"),

@@ -1,0 +1,32 @@
+"""Prometheus metrics every service shares (prometheus-client).
+
+The shared Kafka plumbing (vtkit.kafka.Publisher and consume) records events in and out per topic and
+tenant, processing latency, dead letters and consumer lag, so a service gets them by using it; services add
+their own (outbox backlog, deliveries by outcome, deadlines) with the helpers below. `vtkit.service.run`
+serves /metrics on 127.0.0.1:$METRICS_PORT when that variable is set (METRICS_HOST to bind elsewhere).
+Labels carry topics, tenants and groups only: never an id of a person or a case.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
+
+EVENTS_PUBLISHED = Counter("vt_events_published", "Events published, per topic and tenant", ["topic", "tenant"])
+EVENTS_CONSUMED = Counter("vt_events_consumed", "Events consumed, per topic, tenant and outcome",
+                          ["topic", "tenant", "outcome"])
+PROCESSING_SECONDS = Histogram("vt_event_processing_seconds", "Time to handle one consumed event", ["topic"],
+                               buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+PUBLISH_SECONDS = Histogram("vt_event_publish_seconds", "Time from send to the broker's acknowledgement", ["topic"],
+                            buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+DEAD_LETTERS = Counter("vt_dead_letters", "Records sent to the dead-letter topic", ["topic", "consumer"])
+CONSUMER_LAG = Gauge("vt_consumer_lag", "Records between the group's position and the end of the partition",
+                     ["group", "topic", "partition"])
+OUTBOX_BACKLOG = Gauge("vt_outbox_backlog", "Outbox rows not yet acknowledged by the broker", ["service", "tenant"])
+DELIVERIES = Counter("vt_deliveries", "Delivery attempts by kind and outcome", ["kind", "tenant", "outcome"])
+DEADLINES = Gauge("vt_deadlines", "Deadlines per region: pending, due today, overdue", ["kind", "tenant", "state"])
+
+
+def serve(port: int, host: str = "127.0.0.1") -> int:
+    """Start the /metrics endpoint in a background thread; returns the port it listens on."""
+    server, _ = start_http_server(port, addr=host)
+    return int(server.server_port)
