@@ -1,5 +1,5 @@
-"""Fixtures the notifier's integration tests share: a fake regional system, notifier processes
-and a reader of the delivery events."""
+"""Fixtures the notifier's integration tests share: a fake regional system, a fake letter gateway, a
+fake professional endpoint, notifier processes and a reader of the delivery events."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 from notifier.testing import DeliveryEvents, Notifier
 from vtkit.keystore import KeyStore
+from vtkit.simulators.letter_gateway import FakeLetterGateway
+from vtkit.simulators.professional import FakeProfessionalEndpoint
 from vtkit.simulators.regional_system import FakeRegionalSystem
 
 
@@ -21,6 +23,26 @@ async def fake(tmp_path: pathlib.Path, request: pytest.FixtureRequest) -> AsyncI
         yield system
     finally:
         await system.stop()
+
+
+@pytest.fixture()
+async def letter_gateway(tmp_path: pathlib.Path) -> AsyncIterator[FakeLetterGateway]:
+    gateway = FakeLetterGateway(record_file=tmp_path / "letters.jsonl")
+    await gateway.start()
+    try:
+        yield gateway
+    finally:
+        await gateway.stop()
+
+
+@pytest.fixture()
+async def professional(tmp_path: pathlib.Path) -> AsyncIterator[FakeProfessionalEndpoint]:
+    endpoint = FakeProfessionalEndpoint(record_file=tmp_path / "notices.jsonl")
+    await endpoint.start()
+    try:
+        yield endpoint
+    finally:
+        await endpoint.stop()
 
 
 @pytest.fixture()

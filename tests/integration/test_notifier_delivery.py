@@ -25,6 +25,7 @@ from notifier.testing import (
     eventually,
     of_case,
     publish_due,
+    redrive,
 )
 from vt.notifier.v1 import events_pb2, notifier_service_pb2, notifier_service_pb2_grpc
 from vtkit import topics
@@ -106,7 +107,7 @@ async def test_unavailable_receiver_is_retried_then_delivered(
 
 
 @pytest.mark.parametrize("fake", [{"fail_permanent": True}], indirect=True)
-async def test_permanent_failure_is_reported_and_dead_lettered(
+async def test_permanent_failure_is_dead_lettered_then_redriven_once(
         publisher: Publisher, fake: FakeRegionalSystem, make_notifier: Callable[..., Notifier],
         delivery_events: DeliveryEvents) -> None:
     tenant, case_id = "twente", f"case-{uuid.uuid4()}"
@@ -123,6 +124,19 @@ async def test_permanent_failure_is_reported_and_dead_lettered(
     dead = [h for t, n, m, h in delivery_events.seen if t == topics.DEAD_LETTERS and m.case_id == case_id]
     assert dead[0]["dl_reason"].startswith("INVALID_ARGUMENT")
     assert [c["status"] for c in fake.calls if c["case_id"] == case_id] == ["INVALID_ARGUMENT"]
+
+    # The operator fixes the receiver, lists the failed deliveries and re-drives them; the running
+    # notifier sends each once, with the same idempotency key.
+    fake.fail_permanent = False
+    listing = await redrive(notifier.env["VT_DATA_DIR"], "--list")
+    assert failed.idempotency_key in listing and "INVALID_ARGUMENT" in listing
+    redriven = await redrive(notifier.env["VT_DATA_DIR"], failed.idempotency_key)
+    assert "re-driven: 1" in redriven
+    calls = await eventually(lambda: fake.distinct(case_id), "the re-driven delivery")
+    await delivery_events.wait_for(of_case(case_id, "DeliveryDelivered"), "DeliveryDelivered after the re-drive")
+    await asyncio.sleep(0.5)
+    assert len(calls) == 1 and len(fake.accepted(case_id)) == 1
+    assert calls[0]["idempotency_key"] == failed.idempotency_key
 
 
 async def test_list_deliveries_is_limited_to_the_callers_tenant(

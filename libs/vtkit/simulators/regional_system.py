@@ -102,7 +102,8 @@ class FakeRegionalSystem(receivers_pb2_grpc.RegionalCallbackServiceServicer):
                               context: grpc.aio.ServicerContext) -> receivers_pb2.DeliverCallbackResponse:
         await self._receive("DeliverCallback", request, context, due_date=_date_iso(request.due_date),
                             acute=request.acute, has_melder=request.HasField("melder"),
-                            melder_key_id=request.melder.key_id)
+                            melder_key_id=request.melder.key_id, has_agreements=request.HasField("agreements"),
+                            agreements_key_id=request.agreements.key_id)
         return receivers_pb2.DeliverCallbackResponse()
 
     async def DeliverRegisterMatch(self, request: receivers_pb2.DeliverRegisterMatchRequest,

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import pathlib
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -113,6 +115,17 @@ async def position_group_at_end(kafka: str, group_id: str, topic_names: list[str
         await consumer.stop()
 
 
+async def redrive(data_dir: str, *args: str) -> str:
+    """Runs the operator command `python -m notifier.redrive ARGS` on `data_dir`; returns its stdout."""
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "notifier.redrive", *args,
+                                                env={**os.environ, "VT_DATA_DIR": data_dir},
+                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await proc.communicate()
+    if proc.returncode != 0:
+        raise AssertionError(f"redrive {args} exited {proc.returncode}: {err.decode()}")
+    return out.decode()
+
+
 class DeliveryEvents:
     """Reads vt.national.deliveries.v1 and the dead-letter topic with a fresh consumer group."""
 
@@ -133,7 +146,8 @@ class DeliveryEvents:
                     headers = header_map(record.headers)
                     kind = headers.get("ce_type", "")
                     cls = {m.DESCRIPTOR.full_name: m for m in (events_pb2.DeliveryRequested, events_pb2.DeliveryDelivered,
-                                                               events_pb2.DeliveryFailed)}.get(kind)
+                                                               events_pb2.DeliveryFailed,
+                                                               events_pb2.DeliveryOverdue)}.get(kind)
                     if cls is not None:
                         self.seen.append((record.topic, kind.rsplit(".", 1)[-1], cls.FromString(record.value), headers))
 

@@ -1,0 +1,154 @@
+"""Issue 6 against the real notifier process: the callback content reaches the region and only then
+the household letter (a PDF, encrypted under the region's key) reaches the letter gateway; a
+bystander melder without consent is not in it; one recorded postponement of the 4-week notice;
+verwijsindex matches reach each registrant with only the others' contact details.
+
+All fakes are real gRPC servers; MeldingReceived / AssessmentCompleted / SignalMatch are published
+on the session broker exactly as intake, radar and verwijsindex publish them."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import pathlib
+import uuid
+from collections.abc import Callable
+
+import grpc
+import pytest
+from notifier.letters import opened, sealed
+from notifier.testing import DeliveryEvents, Notifier, eventually
+from vt.common.v1 import common_pb2
+from vt.intake.v1 import events_pb2 as intake_events
+from vt.notifier.v1 import notifier_service_pb2, notifier_service_pb2_grpc, receivers_pb2
+from vt.radar.v1 import events_pb2 as radar_events
+from vt.verwijsindex.v1 import events_pb2 as vi_events
+from vt.verwijsindex.v1 import verwijsindex_service_pb2 as vi_service
+from vtkit import topics
+from vtkit.auth import bearer_metadata
+from vtkit.calendar import AMSTERDAM
+from vtkit.envelope import envelope_for
+from vtkit.kafka import Publisher
+from vtkit.keystore import KeyStore
+from vtkit.simulators.letter_gateway import FakeLetterGateway
+from vtkit.simulators.professional import FakeProfessionalEndpoint
+from vtkit.simulators.regional_system import FakeRegionalSystem
+
+BYSTANDER = "Bea Buurvrouw"
+RECEIVED = dt.datetime(2025, 12, 22, 10, 30, tzinfo=AMSTERDAM)
+
+
+async def publish_case(publisher: Publisher, keys: KeyStore, tenant: str, case_id: str) -> None:
+    """intake's MeldingReceived from a bystander who did not consent to being named."""
+    cipher = keys.tenant_cipher(tenant)
+    msg = intake_events.MeldingReceived(tenant_id=tenant, contact_id=case_id, reference=case_id[:13],
+                                        melder_type=common_pb2.MELDER_TYPE_BYSTANDER, melder_may_be_named=False)
+    env = envelope_for(msg, source=f"intake/{tenant}", tenant=tenant)
+    msg.received_at.FromDatetime(RECEIVED.astimezone(dt.UTC))
+    msg.melder.CopyFrom(sealed(cipher, json.dumps({"name": BYSTANDER}).encode(), env.id, "melder"))
+    details = {"first_names": "Anna", "surname": "de Vries", "postcode": "8901AB", "house_number": "12"}
+    msg.persons.add(person_id="p1", role=common_pb2.PERSON_ROLE_VICTIM,
+                    details=sealed(cipher, json.dumps(details).encode(), env.id, "person:p1"))
+    await publisher.publish(topics.intake(tenant), case_id, msg, env)
+
+
+async def publish_decision(publisher: Publisher, keys: KeyStore, tenant: str, case_id: str) -> None:
+    msg = radar_events.AssessmentCompleted(tenant_id=tenant, case_id=case_id, decision=radar_events.DECISION_ONDERZOEK)
+    env = envelope_for(msg, source=f"radar/{tenant}", tenant=tenant)
+    msg.decided_at.FromDatetime(dt.datetime.now(dt.UTC))
+    msg.agreements.CopyFrom(sealed(keys.tenant_cipher(tenant), b"Wekelijks contact met de gezinscoach.", env.id,
+                                   "agreements"))
+    await publisher.publish(topics.NATIONAL_ASSESSMENTS, case_id, msg, env)
+
+
+@pytest.mark.parametrize("fake", [{"fail_first": 2}], indirect=True)
+async def test_callback_then_letter_and_a_recorded_postponement(
+        publisher: Publisher, keys: KeyStore, fake: FakeRegionalSystem, letter_gateway: FakeLetterGateway,
+        make_notifier: Callable[..., Notifier], delivery_events: DeliveryEvents, tmp_path: pathlib.Path) -> None:
+    tenant, case_id = "fryslan", f"case-{uuid.uuid4()}"
+    # Another region without a regional endpoint: its callback stays pending, so its letter waits.
+    held_tenant, held_case = "zeeland", f"case-{uuid.uuid4()}"
+    notifier = make_notifier({tenant: fake.address}, NOTIFIER_LETTER_GATEWAY=letter_gateway.address)
+    proc = await notifier.start()
+    for t, c in ((tenant, case_id), (held_tenant, held_case)):
+        await publish_case(publisher, keys, t, c)
+        await publish_decision(publisher, keys, t, c)
+
+    letters = await eventually(lambda: letter_gateway.distinct(case_id), "the household letter")
+    callbacks = fake.distinct(case_id)
+    # The regional system refused the callback twice (UNAVAILABLE); the letter came only after it.
+    assert len(callbacks) == 1 and len(letters) == 1
+    assert [c["status"] for c in fake.attempts_of(case_id)] == ["UNAVAILABLE", "UNAVAILABLE", "OK"]
+    assert letters[0]["received"] > callbacks[0]["received"]
+    request = next(r for r in letter_gateway.letters if r.case_id == case_id)
+    assert request.pdf.key_id == f"{tenant}:1"
+    cipher = keys.tenant_cipher(tenant)
+    pdf = opened(cipher, request.pdf, request.idempotency_key, "letter_pdf")
+    out = tmp_path / "household-letter.pdf"
+    out.write_bytes(pdf)
+    print(f"household letter as the gateway received it: {out}")
+    assert pdf.startswith(b"%PDF") and BYSTANDER.encode() not in pdf
+    assert json.loads(opened(cipher, request.addressee, request.idempotency_key, "letter_addressee"))["names"] == [
+        "Anna de Vries"]
+    # The callback carried the decision's agreements, passed through still encrypted.
+    assert callbacks[0]["method"] == "DeliverCallback" and callbacks[0]["agreements_key_id"] == f"{tenant}:1"
+
+    async with grpc.aio.insecure_channel(proc.address) as channel:
+        stub = notifier_service_pb2_grpc.NotifierServiceStub(channel)
+        auth = bearer_metadata(keys.token_for(held_tenant))
+
+        async def letter_row() -> list[notifier_service_pb2.DeliverySummary]:
+            reply = await stub.ListDeliveries(notifier_service_pb2.ListDeliveriesRequest(case_id=held_case),
+                                              metadata=auth)
+            return [d for d in reply.deliveries if d.kind == 2]
+
+        deadline = asyncio.get_running_loop().time() + 30
+        while not await letter_row():
+            assert asyncio.get_running_loop().time() < deadline, "letter never listed"
+            await asyncio.sleep(0.2)
+        reply = await stub.PostponeLetter(notifier_service_pb2.PostponeLetterRequest(
+            case_id=held_case, reason="informing now would endanger the onderzoek", weeks=2), metadata=auth)
+        assert reply.postponements == 1
+        assert (reply.latest_due.year, reply.latest_due.month, reply.latest_due.day) == (2026, 2, 2)
+        with pytest.raises(grpc.aio.AioRpcError) as too_long:
+            await stub.PostponeLetter(notifier_service_pb2.PostponeLetterRequest(
+                case_id=held_case, reason="r", weeks=3), metadata=auth)
+        assert too_long.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        with pytest.raises(grpc.aio.AioRpcError) as other:
+            await stub.PostponeLetter(notifier_service_pb2.PostponeLetterRequest(
+                case_id=held_case, reason="r", weeks=1), metadata=bearer_metadata(keys.token_for(tenant)))
+        assert other.value.code() == grpc.StatusCode.NOT_FOUND
+        [row] = await letter_row()
+        assert row.overdue and (row.due_date.year, row.due_date.month, row.due_date.day) == (2026, 2, 2)
+
+    def overdue_letter(seen: list) -> list:  # type: ignore[type-arg]
+        return [m for t, n, m, _ in seen if n == "DeliveryOverdue" and m.case_id == held_case and m.kind == 2
+                and m.postponements == 1]
+    await delivery_events.wait_for(overdue_letter, "DeliveryOverdue of the postponed letter")
+    assert letter_gateway.distinct(held_case) == []
+
+
+async def test_signal_match_reaches_each_registrant_with_only_the_others(
+        publisher: Publisher, keys: KeyStore, professional: FakeProfessionalEndpoint,
+        make_notifier: Callable[..., Notifier]) -> None:
+    await make_notifier({}, NOTIFIER_PROFESSIONAL_ENDPOINT=professional.address).start()
+    cipher = keys.field_cipher("verwijsindex")
+    match_id = f"match-{uuid.uuid4()}"
+    msg = vi_events.SignalMatch(match_id=match_id, kind=vi_events.MATCH_KIND_CLIENT, youth_pseudonym="y",
+                                municipality_code="GM0080")
+    env = envelope_for(msg, source="verwijsindex")
+    people = {f"{match_id}-r1": "Ria School", f"{match_id}-r2": "Rob Wijkteam"}
+    for rid, name in people.items():
+        plain = vi_service.Registrant(registrant_id=rid, name=name, phone="010-1234567").SerializeToString()
+        msg.registrants.add(registrant_id=rid, contact=sealed(cipher, plain, env.id, f"registrant_contact/{rid}"))
+    await publisher.publish(topics.NATIONAL_VERWIJSINDEX, "y", msg, env)
+
+    recipients = [*people, "regievoerder:GM0080"]
+    await eventually(lambda: all(professional.to(r) for r in recipients), "a notice to every registrant")
+    for rid in people:
+        [notice] = professional.to(rid)
+        body = receivers_pb2.ProfessionalNotice.FromString(
+            opened(cipher, notice.body, notice.idempotency_key, f"notice/{rid}"))
+        assert [c.name for c in body.others] == [n for r, n in people.items() if r != rid]
+        assert body.match_id == match_id
