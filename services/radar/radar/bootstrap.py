@@ -6,10 +6,11 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from aiokafka import AIOKafkaProducer
 from vt.radar.v1 import radar_service_pb2_grpc
 from vtkit.broker import wait_for_broker
 from vtkit.grpcserver import GrpcServer
-from vtkit.kafka import KafkaSettings, ensure_topics, make_producer
+from vtkit.kafka import KafkaSettings, ensure_topics
 from vtkit.keystore import KeyStore
 
 from radar.app import RadarStreams
@@ -33,7 +34,10 @@ def make_main(settings: RadarSettings, kafka: KafkaSettings) -> Callable[[asynci
         await wait_for_broker(kafka.bootstrap_servers, timeout=60)
         # Auto-creation is off: declare every topic before the worker subscribes.
         await ensure_topics(kafka)
-        producer = make_producer(kafka)
+        # Each agent waits for the broker's ack of its outputs before it moves on (outputs before table
+        # writes), so lingering for a fuller batch only adds latency to every event: linger 0.
+        producer = AIOKafkaProducer(**kafka.client_kwargs(), acks="all", enable_idempotence=kafka.enable_idempotence,
+                                    linger_ms=0)
         await producer.start()
         streams = RadarStreams(settings, kafka, radar, producer)
         app = streams.app
