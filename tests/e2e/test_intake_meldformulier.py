@@ -79,7 +79,9 @@ async def test_a_professional_files_a_melding_in_the_browser_and_it_reaches_kafk
     page = await browser.new_page()
     async with TopicWatcher(kafka, [topics.intake(TENANT)]) as watcher:
         await page.goto(f"http://{address}/")
-        await page.get_by_role("link", name="Een melding doen").click()
+        await page.keyboard.press("Tab")  # keyboard users first meet the skip link
+        await expect(page.get_by_role("link", name="Direct naar de inhoud")).to_be_focused()
+        await page.get_by_role("link", name="Een melding doen").press("Enter")
         await expect(page).to_have_title("Een melding doen - Veilig Thuis Utrecht")
         await fill_melding(page, random_bsn(), name="Petra de Vries")
         await page.get_by_role("button", name="Melding versturen").press("Enter")
