@@ -27,6 +27,7 @@ from radar.domain.model import PersonHistory
 from radar.handlers import DecisionConflict, DecisionResult, Out, Radar
 
 SERVICE_NAME = "vt.radar.v1.RadarService"
+MAX_PENDING = 10_000
 
 
 class State(Protocol):
@@ -115,6 +116,8 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
             await self.state.publish([result.output])  # acknowledged by the broker before we answer
             if pending is None:
                 self._pending[record.case_id] = (chosen.fingerprint(), result)
+                while len(self._pending) > MAX_PENDING:  # the oldest are applied long since
+                    del self._pending[next(iter(self._pending))]
             else:
                 result = pending[1]  # a retry: answer what the first call answered
         await self._log(what, subject, "ok")
