@@ -65,6 +65,15 @@ async def run_notifier(settings: Settings, kafka: KafkaSettings, stop: asyncio.E
                 log.error("component crashed; stopping", exc_info=crashed, extra={"component": task.get_name()})
     finally:
         stop.set()
+        # The scheduler lets started calls finish (each within the call timeout) and the outbox
+        # flushes; a consumer still joining its group is cancelled rather than waited for: its
+        # uncommitted records are redelivered and deduplicated by idempotency key.
+        consumer, others = tasks[0], tasks[1:]
+        _, lingering = await asyncio.wait([consumer], timeout=3)
+        _, more = await asyncio.wait(others, timeout=settings.call_timeout_seconds + 3)
+        for task in [*lingering, *more]:
+            log.warning("component did not stop in time; cancelled", extra={"component": task.get_name()})
+            task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await server.stop(grace=2)
         await clients.close()
