@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer
 from google.protobuf.timestamp_pb2 import Timestamp
-
 from vt.radar.v1 import events_pb2
 from vtkit import topics
 from vtkit.envelope import envelope_for, header_map
