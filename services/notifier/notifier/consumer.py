@@ -71,6 +71,8 @@ class EventHandler:
                 self.on_assessment_completed(event.envelope, event.message)
             elif isinstance(event.message, intake_events.MeldingReceived):
                 self.on_melding_received(event.envelope, event.message, record.topic if record else None)
+            elif isinstance(event.message, intake_events.AmbtshalveMeldingMade):
+                self.on_ambtshalve(event.envelope, event.message)
             elif isinstance(event.message, vi_events.SignalMatch):
                 self.on_signal_match(event.envelope, event.message)
             # Other types on these topics (AssessmentInput, RegisterEntry, ...) are not ours to act on.
@@ -161,6 +163,21 @@ class EventHandler:
         if msg.HasField("agreements"):
             request.body.CopyFrom(msg.agreements)
         self._schedule(Delivery(key=key, kind=kind, tenant_id=msg.tenant_id, case_id=msg.case_id,
+                                cause_event_id=envelope.id, due_date=None, created_at=now, deliver_after=now,
+                                body=request.SerializeToString()))
+
+    def on_ambtshalve(self, envelope: Envelope, msg: intake_events.AmbtshalveMeldingMade) -> None:
+        """VT made a melding ambtshalve after an MDO: the professional is told when intake says so. The
+        notice names nothing: the endpoint resolves `professional:<tenant>:<melding_id>` with the region."""
+        if not msg.professional_to_be_informed:
+            return
+        if not msg.tenant_id or not msg.melding_id:
+            raise InvalidCause("AmbtshalveMeldingMade without tenant_id or melding_id")
+        kind, now = DeliveryKind.AMBTSHALVE_NOTICE, self.clock()
+        key = delivery_key(envelope.id, kind)
+        request = receivers_pb2.NotifyRequest(idempotency_key=key, subject="ambtshalve_melding",
+                                              recipient_id=f"professional:{msg.tenant_id}:{msg.melding_id}")
+        self._schedule(Delivery(key=key, kind=kind, tenant_id=msg.tenant_id, case_id=msg.melding_id,
                                 cause_event_id=envelope.id, due_date=None, created_at=now, deliver_after=now,
                                 body=request.SerializeToString()))
 

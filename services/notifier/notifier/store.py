@@ -183,8 +183,8 @@ class Store:
     def due(self, now: dt.datetime, tenants: Collection[str], limit: int = 50,
             any_tenant_kinds: Collection[DeliveryKind] = ()) -> list[Delivery]:
         """Open deliveries whose attempt time has come (including in-flight rows whose lease expired)
-        and whose predecessor (after_key) was delivered. Routed: kinds in `any_tenant_kinds` for every
-        tenant, the other kinds for `tenants` only."""
+        and whose predecessor (after_key) was delivered; a letter also needs its case. Routed: kinds
+        in `any_tenant_kinds` for every tenant, the other kinds for `tenants` only."""
         if not tenants and not any_tenant_kinds:
             return []
         tenant_marks = ",".join("?" * len(tenants))
@@ -194,9 +194,12 @@ class Store:
         rows = self.db.execute(
             f"SELECT * FROM deliveries WHERE state IN (?,?) AND next_attempt_at <= ? AND deliver_after <= ?"
             f" AND ({route}) AND (after_key IS NULL OR after_key IN"
-            f" (SELECT key FROM deliveries WHERE state = ?)) ORDER BY next_attempt_at LIMIT ?",
+            f" (SELECT key FROM deliveries WHERE state = ?))"
+            # A letter waits (without using attempts) until its case's MeldingReceived has arrived.
+            f" AND (kind != ? OR EXISTS (SELECT 1 FROM cases c WHERE c.tenant_id = deliveries.tenant_id"
+            f" AND c.case_id = deliveries.case_id)) ORDER BY next_attempt_at LIMIT ?",
             (*OPEN_STATES, _ts(now), _ts(now), *kinds, *tenants, *kinds, DeliveryState.DELIVERED.value,
-             limit)).fetchall()
+             DeliveryKind.HOUSEHOLD_LETTER.value, limit)).fetchall()
         return [_row_to_delivery(r) for r in rows]
 
     def claim(self, delivery: Delivery, now: dt.datetime, lease: dt.timedelta) -> Delivery | None:

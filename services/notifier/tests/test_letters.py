@@ -190,6 +190,37 @@ async def test_rvdk_request_notices_when_the_decision_says_so(store: Store, keys
     assert recipients == {f"rvdk:{tenant}", f"municipality:{tenant}"}
 
 
+async def test_letter_waits_for_its_melding_received(store: Store, keys: KeyStore) -> None:
+    handler = EventHandler(store, keys=keys)
+    env = envelope_for(radar_events.AssessmentCompleted(), source="region/fryslan", tenant="fryslan")
+    await handler(Event(env, completed("fryslan", "case-late", keys, env.id)))
+    rows = {d.kind: d for d in store.list_for_tenant("fryslan")}
+    letter = rows[DeliveryKind.HOUSEHOLD_LETTER]
+    assert letter.due_date is None  # unknown until the recording moment is known
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
+    claimed = store.claim(rows[DeliveryKind.MELDER_CALLBACK], later, dt.timedelta(seconds=10))
+    assert claimed is not None and store.settle(claimed, Verdict(DeliveryState.DELIVERED), later)
+    kinds = [DeliveryKind.HOUSEHOLD_LETTER]
+    assert store.due(later, ["fryslan"], any_tenant_kinds=kinds) == []
+    intake_env = envelope_for(intake_events.MeldingReceived(), source="intake/fryslan", tenant="fryslan")
+    await handler(Event(intake_env, melding("fryslan", "case-late", keys, intake_env.id, melder_name=BYSTANDER,
+                                            may_be_named=False)))
+    assert [d.key for d in store.due(later, ["fryslan"], any_tenant_kinds=kinds)] == [letter.key]
+    moved = store.get(letter.key)
+    assert moved is not None and moved.due_date == dt.date(2026, 1, 19)
+
+
+async def test_ambtshalve_melding_notice_when_the_professional_is_to_be_informed(store: Store) -> None:
+    handler = EventHandler(store)
+    for informed, melding_id in ((True, "m-yes"), (False, "m-no")):
+        msg = intake_events.AmbtshalveMeldingMade(tenant_id="drenthe", melding_id=melding_id,
+                                                  professional_to_be_informed=informed)
+        await handler(Event(envelope_for(msg, source="intake/drenthe", tenant="drenthe"), msg))
+    [row] = store.list_for_tenant("drenthe")
+    assert row.kind is DeliveryKind.AMBTSHALVE_NOTICE and row.case_id == "m-yes"
+    assert receivers_pb2.NotifyRequest.FromString(row.body).recipient_id == "professional:drenthe:m-yes"
+
+
 # -- 4-week notice, postponement, overdue ------------------------------------------------------
 
 
