@@ -204,3 +204,6 @@ async def test_national_service_tokens_may_not_register(service: ServiceProcess,
         with pytest.raises(grpc.aio.AioRpcError) as err:
             await call(service.address, "RegisterSignal", request(random_bsn(), "Anna"), keys, "national", role)
         assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED, role
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await call(service.address, "ListMySignals", svc.ListMySignalsRequest(), keys, "national", role)
+        assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED, role
