@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from fpdf import FPDF
 
 from notifier.domain.letter import LetterFacts, letter_paragraphs, salutation
@@ -15,6 +17,8 @@ def _latin1(text: str) -> str:
 def render_letter(facts: LetterFacts, compress: bool = True) -> bytes:
     pdf = FPDF(format="A4")
     pdf.set_compression(compress)
+    # Deterministic output: the same letter renders to the same bytes.
+    pdf.set_creation_date(dt.datetime.combine(facts.letter_date, dt.time(9, 0), tzinfo=dt.UTC))
     pdf.set_title(_latin1(f"{facts.region_name} - kenmerk {facts.reference}"))
     pdf.set_author(_latin1(facts.region_name))
     pdf.set_margins(20, 20, 20)
