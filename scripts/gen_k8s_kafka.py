@@ -72,6 +72,9 @@ def render() -> dict[str, str]:
     users += user_yaml("notifier", [("topic", "vt.", "prefix", "Describe, Read"),
                                     ("topic", topics.NATIONAL_DELIVERIES, "literal", "Write"), dead,
                                     ("group", "vt-notifier", "prefix", "Read")])
+    # The national feeds from outside the exchange may only append to their own topic.
+    users += user_yaml("rvdk-feed", [("topic", topics.NATIONAL_RVDK, "literal", "Describe, Write")])
+    users += user_yaml("brp-feed", [("topic", topics.NATIONAL_BRP, "literal", "Describe, Write")])
     return {"topics.yaml": body, "users.yaml": users}
 
 

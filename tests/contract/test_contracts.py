@@ -21,6 +21,7 @@ EVENTS = [
     "vt.intake.v1.AmbtshalveMeldingMade", "vt.radar.v1.RegisterEntry", "vt.radar.v1.RegisterMatch",
     "vt.rvdk.v1.RvdkSignal", "vt.radar.v1.AssessmentDue", "vt.radar.v1.AssessmentInput",
     "vt.radar.v1.AssessmentCompleted", "vt.verwijsindex.v1.SignalRegistered", "vt.verwijsindex.v1.SignalMatch",
+    "vt.verwijsindex.v1.HouseholdFacts", "vt.verwijsindex.v1.YouthRelocated",
     "vt.notifier.v1.DeliveryRequested", "vt.notifier.v1.DeliveryDelivered", "vt.notifier.v1.DeliveryFailed",
 ]
 
