@@ -22,7 +22,12 @@ def test_settings_are_typed_and_name_the_files() -> None:
     assert settings.grpc_port == 5050
     assert settings.database_path == pathlib.Path("/d/intake-zeeland.sqlite3")
     assert settings.audit_path == pathlib.Path("/d/audit-intake-zeeland.jsonl")
-    assert load_settings(Settings, {"VT_TENANT": "t", "VT_KEY_DIR": "/k", "VT_DATA_DIR": "/d"}).grpc_port == 0
+    defaults = load_settings(Settings, {"VT_TENANT": "t", "VT_KEY_DIR": "/k", "VT_DATA_DIR": "/d"})
+    assert defaults.grpc_port == 0
+    # The meldformulier listens on loopback and a free port unless told otherwise.
+    assert (defaults.http_host, defaults.http_port) == ("127.0.0.1", 0)
+    assert load_settings(Settings, {"VT_TENANT": "t", "VT_KEY_DIR": "/k", "VT_DATA_DIR": "/d",
+                                    "HTTP_PORT": "8080"}).http_port == 8080
 
 
 def test_an_unknown_tenant_stops_the_service() -> None:
