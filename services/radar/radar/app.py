@@ -27,7 +27,8 @@ from typing import Any, cast
 import faust
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
-from vtkit import topics
+from vtkit import metrics, topics
+from vtkit.calendar import local_date
 from vtkit.envelope import DecodeError, Event, decode, encode
 from vtkit.kafka import KafkaSettings, PermanentError, dead_letter
 from vtkit.tenants import all_tenants
@@ -129,9 +130,12 @@ class RadarStreams:
     async def _process(self, consumer: str, message: Any, work: Callable[[Event, Any], Awaitable[None]]) -> None:
         """Decode and handle one record; whatever cannot be processed is dead-lettered, never fatal."""
         try:
-            event = decode(message.value, message.headers)
-            await work(event, message)
+            with metrics.PROCESSING_SECONDS.labels(message.topic).time():
+                event = decode(message.value, message.headers)
+                await work(event, message)
+            metrics.EVENTS_CONSUMED.labels(message.topic, event.envelope.tenant, "handled").inc()
         except (DecodeError, PermanentError) as exc:
+            metrics.EVENTS_CONSUMED.labels(message.topic, "", "dead_lettered").inc()
             await self._dead_letter(message, consumer, f"{type(exc).__name__}: {exc}")
         except asyncio.CancelledError:
             raise
@@ -163,7 +167,10 @@ class RadarStreams:
     async def scan_deadlines(self) -> None:
         """Pending deadlines are table rows: a restart never forgets one (the scan is stateless)."""
         try:
-            outputs = self.radar.overdue(self.all_cases(), dt.datetime.now(dt.UTC))
+            now = dt.datetime.now(dt.UTC)
+            cases = self.all_cases()
+            record_deadline_gauges(cases, now)
+            outputs = self.radar.overdue(cases, now)
             if outputs:
                 log.info("deadlines overdue", extra={"count": len(outputs)})
                 await self.publish(outputs)
@@ -206,6 +213,8 @@ class RadarStreams:
             await asyncio.gather(*futures)
 
         await self._retrying(send_all)
+        for out in outputs:
+            metrics.EVENTS_PUBLISHED.labels(out.topic, out.envelope.tenant).inc()
 
     async def _retrying(self, action: Callable[[], Awaitable[None]]) -> None:
         """Broker trouble is transient: retry (re-sending is safe, event ids are deterministic)."""
@@ -219,3 +228,21 @@ class RadarStreams:
                 attempt += 1
                 log.warning("publish failed, retrying", extra={"error": str(exc), "attempt": attempt})
                 await asyncio.sleep(delay)
+
+
+def record_deadline_gauges(cases: list[CaseRecord], now: dt.datetime) -> None:
+    """Assessments and onderzoeken per region: pending, due today (Amsterdam) and overdue, for /metrics."""
+    today = local_date(now)
+    counts: dict[tuple[str, str, str], int] = {}
+    for case in cases:
+        deadlines = []
+        if case.due_at is not None and not case.closed:
+            deadlines.append(("assessment", case.due_at))
+        if case.onderzoek_due_at is not None:
+            deadlines.append(("onderzoek", case.onderzoek_due_at))
+        for kind, due in deadlines:
+            state = "overdue" if now > due else "due_today" if local_date(due) == today else "pending"
+            counts[(kind, case.tenant_id, state)] = counts.get((kind, case.tenant_id, state), 0) + 1
+    metrics.DEADLINES.clear()
+    for (kind, tenant, state), count in counts.items():
+        metrics.DEADLINES.labels(kind, tenant, state).set(count)
