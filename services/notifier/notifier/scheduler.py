@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from vtkit.calendar import AMSTERDAM
 
-from notifier.adapters.regional import RegionalClients
+from notifier.adapters.regional import LETTER_KINDS, PROFESSIONAL_KINDS, RegionalClients
 from notifier.domain import BackoffPolicy, Delivery, DeliveryState, judge_attempt
 from notifier.store import Store
 
@@ -124,7 +124,8 @@ class Scheduler:
     def _report_unrouted(self) -> None:
         """A tenant without an endpoint keeps its deliveries pending (not failed): the region may be
         connected later. Said once per tenant per process so the log is not flooded."""
-        for tenant in self.store.open_tenants() - set(self.clients.endpoints) - self._unrouted_logged:
+        national = LETTER_KINDS | PROFESSIONAL_KINDS  # not sent to a regional system
+        for tenant in self.store.open_tenants(national) - set(self.clients.endpoints) - self._unrouted_logged:
             self._unrouted_logged.add(tenant)
             log.warning("no regional endpoint configured; deliveries stay pending", extra={"tenant": tenant})
 

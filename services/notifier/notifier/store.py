@@ -247,9 +247,10 @@ class Store:
         sql += " ORDER BY created_at LIMIT ?"
         return [_row_to_delivery(r) for r in self.db.execute(sql, (*args, limit)).fetchall()]
 
-    def open_tenants(self) -> set[str]:
-        rows = self.db.execute(f"SELECT DISTINCT tenant_id FROM deliveries WHERE state IN ({','.join('?' * 2)})",
-                               OPEN_STATES).fetchall()
+    def open_tenants(self, except_kinds: Collection[DeliveryKind] = ()) -> set[str]:
+        kinds = [k.value for k in except_kinds]
+        rows = self.db.execute(f"SELECT DISTINCT tenant_id FROM deliveries WHERE state IN ({','.join('?' * 2)})"
+                               f" AND kind NOT IN ({','.join('?' * len(kinds))})", (*OPEN_STATES, *kinds)).fetchall()
         return {r[0] for r in rows}
 
     def failed(self, key: str = "") -> list[Delivery]:
