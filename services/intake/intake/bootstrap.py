@@ -70,7 +70,7 @@ def bootstrap(settings: Settings, kafka: KafkaSettings) -> IntakeApp:
     keys = KeyStore(settings.key_dir)
     protector = PersonalDataProtector(keys.tenant_cipher(tenant.id), keys.seal_public(MATCHING_SERVICE))
     store = ContactStore(settings.database_path)
-    relay = OutboxRelay(store, kafka)
+    relay = OutboxRelay(store, kafka, tenant=tenant.id)
     handlers = IntakeHandlers(tenant.id, tenant.region, store, protector, on_commit=relay.wake)
     server = GrpcServer(settings.grpc_port, tokens=keys.tokens())
     server.add(intake_service_pb2_grpc.add_IntakeServiceServicer_to_server,

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaProducer
 from vt.intake.v1 import events_pb2
+from vtkit import metrics
 from vtkit.envelope import decode
 from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, make_producer
 
@@ -24,9 +25,10 @@ log = logging.getLogger(__name__)
 
 
 class OutboxRelay:
-    def __init__(self, store: ContactStore, kafka: KafkaSettings, *, batch_size: int = 100,
+    def __init__(self, store: ContactStore, kafka: KafkaSettings, *, tenant: str = "", batch_size: int = 100,
                  poll_interval: float = 0.5, max_backoff: float = 10.0, connect_timeout: float = 15.0):
         self.store = store
+        self.tenant = tenant  # only a metrics label
         self.kafka = kafka
         self.batch_size = batch_size
         self.poll_interval = poll_interval
@@ -59,16 +61,23 @@ class OutboxRelay:
 
     async def _drain(self) -> None:
         """Ensure the topics exist, then publish unsent rows until none are left."""
+        # Counted before touching the broker, so an outage shows as a growing backlog on /metrics.
+        await self._count_backlog()
         await self._ensure_topics()
         while True:
             pending = await asyncio.to_thread(self.store.unsent, self.batch_size)
             if not pending:
+                metrics.OUTBOX_BACKLOG.labels("intake", self.tenant).set(0)
                 return
             publisher = Publisher(await self._ensure_producer())
             for row in pending:
                 await self._publish(publisher, row)
             await asyncio.to_thread(self.store.mark_sent, [row.seq for row in pending])
             log.info("published outbox", extra={"count": len(pending), "last_seq": pending[-1].seq})
+            await self._count_backlog()
+
+    async def _count_backlog(self) -> None:
+        metrics.OUTBOX_BACKLOG.labels("intake", self.tenant).set(await asyncio.to_thread(self.store.unsent_count))
 
     async def _publish(self, publisher: Publisher, row: PendingEvent) -> None:
         entry = row.entry

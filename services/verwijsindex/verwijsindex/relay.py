@@ -10,6 +10,7 @@ import datetime as dt
 import logging
 
 from aiokafka import AIOKafkaProducer
+from vtkit import metrics
 
 from verwijsindex.store import Store
 
@@ -31,10 +32,13 @@ class OutboxRelay:
     async def publish_pending(self) -> int:
         sent = 0
         while rows := self.store.unsent(100):
+            metrics.OUTBOX_BACKLOG.labels("verwijsindex", "national").set(len(rows))
             for row in rows:
                 await self.producer.send_and_wait(row.topic, row.value, key=row.key.encode(), headers=row.headers)
                 self.store.mark_sent(row.seq, dt.datetime.now(dt.UTC))
+                metrics.EVENTS_PUBLISHED.labels(row.topic, "").inc()
                 sent += 1
+        metrics.OUTBOX_BACKLOG.labels("verwijsindex", "national").set(0)
         return sent
 
     async def run(self, stop: asyncio.Event) -> None:
