@@ -37,6 +37,7 @@ class Stack:
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
     web: dict[str, str] = field(default_factory=dict)  # processes answering HTTP instead of gRPC health
     metrics: dict[str, str] = field(default_factory=dict)  # Prometheus endpoint of every process
+    forms: dict[str, str] = field(default_factory=dict)  # the online meldformulier of each region's intake
 
     @property
     def key_dir(self) -> pathlib.Path:
@@ -61,11 +62,17 @@ class Stack:
             self._add(f"regional-system-{tenant}", "vtkit.simulators.regional_system", TENANT=tenant,
                       RECORD_FILE=str(self.var_dir / "data" / f"regional-system-{tenant}.jsonl"))
         endpoints = ",".join(f"{t}={self.processes[f'regional-system-{t}'].address}" for t in self.tenants)
+        gateway = self._add("letter-gateway", "vtkit.simulators.letter_gateway",
+                            RECORD_FILE=str(self.var_dir / "data" / "letter-gateway.jsonl"))
+        professionals = self._add("professional-endpoint", "vtkit.simulators.professional",
+                                  RECORD_FILE=str(self.var_dir / "data" / "professional-endpoint.jsonl"))
         for tenant in self.tenants:
-            self._add(f"intake-{tenant}", "intake", VT_TENANT=tenant)
+            self.forms[tenant] = f"http://127.0.0.1:{free_port()}/"
+            self._add(f"intake-{tenant}", "intake", VT_TENANT=tenant, HTTP_PORT=self.forms[tenant].split(":")[2].strip("/"))
         self._add("radar", "radar")
         self._add("verwijsindex", "verwijsindex")
-        self._add("notifier", "notifier", NOTIFIER_REGIONAL_ENDPOINTS=endpoints)
+        self._add("notifier", "notifier", NOTIFIER_REGIONAL_ENDPOINTS=endpoints, NOTIFIER_LETTER_GATEWAY=gateway.address,
+                  NOTIFIER_PROFESSIONAL_ENDPOINT=professionals.address)
         self.web["ops"] = f"http://127.0.0.1:{free_port()}/"
         self._add("ops", "vtkit.ops", OPS_HTTP_PORT=self.web["ops"].rsplit(":", 1)[1].strip("/"))
 
@@ -93,7 +100,7 @@ class Stack:
     def describe(self) -> dict[str, object]:
         return {"kafka": self.bootstrap, "key_dir": str(self.key_dir), "tenants": list(self.tenants),
                 "services": {name: p.address for name, p in self.processes.items() if name not in self.web},
-                "web": dict(self.web), "metrics": dict(self.metrics),
+                "web": dict(self.web), "metrics": dict(self.metrics), "meldformulier": dict(self.forms),
                 "logs": str(self.var_dir / "logs")}
 
 
@@ -146,6 +153,8 @@ def main() -> None:
             print(f"  {name:<34} grpc {address}")
         for name, url in stack.web.items():
             print(f"  {name:<34} http {url}")
+        for tenant, url in stack.forms.items():
+            print(f"  {'meldformulier ' + tenant:<34} http {url}")
         print(f"  logs             {info['logs']}/")
         print("Try: make demo   (or .venv/bin/python -m vtkit.cli demo)")
         sys.stdout.flush()
