@@ -16,6 +16,7 @@ import logging
 import random
 from collections.abc import Callable
 
+from vtkit import metrics
 from vtkit.calendar import AMSTERDAM
 
 from notifier.adapters.regional import LETTER_KINDS, PROFESSIONAL_KINDS, RegionalClients
@@ -112,6 +113,8 @@ class Scheduler:
                 return
         fields = {"idempotency_key": claimed.key, "kind": claimed.kind.value, "tenant": claimed.tenant_id,
                   "case_id": claimed.case_id, "attempts": claimed.attempts}
+        outcome_label = "retry" if verdict.state not in (DeliveryState.DELIVERED, DeliveryState.FAILED) else verdict.state.value
+        metrics.DELIVERIES.labels(claimed.kind.value, claimed.tenant_id, outcome_label).inc()
         if verdict.state is DeliveryState.DELIVERED:
             log.info("delivered", extra=fields)
         elif verdict.state is DeliveryState.FAILED:
