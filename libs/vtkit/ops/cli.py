@@ -5,6 +5,8 @@
   vt-ops tail TOPIC [-n N]            the last records' metadata (type, id, tenant, time, size; never the value)
   vt-ops deadletters                  dead-lettered records with their reason
   vt-ops redrive (OFFSET... | --all)  publish dead letters again to their original topic (after fixing the cause)
+  vt-ops replay-outbox [--since T]    after a broker lost data: every intake in --data-dir publishes its outbox
+                                      (rows sent since T, default all) again, with the same event ids
 
 The broker is --kafka, else KAFKA_BOOTSTRAP_SERVERS, else the running `make run` stack (var/stack.json).
 Re-driving twice is harmless: every consumer dedupes on the event id.
@@ -17,6 +19,7 @@ import asyncio
 import json
 import os
 import pathlib
+import subprocess
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -108,7 +111,24 @@ def _table(rows: list[dict[str, Any]], columns: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
+def replay_outboxes(data_dir: pathlib.Path, since: str | None) -> str:
+    """Run intake's own replay command on each intake database (the schema is intake's business)."""
+    databases = sorted(data_dir.glob("intake-*.sqlite3"))
+    if not databases:
+        sys.exit(f"no intake databases in {data_dir}")
+    out = []
+    for database in databases:
+        command = [sys.executable, "-m", "intake.replay", str(database), *(["--since", since] if since else [])]
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode != 0:
+            sys.exit(done.stderr.strip() or f"replay failed for {database}")
+        out.append(done.stdout.strip())
+    return "\n".join(out)
+
+
 async def run(args: argparse.Namespace) -> str:
+    if args.command == "replay-outbox":
+        return replay_outboxes(pathlib.Path(args.data_dir or pathlib.Path(args.var_dir) / "data"), args.since)
     bootstrap = bootstrap_from(args)
     if args.command in ("topics", "lag"):
         observer = Observer(bootstrap)
@@ -139,6 +159,9 @@ def main(argv: list[str] | None = None) -> None:
     again = sub.add_parser("redrive")
     again.add_argument("offsets", nargs="*", help="partition:offset of dead letters")
     again.add_argument("--all", action="store_true")
+    replay = sub.add_parser("replay-outbox")
+    replay.add_argument("--data-dir", help="where the intakes keep their SQLite files (default: var/data)")
+    replay.add_argument("--since", help="ISO 8601 moment with time zone; default: every row")
     args = parser.parse_args(argv)
     if args.command == "redrive" and not (args.offsets or args.all):
         parser.error("redrive needs offsets or --all")

@@ -202,6 +202,13 @@ class ContactStore:
                 self._db.execute("ROLLBACK")
                 raise
 
+    def mark_unsent(self, sent_since: dt.datetime) -> int:
+        """Queue rows published at or after `sent_since` again (after a broker lost them); the relay
+        re-publishes them with their original event ids, which consumers dedupe."""
+        with self._lock:
+            cursor = self._db.execute("UPDATE outbox SET sent_at = NULL WHERE sent_at >= ?", (sent_since.isoformat(),))
+            return int(cursor.rowcount)
+
     def unsent_count(self) -> int:
         with self._lock:
             return int(self._db.execute("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL").fetchone()[0])
