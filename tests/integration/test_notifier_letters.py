@@ -1,10 +1,11 @@
 """Issue 6 against the real notifier process: the callback content reaches the region and only then
 the household letter (a PDF, encrypted under the region's key) reaches the letter gateway; a
 bystander melder without consent is not in it; one recorded postponement of the 4-week notice;
-verwijsindex matches reach each registrant with only the others' contact details.
+verwijsindex matches reach each registrant with only the others' contact details; a relocation
+notice reaches each registrant and the new regievoerder once.
 
 All fakes are real gRPC servers; MeldingReceived / AssessmentCompleted / SignalMatch are published
-on the session broker exactly as intake, radar and verwijsindex publish them."""
+on the session broker exactly as intake, radar and verwijsindex publish them (YouthRelocated too)."""
 
 from __future__ import annotations
 
@@ -152,3 +153,35 @@ async def test_signal_match_reaches_each_registrant_with_only_the_others(
             opened(cipher, notice.body, notice.idempotency_key, f"notice/{rid}"))
         assert [c.name for c in body.others] == [n for r, n in people.items() if r != rid]
         assert body.match_id == match_id
+
+
+async def test_youth_relocated_reaches_each_registrant_and_the_new_regievoerder_once(
+        publisher: Publisher, keys: KeyStore, professional: FakeProfessionalEndpoint,
+        make_notifier: Callable[..., Notifier]) -> None:
+    await make_notifier({}, NOTIFIER_PROFESSIONAL_ENDPOINT=professional.address).start()
+    cipher = keys.field_cipher("verwijsindex")
+    notice_id = f"relocation-{uuid.uuid4()}"
+    to_code = f"GM{uuid.uuid4().int % 10000:04d}"
+    msg = vi_events.YouthRelocated(notice_id=notice_id, youth_pseudonym="bsn:123456782",
+                                   from_municipality_code="GM0363", to_municipality_code=to_code,
+                                   regievoerder_id=f"regievoerder:{to_code}")
+    env = envelope_for(msg, source="verwijsindex")
+    people = {f"{notice_id}-r1": "Ria School", f"{notice_id}-r2": "Rob Wijkteam"}
+    for rid, name in people.items():
+        plain = vi_service.Registrant(registrant_id=rid, name=name, phone="010-1234567").SerializeToString()
+        msg.registrants.add(registrant_id=rid, contact=sealed(cipher, plain, env.id, f"registrant_contact/{rid}"))
+    await publisher.publish(topics.NATIONAL_VERWIJSINDEX, msg.youth_pseudonym, msg, env)
+    await publisher.publish(topics.NATIONAL_VERWIJSINDEX, msg.youth_pseudonym, msg, env)  # redelivered
+
+    recipients = [*people, f"regievoerder:{to_code}"]
+    await eventually(lambda: all(professional.to(r) for r in recipients), "a relocation notice to every recipient")
+    await asyncio.sleep(1.0)  # room for a (wrong) second notice from the redelivered event
+    for rid in recipients:
+        [notice] = professional.to(rid)
+        assert notice.subject == "verwijsindex_relocation"
+        plain = opened(cipher, notice.body, notice.idempotency_key, f"notice/{rid}")
+        body = receivers_pb2.ProfessionalNotice.FromString(plain)
+        assert (body.match_id, body.to_municipality_code) == (notice_id, to_code)
+        others = people if rid.startswith("regievoerder:") else {r: n for r, n in people.items() if r != rid}
+        assert [c.name for c in body.others] == list(others.values())
+        assert b"123456782" not in plain

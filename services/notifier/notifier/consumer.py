@@ -1,4 +1,4 @@
-"""Event handling: turns AssessmentDue, AssessmentCompleted, RegisterMatch and SignalMatch events into
+"""Event handling: turns AssessmentDue, AssessmentCompleted, RegisterMatch, SignalMatch and YouthRelocated events into
 scheduled deliveries, and keeps per case what intake recorded (MeldingReceived) for the letter.
 
 Idempotent by construction: the delivery key is derived from the event id, and the store inserts
@@ -21,7 +21,7 @@ from vt.verwijsindex.v1 import events_pb2 as vi_events
 from vt.verwijsindex.v1 import verwijsindex_service_pb2 as vi_service
 from vtkit import topics
 from vtkit.calendar import local_date
-from vtkit.crypto import DecryptionError
+from vtkit.crypto import DecryptionError, TenantCipher
 from vtkit.envelope import Envelope, Event
 from vtkit.kafka import KafkaSettings, PermanentError, consume
 from vtkit.keystore import KeyStore
@@ -75,6 +75,8 @@ class EventHandler:
                 self.on_ambtshalve(event.envelope, event.message)
             elif isinstance(event.message, vi_events.SignalMatch):
                 self.on_signal_match(event.envelope, event.message)
+            elif isinstance(event.message, vi_events.YouthRelocated):
+                self.on_youth_relocated(event.envelope, event.message)
             # Other types on these topics (AssessmentInput, RegisterEntry, ...) are not ours to act on.
         except InvalidCause as exc:
             raise PermanentError(str(exc)) from exc
@@ -188,19 +190,7 @@ class EventHandler:
         recipient), so SQLite holds it encrypted."""
         if not msg.match_id or not msg.registrants:
             raise InvalidCause("SignalMatch without match_id or registrants")
-        if self.keys is None:
-            raise InvalidCause("no key store: cannot open verwijsindex contacts")
-        cipher = self.keys.field_cipher(VERWIJSINDEX)
-        contacts: list[receivers_pb2.NoticeContact] = []
-        for registrant in msg.registrants:
-            try:
-                plain = opened(cipher, registrant.contact, envelope.id, f"registrant_contact/{registrant.registrant_id}")
-            except DecryptionError as exc:
-                raise InvalidCause(f"contact of registrant {registrant.registrant_id} does not decrypt") from exc
-            r = vi_service.Registrant.FromString(plain)
-            contacts.append(receivers_pb2.NoticeContact(registrant_id=registrant.registrant_id, name=r.name,
-                                                        organisation=r.organisation, phone=r.phone, email=r.email,
-                                                        coordinator=r.coordinator))
+        cipher, contacts = self._open_contacts(envelope, msg.registrants)
         recipients = [(c.registrant_id, [o for o in contacts if o.registrant_id != c.registrant_id]) for c in contacts]
         if msg.municipality_code:
             recipients.append((f"regievoerder:{msg.municipality_code}", contacts))
@@ -213,6 +203,47 @@ class EventHandler:
                 idempotency_key=key, recipient_id=recipient, subject="verwijsindex_match",
                 body=sealed(cipher, notice.SerializeToString(), key, f"notice/{recipient}"))
             self._schedule(Delivery(key=key, kind=kind, tenant_id=VERWIJSINDEX, case_id=msg.match_id,
+                                    cause_event_id=envelope.id, due_date=None, created_at=now, deliver_after=now,
+                                    body=request.SerializeToString()))
+
+    def _open_contacts(self, envelope: Envelope, registrants: Sequence[vi_events.RegistrantContact]
+                       ) -> tuple[TenantCipher, list[receivers_pb2.NoticeContact]]:
+        """The registrants' contacts of a verwijsindex event, opened (event id = the record's ce_id)."""
+        if self.keys is None:
+            raise InvalidCause("no key store: cannot open verwijsindex contacts")
+        cipher = self.keys.field_cipher(VERWIJSINDEX)
+        contacts: list[receivers_pb2.NoticeContact] = []
+        for registrant in registrants:
+            try:
+                plain = opened(cipher, registrant.contact, envelope.id, f"registrant_contact/{registrant.registrant_id}")
+            except DecryptionError as exc:
+                raise InvalidCause(f"contact of registrant {registrant.registrant_id} does not decrypt") from exc
+            r = vi_service.Registrant.FromString(plain)
+            contacts.append(receivers_pb2.NoticeContact(registrant_id=registrant.registrant_id, name=r.name,
+                                                        organisation=r.organisation, phone=r.phone, email=r.email,
+                                                        coordinator=r.coordinator))
+        return cipher, contacts
+
+    def on_youth_relocated(self, envelope: Envelope, msg: vi_events.YouthRelocated) -> None:
+        """A youth with active signals moved municipality: a notice to every registrant (with the other
+        registrants' contacts) and to the new municipality's regievoerder (with all of them), saying only
+        which municipality the youth moved from and to. Never the risk code, a BSN, the pseudonym or an
+        address. Encrypted per recipient like the match notices; key = sha256(ce_id/recipient:kind)."""
+        if not msg.notice_id or not msg.to_municipality_code or not msg.registrants:
+            raise InvalidCause("YouthRelocated without notice_id, to_municipality_code or registrants")
+        cipher, contacts = self._open_contacts(envelope, msg.registrants)
+        recipients = [(c.registrant_id, [o for o in contacts if o.registrant_id != c.registrant_id]) for c in contacts]
+        recipients.append((msg.regievoerder_id or f"regievoerder:{msg.to_municipality_code}", contacts))
+        kind, now = DeliveryKind.VERWIJSINDEX_RELOCATION_NOTICE, self.clock()
+        for recipient, others in recipients:
+            key = delivery_key(f"{envelope.id}/{recipient}", kind)
+            notice = receivers_pb2.ProfessionalNotice(match_id=msg.notice_id, others=others,
+                                                      from_municipality_code=msg.from_municipality_code,
+                                                      to_municipality_code=msg.to_municipality_code)
+            request = receivers_pb2.NotifyRequest(
+                idempotency_key=key, recipient_id=recipient, subject="verwijsindex_relocation",
+                body=sealed(cipher, notice.SerializeToString(), key, f"notice/{recipient}"))
+            self._schedule(Delivery(key=key, kind=kind, tenant_id=VERWIJSINDEX, case_id=msg.notice_id,
                                     cause_event_id=envelope.id, due_date=None, created_at=now, deliver_after=now,
                                     body=request.SerializeToString()))
 

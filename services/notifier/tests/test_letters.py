@@ -319,6 +319,40 @@ async def test_signal_match_notifies_each_registrant_with_only_the_others(store:
         assert b"Ria School" not in d.body  # stored encrypted
 
 
+
+async def test_youth_relocated_notifies_each_registrant_and_the_new_regievoerder_once(store: Store,
+                                                                                     keys: KeyStore) -> None:
+    cipher = keys.field_cipher(VERWIJSINDEX)
+    msg = vi_events.YouthRelocated(notice_id="n-1", youth_pseudonym="bsn:123456782", from_municipality_code="GM0363",
+                                   to_municipality_code="GM0344", regievoerder_id="regievoerder:GM0344")
+    env = envelope_for(msg, source="verwijsindex")
+    people = {"r1": "Ria School", "r2": "Rob Wijkteam"}
+    for rid, name in people.items():
+        plain = vi_service.Registrant(registrant_id=rid, name=name, phone="010-1234567").SerializeToString()
+        msg.registrants.add(registrant_id=rid, contact=sealed(cipher, plain, env.id, f"registrant_contact/{rid}"))
+    handler = EventHandler(store, keys=keys)
+    await handler(Event(env, msg))
+    await handler(Event(env, msg))  # redelivered: nothing new
+    rows = store.list_for_tenant(VERWIJSINDEX)
+    assert len(rows) == 3 and {d.kind for d in rows} == {DeliveryKind.VERWIJSINDEX_RELOCATION_NOTICE}
+    recipients = set()
+    for d in rows:
+        request = receivers_pb2.NotifyRequest.FromString(d.body)
+        recipients.add(request.recipient_id)
+        assert request.subject == "verwijsindex_relocation" and d.case_id == "n-1"
+        assert d.key == delivery_key(f"{env.id}/{request.recipient_id}", DeliveryKind.VERWIJSINDEX_RELOCATION_NOTICE)
+        plain = opened(cipher, request.body, d.key, f"notice/{request.recipient_id}")
+        notice = receivers_pb2.ProfessionalNotice.FromString(plain)
+        assert (notice.from_municipality_code, notice.to_municipality_code) == ("GM0363", "GM0344")
+        names = {c.name for c in notice.others}
+        if request.recipient_id == "regievoerder:GM0344":
+            assert names == set(people.values())
+        else:
+            assert names == {n for r, n in people.items() if r != request.recipient_id}
+        assert b"123456782" not in plain and b"123456782" not in d.body  # never the BSN (pseudonym)
+        assert b"Ria School" not in d.body  # stored encrypted
+    assert recipients == {"r1", "r2", "regievoerder:GM0344"}
+
 # -- re-drive ----------------------------------------------------------------------------------
 
 

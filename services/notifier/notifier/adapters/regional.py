@@ -37,7 +37,7 @@ def classify(code: grpc.StatusCode) -> AttemptOutcome:
 # Sent to one national endpoint each, whatever the tenant (when that endpoint is configured).
 LETTER_KINDS = frozenset({DeliveryKind.HOUSEHOLD_LETTER})
 PROFESSIONAL_KINDS = frozenset({DeliveryKind.VERWIJSINDEX_MATCH_NOTICE, DeliveryKind.RVDK_REQUEST_NOTICE,
-                                DeliveryKind.AMBTSHALVE_NOTICE})
+                                DeliveryKind.AMBTSHALVE_NOTICE, DeliveryKind.VERWIJSINDEX_RELOCATION_NOTICE})
 
 
 class LetterSource(Protocol):

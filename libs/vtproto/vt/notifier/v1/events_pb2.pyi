@@ -19,6 +19,7 @@ class DeliveryKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     DELIVERY_KIND_VERWIJSINDEX_MATCH_NOTICE: _ClassVar[DeliveryKind]
     DELIVERY_KIND_AMBTSHALVE_NOTICE: _ClassVar[DeliveryKind]
     DELIVERY_KIND_RVDK_REQUEST_NOTICE: _ClassVar[DeliveryKind]
+    DELIVERY_KIND_VERWIJSINDEX_RELOCATION_NOTICE: _ClassVar[DeliveryKind]
 DELIVERY_KIND_UNSPECIFIED: DeliveryKind
 DELIVERY_KIND_MELDER_CALLBACK: DeliveryKind
 DELIVERY_KIND_HOUSEHOLD_LETTER: DeliveryKind
@@ -26,6 +27,7 @@ DELIVERY_KIND_REGISTER_MATCH_NOTICE: DeliveryKind
 DELIVERY_KIND_VERWIJSINDEX_MATCH_NOTICE: DeliveryKind
 DELIVERY_KIND_AMBTSHALVE_NOTICE: DeliveryKind
 DELIVERY_KIND_RVDK_REQUEST_NOTICE: DeliveryKind
+DELIVERY_KIND_VERWIJSINDEX_RELOCATION_NOTICE: DeliveryKind
 
 class DeliveryRequested(_message.Message):
     __slots__ = ("idempotency_key", "kind", "tenant_id", "case_id", "due_date", "due_at", "cause_event_id")

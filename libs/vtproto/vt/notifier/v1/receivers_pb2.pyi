@@ -83,16 +83,20 @@ class NotifyRequest(_message.Message):
     def __init__(self, idempotency_key: _Optional[str] = ..., recipient_id: _Optional[str] = ..., body: _Optional[_Union[_common_pb2.EncryptedField, _Mapping]] = ..., subject: _Optional[str] = ...) -> None: ...
 
 class ProfessionalNotice(_message.Message):
-    __slots__ = ("match_id", "match_kind", "different_youths", "others")
+    __slots__ = ("match_id", "match_kind", "different_youths", "others", "from_municipality_code", "to_municipality_code")
     MATCH_ID_FIELD_NUMBER: _ClassVar[int]
     MATCH_KIND_FIELD_NUMBER: _ClassVar[int]
     DIFFERENT_YOUTHS_FIELD_NUMBER: _ClassVar[int]
     OTHERS_FIELD_NUMBER: _ClassVar[int]
+    FROM_MUNICIPALITY_CODE_FIELD_NUMBER: _ClassVar[int]
+    TO_MUNICIPALITY_CODE_FIELD_NUMBER: _ClassVar[int]
     match_id: str
     match_kind: str
     different_youths: bool
     others: _containers.RepeatedCompositeFieldContainer[NoticeContact]
-    def __init__(self, match_id: _Optional[str] = ..., match_kind: _Optional[str] = ..., different_youths: _Optional[bool] = ..., others: _Optional[_Iterable[_Union[NoticeContact, _Mapping]]] = ...) -> None: ...
+    from_municipality_code: str
+    to_municipality_code: str
+    def __init__(self, match_id: _Optional[str] = ..., match_kind: _Optional[str] = ..., different_youths: _Optional[bool] = ..., others: _Optional[_Iterable[_Union[NoticeContact, _Mapping]]] = ..., from_municipality_code: _Optional[str] = ..., to_municipality_code: _Optional[str] = ...) -> None: ...
 
 class NoticeContact(_message.Message):
     __slots__ = ("registrant_id", "name", "organisation", "phone", "email", "coordinator")
