@@ -1,6 +1,6 @@
 """Deadlines and the monitor function with the real radar process: an undecided case past its
 deadline is reported once; a decision closes the assessment, and with safety conditions later
-signals about the household alert the responsible region."""
+signals about the household (meldingen, RvdK signals, verwijsindex matches) alert the responsible region."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 import pytest
 from radar.testing import Watcher, melding_received, publish_melding, radar_process, start_radar
 from vt.radar.v1 import events_pb2
+from vt.verwijsindex.v1 import events_pb2 as verwijsindex_events
 from vtkit import topics
 from vtkit.envelope import envelope_for, new_event_id
 from vtkit.kafka import Publisher
@@ -116,3 +117,35 @@ async def test_decision_closes_assessment_and_monitoring_alerts_on_new_signals(
     await watcher.wait_for(of_case(events_pb2.MonitoringAlert, melding.contact_id), count=3, what="second RvdK alert")
     assert not watcher.matching(of_case(events_pb2.MonitoringAlert, other.contact_id))
     assert all(len(s.message.rvdk) <= 1 for s in watcher.matching(of_case(events_pb2.AssessmentInput, other.contact_id)))
+
+
+async def test_verwijsindex_match_about_a_monitored_household_alerts_the_responsible_region(
+        kafka: str, keys: KeyStore, radar: ServiceProcess, publisher: Publisher, watcher: Watcher) -> None:
+    bsn = random_bsn()
+    event_id = new_event_id()
+    melding = melding_received(keys, REGION, [bsn], event_id=event_id)
+    await publish_melding(publisher, melding, event_id)
+    await watcher.wait_for(of_case(events_pb2.AssessmentInput, melding.contact_id), what="first input")
+    await complete(publisher, REGION, melding.contact_id, events_pb2.DECISION_VOORWAARDEN_EN_VERVOLG)
+    await watcher.wait_for(closed(melding.contact_id), what="case closed signal")
+
+    # The verwijsindex keys its records by the youth pseudonym: the same HMAC of "bsn:<bsn>" radar uses.
+    pseudonym = keys.pseudonymizer().pseudonym(b"bsn:" + bsn.encode())
+    registered = verwijsindex_events.SignalRegistered(signal_id=f"sig-{uuid.uuid4()}", youth_pseudonym=pseudonym)
+    await publisher.publish(topics.NATIONAL_VERWIJSINDEX, pseudonym, registered,
+                            envelope_for(registered, source="verwijsindex"))  # ignored by radar
+    match = verwijsindex_events.SignalMatch(match_id=f"match-{uuid.uuid4()}", kind=verwijsindex_events.MATCH_KIND_CLIENT,
+                                            youth_pseudonym=pseudonym)
+    match.matched_at.GetCurrentTime()
+    await publisher.publish(topics.NATIONAL_VERWIJSINDEX, pseudonym, match, envelope_for(match, source="verwijsindex"))
+
+    [alert] = await watcher.wait_for(of_case(events_pb2.MonitoringAlert, melding.contact_id), what="verwijsindex alert")
+    assert alert.message.trigger == events_pb2.MONITORING_TRIGGER_VERWIJSINDEX_MATCH
+    assert alert.message.tenant_id == REGION and alert.headers["ce_tenant"] == REGION
+    assert alert.message.person_id == melding.persons[0].person_id
+    assert alert.message.verwijsindex_match.match_id == match.match_id
+    assert alert.message.verwijsindex_match.kind == verwijsindex_events.MATCH_KIND_CLIENT
+    [signal] = watcher.matching(lambda s: isinstance(s.message, events_pb2.PersonSignal) and s.key == pseudonym.encode()
+                                and s.message.WhichOneof("signal") == "verwijsindex_match")
+    assert signal.message.verwijsindex_match.match_id == match.match_id
+    assert len(watcher.matching(of_case(events_pb2.AssessmentInput, melding.contact_id))) == 1  # decided: no new input

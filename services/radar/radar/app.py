@@ -4,6 +4,7 @@ Flow (faust has no working joins, so everything is re-keyed onto the person):
   vt.<tenant>.intake.v1 (key case id) --intake agent--> AssessmentDue (assessments topic)
                                                    \\-> PersonSignal(melding) (radar-person topic, key pseudonym)
   vt.national.rvdk.v1               --rvdk agent----> PersonSignal(rvdk)     (radar-person topic, key pseudonym)
+  vt.national.verwijsindex.v1       --verwijsindex--> PersonSignal(verwijsindex_match) on SignalMatch (key: its pseudonym)
   vt.national.assessments.v1        --assessments---> PersonSignal(case_closed) on AssessmentCompleted
   vt.national.radar-person.v1       --person agent--> RegisterEntry / RegisterMatch / AssessmentInput / MonitoringAlert
   deadline timer (scans the case table)            -> DeadlineOverdue (its own copy marks the case reported)
@@ -85,6 +86,7 @@ class RadarStreams:
 
         self.intake_topic = topic(*(topics.intake(t) for t in all_tenants()))
         self.rvdk_topic = topic(topics.NATIONAL_RVDK)
+        self.verwijsindex_topic = topic(topics.NATIONAL_VERWIJSINDEX)
         self.person_topic = topic(topics.NATIONAL_RADAR_PERSON)
         self.assessments_topic = topic(topics.NATIONAL_ASSESSMENTS)
         # Keys are strings and values plain dicts, both as JSON in the changelog.
@@ -93,6 +95,8 @@ class RadarStreams:
 
         app.agent(self.intake_topic, name="radar.intake")(self._agent("intake", self._on_intake))
         app.agent(self.rvdk_topic, name="radar.rvdk")(self._agent("rvdk", self._on_rvdk))
+        app.agent(self.verwijsindex_topic, name="radar.verwijsindex")(
+            self._agent("verwijsindex", self._on_verwijsindex))
         app.agent(self.person_topic, name="radar.person")(self._agent("person", self._on_person))
         app.agent(self.assessments_topic, name="radar.assessments")(self._agent("assessments", self._on_assessment))
         app.timer(settings.deadline_scan_seconds, name="radar.deadlines")(self.scan_deadlines)
@@ -181,6 +185,9 @@ class RadarStreams:
 
     async def _on_rvdk(self, event: Event, message: Any) -> None:
         await self.publish(self.radar.on_rvdk(event))
+
+    async def _on_verwijsindex(self, event: Event, message: Any) -> None:
+        await self.publish(self.radar.on_verwijsindex(event, message.key))
 
     async def _on_person(self, event: Event, message: Any) -> None:
         pseudonym = getattr(event.message, "pseudonym", "")

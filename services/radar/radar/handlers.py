@@ -22,9 +22,9 @@ from radar.adapters import proto
 from radar.domain.cases import DEFAULT_MONITORING_DAYS, CaseRecord, DeadlineKind
 from radar.domain.deadlines import assessment_deadline
 from radar.domain.decisions import DecisionInput, consequences, validate
-from radar.domain.history import apply_case_closed, apply_melding, apply_rvdk
+from radar.domain.history import apply_case_closed, apply_melding, apply_rvdk, apply_verwijsindex_match
 from radar.domain.ids import derived_event_id
-from radar.domain.model import CaseClosedFact, MeldingFact, Outcome, PersonHistory, RvdkFact
+from radar.domain.model import CaseClosedFact, MeldingFact, Outcome, PersonHistory, RvdkFact, VerwijsindexMatchFact
 
 SOURCE = "radar"
 log = logging.getLogger(__name__)
@@ -209,6 +209,23 @@ class Radar:
         return [_out(topics.NATIONAL_RADAR_PERSON, pseudonym, signal, "",
                      derived_event_id(event.envelope.id, "person-signal"), event.envelope.time)]
 
+    # ---- vt.national.verwijsindex.v1 ---------------------------------------------------------------------------
+
+    def on_verwijsindex(self, event: Event, key: bytes | None = None) -> list[Out]:
+        """A SignalMatch is re-keyed onto its youth as a person signal: the verwijsindex derives
+        youth_pseudonym with the same key from the same "bsn:<bsn>" as radar, so it is radar's person key.
+        Other verwijsindex events (SignalRegistered, YouthRelocated) are ignored."""
+        msg = event.message
+        if not isinstance(msg, proto.SignalMatch):
+            return []
+        if not msg.match_id or not msg.youth_pseudonym or not msg.HasField("matched_at"):
+            raise PermanentError("SignalMatch without match_id, youth_pseudonym or matched_at")
+        if key is not None and key != msg.youth_pseudonym.encode():
+            raise PermanentError("record key is not the youth pseudonym of the SignalMatch")
+        signal = proto.verwijsindex_match_signal(msg.youth_pseudonym, msg)
+        return [_out(topics.NATIONAL_RADAR_PERSON, msg.youth_pseudonym, signal, "",
+                     derived_event_id(event.envelope.id, "person-signal"), event.envelope.time)]
+
     # ---- vt.national.radar-person.v1 ---------------------------------------------------------------------------
 
     def on_person_signal(self, event: Event, history: PersonHistory) -> tuple[list[Out], Outcome]:
@@ -223,6 +240,8 @@ class Radar:
             outcome = apply_rvdk(history, fact, ce_id, at)
         elif isinstance(fact, CaseClosedFact):
             outcome = apply_case_closed(history, fact, ce_id)
+        elif isinstance(fact, VerwijsindexMatchFact):
+            outcome = apply_verwijsindex_match(history, fact, ce_id, at)
         else:
             raise PermanentError(f"PersonSignal without a known signal ({msg.WhichOneof('signal')})")
         return self.outputs_of(msg.pseudonym, ce_id, at, outcome), outcome

@@ -10,6 +10,7 @@ from radar.handlers import Radar
 from radar.testing import melding_received
 from vt.intake.v1 import events_pb2 as intake_events
 from vt.radar.v1 import events_pb2
+from vt.verwijsindex.v1 import events_pb2 as verwijsindex_events
 from vtkit import topics
 from vtkit.envelope import Event, decode, encode, envelope_for, new_event_id
 from vtkit.kafka import PermanentError
@@ -150,3 +151,50 @@ def test_overdue_scan_reports_each_undecided_case_once(keys: KeyStore, radar: Ra
     # a decided case is never overdue
     _, decided = radar.on_assessment(as_event(completed("utrecht", msg.contact_id), "utrecht"), record)
     assert decided is not None and radar.overdue([decided], dt.datetime(2026, 4, 1, tzinfo=dt.UTC)) == []
+
+
+def signal_match(pseudonym: str, match_id: str = "match-1") -> verwijsindex_events.SignalMatch:
+    msg = verwijsindex_events.SignalMatch(match_id=match_id, kind=verwijsindex_events.MATCH_KIND_CLIENT,
+                                          youth_pseudonym=pseudonym, municipality_code="GM0344",
+                                          registrants=[verwijsindex_events.RegistrantContact(registrant_id="r1")])
+    msg.matched_at.FromDatetime(dt.datetime(2026, 3, 20, 10, 0, tzinfo=dt.UTC))
+    return msg
+
+
+def test_verwijsindex_match_alerts_the_monitoring_region(keys: KeyStore, radar: Radar) -> None:
+    bsn = random_bsn()
+    event_id = new_event_id()
+    msg = melding_received(keys, "utrecht", [bsn], event_id=event_id)
+    result = radar.on_intake(as_event(msg, "utrecht", event_id))
+    person = result.outputs[1]
+    history = radar.on_person_signal(as_event(person.message, "utrecht", person.envelope.id), PersonHistory())[1].history
+    closing, _ = radar.on_assessment(as_event(completed("utrecht", msg.contact_id), "utrecht"), result.case)
+    history = radar.on_person_signal(as_event(closing[0].message, "utrecht", closing[0].envelope.id), history)[1].history
+
+    # the verwijsindex keys its match by the same pseudonym radar uses for the person
+    pseudonym = keys.pseudonymizer().pseudonym(b"bsn:" + bsn.encode())
+    match_event = as_event(signal_match(pseudonym))
+    [signal] = radar.on_verwijsindex(match_event, pseudonym.encode())
+    assert (signal.topic, signal.key) == (topics.NATIONAL_RADAR_PERSON, pseudonym)
+    info = signal.message.verwijsindex_match
+    assert (info.match_id, info.kind) == ("match-1", verwijsindex_events.MATCH_KIND_CLIENT)
+    assert b"r1" not in signal.message.SerializeToString()  # no registrant data
+    assert [o.envelope.id for o in radar.on_verwijsindex(match_event)] == [signal.envelope.id]  # deterministic
+
+    outputs, outcome = radar.on_person_signal(as_event(signal.message, "", signal.envelope.id), history)
+    [alert] = outputs
+    assert (alert.topic, alert.key, alert.envelope.tenant) == (topics.NATIONAL_ASSESSMENTS, msg.contact_id, "utrecht")
+    assert alert.message.trigger == events_pb2.MONITORING_TRIGGER_VERWIJSINDEX_MATCH
+    assert alert.message.person_id == msg.persons[0].person_id
+    assert alert.message.verwijsindex_match.match_id == "match-1"
+    again, dup = radar.on_person_signal(as_event(signal.message, "", signal.envelope.id), outcome.history)
+    assert dup.duplicate and again == []
+
+
+def test_other_verwijsindex_events_are_ignored_and_a_bad_match_is_permanent(radar: Radar) -> None:
+    registered = verwijsindex_events.SignalRegistered(signal_id="s1", youth_pseudonym="abc")
+    assert radar.on_verwijsindex(as_event(registered), b"abc") == []
+    with pytest.raises(PermanentError, match="key"):
+        radar.on_verwijsindex(as_event(signal_match("abc")), b"other")
+    with pytest.raises(PermanentError, match="without"):
+        radar.on_verwijsindex(as_event(verwijsindex_events.SignalMatch(match_id="m", youth_pseudonym="abc")), b"abc")

@@ -8,11 +8,20 @@ from radar.domain.history import (
     apply_case_closed,
     apply_melding,
     apply_rvdk,
+    apply_verwijsindex_match,
     assessment_input,
     has_case,
     involvement_of,
 )
-from radar.domain.model import CaseClosedFact, InvolvementView, MeldingFact, PersonHistory, RvdkFact, Trigger
+from radar.domain.model import (
+    CaseClosedFact,
+    InvolvementView,
+    MeldingFact,
+    PersonHistory,
+    RvdkFact,
+    Trigger,
+    VerwijsindexMatchFact,
+)
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 
@@ -158,6 +167,29 @@ def test_monitored_household_alerts_on_new_signals_until_monitoring_ends() -> No
 
     later = apply_melding(out.history, melding("twente", "c4", n=200), "e4", day(200))
     assert later.alerts == []  # monitoring ended after 100 days
+
+
+def test_verwijsindex_match_alerts_monitored_cases_only_and_is_deduplicated() -> None:
+    match = VerwijsindexMatchFact("m1", 1, day(10))
+    # not monitored (open assessment, no history at all): nothing but the event id is recorded
+    h = apply_melding(PersonHistory(), melding("utrecht", "c1", "p1"), "e1", day(0)).history
+    out = apply_verwijsindex_match(h, match, "v0", day(10))
+    assert (out.alerts, out.inputs, out.register_entries) == ([], [], [])
+    assert out.history.seen("v0") and out.history.open_cases == h.open_cases and out.history.rvdk == []
+    assert apply_verwijsindex_match(PersonHistory(), match, "v0", day(10)).alerts == []
+
+    h = apply_case_closed(h, closed("utrecht", "c1", "p1", n=5, monitor_days=100), "x").history
+    h = apply_melding(h, melding("zeeland", "z1", "p9", n=6), "e2", day(6)).history
+    h = apply_case_closed(h, closed("zeeland", "z1", "p9", n=7), "x2").history  # overdracht: not monitored
+    out = apply_verwijsindex_match(h, match, "v1", day(10))
+    [alert] = out.alerts  # to the responsible (monitoring) region only
+    assert (alert.tenant_id, alert.case_id, alert.person_id, alert.trigger) == ("utrecht", "c1", "p1",
+                                                                                  Trigger.VERWIJSINDEX_MATCH)
+    assert alert.verwijsindex_match == match and alert.other is None and alert.rvdk is None
+    assert out.inputs == [] and out.history.involvements == h.involvements
+    again = apply_verwijsindex_match(out.history, match, "v1", day(10))
+    assert again.duplicate and again.alerts == []
+    assert apply_verwijsindex_match(out.history, VerwijsindexMatchFact("m2", 2, day(200)), "v2", day(200)).alerts == []
 
 
 def test_closing_without_safety_conditions_does_not_monitor() -> None:

@@ -12,6 +12,7 @@ from vt.intake.v1 import events_pb2 as intake_events
 from vt.radar.v1 import events_pb2 as radar_events
 from vt.radar.v1 import radar_service_pb2
 from vt.rvdk.v1 import events_pb2 as rvdk_events
+from vt.verwijsindex.v1 import events_pb2 as verwijsindex_events
 from vtkit import calendar
 from vtkit.crypto import Ciphertext, Sealed
 
@@ -28,6 +29,7 @@ from radar.domain.model import (
     RegisterEntryOut,
     RvdkFact,
     Trigger,
+    VerwijsindexMatchFact,
 )
 
 MeldingReceived = intake_events.MeldingReceived
@@ -35,6 +37,7 @@ RvdkSignal = rvdk_events.RvdkSignal
 PersonSignal = radar_events.PersonSignal
 AssessmentCompleted = radar_events.AssessmentCompleted
 DeadlineOverdue = radar_events.DeadlineOverdue
+SignalMatch = verwijsindex_events.SignalMatch
 
 _DECISIONS = {
     radar_events.DECISION_ONDERZOEK: Decision.ONDERZOEK,
@@ -58,6 +61,7 @@ _TRIGGERS = {
     Trigger.MELDING_SAME_ORGANISATION: radar_events.MONITORING_TRIGGER_MELDING_SAME_ORGANISATION,
     Trigger.MELDING_OTHER_ORGANISATION: radar_events.MONITORING_TRIGGER_MELDING_OTHER_ORGANISATION,
     Trigger.RVDK: radar_events.MONITORING_TRIGGER_RVDK,
+    Trigger.VERWIJSINDEX_MATCH: radar_events.MONITORING_TRIGGER_VERWIJSINDEX_MATCH,
 }
 
 
@@ -119,6 +123,12 @@ def rvdk_signal(pseudonym: str, signal: rvdk_events.RvdkSignal) -> radar_events.
     return radar_events.PersonSignal(pseudonym=pseudonym, rvdk=rvdk_info(signal))
 
 
+def verwijsindex_match_signal(pseudonym: str, match: verwijsindex_events.SignalMatch) -> radar_events.PersonSignal:
+    """Only the match id, kind and moment: the registrants' (encrypted) contacts stay with the notifier."""
+    return radar_events.PersonSignal(pseudonym=pseudonym, verwijsindex_match=radar_events.VerwijsindexMatchInfo(
+        match_id=match.match_id, kind=match.kind, matched_at=match.matched_at))
+
+
 def decision(value: int) -> Decision:
     return _DECISIONS.get(value, Decision.UNSPECIFIED)  # type: ignore[call-overload]
 
@@ -151,7 +161,8 @@ def case_closed_signal(pseudonym: str, fact: CaseClosedFact, chosen: Decision) -
     return radar_events.PersonSignal(pseudonym=pseudonym, case_closed=closed)
 
 
-def signal_fact(signal: radar_events.PersonSignal) -> MeldingFact | RvdkFact | CaseClosedFact | None:
+def signal_fact(signal: radar_events.PersonSignal
+                ) -> MeldingFact | RvdkFact | CaseClosedFact | VerwijsindexMatchFact | None:
     """The domain fact a person signal carries; None for a kind this version does not know."""
     which = signal.WhichOneof("signal")
     if which == "melding":
@@ -164,6 +175,9 @@ def signal_fact(signal: radar_events.PersonSignal) -> MeldingFact | RvdkFact | C
         c = signal.case_closed
         until = to_datetime(c.monitor_until) if c.HasField("monitor_until") else None
         return CaseClosedFact(c.tenant_id, c.case_id, c.person_id, to_datetime(c.closed_at), until)
+    if which == "verwijsindex_match":
+        v = signal.verwijsindex_match
+        return VerwijsindexMatchFact(v.match_id, int(v.kind), to_datetime(v.matched_at))
     return None
 
 
@@ -207,6 +221,10 @@ def monitoring_alert(alert: MonitoringAlertOut) -> radar_events.MonitoringAlert:
         msg.other.CopyFrom(involvement(alert.other))
     if alert.rvdk is not None:
         msg.rvdk.CopyFrom(rvdk_info_of(alert.rvdk))
+    if alert.verwijsindex_match is not None:
+        v = alert.verwijsindex_match
+        msg.verwijsindex_match.CopyFrom(radar_events.VerwijsindexMatchInfo(
+            match_id=v.match_id, kind=v.kind, matched_at=timestamp(v.matched_at)))  # type: ignore[arg-type]
     return msg
 
 

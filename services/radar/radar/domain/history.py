@@ -25,6 +25,7 @@ from radar.domain.model import (
     RegisterEntryOut,
     RvdkFact,
     Trigger,
+    VerwijsindexMatchFact,
 )
 
 
@@ -102,6 +103,21 @@ def apply_rvdk(current: PersonHistory, info: RvdkFact, event_id: str, at: dt.dat
     out = Outcome(history)
     out.inputs.extend(assessment_input(history, c, at) for c in history.open_cases)
     out.alerts.extend(MonitoringAlertOut(m.tenant_id, m.case_id, m.person_id, Trigger.RVDK, None, info, at)
+                      for m in _monitored_at(history, at))
+    return out
+
+
+def apply_verwijsindex_match(current: PersonHistory, match: VerwijsindexMatchFact, event_id: str,
+                             at: dt.datetime) -> Outcome:
+    """A verwijsindex match about a monitored person alerts each monitored case's region. Nothing is
+    kept about the match (no assessment input, no register entry): only the event id, for deduplication."""
+    if current.seen(event_id):
+        return Outcome(current, duplicate=True)
+    history = copy.deepcopy(current)
+    history.mark_processed(event_id)
+    out = Outcome(history)
+    out.alerts.extend(MonitoringAlertOut(m.tenant_id, m.case_id, m.person_id, Trigger.VERWIJSINDEX_MATCH, None, None,
+                                         at, match)
                       for m in _monitored_at(history, at))
     return out
 

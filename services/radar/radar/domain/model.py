@@ -35,6 +35,15 @@ class RvdkFact:
 
 
 @dataclass(frozen=True)
+class VerwijsindexMatchFact:
+    """A verwijsindex match about the person: only that it happened (no registrant data)."""
+
+    match_id: str
+    kind: int
+    matched_at: dt.datetime
+
+
+@dataclass(frozen=True)
 class CaseClosedFact:
     """The decision on a case was taken; with safety conditions the household stays monitored."""
 
@@ -51,6 +60,7 @@ class Trigger(StrEnum):
     MELDING_SAME_ORGANISATION = "melding_same_organisation"
     MELDING_OTHER_ORGANISATION = "melding_other_organisation"
     RVDK = "rvdk"
+    VERWIJSINDEX_MATCH = "verwijsindex_match"
 
 
 @dataclass(frozen=True)
@@ -194,6 +204,7 @@ class MonitoringAlertOut:
     other: InvolvementView | None
     rvdk: RvdkFact | None
     detected_at: dt.datetime
+    verwijsindex_match: VerwijsindexMatchFact | None = None
 
 
 @dataclass

@@ -3,6 +3,7 @@ import datetime
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from vt.common.v1 import common_pb2 as _common_pb2
 from vt.rvdk.v1 import events_pb2 as _events_pb2
+from vt.verwijsindex.v1 import events_pb2 as _events_pb2_1
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -41,6 +42,7 @@ class MonitoringTrigger(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     MONITORING_TRIGGER_MELDING_SAME_ORGANISATION: _ClassVar[MonitoringTrigger]
     MONITORING_TRIGGER_MELDING_OTHER_ORGANISATION: _ClassVar[MonitoringTrigger]
     MONITORING_TRIGGER_RVDK: _ClassVar[MonitoringTrigger]
+    MONITORING_TRIGGER_VERWIJSINDEX_MATCH: _ClassVar[MonitoringTrigger]
 SAFETY_JUDGEMENT_UNSPECIFIED: SafetyJudgement
 SAFETY_JUDGEMENT_SAFE: SafetyJudgement
 SAFETY_JUDGEMENT_ACUTE_UNSAFETY: SafetyJudgement
@@ -59,18 +61,31 @@ MONITORING_TRIGGER_UNSPECIFIED: MonitoringTrigger
 MONITORING_TRIGGER_MELDING_SAME_ORGANISATION: MonitoringTrigger
 MONITORING_TRIGGER_MELDING_OTHER_ORGANISATION: MonitoringTrigger
 MONITORING_TRIGGER_RVDK: MonitoringTrigger
+MONITORING_TRIGGER_VERWIJSINDEX_MATCH: MonitoringTrigger
 
 class PersonSignal(_message.Message):
-    __slots__ = ("pseudonym", "melding", "rvdk", "case_closed")
+    __slots__ = ("pseudonym", "melding", "rvdk", "case_closed", "verwijsindex_match")
     PSEUDONYM_FIELD_NUMBER: _ClassVar[int]
     MELDING_FIELD_NUMBER: _ClassVar[int]
     RVDK_FIELD_NUMBER: _ClassVar[int]
     CASE_CLOSED_FIELD_NUMBER: _ClassVar[int]
+    VERWIJSINDEX_MATCH_FIELD_NUMBER: _ClassVar[int]
     pseudonym: str
     melding: MeldingSignal
     rvdk: RvdkInfo
     case_closed: CaseClosed
-    def __init__(self, pseudonym: _Optional[str] = ..., melding: _Optional[_Union[MeldingSignal, _Mapping]] = ..., rvdk: _Optional[_Union[RvdkInfo, _Mapping]] = ..., case_closed: _Optional[_Union[CaseClosed, _Mapping]] = ...) -> None: ...
+    verwijsindex_match: VerwijsindexMatchInfo
+    def __init__(self, pseudonym: _Optional[str] = ..., melding: _Optional[_Union[MeldingSignal, _Mapping]] = ..., rvdk: _Optional[_Union[RvdkInfo, _Mapping]] = ..., case_closed: _Optional[_Union[CaseClosed, _Mapping]] = ..., verwijsindex_match: _Optional[_Union[VerwijsindexMatchInfo, _Mapping]] = ...) -> None: ...
+
+class VerwijsindexMatchInfo(_message.Message):
+    __slots__ = ("match_id", "kind", "matched_at")
+    MATCH_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    MATCHED_AT_FIELD_NUMBER: _ClassVar[int]
+    match_id: str
+    kind: _events_pb2_1.MatchKind
+    matched_at: _timestamp_pb2.Timestamp
+    def __init__(self, match_id: _Optional[str] = ..., kind: _Optional[_Union[_events_pb2_1.MatchKind, str]] = ..., matched_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class CaseClosed(_message.Message):
     __slots__ = ("tenant_id", "case_id", "person_id", "closed_at", "decision", "monitor_until")
@@ -239,7 +254,7 @@ class DeadlineOverdue(_message.Message):
     def __init__(self, tenant_id: _Optional[str] = ..., case_id: _Optional[str] = ..., kind: _Optional[_Union[DeadlineKind, str]] = ..., due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., detected_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class MonitoringAlert(_message.Message):
-    __slots__ = ("tenant_id", "case_id", "person_id", "trigger", "other", "rvdk", "detected_at")
+    __slots__ = ("tenant_id", "case_id", "person_id", "trigger", "other", "rvdk", "detected_at", "verwijsindex_match")
     TENANT_ID_FIELD_NUMBER: _ClassVar[int]
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     PERSON_ID_FIELD_NUMBER: _ClassVar[int]
@@ -247,6 +262,7 @@ class MonitoringAlert(_message.Message):
     OTHER_FIELD_NUMBER: _ClassVar[int]
     RVDK_FIELD_NUMBER: _ClassVar[int]
     DETECTED_AT_FIELD_NUMBER: _ClassVar[int]
+    VERWIJSINDEX_MATCH_FIELD_NUMBER: _ClassVar[int]
     tenant_id: str
     case_id: str
     person_id: str
@@ -254,4 +270,5 @@ class MonitoringAlert(_message.Message):
     other: _common_pb2.Involvement
     rvdk: RvdkInfo
     detected_at: _timestamp_pb2.Timestamp
-    def __init__(self, tenant_id: _Optional[str] = ..., case_id: _Optional[str] = ..., person_id: _Optional[str] = ..., trigger: _Optional[_Union[MonitoringTrigger, str]] = ..., other: _Optional[_Union[_common_pb2.Involvement, _Mapping]] = ..., rvdk: _Optional[_Union[RvdkInfo, _Mapping]] = ..., detected_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    verwijsindex_match: VerwijsindexMatchInfo
+    def __init__(self, tenant_id: _Optional[str] = ..., case_id: _Optional[str] = ..., person_id: _Optional[str] = ..., trigger: _Optional[_Union[MonitoringTrigger, str]] = ..., other: _Optional[_Union[_common_pb2.Involvement, _Mapping]] = ..., rvdk: _Optional[_Union[RvdkInfo, _Mapping]] = ..., detected_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., verwijsindex_match: _Optional[_Union[VerwijsindexMatchInfo, _Mapping]] = ...) -> None: ...
