@@ -24,9 +24,8 @@ from vt.verwijsindex.v1 import events_pb2 as vi_events
 
 from vtkit import topics
 from vtkit.crypto import seal
-from vtkit.envelope import envelope_for
-from vtkit.kafka import KafkaSettings, Publisher, make_producer
 from vtkit.keystore import KeyStore
+from vtkit.simulators import publish_feed
 
 SOURCE = "brp-simulator"
 RECIPIENT = "verwijsindex"
@@ -68,18 +67,7 @@ def build_facts(keys: KeyStore, bsn: str, address: str, municipality_code: str, 
 
 async def publish_facts(bootstrap: str, facts: Sequence[vi_events.HouseholdFacts]) -> list[str]:
     """Publish facts (key = person_ref) in order, waiting for each ack; returns their event ids."""
-    producer = make_producer(KafkaSettings(bootstrap_servers=bootstrap))
-    await producer.start()
-    try:
-        publisher = Publisher(producer)
-        event_ids = []
-        for item in facts:
-            envelope = envelope_for(item, source=SOURCE)
-            await publisher.publish(topics.NATIONAL_BRP, item.person_ref, item, envelope)
-            event_ids.append(envelope.id)
-        return event_ids
-    finally:
-        await producer.stop()
+    return await publish_feed(bootstrap, topics.NATIONAL_BRP, SOURCE, [(item.person_ref, item) for item in facts])
 
 
 async def publish_household_facts(bootstrap: str, keys: KeyStore, bsn: str, address: str, municipality_code: str,

@@ -23,9 +23,8 @@ from vt.rvdk.v1 import events_pb2 as rvdk_events
 
 from vtkit import topics
 from vtkit.crypto import seal
-from vtkit.envelope import envelope_for
-from vtkit.kafka import KafkaSettings, Publisher, make_producer
 from vtkit.keystore import KeyStore
+from vtkit.simulators import publish_feed
 
 SOURCE = "rvdk-simulator"
 # Locations of the Raad (no case content is ever sent, only the office holding the file).
@@ -75,18 +74,7 @@ def build_signal(keys: KeyStore, bsn: str, kind: int | str, office: str, *, sign
 
 async def publish_signals(bootstrap: str, signals: list[rvdk_events.RvdkSignal]) -> list[str]:
     """Publish signals (key = signal id) and wait for the broker's ack; returns their event ids."""
-    producer = make_producer(KafkaSettings(bootstrap_servers=bootstrap))
-    await producer.start()
-    try:
-        publisher = Publisher(producer)
-        event_ids = []
-        for signal in signals:
-            envelope = envelope_for(signal, source=SOURCE)
-            await publisher.publish(topics.NATIONAL_RVDK, signal.signal_id, signal, envelope)
-            event_ids.append(envelope.id)
-        return event_ids
-    finally:
-        await producer.stop()
+    return await publish_feed(bootstrap, topics.NATIONAL_RVDK, SOURCE, [(s.signal_id, s) for s in signals])
 
 
 async def publish_rvdk_signal(bootstrap: str, keys: KeyStore, bsn: str, kind: int | str = "INVESTIGATION_OPEN",
