@@ -8,6 +8,8 @@ and by the test fixtures):
   pseudonym.key               HMAC key, hex (radar and verwijsindex only)
   fields/<owner>.key          32 random bytes, hex: field key of a national owner that is not a VT
                               tenant (verwijsindex: registrant contact details, opened by notifier)
+  audit.key                   Ed25519 private key, hex: signs audit-log checkpoints (vtkit.audit)
+  audit.pub                   its public key, hex (what the verifier needs)
   tokens.json                 bearer token -> {"tenant": ..., "role": ...} for gRPC callers
 A service reads only what it is entitled to; in production this is a KMS/HSM.
 """
@@ -19,6 +21,8 @@ import os
 import pathlib
 import secrets
 import sys
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from vtkit.crypto import Pseudonymizer, SealOpener, TenantCipher, generate_x25519_private
 from vtkit.tenants import all_tenants
@@ -56,6 +60,13 @@ class KeyStore:
     def pseudonymizer(self) -> Pseudonymizer:
         return Pseudonymizer(self._read_hex("pseudonym.key"))
 
+    def audit_signer(self) -> Ed25519PrivateKey:
+        """The key that signs audit-log checkpoints (created by `init` in key dirs made before it existed)."""
+        return Ed25519PrivateKey.from_private_bytes(self._read_hex("audit.key"))
+
+    def audit_public(self) -> Ed25519PublicKey:
+        return Ed25519PublicKey.from_public_bytes(self._read_hex("audit.pub"))
+
     def tokens(self) -> dict[str, dict[str, str]]:
         return dict(json.loads((self.root / "tokens.json").read_text()))
 
@@ -86,6 +97,9 @@ def init_keys(root: str | os.PathLike[str]) -> KeyStore:
         opener = SealOpener(recipient, bytes.fromhex(private.read_text().strip()))
         _write_secret(base / "seal" / f"{recipient}.pub", opener.public_key.hex())
     _write_secret(base / "pseudonym.key", secrets.token_hex(32))
+    _write_secret(base / "audit.key", secrets.token_hex(32))  # an Ed25519 private key is 32 random bytes
+    audit_key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex((base / "audit.key").read_text().strip()))
+    _write_secret(base / "audit.pub", audit_key.public_key().public_bytes_raw().hex())
     tokens_path = base / "tokens.json"
     if not tokens_path.exists():
         tokens = {secrets.token_urlsafe(24): {"tenant": t, "role": "region"} for t in all_tenants()}
