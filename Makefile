@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 PTH     := $(shell $(PY_BASE) -c 'import sysconfig;print("lib/python"+sysconfig.get_python_version()+"/site-packages")')/vt-suite.pth
 PROTOS  := $(shell find proto -name '*.proto')
 
-.PHONY: venv proto proto-check lint chromium test run demo clean
+.PHONY: venv proto proto-check lint chromium test run demo clean bench chaos
 
 venv: $(STAMP)
 
@@ -39,6 +39,16 @@ chromium:
 
 test: $(STAMP) proto-check chromium
 	$(VENV)/bin/pytest -q --durations=15
+
+# Issue 9: figures, not tests. `make bench` writes var/bench/results.{json,md} (BENCH_N=1000 meldingen;
+# BENCH_K=radar runs tests/perf/bench_radar.py instead); `make chaos` kills services under load
+# (CHAOS_MELDINGEN=10000). Both use the embedded broker unless KAFKA_BOOTSTRAP_SERVERS is set.
+BENCH_K ?= pipeline
+bench: $(STAMP)
+	$(VENV)/bin/pytest -m bench tests/perf -k "$(BENCH_K)" -s -q -p no:cacheprovider
+
+chaos: $(STAMP)
+	$(VENV)/bin/pytest -m chaos tests/chaos -s -q -p no:cacheprovider
 
 run: $(STAMP)
 	$(PY) -m vtkit.stack

@@ -103,6 +103,10 @@ def build_melding(rng: random.Random, bsn: str, *, professional: bool, police: b
     )
     if professional:
         melding.melder.CopyFrom(_professional(rng, police))
+    else:  # a bystander must give a name for a melding (anonymous callers get an advies); consent is random
+        melding.melder.CopyFrom(intake_service_pb2.Professional(name=rng.choice(["A. de Boer", "K. Mulder"]),
+                                                                phone="0612345678"))
+        melding.disclosure.bystander_consents = rng.random() < 0.5
     return intake_service_pb2.SubmitMeldingRequest(idempotency_key=str(uuid.UUID(int=rng.getrandbits(128))),
                                                    melding=melding)
 
@@ -221,3 +225,168 @@ if __name__ == "__main__":
     import json
 
     print(json.dumps(summary(generate(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000, progress=True)), indent=2))
+
+
+# -- driving a running stack (bench and chaos) ------------------------------------------------------------------
+
+
+@dataclass
+class Submission:
+    contact_id: str = ""
+    tenant: str = ""
+    sent: float = 0.0  # perf_counter at the first attempt
+    acked: float = 0.0  # perf_counter at the acknowledgement
+    attempts: int = 0
+    error: str = ""
+
+
+async def submit_all(addresses: dict[str, str], tokens: dict[str, str], items: Sequence[LoadItem], *,
+                     concurrency: int = 32, retry_for: float = 0.0, progress: bool = False,
+                     on_ack: Any = None) -> list[Submission]:
+    """Submits every melding item to its region's intake over one gRPC channel per region, at most
+    `concurrency` at a time. With retry_for > 0 a failed call is retried with the same idempotency key
+    for that many seconds (what a real case system does when intake is down); without, it is recorded
+    as an error. Returns one Submission per item, in order."""
+    import asyncio
+    import time
+
+    import grpc
+    from vt.intake.v1 import intake_service_pb2_grpc
+
+    from vtkit.auth import bearer_metadata
+
+    channels = {t: grpc.aio.insecure_channel(a) for t, a in addresses.items()}
+    stubs = {t: intake_service_pb2_grpc.IntakeServiceStub(c) for t, c in channels.items()}
+    semaphore = asyncio.Semaphore(concurrency)
+    results = [Submission(tenant=item.tenant) for item in items]
+    bar = ProgressBar(len(items), "meldingen acknowledged") if progress else None
+
+    async def one(index: int, item: LoadItem) -> None:
+        result = results[index]
+        async with semaphore:
+            result.sent = time.perf_counter()
+            deadline = result.sent + retry_for
+            while True:
+                result.attempts += 1
+                try:
+                    reply = await stubs[item.tenant].SubmitMelding(
+                        item.request, metadata=bearer_metadata(tokens[item.tenant]), timeout=10)
+                except grpc.aio.AioRpcError as exc:
+                    if time.perf_counter() < deadline:
+                        await asyncio.sleep(0.2)
+                        continue
+                    result.error = f"{exc.code().name}: {exc.details()}"
+                    break
+                result.acked, result.contact_id = time.perf_counter(), reply.contact_id
+                if on_ack is not None:
+                    on_ack(result)
+                break
+        if bar:
+            bar.update()
+
+    try:
+        await asyncio.gather(*(one(i, item) for i, item in enumerate(items)))
+    finally:
+        if bar:
+            bar.close()
+        for channel in channels.values():
+            await channel.close()
+    return results
+
+
+class EventCollector:
+    """Reads topics from the earliest offset (no consumer group) and keeps, per event type, every
+    (key, event id, perf_counter at arrival); the key is the case id, or the idempotency key for
+    deliveries. Also keeps the size (value + headers) of the first record of each type."""
+
+    KEYS = {"AssessmentDue": "case_id", "AssessmentInput": "case_id", "DeliveryRequested": "idempotency_key",
+            "DeliveryDelivered": "idempotency_key", "MeldingReceived": "contact_id"}
+
+    def __init__(self, bootstrap: str, topics: Sequence[str]):
+        from aiokafka import AIOKafkaConsumer
+
+        self.seen: dict[str, list[tuple[str, str, float]]] = {k: [] for k in self.KEYS}
+        self.messages: dict[str, dict[str, Any]] = {k: {} for k in self.KEYS}  # type -> key -> first message
+        self.sizes: dict[str, int] = {}
+        self._consumer = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap, group_id=None,
+                                          auto_offset_reset="earliest", enable_auto_commit=False)
+        self._task: Any = None
+
+    async def __aenter__(self) -> "EventCollector":
+        import asyncio
+
+        await self._consumer.start()
+        self._task = asyncio.create_task(self._run())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        import asyncio
+
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+        await self._consumer.stop()
+
+    async def _run(self) -> None:
+        import time
+
+        from vtkit.envelope import DecodeError, decode
+
+        while True:
+            batches = await self._consumer.getmany(timeout_ms=200, max_records=5000)
+            now = time.perf_counter()
+            for records in batches.values():
+                for record in records:
+                    kind = dict(record.headers).get("ce_type", b"").decode().rsplit(".", 1)[-1]
+                    if kind not in self.KEYS:
+                        continue
+                    try:
+                        event = decode(record.value, record.headers)
+                    except DecodeError:
+                        continue
+                    key = getattr(event.message, self.KEYS[kind])
+                    self.seen[kind].append((key, event.envelope.id, now))
+                    self.messages[kind].setdefault(key, event.message)
+                    self.sizes.setdefault(kind, len(record.value or b"") + sum(len(k) + len(v) for k, v in record.headers))
+
+    def first(self, kind: str) -> dict[str, float]:
+        """key -> arrival time of its first event of this type."""
+        out: dict[str, float] = {}
+        for key, _, at in self.seen[kind]:
+            out.setdefault(key, at)
+        return out
+
+    def keys(self, kind: str, predicate: Any = None) -> set[str]:
+        return {k for k, m in self.messages[kind].items() if predicate is None or predicate(m)}
+
+    async def wait_for(self, kind: str, keys: set[str], timeout: float) -> bool:
+        return await self.wait_until(lambda: keys <= set(self.messages[kind]), timeout)
+
+    async def wait_until(self, condition: Any, timeout: float) -> bool:
+        import asyncio
+        import time
+
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.2)
+        return True
+
+
+def percentiles(values: Sequence[float], points: Sequence[int] = (50, 95, 99)) -> dict[str, float]:
+    ordered = sorted(values)
+    if not ordered:
+        return {f"p{p}": float("nan") for p in points}
+    return {f"p{p}": ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] for p in points}
+
+
+def peak_rss_mib(pid: int) -> float:
+    """Peak resident set size of a process (VmHWM of /proc/<pid>/status), in MiB; 0 when unknown."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0

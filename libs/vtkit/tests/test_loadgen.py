@@ -23,7 +23,7 @@ def test_proportions_at_a_fixed_seed() -> None:
     police = [i for i in items if i.police]
     assert police and all(i.professional for i in police)
     bystanders = [i for i in items if i.kind == "melding" and not i.professional]
-    assert bystanders and all(not i.request.melding.HasField("melder") for i in bystanders)
+    assert bystanders and all(not i.request.melding.melder.organisation for i in bystanders)
 
 
 def test_the_same_seed_gives_the_same_load() -> None:
