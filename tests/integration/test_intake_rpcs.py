@@ -13,6 +13,7 @@ from intake.testkit import Records, call, contact_ids, intake_process, read_topi
 from vt.common.v1 import common_pb2
 from vt.intake.v1 import events_pb2
 from vt.intake.v1 import intake_service_pb2 as pb
+from vtkit import audit as vt_audit
 from vtkit import topics
 from vtkit.grpcserver import wait_healthy
 from vtkit.keystore import KeyStore
@@ -90,8 +91,13 @@ async def test_another_regions_caller_is_denied(intake: ServiceProcess, keys: Ke
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await call(intake.address, "not-a-token", "SubmitMelding", melding_request(random_bsn()))
     assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
-    [denied] = [json.loads(line) for line in (data_dir / f"audit-intake-{TENANT}.jsonl").read_text().splitlines()]
-    assert denied["outcome"] == "permission_denied" and denied["who"]["tenant"] == OTHER
+    # Both refusals are in the access log (NEN 7513: denied accesses too); the unauthenticated call never
+    # reached the service.
+    denied = [json.loads(line) for line in (data_dir / f"audit-intake-{TENANT}.jsonl").read_text().splitlines()]
+    assert [(d["action"], d["what"], d["outcome"], d["detail"], d["who"]["tenant"]) for d in denied] == [
+        ("denied", "SubmitMelding", "denied", "permission_denied", OTHER),
+        ("denied", "read contact", "denied", "permission_denied", OTHER)]
+    assert denied[1]["subject"] == {"contact_id": "x"}
 
 
 async def test_get_contact_reads_own_contacts_only_and_every_read_is_audited(
@@ -116,11 +122,17 @@ async def test_get_contact_reads_own_contacts_only_and_every_read_is_audited(
             await call(intake.address, token, "GetContact", pb.GetContactRequest(contact_id=unknown))
         assert caught.value.code() == grpc.StatusCode.NOT_FOUND
 
-    audit = [json.loads(line) for line in (data_dir / f"audit-intake-{TENANT}.jsonl").read_text().splitlines()]
-    assert [(a["subject"]["contact_id"], a["outcome"]) for a in audit] == [
-        (reply.contact_id, "success"), (foreign.contact_id, "not_found"), ("no-such-id", "not_found")]
+    log = [json.loads(line) for line in (data_dir / f"audit-intake-{TENANT}.jsonl").read_text().splitlines()]
+    assert [(a["action"], a["subject"]["contact_id"]) for a in log if a["action"] == "create"] == [
+        ("create", reply.contact_id)]
+    audit = [a for a in log if a["what"] == "read contact"]
+    assert [(a["subject"]["contact_id"], a["outcome"], a.get("detail", "")) for a in audit] == [
+        (reply.contact_id, "success", ""), (foreign.contact_id, "denied", "not_found"),
+        ("no-such-id", "denied", "not_found")]
+    assert [a["action"] for a in audit] == ["read", "denied", "denied"]
     assert audit[0]["who"] == {"tenant": TENANT, "role": "region"} and audit[0]["purpose"] == "triage"
-    assert audit[0]["what"] and audit[0]["when"]
+    assert audit[0]["what"] and audit[0]["when"] and audit[0]["where"]["peer"]
+    assert vt_audit.verify(data_dir / f"audit-intake-{TENANT}.jsonl", keys.audit_public()).ok
 
 
 async def test_advies_vervolgadvies_and_conversion_publish_their_events(intake: ServiceProcess, kafka: str,

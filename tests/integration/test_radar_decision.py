@@ -20,7 +20,7 @@ import grpc
 import pytest
 from radar.testing import Seen, Watcher, eventually, melding_received, publish_melding, radar_process, start_radar
 from vt.radar.v1 import events_pb2, radar_service_pb2, radar_service_pb2_grpc
-from vtkit import calendar, topics
+from vtkit import audit, calendar, topics
 from vtkit.auth import bearer_metadata
 from vtkit.crypto import Ciphertext
 from vtkit.envelope import envelope_for, new_event_id
@@ -145,9 +145,11 @@ async def test_record_decision_for_own_case_publishes_assessment_completed(
             if s.envelope} == {reply.event_id}
 
     entries = [json.loads(line) for line in (data_dir / "audit-radar.jsonl").read_text().splitlines()]
-    outcomes = {(e["who"]["tenant"], e["outcome"]) for e in entries
+    outcomes = {(e["who"]["tenant"], e["outcome"], e.get("detail", "")) for e in entries
                 if e["what"] == "record decision" and e["subject"]["case_id"] == case_id}
-    assert {(REGION, "invalid_argument"), (OTHER, "not_found"), (REGION, "ok"), (REGION, "failed_precondition")} <= outcomes
+    assert {(REGION, "invalid_argument", ""), (OTHER, "denied", "not_found"), (REGION, "ok", ""),
+            (REGION, "failed_precondition", "")} <= outcomes
+    assert audit.verify(data_dir / "audit-radar.jsonl", keys.audit_public()).ok
     assert "verzuim" not in (data_dir / "audit-radar.jsonl").read_text()
 
 

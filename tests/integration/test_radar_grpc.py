@@ -12,7 +12,7 @@ import grpc
 import pytest
 from radar.testing import Watcher, eventually, melding_received, publish_melding, radar_process, start_radar
 from vt.radar.v1 import events_pb2, radar_service_pb2, radar_service_pb2_grpc
-from vtkit import topics
+from vtkit import audit, topics
 from vtkit.auth import bearer_metadata
 from vtkit.envelope import new_event_id
 from vtkit.kafka import Publisher
@@ -102,7 +102,10 @@ async def test_get_assessment_and_lookup_for_own_tenant_only(kafka: str, keys: K
     # Every read is in the access log (who, what, about which case, outcome), without personal data.
     text = (data_dir / "audit-radar.jsonl").read_text()
     entries = [json.loads(line) for line in text.splitlines()]
-    seen = {(e["what"], e["who"]["tenant"], e["outcome"]) for e in entries if e["subject"]["case_id"] == case_a}
-    assert {("read assessment", REGION_A, "ok"), ("search register", REGION_A, "ok"),
-            ("read assessment", REGION_B, "not_found"), ("search register", OUTSIDER, "not_found")} <= seen
+    seen = {(e["what"], e["who"]["tenant"], e["outcome"], e.get("detail", "")) for e in entries
+            if e["subject"]["case_id"] == case_a}
+    assert {("read assessment", REGION_A, "ok", ""), ("search register", REGION_A, "ok", ""),
+            ("read assessment", REGION_B, "denied", "not_found"),
+            ("search register", OUTSIDER, "denied", "not_found")} <= seen
+    assert audit.verify(data_dir / "audit-radar.jsonl", keys.audit_public()).ok
     assert bsn not in text

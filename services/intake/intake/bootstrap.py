@@ -8,13 +8,13 @@ import logging
 from dataclasses import dataclass
 
 from vt.intake.v1 import intake_service_pb2_grpc
+from vtkit.audit import AuditLog
 from vtkit.config import ConfigError
 from vtkit.grpcserver import GrpcServer
 from vtkit.kafka import KafkaSettings
 from vtkit.keystore import KeyStore
 from vtkit.tenants import UnknownTenant, get_tenant
 
-from intake.audit import JsonlAuditLog
 from intake.grpc_api import SERVICE_NAME, IntakeServicer
 from intake.handlers import IntakeHandlers
 from intake.protection import MATCHING_SERVICE, PersonalDataProtector
@@ -72,9 +72,11 @@ def bootstrap(settings: Settings, kafka: KafkaSettings) -> IntakeApp:
     store = ContactStore(settings.database_path)
     relay = OutboxRelay(store, kafka, tenant=tenant.id)
     handlers = IntakeHandlers(tenant.id, tenant.region, store, protector, on_commit=relay.wake)
+    # NEN 7513 access log: hash-chained, checkpoints signed with the key store's audit key.
+    audit = AuditLog(settings.audit_path, f"intake/{tenant.id}", signer=keys.audit_signer())
     server = GrpcServer(settings.grpc_port, tokens=keys.tokens())
     server.add(intake_service_pb2_grpc.add_IntakeServiceServicer_to_server,
-               IntakeServicer(handlers, JsonlAuditLog(settings.audit_path, f"intake/{tenant.id}")), [SERVICE_NAME])
+               IntakeServicer(handlers, audit), [SERVICE_NAME])
     # The meldformulier is the region's own channel: it calls the same handlers, as this tenant.
     web = WebServer(Meldformulier(handlers, tenant), settings.http_host, settings.http_port)
     return IntakeApp(settings, store, relay, server, web)

@@ -10,10 +10,10 @@ from typing import Any, TypeVar
 import grpc
 from vt.intake.v1 import intake_service_pb2 as pb
 from vt.intake.v1 import intake_service_pb2_grpc
+from vtkit.audit import AuditLog
 from vtkit.auth import Caller, caller
 
 from intake.adapters import proto
-from intake.audit import JsonlAuditLog
 from intake.domain.errors import ConflictError, ContactNotFound, DomainError, ValidationError
 from intake.handlers import IntakeHandlers
 
@@ -40,7 +40,7 @@ def _nested(prefix: str, parse: Callable[[], T]) -> T:
 
 
 class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
-    def __init__(self, handlers: IntakeHandlers, audit: JsonlAuditLog):
+    def __init__(self, handlers: IntakeHandlers, audit: AuditLog):
         self.handlers = handlers
         self.audit = audit
         self.tenant = handlers.tenant
@@ -52,73 +52,90 @@ class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
             raise TenantMismatch(who.tenant)
         return who
 
-    async def _answer(self, context: grpc.aio.ServicerContext, use_case: Callable[[], Awaitable[T]]) -> T:
+    async def _audit(self, context: Any, *, action: str, what: str, subject: dict[str, str], outcome: str,
+                     purpose: str = "", detail: str = "") -> None:
+        # Written (and fsynced) before the answer leaves: no access is answered without its record.
+        who = caller()
+        peer = context.peer() if context is not None else ""
+        await self.audit.record(action=action, what=what, subject=subject, tenant=who.tenant, role=who.role,
+                                purpose=purpose or "not stated", outcome=outcome, peer=peer or "", detail=detail)
+
+    async def _answer(self, context: grpc.aio.ServicerContext, use_case: Callable[[], Awaitable[T]],
+                      what: str = "", subject: dict[str, str] | None = None) -> T:
         try:
             self._authorise()
             return await use_case()
         except TenantMismatch as exc:
+            # Another region's caller: refused, and the refusal is in the access log (NEN 7513).
+            await self._audit(context, action="denied", what=what, subject=subject or {}, outcome="denied",
+                              detail="permission_denied")
             await context.abort(grpc.StatusCode.PERMISSION_DENIED,
                                 f"this intake serves {self.tenant}; a caller of {exc} cannot use it")
         except DomainError as exc:
             await context.abort(_STATUS[type(exc)], str(exc))
         raise AssertionError("unreachable: context.abort raises")
 
+    async def _create(self, context: Any, method: str, record: Any, purpose: str = "intake") -> Any:
+        await self._audit(context, action="create", what=f"{method}", subject={"contact_id": record.contact_id},
+                          outcome="success", purpose=purpose)
+        return proto.receipt_response(method, record)
+
     async def RegisterAdvies(self, request: pb.RegisterAdviesRequest, context: Any) -> Any:
         async def run() -> Any:
             record = await self.handlers.register_advies(request.idempotency_key, proto.advies_from_proto(request))
-            return proto.receipt_response("RegisterAdvies", record)
+            return await self._create(context, "RegisterAdvies", record)
 
-        return await self._answer(context, run)
+        return await self._answer(context, run, "RegisterAdvies")
 
     async def RegisterVervolgadvies(self, request: pb.RegisterVervolgadviesRequest, context: Any) -> Any:
         async def run() -> Any:
             advies = _nested("advies", lambda: proto.advies_from_proto(request.advies))
             record = await self.handlers.register_vervolgadvies(request.idempotency_key, request.previous_advies_id,
                                                                 advies)
-            return proto.receipt_response("RegisterVervolgadvies", record)
+            return await self._create(context, "RegisterVervolgadvies", record)
 
-        return await self._answer(context, run)
+        return await self._answer(context, run, "RegisterVervolgadvies")
 
     async def SubmitMelding(self, request: pb.SubmitMeldingRequest, context: Any) -> Any:
         async def run() -> Any:
             melding = _nested("melding", lambda: proto.melding_from_proto(request.melding))
             record = await self.handlers.submit_melding(request.idempotency_key, melding)
-            return proto.receipt_response("SubmitMelding", record)
+            return await self._create(context, "SubmitMelding", record)
 
-        return await self._answer(context, run)
+        return await self._answer(context, run, "SubmitMelding")
 
     async def ConvertAdvies(self, request: pb.ConvertAdviesRequest, context: Any) -> Any:
         async def run() -> Any:
             melding = _nested("melding", lambda: proto.melding_from_proto(request.melding))
             record = await self.handlers.convert_advies(request.idempotency_key, request.advies_id,
                                                         proto.conversion_criteria_from_proto(request.criteria), melding)
-            return proto.receipt_response("ConvertAdvies", record)
+            return await self._create(context, "ConvertAdvies", record)
 
-        return await self._answer(context, run)
+        return await self._answer(context, run, "ConvertAdvies")
 
     async def SubmitAmbtshalveMelding(self, request: pb.SubmitAmbtshalveMeldingRequest, context: Any) -> Any:
         async def run() -> Any:
             conditions, mdo = proto.ambtshalve_from_proto(request)
             melding = _nested("melding", lambda: proto.melding_from_proto(request.melding))
             record = await self.handlers.submit_ambtshalve_melding(request.idempotency_key, conditions, mdo, melding)
-            return proto.receipt_response("SubmitAmbtshalveMelding", record)
+            return await self._create(context, "SubmitAmbtshalveMelding", record)
 
-        return await self._answer(context, run)
+        return await self._answer(context, run, "SubmitAmbtshalveMelding")
 
     async def GetContact(self, request: pb.GetContactRequest, context: Any) -> Any:
-        who = caller()
+        subject = {"contact_id": request.contact_id}
 
-        async def audited(outcome: str) -> None:
-            # Every read attempt of personal data is logged, refused ones too; written before the
-            # answer leaves, so no access is ever answered without its log line.
-            await self.audit.record(what="read contact", subject=request.contact_id, tenant=who.tenant, role=who.role,
-                                    purpose=request.purpose or "not stated", outcome=outcome)
+        async def audited(outcome: str, detail: str = "") -> None:
+            # Every read attempt of personal data is logged, refused ones too.
+            await self._audit(context, action="denied" if outcome == "denied" else "read", what="read contact",
+                              subject=subject, purpose=request.purpose, outcome=outcome, detail=detail)
 
         async def run() -> Any:
             try:
                 record, payload = await self.handlers.get_contact(request.contact_id)
             except ContactNotFound:
-                await audited("not_found")
+                # Unknown here, or another region's contact (each region has its own store): a denial.
+                await audited("denied", "not_found")
                 raise
             except Exception:
                 await audited("error")
@@ -126,6 +143,4 @@ class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
             await audited("success")
             return proto.contact_response(record, payload)
 
-        if who.tenant != self.tenant:
-            await audited("permission_denied")
-        return await self._answer(context, run)
+        return await self._answer(context, run, "read contact", subject)

@@ -8,13 +8,13 @@ from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaProducer
 from vt.radar.v1 import radar_service_pb2_grpc
+from vtkit.audit import AuditLog
 from vtkit.broker import wait_for_broker
 from vtkit.grpcserver import GrpcServer
 from vtkit.kafka import KafkaSettings, ensure_topics
 from vtkit.keystore import KeyStore
 
 from radar.app import RadarStreams
-from radar.audit import JsonlAuditLog
 from radar.grpc_api import SERVICE_NAME, RadarApi
 from radar.handlers import Radar
 from radar.settings import RadarSettings
@@ -52,7 +52,7 @@ def make_main(settings: RadarSettings, kafka: KafkaSettings) -> Callable[[asynci
             if ready.done() and not stop.is_set() and not app.crashed:
                 # Health turns SERVING only now: the worker runs and its tables are recovered.
                 grpc_server = GrpcServer(settings.grpc_port, tokens=tokens)
-                api = RadarApi(streams, JsonlAuditLog(settings.audit_path), radar)
+                api = RadarApi(streams, AuditLog(settings.audit_path, "radar", signer=keys.audit_signer()), radar)
                 grpc_server.add(radar_service_pb2_grpc.add_RadarServiceServicer_to_server, api, [SERVICE_NAME])
                 await grpc_server.start()
                 log.info("listening", extra={"address": grpc_server.address, "app_id": settings.app_id})

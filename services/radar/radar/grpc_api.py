@@ -16,10 +16,10 @@ from typing import Protocol
 
 import grpc
 from vt.radar.v1 import radar_service_pb2, radar_service_pb2_grpc
+from vtkit.audit import AuditLog
 from vtkit.auth import caller
 
 from radar.adapters import proto
-from radar.audit import JsonlAuditLog
 from radar.domain.cases import CaseRecord
 from radar.domain.decisions import InvalidDecision
 from radar.domain.history import assessment_input, has_case, involvement_of
@@ -27,6 +27,9 @@ from radar.domain.model import PersonHistory
 from radar.handlers import DecisionConflict, DecisionResult, Out, Radar
 
 SERVICE_NAME = "vt.radar.v1.RadarService"
+# NEN 7513 action of each logged operation.
+ACTIONS = {"read assessment": "read", "search register": "search", "record decision": "update",
+           "list overdue": "search"}
 MAX_PENDING = 10_000
 
 
@@ -41,7 +44,7 @@ class State(Protocol):
 
 
 class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
-    def __init__(self, state: State, audit: JsonlAuditLog, radar: Radar):
+    def __init__(self, state: State, audit: AuditLog, radar: Radar):
         self.state = state
         self.audit = audit
         self.radar = radar
@@ -49,16 +52,21 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
         # case id -> (fingerprint, result). Lets a quick second call with another decision fail too.
         self._pending: dict[str, tuple[str, DecisionResult]] = {}
 
-    async def _log(self, what: str, subject: dict[str, str], outcome: str) -> None:
+    async def _log(self, what: str, subject: dict[str, str], outcome: str,
+                   context: grpc.aio.ServicerContext | None = None) -> None:
+        """One NEN 7513 record; a NOT_FOUND for a case or person the caller may not see is a denial."""
         who = caller()
-        await self.audit.record(what=what, subject=subject, tenant=who.tenant, role=who.role,
-                                purpose="veiligheidsbeoordeling", outcome=outcome)
+        denied = outcome == "not_found"
+        await self.audit.record(action="denied" if denied else ACTIONS[what], what=what, subject=subject,
+                                tenant=who.tenant, role=who.role, purpose="veiligheidsbeoordeling",
+                                outcome="denied" if denied else outcome, detail=outcome if denied else "",
+                                peer=(context.peer() if context is not None else "") or "")
 
     async def _own_case(self, what: str, subject: dict[str, str], context: grpc.aio.ServicerContext) -> CaseRecord:
         case_id = subject["case_id"]
         record = self.state.case(case_id) if case_id else None
         if record is None or not record.belongs_to(caller().tenant):
-            await self._log(what, subject, "not_found")
+            await self._log(what, subject, "not_found", context)
             await context.abort(grpc.StatusCode.NOT_FOUND, "case not found")
         assert record is not None
         return record
@@ -73,7 +81,7 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
             history = self.state.person(pseudonym)
             if history is not None and has_case(history, record.tenant_id, record.case_id):
                 inputs.append(assessment_input(history, record.case_id, now))
-        await self._log("read assessment", subject, "ok")
+        await self._log("read assessment", subject, "ok", context)
         return proto.assessment_response(record.due, inputs)
 
     async def LookupInvolvement(self, request: radar_service_pb2.LookupInvolvementRequest,
@@ -84,10 +92,10 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
         history = self.state.person(pseudonym) if pseudonym else None
         views = involvement_of(history, record.tenant_id) if history is not None else None
         if views is None:
-            await self._log("search register", subject, "not_found")
+            await self._log("search register", subject, "not_found", context)
             await context.abort(grpc.StatusCode.NOT_FOUND, "person not found")
         assert views is not None
-        await self._log("search register", subject, "ok")
+        await self._log("search register", subject, "ok", context)
         return proto.lookup_response(views)
 
     async def RecordDecision(self, request: radar_service_pb2.RecordDecisionRequest,
@@ -98,19 +106,19 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
             # Validation first: it reveals nothing about which cases exist.
             self.radar.validate(chosen)
         except InvalidDecision as exc:
-            await self._log(what, subject, "invalid_argument")
+            await self._log(what, subject, "invalid_argument", context)
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         record = await self._own_case(what, subject, context)
         pending = self._pending.get(record.case_id)
         if record.closed:
             self._pending.pop(record.case_id, None)
         elif pending is not None and pending[0] != chosen.fingerprint():
-            await self._log(what, subject, "failed_precondition")
+            await self._log(what, subject, "failed_precondition", context)
             await context.abort(grpc.StatusCode.FAILED_PRECONDITION, "case is being decided already, differently")
         try:
             result = self.radar.record_decision(record.tenant_id, record, chosen, dt.datetime.now(dt.UTC))
         except DecisionConflict as exc:
-            await self._log(what, subject, "failed_precondition")
+            await self._log(what, subject, "failed_precondition", context)
             await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
         if result.output is not None:
             await self.state.publish([result.output])  # acknowledged by the broker before we answer
@@ -120,7 +128,7 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
                     del self._pending[next(iter(self._pending))]
             else:
                 result = pending[1]  # a retry: answer what the first call answered
-        await self._log(what, subject, "ok")
+        await self._log(what, subject, "ok", context)
         return proto.decision_response(result.event_id, result.decided_at, result.onderzoek_due_at)
 
     async def ListOverdue(self, request: radar_service_pb2.ListOverdueRequest,
@@ -130,5 +138,5 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
         items = [item for record in self.state.all_cases() if record.belongs_to(tenant)
                  for item in record.overdue_deadlines(now)]
         items.sort(key=lambda i: (i.due_at, i.case_id, i.kind.value))
-        await self._log("list overdue", {"case_id": "", "tenant": tenant}, "ok")
+        await self._log("list overdue", {"case_id": "", "tenant": tenant}, "ok", context)
         return proto.overdue_response(items)
