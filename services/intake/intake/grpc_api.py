@@ -71,6 +71,11 @@ class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
                               detail="permission_denied")
             await context.abort(grpc.StatusCode.PERMISSION_DENIED,
                                 f"this intake serves {self.tenant}; a caller of {exc} cannot use it")
+        except ContactNotFound as exc:
+            # Unknown here, or another region's contact (each region has its own store): a denial.
+            await self._audit(context, action="denied", what=what, subject=subject or {}, outcome="denied",
+                              detail="not_found")
+            await context.abort(_STATUS[type(exc)], str(exc))
         except DomainError as exc:
             await context.abort(_STATUS[type(exc)], str(exc))
         raise AssertionError("unreachable: context.abort raises")
@@ -94,7 +99,7 @@ class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
                                                                 advies)
             return await self._create(context, "RegisterVervolgadvies", record)
 
-        return await self._answer(context, run, "RegisterVervolgadvies")
+        return await self._answer(context, run, "RegisterVervolgadvies", {"advies_id": request.previous_advies_id})
 
     async def SubmitMelding(self, request: pb.SubmitMeldingRequest, context: Any) -> Any:
         async def run() -> Any:
@@ -111,7 +116,7 @@ class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
                                                         proto.conversion_criteria_from_proto(request.criteria), melding)
             return await self._create(context, "ConvertAdvies", record)
 
-        return await self._answer(context, run, "ConvertAdvies")
+        return await self._answer(context, run, "ConvertAdvies", {"advies_id": request.advies_id})
 
     async def SubmitAmbtshalveMelding(self, request: pb.SubmitAmbtshalveMeldingRequest, context: Any) -> Any:
         async def run() -> Any:
@@ -125,18 +130,16 @@ class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
     async def GetContact(self, request: pb.GetContactRequest, context: Any) -> Any:
         subject = {"contact_id": request.contact_id}
 
-        async def audited(outcome: str, detail: str = "") -> None:
-            # Every read attempt of personal data is logged, refused ones too.
-            await self._audit(context, action="denied" if outcome == "denied" else "read", what="read contact",
-                              subject=subject, purpose=request.purpose, outcome=outcome, detail=detail)
+        async def audited(outcome: str) -> None:
+            # Every read attempt of personal data is logged; refusals by _answer.
+            await self._audit(context, action="read", what="read contact", subject=subject,
+                              purpose=request.purpose, outcome=outcome)
 
         async def run() -> Any:
             try:
                 record, payload = await self.handlers.get_contact(request.contact_id)
             except ContactNotFound:
-                # Unknown here, or another region's contact (each region has its own store): a denial.
-                await audited("denied", "not_found")
-                raise
+                raise  # a denial: audited by _answer
             except Exception:
                 await audited("error")
                 raise
