@@ -4,8 +4,8 @@ ordered pair of TENANTS, against real service processes on the session broker.
 
 Each RPC has one entry in EXERCISE saying how it is tried. An RPC in a descriptor without an entry fails
 `test_every_rpc_has_an_exercise`, so a new RPC cannot ship without a cross-tenant check. Kinds:
-  object  A's call names B's object: NOT_FOUND or PERMISSION_DENIED (and, for intake and radar, an audit
-          record with outcome "denied" in the service's NEN 7513 log, which still verifies)
+  object  A's call names B's object: NOT_FOUND or PERMISSION_DENIED, and an audit record with outcome
+          "denied" in the service's NEN 7513 log (vtkit.audit), which still verifies
   list    a tenant-scoped listing: A's answer never contains B's object
   create  creates an object of the caller only: A's call on B's intake is PERMISSION_DENIED (audited); in the
           verwijsindex a forged registrant id of B still registers for A (B never sees it)
@@ -229,6 +229,7 @@ async def test_radar_matrix(kafka: str, keys: KeyStore, tmp_path: pathlib.Path, 
 
 @pytest.fixture()
 async def verwijsindex(kafka: str, keys: KeyStore, tmp_path: pathlib.Path) -> AsyncIterator[ServiceProcess]:
+    # VT_DATA_DIR is tmp_path / "vi": test_verwijsindex_matrix reads its audit log there.
     env = {"KAFKA_BOOTSTRAP_SERVERS": kafka, "VT_KEY_DIR": str(keys.root), "VT_DATA_DIR": str(tmp_path / "vi")}
     process = ServiceProcess("verwijsindex", "verwijsindex", env=env, log_path=tmp_path / "vi.log").start()
     try:
@@ -246,7 +247,7 @@ def signal_request(name: str, registrant_id: str = "") -> vpb.RegisterSignalRequ
                                   sector=vpb.SECTOR_EDUCATION))
 
 
-async def test_verwijsindex_matrix(verwijsindex: ServiceProcess, keys: KeyStore) -> None:
+async def test_verwijsindex_matrix(verwijsindex: ServiceProcess, keys: KeyStore, tmp_path: pathlib.Path) -> None:
     async with grpc.aio.insecure_channel(verwijsindex.address) as channel:
         stub = verwijsindex_service_pb2_grpc.VerwijsindexServiceStub(channel)
 
@@ -270,7 +271,11 @@ async def test_verwijsindex_matrix(verwijsindex: ServiceProcess, keys: KeyStore)
             calls += 4
             assert signals[b] not in mine_a and forged.signal_id in mine_a and forged.signal_id not in mine_b
             assert signals[b] in mine_b  # still active: A's withdrawal did nothing
-        print(f"verwijsindex: 4 RPCs x {len(PAIRS)} pairs = {calls}")
+    got = {(r["who"]["tenant"], r["what"], r["subject"]["signal_id"], r["detail"])
+           for r in denials(tmp_path / "vi" / "audit-verwijsindex.jsonl", keys)}
+    for a, b in PAIRS:
+        assert {(a, "withdraw signal", signals[b], "not_found"), (a, "read logbook", signals[b], "permission_denied")} <= got
+    print(f"verwijsindex: 4 RPCs x {len(PAIRS)} pairs = {calls}")
 
 
 async def test_notifier_matrix(kafka: str, keys: KeyStore, tmp_path: pathlib.Path, publisher: Publisher) -> None:
@@ -303,6 +308,9 @@ async def test_notifier_matrix(kafka: str, keys: KeyStore, tmp_path: pathlib.Pat
                 await expect_denied(stub, "PostponeLetter", npb.PostponeLetterRequest(
                     case_id=cases[b], reason="matrix", weeks=1), keys.token_for(a))
                 calls += 3
+        got = {(r["who"]["tenant"], r["what"], r["subject"]["case_id"])
+               for r in denials(tmp_path / "notifier-data" / "audit-notifier.jsonl", keys)}
+        assert {(a, "postpone letter", cases[b]) for a, b in PAIRS} <= got
         print(f"notifier: 2 RPCs x {len(PAIRS)} pairs = {calls}")
     finally:
         notifier.stop()

@@ -6,6 +6,7 @@ import asyncio
 import logging
 
 from vt.notifier.v1 import notifier_service_pb2_grpc
+from vtkit.audit import AuditLog
 from vtkit.broker import wait_for_broker
 from vtkit.grpcserver import GrpcServer
 from vtkit.kafka import KafkaSettings, ensure_topics, make_producer
@@ -46,8 +47,9 @@ async def run_notifier(settings: Settings, kafka: KafkaSettings, stop: asyncio.E
 
     handler = EventHandler(store, on_scheduled=scheduled, keys=keys)
     server = GrpcServer(settings.grpc_port, tokens=keys.tokens())
-    server.add(notifier_service_pb2_grpc.add_NotifierServiceServicer_to_server, NotifierApi(store, on_change=scheduled),
-               [SERVICE_NAME])
+    audit = AuditLog(settings.audit_path, "notifier", signer=keys.audit_signer())  # NEN 7513 access log
+    server.add(notifier_service_pb2_grpc.add_NotifierServiceServicer_to_server,
+               NotifierApi(store, on_change=scheduled, audit=audit), [SERVICE_NAME])
     await server.start()
     log.info("listening", extra={"address": server.address, "regions": sorted(endpoints), "db": str(store_path),
                                  "letter_gateway": settings.letter_gateway,

@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import grpc
 from vt.notifier.v1 import notifier_service_pb2, notifier_service_pb2_grpc
+from vtkit.audit import AuditLog
 from vtkit.auth import caller
 from vtkit.calendar import AMSTERDAM, end_of_day, local_date
 
@@ -20,9 +21,20 @@ SERVICE_NAME = "vt.notifier.v1.NotifierService"
 
 
 class NotifierApi(notifier_service_pb2_grpc.NotifierServiceServicer):
-    def __init__(self, store: Store, on_change: Callable[[], None] = lambda: None):
+    def __init__(self, store: Store, on_change: Callable[[], None] = lambda: None, audit: AuditLog | None = None):
         self.store = store
         self.on_change = on_change
+        self.audit = audit
+
+    async def _log(self, context: grpc.aio.ServicerContext, action: str, what: str, case_id: str, outcome: str,
+                   detail: str = "") -> None:
+        """NEN 7513 record (vtkit.audit); a NOT_FOUND for a case of another tenant is a denial."""
+        if self.audit is None:
+            return
+        who = caller()
+        await self.audit.record(action=action, what=what, subject={"case_id": case_id}, tenant=who.tenant,
+                                role=who.role, purpose="delivery to region and household", outcome=outcome,
+                                detail=detail, peer=context.peer() or "")
 
     async def ListDeliveries(self, request: notifier_service_pb2.ListDeliveriesRequest,
                              context: grpc.aio.ServicerContext) -> notifier_service_pb2.ListDeliveriesResponse:
@@ -31,6 +43,7 @@ class NotifierApi(notifier_service_pb2_grpc.NotifierServiceServicer):
         rows = self.store.list_for_tenant(tenant, proto.states_from_proto(request.state), request.case_id)
         # Deadlines are Amsterdam calendar days: "overdue" flips at local midnight, not UTC midnight.
         today = dt.datetime.now(AMSTERDAM).date()
+        await self._log(context, "search", "list deliveries", request.case_id, "success")
         return proto.list_response(rows, today)
 
     async def PostponeLetter(self, request: notifier_service_pb2.PostponeLetterRequest,
@@ -47,6 +60,7 @@ class NotifierApi(notifier_service_pb2_grpc.NotifierServiceServicer):
         case = self.store.get_case(tenant, request.case_id) if request.case_id else None
         if letter is None or case is None:
             # Also for another tenant's case: its existence is not disclosed.
+            await self._log(context, "denied", "postpone letter", request.case_id, "denied", "not_found")
             await context.abort(grpc.StatusCode.NOT_FOUND, "no household letter for this case")
         assert letter is not None and case is not None
         if not letter.state.is_open:
@@ -58,4 +72,5 @@ class NotifierApi(notifier_service_pb2_grpc.NotifierServiceServicer):
         current = replace(letter, due_date=letter_due_date(local_date(case.received_at), before))
         count = self.store.postpone(current, request.weeks, request.reason, now, new_due, hold_until)
         self.on_change()
+        await self._log(context, "update", "postpone letter", request.case_id, "success")
         return notifier_service_pb2.PostponeLetterResponse(latest_due=proto.from_date(new_due), postponements=count)

@@ -30,6 +30,10 @@ class Settings:
     def db_path(self) -> pathlib.Path:
         return pathlib.Path(self.data_dir) / "notifier.sqlite3"
 
+    @property
+    def audit_path(self) -> pathlib.Path:
+        return pathlib.Path(self.data_dir) / "audit-notifier.jsonl"
+
     def endpoints(self) -> dict[str, str]:
         return parse_endpoints(self.regional_endpoints)
 

@@ -10,6 +10,7 @@ import logging
 from aiokafka.structs import ConsumerRecord
 from vt.verwijsindex.v1 import events_pb2
 from vtkit import topics
+from vtkit.audit import AuditLog
 from vtkit.config import ConfigError
 from vtkit.crypto import Pseudonymizer, SealOpener
 from vtkit.envelope import Event
@@ -69,6 +70,8 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
         app = build_app(settings, keys)
         tokens = keys.tokens()
         opener = keys.seal_opener(SOURCE)
+        # NEN 7513 access log of refusals (the logbook keeps the accepted changes and inspector queries).
+        audit = AuditLog(settings.service.audit_path, "verwijsindex", signer=keys.audit_signer())
     except FileNotFoundError as exc:  # a missing key file is a configuration problem: say which
         raise ConfigError(f"configuration error: {exc}") from None
     await ensure_topics(settings.kafka)
@@ -77,7 +80,7 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
     relay = OutboxRelay(app.store, producer)
     app.on_commit = relay.wake
     server = GrpcServer(settings.service.grpc_port, tokens=tokens)
-    grpc_api.add_to(server, app)
+    grpc_api.add_to(server, app, audit)
     await server.start()
     log.info("listening", extra={"grpc": server.address, "database": str(settings.service.database)})
     tasks = [asyncio.create_task(relay.run(stop), name="relay"),

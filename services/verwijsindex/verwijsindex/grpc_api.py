@@ -9,6 +9,7 @@ from typing import Any, NoReturn
 import grpc
 from vt.verwijsindex.v1 import verwijsindex_service_pb2 as svc
 from vt.verwijsindex.v1 import verwijsindex_service_pb2_grpc as svc_grpc
+from vtkit.audit import AuditLog
 from vtkit.auth import Caller, caller
 
 from verwijsindex.adapters import proto
@@ -45,8 +46,16 @@ async def _invalid(context: grpc.aio.ServicerContext, exc: RuleViolation) -> NoR
 
 
 class VerwijsindexServicer(svc_grpc.VerwijsindexServiceServicer):
-    def __init__(self, app: Verwijsindex):
+    def __init__(self, app: Verwijsindex, audit: AuditLog | None = None):
         self.app = app
+        self.audit = audit
+
+    async def _denied(self, context: Any, what: str, subject: dict[str, str], detail: str) -> None:
+        """A refusal goes to the NEN 7513 access log (vtkit.audit); the logbook keeps the accepted changes."""
+        if self.audit is not None:
+            who = caller()
+            await self.audit.record(action="denied", what=what, subject=subject, tenant=who.tenant, role=who.role,
+                                    purpose="verwijsindex", outcome="denied", detail=detail, peer=context.peer() or "")
 
     async def RegisterSignal(self, request: svc.RegisterSignalRequest, context: Any) -> svc.RegisterSignalResponse:
         who = await _registrant(context)
@@ -65,6 +74,7 @@ class VerwijsindexServicer(svc_grpc.VerwijsindexServiceServicer):
         except RuleViolation as exc:
             await _invalid(context, exc)
         except NotFound:
+            await self._denied(context, "withdraw signal", {"signal_id": request.signal_id}, "not_found")
             await context.abort(grpc.StatusCode.NOT_FOUND, "no such signal")
         except NotActive:
             await context.abort(grpc.StatusCode.FAILED_PRECONDITION, "signal is archived already")
@@ -77,6 +87,7 @@ class VerwijsindexServicer(svc_grpc.VerwijsindexServiceServicer):
     async def ListLogbook(self, request: svc.ListLogbookRequest, context: Any) -> svc.ListLogbookResponse:
         who = caller()
         if who.role != INSPECTOR_ROLE:
+            await self._denied(context, "read logbook", {"signal_id": request.signal_id}, "permission_denied")
             await context.abort(grpc.StatusCode.PERMISSION_DENIED, "the logbook is for the inspector only")
         entries = self.app.logbook(registrant_id(who), signal_id=request.signal_id or None,
                                    youth_pseudonym=request.youth_pseudonym or None,
@@ -85,7 +96,7 @@ class VerwijsindexServicer(svc_grpc.VerwijsindexServiceServicer):
         return proto.logbook_response(entries)
 
 
-def add_to(server: Any, app: Verwijsindex) -> None:
+def add_to(server: Any, app: Verwijsindex, audit: AuditLog | None = None) -> None:
     """Register the servicer on a vtkit GrpcServer (health + reflection names included)."""
-    server.add(svc_grpc.add_VerwijsindexServiceServicer_to_server, VerwijsindexServicer(app),
+    server.add(svc_grpc.add_VerwijsindexServiceServicer_to_server, VerwijsindexServicer(app, audit),
                [svc.DESCRIPTOR.services_by_name["VerwijsindexService"].full_name])

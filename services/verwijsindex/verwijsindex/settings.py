@@ -23,6 +23,10 @@ class ServiceSettings:
     def database(self) -> pathlib.Path:
         return pathlib.Path(self.data_dir) / "verwijsindex.sqlite3"
 
+    @property
+    def audit_path(self) -> pathlib.Path:
+        return pathlib.Path(self.data_dir) / "audit-verwijsindex.jsonl"
+
 
 @dataclass(frozen=True)
 class Settings:
