@@ -185,6 +185,73 @@ def read(path: str | pathlib.Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
+def to_proto(record: Mapping[str, Any]) -> Any:
+    """The topic copy (vt.audit.v1.AuditRecord) of one file record."""
+    from vt.audit.v1 import events_pb2
+
+    who, where = record.get("who", {}), record.get("where", {})
+    return events_pb2.AuditRecord(
+        seq=int(record["seq"]), action=record["action"], what=record.get("what", ""), when=record["when"],
+        subject={k: str(v) for k, v in record.get("subject", {}).items()}, tenant=who.get("tenant", ""),
+        role=who.get("role", ""), user=who.get("user", ""), on_behalf_of=who.get("on_behalf_of", ""),
+        purpose=record.get("purpose", ""), service=where.get("service", ""), peer=where.get("peer", ""),
+        outcome=record.get("outcome", ""), detail=record.get("detail", ""), prev_hash=record["prev"],
+        hash=record["hash"], checkpoint_signature=record.get("sig", ""),
+        line=json.dumps(record, sort_keys=True, ensure_ascii=False))
+
+
+class AuditForwarder:
+    """Copies a service's audit file to topics.NATIONAL_AUDIT in the background, from the file: the request
+    path never waits for the broker, and after an outage (or a restart) it continues after the last record
+    the broker acknowledged (`<file>.published` holds its seq). At-least-once; the envelope id is derived
+    from the record hash, so consumers dedupe a re-sent record."""
+
+    def __init__(self, path: str | pathlib.Path, publisher: Any, *, interval: float = 0.5):
+        self.path = pathlib.Path(path)
+        self.cursor_path = self.path.with_name(self.path.name + ".published")
+        self.publisher = publisher  # vtkit.kafka.Publisher
+        self.interval = interval
+        self.wake = asyncio.Event()
+
+    def published_seq(self) -> int:
+        try:
+            return int(self.cursor_path.read_text().strip() or 0)
+        except FileNotFoundError:
+            return 0
+
+    async def forward_pending(self) -> int:
+        import uuid
+
+        from vtkit import topics
+        from vtkit.envelope import envelope_for
+
+        done, sent = self.published_seq(), 0
+        for record in await asyncio.to_thread(read, self.path):
+            if record["seq"] <= done:
+                continue
+            message = to_proto(record)
+            envelope = envelope_for(message, source=f"audit/{message.service}", tenant=message.tenant,
+                                    event_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"vt-audit:{record['hash']}")))
+            await self.publisher.publish(topics.NATIONAL_AUDIT, f"{message.service}:{record['seq']}", message,
+                                         envelope)
+            done, sent = record["seq"], sent + 1
+            self.cursor_path.write_text(str(done))
+        return sent
+
+    async def run(self, stop: asyncio.Event) -> None:
+        import contextlib
+        import logging
+
+        while not stop.is_set():
+            try:
+                await self.forward_pending()
+            except Exception as exc:  # broker down: the file keeps everything; try again later
+                logging.getLogger(__name__).warning("audit records not forwarded yet", extra={"reason": repr(exc)})
+            self.wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), self.interval)
+
+
 def _signer_from(key_dir: str | None) -> Ed25519PrivateKey | None:
     if not key_dir:
         return None

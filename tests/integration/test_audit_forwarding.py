@@ -1,0 +1,41 @@
+"""vtkit.audit.AuditForwarder on the session broker: the audit file's records reach vt.national.audit.v1 as
+vt.audit.v1.AuditRecord, each copy still verifiable against the file, and a second run sends only what
+is new (the cursor survives a restart)."""
+
+from __future__ import annotations
+
+import pathlib
+import uuid
+
+from vt.audit.v1 import events_pb2
+from vtkit import audit, topics
+from vtkit.kafka import Publisher
+from vtkit.keystore import KeyStore
+from vtkit.ops.cli import read_all
+
+
+async def test_audit_file_is_copied_to_the_audit_topic_once(kafka: str, keys: KeyStore, publisher: Publisher,
+                                                            tmp_path: pathlib.Path) -> None:
+    service = f"test-{uuid.uuid4().hex[:8]}"
+    path = tmp_path / "audit.jsonl"
+    log = audit.AuditLog(path, service, signer=keys.audit_signer(), checkpoint_every=3)
+    for i in range(5):
+        log.append(action="read", what="read contact", subject={"contact_id": f"c-{i}"}, tenant="utrecht",
+                   role="region", purpose="triage", outcome="success", peer="ipv4:127.0.0.1:1")
+    forwarder = audit.AuditForwarder(path, publisher)
+    assert await forwarder.forward_pending() == 5
+    log.append(action="denied", what="read contact", subject={"contact_id": "x"}, tenant="fryslan", role="region",
+               purpose="", outcome="denied", detail="not_found")
+    again = audit.AuditForwarder(path, publisher)  # as after a restart
+    assert await again.forward_pending() == 1 and await again.forward_pending() == 0
+
+    copies = [events_pb2.AuditRecord.FromString(r.value) for r in await read_all(kafka, topics.NATIONAL_AUDIT)
+              if r.key and r.key.decode().startswith(f"{service}:")]
+    assert [c.seq for c in copies] == [1, 2, 3, 4, 5, 6]
+    assert "".join(c.line + "\n" for c in copies) == path.read_text()  # byte for byte the file
+    assert copies[2].checkpoint_signature and not copies[1].checkpoint_signature
+    assert (copies[5].action, copies[5].tenant, copies[5].detail, dict(copies[5].subject)) == (
+        "denied", "fryslan", "not_found", {"contact_id": "x"})
+    copy = tmp_path / "copy.jsonl"
+    copy.write_text("".join(c.line + "\n" for c in copies))
+    assert audit.verify(copy, keys.audit_public()).ok
