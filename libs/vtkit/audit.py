@@ -211,7 +211,6 @@ class AuditForwarder:
         self.cursor_path = self.path.with_name(self.path.name + ".published")
         self.publisher = publisher  # vtkit.kafka.Publisher
         self.interval = interval
-        self.wake = asyncio.Event()
 
     def published_seq(self) -> int:
         try:
@@ -239,17 +238,19 @@ class AuditForwarder:
         return sent
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Forward every `interval` until `stop`, then once more (the last records of this run)."""
         import contextlib
         import logging
 
-        while not stop.is_set():
+        while True:
             try:
                 await self.forward_pending()
             except Exception as exc:  # broker down: the file keeps everything; try again later
                 logging.getLogger(__name__).warning("audit records not forwarded yet", extra={"reason": repr(exc)})
-            self.wake.clear()
+            if stop.is_set():
+                return
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), self.interval)
+                await asyncio.wait_for(stop.wait(), self.interval)
 
 
 def _signer_from(key_dir: str | None) -> Ed25519PrivateKey | None:

@@ -25,6 +25,7 @@ import pytest
 from intake.testkit import intake_process
 from notifier.testing import Notifier, assessment_due, publish_due
 from radar.testing import eventually, melding_received, publish_melding, radar_process, start_radar
+from vt.audit.v1 import events_pb2 as audit_events
 from vt.common.v1 import common_pb2
 from vt.intake.v1 import intake_service_pb2 as ipb
 from vt.intake.v1 import intake_service_pb2_grpc
@@ -35,12 +36,13 @@ from vt.radar.v1 import radar_service_pb2 as rpb
 from vt.radar.v1 import radar_service_pb2_grpc
 from vt.verwijsindex.v1 import verwijsindex_service_pb2 as vpb
 from vt.verwijsindex.v1 import verwijsindex_service_pb2_grpc
-from vtkit import audit
+from vtkit import audit, topics
 from vtkit.auth import bearer_metadata
 from vtkit.envelope import new_event_id
 from vtkit.grpcserver import wait_healthy
 from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
+from vtkit.ops.cli import read_all
 from vtkit.scenario import melding_request, random_bsn
 from vtkit.testing import ServiceProcess
 
@@ -222,9 +224,14 @@ async def test_radar_matrix(kafka: str, keys: KeyStore, tmp_path: pathlib.Path, 
         for a, b in PAIRS:
             for what in ("read assessment", "search register", "record decision"):
                 assert (a, what, cases[b][0]) in got, (a, b, what)
-        print(f"radar: 4 RPCs x {len(PAIRS)} pairs = {calls}")
     finally:
         assert process.stop() == 0, process.log_text()[-3000:]
+    # radar's forwarder copied the denials to vt.national.audit.v1 as well.
+    copies = {(c.tenant, c.what, c.subject.get("case_id", "")) for c in
+              (audit_events.AuditRecord.FromString(r.value) for r in await read_all(kafka, topics.NATIONAL_AUDIT)
+               if r.key and r.key.startswith(b"radar:")) if c.outcome == "denied"}
+    assert got <= copies
+    print(f"radar: 4 RPCs x {len(PAIRS)} pairs = {calls}")
 
 
 @pytest.fixture()

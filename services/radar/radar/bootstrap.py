@@ -8,10 +8,10 @@ from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaProducer
 from vt.radar.v1 import radar_service_pb2_grpc
-from vtkit.audit import AuditLog
+from vtkit.audit import AuditForwarder, AuditLog
 from vtkit.broker import wait_for_broker
 from vtkit.grpcserver import GrpcServer
-from vtkit.kafka import KafkaSettings, ensure_topics
+from vtkit.kafka import KafkaSettings, Publisher, ensure_topics
 from vtkit.keystore import KeyStore
 
 from radar.app import RadarStreams
@@ -47,12 +47,17 @@ def make_main(settings: RadarSettings, kafka: KafkaSettings) -> Callable[[asynci
         starting = asyncio.ensure_future(app.start())
         ready = asyncio.ensure_future(streams.ready.wait())
         grpc_server: GrpcServer | None = None
+        forwarder_stop = asyncio.Event()
+        forwarding: asyncio.Task[None] | None = None
         try:
             await _first(ready, stopping, crashed)
             if ready.done() and not stop.is_set() and not app.crashed:
                 # Health turns SERVING only now: the worker runs and its tables are recovered.
                 grpc_server = GrpcServer(settings.grpc_port, tokens=tokens)
                 api = RadarApi(streams, AuditLog(settings.audit_path, "radar", signer=keys.audit_signer()), radar)
+                # The access log's copy on vt.national.audit.v1, from the file, never in the request path.
+                forwarding = asyncio.create_task(AuditForwarder(settings.audit_path, Publisher(producer)).run(
+                    forwarder_stop), name="audit-forwarder")
                 grpc_server.add(radar_service_pb2_grpc.add_RadarServiceServicer_to_server, api, [SERVICE_NAME])
                 await grpc_server.start()
                 log.info("listening", extra={"address": grpc_server.address, "app_id": settings.app_id})
@@ -61,6 +66,12 @@ def make_main(settings: RadarSettings, kafka: KafkaSettings) -> Callable[[asynci
             log.info("stopping")
             if grpc_server is not None:
                 await grpc_server.stop(grace=2.0)
+            if forwarding is not None:
+                forwarder_stop.set()
+                try:
+                    await asyncio.wait_for(forwarding, 3)  # the last records of this run, if the broker answers
+                except (TimeoutError, Exception):
+                    forwarding.cancel()
             for task in (stopping, crashed, ready, starting):
                 if not task.done():
                     task.cancel()
