@@ -102,6 +102,19 @@ def denials(path: pathlib.Path, keys: KeyStore) -> list[dict[str, Any]]:
     return [r for r in audit.read(path) if r["outcome"] == "denied"]
 
 
+async def assert_forwarded(kafka: str, service: str, denied: set[tuple[str, str, str]], subject_key: str) -> None:
+    """The service's forwarder copied these denial records to vt.national.audit.v1 (within 10 s)."""
+    copies: set[tuple[str, str, str]] = set()
+    for _ in range(20):
+        copies = {(c.tenant, c.what, c.subject.get(subject_key, "")) for c in
+                  (audit_events.AuditRecord.FromString(r.value) for r in await read_all(kafka, topics.NATIONAL_AUDIT)
+                   if r.key and r.key.startswith(f"{service}:".encode())) if c.outcome == "denied"}
+        if denied <= copies:
+            return
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"{service}: {len(denied - copies)} denial records not on {topics.NATIONAL_AUDIT}")
+
+
 def advies(key: str) -> ipb.RegisterAdviesRequest:
     return ipb.RegisterAdviesRequest(
         idempotency_key=key, asker=ipb.Asker(type=common_pb2.MELDER_TYPE_PROFESSIONAL, identity=ipb.Professional(
@@ -226,11 +239,7 @@ async def test_radar_matrix(kafka: str, keys: KeyStore, tmp_path: pathlib.Path, 
                 assert (a, what, cases[b][0]) in got, (a, b, what)
     finally:
         assert process.stop() == 0, process.log_text()[-3000:]
-    # radar's forwarder copied the denials to vt.national.audit.v1 as well.
-    copies = {(c.tenant, c.what, c.subject.get("case_id", "")) for c in
-              (audit_events.AuditRecord.FromString(r.value) for r in await read_all(kafka, topics.NATIONAL_AUDIT)
-               if r.key and r.key.startswith(b"radar:")) if c.outcome == "denied"}
-    assert got <= copies
+    await assert_forwarded(kafka, "radar", got, "case_id")
     print(f"radar: 4 RPCs x {len(PAIRS)} pairs = {calls}")
 
 
@@ -254,7 +263,8 @@ def signal_request(name: str, registrant_id: str = "") -> vpb.RegisterSignalRequ
                                   sector=vpb.SECTOR_EDUCATION))
 
 
-async def test_verwijsindex_matrix(verwijsindex: ServiceProcess, keys: KeyStore, tmp_path: pathlib.Path) -> None:
+async def test_verwijsindex_matrix(verwijsindex: ServiceProcess, keys: KeyStore, tmp_path: pathlib.Path,
+                                   kafka: str) -> None:
     async with grpc.aio.insecure_channel(verwijsindex.address) as channel:
         stub = verwijsindex_service_pb2_grpc.VerwijsindexServiceStub(channel)
 
@@ -282,6 +292,7 @@ async def test_verwijsindex_matrix(verwijsindex: ServiceProcess, keys: KeyStore,
            for r in denials(tmp_path / "vi" / "audit-verwijsindex.jsonl", keys)}
     for a, b in PAIRS:
         assert {(a, "withdraw signal", signals[b], "not_found"), (a, "read logbook", signals[b], "permission_denied")} <= got
+    await assert_forwarded(kafka, "verwijsindex", {(t, w, s) for t, w, s, _ in got}, "signal_id")
     print(f"verwijsindex: 4 RPCs x {len(PAIRS)} pairs = {calls}")
 
 
@@ -318,6 +329,7 @@ async def test_notifier_matrix(kafka: str, keys: KeyStore, tmp_path: pathlib.Pat
         got = {(r["who"]["tenant"], r["what"], r["subject"]["case_id"])
                for r in denials(tmp_path / "notifier-data" / "audit-notifier.jsonl", keys)}
         assert {(a, "postpone letter", cases[b]) for a, b in PAIRS} <= got
+        await assert_forwarded(kafka, "notifier", got, "case_id")
         print(f"notifier: 2 RPCs x {len(PAIRS)} pairs = {calls}")
     finally:
         notifier.stop()

@@ -6,10 +6,10 @@ import asyncio
 import logging
 
 from vt.notifier.v1 import notifier_service_pb2_grpc
-from vtkit.audit import AuditLog
+from vtkit.audit import AuditForwarder, AuditLog
 from vtkit.broker import wait_for_broker
 from vtkit.grpcserver import GrpcServer
-from vtkit.kafka import KafkaSettings, ensure_topics, make_producer
+from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, make_producer
 from vtkit.keystore import KeyStore
 
 from notifier.adapters.regional import RegionalClients
@@ -57,7 +57,10 @@ async def run_notifier(settings: Settings, kafka: KafkaSettings, stop: asyncio.E
 
     tasks = [asyncio.create_task(run_consumer(kafka, settings.group_id, handler, producer, stop), name="consumer"),
              asyncio.create_task(scheduler.run(stop), name="scheduler"),
-             asyncio.create_task(relay.run(stop), name="outbox")]
+             asyncio.create_task(relay.run(stop), name="outbox"),
+             # The access log's copy on vt.national.audit.v1, from the file, never in the request path.
+             asyncio.create_task(AuditForwarder(settings.audit_path, Publisher(producer)).run(stop),
+                                 name="audit-forwarder")]
     crashed: BaseException | None = None
     try:
         done, _ = await asyncio.wait([*tasks, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED)

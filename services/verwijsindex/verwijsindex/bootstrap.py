@@ -10,12 +10,12 @@ import logging
 from aiokafka.structs import ConsumerRecord
 from vt.verwijsindex.v1 import events_pb2
 from vtkit import topics
-from vtkit.audit import AuditLog
+from vtkit.audit import AuditForwarder, AuditLog
 from vtkit.config import ConfigError
 from vtkit.crypto import Pseudonymizer, SealOpener
 from vtkit.envelope import Event
 from vtkit.grpcserver import GrpcServer
-from vtkit.kafka import Handler, PermanentError, consume, ensure_topics, make_producer
+from vtkit.kafka import Handler, PermanentError, Publisher, consume, ensure_topics, make_producer
 from vtkit.keystore import KeyStore
 
 from verwijsindex import grpc_api
@@ -87,7 +87,10 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
              asyncio.create_task(expiry_loop(app, settings.service.expiry_scan_seconds, stop), name="expiry"),
              asyncio.create_task(consume(settings.kafka, [topics.NATIONAL_BRP], BRP_GROUP,
                                          brp_handler(app, opener, app.pseudonymizer), producer, stop,
-                                         expected=[events_pb2.HouseholdFacts]), name="brp")]
+                                         expected=[events_pb2.HouseholdFacts]), name="brp"),
+             # The access log's copy on vt.national.audit.v1, from the file, never in the request path.
+             asyncio.create_task(AuditForwarder(settings.service.audit_path, Publisher(producer)).run(stop),
+                                 name="audit-forwarder")]
     try:
         done, _ = await asyncio.wait([*tasks, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
         for task in done:
