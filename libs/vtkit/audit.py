@@ -206,7 +206,7 @@ class AuditForwarder:
     the broker acknowledged (`<file>.published` holds its seq). At-least-once; the envelope id is derived
     from the record hash, so consumers dedupe a re-sent record."""
 
-    def __init__(self, path: str | pathlib.Path, publisher: Any, *, interval: float = 0.5):
+    def __init__(self, path: str | pathlib.Path, publisher: Any = None, *, interval: float = 0.5):
         self.path = pathlib.Path(path)
         self.cursor_path = self.path.with_name(self.path.name + ".published")
         self.publisher = publisher  # vtkit.kafka.Publisher
@@ -218,7 +218,8 @@ class AuditForwarder:
         except FileNotFoundError:
             return 0
 
-    async def forward_pending(self) -> int:
+    async def forward_pending(self, publisher: Any = None) -> int:
+        """Publish every record after the cursor (with `publisher`, or the one given at construction)."""
         import uuid
 
         from vtkit import topics
@@ -231,7 +232,7 @@ class AuditForwarder:
             message = to_proto(record)
             envelope = envelope_for(message, source=f"audit/{message.service}", tenant=message.tenant,
                                     event_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"vt-audit:{record['hash']}")))
-            await self.publisher.publish(topics.NATIONAL_AUDIT, f"{message.service}:{record['seq']}", message,
+            await (publisher or self.publisher).publish(topics.NATIONAL_AUDIT, f"{message.service}:{record['seq']}", message,
                                          envelope)
             done, sent = record["seq"], sent + 1
             self.cursor_path.write_text(str(done))

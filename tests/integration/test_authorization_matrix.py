@@ -188,6 +188,9 @@ async def test_intake_matrix(kafka: str, keys: KeyStore, tmp_path: pathlib.Path)
             assert {(r["what"], tuple(r["subject"].values())[0]) for r in not_found} == {
                 (what, own[o][i]) for o in TENANTS if o != b
                 for what, i in (("read contact", 1), ("ConvertAdvies", 0), ("RegisterVervolgadvies", 0))}
+        for b in TENANTS:  # each intake's relay copied its denials to vt.national.audit.v1
+            await assert_forwarded(kafka, f"intake/{b}", {(a, "read contact", own[b][1]) for a in TENANTS if a != b},
+                                   "contact_id")
         print(f"intake: {len(methods)} RPCs x {len(PAIRS)} pairs + 3 x {len(PAIRS)} own-intake calls = {calls}")
     finally:
         for p in procs.values():

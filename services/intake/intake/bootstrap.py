@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass
 
 from vt.intake.v1 import intake_service_pb2_grpc
-from vtkit.audit import AuditLog
+from vtkit.audit import AuditForwarder, AuditLog
 from vtkit.config import ConfigError
 from vtkit.grpcserver import GrpcServer
 from vtkit.kafka import KafkaSettings
@@ -70,7 +70,7 @@ def bootstrap(settings: Settings, kafka: KafkaSettings) -> IntakeApp:
     keys = KeyStore(settings.key_dir)
     protector = PersonalDataProtector(keys.tenant_cipher(tenant.id), keys.seal_public(MATCHING_SERVICE))
     store = ContactStore(settings.database_path)
-    relay = OutboxRelay(store, kafka, tenant=tenant.id)
+    relay = OutboxRelay(store, kafka, tenant=tenant.id, audit=AuditForwarder(settings.audit_path))
     handlers = IntakeHandlers(tenant.id, tenant.region, store, protector, on_commit=relay.wake)
     # NEN 7513 access log: hash-chained, checkpoints signed with the key store's audit key.
     audit = AuditLog(settings.audit_path, f"intake/{tenant.id}", signer=keys.audit_signer())

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from aiokafka import AIOKafkaProducer
 from vt.intake.v1 import events_pb2
 from vtkit import metrics
+from vtkit.audit import AuditForwarder
 from vtkit.envelope import decode
 from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, make_producer
 
@@ -26,8 +27,11 @@ log = logging.getLogger(__name__)
 
 class OutboxRelay:
     def __init__(self, store: ContactStore, kafka: KafkaSettings, *, tenant: str = "", batch_size: int = 100,
-                 poll_interval: float = 0.5, max_backoff: float = 10.0, connect_timeout: float = 15.0):
+                 poll_interval: float = 0.5, max_backoff: float = 10.0, connect_timeout: float = 15.0,
+                 audit: AuditForwarder | None = None):
         self.store = store
+        # Copies the access log to vt.national.audit.v1 after each drain, on the same producer.
+        self.audit = audit
         self.tenant = tenant  # only a metrics label
         self.kafka = kafka
         self.batch_size = batch_size
@@ -68,6 +72,8 @@ class OutboxRelay:
             pending = await asyncio.to_thread(self.store.unsent, self.batch_size)
             if not pending:
                 metrics.OUTBOX_BACKLOG.labels("intake", self.tenant).set(0)
+                if self.audit is not None:
+                    await self.audit.forward_pending(Publisher(await self._ensure_producer()))
                 return
             publisher = Publisher(await self._ensure_producer())
             for row in pending:
