@@ -409,7 +409,7 @@ class ChaosReport:
     lost: int = 0  # acknowledged but not received, assessed or delivered
     kills: list[str] = field(default_factory=list)
     outage_seconds: float = 0.0
-    restarted_after_outage: list[str] = field(default_factory=list)
+    restarted_after_outage: list[str] = field(default_factory=list)  # exits not caused by a SIGKILL, started again
     seconds: float = 0.0
     missing: dict[str, list[str]] = field(default_factory=dict)
 
@@ -475,9 +475,22 @@ async def run_chaos(stack: Any, meldingen: int, *, seed: int = 0, kills: Sequenc
             await progressed.wait()
 
     async def restart(name: str) -> None:
+        """Start again and wait until healthy; like a supervisor, start once more whenever it exits first
+        (a service that cannot reach the broker at startup exits, e.g. during the outage)."""
         process = stack.processes[name]
         process.start()
-        await wait_healthy(process.address, 60)
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                await wait_healthy(process.address, 2)
+                return
+            except TimeoutError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{name} not healthy again within 180 s:\n{process.log_text()[-2000:]}") from None
+                if process.proc is not None and process.proc.poll() is not None:
+                    report.restarted_after_outage.append(f"{name} exited at startup ({process.proc.returncode})")
+                    await asyncio.sleep(1.0)
+                    process.start()
 
     async def killer() -> None:
         for count, name in schedule:
