@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,12 +17,13 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.helpers import create_ssl_context
 from aiokafka.structs import ConsumerRecord
 from google.protobuf import message as pb_message
 
 from vtkit import metrics
 from vtkit import topics as topic_names
-from vtkit.config import env
+from vtkit.config import ConfigError, env
 from vtkit.envelope import DecodeError, Envelope, Event, decode, encode
 
 log = logging.getLogger(__name__)
@@ -29,20 +31,74 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class KafkaSettings:
+    """How every client (aiokafka producers, consumers, admin, and radar's faust app) reaches the cluster.
+
+    The embedded broker runs PLAINTEXT on loopback; a production cluster takes SASL_SSL (or SSL with a
+    client certificate), set entirely through the environment (README, "Kafka security")."""
+
     bootstrap_servers: str = env("KAFKA_BOOTSTRAP_SERVERS", doc="host:port[,host:port]")
-    security_protocol: str = env("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT")
-    sasl_mechanism: str = env("KAFKA_SASL_MECHANISM", "")
+    security_protocol: str = env("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT", doc="PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL")
+    sasl_mechanism: str = env("KAFKA_SASL_MECHANISM", "", doc="PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512")
     sasl_username: str = env("KAFKA_SASL_USERNAME", "")
     sasl_password: str = env("KAFKA_SASL_PASSWORD", "")
+    ssl_cafile: str = env("KAFKA_SSL_CAFILE", "", doc="PEM CA bundle the broker certificates are checked against "
+                                                      "(empty: the system CAs)")
+    ssl_certfile: str = env("KAFKA_SSL_CERTFILE", "", doc="PEM client certificate (mutual TLS)")
+    ssl_keyfile: str = env("KAFKA_SSL_KEYFILE", "", doc="PEM private key of the client certificate")
+    ssl_key_password: str = env("KAFKA_SSL_KEY_PASSWORD", "", doc="password of KAFKA_SSL_KEYFILE, if encrypted")
     # The embedded broker has no InitProducerId; turn on only against real Kafka.
     enable_idempotence: bool = env("KAFKA_ENABLE_IDEMPOTENCE", False)
 
+    def __post_init__(self) -> None:
+        # A typo must stop the service at start, not silently fall back to plaintext.
+        if self.security_protocol not in SECURITY_PROTOCOLS:
+            raise ConfigError(f"configuration error: KAFKA_SECURITY_PROTOCOL={self.security_protocol!r} is not one "
+                              f"of {', '.join(SECURITY_PROTOCOLS)}")
+        if self.uses_sasl and not self.sasl_mechanism:
+            raise ConfigError(f"configuration error: KAFKA_SECURITY_PROTOCOL={self.security_protocol} needs "
+                              "KAFKA_SASL_MECHANISM")
+        if bool(self.ssl_certfile) != bool(self.ssl_keyfile):
+            raise ConfigError("configuration error: KAFKA_SSL_CERTFILE and KAFKA_SSL_KEYFILE go together")
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.security_protocol in ("SSL", "SASL_SSL")
+
+    @property
+    def uses_sasl(self) -> bool:
+        return self.security_protocol.startswith("SASL_")
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """The TLS context of SSL / SASL_SSL (broker certificate and host name always verified)."""
+        if not self.uses_tls:
+            return None
+        return create_ssl_context(cafile=self.ssl_cafile or None, certfile=self.ssl_certfile or None,
+                                  keyfile=self.ssl_keyfile or None, password=self.ssl_key_password or None)
+
     def client_kwargs(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"bootstrap_servers": self.bootstrap_servers, "security_protocol": self.security_protocol}
-        if self.sasl_mechanism:
+        if self.uses_tls:
+            kwargs["ssl_context"] = self.ssl_context()
+        if self.uses_sasl:
             kwargs.update(sasl_mechanism=self.sasl_mechanism, sasl_plain_username=self.sasl_username,
                           sasl_plain_password=self.sasl_password)
         return kwargs
+
+    def faust_credentials(self) -> Any:
+        """The same settings as faust `broker_credentials` (None for PLAINTEXT), so radar's streams connect
+        exactly like the aiokafka clients. faust maps them back with credentials_to_aiokafka_auth."""
+        if not (self.uses_tls or self.uses_sasl):
+            return None
+        from faust.auth import SASLCredentials, SSLCredentials  # only radar has faust
+
+        context = self.ssl_context()
+        if self.uses_sasl:
+            return SASLCredentials(username=self.sasl_username, password=self.sasl_password,
+                                   mechanism=self.sasl_mechanism, ssl_context=context)
+        return SSLCredentials(context)
+
+
+SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 
 
 class PermanentError(Exception):

@@ -53,6 +53,8 @@ def faust_app(settings: RadarSettings, kafka: KafkaSettings) -> faust.App:
     return faust.App(
         settings.app_id,
         broker=[f"kafka://{server.strip()}" for server in kafka.bootstrap_servers.split(",") if server.strip()],
+        # SASL/TLS of a production cluster, from the same KAFKA_* settings as every aiokafka client.
+        broker_credentials=kafka.faust_credentials(),
         store=settings.store_url,
         datadir=str(settings.state_dir),
         autodiscover=False,
