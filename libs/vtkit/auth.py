@@ -1,7 +1,10 @@
 """Who is calling: the tenant and role come from the credential, never from a request field.
 
-Until mTLS lands (issue 7) a caller presents a bearer token issued per organisation
-(keystore tokens.json); the interceptor resolves it and handlers read `caller()`.
+Every server requires mutual TLS (issue 7): CertAuthInterceptor reads the caller from the client
+certificate the TLS handshake verified against the suite's CA (vtkit.pki); metadata such as
+"authorization" is ignored. Only with the dev flag VT_GRPC_PLAINTEXT=1 does a server run in
+plaintext, and then TokenAuthInterceptor resolves a bearer token issued per organisation
+(keystore tokens.json). Either way handlers read `caller()`.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
+
+from vtkit.pki import NotAnIdentity, identity_from_pem
 
 _caller: contextvars.ContextVar["Caller | None"] = contextvars.ContextVar("vt_caller", default=None)
 OPEN_METHODS = ("/grpc.health.v1.Health/", "/grpc.reflection.")
@@ -34,8 +39,65 @@ def bearer_metadata(token: str) -> tuple[tuple[str, str], ...]:
     return (("authorization", f"Bearer {token}"),)
 
 
+def _as(who: Caller, handler: Any) -> Any:
+    """`handler` with `caller()` set to `who` while it runs."""
+    inner = handler.unary_unary
+
+    async def authenticated(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        reset = _caller.set(who)
+        try:
+            return await inner(request, context)
+        finally:
+            _caller.reset(reset)
+
+    return grpc.unary_unary_rpc_method_handler(authenticated, request_deserializer=handler.request_deserializer,
+                                               response_serializer=handler.response_serializer)
+
+
+class CertAuthInterceptor(grpc.aio.ServerInterceptor):
+    """mTLS: the caller is the O (tenant) and OU (role) of the verified peer certificate.
+
+    The interceptor does not see the call's transport, so it wraps the handler and reads the peer
+    certificate from the servicer context when the call runs. Health and reflection stay open to any
+    certificate the CA issued (the handshake already required one)."""
+
+    async def intercept_service(self, continuation: Callable[[Any], Awaitable[Any]], details: Any) -> Any:
+        handler = await continuation(details)
+        if handler is None or details.method.startswith(OPEN_METHODS):
+            return handler
+        if handler.unary_unary is None:
+            return _deny(handler)
+        inner = handler.unary_unary
+
+        async def authenticated(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            who = peer_caller(context)
+            if who is None:
+                await context.abort(grpc.StatusCode.UNAUTHENTICATED, "client certificate names no organisation")
+            reset = _caller.set(who)
+            try:
+                return await inner(request, context)
+            finally:
+                _caller.reset(reset)
+
+        return grpc.unary_unary_rpc_method_handler(authenticated, request_deserializer=handler.request_deserializer,
+                                                   response_serializer=handler.response_serializer)
+
+
+def peer_caller(context: grpc.aio.ServicerContext) -> Caller | None:
+    """The organisation of the verified peer certificate, or None (no TLS, no or a non-client certificate)."""
+    certs = context.auth_context().get("x509_pem_cert") or []
+    if len(certs) != 1:
+        return None
+    try:
+        who = identity_from_pem(bytes(certs[0]))
+    except (NotAnIdentity, ValueError):
+        return None
+    return Caller(who.tenant, who.role)
+
+
 class TokenAuthInterceptor(grpc.aio.ServerInterceptor):
-    """Rejects calls without a known token (UNAUTHENTICATED) and exposes the caller."""
+    """Plaintext dev mode only (VT_GRPC_PLAINTEXT=1). Rejects calls without a known token
+    (UNAUTHENTICATED) and exposes the caller."""
 
     def __init__(self, tokens: Mapping[str, Mapping[str, str]]):
         self._tokens = {t: Caller(v["tenant"], v["role"]) for t, v in tokens.items()}
@@ -49,17 +111,7 @@ class TokenAuthInterceptor(grpc.aio.ServerInterceptor):
         who = self._tokens.get(token)
         if who is None or handler.unary_unary is None:
             return _deny(handler)
-        inner = handler.unary_unary
-
-        async def authenticated(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            reset = _caller.set(who)
-            try:
-                return await inner(request, context)
-            finally:
-                _caller.reset(reset)
-
-        return grpc.unary_unary_rpc_method_handler(authenticated, request_deserializer=handler.request_deserializer,
-                                                   response_serializer=handler.response_serializer)
+        return _as(who, handler)
 
 
 def _deny(handler: Any) -> Any:

@@ -1,17 +1,22 @@
 """Client channels that carry an organisation's identity.
 
 Every gRPC client in the suite (services calling each other, tests, demo, load generator)
-opens its channel here, so how an organisation proves who it is lives in one place.
+opens its channel here, so how an organisation proves who it is lives in one place: its client
+certificate from `<key_dir>/pki/clients/<tenant>/<role>.pem` over mutual TLS (vtkit.pki). Only
+with the dev flag VT_GRPC_PLAINTEXT=1 is the channel plaintext with the organisation's bearer token.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
 
+from vtkit import pki
 from vtkit.auth import bearer_metadata
+from vtkit.grpcserver import plaintext_enabled
 from vtkit.keystore import KeyStore
 
 
@@ -26,6 +31,16 @@ class _BearerToken(grpc.aio.UnaryUnaryClientInterceptor):
         return await continuation(details, request)
 
 
+@functools.lru_cache(maxsize=256)
+def _credentials(key_dir: str, tenant: str, role: str) -> grpc.ChannelCredentials:
+    # Read once per identity: a load generator opens many channels.
+    cert, key = pki.client_pair(key_dir, tenant, role)
+    return grpc.ssl_channel_credentials(root_certificates=pki.ca_pem(key_dir), private_key=key,
+                                        certificate_chain=cert)
+
+
 def client_channel(address: str, keys: KeyStore, tenant: str, role: str = "region") -> grpc.aio.Channel:
     """A channel to `address` on which every call is made as organisation `tenant` in `role`."""
-    return grpc.aio.insecure_channel(address, interceptors=[_BearerToken(keys.token_for(tenant, role))])
+    if plaintext_enabled():
+        return grpc.aio.insecure_channel(address, interceptors=[_BearerToken(keys.token_for(tenant, role))])
+    return grpc.aio.secure_channel(address, _credentials(str(keys.root.resolve()), tenant, role))

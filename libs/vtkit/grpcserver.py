@@ -1,24 +1,73 @@
-"""A gRPC server with health checking, reflection and caller authentication."""
+"""A gRPC server with health checking, reflection and caller authentication by mutual TLS.
+
+Every server requires a client certificate issued by the suite's CA (vtkit.pki) and presents its
+own server certificate `<key_dir>/pki/servers/<name>.pem`. The dev flag VT_GRPC_PLAINTEXT=1 turns
+this off: the server listens in plaintext, logs a warning, and accepts the bearer tokens of
+tokens.json instead (vtkit.auth.TokenAuthInterceptor).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import logging
+import os
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from vtkit.auth import TokenAuthInterceptor
+from vtkit import pki
+from vtkit.auth import CertAuthInterceptor, TokenAuthInterceptor
+from vtkit.keystore import KeyStore
+
+log = logging.getLogger("vtkit.grpcserver")
+PLAINTEXT_FLAG = "VT_GRPC_PLAINTEXT"
+# The identity health checks and reflection use: any CA-issued certificate is accepted there.
+PROBE_IDENTITY = ("national", "operations")
+
+
+def plaintext_enabled() -> bool:
+    """The explicit dev flag; anything but "1" means mutual TLS."""
+    return os.environ.get(PLAINTEXT_FLAG, "") == "1"
+
+
+def default_keys(keys: KeyStore | None) -> KeyStore:
+    """`keys`, else the key dir every service is configured with (VT_KEY_DIR)."""
+    if keys is not None:
+        return keys
+    key_dir = os.environ.get("VT_KEY_DIR")
+    if not key_dir:
+        raise RuntimeError("gRPC needs a key dir with certificates (pass keys or set VT_KEY_DIR); "
+                           f"plaintext only with the dev flag {PLAINTEXT_FLAG}=1")
+    return KeyStore(key_dir)
 
 
 class GrpcServer:
-    def __init__(self, port: int, tokens: Mapping[str, Mapping[str, str]] | None = None, host: str = "127.0.0.1"):
-        interceptors = [TokenAuthInterceptor(tokens)] if tokens is not None else []
-        self.server = grpc.aio.server(interceptors=interceptors)
+    """`name` picks the server certificate (one of vtkit.pki.SERVER_NAMES)."""
+
+    def __init__(self, port: int, keys: KeyStore | None = None, name: str = "", host: str = "127.0.0.1"):
+        keys = default_keys(keys)
+        self.plaintext = plaintext_enabled()
+        if self.plaintext:
+            log.warning("gRPC server %s on %s:%s runs WITHOUT TLS (%s=1, dev only): callers are identified by "
+                        "bearer tokens anyone holding tokens.json can present", name or "?", host, port,
+                        PLAINTEXT_FLAG)
+            interceptor: grpc.aio.ServerInterceptor = TokenAuthInterceptor(keys.tokens())
+        else:
+            if name not in pki.SERVER_NAMES:
+                raise ValueError(f"unknown server certificate {name!r}; one of {pki.SERVER_NAMES}")
+            interceptor = CertAuthInterceptor()
+        self.server = grpc.aio.server(interceptors=[interceptor])
         self.health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
-        self.port = self.server.add_insecure_port(f"{host}:{port}")
+        if self.plaintext:
+            self.port = self.server.add_insecure_port(f"{host}:{port}")
+        else:
+            cert, key = pki.server_pair(keys.root, name)
+            credentials = grpc.ssl_server_credentials([(key, cert)], root_certificates=pki.ca_pem(keys.root),
+                                                      require_client_auth=True)
+            self.port = self.server.add_secure_port(f"{host}:{port}", credentials)
         self.host = host
         self._service_names: list[str] = [reflection.SERVICE_NAME, health.SERVICE_NAME]
 
@@ -42,30 +91,36 @@ class GrpcServer:
         await self.server.stop(grace)
 
 
-async def wait_healthy(address: str, timeout: float = 30.0) -> None:
-    """Poll the standard health service until it answers SERVING."""
+def _probe_channel(address: str, keys: KeyStore | None) -> grpc.aio.Channel:
+    from vtkit.channels import client_channel  # channels imports this module's flag
+
+    return client_channel(address, default_keys(keys), *PROBE_IDENTITY)
+
+
+async def wait_healthy(address: str, timeout: float = 30.0, keys: KeyStore | None = None) -> None:
+    """Poll the standard health service until it answers SERVING (as the operations organisation)."""
     import asyncio
     import time
 
     deadline = time.monotonic() + timeout
-    while True:
-        try:
-            async with grpc.aio.insecure_channel(address) as channel:
+    async with _probe_channel(address, keys) as channel:
+        while True:
+            try:
                 reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1)
                 if reply.status == health_pb2.HealthCheckResponse.SERVING:
                     return
-        except grpc.aio.AioRpcError:
-            pass
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{address} not healthy within {timeout}s")
-        await asyncio.sleep(0.1)
+            except grpc.aio.AioRpcError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{address} not healthy within {timeout}s")
+            await asyncio.sleep(0.1)
 
 
-async def reflected_services(address: str) -> list[str]:
+async def reflected_services(address: str, keys: KeyStore | None = None) -> list[str]:
     """The service names a server lists through gRPC reflection (what grpcurl would show)."""
     from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-    async with grpc.aio.insecure_channel(address) as channel:
+    async with _probe_channel(address, keys) as channel:
         stub = reflection_pb2_grpc.ServerReflectionStub(channel)
         request = reflection_pb2.ServerReflectionRequest(list_services="")
         async for reply in stub.ServerReflectionInfo(iter([request]), timeout=5):

@@ -2,25 +2,16 @@
 
 Layout of VT_KEY_DIR (created by `python -m vtkit.keystore init`, done by `make run`
 and by the test fixtures):
-  master.key                  32 random bytes, hex: wraps every data key (dev default; production sets
-                              VT_MASTER_KEY_FILE to a file outside the key dir, or uses a KMS)
-  data-keys/                  the data keys, each wrapped under the master key (vtkit.keys):
-                              tenants' field keys "<tenant>:<n>" (`rotate` adds a generation), national
-                              owners' field keys, and per-dossier keys "<tenant>/dossier/<id>"
+  tenants/<tenant>.key        32 random bytes, hex: the tenant's field key (key id "<tenant>:1")
   seal/<service>.key          X25519 private key, hex (radar, verwijsindex only)
   seal/<service>.pub          its public key, hex (every intake may read it)
   pseudonym.key               HMAC key, hex (radar and verwijsindex only)
-  (field key of a national owner that is not a VT tenant, e.g. the verwijsindex: registrant contact
-   details, opened by notifier: a data key "<owner>:<n>" like a tenant's)
+  fields/<owner>.key          32 random bytes, hex: field key of a national owner that is not a VT
+                              tenant (verwijsindex: registrant contact details, opened by notifier)
   audit.key                   Ed25519 private key, hex: signs audit-log checkpoints (vtkit.audit)
   audit.pub                   its public key, hex (what the verifier needs)
   tokens.json                 bearer token -> {"tenant": ..., "role": ...} for gRPC callers
-A service reads only what it is entitled to; in production this is a KMS/HSM (implement
-vtkit.keys.DataKeyStore and pass it as `data_keys`).
-
-  python -m vtkit.keystore init <key_dir>             create every missing key (idempotent)
-  python -m vtkit.keystore rotate <key_dir> <owner>   new generation of a tenant's field key: new data
-                                                      uses it at once (no restart), old data still opens
+A service reads only what it is entitled to; in production this is a KMS/HSM.
 """
 
 from __future__ import annotations
@@ -34,7 +25,6 @@ import sys
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from vtkit.crypto import Pseudonymizer, SealOpener, TenantCipher, generate_x25519_private
-from vtkit.keys import DataKeyStore, LocalDataKeyStore, dossier_key_id, load_master_key
 from vtkit.tenants import all_tenants
 
 SEAL_RECIPIENTS = ("radar", "verwijsindex")
@@ -44,16 +34,8 @@ FIELD_KEY_OWNERS = ("verwijsindex",)
 
 
 class KeyStore:
-    def __init__(self, root: str | os.PathLike[str], data_keys: DataKeyStore | None = None):
+    def __init__(self, root: str | os.PathLike[str]):
         self.root = pathlib.Path(root)
-        self._data_keys = data_keys
-
-    @property
-    def data_keys(self) -> DataKeyStore:
-        """Field and dossier keys (opened lazily: the master key is needed only by who uses them)."""
-        if self._data_keys is None:
-            self._data_keys = LocalDataKeyStore(self.root)
-        return self._data_keys
 
     def _read_hex(self, *parts: str) -> bytes:
         path = self.root.joinpath(*parts)
@@ -63,20 +45,11 @@ class KeyStore:
             raise FileNotFoundError(f"key file {path} is missing: run `python -m vtkit.keystore init {self.root}`") from None
 
     def tenant_cipher(self, tenant_id: str) -> TenantCipher:
-        """Encrypts under the tenant's newest key (looked up per call, so a rotation needs no restart);
-        decrypts under any of its keys, dossier keys included, by the key id in the ciphertext."""
-        keys = self.data_keys
-        key_id = keys.current_key_id(tenant_id)
-        return TenantCipher(tenant_id, key_id, keys.data_key(key_id), resolve=keys.data_key)
-
-    def dossier_cipher(self, tenant_id: str, dossier_key: str) -> TenantCipher:
-        """Encrypts under a dossier's key (vtkit.keys.dossier_key_id); decrypts like tenant_cipher."""
-        keys = self.data_keys
-        return TenantCipher(tenant_id, dossier_key, keys.data_key(dossier_key), resolve=keys.data_key)
+        return TenantCipher(tenant_id, f"{tenant_id}:1", self._read_hex("tenants", f"{tenant_id}.key"))
 
     def field_cipher(self, owner: str) -> TenantCipher:
-        """Field cipher of a national owner such as the verwijsindex (key id "<owner>:<n>")."""
-        return self.tenant_cipher(owner)
+        """Field cipher of a national owner such as the verwijsindex (key id "<owner>:1")."""
+        return TenantCipher(owner, f"{owner}:1", self._read_hex("fields", f"{owner}.key"))
 
     def seal_public(self, recipient: str) -> bytes:
         return self._read_hex("seal", f"{recipient}.pub")
@@ -114,9 +87,10 @@ def _write_secret(path: pathlib.Path, text: str) -> None:
 def init_keys(root: str | os.PathLike[str]) -> KeyStore:
     """Create every missing key; existing keys are kept (idempotent)."""
     base = pathlib.Path(root)
-    data_keys = LocalDataKeyStore(base, load_master_key(base, create=True))
-    for owner in (*all_tenants(), *FIELD_KEY_OWNERS):
-        data_keys.ensure_owner(owner)
+    for tenant in all_tenants():
+        _write_secret(base / "tenants" / f"{tenant}.key", secrets.token_hex(32))
+    for owner in FIELD_KEY_OWNERS:
+        _write_secret(base / "fields" / f"{owner}.key", secrets.token_hex(32))
     for recipient in SEAL_RECIPIENTS:
         private = base / "seal" / f"{recipient}.key"
         _write_secret(private, generate_x25519_private().hex())
@@ -136,23 +110,8 @@ def init_keys(root: str | os.PathLike[str]) -> KeyStore:
     return KeyStore(base)
 
 
-def rotate_key(root: str | os.PathLike[str], owner: str) -> str:
-    """A new generation of `owner`'s field key; the id of the new key."""
-    if owner not in (*all_tenants(), *FIELD_KEY_OWNERS):
-        raise ValueError(f"unknown key owner {owner!r}")
-    return KeyStore(root).data_keys.rotate(owner)
-
-
-__all__ = ["KeyStore", "dossier_key_id", "init_keys", "rotate_key"]
-
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "init":
-        init_keys(sys.argv[2])
-        print(f"keys ready in {sys.argv[2]}")
-    elif len(sys.argv) == 4 and sys.argv[1] == "rotate":
-        try:
-            print(f"new key {rotate_key(sys.argv[2], sys.argv[3])} in {sys.argv[2]}")
-        except ValueError as exc:
-            sys.exit(str(exc))
-    else:
-        sys.exit("usage: python -m vtkit.keystore init <key-dir> | rotate <key-dir> <tenant>")
+    if len(sys.argv) != 3 or sys.argv[1] != "init":
+        sys.exit("usage: python -m vtkit.keystore init <key-dir>")
+    init_keys(sys.argv[2])
+    print(f"keys ready in {sys.argv[2]}")

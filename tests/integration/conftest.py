@@ -15,9 +15,9 @@ from vtkit.simulators.regional_system import FakeRegionalSystem
 
 
 @pytest.fixture()
-async def fake(tmp_path: pathlib.Path, request: pytest.FixtureRequest) -> AsyncIterator[FakeRegionalSystem]:
+async def fake(tmp_path: pathlib.Path, request: pytest.FixtureRequest, keys: KeyStore) -> AsyncIterator[FakeRegionalSystem]:
     """Options (FAIL_FIRST etc.) come from indirect parametrisation."""
-    system = FakeRegionalSystem(record_file=tmp_path / "regional.jsonl", **getattr(request, "param", {}))
+    system = FakeRegionalSystem(record_file=tmp_path / "regional.jsonl", keys=keys, **getattr(request, "param", {}))
     await system.start()
     try:
         yield system
@@ -26,8 +26,8 @@ async def fake(tmp_path: pathlib.Path, request: pytest.FixtureRequest) -> AsyncI
 
 
 @pytest.fixture()
-async def letter_gateway(tmp_path: pathlib.Path) -> AsyncIterator[FakeLetterGateway]:
-    gateway = FakeLetterGateway(record_file=tmp_path / "letters.jsonl")
+async def letter_gateway(tmp_path: pathlib.Path, keys: KeyStore) -> AsyncIterator[FakeLetterGateway]:
+    gateway = FakeLetterGateway(record_file=tmp_path / "letters.jsonl", keys=keys)
     await gateway.start()
     try:
         yield gateway
@@ -36,8 +36,8 @@ async def letter_gateway(tmp_path: pathlib.Path) -> AsyncIterator[FakeLetterGate
 
 
 @pytest.fixture()
-async def professional(tmp_path: pathlib.Path) -> AsyncIterator[FakeProfessionalEndpoint]:
-    endpoint = FakeProfessionalEndpoint(record_file=tmp_path / "notices.jsonl")
+async def professional(tmp_path: pathlib.Path, keys: KeyStore) -> AsyncIterator[FakeProfessionalEndpoint]:
+    endpoint = FakeProfessionalEndpoint(record_file=tmp_path / "notices.jsonl", keys=keys)
     await endpoint.start()
     try:
         yield endpoint

@@ -24,6 +24,7 @@ SERVICE_NAME = "vt.notifier.v1.LetterGatewayService"
 class FakeLetterGateway(FakeRegionalSystem, receivers_pb2_grpc.LetterGatewayServiceServicer):
     service_name = SERVICE_NAME
     add_to_server = staticmethod(receivers_pb2_grpc.add_LetterGatewayServiceServicer_to_server)
+    server_name = "letter-gateway"
 
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)

@@ -23,6 +23,7 @@ SERVICE_NAME = "vt.notifier.v1.ProfessionalNotificationService"
 class FakeProfessionalEndpoint(FakeRegionalSystem, receivers_pb2_grpc.ProfessionalNotificationServiceServicer):
     service_name = SERVICE_NAME
     add_to_server = staticmethod(receivers_pb2_grpc.add_ProfessionalNotificationServiceServicer_to_server)
+    server_name = "professional-endpoint"
 
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)

@@ -11,7 +11,8 @@ FAIL_PERMANENT=1 answers INVALID_ARGUMENT to every call. Failed calls are record
 call at once but answers only after x seconds, so a test can kill the caller mid-call.
 
 Run standalone: `python -m vtkit.simulators.regional_system` (env GRPC_PORT, RECORD_FILE, TENANT,
-FAIL_FIRST, FAIL_PERMANENT). No caller tokens: the notifier is its only caller.
+FAIL_FIRST, FAIL_PERMANENT; VT_KEY_DIR for its certificates). Like every server of the suite it
+requires mutual TLS (vtkit.grpcserver); the notifier, its only caller, calls as national/notifier.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import grpc
 from vt.notifier.v1 import receivers_pb2, receivers_pb2_grpc
 
 from vtkit.grpcserver import GrpcServer
+from vtkit.keystore import KeyStore
 
 log = logging.getLogger("regional_system")
 SERVICE_NAME = "vt.notifier.v1.RegionalCallbackService"
@@ -43,10 +45,13 @@ class FakeRegionalSystem(receivers_pb2_grpc.RegionalCallbackServiceServicer):
     # Subclasses playing another receiver (letter gateway, professional endpoint) override these.
     service_name = SERVICE_NAME
     add_to_server = staticmethod(receivers_pb2_grpc.add_RegionalCallbackServiceServicer_to_server)
+    server_name = "regional-system"  # its certificate in <key_dir>/pki/servers/
 
     def __init__(self, port: int = 0, record_file: str | os.PathLike[str] | None = None, tenant: str = "",
-                 fail_first: int = 0, fail_permanent: bool = False, delay_seconds: float = 0.0):
+                 fail_first: int = 0, fail_permanent: bool = False, delay_seconds: float = 0.0,
+                 keys: KeyStore | None = None):
         self.port = port
+        self.keys = keys  # None: the key dir of VT_KEY_DIR
         self.record_file = pathlib.Path(record_file) if record_file else None
         self.tenant = tenant
         self.fail_first = fail_first
@@ -65,7 +70,7 @@ class FakeRegionalSystem(receivers_pb2_grpc.RegionalCallbackServiceServicer):
                    delay_seconds=float(os.environ.get("DELAY_SECONDS", "0")))
 
     async def start(self) -> str:
-        self._server = GrpcServer(self.port)
+        self._server = GrpcServer(self.port, self.keys, self.server_name)
         self._server.add(self.add_to_server, self, [self.service_name])
         await self._server.start()
         log.info("listening", extra={"address": self.address, "tenant": self.tenant})

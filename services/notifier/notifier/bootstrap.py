@@ -36,18 +36,18 @@ async def run_notifier(settings: Settings, kafka: KafkaSettings, stop: asyncio.E
     keys = KeyStore(settings.key_dir)
     clients = RegionalClients(endpoints, settings.call_timeout_seconds, letter_gateway=settings.letter_gateway,
                               professional_endpoint=settings.professional_endpoint,
-                              letters=LetterBuilder(store, keys))
+                              letters=LetterBuilder(store, keys), keys=keys)
     relay = OutboxRelay(store, producer, settings.scan_seconds)
+    audit = AuditLog(settings.audit_path, "notifier", signer=keys.audit_signer())  # NEN 7513 access log
     scheduler = Scheduler(store, clients, BackoffPolicy(settings.retry_base_seconds, settings.max_attempts),
-                          settings.scan_seconds, on_settled=relay.wake.set)
+                          settings.scan_seconds, on_settled=relay.wake.set, audit=audit)
 
     def scheduled() -> None:
         scheduler.wake.set()
         relay.wake.set()
 
     handler = EventHandler(store, on_scheduled=scheduled, keys=keys)
-    server = GrpcServer(settings.grpc_port, tokens=keys.tokens())
-    audit = AuditLog(settings.audit_path, "notifier", signer=keys.audit_signer())  # NEN 7513 access log
+    server = GrpcServer(settings.grpc_port, keys, "notifier")
     server.add(notifier_service_pb2_grpc.add_NotifierServiceServicer_to_server,
                NotifierApi(store, on_change=scheduled, audit=audit), [SERVICE_NAME])
     await server.start()

@@ -24,6 +24,7 @@ from vtkit.calendar import AMSTERDAM
 from vtkit.config import ConfigError
 from vtkit.envelope import Event, envelope_for
 from vtkit.kafka import PermanentError
+from vtkit.keystore import KeyStore
 from vtkit.simulators.regional_system import FakeRegionalSystem, read_records
 
 MELDER = common_pb2.EncryptedField(key_id="utrecht:1", nonce=b"\x01" * 12, ciphertext=b"\xffsecret\x00")
@@ -43,8 +44,9 @@ def store(tmp_path: pathlib.Path) -> Store:
 
 
 @pytest.fixture()
-async def fake(tmp_path: pathlib.Path, request: pytest.FixtureRequest) -> AsyncIterator[FakeRegionalSystem]:
-    system = FakeRegionalSystem(record_file=tmp_path / "calls.jsonl", tenant="utrecht", **getattr(request, "param", {}))
+async def fake(tmp_path: pathlib.Path, request: pytest.FixtureRequest, keys: KeyStore) -> AsyncIterator[FakeRegionalSystem]:
+    system = FakeRegionalSystem(record_file=tmp_path / "calls.jsonl", tenant="utrecht", keys=keys,
+                                **getattr(request, "param", {}))
     await system.start()
     yield system
     await system.stop()
@@ -120,7 +122,8 @@ async def _schedule(store: Store, case_id: str = "case-1") -> str:
 
 
 def scheduler_for(store: Store, fake: FakeRegionalSystem, attempts: int = 3) -> Scheduler:
-    clients = RegionalClients({"utrecht": fake.address}, timeout_seconds=2)
+    assert fake.keys is not None
+    clients = RegionalClients({"utrecht": fake.address}, timeout_seconds=2, keys=fake.keys)
     return Scheduler(store, clients, BackoffPolicy(base_seconds=0.01, max_attempts=attempts), 0.05, rand=lambda: 0.0)
 
 

@@ -30,7 +30,6 @@ def make_main(settings: RadarSettings, kafka: KafkaSettings) -> Callable[[asynci
     async def main(stop: asyncio.Event) -> None:
         keys = KeyStore(settings.key_dir)
         radar = Radar(keys.seal_opener("radar"), keys.pseudonymizer(), settings.monitoring_days, keys.tenant_cipher)
-        tokens = keys.tokens()
         await wait_for_broker(kafka.bootstrap_servers, timeout=60)
         # Auto-creation is off: declare every topic before the worker subscribes.
         await ensure_topics(kafka)
@@ -53,7 +52,7 @@ def make_main(settings: RadarSettings, kafka: KafkaSettings) -> Callable[[asynci
             await _first(ready, stopping, crashed)
             if ready.done() and not stop.is_set() and not app.crashed:
                 # Health turns SERVING only now: the worker runs and its tables are recovered.
-                grpc_server = GrpcServer(settings.grpc_port, tokens=tokens)
+                grpc_server = GrpcServer(settings.grpc_port, keys, "radar")
                 api = RadarApi(streams, AuditLog(settings.audit_path, "radar", signer=keys.audit_signer()), radar)
                 # The access log's copy on vt.national.audit.v1, from the file, never in the request path.
                 forwarding = asyncio.create_task(AuditForwarder(settings.audit_path, Publisher(producer)).run(

@@ -68,7 +68,6 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
     keys = KeyStore(settings.service.key_dir)
     try:
         app = build_app(settings, keys)
-        tokens = keys.tokens()
         opener = keys.seal_opener(SOURCE)
         # NEN 7513 access log of refusals (the logbook keeps the accepted changes and inspector queries).
         audit = AuditLog(settings.service.audit_path, "verwijsindex", signer=keys.audit_signer())
@@ -79,7 +78,7 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
     await producer.start()
     relay = OutboxRelay(app.store, producer)
     app.on_commit = relay.wake
-    server = GrpcServer(settings.service.grpc_port, tokens=tokens)
+    server = GrpcServer(settings.service.grpc_port, keys, "verwijsindex")
     grpc_api.add_to(server, app, audit)
     await server.start()
     log.info("listening", extra={"grpc": server.address, "database": str(settings.service.database)})

@@ -10,6 +10,8 @@ from typing import Protocol
 import grpc
 from vt.notifier.v1 import receivers_pb2, receivers_pb2_grpc
 from vtkit.calendar import AMSTERDAM
+from vtkit.channels import client_channel
+from vtkit.keystore import KeyStore
 
 from notifier.adapters import proto
 from notifier.domain import AttemptOutcome, Delivery, DeliveryKind
@@ -44,11 +46,16 @@ class LetterSource(Protocol):
     def request(self, delivery: Delivery, today: dt.date) -> receivers_pb2.SendLetterRequest: ...
 
 
+# Who the notifier is to the receivers: its own client certificate (mTLS, vtkit.channels).
+IDENTITY = ("national", "notifier")
+
+
 class RegionalClients:
     """One channel per configured endpoint, reused for every call."""
 
     def __init__(self, endpoints: dict[str, str], timeout_seconds: float, letter_gateway: str = "",
-                 professional_endpoint: str = "", letters: LetterSource | None = None):
+                 professional_endpoint: str = "", letters: LetterSource | None = None, *, keys: KeyStore):
+        self.keys = keys
         self.endpoints = dict(endpoints)
         self.timeout = timeout_seconds
         self.letter_gateway = letter_gateway if letters is not None else ""
@@ -69,7 +76,7 @@ class RegionalClients:
         return frozenset(kinds)
 
     def _channel(self, address: str) -> grpc.aio.Channel:
-        channel = grpc.aio.insecure_channel(address)
+        channel = client_channel(address, self.keys, *IDENTITY)
         self._channels.append(channel)
         return channel
 
@@ -86,6 +93,14 @@ class RegionalClients:
                 self._professional_stub = receivers_pb2_grpc.ProfessionalNotificationServiceStub(
                     self._channel(self.professional_endpoint))
             await self._professional_stub.Notify(proto.notify_request(delivery), timeout=self.timeout)
+
+    def destination(self, delivery: Delivery) -> str:
+        """Where a delivery's personal data goes (receiver kind and address), for the export audit record."""
+        if delivery.kind in LETTER_KINDS:
+            return f"letter-gateway {self.letter_gateway}"
+        if delivery.kind in PROFESSIONAL_KINDS:
+            return f"professional-endpoint {self.professional_endpoint}"
+        return f"regional-system/{delivery.tenant_id} {self.endpoints.get(delivery.tenant_id, '')}"
 
     def serves(self, tenant_id: str) -> bool:
         return tenant_id in self.endpoints

@@ -1,0 +1,243 @@
+"""A local certificate authority for mutual TLS between every gRPC server and client (issue 7).
+
+Layout under `<key_dir>/pki/` (created by `python -m vtkit.pki init <key_dir>`, `make certs`, and by
+vtkit.keystore.init_keys, so every test key dir and `make run` have it):
+  ca.pem, ca.key                     the CA (EC P-256, 10 years); only `init` needs ca.key
+  servers/<name>.pem, .key           one server certificate per service or simulator
+                                     (SAN: DNS localhost, DNS <name>, IP 127.0.0.1)
+  clients/<tenant>/<role>.pem, .key  one client certificate per organisation identity
+
+The identity sits in the subject as O=<tenant>, OU=<role>, CN=<tenant>/<role>; `identity_from_pem`
+accepts a certificate only when all three agree and it is meant for client authentication, so a
+server certificate (no O/OU, serverAuth only) never reads as a caller. Creating is idempotent:
+existing files are kept, unless the CA itself had to be made anew (then every leaf is reissued,
+since the old ones no longer verify). In production the platform's CA issues these instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import ipaddress
+import os
+import pathlib
+import sys
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from vtkit.tenants import all_tenants
+
+# Every gRPC server of the suite, services and simulators alike.
+SERVER_NAMES = ("intake", "radar", "verwijsindex", "notifier", "regional-system", "letter-gateway",
+                "professional-endpoint")
+NATIONAL_TENANT = "national"
+# National organisations besides the 25 regions: the keystore's service roles (rvdk, operations,
+# notifier, inspector) plus "registrant", the verwijsindex registrant organisations that are no VT
+# region (services/verwijsindex/verwijsindex/grpc_api.py REGISTRANT_ROLES).
+REGISTRANT_ROLE = "registrant"
+CA_YEARS = 10
+LEAF_DAYS = 825
+
+
+@dataclass(frozen=True)
+class Identity:
+    tenant: str
+    role: str
+
+
+def pki_dir(key_dir: str | os.PathLike[str]) -> pathlib.Path:
+    return pathlib.Path(key_dir) / "pki"
+
+
+def organisations() -> list[Identity]:
+    """Every organisation that gets a client certificate."""
+    from vtkit.keystore import SERVICE_ROLES  # keystore calls init_pki: import here, not at module load
+
+    national_roles = dict.fromkeys([*SERVICE_ROLES, REGISTRANT_ROLE])
+    return [Identity(t, "region") for t in all_tenants()] + [Identity(NATIONAL_TENANT, r) for r in national_roles]
+
+
+def server_names() -> tuple[str, ...]:
+    return SERVER_NAMES
+
+
+def client_paths(key_dir: str | os.PathLike[str], tenant: str, role: str) -> tuple[pathlib.Path, pathlib.Path]:
+    base = pki_dir(key_dir) / "clients" / tenant
+    return base / f"{role}.pem", base / f"{role}.key"
+
+
+def server_paths(key_dir: str | os.PathLike[str], name: str) -> tuple[pathlib.Path, pathlib.Path]:
+    base = pki_dir(key_dir) / "servers"
+    return base / f"{name}.pem", base / f"{name}.key"
+
+
+# -- creating ------------------------------------------------------------------------------
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _write(path: pathlib.Path, data: bytes, secret: bool) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if secret else 0o644)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+    os.replace(tmp, path)  # readers never see half a key
+
+
+def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def _create_ca(base: pathlib.Path) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "vt-suite"),
+                      x509.NameAttribute(NameOID.COMMON_NAME, "vt-suite local CA")])
+    now = _now()
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=365 * CA_YEARS))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
+                                         data_encipherment=False, key_agreement=False, key_cert_sign=True,
+                                         crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .sign(key, hashes.SHA256()))
+    _write(base / "ca.key", _key_pem(key), secret=True)
+    _write(base / "ca.pem", cert.public_bytes(serialization.Encoding.PEM), secret=False)
+    return cert, key
+
+
+def _issue(ca: tuple[x509.Certificate, ec.EllipticCurvePrivateKey], subject: x509.Name,
+           usage: x509.ObjectIdentifier, san: x509.SubjectAlternativeName | None,
+           paths: tuple[pathlib.Path, pathlib.Path]) -> None:
+    ca_cert, ca_key = ca
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = _now()
+    builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(ca_cert.subject)
+               .public_key(key.public_key()).serial_number(x509.random_serial_number())
+               .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=LEAF_DAYS))
+               .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+               .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
+                                            data_encipherment=False, key_agreement=True, key_cert_sign=False,
+                                            crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+               .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+               .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False))
+    if san is not None:
+        builder = builder.add_extension(san, critical=False)
+    cert = builder.sign(ca_key, hashes.SHA256())
+    _write(paths[1], _key_pem(key), secret=True)
+    _write(paths[0], cert.public_bytes(serialization.Encoding.PEM), secret=False)
+
+
+def identity_subject(who: Identity) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, who.tenant),
+                      x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, who.role),
+                      x509.NameAttribute(NameOID.COMMON_NAME, f"{who.tenant}/{who.role}")])
+
+
+def server_san(name: str) -> x509.SubjectAlternativeName:
+    dns = ["localhost", name]
+    if name == "intake":  # one intake per region, reachable as intake-<tenant> (deploy/k8s/overlays)
+        dns += [f"intake-{t}" for t in all_tenants()]
+    return x509.SubjectAlternativeName([*(x509.DNSName(d) for d in dns),
+                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
+
+
+def init_pki(key_dir: str | os.PathLike[str]) -> pathlib.Path:
+    """Create the CA and every missing server and client certificate (idempotent); returns the pki dir."""
+    base = pki_dir(key_dir)
+    base.mkdir(parents=True, exist_ok=True)
+    base.chmod(0o700)
+    if (base / "ca.pem").exists() and (base / "ca.key").exists():
+        ca_cert = x509.load_pem_x509_certificate((base / "ca.pem").read_bytes())
+        loaded = serialization.load_pem_private_key((base / "ca.key").read_bytes(), password=None)
+        if not isinstance(loaded, ec.EllipticCurvePrivateKey):
+            raise ValueError(f"{base / 'ca.key'} is not an EC key")
+        ca, fresh = (ca_cert, loaded), False
+    else:
+        ca, fresh = _create_ca(base), True
+    for name in SERVER_NAMES:
+        paths = server_paths(key_dir, name)
+        if fresh or not all(p.exists() for p in paths):
+            _issue(ca, x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]), ExtendedKeyUsageOID.SERVER_AUTH,
+                   server_san(name), paths)
+    for who in organisations():
+        paths = client_paths(key_dir, who.tenant, who.role)
+        if fresh or not all(p.exists() for p in paths):
+            _issue(ca, identity_subject(who), ExtendedKeyUsageOID.CLIENT_AUTH, None, paths)
+    return base
+
+
+# -- reading -------------------------------------------------------------------------------
+
+
+def ca_pem(key_dir: str | os.PathLike[str]) -> bytes:
+    return _read(pki_dir(key_dir) / "ca.pem", key_dir)
+
+
+def _read(path: pathlib.Path, key_dir: str | os.PathLike[str]) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise FileNotFoundError(f"certificate file {path} is missing: run `python -m vtkit.pki init {key_dir}` "
+                                "(`make certs` for the local stack)") from None
+
+
+def client_pair(key_dir: str | os.PathLike[str], tenant: str, role: str) -> tuple[bytes, bytes]:
+    """(certificate chain, private key) PEM of organisation tenant/role."""
+    cert, key = client_paths(key_dir, tenant, role)
+    return _read(cert, key_dir), _read(key, key_dir)
+
+
+def server_pair(key_dir: str | os.PathLike[str], name: str) -> tuple[bytes, bytes]:
+    cert, key = server_paths(key_dir, name)
+    return _read(cert, key_dir), _read(key, key_dir)
+
+
+class NotAnIdentity(ValueError):
+    """A verified certificate that does not name exactly one organisation identity."""
+
+
+@functools.lru_cache(maxsize=1024)
+def identity_from_pem(pem: bytes) -> Identity:
+    """The tenant and role a (chain-verified) client certificate names. Cached: it is read on every call."""
+    cert = x509.load_pem_x509_certificate(pem)
+
+    def one(oid: x509.ObjectIdentifier) -> str:
+        values = cert.subject.get_attributes_for_oid(oid)
+        if len(values) != 1:
+            raise NotAnIdentity(f"certificate subject needs exactly one {oid._name}")
+        return str(values[0].value)
+
+    try:
+        usages = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        raise NotAnIdentity("certificate has no extended key usage") from None
+    if ExtendedKeyUsageOID.CLIENT_AUTH not in usages:
+        raise NotAnIdentity("certificate is not a client certificate")
+    tenant = one(NameOID.ORGANIZATION_NAME)
+    role = one(NameOID.ORGANIZATIONAL_UNIT_NAME)
+    if one(NameOID.COMMON_NAME) != f"{tenant}/{role}" or not tenant or not role:
+        raise NotAnIdentity("certificate subject O/OU/CN do not agree")
+    return Identity(tenant, role)
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 3 or argv[1] != "init":
+        print("usage: python -m vtkit.pki init <key-dir>", file=sys.stderr)
+        return 2
+    base = init_pki(argv[2])
+    print(f"certificates ready in {base}: CA, {len(SERVER_NAMES)} servers, {len(organisations())} organisations")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
