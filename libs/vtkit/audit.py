@@ -2,8 +2,9 @@
 
 Every record says what happened (`action` one of ACTIONS, plus a free-text `what`), when, about whom
 (`subject`: a case id / contact id / person pseudonym / signal id, never a BSN or a name), by whom (`who`:
-tenant, role, user when known, acting for whom), why (`purpose`), from where (`where`: service and peer
-address) and the `outcome` ("denied" for a refused access, with the status in `detail`).
+tenant, role, user (the credential role@tenant when no person is named), acting for whom (default: the
+tenant)), why (`purpose`), from where (`where`: service and peer address) and the `outcome`
+("denied" for a refused access, with the status in `detail`).
 
 Each record carries `seq`, the previous record's hash (`prev`) and its own `hash`: SHA-256 over the
 canonical JSON (sorted keys, no spaces) of the record without `hash` and `sig`. Every `checkpoint_every`
@@ -95,11 +96,11 @@ class AuditLog:
                detail: str = "") -> dict[str, Any]:
         if action not in ACTIONS:
             raise ValueError(f"unknown audit action {action!r}; one of {ACTIONS}")
-        who = {"tenant": tenant, "role": role}
-        if user:
-            who["user"] = user
-        if on_behalf_of:
-            who["on_behalf_of"] = on_behalf_of
+        # All four "by whom" parts are always present. A gRPC credential belongs to an organisation's system,
+        # not a person: without a named user the credential itself (role@tenant) is the one who acted, for
+        # its own organisation.
+        who = {"tenant": tenant, "role": role, "user": user or f"{role}@{tenant}",
+               "on_behalf_of": on_behalf_of or tenant}
         with self._lock:
             record: dict[str, Any] = {
                 "seq": self._seq + 1, "action": action, "what": what,
@@ -178,6 +179,23 @@ def verify(path: str | pathlib.Path, public_key: Ed25519PublicKey | None = None)
             prev = record["hash"]
             count += 1
     return Verdict(True, count, checkpoints)
+
+
+# domain.md 7: what, when, about whom, by whom (user, role, organisation, acting for whom), why, from where, outcome.
+NEN7513_FIELDS = ("action", "what", "when", "subject", "who.user", "who.role", "who.tenant", "who.on_behalf_of",
+                  "purpose", "where.service", "where.peer", "outcome")
+
+
+def missing_fields(record: Mapping[str, Any]) -> list[str]:
+    """The NEN7513_FIELDS a record lacks or leaves empty (an empty subject counts as missing)."""
+    missing = []
+    for name in NEN7513_FIELDS:
+        value: Any = record
+        for part in name.split("."):
+            value = value.get(part) if isinstance(value, Mapping) else None
+        if not value or (isinstance(value, Mapping) and not any(value.values())):
+            missing.append(name)
+    return missing
 
 
 def read(path: str | pathlib.Path) -> list[dict[str, Any]]:

@@ -130,7 +130,8 @@ async def test_get_contact_reads_own_contacts_only_and_every_read_is_audited(
         (reply.contact_id, "success", ""), (foreign.contact_id, "denied", "not_found"),
         ("no-such-id", "denied", "not_found")]
     assert [a["action"] for a in audit] == ["read", "denied", "denied"]
-    assert audit[0]["who"] == {"tenant": TENANT, "role": "region"} and audit[0]["purpose"] == "triage"
+    assert audit[0]["who"] == {"tenant": TENANT, "role": "region", "user": f"region@{TENANT}",
+                               "on_behalf_of": TENANT} and audit[0]["purpose"] == "triage"
     assert audit[0]["what"] and audit[0]["when"] and audit[0]["where"]["peer"]
     assert vt_audit.verify(data_dir / f"audit-intake-{TENANT}.jsonl", keys.audit_public()).ok
 

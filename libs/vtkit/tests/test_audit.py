@@ -36,7 +36,8 @@ def test_clean_log_verifies_with_its_checkpoints_and_continues_after_reopen(tmp_
     verdict = audit.verify(path, keys.audit_public())
     assert verdict.ok and verdict.count == N and verdict.checkpoints == 5, verdict
     first = audit.read(path)[0]
-    assert first["prev"] == audit.GENESIS and first["who"] == {"tenant": "utrecht", "role": "region", "user": "u1"}
+    assert first["prev"] == audit.GENESIS and first["who"] == {"tenant": "utrecht", "role": "region", "user": "u1",
+                                                                  "on_behalf_of": "utrecht"}
     assert first["where"] == {"service": "test", "peer": "ipv4:127.0.0.1:5000"} and first["action"] == "read"
 
 

@@ -17,14 +17,26 @@ import random
 from collections.abc import Callable
 
 from vtkit import metrics
+from vtkit.audit import AuditLog
 from vtkit.calendar import AMSTERDAM
 
 from notifier.adapters.regional import LETTER_KINDS, PROFESSIONAL_KINDS, RegionalClients
-from notifier.domain import BackoffPolicy, Delivery, DeliveryState, judge_attempt
+from notifier.domain import BackoffPolicy, Delivery, DeliveryKind, DeliveryState, judge_attempt
 from notifier.store import Store
 
 log = logging.getLogger("notifier.scheduler")
 Clock = Callable[[], dt.datetime]
+
+# Why each kind of delivery hands personal data to its receiver (the NEN 7513 "why" of the export).
+EXPORT_PURPOSE = {
+    DeliveryKind.MELDER_CALLBACK: "terugkoppeling aan de melder (Wmo 5.2.7)",
+    DeliveryKind.HOUSEHOLD_LETTER: "informeren van het huishouden",
+    DeliveryKind.REGISTER_MATCH_NOTICE: "samenloop in het VT-register",
+    DeliveryKind.VERWIJSINDEX_MATCH_NOTICE: "match in de verwijsindex",
+    DeliveryKind.AMBTSHALVE_NOTICE: "informeren van de professional over een ambtshalve melding",
+    DeliveryKind.RVDK_REQUEST_NOTICE: "verzoek tot onderzoek door de Raad voor de Kinderbescherming",
+    DeliveryKind.VERWIJSINDEX_RELOCATION_NOTICE: "verhuizing van een jeugdige in de verwijsindex",
+}
 
 
 def utc_now() -> dt.datetime:
@@ -34,7 +46,8 @@ def utc_now() -> dt.datetime:
 class Scheduler:
     def __init__(self, store: Store, clients: RegionalClients, policy: BackoffPolicy, scan_seconds: float,
                  on_settled: Callable[[], None] = lambda: None, clock: Clock = utc_now,
-                 rand: Callable[[], float] = random.random, max_concurrent: int = 32):
+                 rand: Callable[[], float] = random.random, max_concurrent: int = 32,
+                 audit: AuditLog | None = None):
         self.store = store
         self.clients = clients
         self.policy = policy
@@ -48,6 +61,7 @@ class Scheduler:
         self._limit = asyncio.Semaphore(max_concurrent)
         self._running: dict[str, asyncio.Task[None]] = {}
         self._unrouted_logged: set[str] = set()
+        self.audit = audit  # every attempt hands personal data to a receiver: an "export" (NEN 7513)
 
     async def run(self, stop: asyncio.Event) -> None:
         try:
@@ -111,6 +125,7 @@ class Scheduler:
             if not self.store.settle(claimed, verdict, now):
                 log.warning("delivery changed during attempt", extra={"idempotency_key": claimed.key})
                 return
+        await self._audit_export(claimed, verdict.state, reason)
         fields = {"idempotency_key": claimed.key, "kind": claimed.kind.value, "tenant": claimed.tenant_id,
                   "case_id": claimed.case_id, "attempts": claimed.attempts}
         outcome_label = "retry" if verdict.state not in (DeliveryState.DELIVERED, DeliveryState.FAILED) else verdict.state.value
@@ -123,6 +138,19 @@ class Scheduler:
             log.info("delivery retry scheduled", extra={**fields, "reason": reason,
                                                         "next_attempt_at": verdict.next_attempt_at})
         self.on_settled()
+
+    async def _audit_export(self, delivery: Delivery, state: DeliveryState, reason: str) -> None:
+        """One record per attempt, after it (its outcome known): the notifier, a national service, acted
+        for the case's region. A retried attempt after a crash mid-call is recorded by the retry."""
+        if self.audit is None:
+            return
+        outcome = {DeliveryState.DELIVERED: "success", DeliveryState.FAILED: "failed"}.get(state, "retry")
+        await self.audit.record(
+            action="export", what=f"deliver {delivery.kind.value}",
+            subject={"case_id": delivery.case_id, "delivery": delivery.key}, tenant="national", role="notifier",
+            user="notifier", on_behalf_of=delivery.tenant_id, purpose=EXPORT_PURPOSE.get(delivery.kind, "delivery"),
+            outcome=outcome, peer=self.clients.destination(delivery),
+            detail=f"attempt {delivery.attempts}" + (f"; {reason.split(':', 1)[0]}" if reason else ""))
 
     def _report_unrouted(self) -> None:
         """A tenant without an endpoint keeps its deliveries pending (not failed): the region may be

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from vtkit.audit import AuditLog
 from vtkit.tenants import Tenant
 
 from intake.domain.errors import ConflictError, ValidationError
@@ -34,10 +35,13 @@ Renderer = Callable[[FormData, pages.Errors, str, str], str]
 
 
 class Meldformulier:
-    def __init__(self, handlers: IntakeHandlers, tenant: Tenant, secret: bytes | None = None):
+    def __init__(self, handlers: IntakeHandlers, tenant: Tenant, secret: bytes | None = None,
+                 audit: AuditLog | None = None):
         self.handlers = handlers
         self.org = tenant.name
+        self.tenant = tenant.id
         self._secret = secret or secrets.token_bytes(32)
+        self.audit = audit  # the same NEN 7513 log as the gRPC path
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=256 * 1024)
@@ -125,6 +129,13 @@ class Meldformulier:
             return self._form_page(request, title, render, form, {exc.field: exc.message}, status=422)
         except ConflictError:
             return self._form_page(request, title, render, form, {FORM_LEVEL: EXPIRED}, status=409)
+        if self.audit is not None:
+            # Written (and fsynced) before the confirmation leaves, as on the gRPC path. The visitor is not
+            # authenticated and the melder's identity stays protected (domain.md 7): no name in the log.
+            await self.audit.record(action="create", what=f"meldformulier {what}",
+                                    subject={"contact_id": record.contact_id}, tenant=self.tenant, role="melder",
+                                    user="anonymous web visitor", on_behalf_of="not stated", purpose="intake",
+                                    outcome="success", peer=f"http:{request.remote or ''}")
         log.info("form accepted", extra={"contact_id": record.contact_id, "kind": record.kind.name.lower()})
         return self._html(request, f"Uw {what} is ontvangen",
                           lambda _: pages.confirmation_body(what, record.reference, record.same_day))
