@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import serialization
@@ -39,24 +40,42 @@ def _aad(tenant_id: str, event_id: str, field: str) -> bytes:
 
 
 class TenantCipher:
-    """Encrypts and decrypts personal fields for one tenant."""
+    """Encrypts personal fields for one tenant under one key; decrypts under whichever key a field names.
 
-    def __init__(self, tenant_id: str, key_id: str, key: bytes):
+    `key_id`/`key` is what new ciphertexts use (the tenant's newest key, or a dossier key). `resolve`
+    (vtkit.keys.DataKeyStore.data_key) supplies the key of any other id a ciphertext carries: an older
+    generation after a rotation, or a dossier key. A key that is unknown or destroyed (crypto-shredded)
+    answers DecryptionError like any other field that does not open.
+    """
+
+    def __init__(self, tenant_id: str, key_id: str, key: bytes, *, resolve: Callable[[str], bytes] | None = None):
         if len(key) != 32:
             raise ValueError("tenant key must be 32 bytes")
         self.tenant_id = tenant_id
         self.key_id = key_id
         self._aead = AESGCM(key)
+        self._resolve = resolve
 
     def encrypt(self, plaintext: bytes, *, event_id: str, field: str) -> Ciphertext:
         nonce = os.urandom(12)
         return Ciphertext(self.key_id, nonce, self._aead.encrypt(nonce, plaintext, _aad(self.tenant_id, event_id, field)))
 
-    def decrypt(self, sealed: Ciphertext, *, event_id: str, field: str) -> bytes:
-        if sealed.key_id != self.key_id:
-            raise DecryptionError(f"field was encrypted under key {sealed.key_id!r}, not {self.key_id!r}")
+    def _aead_for(self, key_id: str) -> AESGCM:
+        if key_id == self.key_id:
+            return self._aead
+        # Only this tenant's keys: "<tenant>:<n>" or "<tenant>/dossier/<id>" (the AAD binds the tenant too).
+        if self._resolve is None or not (key_id.startswith(f"{self.tenant_id}:")
+                                         or key_id.startswith(f"{self.tenant_id}/dossier/")):
+            raise DecryptionError(f"field was encrypted under key {key_id!r}, not {self.key_id!r}")
         try:
-            return self._aead.decrypt(sealed.nonce, sealed.ciphertext, _aad(self.tenant_id, event_id, field))
+            return AESGCM(self._resolve(key_id))
+        except KeyError as exc:  # vtkit.keys.UnknownKey / KeyDestroyed
+            raise DecryptionError(f"key {key_id!r} is not available ({type(exc).__name__})") from None
+
+    def decrypt(self, sealed: Ciphertext, *, event_id: str, field: str) -> bytes:
+        aead = self._aead_for(sealed.key_id)
+        try:
+            return aead.decrypt(sealed.nonce, sealed.ciphertext, _aad(self.tenant_id, event_id, field))
         except Exception:
             raise DecryptionError("field did not authenticate") from None
 

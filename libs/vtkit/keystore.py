@@ -2,16 +2,25 @@
 
 Layout of VT_KEY_DIR (created by `python -m vtkit.keystore init`, done by `make run`
 and by the test fixtures):
-  tenants/<tenant>.key        32 random bytes, hex: the tenant's field key (key id "<tenant>:1")
+  master.key                  32 random bytes, hex: wraps every data key (dev default; production sets
+                              VT_MASTER_KEY_FILE to a file outside the key dir, or uses a KMS)
+  data-keys/                  the data keys, each wrapped under the master key (vtkit.keys):
+                              tenants' field keys "<tenant>:<n>" (`rotate` adds a generation), national
+                              owners' field keys, and per-dossier keys "<tenant>/dossier/<id>"
   seal/<service>.key          X25519 private key, hex (radar, verwijsindex only)
   seal/<service>.pub          its public key, hex (every intake may read it)
   pseudonym.key               HMAC key, hex (radar and verwijsindex only)
-  fields/<owner>.key          32 random bytes, hex: field key of a national owner that is not a VT
-                              tenant (verwijsindex: registrant contact details, opened by notifier)
+  (field key of a national owner that is not a VT tenant, e.g. the verwijsindex: registrant contact
+   details, opened by notifier: a data key "<owner>:<n>" like a tenant's)
   audit.key                   Ed25519 private key, hex: signs audit-log checkpoints (vtkit.audit)
   audit.pub                   its public key, hex (what the verifier needs)
   tokens.json                 bearer token -> {"tenant": ..., "role": ...} for gRPC callers
-A service reads only what it is entitled to; in production this is a KMS/HSM.
+A service reads only what it is entitled to; in production this is a KMS/HSM (implement
+vtkit.keys.DataKeyStore and pass it as `data_keys`).
+
+  python -m vtkit.keystore init <key_dir>             create every missing key (idempotent)
+  python -m vtkit.keystore rotate <key_dir> <owner>   new generation of a tenant's field key: new data
+                                                      uses it at once (no restart), old data still opens
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ import sys
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from vtkit.crypto import Pseudonymizer, SealOpener, TenantCipher, generate_x25519_private
+from vtkit.keys import DataKeyStore, LocalDataKeyStore, dossier_key_id, load_master_key
 from vtkit.tenants import all_tenants
 
 SEAL_RECIPIENTS = ("radar", "verwijsindex")
@@ -34,8 +44,16 @@ FIELD_KEY_OWNERS = ("verwijsindex",)
 
 
 class KeyStore:
-    def __init__(self, root: str | os.PathLike[str]):
+    def __init__(self, root: str | os.PathLike[str], data_keys: DataKeyStore | None = None):
         self.root = pathlib.Path(root)
+        self._data_keys = data_keys
+
+    @property
+    def data_keys(self) -> DataKeyStore:
+        """Field and dossier keys (opened lazily: the master key is needed only by who uses them)."""
+        if self._data_keys is None:
+            self._data_keys = LocalDataKeyStore(self.root)
+        return self._data_keys
 
     def _read_hex(self, *parts: str) -> bytes:
         path = self.root.joinpath(*parts)
@@ -45,11 +63,20 @@ class KeyStore:
             raise FileNotFoundError(f"key file {path} is missing: run `python -m vtkit.keystore init {self.root}`") from None
 
     def tenant_cipher(self, tenant_id: str) -> TenantCipher:
-        return TenantCipher(tenant_id, f"{tenant_id}:1", self._read_hex("tenants", f"{tenant_id}.key"))
+        """Encrypts under the tenant's newest key (looked up per call, so a rotation needs no restart);
+        decrypts under any of its keys, dossier keys included, by the key id in the ciphertext."""
+        keys = self.data_keys
+        key_id = keys.current_key_id(tenant_id)
+        return TenantCipher(tenant_id, key_id, keys.data_key(key_id), resolve=keys.data_key)
+
+    def dossier_cipher(self, tenant_id: str, dossier_key: str) -> TenantCipher:
+        """Encrypts under a dossier's key (vtkit.keys.dossier_key_id); decrypts like tenant_cipher."""
+        keys = self.data_keys
+        return TenantCipher(tenant_id, dossier_key, keys.data_key(dossier_key), resolve=keys.data_key)
 
     def field_cipher(self, owner: str) -> TenantCipher:
-        """Field cipher of a national owner such as the verwijsindex (key id "<owner>:1")."""
-        return TenantCipher(owner, f"{owner}:1", self._read_hex("fields", f"{owner}.key"))
+        """Field cipher of a national owner such as the verwijsindex (key id "<owner>:<n>")."""
+        return self.tenant_cipher(owner)
 
     def seal_public(self, recipient: str) -> bytes:
         return self._read_hex("seal", f"{recipient}.pub")
@@ -87,10 +114,9 @@ def _write_secret(path: pathlib.Path, text: str) -> None:
 def init_keys(root: str | os.PathLike[str]) -> KeyStore:
     """Create every missing key; existing keys are kept (idempotent)."""
     base = pathlib.Path(root)
-    for tenant in all_tenants():
-        _write_secret(base / "tenants" / f"{tenant}.key", secrets.token_hex(32))
-    for owner in FIELD_KEY_OWNERS:
-        _write_secret(base / "fields" / f"{owner}.key", secrets.token_hex(32))
+    data_keys = LocalDataKeyStore(base, load_master_key(base, create=True))
+    for owner in (*all_tenants(), *FIELD_KEY_OWNERS):
+        data_keys.ensure_owner(owner)
     for recipient in SEAL_RECIPIENTS:
         private = base / "seal" / f"{recipient}.key"
         _write_secret(private, generate_x25519_private().hex())
@@ -105,13 +131,26 @@ def init_keys(root: str | os.PathLike[str]) -> KeyStore:
         tokens = {secrets.token_urlsafe(24): {"tenant": t, "role": "region"} for t in all_tenants()}
         tokens.update({secrets.token_urlsafe(24): {"tenant": "national", "role": r} for r in SERVICE_ROLES})
         _write_secret(tokens_path, json.dumps(tokens, indent=1))
-    from vtkit.pki import init_pki  # mTLS certificates for every organisation and server (issue 7)
-    init_pki(base)
     return KeyStore(base)
 
 
+def rotate_key(root: str | os.PathLike[str], owner: str) -> str:
+    """A new generation of `owner`'s field key; the id of the new key."""
+    if owner not in (*all_tenants(), *FIELD_KEY_OWNERS):
+        raise ValueError(f"unknown key owner {owner!r}")
+    return KeyStore(root).data_keys.rotate(owner)
+
+
+__all__ = ["KeyStore", "dossier_key_id", "init_keys", "rotate_key"]
+
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] != "init":
-        sys.exit("usage: python -m vtkit.keystore init <key-dir>")
-    init_keys(sys.argv[2])
-    print(f"keys ready in {sys.argv[2]}")
+    if len(sys.argv) == 3 and sys.argv[1] == "init":
+        init_keys(sys.argv[2])
+        print(f"keys ready in {sys.argv[2]}")
+    elif len(sys.argv) == 4 and sys.argv[1] == "rotate":
+        try:
+            print(f"new key {rotate_key(sys.argv[2], sys.argv[3])} in {sys.argv[2]}")
+        except ValueError as exc:
+            sys.exit(str(exc))
+    else:
+        sys.exit("usage: python -m vtkit.keystore init <key-dir> | rotate <key-dir> <tenant>")

@@ -1,0 +1,226 @@
+"""One contract suite for every vtkit.keys.DataKeyStore (the pyeventsourcing way): the embedded file
+store and an in-memory fake KMS must behave the same, so a real KMS/HSM adapter can be checked by adding
+one subclass here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+from cryptography.exceptions import InvalidTag
+from vtkit.crypto import DecryptionError, TenantCipher
+from vtkit.keys import (
+    DataKeyStore,
+    KeyDestroyed,
+    LocalDataKeyStore,
+    UnknownKey,
+    dossier_key_id,
+    parse_dossier_key_id,
+    retention_cutoff,
+)
+from vtkit.keystore import KeyStore, init_keys
+
+T0 = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
+
+
+# An in-memory stand-in for a KMS/HSM: keys never touch a disk (wrapping is the KMS's business). It shows
+# the interface is implementable without files and is the second backend of the contract suite.
+class InMemoryKms(DataKeyStore):
+    def __init__(self) -> None:
+        self._keys: dict[str, bytes] = {}
+        self._generations: dict[str, int] = {}
+        self._last_change: dict[str, dt.datetime] = {}
+        self._destroyed: set[str] = set()
+
+    def data_key(self, key_id: str) -> bytes:
+        if key_id in self._destroyed:
+            raise KeyDestroyed(key_id)
+        try:
+            return self._keys[key_id]
+        except KeyError:
+            raise UnknownKey(key_id) from None
+
+    def current_key_id(self, owner: str) -> str:
+        if owner not in self._generations:
+            raise UnknownKey(owner)
+        return f"{owner}:{self._generations[owner]}"
+
+    def rotate(self, owner: str) -> str:
+        self._generations[owner] = self._generations.get(owner, 0) + 1
+        key_id = f"{owner}:{self._generations[owner]}"
+        self._keys[key_id] = os.urandom(32)
+        return key_id
+
+    def create_dossier_key(self, tenant: str, dossier_id: str, last_change: dt.datetime) -> str:
+        key_id = dossier_key_id(tenant, dossier_id)
+        if key_id in self._destroyed:
+            raise KeyDestroyed(key_id)
+        if key_id not in self._keys:
+            self._keys[key_id] = os.urandom(32)
+            self._last_change[key_id] = last_change
+        return key_id
+
+    def touch_dossier(self, key_id: str, last_change: dt.datetime) -> None:
+        if key_id in self._destroyed:
+            raise KeyDestroyed(key_id)
+        if key_id not in self._last_change:
+            raise UnknownKey(key_id)
+        self._last_change[key_id] = max(self._last_change[key_id], last_change)
+
+    def destroy(self, key_id: str) -> bool:
+        if parse_dossier_key_id(key_id) is None:
+            raise ValueError(f"only dossier keys are destroyed, not {key_id}")
+        self._destroyed.add(key_id)
+        self._last_change.pop(key_id, None)
+        return self._keys.pop(key_id, None) is not None
+
+    def expired_dossier_keys(self, before: dt.datetime) -> list[str]:
+        return sorted(k for k, when in self._last_change.items() if when < before)
+
+    def key_ids(self) -> list[str]:
+        return sorted(self._keys)
+
+
+
+class DataKeyStoreContract:
+    """Subclasses provide `store` (a fresh, empty backend)."""
+
+    @pytest.fixture()
+    def store(self, tmp_path: pathlib.Path) -> DataKeyStore:
+        raise NotImplementedError
+
+    def test_an_owner_without_keys_is_unknown_until_its_first_generation(self, store: DataKeyStore) -> None:
+        with pytest.raises(UnknownKey):
+            store.current_key_id("groningen")
+        assert store.ensure_owner("groningen") == "groningen:1"
+        assert store.ensure_owner("groningen") == "groningen:1"  # idempotent
+        assert len(store.data_key("groningen:1")) == 32
+        with pytest.raises(UnknownKey):
+            store.data_key("groningen:2")
+
+    def test_rotation_adds_a_new_newest_generation_and_keeps_the_old(self, store: DataKeyStore) -> None:
+        store.ensure_owner("utrecht")
+        first = store.data_key("utrecht:1")
+        assert store.rotate("utrecht") == "utrecht:2"
+        assert store.current_key_id("utrecht") == "utrecht:2"
+        assert store.data_key("utrecht:1") == first and store.data_key("utrecht:2") != first
+        assert {"utrecht:1", "utrecht:2"} <= set(store.key_ids())
+
+    def test_a_dossier_key_is_created_once_and_destroyed_for_good(self, store: DataKeyStore) -> None:
+        key_id = store.create_dossier_key("utrecht", "d-1", T0)
+        assert key_id == "utrecht/dossier/d-1"
+        key = store.data_key(key_id)
+        assert store.create_dossier_key("utrecht", "d-1", T0 + dt.timedelta(days=1)) == key_id
+        assert store.data_key(key_id) == key  # not replaced by the second create
+        assert store.destroy(key_id) is True
+        with pytest.raises(KeyDestroyed):
+            store.data_key(key_id)
+        with pytest.raises(KeyDestroyed):  # never resurrected with a fresh key
+            store.create_dossier_key("utrecht", "d-1", T0)
+        assert store.destroy(key_id) is False
+        assert key_id not in store.key_ids()
+        with pytest.raises(UnknownKey):
+            store.data_key("utrecht/dossier/never-made")
+
+    def test_tenant_keys_cannot_be_destroyed(self, store: DataKeyStore) -> None:
+        store.ensure_owner("utrecht")
+        with pytest.raises(ValueError):
+            store.destroy("utrecht:1")
+        assert store.data_key("utrecht:1")
+
+    def test_expiry_runs_from_the_last_change(self, store: DataKeyStore) -> None:
+        old = store.create_dossier_key("utrecht", "old", T0)
+        touched = store.create_dossier_key("utrecht", "touched", T0)
+        store.create_dossier_key("utrecht", "new", T0 + dt.timedelta(days=400))
+        store.touch_dossier(touched, T0 + dt.timedelta(days=365))
+        store.touch_dossier(touched, T0)  # an earlier change does not move it back
+        assert store.expired_dossier_keys(T0 + dt.timedelta(days=10)) == [old]
+        store.destroy(old)
+        assert store.expired_dossier_keys(T0 + dt.timedelta(days=10)) == []
+        assert sorted(store.expired_dossier_keys(T0 + dt.timedelta(days=500))) == sorted(
+            [touched, "utrecht/dossier/new"])
+
+
+class TestLocalDataKeyStore(DataKeyStoreContract):
+    @pytest.fixture()
+    def store(self, tmp_path: pathlib.Path) -> DataKeyStore:
+        return LocalDataKeyStore(tmp_path, master_key=bytes(range(32)))
+
+    def test_files_hold_only_wrapped_keys_that_need_the_master_key(self, tmp_path: pathlib.Path,
+                                                                   store: DataKeyStore) -> None:
+        key_id = store.create_dossier_key("utrecht", "d-2", T0)
+        key = store.data_key(key_id)
+        texts = [p.read_bytes() for p in tmp_path.rglob("*.json")]
+        assert texts and not any(key in t or key.hex().encode() in t for t in texts)
+        with pytest.raises(InvalidTag):
+            LocalDataKeyStore(tmp_path, master_key=bytes(32)).data_key(key_id)
+
+    def test_a_wrapped_key_renamed_to_another_id_does_not_open(self, tmp_path: pathlib.Path,
+                                                               store: DataKeyStore) -> None:
+        store.create_dossier_key("utrecht", "a", T0)
+        source = tmp_path / "data-keys/dossiers/utrecht/a.json"
+        (tmp_path / "data-keys/dossiers/utrecht/b.json").write_text(source.read_text())
+        with pytest.raises(InvalidTag):
+            store.data_key("utrecht/dossier/b")
+
+    def test_the_destroyed_key_file_is_gone_and_only_a_tombstone_remains(self, tmp_path: pathlib.Path,
+                                                                        store: DataKeyStore) -> None:
+        key_id = store.create_dossier_key("utrecht", "gone", T0)
+        store.destroy(key_id)
+        folder = tmp_path / "data-keys/dossiers/utrecht"
+        assert sorted(p.name for p in folder.iterdir()) == ["gone.destroyed"]
+        assert set(json.loads((folder / "gone.destroyed").read_text())) == {"key_id", "destroyed_at"}
+
+
+class TestInMemoryKms(DataKeyStoreContract):
+    @pytest.fixture()
+    def store(self, tmp_path: pathlib.Path) -> DataKeyStore:
+        return InMemoryKms()
+
+
+def test_retention_cutoff_is_twenty_years_back_and_handles_leap_days() -> None:
+    assert retention_cutoff(T0) == dt.datetime(2006, 3, 1, 12, 0, tzinfo=dt.UTC)
+    assert retention_cutoff(dt.datetime(2028, 2, 29, tzinfo=dt.UTC), years=1) == dt.datetime(2027, 2, 28, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize("backend", ["local", "kms"])
+def test_keystore_ciphers_follow_rotation_and_shredding(tmp_path: pathlib.Path, backend: str) -> None:
+    """The KeyStore facade the services use works the same over either backend."""
+    if backend == "local":
+        keys = init_keys(tmp_path)
+    else:
+        kms = InMemoryKms()
+        kms.ensure_owner("utrecht")
+        keys = KeyStore(tmp_path, data_keys=kms)
+    before = keys.tenant_cipher("utrecht").encrypt(b"oud", event_id="e1", field="content")
+    keys.data_keys.rotate("utrecht")
+    cipher = keys.tenant_cipher("utrecht")
+    after = cipher.encrypt(b"nieuw", event_id="e2", field="content")
+    assert (before.key_id, after.key_id) == ("utrecht:1", "utrecht:2")
+    assert cipher.decrypt(before, event_id="e1", field="content") == b"oud"
+    dossier = keys.data_keys.create_dossier_key("utrecht", "d", T0)
+    secret = keys.dossier_cipher("utrecht", dossier).encrypt(b"gezin", event_id="e3", field="person:1")
+    assert keys.tenant_cipher("utrecht").decrypt(secret, event_id="e3", field="person:1") == b"gezin"
+    foreign = TenantCipher("groningen", "groningen:1", bytes(32), resolve=keys.data_keys.data_key)
+    with pytest.raises(DecryptionError):  # another tenant's cipher never resolves this tenant's keys
+        foreign.decrypt(secret, event_id="e3", field="person:1")
+    keys.data_keys.destroy(dossier)
+    with pytest.raises(DecryptionError):
+        keys.tenant_cipher("utrecht").decrypt(secret, event_id="e3", field="person:1")
+
+
+def test_rotate_command_makes_generation_two_and_a_running_keystore_sees_it(tmp_path: pathlib.Path) -> None:
+    keys = init_keys(tmp_path)
+    assert keys.tenant_cipher("groningen").key_id == "groningen:1"
+    done = subprocess.run([sys.executable, "-m", "vtkit.keystore", "rotate", str(tmp_path), "groningen"],
+                          capture_output=True, text=True, check=True)
+    assert "groningen:2" in done.stdout
+    assert keys.tenant_cipher("groningen").key_id == "groningen:2"  # same object, no restart
+    refused = subprocess.run([sys.executable, "-m", "vtkit.keystore", "rotate", str(tmp_path), "atlantis"],
+                             capture_output=True, text=True)
+    assert refused.returncode != 0 and "unknown key owner" in refused.stderr
