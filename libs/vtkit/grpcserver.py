@@ -19,6 +19,7 @@ from grpc_reflection.v1alpha import reflection
 
 from vtkit import pki
 from vtkit.auth import CertAuthInterceptor, TokenAuthInterceptor
+from vtkit.grpcguard import RequestGuard
 from vtkit.keystore import KeyStore
 
 log = logging.getLogger("vtkit.grpcserver")
@@ -58,7 +59,8 @@ class GrpcServer:
             if name not in pki.SERVER_NAMES:
                 raise ValueError(f"unknown server certificate {name!r}; one of {pki.SERVER_NAMES}")
             interceptor = CertAuthInterceptor()
-        self.server = grpc.aio.server(interceptors=[interceptor])
+        # RequestGuard innermost: an undecodable body answers INVALID_ARGUMENT, after authentication.
+        self.server = grpc.aio.server(interceptors=[interceptor, RequestGuard()])
         self.health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         if self.plaintext:

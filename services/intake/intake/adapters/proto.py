@@ -83,8 +83,16 @@ def _refused_household_data(value: pb.Directbetrokkene) -> Directbetrokkene:
     return Directbetrokkene(role=PersonRole.UNSPECIFIED, bsn=value.bsn)
 
 
+def _datetime(value: timestamp_pb2.Timestamp, path: str) -> dt.datetime:
+    """Seconds or nanos outside the Timestamp range make protobuf raise ValueError (found by the fuzz run)."""
+    try:
+        return value.ToDatetime(tzinfo=dt.UTC)
+    except (ValueError, OverflowError):
+        raise ValidationError(path, "is not a valid timestamp") from None
+
+
 def advies_from_proto(value: pb.RegisterAdviesRequest) -> Advies:
-    follow_up = value.follow_up_at.ToDatetime(tzinfo=dt.UTC) if value.HasField("follow_up_at") else None
+    follow_up = _datetime(value.follow_up_at, "follow_up_at") if value.HasField("follow_up_at") else None
     return Advies(
         asker=Asker(type=_enum(MelderType, value.asker.type, "asker.type"),
                     identity=_identity(value.asker.identity) if value.asker.HasField("identity") else None,
