@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 PTH     := $(shell $(PY_BASE) -c 'import sysconfig;print("lib/python"+sysconfig.get_python_version()+"/site-packages")')/vt-suite.pth
 PROTOS  := $(shell find proto -name '*.proto')
 
-.PHONY: venv proto proto-check lint chromium test run demo clean bench chaos
+.PHONY: venv proto proto-check lint chromium test run demo clean bench chaos fuzz
 
 venv: $(STAMP)
 
@@ -49,6 +49,12 @@ bench: $(STAMP)
 
 chaos: $(STAMP)
 	$(VENV)/bin/pytest -m chaos tests/chaos -s -q -p no:cacheprovider
+
+# Issue 7: the fuzz tests of tests/fuzz (every RPC, every Kafka consumer) with a longer budget than the
+# FUZZ_EXAMPLES=30 inputs per RPC and per topic they get in `make test`.
+FUZZ_EXAMPLES ?= 1000
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest -m fuzz tests/fuzz -s -q -p no:cacheprovider
 
 run: $(STAMP)
 	$(PY) -m vtkit.stack
