@@ -65,6 +65,7 @@ EXERCISE: dict[str, tuple[str, str]] = {
     "vt.intake.v1.IntakeService/ConvertAdvies": ("object", "B's advies"),
     "vt.intake.v1.IntakeService/SubmitAmbtshalveMelding": ("create", "B's intake"),
     "vt.intake.v1.IntakeService/GetContact": ("object", "B's melding"),
+    "vt.intake.v1.IntakeService/DestroyDossier": ("object", "B's melding (its dossier)"),
     "vt.radar.v1.RadarService/LookupInvolvement": ("object", "B's case and person"),
     "vt.radar.v1.RadarService/GetAssessment": ("object", "B's case"),
     "vt.radar.v1.RadarService/RecordDecision": ("object", "B's case"),
@@ -155,6 +156,7 @@ async def test_intake_matrix(kafka: str, keys: KeyStore, tmp_path: pathlib.Path)
                     mdo=ipb.MultidisciplinaryConsultation(date=common_pb2.Date(year=2026, month=11, day=20),
                                                           participants=["gedragswetenschapper", "teamleider"])),
                 "GetContact": ipb.GetContactRequest(contact_id=melding_b, purpose="matrix"),
+                "DestroyDossier": ipb.DestroyDossierRequest(contact_id=melding_b, request_reference="matrix"),
             }
 
         methods = [m.name for m in ipb.DESCRIPTOR.services_by_name["IntakeService"].methods]
@@ -166,7 +168,7 @@ async def test_intake_matrix(kafka: str, keys: KeyStore, tmp_path: pathlib.Path)
                 assert await expect_denied(stubs[b], method, requests(b)[method], token_a) == \
                     grpc.StatusCode.PERMISSION_DENIED
                 calls += 1
-            for method in ("GetContact", "ConvertAdvies", "RegisterVervolgadvies"):
+            for method in ("GetContact", "ConvertAdvies", "RegisterVervolgadvies", "DestroyDossier"):
                 # A on its own intake naming B's object: B's objects do not exist there.
                 assert await expect_denied(stubs[a], method, requests(b)[method], token_a) == \
                     grpc.StatusCode.NOT_FOUND
@@ -181,17 +183,18 @@ async def test_intake_matrix(kafka: str, keys: KeyStore, tmp_path: pathlib.Path)
                     continue
                 refused = [r for r in log if r["who"]["tenant"] == a]
                 perm = {r["what"] for r in refused if r["detail"] == "permission_denied"}
-                assert perm == {*methods[:-1], "read contact"}, (a, b, perm)
+                assert perm == {*(m for m in methods if m != "GetContact"), "read contact"}, (a, b, perm)
                 assert all(r["action"] == "denied" and r["where"]["peer"] for r in refused)
-            # NOT_FOUND on its own intake for each other tenant's objects (3 RPCs x 2 others).
+            # NOT_FOUND on its own intake for each other tenant's objects (4 RPCs x 2 others).
             not_found = [r for r in log if r["who"]["tenant"] == b and r["detail"] == "not_found"]
             assert {(r["what"], tuple(r["subject"].values())[0]) for r in not_found} == {
                 (what, own[o][i]) for o in TENANTS if o != b
-                for what, i in (("read contact", 1), ("ConvertAdvies", 0), ("RegisterVervolgadvies", 0))}
+                for what, i in (("read contact", 1), ("ConvertAdvies", 0), ("RegisterVervolgadvies", 0),
+                                ("DestroyDossier", 1))}
         for b in TENANTS:  # each intake's relay copied its denials to vt.national.audit.v1
             await assert_forwarded(kafka, f"intake/{b}", {(a, "read contact", own[b][1]) for a in TENANTS if a != b},
                                    "contact_id")
-        print(f"intake: {len(methods)} RPCs x {len(PAIRS)} pairs + 3 x {len(PAIRS)} own-intake calls = {calls}")
+        print(f"intake: {len(methods)} RPCs x {len(PAIRS)} pairs + 4 x {len(PAIRS)} own-intake calls = {calls}")
     finally:
         for p in procs.values():
             p.stop()

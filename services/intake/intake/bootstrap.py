@@ -17,8 +17,9 @@ from vtkit.tenants import UnknownTenant, get_tenant
 
 from intake.grpc_api import SERVICE_NAME, IntakeServicer
 from intake.handlers import IntakeHandlers
-from intake.protection import MATCHING_SERVICE, PersonalDataProtector
+from intake.protection import PersonalDataProtector
 from intake.relay import OutboxRelay
+from intake.retention import run_retention
 from intake.settings import Settings
 from intake.store import ContactStore
 from intake.web.app import Meldformulier, WebServer
@@ -33,11 +34,16 @@ class IntakeApp:
     relay: OutboxRelay
     server: GrpcServer
     web: WebServer
+    handlers: IntakeHandlers
+    audit: AuditLog
 
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until `stop` is set, then stop relay, server and database in that order."""
         relay_stop = asyncio.Event()
         relay_task = asyncio.create_task(self.relay.run(relay_stop), name="outbox-relay")
+        sweep_task = asyncio.create_task(run_retention(self.handlers, self.audit,
+                                                       self.settings.retention_sweep_seconds, relay_stop),
+                                         name="retention-sweep")
         # gRPC starts regardless of the broker: contacts are accepted into the outbox while it is down.
         await self.server.start()
         await self.web.start()
@@ -49,6 +55,8 @@ class IntakeApp:
             stopped.cancel()
             log.error("outbox relay ended unexpectedly", exc_info=relay_task.exception())
         relay_stop.set()
+        with contextlib.suppress(BaseException):
+            await asyncio.wait_for(sweep_task, 3)
         try:
             await asyncio.wait_for(relay_task, 3)  # an in-flight publish may finish; unsent rows stay
         except (TimeoutError, Exception):
@@ -68,7 +76,7 @@ def bootstrap(settings: Settings, kafka: KafkaSettings) -> IntakeApp:
     except UnknownTenant as exc:
         raise ConfigError(f"configuration error: VT_TENANT: {exc}") from None
     keys = KeyStore(settings.key_dir)
-    protector = PersonalDataProtector(keys.tenant_cipher(tenant.id), keys.seal_public(MATCHING_SERVICE))
+    protector = PersonalDataProtector(keys, tenant.id)
     store = ContactStore(settings.database_path)
     relay = OutboxRelay(store, kafka, tenant=tenant.id, audit=AuditForwarder(settings.audit_path))
     handlers = IntakeHandlers(tenant.id, tenant.region, store, protector, on_commit=relay.wake)
@@ -79,4 +87,4 @@ def bootstrap(settings: Settings, kafka: KafkaSettings) -> IntakeApp:
                IntakeServicer(handlers, audit), [SERVICE_NAME])
     # The meldformulier is the region's own channel: it calls the same handlers, as this tenant.
     web = WebServer(Meldformulier(handlers, tenant, audit=audit), settings.http_host, settings.http_port)
-    return IntakeApp(settings, store, relay, server, web)
+    return IntakeApp(settings, store, relay, server, web, handlers, audit)

@@ -61,9 +61,11 @@ class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
                                 purpose=purpose or "not stated", outcome=outcome, peer=peer or "", detail=detail)
 
     async def _answer(self, context: grpc.aio.ServicerContext, use_case: Callable[[], Awaitable[T]],
-                      what: str = "", subject: dict[str, str] | None = None) -> T:
+                      what: str = "", subject: dict[str, str] | None = None, region_only: bool = False) -> T:
         try:
-            self._authorise()
+            who = self._authorise()
+            if region_only and who.role != "region":
+                raise TenantMismatch(f"{who.tenant} ({who.role})")
             return await use_case()
         except TenantMismatch as exc:
             # Another region's caller: refused, and the refusal is in the access log (NEN 7513).
@@ -147,3 +149,18 @@ class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
             return proto.contact_response(record, payload)
 
         return await self._answer(context, run, "read contact", subject)
+
+    async def DestroyDossier(self, request: pb.DestroyDossierRequest, context: Any) -> Any:
+        """Wmo 5.3.5: the region's own staff (role region) destroy a household's dossier on a written request."""
+        subject = {"contact_id": request.contact_id, "request_reference": request.request_reference}
+
+        async def run() -> Any:
+            if not request.request_reference.strip():
+                raise ValidationError("request_reference", "name the written request this destruction answers")
+            dossier_id, contact_ids, when = await self.handlers.destroy_dossier(request.contact_id)
+            await self._audit(context, action="delete", what="DestroyDossier",
+                              subject={**subject, "dossier_id": dossier_id, "contact_ids": ",".join(contact_ids)},
+                              purpose="destruction request Wmo 5.3.5", outcome="success")
+            return proto.destroy_dossier_response(dossier_id, contact_ids, when)
+
+        return await self._answer(context, run, "DestroyDossier", subject, region_only=True)

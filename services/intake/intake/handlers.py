@@ -8,10 +8,12 @@ import datetime as dt
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from vtkit import topics
 from vtkit.envelope import encode, envelope_for, new_event_id
+from vtkit.keys import dossier_key_id, parse_dossier_key_id, retention_cutoff
 
 from intake.adapters import proto
 from intake.domain import rules
@@ -29,8 +31,18 @@ from intake.protection import PersonalDataProtector
 from intake.store import ContactRecord, ContactStore, OutboxEntry
 
 PAYLOAD_FIELD = "contact"
+# vt.intake.v1.DestructionReason numbers (the adapter maps them; kept as ints to keep protos out of here)
+DESTRUCTION_REQUEST, DESTRUCTION_RETENTION = 1, 2
 # What a use case builds before the commit: the contact, its events, and the advies it converts (or "").
 Built = tuple[ContactRecord, list[OutboxEntry], str]
+
+
+@dataclass(frozen=True)
+class Dossier:
+    """A dossier being opened by a melding: id (= the melding's contact id), when, and its protector."""
+    id: str
+    received_at: dt.datetime
+    protector: PersonalDataProtector
 
 
 def _nested(prefix: str, check: Callable[[], None]) -> None:
@@ -75,8 +87,9 @@ class IntakeHandlers:
     async def submit_melding(self, key: str, melding: Melding) -> ContactRecord:
         async def build() -> Built:
             _nested("melding", lambda: rules.validate_melding(melding))
-            record = self._melding_contact(melding, ContactKind.MELDING)
-            return record, [self._melding_event(record, MeldingOrigin.DIRECT, melding)], ""
+            dossier = await self._new_dossier()
+            record = self._melding_contact(melding, ContactKind.MELDING, dossier)
+            return record, [self._melding_event(record, MeldingOrigin.DIRECT, melding, dossier)], ""
 
         return await self._accept(key, "SubmitMelding", build)
 
@@ -88,9 +101,10 @@ class IntakeHandlers:
             advies = await self._existing_advies("advies_id", advies_id)
             if advies.converted_to:
                 raise ConflictError("advies_id", f"this advies was already converted into melding {advies.converted_to}")
-            record = self._melding_contact(melding, ContactKind.CONVERTED_MELDING, linked_contact_id=advies_id)
+            dossier = await self._new_dossier()
+            record = self._melding_contact(melding, ContactKind.CONVERTED_MELDING, dossier, linked_contact_id=advies_id)
             converted = proto.advies_converted(tenant=self.tenant, advies_id=advies_id, record=record)
-            return record, [self._melding_event(record, MeldingOrigin.CONVERTED_ADVIES, melding),
+            return record, [self._melding_event(record, MeldingOrigin.CONVERTED_ADVIES, melding, dossier),
                             self._entry(record, converted, new_event_id())], advies_id
 
         return await self._accept(key, "ConvertAdvies", build)
@@ -101,9 +115,11 @@ class IntakeHandlers:
             rules.validate_ambtshalve(conditions, mdo)
             _nested("melding", lambda: rules.validate_melding(melding))
             # The professional is always told the decision and its consequences (domain.md 2).
-            record = self._melding_contact(melding, ContactKind.AMBTSHALVE_MELDING, professional_to_be_informed=True)
+            dossier = await self._new_dossier()
+            record = self._melding_contact(melding, ContactKind.AMBTSHALVE_MELDING, dossier,
+                                           professional_to_be_informed=True)
             made = proto.ambtshalve_melding_made(tenant=self.tenant, record=record, mdo=mdo)
-            return record, [self._melding_event(record, MeldingOrigin.AMBTSHALVE, melding),
+            return record, [self._melding_event(record, MeldingOrigin.AMBTSHALVE, melding, dossier),
                             self._entry(record, made, new_event_id())], ""
 
         return await self._accept(key, "SubmitAmbtshalveMelding", build)
@@ -113,8 +129,52 @@ class IntakeHandlers:
         record = await asyncio.to_thread(self.store.get, contact_id) if contact_id else None
         if record is None:
             raise ContactNotFound("contact_id", f"no contact {contact_id!r} in this region")
+        if record.destroyed:
+            raise ContactNotFound("contact_id", f"contact {contact_id!r} was destroyed with its dossier")
         payload = self.protector.decrypt_bytes(record.payload, event_id=record.contact_id, field=PAYLOAD_FIELD)
         return record, payload
+
+    async def destroy_dossier(self, contact_id: str,
+                              reason: int = DESTRUCTION_REQUEST) -> tuple[str, list[str], dt.datetime]:
+        """Destroy the dossier `contact_id` belongs to: blank its contacts and queue DossierDestroyed (one
+        transaction), then destroy its key. (dossier id, its contact ids, when). Repeating it is harmless."""
+        record = await asyncio.to_thread(self.store.get, contact_id) if contact_id.strip() else None
+        if record is None:
+            raise ContactNotFound("contact_id", f"no contact {contact_id!r} in this region")
+        if not record.dossier_id:
+            raise ConflictError("contact_id", "this advies belongs to no dossier (it holds no household data)")
+        ids = await self._destroy(record.dossier_id, reason)
+        return record.dossier_id, ids, self._clock()
+
+    async def _destroy(self, dossier_id: str, reason: int) -> list[str]:
+        now = self._clock()
+
+        def event(contact_ids: list[str]) -> OutboxEntry:
+            message = proto.dossier_destroyed(tenant=self.tenant, dossier_id=dossier_id, contact_ids=contact_ids,
+                                              destroyed_at=now, reason=reason)
+            return self._event(dossier_id, message, new_event_id(), now)
+
+        ids = await asyncio.to_thread(self.store.destroy_dossier, dossier_id, event, now) or []
+        # After the commit: a crash before this line leaves the key, and the sweep destroys it on its next run.
+        await asyncio.to_thread(self.protector.keys.data_keys.destroy, dossier_key_id(self.tenant, dossier_id))
+        await asyncio.to_thread(self.store.mark_key_destroyed, dossier_id)
+        self._on_commit()
+        return ids
+
+    async def sweep_retention(self) -> list[tuple[str, list[str]]]:
+        """Destroy the dossiers whose last change is more than 20 years ago (Wmo 5.3.4) by the same path as
+        a request, and finish destructions a crash interrupted. The destroyed (dossier id, contact ids)."""
+        keys = self.protector.keys.data_keys
+        for dossier_id in await asyncio.to_thread(self.store.dossiers_awaiting_key_destruction):
+            await self._destroy(dossier_id, DESTRUCTION_REQUEST)
+        expired = await asyncio.to_thread(keys.expired_dossier_keys, retention_cutoff(self._clock()))
+        done = []
+        for key_id in expired:
+            parsed = parse_dossier_key_id(key_id)
+            if parsed is None or parsed[0] != self.tenant:
+                continue  # another region's dossier (a shared key store): its own intake sweeps it
+            done.append((parsed[1], await self._destroy(parsed[1], DESTRUCTION_RETENTION)))
+        return done
 
     # -- the common acceptance path ---------------------------------------------------------
 
@@ -141,21 +201,32 @@ class IntakeHandlers:
 
     # -- building contacts and events -------------------------------------------------------
 
-    def _new_record(self, kind: ContactKind, payload: bytes, **extra: Any) -> ContactRecord:
-        received_at = self._clock()
-        contact_id = str(uuid.uuid4())
+    async def _new_dossier(self) -> Dossier:
+        """A melding opens a dossier: its id is the melding's contact id; its key exists (on disk) before
+        anything is encrypted under it."""
+        contact_id, received_at = str(uuid.uuid4()), self._clock()
+        protector = await asyncio.to_thread(self.protector.for_dossier, contact_id, received_at)
+        return Dossier(contact_id, received_at, protector)
+
+    def _new_record(self, kind: ContactKind, payload: bytes, dossier: Dossier | None = None,
+                    **extra: Any) -> ContactRecord:
+        if dossier is None:
+            received_at, contact_id, protector = self._clock(), str(uuid.uuid4()), self.protector
+        else:
+            received_at, contact_id, protector = dossier.received_at, dossier.id, dossier.protector
+            extra["dossier_id"] = dossier.id
         # Human-readable reference for phone calls: region, day, random part (not a sequence,
         # so references reveal nothing about volumes).
         reference = f"VT{self.region:02d}-{received_at:%Y%m%d}-{secrets.token_hex(4).upper()}"
-        sealed = self.protector.encrypt_bytes(payload, event_id=contact_id, field=PAYLOAD_FIELD)
+        sealed = protector.encrypt_bytes(payload, event_id=contact_id, field=PAYLOAD_FIELD)
         return ContactRecord(contact_id=contact_id, reference=reference, kind=kind, received_at=received_at,
                              payload=sealed, **extra)
 
     def _advies_contact(self, advies: Advies, kind: ContactKind, previous_advies_id: str) -> ContactRecord:
         return self._new_record(kind, proto.advies_payload(advies.as_stored()), linked_contact_id=previous_advies_id)
 
-    def _melding_contact(self, melding: Melding, kind: ContactKind, **extra: Any) -> ContactRecord:
-        return self._new_record(kind, proto.melding_payload(melding), same_day=melding.same_day, **extra)
+    def _melding_contact(self, melding: Melding, kind: ContactKind, dossier: Dossier, **extra: Any) -> ContactRecord:
+        return self._new_record(kind, proto.melding_payload(melding), dossier, same_day=melding.same_day, **extra)
 
     def _advies_event(self, record: ContactRecord, advies: Advies) -> OutboxEntry:
         event_id = new_event_id()
@@ -164,15 +235,19 @@ class IntakeHandlers:
                                         advies=advies.as_stored(), protector=self.protector)
         return self._entry(record, event, event_id)
 
-    def _melding_event(self, record: ContactRecord, origin: MeldingOrigin, melding: Melding) -> OutboxEntry:
+    def _melding_event(self, record: ContactRecord, origin: MeldingOrigin, melding: Melding,
+                       dossier: Dossier) -> OutboxEntry:
         event_id = new_event_id()
         event = proto.melding_received(tenant=self.tenant, event_id=event_id, record=record, origin=origin,
-                                       melding=melding, protector=self.protector)
+                                       melding=melding, protector=dossier.protector)
         return self._entry(record, event, event_id)
 
     def _entry(self, record: ContactRecord, message: Any, event_id: str) -> OutboxEntry:
+        return self._event(record.contact_id, message, event_id, record.received_at)
+
+    def _event(self, key: str, message: Any, event_id: str, time: dt.datetime) -> OutboxEntry:
         envelope = envelope_for(message, source=f"intake/{self.tenant}", tenant=self.tenant, event_id=event_id,
-                                time=record.received_at)
+                                time=time)
         value, _headers = encode(message, envelope)
-        return OutboxEntry(topic=self.topic, key=record.contact_id, value=value, envelope=envelope)
+        return OutboxEntry(topic=self.topic, key=key, value=value, envelope=envelope)
 

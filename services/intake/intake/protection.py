@@ -6,14 +6,23 @@ Field names bind a ciphertext to its place in the event (vtkit.crypto associated
   "content"           narrative / question and afwegingskader answers, JSON
   "person:<id>"       PersonRef.details             JSON of the full identification of that person
   "contact"           the stored request at rest (event id = contact id)
+
+Which key: a melding's fields (melder, content, persons) and its stored request are encrypted under
+its dossier's key ("<tenant>/dossier/<id>", see README "Dossiers"), so destroying that one key shreds the
+household everywhere. An advies (no household data) is encrypted under the tenant's newest key, looked
+up per use, so a `python -m vtkit.keystore rotate` takes effect without a restart. Decryption resolves
+whichever key the ciphertext names.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
 from vtkit.crypto import Ciphertext, Sealed, TenantCipher, seal
+from vtkit.keys import dossier_key_id
+from vtkit.keystore import KeyStore
 
 MATCHING_SERVICE = "radar"
 
@@ -23,9 +32,25 @@ def person_field(person_id: str) -> str:
 
 
 class PersonalDataProtector:
-    def __init__(self, cipher: TenantCipher, radar_public_key: bytes):
-        self.cipher = cipher
-        self._radar_public_key = radar_public_key
+    """Encrypts under the tenant's newest key; `for_dossier` gives one that encrypts under a dossier key."""
+
+    def __init__(self, keys: KeyStore, tenant: str, dossier_key: str = ""):
+        self.keys = keys
+        self.tenant = tenant
+        self.dossier_key = dossier_key
+        self._radar_public_key = keys.seal_public(MATCHING_SERVICE)
+        # A dossier protector lives for one request: its key is read once. The tenant's is read per use.
+        self._dossier_cipher = keys.dossier_cipher(tenant, dossier_key) if dossier_key else None
+
+    @property
+    def cipher(self) -> TenantCipher:
+        return self._dossier_cipher or self.keys.tenant_cipher(self.tenant)
+
+    def for_dossier(self, dossier_id: str, last_change: dt.datetime) -> PersonalDataProtector:
+        """Creates the dossier's key if it has none (blocking: the key is fsynced before data uses it)."""
+        key_id = self.keys.data_keys.create_dossier_key(self.tenant, dossier_id, last_change)
+        assert key_id == dossier_key_id(self.tenant, dossier_id)
+        return PersonalDataProtector(self.keys, self.tenant, key_id)
 
     def encrypt_json(self, value: Any, *, event_id: str, field: str) -> Ciphertext:
         plaintext = json.dumps(value, ensure_ascii=False, sort_keys=True).encode()
@@ -35,7 +60,8 @@ class PersonalDataProtector:
         return self.cipher.encrypt(value, event_id=event_id, field=field)
 
     def decrypt_bytes(self, value: Ciphertext, *, event_id: str, field: str) -> bytes:
-        return self.cipher.decrypt(value, event_id=event_id, field=field)
+        # Any of the tenant's keys, by the key id the ciphertext carries (older generations, dossier keys).
+        return self.keys.tenant_cipher(self.tenant).decrypt(value, event_id=event_id, field=field)
 
     def seal_for_matching(self, identity: bytes) -> Sealed:
         """Only radar can open this; it derives the cross-region pseudonym from the exact bytes."""

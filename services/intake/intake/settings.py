@@ -16,6 +16,8 @@ class Settings:
     grpc_port: int = env("GRPC_PORT", 0, doc="0 picks a free port")
     http_host: str = env("HTTP_HOST", "127.0.0.1", doc="interface of the meldformulier (web)")
     http_port: int = env("HTTP_PORT", 0, doc="port of the meldformulier; 0 picks a free port")
+    retention_sweep_seconds: float = env("VT_RETENTION_SWEEP_SECONDS", 3600.0,
+                                         doc="how often dossiers past the 20-year retention are destroyed")
 
     @property
     def database_path(self) -> pathlib.Path:

@@ -12,7 +12,7 @@ import datetime as dt
 import pathlib
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from vtkit.crypto import Ciphertext
@@ -32,10 +32,16 @@ CREATE TABLE IF NOT EXISTS contacts (
     professional_to_be_informed INTEGER NOT NULL DEFAULT 0,
     -- set on an advies once it was converted into a melding (it can be converted once)
     converted_to TEXT NOT NULL DEFAULT '',
-    -- the request as stored, encrypted under the tenant key (crypto-shredding erases it)
+    -- the request as stored, encrypted under the dossier's key (a melding) or the tenant key (an advies)
     payload_key_id TEXT NOT NULL,
     payload_nonce BLOB NOT NULL,
-    payload BLOB NOT NULL
+    payload BLOB NOT NULL,
+    -- the household dossier the contact belongs to ('' for an advies never converted); see README "Dossiers"
+    dossier_id TEXT NOT NULL DEFAULT '',
+    -- set when the dossier was destroyed: the payload is blanked, only ids and times remain
+    destroyed_at TEXT,
+    -- 0 between blanking the rows and destroying the key (a crash there is finished by the sweep)
+    key_destroyed INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS idempotency (
     idempotency_key TEXT PRIMARY KEY,
@@ -56,7 +62,15 @@ CREATE TABLE IF NOT EXISTS outbox (
     sent_at TEXT
 );
 CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox(seq) WHERE sent_at IS NULL;
+CREATE INDEX IF NOT EXISTS outbox_record_key ON outbox(record_key);
 """
+# Columns added after the first release: added to an existing file on open.
+MIGRATIONS = {"dossier_id": "ALTER TABLE contacts ADD COLUMN dossier_id TEXT NOT NULL DEFAULT ''",
+              "destroyed_at": "ALTER TABLE contacts ADD COLUMN destroyed_at TEXT",
+              "key_destroyed": "ALTER TABLE contacts ADD COLUMN key_destroyed INTEGER NOT NULL DEFAULT 0"}
+# Created after the migrations (they may name new columns).
+INDEXES = "CREATE INDEX IF NOT EXISTS contacts_dossier ON contacts(dossier_id) WHERE dossier_id != '';"
+ADVIES_KINDS = (int(ContactKind.ADVIES), int(ContactKind.VERVOLGADVIES))
 
 
 @dataclass(frozen=True)
@@ -70,6 +84,8 @@ class ContactRecord:
     same_day: bool = False
     professional_to_be_informed: bool = False
     converted_to: str = ""
+    dossier_id: str = ""
+    destroyed: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,6 +114,11 @@ class ContactStore:
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(contacts)")}
+            for column, ddl in MIGRATIONS.items():
+                if column not in columns:
+                    self._db.execute(ddl)
+            self._db.executescript(INDEXES)
 
     def close(self) -> None:
         with self._lock:
@@ -125,14 +146,16 @@ class ContactStore:
     def _get(self, contact_id: str) -> ContactRecord | None:
         row = self._db.execute(
             "SELECT contact_id, reference, kind, received_at, linked_contact_id, same_day, professional_to_be_informed,"
-            " converted_to, payload_key_id, payload_nonce, payload FROM contacts WHERE contact_id = ?",
+            " converted_to, payload_key_id, payload_nonce, payload, dossier_id, destroyed_at FROM contacts"
+            " WHERE contact_id = ?",
             (contact_id,)).fetchone()
         if row is None:
             return None
         return ContactRecord(contact_id=row[0], reference=row[1], kind=ContactKind(row[2]),
                              received_at=dt.datetime.fromisoformat(row[3]), linked_contact_id=row[4],
                              same_day=bool(row[5]), professional_to_be_informed=bool(row[6]), converted_to=row[7],
-                             payload=Ciphertext(row[8], row[9], row[10]))
+                             payload=Ciphertext(row[8], row[9], row[10]), dossier_id=row[11],
+                             destroyed=row[12] is not None)
 
     def save(self, contact: ContactRecord, outbox: Sequence[OutboxEntry], idempotency_key: str, method: str,
              converts_advies: str = "") -> tuple[str, ContactRecord]:
@@ -150,11 +173,7 @@ class ContactStore:
                 self._insert_contact(contact)
                 self._db.execute("INSERT INTO idempotency (idempotency_key, method, contact_id) VALUES (?, ?, ?)",
                                  (idempotency_key, method, contact.contact_id))
-                self._db.executemany(
-                    "INSERT INTO outbox (topic, record_key, value, event_id, event_type, event_source, event_time,"
-                    " event_tenant) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(e.topic, e.key, e.value, e.envelope.id, e.envelope.type, e.envelope.source,
-                      e.envelope.time.isoformat(), e.envelope.tenant) for e in outbox])
+                self._insert_outbox(outbox)
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -168,14 +187,70 @@ class ContactStore:
         if row[1]:
             raise ConflictError("advies_id", f"this advies was already converted into melding {row[1]}")
         self._db.execute("UPDATE contacts SET converted_to = ? WHERE contact_id = ?", (melding_id, advies_id))
+        # The advies and the advies it follows up / its vervolgadviezen join the melding's dossier: a
+        # destruction request for the household blanks them too (their fields stay under the tenant key).
+        self._db.execute(
+            "WITH RECURSIVE chain(id) AS (SELECT ? UNION"
+            " SELECT c.contact_id FROM contacts c JOIN chain ON c.linked_contact_id = chain.id"
+            f"  WHERE c.kind IN {ADVIES_KINDS} UNION"
+            " SELECT c.linked_contact_id FROM contacts c JOIN chain ON c.contact_id = chain.id"
+            f"  WHERE c.kind IN {ADVIES_KINDS} AND c.linked_contact_id != '')"
+            " UPDATE contacts SET dossier_id = ? WHERE contact_id IN (SELECT id FROM chain) AND dossier_id = ''",
+            (advies_id, melding_id))
 
     def _insert_contact(self, c: ContactRecord) -> None:
         self._db.execute(
             "INSERT INTO contacts (contact_id, reference, kind, received_at, linked_contact_id, same_day,"
-            " professional_to_be_informed, converted_to, payload_key_id, payload_nonce, payload)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " professional_to_be_informed, converted_to, payload_key_id, payload_nonce, payload, dossier_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (c.contact_id, c.reference, int(c.kind), c.received_at.isoformat(), c.linked_contact_id, int(c.same_day),
-             int(c.professional_to_be_informed), c.converted_to, c.payload.key_id, c.payload.nonce, c.payload.ciphertext))
+             int(c.professional_to_be_informed), c.converted_to, c.payload.key_id, c.payload.nonce, c.payload.ciphertext,
+             c.dossier_id))
+
+    # -- dossiers -----------------------------------------------------------------------------
+
+    def destroy_dossier(self, dossier_id: str, event: Callable[[list[str]], OutboxEntry],
+                        now: dt.datetime) -> list[str] | None:
+        """Blank every contact of the dossier and queue `event(contact_ids)` (DossierDestroyed), atomically.
+        Unsent events of these contacts are dropped (they would only carry shredded ciphertexts) and the
+        values of sent ones blanked. None when the dossier has no contacts here; the contact ids otherwise
+        (also when it was destroyed before: the request is then only repeated, nothing is queued)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                rows = self._db.execute("SELECT contact_id, destroyed_at FROM contacts WHERE dossier_id = ?"
+                                        " ORDER BY received_at", (dossier_id,)).fetchall()
+                ids = [r[0] for r in rows]
+                if rows and any(r[1] is None for r in rows):
+                    marks = ",".join("?" * len(ids))
+                    self._db.execute("UPDATE contacts SET payload = x'', payload_nonce = x'', destroyed_at = ?"
+                                     f" WHERE contact_id IN ({marks})", (now.isoformat(), *ids))
+                    self._db.execute(f"DELETE FROM outbox WHERE sent_at IS NULL AND record_key IN ({marks})", ids)
+                    self._db.execute(f"UPDATE outbox SET value = x'' WHERE record_key IN ({marks})", ids)
+                    self._insert_outbox([event(ids)])
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            return ids or None
+
+    def mark_key_destroyed(self, dossier_id: str) -> None:
+        with self._lock:
+            self._db.execute("UPDATE contacts SET key_destroyed = 1 WHERE dossier_id = ?", (dossier_id,))
+
+    def dossiers_awaiting_key_destruction(self) -> list[str]:
+        """Dossiers blanked here whose key destruction was not confirmed (a crash in between)."""
+        with self._lock:
+            return [r[0] for r in self._db.execute(
+                "SELECT DISTINCT dossier_id FROM contacts WHERE destroyed_at IS NOT NULL AND key_destroyed = 0"
+                " AND dossier_id != ''")]
+
+    def _insert_outbox(self, outbox: Sequence[OutboxEntry]) -> None:
+        self._db.executemany(
+            "INSERT INTO outbox (topic, record_key, value, event_id, event_type, event_source, event_time,"
+            " event_tenant) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(e.topic, e.key, e.value, e.envelope.id, e.envelope.type, e.envelope.source,
+              e.envelope.time.isoformat(), e.envelope.tenant) for e in outbox])
 
     # -- outbox -----------------------------------------------------------------------------
 
@@ -206,7 +281,9 @@ class ContactStore:
         """Queue rows published at or after `sent_since` again (after a broker lost them); the relay
         re-publishes them with their original event ids, which consumers dedupe."""
         with self._lock:
-            cursor = self._db.execute("UPDATE outbox SET sent_at = NULL WHERE sent_at >= ?", (sent_since.isoformat(),))
+            # A blanked row (its dossier was destroyed) is not published again.
+            cursor = self._db.execute("UPDATE outbox SET sent_at = NULL WHERE sent_at >= ? AND length(value) > 0",
+                                      (sent_since.isoformat(),))
             return int(cursor.rowcount)
 
     def unsent_count(self) -> int:

@@ -25,7 +25,7 @@ SUPPORT = ("voorbereiden van gesprekken met betrokkenen", "opstellen van een vei
 @pytest.fixture()
 def handlers(tmp_path: pathlib.Path, keys: KeyStore) -> Iterator[IntakeHandlers]:
     store = ContactStore(tmp_path / "intake.sqlite3")
-    yield IntakeHandlers(TENANT, 9, store, PersonalDataProtector(keys.tenant_cipher(TENANT), keys.seal_public("radar")))
+    yield IntakeHandlers(TENANT, 9, store, PersonalDataProtector(keys, TENANT))
     store.close()
 
 

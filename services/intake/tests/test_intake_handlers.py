@@ -53,7 +53,7 @@ def store(tmp_path: pathlib.Path):  # type: ignore[no-untyped-def]
 
 @pytest.fixture()
 def handlers(store: ContactStore, keys: KeyStore) -> IntakeHandlers:
-    protector = PersonalDataProtector(keys.tenant_cipher(TENANT), keys.seal_public("radar"))
+    protector = PersonalDataProtector(keys, TENANT)
     return IntakeHandlers(TENANT, 9, store, protector)
 
 

@@ -33,7 +33,7 @@ ADVIES = {"melder_type": "professional", "naam": "Petra de Vries", "organisatie"
 @pytest.fixture()
 async def web(tmp_path: pathlib.Path, keys: KeyStore) -> AsyncIterator[tuple[TestClient, ContactStore]]:
     store = ContactStore(tmp_path / "intake.sqlite3")
-    protector = PersonalDataProtector(keys.tenant_cipher(TENANT), keys.seal_public("radar"))
+    protector = PersonalDataProtector(keys, TENANT)
     handlers = IntakeHandlers(TENANT, 9, store, protector)
     client = TestClient(TestServer(Meldformulier(handlers, get_tenant(TENANT)).app()))
     await client.start_server()

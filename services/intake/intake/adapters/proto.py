@@ -263,7 +263,8 @@ def melding_received(*, tenant: str, event_id: str, record: ContactRecord, origi
         melder_may_be_named=melding.melder_may_be_named,
         persons=_person_refs(melding.directbetrokkenen, event_id, protector),
         melder=_encrypted(protector.encrypt_json(melder, event_id=event_id, field="melder")),
-        content=_encrypted(protector.encrypt_json(melding.content_json(), event_id=event_id, field="content")))
+        content=_encrypted(protector.encrypt_json(melding.content_json(), event_id=event_id, field="content")),
+        dossier_id=record.dossier_id)
 
 
 def advies_registered(*, tenant: str, event_id: str, record: ContactRecord, advies: Advies,
@@ -290,3 +291,15 @@ def ambtshalve_melding_made(*, tenant: str, record: ContactRecord,
         tenant_id=tenant, melding_id=record.contact_id, mdo_date=_pb_date(mdo.date),
         mdo_participant_count=len([p for p in mdo.participants if p.strip()]),
         professional_to_be_informed=record.professional_to_be_informed)
+
+
+def dossier_destroyed(*, tenant: str, dossier_id: str, contact_ids: Sequence[str], destroyed_at: dt.datetime,
+                      reason: int) -> events_pb2.DossierDestroyed:
+    return events_pb2.DossierDestroyed(tenant_id=tenant, dossier_id=dossier_id, contact_ids=list(contact_ids),
+                                       destroyed_at=_timestamp(destroyed_at), reason=reason)  # type: ignore[arg-type]
+
+
+def destroy_dossier_response(dossier_id: str, contact_ids: Sequence[str],
+                             destroyed_at: dt.datetime) -> pb.DestroyDossierResponse:
+    return pb.DestroyDossierResponse(dossier_id=dossier_id, contact_ids=list(contact_ids),
+                                     destroyed_at=_timestamp(destroyed_at))

@@ -18,10 +18,19 @@ class MeldingOrigin(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     MELDING_ORIGIN_DIRECT: _ClassVar[MeldingOrigin]
     MELDING_ORIGIN_CONVERTED_ADVIES: _ClassVar[MeldingOrigin]
     MELDING_ORIGIN_AMBTSHALVE: _ClassVar[MeldingOrigin]
+
+class DestructionReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    DESTRUCTION_REASON_UNSPECIFIED: _ClassVar[DestructionReason]
+    DESTRUCTION_REASON_REQUEST: _ClassVar[DestructionReason]
+    DESTRUCTION_REASON_RETENTION: _ClassVar[DestructionReason]
 MELDING_ORIGIN_UNSPECIFIED: MeldingOrigin
 MELDING_ORIGIN_DIRECT: MeldingOrigin
 MELDING_ORIGIN_CONVERTED_ADVIES: MeldingOrigin
 MELDING_ORIGIN_AMBTSHALVE: MeldingOrigin
+DESTRUCTION_REASON_UNSPECIFIED: DestructionReason
+DESTRUCTION_REASON_REQUEST: DestructionReason
+DESTRUCTION_REASON_RETENTION: DestructionReason
 
 class AdviesRegistered(_message.Message):
     __slots__ = ("tenant_id", "contact_id", "reference", "received_at", "asker_type", "outcome", "previous_advies_id", "asker", "content")
@@ -46,7 +55,7 @@ class AdviesRegistered(_message.Message):
     def __init__(self, tenant_id: _Optional[str] = ..., contact_id: _Optional[str] = ..., reference: _Optional[str] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., asker_type: _Optional[_Union[_common_pb2.MelderType, str]] = ..., outcome: _Optional[_Union[_intake_service_pb2.AdviesOutcome, str]] = ..., previous_advies_id: _Optional[str] = ..., asker: _Optional[_Union[_common_pb2.EncryptedField, _Mapping]] = ..., content: _Optional[_Union[_common_pb2.EncryptedField, _Mapping]] = ...) -> None: ...
 
 class MeldingReceived(_message.Message):
-    __slots__ = ("tenant_id", "contact_id", "reference", "received_at", "origin", "linked_advies_id", "melder_type", "situation", "nature", "acute", "melder_may_be_named", "persons", "melder", "content")
+    __slots__ = ("tenant_id", "contact_id", "reference", "received_at", "origin", "linked_advies_id", "melder_type", "situation", "nature", "acute", "melder_may_be_named", "persons", "melder", "content", "dossier_id")
     TENANT_ID_FIELD_NUMBER: _ClassVar[int]
     CONTACT_ID_FIELD_NUMBER: _ClassVar[int]
     REFERENCE_FIELD_NUMBER: _ClassVar[int]
@@ -61,6 +70,7 @@ class MeldingReceived(_message.Message):
     PERSONS_FIELD_NUMBER: _ClassVar[int]
     MELDER_FIELD_NUMBER: _ClassVar[int]
     CONTENT_FIELD_NUMBER: _ClassVar[int]
+    DOSSIER_ID_FIELD_NUMBER: _ClassVar[int]
     tenant_id: str
     contact_id: str
     reference: str
@@ -75,7 +85,8 @@ class MeldingReceived(_message.Message):
     persons: _containers.RepeatedCompositeFieldContainer[_common_pb2.PersonRef]
     melder: _common_pb2.EncryptedField
     content: _common_pb2.EncryptedField
-    def __init__(self, tenant_id: _Optional[str] = ..., contact_id: _Optional[str] = ..., reference: _Optional[str] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., origin: _Optional[_Union[MeldingOrigin, str]] = ..., linked_advies_id: _Optional[str] = ..., melder_type: _Optional[_Union[_common_pb2.MelderType, str]] = ..., situation: _Optional[_Union[_intake_service_pb2.Situation, str]] = ..., nature: _Optional[_Iterable[_Union[_common_pb2.ConcernNature, str]]] = ..., acute: _Optional[bool] = ..., melder_may_be_named: _Optional[bool] = ..., persons: _Optional[_Iterable[_Union[_common_pb2.PersonRef, _Mapping]]] = ..., melder: _Optional[_Union[_common_pb2.EncryptedField, _Mapping]] = ..., content: _Optional[_Union[_common_pb2.EncryptedField, _Mapping]] = ...) -> None: ...
+    dossier_id: str
+    def __init__(self, tenant_id: _Optional[str] = ..., contact_id: _Optional[str] = ..., reference: _Optional[str] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., origin: _Optional[_Union[MeldingOrigin, str]] = ..., linked_advies_id: _Optional[str] = ..., melder_type: _Optional[_Union[_common_pb2.MelderType, str]] = ..., situation: _Optional[_Union[_intake_service_pb2.Situation, str]] = ..., nature: _Optional[_Iterable[_Union[_common_pb2.ConcernNature, str]]] = ..., acute: _Optional[bool] = ..., melder_may_be_named: _Optional[bool] = ..., persons: _Optional[_Iterable[_Union[_common_pb2.PersonRef, _Mapping]]] = ..., melder: _Optional[_Union[_common_pb2.EncryptedField, _Mapping]] = ..., content: _Optional[_Union[_common_pb2.EncryptedField, _Mapping]] = ..., dossier_id: _Optional[str] = ...) -> None: ...
 
 class AdviesConverted(_message.Message):
     __slots__ = ("tenant_id", "advies_id", "melding_id", "converted_at")
@@ -102,3 +113,17 @@ class AmbtshalveMeldingMade(_message.Message):
     mdo_participant_count: int
     professional_to_be_informed: bool
     def __init__(self, tenant_id: _Optional[str] = ..., melding_id: _Optional[str] = ..., mdo_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., mdo_participant_count: _Optional[int] = ..., professional_to_be_informed: _Optional[bool] = ...) -> None: ...
+
+class DossierDestroyed(_message.Message):
+    __slots__ = ("tenant_id", "dossier_id", "contact_ids", "destroyed_at", "reason")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    DOSSIER_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTACT_IDS_FIELD_NUMBER: _ClassVar[int]
+    DESTROYED_AT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    dossier_id: str
+    contact_ids: _containers.RepeatedScalarFieldContainer[str]
+    destroyed_at: _timestamp_pb2.Timestamp
+    reason: DestructionReason
+    def __init__(self, tenant_id: _Optional[str] = ..., dossier_id: _Optional[str] = ..., contact_ids: _Optional[_Iterable[str]] = ..., destroyed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reason: _Optional[_Union[DestructionReason, str]] = ...) -> None: ...

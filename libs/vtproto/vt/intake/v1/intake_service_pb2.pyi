@@ -308,3 +308,21 @@ class GetContactResponse(_message.Message):
     melding: Melding
     same_day: bool
     def __init__(self, contact_id: _Optional[str] = ..., reference: _Optional[str] = ..., kind: _Optional[_Union[ContactKind, str]] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., linked_contact_id: _Optional[str] = ..., advies: _Optional[_Union[RegisterAdviesRequest, _Mapping]] = ..., melding: _Optional[_Union[Melding, _Mapping]] = ..., same_day: _Optional[bool] = ...) -> None: ...
+
+class DestroyDossierRequest(_message.Message):
+    __slots__ = ("contact_id", "request_reference")
+    CONTACT_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    contact_id: str
+    request_reference: str
+    def __init__(self, contact_id: _Optional[str] = ..., request_reference: _Optional[str] = ...) -> None: ...
+
+class DestroyDossierResponse(_message.Message):
+    __slots__ = ("dossier_id", "contact_ids", "destroyed_at")
+    DOSSIER_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTACT_IDS_FIELD_NUMBER: _ClassVar[int]
+    DESTROYED_AT_FIELD_NUMBER: _ClassVar[int]
+    dossier_id: str
+    contact_ids: _containers.RepeatedScalarFieldContainer[str]
+    destroyed_at: _timestamp_pb2.Timestamp
+    def __init__(self, dossier_id: _Optional[str] = ..., contact_ids: _Optional[_Iterable[str]] = ..., destroyed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

@@ -66,6 +66,11 @@ class IntakeServiceStub:
                 request_serializer=vt_dot_intake_dot_v1_dot_intake__service__pb2.GetContactRequest.SerializeToString,
                 response_deserializer=vt_dot_intake_dot_v1_dot_intake__service__pb2.GetContactResponse.FromString,
                 _registered_method=True)
+        self.DestroyDossier = channel.unary_unary(
+                '/vt.intake.v1.IntakeService/DestroyDossier',
+                request_serializer=vt_dot_intake_dot_v1_dot_intake__service__pb2.DestroyDossierRequest.SerializeToString,
+                response_deserializer=vt_dot_intake_dot_v1_dot_intake__service__pb2.DestroyDossierResponse.FromString,
+                _registered_method=True)
 
 
 class IntakeServiceServicer:
@@ -115,6 +120,15 @@ class IntakeServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DestroyDossier(self, request, context):
+        """Destroys a dossier on a written request (Wmo 5.3.5): the dossier's key is destroyed (crypto-shredding:
+        its fields stop opening everywhere, Kafka history included), its stored contacts are blanked, and
+        DossierDestroyed is published so downstream services drop what they hold. Own tenant only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IntakeServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -147,6 +161,11 @@ def add_IntakeServiceServicer_to_server(servicer, server):
                     servicer.GetContact,
                     request_deserializer=vt_dot_intake_dot_v1_dot_intake__service__pb2.GetContactRequest.FromString,
                     response_serializer=vt_dot_intake_dot_v1_dot_intake__service__pb2.GetContactResponse.SerializeToString,
+            ),
+            'DestroyDossier': grpc.unary_unary_rpc_method_handler(
+                    servicer.DestroyDossier,
+                    request_deserializer=vt_dot_intake_dot_v1_dot_intake__service__pb2.DestroyDossierRequest.FromString,
+                    response_serializer=vt_dot_intake_dot_v1_dot_intake__service__pb2.DestroyDossierResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -313,6 +332,33 @@ class IntakeService:
             '/vt.intake.v1.IntakeService/GetContact',
             vt_dot_intake_dot_v1_dot_intake__service__pb2.GetContactRequest.SerializeToString,
             vt_dot_intake_dot_v1_dot_intake__service__pb2.GetContactResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DestroyDossier(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vt.intake.v1.IntakeService/DestroyDossier',
+            vt_dot_intake_dot_v1_dot_intake__service__pb2.DestroyDossierRequest.SerializeToString,
+            vt_dot_intake_dot_v1_dot_intake__service__pb2.DestroyDossierResponse.FromString,
             options,
             channel_credentials,
             insecure,

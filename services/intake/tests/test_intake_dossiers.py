@@ -1,0 +1,189 @@
+"""Dossiers and their destruction against the real SQLite store and a real key directory (no broker):
+a melding's fields are under its dossier key, destruction shreds and blanks it, the retention sweep does
+the same after 20 years (fake clock), and a tenant-key rotation needs no restart."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import pathlib
+
+import pytest
+from intake.domain.errors import ConflictError, ContactNotFound
+from intake.domain.model import (
+    Advies,
+    Asker,
+    ConcernNature,
+    ConversionCriteria,
+    Directbetrokkene,
+    Identity,
+    MelderType,
+    Melding,
+    PersonRole,
+    Situation,
+)
+from intake.handlers import IntakeHandlers
+from intake.protection import PersonalDataProtector
+from intake.retention import PURPOSE, sweep_once
+from intake.store import ContactRecord, ContactStore
+from vt.intake.v1 import events_pb2
+from vtkit.audit import AuditLog
+from vtkit.crypto import DecryptionError
+from vtkit.envelope import decode
+from vtkit.keys import KeyDestroyed
+from vtkit.keystore import KeyStore, init_keys
+
+TENANT = "utrecht"
+T0 = dt.datetime(2026, 5, 4, 9, 30, tzinfo=dt.UTC)
+TEACHER = Identity(name="Petra de Vries", organisation="De Regenboog", email="p@example.nl")
+MELDING = Melding(melder_type=MelderType.PROFESSIONAL, melder=TEACHER, situation=Situation.CAN_HELP_MYSELF,
+                  directbetrokkenen=(Directbetrokkene(PersonRole.CHILD, bsn="111222333"),),
+                  nature=(ConcernNature.CHILD_ABUSE,), narrative="blauwe plekken")
+
+
+class Clock:
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+@pytest.fixture()
+def keys(tmp_path: pathlib.Path) -> KeyStore:
+    return init_keys(tmp_path / "keys")  # own key dir: the sweep must not see other tests' dossiers
+
+
+@pytest.fixture()
+def clock() -> Clock:
+    return Clock(T0)
+
+
+@pytest.fixture()
+def store(tmp_path: pathlib.Path):  # type: ignore[no-untyped-def]
+    db = ContactStore(tmp_path / "intake.sqlite3")
+    yield db
+    db.close()
+
+
+@pytest.fixture()
+def handlers(store: ContactStore, keys: KeyStore, clock: Clock) -> IntakeHandlers:
+    return IntakeHandlers(TENANT, 9, store, PersonalDataProtector(keys, TENANT), clock=clock)
+
+
+def outbox(store: ContactStore) -> list[object]:
+    return [decode(row.entry.value, row.entry.envelope.headers()).message for row in store.unsent(1000)]
+
+
+def _get(store: ContactStore, contact_id: str) -> ContactRecord:
+    record = store.get(contact_id)
+    assert record is not None
+    return record
+
+
+async def test_a_melding_opens_a_dossier_whose_key_protects_its_fields(handlers: IntakeHandlers,
+                                                                       store: ContactStore) -> None:
+    record = await handlers.submit_melding("k1", MELDING)
+    assert record.dossier_id == record.contact_id
+    assert record.payload.key_id == f"{TENANT}/dossier/{record.contact_id}"
+    [event] = outbox(store)
+    assert isinstance(event, events_pb2.MeldingReceived) and event.dossier_id == record.contact_id
+    assert {event.melder.key_id, event.content.key_id, *(p.details.key_id for p in event.persons)} == {
+        record.payload.key_id}
+    advies = await handlers.register_advies("k2", Advies(asker=Asker(MelderType.PROFESSIONAL, TEACHER), question="?"))
+    assert advies.dossier_id == "" and advies.payload.key_id == f"{TENANT}:1"
+
+
+async def test_destruction_shreds_and_blanks_the_dossier_and_queues_dossier_destroyed(
+        handlers: IntakeHandlers, store: ContactStore, keys: KeyStore) -> None:
+    advies = await handlers.register_advies("a1", Advies(asker=Asker(MelderType.PROFESSIONAL, TEACHER), question="?"))
+    vervolg = await handlers.register_vervolgadvies("a2", advies.contact_id,
+                                                    Advies(asker=Asker(MelderType.PROFESSIONAL, TEACHER), question="!"))
+    melding = await handlers.convert_advies("m1", advies.contact_id, ConversionCriteria("ernstig", "kan niet"), MELDING)
+    other = await handlers.submit_melding("m2", dataclasses.replace(MELDING, narrative="een ander gezin"))
+    ciphertext = _get(store, melding.contact_id).payload
+
+    dossier_id, ids, _ = await handlers.destroy_dossier(advies.contact_id)  # any contact of the dossier names it
+    assert dossier_id == melding.contact_id
+    assert sorted(ids) == sorted([advies.contact_id, vervolg.contact_id, melding.contact_id])
+    for contact_id in ids:
+        with pytest.raises(ContactNotFound, match="destroyed"):
+            await handlers.get_contact(contact_id)
+        assert _get(store, contact_id).payload.ciphertext == b""
+    with pytest.raises(DecryptionError):  # a copy of the ciphertext (a backup, Kafka) no longer opens
+        keys.tenant_cipher(TENANT).decrypt(ciphertext, event_id=melding.contact_id, field="contact")
+    with pytest.raises(KeyDestroyed):
+        keys.data_keys.data_key(f"{TENANT}/dossier/{dossier_id}")
+    # Unsent events of the destroyed contacts are dropped; DossierDestroyed is queued; the other dossier stays.
+    queued = outbox(store)
+    assert [type(e).__name__ for e in queued] == ["MeldingReceived", "DossierDestroyed"]
+    assert queued[0].contact_id == other.contact_id  # type: ignore[attr-defined]
+    destroyed = queued[1]
+    assert isinstance(destroyed, events_pb2.DossierDestroyed)
+    assert destroyed.dossier_id == dossier_id and sorted(destroyed.contact_ids) == sorted(ids)
+    assert destroyed.reason == events_pb2.DESTRUCTION_REASON_REQUEST
+    _, payload = await handlers.get_contact(other.contact_id)
+    assert b"een ander gezin" in payload
+    # Asking again is harmless: nothing new is queued.
+    assert (await handlers.destroy_dossier(melding.contact_id))[1] == ids
+    assert len(outbox(store)) == 2
+
+
+async def test_an_advies_outside_any_dossier_or_an_unknown_id_is_refused(handlers: IntakeHandlers) -> None:
+    advies = await handlers.register_advies("a1", Advies(asker=Asker(MelderType.PROFESSIONAL, TEACHER), question="?"))
+    with pytest.raises(ConflictError):
+        await handlers.destroy_dossier(advies.contact_id)
+    with pytest.raises(ContactNotFound):
+        await handlers.destroy_dossier("not-a-contact")
+
+
+async def test_the_retention_sweep_destroys_dossiers_twenty_years_after_their_last_change(
+        handlers: IntakeHandlers, store: ContactStore, keys: KeyStore, clock: Clock, tmp_path: pathlib.Path) -> None:
+    old = await handlers.submit_melding("m1", MELDING)
+    clock.now = T0 + dt.timedelta(days=365 * 3)
+    young = await handlers.submit_melding("m2", MELDING)
+    audit = AuditLog(tmp_path / "audit.jsonl", f"intake/{TENANT}")
+
+    clock.now = dt.datetime(2046, 5, 4, 9, 29, tzinfo=dt.UTC)  # one minute short of 20 years
+    assert await sweep_once(handlers, audit) == 0
+    clock.now = dt.datetime(2046, 5, 4, 9, 31, tzinfo=dt.UTC)
+    assert await sweep_once(handlers, audit) == 1
+    with pytest.raises(ContactNotFound, match="destroyed"):
+        await handlers.get_contact(old.contact_id)
+    await handlers.get_contact(young.contact_id)
+    destroyed = [e for e in outbox(store) if isinstance(e, events_pb2.DossierDestroyed)]
+    assert [(e.dossier_id, e.reason) for e in destroyed] == [(old.contact_id, events_pb2.DESTRUCTION_REASON_RETENTION)]
+    [record] = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    assert record["action"] == "delete" and record["purpose"] == PURPOSE
+    assert record["subject"]["dossier_id"] == old.contact_id
+
+
+async def test_a_crash_between_blanking_and_key_destruction_is_finished_by_the_sweep(
+        handlers: IntakeHandlers, keys: KeyStore, monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path) -> None:
+    record = await handlers.submit_melding("m1", MELDING)
+    key_id = f"{TENANT}/dossier/{record.contact_id}"
+    real_destroy = keys.data_keys.destroy
+
+    def crash(_key_id: str) -> bool:
+        raise OSError("power cut")
+
+    monkeypatch.setattr(keys.data_keys, "destroy", crash)
+    with pytest.raises(OSError):
+        await handlers.destroy_dossier(record.contact_id)
+    assert keys.data_keys.data_key(key_id)  # blanked, but the key survived the "crash"
+    monkeypatch.setattr(keys.data_keys, "destroy", real_destroy)
+    await sweep_once(handlers, AuditLog(tmp_path / "audit.jsonl", f"intake/{TENANT}"))
+    with pytest.raises(KeyDestroyed):
+        keys.data_keys.data_key(key_id)
+
+
+async def test_a_rotated_tenant_key_is_used_at_once_and_old_contacts_still_open(
+        handlers: IntakeHandlers, keys: KeyStore) -> None:
+    ask = Advies(asker=Asker(MelderType.PROFESSIONAL, TEACHER), question="voor de rotatie")
+    before = await handlers.register_advies("a1", ask)
+    keys.data_keys.rotate(TENANT)
+    after = await handlers.register_advies("a2", dataclasses.replace(ask, question="na de rotatie"))
+    assert (before.payload.key_id, after.payload.key_id) == (f"{TENANT}:1", f"{TENANT}:2")
+    assert b"voor de rotatie" in (await handlers.get_contact(before.contact_id))[1]
+    assert b"na de rotatie" in (await handlers.get_contact(after.contact_id))[1]
