@@ -71,6 +71,8 @@ class EventHandler:
                 self.on_assessment_completed(event.envelope, event.message)
             elif isinstance(event.message, intake_events.MeldingReceived):
                 self.on_melding_received(event.envelope, event.message, record.topic if record else None)
+            elif isinstance(event.message, intake_events.DossierDestroyed):
+                self.on_dossier_destroyed(event.message, record.topic if record else None)
             elif isinstance(event.message, intake_events.AmbtshalveMeldingMade):
                 self.on_ambtshalve(event.envelope, event.message)
             elif isinstance(event.message, vi_events.SignalMatch):
@@ -114,6 +116,19 @@ class EventHandler:
         if self.store.put_case(msg.tenant_id, msg.contact_id, envelope.id, received_at, msg.SerializeToString()):
             self._move_letter_due(msg.tenant_id, msg.contact_id)
             log.info("case recorded", extra={"case_id": msg.contact_id, "tenant": msg.tenant_id})
+
+    def on_dossier_destroyed(self, msg: intake_events.DossierDestroyed, topic: str | None) -> None:
+        """The household's dossier was destroyed (Wmo 5.3.5 request or 5.3.4 retention): its fields no longer
+        open, and nothing is sent about it any more: its cases are dropped and open deliveries cancelled."""
+        if not msg.tenant_id or not msg.dossier_id:
+            raise InvalidCause("DossierDestroyed without tenant_id or dossier_id")
+        if topic is not None and topic != topics.intake(msg.tenant_id):
+            raise InvalidCause(f"DossierDestroyed of {msg.tenant_id!r} on {topic}")
+        why = intake_events.DestructionReason.Name(msg.reason).removeprefix("DESTRUCTION_REASON_").lower()
+        cancelled = self.store.destroy_cases(msg.tenant_id, [*msg.contact_ids, msg.dossier_id], self.clock(),
+                                             f"dossier destroyed ({why})")
+        log.info("dossier destroyed", extra={"dossier_id": msg.dossier_id, "tenant": msg.tenant_id,
+                                             "cancelled": cancelled})
 
     def _move_letter_due(self, tenant_id: str, case_id: str) -> dt.date | None:
         case = self.store.get_case(tenant_id, case_id)

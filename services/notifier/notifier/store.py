@@ -61,6 +61,13 @@ CREATE TABLE IF NOT EXISTS cases (
     melding     BLOB NOT NULL,          -- serialized vt.intake.v1.MeldingReceived
     PRIMARY KEY (tenant_id, case_id)
 );
+-- Cases whose dossier intake destroyed (DossierDestroyed): nothing more is kept or sent for them.
+CREATE TABLE IF NOT EXISTS destroyed_cases (
+    tenant_id    TEXT NOT NULL,
+    case_id      TEXT NOT NULL,
+    destroyed_at REAL NOT NULL,
+    PRIMARY KEY (tenant_id, case_id)
+);
 -- Every postponement of informing the household (domain.md section 4), never deleted.
 CREATE TABLE IF NOT EXISTS postponements (
     seq         INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -165,8 +172,11 @@ class Store:
     # -- scheduling ---------------------------------------------------------------------------
 
     def add(self, delivery: Delivery) -> bool:
-        """Schedule a delivery; False (and nothing written) when its key is already known."""
+        """Schedule a delivery; False (and nothing written) when its key is already known or its case was
+        destroyed (a late or redelivered cause event must not revive a shredded dossier)."""
         with self._tx() as db:
+            if self._destroyed(db, delivery.tenant_id, delivery.case_id):
+                return False
             cur = db.execute(
                 "INSERT OR IGNORE INTO deliveries (key, kind, tenant_id, case_id, cause_event_id, due_date, body, state,"
                 " attempts, created_at, deliver_after, next_attempt_at, updated_at, after_key)"
@@ -296,9 +306,37 @@ class Store:
     def put_case(self, tenant_id: str, case_id: str, event_id: str, received_at: dt.datetime, melding: bytes) -> bool:
         """Keep what intake recorded for a case; the first MeldingReceived wins (redeliveries)."""
         with self._tx() as db:
+            if self._destroyed(db, tenant_id, case_id):
+                return False
             cur = db.execute("INSERT OR IGNORE INTO cases (tenant_id, case_id, event_id, received_at, melding)"
                              " VALUES (?,?,?,?,?)", (tenant_id, case_id, event_id, _ts(received_at), melding))
             return cur.rowcount == 1
+
+    @staticmethod
+    def _destroyed(db: sqlite3.Connection, tenant_id: str, case_id: str) -> bool:
+        return db.execute("SELECT 1 FROM destroyed_cases WHERE tenant_id=? AND case_id=?",
+                          (tenant_id, case_id)).fetchone() is not None
+
+    def destroy_cases(self, tenant_id: str, case_ids: Collection[str], now: dt.datetime, reason: str) -> int:
+        """A dossier was destroyed: forget its cases (the stored MeldingReceived), cancel every open delivery
+        of them (state failed, permanent, with `reason`, announced like any failure) and refuse them from now
+        on. The number of deliveries cancelled; repeating it changes nothing."""
+        ids = list(case_ids)
+        if not ids:
+            return 0
+        marks = ",".join("?" * len(ids))
+        with self._tx() as db:
+            db.executemany("INSERT OR IGNORE INTO destroyed_cases (tenant_id, case_id, destroyed_at) VALUES (?,?,?)",
+                           [(tenant_id, c, _ts(now)) for c in ids])
+            db.execute(f"DELETE FROM cases WHERE tenant_id=? AND case_id IN ({marks})", (tenant_id, *ids))
+            open_keys = [r[0] for r in db.execute(
+                f"SELECT key FROM deliveries WHERE tenant_id=? AND case_id IN ({marks}) AND state IN (?,?)",
+                (tenant_id, *ids, *OPEN_STATES))]
+            for key in open_keys:
+                db.execute("UPDATE deliveries SET state=?, updated_at=?, last_error=? WHERE key=?",
+                           (DeliveryState.FAILED.value, _ts(now), reason, key))
+                self._outbox(db, "failed", key, now, reason, permanent=True)
+            return len(open_keys)
 
     def get_case(self, tenant_id: str, case_id: str) -> CaseRecord | None:
         row = self.db.execute("SELECT * FROM cases WHERE tenant_id=? AND case_id=?", (tenant_id, case_id)).fetchone()
