@@ -8,15 +8,17 @@ so every handler must be idempotent (dedupe on the event id).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import ssl
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+import tenacity
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from aiokafka.helpers import create_ssl_context
 from aiokafka.structs import ConsumerRecord
 from google.protobuf import message as pb_message
@@ -105,12 +107,47 @@ class PermanentError(Exception):
     """A record that is well-formed Kafka-wise but can never be processed (fails validation)."""
 
 
-async def ensure_topics(settings: KafkaSettings, specs: Iterable[topic_names.TopicSpec] | None = None,
-                        replication: int = 1) -> None:
-    specs = list(specs if specs is not None else topic_names.all_topics())
+# What an unreachable or restarting broker raises at start-up: connection refused or reset, no metadata
+# (KafkaConnectionError and friends), or an attempt that hangs (a black-holed link).
+BROKER_ERRORS = (KafkaError, OSError, TimeoutError)
+T = TypeVar("T")
+
+
+async def until_connected(what: str, connect: Callable[[], Awaitable[T]], *, stop: asyncio.Event | None = None,
+                          attempt_timeout: float = 10.0, max_backoff: float = 5.0) -> T:
+    """Start-up against a broker that may be down (an outage, or started after us): run `connect` until it
+    succeeds instead of exiting, each attempt bounded by attempt_timeout, waiting 0.5 s, 1 s, 2 s ... up to
+    max_backoff (with jitter, so restarted services do not retry in step) and logging every failed attempt.
+    A set `stop` (SIGTERM) ends the waiting and re-raises the last error."""
+
+    async def sleep(seconds: float) -> None:  # a SIGTERM during the back-off should not wait it out
+        if stop is None:
+            await asyncio.sleep(seconds)
+        else:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), seconds)
+
+    def log_attempt(state: tenacity.RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        log.warning("broker not reachable; retrying", extra={
+            "what": what, "attempt": state.attempt_number, "error": f"{type(error).__name__}: {error}",
+            "retry_in_s": round(state.upcoming_sleep, 2)})
+
+    retrying = tenacity.AsyncRetrying(
+        retry=tenacity.retry_if_exception_type(BROKER_ERRORS),
+        wait=tenacity.wait_exponential_jitter(initial=0.5, max=max_backoff, jitter=0.5),
+        stop=lambda _: stop is not None and stop.is_set(),
+        sleep=sleep, before_sleep=log_attempt, reraise=True)
+    async for attempt in retrying:
+        with attempt:
+            result = await asyncio.wait_for(connect(), attempt_timeout)
+    return result
+
+
+async def _create_missing_topics(settings: KafkaSettings, specs: list[topic_names.TopicSpec], replication: int) -> None:
     admin = AIOKafkaAdminClient(**settings.client_kwargs())
-    await admin.start()
     try:
+        await admin.start()
         existing = set(await admin.list_topics())
         missing = [NewTopic(s.name, s.partitions, replication) for s in specs if s.name not in existing]
         if missing:
@@ -122,9 +159,33 @@ async def ensure_topics(settings: KafkaSettings, specs: Iterable[topic_names.Top
         await admin.close()
 
 
-def make_producer(settings: KafkaSettings) -> AIOKafkaProducer:
+async def ensure_topics(settings: KafkaSettings, specs: Iterable[topic_names.TopicSpec] | None = None,
+                        replication: int = 1, *, stop: asyncio.Event | None = None) -> None:
+    """Create the declared topics that do not exist yet (auto-creation is off); waits for the broker."""
+    chosen = list(specs if specs is not None else topic_names.all_topics())
+    await until_connected("ensure_topics", lambda: _create_missing_topics(settings, chosen, replication), stop=stop)
+
+
+def make_producer(settings: KafkaSettings, linger_ms: int = 5) -> AIOKafkaProducer:
     return AIOKafkaProducer(**settings.client_kwargs(), acks="all", enable_idempotence=settings.enable_idempotence,
-                            linger_ms=5)
+                            linger_ms=linger_ms)
+
+
+async def start_producer(settings: KafkaSettings, *, linger_ms: int = 5,
+                         stop: asyncio.Event | None = None) -> AIOKafkaProducer:
+    """A started producer, once the broker answers (a fresh client per attempt: a failed start leaves
+    aiokafka's connection state behind)."""
+
+    async def attempt() -> AIOKafkaProducer:
+        producer = make_producer(settings, linger_ms)
+        try:
+            await producer.start()
+        except BaseException:
+            await producer.stop()
+            raise
+        return producer
+
+    return await until_connected("producer", attempt, stop=stop)
 
 
 class Publisher:
@@ -174,9 +235,17 @@ async def consume(settings: KafkaSettings, topics: Sequence[str], group_id: str,
     """Run until `stop` is set. Undecodable or invalid records go to the dead-letter
     topic and never stop the loop; any other error propagates (the process restarts
     and the uncommitted batch is redelivered)."""
-    consumer = AIOKafkaConsumer(*topics, **settings.client_kwargs(), group_id=group_id,
-                                enable_auto_commit=False, auto_offset_reset="earliest")
-    await consumer.start()
+    async def attempt() -> AIOKafkaConsumer:
+        consumer = AIOKafkaConsumer(*topics, **settings.client_kwargs(), group_id=group_id,
+                                    enable_auto_commit=False, auto_offset_reset="earliest")
+        try:
+            await consumer.start()
+        except BaseException:
+            await consumer.stop()
+            raise
+        return consumer
+
+    consumer = await until_connected(f"consumer {group_id}", attempt, stop=stop)
     try:
         while not stop.is_set():
             batches = await consumer.getmany(timeout_ms=200, max_records=200)

@@ -7,9 +7,8 @@ import logging
 
 from vt.notifier.v1 import notifier_service_pb2_grpc
 from vtkit.audit import AuditForwarder, AuditLog
-from vtkit.broker import wait_for_broker
 from vtkit.grpcserver import GrpcServer
-from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, make_producer
+from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, start_producer
 from vtkit.keystore import KeyStore
 
 from notifier.adapters.regional import RegionalClients
@@ -29,10 +28,10 @@ async def run_notifier(settings: Settings, kafka: KafkaSettings, stop: asyncio.E
     endpoints = settings.endpoints()
     store_path = settings.db_path
     store = Store(store_path)
-    await wait_for_broker(kafka.bootstrap_servers, timeout=60)
-    await ensure_topics(kafka)
-    producer = make_producer(kafka)
-    await producer.start()
+    # Started during a broker outage we wait for the broker (retrying with back-off) rather than exit; the
+    # gRPC server, and with it health SERVING, comes only after.
+    await ensure_topics(kafka, stop=stop)
+    producer = await start_producer(kafka, stop=stop)
     keys = KeyStore(settings.key_dir)
     clients = RegionalClients(endpoints, settings.call_timeout_seconds, letter_gateway=settings.letter_gateway,
                               professional_endpoint=settings.professional_endpoint,

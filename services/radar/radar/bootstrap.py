@@ -6,12 +6,10 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from aiokafka import AIOKafkaProducer
 from vt.radar.v1 import radar_service_pb2_grpc
 from vtkit.audit import AuditForwarder, AuditLog
-from vtkit.broker import wait_for_broker
 from vtkit.grpcserver import GrpcServer
-from vtkit.kafka import KafkaSettings, Publisher, ensure_topics
+from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, start_producer
 from vtkit.keystore import KeyStore
 
 from radar.app import RadarStreams
@@ -30,14 +28,13 @@ def make_main(settings: RadarSettings, kafka: KafkaSettings) -> Callable[[asynci
     async def main(stop: asyncio.Event) -> None:
         keys = KeyStore(settings.key_dir)
         radar = Radar(keys.seal_opener("radar"), keys.pseudonymizer(), settings.monitoring_days, keys.tenant_cipher)
-        await wait_for_broker(kafka.bootstrap_servers, timeout=60)
-        # Auto-creation is off: declare every topic before the worker subscribes.
-        await ensure_topics(kafka)
+        # Started during a broker outage we wait for the broker (retrying with back-off) rather than exit; the
+        # faust worker starts, and health turns SERVING, only after. Auto-creation is off: declare every topic
+        # before the worker subscribes.
+        await ensure_topics(kafka, stop=stop)
         # Each agent waits for the broker's ack of its outputs before it moves on (outputs before table
         # writes), so lingering for a fuller batch only adds latency to every event: linger 0.
-        producer = AIOKafkaProducer(**kafka.client_kwargs(), acks="all", enable_idempotence=kafka.enable_idempotence,
-                                    linger_ms=0)
-        await producer.start()
+        producer = await start_producer(kafka, linger_ms=0, stop=stop)
         streams = RadarStreams(settings, kafka, radar, producer)
         app = streams.app
         app.in_worker = True  # started programmatically, not by the faust CLI

@@ -15,7 +15,7 @@ from vtkit.config import ConfigError
 from vtkit.crypto import Pseudonymizer, SealOpener
 from vtkit.envelope import Event
 from vtkit.grpcserver import GrpcServer
-from vtkit.kafka import Handler, PermanentError, Publisher, consume, ensure_topics, make_producer
+from vtkit.kafka import Handler, PermanentError, Publisher, consume, ensure_topics, start_producer
 from vtkit.keystore import KeyStore
 
 from verwijsindex import grpc_api
@@ -73,9 +73,10 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
         audit = AuditLog(settings.service.audit_path, "verwijsindex", signer=keys.audit_signer())
     except FileNotFoundError as exc:  # a missing key file is a configuration problem: say which
         raise ConfigError(f"configuration error: {exc}") from None
-    await ensure_topics(settings.kafka)
-    producer = make_producer(settings.kafka)
-    await producer.start()
+    # Started during a broker outage we wait for the broker (retrying with back-off) rather than exit; the
+    # gRPC server, and with it health SERVING, comes only after.
+    await ensure_topics(settings.kafka, stop=stop)
+    producer = await start_producer(settings.kafka, stop=stop)
     relay = OutboxRelay(app.store, producer)
     app.on_commit = relay.wake
     server = GrpcServer(settings.service.grpc_port, keys, "verwijsindex")
