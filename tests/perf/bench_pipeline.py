@@ -1,38 +1,18 @@
 """The whole pipeline against the raw broker, in one run on one machine (issue 9, `make bench`).
 
-    make bench                      (BENCH_N=1000 meldingen, BENCH_CONCURRENCY=32, BENCH_SEED=9)
+    make bench          (BENCH_N=1000 meldingen, BENCH_CONCURRENCY=32, BENCH_SEED=9, BENCH_TENANTS=4 regions)
+    BENCH_PROFILE=docs/perf/raw make bench      (also py-spy records radar and notifier)
 
-1. pipeline: the real Stack (every service its own process, on the embedded broker or KAFKA_BOOTSTRAP_SERVERS)
-   gets BENCH_N meldingen of the synthetic national load (vtkit.loadgen, meldingen only, over BENCH_TENANTS)
-   through intake gRPC with bounded concurrency. Measured: intake acknowledgement latency (durable outbox
-   included), submission -> AssessmentDue on vt.national.assessments.v1, submission -> DeliveryRequested of the
-   melder callback on vt.national.deliveries.v1 (the notifier scheduled it), and the sustained rates.
-2. baseline: raw aiokafka produce -> consume of records of the size of a MeldingReceived (value + headers)
-   through the same broker, one producer, one consumer, a fresh 4-partition topic.
-3. ratio pipeline / baseline and the extrapolated time for one national year (270,550 contacts).
-4. peak RSS (VmHWM) of every process of the stack.
-Results: var/bench/results.json and var/bench/results.md (printed too)."""
+What is measured: vtkit.loadgen.bench. Results: var/bench/results.json and results.md (printed too)."""
 
 from __future__ import annotations
 
-import asyncio
-import datetime as dt
-import json
 import os
 import pathlib
-import platform
-import time
-import uuid
 
 import pytest
-from aiokafka import AIOKafkaConsumer
-from vt.notifier.v1 import events_pb2 as notifier_events
-from vtkit import topics
-from vtkit.kafka import KafkaSettings, ensure_topics, make_producer
-from vtkit.keystore import KeyStore
-from vtkit.loadgen import CONTACTS_PER_YEAR, EventCollector, generate, peak_rss_mib, percentiles, submit_all
+from vtkit.loadgen.bench import run_pipeline
 from vtkit.processes import ROOT
-from vtkit.stack import Stack
 
 pytestmark = pytest.mark.bench
 
@@ -42,120 +22,10 @@ SEED = int(os.environ.get("BENCH_SEED", "9"))
 TENANTS = tuple(os.environ.get("BENCH_TENANTS",
                                "amsterdam-amstelland,rotterdam-rijnmond,twente,brabant-zuidoost").split(","))
 RESULTS = pathlib.Path(os.environ.get("BENCH_RESULTS_DIR", ROOT / "var" / "bench"))
-CALLBACK = notifier_events.DELIVERY_KIND_MELDER_CALLBACK
-
-
-async def raw_baseline(kafka: str, count: int, size: int) -> float:
-    """Records per second, from the first send until the last record is consumed."""
-    topic = f"bench.raw.{uuid.uuid4().hex[:8]}"
-    settings = KafkaSettings(bootstrap_servers=kafka)
-    await ensure_topics(settings, [topics.TopicSpec(topic, 4)])
-    producer = make_producer(settings)
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=kafka, group_id=None, auto_offset_reset="earliest",
-                                enable_auto_commit=False)
-    await producer.start()
-    await consumer.start()
-    try:
-        value = os.urandom(max(size - 200, 1))
-        headers = [(f"ce_h{i}", b"x" * 36) for i in range(5)]  # ~200 bytes of headers, as an envelope has
-        t0 = time.perf_counter()
-        futures = [await producer.send(topic, value, key=str(i).encode(), headers=headers) for i in range(count)]
-        await asyncio.gather(*futures)
-        seen = 0
-        while seen < count:
-            batches = await consumer.getmany(timeout_ms=200, max_records=5000)
-            seen += sum(len(r) for r in batches.values())
-            if time.perf_counter() - t0 > 300:
-                raise AssertionError(f"raw baseline: only {seen} of {count} consumed")
-        return count / (time.perf_counter() - t0)
-    finally:
-        await consumer.stop()
-        await producer.stop()
-
-
-def markdown(r: dict) -> str:  # type: ignore[type-arg]
-    lat = r["latency_ms"]
-    rows = [
-        ("machine", r["machine"]),
-        ("broker", r["broker"]),
-        ("meldingen (regions, concurrency)", f"{r['n']} ({len(r['tenants'])}, {r['concurrency']})"),
-        ("MeldingReceived record size", f"{r['record_bytes']} bytes"),
-        ("raw aiokafka produce->consume", f"{r['raw_msgs_per_s']:.0f} msgs/s"),
-        ("intake acknowledged", f"{r['ack_per_s']:.1f} meldingen/s"),
-        ("pipeline sustained (all AssessmentDue)", f"{r['assessed_per_s']:.1f} meldingen/s"),
-        ("pipeline to notifier scheduled (all DeliveryRequested)", f"{r['scheduled_per_s']:.1f} meldingen/s"),
-        ("ratio pipeline / raw", f"{r['ratio']:.4f}"),
-        ("one national year (270,550 contacts) at the pipeline rate", f"{r['national_year_hours']:.2f} h"),
-    ]
-    for name, key in (("intake ack", "ack"), ("submission -> AssessmentDue", "assessed"),
-                      ("submission -> notifier scheduled", "scheduled")):
-        p = lat[key]
-        rows.append((f"{name} p50 / p95 / p99", f"{p['p50']:.0f} / {p['p95']:.0f} / {p['p99']:.0f} ms"))
-    for name, mib in sorted(r["peak_rss_mib"].items()):
-        rows.append((f"peak RSS {name}", f"{mib:.0f} MiB"))
-    lines = ["| measure | value |", "|---|---|"] + [f"| {a} | {b} |" for a, b in rows]
-    return "\n".join(lines) + "\n"
+PROFILE = os.environ.get("BENCH_PROFILE")
 
 
 async def test_pipeline_against_raw_broker(kafka: str, tmp_path: pathlib.Path) -> None:
-    items = generate(N, seed=SEED, tenants=TENANTS, meldingen_only=True, progress=True)
-    meldingen = [i for i in items if i.kind == "melding"]
-    stack = Stack(kafka, tmp_path / "var", tenants=TENANTS)
-    stack.plan()
-    try:
-        await stack.start()
-        keys = KeyStore(stack.key_dir)
-        addresses = {t: stack.processes[f"intake-{t}"].address for t in TENANTS}
-        tokens = {t: keys.token_for(t) for t in TENANTS}
-        watched = [topics.NATIONAL_ASSESSMENTS, topics.NATIONAL_DELIVERIES] + [topics.intake(t) for t in TENANTS]
-        async with EventCollector(kafka, watched) as events:
-            await asyncio.sleep(1.0)
-            t0 = time.perf_counter()
-            submissions = await submit_all(addresses, tokens, meldingen, concurrency=CONCURRENCY, progress=True)
-            acked_at = time.perf_counter()
-            failed = [s.error for s in submissions if not s.contact_id]
-            assert not failed, failed[:5]
-            cases = {s.contact_id for s in submissions}
-            assessed = await events.wait_for("AssessmentDue", cases, 600)
-            is_callback = lambda m: m.kind == CALLBACK and m.case_id in cases  # noqa: E731
-            await events.wait_until(lambda: len(events.keys("DeliveryRequested", is_callback)) >= len(cases), 600)
-            assert assessed, f"{len(cases - set(events.messages['AssessmentDue']))} AssessmentDue missing"
-            due_at = events.first("AssessmentDue")
-            scheduled_at: dict[str, float] = {}
-            for key, _, at in events.seen["DeliveryRequested"]:
-                message = events.messages["DeliveryRequested"][key]
-                if message.kind == CALLBACK and message.case_id in cases:
-                    scheduled_at.setdefault(message.case_id, at)
-            record_bytes = events.sizes.get("MeldingReceived", 0)
-        assert set(scheduled_at) == cases, f"{len(cases - set(scheduled_at))} callbacks not scheduled"
-        rss = {name: peak_rss_mib(p.proc.pid) for name, p in stack.processes.items() if p.proc}
-    finally:
-        stack.stop()
-
-    raw_n = max(N, 5000)
-    raw_rate = await raw_baseline(kafka, raw_n, record_bytes)
-    assessed_seconds = max(due_at[c] for c in cases) - t0
-    scheduled_seconds = max(scheduled_at.values()) - t0
-    assessed_rate = N / assessed_seconds
-    results = {
-        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": f"{os.cpu_count()} cores, {platform.machine()}, {platform.system()} {platform.release()}, "
-                   f"Python {platform.python_version()}",
-        "broker": "external (KAFKA_BOOTSTRAP_SERVERS)" if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") else "embedded tansu",
-        "n": N, "concurrency": CONCURRENCY, "seed": SEED, "tenants": list(TENANTS), "record_bytes": record_bytes,
-        "raw_n": raw_n, "raw_msgs_per_s": raw_rate,
-        "ack_per_s": N / (acked_at - t0), "assessed_per_s": assessed_rate, "scheduled_per_s": N / scheduled_seconds,
-        "ratio": assessed_rate / raw_rate, "national_year_hours": CONTACTS_PER_YEAR / assessed_rate / 3600,
-        "latency_ms": {
-            "ack": percentiles([(s.acked - s.sent) * 1000 for s in submissions]),
-            "assessed": percentiles([(due_at[s.contact_id] - s.sent) * 1000 for s in submissions]),
-            "scheduled": percentiles([(scheduled_at[s.contact_id] - s.sent) * 1000 for s in submissions]),
-        },
-        "peak_rss_mib": rss,
-    }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "results.json").write_text(json.dumps(results, indent=2))
-    table = markdown(results)
-    (RESULTS / "results.md").write_text(table)
-    print("\n" + table)
-    assert assessed_rate > 0 and raw_rate > 0
+    results = await run_pipeline(kafka, tmp_path / "var", RESULTS, n=N, concurrency=CONCURRENCY, seed=SEED,
+                                 tenants=TENANTS, profile_dir=pathlib.Path(PROFILE) if PROFILE else None)
+    assert results["assessed_cases"] == results["scheduled_cases"] == results["meldingen"]
