@@ -26,7 +26,7 @@ from google.protobuf import message as pb_message
 from vtkit import metrics
 from vtkit import topics as topic_names
 from vtkit.config import ConfigError, env
-from vtkit.envelope import DecodeError, Envelope, Event, decode, encode
+from vtkit.envelope import MAX_VALUE_BYTES, DecodeError, Envelope, Event, decode, encode
 
 log = logging.getLogger(__name__)
 
@@ -205,6 +205,7 @@ Handler = Callable[[Event, ConsumerRecord], Awaitable[None]]
 
 
 async def dead_letter(producer: AIOKafkaProducer, record: ConsumerRecord, consumer: str, reason: str) -> None:
+    value = record.value
     headers = list(record.headers or ()) + [
         ("dl_reason", reason[:1000].encode()),
         ("dl_topic", record.topic.encode()),
@@ -212,7 +213,12 @@ async def dead_letter(producer: AIOKafkaProducer, record: ConsumerRecord, consum
         ("dl_offset", str(record.offset).encode()),
         ("dl_consumer", consumer.encode()),
     ]
-    await producer.send_and_wait(topic_names.DEAD_LETTERS, record.value, key=record.key, headers=headers)
+    if value is not None and len(value) > MAX_VALUE_BYTES:
+        # An oversized record's copy would exceed the producer's request limit and stop the consumer;
+        # its head is enough to investigate, the original stays on its topic at dl_offset.
+        headers.append(("dl_value_bytes", str(len(value)).encode()))
+        value = value[:MAX_VALUE_BYTES]
+    await producer.send_and_wait(topic_names.DEAD_LETTERS, value, key=record.key, headers=headers)
     metrics.DEAD_LETTERS.labels(record.topic, consumer).inc()
     log.warning("dead-lettered record", extra={"topic": record.topic, "offset": record.offset, "reason": reason[:200]})
 
