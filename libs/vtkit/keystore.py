@@ -34,7 +34,7 @@ import sys
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from vtkit.crypto import Pseudonymizer, SealOpener, TenantCipher, generate_x25519_private
-from vtkit.keys import DataKeyStore, LocalDataKeyStore, dossier_key_id, load_master_key
+from vtkit.keys import DataKeyStore, LocalDataKeyStore, UnknownKey, dossier_key_id, load_master_key
 from vtkit.tenants import all_tenants
 
 SEAL_RECIPIENTS = ("radar", "verwijsindex")
@@ -73,6 +73,14 @@ class KeyStore:
         """Encrypts under a dossier's key (vtkit.keys.dossier_key_id); decrypts like tenant_cipher."""
         keys = self.data_keys
         return TenantCipher(tenant_id, dossier_key, keys.data_key(dossier_key), resolve=keys.data_key)
+
+    def case_cipher(self, tenant_id: str, case_id: str) -> TenantCipher:
+        """The cipher for new data about a case: its dossier's key when it has one (a melding's case id is
+        its dossier id), the tenant's newest key otherwise. KeyDestroyed when the dossier was destroyed."""
+        try:
+            return self.dossier_cipher(tenant_id, dossier_key_id(tenant_id, case_id))
+        except UnknownKey:
+            return self.tenant_cipher(tenant_id)
 
     def field_cipher(self, owner: str) -> TenantCipher:
         """Field cipher of a national owner such as the verwijsindex (key id "<owner>:<n>")."""

@@ -27,7 +27,8 @@ async def _first(*waits: asyncio.Future[object] | asyncio.Task[object]) -> None:
 def make_main(settings: RadarSettings, kafka: KafkaSettings) -> Callable[[asyncio.Event], Awaitable[None]]:
     async def main(stop: asyncio.Event) -> None:
         keys = KeyStore(settings.key_dir)
-        radar = Radar(keys.seal_opener("radar"), keys.pseudonymizer(), settings.monitoring_days, keys.tenant_cipher)
+        radar = Radar(keys.seal_opener("radar"), keys.pseudonymizer(), settings.monitoring_days, keys.tenant_cipher,
+                      case_cipher=keys.case_cipher)
         # Started during a broker outage we wait for the broker (retrying with back-off) rather than exit; the
         # faust worker starts, and health turns SERVING, only after. Auto-creation is off: declare every topic
         # before the worker subscribes.

@@ -63,11 +63,15 @@ def _out(topic: str, key: str, message: pb_message.Message, tenant: str, event_i
 class Radar:
     def __init__(self, opener: SealOpener, pseudonymizer: Pseudonymizer,
                  monitoring_days: int = DEFAULT_MONITORING_DAYS,
-                 tenant_cipher: Callable[[str], TenantCipher] | None = None):
+                 tenant_cipher: Callable[[str], TenantCipher] | None = None,
+                 case_cipher: Callable[[str, str], TenantCipher] | None = None):
         self._opener = opener
         self._pseudonymizer = pseudonymizer
         self.monitoring_days = monitoring_days
         self._tenant_cipher = tenant_cipher
+        # (tenant, case id) -> the case's dossier cipher (vtkit KeyStore.case_cipher): the agreements about a
+        # household are shredded with its dossier. Without it, the tenant key.
+        self._case_cipher = case_cipher
 
     def pseudonym_of(self, sealed: Any) -> str:
         try:
@@ -188,13 +192,21 @@ class Radar:
         then = consequences(chosen.decision, now)
         agreements = None
         if chosen.agreements:
-            if self._tenant_cipher is None:
-                raise RuntimeError("radar was built without tenant ciphers")
-            agreements = self._tenant_cipher(tenant).encrypt(chosen.agreements.encode(), event_id=event_id,
-                                                             field="agreements")
+            agreements = self._agreements_cipher(tenant, chosen.case_id).encrypt(
+                chosen.agreements.encode(), event_id=event_id, field="agreements")
         msg = proto.assessment_completed(tenant, chosen, now, then, agreements)
         return DecisionResult(_out(topics.NATIONAL_ASSESSMENTS, chosen.case_id, msg, tenant, event_id, now), event_id,
                               now, then.onderzoek.due_at if then.onderzoek else None)
+
+    def _agreements_cipher(self, tenant: str, case_id: str) -> TenantCipher:
+        if self._case_cipher is not None:
+            try:
+                return self._case_cipher(tenant, case_id)
+            except KeyError as exc:  # vtkit.keys.KeyDestroyed: the household's dossier was destroyed
+                raise DecisionConflict(f"the dossier of case {case_id} was destroyed") from exc
+        if self._tenant_cipher is None:
+            raise RuntimeError("radar was built without tenant ciphers")
+        return self._tenant_cipher(tenant)
 
     # ---- vt.national.rvdk.v1 -----------------------------------------------------------------------------------
 

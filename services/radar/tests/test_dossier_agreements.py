@@ -1,0 +1,72 @@
+"""The agreements radar records with a decision are encrypted under the case's dossier key (intake's
+per-household key), so destroying the dossier (Wmo 5.3.5) shreds them too; a case without a dossier key
+falls back to the tenant key; deciding on a destroyed dossier is refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+import pathlib
+
+import pytest
+from radar.domain.cases import Decision
+from radar.domain.decisions import DecisionInput, Judgement
+from radar.handlers import DecisionConflict, Radar
+from radar.testing import melding_received
+from vt.radar.v1 import events_pb2
+from vtkit.crypto import Ciphertext, DecryptionError
+from vtkit.envelope import decode, encode, envelope_for, new_event_id
+from vtkit.keystore import KeyStore, init_keys
+from vtkit.simulators.rvdk import random_bsn
+
+NOW = dt.datetime(2026, 3, 3, 10, 0, tzinfo=dt.UTC)
+TENANT = "utrecht"
+
+
+@pytest.fixture()
+def keys(tmp_path: pathlib.Path) -> KeyStore:
+    return init_keys(tmp_path / "keys")
+
+
+def decide(keys: KeyStore, radar: Radar, with_dossier: bool,
+           destroyed: bool = False) -> tuple[str, events_pb2.AssessmentCompleted, str]:
+    event_id = new_event_id()
+    melding = melding_received(keys, TENANT, [random_bsn()], event_id=event_id)
+    if with_dossier:  # what intake does for every melding
+        keys.data_keys.create_dossier_key(TENANT, melding.contact_id, NOW)
+    if destroyed:
+        keys.data_keys.destroy(f"{TENANT}/dossier/{melding.contact_id}")
+    value, headers = encode(melding, envelope_for(melding, source="test", tenant=TENANT, event_id=event_id))
+    record = radar.on_intake(decode(value, headers)).case
+    assert record is not None
+    chosen = DecisionInput(melding.contact_id, Judgement.STRUCTURAL_UNSAFETY, Decision.ONDERZOEK, "",
+                           "VT Utrecht, team Noord", "Moeder belt dagelijks de school")
+    result = radar.record_decision(TENANT, record, chosen, NOW)
+    assert result.output is not None and isinstance(result.output.message, events_pb2.AssessmentCompleted)
+    return melding.contact_id, result.output.message, result.event_id
+
+
+def agreements(keys: KeyStore, msg: events_pb2.AssessmentCompleted, event_id: str) -> bytes:
+    return keys.tenant_cipher(TENANT).decrypt(Ciphertext(msg.agreements.key_id, msg.agreements.nonce,
+                                                         msg.agreements.ciphertext), event_id=event_id,
+                                              field="agreements")
+
+
+def test_agreements_are_under_the_dossier_key_and_shredded_with_it(keys: KeyStore) -> None:
+    radar = Radar(keys.seal_opener("radar"), keys.pseudonymizer(), tenant_cipher=keys.tenant_cipher,
+                  case_cipher=keys.case_cipher)
+    case_id, msg, event_id = decide(keys, radar, with_dossier=True)
+    assert msg.agreements.key_id == f"{TENANT}/dossier/{case_id}"
+    assert agreements(keys, msg, event_id) == b"Moeder belt dagelijks de school"
+    keys.data_keys.destroy(f"{TENANT}/dossier/{case_id}")
+    with pytest.raises(DecryptionError):
+        agreements(keys, msg, event_id)
+
+
+def test_without_a_dossier_key_the_tenant_key_is_used_and_a_destroyed_dossier_refuses(keys: KeyStore) -> None:
+    radar = Radar(keys.seal_opener("radar"), keys.pseudonymizer(), tenant_cipher=keys.tenant_cipher,
+                  case_cipher=keys.case_cipher)
+    _, msg, event_id = decide(keys, radar, with_dossier=False)
+    assert msg.agreements.key_id == f"{TENANT}:1"
+    assert agreements(keys, msg, event_id) == b"Moeder belt dagelijks de school"
+    with pytest.raises(DecisionConflict, match="destroyed"):
+        decide(keys, radar, with_dossier=True, destroyed=True)
