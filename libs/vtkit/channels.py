@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 import grpc
 
@@ -18,6 +19,8 @@ from vtkit import pki
 from vtkit.auth import bearer_metadata
 from vtkit.grpcserver import plaintext_enabled
 from vtkit.keystore import KeyStore
+
+S = TypeVar("S")
 
 
 class _BearerToken(grpc.aio.UnaryUnaryClientInterceptor):
@@ -44,3 +47,41 @@ def client_channel(address: str, keys: KeyStore, tenant: str, role: str = "regio
     if plaintext_enabled():
         return grpc.aio.insecure_channel(address, interceptors=[_BearerToken(keys.token_for(tenant, role))])
     return grpc.aio.secure_channel(address, _credentials(str(keys.root.resolve()), tenant, role))
+
+
+@dataclass(frozen=True)
+class Org:
+    """An organisation identity to call as, for helpers that open a channel per call (tests, demo)."""
+
+    keys: KeyStore
+    tenant: str
+    role: str = "region"
+
+    def channel(self, address: str) -> grpc.aio.Channel:
+        return client_channel(address, self.keys, self.tenant, self.role)
+
+
+class OrgStubs(Generic[S]):
+    """Stubs of one service at `address`, one channel per organisation: for tests and tools that act
+    as several organisations in turn (with mTLS the identity belongs to the channel, not the call)."""
+
+    def __init__(self, address: str, keys: KeyStore, stub_class: Callable[[grpc.aio.Channel], S]):
+        self.address, self.keys, self.stub_class = address, keys, stub_class
+        self._open: dict[tuple[str, str], tuple[grpc.aio.Channel, S]] = {}
+
+    def __call__(self, tenant: str, role: str = "region") -> S:
+        if (tenant, role) not in self._open:
+            channel = client_channel(self.address, self.keys, tenant, role)
+            self._open[tenant, role] = (channel, self.stub_class(channel))
+        return self._open[tenant, role][1]
+
+    async def close(self) -> None:
+        for channel, _ in self._open.values():
+            await channel.close()
+        self._open.clear()
+
+    async def __aenter__(self) -> "OrgStubs[S]":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()

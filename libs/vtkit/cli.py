@@ -43,12 +43,13 @@ async def _demo(info: dict[str, object], var_dir: pathlib.Path) -> None:
 
 
 async def _melding(info: dict[str, object], tenant: str, bsn: str, acute: bool) -> None:
+    from vtkit.channels import Org
     from vtkit.scenario import melding_request, submit_melding
 
     services: dict[str, str] = info["services"]  # type: ignore[assignment]
     if f"intake-{tenant}" not in services:
         sys.exit(f"no intake for {tenant!r} in this stack; running: {sorted(services)}")
-    reply = await submit_melding(services[f"intake-{tenant}"], KeyStore(str(info["key_dir"])).token_for(tenant),
+    reply = await submit_melding(services[f"intake-{tenant}"], Org(KeyStore(str(info["key_dir"])), tenant),
                                  melding_request(bsn, acute=acute))
     print(json.dumps({"contact_id": reply.contact_id, "reference": reply.reference, "same_day": reply.same_day}))
 

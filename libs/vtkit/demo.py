@@ -20,6 +20,7 @@ from vt.radar.v1 import events_pb2 as radar_events
 from vt.rvdk.v1 import events_pb2 as rvdk_events
 
 from vtkit import topics
+from vtkit.channels import Org
 from vtkit.keystore import KeyStore
 from vtkit.scenario import TopicWatcher, melding_request, random_bsn, submit_melding, wait_for_record
 from vtkit.simulators.rvdk import publish_rvdk_signal
@@ -58,7 +59,7 @@ async def cross_region_scenario(bootstrap: str, keys: KeyStore, tenant_a: str, t
             result.steps.append((text, time.monotonic() - start))
             report(text, time.monotonic() - start)
 
-        reply_b = await submit_melding(intake_b, keys.token_for(tenant_b), melding_request(bsn, melder_name="Karel Smit"))
+        reply_b = await submit_melding(intake_b, Org(keys, tenant_b), melding_request(bsn, melder_name="Karel Smit"))
         result = ScenarioResult(bsn=bsn, case_a="", case_b=reply_b.contact_id, rvdk_signal_id="")
         step(f"{tenant_b}: earlier melding acknowledged as {reply_b.reference}")
         await watch.wait_for(lambda t, m: isinstance(m, radar_events.AssessmentInput) and m.case_id == reply_b.contact_id,
@@ -73,7 +74,7 @@ async def cross_region_scenario(bootstrap: str, keys: KeyStore, tenant_a: str, t
         step("radar: RvdK information joined to the open assessment in region B")
 
         submitted = time.monotonic()
-        reply_a = await submit_melding(intake_a, keys.token_for(tenant_a), melding_request(bsn))
+        reply_a = await submit_melding(intake_a, Org(keys, tenant_a), melding_request(bsn))
         result.case_a = reply_a.contact_id
         step(f"{tenant_a}: melding about the same child acknowledged as {reply_a.reference}")
 

@@ -9,13 +9,12 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import grpc
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord
 from vt.common.v1 import common_pb2
 from vt.intake.v1 import intake_service_pb2, intake_service_pb2_grpc
 
-from vtkit.auth import bearer_metadata
+from vtkit.channels import Org
 from vtkit.envelope import DecodeError, Event, decode
 from vtkit.simulators.rvdk import random_bsn  # noqa: F401  (re-exported for tests and the demo)
 
@@ -41,12 +40,12 @@ def melding_request(bsn: str, *, acute: bool = False, melder_name: str = "Petra 
     )
 
 
-async def submit_melding(address: str, token: str,
+async def submit_melding(address: str, who: Org,
                          request: intake_service_pb2.SubmitMeldingRequest) -> intake_service_pb2.SubmitMeldingResponse:
-    async with grpc.aio.insecure_channel(address) as channel:
+    """Submit as organisation `who` (normally the intake's own region)."""
+    async with who.channel(address) as channel:
         stub = intake_service_pb2_grpc.IntakeServiceStub(channel)
-        reply: intake_service_pb2.SubmitMeldingResponse = await stub.SubmitMelding(
-            request, metadata=bearer_metadata(token), timeout=10)
+        reply: intake_service_pb2.SubmitMeldingResponse = await stub.SubmitMelding(request, timeout=10)
         return reply
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from vtkit.broker import EmbeddedBroker, free_port, wait_for_broker
 from vtkit.grpcserver import wait_healthy
 from vtkit.kafka import KafkaSettings, ensure_topics
-from vtkit.keystore import init_keys
+from vtkit.keystore import KeyStore, init_keys
 from vtkit.processes import ROOT, ServiceProcess
 
 DEFAULT_DEMO_TENANTS = ("amsterdam-amstelland", "rotterdam-rijnmond", "utrecht")
@@ -88,7 +88,7 @@ class Stack:
             if process.name in self.web:
                 await wait_http(self.web[process.name], timeout)
             else:
-                await wait_healthy(process.address, timeout)
+                await wait_healthy(process.address, timeout, keys=KeyStore(self.key_dir))
         except TimeoutError:
             raise RuntimeError(f"{process.name} did not become healthy; see {process.log_path}:\n"
                                + process.log_text()[-3000:]) from None

@@ -27,7 +27,7 @@ async def test_a_melding_travels_from_intake_to_the_regional_callback(kafka: str
     stack.plan()
     try:
         await stack.start()  # every process answers SERVING on the standard health service
-        reflected = {name: await reflected_services(p.address) for name, p in stack.processes.items()
+        reflected = {name: await reflected_services(p.address, KeyStore(stack.key_dir)) for name, p in stack.processes.items()
                      if name not in stack.web}
         result = await cross_region_scenario(
             kafka, KeyStore(stack.key_dir), A, B, stack.processes[f"intake-{A}"].address,

@@ -32,7 +32,7 @@ async def intake(tmp_path: pathlib.Path, kafka: str, keys: KeyStore,
                  data_dir: pathlib.Path) -> AsyncIterator[ServiceProcess]:
     process = intake_process(tmp_path, kafka, keys, TENANT, data_dir).start()
     try:
-        await wait_healthy(process.address, timeout=20)
+        await wait_healthy(process.address, timeout=20, keys=keys)
         yield process
     finally:
         code = process.stop()

@@ -37,7 +37,7 @@ from vt.radar.v1 import radar_service_pb2_grpc
 from vt.verwijsindex.v1 import verwijsindex_service_pb2 as vpb
 from vt.verwijsindex.v1 import verwijsindex_service_pb2_grpc
 from vtkit import audit, topics
-from vtkit.auth import bearer_metadata
+from vtkit.channels import OrgStubs
 from vtkit.envelope import new_event_id
 from vtkit.grpcserver import wait_healthy
 from vtkit.kafka import Publisher
@@ -91,9 +91,10 @@ def test_every_rpc_has_an_exercise() -> None:
     assert not set(EXERCISE) - set(rpcs), "EXERCISE names RPCs that no longer exist"
 
 
-async def expect_denied(stub: Any, method: str, request: Any, token: str) -> grpc.StatusCode:
+async def expect_denied(stubs: OrgStubs[Any], method: str, request: Any, caller: str) -> grpc.StatusCode:
+    """`caller` (a region) calls `method` over its own mTLS channel and must be refused."""
     with pytest.raises(grpc.aio.AioRpcError) as err:
-        await getattr(stub, method)(request, metadata=bearer_metadata(token), timeout=10)
+        await getattr(stubs(caller), method)(request, timeout=10)
     assert err.value.code() in DENIED, (method, err.value.code(), err.value.details())
     return err.value.code()
 
@@ -126,14 +127,13 @@ def advies(key: str) -> ipb.RegisterAdviesRequest:
 async def test_intake_matrix(kafka: str, keys: KeyStore, tmp_path: pathlib.Path) -> None:
     procs = {t: intake_process(tmp_path, kafka, keys, t, tmp_path / f"data-{t}").start() for t in TENANTS}
     try:
-        await asyncio.gather(*(wait_healthy(p.address, timeout=30) for p in procs.values()))
-        channels = {t: grpc.aio.insecure_channel(p.address) for t, p in procs.items()}
-        stubs = {t: intake_service_pb2_grpc.IntakeServiceStub(c) for t, c in channels.items()}
+        await asyncio.gather(*(wait_healthy(p.address, timeout=30, keys=keys) for p in procs.values()))
+        # stubs[b](a): b's intake as organisation a (one mTLS channel per identity).
+        stubs = {t: OrgStubs(p.address, keys, intake_service_pb2_grpc.IntakeServiceStub) for t, p in procs.items()}
         own: dict[str, tuple[str, str]] = {}
         for b in TENANTS:
-            token = keys.token_for(b)
-            a_reply = await stubs[b].RegisterAdvies(advies(str(uuid.uuid4())), metadata=bearer_metadata(token))
-            m_reply = await stubs[b].SubmitMelding(melding_request(random_bsn()), metadata=bearer_metadata(token))
+            a_reply = await stubs[b](b).RegisterAdvies(advies(str(uuid.uuid4())))
+            m_reply = await stubs[b](b).SubmitMelding(melding_request(random_bsn()))
             own[b] = (a_reply.contact_id, m_reply.contact_id)
 
         def requests(b: str) -> dict[str, Any]:
@@ -162,7 +162,7 @@ async def test_intake_matrix(kafka: str, keys: KeyStore, tmp_path: pathlib.Path)
         methods = [m.name for m in ipb.DESCRIPTOR.services_by_name["IntakeService"].methods]
         calls = 0
         for a, b in PAIRS:
-            token_a = keys.token_for(a)
+            token_a = a
             for method in methods:
                 # A's credential on B's intake: PERMISSION_DENIED whatever it names.
                 assert await expect_denied(stubs[b], method, requests(b)[method], token_a) == \
@@ -173,8 +173,8 @@ async def test_intake_matrix(kafka: str, keys: KeyStore, tmp_path: pathlib.Path)
                 assert await expect_denied(stubs[a], method, requests(b)[method], token_a) == \
                     grpc.StatusCode.NOT_FOUND
                 calls += 1
-        for c in channels.values():
-            await c.close()
+        for stub in stubs.values():
+            await stub.close()
 
         for b in TENANTS:
             log = denials(tmp_path / f"data-{b}" / f"audit-intake-{b}.jsonl", keys)
@@ -212,19 +212,17 @@ async def test_radar_matrix(kafka: str, keys: KeyStore, tmp_path: pathlib.Path, 
             msg = melding_received(keys, t, [random_bsn()], event_id=event_id)
             await publish_melding(publisher, msg, event_id)
             cases[t] = (msg.contact_id, msg.persons[0].person_id)
-        async with grpc.aio.insecure_channel(process.address) as channel:
-            stub = radar_service_pb2_grpc.RadarServiceStub(channel)
+        async with OrgStubs(process.address, keys, radar_service_pb2_grpc.RadarServiceStub) as stub:
             for t in TENANTS:  # each tenant sees its own case once radar has it
                 case_id = cases[t][0]
 
                 async def seen(t: str = t, case_id: str = case_id) -> Any:
-                    return await stub.GetAssessment(rpb.GetAssessmentRequest(case_id=case_id),
-                                                    metadata=bearer_metadata(keys.token_for(t)))
+                    return await stub(t).GetAssessment(rpb.GetAssessmentRequest(case_id=case_id))
                 await eventually(seen)
             calls = 0
             for a, b in PAIRS:
                 case_b, person_b = cases[b]
-                token_a = keys.token_for(a)
+                token_a = a
                 for method, request in [
                     ("GetAssessment", rpb.GetAssessmentRequest(case_id=case_b)),
                     ("LookupInvolvement", rpb.LookupInvolvementRequest(case_id=case_b, person_id=person_b)),
@@ -235,7 +233,7 @@ async def test_radar_matrix(kafka: str, keys: KeyStore, tmp_path: pathlib.Path, 
                 ]:
                     await expect_denied(stub, method, request, token_a)
                     calls += 1
-                overdue = await stub.ListOverdue(rpb.ListOverdueRequest(), metadata=bearer_metadata(token_a))
+                overdue = await stub(a).ListOverdue(rpb.ListOverdueRequest())
                 assert case_b not in {i.case_id for i in overdue.overdue}
                 calls += 1
         log = denials(data / "audit-radar.jsonl", keys)
@@ -255,7 +253,7 @@ async def verwijsindex(kafka: str, keys: KeyStore, tmp_path: pathlib.Path) -> As
     env = {"KAFKA_BOOTSTRAP_SERVERS": kafka, "VT_KEY_DIR": str(keys.root), "VT_DATA_DIR": str(tmp_path / "vi")}
     process = ServiceProcess("verwijsindex", "verwijsindex", env=env, log_path=tmp_path / "vi.log").start()
     try:
-        await wait_healthy(process.address, 60)
+        await wait_healthy(process.address, 60, keys=keys)
         yield process
     finally:
         process.stop()
@@ -271,26 +269,20 @@ def signal_request(name: str, registrant_id: str = "") -> vpb.RegisterSignalRequ
 
 async def test_verwijsindex_matrix(verwijsindex: ServiceProcess, keys: KeyStore, tmp_path: pathlib.Path,
                                    kafka: str) -> None:
-    async with grpc.aio.insecure_channel(verwijsindex.address) as channel:
-        stub = verwijsindex_service_pb2_grpc.VerwijsindexServiceStub(channel)
+    async with OrgStubs(verwijsindex.address, keys, verwijsindex_service_pb2_grpc.VerwijsindexServiceStub) as stub:
 
-        def auth(t: str) -> Any:
-            return bearer_metadata(keys.token_for(t))
-
-        signals = {t: (await stub.RegisterSignal(signal_request("Anna"), metadata=auth(t))).signal_id
+        signals = {t: (await stub(t).RegisterSignal(signal_request("Anna"))).signal_id
                    for t in TENANTS}
         calls = 0
         for a, b in PAIRS:
-            forged = await stub.RegisterSignal(signal_request("Bert", registrant_id=b), metadata=auth(a))
+            forged = await stub(a).RegisterSignal(signal_request("Bert", registrant_id=b))
             calls += 1
             withdraw = vpb.WithdrawSignalRequest(signal_id=signals[b], reason=vpb.WITHDRAW_REASON_WRONG)
-            await expect_denied(stub, "WithdrawSignal", withdraw, keys.token_for(a))
+            await expect_denied(stub, "WithdrawSignal", withdraw, a)
             await expect_denied(stub, "ListLogbook", vpb.ListLogbookRequest(signal_id=signals[b]),
-                                keys.token_for(a))
-            mine_a = {s.signal_id for s in (await stub.ListMySignals(vpb.ListMySignalsRequest(),
-                                                                     metadata=auth(a))).signals}
-            mine_b = {s.signal_id for s in (await stub.ListMySignals(vpb.ListMySignalsRequest(),
-                                                                     metadata=auth(b))).signals}
+                                a)
+            mine_a = {s.signal_id for s in (await stub(a).ListMySignals(vpb.ListMySignalsRequest())).signals}
+            mine_b = {s.signal_id for s in (await stub(b).ListMySignals(vpb.ListMySignalsRequest())).signals}
             calls += 4
             assert signals[b] not in mine_a and forged.signal_id in mine_a and forged.signal_id not in mine_b
             assert signals[b] in mine_b  # still active: A's withdrawal did nothing
@@ -310,12 +302,10 @@ async def test_notifier_matrix(kafka: str, keys: KeyStore, tmp_path: pathlib.Pat
         cases = {t: f"case-{uuid.uuid4()}" for t in TENANTS}
         for t, case_id in cases.items():
             await publish_due(publisher, assessment_due(t, case_id))
-        async with grpc.aio.insecure_channel(proc.address) as channel:
-            stub = notifier_service_pb2_grpc.NotifierServiceStub(channel)
+        async with OrgStubs(proc.address, keys, notifier_service_pb2_grpc.NotifierServiceStub) as stub:
 
             async def rows(t: str, case_id: str) -> list[Any]:
-                reply = await stub.ListDeliveries(npb.ListDeliveriesRequest(case_id=case_id),
-                                                  metadata=bearer_metadata(keys.token_for(t)))
+                reply = await stub(t).ListDeliveries(npb.ListDeliveriesRequest(case_id=case_id))
                 return list(reply.deliveries)
 
             for t, case_id in cases.items():
@@ -326,11 +316,10 @@ async def test_notifier_matrix(kafka: str, keys: KeyStore, tmp_path: pathlib.Pat
             calls = 0
             for a, b in PAIRS:
                 assert await rows(a, cases[b]) == []
-                every = await stub.ListDeliveries(npb.ListDeliveriesRequest(),
-                                                  metadata=bearer_metadata(keys.token_for(a)))
+                every = await stub(a).ListDeliveries(npb.ListDeliveriesRequest())
                 assert cases[b] not in {d.case_id for d in every.deliveries}
                 await expect_denied(stub, "PostponeLetter", npb.PostponeLetterRequest(
-                    case_id=cases[b], reason="matrix", weeks=1), keys.token_for(a))
+                    case_id=cases[b], reason="matrix", weeks=1), a)
                 calls += 3
         got = {(r["who"]["tenant"], r["what"], r["subject"]["case_id"])
                for r in denials(tmp_path / "notifier-data" / "audit-notifier.jsonl", keys)}

@@ -9,6 +9,7 @@ import pathlib
 from intake.testkit import call, contact_ids, intake_process, read_topic
 from vtkit import topics
 from vtkit.broker import free_port, wait_for_broker
+from vtkit.channels import Org
 from vtkit.grpcserver import wait_healthy
 from vtkit.keystore import KeyStore
 from vtkit.scenario import melding_request, random_bsn
@@ -17,7 +18,7 @@ from vtkit.testing import CuttableLink, broker_advertised_at
 CONTACTS = 30
 
 
-async def submit_many(address: str, token: str, count: int) -> list[str]:
+async def submit_many(address: str, token: Org, count: int) -> list[str]:
     replies = await asyncio.gather(*(call(address, token, "SubmitMelding", melding_request(random_bsn()))
                                      for _ in range(count)))
     return [reply.contact_id for reply in replies]
@@ -28,14 +29,14 @@ async def test_sigkill_right_after_the_acknowledgements_loses_no_event(
     tenant = "twente"
     first = intake_process(tmp_path, kafka, keys, tenant, data_dir).start()
     try:
-        await wait_healthy(first.address, timeout=20)
-        acknowledged = await submit_many(first.address, keys.token_for(tenant), CONTACTS)
+        await wait_healthy(first.address, timeout=20, keys=keys)
+        acknowledged = await submit_many(first.address, Org(keys, tenant), CONTACTS)
     finally:
         first.kill()  # no chance to publish or mark anything sent
 
     second = intake_process(tmp_path, kafka, keys, tenant, data_dir).start()
     try:
-        await wait_healthy(second.address, timeout=20)
+        await wait_healthy(second.address, timeout=20, keys=keys)
         records = await read_topic(kafka, topics.intake(tenant), lambda r: set(acknowledged) <= set(contact_ids(r)))
     finally:
         assert second.stop() == 0, second.log_text()[-3000:]
@@ -51,8 +52,8 @@ async def test_contacts_accepted_while_the_broker_is_unreachable_are_published_l
     closed_port = f"127.0.0.1:{free_port()}"  # nothing listens there
     offline = intake_process(tmp_path, closed_port, keys, tenant, data_dir, name="intake-offline").start()
     try:
-        await wait_healthy(offline.address, timeout=20)
-        acknowledged = await submit_many(offline.address, keys.token_for(tenant), 5)
+        await wait_healthy(offline.address, timeout=20, keys=keys)
+        acknowledged = await submit_many(offline.address, Org(keys, tenant), 5)
         await asyncio.sleep(1)  # let the relay try (and fail) at least once
     finally:
         assert offline.stop() == 0, offline.log_text()[-3000:]
@@ -60,7 +61,7 @@ async def test_contacts_accepted_while_the_broker_is_unreachable_are_published_l
 
     online = intake_process(tmp_path, kafka, keys, tenant, data_dir, name="intake-online").start()
     try:
-        await wait_healthy(online.address, timeout=20)
+        await wait_healthy(online.address, timeout=20, keys=keys)
         records = await read_topic(kafka, topics.intake(tenant), lambda r: set(acknowledged) <= set(contact_ids(r)))
     finally:
         assert online.stop() == 0, online.log_text()[-3000:]
@@ -79,8 +80,8 @@ async def test_a_network_partition_while_running_only_delays_the_events(
     try:
         await wait_for_broker(f"127.0.0.1:{broker_port}")
         intake.start()
-        await wait_healthy(intake.address, timeout=20)
-        token = keys.token_for(tenant)
+        await wait_healthy(intake.address, timeout=20, keys=keys)
+        token = Org(keys, tenant)
         before = await submit_many(intake.address, token, 1)
         await read_topic(bootstrap, topics.intake(tenant), lambda r: before[0] in contact_ids(r))
         link.cut()

@@ -10,6 +10,7 @@ import pytest
 from intake.testkit import Records, call, intake_process, read_topic
 from vt.intake.v1 import events_pb2
 from vtkit import topics
+from vtkit.channels import Org
 from vtkit.crypto import Ciphertext, Sealed
 from vtkit.grpcserver import wait_healthy
 from vtkit.keystore import KeyStore
@@ -23,7 +24,7 @@ TENANT = "groningen"
 async def intake(tmp_path: pathlib.Path, kafka: str, keys: KeyStore, data_dir: pathlib.Path):  # type: ignore[no-untyped-def]
     process = intake_process(tmp_path, kafka, keys, TENANT, data_dir).start()
     try:
-        await wait_healthy(process.address, timeout=20)
+        await wait_healthy(process.address, timeout=20, keys=keys)
         yield process
     finally:
         code = process.stop()
@@ -34,7 +35,7 @@ async def test_a_melding_is_published_with_its_envelope_and_no_personal_data_in_
         intake: ServiceProcess, kafka: str, keys: KeyStore) -> None:
     bsn = random_bsn()
     request = melding_request(bsn, acute=True, melder_name="Petra de Vries")
-    reply = await call(intake.address, keys.token_for(TENANT), "SubmitMelding", request)
+    reply = await call(intake.address, Org(keys, TENANT), "SubmitMelding", request)
     assert reply.contact_id and reply.reference and reply.same_day
 
     def published(records: Records) -> bool:

@@ -29,8 +29,8 @@ from notifier.testing import (
 )
 from vt.notifier.v1 import events_pb2, notifier_service_pb2, notifier_service_pb2_grpc
 from vtkit import topics
-from vtkit.auth import bearer_metadata
 from vtkit.calendar import end_of_day
+from vtkit.channels import client_channel
 from vtkit.grpcserver import wait_healthy
 from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
@@ -150,12 +150,13 @@ async def test_list_deliveries_is_limited_to_the_callers_tenant(
     await publish_due(publisher, assessment_due("fryslan", unrouted_case))
     await eventually(lambda: fake.distinct(case_id), "the callback")
 
-    async with grpc.aio.insecure_channel(proc.address) as channel:
-        stub = notifier_service_pb2_grpc.NotifierServiceStub(channel)
-
+    # One channel per organisation: the tenant is the client certificate's.
+    channels = {t: client_channel(proc.address, keys, t) for t in (tenant, "fryslan", "groningen")}
+    try:
         async def listing(token_tenant: str, **filters: Any) -> list[Any]:
             request = notifier_service_pb2.ListDeliveriesRequest(**filters)
-            reply = await stub.ListDeliveries(request, metadata=bearer_metadata(keys.token_for(token_tenant)))
+            stub = notifier_service_pb2_grpc.NotifierServiceStub(channels[token_tenant])
+            reply = await stub.ListDeliveries(request)
             return list(reply.deliveries)
 
         async def listed(token_tenant: str, case: str, state: int) -> list[Any]:
@@ -171,20 +172,26 @@ async def test_list_deliveries_is_limited_to_the_callers_tenant(
         assert pending[0].overdue, "due 2025-12-31 and not delivered"
         assert await listing("groningen", case_id=case_id) == []
         assert await listing(tenant, case_id=unrouted_case) == []
-        with pytest.raises(grpc.aio.AioRpcError) as denied:
-            await stub.ListDeliveries(notifier_service_pb2.ListDeliveriesRequest())
-        assert denied.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        # Without a client certificate the TLS handshake fails: the call never reaches the service.
+        async with grpc.aio.insecure_channel(proc.address) as plain:
+            with pytest.raises(grpc.aio.AioRpcError) as denied:
+                await notifier_service_pb2_grpc.NotifierServiceStub(plain).ListDeliveries(
+                    notifier_service_pb2.ListDeliveriesRequest(), timeout=5)
+        assert denied.value.code() == grpc.StatusCode.UNAVAILABLE
+    finally:
+        for channel in channels.values():
+            await channel.close()
     assert "no regional endpoint configured" in proc.log_text()
 
 
 async def test_callback_reaches_the_regional_simulator_running_as_its_own_process(
-        publisher: Publisher, make_notifier: Callable[..., Notifier], tmp_path: pathlib.Path) -> None:
+        publisher: Publisher, make_notifier: Callable[..., Notifier], tmp_path: pathlib.Path, keys: KeyStore) -> None:
     tenant, case_id = "ijsselland", f"case-{uuid.uuid4()}"
     record = tmp_path / "regional-process.jsonl"
-    regional = ServiceProcess("regional", "vtkit.simulators.regional_system", env={"RECORD_FILE": str(record),
-                              "TENANT": tenant}, log_path=tmp_path / "logs" / "regional.log").start()
+    regional = ServiceProcess("regional", "vtkit.simulators.regional_system", env={"RECORD_FILE": str(record), "TENANT": tenant,
+                              "VT_KEY_DIR": str(keys.root)}, log_path=tmp_path / "logs" / "regional.log").start()
     try:
-        await wait_healthy(regional.address, timeout=WAIT)
+        await wait_healthy(regional.address, timeout=WAIT, keys=keys)
         assert '"msg": "listening"' in regional.log_text()
         await make_notifier({tenant: regional.address}).start()
         await publish_due(publisher, assessment_due(tenant, case_id))

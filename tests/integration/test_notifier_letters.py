@@ -27,8 +27,8 @@ from vt.radar.v1 import events_pb2 as radar_events
 from vt.verwijsindex.v1 import events_pb2 as vi_events
 from vt.verwijsindex.v1 import verwijsindex_service_pb2 as vi_service
 from vtkit import topics
-from vtkit.auth import bearer_metadata
 from vtkit.calendar import AMSTERDAM
+from vtkit.channels import OrgStubs
 from vtkit.envelope import envelope_for
 from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
@@ -95,30 +95,28 @@ async def test_callback_then_letter_and_a_recorded_postponement(
     # The callback carried the decision's agreements, passed through still encrypted.
     assert callbacks[0]["method"] == "DeliverCallback" and callbacks[0]["agreements_key_id"] == f"{tenant}:1"
 
-    async with grpc.aio.insecure_channel(proc.address) as channel:
-        stub = notifier_service_pb2_grpc.NotifierServiceStub(channel)
-        auth = bearer_metadata(keys.token_for(held_tenant))
+    async with OrgStubs(proc.address, keys, notifier_service_pb2_grpc.NotifierServiceStub) as stub:
+        auth = stub(held_tenant)
 
         async def letter_row() -> list[notifier_service_pb2.DeliverySummary]:
-            reply = await stub.ListDeliveries(notifier_service_pb2.ListDeliveriesRequest(case_id=held_case),
-                                              metadata=auth)
+            reply = await auth.ListDeliveries(notifier_service_pb2.ListDeliveriesRequest(case_id=held_case))
             return [d for d in reply.deliveries if d.kind == 2]
 
         deadline = asyncio.get_running_loop().time() + 30
         while not await letter_row():
             assert asyncio.get_running_loop().time() < deadline, "letter never listed"
             await asyncio.sleep(0.2)
-        reply = await stub.PostponeLetter(notifier_service_pb2.PostponeLetterRequest(
-            case_id=held_case, reason="informing now would endanger the onderzoek", weeks=2), metadata=auth)
+        reply = await auth.PostponeLetter(notifier_service_pb2.PostponeLetterRequest(
+            case_id=held_case, reason="informing now would endanger the onderzoek", weeks=2))
         assert reply.postponements == 1
         assert (reply.latest_due.year, reply.latest_due.month, reply.latest_due.day) == (2026, 2, 2)
         with pytest.raises(grpc.aio.AioRpcError) as too_long:
-            await stub.PostponeLetter(notifier_service_pb2.PostponeLetterRequest(
-                case_id=held_case, reason="r", weeks=3), metadata=auth)
+            await auth.PostponeLetter(notifier_service_pb2.PostponeLetterRequest(
+                case_id=held_case, reason="r", weeks=3))
         assert too_long.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         with pytest.raises(grpc.aio.AioRpcError) as other:
-            await stub.PostponeLetter(notifier_service_pb2.PostponeLetterRequest(
-                case_id=held_case, reason="r", weeks=1), metadata=bearer_metadata(keys.token_for(tenant)))
+            await stub(tenant).PostponeLetter(notifier_service_pb2.PostponeLetterRequest(
+                case_id=held_case, reason="r", weeks=1))
         assert other.value.code() == grpc.StatusCode.NOT_FOUND
         [row] = await letter_row()
         assert row.overdue and (row.due_date.year, row.due_date.month, row.due_date.day) == (2026, 2, 2)

@@ -129,15 +129,16 @@ async def test_replay_outbox_publishes_the_same_events_again(kafka: str, keys: A
     """After a broker loss the operator queues the intake outboxes again; the relay re-publishes with the
     original event ids (consumers dedupe), so nothing acknowledged stays missing."""
     from intake.testkit import intake_process
+    from vtkit.channels import Org
     from vtkit.grpcserver import wait_healthy
     from vtkit.scenario import TopicWatcher, melding_request, random_bsn, submit_melding
 
     tenant = "zuid-holland-zuid"
     process = intake_process(tmp_path, kafka, keys, tenant, data_dir).start()
     try:
-        await wait_healthy(process.address, 20)
+        await wait_healthy(process.address, 20, keys=keys)
         async with TopicWatcher(kafka, [topics.intake(tenant)]) as watch:
-            reply = await submit_melding(process.address, keys.token_for(tenant), melding_request(random_bsn()))
+            reply = await submit_melding(process.address, Org(keys, tenant), melding_request(random_bsn()))
 
             def copies() -> list[str]:
                 return [e.envelope.id for _, e in watch.events if getattr(e.message, "contact_id", "") == reply.contact_id]

@@ -21,7 +21,7 @@ import pytest
 from radar.testing import Seen, Watcher, eventually, melding_received, publish_melding, radar_process, start_radar
 from vt.radar.v1 import events_pb2, radar_service_pb2, radar_service_pb2_grpc
 from vtkit import audit, calendar, topics
-from vtkit.auth import bearer_metadata
+from vtkit.channels import OrgStubs
 from vtkit.crypto import Ciphertext
 from vtkit.envelope import envelope_for, new_event_id
 from vtkit.kafka import Publisher
@@ -31,6 +31,7 @@ from vtkit.testing import ServiceProcess
 
 REGION = "hollands-midden"
 OTHER = "noord-holland-noord"
+RadarStubs = OrgStubs[radar_service_pb2_grpc.RadarServiceStub]
 
 
 @pytest.fixture()
@@ -55,9 +56,10 @@ async def watcher(kafka: str, publisher: Publisher) -> AsyncIterator[Watcher]:
 
 
 @pytest.fixture()
-async def stub(radar: ServiceProcess) -> AsyncIterator[radar_service_pb2_grpc.RadarServiceStub]:
-    async with grpc.aio.insecure_channel(radar.address) as channel:
-        yield radar_service_pb2_grpc.RadarServiceStub(channel)
+async def stub(radar: ServiceProcess, keys: KeyStore) -> AsyncIterator[RadarStubs]:
+    """Radar's stub as an organisation: stub(tenant) (one channel per organisation, mTLS)."""
+    async with OrgStubs(radar.address, keys, radar_service_pb2_grpc.RadarServiceStub) as stubs:
+        yield stubs
 
 
 def of_case(kind: type, case_id: str):
@@ -76,19 +78,18 @@ async def new_melding(keys: KeyStore, publisher: Publisher, tenant: str, bsn: st
     return msg
 
 
-async def case_known(stub: radar_service_pb2_grpc.RadarServiceStub, keys: KeyStore, tenant: str, case_id: str) -> None:
+async def case_known(stub: RadarStubs, keys: KeyStore, tenant: str, case_id: str) -> None:
     """Wait until radar's case table holds the case (RecordDecision answers NOT_FOUND before)."""
-    await eventually(lambda: stub.GetAssessment(radar_service_pb2.GetAssessmentRequest(case_id=case_id),
-                                                metadata=bearer_metadata(keys.token_for(tenant))))
+    await eventually(lambda: stub(tenant).GetAssessment(radar_service_pb2.GetAssessmentRequest(case_id=case_id)))
 
 
 async def test_record_decision_for_own_case_publishes_assessment_completed(
-        keys: KeyStore, stub: radar_service_pb2_grpc.RadarServiceStub, publisher: Publisher, watcher: Watcher,
+        keys: KeyStore, stub: RadarStubs, publisher: Publisher, watcher: Watcher,
         data_dir: pathlib.Path) -> None:
     melding = await new_melding(keys, publisher, REGION, random_bsn())
     case_id = melding.contact_id
     await case_known(stub, keys, REGION, case_id)
-    as_region = bearer_metadata(keys.token_for(REGION))
+    as_region = stub(REGION)
     request = radar_service_pb2.RecordDecisionRequest(
         case_id=case_id, judgement=events_pb2.SAFETY_JUDGEMENT_ACUTE_UNSAFETY, decision=events_pb2.DECISION_RVDK_REQUEST,
         responsible_for_safety="VT Hollands Midden, team Leiden", agreements="School meldt verzuim direct aan VT")
@@ -104,14 +105,14 @@ async def test_record_decision_for_own_case_publishes_assessment_completed(
                                                  responsible_for_safety="x"), "judgement"),
     ]:
         with pytest.raises(grpc.aio.AioRpcError) as err:
-            await stub.RecordDecision(broken, metadata=as_region)
+            await as_region.RecordDecision(broken)
         assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT and field in (err.value.details() or "")
     # Another region's case: NOT_FOUND, nothing published.
     with pytest.raises(grpc.aio.AioRpcError) as err:
-        await stub.RecordDecision(request, metadata=bearer_metadata(keys.token_for(OTHER)))
+        await stub(OTHER).RecordDecision(request)
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
 
-    reply = await stub.RecordDecision(request, metadata=as_region)
+    reply = await as_region.RecordDecision(request)
     [completed] = await watcher.wait_for(of_case(events_pb2.AssessmentCompleted, case_id), what="AssessmentCompleted")
     assert completed.envelope is not None and completed.envelope.id == reply.event_id
     assert completed.headers["ce_tenant"] == REGION and completed.headers["ce_source"] == "radar"
@@ -130,7 +131,7 @@ async def test_record_decision_for_own_case_publishes_assessment_completed(
 
     # A retried call is idempotent; a different decision for the decided case is refused.
     async def same_again() -> radar_service_pb2.RecordDecisionResponse:
-        again = await stub.RecordDecision(request, metadata=as_region)
+        again = await as_region.RecordDecision(request)
         assert again.event_id == reply.event_id and again.decided_at == reply.decided_at
         return again
     await eventually(same_again)
@@ -138,7 +139,7 @@ async def test_record_decision_for_own_case_publishes_assessment_completed(
     different.CopyFrom(request)
     different.decision = events_pb2.DECISION_NO_FURTHER_STEPS
     with pytest.raises(grpc.aio.AioRpcError) as err:
-        await stub.RecordDecision(different, metadata=as_region)
+        await as_region.RecordDecision(different)
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     await asyncio.sleep(1.0)
     assert {s.envelope.id for s in watcher.matching(of_case(events_pb2.AssessmentCompleted, case_id))
@@ -154,7 +155,7 @@ async def test_record_decision_for_own_case_publishes_assessment_completed(
 
 
 async def test_overdue_onderzoek_is_reported_once_and_listed_per_region(
-        keys: KeyStore, stub: radar_service_pb2_grpc.RadarServiceStub, publisher: Publisher, watcher: Watcher) -> None:
+        keys: KeyStore, stub: RadarStubs, publisher: Publisher, watcher: Watcher) -> None:
     now = dt.datetime.now(dt.UTC)
     long_ago = now - dt.timedelta(weeks=12)
     late = await new_melding(keys, publisher, REGION, random_bsn(), received_at=long_ago)  # assessment overdue
@@ -173,10 +174,9 @@ async def test_overdue_onderzoek_is_reported_once_and_listed_per_region(
     decision.decided_at.FromDatetime(decided_at)
     await publisher.publish(topics.NATIONAL_ASSESSMENTS, onderzoek.contact_id, decision,
                             envelope_for(decision, source=f"intake/{REGION}", tenant=REGION))
-    reply = await stub.RecordDecision(radar_service_pb2.RecordDecisionRequest(
+    reply = await stub(REGION).RecordDecision(radar_service_pb2.RecordDecisionRequest(
         case_id=fresh.contact_id, judgement=events_pb2.SAFETY_JUDGEMENT_STRUCTURAL_UNSAFETY,
-        decision=events_pb2.DECISION_ONDERZOEK, responsible_for_safety="VT Hollands Midden"),
-        metadata=bearer_metadata(keys.token_for(REGION)))
+        decision=events_pb2.DECISION_ONDERZOEK, responsible_for_safety="VT Hollands Midden"))
     expected_due = calendar.local_date(now) + dt.timedelta(weeks=10)
     assert (reply.onderzoek_due_date.year, reply.onderzoek_due_date.month, reply.onderzoek_due_date.day) == (
         expected_due.year, expected_due.month, expected_due.day)
@@ -195,8 +195,7 @@ async def test_overdue_onderzoek_is_reported_once_and_listed_per_region(
     assert {c.envelope.id for c in copies if c.envelope} == {overdue.envelope.id if overdue.envelope else ""}
     assert not watcher.matching(onderzoek_overdue(fresh.contact_id))
 
-    listing = await stub.ListOverdue(radar_service_pb2.ListOverdueRequest(),
-                                     metadata=bearer_metadata(keys.token_for(REGION)))
+    listing = await stub(REGION).ListOverdue(radar_service_pb2.ListOverdueRequest())
     listed = {(o.case_id, o.kind): o for o in listing.overdue}
     assert (late.contact_id, events_pb2.DEADLINE_KIND_ASSESSMENT) in listed
     assert (onderzoek.contact_id, events_pb2.DEADLINE_KIND_ONDERZOEK) in listed
@@ -206,20 +205,19 @@ async def test_overdue_onderzoek_is_reported_once_and_listed_per_region(
     item = listed[(onderzoek.contact_id, events_pb2.DEADLINE_KIND_ONDERZOEK)]
     assert (item.due_date.year, item.due_date.month, item.due_date.day) == (due_date.year, due_date.month, due_date.day)
     assert [o.due_at.ToDatetime() for o in listing.overdue] == sorted(o.due_at.ToDatetime() for o in listing.overdue)
-    other_listing = await stub.ListOverdue(radar_service_pb2.ListOverdueRequest(),
-                                           metadata=bearer_metadata(keys.token_for(OTHER)))
+    other_listing = await stub(OTHER).ListOverdue(radar_service_pb2.ListOverdueRequest())
     assert elsewhere.contact_id in {o.case_id for o in other_listing.overdue}
     assert not {late.contact_id, onderzoek.contact_id} & {o.case_id for o in other_listing.overdue}
 
 
 async def test_hermelding_and_joining_an_open_assessment(
-        keys: KeyStore, stub: radar_service_pb2_grpc.RadarServiceStub, publisher: Publisher, watcher: Watcher) -> None:
+        keys: KeyStore, stub: RadarStubs, publisher: Publisher, watcher: Watcher) -> None:
     bsn = random_bsn()
     first = await new_melding(keys, publisher, REGION, bsn)
     await case_known(stub, keys, REGION, first.contact_id)
-    await stub.RecordDecision(radar_service_pb2.RecordDecisionRequest(
+    await stub(REGION).RecordDecision(radar_service_pb2.RecordDecisionRequest(
         case_id=first.contact_id, judgement=events_pb2.SAFETY_JUDGEMENT_SAFE, decision=events_pb2.DECISION_NO_FURTHER_STEPS,
-        responsible_for_safety="huisarts"), metadata=bearer_metadata(keys.token_for(REGION)))
+        responsible_for_safety="huisarts"))
     await watcher.wait_for(closed(first.contact_id), what="first case closed")
 
     # A melding about the person whose earlier case was closed: a hermelding referencing it.

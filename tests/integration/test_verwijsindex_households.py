@@ -18,7 +18,7 @@ from vt.verwijsindex.v1 import events_pb2
 from vt.verwijsindex.v1 import verwijsindex_service_pb2 as svc
 from vt.verwijsindex.v1 import verwijsindex_service_pb2_grpc as svc_grpc
 from vtkit import topics
-from vtkit.auth import bearer_metadata
+from vtkit.channels import client_channel
 from vtkit.crypto import seal
 from vtkit.envelope import header_map
 from vtkit.grpcserver import wait_healthy
@@ -38,7 +38,7 @@ def start(kafka: str, keys: KeyStore, data: pathlib.Path, log: pathlib.Path) -> 
 
 async def healthy(process: ServiceProcess) -> None:
     try:
-        await wait_healthy(process.address, 60)
+        await wait_healthy(process.address, 60, keys=KeyStore(process.env["VT_KEY_DIR"]))
     except TimeoutError:
         raise AssertionError("verwijsindex not healthy:\n" + process.log_text()[-3000:]) from None
 
@@ -62,9 +62,9 @@ async def service(kafka: str, keys: KeyStore, tmp_path_factory: pytest.TempPathF
 
 
 async def call(address: str, method: str, message: object, keys: KeyStore, tenant: str, role: str = "region") -> object:
-    async with grpc.aio.insecure_channel(address) as channel:
+    async with client_channel(address, keys, tenant, role) as channel:
         stub = svc_grpc.VerwijsindexServiceStub(channel)
-        return await getattr(stub, method)(message, metadata=bearer_metadata(keys.token_for(tenant, role)), timeout=10)
+        return await getattr(stub, method)(message, timeout=10)
 
 
 async def register(service: ServiceProcess, keys: KeyStore, tenant: str, bsn: str, name: str) -> str:

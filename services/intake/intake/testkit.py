@@ -13,7 +13,7 @@ from typing import Any
 import grpc
 from aiokafka import AIOKafkaConsumer
 from vt.intake.v1 import events_pb2, intake_service_pb2_grpc
-from vtkit.auth import bearer_metadata
+from vtkit.channels import Org
 from vtkit.envelope import Event, decode
 from vtkit.keystore import KeyStore
 from vtkit.testing import ServiceProcess
@@ -32,11 +32,12 @@ def intake_process(tmp_path: pathlib.Path, kafka: str, keys: KeyStore, tenant: s
     return ServiceProcess(name, "intake", env=env, log_path=tmp_path / f"{name}.log")
 
 
-async def call(address: str, token: str, method: str, request: Any, timeout: float = 10.0) -> Any:
-    """One IntakeService RPC over a real channel with the caller's bearer token."""
-    async with grpc.aio.insecure_channel(address) as channel:
+async def call(address: str, who: Org | None, method: str, request: Any, timeout: float = 10.0) -> Any:
+    """One IntakeService RPC over a real channel as organisation `who` (its client certificate);
+    None calls without any credential, as an outsider would (plaintext, no certificate)."""
+    async with (who.channel(address) if who is not None else grpc.aio.insecure_channel(address)) as channel:
         stub = intake_service_pb2_grpc.IntakeServiceStub(channel)
-        return await getattr(stub, method)(request, metadata=bearer_metadata(token), timeout=timeout)
+        return await getattr(stub, method)(request, timeout=timeout)
 
 
 async def read_topic(bootstrap: str, topic: str, until: Callable[[Records], bool], timeout: float = 20.0) -> Records:

@@ -92,7 +92,7 @@ class Notifier:
         self.proc = ServiceProcess("notifier", "notifier", env=self.env,
                                    log_path=self.log_dir / f"notifier-{self.runs}.log").start()
         try:
-            await wait_healthy(self.proc.address, timeout=WAIT)
+            await wait_healthy(self.proc.address, timeout=WAIT, keys=KeyStore(self.env["VT_KEY_DIR"]))
         except TimeoutError:
             raise AssertionError(f"notifier did not become healthy:\n{self.proc.log_text()[-3000:]}") from None
         return self.proc

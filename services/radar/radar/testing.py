@@ -123,7 +123,7 @@ def radar_process(bootstrap: str, keys: KeyStore, data_dir: pathlib.Path, log_pa
 async def start_radar(process: ServiceProcess, timeout: float = WAIT) -> ServiceProcess:
     process.start()
     try:
-        await wait_healthy(process.address, timeout=timeout)
+        await wait_healthy(process.address, timeout=timeout, keys=KeyStore(process.env["VT_KEY_DIR"]))
     except TimeoutError:
         process.stop()
         raise AssertionError(f"radar did not become healthy:\n{process.log_text()[-3000:]}") from None

@@ -1,0 +1,88 @@
+"""vtkit.pki: the local CA and the certificates `python -m vtkit.pki init` (and `make certs`) creates."""
+
+from __future__ import annotations
+
+import pathlib
+import stat
+import subprocess
+import sys
+
+import pytest
+from cryptography import x509
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from vtkit import pki
+from vtkit.tenants import all_tenants
+
+NATIONAL_ROLES = {"rvdk", "operations", "notifier", "inspector", "registrant"}
+
+
+def init(key_dir: pathlib.Path) -> str:
+    done = subprocess.run([sys.executable, "-m", "vtkit.pki", "init", str(key_dir)], capture_output=True, text=True,
+                          check=True)
+    return done.stdout
+
+
+def snapshot(key_dir: pathlib.Path) -> dict[str, bytes]:
+    return {str(p.relative_to(key_dir)): p.read_bytes() for p in sorted((key_dir / "pki").rglob("*")) if p.is_file()}
+
+
+def load(path: pathlib.Path) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(path.read_bytes())
+
+
+def test_init_creates_one_certificate_per_organisation_and_is_idempotent(tmp_path: pathlib.Path) -> None:
+    init(tmp_path)
+    first = snapshot(tmp_path)
+    clients = sorted((tmp_path / "pki" / "clients").rglob("*.pem"))
+    identities = {(p.parent.name, p.stem) for p in clients}
+    assert len(all_tenants()) == 25
+    assert identities == {(t, "region") for t in all_tenants()} | {("national", r) for r in NATIONAL_ROLES}
+    assert len(clients) == 25 + len(NATIONAL_ROLES)
+    init(tmp_path)
+    assert snapshot(tmp_path) == first, "a second init must keep every key and certificate"
+
+
+def test_subject_names_the_identity_and_chains_to_the_ca(tmp_path: pathlib.Path) -> None:
+    pki.init_pki(tmp_path)
+    ca = load(tmp_path / "pki" / "ca.pem")
+    assert ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    assert (ca.not_valid_after_utc - ca.not_valid_before_utc).days >= 365 * 10
+    cert_path, key_path = pki.client_paths(tmp_path, "utrecht", "region")
+    cert = load(cert_path)
+    cert.verify_directly_issued_by(ca)
+    assert [a.value for a in cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)] == ["utrecht"]
+    assert [a.value for a in cert.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)] == ["region"]
+    assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "utrecht/region"
+    assert pki.identity_from_pem(cert_path.read_bytes()) == pki.Identity("utrecht", "region")
+    inspector = pki.client_paths(tmp_path, "national", "inspector")[0].read_bytes()
+    assert pki.identity_from_pem(inspector) == pki.Identity("national", "inspector")
+    for key in [key_path, tmp_path / "pki" / "ca.key", pki.server_paths(tmp_path, "radar")[1]]:
+        assert stat.S_IMODE(key.stat().st_mode) == 0o600, key
+
+
+def test_server_certificates_name_their_service_and_are_no_caller(tmp_path: pathlib.Path) -> None:
+    pki.init_pki(tmp_path)
+    for name in pki.SERVER_NAMES:
+        cert_path, _ = pki.server_paths(tmp_path, name)
+        cert = load(cert_path)
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        assert {"localhost", name} <= set(san.get_values_for_type(x509.DNSName))
+        assert [str(ip) for ip in san.get_values_for_type(x509.IPAddress)] == ["127.0.0.1"]
+        assert ExtendedKeyUsageOID.SERVER_AUTH in cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+        with pytest.raises(pki.NotAnIdentity):
+            pki.identity_from_pem(cert_path.read_bytes())
+
+
+def test_a_new_ca_reissues_every_certificate(tmp_path: pathlib.Path) -> None:
+    pki.init_pki(tmp_path)
+    (tmp_path / "pki" / "ca.key").unlink()
+    pki.init_pki(tmp_path)
+    ca = load(tmp_path / "pki" / "ca.pem")
+    for cert_path in (tmp_path / "pki").rglob("*.pem"):
+        if cert_path.name != "ca.pem":
+            load(cert_path).verify_directly_issued_by(ca)
+
+
+def test_cli_usage() -> None:
+    done = subprocess.run([sys.executable, "-m", "vtkit.pki"], capture_output=True, text=True)
+    assert done.returncode == 2 and "usage" in done.stderr
