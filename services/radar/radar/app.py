@@ -15,6 +15,13 @@ assessments topics (same key, same partition count, same partitioner).
 Outputs are published and acknowledged by the broker BEFORE the table is updated:
 a crash in between replays the input, which yields the same records with the same
 (derived) event ids, and consumers dedupe on those.
+
+Each agent handles its records in batches (faust take_events, up to BATCH records or
+BATCH_WINDOW seconds): the records are handled one after the other against a staged view
+of the tables (a later record of the same key sees the earlier one's result), all their
+outputs are sent at once and awaited together, then the table values are written and
+faust acks (and later commits) the batch. Waiting for the broker's acknowledgement of each
+record one at a time was what limited radar (docs/perf/profile.md).
 """
 
 from __future__ import annotations
@@ -39,13 +46,17 @@ from radar.domain.cases import CaseRecord
 from radar.domain.model import PersonHistory
 from radar.handlers import Out, Radar
 from radar.settings import RadarSettings
+from radar.staging import Staged
 
 log = logging.getLogger(__name__)
+Work = Callable[[Event, Any, Staged], Awaitable[None]]
 
 # Partition count of the topics radar reads and of its tables' changelogs: the
 # tables must be co-partitioned with their source topics (vtkit.topics default).
 PARTITIONS = {spec.name: spec.partitions for spec in topics.all_topics()}[topics.NATIONAL_RADAR_PERSON]
 RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 5.0)
+BATCH = 500
+BATCH_WINDOW = 0.05  # seconds take_events waits for a full batch: the latency a batch adds per hop
 
 
 def faust_app(settings: RadarSettings, kafka: KafkaSettings) -> faust.App:
@@ -109,12 +120,12 @@ class RadarStreams:
 
     # ---- reads (gRPC) ------------------------------------------------------------------------------------------
 
-    def case(self, case_id: str) -> CaseRecord | None:
-        data = self.cases.get(case_id)
+    def case(self, case_id: str, staged: Staged | None = None) -> CaseRecord | None:
+        data = staged.get(self.cases, case_id) if staged else self.cases.get(case_id)
         return CaseRecord.from_dict(data) if data else None
 
-    def person(self, pseudonym: str) -> PersonHistory | None:
-        data = self.persons.get(pseudonym)
+    def person(self, pseudonym: str, staged: Staged | None = None) -> PersonHistory | None:
+        data = staged.get(self.persons, pseudonym) if staged else self.persons.get(pseudonym)
         return PersonHistory.from_dict(data) if data else None
 
     def all_cases(self) -> list[CaseRecord]:
@@ -122,23 +133,34 @@ class RadarStreams:
 
     # ---- agents ------------------------------------------------------------------------------------------------
 
-    def _agent(self, name: str, work: Callable[[Event, Any], Awaitable[None]]) -> Callable[[Any], Awaitable[None]]:
+    def _agent(self, name: str, work: Work) -> Callable[[Any], Awaitable[None]]:
         consumer = f"radar.{name}"
 
         async def agent(stream: Any) -> None:
-            async for item in stream.events():
-                await self._process(consumer, item.message, work)
+            # take_events acks the batch's events only when the loop asks for the next batch,
+            # i.e. after handle_batch returned: offsets never pass an unacknowledged output.
+            async for events in stream.take_events(BATCH, within=BATCH_WINDOW):
+                await self.handle_batch(consumer, list(events), work)
 
         agent.__name__ = f"{name}_agent"
         agent.__qualname__ = agent.__name__
         return agent
 
-    async def _process(self, consumer: str, message: Any, work: Callable[[Event, Any], Awaitable[None]]) -> None:
+    async def handle_batch(self, consumer: str, events: list[Any], work: Work) -> None:
+        """Handle records in order against staged tables, publish all outputs (acknowledged), then write the tables."""
+        staged = Staged()
+        for event in events:
+            staged.event = event
+            await self._process(consumer, event.message, work, staged)
+        await self.publish(staged.outputs)
+        staged.apply()
+
+    async def _process(self, consumer: str, message: Any, work: Work, staged: Staged) -> None:
         """Decode and handle one record; whatever cannot be processed is dead-lettered, never fatal."""
         try:
             with metrics.PROCESSING_SECONDS.labels(message.topic).time():
                 event = decode(message.value, message.headers)
-                await work(event, message)
+                await work(event, message, staged)
             metrics.EVENTS_CONSUMED.labels(message.topic, event.envelope.tenant, "handled").inc()
         except (DecodeError, PermanentError) as exc:
             metrics.EVENTS_CONSUMED.labels(message.topic, "", "dead_lettered").inc()
@@ -152,23 +174,23 @@ class RadarStreams:
     async def _dead_letter(self, message: Any, consumer: str, reason: str) -> None:
         await self._retrying(lambda: dead_letter(self.producer, cast(Any, message), consumer, reason))
 
-    async def _on_intake(self, event: Event, message: Any) -> None:
+    async def _on_intake(self, event: Event, message: Any, staged: Staged) -> None:
         case_id = getattr(event.message, "contact_id", "")
-        result = self.radar.on_intake(event, self.case(case_id) if case_id else None)
-        await self.publish(result.outputs)
+        result = self.radar.on_intake(event, self.case(case_id, staged) if case_id else None)
+        staged.publish(result.outputs)
         if result.case is not None:
-            self.cases[result.case.case_id] = result.case.to_dict()
+            staged.put(self.cases, result.case.case_id, result.case.to_dict())
 
-    async def _on_assessment(self, event: Event, message: Any) -> None:
+    async def _on_assessment(self, event: Event, message: Any, staged: Staged) -> None:
         if not isinstance(event.message, (proto.AssessmentCompleted, proto.DeadlineOverdue)):
             return  # radar's own AssessmentDue / AssessmentInput / MonitoringAlert
         case_id = event.message.case_id
         if message.key != case_id.encode():
             raise PermanentError("record key is not the case id")
-        outputs, record = self.radar.on_assessment(event, self.case(case_id))
-        await self.publish(outputs)
+        outputs, record = self.radar.on_assessment(event, self.case(case_id, staged))
+        staged.publish(outputs)
         if record is not None:
-            self.cases[case_id] = record.to_dict()
+            staged.put(self.cases, case_id, record.to_dict())
 
     async def scan_deadlines(self) -> None:
         """Pending deadlines are table rows: a restart never forgets one (the scan is stateless)."""
@@ -185,22 +207,22 @@ class RadarStreams:
         except Exception:  # the next scan tries again; a timer that dies would forget every deadline
             log.exception("deadline scan failed")
 
-    async def _on_rvdk(self, event: Event, message: Any) -> None:
-        await self.publish(self.radar.on_rvdk(event))
+    async def _on_rvdk(self, event: Event, message: Any, staged: Staged) -> None:
+        staged.publish(self.radar.on_rvdk(event))
 
-    async def _on_verwijsindex(self, event: Event, message: Any) -> None:
-        await self.publish(self.radar.on_verwijsindex(event, message.key))
+    async def _on_verwijsindex(self, event: Event, message: Any, staged: Staged) -> None:
+        staged.publish(self.radar.on_verwijsindex(event, message.key))
 
-    async def _on_person(self, event: Event, message: Any) -> None:
+    async def _on_person(self, event: Event, message: Any, staged: Staged) -> None:
         pseudonym = getattr(event.message, "pseudonym", "")
         if message.key != pseudonym.encode():
             raise PermanentError("record key is not the pseudonym of the PersonSignal")
-        outputs, outcome = self.radar.on_person_signal(event, self.person(pseudonym) or PersonHistory())
+        outputs, outcome = self.radar.on_person_signal(event, self.person(pseudonym, staged) or PersonHistory())
         if outcome.duplicate:
             log.debug("duplicate person signal ignored", extra={"ce_id": event.envelope.id})
             return
-        await self.publish(outputs)
-        self.persons[pseudonym] = outcome.history.to_dict()
+        staged.publish(outputs)
+        staged.put(self.persons, pseudonym, outcome.history.to_dict())
         if outcome.alerts:
             log.info("monitoring alert", extra={"cases": [a.case_id for a in outcome.alerts], "ce_id": event.envelope.id})
         if outcome.matches:
