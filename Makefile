@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 PTH     := $(shell $(PY_BASE) -c 'import sysconfig;print("lib/python"+sysconfig.get_python_version()+"/site-packages")')/vt-suite.pth
 PROTOS  := $(shell find proto -name '*.proto')
 
-.PHONY: venv proto proto-check lint chromium test run demo clean bench chaos fuzz
+.PHONY: venv proto proto-check lint chromium test run demo clean bench chaos fuzz certs
 
 venv: $(STAMP)
 
@@ -56,7 +56,13 @@ FUZZ_EXAMPLES ?= 1000
 fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest -m fuzz tests/fuzz -s -q -p no:cacheprovider
 
-run: $(STAMP)
+# Issue 7: mutual TLS. A local CA and every server and organisation certificate (vtkit.pki), in the
+# key dir `make run` uses (VT_VAR_DIR/keys, default var/keys); existing ones are kept.
+VT_VAR_DIR ?= var
+certs: $(STAMP)
+	$(PY) -m vtkit.pki init $(VT_VAR_DIR)/keys
+
+run: $(STAMP) certs
 	$(PY) -m vtkit.stack
 
 demo: $(STAMP)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -128,3 +129,37 @@ async def reflected_services(address: str, keys: KeyStore | None = None) -> list
         async for reply in stub.ServerReflectionInfo(iter([request]), timeout=5):
             return [s.name for s in reply.list_services_response.service]
     return []
+
+
+async def check(address: str, key_dir: str, server_name: str, timeout: float) -> bool:
+    """One health check presenting the server certificate `server_name` as client certificate (what a
+    pod's probe holds); plaintext under the dev flag."""
+    if plaintext_enabled():
+        channel = grpc.aio.insecure_channel(address)
+    else:
+        cert, key = pki.server_pair(key_dir, server_name)
+        channel = grpc.aio.secure_channel(address, grpc.ssl_channel_credentials(
+            root_certificates=pki.ca_pem(key_dir), private_key=key, certificate_chain=cert))
+    async with channel:
+        try:
+            reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=timeout)
+        except grpc.aio.AioRpcError:
+            return False
+    return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
+
+
+def main(argv: list[str]) -> int:
+    """`python -m vtkit.grpcserver check <address> <server-name>`: exit 0 when SERVING (the k8s exec
+    probe: kubelet's built-in gRPC probe cannot present a client certificate)."""
+    import asyncio
+
+    if len(argv) != 4 or argv[1] != "check":
+        print("usage: python -m vtkit.grpcserver check <host:port> <server-name>  (key dir from VT_KEY_DIR)",
+              file=sys.stderr)
+        return 2
+    healthy = asyncio.run(check(argv[2], str(default_keys(None).root), argv[3], timeout=3.0))
+    return 0 if healthy else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -4,12 +4,13 @@ Layout under `<key_dir>/pki/` (created by `python -m vtkit.pki init <key_dir>`, 
 vtkit.keystore.init_keys, so every test key dir and `make run` have it):
   ca.pem, ca.key                     the CA (EC P-256, 10 years); only `init` needs ca.key
   servers/<name>.pem, .key           one server certificate per service or simulator
-                                     (SAN: DNS localhost, DNS <name>, IP 127.0.0.1)
+                                     (SAN: DNS localhost, DNS <name>, IP 127.0.0.1); also usable as
+                                     a client certificate for health checks (it names no organisation)
   clients/<tenant>/<role>.pem, .key  one client certificate per organisation identity
 
 The identity sits in the subject as O=<tenant>, OU=<role>, CN=<tenant>/<role>; `identity_from_pem`
 accepts a certificate only when all three agree and it is meant for client authentication, so a
-server certificate (no O/OU, serverAuth only) never reads as a caller. Creating is idempotent:
+server certificate (CN=<service>, no O/OU) never reads as a caller. Creating is idempotent:
 existing files are kept, unless the CA itself had to be made anew (then every leaf is reissued,
 since the old ones no longer verify). In production the platform's CA issues these instead.
 """
@@ -116,7 +117,7 @@ def _create_ca(base: pathlib.Path) -> tuple[x509.Certificate, ec.EllipticCurvePr
 
 
 def _issue(ca: tuple[x509.Certificate, ec.EllipticCurvePrivateKey], subject: x509.Name,
-           usage: x509.ObjectIdentifier, san: x509.SubjectAlternativeName | None,
+           usages: list[x509.ObjectIdentifier], san: x509.SubjectAlternativeName | None,
            paths: tuple[pathlib.Path, pathlib.Path]) -> None:
     ca_cert, ca_key = ca
     key = ec.generate_private_key(ec.SECP256R1())
@@ -128,7 +129,7 @@ def _issue(ca: tuple[x509.Certificate, ec.EllipticCurvePrivateKey], subject: x50
                .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
                                             data_encipherment=False, key_agreement=True, key_cert_sign=False,
                                             crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
-               .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+               .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
                .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False))
     if san is not None:
         builder = builder.add_extension(san, critical=False)
@@ -167,12 +168,14 @@ def init_pki(key_dir: str | os.PathLike[str]) -> pathlib.Path:
     for name in SERVER_NAMES:
         paths = server_paths(key_dir, name)
         if fresh or not all(p.exists() for p in paths):
-            _issue(ca, x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]), ExtendedKeyUsageOID.SERVER_AUTH,
-                   server_san(name), paths)
+            # clientAuth too: the pod's health probe (python -m vtkit.grpcserver check) presents it. It
+            # names no organisation, so it opens health and reflection only, never a service RPC.
+            _issue(ca, x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]),
+                   [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH], server_san(name), paths)
     for who in organisations():
         paths = client_paths(key_dir, who.tenant, who.role)
         if fresh or not all(p.exists() for p in paths):
-            _issue(ca, identity_subject(who), ExtendedKeyUsageOID.CLIENT_AUTH, None, paths)
+            _issue(ca, identity_subject(who), [ExtendedKeyUsageOID.CLIENT_AUTH], None, paths)
     return base
 
 

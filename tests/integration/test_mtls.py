@@ -6,8 +6,11 @@ one test runs a real intake to show a forged "authorization" header does not ope
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 import pathlib
+import sys
 from collections.abc import AsyncIterator
 
 import grpc
@@ -17,8 +20,9 @@ from intake.testkit import intake_process
 from vt.intake.v1 import intake_service_pb2_grpc
 from vtkit import pki
 from vtkit.auth import bearer_metadata, caller
+from vtkit.broker import free_port
 from vtkit.channels import client_channel
-from vtkit.grpcserver import PLAINTEXT_FLAG, GrpcServer, reflected_services, wait_healthy
+from vtkit.grpcserver import PLAINTEXT_FLAG, GrpcServer, check, reflected_services, wait_healthy
 from vtkit.keystore import KeyStore, init_keys
 from vtkit.scenario import melding_request, random_bsn
 
@@ -106,15 +110,19 @@ async def test_a_certificate_from_another_ca_fails(server: GrpcServer, keys: Key
 
 
 async def test_a_server_certificate_is_no_caller(server: GrpcServer, keys: KeyStore) -> None:
-    # Issued by the CA, but for serverAuth and naming no organisation: the handshake already refuses it
-    # (and vtkit.pki.identity_from_pem would too, should a TLS stack accept it).
+    # Issued by the CA (and usable as client certificate, for the pods' health probes), but it names no
+    # organisation: the handshake succeeds, every service RPC is refused, health answers.
     cert, key = pki.server_pair(keys.root, "radar")
     credentials = grpc.ssl_channel_credentials(root_certificates=pki.ca_pem(keys.root), private_key=key,
                                                certificate_chain=cert)
     async with grpc.aio.secure_channel(server.address, credentials) as channel:
         with pytest.raises(grpc.aio.AioRpcError) as err:
             await who_am_i(channel)
-    assert err.value.code() == grpc.StatusCode.UNAVAILABLE, err.value.details()
+        assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED, err.value.details()
+        reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
+        assert reply.status == health_pb2.HealthCheckResponse.SERVING
+    # ...which is what the pods' exec probe does.
+    assert await check(server.address, str(keys.root), "radar", timeout=5)
 
 
 async def test_health_and_reflection_answer_any_certificate_of_the_ca(server: GrpcServer, keys: KeyStore) -> None:
@@ -175,3 +183,13 @@ async def test_a_real_intake_refuses_another_region_whatever_its_metadata_says(
     finally:
         assert process.stop() == 0, process.log_text()[-3000:]
     assert '"tenant": "utrecht"' in (tmp_path / "data" / "audit-intake-groningen.jsonl").read_text()
+
+
+async def test_the_probe_command_of_the_k8s_manifests(server: GrpcServer, keys: KeyStore) -> None:
+    """deploy/k8s runs `python -m vtkit.grpcserver check 127.0.0.1:50051 <service>` as exec probe."""
+    env = {**os.environ, "VT_KEY_DIR": str(keys.root)}
+    command = [sys.executable, "-m", "vtkit.grpcserver", "check"]
+    ok = await asyncio.create_subprocess_exec(*command, server.address, "intake", env=env)
+    assert await ok.wait() == 0
+    down = await asyncio.create_subprocess_exec(*command, f"127.0.0.1:{free_port()}", "intake", env=env)
+    assert await down.wait() == 1
