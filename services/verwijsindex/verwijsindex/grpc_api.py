@@ -31,6 +31,10 @@ def registrant_id(who: Caller) -> str:
 # notifier) and the inspector are not registrants (domain.md 6: authorised officials only).
 REGISTRANT_ROLES = frozenset({"region", "registrant"})
 INSPECTOR_ROLE = "inspector"
+# Why each operation touches the verwijsindex (the NEN 7513 "why").
+PURPOSE = {"register signal": "signaal afgeven (Wet verwijsindex risicojongeren)",
+           "withdraw signal": "signaal intrekken", "list own signals": "eigen signalen inzien",
+           "read logbook": "toezicht (inspectie)"}
 
 
 async def _registrant(context: grpc.aio.ServicerContext) -> str:
@@ -50,25 +54,44 @@ class VerwijsindexServicer(svc_grpc.VerwijsindexServiceServicer):
         self.app = app
         self.audit = audit
 
-    async def _denied(self, context: Any, what: str, subject: dict[str, str], detail: str) -> None:
-        """A refusal goes to the NEN 7513 access log (vtkit.audit); the logbook keeps the accepted changes."""
+    async def _log(self, context: Any, action: str, what: str, subject: dict[str, str], outcome: str,
+                   detail: str = "") -> None:
+        """Every access, accepted or refused, goes to the NEN 7513 access log (vtkit.audit), written before the
+        answer leaves; the logbook (SQLite, for the inspector) keeps the accepted changes besides."""
         if self.audit is not None:
             who = caller()
-            await self.audit.record(action="denied", what=what, subject=subject, tenant=who.tenant, role=who.role,
-                                    purpose="verwijsindex", outcome="denied", detail=detail, peer=context.peer() or "")
+            await self.audit.record(action=action, what=what, subject=subject, tenant=who.tenant, role=who.role,
+                                    purpose=PURPOSE[what], outcome=outcome, detail=detail, peer=context.peer() or "")
+
+    async def _denied(self, context: Any, what: str, subject: dict[str, str], detail: str) -> None:
+        await self._log(context, "denied", what, subject, "denied", detail)
+
+    async def _registrant(self, context: Any, what: str, subject: dict[str, str]) -> str:
+        """The caller as registrant; another role is refused, and the refusal logged."""
+        who = caller()
+        if who.role not in REGISTRANT_ROLES:
+            await self._denied(context, what, subject, "permission_denied")
+        return await _registrant(context)
 
     async def RegisterSignal(self, request: svc.RegisterSignalRequest, context: Any) -> svc.RegisterSignalResponse:
-        who = await _registrant(context)
+        who = await self._registrant(context, "register signal", {"signal_id": "(none: refused)"})
         try:
             result = self.app.register(who, proto.registration_from_request(request))
         except RuleViolation as exc:
+            # No signal exists to name: the subject is the refused request (the BSN never enters the log).
+            await self._log(context, "create", "register signal", {"signal_id": "(none: rejected)"},
+                            "invalid_argument", exc.__class__.__name__)
             await _invalid(context, exc)
+        signal = result.signal
+        await self._log(context, "create", "register signal",
+                        {"signal_id": signal.signal_id, "youth_pseudonym": signal.youth_pseudonym},
+                        "success" if result.created else "success (already registered)")
         log.info("signal registered" if result.created else "signal already registered",
                  extra={"signal_id": result.signal.signal_id, "registrant": who})
         return proto.register_response(result.signal)
 
     async def WithdrawSignal(self, request: svc.WithdrawSignalRequest, context: Any) -> svc.WithdrawSignalResponse:
-        who = await _registrant(context)
+        who = await self._registrant(context, "withdraw signal", {"signal_id": request.signal_id})
         try:
             self.app.withdraw(who, request.signal_id, proto.withdraw_reason(request))
         except RuleViolation as exc:
@@ -78,11 +101,16 @@ class VerwijsindexServicer(svc_grpc.VerwijsindexServiceServicer):
             await context.abort(grpc.StatusCode.NOT_FOUND, "no such signal")
         except NotActive:
             await context.abort(grpc.StatusCode.FAILED_PRECONDITION, "signal is archived already")
+        await self._log(context, "delete", "withdraw signal", {"signal_id": request.signal_id}, "success")
         log.info("signal withdrawn", extra={"signal_id": request.signal_id, "registrant": who})
         return svc.WithdrawSignalResponse()
 
     async def ListMySignals(self, request: svc.ListMySignalsRequest, context: Any) -> svc.ListMySignalsResponse:
-        return proto.list_response(self.app.list_mine(await _registrant(context)))
+        who = await self._registrant(context, "list own signals", {"registrant_id": registrant_id(caller())})
+        signals = self.app.list_mine(who)
+        await self._log(context, "search", "list own signals", {"registrant_id": who},
+                        f"success ({len(signals)} signals)")
+        return proto.list_response(signals)
 
     async def ListLogbook(self, request: svc.ListLogbookRequest, context: Any) -> svc.ListLogbookResponse:
         who = caller()
@@ -92,6 +120,9 @@ class VerwijsindexServicer(svc_grpc.VerwijsindexServiceServicer):
         entries = self.app.logbook(registrant_id(who), signal_id=request.signal_id or None,
                                    youth_pseudonym=request.youth_pseudonym or None,
                                    registrant_id=request.registrant_id or None, limit=request.limit)
+        subject = {k: v for k, v in (("signal_id", request.signal_id), ("youth_pseudonym", request.youth_pseudonym),
+                                     ("registrant_id", request.registrant_id)) if v} or {"logbook": "all"}
+        await self._log(context, "read", "read logbook", subject, f"success ({len(entries)} entries)")
         log.info("logbook queried", extra={"inspector": registrant_id(who), "entries": len(entries)})
         return proto.logbook_response(entries)
 
