@@ -82,8 +82,14 @@ def test_every_workload_has_grpc_probes_resources_a_pdb_and_runs_as_non_root(nam
         pod = workload["spec"]["template"]["spec"]
         assert pod["securityContext"]["runAsNonRoot"] is True
         for container in pod["containers"]:
-            assert container["readinessProbe"]["grpc"]["port"] == 50051
-            assert container["livenessProbe"]["grpc"]["port"] == 50051
+            # mTLS: an exec probe presenting the server certificate (kubelet's gRPC probe has no client cert).
+            for probe in (container["readinessProbe"], container["livenessProbe"]):
+                assert probe["exec"]["command"][:6] == ["python", "-m", "vtkit.grpcserver", "check", "127.0.0.1:50051",
+                                                        container["name"]]
+            pki = [s["secret"] for v in pod["volumes"] if "projected" in v for s in v["projected"]["sources"]
+                   if s["secret"]["name"].startswith("vt-pki-")]
+            assert [i["path"] for i in pki[0]["items"]][:3] == [
+                "pki/ca.pem", f"pki/servers/{container['name']}.pem", f"pki/servers/{container['name']}.key"]
             assert container["resources"]["requests"]
         assert workload["metadata"]["name"] in pdbs
 
