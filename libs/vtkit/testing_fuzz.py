@@ -80,6 +80,30 @@ def _is_map(field: FieldDescriptor) -> bool:
     return field.type == F.TYPE_MESSAGE and field.message_type.GetOptions().map_entry
 
 
+def _fill(draw: Callable[[st.SearchStrategy[Any]], Any], msg: pb_message.Message, field: FieldDescriptor, depth: int,
+          max_depth: int) -> None:
+    """Give `field` of `msg` a freshly drawn value (a map or repeated field: drawn entries added)."""
+    target = getattr(msg, field.name)
+    if _is_map(field):
+        key_field, value_field = field.message_type.fields_by_name["key"], field.message_type.fields_by_name["value"]
+        for k, v in draw(st.dictionaries(_scalar(key_field), _value(value_field, depth, max_depth), max_size=4)).items():
+            if value_field.type == F.TYPE_MESSAGE:
+                target[k].CopyFrom(v)
+            else:
+                target[k] = v
+    elif field.is_repeated:
+        items = draw(st.lists(_value(field, depth, max_depth), max_size=5))
+        if field.type == F.TYPE_MESSAGE:
+            for item in items:
+                target.add().CopyFrom(item)
+        else:
+            target.extend(items)
+    elif field.type == F.TYPE_MESSAGE:
+        target.CopyFrom(draw(_value(field, depth, max_depth)))
+    else:
+        setattr(msg, field.name, draw(_scalar(field)))
+
+
 @st.composite
 def _draw_message(draw: Callable[[st.SearchStrategy[Any]], Any], descriptor: Descriptor, depth: int,
                   max_depth: int) -> pb_message.Message:
@@ -96,27 +120,7 @@ def _draw_message(draw: Callable[[st.SearchStrategy[Any]], Any], descriptor: Des
             continue
         if field.type == F.TYPE_MESSAGE and depth + 1 > max_depth:
             continue  # bounded depth: recursive messages stop here
-        if _is_map(field):
-            key_field, value_field = field.message_type.fields_by_name["key"], field.message_type.fields_by_name["value"]
-            entries = draw(st.dictionaries(_scalar(key_field), _value(value_field, depth, max_depth), max_size=4))
-            target = getattr(msg, field.name)
-            for k, v in entries.items():
-                if value_field.type == F.TYPE_MESSAGE:
-                    target[k].CopyFrom(v)
-                else:
-                    target[k] = v
-        elif field.is_repeated:
-            items = draw(st.lists(_value(field, depth, max_depth), max_size=5))
-            target = getattr(msg, field.name)
-            if field.type == F.TYPE_MESSAGE:
-                for item in items:
-                    target.add().CopyFrom(item)
-            else:
-                target.extend(items)
-        elif field.type == F.TYPE_MESSAGE:
-            getattr(msg, field.name).CopyFrom(draw(_value(field, depth, max_depth)))
-        else:
-            setattr(msg, field.name, draw(_scalar(field)))
+        _fill(draw, msg, field, depth, max_depth)
     return msg
 
 
@@ -127,6 +131,40 @@ def _message(descriptor: Descriptor, depth: int, max_depth: int) -> st.SearchStr
 def messages(descriptor: Descriptor, max_depth: int = 4) -> st.SearchStrategy[pb_message.Message]:
     """Instances of the message `descriptor` describes, with every field fuzzed (see module docstring)."""
     return _message(descriptor, 0, max_depth)
+
+
+@st.composite
+def _draw_mutation(draw: Callable[[st.SearchStrategy[Any]], Any], seed: pb_message.Message, depth: int,
+                   max_depth: int) -> pb_message.Message:
+    """A copy of `seed` with some fields replaced, cleared, extended or mutated in turn. Requests drawn
+    from scratch mostly fail the first validation; mutants of a valid request get past it and reach
+    the handlers, the store and the publishing behind it."""
+    msg = type(seed)()
+    msg.CopyFrom(seed)
+    for field in msg.DESCRIPTOR.fields:
+        roll = draw(st.integers(0, 9))
+        if roll < 6:
+            continue  # most fields stay as the valid seed has them
+        if roll == 9:
+            msg.ClearField(field.name)
+            continue
+        nested = field.type == F.TYPE_MESSAGE and not _is_map(field)
+        if nested and roll < 8 and field.is_repeated and len(getattr(msg, field.name)):
+            items = getattr(msg, field.name)  # mutate one element of a repeated message
+            index = draw(st.integers(0, len(items) - 1))
+            items[index].CopyFrom(draw(_draw_mutation(items[index], depth + 1, max_depth)))
+        elif nested and roll < 8 and not field.is_repeated and msg.HasField(field.name):
+            getattr(msg, field.name).CopyFrom(draw(_draw_mutation(getattr(msg, field.name), depth + 1, max_depth)))
+        elif depth < max_depth or field.type != F.TYPE_MESSAGE:
+            if not field.is_repeated or roll == 7:
+                msg.ClearField(field.name)  # replace; roll 8 on a repeated field appends instead
+            _fill(draw, msg, field, depth, max_depth)
+    return msg
+
+
+def mutations(seed: pb_message.Message, max_depth: int = 4) -> st.SearchStrategy[pb_message.Message]:
+    """Variants of a valid message `seed` (see _draw_mutation)."""
+    return _draw_mutation(seed, 0, max_depth)
 
 
 def raw_bodies() -> st.SearchStrategy[bytes]:
@@ -155,4 +193,8 @@ def examples(strategy: st.SearchStrategy[Any], count: int, seed: int | None = No
     if seed is not None:
         collect = fixed_seed(seed)(collect)
     collect()
-    return drawn
+    unique: dict[Any, Any] = {}  # the first draws repeat the simplest input: send each once
+    for value in drawn:
+        key = value.SerializeToString(deterministic=True) if isinstance(value, pb_message.Message) else repr(value)
+        unique.setdefault(key, value)
+    return list(unique.values())

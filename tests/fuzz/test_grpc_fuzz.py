@@ -13,6 +13,7 @@ from __future__ import annotations
 import collections
 import os
 import re
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,13 +21,20 @@ import grpc
 import pytest
 from google.protobuf import text_format
 from google.protobuf.descriptor import Descriptor, MethodDescriptor
-from vt.intake.v1 import intake_service_pb2
+from vt.common.v1 import common_pb2
+from vt.intake.v1 import intake_service_pb2, intake_service_pb2_grpc
+from vt.intake.v1 import intake_service_pb2 as ipb
 from vt.notifier.v1 import notifier_service_pb2
+from vt.notifier.v1 import notifier_service_pb2 as npb
+from vt.radar.v1 import events_pb2 as radar_events
 from vt.radar.v1 import radar_service_pb2
-from vt.verwijsindex.v1 import verwijsindex_service_pb2
+from vt.radar.v1 import radar_service_pb2 as rpb
+from vt.verwijsindex.v1 import verwijsindex_service_pb2, verwijsindex_service_pb2_grpc
+from vt.verwijsindex.v1 import verwijsindex_service_pb2 as vpb
 from vtkit.channels import client_channel
 from vtkit.grpcserver import wait_healthy
-from vtkit.testing_fuzz import examples, messages, raw_bodies
+from vtkit.scenario import melding_request, random_bsn
+from vtkit.testing_fuzz import examples, messages, mutations, raw_bodies
 
 pytestmark = pytest.mark.fuzz
 
@@ -84,6 +92,68 @@ def finding_kind(kind: str, code: grpc.StatusCode, details: str) -> str:
     return f"{kind} {code.name} {re.sub(r'-?[0-9]+', 'N', details)[:160]!r}"
 
 
+def advies(key: str) -> ipb.RegisterAdviesRequest:
+    return ipb.RegisterAdviesRequest(
+        idempotency_key=key, asker=ipb.Asker(type=common_pb2.MELDER_TYPE_PROFESSIONAL, identity=ipb.Professional(
+            name="Huisarts Bakker", organisation="Praktijk Oost", phone="0581")),
+        question="Zorgen over een moeder en haar kinderen", outcome=ipb.ADVIES_OUTCOME_ADVICE_AND_SUPPORT)
+
+
+def signal(name: str) -> vpb.RegisterSignalRequest:
+    return vpb.RegisterSignalRequest(
+        youth_bsn=random_bsn(), youth_date_of_birth=common_pb2.Date(year=2012, month=4, day=1), risk_code=5,
+        registrant=vpb.Registrant(name=name, organisation=f"{name} org", phone="0301234567",
+                                  email=f"{name.lower()}@example.nl", sector=vpb.SECTOR_EDUCATION))
+
+
+@pytest.fixture(scope="module")
+async def seeds(stack: Any) -> dict[str, Any]:
+    """A valid request per RPC, naming objects that exist: their mutants get past the first validation
+    and reach the handlers, stores and publishing behind it. An RPC without a seed is fuzzed from
+    scratch only."""
+    intake, vi = stack.processes["vt.intake.v1"], stack.processes["vt.verwijsindex.v1"]
+    async with client_channel(intake.address, stack.keys, stack.tenant) as channel:
+        stub = intake_service_pb2_grpc.IntakeServiceStub(channel)
+        advies_id = (await stub.RegisterAdvies(advies(str(uuid.uuid4())), timeout=TIMEOUT)).contact_id
+        melding_id = (await stub.SubmitMelding(melding_request(random_bsn()), timeout=TIMEOUT)).contact_id
+        doomed_id = (await stub.SubmitMelding(melding_request(random_bsn()), timeout=TIMEOUT)).contact_id
+    async with client_channel(vi.address, stack.keys, stack.tenant) as channel:
+        signal_id = (await verwijsindex_service_pb2_grpc.VerwijsindexServiceStub(channel).RegisterSignal(
+            signal("Anna"), timeout=TIMEOUT)).signal_id
+    melding = melding_request(random_bsn()).melding
+    return {
+        "vt.intake.v1.IntakeService/RegisterAdvies": advies(str(uuid.uuid4())),
+        "vt.intake.v1.IntakeService/RegisterVervolgadvies": ipb.RegisterVervolgadviesRequest(
+            idempotency_key=str(uuid.uuid4()), previous_advies_id=advies_id, advies=advies("x")),
+        "vt.intake.v1.IntakeService/SubmitMelding": melding_request(random_bsn()),
+        "vt.intake.v1.IntakeService/ConvertAdvies": ipb.ConvertAdviesRequest(
+            idempotency_key=str(uuid.uuid4()), advies_id=advies_id, melding=melding,
+            criteria=ipb.ConversionCriteria(nature_and_severity="ernstig letsel", asker_inability="kan het niet aan")),
+        "vt.intake.v1.IntakeService/SubmitAmbtshalveMelding": ipb.SubmitAmbtshalveMeldingRequest(
+            idempotency_key=str(uuid.uuid4()), melding=melding,
+            conditions=ipb.AmbtshalveConditions(high_acute_risk=True, professional_cannot_increase_safety=True,
+                                                no_agreement_on_melding=True, vt_has_personal_data=True),
+            mdo=ipb.MultidisciplinaryConsultation(date=common_pb2.Date(year=2026, month=11, day=20),
+                                                  participants=["gedragswetenschapper", "teamleider"])),
+        "vt.intake.v1.IntakeService/GetContact": ipb.GetContactRequest(contact_id=melding_id, purpose="fuzz"),
+        "vt.intake.v1.IntakeService/DestroyDossier": ipb.DestroyDossierRequest(contact_id=doomed_id,
+                                                                               request_reference="fuzz"),
+        "vt.radar.v1.RadarService/GetAssessment": rpb.GetAssessmentRequest(case_id=melding_id),
+        "vt.radar.v1.RadarService/LookupInvolvement": rpb.LookupInvolvementRequest(case_id=melding_id,
+                                                                                   person_id="person-0"),
+        "vt.radar.v1.RadarService/RecordDecision": rpb.RecordDecisionRequest(
+            case_id=melding_id, judgement=radar_events.SAFETY_JUDGEMENT_ACUTE_UNSAFETY,
+            decision=radar_events.DECISION_RVDK_REQUEST, responsible_for_safety="VT team", agreements="geen"),
+        "vt.verwijsindex.v1.VerwijsindexService/RegisterSignal": signal("Bert"),
+        "vt.verwijsindex.v1.VerwijsindexService/WithdrawSignal": vpb.WithdrawSignalRequest(
+            signal_id=signal_id, reason=vpb.WITHDRAW_REASON_WRONG),
+        "vt.verwijsindex.v1.VerwijsindexService/ListLogbook": vpb.ListLogbookRequest(signal_id=signal_id, limit=10),
+        "vt.notifier.v1.NotifierService/ListDeliveries": npb.ListDeliveriesRequest(case_id=melding_id),
+        "vt.notifier.v1.NotifierService/PostponeLetter": npb.PostponeLetterRequest(case_id=melding_id,
+                                                                                   reason="gesprek eerst", weeks=1),
+    }
+
+
 def test_every_suite_rpc_is_enumerated_and_unary() -> None:
     rpcs = suite_rpcs()
     assert {r.package for r in rpcs} == {"vt.intake.v1", "vt.radar.v1", "vt.verwijsindex.v1", "vt.notifier.v1"}
@@ -93,11 +163,13 @@ def test_every_suite_rpc_is_enumerated_and_unary() -> None:
 
 
 @pytest.mark.parametrize("rpc", suite_rpcs(), ids=lambda r: r.name.split(".", 2)[-1])
-async def test_fuzz_rpc(rpc: Rpc, stack: Any) -> None:
+async def test_fuzz_rpc(rpc: Rpc, stack: Any, seeds: dict[str, Any]) -> None:
     process = stack.processes[rpc.package]
     tenant, role = CALLERS.get(rpc.name, (stack.tenant, "region"))
     request_type = rpc.method.input_type
     typed_inputs = examples(messages(request_type), EXAMPLES)
+    if rpc.name in seeds:
+        typed_inputs += examples(mutations(seeds[rpc.name]), EXAMPLES)
     raw_inputs = examples(raw_bodies(), EXAMPLES)
     outcomes = SUMMARY.setdefault(rpc.name, collections.Counter())
     findings: dict[str, tuple[int, str]] = {}
@@ -136,5 +208,6 @@ async def test_fuzz_rpc(rpc: Rpc, stack: Any) -> None:
 def test_summary() -> None:
     """One line for the issue note: how many inputs every RPC got (runs after the RPC tests)."""
     total = sum(sum(c.values()) for c in SUMMARY.values())
-    print(f"\ngRPC fuzz: {total} inputs over {len(SUMMARY)} RPCs ({EXAMPLES} typed + {EXAMPLES} raw each)")
+    print(f"\ngRPC fuzz: {total} inputs over {len(SUMMARY)} RPCs ({EXAMPLES} drawn, {EXAMPLES} mutants of a valid "
+          f"request where one is seeded, {EXAMPLES} raw bodies each)")
     assert len(SUMMARY) == len(suite_rpcs()) or not SUMMARY
