@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +27,10 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 class DecryptionError(ValueError):
     """A ciphertext did not authenticate: wrong key, wrong binding or tampered."""
+
+
+class KeyUnavailable(DecryptionError):
+    """The key a ciphertext names is unknown or was destroyed (crypto-shredded): it will never open."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +75,7 @@ class TenantCipher:
         try:
             return AESGCM(self._resolve(key_id))
         except KeyError as exc:  # vtkit.keys.UnknownKey / KeyDestroyed
-            raise DecryptionError(f"key {key_id!r} is not available ({type(exc).__name__})") from None
+            raise KeyUnavailable(f"key {key_id!r} is not available ({type(exc).__name__})") from None
 
     def decrypt(self, sealed: Ciphertext, *, event_id: str, field: str) -> bytes:
         aead = self._aead_for(sealed.key_id)
@@ -78,6 +83,32 @@ class TenantCipher:
             return aead.decrypt(sealed.nonce, sealed.ciphertext, _aad(self.tenant_id, event_id, field))
         except Exception:
             raise DecryptionError("field did not authenticate") from None
+
+
+# A sealed identifier whose content is itself encrypted under a (dossier) key: the matching service needs
+# both its seal key and that key, so destroying the dossier key shreds the identifier in Kafka history too.
+WRAPPED_PREFIX = b"vt-wrapped-v1|"
+
+
+def wrap_for_sealing(cipher: TenantCipher, identifier: bytes, *, event_id: str, field: str) -> bytes:
+    inner = cipher.encrypt(identifier, event_id=event_id, field=field)
+    body = {"key_id": inner.key_id, "nonce": inner.nonce.hex(), "ciphertext": inner.ciphertext.hex()}
+    return WRAPPED_PREFIX + json.dumps(body, sort_keys=True).encode()
+
+
+def unwrap_opened(opened: bytes, cipher: TenantCipher | None, *, event_id: str, field: str) -> bytes:
+    """The identifier inside an opened seal: as is when it was sealed directly (RvdK feed, older events),
+    else decrypted with `cipher` (KeyUnavailable once the dossier key is destroyed)."""
+    if not opened.startswith(WRAPPED_PREFIX):
+        return opened
+    if cipher is None:
+        raise DecryptionError("the identifier is wrapped under a tenant's key and no tenant cipher was given")
+    try:
+        body = json.loads(opened[len(WRAPPED_PREFIX):])
+        inner = Ciphertext(str(body["key_id"]), bytes.fromhex(body["nonce"]), bytes.fromhex(body["ciphertext"]))
+    except (ValueError, KeyError, TypeError):
+        raise DecryptionError("malformed wrapped identifier") from None
+    return cipher.decrypt(inner, event_id=event_id, field=field)
 
 
 @dataclass(frozen=True)

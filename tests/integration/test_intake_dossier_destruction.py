@@ -1,7 +1,8 @@
 """Crypto-shredding end to end (Wmo 5.3.5): a real intake process, the real broker and the real key
 directory. After DestroyDossier, the region's topic history read from offset 0 still holds the dossier's
-events, but none of their encrypted fields opens under any key the store still holds, while another
-dossier's fields still open; GetContact answers NOT_FOUND; the deletion is in the audit log."""
+events, but none of their encrypted fields opens under any key the store still holds (and radar cannot
+recover the sealed identities either), while another dossier's fields still open; GetContact answers
+NOT_FOUND; the deletion is in the audit log."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from vt.intake.v1 import intake_service_pb2 as pb
 from vtkit import audit as vt_audit
 from vtkit import topics
 from vtkit.channels import client_channel
-from vtkit.crypto import Ciphertext, DecryptionError, TenantCipher
+from vtkit.crypto import Ciphertext, DecryptionError, Sealed, TenantCipher, unwrap_opened
 from vtkit.grpcserver import wait_healthy
 from vtkit.keystore import KeyStore
 from vtkit.scenario import melding_request, random_bsn
@@ -103,6 +104,18 @@ async def test_a_destroyed_dossier_no_longer_opens_anywhere_in_the_topic_history
                                                event_id=shredded.envelope.id, field=name)
     for name, field in encrypted_fields(readable.message):
         assert opens_under_some_key(keys, field, readable.envelope.id, name) == [field.key_id], name
+    # Even radar, holder of the seal key, can no longer open the destroyed household's identities.
+    radar = keys.seal_opener("radar")
+    for received, opens in ((shredded, False), (readable, True)):
+        for person in received.message.persons:
+            s = person.sealed_identity
+            opened = radar.open(Sealed(s.recipient, s.ephemeral_public_key, s.nonce, s.ciphertext))
+            args = {"event_id": received.envelope.id, "field": f"identity:{person.person_id}"}
+            if opens:
+                assert unwrap_opened(opened, keys.tenant_cipher(TENANT), **args).startswith(b"bsn:")
+            else:
+                with pytest.raises(DecryptionError):
+                    unwrap_opened(opened, keys.tenant_cipher(TENANT), **args)
     [destroyed] = [e.message for _, e, _ in history if isinstance(e.message, events_pb2.DossierDestroyed)
                    and e.message.dossier_id == gone.contact_id]
     assert list(destroyed.contact_ids) == [gone.contact_id]

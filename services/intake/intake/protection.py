@@ -20,7 +20,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from vtkit.crypto import Ciphertext, Sealed, TenantCipher, seal
+from vtkit.crypto import Ciphertext, Sealed, TenantCipher, seal, wrap_for_sealing
 from vtkit.keys import dossier_key_id
 from vtkit.keystore import KeyStore
 
@@ -63,6 +63,11 @@ class PersonalDataProtector:
         # Any of the tenant's keys, by the key id the ciphertext carries (older generations, dossier keys).
         return self.keys.tenant_cipher(self.tenant).decrypt(value, event_id=event_id, field=field)
 
-    def seal_for_matching(self, identity: bytes) -> Sealed:
-        """Only radar can open this; it derives the cross-region pseudonym from the exact bytes."""
+    def seal_for_matching(self, identity: bytes, *, event_id: str, person_id: str) -> Sealed:
+        """Only radar can open this; it derives the cross-region pseudonym from the exact bytes. Under a
+        dossier the identity is first encrypted under the dossier key (field "identity:<person id>"), so
+        after the dossier's destruction not even radar can open it from the topic history."""
+        if self._dossier_cipher is not None:
+            identity = wrap_for_sealing(self._dossier_cipher, identity, event_id=event_id,
+                                        field=f"identity:{person_id}")
         return seal(identity, MATCHING_SERVICE, self._radar_public_key)

@@ -14,7 +14,7 @@ from typing import Any
 from google.protobuf import message as pb_message
 from vt.radar.v1 import events_pb2 as radar_events
 from vtkit import topics
-from vtkit.crypto import DecryptionError, Pseudonymizer, SealOpener, TenantCipher
+from vtkit.crypto import DecryptionError, KeyUnavailable, Pseudonymizer, SealOpener, TenantCipher, unwrap_opened
 from vtkit.envelope import Envelope, Event, envelope_for
 from vtkit.kafka import PermanentError
 
@@ -73,9 +73,15 @@ class Radar:
         # household are shredded with its dossier. Without it, the tenant key.
         self._case_cipher = case_cipher
 
-    def pseudonym_of(self, sealed: Any) -> str:
+    def pseudonym_of(self, sealed: Any, *, tenant: str = "", event_id: str = "", field: str = "") -> str:
+        """Opens a sealed identifier; one intake wrapped under a dossier key also needs that key (tenant,
+        event id and field bind it). KeyUnavailable: the dossier was destroyed (crypto-shredded)."""
         try:
-            return self._pseudonymizer.pseudonym(self._opener.open(sealed))
+            opened = self._opener.open(sealed)
+            cipher = self._tenant_cipher(tenant) if tenant and self._tenant_cipher is not None else None
+            return self._pseudonymizer.pseudonym(unwrap_opened(opened, cipher, event_id=event_id, field=field))
+        except KeyUnavailable:
+            raise
         except DecryptionError as exc:
             raise PermanentError(f"sealed identifier cannot be opened: {exc}") from None
 
@@ -98,7 +104,13 @@ class Radar:
                 log.warning("person without sealed identity is not matched",
                             extra={"case_id": msg.contact_id, "person_id": person.person_id})
                 continue
-            persons.append((person.person_id, self.pseudonym_of(person.identity)))
+            try:
+                persons.append((person.person_id, self.pseudonym_of(
+                    person.identity, tenant=msg.tenant_id, event_id=ce_id, field=f"identity:{person.person_id}")))
+            except KeyUnavailable:
+                # The household's dossier was destroyed (a replay of history): nothing of it is used again.
+                log.info("melding of a destroyed dossier skipped", extra={"case_id": msg.contact_id})
+                return IntakeResult()
 
         deadline = assessment_deadline(received_at, msg.acute)
         due = proto.assessment_due(msg, deadline)

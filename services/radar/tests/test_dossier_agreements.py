@@ -1,19 +1,22 @@
-"""The agreements radar records with a decision are encrypted under the case's dossier key (intake's
+"""Radar and dossier keys. The agreements radar records with a decision are encrypted under the case's dossier key (intake's
 per-household key), so destroying the dossier (Wmo 5.3.5) shreds them too; a case without a dossier key
-falls back to the tenant key; deciding on a destroyed dossier is refused."""
+falls back to the tenant key; deciding on a destroyed dossier is refused. An identity intake wrapped under
+the dossier key opens to the usual pseudonym, and not at all once the dossier is destroyed."""
 
 from __future__ import annotations
 
 import datetime as dt
 import pathlib
+from typing import Any
 
 import pytest
 from radar.domain.cases import Decision
 from radar.domain.decisions import DecisionInput, Judgement
 from radar.handlers import DecisionConflict, Radar
 from radar.testing import melding_received
+from vt.common.v1 import common_pb2
 from vt.radar.v1 import events_pb2
-from vtkit.crypto import Ciphertext, DecryptionError
+from vtkit.crypto import Ciphertext, DecryptionError, seal, wrap_for_sealing
 from vtkit.envelope import decode, encode, envelope_for, new_event_id
 from vtkit.keystore import KeyStore, init_keys
 from vtkit.simulators.rvdk import random_bsn
@@ -70,3 +73,30 @@ def test_without_a_dossier_key_the_tenant_key_is_used_and_a_destroyed_dossier_re
     assert agreements(keys, msg, event_id) == b"Moeder belt dagelijks de school"
     with pytest.raises(DecisionConflict, match="destroyed"):
         decide(keys, radar, with_dossier=True, destroyed=True)
+
+
+def wrapped_melding(keys: KeyStore, bsn: str, event_id: str) -> Any:
+    """A MeldingReceived as intake now publishes it: the identity wrapped under the dossier key, then sealed."""
+    msg = melding_received(keys, TENANT, [bsn], event_id=event_id)
+    key_id = keys.data_keys.create_dossier_key(TENANT, msg.contact_id, NOW)
+    person = msg.persons[0]
+    inner = wrap_for_sealing(keys.dossier_cipher(TENANT, key_id), b"bsn:" + bsn.encode(), event_id=event_id,
+                             field=f"identity:{person.person_id}")
+    s = seal(inner, "radar", keys.seal_public("radar"))
+    person.sealed_identity.CopyFrom(common_pb2.SealedIdentifier(
+        recipient=s.recipient, ephemeral_public_key=s.ephemeral_public_key, nonce=s.nonce, ciphertext=s.ciphertext))
+    return msg
+
+
+def test_a_wrapped_identity_gives_the_same_pseudonym_until_its_dossier_is_destroyed(keys: KeyStore) -> None:
+    radar = Radar(keys.seal_opener("radar"), keys.pseudonymizer(), tenant_cipher=keys.tenant_cipher,
+                  case_cipher=keys.case_cipher)
+    bsn, event_id = random_bsn(), new_event_id()
+    msg = wrapped_melding(keys, bsn, event_id)
+    event = decode(*encode(msg, envelope_for(msg, source="test", tenant=TENANT, event_id=event_id)))
+    live = radar.on_intake(event)
+    assert live.case is not None
+    assert list(live.case.persons.values()) == [keys.pseudonymizer().pseudonym(b"bsn:" + bsn.encode())]
+    keys.data_keys.destroy(f"{TENANT}/dossier/{msg.contact_id}")
+    replayed = radar.on_intake(event)  # the same record read again from history after the destruction
+    assert replayed.case is None and not replayed.outputs

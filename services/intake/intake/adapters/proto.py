@@ -246,7 +246,8 @@ def _person_refs(persons: Sequence[Directbetrokkene], event_id: str,
         used.add(person_id)
         refs.append(common_pb2.PersonRef(
             person_id=person_id, role=_n(person.role),
-            sealed_identity=_sealed(protector.seal_for_matching(person.identity_bytes())),
+            sealed_identity=_sealed(protector.seal_for_matching(person.identity_bytes(), event_id=event_id,
+                                                                person_id=person_id)),
             details=_encrypted(protector.encrypt_json(person.as_json(), event_id=event_id,
                                                       field=person_field(person_id)))))
     return refs
