@@ -39,11 +39,14 @@ def bearer_metadata(token: str) -> tuple[tuple[str, str], ...]:
     return (("authorization", f"Bearer {token}"),)
 
 
-def _as(who: Caller, handler: Any) -> Any:
-    """`handler` with `caller()` set to `who` while it runs."""
+def _as(handler: Any, who_of: Callable[[grpc.aio.ServicerContext], Caller | None]) -> Any:
+    """`handler` run with `caller()` set to `who_of(context)`; UNAUTHENTICATED when that is None."""
     inner = handler.unary_unary
 
     async def authenticated(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        who = who_of(context)
+        if who is None:
+            await context.abort(grpc.StatusCode.UNAUTHENTICATED, "client certificate names no organisation")
         reset = _caller.set(who)
         try:
             return await inner(request, context)
@@ -67,20 +70,7 @@ class CertAuthInterceptor(grpc.aio.ServerInterceptor):
             return handler
         if handler.unary_unary is None:
             return _deny(handler)
-        inner = handler.unary_unary
-
-        async def authenticated(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            who = peer_caller(context)
-            if who is None:
-                await context.abort(grpc.StatusCode.UNAUTHENTICATED, "client certificate names no organisation")
-            reset = _caller.set(who)
-            try:
-                return await inner(request, context)
-            finally:
-                _caller.reset(reset)
-
-        return grpc.unary_unary_rpc_method_handler(authenticated, request_deserializer=handler.request_deserializer,
-                                                   response_serializer=handler.response_serializer)
+        return _as(handler, peer_caller)
 
 
 def peer_caller(context: grpc.aio.ServicerContext) -> Caller | None:
@@ -111,7 +101,7 @@ class TokenAuthInterceptor(grpc.aio.ServerInterceptor):
         who = self._tokens.get(token)
         if who is None or handler.unary_unary is None:
             return _deny(handler)
-        return _as(who, handler)
+        return _as(handler, lambda _context: who)
 
 
 def _deny(handler: Any) -> Any:
