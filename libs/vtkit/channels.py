@@ -49,6 +49,17 @@ def client_channel(address: str, keys: KeyStore, tenant: str, role: str = "regio
     return grpc.aio.secure_channel(address, _credentials(str(keys.root.resolve()), tenant, role))
 
 
+
+def server_probe_channel(address: str, key_dir: str, server_name: str) -> grpc.aio.Channel:
+    """A channel presenting server `server_name`'s own certificate: what a pod's health probe holds. It
+    names no organisation, so servers answer health and reflection on it and refuse every service RPC."""
+    if plaintext_enabled():
+        return grpc.aio.insecure_channel(address)
+    cert, key = pki.server_pair(key_dir, server_name)
+    return grpc.aio.secure_channel(address, grpc.ssl_channel_credentials(
+        root_certificates=pki.ca_pem(key_dir), private_key=key, certificate_chain=cert))
+
+
 @dataclass(frozen=True)
 class Org:
     """An organisation identity to call as, for helpers that open a channel per call (tests, demo)."""

@@ -134,13 +134,9 @@ async def reflected_services(address: str, keys: KeyStore | None = None) -> list
 async def check(address: str, key_dir: str, server_name: str, timeout: float) -> bool:
     """One health check presenting the server certificate `server_name` as client certificate (what a
     pod's probe holds); plaintext under the dev flag."""
-    if plaintext_enabled():
-        channel = grpc.aio.insecure_channel(address)
-    else:
-        cert, key = pki.server_pair(key_dir, server_name)
-        channel = grpc.aio.secure_channel(address, grpc.ssl_channel_credentials(
-            root_certificates=pki.ca_pem(key_dir), private_key=key, certificate_chain=cert))
-    async with channel:
+    from vtkit.channels import server_probe_channel
+
+    async with server_probe_channel(address, key_dir, server_name) as channel:
         try:
             reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=timeout)
         except grpc.aio.AioRpcError:
