@@ -3,8 +3,8 @@
 On every topic radar, notifier and the verwijsindex consume, publish random bytes without an envelope,
 random bytes and a truncated valid record under the topic's type, a valid record with an unknown
 ce_type, a header that is not UTF-8, a ce_time that is no time, a record with one field of several MB,
-a record of a type foreign to the topic, and FUZZ_EXAMPLES records drawn from the topic's type
-(vtkit.testing_fuzz). Each record that cannot be decoded must reach vt.national.deadletter.v1 from
+a record of a type foreign to the topic, and FUZZ_EXAMPLES records drawn from the topic's type and as
+many mutants of a valid record (vtkit.testing_fuzz). Each record that cannot be decoded must reach vt.national.deadletter.v1 from
 every consumer of its topic with a reason; what decodes may be handled or dead-lettered. Afterwards a
 valid melding still yields radar's assessment and notifier's delivery, valid BRP facts are still
 applied, and every process is alive and SERVING.
@@ -41,7 +41,7 @@ from vtkit.grpcserver import wait_healthy
 from vtkit.kafka import Publisher
 from vtkit.scenario import random_bsn
 from vtkit.simulators.brp import build_facts, publish_facts
-from vtkit.testing_fuzz import examples, messages
+from vtkit.testing_fuzz import examples, messages, mutations
 
 pytestmark = pytest.mark.fuzz
 
@@ -122,9 +122,11 @@ def bad_records(topic: str, keys: Any) -> list[Bad]:
         Bad("type foreign to the topic", topic, foreign.SerializeToString(),
             envelope_for(foreign, source="fuzz").headers(), False),
     ]
-    for drawn in examples(messages(cls.DESCRIPTOR), EXAMPLES):
-        records.append(Bad("drawn from the topic's type", topic, drawn.SerializeToString(),
-                           envelope_for(drawn, source="fuzz", tenant=TENANT).headers(), False))
+    for kind, drawn_records in (("drawn from the topic's type", examples(messages(cls.DESCRIPTOR), EXAMPLES)),
+                                ("mutant of a valid record", examples(mutations(sample), EXAMPLES))):
+        for drawn in drawn_records:
+            records.append(Bad(kind, topic, drawn.SerializeToString(),
+                               envelope_for(drawn, source="fuzz", tenant=TENANT).headers(), False))
     for record in records:
         record.fuzz_id = str(uuid.uuid4())
         record.headers = [*record.headers, ("fuzz_id", record.fuzz_id.encode())]
@@ -215,6 +217,9 @@ async def test_fuzz_consumers(stack: Any) -> None:
         must = [b for b in sent if b.must_dead_letter]
 
         async def all_dead_lettered() -> bool:
+            for name, process in stack.processes.items():  # a consumer that crashed fails at once, with its log
+                if process.proc is not None and process.proc.poll() is not None:
+                    pytest.fail(f"{name} exited during the Kafka fuzz:\n{process.log_text()[-3000:]}")
             return all(TOPICS[b.topic][1] <= dead_lettered(b) for b in must)
 
         try:

@@ -112,7 +112,8 @@ class EventHandler:
             raise InvalidCause("MeldingReceived without tenant_id, contact_id or received_at")
         if topic is not None and topic != topics.intake(msg.tenant_id):
             raise InvalidCause(f"MeldingReceived of {msg.tenant_id!r} on {topic}")
-        received_at = msg.received_at.ToDatetime(tzinfo=dt.UTC)
+        received_at = proto.to_datetime(msg.received_at, True)
+        assert received_at is not None
         if self.store.put_case(msg.tenant_id, msg.contact_id, envelope.id, received_at, msg.SerializeToString()):
             self._move_letter_due(msg.tenant_id, msg.contact_id)
             log.info("case recorded", extra={"case_id": msg.contact_id, "tenant": msg.tenant_id})

@@ -35,7 +35,12 @@ def from_date(value: dt.date | None) -> common_pb2.Date | None:
 
 
 def to_datetime(value: timestamp_pb2.Timestamp, present: bool) -> dt.datetime | None:
-    return value.ToDatetime(tzinfo=dt.UTC) if present else None
+    if not present:
+        return None
+    try:
+        return value.ToDatetime(tzinfo=dt.UTC)
+    except (ValueError, OverflowError):  # outside the Timestamp range: the consumer crashed on it (fuzz run)
+        raise InvalidCause(f"invalid timestamp {value.seconds}s {value.nanos}ns") from None
 
 
 def from_datetime(value: dt.datetime | None) -> timestamp_pb2.Timestamp | None:

@@ -15,6 +15,7 @@ from vt.rvdk.v1 import events_pb2 as rvdk_events
 from vt.verwijsindex.v1 import events_pb2 as verwijsindex_events
 from vtkit import calendar
 from vtkit.crypto import Ciphertext, Sealed
+from vtkit.kafka import PermanentError
 
 from radar.domain.cases import CaseRecord, DeadlineKind, Decision, OverdueDeadline
 from radar.domain.deadlines import Deadline
@@ -68,7 +69,10 @@ _TRIGGERS = {
 # ---- scalars ---------------------------------------------------------------------------------------------------
 
 def to_datetime(ts: Timestamp) -> dt.datetime:
-    return ts.ToDatetime(tzinfo=dt.UTC)
+    try:
+        return ts.ToDatetime(tzinfo=dt.UTC)
+    except (ValueError, OverflowError):  # outside the Timestamp range (found by the fuzz run): never usable
+        raise PermanentError(f"invalid timestamp {ts.seconds}s {ts.nanos}ns") from None
 
 
 def timestamp(moment: dt.datetime) -> Timestamp:

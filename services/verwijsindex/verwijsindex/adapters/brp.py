@@ -49,7 +49,10 @@ def _date(value: common_pb2.Date) -> dt.date | None:
 def _time(value: Timestamp) -> dt.datetime:
     if value.seconds == 0 and value.nanos == 0:
         raise InvalidFacts("observed_at is required")
-    return value.ToDatetime(tzinfo=dt.UTC)
+    try:
+        return value.ToDatetime(tzinfo=dt.UTC)
+    except (ValueError, OverflowError):  # outside the Timestamp range: it stopped the BRP consumer (fuzz run)
+        raise InvalidFacts("observed_at: not a valid timestamp") from None
 
 
 def facts_from_proto(message: events_pb2.HouseholdFacts, opener: SealOpener,
