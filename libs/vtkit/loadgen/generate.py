@@ -107,8 +107,10 @@ def build_melding(rng: random.Random, bsn: str, *, professional: bool, police: b
         melding.melder.CopyFrom(intake_service_pb2.Professional(name=rng.choice(["A. de Boer", "K. Mulder"]),
                                                                 phone="0612345678"))
         melding.disclosure.bystander_consents = rng.random() < 0.5
-    return intake_service_pb2.SubmitMeldingRequest(idempotency_key=str(uuid.UUID(int=rng.getrandbits(128))),
-                                                   melding=melding)
+    request = intake_service_pb2.SubmitMeldingRequest(idempotency_key=str(uuid.UUID(int=rng.getrandbits(128))),
+                                                      melding=melding)
+    _personalise_melding(request)
+    return request
 
 
 def build_advies(rng: random.Random, *, professional: bool) -> intake_service_pb2.RegisterAdviesRequest:
@@ -116,11 +118,80 @@ def build_advies(rng: random.Random, *, professional: bool) -> intake_service_pb
                                      else common_pb2.MELDER_TYPE_BYSTANDER)
     if professional:
         asker.identity.CopyFrom(_professional(rng, False))
-    return intake_service_pb2.RegisterAdviesRequest(
+    request = intake_service_pb2.RegisterAdviesRequest(
         idempotency_key=str(uuid.UUID(int=rng.getrandbits(128))), asker=asker,
         question="Hoe ga ik om met zorgen over een leerling?",
         afwegingskader=intake_service_pb2.AfwegingskaderAnswers(suspicion=True),
         outcome=intake_service_pb2.ADVIES_OUTCOME_ADVICE_AND_SUPPORT)
+    if professional:
+        _personalise_melder(request.asker.identity, random.Random(request.idempotency_key))
+    return request
+
+
+# -- realistic personal data --------------------------------------------------------------------------------------
+# Each contact gets its own melder name, phone and e-mail, and a melding a second person known only by name, date
+# of birth and address (the fallback identification) whose street address is also in the narrative, as in real
+# meldingen. Drawn from a generator seeded with the contact's idempotency key, so the main stream of draws (and
+# with it every proportion above) is the same as without them. personal_values() lists what a request carries,
+# for the no-personal-data scanner (tests/e2e/test_no_personal_data_realistic_load.py).
+FIRST_NAMES = ["Sanne", "Daan", "Fatima", "Lars", "Noor", "Mohammed", "Emma", "Sem", "Yara", "Bram", "Lotte",
+               "Jayden", "Aylin", "Thijs", "Zeynep", "Ruben", "Iris", "Milan", "Sophie", "Anouk"]
+SURNAMES = ["Jansen", "de Vries", "van den Berg", "Bakker", "Visser", "Smit", "Meijer", "de Boer", "Mulder",
+            "Bouzid", "Yilmaz", "van Dijk", "Hendriks", "Dekker", "Kaya", "Brouwer", "de Graaf", "Vermeulen"]
+STREETS = ["Kerkstraat", "Dorpsstraat", "Molenweg", "Schoolstraat", "Julianalaan", "Beatrixstraat", "Stationsweg",
+           "Parallelweg", "Eikenlaan", "Vondelstraat", "Lindenlaan", "Wilhelminastraat"]
+CITIES = ["Utrecht", "Amsterdam", "Rotterdam", "Zwolle", "Arnhem", "Tilburg", "Leeuwarden", "Middelburg"]
+
+
+def _name(rng: random.Random) -> tuple[str, str]:
+    return rng.choice(FIRST_NAMES), rng.choice(SURNAMES)
+
+
+def _personalise_melder(melder: intake_service_pb2.Professional, rng: random.Random) -> None:
+    first, last = _name(rng)
+    melder.name = f"{first} {last}"
+    melder.phone = f"06{rng.randrange(10**8):08d}"
+    domain = melder.organisation.lower().replace(" ", "") or "mail"
+    melder.email = f"{first.lower()}.{last.replace(' ', '').lower()}{rng.randrange(1000)}@{domain}.example"
+
+
+def _personalise_melding(request: intake_service_pb2.SubmitMeldingRequest) -> None:
+    rng = random.Random(request.idempotency_key)
+    melding = request.melding
+    _personalise_melder(melding.melder, rng)
+    first, last = _name(rng)
+    postcode = f"{rng.randrange(1000, 10000)} {rng.choice('ABCDEFGHJKLMNPRSTVWXZ')}{rng.choice('ABCDEFGHJKLMNPRSTVWXZ')}"
+    number = str(rng.randrange(1, 300))
+    born = common_pb2.Date(year=rng.randrange(1970, 2000), month=rng.randrange(1, 13), day=rng.randrange(1, 29))
+    melding.directbetrokkenen.append(intake_service_pb2.Directbetrokkene(
+        role=common_pb2.PERSON_ROLE_SUSPECT, surname=last, first_names=first, date_of_birth=born,
+        postcode=postcode, house_number=number))
+    melding.narrative = (f"{melding.narrative} Het gezin woont aan de {rng.choice(STREETS)} {number}, {postcode} "
+                         f"{rng.choice(CITIES)}; {first} {last} is de vader.")
+
+
+def personal_values(item: LoadItem) -> list[str]:
+    """Every personal value an item's request carries, in the form it was sent: BSNs, person and melder names,
+    street addresses, postcodes, phone numbers and e-mail addresses."""
+    import re
+
+    values: list[str] = [item.bsn] if item.bsn else []
+    request = item.request
+    if request is None:
+        return values
+    if isinstance(request, intake_service_pb2.RegisterAdviesRequest):
+        melders = [request.asker.identity]
+        persons: list[intake_service_pb2.Directbetrokkene] = []
+        narrative = ""
+    else:
+        melders, persons, narrative = [request.melding.melder], list(request.melding.directbetrokkenen), \
+            request.melding.narrative
+    for melder in melders:
+        values += [melder.name, melder.phone, melder.email]
+    for person in persons:
+        values += [person.bsn, f"{person.first_names} {person.surname}".strip(), person.postcode]
+    values += re.findall(r"woont aan de (.+? \d+),", narrative)
+    return [v for v in dict.fromkeys(values) if v]
 
 
 class ProgressBar:

@@ -138,3 +138,16 @@ def test_cli_verify_and_show_is_auditor_only_and_itself_audited(tmp_path: pathli
     path.write_text("".join(lines))
     tampered = cli("verify", str(path), "--key-dir", str(keys.root))
     assert tampered.returncode == 1 and "line 5" in tampered.stdout
+
+
+def test_a_bsn_named_as_subject_is_withheld_and_every_nen7513_field_is_present(tmp_path: pathlib.Path) -> None:
+    log = audit.AuditLog(tmp_path / "a.jsonl", "test")
+    record = log.append(action="denied", what="read contact", subject={"contact_id": "111222333", "case_id": "c-123456789"},
+                        tenant="utrecht", role="region", purpose="triage", outcome="denied", peer="ipv4:127.0.0.1:1")
+    # 111222333 passes the 11-proof; 123456789 does not and is kept (a case id may contain digits).
+    assert record["subject"] == {"contact_id": audit.WITHHELD, "case_id": "c-123456789"}
+    assert "111222333" not in (tmp_path / "a.jsonl").read_text()
+    assert audit.missing_fields(record) == []
+    assert record["who"] == {"tenant": "utrecht", "role": "region", "user": "region@utrecht", "on_behalf_of": "utrecht"}
+    incomplete = {**record, "purpose": "", "where": {"service": "test", "peer": ""}, "subject": {"case_id": ""}}
+    assert audit.missing_fields(incomplete) == ["subject", "purpose", "where.peer"]

@@ -128,7 +128,7 @@ class IntakeHandlers:
         """The stored contact and its request payload (protobuf bytes), decrypted."""
         record = await asyncio.to_thread(self.store.get, contact_id) if contact_id else None
         if record is None:
-            raise ContactNotFound("contact_id", f"no contact {contact_id!r} in this region")
+            raise ContactNotFound("contact_id", "no contact with this id in this region")  # never echo input: it may be a BSN
         if record.destroyed:
             raise ContactNotFound("contact_id", f"contact {contact_id!r} was destroyed with its dossier")
         payload = self.protector.decrypt_bytes(record.payload, event_id=record.contact_id, field=PAYLOAD_FIELD)
@@ -140,7 +140,7 @@ class IntakeHandlers:
         transaction), then destroy its key. (dossier id, its contact ids, when). Repeating it is harmless."""
         record = await asyncio.to_thread(self.store.get, contact_id) if contact_id.strip() else None
         if record is None:
-            raise ContactNotFound("contact_id", f"no contact {contact_id!r} in this region")
+            raise ContactNotFound("contact_id", "no contact with this id in this region")  # never echo input: it may be a BSN
         if not record.dossier_id:
             raise ConflictError("contact_id", "this advies belongs to no dossier (it holds no household data)")
         ids = await self._destroy(record.dossier_id, reason)
