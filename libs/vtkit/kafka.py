@@ -12,6 +12,7 @@ import contextlib
 import logging
 import ssl
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -237,10 +238,13 @@ async def _handle_one(record: ConsumerRecord, handler: Handler, producer: AIOKaf
 
 async def consume(settings: KafkaSettings, topics: Sequence[str], group_id: str, handler: Handler,
                   producer: AIOKafkaProducer, stop: asyncio.Event,
-                  expected: Sequence[type[pb_message.Message]] | None = None) -> None:
+                  expected: Sequence[type[pb_message.Message]] | None = None,
+                  batch_scope: Callable[[], AbstractContextManager[Any]] | None = None) -> None:
     """Run until `stop` is set. Undecodable or invalid records go to the dead-letter
     topic and never stop the loop; any other error propagates (the process restarts
-    and the uncommitted batch is redelivered)."""
+    and the uncommitted batch is redelivered). `batch_scope` is entered around the
+    handling of each fetched batch and left before its offsets are committed (the
+    notifier makes it one SQLite transaction)."""
     async def attempt() -> AIOKafkaConsumer:
         consumer = AIOKafkaConsumer(*topics, **settings.client_kwargs(), group_id=group_id,
                                     enable_auto_commit=False, auto_offset_reset="earliest")
@@ -255,12 +259,14 @@ async def consume(settings: KafkaSettings, topics: Sequence[str], group_id: str,
     try:
         while not stop.is_set():
             batches = await consumer.getmany(timeout_ms=200, max_records=200)
-            for tp, records in batches.items():
-                for record in records:
-                    await _handle_one(record, handler, producer, group_id, expected)
-                metrics.CONSUMER_LAG.labels(group_id, tp.topic, str(tp.partition)).set(
-                    max((consumer.highwater(tp) or 0) - records[-1].offset - 1, 0))
-            if batches:
-                await consumer.commit()
+            if not batches:
+                continue
+            with batch_scope() if batch_scope else contextlib.nullcontext():
+                for tp, records in batches.items():
+                    for record in records:
+                        await _handle_one(record, handler, producer, group_id, expected)
+                    metrics.CONSUMER_LAG.labels(group_id, tp.topic, str(tp.partition)).set(
+                        max((consumer.highwater(tp) or 0) - records[-1].offset - 1, 0))
+            await consumer.commit()
     finally:
         await consumer.stop()

@@ -275,4 +275,5 @@ class EventHandler:
 
 async def run_consumer(settings: KafkaSettings, group_id: str, handler: EventHandler, producer: AIOKafkaProducer,
                        stop: asyncio.Event, source: Sequence[str] | None = None) -> None:
-    await consume(settings, list(source or source_topics()), group_id, handler, producer, stop)
+    await consume(settings, list(source or source_topics()), group_id, handler, producer, stop,
+                  batch_scope=handler.store.group)
