@@ -17,14 +17,18 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from intake.testkit import intake_process
+from vt.common.v1 import common_pb2
 from vt.intake.v1 import intake_service_pb2_grpc
+from vt.verwijsindex.v1 import verwijsindex_service_pb2 as vsvc
+from vt.verwijsindex.v1 import verwijsindex_service_pb2_grpc as vsvc_grpc
 from vtkit import pki
 from vtkit.auth import bearer_metadata, caller
 from vtkit.broker import free_port
-from vtkit.channels import client_channel
+from vtkit.channels import OrgStubs, client_channel
 from vtkit.grpcserver import PLAINTEXT_FLAG, GrpcServer, check, reflected_services, wait_healthy
 from vtkit.keystore import KeyStore, init_keys
 from vtkit.scenario import melding_request, random_bsn
+from vtkit.testing import ServiceProcess
 
 WHO = "/vt.test.WhoAmI/Who"
 
@@ -193,3 +197,43 @@ async def test_the_probe_command_of_the_k8s_manifests(server: GrpcServer, keys: 
     assert await ok.wait() == 0
     down = await asyncio.create_subprocess_exec(*command, f"127.0.0.1:{free_port()}", "intake", env=env)
     assert await down.wait() == 1
+
+
+async def test_a_registrant_organisation_registers_with_its_own_certificate(
+        kafka: str, keys: KeyStore, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """national/registrant (a registrant organisation that is no VT region) may use the verwijsindex; the
+    signal is its own, not the region's whose token it forges."""
+    monkeypatch.delenv(PLAINTEXT_FLAG, raising=False)
+    env = {"KAFKA_BOOTSTRAP_SERVERS": kafka, "VT_KEY_DIR": str(keys.root), "VT_DATA_DIR": str(tmp_path / "vi")}
+    process = ServiceProcess("verwijsindex", "verwijsindex", env=env, log_path=tmp_path / "vi.log").start()
+    try:
+        await wait_healthy(process.address, 60, keys=keys)
+        request = vsvc.RegisterSignalRequest(
+            youth_bsn=random_bsn(), youth_date_of_birth=common_pb2.Date(year=2012, month=4, day=1), risk_code=5,
+            registrant=vsvc.Registrant(name="Jeugdarts", organisation="GGD", phone="0301234567",
+                                       sector=vsvc.SECTOR_HEALTH_CARE))
+        async with OrgStubs(process.address, keys, vsvc_grpc.VerwijsindexServiceStub) as stub:
+            forged = bearer_metadata(keys.token_for("utrecht"))
+            signal = await stub("national", "registrant").RegisterSignal(request, metadata=forged, timeout=10)
+            mine = await stub("national", "registrant").ListMySignals(vsvc.ListMySignalsRequest(), timeout=10)
+            utrechts = await stub("utrecht").ListMySignals(vsvc.ListMySignalsRequest(), timeout=10)
+        assert signal.signal_id in {s.signal_id for s in mine.signals}
+        assert signal.signal_id not in {s.signal_id for s in utrechts.signals}
+    finally:
+        assert process.stop() == 0, process.log_text()[-3000:]
+
+
+async def test_a_service_process_in_plaintext_dev_mode_warns_and_takes_tokens(
+        kafka: str, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(PLAINTEXT_FLAG, "1")  # for the process (inherits it) and for client_channel here
+    keys = init_keys(tmp_path / "keys")
+    process = intake_process(tmp_path, kafka, keys, "zeeland", tmp_path / "data").start()
+    try:
+        await wait_healthy(process.address, 20, keys=keys)
+        assert "WITHOUT TLS" in process.log_text() and '"level": "warning"' in process.log_text()
+        async with client_channel(process.address, keys, "zeeland") as channel:  # bearer token, plaintext
+            reply = await intake_service_pb2_grpc.IntakeServiceStub(channel).SubmitMelding(
+                melding_request(random_bsn()), timeout=10)
+        assert reply.contact_id
+    finally:
+        assert process.stop() == 0, process.log_text()[-3000:]
