@@ -139,6 +139,8 @@ def init_keys(root: str | os.PathLike[str]) -> KeyStore:
         tokens = {secrets.token_urlsafe(24): {"tenant": t, "role": "region"} for t in all_tenants()}
         tokens.update({secrets.token_urlsafe(24): {"tenant": "national", "role": r} for r in SERVICE_ROLES})
         _write_secret(tokens_path, json.dumps(tokens, indent=1))
+    from vtkit.pki import init_pki  # mTLS certificates for every organisation and server (issue 7)
+    init_pki(base)
     return KeyStore(base)
 
 
