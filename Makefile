@@ -41,7 +41,8 @@ test: $(STAMP) proto-check chromium
 	$(VENV)/bin/pytest -q --durations=15
 
 # Issue 9: figures, not tests. `make bench` writes var/bench/results.{json,md} (BENCH_N=1000 meldingen;
-# BENCH_K=radar runs tests/perf/bench_radar.py instead); `make chaos` kills services under load
+# BENCH_K=radar runs tests/perf/bench_radar.py instead, BENCH_K=state radar's state after 10 simulated years
+# into var/bench/radar_state.{json,md}; BENCH_PROFILE=<dir> adds py-spy profiles); `make chaos` kills services under load
 # (CHAOS_MELDINGEN=10000). Both use the embedded broker unless KAFKA_BOOTSTRAP_SERVERS is set.
 BENCH_K ?= pipeline
 bench: $(STAMP)

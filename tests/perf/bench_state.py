@@ -79,7 +79,7 @@ class Table:
                 "changelog_records": self.writes, "compacted_changelog_bytes": compacted}
 
 
-def test_radar_state_after_years_of_history(tmp_path: pathlib.Path) -> None:
+def test_table_state_after_years_of_history(tmp_path: pathlib.Path) -> None:
     rng = random.Random(10)
     profile = LoadProfile()
     tenants = sorted(all_tenants())
