@@ -11,6 +11,7 @@ from aiohttp import web
 from vtkit import service
 from vtkit.broker import wait_for_broker
 from vtkit.config import env, load_settings
+from vtkit.kafka import KafkaSettings
 from vtkit.ops.dashboard import build_app
 from vtkit.ops.observer import Observer
 
@@ -19,15 +20,15 @@ log = logging.getLogger("ops")
 
 @dataclass(frozen=True)
 class OpsSettings:
-    bootstrap_servers: str = env("KAFKA_BOOTSTRAP_SERVERS")
     http_port: int = env("OPS_HTTP_PORT", 0)
     host: str = env("OPS_HOST", "127.0.0.1")
 
 
 async def main(stop: asyncio.Event) -> None:
     settings = load_settings(OpsSettings)
-    await wait_for_broker(settings.bootstrap_servers)
-    observer = Observer(settings.bootstrap_servers)
+    kafka = load_settings(KafkaSettings)
+    await wait_for_broker(kafka.bootstrap_servers)
+    observer = Observer(kafka)
     await observer.start()
     runner = web.AppRunner(build_app(observer))
     await runner.setup()

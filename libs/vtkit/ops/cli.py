@@ -28,6 +28,7 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from vtkit import topics
+from vtkit.config import load_settings
 from vtkit.envelope import header_map
 from vtkit.kafka import KafkaSettings, make_producer
 from vtkit.ops.observer import Observer
@@ -36,20 +37,27 @@ from vtkit.processes import ROOT
 DL_HEADERS = ("dl_reason", "dl_topic", "dl_partition", "dl_offset", "dl_consumer")
 
 
-def bootstrap_from(args: argparse.Namespace) -> str:
+def kafka_from(args: argparse.Namespace) -> KafkaSettings:
+    """The cluster to read: --kafka, else the environment, else the suite `make run` started.
+    SASL/TLS settings always come from the environment (KAFKA_SECURITY_PROTOCOL and friends)."""
     if args.kafka:
-        return str(args.kafka)
-    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
-        return os.environ["KAFKA_BOOTSTRAP_SERVERS"]
-    stack = pathlib.Path(args.var_dir) / "stack.json"
-    if stack.exists():
-        return str(json.loads(stack.read_text())["kafka"])
-    sys.exit("no broker: pass --kafka, set KAFKA_BOOTSTRAP_SERVERS, or start the suite with `make run`")
+        bootstrap = str(args.kafka)
+    elif os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        bootstrap = os.environ["KAFKA_BOOTSTRAP_SERVERS"]
+    elif (stack := pathlib.Path(args.var_dir) / "stack.json").exists():
+        bootstrap = str(json.loads(stack.read_text())["kafka"])
+    else:
+        sys.exit("no broker: pass --kafka, set KAFKA_BOOTSTRAP_SERVERS, or start the suite with `make run`")
+    return load_settings(KafkaSettings, {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap})
 
 
-async def read_all(bootstrap: str, topic: str) -> list[ConsumerRecord]:
+def _settings(kafka: str | KafkaSettings) -> KafkaSettings:
+    return kafka if isinstance(kafka, KafkaSettings) else KafkaSettings(bootstrap_servers=kafka)
+
+
+async def read_all(kafka: str | KafkaSettings, topic: str) -> list[ConsumerRecord]:
     """Every record of a topic, from the beginning to the end offsets at the time of the call."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**_settings(kafka).client_kwargs(), enable_auto_commit=False)
     await consumer.start()
     try:
         partitions = await _partitions(consumer, topic)
@@ -81,14 +89,14 @@ def metadata(record: ConsumerRecord) -> dict[str, Any]:
             **({"reason": headers["dl_reason"], "from": headers.get("dl_topic", "")} if "dl_reason" in headers else {})}
 
 
-async def redrive(bootstrap: str, selected: Sequence[str], everything: bool) -> list[str]:
+async def redrive(kafka: str | KafkaSettings, selected: Sequence[str], everything: bool) -> list[str]:
     """Publish dead letters again, with their original headers, to the topic they came from."""
-    records = await read_all(bootstrap, topics.DEAD_LETTERS)
+    records = await read_all(kafka, topics.DEAD_LETTERS)
     chosen = [r for r in records if everything or f"{r.partition}:{r.offset}" in selected]
     missing = set(selected) - {f"{r.partition}:{r.offset}" for r in chosen}
     if missing:
         sys.exit(f"no dead letter at {', '.join(sorted(missing))} (see `vt-ops deadletters`)")
-    producer = make_producer(KafkaSettings(bootstrap_servers=bootstrap))
+    producer = make_producer(_settings(kafka))
     await producer.start()
     done = []
     try:
@@ -129,20 +137,20 @@ def replay_outboxes(data_dir: pathlib.Path, since: str | None) -> str:
 async def run(args: argparse.Namespace) -> str:
     if args.command == "replay-outbox":
         return replay_outboxes(pathlib.Path(args.data_dir or pathlib.Path(args.var_dir) / "data"), args.since)
-    bootstrap = bootstrap_from(args)
+    kafka = kafka_from(args)
     if args.command in ("topics", "lag"):
-        observer = Observer(bootstrap)
+        observer = Observer(kafka)
         summary = await observer.sample()
         if args.command == "topics":
             return _table(summary["topics"], ["name", "tenant", "partitions", "messages"])
         return _table(summary["lag"], ["group", "topic", "partition", "committed", "end", "lag"])
     if args.command == "tail":
-        rows = [metadata(r) for r in (await read_all(bootstrap, args.topic))[-args.n:]]
+        rows = [metadata(r) for r in (await read_all(kafka, args.topic))[-args.n:]]
         return _table(rows, ["offset", "time", "type", "tenant", "id", "key", "bytes"])
     if args.command == "deadletters":
-        rows = [metadata(r) for r in await read_all(bootstrap, topics.DEAD_LETTERS)]
+        rows = [metadata(r) for r in await read_all(kafka, topics.DEAD_LETTERS)]
         return _table(rows, ["offset", "from", "type", "reason"])
-    return "\n".join(await redrive(bootstrap, args.offsets, args.all)) or "nothing to re-drive"
+    return "\n".join(await redrive(kafka, args.offsets, args.all)) or "nothing to re-drive"
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -25,6 +25,7 @@ from vt.radar.v1 import events_pb2 as radar_events
 
 from vtkit import topics
 from vtkit.envelope import DecodeError, decode, header_map
+from vtkit.kafka import KafkaSettings
 
 
 @dataclass
@@ -67,15 +68,16 @@ class Observer:
 
     WATCHED = (topics.NATIONAL_ASSESSMENTS, topics.NATIONAL_DELIVERIES, topics.DEAD_LETTERS)
 
-    def __init__(self, bootstrap: str, recent_dead_letters: int = 50, group_prefix: str = "vt-"):
-        self.bootstrap = bootstrap
+    def __init__(self, kafka: str | KafkaSettings, recent_dead_letters: int = 50, group_prefix: str = "vt-"):
+        # A plain address is the embedded broker; KafkaSettings carries a production cluster's SASL/TLS.
+        self.kafka = kafka if isinstance(kafka, KafkaSettings) else KafkaSettings(bootstrap_servers=kafka)
         self.group_prefix = group_prefix  # the services' groups; test and ad-hoc readers are left out
         self.assessments = DeadlineBook()
         self.deliveries = DeadlineBook()
         self.dead_letters: Counter[str] = Counter()
         self.recent_dead_letters: deque[dict[str, Any]] = deque(maxlen=recent_dead_letters)
         self._previous: tuple[float, dict[str, int]] | None = None
-        self._consumer = AIOKafkaConsumer(*self.WATCHED, bootstrap_servers=bootstrap, group_id=None,
+        self._consumer = AIOKafkaConsumer(*self.WATCHED, **self.kafka.client_kwargs(), group_id=None,
                                           auto_offset_reset="earliest", enable_auto_commit=False)
         self._task: asyncio.Task[None] | None = None
         self._latest: tuple[float, dict[str, Any]] | None = None
@@ -136,8 +138,8 @@ class Observer:
 
     async def sample(self) -> dict[str, Any]:
         """Topics with sizes and rates, consumer lag, deadlines and dead letters, as one JSON-able dict."""
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
-        probe = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+        admin = AIOKafkaAdminClient(**self.kafka.client_kwargs())
+        probe = AIOKafkaConsumer(**self.kafka.client_kwargs(), enable_auto_commit=False)
         await admin.start()
         await probe.start()
         try:
@@ -181,7 +183,7 @@ class Observer:
         # consumer's committed() (no subscription, so it never joins the group) can.
         rows = []
         for group in groups:
-            consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=group, enable_auto_commit=False)
+            consumer = AIOKafkaConsumer(**self.kafka.client_kwargs(), group_id=group, enable_auto_commit=False)
             await consumer.start()
             try:
                 for tp, end in sorted(ends.items()):
