@@ -205,7 +205,7 @@ async def test_radar_read_search_update_and_overdue_list_are_audited(kafka: str,
             await stub.ListOverdue(rpb.ListOverdueRequest(), timeout=10)
         path = data_dir / "audit-radar.jsonl"
         records = [await audited(path, keys, lambda r, a=action, w=what: r["action"] == a and r["what"] == w
-                                 and r["outcome"] == "ok" and r["who"]["tenant"] == tenant, what)
+                                 and r["outcome"] == "success" and r["who"]["tenant"] == tenant, what)
                    for action, what in (("read", "read assessment"), ("search", "search register"),
                                         ("update", "record decision"), ("search", "list overdue"))]
         assert all(r["subject"]["case_id"] == case_id for r in records[:3])

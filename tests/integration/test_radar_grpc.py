@@ -106,7 +106,7 @@ async def test_get_assessment_and_lookup_for_own_tenant_only(kafka: str, keys: K
     entries = [json.loads(line) for line in text.splitlines()]
     seen = {(e["what"], e["who"]["tenant"], e["outcome"], e.get("detail", "")) for e in entries
             if e["subject"]["case_id"] == case_a}
-    assert {("read assessment", REGION_A, "ok", ""), ("search register", REGION_A, "ok", ""),
+    assert {("read assessment", REGION_A, "success", ""), ("search register", REGION_A, "success", ""),
             ("read assessment", REGION_B, "denied", "not_found"),
             ("search register", OUTSIDER, "denied", "not_found")} <= seen
     assert audit.verify(data_dir / "audit-radar.jsonl", keys.audit_public()).ok

@@ -81,7 +81,7 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
             history = self.state.person(pseudonym)
             if history is not None and has_case(history, record.tenant_id, record.case_id):
                 inputs.append(assessment_input(history, record.case_id, now))
-        await self._log("read assessment", subject, "ok", context)
+        await self._log("read assessment", subject, "success", context)
         return proto.assessment_response(record.due, inputs)
 
     async def LookupInvolvement(self, request: radar_service_pb2.LookupInvolvementRequest,
@@ -95,7 +95,7 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
             await self._log("search register", subject, "not_found", context)
             await context.abort(grpc.StatusCode.NOT_FOUND, "person not found")
         assert views is not None
-        await self._log("search register", subject, "ok", context)
+        await self._log("search register", subject, "success", context)
         return proto.lookup_response(views)
 
     async def RecordDecision(self, request: radar_service_pb2.RecordDecisionRequest,
@@ -128,7 +128,7 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
                     del self._pending[next(iter(self._pending))]
             else:
                 result = pending[1]  # a retry: answer what the first call answered
-        await self._log(what, subject, "ok", context)
+        await self._log(what, subject, "success", context)
         return proto.decision_response(result.event_id, result.decided_at, result.onderzoek_due_at)
 
     async def ListOverdue(self, request: radar_service_pb2.ListOverdueRequest,
@@ -138,5 +138,5 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
         items = [item for record in self.state.all_cases() if record.belongs_to(tenant)
                  for item in record.overdue_deadlines(now)]
         items.sort(key=lambda i: (i.due_at, i.case_id, i.kind.value))
-        await self._log("list overdue", {"case_id": "", "tenant": tenant}, "ok", context)
+        await self._log("list overdue", {"case_id": "", "tenant": tenant}, "success", context)
         return proto.overdue_response(items)
