@@ -114,12 +114,32 @@ BROKER_ERRORS = (KafkaError, OSError, TimeoutError)
 T = TypeVar("T")
 
 
+class StartupStopped(Exception):
+    """`stop` was set (SIGTERM) while waiting for the broker at start-up."""
+
+
 async def until_connected(what: str, connect: Callable[[], Awaitable[T]], *, stop: asyncio.Event | None = None,
-                          attempt_timeout: float = 10.0, max_backoff: float = 5.0) -> T:
+                          attempt_timeout: float | None = 10.0, max_backoff: float = 5.0) -> T:
     """Start-up against a broker that may be down (an outage, or started after us): run `connect` until it
-    succeeds instead of exiting, each attempt bounded by attempt_timeout, waiting 0.5 s, 1 s, 2 s ... up to
-    max_backoff (with jitter, so restarted services do not retry in step) and logging every failed attempt.
-    A set `stop` (SIGTERM) ends the waiting and re-raises the last error."""
+    succeeds instead of exiting, each attempt bounded by attempt_timeout (None: unbounded), waiting 0.5 s, 1 s,
+    2 s ... up to max_backoff (with jitter, so restarted services do not retry in step) and logging every failed
+    attempt. A set `stop` (SIGTERM) cancels the attempt or the back-off in progress and raises StartupStopped."""
+
+    async def attempt() -> T:
+        if stop is None:
+            return await asyncio.wait_for(connect(), attempt_timeout)
+        trying = asyncio.ensure_future(asyncio.wait_for(connect(), attempt_timeout))
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait({trying, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+            if not trying.done():
+                trying.cancel()
+                await asyncio.gather(trying, return_exceptions=True)
+        if trying.cancelled():
+            raise StartupStopped(what)
+        return trying.result()
 
     async def sleep(seconds: float) -> None:  # a SIGTERM during the back-off should not wait it out
         if stop is None:
@@ -139,9 +159,9 @@ async def until_connected(what: str, connect: Callable[[], Awaitable[T]], *, sto
         wait=tenacity.wait_exponential_jitter(initial=0.5, max=max_backoff, jitter=0.5),
         stop=lambda _: stop is not None and stop.is_set(),
         sleep=sleep, before_sleep=log_attempt, reraise=True)
-    async for attempt in retrying:
-        with attempt:
-            result = await asyncio.wait_for(connect(), attempt_timeout)
+    async for tried in retrying:
+        with tried:
+            result = await attempt()
     return result
 
 
@@ -251,11 +271,17 @@ async def consume(settings: KafkaSettings, topics: Sequence[str], group_id: str,
         try:
             await consumer.start()
         except BaseException:
-            await consumer.stop()
+            with contextlib.suppress(TimeoutError):  # bounded: stopping during a group join waits for it
+                await asyncio.wait_for(consumer.stop(), 3)
             raise
         return consumer
 
-    consumer = await until_connected(f"consumer {group_id}", attempt, stop=stop)
+    # start() includes the group join, which on tansu takes until a killed predecessor's session expires (10 s
+    # or more): no bound per attempt here; an unreachable broker fails fast in the bootstrap anyway.
+    try:
+        consumer = await until_connected(f"consumer {group_id}", attempt, stop=stop, attempt_timeout=None)
+    except StartupStopped:
+        return
     try:
         while not stop.is_set():
             batches = await consumer.getmany(timeout_ms=200, max_records=200)
@@ -269,4 +295,10 @@ async def consume(settings: KafkaSettings, topics: Sequence[str], group_id: str,
                         max((consumer.highwater(tp) or 0) - records[-1].offset - 1, 0))
             await consumer.commit()
     finally:
-        await consumer.stop()
+        # Bounded: a consumer stopped while it (re)joins its group waits in aiokafka for the join to finish,
+        # which on tansu takes until the previous member's session expires (seen after every restart: a
+        # SIGTERM then took 10-15 s). Every handled batch is committed already, so nothing is lost by not waiting.
+        try:
+            await asyncio.wait_for(consumer.stop(), 3)
+        except TimeoutError:
+            log.warning("consumer did not leave its group in time; closing anyway", extra={"group": group_id})

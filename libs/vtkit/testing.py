@@ -148,3 +148,82 @@ def broker_advertised_at(advertised: str, port: int, log_path: pathlib.Path) -> 
                                  "--listener-url", f"tcp://127.0.0.1:{port}",
                                  "--advertised-listener-url", f"tcp://{advertised}", "--storage-engine", "memory://tansu/"],
                                 stdout=log, stderr=log)
+
+
+# -- chaos checks (make chaos and its short version) ------------------------------------------------------------
+
+
+async def outbox_backlogs(stack: Any) -> dict[str, float]:
+    """vt_outbox_backlog of every intake in a vtkit.stack.Stack, read from its /metrics; an intake that does
+    not answer (killed, restarting) is left out."""
+    import aiohttp
+    from prometheus_client.parser import text_string_to_metric_families
+
+    backlogs: dict[str, float] = {}
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
+        for tenant in stack.tenants:
+            try:
+                async with session.get(stack.metrics[f"intake-{tenant}"]) as reply:
+                    text = await reply.text()
+            except (aiohttp.ClientError, TimeoutError):
+                continue
+            for family in text_string_to_metric_families(text):
+                if family.name == "vt_outbox_backlog":
+                    backlogs[tenant] = sum(s.value for s in family.samples if s.labels.get("tenant") == tenant)
+    return backlogs
+
+
+class OutboxWatch:
+    """While the broker link is cut, samples every intake's outbox backlog: its peak shows the meldingen that
+    were acknowledged into the outbox during the outage (the relay counts the backlog before each retry)."""
+
+    def __init__(self, stack: Any, link: CuttableLink, interval: float = 0.5):
+        self.stack, self.link, self.interval = stack, link, interval
+        self.peak: dict[str, float] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        while True:
+            if not self.link.open:
+                for tenant, backlog in (await outbox_backlogs(self.stack)).items():
+                    self.peak[tenant] = max(self.peak.get(tenant, 0.0), backlog)
+            await asyncio.sleep(self.interval)
+
+    async def __aenter__(self) -> "OutboxWatch":
+        self._task = asyncio.create_task(self._run())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+
+async def outbox_drained(stack: Any, timeout: float = 60.0) -> dict[str, float]:
+    """Waits until every intake reports an empty outbox; returns the last backlogs (all 0 when drained)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        backlogs = await outbox_backlogs(stack)
+        if (len(backlogs) == len(stack.tenants) and not any(backlogs.values())) or time.monotonic() > deadline:
+            return backlogs
+        await asyncio.sleep(0.5)
+
+
+def notifier_deadlines(db_path: pathlib.Path) -> dict[str, int]:
+    """From the notifier's SQLite store: how many cases it recorded (their letter deadline follows receipt),
+    how many have exactly one melder callback with a due date, and how many have none, or more than one."""
+    import sqlite3
+
+    db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        cases = db.execute("SELECT count(*) FROM cases").fetchone()[0]
+        per_case = dict(db.execute("SELECT case_id, count(*) FROM deliveries WHERE kind='MELDER_CALLBACK' "
+                                   "AND due_date IS NOT NULL GROUP BY case_id").fetchall())
+        without = db.execute("SELECT count(*) FROM cases c WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE "
+                             "d.case_id=c.case_id AND d.kind='MELDER_CALLBACK' AND d.due_date IS NOT NULL)").fetchone()[0]
+    finally:
+        db.close()
+    return {"cases": cases, "callback_deadlines": sum(1 for n in per_case.values() if n == 1),
+            "without_deadline": without, "more_than_one": sum(1 for n in per_case.values() if n > 1)}

@@ -13,10 +13,14 @@ from vtkit.grpcserver import wait_healthy
 from vtkit.keystore import KeyStore
 from vtkit.loadgen import run_chaos
 from vtkit.stack import Stack, wait_http
-from vtkit.testing import CuttableLink, broker_advertised_at
+from vtkit.testing import CuttableLink, ServiceProcess, broker_advertised_at
 
 TENANT = "utrecht"
 WAITING = ("radar", "notifier", "verwijsindex")  # the services that need the broker before they can serve
+
+
+def retries(process: ServiceProcess) -> int:
+    return process.log_text().count("broker not reachable; retrying")
 
 
 async def test_services_started_before_the_broker_is_reachable_wait_for_it_then_work(tmp_path: pathlib.Path) -> None:
@@ -32,12 +36,15 @@ async def test_services_started_before_the_broker_is_reachable_wait_for_it_then_
         await wait_for_broker(f"127.0.0.1:{broker_port}")
         for process in stack.processes.values():
             process.start()
-        await asyncio.sleep(8)
+        # Each logs a few attempts (start-up itself takes seconds when a dozen processes start on 2 cores).
+        for _ in range(180):  # at most 90 s
+            if all(retries(stack.processes[name]) >= 3 for name in WAITING):
+                break
+            await asyncio.sleep(0.5)
         for name in WAITING:
             process = stack.processes[name]
             assert process.proc is not None and process.proc.poll() is None, f"{name} exited:\n{process.log_text()}"
-            attempts = process.log_text().count("broker not reachable; retrying")
-            assert attempts >= 2, f"{name} logged {attempts} retries:\n{process.log_text()[-3000:]}"
+            assert retries(process) >= 3, f"{name} logged {retries(process)} retries:\n{process.log_text()[-3000:]}"
             try:
                 await wait_healthy(process.address, 0.5, keys)
                 raise AssertionError(f"{name} answered SERVING without a broker")

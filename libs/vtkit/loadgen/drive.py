@@ -122,7 +122,7 @@ class EventCollector:
 
         from vtkit.envelope import DecodeError, decode
 
-        types = [radar_events.AssessmentDue, radar_events.AssessmentInput, notifier_events.DeliveryRequested,
+        types: list[Any] = [radar_events.AssessmentDue, radar_events.AssessmentInput, notifier_events.DeliveryRequested,
                  notifier_events.DeliveryDelivered, intake_events.MeldingReceived]
         assert {t.DESCRIPTOR.name for t in types} == set(self.KEYS)
         while True:

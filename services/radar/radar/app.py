@@ -78,6 +78,10 @@ def faust_app(settings: RadarSettings, kafka: KafkaSettings) -> faust.App:
         # faust's default (60 s) would keep every (re)start waiting 30 s.
         broker_session_timeout=settings.session_timeout,
         broker_heartbeat_interval=min(3.0, settings.session_timeout / 3),
+        # tansu (0.6) reports a partition's high watermark as its last record batch's base offset + 1: after a
+        # batch of several changelog records the table's persisted offset is above it, and faust's check would
+        # refuse every restart (ConsistencyError, seen in make chaos after a link cut). The offsets are right.
+        recovery_consistency_check=False,
     )
 
 
