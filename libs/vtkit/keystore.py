@@ -33,7 +33,7 @@ import sys
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from vtkit.crypto import Pseudonymizer, SealOpener, TenantCipher, generate_x25519_private
+from vtkit.crypto import Ciphertext, Pseudonymizer, SealOpener, TenantCipher, generate_x25519_private
 from vtkit.keys import DataKeyStore, LocalDataKeyStore, UnknownKey, dossier_key_id, load_master_key
 from vtkit.tenants import all_tenants
 
@@ -83,8 +83,9 @@ class KeyStore:
             return self.tenant_cipher(tenant_id)
 
     def field_cipher(self, owner: str) -> TenantCipher:
-        """Field cipher of a national owner such as the verwijsindex (key id "<owner>:<n>")."""
-        return self.tenant_cipher(owner)
+        """Field cipher of a national owner such as the verwijsindex (key id "<owner>:<n>"). Services keep it
+        for their lifetime, so it looks the newest key up at every encryption (a rotation needs no restart)."""
+        return _LiveCipher(self, owner)
 
     def seal_public(self, recipient: str) -> bytes:
         return self._read_hex("seal", f"{recipient}.pub")
@@ -110,6 +111,20 @@ class KeyStore:
             if who["tenant"] == tenant and who["role"] == role:
                 return token
         raise KeyError(f"no token for {tenant}/{role}")
+
+
+class _LiveCipher(TenantCipher):
+    """A long-lived cipher that follows rotations: encrypts under the owner's newest key at each call and
+    decrypts under whichever of its keys a ciphertext names."""
+
+    def __init__(self, keys: KeyStore, owner: str):
+        current = keys.tenant_cipher(owner)
+        super().__init__(owner, current.key_id, keys.data_keys.data_key(current.key_id),
+                         resolve=keys.data_keys.data_key)
+        self._keys = keys
+
+    def encrypt(self, plaintext: bytes, *, event_id: str, field: str) -> Ciphertext:
+        return self._keys.tenant_cipher(self.tenant_id).encrypt(plaintext, event_id=event_id, field=field)
 
 
 def _write_secret(path: pathlib.Path, text: str) -> None:

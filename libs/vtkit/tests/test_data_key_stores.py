@@ -23,7 +23,7 @@ from vtkit.keys import (
     parse_dossier_key_id,
     retention_cutoff,
 )
-from vtkit.keystore import KeyStore, init_keys
+from vtkit.keystore import KeyStore, init_keys, rotate_key
 
 T0 = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 
@@ -224,3 +224,15 @@ def test_rotate_command_makes_generation_two_and_a_running_keystore_sees_it(tmp_
     refused = subprocess.run([sys.executable, "-m", "vtkit.keystore", "rotate", str(tmp_path), "atlantis"],
                              capture_output=True, text=True)
     assert refused.returncode != 0 and "unknown key owner" in refused.stderr
+
+
+def test_a_field_cipher_kept_across_a_rotation_encrypts_under_the_new_key(tmp_path: pathlib.Path) -> None:
+    """The verwijsindex holds its field cipher for its lifetime: a rotation still takes effect without a restart."""
+    keys = init_keys(tmp_path)
+    cipher = keys.field_cipher("verwijsindex")
+    before = cipher.encrypt(b"contact", event_id="e1", field="registrant_contact/r1")
+    rotate_key(tmp_path, "verwijsindex")
+    after = cipher.encrypt(b"contact", event_id="e2", field="registrant_contact/r1")
+    assert (before.key_id, after.key_id) == ("verwijsindex:1", "verwijsindex:2")
+    assert cipher.decrypt(before, event_id="e1", field="registrant_contact/r1") == b"contact"
+    assert keys.field_cipher("verwijsindex").decrypt(after, event_id="e2", field="registrant_contact/r1") == b"contact"
