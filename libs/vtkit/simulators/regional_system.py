@@ -28,6 +28,7 @@ from typing import Any
 import grpc
 from vt.notifier.v1 import receivers_pb2, receivers_pb2_grpc
 
+from vtkit.auth import caller
 from vtkit.grpcserver import GrpcServer
 from vtkit.keystore import KeyStore
 
@@ -132,7 +133,8 @@ class FakeRegionalSystem(receivers_pb2_grpc.RegionalCallbackServiceServicer):
         duplicate = status == "OK" and request.idempotency_key in self._seen
         if status == "OK":
             self._seen.add(request.idempotency_key)
-        self._record({"method": method, "idempotency_key": request.idempotency_key,
+        who = caller()  # from the notifier's client certificate (mTLS): recorded so tests can check it
+        self._record({"method": method, "caller": f"{who.tenant}/{who.role}", "idempotency_key": request.idempotency_key,
                       "tenant_id": getattr(request, "tenant_id", ""), "case_id": getattr(request, "case_id", ""),
                       **fields, "status": status, "duplicate": duplicate,
                       "received": dt.datetime.now(dt.UTC).isoformat()})

@@ -136,6 +136,7 @@ async def test_scheduler_delivers_and_records(store: Store, fake: FakeRegionalSy
     assert row is not None and row.state is DeliveryState.DELIVERED and row.attempts == 1
     (call,) = read_records(tmp_path / "calls.jsonl")
     assert call["idempotency_key"] == key and call["due_date"] == "2026-04-13" and not call["duplicate"]
+    assert call["caller"] == "national/notifier"  # the notifier's own client certificate (mTLS)
     assert scheduler.scan_once() == 0
 
 
