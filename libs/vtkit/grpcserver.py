@@ -48,8 +48,10 @@ def default_keys(keys: KeyStore | None) -> KeyStore:
 class GrpcServer:
     """`name` picks the server certificate (one of vtkit.pki.SERVER_NAMES)."""
 
-    def __init__(self, port: int, keys: KeyStore | None = None, name: str = "", host: str = "127.0.0.1"):
+    def __init__(self, port: int, keys: KeyStore | None = None, name: str = "", host: str | None = None):
         keys = default_keys(keys)
+        # Loopback unless the deployment says otherwise: a pod behind a Kubernetes Service sets GRPC_HOST=0.0.0.0.
+        host = host or os.environ.get("GRPC_HOST", "127.0.0.1")
         self.plaintext = plaintext_enabled()
         if self.plaintext:
             log.warning("gRPC server %s on %s:%s runs WITHOUT TLS (%s=1, dev only): callers are identified by "

@@ -86,3 +86,14 @@ def test_a_new_ca_reissues_every_certificate(tmp_path: pathlib.Path) -> None:
 def test_cli_usage() -> None:
     done = subprocess.run([sys.executable, "-m", "vtkit.pki"], capture_output=True, text=True)
     assert done.returncode == 2 and "usage" in done.stderr
+
+
+def test_a_grpc_server_listens_on_grpc_host_when_the_deployment_sets_it(tmp_path, monkeypatch) -> None:
+    from vtkit.grpcserver import GrpcServer
+    from vtkit.keystore import init_keys
+
+    keys = init_keys(tmp_path / "keys")
+    assert GrpcServer(0, keys, "intake").host == "127.0.0.1"
+    monkeypatch.setenv("GRPC_HOST", "0.0.0.0")
+    server = GrpcServer(0, keys, "intake")
+    assert server.host == "0.0.0.0" and server.port > 0
