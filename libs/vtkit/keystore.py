@@ -35,10 +35,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from vtkit.crypto import Ciphertext, Pseudonymizer, SealOpener, TenantCipher, generate_x25519_private
 from vtkit.keys import DataKeyStore, LocalDataKeyStore, UnknownKey, dossier_key_id, load_master_key
+from vtkit.pki import init_pki, organisations
 from vtkit.tenants import all_tenants
 
 SEAL_RECIPIENTS = ("radar", "verwijsindex")
-SERVICE_ROLES = ("rvdk", "operations", "notifier", "inspector")
 # National data owners with their own field key (not VT tenants): see KeyStore.field_cipher.
 FIELD_KEY_OWNERS = ("verwijsindex",)
 
@@ -151,11 +151,10 @@ def init_keys(root: str | os.PathLike[str]) -> KeyStore:
     _write_secret(base / "audit.pub", audit_key.public_key().public_bytes_raw().hex())
     tokens_path = base / "tokens.json"
     if not tokens_path.exists():
-        tokens = {secrets.token_urlsafe(24): {"tenant": t, "role": "region"} for t in all_tenants()}
-        tokens.update({secrets.token_urlsafe(24): {"tenant": "national", "role": r} for r in SERVICE_ROLES})
+        # The dev-mode credentials (VT_GRPC_PLAINTEXT=1): one token per organisation that has a certificate.
+        tokens = {secrets.token_urlsafe(24): {"tenant": o.tenant, "role": o.role} for o in organisations()}
         _write_secret(tokens_path, json.dumps(tokens, indent=1))
-    from vtkit.pki import init_pki  # mTLS certificates for every organisation and server (issue 7)
-    init_pki(base)
+    init_pki(base)  # mTLS certificates for every organisation and server
     return KeyStore(base)
 
 

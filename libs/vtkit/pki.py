@@ -36,10 +36,11 @@ from vtkit.tenants import all_tenants
 SERVER_NAMES = ("intake", "radar", "verwijsindex", "notifier", "regional-system", "letter-gateway",
                 "professional-endpoint")
 NATIONAL_TENANT = "national"
-# National organisations besides the 25 regions: the keystore's service roles (rvdk, operations,
-# notifier, inspector) plus "registrant", the verwijsindex registrant organisations that are no VT
-# region (services/verwijsindex/verwijsindex/grpc_api.py REGISTRANT_ROLES).
+# National organisations besides the 25 regions: the RvdK feed, operations, the notifier, the inspector
+# (auditor) and "registrant", the verwijsindex registrant organisations that are no VT region
+# (services/verwijsindex/verwijsindex/grpc_api.py REGISTRANT_ROLES).
 REGISTRANT_ROLE = "registrant"
+NATIONAL_ROLES = ("rvdk", "operations", "notifier", "inspector", REGISTRANT_ROLE)
 CA_YEARS = 10
 LEAF_DAYS = 825
 
@@ -56,10 +57,7 @@ def pki_dir(key_dir: str | os.PathLike[str]) -> pathlib.Path:
 
 def organisations() -> list[Identity]:
     """Every organisation that gets a client certificate."""
-    from vtkit.keystore import SERVICE_ROLES  # keystore calls init_pki: import here, not at module load
-
-    national_roles = dict.fromkeys([*SERVICE_ROLES, REGISTRANT_ROLE])
-    return [Identity(t, "region") for t in all_tenants()] + [Identity(NATIONAL_TENANT, r) for r in national_roles]
+    return [Identity(t, "region") for t in all_tenants()] + [Identity(NATIONAL_TENANT, r) for r in NATIONAL_ROLES]
 
 
 def server_names() -> tuple[str, ...]:

@@ -97,3 +97,12 @@ def test_a_grpc_server_listens_on_grpc_host_when_the_deployment_sets_it(tmp_path
     monkeypatch.setenv("GRPC_HOST", "0.0.0.0")
     server = GrpcServer(0, keys, "intake")
     assert server.host == "0.0.0.0" and server.port > 0
+
+
+def test_every_organisation_with_a_certificate_also_has_a_dev_mode_token(tmp_path) -> None:
+    from vtkit.keystore import init_keys
+    from vtkit.pki import organisations
+
+    keys = init_keys(tmp_path / "keys")
+    for org in organisations():
+        assert keys.token_for(org.tenant, org.role)
