@@ -110,6 +110,7 @@ async def run_pipeline(kafka: str, work_dir: pathlib.Path, results_dir: pathlib.
                        concurrency: int, seed: int, tenants: Sequence[str],
                        profile_dir: pathlib.Path | None = None, raw_min: int = 5000) -> dict[str, Any]:
     """Runs the measurement and writes results.json and results.md into results_dir; returns the results."""
+    load_before = os.getloadavg()[0]  # the machine may be shared: say how busy it was
     items = generate(n, seed=seed, tenants=tenants, meldingen_only=True, progress=True)
     meldingen = [i for i in items if i.kind == "melding"]
     stack = Stack(kafka, work_dir, tenants=tuple(tenants))
@@ -156,7 +157,7 @@ async def run_pipeline(kafka: str, work_dir: pathlib.Path, results_dir: pathlib.
     assessed_rate = n / (max(due_at[c] for c in cases) - t0)
     results = {
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": machine(),
+        "machine": machine(), "load_average": {"before": load_before, "after": os.getloadavg()[0]},
         "broker": "external (KAFKA_BOOTSTRAP_SERVERS)" if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") else "embedded tansu",
         "n": n, "concurrency": concurrency, "seed": seed, "tenants": list(tenants), "record_bytes": record_bytes,
         "meldingen": len(cases), "assessed_cases": len(set(due_at) & cases), "scheduled_cases": len(scheduled_at),
@@ -184,6 +185,7 @@ def markdown(r: dict[str, Any]) -> str:
     rows = [
         ("when", r["when"]),
         ("machine", r["machine"]),
+        ("load average (1 min) before / after the run", f"{r['load_average']['before']:.1f} / {r['load_average']['after']:.1f}"),
         ("broker", r["broker"]),
         ("meldingen (regions, concurrency)", f"{r['n']} ({len(r['tenants'])}, {r['concurrency']})"),
         ("MeldingReceived record size", f"{r['record_bytes']} bytes"),
