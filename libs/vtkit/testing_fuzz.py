@@ -2,9 +2,12 @@
 (issue 7, "Bad input"). Walking the descriptor instead of writing a strategy per message means a new
 field, message or RPC is fuzzed without anyone touching the tests.
 
-What it draws: each field set or left unset; scalars including the extremes of their range; empty,
-unicode and huge strings and bytes; enums including numbers the schema does not know; nested messages
-up to `max_depth`; repeated fields and maps; at most one member of each oneof.
+messages(descriptor) draws each field set or left unset; scalars including the extremes of their range;
+empty, unicode and huge strings and bytes; enums including numbers the schema does not know; nested
+messages up to `max_depth`; repeated fields and maps; at most one member of each oneof.
+mutations(seed) draws variants of one valid message, which get further into a service than messages
+drawn from scratch; raw_bodies() draws bytes that need not parse at all. examples(strategy, n) turns a
+strategy into a list of inputs for async tests, which cannot be @given tests themselves.
 """
 
 from __future__ import annotations
