@@ -210,4 +210,4 @@ def test_summary() -> None:
     total = sum(sum(c.values()) for c in SUMMARY.values())
     print(f"\ngRPC fuzz: {total} inputs over {len(SUMMARY)} RPCs ({EXAMPLES} drawn, {EXAMPLES} mutants of a valid "
           f"request where one is seeded, {EXAMPLES} raw bodies each)")
-    assert len(SUMMARY) == len(suite_rpcs()) or not SUMMARY
+    assert all(sum(outcomes.values()) > 0 for outcomes in SUMMARY.values())
