@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -77,6 +78,16 @@ def test_sector_is_required() -> None:
     with pytest.raises(rules.RuleViolation) as err:
         rules.validate_registration(registration(contact=no_sector), D(2026, 1, 1))
     assert err.value.field == "registrant.sector"
+
+
+@pytest.mark.parametrize("field", ["name", "organisation", "phone", "email", "coordinator"])
+def test_contact_details_longer_than_200_characters_are_refused_naming_the_field(field: str) -> None:
+    long = dataclasses.replace(CONTACT, **{field: "x" * (rules.MAX_CONTACT_FIELD + 1)})
+    with pytest.raises(rules.RuleViolation) as err:
+        rules.validate_registration(registration(contact=long), D(2026, 1, 1))
+    assert err.value.field == f"registrant.{field}"
+    rules.validate_registration(registration(contact=dataclasses.replace(CONTACT, **{field: "x" * 200})),
+                                D(2026, 1, 1))
 
 
 def _signal(planned: dt.date, age_limit: dt.date) -> Signal:

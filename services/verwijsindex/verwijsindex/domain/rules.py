@@ -11,6 +11,8 @@ from verwijsindex.domain.model import HouseholdFacts, Registration, Signal, Vali
 
 AGE_LIMIT_YEARS = 23
 MAX_SIGNAL_YEARS = 2
+# Contact details are read by people and copied into every match notice and logbook page: keep them short.
+MAX_CONTACT_FIELD = 200
 ARCHIVE_YEARS = 5
 RISK_CODES = range(1, 13)
 
@@ -87,6 +89,9 @@ def validate_registration(request: Registration, today: dt.date) -> ValidRegistr
         raise RuleViolation("registrant.sector", "must be one of the seven registrant sectors")
     if not request.contact.name.strip():
         raise RuleViolation("registrant.name", "is required so other registrants can make contact")
+    for field in ("name", "organisation", "phone", "email", "coordinator"):
+        if len(getattr(request.contact, field)) > MAX_CONTACT_FIELD:
+            raise RuleViolation(f"registrant.{field}", f"may be at most {MAX_CONTACT_FIELD} characters")
     if not (request.contact.phone.strip() or request.contact.email.strip()):
         raise RuleViolation("registrant.phone", "a phone number or e-mail address is required")
     latest = max_removal_date(today)
