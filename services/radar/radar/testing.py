@@ -66,6 +66,14 @@ class Seen:
     value: bytes | None
 
 
+def _headers(headers: Any) -> dict[str, str]:
+    """Headers as text; a garbage record (fuzz, dead letters) must not stop the watcher."""
+    try:
+        return header_map(headers)
+    except DecodeError:
+        return {k: (v or b"").decode(errors="replace") for k, v in headers or ()}
+
+
 class Watcher:
     """Reads topics from the beginning with a fresh consumer group and keeps everything it saw."""
 
@@ -88,7 +96,7 @@ class Watcher:
                 envelope, message = event.envelope, event.message
             except DecodeError:
                 envelope, message = None, None
-            self.seen.append(Seen(record.topic, record.key, header_map(record.headers), envelope, message,
+            self.seen.append(Seen(record.topic, record.key, _headers(record.headers), envelope, message,
                                   record.value))
 
     async def stop(self) -> None:
