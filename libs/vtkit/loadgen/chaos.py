@@ -50,7 +50,7 @@ def _fake_receiver_rows(path: Any) -> list[dict[str, Any]]:
 async def run_chaos(stack: Any, meldingen: int, *, seed: int = 0, kills: Sequence[tuple[int, str]] = (),
                     random_kills: int = 0, victims: Sequence[str] = (), link: Any = None, outage_at: int = 0,
                     outage_seconds: float = 5.0, concurrency: int = 16, settle_timeout: float = 300.0,
-                    progress: bool = False) -> ChaosReport:
+                    stall_timeout: float = 180.0, progress: bool = False) -> ChaosReport:
     """Drives `meldingen` meldingen (the synthetic load, over the stack's tenants) into a started Stack and meanwhile:
     - `kills`: (after this many acknowledgements, process name) — SIGKILL it and start it again on the same ports
       and data directories;
@@ -58,7 +58,8 @@ async def run_chaos(stack: Any, meldingen: int, *, seed: int = 0, kills: Sequenc
     - `link` (a vtkit.testing.CuttableLink every client of the broker goes through): cut at `outage_at`
       acknowledgements for `outage_seconds`, then restored; processes that died of it are started again.
     Submissions are retried with the same idempotency key while intake is down, as a case system does.
-    Then waits (settle_timeout) until every acknowledged melding is assessed and its callback delivered, and counts."""
+    Then waits (settle_timeout, or until nothing moved for stall_timeout) until every acknowledged melding is
+    assessed and its callback delivered, and counts."""
     import asyncio
     import time
 
@@ -159,13 +160,20 @@ async def run_chaos(stack: Any, meldingen: int, *, seed: int = 0, kills: Sequenc
                         rows.setdefault(row["case_id"], []).append(row)
             return rows
 
-        state: dict[str, Any] = {"rows": {}, "at": 0.0}
+        state: dict[str, Any] = {"rows": {}, "at": 0.0, "progress": None, "progress_at": time.monotonic()}
 
         def settled() -> bool:
-            if not cases <= set(events.messages["AssessmentDue"]) or not cases <= set(events.messages["MeldingReceived"]):
-                return False
+            # Gives up early once nothing moved for stall_timeout: what is missing then stays missing (counted lost).
             if time.monotonic() - state["at"] > 1.0:
                 state["rows"], state["at"] = delivered(), time.monotonic()
+            progress = (len(events.messages["MeldingReceived"]), len(events.messages["AssessmentDue"]),
+                        len(state["rows"]))
+            if progress != state["progress"]:
+                state["progress"], state["progress_at"] = progress, time.monotonic()
+            elif time.monotonic() - state["progress_at"] > stall_timeout:
+                return True
+            if not cases <= set(events.messages["AssessmentDue"]) or not cases <= set(events.messages["MeldingReceived"]):
+                return False
             return cases <= set(state["rows"])
 
         await events.wait_until(settled, settle_timeout)
