@@ -19,10 +19,22 @@ class ChaosReport:
     assessment_redeliveries: int = 0  # the same AssessmentDue event (same event id) read again
     assessment_reissued: int = 0  # cases with a second AssessmentDue under another event id
     scheduled: int = 0  # acknowledged contacts whose melder callback the notifier requested
-    delivered: int = 0  # acknowledged contacts whose callback reached their region's fake case system
+    delivered: int = 0  # acknowledged contacts whose (due) callback reached their region's fake case system
     duplicates: int = 0  # repeat deliveries of an idempotency key the receiver already had (acknowledged, flagged)
     second_distinct: int = 0  # cases that got a callback under two different idempotency keys
     lost: int = 0  # acknowledged but not received, assessed or delivered
+    # The decision the harness records as the region's case worker (radar RecordDecision) and what follows it:
+    decided: int = 0  # cases decided (AssessmentCompleted published by radar)
+    undecided: int = 0  # cases chosen for a decision that radar never accepted (the worker gave up)
+    decision_retries: int = 0  # RecordDecision calls sent again, identical (radar down, reply lost)
+    outcome_callbacks: int = 0  # decided cases whose outcome callback (no due date) reached the region
+    outcome_second_distinct: int = 0  # decided cases with an outcome callback under two different keys
+    letters: int = 0  # decided cases whose household letter reached the letter gateway fake
+    letter_duplicates: int = 0  # repeat letters under a key the gateway already had (acknowledged, flagged)
+    letter_second_distinct: int = 0  # decided cases that got letters under two different idempotency keys
+    letters_lost: int = 0  # decided cases without a letter (or without an outcome callback) at the end
+    letters_undecided: int = 0  # letters for acknowledged cases the harness never decided (must be 0)
+    letters_in_flight_at_kill: list[int] = field(default_factory=list)  # decided, letter not yet delivered
     kills: list[str] = field(default_factory=list)
     outage_seconds: float = 0.0
     restarted_after_outage: list[str] = field(default_factory=list)  # exits not caused by a SIGKILL, started again
@@ -33,7 +45,10 @@ class ChaosReport:
         return (f"acknowledged {self.acknowledged}, received {self.received}, assessed {self.assessed} "
                 f"(redelivered {self.assessment_redeliveries}, reissued {self.assessment_reissued}), scheduled "
                 f"{self.scheduled}, delivered {self.delivered}, duplicates {self.duplicates}, second distinct "
-                f"deliveries {self.second_distinct}, lost {self.lost}; {len(self.kills)} SIGKILLs "
+                f"deliveries {self.second_distinct}, lost {self.lost}; decided {self.decided} (undecided "
+                f"{self.undecided}, {self.decision_retries} calls retried), outcome callbacks {self.outcome_callbacks}, "
+                f"letters delivered {self.letters}, letter duplicates {self.letter_duplicates}, second distinct "
+                f"letters {self.letter_second_distinct}, letters lost {self.letters_lost}; {len(self.kills)} SIGKILLs "
                 f"({', '.join(self.kills)}), broker link cut {self.outage_seconds:.0f} s, {self.seconds:.0f} s in all")
 
 
@@ -50,7 +65,8 @@ def _fake_receiver_rows(path: Any) -> list[dict[str, Any]]:
 async def run_chaos(stack: Any, meldingen: int, *, seed: int = 0, kills: Sequence[tuple[int, str]] = (),
                     random_kills: int = 0, victims: Sequence[str] = (), link: Any = None, outage_at: int = 0,
                     outage_seconds: float = 5.0, concurrency: int = 16, settle_timeout: float = 300.0,
-                    stall_timeout: float = 180.0, progress: bool = False) -> ChaosReport:
+                    stall_timeout: float = 180.0, progress: bool = False, decide_fraction: float = 1.0,
+                    decision_kills: Sequence[tuple[int, str]] = (), decision_concurrency: int = 8) -> ChaosReport:
     """Drives `meldingen` meldingen (the synthetic load, over the stack's tenants) into a started Stack and meanwhile:
     - `kills`: (after this many acknowledgements, process name) — SIGKILL it and start it again on the same ports
       and data directories;
@@ -58,9 +74,15 @@ async def run_chaos(stack: Any, meldingen: int, *, seed: int = 0, kills: Sequenc
     - `link` (a vtkit.testing.CuttableLink every client of the broker goes through): cut at `outage_at`
       acknowledgements for `outage_seconds`, then restored; processes that died of it are started again.
     Submissions are retried with the same idempotency key while intake is down, as a case system does.
+    Meanwhile the harness is the regions' case worker: once a melding's AssessmentDue is seen it records a decision
+    through radar's RecordDecision (for `decide_fraction` of the cases, chosen by case id), retrying while radar is
+    down, so the notifier sends an outcome callback and then the household letter;
+    - `decision_kills`: (after this many decisions, process name) — killed and started again like `kills`, so
+      letters are in flight when it dies.
     Then waits (settle_timeout, or until nothing moved for stall_timeout) until every acknowledged melding is
-    assessed and its callback delivered, and counts."""
+    assessed and its callback delivered and every decided case has its outcome callback and letter, and counts."""
     import asyncio
+    import collections
     import time
 
     from vt.notifier.v1 import events_pb2 as notifier_events
@@ -68,6 +90,7 @@ async def run_chaos(stack: Any, meldingen: int, *, seed: int = 0, kills: Sequenc
     from vtkit import topics
     from vtkit.grpcserver import wait_healthy
     from vtkit.keystore import KeyStore
+    from vtkit.loadgen.decisions import CaseWorkers, chosen
 
     rng = random.Random(seed)
     report = ChaosReport()
@@ -78,12 +101,17 @@ async def run_chaos(stack: Any, meldingen: int, *, seed: int = 0, kills: Sequenc
     keys = KeyStore(stack.key_dir)
     addresses = {t: stack.processes[f"intake-{t}"].address for t in tenants}
     acked = 0
+    acked_tenant: dict[str, str] = {}
     progressed = asyncio.Event()
     killed: set[str] = set()
+    one_at_a_time: dict[str, asyncio.Lock] = collections.defaultdict(asyncio.Lock)
+    workers = CaseWorkers(stack.processes["radar"].address, keys, concurrency=decision_concurrency)
+    settling_done = asyncio.Event()
 
-    def on_ack(_: Submission) -> None:
+    def on_ack(submission: Submission) -> None:
         nonlocal acked
         acked += 1
+        acked_tenant[submission.contact_id] = submission.tenant
         progressed.set()
 
     async def at(count: int) -> None:
@@ -109,15 +137,41 @@ async def run_chaos(stack: Any, meldingen: int, *, seed: int = 0, kills: Sequenc
                     await asyncio.sleep(1.0)
                     process.start()
 
-    async def killer() -> None:
-        for count, name in schedule:
-            await at(count)
+    async def kill(name: str, when: str) -> None:
+        async with one_at_a_time[name]:  # both killers may pick the same process: never kill it while it restarts
             killed.add(name)  # the killer restarts it, not the outage's check
             stack.processes[name].kill()
-            report.kills.append(f"{name}@{acked}")
+            report.kills.append(f"{name}@{when}")
             await asyncio.sleep(rng.uniform(0.2, 1.5))
             await restart(name)
             killed.discard(name)
+
+    async def killer() -> None:
+        for count, name in schedule:
+            await at(count)
+            await kill(name, str(acked))
+
+    async def decision_killer() -> None:
+        for count, name in sorted(decision_kills):
+            reached, stop = asyncio.ensure_future(workers.reached(count)), asyncio.ensure_future(settling_done.wait())
+            await asyncio.wait({reached, stop}, return_when=asyncio.FIRST_COMPLETED)
+            reached.cancel()
+            stop.cancel()
+            if len(workers.decided) < count:
+                return
+            sent = {r["case_id"] for r in _fake_receiver_rows(stack.var_dir / "data" / "letter-gateway.jsonl")
+                    if r.get("method") == "SendLetter" and r.get("status") == "OK"}
+            report.letters_in_flight_at_kill.append(len(set(workers.decided) - sent))
+            await kill(name, f"decision {len(workers.decided)}")
+
+    async def feed_decisions() -> None:
+        """Hands every acknowledged, assessed case chosen for a decision to the case workers."""
+        while True:
+            for case_id in list(events.messages["AssessmentDue"]):
+                if (case_id in acked_tenant and case_id not in workers.submitted
+                        and chosen(case_id, decide_fraction)):
+                    workers.submit(case_id, acked_tenant[case_id])
+            await asyncio.sleep(0.25)
 
     async def outage() -> None:
         await at(outage_at)
@@ -134,7 +188,9 @@ async def run_chaos(stack: Any, meldingen: int, *, seed: int = 0, kills: Sequenc
     finished = asyncio.Event()
     started = time.perf_counter()
     watched = [topics.NATIONAL_ASSESSMENTS, topics.NATIONAL_DELIVERIES] + [topics.intake(t) for t in tenants]
-    async with EventCollector(stack.bootstrap, watched) as events:
+    async with EventCollector(stack.bootstrap, watched) as events, workers:
+        feeder = asyncio.create_task(feed_decisions())
+        decision_chaos = asyncio.create_task(decision_killer())
         chaos = [asyncio.create_task(killer())]
         if link is not None:
             chaos.append(asyncio.create_task(outage()))
@@ -151,34 +207,49 @@ async def run_chaos(stack: Any, meldingen: int, *, seed: int = 0, kills: Sequenc
         cases = set(ack)
         callback = notifier_events.DELIVERY_KIND_MELDER_CALLBACK
         files = {t: stack.var_dir / "data" / f"regional-system-{t}.jsonl" for t in tenants}
+        letter_file = stack.var_dir / "data" / "letter-gateway.jsonl"
+        targets = {c for c in cases if chosen(c, decide_fraction)}
 
-        def delivered() -> dict[str, list[dict[str, Any]]]:
-            rows: dict[str, list[dict[str, Any]]] = {}
+        def delivered() -> tuple[dict[str, list[dict[str, Any]]], ...]:
+            """Accepted calls per case at the fakes: due callbacks (AssessmentDue's, with a due date), outcome
+            callbacks (AssessmentCompleted's, without) and household letters."""
+            due: dict[str, list[dict[str, Any]]] = {}
+            outcome: dict[str, list[dict[str, Any]]] = {}
+            letters: dict[str, list[dict[str, Any]]] = {}
             for path in files.values():
                 for row in _fake_receiver_rows(path):
                     if row.get("method") == "DeliverCallback" and row.get("status") == "OK" and row["case_id"] in cases:
-                        rows.setdefault(row["case_id"], []).append(row)
-            return rows
+                        (due if row.get("due_date") else outcome).setdefault(row["case_id"], []).append(row)
+            for row in _fake_receiver_rows(letter_file):
+                if row.get("method") == "SendLetter" and row.get("status") == "OK" and row["case_id"] in cases:
+                    letters.setdefault(row["case_id"], []).append(row)
+            return due, outcome, letters
 
-        state: dict[str, Any] = {"rows": {}, "at": 0.0, "progress": None, "progress_at": time.monotonic()}
+        state: dict[str, Any] = {"rows": ({}, {}, {}), "at": 0.0, "progress": None, "progress_at": time.monotonic()}
 
         def settled() -> bool:
             # Gives up early once nothing moved for stall_timeout: what is missing then stays missing (counted lost).
             if time.monotonic() - state["at"] > 1.0:
                 state["rows"], state["at"] = delivered(), time.monotonic()
+            due_rows, outcome_rows, letter_rows = state["rows"]
             progress = (len(events.messages["MeldingReceived"]), len(events.messages["AssessmentDue"]),
-                        len(state["rows"]))
+                        len(due_rows), workers.done, workers.retries, len(outcome_rows), len(letter_rows))
             if progress != state["progress"]:
                 state["progress"], state["progress_at"] = progress, time.monotonic()
             elif time.monotonic() - state["progress_at"] > stall_timeout:
                 return True
             if not cases <= set(events.messages["AssessmentDue"]) or not cases <= set(events.messages["MeldingReceived"]):
                 return False
-            return cases <= set(state["rows"])
+            if not cases <= set(due_rows) or not targets <= set(workers.decided) | set(workers.failed):
+                return False
+            return set(workers.decided) <= set(outcome_rows) & set(letter_rows)
 
         await events.wait_until(settled, settle_timeout)
+        settling_done.set()
         await asyncio.sleep(2.0)  # let late redeliveries show up in the counts
-        rows = delivered()
+        feeder.cancel()
+        await asyncio.gather(feeder, decision_chaos, return_exceptions=True)
+        rows, outcomes, letters = delivered()
         report.seconds = time.perf_counter() - started
         received = set(events.messages["MeldingReceived"]) & cases
         due: dict[str, set[str]] = {}
@@ -199,6 +270,23 @@ async def run_chaos(stack: Any, meldingen: int, *, seed: int = 0, kills: Sequenc
                    "delivered": sorted(cases - set(rows))}
         report.missing = {k: v[:10] for k, v in missing.items() if v}
         report.lost = len(set().union(*map(set, missing.values())))
+        decided = set(workers.decided)
+        report.decided, report.decision_retries = len(decided), workers.retries
+        report.undecided = len(targets - decided)
+        report.outcome_callbacks = len(decided & set(outcomes))
+        report.outcome_second_distinct = sum(1 for c in decided & set(outcomes)
+                                             if len({r["idempotency_key"] for r in outcomes[c]}) > 1)
+        report.letters = len(decided & set(letters))
+        report.letter_duplicates = sum(1 for c in decided & set(letters) for r in letters[c] if r["duplicate"])
+        report.letter_second_distinct = sum(1 for c in decided & set(letters)
+                                            if len({r["idempotency_key"] for r in letters[c]}) > 1)
+        report.letters_undecided = len((set(letters) | set(outcomes)) - decided)
+        letter_missing = {"decided (worker gave up)": sorted(targets - decided)[:10],
+                          "letter": sorted(decided - set(letters))[:10],
+                          "outcome callback": sorted(decided - set(outcomes))[:10],
+                          "decision errors": sorted(set(workers.failed.values()))[:5]}
+        report.missing.update({k: v for k, v in letter_missing.items() if v})
+        report.letters_lost = len(decided - (set(letters) & set(outcomes)))
         failed = [s.error for s in submissions if not s.contact_id]
         if failed:
             report.missing["not acknowledged (client gave up)"] = failed[:10]
