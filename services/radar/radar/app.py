@@ -179,6 +179,14 @@ class RadarStreams:
         await self._retrying(lambda: dead_letter(self.producer, cast(Any, message), consumer, reason))
 
     async def _on_intake(self, event: Event, message: Any, staged: Staged) -> None:
+        if isinstance(event.message, proto.DossierDestroyed):
+            # Keyed by the dossier id, which is its melding's case id: that case is in this partition.
+            cases = [self.case(case_id, staged) for case_id in event.message.contact_ids]
+            outputs, dropped = self.radar.on_dossier_destroyed(event, cases)
+            staged.publish(outputs)
+            for case_id in dropped:
+                staged.put(self.cases, case_id, None)
+            return
         case_id = getattr(event.message, "contact_id", "")
         result = self.radar.on_intake(event, self.case(case_id, staged) if case_id else None)
         staged.publish(result.outputs)

@@ -22,9 +22,23 @@ from radar.adapters import proto
 from radar.domain.cases import DEFAULT_MONITORING_DAYS, CaseRecord, DeadlineKind
 from radar.domain.deadlines import assessment_deadline
 from radar.domain.decisions import DecisionInput, consequences, validate
-from radar.domain.history import apply_case_closed, apply_melding, apply_rvdk, apply_verwijsindex_match
+from radar.domain.history import (
+    apply_case_closed,
+    apply_case_destroyed,
+    apply_melding,
+    apply_rvdk,
+    apply_verwijsindex_match,
+)
 from radar.domain.ids import derived_event_id
-from radar.domain.model import CaseClosedFact, MeldingFact, Outcome, PersonHistory, RvdkFact, VerwijsindexMatchFact
+from radar.domain.model import (
+    CaseClosedFact,
+    CaseDestroyedFact,
+    MeldingFact,
+    Outcome,
+    PersonHistory,
+    RvdkFact,
+    VerwijsindexMatchFact,
+)
 
 SOURCE = "radar"
 log = logging.getLogger(__name__)
@@ -130,6 +144,25 @@ class Radar:
             case.onderzoek_overdue_reported = previous.onderzoek_overdue_reported
             outputs += self._closed_signals(case, derived_event_id(ce_id, "case-closed"), at)
         return IntakeResult(outputs, case)
+
+    def on_dossier_destroyed(self, event: Event, cases: list[CaseRecord | None]) -> tuple[list[Out], list[str]]:
+        """A region destroyed a household's dossier (crypto-shredded in intake): radar forgets its cases too.
+        Returns a PersonSignal(case_destroyed) per person of each case, so every person history drops the
+        case, and the ids of the case records to delete (their pending deadlines go with them)."""
+        msg = event.message
+        if not msg.tenant_id or (event.envelope.tenant and event.envelope.tenant != msg.tenant_id):
+            raise PermanentError("DossierDestroyed without tenant_id, or of another tenant than its envelope")
+        ce_id, at = event.envelope.id, event.envelope.time
+        outputs, dropped = [], []
+        for case in cases:
+            if case is None or case.tenant_id != msg.tenant_id:
+                continue  # an advies of the dossier (radar never had it), or another region's case id
+            fact = CaseDestroyedFact(case.tenant_id, case.case_id)
+            for person_id, pseudonym in case.persons.items():
+                outputs.append(_out(topics.NATIONAL_RADAR_PERSON, pseudonym, proto.case_destroyed_signal(pseudonym, fact),
+                                    case.tenant_id, derived_event_id(ce_id, "case-destroyed", case.case_id, person_id), at))
+            dropped.append(case.case_id)
+        return outputs, dropped
 
     # ---- vt.national.assessments.v1 (decisions, and radar's own overdue reports) -------------------------------
 
@@ -266,6 +299,8 @@ class Radar:
             outcome = apply_case_closed(history, fact, ce_id)
         elif isinstance(fact, VerwijsindexMatchFact):
             outcome = apply_verwijsindex_match(history, fact, ce_id, at)
+        elif isinstance(fact, CaseDestroyedFact):
+            outcome = apply_case_destroyed(history, fact, ce_id)
         else:
             raise PermanentError(f"PersonSignal without a known signal ({msg.WhichOneof('signal')})")
         return self.outputs_of(msg.pseudonym, ce_id, at, outcome), outcome

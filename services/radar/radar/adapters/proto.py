@@ -23,6 +23,7 @@ from radar.domain.decisions import Consequences, DecisionInput, Judgement
 from radar.domain.model import (
     AssessmentInputOut,
     CaseClosedFact,
+    CaseDestroyedFact,
     InvolvementView,
     MatchOut,
     MeldingFact,
@@ -34,6 +35,7 @@ from radar.domain.model import (
 )
 
 MeldingReceived = intake_events.MeldingReceived
+DossierDestroyed = intake_events.DossierDestroyed
 RvdkSignal = rvdk_events.RvdkSignal
 PersonSignal = radar_events.PersonSignal
 AssessmentCompleted = radar_events.AssessmentCompleted
@@ -165,8 +167,13 @@ def case_closed_signal(pseudonym: str, fact: CaseClosedFact, chosen: Decision) -
     return radar_events.PersonSignal(pseudonym=pseudonym, case_closed=closed)
 
 
+def case_destroyed_signal(pseudonym: str, fact: CaseDestroyedFact) -> radar_events.PersonSignal:
+    return radar_events.PersonSignal(pseudonym=pseudonym, case_destroyed=radar_events.CaseDestroyed(
+        tenant_id=fact.tenant_id, case_id=fact.case_id))
+
+
 def signal_fact(signal: radar_events.PersonSignal
-                ) -> MeldingFact | RvdkFact | CaseClosedFact | VerwijsindexMatchFact | None:
+                ) -> MeldingFact | RvdkFact | CaseClosedFact | VerwijsindexMatchFact | CaseDestroyedFact | None:
     """The domain fact a person signal carries; None for a kind this version does not know."""
     which = signal.WhichOneof("signal")
     if which == "melding":
@@ -182,6 +189,8 @@ def signal_fact(signal: radar_events.PersonSignal
     if which == "verwijsindex_match":
         v = signal.verwijsindex_match
         return VerwijsindexMatchFact(v.match_id, int(v.kind), to_datetime(v.matched_at))
+    if which == "case_destroyed":
+        return CaseDestroyedFact(signal.case_destroyed.tenant_id, signal.case_destroyed.case_id)
     return None
 
 

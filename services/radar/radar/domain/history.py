@@ -13,6 +13,7 @@ import datetime as dt
 from radar.domain.model import (
     AssessmentInputOut,
     CaseClosedFact,
+    CaseDestroyedFact,
     Involvement,
     InvolvementView,
     MatchOut,
@@ -138,6 +139,24 @@ def apply_case_closed(current: PersonHistory, closed: CaseClosedFact, event_id: 
     # Monitoring that ended long ago is forgotten (keeps the record small).
     for case_id in [c for c, m in history.monitored.items() if m.until < closed.closed_at]:
         del history.monitored[case_id]
+    return Outcome(history)
+
+
+def apply_case_destroyed(current: PersonHistory, destroyed: CaseDestroyedFact, event_id: str) -> Outcome:
+    """The case's dossier was destroyed: nothing of it may stay, so later signals about the person neither
+    match on it nor show it as an involvement (an organisation without cases left is no longer involved)."""
+    if current.seen(event_id):
+        return Outcome(current, duplicate=True)
+    history = copy.deepcopy(current)
+    history.mark_processed(event_id)
+    case_id = destroyed.case_id
+    for tenant, involvement in list(history.involvements.items()):
+        involvement.cases.pop(case_id, None)
+        if not involvement.cases:
+            del history.involvements[tenant]
+    history.open_cases.pop(case_id, None)
+    history.monitored.pop(case_id, None)
+    history.closed_case_ids = [c for c in history.closed_case_ids if c != case_id]
     return Outcome(history)
 
 

@@ -44,6 +44,14 @@ class VerwijsindexMatchFact:
 
 
 @dataclass(frozen=True)
+class CaseDestroyedFact:
+    """The case's dossier was destroyed (Wmo 5.3.5 request or 20-year retention): forget the case."""
+
+    tenant_id: str
+    case_id: str
+
+
+@dataclass(frozen=True)
 class CaseClosedFact:
     """The decision on a case was taken; with safety conditions the household stays monitored."""
 

@@ -64,18 +64,28 @@ MONITORING_TRIGGER_RVDK: MonitoringTrigger
 MONITORING_TRIGGER_VERWIJSINDEX_MATCH: MonitoringTrigger
 
 class PersonSignal(_message.Message):
-    __slots__ = ("pseudonym", "melding", "rvdk", "case_closed", "verwijsindex_match")
+    __slots__ = ("pseudonym", "melding", "rvdk", "case_closed", "verwijsindex_match", "case_destroyed")
     PSEUDONYM_FIELD_NUMBER: _ClassVar[int]
     MELDING_FIELD_NUMBER: _ClassVar[int]
     RVDK_FIELD_NUMBER: _ClassVar[int]
     CASE_CLOSED_FIELD_NUMBER: _ClassVar[int]
     VERWIJSINDEX_MATCH_FIELD_NUMBER: _ClassVar[int]
+    CASE_DESTROYED_FIELD_NUMBER: _ClassVar[int]
     pseudonym: str
     melding: MeldingSignal
     rvdk: RvdkInfo
     case_closed: CaseClosed
     verwijsindex_match: VerwijsindexMatchInfo
-    def __init__(self, pseudonym: _Optional[str] = ..., melding: _Optional[_Union[MeldingSignal, _Mapping]] = ..., rvdk: _Optional[_Union[RvdkInfo, _Mapping]] = ..., case_closed: _Optional[_Union[CaseClosed, _Mapping]] = ..., verwijsindex_match: _Optional[_Union[VerwijsindexMatchInfo, _Mapping]] = ...) -> None: ...
+    case_destroyed: CaseDestroyed
+    def __init__(self, pseudonym: _Optional[str] = ..., melding: _Optional[_Union[MeldingSignal, _Mapping]] = ..., rvdk: _Optional[_Union[RvdkInfo, _Mapping]] = ..., case_closed: _Optional[_Union[CaseClosed, _Mapping]] = ..., verwijsindex_match: _Optional[_Union[VerwijsindexMatchInfo, _Mapping]] = ..., case_destroyed: _Optional[_Union[CaseDestroyed, _Mapping]] = ...) -> None: ...
+
+class CaseDestroyed(_message.Message):
+    __slots__ = ("tenant_id", "case_id")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    case_id: str
+    def __init__(self, tenant_id: _Optional[str] = ..., case_id: _Optional[str] = ...) -> None: ...
 
 class VerwijsindexMatchInfo(_message.Message):
     __slots__ = ("match_id", "kind", "matched_at")
