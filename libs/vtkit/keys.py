@@ -169,8 +169,10 @@ class LocalDataKeyStore(DataKeyStore):
       data-keys/dossiers/<tenant>/<id>.json    {"nonce", "wrapped", "last_change"} of "<tenant>/dossier/<id>"
       data-keys/dossiers/<tenant>/<id>.destroyed   tombstone: when it was destroyed (no key material)
 
-    Nothing is cached between calls: a rotation or destruction by another process (the rotate command,
-    intake) is seen by the next call of every process without a restart.
+    A rotation or destruction by another process (the rotate command, intake) is seen by the next call of
+    every process without a restart: only owner key generations are cached, because a generation never
+    changes once written (rotation adds the next one); dossier keys are read every time, so a destroyed
+    one refuses at once.
     """
 
     def __init__(self, key_dir: str | os.PathLike[str], master_key: bytes | None = None):
@@ -178,6 +180,7 @@ class LocalDataKeyStore(DataKeyStore):
         self.root = self.key_dir / "data-keys"
         self._master = AESGCM(master_key if master_key is not None else load_master_key(self.key_dir))
         self._lock = threading.Lock()  # one rotation at a time within a process
+        self._generation_keys: dict[str, bytes] = {}  # "<owner>:<n>" -> key: immutable once written
 
     # -- paths --------------------------------------------------------------------------------
 
@@ -214,14 +217,19 @@ class LocalDataKeyStore(DataKeyStore):
             if self._dossier_path(*dossier, suffix=".destroyed").exists():
                 raise KeyDestroyed(key_id)
         else:
+            if key_id in self._generation_keys:
+                return self._generation_keys[key_id]
             owner, _, generation = key_id.rpartition(":")
             if not owner or not generation.isdigit():
                 raise UnknownKey(key_id)
             path = self._owner_dir(owner) / f"{int(generation)}.json"
         try:
-            return self._unwrap(key_id, path)
+            key = self._unwrap(key_id, path)
         except FileNotFoundError:
             raise UnknownKey(key_id) from None
+        if dossier is None:
+            self._generation_keys[key_id] = key
+        return key
 
     def current_key_id(self, owner: str) -> str:
         generations = self._generations(owner)
