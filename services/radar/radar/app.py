@@ -16,12 +16,14 @@ Outputs are published and acknowledged by the broker BEFORE the table is updated
 a crash in between replays the input, which yields the same records with the same
 (derived) event ids, and consumers dedupe on those.
 
-Each agent handles its records in batches (faust take_events, up to BATCH records or
+Each agent handles its records in batches (faust noack_take, up to BATCH records or
 BATCH_WINDOW seconds): the records are handled one after the other against a staged view
 of the tables (a later record of the same key sees the earlier one's result), all their
 outputs are sent at once and awaited together, then the table values are written and
-faust acks (and later commits) the batch. Waiting for the broker's acknowledgement of each
-record one at a time was what limited radar (docs/perf/profile.md).
+the agent acks the batch (faust commits it later). Waiting for the broker's acknowledgement
+of each record one at a time was what limited radar (docs/perf/profile.md).
+Only records acked that way move the committed offsets (radar.offsets, issue 9): a batch
+interrupted by a SIGTERM, a crash or a rebalance is read again.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from radar.adapters import proto
 from radar.domain.cases import CaseRecord
 from radar.domain.model import PersonHistory
 from radar.handlers import Out, Radar
+from radar.offsets import HandledOnlyConsumer
 from radar.settings import RadarSettings
 from radar.staging import Staged
 
@@ -59,9 +62,17 @@ BATCH = 500
 BATCH_WINDOW = 0.05  # seconds take_events waits for a full batch: the latency a batch adds per hop
 
 
+class RadarApp(faust.App):
+    def _new_consumer(self) -> HandledOnlyConsumer:
+        # As faust.App's, with the consumer that commits only handled records (radar.offsets).
+        return HandledOnlyConsumer(self.transport, callback=self.topics.on_message, loop=self.transport.loop,
+                                   on_partitions_revoked=self._on_partitions_revoked,
+                                   on_partitions_assigned=self._on_partitions_assigned, beacon=self.beacon)
+
+
 def faust_app(settings: RadarSettings, kafka: KafkaSettings) -> faust.App:
     settings.state_dir.mkdir(parents=True, exist_ok=True)
-    return faust.App(
+    return RadarApp(
         settings.app_id,
         broker=[f"kafka://{server.strip()}" for server in kafka.bootstrap_servers.split(",") if server.strip()],
         # SASL/TLS of a production cluster, from the same KAFKA_* settings as every aiokafka client.
@@ -141,10 +152,22 @@ class RadarStreams:
         consumer = f"radar.{name}"
 
         async def agent(stream: Any) -> None:
-            # take_events acks the batch's events only when the loop asks for the next batch,
-            # i.e. after handle_batch returned: offsets never pass an unacknowledged output.
-            async for events in stream.take_events(BATCH, within=BATCH_WINDOW):
-                await self.handle_batch(consumer, list(events), work)
+            # Not take_events: it acks every buffered event in a `finally:`, also when the batch was
+            # cancelled (SIGTERM, stop) or raised, and faust then commits records whose outputs were
+            # never sent. noack_take leaves acking to us: only after the batch is done.
+            async for events in stream.noack_take(BATCH, within=BATCH_WINDOW):
+                try:
+                    await self.handle_batch(consumer, list(events), work)
+                except Exception as exc:
+                    # Nothing is acked: stop the worker (exit 1) so the batch is read again after the
+                    # restart; a restarted actor would read on and leave these records unacked.
+                    log.exception("batch failed, stopping", extra={"consumer": consumer})
+                    await self.app.crash(exc)
+                    raise
+                app_consumer = cast(HandledOnlyConsumer, self.app.consumer)
+                for event in events:
+                    app_consumer.mark_handled(event.message)
+                    await stream.ack(event)
 
         agent.__name__ = f"{name}_agent"
         agent.__qualname__ = agent.__name__
