@@ -103,7 +103,6 @@ async def run_chaos(stack: Any, meldingen: int, *, seed: int = 0, kills: Sequenc
     acked = 0
     acked_tenant: dict[str, str] = {}
     progressed = asyncio.Event()
-    killed: set[str] = set()
     one_at_a_time: dict[str, asyncio.Lock] = collections.defaultdict(asyncio.Lock)
     workers = CaseWorkers(stack.processes["radar"].address, keys, concurrency=decision_concurrency)
     settling_done = asyncio.Event()
@@ -139,12 +138,10 @@ async def run_chaos(stack: Any, meldingen: int, *, seed: int = 0, kills: Sequenc
 
     async def kill(name: str, when: str) -> None:
         async with one_at_a_time[name]:  # both killers may pick the same process: never kill it while it restarts
-            killed.add(name)  # the killer restarts it, not the outage's check
             stack.processes[name].kill()
             report.kills.append(f"{name}@{when}")
             await asyncio.sleep(rng.uniform(0.2, 1.5))
             await restart(name)
-            killed.discard(name)
 
     async def killer() -> None:
         for count, name in schedule:
@@ -180,8 +177,16 @@ async def run_chaos(stack: Any, meldingen: int, *, seed: int = 0, kills: Sequenc
         await asyncio.sleep(outage_seconds)
         link.restore()
         report.outage_seconds = time.monotonic() - start
-        for name, process in stack.processes.items():  # what the outage took down comes back now, not at the end
-            if process.proc is not None and process.proc.poll() is not None and name not in killed:
+        for name in stack.processes:  # what the outage took down comes back now, not at the end
+            await revive(name)
+
+    async def revive(name: str) -> None:
+        """Starts again a process that exited without a kill of ours. Under the process's lock: a killer holds it
+        from its SIGKILL to the end of its restart, so this never starts a second copy of a process a killer is
+        restarting (which once left an orphaned notifier on the port)."""
+        async with one_at_a_time[name]:
+            process = stack.processes[name]
+            if process.proc is not None and process.proc.poll() is not None:
                 report.restarted_after_outage.append(f"{name} (exit {process.proc.returncode})")
                 await restart(name)
 
@@ -198,10 +203,8 @@ async def run_chaos(stack: Any, meldingen: int, *, seed: int = 0, kills: Sequenc
                                        progress=progress, on_ack=on_ack)
         finished.set()
         await asyncio.gather(*chaos)
-        for name, process in stack.processes.items():  # anything the outage took down comes back
-            if process.proc is not None and process.proc.poll() is not None:
-                report.restarted_after_outage.append(f"{name} (exit {process.proc.returncode})")
-                await restart(name)
+        for name in stack.processes:  # anything the outage took down comes back
+            await revive(name)
         ack = {s.contact_id: s.tenant for s in submissions if s.contact_id}
         report.acknowledged = len(ack)
         cases = set(ack)
