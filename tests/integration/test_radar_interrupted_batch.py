@@ -2,9 +2,10 @@
 
 A SIGTERM arrives while radar is working through a backlog, i.e. in the middle of a batch (publishing
 its outputs). faust's `take_events` acked every buffered event in a `finally:` when the agent was
-cancelled, and the worker committed those offsets on its way out: the unfinished batch was lost for
-good. Now a batch is acked only after its outputs are acknowledged, so after the stop every committed
-melding has its AssessmentDue (the rest is re-read by the next radar)."""
+cancelled, and the worker could commit those offsets on its way out (not seen in this test before the
+fix: faust's stop happened to commit first). A batch is acked only after its outputs are acknowledged,
+so after the stop every committed melding has its AssessmentDue, radar exits 0, and the next radar of
+the group publishes the AssessmentDue of every other melding."""
 
 from __future__ import annotations
 
@@ -86,3 +87,18 @@ async def test_sigterm_mid_batch_commits_only_meldingen_whose_assessment_due_was
     missing = committed_cases - due
     assert not missing, (f"{len(missing)} meldingen committed without an AssessmentDue "
                          f"(committed {committed}, {len(due)} assessments)")
+
+    # The interrupted batch and the rest are read again by the next radar of the same group.
+    watcher = await Watcher(kafka, topics.NATIONAL_ASSESSMENTS).start()
+    try:
+        radar = await start_radar(radar_process(kafka, keys, tmp_path / "data", tmp_path / "radar-2.log", app_id))
+        try:
+            await watcher.wait_for(lambda s: isinstance(s.message, events_pb2.AssessmentDue) and s.message.case_id in ours,
+                                   count=BACKLOG - len(due), what="assessments after the restart")
+        finally:
+            assert radar.stop() == 0, radar.log_text()[-3000:]
+        due |= {s.message.case_id for s in watcher.matching(
+            lambda s: isinstance(s.message, events_pb2.AssessmentDue) and s.message.case_id in ours)}
+    finally:
+        await watcher.stop()
+    assert due == ours

@@ -18,11 +18,14 @@ restart (outputs carry derived event ids, so a second handling is harmless)."""
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from typing import Any
 
 from faust.transport.drivers.aiokafka import Consumer
 from faust.types import TP, Message
+
+log = logging.getLogger(__name__)
 
 
 class HandledOnlyConsumer(Consumer):
@@ -30,22 +33,33 @@ class HandledOnlyConsumer(Consumer):
         super().__init__(*args, **kwargs)
         self._handled: defaultdict[TP, set[int]] = defaultdict(set)
         self.released = 0  # acks dropped because radar never handled the record (tests, the log)
+        self._held: dict[TP, int] = {}  # partitions whose commit waits for the record at this offset
 
     def mark_handled(self, message: Message) -> None:
         self._handled[message.tp].add(message.offset)
 
     def _new_offset(self, tp: TP) -> int | None:
         acked, handled = self._acked[tp], self._handled[tp]
-        unhandled = [offset for offset in acked if offset not in handled]
-        if unhandled:
-            self.released += len(unhandled)
-            # Forgotten, so the ack of the same offset re-read and handled later counts.
-            self._acked_index[tp].difference_update(unhandled)
-            acked[:] = [offset for offset in acked if offset in handled]
-        self._gap.pop(tp, None)
         committed = self._committed_offset[tp]
+        unhandled = [offset for offset in acked if offset not in handled]
+        self.released += len(unhandled)
+        # Already committed (acked in an earlier generation, before the committed offset was read again):
+        # nothing to do for them, and they must not hide the hole check below.
+        stale = [offset for offset in acked if committed is not None and offset < committed]
+        if unhandled or stale:
+            # Forgotten, so the ack of the same offset re-read and handled later counts.
+            self._acked_index[tp].difference_update(unhandled + stale)
+            acked[:] = [offset for offset in acked if offset in handled and (committed is None or offset >= committed)]
+        self._gap.pop(tp, None)
         if acked and committed is not None and min(acked) != committed:
-            return None  # the record at the committed offset is not handled yet
+            # The record at the committed offset is not handled yet: faust lost it on the way (the next
+            # rebalance or restart reads it again) or it is still on its way. Say so once per offset.
+            if self._held.get(tp) != committed:
+                self._held[tp] = committed
+                log.warning("commit held back: record at the committed offset not handled",
+                            extra={"topic": tp.topic, "partition": tp.partition, "offset": committed,
+                                   "first_handled": min(acked)})
+            return None
         new_offset: int | None = super()._new_offset(tp)
         if new_offset is not None:
             handled.difference_update([offset for offset in handled if offset < new_offset])
