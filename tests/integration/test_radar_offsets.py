@@ -16,45 +16,14 @@ import pathlib
 import sys
 import uuid
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from radar.settings import RadarSettings
-from radar.testing import melding_received, publish_melding
-from vtkit import topics
-from vtkit.envelope import decode, new_event_id
+from radar.testing import melding_received, meldingen_below_committed, publish_melding
+from vtkit.envelope import new_event_id
 from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
 
 TENANT = "drenthe"
 BACKLOG = 1500
-
-
-async def _committed_cases(kafka: str, group: str, ours: set[str]) -> set[str]:
-    """Which of our meldingen (case ids) lie below `group`'s committed offsets."""
-    topic = topics.intake(TENANT)
-    tps = [TopicPartition(topic, p) for p in range({s.name: s.partitions for s in topics.all_topics()}[topic])]
-    consumer = AIOKafkaConsumer(bootstrap_servers=kafka, group_id=group, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        committed = {tp.partition: (await consumer.committed(tp)) or 0 for tp in tps}
-    finally:
-        await consumer.stop()
-    reader = AIOKafkaConsumer(bootstrap_servers=kafka, enable_auto_commit=False)
-    await reader.start()
-    below: set[str] = set()
-    seen: set[str] = set()
-    try:
-        reader.assign(tps)
-        await reader.seek_to_beginning(*tps)
-        while not ours <= seen:
-            for tp, records in (await reader.getmany(timeout_ms=1000)).items():
-                for r in records:
-                    case = decode(r.value, r.headers).message.contact_id
-                    seen.add(case)
-                    if case in ours and r.offset < committed[tp.partition]:
-                        below.add(case)
-    finally:
-        await reader.stop()
-    return below
 
 
 async def test_a_batch_that_fails_is_not_committed(
@@ -78,7 +47,7 @@ async def test_a_batch_that_fails_is_not_committed(
     result = json.loads(out.read_text())
     due = set(result["due"])
 
-    committed = await _committed_cases(kafka, settings.app_id, ours)
+    committed, _ = await meldingen_below_committed(kafka, TENANT, settings.app_id, ours)
     assert committed, "nothing committed: the test did not exercise the commit"
     assert len(due) < BACKLOG, "the backlog was done before the failure"
     assert result["failed"], "the injected failure never happened"

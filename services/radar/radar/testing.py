@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from vt.common.v1 import common_pb2
 from vt.intake.v1 import events_pb2 as intake_events
 from vtkit import topics
@@ -148,3 +148,36 @@ async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 30.0)
             if time.monotonic() > deadline:
                 raise
             await asyncio.sleep(0.2)
+
+
+async def meldingen_below_committed(bootstrap: str, tenant: str, group: str, ours: set[str]) -> tuple[set[str], int]:
+    """Which of our meldingen (case ids) lie below `group`'s committed offsets on `tenant`'s intake topic, and the
+    sum of those offsets. Other records of the topic (adviezen, other tests' events on the shared broker) are
+    skipped."""
+    topic = topics.intake(tenant)
+    tps = [TopicPartition(topic, p) for p in range({s.name: s.partitions for s in topics.all_topics()}[topic])]
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        committed = {tp.partition: (await consumer.committed(tp)) or 0 for tp in tps}
+    finally:
+        await consumer.stop()
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await reader.start()
+    below: set[str] = set()
+    seen: set[str] = set()
+    try:
+        reader.assign(tps)
+        await reader.seek_to_beginning(*tps)
+        while not ours <= seen:
+            for tp, records in (await reader.getmany(timeout_ms=1000)).items():
+                for r in records:
+                    message = decode(r.value, r.headers).message
+                    if not isinstance(message, intake_events.MeldingReceived):
+                        continue
+                    seen.add(message.contact_id)
+                    if message.contact_id in ours and r.offset < committed[tp.partition]:
+                        below.add(message.contact_id)
+    finally:
+        await reader.stop()
+    return below, sum(committed.values())
