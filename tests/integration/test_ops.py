@@ -151,3 +151,25 @@ async def test_replay_outbox_publishes_the_same_events_again(kafka: str, keys: A
             assert set(copies()) == set(first)  # the same event ids, published again
     finally:
         assert process.stop() == 0, process.log_text()[-2000:]
+
+
+async def test_read_all_returns_every_record_of_a_multi_record_batch(kafka: str) -> None:
+    """tansu reports the end offset as the last batch's base offset + 1: the rest of that batch must still be read."""
+    from aiokafka import AIOKafkaProducer
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    topic = f"test-read-all-{uuid.uuid4().hex[:8]}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])
+    finally:
+        await admin.close()
+    producer = AIOKafkaProducer(bootstrap_servers=kafka, linger_ms=200)
+    await producer.start()
+    try:
+        sent = [await producer.send(topic, f"record-{i}".encode()) for i in range(5)]  # one batch
+        await asyncio.gather(*sent)
+    finally:
+        await producer.stop()
+    assert sorted(r.value for r in await read_all(kafka, topic)) == [f"record-{i}".encode() for i in range(5)]
