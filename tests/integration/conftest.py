@@ -1,17 +1,21 @@
-"""Fixtures the notifier's integration tests share: a fake regional system, a fake letter gateway, a
+"""Fixtures integration tests share: a radar process (memory table store), a fake regional system, a fake letter gateway, a
 fake professional endpoint, notifier processes and a reader of the delivery events."""
 
 from __future__ import annotations
 
 import pathlib
+import uuid
 from collections.abc import AsyncIterator, Callable
 
 import pytest
 from notifier.testing import DeliveryEvents, Notifier
+from radar.testing import radar_process, start_radar
+from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
 from vtkit.simulators.letter_gateway import FakeLetterGateway
 from vtkit.simulators.professional import FakeProfessionalEndpoint
 from vtkit.simulators.regional_system import FakeRegionalSystem
+from vtkit.testing import ServiceProcess
 
 
 @pytest.fixture()
@@ -67,3 +71,17 @@ async def delivery_events(kafka: str) -> AsyncIterator[DeliveryEvents]:
         yield events
     finally:
         await events.consumer.stop()
+
+
+@pytest.fixture()
+async def radar(kafka: str, keys: KeyStore, data_dir: pathlib.Path, tmp_path: pathlib.Path,
+                publisher: Publisher) -> AsyncIterator[ServiceProcess]:
+    """A radar process with the memory table store (state from the changelog only); files that need other
+    settings define their own `radar`."""
+    process = radar_process(kafka, keys, data_dir, tmp_path / "radar.log", app_id=f"vt-radar-{uuid.uuid4().hex[:8]}",
+                            RADAR_TABLE_STORE="memory")
+    await start_radar(process)
+    try:
+        yield process
+    finally:
+        assert process.stop() == 0, process.log_text()[-3000:]

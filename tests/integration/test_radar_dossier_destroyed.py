@@ -4,13 +4,10 @@ radar process forgets the case: it is no longer an involvement for other regions
 from __future__ import annotations
 
 import asyncio
-import pathlib
-import uuid
-from collections.abc import AsyncIterator
 
 import grpc
 import pytest
-from radar.testing import Watcher, eventually, melding_received, publish_melding, radar_process, start_radar
+from radar.testing import Watcher, eventually, melding_received, publish_melding
 from vt.intake.v1 import events_pb2 as intake_events
 from vt.radar.v1 import events_pb2, radar_service_pb2, radar_service_pb2_grpc
 from vtkit import topics
@@ -25,16 +22,6 @@ REGION_A = "noord-holland-noord"
 REGION_B = "flevoland"
 
 
-@pytest.fixture()
-async def radar(kafka: str, keys: KeyStore, data_dir: pathlib.Path, tmp_path: pathlib.Path,
-                publisher: Publisher) -> AsyncIterator[ServiceProcess]:
-    process = radar_process(kafka, keys, data_dir, tmp_path / "radar.log", app_id=f"vt-radar-{uuid.uuid4().hex[:8]}",
-                            RADAR_TABLE_STORE="memory")
-    await start_radar(process)
-    try:
-        yield process
-    finally:
-        assert process.stop() == 0, process.log_text()[-3000:]
 
 
 async def test_a_destroyed_dossier_leaves_no_involvement_and_no_assessment_in_radar(

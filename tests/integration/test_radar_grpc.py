@@ -6,11 +6,10 @@ import asyncio
 import json
 import pathlib
 import uuid
-from collections.abc import AsyncIterator
 
 import grpc
 import pytest
-from radar.testing import Watcher, eventually, melding_received, publish_melding, radar_process, start_radar
+from radar.testing import Watcher, eventually, melding_received, publish_melding
 from vt.radar.v1 import events_pb2, radar_service_pb2, radar_service_pb2_grpc
 from vtkit import audit, topics
 from vtkit.channels import OrgStubs
@@ -25,17 +24,6 @@ REGION_B = "haaglanden"
 OUTSIDER = "zeeland"
 
 
-@pytest.fixture()
-async def radar(kafka: str, keys: KeyStore, data_dir: pathlib.Path, tmp_path: pathlib.Path,
-                publisher: Publisher) -> AsyncIterator[ServiceProcess]:
-    # The memory table store: state comes from the changelog only (what unit tests and dev runs use).
-    process = radar_process(kafka, keys, data_dir, tmp_path / "radar.log", app_id=f"vt-radar-{uuid.uuid4().hex[:8]}",
-                            RADAR_TABLE_STORE="memory")
-    await start_radar(process)
-    try:
-        yield process
-    finally:
-        assert process.stop() == 0, process.log_text()[-3000:]
 
 
 async def test_get_assessment_and_lookup_for_own_tenant_only(kafka: str, keys: KeyStore, radar: ServiceProcess,
