@@ -3,11 +3,13 @@ the same way in `make run`, in the tests and in production."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import pathlib
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -60,3 +62,14 @@ class ServiceProcess:
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    async def wait_for_log(self, text: str, timeout: float = 60.0) -> None:
+        """Wait until the process logged `text` (e.g. a fault point it reached); fail if it exits first."""
+        deadline = time.monotonic() + timeout
+        while text not in self.log_text():
+            if self.proc is not None and self.proc.poll() is not None:
+                raise AssertionError(f"{self.name} exited with {self.proc.returncode} before logging {text!r}:\n"
+                                     + self.log_text()[-3000:])
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.name} did not log {text!r} within {timeout}s:\n" + self.log_text()[-3000:])
+            await asyncio.sleep(0.1)

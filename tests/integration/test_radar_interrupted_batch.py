@@ -1,7 +1,8 @@
-"""Issue 9: radar must never commit the offset of a MeldingReceived whose AssessmentDue it has not published.
+"""Radar must never commit the offset of a MeldingReceived whose AssessmentDue it has not published.
 
-A SIGTERM arrives while radar is working through a backlog, i.e. in the middle of a batch (publishing
-its outputs). faust's `take_events` acked every buffered event in a `finally:` when the agent was
+A SIGTERM arrives while radar is in the middle of a batch: the fault point `radar.intake.publish`
+(vtkit.faults) holds radar's second intake batch between handling and publishing, so the stop lands
+there on every machine, fast or slow. faust's `take_events` acked every buffered event in a `finally:` when the agent was
 cancelled, and the worker could commit those offsets on its way out (not seen in this test before the
 fix: faust's stop happened to commit first). A batch is acked only after its outputs are acknowledged,
 so after the stop every committed melding has its AssessmentDue, radar exits 0, and the next radar of
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import pathlib
+import time
 import uuid
 
 from radar.testing import (
@@ -24,12 +26,14 @@ from radar.testing import (
 from vt.radar.v1 import events_pb2
 from vtkit import topics
 from vtkit.envelope import new_event_id
+from vtkit.faults import HELD_MESSAGE
 from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
 from vtkit.simulators.rvdk import random_bsn
 
 TENANT = "fryslan"
-BACKLOG = 5000  # large enough that radar is still busy when the SIGTERM lands, also on an idle machine
+BATCH = 500  # radar.app.BATCH
+BACKLOG = 3 * BATCH  # one batch handled, one held at the fault point, at least one more behind it
 
 
 async def test_sigterm_mid_batch_commits_only_meldingen_whose_assessment_due_was_published(
@@ -46,22 +50,27 @@ async def test_sigterm_mid_batch_commits_only_meldingen_whose_assessment_due_was
     ours = {m.contact_id for m, _ in meldingen}  # the broker is shared with other tests
     watcher = await Watcher(kafka, topics.NATIONAL_ASSESSMENTS).start()
     try:
-        radar = await start_radar(radar_process(kafka, keys, tmp_path / "data", tmp_path / "radar.log", app_id))
+        radar = await start_radar(radar_process(kafka, keys, tmp_path / "data", tmp_path / "radar.log", app_id,
+                                                VT_FAULT_HOLD="radar.intake.publish@2"))
         try:
-            # The first batch is out: radar is now busy with the next ones.
-            await watcher.wait_for(lambda s: isinstance(s.message, events_pb2.AssessmentDue) and s.message.case_id in ours,
-                                   count=1,
-                                   what="first assessments")
+            await radar.wait_for_log(HELD_MESSAGE)  # the first batch is out, the second one is held
         finally:
             code = radar.stop()
         assert code == 0, radar.log_text()[-3000:]
-        await asyncio.sleep(3)  # outputs acknowledged before the stop are readable by now
-        due = {s.message.case_id for s in watcher.matching(
-            lambda s: isinstance(s.message, events_pb2.AssessmentDue) and s.message.case_id in ours)}
+        committed_cases, committed = await meldingen_below_committed(kafka, TENANT, app_id, ours)
+
+        def due_now() -> set[str]:
+            return {s.message.case_id for s in watcher.matching(
+                lambda s: isinstance(s.message, events_pb2.AssessmentDue) and s.message.case_id in ours)}
+
+        # Every AssessmentDue was acknowledged before the stop; give the watcher time to read them all.
+        deadline = time.monotonic() + 30
+        while not committed_cases <= due_now() and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        due = due_now()
     finally:
         await watcher.stop()
 
-    committed_cases, committed = await meldingen_below_committed(kafka, TENANT, app_id, ours)
     assert committed > 0, "radar committed nothing: the test did not exercise the commit"
     assert len(due) < BACKLOG, "radar finished the backlog before the stop: no batch was interrupted"
     missing = committed_cases - due

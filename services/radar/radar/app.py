@@ -40,6 +40,7 @@ from aiokafka.errors import KafkaError
 from vtkit import metrics, topics
 from vtkit.calendar import local_date
 from vtkit.envelope import DecodeError, Event, decode, encode
+from vtkit.faults import hold_point
 from vtkit.kafka import KafkaSettings, PermanentError, dead_letter
 from vtkit.tenants import all_tenants
 
@@ -60,6 +61,7 @@ PARTITIONS = {spec.name: spec.partitions for spec in topics.all_topics()}[topics
 RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 5.0)
 BATCH = 500
 BATCH_WINDOW = 0.05  # seconds take_events waits for a full batch: the latency a batch adds per hop
+STOP_DRAIN_SECONDS = 5.0  # how long a stopping worker lets its in-flight batches finish
 
 
 class RadarApp(faust.App):
@@ -68,6 +70,20 @@ class RadarApp(faust.App):
         return HandledOnlyConsumer(self.transport, callback=self.topics.on_message, loop=self.transport.loop,
                                    on_partitions_revoked=self._on_partitions_revoked,
                                    on_partitions_assigned=self._on_partitions_assigned, beacon=self.beacon)
+
+    async def _consumer_wait_empty(self, consumer: Any, logger: Any) -> None:
+        # On stop, faust waits without limit until every record it handed out is acked: a batch that cannot
+        # finish (its publish retries against a lost broker) kept the worker from stopping until it was
+        # killed. Bounded on stop only (a rebalance still waits): what is not handled by then is not
+        # committed (radar.offsets) and is read again after the restart.
+        if not self.should_stop:
+            await super()._consumer_wait_empty(consumer, logger)
+            return
+        # Not asyncio.wait_for: faust's wait loop does not end when cancelled, so wait_for would wait on.
+        waiting = asyncio.ensure_future(super()._consumer_wait_empty(consumer, logger))
+        if not (await asyncio.wait({waiting}, timeout=STOP_DRAIN_SECONDS))[0]:
+            waiting.cancel()
+            log.warning("stopping with a batch in flight; it is read again after the restart")
 
 
 def faust_app(settings: RadarSettings, kafka: KafkaSettings) -> faust.App:
@@ -179,6 +195,7 @@ class RadarStreams:
         for event in events:
             staged.event = event
             await self._process(consumer, event.message, work, staged)
+        await hold_point(f"{consumer}.publish")  # tests stop radar here, between handling and publishing
         await self.publish(staged.outputs)
         staged.apply()
 

@@ -1,0 +1,50 @@
+"""Fault points: named places where a test makes a situation happen instead of racing for it.
+
+A test that needs "radar is in the middle of publishing a batch" must not hope the machine is slow
+enough (docs/testing.md). It starts the process with `VT_FAULT_HOLD=<point>@<n>`: the n-th time the
+code reaches `await hold_point("<point>")`, it logs `fault point held` and waits there until the task
+is cancelled (a SIGTERM, a stop). Unset (production), a point costs one dict lookup.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+
+log = logging.getLogger("vtkit.faults")
+ENV = "VT_FAULT_HOLD"
+HELD_MESSAGE = "fault point held"
+
+
+def _parse(raw: str) -> dict[str, int]:
+    """`name@n,other@m` -> {name: n, other: m}; `name` alone holds the first time."""
+    holds: dict[str, int] = {}
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        name, _, nth = item.partition("@")
+        try:
+            holds[name] = int(nth or 1)
+        except ValueError:
+            raise ValueError(f"{ENV}: {item!r} is not <point>@<n>") from None
+    return holds
+
+
+_holds = _parse(os.environ.get(ENV, ""))
+_reached: dict[str, int] = {}
+
+
+async def hold_point(name: str) -> None:
+    """Return at once unless a test armed this point for this visit; then wait until cancelled."""
+    if name not in _holds:
+        return
+    _reached[name] = _reached.get(name, 0) + 1
+    if _reached[name] != _holds[name]:
+        return
+    log.warning(HELD_MESSAGE, extra={"point": name, "visit": _reached[name]})
+    await asyncio.Event().wait()
+
+
+def arm(raw: str) -> None:
+    """Arm points in this process (tests running the code in-process); same syntax as the variable."""
+    _holds.update(_parse(raw))
+    _reached.clear()
