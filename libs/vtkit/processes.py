@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from vtkit.broker import free_port
@@ -37,8 +37,10 @@ class ServiceProcess:
         env = {**os.environ, **self.env, "GRPC_PORT": str(self.grpc_port), "PYTHONUNBUFFERED": "1"}
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
+            # Its own session: a Ctrl-C in the terminal reaches only the parent (make run, pytest), which
+            # stops the services first and the broker last, instead of everything at the same moment.
             self.proc = subprocess.Popen([sys.executable, "-m", self.module], env=env, stdout=log,
-                                         stderr=subprocess.STDOUT, cwd=ROOT)
+                                         stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
         return self
 
     def kill(self) -> None:
@@ -47,18 +49,26 @@ class ServiceProcess:
             self.proc.kill()
             self.proc.wait()
 
-    def stop(self, timeout: float = 15.0) -> int | None:
-        """SIGTERM and wait for a graceful exit; returns the exit code."""
+    def terminate(self) -> None:
+        """SIGTERM: the service drains and exits (see `stop`)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+
+    def wait_stopped(self, timeout: float) -> int | None:
+        """Wait for the exit after `terminate`; SIGKILL after `timeout` seconds. Returns the exit code."""
         if self.proc is None:
             return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        try:
+            self.proc.wait(max(timeout, 0.0))
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
         return self.proc.returncode
+
+    def stop(self, timeout: float = 15.0) -> int | None:
+        """SIGTERM and wait for a graceful exit; returns the exit code."""
+        self.terminate()
+        return self.wait_stopped(timeout)
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -73,3 +83,12 @@ class ServiceProcess:
             if time.monotonic() > deadline:
                 raise AssertionError(f"{self.name} did not log {text!r} within {timeout}s:\n" + self.log_text()[-3000:])
             await asyncio.sleep(0.1)
+
+
+def stop_all(processes: Iterable[ServiceProcess], timeout: float = 15.0) -> dict[str, int | None]:
+    """Stop processes together (SIGTERM to all, then wait), not one after the other."""
+    processes = list(processes)
+    for process in processes:
+        process.terminate()
+    deadline = time.monotonic() + timeout
+    return {p.name: p.wait_stopped(deadline - time.monotonic()) for p in processes}

@@ -22,7 +22,7 @@ from vtkit.broker import EmbeddedBroker, free_port, wait_for_broker
 from vtkit.grpcserver import wait_healthy
 from vtkit.kafka import KafkaSettings, ensure_topics
 from vtkit.keystore import KeyStore, init_keys
-from vtkit.processes import ROOT, ServiceProcess
+from vtkit.processes import ROOT, ServiceProcess, stop_all
 
 DEFAULT_DEMO_TENANTS = ("amsterdam-amstelland", "rotterdam-rijnmond", "utrecht")
 
@@ -94,8 +94,7 @@ class Stack:
                                + process.log_text()[-3000:]) from None
 
     def stop(self) -> None:
-        for process in reversed(list(self.processes.values())):
-            process.stop()
+        stop_all(self.processes.values())
 
     def describe(self) -> dict[str, object]:
         return {"kafka": self.bootstrap, "key_dir": str(self.key_dir), "tenants": list(self.tenants),
@@ -141,6 +140,10 @@ def main() -> None:
         stack.plan()
         try:
             asyncio.run(stack.start())
+        except KeyboardInterrupt:  # Ctrl-C while starting: stop what started, no traceback
+            print("stopping ...")
+            stack.stop()
+            raise SystemExit(130) from None
         except BaseException:
             stack.stop()
             raise

@@ -1,0 +1,73 @@
+"""Ctrl-C on `make run` stops the services first, then the broker, with no traceback.
+
+The stack runs as it does for a user (`python -m vtkit.stack`, embedded broker) in its own process group,
+and the SIGINT goes to that whole group, as a terminal sends it. Every service and the broker run in
+their own session (vtkit.processes), so only the stack receives it and stops them in order."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+
+from vtkit.processes import ROOT
+
+SERVICES = ("intake-utrecht", "radar", "verwijsindex", "notifier")
+
+
+async def test_ctrl_c_stops_services_then_broker_without_traceback(tmp_path: pathlib.Path) -> None:
+    var = tmp_path / "var"
+    subprocess.run([sys.executable, "-m", "vtkit.pki", "init", str(var / "keys")], check=True, cwd=ROOT,
+                   stdout=subprocess.DEVNULL)
+    env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
+    env.update(VT_VAR_DIR=str(var), VT_DEMO_TENANTS="utrecht", PYTHONUNBUFFERED="1")
+    out = tmp_path / "stack.out"
+    with open(out, "wb") as sink:
+        stack = subprocess.Popen([sys.executable, "-m", "vtkit.stack"], cwd=ROOT, env=env, stdout=sink,
+                                 stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        for _ in range(1200):
+            if "Ctrl-C stops it" in out.read_text() or stack.poll() is not None:
+                break
+            await asyncio.sleep(0.1)
+        assert "Ctrl-C stops it" in out.read_text(), out.read_text()[-3000:]
+        children = _descendants(stack.pid)
+        assert len(children) >= len(SERVICES) + 1, children
+
+        os.killpg(stack.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
+        code = await asyncio.to_thread(stack.wait, 60)
+    finally:
+        if stack.poll() is None:
+            os.killpg(stack.pid, signal.SIGKILL)
+
+    text = out.read_text()
+    assert code == 0, text[-3000:]
+    assert "Traceback" not in text, text[-3000:]
+    assert not [pid for pid in children if _alive(pid)], "processes left running after the stop"
+    logs = var / "logs"
+    for name in SERVICES:
+        log = (logs / f"{name}.log").read_text()
+        assert "Traceback" not in log, f"{name}: {log[-3000:]}"
+        # A graceful exit (vtkit.service logs it after draining): the broker was still there to drain to.
+        assert '"msg": "stopped"' in log, f"{name} did not stop gracefully: {log[-3000:]}"
+
+
+def _descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        for child in pathlib.Path(f"/proc/{parent}/task/{parent}/children").read_text().split():
+            found.append(int(child))
+            todo.append(int(child))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = pathlib.Path(f"/proc/{pid}/stat").read_text().split()[2]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
