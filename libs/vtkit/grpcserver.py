@@ -75,6 +75,10 @@ class GrpcServer:
             self.port = self.server.add_secure_port(f"{host}:{port}", credentials)
         self.host = host
         self._service_names: list[str] = [reflection.SERVICE_NAME, health.SERVICE_NAME]
+        # Health entries of a part of the service (e.g. vtkit.outbox.HEALTH_NAME) that is degraded while the
+        # service as a whole ("") still serves: readiness stays up, the operator's check shows it.
+        self._parts: dict[str, bool] = {}
+        self._started = False
 
     def add(self, add_to_server: Callable[[Any, Any], None], servicer: Any, full_names: Iterable[str]) -> None:
         add_to_server(servicer, self.server)
@@ -89,9 +93,20 @@ class GrpcServer:
         await self.server.start()
         for name in ["", *self._service_names]:
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        self._started = True
+        for part, serving in self._parts.items():
+            await self.set_part(part, serving)
+
+    async def set_part(self, name: str, serving: bool) -> None:
+        """SERVING or NOT_SERVING (degraded) for one part; applied at start when set before."""
+        self._parts[name] = serving
+        if self._started:
+            await self.health.set(name, health_pb2.HealthCheckResponse.SERVING if serving
+                                  else health_pb2.HealthCheckResponse.NOT_SERVING)
 
     async def stop(self, grace: float = 5.0) -> None:
-        for name in ["", *self._service_names]:
+        self._started = False
+        for name in ["", *self._service_names, *self._parts]:
             await self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
         await self.server.stop(grace)
 
@@ -119,6 +134,13 @@ async def wait_healthy(address: str, timeout: float = 30.0, keys: KeyStore | Non
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{address} not healthy within {timeout}s")
             await asyncio.sleep(0.1)
+
+
+async def health_status(address: str, service: str = "", keys: KeyStore | None = None) -> str:
+    """The health service's answer for `service` ("" = the whole server, or a part such as vt.outbox)."""
+    async with _probe_channel(address, keys) as channel:
+        reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=service), timeout=3)
+    return str(health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status))
 
 
 async def reflected_services(address: str, keys: KeyStore | None = None) -> list[str]:

@@ -7,6 +7,8 @@
   vt-ops redrive (OFFSET... | --all)  publish dead letters again to their original topic (after fixing the cause)
   vt-ops replay-outbox [--since T]    after a broker lost data: every intake in --data-dir publishes its outbox
                                       (rows sent since T, default all) again, with the same event ids
+  vt-ops quarantine                   outbox rows of every service in --data-dir that can never be sent, with
+                                      the reason (set aside by vtkit.outbox; the rows behind them went on)
 
 The broker is --kafka, else KAFKA_BOOTSTRAP_SERVERS, else the running `make run` stack (var/stack.json).
 Re-driving twice is harmless: every consumer dedupes on the event id.
@@ -16,9 +18,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import pathlib
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -32,6 +36,7 @@ from vtkit.config import load_settings
 from vtkit.envelope import header_map
 from vtkit.kafka import KafkaSettings, make_producer
 from vtkit.ops.observer import Observer
+from vtkit.outbox import quarantined
 from vtkit.processes import ROOT
 
 DL_HEADERS = ("dl_reason", "dl_topic", "dl_partition", "dl_offset", "dl_consumer")
@@ -142,7 +147,19 @@ def replay_outboxes(data_dir: pathlib.Path, since: str | None) -> str:
     return "\n".join(out)
 
 
+def quarantine_report(data_dir: pathlib.Path) -> str:
+    """Every quarantined outbox row (vtkit.outbox) of the services' databases in `data_dir`, values left out."""
+    rows: list[dict[str, Any]] = []
+    for database in sorted(data_dir.glob("*.sqlite3")):
+        with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
+            if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'outbox_quarantine'").fetchone():
+                rows += [{"database": database.name, **row} for row in quarantined(db)]
+    return _table(rows, ["database", "seq", "event_id", "topic", "value_bytes", "quarantined_at", "reason"])
+
+
 async def run(args: argparse.Namespace) -> str:
+    if args.command == "quarantine":
+        return quarantine_report(pathlib.Path(args.data_dir or pathlib.Path(args.var_dir) / "data"))
     if args.command == "replay-outbox":
         return replay_outboxes(pathlib.Path(args.data_dir or pathlib.Path(args.var_dir) / "data"), args.since)
     kafka = kafka_from(args)
@@ -178,6 +195,8 @@ def main(argv: list[str] | None = None) -> None:
     replay = sub.add_parser("replay-outbox")
     replay.add_argument("--data-dir", help="where the intakes keep their SQLite files (default: var/data)")
     replay.add_argument("--since", help="ISO 8601 moment with time zone; default: every row")
+    held = sub.add_parser("quarantine", help="outbox rows that can never be sent (they block nothing)")
+    held.add_argument("--data-dir", help="where the services keep their SQLite files (default: var/data)")
     args = parser.parse_args(argv)
     if args.command == "redrive" and not (args.offsets or args.all):
         parser.error("redrive needs offsets or --all")

@@ -7,21 +7,23 @@ import contextlib
 import logging
 from dataclasses import dataclass
 
+from aiokafka import AIOKafkaProducer
 from vt.intake.v1 import intake_service_pb2_grpc
 from vtkit.audit import AuditForwarder, AuditLog
 from vtkit.config import ConfigError
 from vtkit.grpcserver import GrpcServer
-from vtkit.kafka import KafkaSettings
+from vtkit.kafka import KafkaSettings, Publisher
 from vtkit.keystore import KeyStore
+from vtkit.outbox import HEALTH_NAME as OUTBOX_HEALTH
+from vtkit.outbox import OutboxRelay, OwnProducer
 from vtkit.tenants import UnknownTenant, get_tenant
 
 from intake.grpc_api import SERVICE_NAME, IntakeServicer
 from intake.handlers import IntakeHandlers
 from intake.protection import PersonalDataProtector
-from intake.relay import OutboxRelay
 from intake.retention import run_retention
 from intake.settings import Settings
-from intake.store import ContactStore
+from intake.store import ContactStore, PendingEvent
 from intake.web.app import Meldformulier, WebServer
 
 log = logging.getLogger("intake")
@@ -31,7 +33,7 @@ log = logging.getLogger("intake")
 class IntakeApp:
     settings: Settings
     store: ContactStore
-    relay: OutboxRelay
+    relay: OutboxRelay[PendingEvent]
     server: GrpcServer
     web: WebServer
     handlers: IntakeHandlers
@@ -70,6 +72,21 @@ class IntakeApp:
             raise SystemExit(1)
 
 
+def outbox_relay(store: ContactStore, kafka: KafkaSettings, tenant: str, audit: AuditForwarder,
+                 server: GrpcServer) -> OutboxRelay[PendingEvent]:
+    """The outbox relay on a producer of its own; after each drain it copies the access log to
+    vt.national.audit.v1 on the same producer; a quarantined row turns health `vt.outbox` NOT_SERVING."""
+
+    async def forward_audit(producer: AIOKafkaProducer) -> None:
+        await audit.forward_pending(Publisher(producer))
+
+    async def degraded(quarantined: int) -> None:
+        await server.set_part(OUTBOX_HEALTH, quarantined == 0)
+
+    return OutboxRelay("intake", store, lambda row: [row.record()], OwnProducer(kafka), tenant=tenant,
+                       after_drain=forward_audit, on_quarantine=degraded)
+
+
 def bootstrap(settings: Settings, kafka: KafkaSettings) -> IntakeApp:
     try:
         tenant = get_tenant(settings.tenant)
@@ -78,11 +95,11 @@ def bootstrap(settings: Settings, kafka: KafkaSettings) -> IntakeApp:
     keys = KeyStore(settings.key_dir)
     protector = PersonalDataProtector(keys, tenant.id)
     store = ContactStore(settings.database_path)
-    relay = OutboxRelay(store, kafka, tenant=tenant.id, audit=AuditForwarder(settings.audit_path))
+    server = GrpcServer(settings.grpc_port, keys, "intake")
+    relay = outbox_relay(store, kafka, tenant.id, AuditForwarder(settings.audit_path), server)
     handlers = IntakeHandlers(tenant.id, tenant.region, store, protector, on_commit=relay.wake)
     # NEN 7513 access log: hash-chained, checkpoints signed with the key store's audit key.
     audit = AuditLog(settings.audit_path, f"intake/{tenant.id}", signer=keys.audit_signer())
-    server = GrpcServer(settings.grpc_port, keys, "intake")
     server.add(intake_service_pb2_grpc.add_IntakeServiceServicer_to_server,
                IntakeServicer(handlers, audit), [SERVICE_NAME])
     # The meldformulier is the region's own channel: it calls the same handlers, as this tenant.

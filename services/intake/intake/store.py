@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from vtkit.crypto import Ciphertext
 from vtkit.envelope import Envelope
+from vtkit.outbox import QUARANTINE_SCHEMA, OutboxRecord, quarantine_row
 
 from intake.domain.errors import ConflictError, ContactNotFound
 from intake.domain.model import ContactKind
@@ -64,6 +65,8 @@ CREATE TABLE IF NOT EXISTS outbox (
 CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox(seq) WHERE sent_at IS NULL;
 CREATE INDEX IF NOT EXISTS outbox_record_key ON outbox(record_key);
 """
+# Rows the relay still has to send (a quarantined row is never sent: vtkit.outbox).
+UNSENT = "sent_at IS NULL AND seq NOT IN (SELECT seq FROM outbox_quarantine)"
 # Columns added after the first release: added to an existing file on open.
 MIGRATIONS = {"dossier_id": "ALTER TABLE contacts ADD COLUMN dossier_id TEXT NOT NULL DEFAULT ''",
               "destroyed_at": "ALTER TABLE contacts ADD COLUMN destroyed_at TEXT",
@@ -101,6 +104,11 @@ class PendingEvent:
     seq: int
     entry: OutboxEntry
 
+    def record(self) -> OutboxRecord:
+        """The Kafka record exactly as committed (value and envelope fixed at insert time)."""
+        e = self.entry
+        return OutboxRecord(e.topic, e.key.encode(), e.value, e.envelope.headers(), e.envelope.id, e.envelope.tenant)
+
 
 class ContactStore:
     def __init__(self, path: str | pathlib.Path):
@@ -114,6 +122,7 @@ class ContactStore:
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(SCHEMA)
+            self._db.executescript(QUARANTINE_SCHEMA)
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(contacts)")}
             for column, ddl in MIGRATIONS.items():
                 if column not in columns:
@@ -259,7 +268,7 @@ class ContactStore:
         with self._lock:
             rows = self._db.execute(
                 "SELECT seq, topic, record_key, value, event_id, event_type, event_source, event_time, event_tenant"
-                " FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT ?", (limit,)).fetchall()
+                f" FROM outbox WHERE {UNSENT} ORDER BY seq LIMIT ?", (limit,)).fetchall()
         return [PendingEvent(r[0], OutboxEntry(r[1], r[2], r[3], Envelope(id=r[4], type=r[5], source=r[6],
                                                                           time=dt.datetime.fromisoformat(r[7]),
                                                                           tenant=r[8])))
@@ -288,4 +297,13 @@ class ContactStore:
 
     def unsent_count(self) -> int:
         with self._lock:
-            return int(self._db.execute("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL").fetchone()[0])
+            return int(self._db.execute(f"SELECT COUNT(*) FROM outbox WHERE {UNSENT}").fetchone()[0])
+
+    def quarantine(self, row: PendingEvent, record: OutboxRecord | None, reason: str) -> None:
+        """Set a row that can never be sent aside (vtkit.outbox); it stays in the outbox, unsent, for inspection."""
+        with self._lock:
+            quarantine_row(self._db, row.seq, record, reason)
+
+    def quarantined_count(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM outbox_quarantine").fetchone()[0])
