@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 PTH     := $(shell $(PY_BASE) -c 'import sysconfig;print("lib/python"+sysconfig.get_python_version()+"/site-packages")')/vt-suite.pth
 PROTOS  := $(shell find proto -name '*.proto')
 
-.PHONY: venv proto proto-check lint chromium test run demo clean bench chaos fuzz certs
+.PHONY: venv proto proto-check lint chromium test unit run demo clean bench chaos fuzz certs
 
 venv: $(STAMP)
 
@@ -37,8 +37,16 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 chromium:
 	@test -x /usr/bin/chromium || ($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium)
 
+# The integration tests mostly wait (brokers, group joins, processes starting): on 2 cores four
+# pytest-xdist workers, one test file each at a time (module fixtures stay shared), take a third
+# of the time of one. TEST_WORKERS=0 runs them in this process.
+TEST_WORKERS ?= 4
 test: $(STAMP) proto-check chromium
-	$(VENV)/bin/pytest -q --durations=15
+	$(VENV)/bin/pytest -q --durations=15 -n $(TEST_WORKERS) --dist loadfile
+
+# The unit tests only: no broker, no processes, about 10 s.
+unit: $(STAMP)
+	$(VENV)/bin/pytest -q libs/vtkit/tests services -p no:cacheprovider
 
 # Issue 9: figures, not tests. `make bench` writes var/bench/results.{json,md} (BENCH_N=1000 meldingen;
 # BENCH_K=radar runs tests/perf/bench_radar.py instead, BENCH_K=state radar's state after 10 simulated years

@@ -7,6 +7,7 @@ no transactions, no compaction (design.md). Bound to 127.0.0.1 on a free port.
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import socket
 import subprocess
@@ -22,10 +23,17 @@ _PICK_RANGE = (20000, 32000)
 _handed_out: set[int] = set()
 
 
+def _pick_range() -> tuple[int, int]:
+    """VT_PORT_RANGE=low-high narrows the range: parallel test workers each take their own (conftest.py)."""
+    low, _, high = os.environ.get("VT_PORT_RANGE", "").partition("-")
+    return (int(low), int(high)) if low and high else _PICK_RANGE
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that is free now and outside the ephemeral range."""
+    pick_range = _pick_range()
     for _ in range(200):
-        port = random.randrange(*_PICK_RANGE)
+        port = random.randrange(*pick_range)
         if port in _handed_out:
             continue
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -35,7 +43,7 @@ def free_port() -> int:
                 continue
         _handed_out.add(port)
         return port
-    raise RuntimeError(f"no free port in {_PICK_RANGE}")
+    raise RuntimeError(f"no free port in {pick_range}")
 
 
 class EmbeddedBroker:
