@@ -39,6 +39,7 @@ from vtkit.envelope import MAX_VALUE_BYTES
 from vtkit.kafka import KafkaSettings, ensure_topics, make_producer
 
 log = logging.getLogger("vtkit.outbox")
+FINAL_DRAIN_SECONDS = 2.0
 HEALTH_NAME = "vt.outbox"  # NOT_SERVING while rows are quarantined: the service runs, degraded
 
 # What the broker or the client answers for a record that will never be accepted, however often it is sent.
@@ -201,6 +202,9 @@ class OutboxRelay(Generic[R]):
                 self._wake.clear()  # before draining, so a commit during the drain is not missed
                 await self._retry_until_done(self.publish_pending, stop)
                 await self._sleep_or_wake(stop)
+            # What was committed while stopping (a request in its grace period), if the broker answers at once.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.publish_pending(), FINAL_DRAIN_SECONDS)
         finally:
             await self.producer.close()
 

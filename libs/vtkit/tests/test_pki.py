@@ -88,7 +88,8 @@ def test_cli_usage() -> None:
     assert done.returncode == 2 and "usage" in done.stderr
 
 
-def test_a_grpc_server_listens_on_grpc_host_when_the_deployment_sets_it(tmp_path, monkeypatch) -> None:
+async def test_a_grpc_server_listens_on_grpc_host_when_the_deployment_sets_it(tmp_path, monkeypatch) -> None:
+    # async: grpc.aio servers are built inside an event loop (the services' own)
     from vtkit.grpcserver import GrpcServer
     from vtkit.keystore import init_keys
 

@@ -10,13 +10,15 @@ from vtkit.audit import AuditForwarder, AuditLog
 from vtkit.grpcserver import GrpcServer
 from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, start_producer
 from vtkit.keystore import KeyStore
+from vtkit.outbox import HEALTH_NAME as OUTBOX_HEALTH
+from vtkit.outbox import OutboxRelay, SharedProducer
 
 from notifier.adapters.regional import RegionalClients
 from notifier.consumer import EventHandler, run_consumer
 from notifier.domain import BackoffPolicy
 from notifier.grpc_api import SERVICE_NAME, NotifierApi
 from notifier.letters import LetterBuilder
-from notifier.outbox import OutboxRelay
+from notifier.outbox import outbox_records
 from notifier.scheduler import Scheduler
 from notifier.settings import Settings
 from notifier.store import Store
@@ -36,17 +38,23 @@ async def run_notifier(settings: Settings, kafka: KafkaSettings, stop: asyncio.E
     clients = RegionalClients(endpoints, settings.call_timeout_seconds, letter_gateway=settings.letter_gateway,
                               professional_endpoint=settings.professional_endpoint,
                               letters=LetterBuilder(store, keys), keys=keys)
-    relay = OutboxRelay(store, producer, settings.scan_seconds)
+    server = GrpcServer(settings.grpc_port, keys, "notifier")
+
+    async def degraded(quarantined: int) -> None:
+        await server.set_part(OUTBOX_HEALTH, quarantined == 0)
+
+    # The store's connection belongs to the event loop (threaded=False), as for the scheduler and the RPCs.
+    relay = OutboxRelay("notifier", store, outbox_records(store), SharedProducer(producer), tenant="national",
+                        poll_interval=settings.scan_seconds, threaded=False, on_quarantine=degraded)
     audit = AuditLog(settings.audit_path, "notifier", signer=keys.audit_signer())  # NEN 7513 access log
     scheduler = Scheduler(store, clients, BackoffPolicy(settings.retry_base_seconds, settings.max_attempts),
-                          settings.scan_seconds, on_settled=relay.wake.set, audit=audit)
+                          settings.scan_seconds, on_settled=relay.wake, audit=audit)
 
     def scheduled() -> None:
         scheduler.wake.set()
-        relay.wake.set()
+        relay.wake()
 
     handler = EventHandler(store, on_scheduled=scheduled, keys=keys)
-    server = GrpcServer(settings.grpc_port, keys, "notifier")
     server.add(notifier_service_pb2_grpc.add_NotifierServiceServicer_to_server,
                NotifierApi(store, on_change=scheduled, audit=audit), [SERVICE_NAME])
     await server.start()

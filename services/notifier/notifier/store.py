@@ -18,6 +18,8 @@ from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from vtkit.outbox import QUARANTINE_SCHEMA, OutboxRecord, quarantine_row
+
 from notifier.domain import Delivery, DeliveryKind, DeliveryState, Verdict
 
 OPEN_STATES = (DeliveryState.PENDING.value, DeliveryState.IN_FLIGHT.value)
@@ -147,6 +149,7 @@ class Store:
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.executescript(SCHEMA)
+        self.db.executescript(QUARANTINE_SCHEMA)
         columns = {r[1] for r in self.db.execute("PRAGMA table_info(deliveries)")}
         for column, ddl in MIGRATIONS.items():
             if column not in columns:
@@ -411,17 +414,28 @@ class Store:
 
     # -- outbox -------------------------------------------------------------------------------
 
-    def outbox_batch(self, limit: int = 100) -> list[OutboxEntry]:
+    def unsent(self, limit: int = 100) -> list[OutboxEntry]:
         rows = self.db.execute(
             "SELECT o.seq, o.event_id, o.event, o.created_at AS o_created_at, o.reason AS o_reason, o.permanent, d.* "
-            "FROM outbox o JOIN deliveries d ON d.key = o.delivery_key ORDER BY o.seq LIMIT ?", (limit,)).fetchall()
+            "FROM outbox o JOIN deliveries d ON d.key = o.delivery_key"
+            " WHERE o.seq NOT IN (SELECT seq FROM outbox_quarantine) ORDER BY o.seq LIMIT ?", (limit,)).fetchall()
         return [OutboxEntry(seq=r["seq"], event_id=r["event_id"], event=r["event"], delivery=_row_to_delivery(r),
                             created_at=_dt(r["o_created_at"]) or dt.datetime.now(dt.UTC), reason=r["o_reason"],
                             permanent=bool(r["permanent"])) for r in rows]
 
-    def outbox_done(self, seq: int) -> None:
-        self.outbox_done_many([seq])
+    def unsent_count(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM outbox WHERE seq NOT IN (SELECT seq FROM outbox_quarantine)")
+                   .fetchone()[0])
 
-    def outbox_done_many(self, seqs: Collection[int]) -> None:
+    def quarantine(self, row: OutboxEntry, record: OutboxRecord | None, reason: str) -> None:
+        """Set a row that can never be sent aside (vtkit.outbox); it stays in the outbox for inspection."""
+        with self._tx() as db:
+            quarantine_row(db, row.seq, record, reason)
+
+    def quarantined_count(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM outbox_quarantine").fetchone()[0])
+
+    def mark_sent(self, seqs: Collection[int]) -> None:
+        """The broker acknowledged these rows: they are done (deleted)."""
         with self._tx() as db:
             db.executemany("DELETE FROM outbox WHERE seq=?", [(seq,) for seq in seqs])

@@ -67,7 +67,7 @@ async def test_a_destroyed_dossier_cancels_its_letter_and_drops_its_case(store: 
     assert store.get_case(TENANT, "gone") is None and store.get_case(TENANT, "kept") is not None
     cancelled = store.list_for_tenant(TENANT, case_id="gone")
     assert cancelled and all(d.state is DeliveryState.FAILED for d in cancelled)
-    failures = [e for e in store.outbox_batch(1000) if e.event == "failed"]
+    failures = [e for e in store.unsent(1000) if e.event == "failed"]
     assert {e.delivery.key for e in failures} == {d.key for d in open_before}
     assert all(e.permanent and "dossier destroyed (request)" in e.reason for e in failures)
     far_future = dt.datetime.now(dt.UTC) + dt.timedelta(days=400)

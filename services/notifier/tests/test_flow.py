@@ -62,7 +62,7 @@ async def test_redelivered_event_schedules_nothing(store: Store) -> None:
     assert len(rows) == 1
     assert rows[0].key == delivery_key(event.id, DeliveryKind.MELDER_CALLBACK)
     assert rows[0].due_date == dt.date(2026, 4, 13)  # computed: Easter 2026 skipped
-    assert [e.event for e in store.outbox_batch()] == ["requested"]
+    assert [e.event for e in store.unsent()] == ["requested"]
 
 
 async def test_other_types_are_ignored_and_invalid_ones_dead_lettered(store: Store) -> None:
@@ -152,7 +152,7 @@ async def test_scheduler_gives_up_after_max_attempts(store: Store, fake: FakeReg
             break
         await asyncio.sleep(0.02)
     assert row is not None and row.state is DeliveryState.FAILED and row.attempts == 3
-    failed = store.outbox_batch()[-1]
+    failed = store.unsent()[-1]
     assert failed.event == "failed" and not failed.permanent and "UNAVAILABLE" in failed.reason
     assert len(fake.calls) == 3
 

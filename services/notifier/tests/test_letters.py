@@ -286,7 +286,7 @@ async def test_one_recorded_postponement_moves_the_due_date(store: Store, keys: 
     now = dt.datetime.now(dt.UTC)
     assert store.mark_overdue(letter, now) and not store.mark_overdue(letter, now)
     assert store.newly_overdue(dt.date(2026, 2, 3)) == []
-    assert [e.event for e in store.outbox_batch()][-1] == "overdue"
+    assert [e.event for e in store.unsent()][-1] == "overdue"
 
 
 # -- verwijsindex match notices ----------------------------------------------------------------

@@ -33,7 +33,7 @@ def test_durability_pragmas(tmp_path: pathlib.Path) -> None:
 def test_same_key_is_scheduled_once_with_one_requested_event(store: Store) -> None:
     assert store.add(delivery())
     assert not store.add(delivery())
-    assert [e.event for e in store.outbox_batch()] == ["requested"]
+    assert [e.event for e in store.unsent()] == ["requested"]
     stored = store.get("k1")
     assert stored is not None and stored.body == b"\x00body" and stored.state is DeliveryState.PENDING
 
@@ -79,7 +79,7 @@ def test_settle_delivered_writes_the_event_and_closes_the_row(store: Store) -> N
     verdict = judge_attempt(AttemptOutcome.OK, claimed.attempts, BackoffPolicy(), NOW, 0.5)
     assert store.settle(claimed, verdict, NOW)
     assert not store.settle(claimed, verdict, NOW)  # only once
-    assert [e.event for e in store.outbox_batch()] == ["requested", "delivered"]
+    assert [e.event for e in store.unsent()] == ["requested", "delivered"]
     assert store.due(NOW + dt.timedelta(days=1), ["utrecht"]) == []
     assert store.open_tenants() == set()
 
@@ -97,17 +97,17 @@ def test_settle_retry_then_failure(store: Store) -> None:
     second = store.claim(store.due(later, ["utrecht"])[0], later, LEASE)
     assert second is not None and second.attempts == 2
     store.settle(second, judge_attempt(AttemptOutcome.TRANSIENT, 2, policy, later, 0.0, "UNAVAILABLE: x"), later)
-    failed = store.outbox_batch()[-1]
+    failed = store.unsent()[-1]
     assert failed.event == "failed" and not failed.permanent and "2 attempts" in failed.reason
     assert failed.delivery.attempts == 2
 
 
 def test_outbox_done_removes_and_event_ids_are_fixed(store: Store) -> None:
     store.add(delivery())
-    first = store.outbox_batch()
-    assert store.outbox_batch()[0].event_id == first[0].event_id  # a re-publication reuses the ce_id
-    store.outbox_done(first[0].seq)
-    assert store.outbox_batch() == []
+    first = store.unsent()
+    assert store.unsent()[0].event_id == first[0].event_id  # a re-publication reuses the ce_id
+    store.mark_sent([first[0].seq])
+    assert store.unsent() == []
 
 
 def test_list_for_tenant_filters(store: Store) -> None:

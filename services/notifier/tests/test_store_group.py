@@ -25,7 +25,7 @@ def test_writes_of_a_group_are_invisible_to_other_connections_until_it_ends(tmp_
         assert not store.add(delivery("a"))  # the group sees its own writes
         assert reader.get("a") is None
     assert reader.get("a") is not None and reader.get("b") is not None
-    assert len(reader.outbox_batch()) == 2
+    assert len(reader.unsent()) == 2
 
 
 def test_an_error_in_the_group_undoes_every_write(tmp_path: pathlib.Path) -> None:
@@ -34,7 +34,7 @@ def test_an_error_in_the_group_undoes_every_write(tmp_path: pathlib.Path) -> Non
     with pytest.raises(RuntimeError), store.group():
         store.add(delivery("a"))
         raise RuntimeError("the consumer crashed mid-batch")
-    assert store.get("a") is None and store.outbox_batch() == []
+    assert store.get("a") is None and store.unsent() == []
     assert store.add(delivery("a"))  # the store is usable afterwards (no transaction left open)
     assert Store(path).get("a") is not None
 
@@ -48,4 +48,4 @@ def test_a_failed_write_inside_the_group_is_undone_alone(tmp_path: pathlib.Path)
             raise RuntimeError("one record failed")
         store.add(delivery("b"))
     assert store.get("a") is not None and store.get("b") is not None
-    assert sorted(e.delivery.key for e in store.outbox_batch()) == ["a", "b"]
+    assert sorted(e.delivery.key for e in store.unsent()) == ["a", "b"]

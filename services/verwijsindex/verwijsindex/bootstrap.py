@@ -17,11 +17,12 @@ from vtkit.envelope import Event
 from vtkit.grpcserver import GrpcServer
 from vtkit.kafka import Handler, PermanentError, Publisher, consume, ensure_topics, start_producer
 from vtkit.keystore import KeyStore
+from vtkit.outbox import HEALTH_NAME as OUTBOX_HEALTH
+from vtkit.outbox import OutboxRelay, SharedProducer
 
 from verwijsindex import grpc_api
 from verwijsindex.adapters.brp import InvalidFacts, facts_from_proto
 from verwijsindex.handlers import SOURCE, Verwijsindex
-from verwijsindex.relay import OutboxRelay
 from verwijsindex.settings import Settings
 from verwijsindex.store import Store
 
@@ -77,9 +78,15 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
     # gRPC server, and with it health SERVING, comes only after.
     await ensure_topics(settings.kafka, stop=stop)
     producer = await start_producer(settings.kafka, stop=stop)
-    relay = OutboxRelay(app.store, producer)
-    app.on_commit = relay.wake
     server = GrpcServer(settings.service.grpc_port, keys, "verwijsindex")
+
+    async def degraded(quarantined: int) -> None:
+        await server.set_part(OUTBOX_HEALTH, quarantined == 0)
+
+    # The store's connection belongs to the event loop (threaded=False), as for the RPCs.
+    relay = OutboxRelay("verwijsindex", app.store, lambda row: [row.record()], SharedProducer(producer),
+                        tenant="national", poll_interval=1.0, threaded=False, on_quarantine=degraded)
+    app.on_commit = relay.wake
     grpc_api.add_to(server, app, audit)
     await server.start()
     log.info("listening", extra={"grpc": server.address, "database": str(settings.service.database)})

@@ -17,9 +17,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from vtkit.crypto import Ciphertext, TenantCipher
+from vtkit.outbox import QUARANTINE_SCHEMA, OutboxRecord, quarantine_row
 
 from verwijsindex.domain.model import Contact, HouseholdFacts, Sector, Signal, SignalStatus
 
+# Rows the relay still has to send (a quarantined row is never sent: vtkit.outbox).
+UNSENT = "sent_at IS NULL AND seq NOT IN (SELECT seq FROM outbox_quarantine)"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS signals (
   signal_id TEXT PRIMARY KEY,
@@ -102,6 +105,9 @@ class OutboxRow:
     value: bytes
     headers: list[tuple[str, bytes]]
 
+    def record(self) -> OutboxRecord:
+        return OutboxRecord(self.topic, self.key.encode(), self.value, self.headers, self.event_id)
+
 
 @dataclass(frozen=True)
 class LogEntry:
@@ -128,6 +134,7 @@ class Store:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(SCHEMA)
+        self._db.executescript(QUARANTINE_SCHEMA)
         self._cipher = cipher
 
     def close(self) -> None:
@@ -263,12 +270,24 @@ class Store:
                          (event_id, topic, key, value, encoded, _iso(at)))
 
     def unsent(self, limit: int = 100) -> list[OutboxRow]:
-        rows = self._db.execute("SELECT * FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT ?", (limit,)).fetchall()
+        rows = self._db.execute(f"SELECT * FROM outbox WHERE {UNSENT} ORDER BY seq LIMIT ?", (limit,)).fetchall()
         return [OutboxRow(r["seq"], r["event_id"], r["topic"], r["key"], r["value"],
                           [(k, v.encode()) for k, v in json.loads(r["headers"])]) for r in rows]
 
-    def mark_sent(self, seq: int, at: dt.datetime) -> None:
-        self._db.execute("UPDATE outbox SET sent_at = ? WHERE seq = ?", (_iso(at), seq))
+    def mark_sent(self, seqs: Sequence[int]) -> None:
+        at = _iso(dt.datetime.now(dt.UTC))
+        with self.transaction():  # one fsync for the batch
+            self._db.executemany("UPDATE outbox SET sent_at = ? WHERE seq = ?", [(at, seq) for seq in seqs])
+
+    def unsent_count(self) -> int:
+        return int(self._db.execute(f"SELECT COUNT(*) FROM outbox WHERE {UNSENT}").fetchone()[0])
+
+    def quarantine(self, row: OutboxRow, record: OutboxRecord | None, reason: str) -> None:
+        """Set a row that can never be sent aside (vtkit.outbox); it stays in the outbox, unsent, for inspection."""
+        quarantine_row(self._db, row.seq, record, reason)
+
+    def quarantined_count(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM outbox_quarantine").fetchone()[0])
 
     def log(self, at: dt.datetime, action: str, actor: str, *, signal_id: str | None = None,
             youth_pseudonym: str | None = None, registrant_id: str | None = None, detail: str = "") -> None:
