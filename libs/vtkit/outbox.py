@@ -19,9 +19,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import json
 import logging
+import math
+import pathlib
 import sqlite3
-from collections.abc import Awaitable, Callable, Sequence
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -36,7 +41,7 @@ from aiokafka.errors import (
 
 from vtkit import metrics
 from vtkit.envelope import MAX_VALUE_BYTES
-from vtkit.kafka import KafkaSettings, ensure_topics, make_producer
+from vtkit.kafka import KafkaSettings, cluster_id, ensure_topics, make_producer
 
 log = logging.getLogger("vtkit.outbox")
 FINAL_DRAIN_SECONDS = 2.0
@@ -46,7 +51,8 @@ HEALTH_NAME = "vt.outbox"  # NOT_SERVING while rows are quarantined: the service
 REFUSED_FOR_GOOD = (MessageSizeTooLargeError, RecordTooLargeError, RecordListTooLargeError, CorruptRecordException,
                     InvalidMessageError)
 
-# Every outbox keeps its quarantine in the same shape, in its own database (`vt-ops quarantine` reads it).
+# Every outbox keeps its quarantine and the cluster it last published to in the same shape, in its own
+# database (`vt-ops quarantine` reads it).
 QUARANTINE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox_quarantine (
     seq INTEGER PRIMARY KEY,
@@ -55,6 +61,11 @@ CREATE TABLE IF NOT EXISTS outbox_quarantine (
     value_bytes INTEGER NOT NULL,
     reason TEXT NOT NULL,
     quarantined_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS outbox_broker (
+    only_row INTEGER PRIMARY KEY CHECK (only_row = 1),
+    cluster_id TEXT NOT NULL,
+    seen_at TEXT NOT NULL
 );
 """
 
@@ -96,6 +107,24 @@ class OutboxStore(Protocol[R]):
     def unsent_count(self) -> int: ...
 
     def quarantined_count(self) -> int: ...
+
+    def broker_cluster(self) -> str: ...
+
+    def note_broker_cluster(self, cluster_id: str) -> None: ...
+
+    def requeue_sent(self) -> int:
+        """Mark every row the store still holds as unsent again (the broker lost them); returns how many."""
+        ...
+
+
+def last_cluster(db: sqlite3.Connection) -> str:
+    row = db.execute("SELECT cluster_id FROM outbox_broker").fetchone()
+    return str(row[0]) if row else ""
+
+
+def note_cluster(db: sqlite3.Connection, cluster_id: str) -> None:
+    db.execute("INSERT OR REPLACE INTO outbox_broker (only_row, cluster_id, seen_at) VALUES (1, ?, ?)",
+               (cluster_id, dt.datetime.now(dt.UTC).isoformat()))
 
 
 def quarantine_row(db: sqlite3.Connection, seq: int, record: OutboxRecord | None, reason: str) -> None:
@@ -177,7 +206,7 @@ class OutboxRelay(Generic[R]):
                  producer: ProducerSource, *, tenant: str = "", batch_size: int = 100, poll_interval: float = 0.5,
                  max_backoff: float = 10.0, threaded: bool = True,
                  after_drain: Callable[[AIOKafkaProducer], Awaitable[None]] | None = None,
-                 on_quarantine: Callable[[int], Awaitable[None]] | None = None):
+                 on_quarantine: Callable[[int], Awaitable[None]] | None = None, broker_check_seconds: float = 5.0):
         self.service = service
         self.tenant = tenant  # metrics label of the backlog and the quarantine
         self.store = store
@@ -189,6 +218,8 @@ class OutboxRelay(Generic[R]):
         self.threaded = threaded  # store calls in a worker thread, so an fsync never blocks the event loop
         self.after_drain = after_drain  # e.g. copy the access log to the audit topic on the same producer
         self.on_quarantine = on_quarantine  # told the quarantine's size (health: degraded)
+        self.broker_check_seconds = broker_check_seconds
+        self._broker_checked = -math.inf  # monotonic time of the last cluster id check
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -213,6 +244,7 @@ class OutboxRelay(Generic[R]):
         # Counted before touching the broker, so an outage shows as a growing backlog on /metrics.
         await self._count_backlog()
         sent = 0
+        await self._check_broker(await self.producer.get())
         while rows := await self._store(self.store.unsent, self.batch_size):
             producer = await self.producer.get()
             done, failure = await self._send_batch(producer, rows)
@@ -225,6 +257,24 @@ class OutboxRelay(Generic[R]):
         if self.after_drain is not None:
             await self.after_drain(await self.producer.get())
         return sent
+
+    async def _check_broker(self, producer: AIOKafkaProducer) -> None:
+        """A broker whose cluster id changed lost what we published (the embedded broker keeps it in memory
+        only, and a restart is a new cluster): queue every row again, with its event id, without an operator."""
+        if time.monotonic() - self._broker_checked < self.broker_check_seconds:
+            return
+        current = await cluster_id(producer)
+        self._broker_checked = time.monotonic()
+        previous = await self._store(self.store.broker_cluster)
+        if current == previous:
+            return
+        requeued = await self._store(self.store.requeue_sent) if previous else 0
+        await self._store(self.store.note_broker_cluster, current)
+        if previous:
+            metrics.BROKER_RECOVERIES.labels(self.service, self.tenant).inc()
+            log.warning("the broker lost its history (new cluster id): publishing the outbox again",
+                        extra={"service": self.service, "tenant": self.tenant, "previous_cluster": previous,
+                               "cluster": current, "rows": requeued})
 
     async def _send_batch(self, producer: AIOKafkaProducer, rows: Sequence[R]) -> tuple[list[int], Exception | None]:
         """Queue every record, then wait for all acknowledgements; poison rows are quarantined on the way.
@@ -318,3 +368,101 @@ class OutboxRelay(Generic[R]):
         finally:
             stopping.cancel()
             woken.cancel()
+
+
+@dataclass(frozen=True)
+class StoredRow:
+    seq: int
+    record: OutboxRecord
+
+
+class SqliteOutbox:
+    """An outbox in a SQLite file of its own, for a service whose facts live where no outbox table can join
+    them (radar's tables are faust's): a fact is on disk here (WAL, synchronous=FULL) before the service
+    answers, and the relay takes it to Kafka. Safe to call from worker threads (one connection, a lock)."""
+
+    SCHEMA = """
+    CREATE TABLE IF NOT EXISTS outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_id TEXT NOT NULL UNIQUE,  -- a fact added twice (a retried call) is one row
+        topic TEXT NOT NULL,
+        record_key BLOB,
+        value BLOB NOT NULL,
+        headers TEXT NOT NULL,          -- JSON [[name, value], ...]; header values are UTF-8 (vtkit.envelope)
+        tenant TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        sent_at TEXT
+    );
+    CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox (seq) WHERE sent_at IS NULL;
+    """
+    UNSENT = "sent_at IS NULL AND seq NOT IN (SELECT seq FROM outbox_quarantine)"
+
+    def __init__(self, path: str | pathlib.Path):
+        self.path = pathlib.Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._lock = threading.Lock()
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(self.SCHEMA + QUARANTINE_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def add(self, records: Sequence[OutboxRecord]) -> None:
+        """Durable when this returns (one transaction, one fsync)."""
+        now = dt.datetime.now(dt.UTC).isoformat()
+        with self._lock, self._transaction():
+            self._db.executemany(
+                "INSERT OR IGNORE INTO outbox (event_id, topic, record_key, value, headers, tenant, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(r.event_id, r.topic, r.key, r.value, json.dumps([[k, v.decode()] for k, v in r.headers]), r.tenant,
+                  now) for r in records])
+
+    def unsent(self, limit: int = 100) -> list[StoredRow]:
+        with self._lock:
+            rows = self._db.execute("SELECT seq, topic, record_key, value, headers, event_id, tenant FROM outbox"
+                                    f" WHERE {self.UNSENT} ORDER BY seq LIMIT ?", (limit,)).fetchall()
+        return [StoredRow(r[0], OutboxRecord(r[1], r[2], r[3], [(k, v.encode()) for k, v in json.loads(r[4])], r[5], r[6]))
+                for r in rows]
+
+    def mark_sent(self, seqs: Sequence[int]) -> None:
+        now = dt.datetime.now(dt.UTC).isoformat()
+        with self._lock, self._transaction():
+            self._db.executemany("UPDATE outbox SET sent_at = ? WHERE seq = ?", [(now, seq) for seq in seqs])
+
+    def quarantine(self, row: StoredRow, record: OutboxRecord | None, reason: str) -> None:
+        with self._lock:
+            quarantine_row(self._db, row.seq, record or row.record, reason)
+
+    def unsent_count(self) -> int:
+        with self._lock:
+            return int(self._db.execute(f"SELECT COUNT(*) FROM outbox WHERE {self.UNSENT}").fetchone()[0])
+
+    def quarantined_count(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM outbox_quarantine").fetchone()[0])
+
+    def broker_cluster(self) -> str:
+        with self._lock:
+            return last_cluster(self._db)
+
+    def note_broker_cluster(self, cluster_id: str) -> None:
+        with self._lock:
+            note_cluster(self._db, cluster_id)
+
+    def requeue_sent(self) -> int:
+        with self._lock:
+            return int(self._db.execute("UPDATE outbox SET sent_at = NULL WHERE sent_at IS NOT NULL").rowcount)
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")

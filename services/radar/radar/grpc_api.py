@@ -3,7 +3,8 @@ deadlines, for the caller's own tenant only.
 
 A case of another tenant, or a person the caller's organisation is not involved
 with, answers NOT_FOUND (nobody can search for a person they are not involved with).
-Every call is in the access log. RecordDecision only publishes AssessmentCompleted:
+Every call is in the access log. RecordDecision only writes AssessmentCompleted to radar's
+outbox (on disk before it answers; the relay takes it to Kafka, also after a broker lost it):
 tables are written by the agents alone, and the assessments agent closes the case
 when it reads the event back.
 """
@@ -11,7 +12,7 @@ when it reads the event back.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Protocol
 
 import grpc
@@ -40,12 +41,11 @@ class State(Protocol):
 
     def all_cases(self) -> Iterable[CaseRecord]: ...
 
-    async def publish(self, outputs: list[Out]) -> None: ...
-
 
 class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
-    def __init__(self, state: State, audit: AuditLog, radar: Radar):
+    def __init__(self, state: State, audit: AuditLog, radar: Radar, commit: Callable[[list[Out]], Awaitable[None]]):
         self.state = state
+        self.commit = commit  # durable in radar's outbox when it returns
         self.audit = audit
         self.radar = radar
         # Decisions published but not yet applied to the case table by the agent (this process only):
@@ -121,7 +121,7 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
             await self._log(what, subject, "failed_precondition", context)
             await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
         if result.output is not None:
-            await self.state.publish([result.output])  # acknowledged by the broker before we answer
+            await self.commit([result.output])  # on disk before we answer
             if pending is None:
                 self._pending[record.case_id] = (chosen.fingerprint(), result)
                 while len(self._pending) > MAX_PENDING:  # the oldest are applied long since

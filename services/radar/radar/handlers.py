@@ -15,8 +15,9 @@ from google.protobuf import message as pb_message
 from vt.radar.v1 import events_pb2 as radar_events
 from vtkit import topics
 from vtkit.crypto import DecryptionError, KeyUnavailable, Pseudonymizer, SealOpener, TenantCipher, unwrap_opened
-from vtkit.envelope import Envelope, Event, envelope_for
+from vtkit.envelope import Envelope, Event, encode, envelope_for
 from vtkit.kafka import PermanentError
+from vtkit.outbox import OutboxRecord
 
 from radar.adapters import proto
 from radar.domain.cases import DEFAULT_MONITORING_DAYS, CaseRecord, DeadlineKind
@@ -50,6 +51,10 @@ class Out:
     key: str
     message: pb_message.Message
     envelope: Envelope
+
+    def record(self) -> OutboxRecord:
+        value, headers = encode(self.message, self.envelope)
+        return OutboxRecord(self.topic, self.key.encode(), value, headers, self.envelope.id, self.envelope.tenant)
 
 
 @dataclass

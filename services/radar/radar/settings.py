@@ -28,6 +28,10 @@ class RadarSettings:
         return pathlib.Path(self.data_dir) / "radar"
 
     @property
+    def outbox_path(self) -> pathlib.Path:
+        return pathlib.Path(self.data_dir) / "radar-outbox.sqlite3"
+
+    @property
     def audit_path(self) -> pathlib.Path:
         return pathlib.Path(self.data_dir) / "audit-radar.jsonl"
 

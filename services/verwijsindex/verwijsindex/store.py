@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from vtkit.crypto import Ciphertext, TenantCipher
-from vtkit.outbox import QUARANTINE_SCHEMA, OutboxRecord, quarantine_row
+from vtkit.outbox import QUARANTINE_SCHEMA, OutboxRecord, last_cluster, note_cluster, quarantine_row
 
 from verwijsindex.domain.model import Contact, HouseholdFacts, Sector, Signal, SignalStatus
 
@@ -288,6 +288,15 @@ class Store:
 
     def quarantined_count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM outbox_quarantine").fetchone()[0])
+
+    def broker_cluster(self) -> str:
+        return last_cluster(self._db)
+
+    def note_broker_cluster(self, cluster_id: str) -> None:
+        note_cluster(self._db, cluster_id)
+
+    def requeue_sent(self) -> int:
+        return int(self._db.execute("UPDATE outbox SET sent_at = NULL WHERE sent_at IS NOT NULL").rowcount)
 
     def log(self, at: dt.datetime, action: str, actor: str, *, signal_id: str | None = None,
             youth_pseudonym: str | None = None, registrant_id: str | None = None, detail: str = "") -> None:
