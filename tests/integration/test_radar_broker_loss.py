@@ -1,0 +1,65 @@
+"""A decision recorded with RecordDecision is radar's own fact: it is on disk in radar's outbox before the
+call answers, so a broker that loses everything loses nothing of it. Radar is restarted against the new,
+empty broker (as after `make run` is stopped and started) and publishes the decision again, by itself,
+with the same event id: consumers that saw it before dedupe it."""
+
+from __future__ import annotations
+
+import pathlib
+import uuid
+
+from radar.testing import Watcher, eventually, melding_received, publish_melding, radar_process, start_radar
+from vt.radar.v1 import events_pb2, radar_service_pb2, radar_service_pb2_grpc
+from vtkit import topics
+from vtkit.broker import EmbeddedBroker, free_port
+from vtkit.channels import OrgStubs
+from vtkit.envelope import new_event_id
+from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, start_producer
+from vtkit.keystore import KeyStore
+from vtkit.simulators.rvdk import random_bsn
+
+REGION = "flevoland"
+
+
+async def test_a_recorded_decision_survives_the_loss_of_the_broker(
+        tmp_path: pathlib.Path, keys: KeyStore, data_dir: pathlib.Path) -> None:
+    port = free_port()
+    broker = EmbeddedBroker(port).start()
+    app_id = f"vt-radar-{uuid.uuid4().hex[:8]}"
+    try:
+        settings = KafkaSettings(bootstrap_servers=broker.bootstrap_servers)
+        await ensure_topics(settings)
+        producer = await start_producer(settings)
+        event_id = new_event_id()
+        melding = melding_received(keys, REGION, [random_bsn()], event_id=event_id)
+        await publish_melding(Publisher(producer), melding, event_id)
+        await producer.stop()
+
+        radar = await start_radar(radar_process(broker.bootstrap_servers, keys, data_dir, tmp_path / "radar.log", app_id,
+                                                RADAR_TABLE_STORE="rocksdict"))
+        try:
+            async with OrgStubs(radar.address, keys, radar_service_pb2_grpc.RadarServiceStub) as stub:
+                await eventually(lambda: stub(REGION).GetAssessment(
+                    radar_service_pb2.GetAssessmentRequest(case_id=melding.contact_id)))
+                reply = await stub(REGION).RecordDecision(radar_service_pb2.RecordDecisionRequest(
+                    case_id=melding.contact_id, judgement=events_pb2.SAFETY_JUDGEMENT_SAFE,
+                    decision=events_pb2.DECISION_NO_FURTHER_STEPS, responsible_for_safety="gezin zelf"))
+        finally:
+            assert radar.stop() == 0, radar.log_text()[-3000:]
+        broker.stop()  # the decision, the melding and radar's changelogs are gone with it
+
+        broker = EmbeddedBroker(port).start()
+        watcher = await Watcher(broker.bootstrap_servers, topics.NATIONAL_ASSESSMENTS).start()
+        radar = await start_radar(radar_process(broker.bootstrap_servers, keys, data_dir, tmp_path / "radar-2.log",
+                                                app_id, RADAR_TABLE_STORE="rocksdict"))
+        try:
+            [completed] = await watcher.wait_for(
+                lambda s: isinstance(s.message, events_pb2.AssessmentCompleted) and s.message.case_id == melding.contact_id,
+                what="the decision, published again")
+        finally:
+            await watcher.stop()
+            assert radar.stop() == 0, radar.log_text()[-3000:]
+    finally:
+        broker.stop()
+    assert completed.envelope is not None and completed.envelope.id == reply.event_id
+    assert "the broker lost its history" in radar.log_text()
