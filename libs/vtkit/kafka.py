@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import tenacity
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.errors import CommitFailedError, KafkaError, TopicAlreadyExistsError
 from aiokafka.helpers import create_ssl_context
 from aiokafka.protocol.metadata import MetadataRequest
 from aiokafka.structs import ConsumerRecord
@@ -301,7 +301,14 @@ async def consume(settings: KafkaSettings, topics: Sequence[str], group_id: str,
                         await _handle_one(record, handler, producer, group_id, expected)
                     metrics.CONSUMER_LAG.labels(group_id, tp.topic, str(tp.partition)).set(
                         max((consumer.highwater(tp) or 0) - records[-1].offset - 1, 0))
-            await consumer.commit()
+            try:
+                await consumer.commit()
+            except CommitFailedError as exc:
+                # The group rebalanced under us (a member came or went, or the broker lost the group with
+                # everything else): the batch is delivered again, here or to another member, and deduplicated.
+                # aiokafka rejoins on the next fetch. Raising here once stopped the notifier after a broker loss.
+                log.warning("offsets not committed: the group rebalanced; the batch will be delivered again",
+                            extra={"group": group_id, "error": str(exc)[:200]})
     finally:
         # Bounded: a consumer stopped while it (re)joins its group waits in aiokafka for the join to finish,
         # which on tansu takes until the previous member's session expires (seen after every restart: a

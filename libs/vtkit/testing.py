@@ -16,7 +16,7 @@ import subprocess
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from vtkit.broker import EmbeddedBroker, new_cluster_id
+from vtkit.broker import EmbeddedBroker, new_cluster_id, wait_for_broker
 from vtkit.processes import ServiceProcess  # noqa: F401  (re-exported for tests)
 
 
@@ -151,27 +151,72 @@ def broker_advertised_at(advertised: str, port: int, log_path: pathlib.Path) -> 
                                 stdout=log, stderr=log)
 
 
+class LosableBroker:
+    """The embedded broker advertised at `advertised` (a CuttableLink's port, say). lose() SIGKILLs it and starts
+    a new, empty one on the same port, with a new cluster id: everything it held is gone, as when the broker of
+    `make run` dies and is started again."""
+
+    def __init__(self, advertised: str, port: int, log_path: pathlib.Path):
+        self.advertised, self.port, self.log_path = advertised, port, log_path
+        self.proc = broker_advertised_at(advertised, port, log_path)
+        self.losses = 0
+
+    async def lose(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+        self.proc = broker_advertised_at(self.advertised, self.port, self.log_path)
+        self.losses += 1
+        await wait_for_broker(f"127.0.0.1:{self.port}")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
 # -- chaos checks (make chaos and its short version) ------------------------------------------------------------
 
 
-async def outbox_backlogs(stack: Any) -> dict[str, float]:
-    """vt_outbox_backlog of every intake in a vtkit.stack.Stack, read from its /metrics; an intake that does
-    not answer (killed, restarting) is left out."""
+async def scrape(stack: Any, names: Any, family_name: str) -> dict[str, float]:
+    """One metric family (summed over its samples) of the named processes of a vtkit.stack.Stack, read from
+    their /metrics; a process that does not answer (killed, restarting) is left out."""
     import aiohttp
     from prometheus_client.parser import text_string_to_metric_families
 
-    backlogs: dict[str, float] = {}
+    values: dict[str, float] = {}
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
-        for tenant in stack.tenants:
+        for name in names:
             try:
-                async with session.get(stack.metrics[f"intake-{tenant}"]) as reply:
+                async with session.get(stack.metrics[name]) as reply:
                     text = await reply.text()
             except (aiohttp.ClientError, TimeoutError):
                 continue
             for family in text_string_to_metric_families(text):
-                if family.name == "vt_outbox_backlog":
-                    backlogs[tenant] = sum(s.value for s in family.samples if s.labels.get("tenant") == tenant)
-    return backlogs
+                if family.name == family_name:
+                    values[name] = sum(s.value for s in family.samples if not s.name.endswith("_created"))
+    return values
+
+
+async def outbox_backlogs(stack: Any) -> dict[str, float]:
+    """vt_outbox_backlog of every intake, per tenant."""
+    backlogs = await scrape(stack, [f"intake-{t}" for t in stack.tenants], "vt_outbox_backlog")
+    return {name.removeprefix("intake-"): value for name, value in backlogs.items()}
+
+
+async def recovered_from_broker_loss(stack: Any, losses: int, timeout: float = 600.0) -> bool:
+    """Waits until every intake noticed `losses` broker losses (vt_broker_recoveries_total) and published its
+    whole outbox again (backlog 0): the new broker holds every melding again."""
+    import time
+
+    intakes = [f"intake-{t}" for t in stack.tenants]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        noticed = await scrape(stack, intakes, "vt_broker_recoveries")
+        if len(noticed) == len(intakes) and min(noticed.values()) >= losses:
+            backlogs = await outbox_backlogs(stack)
+            if len(backlogs) == len(intakes) and not any(backlogs.values()):
+                return True
+        await asyncio.sleep(0.5)
+    return False
 
 
 class OutboxWatch:

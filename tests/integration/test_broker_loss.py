@@ -54,3 +54,4 @@ async def test_intake_publishes_its_outbox_again_to_a_broker_that_lost_everythin
     # The same events, not new ones: consumers that saw them on the old broker dedupe them.
     assert event_ids(second, before) == event_ids(first, before)
     assert all(len(ids) == 1 for ids in event_ids(second, everything).values())
+

@@ -12,26 +12,15 @@ from __future__ import annotations
 
 import contextlib
 import pathlib
-import signal
 
 from vtkit.broker import free_port, wait_for_broker
 from vtkit.loadgen import run_chaos
+from vtkit.processes import stop_all
 from vtkit.stack import Stack
 from vtkit.testing import CuttableLink, OutboxWatch, broker_advertised_at, notifier_deadlines, outbox_drained
 
 A, B = "amsterdam-amstelland", "twente"
 N = 60
-
-
-def stop_together(stack: Stack, grace: float = 5.0) -> None:
-    """SIGTERM every process first, then wait for each, so the graceful exits overlap instead of adding up; what
-    has not exited `grace` seconds later is SIGKILLed (this test checks nothing about shutdown, and radar's
-    offsets consumer currently does not stop on SIGTERM, which cost the whole 15 s of Stack.stop)."""
-    for process in stack.processes.values():
-        if process.proc is not None and process.proc.poll() is None:
-            process.proc.send_signal(signal.SIGTERM)
-    for process in reversed(list(stack.processes.values())):
-        process.stop(timeout=grace)
 
 
 async def test_sigkills_and_a_link_cut_under_load_lose_nothing_and_deliver_nothing_twice(tmp_path: pathlib.Path) -> None:
@@ -51,7 +40,7 @@ async def test_sigkills_and_a_link_cut_under_load_lose_nothing_and_deliver_nothi
                                      link=link, outage_at=25, outage_seconds=3, concurrency=4, settle_timeout=90)
         backlogs = await outbox_drained(stack)
     finally:
-        stop_together(stack)
+        stop_all(stack.processes.values(), timeout=5)
         await link.stop()
         broker.terminate()
         broker.wait(10)

@@ -36,6 +36,11 @@ class ChaosReport:
     letters_undecided: int = 0  # letters for acknowledged cases the harness never decided (must be 0)
     letters_in_flight_at_kill: list[int] = field(default_factory=list)  # decided, letter not yet delivered
     kills: list[str] = field(default_factory=list)
+    broker_losses: list[int] = field(default_factory=list)  # acknowledgements when the broker was lost
+    recovery_seconds: list[float] = field(default_factory=list)  # loss -> every intake's outbox published again
+    # On the broker at the end (after every loss): acknowledged meldingen without MeldingReceived or AssessmentDue
+    # there, and decided cases without their AssessmentCompleted there.
+    final_missing: dict[str, int] = field(default_factory=dict)
     outage_seconds: float = 0.0
     restarted_after_outage: list[str] = field(default_factory=list)  # exits not caused by a SIGKILL, started again
     seconds: float = 0.0
@@ -49,7 +54,9 @@ class ChaosReport:
                 f"{self.undecided}, {self.decision_retries} calls retried), outcome callbacks {self.outcome_callbacks}, "
                 f"letters delivered {self.letters}, letter duplicates {self.letter_duplicates}, second distinct "
                 f"letters {self.letter_second_distinct}, letters lost {self.letters_lost}; {len(self.kills)} SIGKILLs "
-                f"({', '.join(self.kills)}), broker link cut {self.outage_seconds:.0f} s, {self.seconds:.0f} s in all")
+                f"({', '.join(self.kills)}), broker link cut {self.outage_seconds:.0f} s, {len(self.broker_losses)} "
+                f"broker losses (time to recover {', '.join(f'{s:.1f} s' for s in self.recovery_seconds) or '-'}; "
+                f"missing on the last broker {self.final_missing or 'none'}), {self.seconds:.0f} s in all")
 
 
 def _fake_receiver_rows(path: Any) -> list[dict[str, Any]]:
@@ -66,7 +73,8 @@ async def run_chaos(stack: Any, meldingen: int, *, seed: int = 0, kills: Sequenc
                     random_kills: int = 0, victims: Sequence[str] = (), link: Any = None, outage_at: int = 0,
                     outage_seconds: float = 5.0, concurrency: int = 16, settle_timeout: float = 300.0,
                     stall_timeout: float = 180.0, progress: bool = False, decide_fraction: float = 1.0,
-                    decision_kills: Sequence[tuple[int, str]] = (), decision_concurrency: int = 8) -> ChaosReport:
+                    decision_kills: Sequence[tuple[int, str]] = (), decision_concurrency: int = 8,
+                    broker: Any = None, broker_losses: Sequence[int] = ()) -> ChaosReport:
     """Drives `meldingen` meldingen (the synthetic load, over the stack's tenants) into a started Stack and meanwhile:
     - `kills`: (after this many acknowledgements, process name) — SIGKILL it and start it again on the same ports
       and data directories;
@@ -78,7 +86,10 @@ async def run_chaos(stack: Any, meldingen: int, *, seed: int = 0, kills: Sequenc
     through radar's RecordDecision (for `decide_fraction` of the cases, chosen by case id), retrying while radar is
     down, so the notifier sends an outcome callback and then the household letter;
     - `decision_kills`: (after this many decisions, process name) — killed and started again like `kills`, so
-      letters are in flight when it dies.
+      letters are in flight when it dies;
+    - `broker_losses`: after this many acknowledgements the `broker` (a vtkit.testing.LosableBroker) is SIGKILLed
+      and a new, empty one takes its place; the time until every intake published its outbox again is the
+      "time to recover", and at the end everything is checked on the last broker too.
     Then waits (settle_timeout, or until nothing moved for stall_timeout) until every acknowledged melding is
     assessed and its callback delivered and every decided case has its outcome callback and letter, and counts."""
     import asyncio
@@ -170,6 +181,20 @@ async def run_chaos(stack: Any, meldingen: int, *, seed: int = 0, kills: Sequenc
                     workers.submit(case_id, acked_tenant[case_id])
             await asyncio.sleep(0.25)
 
+    async def broker_loss() -> None:
+        from vtkit.testing import recovered_from_broker_loss
+
+        for count in sorted(broker_losses):
+            await at(count)
+            lost_at = time.monotonic()
+            await broker.lose()
+            report.broker_losses.append(acked)
+            if not await recovered_from_broker_loss(stack, broker.losses):
+                raise RuntimeError("the intakes did not publish their outboxes again within 600 s")
+            report.recovery_seconds.append(time.monotonic() - lost_at)
+            for name in stack.processes:  # anything that died of the loss comes back
+                await revive(name)
+
     async def outage() -> None:
         await at(outage_at)
         link.cut()
@@ -199,6 +224,8 @@ async def run_chaos(stack: Any, meldingen: int, *, seed: int = 0, kills: Sequenc
         chaos = [asyncio.create_task(killer())]
         if link is not None:
             chaos.append(asyncio.create_task(outage()))
+        if broker_losses:
+            chaos.append(asyncio.create_task(broker_loss()))
         submissions = await submit_all(addresses, keys, items, concurrency=concurrency, retry_for=180,
                                        progress=progress, on_ack=on_ack)
         finished.set()
@@ -290,6 +317,18 @@ async def run_chaos(stack: Any, meldingen: int, *, seed: int = 0, kills: Sequenc
                           "decision errors": sorted(set(workers.failed.values()))[:5]}
         report.missing.update({k: v for k, v in letter_missing.items() if v})
         report.letters_lost = len(decided - (set(letters) & set(outcomes)))
+        if broker_losses:
+            # The collector above read both brokers; this one reads only the last: nothing may be missing there.
+            async with EventCollector(stack.bootstrap, watched) as last:
+                def complete() -> bool:
+                    return (cases <= set(last.messages["MeldingReceived"]) and cases <= set(last.messages["AssessmentDue"])
+                            and decided <= set(last.messages["AssessmentCompleted"]))
+
+                await last.wait_until(complete, 120)
+                report.final_missing = {k: v for k, v in {
+                    "MeldingReceived": len(cases - set(last.messages["MeldingReceived"])),
+                    "AssessmentDue": len(cases - set(last.messages["AssessmentDue"])),
+                    "AssessmentCompleted": len(decided - set(last.messages["AssessmentCompleted"]))}.items() if v}
         failed = [s.error for s in submissions if not s.contact_id]
         if failed:
             report.missing["not acknowledged (client gave up)"] = failed[:10]

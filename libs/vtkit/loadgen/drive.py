@@ -85,8 +85,8 @@ class EventCollector:
     AssessmentDue in `make chaos` (nothing there imported the intake and radar events). Records of a watched
     type that still do not decode are counted in `undecodable`, never silently dropped."""
 
-    KEYS = {"AssessmentDue": "case_id", "AssessmentInput": "case_id", "DeliveryRequested": "idempotency_key",
-            "DeliveryDelivered": "idempotency_key", "MeldingReceived": "contact_id"}
+    KEYS = {"AssessmentDue": "case_id", "AssessmentInput": "case_id", "AssessmentCompleted": "case_id",
+            "DeliveryRequested": "idempotency_key", "DeliveryDelivered": "idempotency_key", "MeldingReceived": "contact_id"}
 
     def __init__(self, bootstrap: str, topics: Sequence[str]):
         from aiokafka import AIOKafkaConsumer
@@ -122,8 +122,9 @@ class EventCollector:
 
         from vtkit.envelope import DecodeError, decode
 
-        types: list[Any] = [radar_events.AssessmentDue, radar_events.AssessmentInput, notifier_events.DeliveryRequested,
-                 notifier_events.DeliveryDelivered, intake_events.MeldingReceived]
+        types: list[Any] = [radar_events.AssessmentDue, radar_events.AssessmentInput, radar_events.AssessmentCompleted,
+                            notifier_events.DeliveryRequested, notifier_events.DeliveryDelivered,
+                            intake_events.MeldingReceived]
         assert {t.DESCRIPTOR.name for t in types} == set(self.KEYS)
         while True:
             batches = await self._consumer.getmany(timeout_ms=200, max_records=5000)
