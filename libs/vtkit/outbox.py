@@ -127,6 +127,17 @@ def note_cluster(db: sqlite3.Connection, cluster_id: str) -> None:
                (cluster_id, dt.datetime.now(dt.UTC).isoformat()))
 
 
+RECOVERY_REQUESTED = "recovery requested by an operator"
+
+
+def request_recovery(db: sqlite3.Connection) -> bool:
+    """`vt-ops recover`: the relay of this outbox will see a cluster id that is not the broker's, as after a
+    broker loss, and publish every row again (within its broker check interval, or when the service starts).
+    False when the outbox never published (nothing to recover)."""
+    return db.execute("UPDATE outbox_broker SET cluster_id = ?, seen_at = ?",
+                      (RECOVERY_REQUESTED, dt.datetime.now(dt.UTC).isoformat())).rowcount > 0
+
+
 def quarantine_row(db: sqlite3.Connection, seq: int, record: OutboxRecord | None, reason: str) -> None:
     """Insert into `outbox_quarantine` (call inside the transaction that takes the row out of the outbox)."""
     db.execute("INSERT OR REPLACE INTO outbox_quarantine (seq, event_id, topic, value_bytes, reason, quarantined_at)"
@@ -272,7 +283,9 @@ class OutboxRelay(Generic[R]):
         await self._store(self.store.note_broker_cluster, current)
         if previous:
             metrics.BROKER_RECOVERIES.labels(self.service, self.tenant).inc()
-            log.warning("the broker lost its history (new cluster id): publishing the outbox again",
+            why = ("recovery requested by an operator" if previous == RECOVERY_REQUESTED
+                   else "the broker lost its history (new cluster id)")
+            log.warning(f"{why}: publishing the outbox again",
                         extra={"service": self.service, "tenant": self.tenant, "previous_cluster": previous,
                                "cluster": current, "rows": requeued})
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import pathlib
+import subprocess
+import sys
 
 from intake.testkit import call, contact_ids, intake_process, read_topic
 from vtkit import topics
@@ -14,6 +16,7 @@ from vtkit.broker import EmbeddedBroker, free_port
 from vtkit.channels import Org
 from vtkit.grpcserver import wait_healthy
 from vtkit.keystore import KeyStore
+from vtkit.processes import ROOT
 from vtkit.scenario import melding_request, random_bsn
 
 TENANT = "drenthe"
@@ -55,3 +58,25 @@ async def test_intake_publishes_its_outbox_again_to_a_broker_that_lost_everythin
     assert event_ids(second, before) == event_ids(first, before)
     assert all(len(ids) == 1 for ids in event_ids(second, everything).values())
 
+
+
+async def test_vt_ops_recover_makes_every_outbox_publish_again(
+        tmp_path: pathlib.Path, kafka: str, keys: KeyStore, data_dir: pathlib.Path) -> None:
+    """The same on demand, for an operator who knows better than the cluster id (a restored broker, say)."""
+    tenant = "groningen"
+    intake = intake_process(tmp_path, kafka, keys, tenant, data_dir).start()
+    try:
+        await wait_healthy(intake.address, timeout=20, keys=keys)
+        replies = await asyncio.gather(*(call(intake.address, Org(keys, tenant), "SubmitMelding",
+                                              melding_request(random_bsn())) for _ in range(3)))
+        ours = [reply.contact_id for reply in replies]
+        await read_topic(kafka, topics.intake(tenant), lambda r: set(ours) <= set(contact_ids(r)))
+        done = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "vtkit.ops.cli", "recover", "--data-dir",
+                                                        str(data_dir)], capture_output=True, text=True, cwd=ROOT)
+        assert done.returncode == 0 and f"intake-{tenant}.sqlite3: publishes its outbox again" in done.stdout, done
+        records = await read_topic(kafka, topics.intake(tenant), lambda r: all(contact_ids(r).count(c) == 2 for c in ours),
+                                   timeout=30)
+    finally:
+        assert intake.stop() == 0, intake.log_text()[-3000:]
+    assert "recovery requested by an operator" in intake.log_text()
+    assert all(len(ids) == 1 for ids in event_ids(records, ours).values())  # the same events again

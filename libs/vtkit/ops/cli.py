@@ -7,6 +7,8 @@
   vt-ops redrive (OFFSET... | --all)  publish dead letters again to their original topic (after fixing the cause)
   vt-ops replay-outbox [--since T]    after a broker lost data: every intake in --data-dir publishes its outbox
                                       (rows sent since T, default all) again, with the same event ids
+  vt-ops recover                      every service outbox in --data-dir publishes all its rows again (the services
+                                      do this by themselves when the broker's cluster id changes)
   vt-ops quarantine                   outbox rows of every service in --data-dir that can never be sent, with
                                       the reason (set aside by vtkit.outbox; the rows behind them went on)
 
@@ -36,7 +38,7 @@ from vtkit.config import load_settings
 from vtkit.envelope import header_map
 from vtkit.kafka import KafkaSettings, make_producer
 from vtkit.ops.observer import Observer
-from vtkit.outbox import quarantined
+from vtkit.outbox import quarantined, request_recovery
 from vtkit.processes import ROOT
 
 DL_HEADERS = ("dl_reason", "dl_topic", "dl_partition", "dl_offset", "dl_consumer")
@@ -150,14 +152,36 @@ def replay_outboxes(data_dir: pathlib.Path, since: str | None) -> str:
 def quarantine_report(data_dir: pathlib.Path) -> str:
     """Every quarantined outbox row (vtkit.outbox) of the services' databases in `data_dir`, values left out."""
     rows: list[dict[str, Any]] = []
-    for database in sorted(data_dir.glob("*.sqlite3")):
+    for database in _outbox_databases(data_dir):
         with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
-            if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'outbox_quarantine'").fetchone():
-                rows += [{"database": database.name, **row} for row in quarantined(db)]
+            rows += [{"database": database.name, **row} for row in quarantined(db)]
     return _table(rows, ["database", "seq", "event_id", "topic", "value_bytes", "quarantined_at", "reason"])
 
 
+def _outbox_databases(data_dir: pathlib.Path) -> list[pathlib.Path]:
+    """The services' SQLite files in `data_dir` that hold a vtkit.outbox."""
+    found = []
+    for database in sorted(data_dir.glob("*.sqlite3")):
+        with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
+            if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'outbox_broker'").fetchone():
+                found.append(database)
+    return found
+
+
+def recover(data_dir: pathlib.Path) -> str:
+    """What the services do by themselves after a broker loss, on demand: every outbox publishes all its rows
+    again, with their event ids (consumers dedupe)."""
+    lines = []
+    for database in _outbox_databases(data_dir):
+        with contextlib.closing(sqlite3.connect(database, timeout=10)) as db, db:
+            asked = request_recovery(db)
+        lines.append(f"{database.name}: {'publishes its outbox again' if asked else 'has published nothing yet'}")
+    return "\n".join(lines) or f"no service outboxes in {data_dir}"
+
+
 async def run(args: argparse.Namespace) -> str:
+    if args.command == "recover":
+        return recover(pathlib.Path(args.data_dir or pathlib.Path(args.var_dir) / "data"))
     if args.command == "quarantine":
         return quarantine_report(pathlib.Path(args.data_dir or pathlib.Path(args.var_dir) / "data"))
     if args.command == "replay-outbox":
@@ -195,6 +219,8 @@ def main(argv: list[str] | None = None) -> None:
     replay = sub.add_parser("replay-outbox")
     replay.add_argument("--data-dir", help="where the intakes keep their SQLite files (default: var/data)")
     replay.add_argument("--since", help="ISO 8601 moment with time zone; default: every row")
+    recovery = sub.add_parser("recover", help="every service publishes its outbox again (done by itself after a broker loss)")
+    recovery.add_argument("--data-dir", help="where the services keep their SQLite files (default: var/data)")
     held = sub.add_parser("quarantine", help="outbox rows that can never be sent (they block nothing)")
     held.add_argument("--data-dir", help="where the services keep their SQLite files (default: var/data)")
     args = parser.parse_args(argv)
