@@ -217,6 +217,16 @@ async def cluster_id(producer: AIOKafkaProducer) -> str:
     return str(response.cluster_id or "")
 
 
+async def stop_producer(producer: AIOKafkaProducer, timeout: float = 5.0) -> None:
+    """Stop with a bounded flush: aiokafka's stop waits until every pending record is acknowledged, for ever
+    when the broker never accepts one (a notifier hung in its stop after a broker loss). What is not sent is
+    still in the producer's outbox or input and goes out after the restart."""
+    try:
+        await asyncio.wait_for(producer.stop(), timeout)
+    except TimeoutError:
+        log.warning("producer did not flush within %s s; unsent records stay in the outbox", timeout)
+
+
 class Publisher:
     """Encodes events with their envelope and sends them, waiting for the broker's ack."""
 

@@ -11,11 +11,14 @@ import subprocess
 import sys
 
 from intake.testkit import call, contact_ids, intake_process, read_topic
+from radar.testing import melding_received, publish_melding
 from vtkit import topics
 from vtkit.broker import EmbeddedBroker, free_port
 from vtkit.channels import Org
 from vtkit.grpcserver import wait_healthy
+from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, start_producer
 from vtkit.keystore import KeyStore
+from vtkit.ops.observer import Observer
 from vtkit.processes import ROOT
 from vtkit.scenario import melding_request, random_bsn
 
@@ -80,3 +83,35 @@ async def test_vt_ops_recover_makes_every_outbox_publish_again(
         assert intake.stop() == 0, intake.log_text()[-3000:]
     assert "recovery requested by an operator" in intake.log_text()
     assert all(len(ids) == 1 for ids in event_ids(records, ours).values())  # the same events again
+
+
+async def test_the_dashboard_tells_the_operator_the_broker_was_replaced_and_how_far_recovery_is(
+        keys: KeyStore) -> None:
+    port = free_port()
+    broker = EmbeddedBroker(port).start()
+    try:
+        settings = KafkaSettings(bootstrap_servers=broker.bootstrap_servers)
+        observer = Observer(settings)
+
+        async def publish(count: int) -> None:
+            await ensure_topics(settings)
+            producer = await start_producer(settings)
+            try:
+                for i in range(count):  # one at a time: tansu's end offsets count a batch of several as one
+                    await publish_melding(Publisher(producer), melding_received(
+                        keys, TENANT, [random_bsn()], event_id=f"evt-{i}"), f"evt-{i}")
+            finally:
+                await producer.stop()
+
+        await publish(4)
+        assert "replaced_at" not in (await observer.sample())["broker"]
+        broker.stop()
+        broker = EmbeddedBroker(port).start()
+        await ensure_topics(settings)
+        lost = (await observer.sample())["broker"]
+        assert lost["replaced_at"] and (lost["intake_before"], lost["intake_now"], lost["recovered_percent"]) == (4, 0, 0)
+        await publish(4)  # what the intakes' outboxes do by themselves
+        back = (await observer.sample())["broker"]
+        assert (back["intake_now"], back["recovered_percent"]) == (4, 100)
+    finally:
+        broker.stop()

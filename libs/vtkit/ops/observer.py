@@ -82,6 +82,7 @@ class Observer:
         self._task: asyncio.Task[None] | None = None
         self._latest: tuple[float, dict[str, Any]] | None = None
         self._sampling = asyncio.Lock()
+        self.broker = BrokerHistory()
 
     async def latest(self, max_age: float = 1.0) -> dict[str, Any]:
         """A sample at most `max_age` seconds old: several viewers share one, and rates stay per interval."""
@@ -152,6 +153,7 @@ class Observer:
             begins = await probe.beginning_offsets(partitions) if partitions else {}
             groups = sorted(g for g, _ in await admin.list_consumer_groups() if g.startswith(self.group_prefix))
             lag = await self._lag(groups, {tp: end for tp, end in ends.items() if end > 0})
+            cluster = str((await admin.describe_cluster()).get("cluster_id") or "")
         finally:
             await probe.stop()
             await admin.close()
@@ -160,6 +162,7 @@ class Observer:
         rates = self._rates(now_mono, totals)
         return {
             "time": now.isoformat(),
+            "broker": self.broker.observe(cluster, totals, now),
             "topics": [{"name": t, "tenant": _tenant_of(t), "partitions": sum(tp.topic == t for tp in ends),
                         "messages": sum(ends[tp] - begins[tp] for tp in ends if tp.topic == t), "end_offset": totals[t],
                         "rate": rates.get(t, 0.0)} for t in names],
@@ -194,6 +197,29 @@ class Observer:
             finally:
                 await consumer.stop()
         return rows
+
+
+@dataclass
+class BrokerHistory:
+    """Notices a broker that lost its history (the embedded one keeps it in memory; each start has a new
+    cluster id) and follows the services publishing their outboxes again: how many of the intake records
+    the old broker held are back (docs/architecture.md, Broker loss)."""
+
+    cluster_id: str = ""
+    replaced_at: dt.datetime | None = None
+    before: int = 0  # intake records on the broker that was lost
+    _seen: int = 0  # intake records on the current broker at the last sample
+
+    def observe(self, cluster_id: str, totals: dict[str, int], now: dt.datetime) -> dict[str, Any]:
+        intake = sum(n for topic, n in totals.items() if topic.endswith(".intake.v1"))
+        if self.cluster_id and cluster_id != self.cluster_id:
+            self.replaced_at, self.before = now, self._seen
+        self.cluster_id, self._seen = cluster_id, intake
+        state: dict[str, Any] = {"cluster_id": cluster_id}
+        if self.replaced_at is not None:
+            state.update(replaced_at=self.replaced_at.isoformat(), intake_before=self.before, intake_now=intake,
+                         recovered_percent=min(100, round(100 * intake / self.before)) if self.before else 100)
+        return state
 
 
 def _tenant_of(topic: str) -> str:

@@ -8,7 +8,7 @@ import logging
 from vt.notifier.v1 import notifier_service_pb2_grpc
 from vtkit.audit import AuditForwarder, AuditLog
 from vtkit.grpcserver import GrpcServer
-from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, start_producer
+from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, start_producer, stop_producer
 from vtkit.keystore import KeyStore
 from vtkit.outbox import HEALTH_NAME as OUTBOX_HEALTH
 from vtkit.outbox import OutboxRelay, SharedProducer
@@ -89,7 +89,7 @@ async def run_notifier(settings: Settings, kafka: KafkaSettings, stop: asyncio.E
         await asyncio.gather(*tasks, return_exceptions=True)
         await server.stop(grace=2)
         await clients.close()
-        await producer.stop()
+        await stop_producer(producer)
         store.close()
     if crashed is not None:
         # Exit non-zero so the supervisor restarts us; the uncommitted batch is redelivered.

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from vt.radar.v1 import radar_service_pb2_grpc
 from vtkit.audit import AuditForwarder, AuditLog
 from vtkit.grpcserver import GrpcServer
-from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, start_producer
+from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, start_producer, stop_producer
 from vtkit.keystore import KeyStore
 from vtkit.outbox import OutboxRelay, SharedProducer, SqliteOutbox
 
@@ -90,7 +90,7 @@ def make_main(settings: RadarSettings, kafka: KafkaSettings) -> Callable[[asynci
             except (TimeoutError, Exception):
                 relaying.cancel()
             await app.stop()
-            await producer.stop()
+            await stop_producer(producer)
             outbox.close()
         if app.crashed or (crashed.done() and not stop.is_set()):
             log.error("faust worker stopped unexpectedly", extra={"reason": repr(getattr(app, "crash_reason", None))})

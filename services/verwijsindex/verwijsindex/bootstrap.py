@@ -15,7 +15,7 @@ from vtkit.config import ConfigError
 from vtkit.crypto import Pseudonymizer, SealOpener
 from vtkit.envelope import Event
 from vtkit.grpcserver import GrpcServer
-from vtkit.kafka import Handler, PermanentError, Publisher, consume, ensure_topics, start_producer
+from vtkit.kafka import Handler, PermanentError, Publisher, consume, ensure_topics, start_producer, stop_producer
 from vtkit.keystore import KeyStore
 from vtkit.outbox import HEALTH_NAME as OUTBOX_HEALTH
 from vtkit.outbox import OutboxRelay, SharedProducer
@@ -110,5 +110,5 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
         # Last chance to flush what was committed during the grace period.
         with contextlib.suppress(Exception):
             await asyncio.wait_for(relay.publish_pending(), 5)
-        await producer.stop()
+        await stop_producer(producer)
         app.store.close()
