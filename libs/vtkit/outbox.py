@@ -16,6 +16,7 @@ later melding of a region, acute ones included, while health said SERVING.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 import datetime as dt
@@ -152,6 +153,32 @@ def quarantined(db: sqlite3.Connection) -> list[dict[str, Any]]:
                         " ORDER BY seq")
     names = [c[0] for c in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+class OutboxBookkeeping(abc.ABC):
+    """The quarantine and broker-cluster half of OutboxStore, the same for every store: it needs only the
+    store's connection, given by `_outbox_db()` (under the store's lock where it has one)."""
+
+    @abc.abstractmethod
+    def _outbox_db(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """The store's connection, however the store shares it."""
+
+    def quarantine(self, row: Any, record: OutboxRecord | None, reason: str) -> None:
+        """Set a row that can never be sent aside; it stays in the outbox, unsent, for inspection."""
+        with self._outbox_db() as db:
+            quarantine_row(db, row.seq, record, reason)
+
+    def quarantined_count(self) -> int:
+        with self._outbox_db() as db:
+            return int(db.execute("SELECT COUNT(*) FROM outbox_quarantine").fetchone()[0])
+
+    def broker_cluster(self) -> str:
+        with self._outbox_db() as db:
+            return last_cluster(db)
+
+    def note_broker_cluster(self, cluster_id: str) -> None:
+        with self._outbox_db() as db:
+            note_cluster(db, cluster_id)
 
 
 class ProducerSource(Protocol):
@@ -389,7 +416,7 @@ class StoredRow:
     record: OutboxRecord
 
 
-class SqliteOutbox:
+class SqliteOutbox(OutboxBookkeeping):
     """An outbox in a SQLite file of its own, for a service whose facts live where no outbox table can join
     them (radar's tables are faust's): a fact is on disk here (WAL, synchronous=FULL) before the service
     answers, and the relay takes it to Kafka. Safe to call from worker threads (one connection, a lock)."""
@@ -446,25 +473,14 @@ class SqliteOutbox:
         with self._lock, self._transaction():
             self._db.executemany("UPDATE outbox SET sent_at = ? WHERE seq = ?", [(now, seq) for seq in seqs])
 
-    def quarantine(self, row: StoredRow, record: OutboxRecord | None, reason: str) -> None:
-        with self._lock:
-            quarantine_row(self._db, row.seq, record or row.record, reason)
-
     def unsent_count(self) -> int:
         with self._lock:
             return int(self._db.execute(f"SELECT COUNT(*) FROM outbox WHERE {self.UNSENT}").fetchone()[0])
 
-    def quarantined_count(self) -> int:
+    @contextlib.contextmanager
+    def _outbox_db(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
-            return int(self._db.execute("SELECT COUNT(*) FROM outbox_quarantine").fetchone()[0])
-
-    def broker_cluster(self) -> str:
-        with self._lock:
-            return last_cluster(self._db)
-
-    def note_broker_cluster(self, cluster_id: str) -> None:
-        with self._lock:
-            note_cluster(self._db, cluster_id)
+            yield self._db
 
     def requeue_sent(self) -> int:
         with self._lock:

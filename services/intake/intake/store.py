@@ -8,16 +8,17 @@ methods in a worker thread (asyncio.to_thread) so the fsync never blocks the eve
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import pathlib
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from vtkit.crypto import Ciphertext
 from vtkit.envelope import Envelope
-from vtkit.outbox import QUARANTINE_SCHEMA, OutboxRecord, last_cluster, note_cluster, quarantine_row
+from vtkit.outbox import QUARANTINE_SCHEMA, OutboxBookkeeping, OutboxRecord
 
 from intake.domain.errors import ConflictError, ContactNotFound
 from intake.domain.model import ContactKind
@@ -110,7 +111,7 @@ class PendingEvent:
         return OutboxRecord(e.topic, e.key.encode(), e.value, e.envelope.headers(), e.envelope.id, e.envelope.tenant)
 
 
-class ContactStore:
+class ContactStore(OutboxBookkeeping):
     def __init__(self, path: str | pathlib.Path):
         self.path = pathlib.Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -299,22 +300,10 @@ class ContactStore:
         with self._lock:
             return int(self._db.execute(f"SELECT COUNT(*) FROM outbox WHERE {UNSENT}").fetchone()[0])
 
-    def quarantine(self, row: PendingEvent, record: OutboxRecord | None, reason: str) -> None:
-        """Set a row that can never be sent aside (vtkit.outbox); it stays in the outbox, unsent, for inspection."""
+    @contextlib.contextmanager
+    def _outbox_db(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
-            quarantine_row(self._db, row.seq, record, reason)
-
-    def quarantined_count(self) -> int:
-        with self._lock:
-            return int(self._db.execute("SELECT COUNT(*) FROM outbox_quarantine").fetchone()[0])
-
-    def broker_cluster(self) -> str:
-        with self._lock:
-            return last_cluster(self._db)
-
-    def note_broker_cluster(self, cluster_id: str) -> None:
-        with self._lock:
-            note_cluster(self._db, cluster_id)
+            yield self._db
 
     def requeue_sent(self) -> int:
         return self.mark_unsent(dt.datetime.min.replace(tzinfo=dt.UTC))

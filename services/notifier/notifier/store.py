@@ -15,10 +15,10 @@ import pathlib
 import sqlite3
 import uuid
 from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 
-from vtkit.outbox import QUARANTINE_SCHEMA, OutboxRecord, last_cluster, note_cluster, quarantine_row
+from vtkit.outbox import QUARANTINE_SCHEMA, OutboxBookkeeping
 
 from notifier.domain import Delivery, DeliveryKind, DeliveryState, Verdict
 
@@ -138,7 +138,7 @@ def _row_to_delivery(row: sqlite3.Row) -> Delivery:
         after_key=row["after_key"])
 
 
-class Store:
+class Store(OutboxBookkeeping):
     def __init__(self, path: str | pathlib.Path):
         pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True)
         # Autocommit mode; every write uses an explicit BEGIN IMMEDIATE ... COMMIT.
@@ -427,19 +427,8 @@ class Store:
         return int(self.db.execute("SELECT COUNT(*) FROM outbox WHERE seq NOT IN (SELECT seq FROM outbox_quarantine)")
                    .fetchone()[0])
 
-    def quarantine(self, row: OutboxEntry, record: OutboxRecord | None, reason: str) -> None:
-        """Set a row that can never be sent aside (vtkit.outbox); it stays in the outbox for inspection."""
-        with self._tx() as db:
-            quarantine_row(db, row.seq, record, reason)
-
-    def quarantined_count(self) -> int:
-        return int(self.db.execute("SELECT COUNT(*) FROM outbox_quarantine").fetchone()[0])
-
-    def broker_cluster(self) -> str:
-        return last_cluster(self.db)
-
-    def note_broker_cluster(self, cluster_id: str) -> None:
-        note_cluster(self.db, cluster_id)
+    def _outbox_db(self) -> AbstractContextManager[sqlite3.Connection]:
+        return nullcontext(self.db)  # one connection, on the event loop
 
     def requeue_sent(self) -> int:
         """Nothing to queue again: a row is deleted once published (the deliveries themselves are durable here,

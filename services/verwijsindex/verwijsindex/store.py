@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from vtkit.crypto import Ciphertext, TenantCipher
-from vtkit.outbox import QUARANTINE_SCHEMA, OutboxRecord, last_cluster, note_cluster, quarantine_row
+from vtkit.outbox import QUARANTINE_SCHEMA, OutboxBookkeeping, OutboxRecord
 
 from verwijsindex.domain.model import Contact, HouseholdFacts, Sector, Signal, SignalStatus
 
@@ -124,7 +124,7 @@ def _iso(value: dt.date | dt.datetime) -> str:
     return value.isoformat()
 
 
-class Store:
+class Store(OutboxBookkeeping):
     def __init__(self, path: str | pathlib.Path, cipher: TenantCipher):
         self.path = pathlib.Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -282,18 +282,8 @@ class Store:
     def unsent_count(self) -> int:
         return int(self._db.execute(f"SELECT COUNT(*) FROM outbox WHERE {UNSENT}").fetchone()[0])
 
-    def quarantine(self, row: OutboxRow, record: OutboxRecord | None, reason: str) -> None:
-        """Set a row that can never be sent aside (vtkit.outbox); it stays in the outbox, unsent, for inspection."""
-        quarantine_row(self._db, row.seq, record, reason)
-
-    def quarantined_count(self) -> int:
-        return int(self._db.execute("SELECT COUNT(*) FROM outbox_quarantine").fetchone()[0])
-
-    def broker_cluster(self) -> str:
-        return last_cluster(self._db)
-
-    def note_broker_cluster(self, cluster_id: str) -> None:
-        note_cluster(self._db, cluster_id)
+    def _outbox_db(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return contextlib.nullcontext(self._db)  # one connection, on the event loop
 
     def requeue_sent(self) -> int:
         return int(self._db.execute("UPDATE outbox SET sent_at = NULL WHERE sent_at IS NOT NULL").rowcount)
