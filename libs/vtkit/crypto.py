@@ -24,13 +24,24 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from vtkit.keys import KeyDestroyed
+
 
 class DecryptionError(ValueError):
     """A ciphertext did not authenticate: wrong key, wrong binding or tampered."""
 
 
 class KeyUnavailable(DecryptionError):
-    """The key a ciphertext names is unknown or was destroyed (crypto-shredded): it will never open."""
+    """The key a ciphertext names cannot be had: destroyed (KeyShredded) or unknown here (KeyMissing)."""
+
+
+class KeyShredded(KeyUnavailable):
+    """The key was destroyed (crypto-shredding, Wmo 5.3.5): what it protected will never open, by design."""
+
+
+class KeyMissing(KeyUnavailable):
+    """No such key here: a deployment fault (a key directory not shared, a restore without its keys), never the
+    same as a destroyed key. Whoever meets it keeps the record (dead letter) and alerts."""
 
 
 @dataclass(frozen=True)
@@ -74,8 +85,10 @@ class TenantCipher:
             raise DecryptionError(f"field was encrypted under key {key_id!r}, not {self.key_id!r}")
         try:
             return AESGCM(self._resolve(key_id))
-        except KeyError as exc:  # vtkit.keys.UnknownKey / KeyDestroyed
-            raise KeyUnavailable(f"key {key_id!r} is not available ({type(exc).__name__})") from None
+        except KeyDestroyed:
+            raise KeyShredded(f"key {key_id!r} was destroyed") from None
+        except KeyError:  # vtkit.keys.UnknownKey
+            raise KeyMissing(f"key {key_id!r} is unknown here (not a destroyed key)") from None
 
     def decrypt(self, sealed: Ciphertext, *, event_id: str, field: str) -> bytes:
         aead = self._aead_for(sealed.key_id)

@@ -14,7 +14,16 @@ from typing import Any
 from google.protobuf import message as pb_message
 from vt.radar.v1 import events_pb2 as radar_events
 from vtkit import topics
-from vtkit.crypto import DecryptionError, KeyUnavailable, Pseudonymizer, SealOpener, TenantCipher, unwrap_opened
+from vtkit.crypto import (
+    DecryptionError,
+    KeyMissing,
+    KeyShredded,
+    KeyUnavailable,
+    Pseudonymizer,
+    SealOpener,
+    TenantCipher,
+    unwrap_opened,
+)
 from vtkit.envelope import Envelope, Event, encode, envelope_for
 from vtkit.kafka import PermanentError
 from vtkit.outbox import OutboxRecord
@@ -94,7 +103,7 @@ class Radar:
 
     def pseudonym_of(self, sealed: Any, *, tenant: str = "", event_id: str = "", field: str = "") -> str:
         """Opens a sealed identifier; one intake wrapped under a dossier key also needs that key (tenant,
-        event id and field bind it). KeyUnavailable: the dossier was destroyed (crypto-shredded)."""
+        event id and field bind it). KeyShredded: the dossier was destroyed; KeyMissing: a key radar should have."""
         try:
             opened = self._opener.open(sealed)
             cipher = self._tenant_cipher(tenant) if tenant and self._tenant_cipher is not None else None
@@ -126,10 +135,16 @@ class Radar:
             try:
                 persons.append((person.person_id, self.pseudonym_of(
                     person.identity, tenant=msg.tenant_id, event_id=ce_id, field=f"identity:{person.person_id}")))
-            except KeyUnavailable:
+            except KeyShredded:
                 # The household's dossier was destroyed (a replay of history): nothing of it is used again.
                 log.info("melding of a destroyed dossier skipped", extra={"case_id": msg.contact_id})
                 return IntakeResult()
+            except KeyMissing as exc:
+                # Not a destroyed dossier: a key this radar should have and has not. Skipping it would lose an
+                # acknowledged melding; the dead letter keeps it for a re-drive once the key is there.
+                log.error("melding needs a key radar does not have; dead-lettered, not skipped",
+                          extra={"case_id": msg.contact_id, "tenant": msg.tenant_id})
+                raise PermanentError(f"KeyMissing: {exc}") from None
 
         deadline = assessment_deadline(received_at, msg.acute)
         due = proto.assessment_due(msg, deadline)
