@@ -184,6 +184,11 @@ class OutboxBookkeeping(abc.ABC):
 class ProducerSource(Protocol):
     async def get(self) -> AIOKafkaProducer: ...
 
+    async def declare_topics(self) -> None:
+        """Create the declared topics on a broker that has none (after a broker loss), before publishing:
+        tansu creates a topic a client merely asks about, and several clients asking at once race there."""
+        ...
+
     async def failed(self) -> None: ...
 
     async def close(self) -> None: ...
@@ -192,11 +197,15 @@ class ProducerSource(Protocol):
 class SharedProducer:
     """The service's producer, started and stopped by the service."""
 
-    def __init__(self, producer: AIOKafkaProducer):
+    def __init__(self, producer: AIOKafkaProducer, kafka: KafkaSettings):
         self.producer = producer
+        self.kafka = kafka
 
     async def get(self) -> AIOKafkaProducer:
         return self.producer
+
+    async def declare_topics(self) -> None:
+        await ensure_topics(self.kafka)
 
     async def failed(self) -> None:
         pass
@@ -214,10 +223,13 @@ class OwnProducer:
         self.connect_timeout = connect_timeout
         self._producer: AIOKafkaProducer | None = None
 
+    async def declare_topics(self) -> None:
+        # Bounded: against an unreachable broker the admin client may wait a long time.
+        await asyncio.wait_for(ensure_topics(self.kafka), self.connect_timeout)
+
     async def get(self) -> AIOKafkaProducer:
         if self._producer is None:
-            # Bounded: against an unreachable broker the admin client may wait a long time.
-            await asyncio.wait_for(ensure_topics(self.kafka), self.connect_timeout)
+            await self.declare_topics()
             producer = make_producer(self.kafka)
             try:
                 await asyncio.wait_for(producer.start(), self.connect_timeout)
@@ -306,6 +318,8 @@ class OutboxRelay(Generic[R]):
         previous = await self._store(self.store.broker_cluster)
         if current == previous:
             return
+        if previous:
+            await self.producer.declare_topics()
         requeued = await self._store(self.store.requeue_sent) if previous else 0
         await self._store(self.store.note_broker_cluster, current)
         if previous:

@@ -44,7 +44,7 @@ async def run_notifier(settings: Settings, kafka: KafkaSettings, stop: asyncio.E
         await server.set_part(OUTBOX_HEALTH, quarantined == 0)
 
     # The store's connection belongs to the event loop (threaded=False), as for the scheduler and the RPCs.
-    relay = OutboxRelay("notifier", store, outbox_records(store), SharedProducer(producer), tenant="national",
+    relay = OutboxRelay("notifier", store, outbox_records(store), SharedProducer(producer, kafka), tenant="national",
                         poll_interval=settings.scan_seconds, threaded=False, on_quarantine=degraded)
     audit = AuditLog(settings.audit_path, "notifier", signer=keys.audit_signer())  # NEN 7513 access log
     scheduler = Scheduler(store, clients, BackoffPolicy(settings.retry_base_seconds, settings.max_attempts),

@@ -40,7 +40,7 @@ def make_main(settings: RadarSettings, kafka: KafkaSettings) -> Callable[[asynci
         streams = RadarStreams(settings, kafka, radar, producer)
         # Decisions are facts radar produces itself: on disk in its outbox before RecordDecision answers.
         outbox = SqliteOutbox(settings.outbox_path)
-        relay = OutboxRelay("radar", outbox, lambda row: [row.record], SharedProducer(producer), tenant="national")
+        relay = OutboxRelay("radar", outbox, lambda row: [row.record], SharedProducer(producer, kafka), tenant="national")
         relay_stop = asyncio.Event()
         relaying = asyncio.create_task(relay.run(relay_stop), name="outbox-relay")
 

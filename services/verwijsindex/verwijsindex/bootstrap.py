@@ -84,7 +84,7 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
         await server.set_part(OUTBOX_HEALTH, quarantined == 0)
 
     # The store's connection belongs to the event loop (threaded=False), as for the RPCs.
-    relay = OutboxRelay("verwijsindex", app.store, lambda row: [row.record()], SharedProducer(producer),
+    relay = OutboxRelay("verwijsindex", app.store, lambda row: [row.record()], SharedProducer(producer, settings.kafka),
                         tenant="national", poll_interval=1.0, threaded=False, on_quarantine=degraded)
     app.on_commit = relay.wake
     grpc_api.add_to(server, app, audit)
