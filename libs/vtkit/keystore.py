@@ -31,16 +31,21 @@ import pathlib
 import secrets
 import sys
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from vtkit.crypto import Ciphertext, Pseudonymizer, SealOpener, TenantCipher, generate_x25519_private
-from vtkit.keys import DataKeyStore, LocalDataKeyStore, UnknownKey, dossier_key_id, load_master_key
+from vtkit.keys import MASTER_KEY_ENV, DataKeyStore, LocalDataKeyStore, UnknownKey, dossier_key_id, load_master_key
 from vtkit.pki import init_pki, organisations
 from vtkit.tenants import all_tenants
 
 SEAL_RECIPIENTS = ("radar", "verwijsindex")
 # National data owners with their own field key (not VT tenants): see KeyStore.field_cipher.
 FIELD_KEY_OWNERS = ("verwijsindex",)
+
+
+class KeyStoreUnusable(Exception):
+    """The key store cannot serve this service: it must not start (or ever answer SERVING)."""
 
 
 class KeyStore:
@@ -54,6 +59,20 @@ class KeyStore:
         if self._data_keys is None:
             self._data_keys = LocalDataKeyStore(self.root)
         return self._data_keys
+
+    def check_data_keys(self, owner: str) -> None:
+        """At start, not at the first melding: the master key is there, well-formed and opens `owner`'s newest
+        data key. Raises KeyStoreUnusable with a message for the operator (it names no key material)."""
+        try:
+            keys = self.data_keys
+            keys.data_key(keys.current_key_id(owner))
+        except FileNotFoundError as exc:
+            raise KeyStoreUnusable(str(exc)) from None
+        except KeyError as exc:  # UnknownKey: the key directory was never initialised for this owner
+            raise KeyStoreUnusable(f"no data key for {owner}: {exc}") from None
+        except (ValueError, InvalidTag):  # InvalidTag: wrapped under another master key
+            raise KeyStoreUnusable(f"the master key does not open the data keys of {owner} (a wrong or corrupt "
+                                   f"{MASTER_KEY_ENV} / master.key)") from None
 
     def _read_hex(self, *parts: str) -> bytes:
         path = self.root.joinpath(*parts)

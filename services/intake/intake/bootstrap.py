@@ -13,7 +13,7 @@ from vtkit.audit import AuditForwarder, AuditLog
 from vtkit.config import ConfigError
 from vtkit.grpcserver import GrpcServer
 from vtkit.kafka import KafkaSettings, Publisher
-from vtkit.keystore import KeyStore
+from vtkit.keystore import KeyStore, KeyStoreUnusable
 from vtkit.outbox import HEALTH_NAME as OUTBOX_HEALTH
 from vtkit.outbox import OutboxRelay, OwnProducer
 from vtkit.tenants import UnknownTenant, get_tenant
@@ -93,6 +93,10 @@ def bootstrap(settings: Settings, kafka: KafkaSettings) -> IntakeApp:
     except UnknownTenant as exc:
         raise ConfigError(f"configuration error: VT_TENANT: {exc}") from None
     keys = KeyStore(settings.key_dir)
+    try:
+        keys.check_data_keys(tenant.id)  # never SERVING, then failing every melding, without a usable key
+    except KeyStoreUnusable as exc:
+        raise ConfigError(f"configuration error: {exc}") from None
     protector = PersonalDataProtector(keys, tenant.id)
     store = ContactStore(settings.database_path)
     server = GrpcServer(settings.grpc_port, keys, "intake")

@@ -1,0 +1,37 @@
+"""An intake whose key store cannot serve it does not start: no SERVING health, no acknowledged melding it
+cannot protect. Before, it started, answered SERVING, and failed every melding with a message showing a path."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pathlib
+
+import pytest
+from vtkit.keys import MASTER_KEY_ENV
+from vtkit.keystore import KeyStore
+from vtkit.processes import ServiceProcess
+
+
+def intake_with_master_key(tmp_path: pathlib.Path, kafka: str, keys: KeyStore, master_key: pathlib.Path) -> ServiceProcess:
+    env = {"VT_TENANT": "ijsselland", "VT_KEY_DIR": str(keys.root), "VT_DATA_DIR": str(tmp_path / "data"),
+           "KAFKA_BOOTSTRAP_SERVERS": kafka, MASTER_KEY_ENV: str(master_key)}
+    return ServiceProcess("intake-keys", "intake", env=env, log_path=tmp_path / "intake.log")
+
+
+@pytest.mark.parametrize("master", ["missing", "wrong"])
+async def test_intake_without_a_usable_master_key_refuses_to_start(
+        tmp_path: pathlib.Path, kafka: str, keys: KeyStore, master: str) -> None:
+    master_key = tmp_path / "master.key"
+    if master == "wrong":
+        master_key.write_text(os.urandom(32).hex())  # well-formed, but not the key the data keys are wrapped under
+    process = intake_with_master_key(tmp_path, kafka, keys, master_key).start()
+    try:
+        code = await asyncio.to_thread(process.proc.wait, 60)  # type: ignore[union-attr]
+    finally:
+        process.kill()
+    log = process.log_text()
+    assert code != 0 and "configuration error" in log, log[-2000:]
+    assert '"msg": "listening"' not in log  # no gRPC server, so never SERVING
+    expected = "is missing" if master == "missing" else "does not open the data keys of ijsselland"
+    assert expected in log, log[-2000:]
