@@ -187,8 +187,8 @@ async def run_chaos(stack: Any, meldingen: int, *, seed: int = 0, kills: Sequenc
         for count in sorted(broker_losses):
             await at(count)
             lost_at = time.monotonic()
-            await broker.lose()
             report.broker_losses.append(acked)
+            await broker.lose()
             if not await recovered_from_broker_loss(stack, broker.losses):
                 raise RuntimeError("the intakes did not publish their outboxes again within 600 s")
             report.recovery_seconds.append(time.monotonic() - lost_at)
