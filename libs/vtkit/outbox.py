@@ -16,18 +16,12 @@ later melding of a region, acute ones included, while health said SERVING.
 
 from __future__ import annotations
 
-import abc
 import asyncio
 import contextlib
-import datetime as dt
-import json
 import logging
 import math
-import pathlib
-import sqlite3
-import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -47,29 +41,11 @@ from vtkit.kafka import KafkaSettings, cluster_id, ensure_topics, make_producer
 log = logging.getLogger("vtkit.outbox")
 FINAL_DRAIN_SECONDS = 2.0
 HEALTH_NAME = "vt.outbox"  # NOT_SERVING while rows are quarantined: the service runs, degraded
+RECOVERY_REQUESTED = "recovery requested by an operator"  # in place of a cluster id: `vt-ops recover`
 
 # What the broker or the client answers for a record that will never be accepted, however often it is sent.
 REFUSED_FOR_GOOD = (MessageSizeTooLargeError, RecordTooLargeError, RecordListTooLargeError, CorruptRecordException,
                     InvalidMessageError)
-
-# Every outbox keeps its quarantine and the cluster it last published to in the same shape, in its own
-# database (`vt-ops quarantine` reads it).
-QUARANTINE_SCHEMA = """
-CREATE TABLE IF NOT EXISTS outbox_quarantine (
-    seq INTEGER PRIMARY KEY,
-    event_id TEXT NOT NULL,
-    topic TEXT NOT NULL,
-    value_bytes INTEGER NOT NULL,
-    reason TEXT NOT NULL,
-    quarantined_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS outbox_broker (
-    only_row INTEGER PRIMARY KEY CHECK (only_row = 1),
-    cluster_id TEXT NOT NULL,
-    seen_at TEXT NOT NULL
-);
-"""
-
 
 @dataclass(frozen=True)
 class OutboxRecord:
@@ -116,69 +92,6 @@ class OutboxStore(Protocol[R]):
     def requeue_sent(self) -> int:
         """Mark every row the store still holds as unsent again (the broker lost them); returns how many."""
         ...
-
-
-def last_cluster(db: sqlite3.Connection) -> str:
-    row = db.execute("SELECT cluster_id FROM outbox_broker").fetchone()
-    return str(row[0]) if row else ""
-
-
-def note_cluster(db: sqlite3.Connection, cluster_id: str) -> None:
-    db.execute("INSERT OR REPLACE INTO outbox_broker (only_row, cluster_id, seen_at) VALUES (1, ?, ?)",
-               (cluster_id, dt.datetime.now(dt.UTC).isoformat()))
-
-
-RECOVERY_REQUESTED = "recovery requested by an operator"
-
-
-def request_recovery(db: sqlite3.Connection) -> bool:
-    """`vt-ops recover`: the relay of this outbox will see a cluster id that is not the broker's, as after a
-    broker loss, and publish every row again (within its broker check interval, or when the service starts).
-    False when the outbox never published (nothing to recover)."""
-    return db.execute("UPDATE outbox_broker SET cluster_id = ?, seen_at = ?",
-                      (RECOVERY_REQUESTED, dt.datetime.now(dt.UTC).isoformat())).rowcount > 0
-
-
-def quarantine_row(db: sqlite3.Connection, seq: int, record: OutboxRecord | None, reason: str) -> None:
-    """Insert into `outbox_quarantine` (call inside the transaction that takes the row out of the outbox)."""
-    db.execute("INSERT OR REPLACE INTO outbox_quarantine (seq, event_id, topic, value_bytes, reason, quarantined_at)"
-               " VALUES (?, ?, ?, ?, ?, ?)",
-               (seq, record.event_id if record else "", record.topic if record else "",
-                len(record.value) if record else 0, reason[:1000], dt.datetime.now(dt.UTC).isoformat()))
-
-
-def quarantined(db: sqlite3.Connection) -> list[dict[str, Any]]:
-    """The quarantine of one outbox database, oldest first (no values: only what identifies the row)."""
-    cursor = db.execute("SELECT seq, event_id, topic, value_bytes, reason, quarantined_at FROM outbox_quarantine"
-                        " ORDER BY seq")
-    names = [c[0] for c in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
-class OutboxBookkeeping(abc.ABC):
-    """The quarantine and broker-cluster half of OutboxStore, the same for every store: it needs only the
-    store's connection, given by `_outbox_db()` (under the store's lock where it has one)."""
-
-    @abc.abstractmethod
-    def _outbox_db(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-        """The store's connection, however the store shares it."""
-
-    def quarantine(self, row: Any, record: OutboxRecord | None, reason: str) -> None:
-        """Set a row that can never be sent aside; it stays in the outbox, unsent, for inspection."""
-        with self._outbox_db() as db:
-            quarantine_row(db, row.seq, record, reason)
-
-    def quarantined_count(self) -> int:
-        with self._outbox_db() as db:
-            return int(db.execute("SELECT COUNT(*) FROM outbox_quarantine").fetchone()[0])
-
-    def broker_cluster(self) -> str:
-        with self._outbox_db() as db:
-            return last_cluster(db)
-
-    def note_broker_cluster(self, cluster_id: str) -> None:
-        with self._outbox_db() as db:
-            note_cluster(db, cluster_id)
 
 
 class ProducerSource(Protocol):
@@ -422,90 +335,3 @@ class OutboxRelay(Generic[R]):
         finally:
             stopping.cancel()
             woken.cancel()
-
-
-@dataclass(frozen=True)
-class StoredRow:
-    seq: int
-    record: OutboxRecord
-
-
-class SqliteOutbox(OutboxBookkeeping):
-    """An outbox in a SQLite file of its own, for a service whose facts live where no outbox table can join
-    them (radar's tables are faust's): a fact is on disk here (WAL, synchronous=FULL) before the service
-    answers, and the relay takes it to Kafka. Safe to call from worker threads (one connection, a lock)."""
-
-    SCHEMA = """
-    CREATE TABLE IF NOT EXISTS outbox (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        event_id TEXT NOT NULL UNIQUE,  -- a fact added twice (a retried call) is one row
-        topic TEXT NOT NULL,
-        record_key BLOB,
-        value BLOB NOT NULL,
-        headers TEXT NOT NULL,          -- JSON [[name, value], ...]; header values are UTF-8 (vtkit.envelope)
-        tenant TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        sent_at TEXT
-    );
-    CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox (seq) WHERE sent_at IS NULL;
-    """
-    UNSENT = "sent_at IS NULL AND seq NOT IN (SELECT seq FROM outbox_quarantine)"
-
-    def __init__(self, path: str | pathlib.Path):
-        self.path = pathlib.Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self._lock = threading.Lock()
-        with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(self.SCHEMA + QUARANTINE_SCHEMA)
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-    def add(self, records: Sequence[OutboxRecord]) -> None:
-        """Durable when this returns (one transaction, one fsync)."""
-        now = dt.datetime.now(dt.UTC).isoformat()
-        with self._lock, self._transaction():
-            self._db.executemany(
-                "INSERT OR IGNORE INTO outbox (event_id, topic, record_key, value, headers, tenant, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(r.event_id, r.topic, r.key, r.value, json.dumps([[k, v.decode()] for k, v in r.headers]), r.tenant,
-                  now) for r in records])
-
-    def unsent(self, limit: int = 100) -> list[StoredRow]:
-        with self._lock:
-            rows = self._db.execute("SELECT seq, topic, record_key, value, headers, event_id, tenant FROM outbox"
-                                    f" WHERE {self.UNSENT} ORDER BY seq LIMIT ?", (limit,)).fetchall()
-        return [StoredRow(r[0], OutboxRecord(r[1], r[2], r[3], [(k, v.encode()) for k, v in json.loads(r[4])], r[5], r[6]))
-                for r in rows]
-
-    def mark_sent(self, seqs: Sequence[int]) -> None:
-        now = dt.datetime.now(dt.UTC).isoformat()
-        with self._lock, self._transaction():
-            self._db.executemany("UPDATE outbox SET sent_at = ? WHERE seq = ?", [(now, seq) for seq in seqs])
-
-    def unsent_count(self) -> int:
-        with self._lock:
-            return int(self._db.execute(f"SELECT COUNT(*) FROM outbox WHERE {self.UNSENT}").fetchone()[0])
-
-    @contextlib.contextmanager
-    def _outbox_db(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            yield self._db
-
-    def requeue_sent(self) -> int:
-        with self._lock:
-            return int(self._db.execute("UPDATE outbox SET sent_at = NULL WHERE sent_at IS NOT NULL").rowcount)
-
-    @contextlib.contextmanager
-    def _transaction(self) -> Iterator[None]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")

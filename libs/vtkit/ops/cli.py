@@ -38,7 +38,7 @@ from vtkit.config import load_settings
 from vtkit.envelope import header_map
 from vtkit.kafka import KafkaSettings, make_producer
 from vtkit.ops.observer import Observer
-from vtkit.outbox import quarantined, request_recovery
+from vtkit.outbox_store import quarantined, request_recovery
 from vtkit.processes import ROOT
 
 DL_HEADERS = ("dl_reason", "dl_topic", "dl_partition", "dl_offset", "dl_consumer")

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 from vtkit.crypto import Ciphertext
 from vtkit.envelope import Envelope
-from vtkit.outbox import QUARANTINE_SCHEMA, OutboxBookkeeping, OutboxRecord
+from vtkit.outbox import OutboxRecord
+from vtkit.outbox_store import QUARANTINE_SCHEMA, OutboxBookkeeping
 
 from intake.domain.errors import ConflictError, ContactNotFound
 from intake.domain.model import ContactKind

@@ -18,7 +18,7 @@ from collections.abc import Collection, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 
-from vtkit.outbox import QUARANTINE_SCHEMA, OutboxBookkeeping
+from vtkit.outbox_store import QUARANTINE_SCHEMA, OutboxBookkeeping
 
 from notifier.domain import Delivery, DeliveryKind, DeliveryState, Verdict
 

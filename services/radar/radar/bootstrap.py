@@ -11,7 +11,8 @@ from vtkit.audit import AuditForwarder, AuditLog
 from vtkit.grpcserver import GrpcServer
 from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, start_producer, stop_producer
 from vtkit.keystore import KeyStore
-from vtkit.outbox import OutboxRelay, SharedProducer, SqliteOutbox
+from vtkit.outbox import OutboxRelay, SharedProducer
+from vtkit.outbox_store import SqliteOutbox
 
 from radar.app import RadarStreams
 from radar.grpc_api import SERVICE_NAME, RadarApi

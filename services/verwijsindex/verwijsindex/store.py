@@ -17,7 +17,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from vtkit.crypto import Ciphertext, TenantCipher
-from vtkit.outbox import QUARANTINE_SCHEMA, OutboxBookkeeping, OutboxRecord
+from vtkit.outbox import OutboxRecord
+from vtkit.outbox_store import QUARANTINE_SCHEMA, OutboxBookkeeping
 
 from verwijsindex.domain.model import Contact, HouseholdFacts, Sector, Signal, SignalStatus
 
