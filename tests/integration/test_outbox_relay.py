@@ -1,0 +1,70 @@
+"""vtkit.outbox's relay on a real SQLite outbox and the real broker: what cannot ever be sent is quarantined
+with its reason, whatever refuses it (the service's own conversion, the consumers' record limit, the Kafka
+client), and the rows behind it are sent; what was sent is marked sent, once."""
+
+from __future__ import annotations
+
+import asyncio
+import pathlib
+import sqlite3
+import uuid
+
+from vtkit import topics
+from vtkit.envelope import MAX_VALUE_BYTES
+from vtkit.kafka import KafkaSettings, ensure_topics
+from vtkit.ops.cli import read_all
+from vtkit.outbox import OutboxRecord, OutboxRelay, OwnProducer
+from vtkit.outbox_store import SqliteOutbox, StoredRow, quarantined
+
+TOPIC = topics.NATIONAL_RVDK
+
+
+def record(value: bytes = b"ok", headers: list[tuple[str, bytes]] | None = None) -> OutboxRecord:
+    event_id = str(uuid.uuid4())
+    return OutboxRecord(TOPIC, event_id.encode(), value, [("ce_id", event_id.encode()), *(headers or [])], event_id)
+
+
+async def test_poison_rows_are_quarantined_and_the_rows_behind_them_sent(tmp_path: pathlib.Path, kafka: str) -> None:
+    await ensure_topics(KafkaSettings(bootstrap_servers=kafka))
+    outbox = SqliteOutbox(tmp_path / "outbox.sqlite3")
+    unconvertible = record(b"the service cannot turn this row into a record")
+    too_large_for_consumers = record(b"x" * (MAX_VALUE_BYTES + 1))
+    too_large_for_the_client = record(headers=[("padding", b"h" * 1_100_000)])  # over aiokafka's request limit
+    good = [record() for _ in range(3)]
+    outbox.add([good[0], unconvertible, too_large_for_consumers, good[1], too_large_for_the_client, good[2]])
+
+    def records(row: StoredRow) -> list[OutboxRecord]:
+        if row.record.event_id == unconvertible.event_id:
+            raise ValueError("no such event type")
+        return [row.record]
+
+    seen_quarantine: list[int] = []
+
+    async def told(count: int) -> None:
+        seen_quarantine.append(count)
+
+    relay = OutboxRelay("test", outbox, records, OwnProducer(KafkaSettings(bootstrap_servers=kafka)), on_quarantine=told)
+    stop = asyncio.Event()
+    running = asyncio.create_task(relay.run(stop))
+    try:
+        for _ in range(150):  # sent or quarantined, every row
+            if outbox.unsent_count() == 0:
+                break
+            await asyncio.sleep(0.2)
+    finally:
+        stop.set()
+        await running
+    on_topic = {r.key.decode() for r in await read_all(kafka, TOPIC) if r.key}
+    assert {r.event_id for r in good} <= on_topic
+    assert not {unconvertible.event_id, too_large_for_consumers.event_id} & on_topic
+    with sqlite3.connect(tmp_path / "outbox.sqlite3") as db:
+        held = {row["seq"]: row for row in quarantined(db)}
+    # Rows 2, 3 and 5 of the six; a row that could not become a record is known by its sequence number only.
+    assert sorted(held) == [2, 3, 5]
+    assert "ValueError: no such event type" in held[2]["reason"]
+    assert held[3]["event_id"] == too_large_for_consumers.event_id and "exceeds the limit" in held[3]["reason"]
+    assert held[5]["event_id"] == too_large_for_the_client.event_id
+    assert "MessageSizeTooLargeError" in held[5]["reason"]
+    assert outbox.unsent_count() == 0 and outbox.quarantined_count() == 3
+    assert seen_quarantine[-1] == 3
+    outbox.close()
