@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vtkit import topics
-from vtkit.envelope import encode, envelope_for, new_event_id
+from vtkit.envelope import MAX_VALUE_BYTES, encode, envelope_for, new_event_id
 from vtkit.keys import dossier_key_id, parse_dossier_key_id, retention_cutoff
 
 from intake.adapters import proto
@@ -31,6 +31,8 @@ from intake.protection import PersonalDataProtector
 from intake.store import ContactRecord, ContactStore, OutboxEntry
 
 PAYLOAD_FIELD = "contact"
+# An event of one contact takes at most half of what every consumer accepts (vtkit.envelope.MAX_VALUE_BYTES).
+MAX_EVENT_BYTES = MAX_VALUE_BYTES // 2
 # vt.intake.v1.DestructionReason numbers (the adapter maps them; kept as ints to keep protos out of here)
 DESTRUCTION_REQUEST, DESTRUCTION_RETENTION = 1, 2
 # What a use case builds before the commit: the contact, its events, and the advies it converts (or "").
@@ -183,6 +185,10 @@ class IntakeHandlers:
         earlier = await asyncio.to_thread(self.store.find_by_idempotency_key, key)
         if earlier is None:
             record, outbox, converts_advies = await build()
+            for entry in outbox:  # each field is within its limit; together they must be too (docs/architecture.md)
+                if len(entry.value) > MAX_EVENT_BYTES:
+                    raise ValidationError("request", f"is {len(entry.value):,} bytes once encoded and encrypted; at "
+                                          f"most {MAX_EVENT_BYTES:,}: fewer directbetrokkenen or shorter texts")
             earlier = await asyncio.to_thread(self.store.save, record, outbox, key, method, converts_advies)
             self._on_commit()
         first_method, first = earlier

@@ -221,3 +221,27 @@ def test_an_error_nests_under_its_sub_message() -> None:
     error = ValidationError("melder.phone", "needed")
     nested = error.under("melding")
     assert isinstance(nested, ValidationError) and str(nested) == "melding.melder.phone: needed"
+
+
+def test_text_limits_count_the_encoded_bytes_not_the_characters() -> None:
+    # 6,000 control characters are 36,000 bytes once encoded: over the narrative's 32 KB, though few characters.
+    with pytest.raises(ValidationError) as err:
+        rules.validate_melding(melding(narrative="\x01" * 6000))
+    assert err.value.field == "narrative" and "36,000 bytes once encoded" in err.value.rule
+    rules.validate_melding(melding(narrative="Kind komt met blauwe plekken op school. " * 700))  # 28 KB of text: fine
+
+
+def test_short_fields_and_nested_fields_are_limited_too() -> None:
+    with pytest.raises(ValidationError) as err:
+        rules.validate_melding(melding(directbetrokkenen=(dataclasses.replace(CHILD_WITHOUT_BSN, surname="J" * 2000),)))
+    assert err.value.field == "directbetrokkenen[0].surname"
+    with pytest.raises(ValidationError) as err:
+        rules.validate_conversion("advies-1", ConversionCriteria(nature_and_severity="\x00" * 10_000,
+                                                                 asker_inability="kan niet"))
+    assert err.value.field == "criteria.nature_and_severity"
+
+
+def test_a_melding_names_at_most_fifty_directbetrokkenen() -> None:
+    with pytest.raises(ValidationError) as err:
+        rules.validate_melding(melding(directbetrokkenen=(CHILD,) * 51))
+    assert err.value.field == "directbetrokkenen" and "at most 50" in err.value.rule

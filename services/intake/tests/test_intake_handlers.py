@@ -9,6 +9,7 @@ import json
 import pathlib
 
 import pytest
+from intake import handlers as intake_handlers
 from intake.domain.errors import ConflictError, ContactNotFound, ValidationError
 from intake.domain.model import (
     Advies,
@@ -177,3 +178,19 @@ async def test_a_failed_transaction_leaves_neither_contact_nor_events(handlers: 
     assert store.unsent_count() == 1
     store.mark_sent([row.seq for row in store.unsent()])
     assert store.unsent() == []
+
+
+async def test_a_contact_whose_event_would_exceed_the_record_budget_is_refused_and_nothing_stored(
+        handlers: IntakeHandlers, store: ContactStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every field within its limit and 50 people with the longest names take about 200 KB, under the budget
+    # (256 KB): the field limits bound it. The budget is the last line; here it is lowered to reach it.
+    monkeypatch.setattr(intake_handlers, "MAX_EVENT_BYTES", 150_000)
+    person = Directbetrokkene(PersonRole.CHILD, surname="\x02" * 170, first_names="\x03" * 170,
+                              date_of_birth=dt.date(2015, 1, 1), postcode="3511AB", house_number="1")
+    melder = Identity(name="\x04" * 170, role="\x04" * 170, organisation="\x04" * 170, email="p@example.nl")
+    big = dataclasses.replace(MELDING, melder=melder, directbetrokkenen=(person,) * 50, narrative="\x01" * 5400,
+                              household_label="\x05" * 170)
+    with pytest.raises(ValidationError) as err:
+        await handlers.submit_melding("too-big", big)
+    assert err.value.field == "request" and "once encoded and encrypted" in err.value.rule
+    assert store.unsent_count() == 0 and store.find_by_idempotency_key("too-big") is None

@@ -7,6 +7,9 @@ words, so the refusal is self-explanatory.
 
 from __future__ import annotations
 
+import dataclasses
+import json
+
 from stdnum.nl import bsn as bsn_number
 
 from .errors import ValidationError
@@ -24,6 +27,13 @@ from .model import (
 )
 
 MIN_MDO_PARTICIPANTS = 2
+# Limits on what a text field takes once encoded (UTF-8 inside JSON, as it is stored and sent): a control
+# character is six bytes there, so a character count lets a 100 KB form post grow past every Kafka record
+# limit. Far below the consumers' record limit (vtkit.envelope.MAX_VALUE_BYTES, 512 KB), see docs/architecture.md.
+LONG_TEXT_BYTES = 32 * 1024  # the narrative, the question, the conversion's descriptions
+SHORT_TEXT_BYTES = 1024  # names, roles, contact details, labels
+LONG_TEXTS = frozenset({"narrative", "question", "nature_and_severity", "asker_inability"})
+MAX_DIRECTBETROKKENEN = 50
 ADVIES_NEEDS_NO_IDENTITY = "a caller who wants to stay unknown can ask for an advies instead, which needs no identity"
 
 
@@ -32,7 +42,29 @@ def require_idempotency_key(key: str) -> None:
         raise ValidationError("idempotency_key", "is required so that a retried request never creates a second contact")
 
 
+def encoded_size(text: str) -> int:
+    """Bytes the text takes as a JSON string body (what intake encrypts and publishes)."""
+    return len(json.dumps(text, ensure_ascii=False).encode()) - 2
+
+
+def validate_text_sizes(value: object, path: str = "") -> None:
+    """Every text field of a request (dataclasses, nested, tuples of them) within its encoded-size limit."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            validate_text_sizes(getattr(value, f.name), f"{path}.{f.name}" if path else f.name)
+    elif isinstance(value, tuple):
+        for index, item in enumerate(value):
+            validate_text_sizes(item, f"{path}[{index}]")
+    elif isinstance(value, str):
+        name = path.rsplit(".", 1)[-1].split("[", 1)[0]
+        limit = LONG_TEXT_BYTES if name in LONG_TEXTS else SHORT_TEXT_BYTES
+        if encoded_size(value) > limit:
+            raise ValidationError(path, f"is {encoded_size(value):,} bytes once encoded (control characters count six "
+                                        f"each); at most {limit:,} bytes are taken")
+
+
 def validate_advies(advies: Advies) -> None:
+    validate_text_sizes(advies)
     if advies.directbetrokkenen:
         raise ValidationError("directbetrokkenen", "an advies never records data of household members; "
                               "send it without directbetrokkenen, or convert the advies into a melding")
@@ -83,6 +115,10 @@ def validate_directbetrokkene(person: Directbetrokkene, path: str) -> None:
 
 
 def validate_melding(melding: Melding) -> None:
+    validate_text_sizes(melding)
+    if len(melding.directbetrokkenen) > MAX_DIRECTBETROKKENEN:
+        raise ValidationError("directbetrokkenen", f"at most {MAX_DIRECTBETROKKENEN} directbetrokkenen in one melding; "
+                              "report further households in their own melding")
     validate_melder(melding)
     if melding.situation == Situation.UNSPECIFIED:
         raise ValidationError("situation", "the melder states whether they can give or organise help themselves "
@@ -100,6 +136,7 @@ def validate_melding(melding: Melding) -> None:
 
 def validate_conversion(advies_id: str, criteria: ConversionCriteria) -> None:
     """Conversion needs both grounds of domain.md 2: nature/severity AND the asker's inability."""
+    validate_text_sizes(criteria, "criteria")
     if not advies_id.strip():
         raise ValidationError("advies_id", "name the advies to convert")
     if not criteria.nature_and_severity.strip():
@@ -112,6 +149,7 @@ def validate_conversion(advies_id: str, criteria: ConversionCriteria) -> None:
 
 def validate_ambtshalve(conditions: AmbtshalveConditions, mdo: MultidisciplinaryConsultation) -> None:
     """An ambtshalve melding needs all four conditions and a preceding MDO (domain.md 2)."""
+    validate_text_sizes(mdo, "mdo")
     checks = {
         "high_acute_risk": "the safety risk must be high and acute",
         "professional_cannot_increase_safety": "the professional, even with VT's support, cannot or will not "
