@@ -14,7 +14,7 @@ from vtkit.audit import AuditLog
 from vtkit.auth import Caller, caller
 
 from intake.adapters import proto
-from intake.domain.errors import ConflictError, ContactNotFound, DomainError, ValidationError
+from intake.domain.errors import ConflictError, ContactNotFound, DomainError, TooLarge, ValidationError
 from intake.handlers import IntakeHandlers
 
 log = logging.getLogger(__name__)
@@ -22,6 +22,7 @@ T = TypeVar("T")
 
 _STATUS: dict[type[DomainError], grpc.StatusCode] = {
     ValidationError: grpc.StatusCode.INVALID_ARGUMENT,
+    TooLarge: grpc.StatusCode.INVALID_ARGUMENT,
     ContactNotFound: grpc.StatusCode.NOT_FOUND,
     ConflictError: grpc.StatusCode.FAILED_PRECONDITION,
 }

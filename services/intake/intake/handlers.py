@@ -17,7 +17,7 @@ from vtkit.keys import dossier_key_id, parse_dossier_key_id, retention_cutoff
 
 from intake.adapters import proto
 from intake.domain import rules
-from intake.domain.errors import ConflictError, ContactNotFound, DomainError, ValidationError
+from intake.domain.errors import ConflictError, ContactNotFound, DomainError, TooLarge, ValidationError
 from intake.domain.model import (
     Advies,
     AmbtshalveConditions,
@@ -187,7 +187,7 @@ class IntakeHandlers:
             record, outbox, converts_advies = await build()
             for entry in outbox:  # each field is within its limit; together they must be too (docs/architecture.md)
                 if len(entry.value) > MAX_EVENT_BYTES:
-                    raise ValidationError("request", f"is {len(entry.value):,} bytes once encoded and encrypted; at "
+                    raise TooLarge("request", f"is {len(entry.value):,} bytes once encoded and encrypted; at "
                                           f"most {MAX_EVENT_BYTES:,}: fewer directbetrokkenen or shorter texts")
             earlier = await asyncio.to_thread(self.store.save, record, outbox, key, method, converts_advies)
             self._on_commit()

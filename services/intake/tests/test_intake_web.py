@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from intake.domain.errors import ValidationError
+from intake.domain.errors import TooLarge, ValidationError
 from intake.domain.model import ContactKind
 from intake.handlers import IntakeHandlers
 from intake.protection import PersonalDataProtector
@@ -179,3 +179,20 @@ def test_every_message_is_dutch_and_maps_person_fields_to_their_block() -> None:
     assert field_error(ValidationError("melding.directbetrokkenen[0].surname", "x"), blocks=(2,))[0] == "p2_achternaam"
     assert field_error(ValidationError("unknown.path", "x")) == ("", "Dit is niet goed ingevuld.")
     assert all(not re.search(r"\b(the|is required|must)\b", message) for _, message in MESSAGES.values())
+
+
+async def test_a_narrative_too_long_once_encoded_is_shown_on_its_field_in_dutch_and_kept(
+        web: tuple[TestClient, ContactStore]) -> None:
+    client, store = web
+    long_story = "Zij gilt \x07" * 4000  # 40,000 characters, control characters among them: over the limit
+    status, html = await post_form(client, "/melding", {**MELDING, "verhaal": long_story})
+    assert status == 422
+    match = re.search(r'id="verhaal-fout"><span[^>]*>Fout: </span>([^<]*)<', html)
+    assert match and "te lang" in match.group(1), html[html.find("summary"):][:400]
+    assert html.count("Zij gilt") >= 4000  # what was typed is still there to shorten
+    assert store.unsent_count() == 0
+
+
+def test_a_too_long_surname_is_not_called_missing() -> None:
+    field, message = field_error(TooLarge("melding.directbetrokkenen[0].surname", "x"), blocks=(1,))
+    assert field == "p1_achternaam" and "te lang" in message and "Vul" not in message

@@ -19,6 +19,10 @@ class ValidationError(DomainError):
     """The request breaks a domain rule; the caller must change it (INVALID_ARGUMENT)."""
 
 
+class TooLarge(ValidationError):
+    """A text, or the whole request, is larger than intake takes once encoded (INVALID_ARGUMENT)."""
+
+
 class ContactNotFound(DomainError):
     """A referenced contact does not exist in this region (a foreign id looks the same)."""
 

@@ -12,7 +12,7 @@ import json
 
 from stdnum.nl import bsn as bsn_number
 
-from .errors import ValidationError
+from .errors import TooLarge, ValidationError
 from .model import (
     Advies,
     AmbtshalveConditions,
@@ -59,7 +59,7 @@ def validate_text_sizes(value: object, path: str = "") -> None:
         name = path.rsplit(".", 1)[-1].split("[", 1)[0]
         limit = LONG_TEXT_BYTES if name in LONG_TEXTS else SHORT_TEXT_BYTES
         if encoded_size(value) > limit:
-            raise ValidationError(path, f"is {encoded_size(value):,} bytes once encoded (control characters count six "
+            raise TooLarge(path, f"is {encoded_size(value):,} bytes once encoded (control characters count six "
                                         f"each); at most {limit:,} bytes are taken")
 
 

@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from intake.domain.errors import ValidationError
+from intake.domain.errors import TooLarge, ValidationError
 from intake.domain.model import (
     Advies,
     Afwegingskader,
@@ -213,6 +213,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "idempotency_key": (FORM_LEVEL, "Het formulier is verlopen. Controleer uw gegevens en verstuur het opnieuw."),
 }
 GENERIC = "Dit is niet goed ingevuld."
+# Texts that are too long (their encoded size, intake.domain.rules): the form field each is typed in.
+TEXT_FIELDS = {"melding.narrative": "verhaal", "question": "vraag", "melding.household_label": "huishouden",
+               "melding.melder.name": "naam", "melding.melder.role": "functie",
+               "melding.melder.organisation": "organisatie", "melding.melder.phone": "telefoon",
+               "melding.melder.email": "email", "asker.identity.name": "naam", "asker.identity.role": "functie",
+               "asker.identity.organisation": "organisatie", "asker.identity.phone": "telefoon",
+               "asker.identity.email": "email"}
+TOO_LONG = "Deze tekst is te lang. Maak hem korter; wat u schreef staat er nog."
 
 
 def field_error(error: ValidationError, blocks: Sequence[int] = ()) -> tuple[str, str]:
@@ -220,6 +228,8 @@ def field_error(error: ValidationError, blocks: Sequence[int] = ()) -> tuple[str
     property is that of the block the person was entered in."""
     key = re.sub(r"\[\d+\]", "[]", error.field)
     field, message = MESSAGES.get(key, (FORM_LEVEL, GENERIC))
+    if isinstance(error, TooLarge):  # the same field, another rule: say what is wrong with it
+        field, message = TEXT_FIELDS.get(key, field), TOO_LONG
     person = re.match(r"melding\.directbetrokkenen\[(\d+)\]\.", error.field)
     if person:
         index = int(person.group(1))
