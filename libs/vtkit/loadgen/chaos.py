@@ -189,6 +189,7 @@ async def run_chaos(stack: Any, meldingen: int, *, seed: int = 0, kills: Sequenc
             lost_at = time.monotonic()
             report.broker_losses.append(acked)
             await broker.lose()
+            events.read_again()
             if not await recovered_from_broker_loss(stack, broker.losses):
                 raise RuntimeError("the intakes did not publish their outboxes again within 600 s")
             report.recovery_seconds.append(time.monotonic() - lost_at)

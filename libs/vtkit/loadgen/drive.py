@@ -106,6 +106,11 @@ class EventCollector:
         self._task = asyncio.create_task(self._run())
         return self
 
+    def read_again(self) -> None:
+        """After a broker loss: read the new broker from its beginning. Kept positions would skip whatever the
+        new broker holds below them (a consumer without a group keeps its positions across the loss)."""
+        self._consumer.seek_to_beginning()
+
     async def __aexit__(self, *exc: object) -> None:
         import asyncio
 

@@ -160,6 +160,10 @@ class Observer:
         now_mono, now = time.monotonic(), dt.datetime.now(dt.UTC)
         totals = {t: sum(end for tp, end in ends.items() if tp.topic == t) for t in names}
         rates = self._rates(now_mono, totals)
+        if self.broker.cluster_id not in ("", cluster) and self._task is not None:
+            # A new, empty broker: the streams are read again from its beginning as the services republish
+            # (positions kept from the old one would skip what the new one holds below them).
+            self._consumer.seek_to_beginning()
         return {
             "time": now.isoformat(),
             "broker": self.broker.observe(cluster, totals, now),
