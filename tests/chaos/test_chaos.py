@@ -52,9 +52,8 @@ OUTAGE_SECONDS = float(os.environ.get("CHAOS_OUTAGE_SECONDS", "10"))
 DECIDE_FRACTION = float(os.environ.get("CHAOS_DECIDE_FRACTION", "0.25"))  # all: 13.7 min here, see README
 DECIDE_KILL_AT = float(os.environ.get("CHAOS_DECIDE_KILL_AT", "0.5"))  # notifier killed after this share of decisions
 # CHAOS_BROKER_LOSSES=2: the broker is SIGKILLed and an empty one started in its place that many times (evenly
-# over the run). Off by default: tansu 0.6 breaks partitions that several producers write first at the same
-# moment (AlreadyExists in its log, every later produce there fails), which is what every service does right
-# after a loss; see README "Broker loss".
+# over the run). Off by default: a 1,000-melding run with two losses and SIGKILLs did not settle yet (README,
+# "Broker loss"; docs/architecture.md).
 BROKER_LOSSES = int(os.environ.get("CHAOS_BROKER_LOSSES", "0"))
 TENANTS = ("amsterdam-amstelland", "rotterdam-rijnmond", "twente")
 VICTIMS = [f"intake-{TENANTS[0]}", "radar", "verwijsindex", "notifier", f"intake-{TENANTS[1]}", f"intake-{TENANTS[2]}"]
