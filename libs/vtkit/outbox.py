@@ -211,7 +211,8 @@ class OutboxRelay(Generic[R]):
         while rows := await self._store(self.store.unsent, self.batch_size):
             producer = await self.producer.get()
             done, failure = await self._send_batch(producer, rows)
-            await self._store(self.store.mark_sent, done)
+            if done:
+                await self._store(self.store.mark_sent, done)
             sent += len(done)
             if failure is not None:
                 raise failure

@@ -1,7 +1,7 @@
 """SQLite storage: signals, the outbox, matches already notified, and the logbook.
 
 One file in VT_DATA_DIR, WAL with synchronous=FULL: a registration is acknowledged only
-after it and its outbox rows are on disk in one transaction (design.md, Durability).
+after it and its outbox rows are on disk in one transaction (docs/architecture.md, Durability).
 The BSN is never stored: a youth is its keyed pseudonym. Contact details are encrypted
 at rest under the verwijsindex field key, bound to the signal id.
 """
