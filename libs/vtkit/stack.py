@@ -74,7 +74,9 @@ class Stack:
         self._add("notifier", "notifier", NOTIFIER_REGIONAL_ENDPOINTS=endpoints, NOTIFIER_LETTER_GATEWAY=gateway.address,
                   NOTIFIER_PROFESSIONAL_ENDPOINT=professionals.address)
         self.web["ops"] = f"http://127.0.0.1:{free_port()}/"
-        self._add("ops", "vtkit.ops", OPS_HTTP_PORT=self.web["ops"].rsplit(":", 1)[1].strip("/"))
+        services = ",".join(f"{name}={url}" for name, url in self.metrics.items()
+                            if name.startswith(("intake-", "radar", "verwijsindex", "notifier")))
+        self._add("ops", "vtkit.ops", OPS_HTTP_PORT=self.web["ops"].rsplit(":", 1)[1].strip("/"), OPS_METRICS_URLS=services)
 
     async def start(self, timeout: float = 90.0) -> None:
         await wait_for_broker(self.bootstrap)

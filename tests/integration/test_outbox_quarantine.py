@@ -1,6 +1,6 @@
 """One outbox row that can never be sent must not stall the region: it is quarantined with its reason,
 the rows behind it (an acute melding) go on to radar, health shows the intake degraded, and `vt-ops
-quarantine` lists it. The row is the one an earlier intake accepted from the meldformulier: a narrative of
+quarantine` and the dashboard list it. The row is the one an earlier intake accepted from the meldformulier: a narrative of
 control bytes that grows six-fold when encoded, beyond what any consumer accepts (vtkit.envelope)."""
 
 from __future__ import annotations
@@ -17,10 +17,12 @@ from intake.testkit import call, intake_process
 from radar.testing import Watcher
 from vt.radar.v1 import events_pb2
 from vtkit import topics
+from vtkit.broker import free_port
 from vtkit.channels import Org
 from vtkit.envelope import MAX_VALUE_BYTES
 from vtkit.grpcserver import health_status, wait_healthy
 from vtkit.keystore import KeyStore
+from vtkit.ops.observer import Observer
 from vtkit.outbox import HEALTH_NAME
 from vtkit.processes import ROOT, ServiceProcess
 from vtkit.scenario import melding_request, random_bsn
@@ -41,7 +43,10 @@ def add_oversized_row(database: pathlib.Path) -> str:
 
 async def test_a_row_that_can_never_be_sent_is_quarantined_and_the_acute_melding_behind_it_is_assessed(
         tmp_path: pathlib.Path, kafka: str, keys: KeyStore, data_dir: pathlib.Path, radar: ServiceProcess) -> None:
-    intake = intake_process(tmp_path, kafka, keys, TENANT, data_dir).start()
+    intake = intake_process(tmp_path, kafka, keys, TENANT, data_dir)
+    metrics_url = f"http://127.0.0.1:{free_port()}/metrics"
+    intake.env = {**intake.env, "METRICS_PORT": metrics_url.rsplit(":", 1)[1].split("/")[0]}
+    intake.start()
     watcher = await Watcher(kafka, topics.NATIONAL_ASSESSMENTS).start()
     try:
         await wait_healthy(intake.address, timeout=20, keys=keys)
@@ -58,6 +63,9 @@ async def test_a_row_that_can_never_be_sent_is_quarantined_and_the_acute_melding
             await asyncio.sleep(0.1)
         assert await health_status(intake.address, HEALTH_NAME, keys) == "NOT_SERVING"
         assert await health_status(intake.address, "", keys) == "SERVING"  # still takes meldingen
+        # The operator's dashboard lists it (from the intake's /metrics).
+        [outbox] = (await Observer(kafka, metrics_urls={f"intake-{TENANT}": metrics_url}).sample())["outboxes"]
+        assert outbox == {"service": f"intake-{TENANT}", "up": True, "backlog": 0, "quarantined": 1}
     finally:
         await watcher.stop()
         assert intake.stop() == 0, intake.log_text()[-3000:]

@@ -22,13 +22,16 @@ log = logging.getLogger("ops")
 class OpsSettings:
     http_port: int = env("OPS_HTTP_PORT", 0)
     host: str = env("OPS_HOST", "127.0.0.1")
+    metrics_urls: str = env("OPS_METRICS_URLS", "", doc="name=url,... of the services' /metrics: their outboxes "
+                                                         "(backlog, quarantine) on the dashboard")
 
 
 async def main(stop: asyncio.Event) -> None:
     settings = load_settings(OpsSettings)
     kafka = load_settings(KafkaSettings)
     await wait_for_broker(kafka.bootstrap_servers)
-    observer = Observer(kafka)
+    observer = Observer(kafka, metrics_urls=dict(item.split("=", 1) for item in settings.metrics_urls.split(",")
+                                                  if "=" in item))
     await observer.start()
     runner = web.AppRunner(build_app(observer))
     await runner.setup()

@@ -68,7 +68,8 @@ class Observer:
 
     WATCHED = (topics.NATIONAL_ASSESSMENTS, topics.NATIONAL_DELIVERIES, topics.DEAD_LETTERS)
 
-    def __init__(self, kafka: str | KafkaSettings, recent_dead_letters: int = 50, group_prefix: str = "vt-"):
+    def __init__(self, kafka: str | KafkaSettings, recent_dead_letters: int = 50, group_prefix: str = "vt-",
+                 metrics_urls: dict[str, str] | None = None):
         # A plain address is the embedded broker; KafkaSettings carries a production cluster's SASL/TLS.
         self.kafka = kafka if isinstance(kafka, KafkaSettings) else KafkaSettings(bootstrap_servers=kafka)
         self.group_prefix = group_prefix  # the services' groups; test and ad-hoc readers are left out
@@ -83,6 +84,7 @@ class Observer:
         self._latest: tuple[float, dict[str, Any]] | None = None
         self._sampling = asyncio.Lock()
         self.broker = BrokerHistory()
+        self.metrics_urls = metrics_urls or {}  # service -> its /metrics: the outboxes are the services' own
 
     async def latest(self, max_age: float = 1.0) -> dict[str, Any]:
         """A sample at most `max_age` seconds old: several viewers share one, and rates stay per interval."""
@@ -167,6 +169,7 @@ class Observer:
         return {
             "time": now.isoformat(),
             "broker": self.broker.observe(cluster, totals, now),
+            "outboxes": await outboxes(self.metrics_urls),
             "topics": [{"name": t, "tenant": _tenant_of(t), "partitions": sum(tp.topic == t for tp in ends),
                         "messages": sum(ends[tp] - begins[tp] for tp in ends if tp.topic == t), "end_offset": totals[t],
                         "rate": rates.get(t, 0.0)} for t in names],
@@ -201,6 +204,33 @@ class Observer:
             finally:
                 await consumer.stop()
         return rows
+
+
+OUTBOX_FAMILIES = {"vt_outbox_backlog": "backlog", "vt_outbox_quarantined": "quarantined"}
+
+
+async def outboxes(metrics_urls: dict[str, str]) -> list[dict[str, Any]]:
+    """Every service's outbox from its /metrics: rows waiting for the broker, rows quarantined (vtkit.outbox);
+    a service that does not answer is listed as down."""
+    import aiohttp
+    from prometheus_client.parser import text_string_to_metric_families
+
+    rows: list[dict[str, Any]] = []
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=1)) as session:
+        for name, url in sorted(metrics_urls.items()):
+            row: dict[str, Any] = {"service": name, "up": False, "backlog": 0, "quarantined": 0}
+            try:
+                async with session.get(url) as reply:
+                    text = await reply.text()
+                row["up"] = reply.status == 200
+            except (aiohttp.ClientError, TimeoutError):
+                rows.append(row)
+                continue
+            for family in text_string_to_metric_families(text):
+                if family.name in OUTBOX_FAMILIES:
+                    row[OUTBOX_FAMILIES[family.name]] = int(sum(s.value for s in family.samples))
+            rows.append(row)
+    return rows
 
 
 @dataclass
