@@ -5,6 +5,8 @@ envelope; the child's BSN is sealed to radar (only radar can open it).
 
     python -m vtkit.simulators.rvdk --bsn 111222333 --kind INVESTIGATION_OPEN
     python -m vtkit.simulators.rvdk --count 20          # random signals, valid BSNs
+    python -m vtkit.simulators.rvdk --count 20 --outbox var/data/rvdk-feed.sqlite3
+                                    # durable: on disk first; a later run after a broker loss publishes all again
 Broker and keys come from KAFKA_BOOTSTRAP_SERVERS and VT_KEY_DIR (or --bootstrap, --key-dir).
 """
 
@@ -14,7 +16,9 @@ import argparse
 import asyncio
 import datetime as dt
 import os
+import pathlib
 import random
+import sys
 import uuid
 
 from stdnum.nl import bsn as stdnum_bsn
@@ -23,7 +27,11 @@ from vt.rvdk.v1 import events_pb2 as rvdk_events
 
 from vtkit import topics
 from vtkit.crypto import seal
+from vtkit.envelope import encode, envelope_for
+from vtkit.kafka import KafkaSettings
 from vtkit.keystore import KeyStore
+from vtkit.outbox import OutboxRecord, OutboxRelay, OwnProducer
+from vtkit.outbox_store import SqliteOutbox
 from vtkit.simulators import publish_feed
 
 SOURCE = "rvdk-simulator"
@@ -85,6 +93,29 @@ async def publish_rvdk_signal(bootstrap: str, keys: KeyStore, bsn: str, kind: in
     return signal.signal_id
 
 
+async def publish_durably(bootstrap: str, outbox_path: pathlib.Path,
+                          signals: list[rvdk_events.RvdkSignal]) -> int:
+    """The feed as a producer of facts should run: the signals go to an outbox on disk first, then to Kafka
+    through vtkit.outbox's relay, which also publishes again everything the outbox holds when the broker lost
+    it (new cluster id). Returns how many records were published (new and republished)."""
+    outbox = SqliteOutbox(outbox_path)
+    try:
+        records = []
+        for signal in signals:
+            envelope = envelope_for(signal, source=SOURCE)
+            value, headers = encode(signal, envelope)
+            records.append(OutboxRecord(topics.NATIONAL_RVDK, signal.signal_id.encode(), value, headers, envelope.id))
+        await asyncio.to_thread(outbox.add, records)
+        relay = OutboxRelay("rvdk-feed", outbox, lambda row: [row.record],
+                            OwnProducer(KafkaSettings(bootstrap_servers=bootstrap)), tenant="national")
+        try:
+            return await relay.publish_pending()
+        finally:
+            await relay.producer.close()
+    finally:
+        outbox.close()
+
+
 def random_signals(keys: KeyStore, count: int, rng: random.Random) -> list[rvdk_events.RvdkSignal]:
     kinds, weights = zip(*KIND_WEIGHTS.items(), strict=True)
     now = dt.datetime.now(dt.UTC)
@@ -102,15 +133,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--office", default="Utrecht")
     parser.add_argument("--count", type=int, default=0, help="number of random signals with valid BSNs")
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--outbox", default=None, help="publish through this durable outbox (SQLite file): the "
+                        "signals are on disk first, and a run after a broker loss publishes them all again")
     args = parser.parse_args(argv)
     if not args.bootstrap or not args.key_dir:
         parser.error("set KAFKA_BOOTSTRAP_SERVERS and VT_KEY_DIR (or --bootstrap and --key-dir)")
-    if not args.bsn and not args.count:
-        parser.error("give --bsn and/or --count")
+    if not args.bsn and not args.count and not args.outbox:
+        parser.error("give --bsn and/or --count (or --outbox alone: publish what it holds)")
     keys = KeyStore(args.key_dir)
     signals = [build_signal(keys, b, args.kind, args.office) for b in args.bsn]
     signals += random_signals(keys, args.count, random.Random(args.seed))
-    asyncio.run(publish_signals(args.bootstrap, signals))
+    if args.outbox:
+        published = asyncio.run(publish_durably(args.bootstrap, pathlib.Path(args.outbox), signals))
+        print(f"{published} records published from {args.outbox}", file=sys.stderr)
+    else:
+        asyncio.run(publish_signals(args.bootstrap, signals))
     for signal in signals:
         print(signal.signal_id, rvdk_events.RvdkSignalKind.Name(signal.kind), signal.rvdk_office)
 

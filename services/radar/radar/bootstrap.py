@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from vt.radar.v1 import radar_service_pb2_grpc
 from vtkit.audit import AuditForwarder, AuditLog
+from vtkit.config import ConfigError
 from vtkit.grpcserver import GrpcServer
 from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, start_producer, stop_producer
 from vtkit.keystore import KeyStore
@@ -29,8 +30,13 @@ async def _first(*waits: asyncio.Future[object] | asyncio.Task[object]) -> None:
 def make_main(settings: RadarSettings, kafka: KafkaSettings) -> Callable[[asyncio.Event], Awaitable[None]]:
     async def main(stop: asyncio.Event) -> None:
         keys = KeyStore(settings.key_dir)
-        radar = Radar(keys.seal_opener("radar"), keys.pseudonymizer(), settings.monitoring_days, keys.tenant_cipher,
-                      case_cipher=keys.case_cipher)
+        try:
+            # At start, not at the first melding: the seal and pseudonym keys, and a master key that loads.
+            radar = Radar(keys.seal_opener("radar"), keys.pseudonymizer(), settings.monitoring_days,
+                          keys.tenant_cipher, case_cipher=keys.case_cipher)
+            keys.data_keys  # noqa: B018 (loads and checks the master key)
+        except (FileNotFoundError, ValueError) as exc:
+            raise ConfigError(f"configuration error: radar's keys cannot be used: {exc}") from None
         # Started during a broker outage we wait for the broker (retrying with back-off) rather than exit; the
         # faust worker starts, and health turns SERVING, only after. Auto-creation is off: declare every topic
         # before the worker subscribes.

@@ -1,5 +1,6 @@
-"""An intake whose key store cannot serve it does not start: no SERVING health, no acknowledged melding it
-cannot protect. Before, it started, answered SERVING, and failed every melding with a message showing a path."""
+"""A service whose key store cannot serve it does not start: no SERVING health, no acknowledged melding it
+cannot protect. Before, an intake started, answered SERVING and failed every melding with a message showing a path,
+and radar started without its master key and met it only at the first melding of a dossier."""
 
 from __future__ import annotations
 
@@ -35,3 +36,16 @@ async def test_intake_without_a_usable_master_key_refuses_to_start(
     assert '"msg": "listening"' not in log  # no gRPC server, so never SERVING
     expected = "is missing" if master == "missing" else "does not open the data keys of ijsselland"
     assert expected in log, log[-2000:]
+
+
+async def test_radar_without_its_master_key_refuses_to_start(tmp_path: pathlib.Path, kafka: str, keys: KeyStore) -> None:
+    env = {"VT_KEY_DIR": str(keys.root), "VT_DATA_DIR": str(tmp_path / "data"), "KAFKA_BOOTSTRAP_SERVERS": kafka,
+           MASTER_KEY_ENV: str(tmp_path / "no-such-master.key"), "RADAR_TABLE_STORE": "memory"}
+    process = ServiceProcess("radar-keys", "radar", env=env, log_path=tmp_path / "radar.log").start()
+    try:
+        code = await asyncio.to_thread(process.proc.wait, 60)  # type: ignore[union-attr]
+    finally:
+        process.kill()
+    log = process.log_text()
+    assert code != 0 and "configuration error: radar's keys cannot be used" in log and "is missing" in log, log[-2000:]
+    assert "Traceback" not in log
