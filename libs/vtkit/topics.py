@@ -24,6 +24,12 @@ def register(tenant: str) -> str:
     return f"vt.{tenant}.register.v1"
 
 
+def tenant_of(topic: str) -> str:
+    """The region a regional topic belongs to (`vt.<tenant>.<kind>.v1`); "" for a national topic."""
+    parts = topic.split(".")
+    return parts[1] if len(parts) >= 4 and parts[0] == "vt" and parts[1] != "national" else ""
+
+
 @dataclass(frozen=True)
 class TopicSpec:
     name: str

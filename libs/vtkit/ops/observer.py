@@ -170,7 +170,7 @@ class Observer:
             "time": now.isoformat(),
             "broker": self.broker.observe(cluster, totals, now),
             "outboxes": await outboxes(self.metrics_urls),
-            "topics": [{"name": t, "tenant": _tenant_of(t), "partitions": sum(tp.topic == t for tp in ends),
+            "topics": [{"name": t, "tenant": topics.tenant_of(t), "partitions": sum(tp.topic == t for tp in ends),
                         "messages": sum(ends[tp] - begins[tp] for tp in ends if tp.topic == t), "end_offset": totals[t],
                         "rate": rates.get(t, 0.0)} for t in names],
             "lag": lag,
@@ -255,7 +255,3 @@ class BrokerHistory:
                          recovered_percent=min(100, round(100 * intake / self.before)) if self.before else 100)
         return state
 
-
-def _tenant_of(topic: str) -> str:
-    parts = topic.split(".")
-    return parts[1] if len(parts) >= 4 and parts[0] == "vt" and parts[1] != "national" else ""

@@ -219,6 +219,13 @@ class RadarStreams:
         await self._retrying(lambda: dead_letter(self.producer, cast(Any, message), consumer, reason))
 
     async def _on_intake(self, event: Event, message: Any, staged: Staged) -> None:
+        # A region's producer may write only its own topic, so the topic is who wrote the record: a record that
+        # names another region (envelope or body) is not acted on, whatever it says (docs/architecture.md).
+        region = topics.tenant_of(message.topic)
+        named = {event.envelope.tenant, getattr(event.message, "tenant_id", "")} - {""}
+        if named != {region}:
+            raise PermanentError(f"record on {message.topic} names tenant(s) {sorted(named)}: a region's topic "
+                                 f"carries only {region!r}'s records")
         if isinstance(event.message, proto.DossierDestroyed):
             # Keyed by the dossier id, which is its melding's case id: that case is in this partition.
             cases = [self.case(case_id, staged) for case_id in event.message.contact_ids]
