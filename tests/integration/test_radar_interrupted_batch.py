@@ -16,6 +16,7 @@ import uuid
 
 from radar.testing import (
     Watcher,
+    committed_offsets,
     melding_received,
     meldingen_below_committed,
     publish_melding,
@@ -53,6 +54,12 @@ async def test_sigterm_mid_batch_commits_only_meldingen_whose_assessment_due_was
                                                 VT_FAULT_HOLD="radar.intake.publish@2"))
         try:
             await radar.wait_for_log(HELD_MESSAGE)  # the first batch is out, the second one is held
+            # faust commits in the background (every few seconds): wait until the first batch is committed, so
+            # the stop below always meets a worker with committed work and a batch in flight.
+            for _ in range(150):
+                if sum((await committed_offsets(kafka, TENANT, app_id)).values()) > 0:
+                    break
+                await asyncio.sleep(0.2)
         finally:
             code = radar.stop()
         assert code == 0, radar.log_text()[-3000:]

@@ -150,18 +150,25 @@ async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 30.0)
             await asyncio.sleep(0.2)
 
 
+async def committed_offsets(bootstrap: str, tenant: str, group: str) -> dict[int, int]:
+    """`group`'s committed offset per partition of `tenant`'s intake topic (0 where none); asks without joining."""
+    topic = topics.intake(tenant)
+    tps = [TopicPartition(topic, p) for p in range({s.name: s.partitions for s in topics.all_topics()}[topic])]
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        return {tp.partition: (await consumer.committed(tp)) or 0 for tp in tps}
+    finally:
+        await consumer.stop()
+
+
 async def meldingen_below_committed(bootstrap: str, tenant: str, group: str, ours: set[str]) -> tuple[set[str], int]:
     """Which of our meldingen (case ids) lie below `group`'s committed offsets on `tenant`'s intake topic, and the
     sum of those offsets. Other records of the topic (adviezen, other tests' events on the shared broker) are
     skipped."""
     topic = topics.intake(tenant)
     tps = [TopicPartition(topic, p) for p in range({s.name: s.partitions for s in topics.all_topics()}[topic])]
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        committed = {tp.partition: (await consumer.committed(tp)) or 0 for tp in tps}
-    finally:
-        await consumer.stop()
+    committed = await committed_offsets(bootstrap, tenant, group)
     reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await reader.start()
     below: set[str] = set()
