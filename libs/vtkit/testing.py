@@ -176,30 +176,18 @@ class LosableBroker:
 # -- chaos checks (make chaos and its short version) ------------------------------------------------------------
 
 
-async def scrape(stack: Any, names: Any, family_name: str) -> dict[str, float]:
-    """One metric family (summed over its samples) of the named processes of a vtkit.stack.Stack, read from
-    their /metrics; a process that does not answer (killed, restarting) is left out."""
-    import aiohttp
-    from prometheus_client.parser import text_string_to_metric_families
+async def _intake_outboxes(stack: Any) -> dict[str, dict[str, Any]]:
+    """Every intake's outbox row of the dashboard (vtkit.ops.observer.outboxes), per tenant; an intake that does
+    not answer (killed, restarting) is left out."""
+    from vtkit.ops.observer import outboxes
 
-    values: dict[str, float] = {}
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
-        for name in names:
-            try:
-                async with session.get(stack.metrics[name]) as reply:
-                    text = await reply.text()
-            except (aiohttp.ClientError, TimeoutError):
-                continue
-            for family in text_string_to_metric_families(text):
-                if family.name == family_name:
-                    values[name] = sum(s.value for s in family.samples if not s.name.endswith("_created"))
-    return values
+    rows = await outboxes({t: stack.metrics[f"intake-{t}"] for t in stack.tenants})
+    return {row["service"]: row for row in rows if row["up"]}
 
 
 async def outbox_backlogs(stack: Any) -> dict[str, float]:
     """vt_outbox_backlog of every intake, per tenant."""
-    backlogs = await scrape(stack, [f"intake-{t}" for t in stack.tenants], "vt_outbox_backlog")
-    return {name.removeprefix("intake-"): value for name, value in backlogs.items()}
+    return {tenant: row["backlog"] for tenant, row in (await _intake_outboxes(stack)).items()}
 
 
 async def recovered_from_broker_loss(stack: Any, losses: int, timeout: float = 600.0) -> bool:
@@ -207,14 +195,11 @@ async def recovered_from_broker_loss(stack: Any, losses: int, timeout: float = 6
     whole outbox again (backlog 0): the new broker holds every melding again."""
     import time
 
-    intakes = [f"intake-{t}" for t in stack.tenants]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        noticed = await scrape(stack, intakes, "vt_broker_recoveries")
-        if len(noticed) == len(intakes) and min(noticed.values()) >= losses:
-            backlogs = await outbox_backlogs(stack)
-            if len(backlogs) == len(intakes) and not any(backlogs.values()):
-                return True
+        rows = await _intake_outboxes(stack)
+        if len(rows) == len(stack.tenants) and all(r["recoveries"] >= losses and not r["backlog"] for r in rows.values()):
+            return True
         await asyncio.sleep(0.5)
     return False
 

@@ -65,7 +65,7 @@ async def test_a_row_that_can_never_be_sent_is_quarantined_and_the_acute_melding
         assert await health_status(intake.address, "", keys) == "SERVING"  # still takes meldingen
         # The operator's dashboard lists it (from the intake's /metrics).
         [outbox] = (await Observer(kafka, metrics_urls={f"intake-{TENANT}": metrics_url}).sample())["outboxes"]
-        assert outbox == {"service": f"intake-{TENANT}", "up": True, "backlog": 0, "quarantined": 1}
+        assert outbox == {"service": f"intake-{TENANT}", "up": True, "backlog": 0, "quarantined": 1, "recoveries": 0}
     finally:
         await watcher.stop()
         assert intake.stop() == 0, intake.log_text()[-3000:]

@@ -206,17 +206,19 @@ class Observer:
         return rows
 
 
-OUTBOX_FAMILIES = {"vt_outbox_backlog": "backlog", "vt_outbox_quarantined": "quarantined"}
+OUTBOX_FAMILIES = {"vt_outbox_backlog": "backlog", "vt_outbox_quarantined": "quarantined",
+                   "vt_broker_recoveries": "recoveries"}
 
 
 async def outboxes(metrics_urls: dict[str, str]) -> list[dict[str, Any]]:
-    """Every service's outbox from its /metrics: rows waiting for the broker, rows quarantined (vtkit.outbox);
+    """Every service's outbox from its /metrics: rows waiting for the broker, rows quarantined, broker losses it
+    recovered from (vtkit.outbox);
     a service that does not answer within a second is listed as down (all asked at once)."""
     import aiohttp
     from prometheus_client.parser import text_string_to_metric_families
 
     async def one(session: aiohttp.ClientSession, name: str, url: str) -> dict[str, Any]:
-        row: dict[str, Any] = {"service": name, "up": False, "backlog": 0, "quarantined": 0}
+        row: dict[str, Any] = {"service": name, "up": False, **dict.fromkeys(OUTBOX_FAMILIES.values(), 0)}
         try:
             async with session.get(url) as reply:
                 text = await reply.text()
@@ -225,7 +227,8 @@ async def outboxes(metrics_urls: dict[str, str]) -> list[dict[str, Any]]:
             return row
         for family in text_string_to_metric_families(text):
             if family.name in OUTBOX_FAMILIES:
-                row[OUTBOX_FAMILIES[family.name]] = int(sum(s.value for s in family.samples))
+                row[OUTBOX_FAMILIES[family.name]] = int(sum(s.value for s in family.samples
+                                                            if not s.name.endswith("_created")))
         return row
 
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=1)) as session:
