@@ -71,3 +71,27 @@ def end_of_day(day: dt.date) -> dt.datetime:
 def due_after_working_days(received_at: dt.datetime, days: int) -> dt.date:
     """Deadline of `days` working days after a receipt moment (day of receipt not counted)."""
     return add_working_days(local_date(received_at), days)
+
+
+# Office hours of a regional team: the clock of "working hours" (docs/domain.md, region inbox).
+OFFICE_OPENS, OFFICE_CLOSES = dt.time(9, 0), dt.time(17, 0)
+
+
+def add_working_hours(moment: dt.datetime, hours: float) -> dt.datetime:
+    """The moment `hours` office hours (09:00-17:00 Amsterdam on working days) after `moment`. Time outside
+    office hours does not count: 2 working hours after Friday 16:00 is Monday 10:00 (when Monday works)."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: pass an aware moment")
+    local = moment.astimezone(AMSTERDAM)
+    remaining = dt.timedelta(hours=hours)
+    day = local.date()
+    start = local.time()
+    while True:
+        if is_working_day(day) and start < OFFICE_CLOSES:
+            opens = dt.datetime.combine(day, max(start, OFFICE_OPENS), tzinfo=AMSTERDAM)
+            closes = dt.datetime.combine(day, OFFICE_CLOSES, tzinfo=AMSTERDAM)
+            if opens + remaining <= closes:
+                return (opens + remaining).astimezone(moment.tzinfo)
+            remaining -= closes - opens
+        day += dt.timedelta(days=1)
+        start = dt.time(0, 0)

@@ -10,6 +10,9 @@ FAIL_PERMANENT=1 answers INVALID_ARGUMENT to every call. Failed calls are record
 "status" set to the code name, so a test can see the retries. DELAY_SECONDS=x records an accepted
 call at once but answers only after x seconds, so a test can kill the caller mid-call.
 
+DeliverInboxItem (the region inbox) is recorded with the item's kind, person ids and what it says (source of a
+monitoring alert, the changes of an assessment input, the deadline); the team lead's escalated copy too.
+
 Run standalone: `python -m vtkit.simulators.regional_system` (env GRPC_PORT, RECORD_FILE, TENANT,
 FAIL_FIRST, FAIL_PERMANENT; VT_KEY_DIR for its certificates). Like every server of the suite it
 requires mutual TLS (vtkit.grpcserver); the notifier, its only caller, calls as national/notifier.
@@ -118,7 +121,35 @@ class FakeRegionalSystem(receivers_pb2_grpc.RegionalCallbackServiceServicer):
                             other_tenant=request.other.tenant_id)
         return receivers_pb2.DeliverRegisterMatchResponse()
 
-    async def _receive(self, method: str, request: Any, context: grpc.aio.ServicerContext, **fields: Any) -> None:
+    async def DeliverInboxItem(self, request: receivers_pb2.DeliverInboxItemRequest,
+                               context: grpc.aio.ServicerContext) -> receivers_pb2.DeliverInboxItemResponse:
+        item = request.item
+        detail = item.WhichOneof("detail") or ""
+        fields: dict[str, Any] = {"kind": receivers_pb2.InboxItemKind.Name(item.kind).removeprefix("INBOX_ITEM_KIND_"),
+                                  "person_ids": list(item.person_ids), "escalated": item.escalated, "acute": item.acute,
+                                  "acknowledge_before": item.acknowledge_before.ToDatetime(dt.UTC).isoformat()}
+        if detail == "monitoring_alert":
+            signal = item.monitoring_alert.signal
+            fields.update(source=receivers_pb2.InboxSource.Name(signal.source).removeprefix("INBOX_SOURCE_"),
+                          organisation=signal.organisation.tenant_id)
+        elif detail == "assessment_input":
+            fields.update(first=item.assessment_input.first,
+                          changes=[receivers_pb2.InboxSource.Name(c.source).removeprefix("INBOX_SOURCE_")
+                                   for c in item.assessment_input.changes])
+        elif detail == "deadline_overdue":
+            fields.update(deadline=receivers_pb2.InboxDeadline.Name(item.deadline_overdue.deadline)
+                          .removeprefix("INBOX_DEADLINE_"), resolved=item.deadline_overdue.resolved)
+        # The team lead's copy of an item carries the item's own key: a separate delivery, not a repeat.
+        key = item.idempotency_key + ("/escalated" if item.escalated else "")
+        await self._receive("DeliverInboxItem", item, context, key=key, due_date="", **fields)
+        return receivers_pb2.DeliverInboxItemResponse()
+
+    def inbox(self, case_id: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
+        """Inbox items acknowledged at first delivery (no repeats), optionally of one case and kind."""
+        return [c for c in self.distinct(case_id) if c["method"] == "DeliverInboxItem" and kind in (None, c["kind"])]
+
+    async def _receive(self, method: str, request: Any, context: grpc.aio.ServicerContext, key: str = "",
+                       **fields: Any) -> None:
         self._attempts += 1
         status, detail = "OK", ""
         if self.fail_permanent:
@@ -130,9 +161,10 @@ class FakeRegionalSystem(receivers_pb2_grpc.RegionalCallbackServiceServicer):
         elif self.tenant and getattr(request, "tenant_id", "") != self.tenant:
             # A region's case system only takes its own region's work: a misrouted delivery is refused.
             status, detail = "PERMISSION_DENIED", f"this system serves {self.tenant}"
-        duplicate = status == "OK" and request.idempotency_key in self._seen
+        key = key or request.idempotency_key
+        duplicate = status == "OK" and key in self._seen
         if status == "OK":
-            self._seen.add(request.idempotency_key)
+            self._seen.add(key)
         who = caller()  # from the notifier's client certificate (mTLS): recorded so tests can check it
         self._record({"method": method, "caller": f"{who.tenant}/{who.role}", "idempotency_key": request.idempotency_key,
                       "tenant_id": getattr(request, "tenant_id", ""), "case_id": getattr(request, "case_id", ""),

@@ -37,7 +37,8 @@ async def run_notifier(settings: Settings, kafka: KafkaSettings, stop: asyncio.E
     keys = KeyStore(settings.key_dir)
     clients = RegionalClients(endpoints, settings.call_timeout_seconds, letter_gateway=settings.letter_gateway,
                               professional_endpoint=settings.professional_endpoint,
-                              letters=LetterBuilder(store, keys), keys=keys)
+                              letters=LetterBuilder(store, keys), keys=keys,
+                              teamlead_endpoints=settings.teamlead_endpoints())
     server = GrpcServer(settings.grpc_port, keys, "notifier")
 
     async def degraded(quarantined: int) -> None:

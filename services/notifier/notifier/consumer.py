@@ -31,7 +31,9 @@ from notifier.adapters import proto
 from notifier.domain import Delivery, DeliveryKind, delivery_key
 from notifier.domain.causes import InvalidCause
 from notifier.domain.deadlines import callback_due_date
+from notifier.domain.inbox import Deadline, changes_between
 from notifier.domain.letter import letter_due_date
+from notifier.inbox import Inbox
 from notifier.letters import opened, sealed
 from notifier.scheduler import Clock, utc_now
 from notifier.store import Store
@@ -60,6 +62,7 @@ class EventHandler:
         self.on_scheduled = on_scheduled
         self.clock = clock
         self.keys = keys
+        self.inbox = Inbox(store, clock, on_scheduled)
 
     async def __call__(self, event: Event, record: ConsumerRecord | None = None) -> None:
         try:
@@ -69,6 +72,12 @@ class EventHandler:
                 self.on_register_match(event.envelope, event.message)
             elif isinstance(event.message, radar_events.AssessmentCompleted):
                 self.on_assessment_completed(event.envelope, event.message)
+            elif isinstance(event.message, radar_events.AssessmentInput):
+                self.on_assessment_input(event.envelope, event.message)
+            elif isinstance(event.message, radar_events.MonitoringAlert):
+                self.on_monitoring_alert(event.envelope, event.message)
+            elif isinstance(event.message, radar_events.DeadlineOverdue):
+                self.on_deadline_overdue(event.envelope, event.message)
             elif isinstance(event.message, intake_events.MeldingReceived):
                 self.on_melding_received(event.envelope, event.message, record.topic if record else None)
             elif isinstance(event.message, intake_events.DossierDestroyed):
@@ -79,7 +88,7 @@ class EventHandler:
                 self.on_signal_match(event.envelope, event.message)
             elif isinstance(event.message, vi_events.YouthRelocated):
                 self.on_youth_relocated(event.envelope, event.message)
-            # Other types on these topics (AssessmentInput, RegisterEntry, ...) are not ours to act on.
+            # Other types on these topics (RegisterEntry, ...) are not ours to act on.
         except InvalidCause as exc:
             raise PermanentError(str(exc)) from exc
 
@@ -102,9 +111,45 @@ class EventHandler:
             raise InvalidCause(f"RegisterMatch addressed to unknown tenant {facts.addressed_to!r}")
         key = delivery_key(envelope.id, DeliveryKind.REGISTER_MATCH_NOTICE)
         now = self.clock()
-        self._schedule(Delivery(key=key, kind=DeliveryKind.REGISTER_MATCH_NOTICE, tenant_id=facts.addressed_to,
-                                case_id=facts.case_id, cause_event_id=envelope.id, due_date=None, created_at=now,
-                                deliver_after=now, body=proto.register_match_body(msg, key)))
+        self.inbox.schedule(Delivery(key=key, kind=DeliveryKind.REGISTER_MATCH_NOTICE, tenant_id=facts.addressed_to,
+                                     case_id=facts.case_id, cause_event_id=envelope.id, due_date=None, created_at=now,
+                                     deliver_after=now, body=proto.register_match_body(msg, key)), now)
+
+    # -- region inbox (notifier.domain.inbox) ----------------------------------------------------
+
+    def on_assessment_input(self, envelope: Envelope, msg: radar_events.AssessmentInput) -> None:
+        """An item when a person's assessment input is first known and each time it gains something (another
+        VT organisation, an RvdK signal, a joining melding); a repeat that adds nothing is not an item."""
+        tenant = self._own_tenant(msg.tenant_id, msg.case_id, "AssessmentInput")
+        previous = self.store.last_input(tenant, msg.case_id, msg.person_id)
+        before = proto.input_view(radar_events.AssessmentInput.FromString(previous)) if previous else None
+        changes = changes_between(before, proto.input_view(msg))
+        if before is not None and not changes:
+            return
+        self.store.put_input(tenant, msg.case_id, msg.person_id, msg.SerializeToString())
+        item = proto.assessment_input_item(msg, changes, first=before is None)
+        self.inbox.item(DeliveryKind.INBOX_ASSESSMENT_INPUT, envelope.id, tenant, msg.case_id, item,
+                    proto.to_datetime(msg.collected_at, msg.HasField("collected_at")))
+
+    def on_monitoring_alert(self, envelope: Envelope, msg: radar_events.MonitoringAlert) -> None:
+        tenant = self._own_tenant(msg.tenant_id, msg.case_id, "MonitoringAlert")
+        item = proto.monitoring_alert_item(msg)
+        self.inbox.item(DeliveryKind.INBOX_MONITORING_ALERT, envelope.id, tenant, msg.case_id, item,
+                    proto.to_datetime(msg.detected_at, msg.HasField("detected_at")))
+
+    def on_deadline_overdue(self, envelope: Envelope, msg: radar_events.DeadlineOverdue) -> None:
+        """Once per case and deadline, whatever event id radar gave it (keyed on the deadline, not the event)."""
+        tenant = self._own_tenant(msg.tenant_id, msg.case_id, "DeadlineOverdue")
+        detected = proto.to_datetime(msg.detected_at, msg.HasField("detected_at")) or self.clock()
+        self.inbox.overdue(tenant, msg.case_id, proto.radar_deadline(msg.kind),
+                           proto.to_datetime(msg.due_at, msg.HasField("due_at")), detected)
+
+    def _own_tenant(self, tenant: str, case_id: str, what: str) -> str:
+        if not tenant or not case_id:
+            raise InvalidCause(f"{what} without tenant_id or case_id")
+        if tenant not in all_tenants():
+            raise InvalidCause(f"{what} of unknown tenant {tenant!r}")
+        return tenant
 
     def on_melding_received(self, envelope: Envelope, msg: intake_events.MeldingReceived, topic: str | None) -> None:
         """Kept encrypted, as received, for the household letter; the letter's due date follows receipt."""
@@ -148,6 +193,8 @@ class EventHandler:
         if msg.tenant_id not in all_tenants():
             raise InvalidCause(f"AssessmentCompleted of unknown tenant {msg.tenant_id!r}")
         now = self.clock()
+        self.inbox.resolve_overdue(msg.tenant_id, msg.case_id, Deadline.ASSESSMENT,
+                              proto.to_datetime(msg.decided_at, msg.HasField("decided_at")) or now)
         case = self.store.get_case(msg.tenant_id, msg.case_id)
         callback_key = delivery_key(envelope.id, DeliveryKind.MELDER_CALLBACK)
         callback = receivers_pb2.DeliverCallbackRequest(idempotency_key=callback_key, tenant_id=msg.tenant_id,

@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import grpc
 from vt.notifier.v1 import notifier_service_pb2, notifier_service_pb2_grpc
+from vtkit import metrics
 from vtkit.audit import AuditLog
 from vtkit.auth import caller
 from vtkit.calendar import AMSTERDAM, end_of_day, local_date
@@ -74,3 +75,60 @@ class NotifierApi(notifier_service_pb2_grpc.NotifierServiceServicer):
         self.on_change()
         await self._log(context, "update", "postpone letter", request.case_id, "success")
         return notifier_service_pb2.PostponeLetterResponse(latest_due=proto.from_date(new_due), postponements=count)
+
+    async def ListInbox(self, request: notifier_service_pb2.ListInboxRequest,
+                        context: grpc.aio.ServicerContext) -> notifier_service_pb2.ListInboxResponse:
+        """The caller's region inbox, oldest first, a page at a time (NEN 7513: a search, logged)."""
+        tenant = caller().tenant
+        try:
+            size = page_size(request.page_size)
+            after = parse_page_token(request.page_token)
+        except ValueError as exc:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        since = proto.to_datetime(request.since, request.HasField("since"))
+        rows = self.store.inbox_page(tenant, after, size + 1, since, request.unacknowledged_only, request.case_id)
+        page, more = rows[:size], len(rows) > size
+        await self._log(context, "search", "list inbox", request.case_id, "success", f"{len(page)} items")
+        return notifier_service_pb2.ListInboxResponse(
+            items=[proto.listed_item(r) for r in page], next_page_token=page_token(page[-1].seq) if more else "")
+
+    async def AcknowledgeInbox(self, request: notifier_service_pb2.AcknowledgeInboxRequest,
+                               context: grpc.aio.ServicerContext) -> notifier_service_pb2.AcknowledgeInboxResponse:
+        """A worker of the caller's region saw these items. Another region's key is answered as unknown."""
+        tenant = caller().tenant
+        if not request.idempotency_keys or len(request.idempotency_keys) > MAX_PAGE:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"idempotency_keys: give 1 to {MAX_PAGE} keys")
+        now = dt.datetime.now(dt.UTC)
+        done, unknown = self.store.acknowledge(tenant, request.idempotency_keys, now)
+        for row in done:
+            metrics.INBOX_ACKNOWLEDGED.labels(tenant, str(now <= row.acknowledge_before).lower()).inc()
+        for row in done:
+            await self._log(context, "update", "acknowledge inbox item", row.delivery.case_id, "success")
+        if unknown:
+            await self._log(context, "denied", "acknowledge inbox item", "", "denied", f"{len(unknown)} unknown keys")
+        self.on_change()
+        return notifier_service_pb2.AcknowledgeInboxResponse(acknowledged=len(done), unknown=unknown)
+
+
+DEFAULT_PAGE, MAX_PAGE = 100, 500
+
+
+def page_size(requested: int) -> int:
+    if requested == 0:
+        return DEFAULT_PAGE
+    if not 1 <= requested <= MAX_PAGE:
+        raise ValueError(f"page_size: must be between 1 and {MAX_PAGE} (0 means {DEFAULT_PAGE})")
+    return requested
+
+
+def page_token(seq: int) -> str:
+    return f"inbox-{seq}"
+
+
+def parse_page_token(token: str) -> int:
+    if not token:
+        return 0
+    prefix, _, number = token.partition("-")
+    if prefix != "inbox" or not number.isdigit():
+        raise ValueError("page_token: not a next_page_token of ListInbox")
+    return int(number)

@@ -10,18 +10,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import functools
 import logging
 import random
+import time
 from collections.abc import Callable
 
 from vtkit import metrics
 from vtkit.audit import AuditLog
-from vtkit.calendar import AMSTERDAM
+from vtkit.calendar import AMSTERDAM, end_of_day
 
 from notifier.adapters.regional import LETTER_KINDS, PROFESSIONAL_KINDS, RegionalClients
 from notifier.domain import BackoffPolicy, Delivery, DeliveryKind, DeliveryState, judge_attempt
+from notifier.domain.inbox import INBOX_KINDS, Deadline
+from notifier.inbox import Inbox
 from notifier.store import Store
 
 log = logging.getLogger("notifier.scheduler")
@@ -36,7 +40,14 @@ EXPORT_PURPOSE = {
     DeliveryKind.AMBTSHALVE_NOTICE: "informeren van de professional over een ambtshalve melding",
     DeliveryKind.RVDK_REQUEST_NOTICE: "verzoek tot onderzoek door de Raad voor de Kinderbescherming",
     DeliveryKind.VERWIJSINDEX_RELOCATION_NOTICE: "verhuizing van een jeugdige in de verwijsindex",
+    DeliveryKind.INBOX_ASSESSMENT_INPUT: "informatie voor de veiligheidsbeoordeling",
+    DeliveryKind.INBOX_MONITORING_ALERT: "signaal over een huishouden in monitoring",
+    DeliveryKind.INBOX_DEADLINE_OVERDUE: "bewaken van wettelijke termijnen",
+    DeliveryKind.INBOX_ESCALATION: "escalatie van een niet bevestigd signaal naar de teamleider",
 }
+# A region's case system that is down for hours still gets every inbox item, in order, once it is back (and
+# ListInbox has them meanwhile): transient failures of these kinds never exhaust the attempts.
+PERSISTENT_KINDS = INBOX_KINDS | {DeliveryKind.INBOX_ESCALATION}
 
 
 def utc_now() -> dt.datetime:
@@ -51,6 +62,7 @@ class Scheduler:
         self.store = store
         self.clients = clients
         self.policy = policy
+        self.persistent_policy = dataclasses.replace(policy, max_attempts=10**9)
         self.scan_seconds = scan_seconds
         # Longer than any call can take (its deadline), so a live attempt is never started twice.
         self.lease = dt.timedelta(seconds=clients.timeout * 2 + 5)
@@ -62,6 +74,8 @@ class Scheduler:
         self._running: dict[str, asyncio.Task[None]] = {}
         self._unrouted_logged: set[str] = set()
         self.audit = audit  # every attempt hands personal data to a receiver: an "export" (NEN 7513)
+        self.inbox = Inbox(store, clock, on_settled)
+        self._figures_at = 0.0
 
     async def run(self, stop: asyncio.Event) -> None:
         try:
@@ -84,8 +98,11 @@ class Scheduler:
         self._report_unrouted()
         started = 0
         self.report_overdue()
+        self.inbox.escalate_late()
+        self._report_inbox()
         for delivery in self.store.due(self.clock(), self.clients.endpoints.keys(),
-                                       any_tenant_kinds=self.clients.any_tenant_kinds()):
+                                       any_tenant_kinds=self.clients.any_tenant_kinds(),
+                                       escalation_tenants=self.clients.teamlead_endpoints.keys()):
             if delivery.key in self._running:
                 continue
             task = asyncio.create_task(self._attempt(delivery))
@@ -102,12 +119,21 @@ class Scheduler:
         for delivery in self.store.newly_overdue(now.astimezone(AMSTERDAM).date()):
             if self.store.mark_overdue(delivery, now):
                 count += 1
+                if delivery.kind is DeliveryKind.HOUSEHOLD_LETTER:  # the region must see it too
+                    self.inbox.overdue(delivery.tenant_id, delivery.case_id, Deadline.HOUSEHOLD_LETTER,
+                                       end_of_day(delivery.due_date) if delivery.due_date else None, now)
                 log.warning("delivery overdue", extra={"idempotency_key": delivery.key, "kind": delivery.kind.value,
                                                        "tenant": delivery.tenant_id, "case_id": delivery.case_id,
                                                        "due_date": delivery.due_date})
         if count:
             self.on_settled()
         return count
+
+    def _report_inbox(self) -> None:
+        """The inbox gauges, at most every 5 s (a count over the inbox table)."""
+        if time.monotonic() - self._figures_at >= 5.0:
+            self._figures_at = time.monotonic()
+            self.inbox.report_figures()
 
     def _done(self, key: str, task: asyncio.Task[None]) -> None:
         self._running.pop(key, None)
@@ -121,10 +147,13 @@ class Scheduler:
                 return  # changed since the scan read it
             outcome, reason = await self.clients.send(claimed)
             now = self.clock()
-            verdict = judge_attempt(outcome, claimed.attempts, self.policy, now, self.rand(), reason)
+            policy = self.persistent_policy if claimed.kind in PERSISTENT_KINDS else self.policy
+            verdict = judge_attempt(outcome, claimed.attempts, policy, now, self.rand(), reason)
             if not self.store.settle(claimed, verdict, now):
                 log.warning("delivery changed during attempt", extra={"idempotency_key": claimed.key})
                 return
+            if verdict.state is DeliveryState.DELIVERED and claimed.kind is DeliveryKind.HOUSEHOLD_LETTER:
+                self.inbox.resolve_overdue(claimed.tenant_id, claimed.case_id, Deadline.HOUSEHOLD_LETTER, now)
         await self._audit_export(claimed, verdict.state, reason)
         fields = {"idempotency_key": claimed.key, "kind": claimed.kind.value, "tenant": claimed.tenant_id,
                   "case_id": claimed.case_id, "attempts": claimed.attempts}

@@ -15,6 +15,9 @@ class Settings:
     data_dir: str = env("VT_DATA_DIR", doc="directory of notifier.sqlite3")
     grpc_port: int = env("GRPC_PORT", 0)
     regional_endpoints: str = env("NOTIFIER_REGIONAL_ENDPOINTS", "", doc='comma list "tenant=host:port"')
+    teamlead_endpoints_raw: str = env("NOTIFIER_TEAMLEAD_ENDPOINTS", "",
+                                      doc='comma list "tenant=host:port": where an inbox item nobody acknowledged in '
+                                          'time is escalated (a RegionalCallbackService of the team lead)')
     letter_gateway: str = env("NOTIFIER_LETTER_GATEWAY", "", doc="host:port of the LetterGatewayService")
     professional_endpoint: str = env("NOTIFIER_PROFESSIONAL_ENDPOINT", "",
                                      doc="host:port of the ProfessionalNotificationService")
@@ -37,8 +40,11 @@ class Settings:
     def endpoints(self) -> dict[str, str]:
         return parse_endpoints(self.regional_endpoints)
 
+    def teamlead_endpoints(self) -> dict[str, str]:
+        return parse_endpoints(self.teamlead_endpoints_raw, "NOTIFIER_TEAMLEAD_ENDPOINTS")
 
-def parse_endpoints(raw: str) -> dict[str, str]:
+
+def parse_endpoints(raw: str, name: str = "NOTIFIER_REGIONAL_ENDPOINTS") -> dict[str, str]:
     """'groningen=127.0.0.1:5001,drenthe=host:5002' -> {tenant: address}; unknown tenants stop the service."""
     known = all_tenants()
     out: dict[str, str] = {}
@@ -48,8 +54,8 @@ def parse_endpoints(raw: str) -> dict[str, str]:
         tenant, sep, address = item.partition("=")
         tenant, address = tenant.strip(), address.strip()
         if not sep or not tenant or ":" not in address:
-            raise ConfigError(f"configuration error: NOTIFIER_REGIONAL_ENDPOINTS entry {item!r} is not tenant=host:port")
+            raise ConfigError(f"configuration error: {name} entry {item!r} is not tenant=host:port")
         if tenant not in known:
-            raise ConfigError(f"configuration error: NOTIFIER_REGIONAL_ENDPOINTS names unknown tenant {tenant!r}")
+            raise ConfigError(f"configuration error: {name} names unknown tenant {tenant!r}")
         out[tenant] = address
     return out

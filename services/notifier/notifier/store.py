@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from vtkit.outbox_store import QUARANTINE_SCHEMA, OutboxBookkeeping
 
 from notifier.domain import Delivery, DeliveryKind, DeliveryState, Verdict
+from notifier.domain.inbox import INBOX_KINDS
 
 OPEN_STATES = (DeliveryState.PENDING.value, DeliveryState.IN_FLIGHT.value)
 
@@ -70,6 +71,28 @@ CREATE TABLE IF NOT EXISTS destroyed_cases (
     destroyed_at REAL NOT NULL,
     PRIMARY KEY (tenant_id, case_id)
 );
+-- The region inbox (notifier.domain.inbox): one row per item, next to its delivery. seq orders ListInbox and
+-- is its page token; rows are kept (the region may reconcile long after).
+CREATE TABLE IF NOT EXISTS inbox (
+    seq                INTEGER PRIMARY KEY AUTOINCREMENT,
+    key                TEXT NOT NULL UNIQUE REFERENCES deliveries (key),
+    tenant_id          TEXT NOT NULL,
+    case_id            TEXT NOT NULL,
+    occurred_at        REAL NOT NULL,
+    acknowledge_before REAL NOT NULL,
+    acknowledged_at    REAL,
+    escalated_at       REAL
+);
+CREATE INDEX IF NOT EXISTS inbox_tenant ON inbox (tenant_id, seq);
+CREATE INDEX IF NOT EXISTS inbox_unacknowledged ON inbox (acknowledged_at, escalated_at, acknowledge_before);
+-- The last assessment input per person of a case, so that an inbox item can say what changed.
+CREATE TABLE IF NOT EXISTS assessment_inputs (
+    tenant_id TEXT NOT NULL,
+    case_id   TEXT NOT NULL,
+    person_id TEXT NOT NULL,
+    input     BLOB NOT NULL,            -- serialized vt.radar.v1.AssessmentInput
+    PRIMARY KEY (tenant_id, case_id, person_id)
+);
 -- Every postponement of informing the household (domain.md section 4), never deleted.
 CREATE TABLE IF NOT EXISTS postponements (
     seq         INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -117,6 +140,16 @@ class OutboxEntry:
     permanent: bool
 
 
+@dataclass(frozen=True)
+class InboxRow:
+    seq: int
+    delivery: Delivery
+    occurred_at: dt.datetime
+    acknowledge_before: dt.datetime
+    acknowledged_at: dt.datetime | None
+    escalated_at: dt.datetime | None
+
+
 def _ts(moment: dt.datetime) -> float:
     if moment.tzinfo is None:
         raise ValueError("naive datetime")
@@ -125,6 +158,10 @@ def _ts(moment: dt.datetime) -> float:
 
 def _dt(seconds: float | None) -> dt.datetime | None:
     return None if seconds is None else dt.datetime.fromtimestamp(seconds, dt.UTC)
+
+
+def _marks(values: Collection[object]) -> str:
+    return ",".join("?" * len(values))
 
 
 def _row_to_delivery(row: sqlite3.Row) -> Delivery:
@@ -136,6 +173,13 @@ def _row_to_delivery(row: sqlite3.Row) -> Delivery:
         dt.datetime.now(dt.UTC), body=bytes(row["body"]), state=DeliveryState(row["state"]), attempts=row["attempts"],
         next_attempt_at=_dt(row["next_attempt_at"]), updated_at=_dt(row["updated_at"]), last_error=row["last_error"],
         after_key=row["after_key"])
+
+
+def _inbox_row(row: sqlite3.Row) -> InboxRow:
+    return InboxRow(seq=row["seq"], delivery=_row_to_delivery(row),
+                    occurred_at=_dt(row["i_occurred_at"]) or dt.datetime.now(dt.UTC),
+                    acknowledge_before=_dt(row["acknowledge_before"]) or dt.datetime.now(dt.UTC),
+                    acknowledged_at=_dt(row["acknowledged_at"]), escalated_at=_dt(row["escalated_at"]))
 
 
 class Store(OutboxBookkeeping):
@@ -210,41 +254,52 @@ class Store(OutboxBookkeeping):
         """Schedule a delivery; False (and nothing written) when its key is already known or its case was
         destroyed (a late or redelivered cause event must not revive a shredded dossier)."""
         with self._tx() as db:
-            if self._destroyed(db, delivery.tenant_id, delivery.case_id):
-                return False
-            cur = db.execute(
-                "INSERT OR IGNORE INTO deliveries (key, kind, tenant_id, case_id, cause_event_id, due_date, body, state,"
-                " attempts, created_at, deliver_after, next_attempt_at, updated_at, after_key)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (delivery.key, delivery.kind.value, delivery.tenant_id, delivery.case_id, delivery.cause_event_id,
-                 delivery.due_date.isoformat() if delivery.due_date else None, delivery.body, delivery.state.value,
-                 delivery.attempts, _ts(delivery.created_at), _ts(delivery.deliver_after), _ts(delivery.deliver_after),
-                 _ts(delivery.created_at), delivery.after_key))
-            if cur.rowcount == 0:
-                return False
-            self._outbox(db, "requested", delivery.key, delivery.created_at)
-            return True
+            return self._insert(db, delivery)
+
+    def _insert(self, db: sqlite3.Connection, delivery: Delivery) -> bool:
+        if self._destroyed(db, delivery.tenant_id, delivery.case_id):
+            return False
+        cur = db.execute(
+            "INSERT OR IGNORE INTO deliveries (key, kind, tenant_id, case_id, cause_event_id, due_date, body, state,"
+            " attempts, created_at, deliver_after, next_attempt_at, updated_at, after_key)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (delivery.key, delivery.kind.value, delivery.tenant_id, delivery.case_id, delivery.cause_event_id,
+             delivery.due_date.isoformat() if delivery.due_date else None, delivery.body, delivery.state.value,
+             delivery.attempts, _ts(delivery.created_at), _ts(delivery.deliver_after), _ts(delivery.deliver_after),
+             _ts(delivery.created_at), delivery.after_key))
+        if cur.rowcount == 0:
+            return False
+        self._outbox(db, "requested", delivery.key, delivery.created_at)
+        return True
 
     def due(self, now: dt.datetime, tenants: Collection[str], limit: int = 50,
-            any_tenant_kinds: Collection[DeliveryKind] = ()) -> list[Delivery]:
+            any_tenant_kinds: Collection[DeliveryKind] = (), escalation_tenants: Collection[str] = ()) -> list[Delivery]:
         """Open deliveries whose attempt time has come (including in-flight rows whose lease expired)
-        and whose predecessor (after_key) was delivered; a letter also needs its case. Routed: kinds
-        in `any_tenant_kinds` for every tenant, the other kinds for `tenants` only."""
-        if not tenants and not any_tenant_kinds:
+        and whose predecessor (after_key) was delivered; a letter also needs its case; an inbox item waits
+        for the older open items of its case (in order per case; a failed one does not hold the rest).
+        Routed: kinds in `any_tenant_kinds` for every tenant, escalations for `escalation_tenants` (a team-lead
+        address), the other kinds for `tenants` only."""
+        if not tenants and not any_tenant_kinds and not escalation_tenants:
             return []
-        tenant_marks = ",".join("?" * len(tenants))
-        kind_marks = ",".join("?" * len(any_tenant_kinds))
-        kinds = [k.value for k in any_tenant_kinds]
-        route = f"(kind NOT IN ({kind_marks}) AND tenant_id IN ({tenant_marks})) OR kind IN ({kind_marks})"
+        national = [k.value for k in any_tenant_kinds]
+        escalation = DeliveryKind.INBOX_ESCALATION.value
+        inbox = [k.value for k in INBOX_KINDS]
+        route = (f"(kind NOT IN ({_marks(national)}) AND kind != ? AND tenant_id IN ({_marks(tenants)}))"
+                 f" OR kind IN ({_marks(national)}) OR (kind = ? AND tenant_id IN ({_marks(escalation_tenants)}))")
         rows = self.db.execute(
-            f"SELECT * FROM deliveries WHERE state IN (?,?) AND next_attempt_at <= ? AND deliver_after <= ?"
+            f"SELECT * FROM deliveries d WHERE state IN (?,?) AND next_attempt_at <= ? AND deliver_after <= ?"
             f" AND ({route}) AND (after_key IS NULL OR after_key IN"
             f" (SELECT key FROM deliveries WHERE state = ?))"
             # A letter waits (without using attempts) until its case's MeldingReceived has arrived.
-            f" AND (kind != ? OR EXISTS (SELECT 1 FROM cases c WHERE c.tenant_id = deliveries.tenant_id"
-            f" AND c.case_id = deliveries.case_id)) ORDER BY next_attempt_at LIMIT ?",
-            (*OPEN_STATES, _ts(now), _ts(now), *kinds, *tenants, *kinds, DeliveryState.DELIVERED.value,
-             DeliveryKind.HOUSEHOLD_LETTER.value, limit)).fetchall()
+            f" AND (kind != ? OR EXISTS (SELECT 1 FROM cases c WHERE c.tenant_id = d.tenant_id"
+            f" AND c.case_id = d.case_id))"
+            f" AND (kind NOT IN ({_marks(inbox)}) OR NOT EXISTS (SELECT 1 FROM deliveries p WHERE"
+            f" p.tenant_id = d.tenant_id AND p.case_id = d.case_id AND p.rowid < d.rowid AND p.state IN (?,?)"
+            f" AND p.kind IN ({_marks(inbox)})))"
+            f" ORDER BY next_attempt_at LIMIT ?",
+            (*OPEN_STATES, _ts(now), _ts(now), *national, escalation, *tenants, *national, escalation,
+             *escalation_tenants, DeliveryState.DELIVERED.value, DeliveryKind.HOUSEHOLD_LETTER.value, *inbox,
+             *OPEN_STATES, *inbox, limit)).fetchall()
         return [_row_to_delivery(r) for r in rows]
 
     def claim(self, delivery: Delivery, now: dt.datetime, lease: dt.timedelta) -> Delivery | None:
@@ -363,7 +418,8 @@ class Store(OutboxBookkeeping):
         with self._tx() as db:
             db.executemany("INSERT OR IGNORE INTO destroyed_cases (tenant_id, case_id, destroyed_at) VALUES (?,?,?)",
                            [(tenant_id, c, _ts(now)) for c in ids])
-            db.execute(f"DELETE FROM cases WHERE tenant_id=? AND case_id IN ({marks})", (tenant_id, *ids))
+            for table in ("cases", "assessment_inputs", "inbox"):  # nothing of the dossier stays listed
+                db.execute(f"DELETE FROM {table} WHERE tenant_id=? AND case_id IN ({marks})", (tenant_id, *ids))
             open_keys = [r[0] for r in db.execute(
                 f"SELECT key FROM deliveries WHERE tenant_id=? AND case_id IN ({marks}) AND state IN (?,?)",
                 (tenant_id, *ids, *OPEN_STATES))]
@@ -411,6 +467,83 @@ class Store(OutboxBookkeeping):
                        " WHERE key=?", (new_due.isoformat(), _ts(hold_until), _ts(now), letter.key))
             return int(db.execute("SELECT COUNT(*) FROM postponements WHERE tenant_id=? AND case_id=?",
                                   (letter.tenant_id, letter.case_id)).fetchone()[0])
+
+    # -- region inbox ---------------------------------------------------------------------------
+
+    def add_inbox(self, delivery: Delivery, occurred_at: dt.datetime, acknowledge_before: dt.datetime) -> bool:
+        """Schedule an inbox item's push and keep it for ListInbox, in one transaction."""
+        with self._tx() as db:
+            if not self._insert(db, delivery):
+                return False
+            db.execute("INSERT INTO inbox (key, tenant_id, case_id, occurred_at, acknowledge_before) VALUES (?,?,?,?,?)",
+                       (delivery.key, delivery.tenant_id, delivery.case_id, _ts(occurred_at), _ts(acknowledge_before)))
+            return True
+
+    def inbox_page(self, tenant_id: str, after_seq: int = 0, limit: int = 100, since: dt.datetime | None = None,
+                   unacknowledged_only: bool = False, case_id: str = "") -> list[InboxRow]:
+        sql = "SELECT i.seq, i.occurred_at AS i_occurred_at, i.acknowledge_before, i.acknowledged_at, i.escalated_at, d.*" \
+              " FROM inbox i JOIN deliveries d ON d.key = i.key WHERE i.tenant_id = ? AND i.seq > ?"
+        args: list[object] = [tenant_id, after_seq]
+        if since is not None:
+            sql += " AND i.occurred_at >= ?"
+            args.append(_ts(since))
+        if unacknowledged_only:
+            sql += " AND i.acknowledged_at IS NULL"
+        if case_id:
+            sql += " AND i.case_id = ?"
+            args.append(case_id)
+        return [_inbox_row(r) for r in self.db.execute(sql + " ORDER BY i.seq LIMIT ?", (*args, limit)).fetchall()]
+
+    def acknowledge(self, tenant_id: str, keys: Collection[str], now: dt.datetime) -> tuple[list[InboxRow], list[str]]:
+        """Mark the region's items acknowledged (the first time counts). Returns the rows acknowledged now and the
+        keys that name no item of this region (unknown, or another region's: not told apart)."""
+        done: list[InboxRow] = []
+        unknown: list[str] = []
+        with self._tx() as db:
+            for key in dict.fromkeys(keys):
+                row = db.execute("SELECT i.seq, i.occurred_at AS i_occurred_at, i.acknowledge_before, i.acknowledged_at,"
+                                 " i.escalated_at, d.* FROM inbox i JOIN deliveries d ON d.key = i.key"
+                                 " WHERE i.key = ? AND i.tenant_id = ?", (key, tenant_id)).fetchone()
+                if row is None:
+                    unknown.append(key)
+                elif row["acknowledged_at"] is None:
+                    db.execute("UPDATE inbox SET acknowledged_at = ? WHERE key = ?", (_ts(now), key))
+                    done.append(_inbox_row(row))
+        return done, unknown
+
+    def unacknowledged_late(self, now: dt.datetime, limit: int = 100) -> list[InboxRow]:
+        """Items past their acknowledgement deadline, not acknowledged and not yet escalated."""
+        rows = self.db.execute(
+            "SELECT i.seq, i.occurred_at AS i_occurred_at, i.acknowledge_before, i.acknowledged_at, i.escalated_at, d.*"
+            " FROM inbox i JOIN deliveries d ON d.key = i.key WHERE i.acknowledged_at IS NULL AND i.escalated_at IS NULL"
+            " AND i.acknowledge_before < ? ORDER BY i.seq LIMIT ?", (_ts(now), limit)).fetchall()
+        return [_inbox_row(r) for r in rows]
+
+    def escalate(self, item: InboxRow, escalation: Delivery, now: dt.datetime) -> bool:
+        """Mark the item escalated and schedule the escalation, once."""
+        with self._tx() as db:
+            cur = db.execute("UPDATE inbox SET escalated_at = ? WHERE seq = ? AND escalated_at IS NULL"
+                             " AND acknowledged_at IS NULL", (_ts(now), item.seq))
+            if cur.rowcount != 1:
+                return False
+            self._insert(db, escalation)
+            return True
+
+    def inbox_figures(self, now: dt.datetime) -> dict[str, tuple[int, int]]:
+        """Per region: (items not acknowledged, of which past their acknowledgement deadline)."""
+        rows = self.db.execute("SELECT tenant_id, COUNT(*), SUM(acknowledge_before < ?) FROM inbox"
+                               " WHERE acknowledged_at IS NULL GROUP BY tenant_id", (_ts(now),)).fetchall()
+        return {r[0]: (int(r[1]), int(r[2] or 0)) for r in rows}
+
+    def last_input(self, tenant_id: str, case_id: str, person_id: str) -> bytes | None:
+        row = self.db.execute("SELECT input FROM assessment_inputs WHERE tenant_id=? AND case_id=? AND person_id=?",
+                              (tenant_id, case_id, person_id)).fetchone()
+        return bytes(row[0]) if row else None
+
+    def put_input(self, tenant_id: str, case_id: str, person_id: str, data: bytes) -> None:
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO assessment_inputs (tenant_id, case_id, person_id, input) VALUES (?,?,?,?)",
+                       (tenant_id, case_id, person_id, data))
 
     # -- outbox -------------------------------------------------------------------------------
 

@@ -67,7 +67,7 @@ async def test_redelivered_event_schedules_nothing(store: Store) -> None:
 
 async def test_other_types_are_ignored_and_invalid_ones_dead_lettered(store: Store) -> None:
     handler = EventHandler(store)
-    other = radar_events.AssessmentInput(tenant_id="utrecht", case_id="c")
+    other = radar_events.RegisterEntry(tenant_id="utrecht", case_id="c")
     await handler(Event(envelope_for(other, source="radar"), other))
     assert store.list_for_tenant("utrecht") == []
     broken = radar_events.AssessmentDue(tenant_id="utrecht")

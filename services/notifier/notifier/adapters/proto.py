@@ -11,12 +11,17 @@ from collections.abc import Collection
 
 from google.protobuf import timestamp_pb2
 from vt.common.v1 import common_pb2
+from vt.intake.v1 import events_pb2 as intake_events
 from vt.notifier.v1 import events_pb2, notifier_service_pb2, receivers_pb2
 from vt.radar.v1 import events_pb2 as radar_events
+from vt.rvdk.v1 import events_pb2 as rvdk_events
+from vt.verwijsindex.v1 import events_pb2 as vi_events
 from vtkit.calendar import end_of_day
 
 from notifier.domain import Delivery, DeliveryKind, DeliveryState
 from notifier.domain.causes import AssessmentDueFacts, InvalidCause, RegisterMatchFacts
+from notifier.domain.inbox import Change, Deadline, InputView, RvdkView, Source
+from notifier.store import InboxRow
 
 # -- scalar helpers -----------------------------------------------------------------------------
 
@@ -105,6 +110,131 @@ def register_match_body(msg: radar_events.RegisterMatch, key: str) -> bytes:
     if msg.HasField("other"):
         request.other.CopyFrom(msg.other)
     return request.SerializeToString()
+
+
+def melding_acute(melding: bytes) -> bool:
+    """Whether a stored MeldingReceived was flagged for same-day handling."""
+    return intake_events.MeldingReceived.FromString(melding).acute
+
+
+# -- region inbox -------------------------------------------------------------------------------
+
+_RVDK_KIND = rvdk_events.RvdkSignalKind
+_TRIGGER_SOURCE = {
+    radar_events.MONITORING_TRIGGER_MELDING_SAME_ORGANISATION: Source.MELDING_SAME_ORGANISATION,
+    radar_events.MONITORING_TRIGGER_MELDING_OTHER_ORGANISATION: Source.OTHER_VT_ORGANISATION,
+    radar_events.MONITORING_TRIGGER_RVDK: Source.RVDK,
+    radar_events.MONITORING_TRIGGER_VERWIJSINDEX_MATCH: Source.VERWIJSINDEX,
+}
+_DEADLINES = {radar_events.DEADLINE_KIND_ASSESSMENT: Deadline.ASSESSMENT,
+              radar_events.DEADLINE_KIND_ONDERZOEK: Deadline.ONDERZOEK}
+
+
+def _stamp(msg: object, name: str) -> dt.datetime | None:
+    return to_datetime(getattr(msg, name), msg.HasField(name))  # type: ignore[attr-defined]
+
+
+def input_view(msg: radar_events.AssessmentInput) -> InputView:
+    return InputView(
+        other_organisations=tuple((o.tenant_id, _stamp(o, "since")) for o in msg.other_organisations),
+        rvdk=tuple(RvdkView(r.signal_id, _RVDK_KIND.Name(r.kind), r.rvdk_office, _stamp(r, "observed_at"))
+                   for r in msg.rvdk),
+        earlier_case_ids=tuple(msg.earlier_case_ids), joined_by_case_ids=tuple(msg.joined_by_case_ids),
+        joins_case_id=msg.joins_case_id)
+
+
+def inbox_change(change: Change) -> receivers_pb2.InboxChange:
+    out = receivers_pb2.InboxChange(source=receivers_pb2.InboxSource.Value(f"INBOX_SOURCE_{change.source.value}"),  # type: ignore[arg-type]
+                                    at=from_datetime(change.at), case_id=change.case_id, rvdk_kind=change.rvdk_kind,
+                                    rvdk_office=change.rvdk_office)
+    if change.organisation:
+        out.organisation.tenant_id = change.organisation
+        if change.at is not None:
+            out.organisation.since.FromDatetime(change.at)
+    return out
+
+
+def assessment_input_item(msg: radar_events.AssessmentInput, changes: list[Change], first: bool
+                          ) -> receivers_pb2.InboxItem:
+    detail = receivers_pb2.AssessmentInputItem(
+        first=first, changes=[inbox_change(c) for c in changes],
+        other_organisations=[common_pb2.Involvement(tenant_id=o.tenant_id, since=o.since)
+                             for o in msg.other_organisations],
+        earlier_case_ids=msg.earlier_case_ids, joins_case_id=msg.joins_case_id,
+        joined_by_case_ids=msg.joined_by_case_ids, rvdk_signals=len(msg.rvdk), repeat_melding=msg.repeat_melding)
+    return receivers_pb2.InboxItem(kind=receivers_pb2.INBOX_ITEM_KIND_ASSESSMENT_INPUT, person_ids=[msg.person_id],
+                                   occurred_at=msg.collected_at if msg.HasField("collected_at") else None,
+                                   assessment_input=detail)
+
+
+def monitoring_alert_item(msg: radar_events.MonitoringAlert) -> receivers_pb2.InboxItem:
+    source = _TRIGGER_SOURCE.get(msg.trigger)
+    if source is None:
+        raise InvalidCause(f"MonitoringAlert with trigger {msg.trigger}")
+    at = _stamp(msg, "detected_at")
+    change = Change(source, at)
+    if source is Source.OTHER_VT_ORGANISATION:
+        change = Change(source, _stamp(msg.other, "since") or at, organisation=msg.other.tenant_id)
+    elif source is Source.RVDK:
+        change = Change(source, _stamp(msg.rvdk, "observed_at") or at, rvdk_kind=_RVDK_KIND.Name(msg.rvdk.kind),
+                        rvdk_office=msg.rvdk.rvdk_office)
+    signal = inbox_change(change)
+    if source is Source.VERWIJSINDEX:
+        signal.match_kind = vi_events.MatchKind.Name(msg.verwijsindex_match.kind)
+    return receivers_pb2.InboxItem(kind=receivers_pb2.INBOX_ITEM_KIND_MONITORING_ALERT, person_ids=[msg.person_id],
+                                   occurred_at=from_datetime(at),
+                                   monitoring_alert=receivers_pb2.MonitoringAlertItem(signal=signal))
+
+
+def deadline_item(deadline: Deadline, due_at: dt.datetime | None, occurred_at: dt.datetime,
+                  resolved: bool = False) -> receivers_pb2.InboxItem:
+    detail = receivers_pb2.DeadlineOverdueItem(
+        deadline=receivers_pb2.InboxDeadline.Value(f"INBOX_DEADLINE_{deadline.value}"),  # type: ignore[arg-type]
+        due_at=from_datetime(due_at), resolved=resolved,
+                                               resolved_at=from_datetime(occurred_at) if resolved else None)
+    return receivers_pb2.InboxItem(kind=receivers_pb2.INBOX_ITEM_KIND_DEADLINE_OVERDUE,
+                                   occurred_at=from_datetime(occurred_at), deadline_overdue=detail)
+
+
+def radar_deadline(kind: int) -> Deadline:
+    deadline = _DEADLINES.get(kind)  # type: ignore[call-overload]
+    if deadline is None:
+        raise InvalidCause(f"DeadlineOverdue of kind {kind}")
+    return deadline
+
+
+def with_acknowledgement(item: receivers_pb2.InboxItem, acute: bool, before: dt.datetime) -> bytes:
+    item.acute = acute
+    item.acknowledge_before.FromDatetime(before)
+    return item.SerializeToString()
+
+
+def inbox_item(delivery: Delivery) -> receivers_pb2.InboxItem:
+    """The item as the region sees it (pushed and listed); a register match is told in the same shape."""
+    if delivery.kind is DeliveryKind.INBOX_ESCALATION:
+        return receivers_pb2.InboxItem.FromString(delivery.body)  # the escalated item, its own key kept
+    if delivery.kind is DeliveryKind.REGISTER_MATCH_NOTICE:
+        match = receivers_pb2.DeliverRegisterMatchRequest.FromString(delivery.body)
+        item = receivers_pb2.InboxItem(kind=receivers_pb2.INBOX_ITEM_KIND_REGISTER_MATCH, person_ids=[match.person_id],
+                                       occurred_at=match.other.since if match.other.HasField("since") else None,
+                                       register_match=receivers_pb2.RegisterMatchItem(other=match.other))
+    else:
+        item = receivers_pb2.InboxItem.FromString(delivery.body)
+    item.idempotency_key, item.tenant_id, item.case_id = delivery.key, delivery.tenant_id, delivery.case_id
+    return item
+
+
+def listed_item(row: InboxRow) -> receivers_pb2.InboxItem:
+    """An item as ListInbox shows it: with its acknowledgement deadline and when it was acknowledged."""
+    item = inbox_item(row.delivery)
+    item.acknowledge_before.FromDatetime(row.acknowledge_before)
+    if row.acknowledged_at is not None:
+        item.acknowledged_at.FromDatetime(row.acknowledged_at)
+    return item
+
+
+def inbox_request(delivery: Delivery) -> receivers_pb2.DeliverInboxItemRequest:
+    return receivers_pb2.DeliverInboxItemRequest(item=inbox_item(delivery))
 
 
 # -- outgoing calls -----------------------------------------------------------------------------

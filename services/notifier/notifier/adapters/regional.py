@@ -42,6 +42,11 @@ PROFESSIONAL_KINDS = frozenset({DeliveryKind.VERWIJSINDEX_MATCH_NOTICE, Delivery
                                 DeliveryKind.AMBTSHALVE_NOTICE, DeliveryKind.VERWIJSINDEX_RELOCATION_NOTICE})
 
 
+# Pushed with DeliverInboxItem to the region's case system (the register match keeps DeliverRegisterMatch).
+INBOX_ITEM_KINDS = frozenset({DeliveryKind.INBOX_ASSESSMENT_INPUT, DeliveryKind.INBOX_MONITORING_ALERT,
+                              DeliveryKind.INBOX_DEADLINE_OVERDUE})
+
+
 class LetterSource(Protocol):
     def request(self, delivery: Delivery, today: dt.date) -> receivers_pb2.SendLetterRequest: ...
 
@@ -54,9 +59,12 @@ class RegionalClients:
     """One channel per configured endpoint, reused for every call."""
 
     def __init__(self, endpoints: dict[str, str], timeout_seconds: float, letter_gateway: str = "",
-                 professional_endpoint: str = "", letters: LetterSource | None = None, *, keys: KeyStore):
+                 professional_endpoint: str = "", letters: LetterSource | None = None, *, keys: KeyStore,
+                 teamlead_endpoints: dict[str, str] | None = None):
         self.keys = keys
         self.endpoints = dict(endpoints)
+        # Per region, where an inbox item nobody acknowledged in time goes (the team lead's receiver).
+        self.teamlead_endpoints = dict(teamlead_endpoints or {})
         self.timeout = timeout_seconds
         self.letter_gateway = letter_gateway if letters is not None else ""
         self.professional_endpoint = professional_endpoint
@@ -100,16 +108,17 @@ class RegionalClients:
             return f"letter-gateway {self.letter_gateway}"
         if delivery.kind in PROFESSIONAL_KINDS:
             return f"professional-endpoint {self.professional_endpoint}"
+        if delivery.kind is DeliveryKind.INBOX_ESCALATION:
+            return f"team-lead/{delivery.tenant_id} {self.teamlead_endpoints.get(delivery.tenant_id, '')}"
         return f"regional-system/{delivery.tenant_id} {self.endpoints.get(delivery.tenant_id, '')}"
 
     def serves(self, tenant_id: str) -> bool:
         return tenant_id in self.endpoints
 
-    def _stub(self, tenant_id: str) -> receivers_pb2_grpc.RegionalCallbackServiceStub:
-        stub = self._stubs.get(tenant_id)
+    def _stub(self, address: str) -> receivers_pb2_grpc.RegionalCallbackServiceStub:
+        stub = self._stubs.get(address)
         if stub is None:
-            channel = self._channel(self.endpoints[tenant_id])
-            stub = self._stubs[tenant_id] = receivers_pb2_grpc.RegionalCallbackServiceStub(channel)
+            stub = self._stubs[address] = receivers_pb2_grpc.RegionalCallbackServiceStub(self._channel(address))
         return stub
 
     async def send(self, delivery: Delivery) -> tuple[AttemptOutcome, str]:
@@ -118,8 +127,14 @@ class RegionalClients:
             if delivery.kind in LETTER_KINDS | PROFESSIONAL_KINDS:
                 await self._send_national(delivery)
                 return AttemptOutcome.OK, ""
-            stub = self._stub(delivery.tenant_id)
-            if delivery.kind is DeliveryKind.MELDER_CALLBACK:
+            if delivery.kind is DeliveryKind.INBOX_ESCALATION:
+                stub = self._stub(self.teamlead_endpoints[delivery.tenant_id])
+                await stub.DeliverInboxItem(proto.inbox_request(delivery), timeout=self.timeout)
+                return AttemptOutcome.OK, ""
+            stub = self._stub(self.endpoints[delivery.tenant_id])
+            if delivery.kind in INBOX_ITEM_KINDS:
+                await stub.DeliverInboxItem(proto.inbox_request(delivery), timeout=self.timeout)
+            elif delivery.kind is DeliveryKind.MELDER_CALLBACK:
                 await stub.DeliverCallback(proto.callback_request(delivery), timeout=self.timeout)
             elif delivery.kind is DeliveryKind.REGISTER_MATCH_NOTICE:
                 await stub.DeliverRegisterMatch(proto.register_match_request(delivery), timeout=self.timeout)

@@ -26,6 +26,12 @@ class DeliveryKind(enum.Enum):
     AMBTSHALVE_NOTICE = "AMBTSHALVE_NOTICE"
     RVDK_REQUEST_NOTICE = "RVDK_REQUEST_NOTICE"
     VERWIJSINDEX_RELOCATION_NOTICE = "VERWIJSINDEX_RELOCATION_NOTICE"
+    # Region inbox items (notifier.domain.inbox), pushed with RegionalCallbackService.DeliverInboxItem.
+    INBOX_ASSESSMENT_INPUT = "INBOX_ASSESSMENT_INPUT"
+    INBOX_MONITORING_ALERT = "INBOX_MONITORING_ALERT"
+    INBOX_DEADLINE_OVERDUE = "INBOX_DEADLINE_OVERDUE"
+    # An inbox item nobody acknowledged in time, sent to the region's team-lead address.
+    INBOX_ESCALATION = "INBOX_ESCALATION"
 
 
 class DeliveryState(enum.Enum):

@@ -20,6 +20,10 @@ class DeliveryKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     DELIVERY_KIND_AMBTSHALVE_NOTICE: _ClassVar[DeliveryKind]
     DELIVERY_KIND_RVDK_REQUEST_NOTICE: _ClassVar[DeliveryKind]
     DELIVERY_KIND_VERWIJSINDEX_RELOCATION_NOTICE: _ClassVar[DeliveryKind]
+    DELIVERY_KIND_INBOX_ASSESSMENT_INPUT: _ClassVar[DeliveryKind]
+    DELIVERY_KIND_INBOX_MONITORING_ALERT: _ClassVar[DeliveryKind]
+    DELIVERY_KIND_INBOX_DEADLINE_OVERDUE: _ClassVar[DeliveryKind]
+    DELIVERY_KIND_INBOX_ESCALATION: _ClassVar[DeliveryKind]
 DELIVERY_KIND_UNSPECIFIED: DeliveryKind
 DELIVERY_KIND_MELDER_CALLBACK: DeliveryKind
 DELIVERY_KIND_HOUSEHOLD_LETTER: DeliveryKind
@@ -28,6 +32,10 @@ DELIVERY_KIND_VERWIJSINDEX_MATCH_NOTICE: DeliveryKind
 DELIVERY_KIND_AMBTSHALVE_NOTICE: DeliveryKind
 DELIVERY_KIND_RVDK_REQUEST_NOTICE: DeliveryKind
 DELIVERY_KIND_VERWIJSINDEX_RELOCATION_NOTICE: DeliveryKind
+DELIVERY_KIND_INBOX_ASSESSMENT_INPUT: DeliveryKind
+DELIVERY_KIND_INBOX_MONITORING_ALERT: DeliveryKind
+DELIVERY_KIND_INBOX_DEADLINE_OVERDUE: DeliveryKind
+DELIVERY_KIND_INBOX_ESCALATION: DeliveryKind
 
 class DeliveryRequested(_message.Message):
     __slots__ = ("idempotency_key", "kind", "tenant_id", "case_id", "due_date", "due_at", "cause_event_id")

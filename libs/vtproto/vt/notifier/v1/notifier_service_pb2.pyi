@@ -3,6 +3,7 @@ import datetime
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from vt.common.v1 import common_pb2 as _common_pb2
 from vt.notifier.v1 import events_pb2 as _events_pb2
+from vt.notifier.v1 import receivers_pb2 as _receivers_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -74,3 +75,39 @@ class PostponeLetterResponse(_message.Message):
     latest_due: _common_pb2.Date
     postponements: int
     def __init__(self, latest_due: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., postponements: _Optional[int] = ...) -> None: ...
+
+class ListInboxRequest(_message.Message):
+    __slots__ = ("since", "page_token", "page_size", "unacknowledged_only", "case_id")
+    SINCE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    UNACKNOWLEDGED_ONLY_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    since: _timestamp_pb2.Timestamp
+    page_token: str
+    page_size: int
+    unacknowledged_only: bool
+    case_id: str
+    def __init__(self, since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., page_token: _Optional[str] = ..., page_size: _Optional[int] = ..., unacknowledged_only: _Optional[bool] = ..., case_id: _Optional[str] = ...) -> None: ...
+
+class ListInboxResponse(_message.Message):
+    __slots__ = ("items", "next_page_token")
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    items: _containers.RepeatedCompositeFieldContainer[_receivers_pb2.InboxItem]
+    next_page_token: str
+    def __init__(self, items: _Optional[_Iterable[_Union[_receivers_pb2.InboxItem, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class AcknowledgeInboxRequest(_message.Message):
+    __slots__ = ("idempotency_keys",)
+    IDEMPOTENCY_KEYS_FIELD_NUMBER: _ClassVar[int]
+    idempotency_keys: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, idempotency_keys: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class AcknowledgeInboxResponse(_message.Message):
+    __slots__ = ("acknowledged", "unknown")
+    ACKNOWLEDGED_FIELD_NUMBER: _ClassVar[int]
+    UNKNOWN_FIELD_NUMBER: _ClassVar[int]
+    acknowledged: int
+    unknown: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, acknowledged: _Optional[int] = ..., unknown: _Optional[_Iterable[str]] = ...) -> None: ...

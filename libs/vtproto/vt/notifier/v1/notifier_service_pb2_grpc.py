@@ -45,6 +45,16 @@ class NotifierServiceStub:
                 request_serializer=vt_dot_notifier_dot_v1_dot_notifier__service__pb2.PostponeLetterRequest.SerializeToString,
                 response_deserializer=vt_dot_notifier_dot_v1_dot_notifier__service__pb2.PostponeLetterResponse.FromString,
                 _registered_method=True)
+        self.ListInbox = channel.unary_unary(
+                '/vt.notifier.v1.NotifierService/ListInbox',
+                request_serializer=vt_dot_notifier_dot_v1_dot_notifier__service__pb2.ListInboxRequest.SerializeToString,
+                response_deserializer=vt_dot_notifier_dot_v1_dot_notifier__service__pb2.ListInboxResponse.FromString,
+                _registered_method=True)
+        self.AcknowledgeInbox = channel.unary_unary(
+                '/vt.notifier.v1.NotifierService/AcknowledgeInbox',
+                request_serializer=vt_dot_notifier_dot_v1_dot_notifier__service__pb2.AcknowledgeInboxRequest.SerializeToString,
+                response_deserializer=vt_dot_notifier_dot_v1_dot_notifier__service__pb2.AcknowledgeInboxResponse.FromString,
+                _registered_method=True)
 
 
 class NotifierServiceServicer:
@@ -66,6 +76,23 @@ class NotifierServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListInbox(self, request, context):
+        """The caller's region inbox, oldest first, for a case system that was down, is new, or reconciles: every
+        item DeliverInboxItem pushes (and the register matches), kept until acknowledged and at least 30 days.
+        Paged: pass next_page_token back until it is empty. Another region's items are never listed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AcknowledgeInbox(self, request, context):
+        """A worker saw these items (by idempotency key). Unknown keys and other regions' keys are answered in
+        `unknown` and change nothing; acknowledging twice keeps the first time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_NotifierServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -78,6 +105,16 @@ def add_NotifierServiceServicer_to_server(servicer, server):
                     servicer.PostponeLetter,
                     request_deserializer=vt_dot_notifier_dot_v1_dot_notifier__service__pb2.PostponeLetterRequest.FromString,
                     response_serializer=vt_dot_notifier_dot_v1_dot_notifier__service__pb2.PostponeLetterResponse.SerializeToString,
+            ),
+            'ListInbox': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListInbox,
+                    request_deserializer=vt_dot_notifier_dot_v1_dot_notifier__service__pb2.ListInboxRequest.FromString,
+                    response_serializer=vt_dot_notifier_dot_v1_dot_notifier__service__pb2.ListInboxResponse.SerializeToString,
+            ),
+            'AcknowledgeInbox': grpc.unary_unary_rpc_method_handler(
+                    servicer.AcknowledgeInbox,
+                    request_deserializer=vt_dot_notifier_dot_v1_dot_notifier__service__pb2.AcknowledgeInboxRequest.FromString,
+                    response_serializer=vt_dot_notifier_dot_v1_dot_notifier__service__pb2.AcknowledgeInboxResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -135,6 +172,60 @@ class NotifierService:
             '/vt.notifier.v1.NotifierService/PostponeLetter',
             vt_dot_notifier_dot_v1_dot_notifier__service__pb2.PostponeLetterRequest.SerializeToString,
             vt_dot_notifier_dot_v1_dot_notifier__service__pb2.PostponeLetterResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListInbox(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vt.notifier.v1.NotifierService/ListInbox',
+            vt_dot_notifier_dot_v1_dot_notifier__service__pb2.ListInboxRequest.SerializeToString,
+            vt_dot_notifier_dot_v1_dot_notifier__service__pb2.ListInboxResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AcknowledgeInbox(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vt.notifier.v1.NotifierService/AcknowledgeInbox',
+            vt_dot_notifier_dot_v1_dot_notifier__service__pb2.AcknowledgeInboxRequest.SerializeToString,
+            vt_dot_notifier_dot_v1_dot_notifier__service__pb2.AcknowledgeInboxResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -3,12 +3,50 @@ import datetime
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from vt.common.v1 import common_pb2 as _common_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class InboxItemKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    INBOX_ITEM_KIND_UNSPECIFIED: _ClassVar[InboxItemKind]
+    INBOX_ITEM_KIND_ASSESSMENT_INPUT: _ClassVar[InboxItemKind]
+    INBOX_ITEM_KIND_MONITORING_ALERT: _ClassVar[InboxItemKind]
+    INBOX_ITEM_KIND_DEADLINE_OVERDUE: _ClassVar[InboxItemKind]
+    INBOX_ITEM_KIND_REGISTER_MATCH: _ClassVar[InboxItemKind]
+
+class InboxSource(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    INBOX_SOURCE_UNSPECIFIED: _ClassVar[InboxSource]
+    INBOX_SOURCE_MELDING_SAME_ORGANISATION: _ClassVar[InboxSource]
+    INBOX_SOURCE_OTHER_VT_ORGANISATION: _ClassVar[InboxSource]
+    INBOX_SOURCE_RVDK: _ClassVar[InboxSource]
+    INBOX_SOURCE_VERWIJSINDEX: _ClassVar[InboxSource]
+
+class InboxDeadline(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    INBOX_DEADLINE_UNSPECIFIED: _ClassVar[InboxDeadline]
+    INBOX_DEADLINE_ASSESSMENT: _ClassVar[InboxDeadline]
+    INBOX_DEADLINE_ONDERZOEK: _ClassVar[InboxDeadline]
+    INBOX_DEADLINE_HOUSEHOLD_LETTER: _ClassVar[InboxDeadline]
+INBOX_ITEM_KIND_UNSPECIFIED: InboxItemKind
+INBOX_ITEM_KIND_ASSESSMENT_INPUT: InboxItemKind
+INBOX_ITEM_KIND_MONITORING_ALERT: InboxItemKind
+INBOX_ITEM_KIND_DEADLINE_OVERDUE: InboxItemKind
+INBOX_ITEM_KIND_REGISTER_MATCH: InboxItemKind
+INBOX_SOURCE_UNSPECIFIED: InboxSource
+INBOX_SOURCE_MELDING_SAME_ORGANISATION: InboxSource
+INBOX_SOURCE_OTHER_VT_ORGANISATION: InboxSource
+INBOX_SOURCE_RVDK: InboxSource
+INBOX_SOURCE_VERWIJSINDEX: InboxSource
+INBOX_DEADLINE_UNSPECIFIED: InboxDeadline
+INBOX_DEADLINE_ASSESSMENT: InboxDeadline
+INBOX_DEADLINE_ONDERZOEK: InboxDeadline
+INBOX_DEADLINE_HOUSEHOLD_LETTER: InboxDeadline
 
 class DeliverCallbackRequest(_message.Message):
     __slots__ = ("idempotency_key", "tenant_id", "case_id", "due_date", "received_at", "acute", "melder", "agreements")
@@ -49,6 +87,110 @@ class DeliverRegisterMatchRequest(_message.Message):
     def __init__(self, idempotency_key: _Optional[str] = ..., tenant_id: _Optional[str] = ..., case_id: _Optional[str] = ..., person_id: _Optional[str] = ..., other: _Optional[_Union[_common_pb2.Involvement, _Mapping]] = ...) -> None: ...
 
 class DeliverRegisterMatchResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class InboxChange(_message.Message):
+    __slots__ = ("source", "at", "organisation", "case_id", "rvdk_kind", "rvdk_office", "match_kind")
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    ORGANISATION_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    RVDK_KIND_FIELD_NUMBER: _ClassVar[int]
+    RVDK_OFFICE_FIELD_NUMBER: _ClassVar[int]
+    MATCH_KIND_FIELD_NUMBER: _ClassVar[int]
+    source: InboxSource
+    at: _timestamp_pb2.Timestamp
+    organisation: _common_pb2.Involvement
+    case_id: str
+    rvdk_kind: str
+    rvdk_office: str
+    match_kind: str
+    def __init__(self, source: _Optional[_Union[InboxSource, str]] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., organisation: _Optional[_Union[_common_pb2.Involvement, _Mapping]] = ..., case_id: _Optional[str] = ..., rvdk_kind: _Optional[str] = ..., rvdk_office: _Optional[str] = ..., match_kind: _Optional[str] = ...) -> None: ...
+
+class AssessmentInputItem(_message.Message):
+    __slots__ = ("first", "changes", "other_organisations", "earlier_case_ids", "joins_case_id", "joined_by_case_ids", "rvdk_signals", "repeat_melding")
+    FIRST_FIELD_NUMBER: _ClassVar[int]
+    CHANGES_FIELD_NUMBER: _ClassVar[int]
+    OTHER_ORGANISATIONS_FIELD_NUMBER: _ClassVar[int]
+    EARLIER_CASE_IDS_FIELD_NUMBER: _ClassVar[int]
+    JOINS_CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    JOINED_BY_CASE_IDS_FIELD_NUMBER: _ClassVar[int]
+    RVDK_SIGNALS_FIELD_NUMBER: _ClassVar[int]
+    REPEAT_MELDING_FIELD_NUMBER: _ClassVar[int]
+    first: bool
+    changes: _containers.RepeatedCompositeFieldContainer[InboxChange]
+    other_organisations: _containers.RepeatedCompositeFieldContainer[_common_pb2.Involvement]
+    earlier_case_ids: _containers.RepeatedScalarFieldContainer[str]
+    joins_case_id: str
+    joined_by_case_ids: _containers.RepeatedScalarFieldContainer[str]
+    rvdk_signals: int
+    repeat_melding: bool
+    def __init__(self, first: _Optional[bool] = ..., changes: _Optional[_Iterable[_Union[InboxChange, _Mapping]]] = ..., other_organisations: _Optional[_Iterable[_Union[_common_pb2.Involvement, _Mapping]]] = ..., earlier_case_ids: _Optional[_Iterable[str]] = ..., joins_case_id: _Optional[str] = ..., joined_by_case_ids: _Optional[_Iterable[str]] = ..., rvdk_signals: _Optional[int] = ..., repeat_melding: _Optional[bool] = ...) -> None: ...
+
+class MonitoringAlertItem(_message.Message):
+    __slots__ = ("signal",)
+    SIGNAL_FIELD_NUMBER: _ClassVar[int]
+    signal: InboxChange
+    def __init__(self, signal: _Optional[_Union[InboxChange, _Mapping]] = ...) -> None: ...
+
+class DeadlineOverdueItem(_message.Message):
+    __slots__ = ("deadline", "due_at", "resolved", "resolved_at")
+    DEADLINE_FIELD_NUMBER: _ClassVar[int]
+    DUE_AT_FIELD_NUMBER: _ClassVar[int]
+    RESOLVED_FIELD_NUMBER: _ClassVar[int]
+    RESOLVED_AT_FIELD_NUMBER: _ClassVar[int]
+    deadline: InboxDeadline
+    due_at: _timestamp_pb2.Timestamp
+    resolved: bool
+    resolved_at: _timestamp_pb2.Timestamp
+    def __init__(self, deadline: _Optional[_Union[InboxDeadline, str]] = ..., due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., resolved: _Optional[bool] = ..., resolved_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class RegisterMatchItem(_message.Message):
+    __slots__ = ("other",)
+    OTHER_FIELD_NUMBER: _ClassVar[int]
+    other: _common_pb2.Involvement
+    def __init__(self, other: _Optional[_Union[_common_pb2.Involvement, _Mapping]] = ...) -> None: ...
+
+class InboxItem(_message.Message):
+    __slots__ = ("idempotency_key", "tenant_id", "case_id", "kind", "person_ids", "occurred_at", "acute", "acknowledge_before", "escalated", "acknowledged_at", "assessment_input", "monitoring_alert", "deadline_overdue", "register_match")
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    PERSON_IDS_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    ACUTE_FIELD_NUMBER: _ClassVar[int]
+    ACKNOWLEDGE_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    ESCALATED_FIELD_NUMBER: _ClassVar[int]
+    ACKNOWLEDGED_AT_FIELD_NUMBER: _ClassVar[int]
+    ASSESSMENT_INPUT_FIELD_NUMBER: _ClassVar[int]
+    MONITORING_ALERT_FIELD_NUMBER: _ClassVar[int]
+    DEADLINE_OVERDUE_FIELD_NUMBER: _ClassVar[int]
+    REGISTER_MATCH_FIELD_NUMBER: _ClassVar[int]
+    idempotency_key: str
+    tenant_id: str
+    case_id: str
+    kind: InboxItemKind
+    person_ids: _containers.RepeatedScalarFieldContainer[str]
+    occurred_at: _timestamp_pb2.Timestamp
+    acute: bool
+    acknowledge_before: _timestamp_pb2.Timestamp
+    escalated: bool
+    acknowledged_at: _timestamp_pb2.Timestamp
+    assessment_input: AssessmentInputItem
+    monitoring_alert: MonitoringAlertItem
+    deadline_overdue: DeadlineOverdueItem
+    register_match: RegisterMatchItem
+    def __init__(self, idempotency_key: _Optional[str] = ..., tenant_id: _Optional[str] = ..., case_id: _Optional[str] = ..., kind: _Optional[_Union[InboxItemKind, str]] = ..., person_ids: _Optional[_Iterable[str]] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., acute: _Optional[bool] = ..., acknowledge_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., escalated: _Optional[bool] = ..., acknowledged_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., assessment_input: _Optional[_Union[AssessmentInputItem, _Mapping]] = ..., monitoring_alert: _Optional[_Union[MonitoringAlertItem, _Mapping]] = ..., deadline_overdue: _Optional[_Union[DeadlineOverdueItem, _Mapping]] = ..., register_match: _Optional[_Union[RegisterMatchItem, _Mapping]] = ...) -> None: ...
+
+class DeliverInboxItemRequest(_message.Message):
+    __slots__ = ("item",)
+    ITEM_FIELD_NUMBER: _ClassVar[int]
+    item: InboxItem
+    def __init__(self, item: _Optional[_Union[InboxItem, _Mapping]] = ...) -> None: ...
+
+class DeliverInboxItemResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 

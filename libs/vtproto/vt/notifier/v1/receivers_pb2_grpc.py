@@ -45,6 +45,11 @@ class RegionalCallbackServiceStub:
                 request_serializer=vt_dot_notifier_dot_v1_dot_receivers__pb2.DeliverRegisterMatchRequest.SerializeToString,
                 response_deserializer=vt_dot_notifier_dot_v1_dot_receivers__pb2.DeliverRegisterMatchResponse.FromString,
                 _registered_method=True)
+        self.DeliverInboxItem = channel.unary_unary(
+                '/vt.notifier.v1.RegionalCallbackService/DeliverInboxItem',
+                request_serializer=vt_dot_notifier_dot_v1_dot_receivers__pb2.DeliverInboxItemRequest.SerializeToString,
+                response_deserializer=vt_dot_notifier_dot_v1_dot_receivers__pb2.DeliverInboxItemResponse.FromString,
+                _registered_method=True)
 
 
 class RegionalCallbackServiceServicer:
@@ -63,6 +68,18 @@ class RegionalCallbackServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DeliverInboxItem(self, request, context):
+        """An item of the region's inbox: what radar found about one of the region's cases (its assessment input
+        changed, a monitored household got a new signal, a deadline passed). Persons are named only by the
+        region's own person ids (intake's SubmitMelding answer). Same guarantees as DeliverCallback: retried until
+        accepted, one delivery per idempotency key, in order per case. Delivered is not done: the region
+        acknowledges each item with NotifierService.AcknowledgeInbox before `acknowledge_before`, or it is
+        escalated once to the region's team lead (the same call, `escalated` set, to the team-lead address).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RegionalCallbackServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -75,6 +92,11 @@ def add_RegionalCallbackServiceServicer_to_server(servicer, server):
                     servicer.DeliverRegisterMatch,
                     request_deserializer=vt_dot_notifier_dot_v1_dot_receivers__pb2.DeliverRegisterMatchRequest.FromString,
                     response_serializer=vt_dot_notifier_dot_v1_dot_receivers__pb2.DeliverRegisterMatchResponse.SerializeToString,
+            ),
+            'DeliverInboxItem': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeliverInboxItem,
+                    request_deserializer=vt_dot_notifier_dot_v1_dot_receivers__pb2.DeliverInboxItemRequest.FromString,
+                    response_serializer=vt_dot_notifier_dot_v1_dot_receivers__pb2.DeliverInboxItemResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -132,6 +154,33 @@ class RegionalCallbackService:
             '/vt.notifier.v1.RegionalCallbackService/DeliverRegisterMatch',
             vt_dot_notifier_dot_v1_dot_receivers__pb2.DeliverRegisterMatchRequest.SerializeToString,
             vt_dot_notifier_dot_v1_dot_receivers__pb2.DeliverRegisterMatchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeliverInboxItem(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vt.notifier.v1.RegionalCallbackService/DeliverInboxItem',
+            vt_dot_notifier_dot_v1_dot_receivers__pb2.DeliverInboxItemRequest.SerializeToString,
+            vt_dot_notifier_dot_v1_dot_receivers__pb2.DeliverInboxItemResponse.FromString,
             options,
             channel_credentials,
             insecure,
