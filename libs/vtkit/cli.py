@@ -38,7 +38,7 @@ async def _demo(info: dict[str, object], var_dir: pathlib.Path) -> None:
     result = await cross_region_scenario(
         str(info["kafka"]), KeyStore(str(info["key_dir"])), a, b, services[f"intake-{a}"], services[f"intake-{b}"],
         str(var_dir / "data" / f"regional-system-{a}.jsonl"),
-        report=lambda text, seconds: print(f"  [{seconds:6.2f}s] {text}"))
+        report=lambda text, seconds: print(f"  [{seconds:6.2f}s] {text}"), radar=services["radar"])
     print(f"From region A's submission to the callback at its regional system: {result.seconds_to_callback:.2f}s")
 
 

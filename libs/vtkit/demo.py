@@ -2,7 +2,9 @@
 
 Region B received a melding about a child earlier and the Raad voor de
 Kinderbescherming has a signal about the same child; now region A receives a
-melding about the same child (same BSN). The function waits for each step of
+melding about the same child (same BSN). With radar's address the loop closes: A decides
+"voorwaarden en vervolg", B receives another melding about the child, and A's case
+system receives the monitoring alert naming A's own person id. The function waits for each step of
 the flow and reports it; the demo CLI prints the steps and the e2e test asserts
 on what it returns.
 """
@@ -17,6 +19,7 @@ from typing import Any
 
 from vt.intake.v1 import events_pb2 as intake_events
 from vt.radar.v1 import events_pb2 as radar_events
+from vt.radar.v1 import radar_service_pb2, radar_service_pb2_grpc
 from vt.rvdk.v1 import events_pb2 as rvdk_events
 
 from vtkit import topics
@@ -40,6 +43,11 @@ class ScenarioResult:
     callback_a: dict[str, Any] = field(default_factory=dict)
     raw_intake_values: list[bytes] = field(default_factory=list)
     seconds_to_callback: float = 0.0
+    # The region inbox of A (when radar's address was given): the first assessment input item, and the monitoring
+    # alert after A decided "voorwaarden en vervolg" and B received another melding about the child.
+    input_item_a: dict[str, Any] = field(default_factory=dict)
+    alert_a: dict[str, Any] = field(default_factory=dict)
+    case_b2: str = ""
     steps: list[tuple[str, float]] = field(default_factory=list)
 
 
@@ -48,10 +56,11 @@ Report = Callable[[str, float], None]
 
 async def cross_region_scenario(bootstrap: str, keys: KeyStore, tenant_a: str, tenant_b: str,
                                 intake_a: str, intake_b: str, callback_record_file_a: str,
-                                report: Report = lambda step, seconds: None, timeout: float = 90.0) -> ScenarioResult:
+                                report: Report = lambda step, seconds: None, timeout: float = 90.0,
+                                radar: str = "") -> ScenarioResult:
     bsn = random_bsn()
     watched = [topics.intake(tenant_a), topics.intake(tenant_b), topics.register(tenant_a), topics.register(tenant_b),
-               topics.NATIONAL_ASSESSMENTS]
+               topics.NATIONAL_ASSESSMENTS, topics.NATIONAL_RADAR_PERSON]
     async with TopicWatcher(bootstrap, watched) as watch:
         start = time.monotonic()
 
@@ -103,7 +112,41 @@ async def cross_region_scenario(bootstrap: str, keys: KeyStore, tenant_a: str, t
             lambda row: row.get("method") == "DeliverCallback" and row.get("case_id") == reply_a.contact_id, timeout)
         result.seconds_to_callback = time.monotonic() - submitted
         step(f"notifier: callback due {result.callback_a.get('due_date')} delivered to the regional system of {tenant_a}")
+        if radar:
+            await _monitoring_loop(result, watch, keys, tenant_a, tenant_b, intake_b, radar, callback_record_file_a,
+                                   step, timeout)
     return result
+
+
+async def _monitoring_loop(result: ScenarioResult, watch: TopicWatcher, keys: KeyStore, tenant_a: str, tenant_b: str,
+                           intake_b: str, radar: str, record_file_a: str, step: Callable[[str], None],
+                           timeout: float) -> None:
+    """A decides "voorwaarden en vervolg"; B receives a new melding about the same child: A's worker hears of it."""
+    person_a = result.melding_a.persons[0].person_id
+    result.input_item_a = await wait_for_record(
+        record_file_a, lambda row: row.get("method") == "DeliverInboxItem" and row.get("case_id") == result.case_a
+        and row.get("kind") == "ASSESSMENT_INPUT", timeout)
+    step(f"notifier: inbox of {tenant_a}: assessment input about person {person_a} "
+         f"(new: {', '.join(result.input_item_a.get('changes', [])) or 'first input'})")
+    async with Org(keys, tenant_a).channel(radar) as channel:
+        await radar_service_pb2_grpc.RadarServiceStub(channel).RecordDecision(radar_service_pb2.RecordDecisionRequest(
+            case_id=result.case_a, judgement=radar_events.SAFETY_JUDGEMENT_STRUCTURAL_UNSAFETY,
+            decision=radar_events.DECISION_VOORWAARDEN_EN_VERVOLG, responsible_for_safety="wijkteam",
+            agreements="Ouders werken mee aan hulp van het wijkteam."), timeout=10)
+    # The household is monitored once radar has closed the case on the child's history (same partition as what
+    # follows, so the next melding is seen after it).
+    await watch.wait_for(lambda t, m: isinstance(m, radar_events.PersonSignal) and m.HasField("case_closed")
+                         and m.case_closed.case_id == result.case_a, timeout, "the case closed for monitoring")
+    step(f"{tenant_a}: decision 'voorwaarden en vervolg' recorded: the household is monitored")
+    reply = await submit_melding(intake_b, Org(keys, tenant_b), melding_request(result.bsn, melder_name="Ineke Bos"))
+    result.case_b2 = reply.contact_id
+    step(f"{tenant_b}: a new melding about the same child acknowledged as {reply.reference}")
+    result.alert_a = await wait_for_record(
+        record_file_a, lambda row: row.get("method") == "DeliverInboxItem" and row.get("case_id") == result.case_a
+        and row.get("kind") == "MONITORING_ALERT", timeout)
+    step(f"notifier: monitoring alert delivered to {tenant_a}: person {result.alert_a['person_ids'][0]}, signal from "
+         f"{result.alert_a.get('organisation')} ({result.alert_a.get('source')}), acknowledge before "
+         f"{result.alert_a.get('acknowledge_before')}")
 
 
 async def _register_match(watch: TopicWatcher, tenant: str, own_case_id: str, timeout: float) -> Any:

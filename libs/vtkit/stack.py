@@ -71,7 +71,9 @@ class Stack:
             self._add(f"intake-{tenant}", "intake", VT_TENANT=tenant, HTTP_PORT=self.forms[tenant].split(":")[2].strip("/"))
         self._add("radar", "radar")
         self._add("verwijsindex", "verwijsindex")
-        self._add("notifier", "notifier", NOTIFIER_REGIONAL_ENDPOINTS=endpoints, NOTIFIER_LETTER_GATEWAY=gateway.address,
+        # The fake case system plays the team lead's receiver too: escalations arrive there marked "escalated".
+        self._add("notifier", "notifier", NOTIFIER_REGIONAL_ENDPOINTS=endpoints, NOTIFIER_TEAMLEAD_ENDPOINTS=endpoints,
+                  NOTIFIER_LETTER_GATEWAY=gateway.address,
                   NOTIFIER_PROFESSIONAL_ENDPOINT=professionals.address)
         self.web["ops"] = f"http://127.0.0.1:{free_port()}/"
         services = ",".join(f"{name}={url}" for name, url in self.metrics.items()

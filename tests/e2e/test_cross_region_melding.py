@@ -31,7 +31,8 @@ async def test_a_melding_travels_from_intake_to_the_regional_callback(kafka: str
                      if name not in stack.web}
         result = await cross_region_scenario(
             kafka, KeyStore(stack.key_dir), A, B, stack.processes[f"intake-{A}"].address,
-            stack.processes[f"intake-{B}"].address, str(tmp_path / "var" / "data" / f"regional-system-{A}.jsonl"))
+            stack.processes[f"intake-{B}"].address, str(tmp_path / "var" / "data" / f"regional-system-{A}.jsonl"),
+            radar=stack.processes["radar"].address)
         scraped = {name: await scrape(stack.metrics[name]) for name in (f"intake-{A}", "notifier")}
     finally:
         stack.stop()
@@ -71,3 +72,14 @@ async def test_a_melding_travels_from_intake_to_the_regional_callback(kafka: str
     assert result.callback_a["due_date"] == due.isoformat()
     assert result.callback_a["tenant_id"] == A
     assert not result.callback_a.get("duplicate")
+
+    # The region inbox closes the loop: A's case system hears, about A's own person id, what radar found.
+    person_a = result.melding_a.persons[0].person_id
+    assert result.input_item_a["person_ids"] == [person_a] and result.input_item_a["tenant_id"] == A
+    # After A's decision "voorwaarden en vervolg", B's new melding about the child alerts A's worker: which
+    # person, which kind of signal, from which organisation; nothing of B's case.
+    alert = result.alert_a
+    assert alert["person_ids"] == [person_a] and alert["case_id"] == result.case_a
+    assert alert["source"] == "OTHER_VT_ORGANISATION" and alert["organisation"] == B
+    assert not alert["duplicate"] and not alert["escalated"]
+    assert result.case_b2 not in str(alert)
