@@ -151,6 +151,8 @@ async def seeds(stack: Any) -> dict[str, Any]:
         "vt.notifier.v1.NotifierService/ListDeliveries": npb.ListDeliveriesRequest(case_id=melding_id),
         "vt.notifier.v1.NotifierService/PostponeLetter": npb.PostponeLetterRequest(case_id=melding_id,
                                                                                    reason="gesprek eerst", weeks=1),
+        "vt.notifier.v1.NotifierService/ListInbox": npb.ListInboxRequest(case_id=melding_id, page_size=10),
+        "vt.notifier.v1.NotifierService/AcknowledgeInbox": npb.AcknowledgeInboxRequest(idempotency_keys=[melding_id]),
     }
 
 

@@ -39,7 +39,7 @@ from vt.verwijsindex.v1 import verwijsindex_service_pb2 as vpb
 from vt.verwijsindex.v1 import verwijsindex_service_pb2_grpc
 from vtkit import audit, topics
 from vtkit.channels import OrgStubs
-from vtkit.envelope import new_event_id
+from vtkit.envelope import envelope_for, new_event_id
 from vtkit.grpcserver import wait_healthy
 from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
@@ -77,6 +77,8 @@ EXERCISE: dict[str, tuple[str, str]] = {
     "vt.verwijsindex.v1.VerwijsindexService/ListLogbook": ("object", "B's signal (inspector only)"),
     "vt.notifier.v1.NotifierService/ListDeliveries": ("list", "B's case"),
     "vt.notifier.v1.NotifierService/PostponeLetter": ("object", "B's case"),
+    "vt.notifier.v1.NotifierService/ListInbox": ("list", "B's inbox items"),
+    "vt.notifier.v1.NotifierService/AcknowledgeInbox": ("object", "B's inbox item"),
 }
 
 
@@ -305,17 +307,25 @@ async def test_notifier_matrix(kafka: str, keys: KeyStore, tmp_path: pathlib.Pat
         cases = {t: f"case-{uuid.uuid4()}" for t in TENANTS}
         for t, case_id in cases.items():
             await publish_due(publisher, assessment_due(t, case_id))
+            alert = radar_events.MonitoringAlert(tenant_id=t, case_id=case_id, person_id="p-1",
+                                                 trigger=radar_events.MONITORING_TRIGGER_RVDK)
+            await publisher.publish(topics.NATIONAL_ASSESSMENTS, case_id, alert,
+                                    envelope_for(alert, source="radar", tenant=t))
         async with OrgStubs(proc.address, keys, notifier_service_pb2_grpc.NotifierServiceStub) as stub:
 
             async def rows(t: str, case_id: str) -> list[Any]:
                 reply = await stub(t).ListDeliveries(npb.ListDeliveriesRequest(case_id=case_id))
                 return list(reply.deliveries)
 
+            async def items(t: str, case_id: str = "") -> list[Any]:
+                return list((await stub(t).ListInbox(npb.ListInboxRequest(case_id=case_id))).items)
+
             for t, case_id in cases.items():
                 deadline = asyncio.get_running_loop().time() + 30
-                while not await rows(t, case_id):
-                    assert asyncio.get_running_loop().time() < deadline, f"{t}'s delivery never listed"
+                while not await rows(t, case_id) or not await items(t, case_id):
+                    assert asyncio.get_running_loop().time() < deadline, f"{t}'s delivery or inbox item never listed"
                     await asyncio.sleep(0.2)
+            keys_of = {t: [i.idempotency_key for i in await items(t, case_id)] for t, case_id in cases.items()}
             calls = 0
             for a, b in PAIRS:
                 assert await rows(a, cases[b]) == []
@@ -323,12 +333,18 @@ async def test_notifier_matrix(kafka: str, keys: KeyStore, tmp_path: pathlib.Pat
                 assert cases[b] not in {d.case_id for d in every.deliveries}
                 await expect_denied(stub, "PostponeLetter", npb.PostponeLetterRequest(
                     case_id=cases[b], reason="matrix", weeks=1), a)
-                calls += 3
-        got = {(r["who"]["tenant"], r["what"], r["subject"]["case_id"])
-               for r in denials(tmp_path / "notifier-data" / "audit-notifier.jsonl", keys)}
+                assert await items(a, cases[b]) == []
+                assert cases[b] not in {i.case_id for i in await items(a)}
+                await expect_denied(stub, "AcknowledgeInbox", npb.AcknowledgeInboxRequest(idempotency_keys=keys_of[b]), a)
+                calls += 6
+            for t, case_id in cases.items():  # B's items are still unacknowledged after every other region tried
+                assert all(not i.HasField("acknowledged_at") for i in await items(t, case_id))
+        records = denials(tmp_path / "notifier-data" / "audit-notifier.jsonl", keys)
+        got = {(r["who"]["tenant"], r["what"], r["subject"]["case_id"]) for r in records}
         assert {(a, "postpone letter", cases[b]) for a, b in PAIRS} <= got
+        assert {(a, "acknowledge inbox item") for a, _ in PAIRS} <= {(t, w) for t, w, _ in got}
         await assert_forwarded(kafka, "notifier", got, "case_id")
-        print(f"notifier: 2 RPCs x {len(PAIRS)} pairs = {calls}")
+        print(f"notifier: 4 RPCs x {len(PAIRS)} pairs = {calls}")
     finally:
         notifier.stop()
 

@@ -94,20 +94,22 @@ class NotifierApi(notifier_service_pb2_grpc.NotifierServiceServicer):
 
     async def AcknowledgeInbox(self, request: notifier_service_pb2.AcknowledgeInboxRequest,
                                context: grpc.aio.ServicerContext) -> notifier_service_pb2.AcknowledgeInboxResponse:
-        """A worker of the caller's region saw these items. Another region's key is answered as unknown."""
+        """A worker of the caller's region saw these items. A key of another region is NOT_FOUND, as unknown."""
         tenant = caller().tenant
         if not request.idempotency_keys or len(request.idempotency_keys) > MAX_PAGE:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"idempotency_keys: give 1 to {MAX_PAGE} keys")
         now = dt.datetime.now(dt.UTC)
         done, unknown = self.store.acknowledge(tenant, request.idempotency_keys, now)
+        if unknown:
+            await self._log(context, "denied", "acknowledge inbox item", "", "denied",
+                            f"not_found: {len(unknown)} of {len(request.idempotency_keys)} keys")
+            await context.abort(grpc.StatusCode.NOT_FOUND, f"idempotency_keys: {len(unknown)} keys name no item of "
+                                                           "your region; nothing was acknowledged")
         for row in done:
             metrics.INBOX_ACKNOWLEDGED.labels(tenant, str(now <= row.acknowledge_before).lower()).inc()
-        for row in done:
             await self._log(context, "update", "acknowledge inbox item", row.delivery.case_id, "success")
-        if unknown:
-            await self._log(context, "denied", "acknowledge inbox item", "", "denied", f"{len(unknown)} unknown keys")
         self.on_change()
-        return notifier_service_pb2.AcknowledgeInboxResponse(acknowledged=len(done), unknown=unknown)
+        return notifier_service_pb2.AcknowledgeInboxResponse(acknowledged=len(done))
 
 
 DEFAULT_PAGE, MAX_PAGE = 100, 500

@@ -495,21 +495,21 @@ class Store(OutboxBookkeeping):
         return [_inbox_row(r) for r in self.db.execute(sql + " ORDER BY i.seq LIMIT ?", (*args, limit)).fetchall()]
 
     def acknowledge(self, tenant_id: str, keys: Collection[str], now: dt.datetime) -> tuple[list[InboxRow], list[str]]:
-        """Mark the region's items acknowledged (the first time counts). Returns the rows acknowledged now and the
-        keys that name no item of this region (unknown, or another region's: not told apart)."""
-        done: list[InboxRow] = []
-        unknown: list[str] = []
+        """Mark the region's items acknowledged (the first time counts), all or nothing. Returns the rows
+        acknowledged now and the keys that name no item of this region (unknown, or another region's: not told
+        apart); when there are such keys nothing is written."""
+        wanted = list(dict.fromkeys(keys))
         with self._tx() as db:
-            for key in dict.fromkeys(keys):
-                row = db.execute("SELECT i.seq, i.occurred_at AS i_occurred_at, i.acknowledge_before, i.acknowledged_at,"
-                                 " i.escalated_at, d.* FROM inbox i JOIN deliveries d ON d.key = i.key"
-                                 " WHERE i.key = ? AND i.tenant_id = ?", (key, tenant_id)).fetchone()
-                if row is None:
-                    unknown.append(key)
-                elif row["acknowledged_at"] is None:
-                    db.execute("UPDATE inbox SET acknowledged_at = ? WHERE key = ?", (_ts(now), key))
-                    done.append(_inbox_row(row))
-        return done, unknown
+            rows = {r["key"]: r for r in db.execute(
+                "SELECT i.seq, i.occurred_at AS i_occurred_at, i.acknowledge_before, i.acknowledged_at, i.escalated_at,"
+                f" d.* FROM inbox i JOIN deliveries d ON d.key = i.key WHERE i.tenant_id = ? AND i.key IN"
+                f" ({_marks(wanted)})", (tenant_id, *wanted))}
+            unknown = [k for k in wanted if k not in rows]
+            if unknown:
+                return [], unknown
+            fresh = [rows[k] for k in wanted if rows[k]["acknowledged_at"] is None]
+            db.executemany("UPDATE inbox SET acknowledged_at = ? WHERE key = ?", [(_ts(now), r["key"]) for r in fresh])
+            return [_inbox_row(r) for r in fresh], []
 
     def unacknowledged_late(self, now: dt.datetime, limit: int = 100) -> list[InboxRow]:
         """Items past their acknowledgement deadline, not acknowledged and not yet escalated."""

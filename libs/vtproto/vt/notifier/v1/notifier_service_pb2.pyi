@@ -105,9 +105,7 @@ class AcknowledgeInboxRequest(_message.Message):
     def __init__(self, idempotency_keys: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class AcknowledgeInboxResponse(_message.Message):
-    __slots__ = ("acknowledged", "unknown")
+    __slots__ = ("acknowledged",)
     ACKNOWLEDGED_FIELD_NUMBER: _ClassVar[int]
-    UNKNOWN_FIELD_NUMBER: _ClassVar[int]
     acknowledged: int
-    unknown: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, acknowledged: _Optional[int] = ..., unknown: _Optional[_Iterable[str]] = ...) -> None: ...
+    def __init__(self, acknowledged: _Optional[int] = ...) -> None: ...

@@ -86,8 +86,9 @@ class NotifierServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def AcknowledgeInbox(self, request, context):
-        """A worker saw these items (by idempotency key). Unknown keys and other regions' keys are answered in
-        `unknown` and change nothing; acknowledging twice keeps the first time.
+        """A worker saw these items (by idempotency key); acknowledging twice keeps the first time. All or nothing:
+        when a key names no item of the caller's region (unknown, or another region's) the answer is NOT_FOUND
+        and nothing is acknowledged.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
