@@ -61,6 +61,7 @@ async def test_a_melding_is_published_with_its_envelope_and_no_personal_data_in_
                                        event_id=event.envelope.id, field="melder"))
     assert melder["name"] == "Petra de Vries" and melder["email"] == "p.devries@example.nl"
     [person] = melding.persons
+    assert [person.person_id] == list(reply.person_ids)  # the region learns the id radar will name the child by
     sealed = person.sealed_identity
     opened = keys.seal_opener("radar").open(Sealed(sealed.recipient, sealed.ephemeral_public_key, sealed.nonce,
                                                    sealed.ciphertext))

@@ -54,6 +54,49 @@ async def test_a_repeated_idempotency_key_returns_the_same_contact(intake: Servi
     assert contact_ids(records).count(first.contact_id) == 1
 
 
+def three_persons_request() -> pb.SubmitMeldingRequest:
+    """A melding about a child, its mother (by BSN) and a suspect identified by the fallback set."""
+    request = melding_request(random_bsn())
+    request.melding.directbetrokkenen.add(role=common_pb2.PERSON_ROLE_VICTIM, bsn=random_bsn())
+    request.melding.directbetrokkenen.add(role=common_pb2.PERSON_ROLE_SUSPECT, surname="Jansen", first_names="Piet",
+                                          date_of_birth=common_pb2.Date(year=1980, month=1, day=2), postcode="3511AB",
+                                          house_number="1")
+    return request
+
+
+def melding_received(records: Records, contact_id: str) -> events_pb2.MeldingReceived:
+    [event] = [e.message for _, e, _ in records
+               if e.message.DESCRIPTOR.name == "MeldingReceived" and e.message.contact_id == contact_id]
+    return event
+
+
+async def test_the_person_ids_of_a_melding_are_answered_published_and_stable(
+        intake: ServiceProcess, kafka: str, keys: KeyStore) -> None:
+    token = Org(keys, TENANT)
+    request = three_persons_request()
+    reply = await call(intake.address, token, "SubmitMelding", request)
+    ids = list(reply.person_ids)
+    assert len(ids) == 3 and len(set(ids)) == 3 and all(ids)
+
+    # The ids the region got name the persons of the published MeldingReceived, in request order.
+    records = await read_topic(kafka, topics.intake(TENANT), lambda r: reply.contact_id in contact_ids(r))
+    received = melding_received(records, reply.contact_id)
+    assert [(p.person_id, p.role) for p in received.persons] == [
+        (ids[0], common_pb2.PERSON_ROLE_CHILD), (ids[1], common_pb2.PERSON_ROLE_VICTIM),
+        (ids[2], common_pb2.PERSON_ROLE_SUSPECT)]
+    contact = await call(intake.address, token, "GetContact", pb.GetContactRequest(contact_id=reply.contact_id))
+    assert list(contact.person_ids) == ids
+    assert await call(intake.address, token, "SubmitMelding", request) == reply  # a retry
+
+    # ... and after a restart: the ids are stored with the contact, not made again.
+    assert intake.stop() == 0, intake.log_text()[-3000:]
+    intake.start()
+    await wait_healthy(intake.address, timeout=20, keys=keys)
+    assert await call(intake.address, token, "SubmitMelding", request) == reply
+    contact = await call(intake.address, token, "GetContact", pb.GetContactRequest(contact_id=reply.contact_id))
+    assert list(contact.person_ids) == ids
+
+
 async def test_an_empty_idempotency_key_is_invalid(intake: ServiceProcess, keys: KeyStore) -> None:
     request = melding_request(random_bsn())
     request.idempotency_key = ""
@@ -156,8 +199,9 @@ async def test_advies_vervolgadvies_and_conversion_publish_their_events(intake: 
             criteria=pb.ConversionCriteria(nature_and_severity="ernstig"), melding=melding))
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert str(caught.value.details()).startswith("criteria.asker_inability: ")
+    conversion_key = str(uuid.uuid4())
     converted = await call(intake.address, token, "ConvertAdvies", pb.ConvertAdviesRequest(
-        idempotency_key=str(uuid.uuid4()), advies_id=advies.contact_id, criteria=criteria, melding=melding))
+        idempotency_key=conversion_key, advies_id=advies.contact_id, criteria=criteria, melding=melding))
 
     def all_there(records: Records) -> bool:
         return any(e.message.DESCRIPTOR.name == "AdviesConverted" and e.message.melding_id == converted.contact_id
@@ -176,6 +220,14 @@ async def test_advies_vervolgadvies_and_conversion_publish_their_events(intake: 
     assert received.linked_advies_id == advies.contact_id
     contact = await call(intake.address, token, "GetContact", pb.GetContactRequest(contact_id=converted.contact_id))
     assert contact.kind == pb.CONTACT_KIND_CONVERTED_MELDING and contact.linked_contact_id == advies.contact_id
+    # The person ids of the converted melding: answered, published, read back, and the same on a retry.
+    assert len(converted.person_ids) == 1 and converted.person_ids[0]
+    assert [p.person_id for p in received.persons] == list(converted.person_ids) == list(contact.person_ids)
+    retried = await call(intake.address, token, "ConvertAdvies", pb.ConvertAdviesRequest(
+        idempotency_key=conversion_key, advies_id=advies.contact_id, criteria=criteria, melding=melding))
+    assert retried == converted
+    advies_contact = await call(intake.address, token, "GetContact", pb.GetContactRequest(contact_id=advies.contact_id))
+    assert list(advies_contact.person_ids) == []  # an advies names no persons
 
 
 async def test_an_ambtshalve_melding_needs_all_conditions_and_an_mdo(intake: ServiceProcess, kafka: str,
@@ -187,7 +239,7 @@ async def test_an_ambtshalve_melding_needs_all_conditions_and_an_mdo(intake: Ser
                                            no_agreement_on_melding=True, vt_has_personal_data=False),
         mdo=pb.MultidisciplinaryConsultation(date=common_pb2.Date(year=2026, month=11, day=20),
                                              participants=["gedragswetenschapper", "teamleider"]),
-        melding=melding_request(random_bsn()).melding)
+        melding=three_persons_request().melding)
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await call(intake.address, token, "SubmitAmbtshalveMelding", request)
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
@@ -205,3 +257,8 @@ async def test_an_ambtshalve_melding_needs_all_conditions_and_an_mdo(intake: Ser
                  and e.message.melding_id == reply.contact_id)
     assert event.mdo_participant_count == 2 and event.professional_to_be_informed
     assert reply.contact_id in contact_ids(records)  # its MeldingReceived
+    assert len(set(reply.person_ids)) == 3
+    assert [p.person_id for p in melding_received(records, reply.contact_id).persons] == list(reply.person_ids)
+    contact = await call(intake.address, token, "GetContact", pb.GetContactRequest(contact_id=reply.contact_id))
+    assert list(contact.person_ids) == list(reply.person_ids)
+    assert await call(intake.address, token, "SubmitAmbtshalveMelding", request) == reply  # a retry

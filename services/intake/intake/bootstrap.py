@@ -18,6 +18,7 @@ from vtkit.outbox import HEALTH_NAME as OUTBOX_HEALTH
 from vtkit.outbox import OutboxRelay, OwnProducer
 from vtkit.tenants import UnknownTenant, get_tenant
 
+from intake.adapters import proto
 from intake.grpc_api import SERVICE_NAME, IntakeServicer
 from intake.handlers import IntakeHandlers
 from intake.protection import PersonalDataProtector
@@ -99,6 +100,9 @@ def bootstrap(settings: Settings, kafka: KafkaSettings) -> IntakeApp:
         raise ConfigError(f"configuration error: {exc}") from None
     protector = PersonalDataProtector(keys, tenant.id)
     store = ContactStore(settings.database_path)
+    # Contacts stored before person ids were kept get them from their MeldingReceived in the outbox, once.
+    if filled := store.backfill_person_ids(proto.MELDING_RECEIVED_TYPE, proto.person_ids_of_melding_received):
+        log.info("person ids backfilled", extra={"contacts": filled})
     server = GrpcServer(settings.grpc_port, keys, "intake")
     relay = outbox_relay(store, kafka, tenant.id, AuditForwarder(settings.audit_path), server)
     handlers = IntakeHandlers(tenant.id, tenant.region, store, protector, on_commit=relay.wake)

@@ -47,6 +47,18 @@ class Dossier:
     protector: PersonalDataProtector
 
 
+def new_person_ids(count: int) -> tuple[str, ...]:
+    """Opaque ids for the directbetrokkenen of one melding, in their order, distinct within it. They are
+    stored with the contact and name these persons in its MeldingReceived and in every later message to
+    the region (radar's assessment input, monitoring alerts, register matches), so they are made once, here."""
+    ids: list[str] = []
+    while len(ids) < count:
+        person_id = secrets.token_hex(8)
+        if person_id not in ids:
+            ids.append(person_id)
+    return tuple(ids)
+
+
 def _nested(prefix: str, check: Callable[[], None]) -> None:
     """Run a domain check whose field paths are relative to a sub-message of the request."""
     try:
@@ -232,7 +244,8 @@ class IntakeHandlers:
         return self._new_record(kind, proto.advies_payload(advies.as_stored()), linked_contact_id=previous_advies_id)
 
     def _melding_contact(self, melding: Melding, kind: ContactKind, dossier: Dossier, **extra: Any) -> ContactRecord:
-        return self._new_record(kind, proto.melding_payload(melding), dossier, same_day=melding.same_day, **extra)
+        return self._new_record(kind, proto.melding_payload(melding), dossier, same_day=melding.same_day,
+                                person_ids=new_person_ids(len(melding.directbetrokkenen)), **extra)
 
     def _advies_event(self, record: ContactRecord, advies: Advies) -> OutboxEntry:
         event_id = new_event_id()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import pathlib
 import sqlite3
 import threading
@@ -44,7 +45,11 @@ CREATE TABLE IF NOT EXISTS contacts (
     -- set when the dossier was destroyed: the payload is blanked, only ids and times remain
     destroyed_at TEXT,
     -- 0 between blanking the rows and destroying the key (a crash there is finished by the sweep)
-    key_destroyed INTEGER NOT NULL DEFAULT 0
+    key_destroyed INTEGER NOT NULL DEFAULT 0,
+    -- the person ids of a melding: a JSON list in the order of its directbetrokkenen, empty for an advies,
+    -- the ids of its MeldingReceived PersonRefs, answered again on a retry and by GetContact. NULL: stored
+    -- before they were kept (backfill_person_ids reads them from the MeldingReceived in the outbox)
+    person_ids TEXT
 );
 CREATE TABLE IF NOT EXISTS idempotency (
     idempotency_key TEXT PRIMARY KEY,
@@ -72,9 +77,13 @@ UNSENT = "sent_at IS NULL AND seq NOT IN (SELECT seq FROM outbox_quarantine)"
 # Columns added after the first release: added to an existing file on open.
 MIGRATIONS = {"dossier_id": "ALTER TABLE contacts ADD COLUMN dossier_id TEXT NOT NULL DEFAULT ''",
               "destroyed_at": "ALTER TABLE contacts ADD COLUMN destroyed_at TEXT",
-              "key_destroyed": "ALTER TABLE contacts ADD COLUMN key_destroyed INTEGER NOT NULL DEFAULT 0"}
+              "key_destroyed": "ALTER TABLE contacts ADD COLUMN key_destroyed INTEGER NOT NULL DEFAULT 0",
+              "person_ids": "ALTER TABLE contacts ADD COLUMN person_ids TEXT"}
 # Created after the migrations (they may name new columns).
-INDEXES = "CREATE INDEX IF NOT EXISTS contacts_dossier ON contacts(dossier_id) WHERE dossier_id != '';"
+INDEXES = """
+CREATE INDEX IF NOT EXISTS contacts_dossier ON contacts(dossier_id) WHERE dossier_id != '';
+CREATE INDEX IF NOT EXISTS contacts_without_person_ids ON contacts(contact_id) WHERE person_ids IS NULL;
+"""
 ADVIES_KINDS = (int(ContactKind.ADVIES), int(ContactKind.VERVOLGADVIES))
 
 
@@ -91,6 +100,8 @@ class ContactRecord:
     converted_to: str = ""
     dossier_id: str = ""
     destroyed: bool = False
+    # A melding's person ids, one per directbetrokkene in request order (vt.common.v1.PersonRef.person_id).
+    person_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -157,7 +168,7 @@ class ContactStore(OutboxBookkeeping):
     def _get(self, contact_id: str) -> ContactRecord | None:
         row = self._db.execute(
             "SELECT contact_id, reference, kind, received_at, linked_contact_id, same_day, professional_to_be_informed,"
-            " converted_to, payload_key_id, payload_nonce, payload, dossier_id, destroyed_at FROM contacts"
+            " converted_to, payload_key_id, payload_nonce, payload, dossier_id, destroyed_at, person_ids FROM contacts"
             " WHERE contact_id = ?",
             (contact_id,)).fetchone()
         if row is None:
@@ -166,7 +177,7 @@ class ContactStore(OutboxBookkeeping):
                              received_at=dt.datetime.fromisoformat(row[3]), linked_contact_id=row[4],
                              same_day=bool(row[5]), professional_to_be_informed=bool(row[6]), converted_to=row[7],
                              payload=Ciphertext(row[8], row[9], row[10]), dossier_id=row[11],
-                             destroyed=row[12] is not None)
+                             destroyed=row[12] is not None, person_ids=tuple(json.loads(row[13] or "[]")))
 
     def save(self, contact: ContactRecord, outbox: Sequence[OutboxEntry], idempotency_key: str, method: str,
              converts_advies: str = "") -> tuple[str, ContactRecord]:
@@ -212,11 +223,32 @@ class ContactStore(OutboxBookkeeping):
     def _insert_contact(self, c: ContactRecord) -> None:
         self._db.execute(
             "INSERT INTO contacts (contact_id, reference, kind, received_at, linked_contact_id, same_day,"
-            " professional_to_be_informed, converted_to, payload_key_id, payload_nonce, payload, dossier_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " professional_to_be_informed, converted_to, payload_key_id, payload_nonce, payload, dossier_id,"
+            " person_ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (c.contact_id, c.reference, int(c.kind), c.received_at.isoformat(), c.linked_contact_id, int(c.same_day),
              int(c.professional_to_be_informed), c.converted_to, c.payload.key_id, c.payload.nonce, c.payload.ciphertext,
-             c.dossier_id))
+             c.dossier_id, json.dumps(list(c.person_ids))))
+
+    def backfill_person_ids(self, event_type: str, person_ids: Callable[[bytes], list[str]]) -> int:
+        """Contacts stored before person ids were kept get them from their first event of `event_type`
+        (MeldingReceived) still in the outbox; `person_ids(value)` reads them. A contact without one (an
+        advies, or a melding whose event was blanked with its dossier) gets '[]'. How many were filled."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT c.contact_id, (SELECT o.value FROM outbox o WHERE o.record_key = c.contact_id"
+                "  AND o.event_type = ? AND length(o.value) > 0 ORDER BY o.seq LIMIT 1)"
+                " FROM contacts c WHERE c.person_ids IS NULL", (event_type,)).fetchall()
+            if not rows:
+                return 0
+            filled = [(json.dumps(person_ids(value) if value else []), contact_id) for contact_id, value in rows]
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.executemany("UPDATE contacts SET person_ids = ? WHERE contact_id = ?", filled)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            return sum(1 for ids, _ in filled if ids != "[]")
 
     # -- dossiers -----------------------------------------------------------------------------
 

@@ -7,9 +7,12 @@ import dataclasses
 import datetime as dt
 import json
 import pathlib
+import re
+import sqlite3
 
 import pytest
 from intake import handlers as intake_handlers
+from intake.adapters import proto
 from intake.domain.errors import ConflictError, ContactNotFound, ValidationError
 from intake.domain.model import (
     Advies,
@@ -28,7 +31,7 @@ from intake.domain.model import (
 )
 from intake.handlers import IntakeHandlers
 from intake.protection import PersonalDataProtector
-from intake.store import ContactStore
+from intake.store import SCHEMA, ContactStore
 from vt.intake.v1 import events_pb2
 from vtkit.crypto import Ciphertext
 from vtkit.envelope import decode
@@ -194,3 +197,91 @@ async def test_a_contact_whose_event_would_exceed_the_record_budget_is_refused_a
         await handlers.submit_melding("too-big", big)
     assert err.value.field == "request" and "once encoded and encrypted" in err.value.rule
     assert store.unsent_count() == 0 and store.find_by_idempotency_key("too-big") is None
+
+
+THREE = dataclasses.replace(MELDING, directbetrokkenen=(
+    Directbetrokkene(PersonRole.CHILD, bsn="111222333"), Directbetrokkene(PersonRole.VICTIM, bsn="123456782"),
+    Directbetrokkene(PersonRole.SUSPECT, surname="Jansen", first_names="Piet", date_of_birth=dt.date(1980, 1, 2),
+                     postcode="3511AB", house_number="1")))
+
+
+def melding_received_of(store: ContactStore, contact_id: str) -> events_pb2.MeldingReceived:
+    [event] = [e for e in events(store) if isinstance(e, events_pb2.MeldingReceived) and e.contact_id == contact_id]
+    return event
+
+
+async def test_person_ids_are_stored_with_the_contact_and_name_the_persons_of_its_event(
+        handlers: IntakeHandlers, store: ContactStore, keys: KeyStore) -> None:
+    record = await handlers.submit_melding("k", THREE)
+    assert len(record.person_ids) == 3 and len(set(record.person_ids)) == 3
+    event = melding_received_of(store, record.contact_id)
+    assert [(p.person_id, p.role) for p in event.persons] == [
+        (record.person_ids[0], PersonRole.CHILD), (record.person_ids[1], PersonRole.VICTIM),
+        (record.person_ids[2], PersonRole.SUSPECT)]
+    answer = proto.receipt_response("SubmitMelding", record)
+    assert list(answer.person_ids) == list(record.person_ids)
+
+    # Stored, not recomputed: a retry, GetContact and a new process on the same file give the same ids.
+    assert (await handlers.submit_melding("k", THREE)).person_ids == record.person_ids
+    stored, payload = await handlers.get_contact(record.contact_id)
+    assert list(proto.contact_response(stored, payload).person_ids) == list(record.person_ids)
+    store.close()
+    reopened = ContactStore(store.path)
+    try:
+        again = IntakeHandlers(TENANT, 9, reopened, PersonalDataProtector(keys, TENANT))
+        retried = await again.submit_melding("k", dataclasses.replace(THREE, narrative="anders"))
+        assert retried.person_ids == record.person_ids
+        assert list(proto.receipt_response("SubmitMelding", retried).person_ids) == list(record.person_ids)
+        assert reopened.unsent_count() == 1
+    finally:
+        reopened.close()
+
+
+async def test_converted_and_ambtshalve_meldingen_carry_person_ids_and_an_advies_none(
+        handlers: IntakeHandlers, store: ContactStore) -> None:
+    advies = await handlers.register_advies("a", ADVIES)
+    assert advies.person_ids == ()
+    converted = await handlers.convert_advies("c", advies.contact_id, ConversionCriteria("ernstig", "kan niet"), THREE)
+    mdo = MultidisciplinaryConsultation(dt.date(2026, 11, 20), ("a", "b"))
+    ambtshalve = await handlers.submit_ambtshalve_melding("amb", AmbtshalveConditions(True, True, True, True), mdo,
+                                                          THREE)
+    for method, record in (("ConvertAdvies", converted), ("SubmitAmbtshalveMelding", ambtshalve)):
+        ids = [p.person_id for p in melding_received_of(store, record.contact_id).persons]
+        assert len(set(ids)) == 3 and ids == list(record.person_ids)
+        assert list(proto.receipt_response(method, record).person_ids) == ids
+    assert not set(converted.person_ids) & set(ambtshalve.person_ids)  # new ids per melding
+    stored, payload = await handlers.get_contact(advies.contact_id)
+    assert list(proto.contact_response(stored, payload).person_ids) == []
+
+
+async def test_contacts_stored_before_person_ids_were_kept_get_them_from_their_event(
+        handlers: IntakeHandlers, store: ContactStore, keys: KeyStore) -> None:
+    melding = await handlers.submit_melding("m", THREE)
+    advies = await handlers.register_advies("a", ADVIES)
+    event_ids = [p.person_id for p in melding_received_of(store, melding.contact_id).persons]
+    store.mark_sent([row.seq for row in store.unsent()])  # published long ago: the rows stay in the outbox
+    store.close()
+    # The file as the release before left it: contacts without the person_ids column (rebuilt as SQLite
+    # documents it; ALTER TABLE DROP COLUMN trips over the comments of the schema).
+    old_table = re.sub(r",\n(\s*--[^\n]*\n)*\s*person_ids TEXT\n", "\n", SCHEMA.split("\n);")[0] + "\n);")
+    assert "person_ids" not in old_table and "key_destroyed INTEGER NOT NULL DEFAULT 0\n);" in old_table
+    columns = ", ".join(re.findall(r"^    (\w+) [A-Z]", old_table, re.M))
+    db = sqlite3.connect(store.path, isolation_level=None)
+    old_table = old_table.replace("CREATE TABLE IF NOT EXISTS contacts (", "CREATE TABLE contacts_before (")
+    db.executescript(f"PRAGMA foreign_keys=OFF; BEGIN; {old_table}"
+                     f" INSERT INTO contacts_before SELECT {columns} FROM contacts; DROP TABLE contacts;"
+                     " ALTER TABLE contacts_before RENAME TO contacts; COMMIT;")
+    assert "person_ids" not in {row[1] for row in db.execute("PRAGMA table_info(contacts)")}
+    db.close()
+    upgraded = ContactStore(store.path)
+    try:
+        assert upgraded.get(melding.contact_id).person_ids == ()  # type: ignore[union-attr]
+        assert upgraded.backfill_person_ids(proto.MELDING_RECEIVED_TYPE, proto.person_ids_of_melding_received) == 1
+        assert upgraded.get(melding.contact_id).person_ids == tuple(event_ids)  # type: ignore[union-attr]
+        assert upgraded.get(advies.contact_id).person_ids == ()  # type: ignore[union-attr]
+        assert upgraded.backfill_person_ids(proto.MELDING_RECEIVED_TYPE, proto.person_ids_of_melding_received) == 0
+        again = IntakeHandlers(TENANT, 9, upgraded, PersonalDataProtector(keys, TENANT))
+        assert (await again.submit_melding("m", THREE)).person_ids == tuple(event_ids)  # a late retry
+        assert len((await again.submit_melding("new", THREE)).person_ids) == 3
+    finally:
+        upgraded.close()

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from collections.abc import Sequence
 from enum import IntEnum
 from typing import Any, TypeVar
 
+from google.protobuf import message as pb_message
 from google.protobuf import timestamp_pb2
 from vt.common.v1 import common_pb2
 from vt.intake.v1 import events_pb2
@@ -194,7 +194,8 @@ def melding_payload(melding: Melding) -> bytes:
 def contact_response(record: ContactRecord, payload: bytes) -> pb.GetContactResponse:
     response = pb.GetContactResponse(contact_id=record.contact_id, reference=record.reference, kind=_n(record.kind),
                                      received_at=_timestamp(record.received_at),
-                                     linked_contact_id=record.linked_contact_id, same_day=record.same_day)
+                                     linked_contact_id=record.linked_contact_id, same_day=record.same_day,
+                                     person_ids=list(record.person_ids))
     if record.kind.is_advies:
         response.advies.ParseFromString(payload)
     else:
@@ -203,19 +204,22 @@ def contact_response(record: ContactRecord, payload: bytes) -> pb.GetContactResp
 
 
 def receipt_response(method: str, record: ContactRecord) -> Any:
-    """The response of `method` for a stored contact; a retried request gets exactly this again."""
+    """The response of `method` for a stored contact; a retried request gets exactly this again (the
+    person ids too: they are stored with the contact)."""
     if method == "RegisterAdvies":
         return pb.RegisterAdviesResponse(contact_id=record.contact_id, reference=record.reference)
     if method == "RegisterVervolgadvies":
         return pb.RegisterVervolgadviesResponse(contact_id=record.contact_id, reference=record.reference)
     if method == "SubmitMelding":
         return pb.SubmitMeldingResponse(contact_id=record.contact_id, reference=record.reference,
-                                        same_day=record.same_day)
+                                        same_day=record.same_day, person_ids=list(record.person_ids))
     if method == "ConvertAdvies":
-        return pb.ConvertAdviesResponse(contact_id=record.contact_id, reference=record.reference)
+        return pb.ConvertAdviesResponse(contact_id=record.contact_id, reference=record.reference,
+                                        person_ids=list(record.person_ids))
     if method == "SubmitAmbtshalveMelding":
         return pb.SubmitAmbtshalveMeldingResponse(contact_id=record.contact_id, reference=record.reference,
-                                                  professional_to_be_informed=record.professional_to_be_informed)
+                                                  professional_to_be_informed=record.professional_to_be_informed,
+                                                  person_ids=list(record.person_ids))
     raise ValueError(f"unknown method {method}")
 
 
@@ -236,14 +240,11 @@ _ORIGINS = {MeldingOrigin.DIRECT: events_pb2.MELDING_ORIGIN_DIRECT,
             MeldingOrigin.AMBTSHALVE: events_pb2.MELDING_ORIGIN_AMBTSHALVE}
 
 
-def _person_refs(persons: Sequence[Directbetrokkene], event_id: str,
+def _person_refs(persons: Sequence[Directbetrokkene], person_ids: Sequence[str], event_id: str,
                  protector: PersonalDataProtector) -> list[common_pb2.PersonRef]:
-    refs, used = [], set()
-    for person in persons:
-        person_id = secrets.token_hex(8)
-        while person_id in used:  # unique within the case
-            person_id = secrets.token_hex(8)
-        used.add(person_id)
+    """One PersonRef per directbetrokkene, in request order, under the person id the contact stores for it."""
+    refs = []
+    for person, person_id in zip(persons, person_ids, strict=True):  # one id per person, never recomputed
         refs.append(common_pb2.PersonRef(
             person_id=person_id, role=_n(person.role),
             sealed_identity=_sealed(protector.seal_for_matching(person.identity_bytes(), event_id=event_id,
@@ -262,10 +263,21 @@ def melding_received(*, tenant: str, event_id: str, record: ContactRecord, origi
         linked_advies_id=record.linked_contact_id, melder_type=_n(melding.melder_type),
         situation=_n(melding.situation), nature=[_n(n) for n in melding.nature], acute=melding.acute,
         melder_may_be_named=melding.melder_may_be_named,
-        persons=_person_refs(melding.directbetrokkenen, event_id, protector),
+        persons=_person_refs(melding.directbetrokkenen, record.person_ids, event_id, protector),
         melder=_encrypted(protector.encrypt_json(melder, event_id=event_id, field="melder")),
         content=_encrypted(protector.encrypt_json(melding.content_json(), event_id=event_id, field="content")),
         dossier_id=record.dossier_id)
+
+
+def person_ids_of_melding_received(value: bytes) -> list[str]:
+    """The person ids of a stored MeldingReceived (outbox value), in order; [] when it does not parse."""
+    try:
+        return [p.person_id for p in events_pb2.MeldingReceived.FromString(value).persons]
+    except pb_message.DecodeError:
+        return []
+
+
+MELDING_RECEIVED_TYPE = events_pb2.MeldingReceived.DESCRIPTOR.full_name
 
 
 def advies_registered(*, tenant: str, event_id: str, record: ContactRecord, advies: Advies,

@@ -202,14 +202,16 @@ class SubmitMeldingRequest(_message.Message):
     def __init__(self, idempotency_key: _Optional[str] = ..., melding: _Optional[_Union[Melding, _Mapping]] = ...) -> None: ...
 
 class SubmitMeldingResponse(_message.Message):
-    __slots__ = ("contact_id", "reference", "same_day")
+    __slots__ = ("contact_id", "reference", "same_day", "person_ids")
     CONTACT_ID_FIELD_NUMBER: _ClassVar[int]
     REFERENCE_FIELD_NUMBER: _ClassVar[int]
     SAME_DAY_FIELD_NUMBER: _ClassVar[int]
+    PERSON_IDS_FIELD_NUMBER: _ClassVar[int]
     contact_id: str
     reference: str
     same_day: bool
-    def __init__(self, contact_id: _Optional[str] = ..., reference: _Optional[str] = ..., same_day: _Optional[bool] = ...) -> None: ...
+    person_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, contact_id: _Optional[str] = ..., reference: _Optional[str] = ..., same_day: _Optional[bool] = ..., person_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ConversionCriteria(_message.Message):
     __slots__ = ("nature_and_severity", "asker_inability")
@@ -232,12 +234,14 @@ class ConvertAdviesRequest(_message.Message):
     def __init__(self, idempotency_key: _Optional[str] = ..., advies_id: _Optional[str] = ..., criteria: _Optional[_Union[ConversionCriteria, _Mapping]] = ..., melding: _Optional[_Union[Melding, _Mapping]] = ...) -> None: ...
 
 class ConvertAdviesResponse(_message.Message):
-    __slots__ = ("contact_id", "reference")
+    __slots__ = ("contact_id", "reference", "person_ids")
     CONTACT_ID_FIELD_NUMBER: _ClassVar[int]
     REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    PERSON_IDS_FIELD_NUMBER: _ClassVar[int]
     contact_id: str
     reference: str
-    def __init__(self, contact_id: _Optional[str] = ..., reference: _Optional[str] = ...) -> None: ...
+    person_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, contact_id: _Optional[str] = ..., reference: _Optional[str] = ..., person_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class MultidisciplinaryConsultation(_message.Message):
     __slots__ = ("date", "participants")
@@ -272,14 +276,16 @@ class SubmitAmbtshalveMeldingRequest(_message.Message):
     def __init__(self, idempotency_key: _Optional[str] = ..., conditions: _Optional[_Union[AmbtshalveConditions, _Mapping]] = ..., mdo: _Optional[_Union[MultidisciplinaryConsultation, _Mapping]] = ..., melding: _Optional[_Union[Melding, _Mapping]] = ...) -> None: ...
 
 class SubmitAmbtshalveMeldingResponse(_message.Message):
-    __slots__ = ("contact_id", "reference", "professional_to_be_informed")
+    __slots__ = ("contact_id", "reference", "professional_to_be_informed", "person_ids")
     CONTACT_ID_FIELD_NUMBER: _ClassVar[int]
     REFERENCE_FIELD_NUMBER: _ClassVar[int]
     PROFESSIONAL_TO_BE_INFORMED_FIELD_NUMBER: _ClassVar[int]
+    PERSON_IDS_FIELD_NUMBER: _ClassVar[int]
     contact_id: str
     reference: str
     professional_to_be_informed: bool
-    def __init__(self, contact_id: _Optional[str] = ..., reference: _Optional[str] = ..., professional_to_be_informed: _Optional[bool] = ...) -> None: ...
+    person_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, contact_id: _Optional[str] = ..., reference: _Optional[str] = ..., professional_to_be_informed: _Optional[bool] = ..., person_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GetContactRequest(_message.Message):
     __slots__ = ("contact_id", "purpose")
@@ -290,7 +296,7 @@ class GetContactRequest(_message.Message):
     def __init__(self, contact_id: _Optional[str] = ..., purpose: _Optional[str] = ...) -> None: ...
 
 class GetContactResponse(_message.Message):
-    __slots__ = ("contact_id", "reference", "kind", "received_at", "linked_contact_id", "advies", "melding", "same_day")
+    __slots__ = ("contact_id", "reference", "kind", "received_at", "linked_contact_id", "advies", "melding", "same_day", "person_ids")
     CONTACT_ID_FIELD_NUMBER: _ClassVar[int]
     REFERENCE_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
@@ -299,6 +305,7 @@ class GetContactResponse(_message.Message):
     ADVIES_FIELD_NUMBER: _ClassVar[int]
     MELDING_FIELD_NUMBER: _ClassVar[int]
     SAME_DAY_FIELD_NUMBER: _ClassVar[int]
+    PERSON_IDS_FIELD_NUMBER: _ClassVar[int]
     contact_id: str
     reference: str
     kind: ContactKind
@@ -307,7 +314,8 @@ class GetContactResponse(_message.Message):
     advies: RegisterAdviesRequest
     melding: Melding
     same_day: bool
-    def __init__(self, contact_id: _Optional[str] = ..., reference: _Optional[str] = ..., kind: _Optional[_Union[ContactKind, str]] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., linked_contact_id: _Optional[str] = ..., advies: _Optional[_Union[RegisterAdviesRequest, _Mapping]] = ..., melding: _Optional[_Union[Melding, _Mapping]] = ..., same_day: _Optional[bool] = ...) -> None: ...
+    person_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, contact_id: _Optional[str] = ..., reference: _Optional[str] = ..., kind: _Optional[_Union[ContactKind, str]] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., linked_contact_id: _Optional[str] = ..., advies: _Optional[_Union[RegisterAdviesRequest, _Mapping]] = ..., melding: _Optional[_Union[Melding, _Mapping]] = ..., same_day: _Optional[bool] = ..., person_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class DestroyDossierRequest(_message.Message):
     __slots__ = ("contact_id", "request_reference")
