@@ -25,6 +25,7 @@ from vtkit.channels import OrgStubs
 from vtkit.envelope import envelope_for
 from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
+from vtkit.ops.observer import Observer
 from vtkit.simulators.regional_system import FakeRegionalSystem
 
 TENANT, OTHER = "fryslan", "flevoland"
@@ -48,9 +49,11 @@ def findings(case_id: str) -> list[Any]:
 
 
 async def test_a_case_system_that_was_down_gets_every_item_once_in_order_and_the_inbox_lists_them_until_acknowledged(
-        publisher: Publisher, make_notifier: Callable[..., Notifier], keys: KeyStore, data_dir: pathlib.Path) -> None:
-    case_id, port = f"case-{uuid.uuid4()}", free_port()
-    notifier = make_notifier({TENANT: f"127.0.0.1:{port}"})  # nothing listens there yet: the system is down
+        publisher: Publisher, make_notifier: Callable[..., Notifier], keys: KeyStore, data_dir: pathlib.Path,
+        kafka: str) -> None:
+    case_id, port, metrics_port = f"case-{uuid.uuid4()}", free_port(), free_port()
+    # Nothing listens at the case system's address yet: it is down.
+    notifier = make_notifier({TENANT: f"127.0.0.1:{port}"}, METRICS_PORT=str(metrics_port))
     proc = await notifier.start()
     for msg in findings(case_id):
         await publish(publisher, msg)
@@ -111,9 +114,17 @@ async def test_a_case_system_that_was_down_gets_every_item_once_in_order_and_the
             assert all(i.HasField("acknowledged_at") for i in await listed())
         finally:
             await system.stop()
+    # The operator's figure per region (the dashboard's "Inbox per regio", from the notifier's metrics).
+    observer = Observer(kafka, metrics_urls={"notifier": f"http://127.0.0.1:{metrics_port}/metrics"})
+    deadline = asyncio.get_running_loop().time() + 30
+    while (figures := (await observer.sample())["inbox"].get(TENANT, {})).get("open", 1) != 0:  # gauges follow every 5 s
+        assert asyncio.get_running_loop().time() < deadline, figures
+        await asyncio.sleep(0.5)
+    assert figures["in_time"] == 3 and figures["too_late"] == 0 and figures["share_in_time"] == 1.0
     records = audit.read(data_dir / "audit-notifier.jsonl")
     assert any(r["action"] == "search" and r["what"] == "list inbox" and r["who"]["tenant"] == TENANT for r in records)
     assert any(r["outcome"] == "denied" and r["what"] == "acknowledge inbox item" and r["who"]["tenant"] == OTHER
                for r in records)
     assert audit.verify(data_dir / "audit-notifier.jsonl", keys.audit_public()).ok
+
 

@@ -169,7 +169,8 @@ class Observer:
         return {
             "time": now.isoformat(),
             "broker": self.broker.observe(cluster, totals, now),
-            "outboxes": await outboxes(self.metrics_urls),
+            "outboxes": (scraped := await outboxes(self.metrics_urls)),
+            "inbox": inbox_per_region(scraped),
             "topics": [{"name": t, "tenant": topics.tenant_of(t), "partitions": sum(tp.topic == t for tp in ends),
                         "messages": sum(ends[tp] - begins[tp] for tp in ends if tp.topic == t), "end_offset": totals[t],
                         "rate": rates.get(t, 0.0)} for t in names],
@@ -210,6 +211,27 @@ OUTBOX_FAMILIES = {"vt_outbox_backlog": "backlog", "vt_outbox_quarantined": "qua
                    "vt_broker_recoveries": "recoveries"}
 
 
+# The region inbox figures the notifier exports per region (notifier.inbox): (sample name, state/in_time) -> column.
+INBOX_SAMPLES = {("vt_inbox_unacknowledged", "open"): "open", ("vt_inbox_unacknowledged", "late"): "late",
+                 ("vt_inbox_acknowledged_total", "true"): "in_time", ("vt_inbox_acknowledged_total", "false"): "too_late",
+                 ("vt_inbox_escalations_total", ""): "escalated"}
+
+
+def inbox_per_region(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per region: items not acknowledged (open), of those past their deadline (late), acknowledged in time or too
+    late, escalated, and the share acknowledged in time (None before the first acknowledgement)."""
+    out: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        for tenant, figures in row.get("inbox", {}).items():
+            merged = out.setdefault(tenant, {"open": 0, "late": 0, "in_time": 0, "too_late": 0, "escalated": 0})
+            for column, value in figures.items():
+                merged[column] += value
+    for figures in out.values():
+        done = figures["in_time"] + figures["too_late"]
+        figures["share_in_time"] = round(figures["in_time"] / done, 3) if done else None
+    return out
+
+
 async def outboxes(metrics_urls: dict[str, str]) -> list[dict[str, Any]]:
     """Every service's outbox from its /metrics: rows waiting for the broker, rows quarantined, broker losses it
     recovered from (vtkit.outbox);
@@ -225,7 +247,12 @@ async def outboxes(metrics_urls: dict[str, str]) -> list[dict[str, Any]]:
                 row["up"] = reply.status == 200
         except (aiohttp.ClientError, TimeoutError):
             return row
+        row["inbox"] = {}
         for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                column = INBOX_SAMPLES.get((sample.name, sample.labels.get("state") or sample.labels.get("in_time", "")))
+                if column and sample.labels.get("tenant"):
+                    row["inbox"].setdefault(sample.labels["tenant"], {})[column] = int(sample.value)
             if family.name in OUTBOX_FAMILIES:
                 row[OUTBOX_FAMILIES[family.name]] = int(sum(s.value for s in family.samples
                                                             if not s.name.endswith("_created")))
