@@ -21,6 +21,7 @@ from vt.intake.v1 import events_pb2 as intake_events
 from vt.notifier.v1 import receivers_pb2
 from vt.radar.v1 import events_pb2 as radar_events
 from vt.rvdk.v1 import events_pb2 as rvdk_events
+from vt.verwijsindex.v1 import events_pb2 as vi_events
 from vtkit.calendar import AMSTERDAM
 from vtkit.envelope import Event, envelope_for
 from vtkit.keystore import KeyStore
@@ -95,10 +96,12 @@ def rvdk(signal_id: str) -> radar_events.RvdkInfo:
 
 
 def assessment_input(*, others: tuple[str, ...] = (), rvdk_ids: tuple[str, ...] = (), person: str = "p-1",
-                     case_id: str = CASE) -> radar_events.AssessmentInput:
+                     case_id: str = CASE, matches: tuple[str, ...] = ()) -> radar_events.AssessmentInput:
     msg = radar_events.AssessmentInput(tenant_id=TENANT, case_id=case_id, person_id=person,
                                        other_organisations=[common_pb2.Involvement(tenant_id=t) for t in others],
-                                       rvdk=[rvdk(r) for r in rvdk_ids])
+                                       rvdk=[rvdk(r) for r in rvdk_ids],
+                                       verwijsindex_matches=[radar_events.VerwijsindexMatchInfo(
+                                           match_id=m, kind=vi_events.MATCH_KIND_CLIENT) for m in matches])
     msg.collected_at.FromDatetime(MONDAY)
     return msg
 
@@ -146,12 +149,14 @@ async def test_assessment_input_first_then_each_change_once(store: Store, region
     await handle(handler, assessment_input())  # radar re-emitted it with nothing new: no item
     await handle(handler, assessment_input(rvdk_ids=("r1",)))  # an RvdK signal after the melding
     await handle(handler, assessment_input(others=("drenthe",), rvdk_ids=("r1",)))  # another VT got involved
+    # A professional registered a signal about the youth in the verwijsindex.
+    await handle(handler, assessment_input(others=("drenthe",), rvdk_ids=("r1",), matches=("m1",)))
     await run_until_quiet(scheduler(store, region, clock), clock)
 
     items = region.inbox(CASE)
     assert [(i["kind"], i["first"], i["changes"]) for i in items] == [
         ("ASSESSMENT_INPUT", True, []), ("ASSESSMENT_INPUT", False, ["RVDK"]),
-        ("ASSESSMENT_INPUT", False, ["OTHER_VT_ORGANISATION"])]
+        ("ASSESSMENT_INPUT", False, ["OTHER_VT_ORGANISATION"]), ("ASSESSMENT_INPUT", False, ["VERWIJSINDEX"])]
     assert all(i["person_ids"] == ["p-1"] and not i["duplicate"] for i in items)
     # Not acute: a working day to acknowledge.
     assert items[0]["acknowledge_before"] == (MONDAY + dt.timedelta(days=1)).isoformat()

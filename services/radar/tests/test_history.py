@@ -171,11 +171,15 @@ def test_monitored_household_alerts_on_new_signals_until_monitoring_ends() -> No
 
 def test_verwijsindex_match_alerts_monitored_cases_only_and_is_deduplicated() -> None:
     match = VerwijsindexMatchFact("m1", 1, day(10))
-    # not monitored (open assessment, no history at all): nothing but the event id is recorded
+    # not monitored, an open assessment: the match joins its input (that it happened, its kind, when), no alert
     h = apply_melding(PersonHistory(), melding("utrecht", "c1", "p1"), "e1", day(0)).history
     out = apply_verwijsindex_match(h, match, "v0", day(10))
-    assert (out.alerts, out.inputs, out.register_entries) == ([], [], [])
+    [joined] = out.inputs
+    assert (joined.case_id, joined.person_id, joined.verwijsindex_matches) == ("c1", "p1", (match,))
+    assert (out.alerts, out.register_entries) == ([], [])
     assert out.history.seen("v0") and out.history.open_cases == h.open_cases and out.history.rvdk == []
+    assert apply_verwijsindex_match(out.history, match, "v0-again", day(11)).inputs == []  # the same match: nothing new
+    assert PersonHistory.from_dict(out.history.to_dict()) == out.history  # kept in radar's table
     assert apply_verwijsindex_match(PersonHistory(), match, "v0", day(10)).alerts == []
 
     h = apply_case_closed(h, closed("utrecht", "c1", "p1", n=5, monitor_days=100), "x").history

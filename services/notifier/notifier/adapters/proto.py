@@ -20,7 +20,7 @@ from vtkit.calendar import end_of_day
 
 from notifier.domain import Delivery, DeliveryKind, DeliveryState
 from notifier.domain.causes import AssessmentDueFacts, InvalidCause, RegisterMatchFacts
-from notifier.domain.inbox import Change, Deadline, InputView, RvdkView, Source
+from notifier.domain.inbox import Change, Deadline, InputView, MatchView, RvdkView, Source
 from notifier.store import InboxRow
 
 # -- scalar helpers -----------------------------------------------------------------------------
@@ -140,13 +140,15 @@ def input_view(msg: radar_events.AssessmentInput) -> InputView:
         rvdk=tuple(RvdkView(r.signal_id, _RVDK_KIND.Name(r.kind), r.rvdk_office, _stamp(r, "observed_at"))
                    for r in msg.rvdk),
         earlier_case_ids=tuple(msg.earlier_case_ids), joined_by_case_ids=tuple(msg.joined_by_case_ids),
-        joins_case_id=msg.joins_case_id)
+        joins_case_id=msg.joins_case_id,
+        verwijsindex_matches=tuple(MatchView(m.match_id, vi_events.MatchKind.Name(m.kind), _stamp(m, "matched_at"))
+                                   for m in msg.verwijsindex_matches))
 
 
 def inbox_change(change: Change) -> receivers_pb2.InboxChange:
     out = receivers_pb2.InboxChange(source=receivers_pb2.InboxSource.Value(f"INBOX_SOURCE_{change.source.value}"),  # type: ignore[arg-type]
                                     at=from_datetime(change.at), case_id=change.case_id, rvdk_kind=change.rvdk_kind,
-                                    rvdk_office=change.rvdk_office)
+                                    rvdk_office=change.rvdk_office, match_kind=change.match_kind)
     if change.organisation:
         out.organisation.tenant_id = change.organisation
         if change.at is not None:
@@ -178,9 +180,9 @@ def monitoring_alert_item(msg: radar_events.MonitoringAlert) -> receivers_pb2.In
     elif source is Source.RVDK:
         change = Change(source, _stamp(msg.rvdk, "observed_at") or at, rvdk_kind=_RVDK_KIND.Name(msg.rvdk.kind),
                         rvdk_office=msg.rvdk.rvdk_office)
+    elif source is Source.VERWIJSINDEX:
+        change = Change(source, at, match_kind=vi_events.MatchKind.Name(msg.verwijsindex_match.kind))
     signal = inbox_change(change)
-    if source is Source.VERWIJSINDEX:
-        signal.match_kind = vi_events.MatchKind.Name(msg.verwijsindex_match.kind)
     return receivers_pb2.InboxItem(kind=receivers_pb2.INBOX_ITEM_KIND_MONITORING_ALERT, person_ids=[msg.person_id],
                                    occurred_at=from_datetime(at),
                                    monitoring_alert=receivers_pb2.MonitoringAlertItem(signal=signal))

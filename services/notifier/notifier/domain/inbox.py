@@ -51,6 +51,14 @@ class Change:
     case_id: str = ""  # MELDING_SAME_ORGANISATION: the region's own case
     rvdk_kind: str = ""
     rvdk_office: str = ""
+    match_kind: str = ""  # VERWIJSINDEX: the kind of match
+
+
+@dataclass(frozen=True)
+class MatchView:
+    match_id: str
+    kind: str
+    matched_at: dt.datetime | None
 
 
 @dataclass(frozen=True)
@@ -69,6 +77,7 @@ class InputView:
     earlier_case_ids: tuple[str, ...]
     joined_by_case_ids: tuple[str, ...]
     joins_case_id: str
+    verwijsindex_matches: tuple[MatchView, ...] = ()
 
 
 def changes_between(before: InputView | None, now: InputView) -> list[Change]:
@@ -76,6 +85,7 @@ def changes_between(before: InputView | None, now: InputView) -> list[Change]:
     read again out of order must not announce that something went away."""
     known_orgs = {tenant for tenant, _ in before.other_organisations} if before else set()
     known_rvdk = {r.signal_id for r in before.rvdk} if before else set()
+    known_matches = {m.match_id for m in before.verwijsindex_matches} if before else set()
     known_cases = set(before.earlier_case_ids + before.joined_by_case_ids) if before else set()
     if before and before.joins_case_id:
         known_cases.add(before.joins_case_id)
@@ -83,6 +93,8 @@ def changes_between(before: InputView | None, now: InputView) -> list[Change]:
            for tenant, since in now.other_organisations if tenant not in known_orgs]
     out += [Change(Source.RVDK, r.observed_at, rvdk_kind=r.kind, rvdk_office=r.office)
             for r in now.rvdk if r.signal_id not in known_rvdk]
+    out += [Change(Source.VERWIJSINDEX, m.matched_at, match_kind=m.kind)
+            for m in now.verwijsindex_matches if m.match_id not in known_matches]
     own = [*now.earlier_case_ids, *now.joined_by_case_ids, *([now.joins_case_id] if now.joins_case_id else [])]
     out += [Change(Source.MELDING_SAME_ORGANISATION, None, case_id=c) for c in own if c not in known_cases]
     return out

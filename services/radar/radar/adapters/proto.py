@@ -224,7 +224,10 @@ def assessment_input(data: AssessmentInputOut) -> radar_events.AssessmentInput:
         other_organisations=[involvement(v) for v in data.other_organisations],
         rvdk=[rvdk_info_of(r) for r in data.rvdk], collected_at=timestamp(data.collected_at),
         repeat_melding=data.repeat_melding, repeat_of_case_id=data.repeat_of_case_id,
-        joins_case_id=data.joins_case_id, joined_by_case_ids=list(data.joined_by_case_ids))
+        joins_case_id=data.joins_case_id, joined_by_case_ids=list(data.joined_by_case_ids),
+        verwijsindex_matches=[radar_events.VerwijsindexMatchInfo(match_id=m.match_id, kind=m.kind,  # type: ignore[arg-type]
+                                                                 matched_at=timestamp(m.matched_at))
+                              for m in data.verwijsindex_matches])
 
 
 def monitoring_alert(alert: MonitoringAlertOut) -> radar_events.MonitoringAlert:

@@ -11,6 +11,7 @@ import copy
 import datetime as dt
 
 from radar.domain.model import (
+    MAX_MATCHES,
     AssessmentInputOut,
     CaseClosedFact,
     CaseDestroyedFact,
@@ -110,13 +111,18 @@ def apply_rvdk(current: PersonHistory, info: RvdkFact, event_id: str, at: dt.dat
 
 def apply_verwijsindex_match(current: PersonHistory, match: VerwijsindexMatchFact, event_id: str,
                              at: dt.datetime) -> Outcome:
-    """A verwijsindex match about a monitored person alerts each monitored case's region. Nothing is
-    kept about the match (no assessment input, no register entry): only the event id, for deduplication."""
+    """A verwijsindex match about the person joins every open assessment (that it happened, its kind and when; no
+    registrant data) and alerts each monitored case's region."""
     if current.seen(event_id):
         return Outcome(current, duplicate=True)
     history = copy.deepcopy(current)
     history.mark_processed(event_id)
+    if any(m.match_id == match.match_id for m in history.verwijsindex_matches):
+        return Outcome(history)  # the same match again under a new event id: nothing new
+    history.verwijsindex_matches.append(match)
+    del history.verwijsindex_matches[:-MAX_MATCHES]
     out = Outcome(history)
+    out.inputs.extend(assessment_input(history, c, at) for c in history.open_cases)
     out.alerts.extend(MonitoringAlertOut(m.tenant_id, m.case_id, m.person_id, Trigger.VERWIJSINDEX_MATCH, None, None,
                                          at, match)
                       for m in _monitored_at(history, at))
@@ -175,8 +181,9 @@ def assessment_input(history: PersonHistory, case_id: str, at: dt.datetime) -> A
                    for i in sorted(history.involvements.values(), key=lambda i: (i.since, i.tenant_id))
                    if i.tenant_id != tenant)
     rvdk = tuple(sorted(history.rvdk, key=lambda r: (r.observed_at, r.signal_id)))
+    matches = tuple(sorted(history.verwijsindex_matches, key=lambda m: (m.matched_at, m.match_id)))
     return AssessmentInputOut(tenant, case_id, person_id, earlier, others, rvdk, at, bool(closed_earlier),
-                              closed_earlier[-1] if closed_earlier else "", joins, joined_by)
+                              closed_earlier[-1] if closed_earlier else "", joins, joined_by, matches)
 
 
 def _joins(history: PersonHistory, tenant: str, case_id: str) -> str:

@@ -14,6 +14,9 @@ from typing import Any
 # How many processed event ids a person keeps for deduplication. Redeliveries
 # arrive within minutes (a restart, a rebalance), so the newest ids suffice.
 MAX_PROCESSED_IDS = 1000
+# How many verwijsindex matches a person keeps for the assessment input (the newest; a youth with more signals
+# than this is well known to the professionals already).
+MAX_MATCHES = 50
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,8 @@ class PersonHistory:
     closed_case_ids: list[str] = field(default_factory=list)
     monitored: dict[str, Monitored] = field(default_factory=dict)
     processed: list[str] = field(default_factory=list)
+    # Verwijsindex matches about the person: only that one happened, its kind and when (no registrant data).
+    verwijsindex_matches: list[VerwijsindexMatchFact] = field(default_factory=list)
 
     def seen(self, event_id: str) -> bool:
         return event_id in self.processed
@@ -141,6 +146,7 @@ class PersonHistory:
             "closed_case_ids": list(self.closed_case_ids),
             "monitored": [[m.tenant_id, m.case_id, m.person_id, m.until.isoformat()] for m in self.monitored.values()],
             "processed": list(self.processed),
+            "verwijsindex_matches": [[m.match_id, m.kind, m.matched_at.isoformat()] for m in self.verwijsindex_matches],
         }
 
     @classmethod
@@ -159,6 +165,8 @@ class PersonHistory:
             closed_case_ids=list(data.get("closed_case_ids", [])),
             monitored={c: Monitored(t, c, p, dt.datetime.fromisoformat(u)) for t, c, p, u in data.get("monitored", [])},
             processed=list(data.get("processed", [])),
+            verwijsindex_matches=[VerwijsindexMatchFact(i, int(k), dt.datetime.fromisoformat(at))
+                                  for i, k, at in data.get("verwijsindex_matches", [])],
         )
 
 
@@ -201,6 +209,8 @@ class AssessmentInputOut:
     joins_case_id: str = ""
     # For the open assessment others joined: the later open cases of the same VT.
     joined_by_case_ids: tuple[str, ...] = ()
+    # Verwijsindex matches about the person (another professional registered a signal).
+    verwijsindex_matches: tuple[VerwijsindexMatchFact, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -192,7 +192,7 @@ class AssessmentDue(_message.Message):
     def __init__(self, tenant_id: _Optional[str] = ..., case_id: _Optional[str] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., acute: _Optional[bool] = ..., due_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., melder: _Optional[_Union[_common_pb2.EncryptedField, _Mapping]] = ..., melder_type: _Optional[_Union[_common_pb2.MelderType, str]] = ..., melder_may_be_named: _Optional[bool] = ...) -> None: ...
 
 class AssessmentInput(_message.Message):
-    __slots__ = ("tenant_id", "case_id", "person_id", "earlier_case_ids", "other_organisations", "rvdk", "collected_at", "repeat_melding", "repeat_of_case_id", "joins_case_id", "joined_by_case_ids")
+    __slots__ = ("tenant_id", "case_id", "person_id", "earlier_case_ids", "other_organisations", "rvdk", "collected_at", "repeat_melding", "repeat_of_case_id", "joins_case_id", "joined_by_case_ids", "verwijsindex_matches")
     TENANT_ID_FIELD_NUMBER: _ClassVar[int]
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     PERSON_ID_FIELD_NUMBER: _ClassVar[int]
@@ -204,6 +204,7 @@ class AssessmentInput(_message.Message):
     REPEAT_OF_CASE_ID_FIELD_NUMBER: _ClassVar[int]
     JOINS_CASE_ID_FIELD_NUMBER: _ClassVar[int]
     JOINED_BY_CASE_IDS_FIELD_NUMBER: _ClassVar[int]
+    VERWIJSINDEX_MATCHES_FIELD_NUMBER: _ClassVar[int]
     tenant_id: str
     case_id: str
     person_id: str
@@ -215,7 +216,8 @@ class AssessmentInput(_message.Message):
     repeat_of_case_id: str
     joins_case_id: str
     joined_by_case_ids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, tenant_id: _Optional[str] = ..., case_id: _Optional[str] = ..., person_id: _Optional[str] = ..., earlier_case_ids: _Optional[_Iterable[str]] = ..., other_organisations: _Optional[_Iterable[_Union[_common_pb2.Involvement, _Mapping]]] = ..., rvdk: _Optional[_Iterable[_Union[RvdkInfo, _Mapping]]] = ..., collected_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., repeat_melding: _Optional[bool] = ..., repeat_of_case_id: _Optional[str] = ..., joins_case_id: _Optional[str] = ..., joined_by_case_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+    verwijsindex_matches: _containers.RepeatedCompositeFieldContainer[VerwijsindexMatchInfo]
+    def __init__(self, tenant_id: _Optional[str] = ..., case_id: _Optional[str] = ..., person_id: _Optional[str] = ..., earlier_case_ids: _Optional[_Iterable[str]] = ..., other_organisations: _Optional[_Iterable[_Union[_common_pb2.Involvement, _Mapping]]] = ..., rvdk: _Optional[_Iterable[_Union[RvdkInfo, _Mapping]]] = ..., collected_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., repeat_melding: _Optional[bool] = ..., repeat_of_case_id: _Optional[str] = ..., joins_case_id: _Optional[str] = ..., joined_by_case_ids: _Optional[_Iterable[str]] = ..., verwijsindex_matches: _Optional[_Iterable[_Union[VerwijsindexMatchInfo, _Mapping]]] = ...) -> None: ...
 
 class AssessmentCompleted(_message.Message):
     __slots__ = ("tenant_id", "case_id", "judgement", "decision", "overdracht_to", "responsible_for_safety", "decided_at", "agreements", "melder_callback_required", "household_letter_required", "rvdk_request", "municipality_notice", "onderzoek_due_date", "onderzoek_due_at")
