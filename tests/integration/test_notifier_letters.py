@@ -77,10 +77,11 @@ async def test_callback_then_letter_and_a_recorded_postponement(
         await publish_decision(publisher, keys, t, c)
 
     letters = await eventually(lambda: letter_gateway.distinct(case_id), "the household letter")
-    callbacks = fake.distinct(case_id)
-    # The regional system refused the callback twice (UNAVAILABLE); the letter came only after it.
+    callbacks = fake.distinct(case_id, "DeliverCallback")
+    # The regional system refused the callback twice (UNAVAILABLE); the letter came only after it. (The region's
+    # inbox also hears that the letter, of a melding received in 2025, is overdue: other calls, not counted here.)
     assert len(callbacks) == 1 and len(letters) == 1
-    assert [c["status"] for c in fake.attempts_of(case_id)] == ["UNAVAILABLE", "UNAVAILABLE", "OK"]
+    assert [c["status"] for c in fake.attempts_of(case_id, "DeliverCallback")] == ["UNAVAILABLE", "UNAVAILABLE", "OK"]
     assert letters[0]["received"] > callbacks[0]["received"]
     request = next(r for r in letter_gateway.letters if r.case_id == case_id)
     assert request.pdf.key_id == f"{tenant}:1"

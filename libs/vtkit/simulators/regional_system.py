@@ -5,7 +5,7 @@ recorded (in memory in `.calls`, and as one JSON line appended to RECORD_FILE wh
 can count what actually arrived. A repeated idempotency key is acknowledged, as a real receiver
 must do, but recorded with "duplicate": true so tests can see redeliveries.
 
-Failure injection (env or constructor): FAIL_FIRST=N answers UNAVAILABLE to the first N calls,
+Failure injection (env or constructor): FAIL_FIRST=N answers UNAVAILABLE to the first N calls of each method,
 FAIL_PERMANENT=1 answers INVALID_ARGUMENT to every call. Failed calls are recorded too, with
 "status" set to the code name, so a test can see the retries. DELAY_SECONDS=x records an accepted
 call at once but answers only after x seconds, so a test can kill the caller mid-call.
@@ -63,7 +63,7 @@ class FakeRegionalSystem(receivers_pb2_grpc.RegionalCallbackServiceServicer):
         self.delay_seconds = delay_seconds
         self.calls: list[dict[str, Any]] = []
         self._seen: set[str] = set()
-        self._attempts = 0
+        self._attempts: dict[str, int] = {}  # per method
         self._server: GrpcServer | None = None
 
     @classmethod
@@ -93,17 +93,18 @@ class FakeRegionalSystem(receivers_pb2_grpc.RegionalCallbackServiceServicer):
 
     # -- queries for tests ------------------------------------------------------------------
 
-    def accepted(self, case_id: str | None = None) -> list[dict[str, Any]]:
-        """Calls that were acknowledged (first deliveries and duplicates)."""
-        return [c for c in self.calls if c["status"] == "OK" and (case_id is None or c["case_id"] == case_id)]
+    def accepted(self, case_id: str | None = None, method: str | None = None) -> list[dict[str, Any]]:
+        """Calls that were acknowledged (first deliveries and duplicates), optionally of one method."""
+        return [c for c in self.calls if c["status"] == "OK" and (case_id is None or c["case_id"] == case_id)
+                and method in (None, c["method"])]
 
-    def attempts_of(self, case_id: str) -> list[dict[str, Any]]:
+    def attempts_of(self, case_id: str, method: str | None = None) -> list[dict[str, Any]]:
         """Every call for the case, failed ones included."""
-        return [c for c in self.calls if c["case_id"] == case_id]
+        return [c for c in self.calls if c["case_id"] == case_id and method in (None, c["method"])]
 
-    def distinct(self, case_id: str | None = None) -> list[dict[str, Any]]:
+    def distinct(self, case_id: str | None = None, method: str | None = None) -> list[dict[str, Any]]:
         """Acknowledged first deliveries only: what a real case system would have acted on."""
-        return [c for c in self.accepted(case_id) if not c["duplicate"]]
+        return [c for c in self.accepted(case_id, method) if not c["duplicate"]]
 
     # -- RPCs -------------------------------------------------------------------------------
 
@@ -146,16 +147,16 @@ class FakeRegionalSystem(receivers_pb2_grpc.RegionalCallbackServiceServicer):
 
     def inbox(self, case_id: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
         """Inbox items acknowledged at first delivery (no repeats), optionally of one case and kind."""
-        return [c for c in self.distinct(case_id) if c["method"] == "DeliverInboxItem" and kind in (None, c["kind"])]
+        return [c for c in self.distinct(case_id, "DeliverInboxItem") if kind in (None, c["kind"])]
 
     async def _receive(self, method: str, request: Any, context: grpc.aio.ServicerContext, key: str = "",
                        **fields: Any) -> None:
-        self._attempts += 1
+        attempt = self._attempts[method] = self._attempts.get(method, 0) + 1
         status, detail = "OK", ""
         if self.fail_permanent:
             status, detail = "INVALID_ARGUMENT", "injected permanent failure"
-        elif self._attempts <= self.fail_first:
-            status, detail = "UNAVAILABLE", f"injected failure {self._attempts} of {self.fail_first}"
+        elif attempt <= self.fail_first:
+            status, detail = "UNAVAILABLE", f"injected failure {attempt} of {self.fail_first}"
         elif not request.idempotency_key:
             status, detail = "INVALID_ARGUMENT", "idempotency_key is required"
         elif self.tenant and getattr(request, "tenant_id", "") != self.tenant:

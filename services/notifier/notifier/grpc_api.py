@@ -15,6 +15,7 @@ from vtkit.auth import caller
 from vtkit.calendar import AMSTERDAM, end_of_day, local_date
 
 from notifier.adapters import proto
+from notifier.domain.causes import InvalidCause
 from notifier.domain.letter import InvalidPostponement, check_postponement, letter_due_date
 from notifier.store import Store
 
@@ -85,7 +86,10 @@ class NotifierApi(notifier_service_pb2_grpc.NotifierServiceServicer):
             after = parse_page_token(request.page_token)
         except ValueError as exc:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-        since = proto.to_datetime(request.since, request.HasField("since"))
+        try:
+            since = proto.to_datetime(request.since, request.HasField("since"))
+        except InvalidCause as exc:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"since: {exc}")
         rows = self.store.inbox_page(tenant, after, size + 1, since, request.unacknowledged_only, request.case_id)
         page, more = rows[:size], len(rows) > size
         await self._log(context, "search", "list inbox", request.case_id, "success", f"{len(page)} items")
