@@ -171,6 +171,7 @@ class Observer:
             "broker": self.broker.observe(cluster, totals, now),
             "outboxes": (scraped := await outboxes(self.metrics_urls)),
             "inbox": inbox_per_region(scraped),
+            "norms": {t: n for row in scraped for t, n in row.get("norms", {}).items()},
             "topics": [{"name": t, "tenant": topics.tenant_of(t), "partitions": sum(tp.topic == t for tp in ends),
                         "messages": sum(ends[tp] - begins[tp] for tp in ends if tp.topic == t), "end_offset": totals[t],
                         "rate": rates.get(t, 0.0)} for t in names],
@@ -247,9 +248,11 @@ async def outboxes(metrics_urls: dict[str, str]) -> list[dict[str, Any]]:
                 row["up"] = reply.status == 200
         except (aiohttp.ClientError, TimeoutError):
             return row
-        row["inbox"] = {}
+        row["inbox"], row["norms"] = {}, {}
         for family in text_string_to_metric_families(text):
             for sample in family.samples:
+                if sample.name == "vt_norm_share" and sample.labels.get("tenant"):  # radar's sector norms
+                    row["norms"].setdefault(sample.labels["tenant"], {})[sample.labels.get("norm", "")] = sample.value
                 column = INBOX_SAMPLES.get((sample.name, sample.labels.get("state") or sample.labels.get("in_time", "")))
                 if column and sample.labels.get("tenant"):
                     row["inbox"].setdefault(sample.labels["tenant"], {})[column] = int(sample.value)

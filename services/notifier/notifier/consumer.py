@@ -78,6 +78,8 @@ class EventHandler:
                 self.on_monitoring_alert(event.envelope, event.message)
             elif isinstance(event.message, radar_events.DeadlineOverdue):
                 self.on_deadline_overdue(event.envelope, event.message)
+            elif isinstance(event.message, radar_events.OnderzoekCompleted):
+                self.on_onderzoek_completed(event.message)
             elif isinstance(event.message, intake_events.MeldingReceived):
                 self.on_melding_received(event.envelope, event.message, record.topic if record else None)
             elif isinstance(event.message, intake_events.DossierDestroyed):
@@ -143,6 +145,13 @@ class EventHandler:
         detected = proto.to_datetime(msg.detected_at, msg.HasField("detected_at")) or self.clock()
         self.inbox.overdue(tenant, msg.case_id, proto.radar_deadline(msg.kind),
                            proto.to_datetime(msg.due_at, msg.HasField("due_at")), detected)
+
+    def on_onderzoek_completed(self, msg: radar_events.OnderzoekCompleted) -> None:
+        """The onderzoek's outcome ends its 10-week deadline: if the region was told it was overdue, it is told
+        that it was met after all."""
+        tenant = self._own_tenant(msg.tenant_id, msg.case_id, "OnderzoekCompleted")
+        at = proto.to_datetime(msg.completed_at, msg.HasField("completed_at")) or self.clock()
+        self.inbox.resolve_overdue(tenant, msg.case_id, Deadline.ONDERZOEK, at)
 
     def _own_tenant(self, tenant: str, case_id: str, what: str) -> str:
         if not tenant or not case_id:

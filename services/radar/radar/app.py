@@ -46,6 +46,7 @@ from vtkit.tenants import all_tenants
 
 from radar.adapters import proto
 from radar.domain.cases import CaseRecord
+from radar.domain.lifecycle import norms
 from radar.domain.model import PersonHistory
 from radar.handlers import Out, Radar
 from radar.offsets import HandledOnlyConsumer
@@ -241,7 +242,8 @@ class RadarStreams:
             staged.put(self.cases, result.case.case_id, result.case.to_dict())
 
     async def _on_assessment(self, event: Event, message: Any, staged: Staged) -> None:
-        if not isinstance(event.message, (proto.AssessmentCompleted, proto.DeadlineOverdue)):
+        if not isinstance(event.message, (proto.AssessmentCompleted, proto.DeadlineOverdue, proto.OnderzoekStarted,
+                                          proto.OnderzoekCompleted, proto.MonitoringChanged)):
             return  # radar's own AssessmentDue / AssessmentInput / MonitoringAlert
         case_id = event.message.case_id
         if message.key != case_id.encode():
@@ -336,3 +338,17 @@ def record_deadline_gauges(cases: list[CaseRecord], now: dt.datetime) -> None:
     metrics.DEADLINES.clear()
     for (kind, tenant, state), count in counts.items():
         metrics.DEADLINES.labels(kind, tenant, state).set(count)
+    record_norm_gauges(cases, now)
+
+
+def record_norm_gauges(cases: list[CaseRecord], now: dt.datetime) -> None:
+    """The sector norms per region over the last 365 days (no case or person ids in labels)."""
+    by_tenant: dict[str, list[CaseRecord]] = {}
+    for case in cases:
+        by_tenant.setdefault(case.tenant_id, []).append(case)
+    last = local_date(now)
+    for tenant, own in by_tenant.items():
+        figures = norms(own, tenant, last - dt.timedelta(days=364), last, now)
+        for name, figure in (("assessment_in_time", figures.assessments), ("onderzoek_in_time", figures.onderzoeken)):
+            if figure.total:
+                metrics.NORM_SHARE.labels(tenant, name).set(round(figure.share, 4))

@@ -19,18 +19,21 @@ import grpc
 from vt.radar.v1 import radar_service_pb2, radar_service_pb2_grpc
 from vtkit.audit import AuditLog
 from vtkit.auth import caller
+from vtkit.calendar import local_date
 
 from radar.adapters import proto
 from radar.domain.cases import CaseRecord
 from radar.domain.decisions import InvalidDecision
 from radar.domain.history import assessment_input, has_case, involvement_of
+from radar.domain.lifecycle import LifecycleConflict, extension_until, norms, validate_outcome, validate_reason
 from radar.domain.model import PersonHistory
-from radar.handlers import DecisionConflict, DecisionResult, Out, Radar
+from radar.handlers import DecisionConflict, DecisionResult, LifecycleResult, Out, Radar
 
 SERVICE_NAME = "vt.radar.v1.RadarService"
 # NEN 7513 action of each logged operation.
 ACTIONS = {"read assessment": "read", "search register": "search", "record decision": "update",
-           "list overdue": "search"}
+           "list overdue": "search", "start onderzoek": "update", "record onderzoek outcome": "update",
+           "end monitoring": "update", "extend monitoring": "update", "read norms": "search"}
 MAX_PENDING = 10_000
 
 
@@ -51,6 +54,8 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
         # Decisions published but not yet applied to the case table by the agent (this process only):
         # case id -> (fingerprint, result). Lets a quick second call with another decision fail too.
         self._pending: dict[str, tuple[str, DecisionResult]] = {}
+        # The same for onderzoek outcomes.
+        self._pending_outcomes: dict[str, tuple[str, LifecycleResult]] = {}
 
     async def _log(self, what: str, subject: dict[str, str], outcome: str,
                    context: grpc.aio.ServicerContext | None = None) -> None:
@@ -140,3 +145,89 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
         items.sort(key=lambda i: (i.due_at, i.case_id, i.kind.value))
         await self._log("list overdue", {"case_id": "", "tenant": tenant}, "success", context)
         return proto.overdue_response(items)
+
+    # ---- after the decision: the onderzoek and monitoring ---------------------------------------------------------
+
+    async def _step(self, what: str, subject: dict[str, str], context: grpc.aio.ServicerContext,
+                    step: Callable[[CaseRecord], LifecycleResult]) -> tuple[CaseRecord, LifecycleResult]:
+        """One lifecycle step on one of the caller's cases: refused steps name the field and the rule, the event
+        is on disk (outbox) before the answer; every call is audited."""
+        record = await self._own_case(what, subject, context)
+        try:
+            result = step(record)
+        except InvalidDecision as exc:
+            await self._log(what, subject, "invalid_argument", context)
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        except (LifecycleConflict, DecisionConflict) as exc:
+            await self._log(what, subject, "failed_precondition", context)
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
+        if result.output is not None:
+            await self.commit([result.output])
+        await self._log(what, subject, "success", context)
+        return record, result
+
+    async def RecordOnderzoekStarted(self, request: radar_service_pb2.RecordOnderzoekStartedRequest,
+                                     context: grpc.aio.ServicerContext
+                                     ) -> radar_service_pb2.RecordOnderzoekStartedResponse:
+        now = dt.datetime.now(dt.UTC)
+        record, result = await self._step("start onderzoek", {"case_id": request.case_id}, context,
+                                          lambda r: self.radar.record_onderzoek_started(r.tenant_id, r, now))
+        return proto.started_response(result.at, result.within_norm, record.onderzoek_due_at)
+
+    async def RecordOnderzoekOutcome(self, request: radar_service_pb2.RecordOnderzoekOutcomeRequest,
+                                     context: grpc.aio.ServicerContext
+                                     ) -> radar_service_pb2.RecordOnderzoekOutcomeResponse:
+        what, subject = "record onderzoek outcome", {"case_id": request.case_id}
+        outcome = proto.outcome_request(request)
+        try:
+            validate_outcome(outcome)  # first: it reveals nothing about which cases exist
+        except InvalidDecision as exc:
+            await self._log(what, subject, "invalid_argument", context)
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        pending = self._pending_outcomes.get(request.case_id)
+        if pending is not None and pending[0] != outcome.fingerprint():
+            await self._own_case(what, subject, context)
+            await self._log(what, subject, "failed_precondition", context)
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, "case_id: the onderzoek is being ended already, "
+                                                                     "with another outcome")
+        now = dt.datetime.now(dt.UTC)
+        _, result = await self._step(what, subject, context,
+                                     lambda r: self.radar.record_onderzoek_outcome(r.tenant_id, r, outcome, now))
+        if pending is not None:
+            result = pending[1]  # a retry before the agent applied the first: answer what the first answered
+        elif result.output is not None:
+            self._pending_outcomes[request.case_id] = (outcome.fingerprint(), result)
+            while len(self._pending_outcomes) > MAX_PENDING:
+                del self._pending_outcomes[next(iter(self._pending_outcomes))]
+        return proto.outcome_response(result.event_id, result.at, result.within_norm, result.monitor_until)
+
+    async def EndMonitoring(self, request: radar_service_pb2.EndMonitoringRequest,
+                            context: grpc.aio.ServicerContext) -> radar_service_pb2.EndMonitoringResponse:
+        now = dt.datetime.now(dt.UTC)
+        _, result = await self._step("end monitoring", {"case_id": request.case_id}, context,
+                                     lambda r: self.radar.change_monitoring(r.tenant_id, r, None, request.reason, now))
+        return radar_service_pb2.EndMonitoringResponse(ended_at=proto.timestamp(result.at))
+
+    async def ExtendMonitoring(self, request: radar_service_pb2.ExtendMonitoringRequest,
+                               context: grpc.aio.ServicerContext) -> radar_service_pb2.ExtendMonitoringResponse:
+        now = dt.datetime.now(dt.UTC)
+
+        def extend(record: CaseRecord) -> LifecycleResult:
+            validate_reason(request.reason)
+            until = extension_until(record, proto.to_date(request.until), now)
+            return self.radar.change_monitoring(record.tenant_id, record, until, request.reason, now)
+
+        _, result = await self._step("extend monitoring", {"case_id": request.case_id}, context, extend)
+        assert result.monitor_until is not None
+        return radar_service_pb2.ExtendMonitoringResponse(monitor_until=proto.timestamp(result.monitor_until))
+
+    async def GetNorms(self, request: radar_service_pb2.GetNormsRequest,
+                       context: grpc.aio.ServicerContext) -> radar_service_pb2.GetNormsResponse:
+        tenant, now = caller().tenant, dt.datetime.now(dt.UTC)
+        last = proto.to_date(request.to) or local_date(now)
+        first = proto.to_date(getattr(request, "from")) or last - dt.timedelta(days=364)
+        if first > last:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "from: must not be after to")
+        figures = norms(list(self.state.all_cases()), tenant, first, last, now)
+        await self._log("read norms", {"case_id": "", "tenant": tenant}, "success", context)
+        return proto.norms_response(figures)

@@ -29,7 +29,7 @@ from vtkit.kafka import PermanentError
 from vtkit.outbox import OutboxRecord
 
 from radar.adapters import proto
-from radar.domain.cases import DEFAULT_MONITORING_DAYS, CaseRecord, DeadlineKind
+from radar.domain.cases import DEFAULT_MONITORING_DAYS, CaseRecord, DeadlineKind, monitoring_until
 from radar.domain.deadlines import assessment_deadline
 from radar.domain.decisions import DecisionInput, consequences, validate
 from radar.domain.history import (
@@ -40,6 +40,16 @@ from radar.domain.history import (
     apply_verwijsindex_match,
 )
 from radar.domain.ids import derived_event_id
+from radar.domain.lifecycle import (
+    OutcomeInput,
+    check_monitored,
+    check_outcome,
+    check_start,
+    finished_within_norm,
+    started_within_norm,
+    validate_outcome,
+    validate_reason,
+)
 from radar.domain.model import (
     CaseClosedFact,
     CaseDestroyedFact,
@@ -82,6 +92,16 @@ class DecisionResult:
     event_id: str
     decided_at: dt.datetime
     onderzoek_due_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class LifecycleResult:
+    """A step after the decision: the event to publish (None: recorded before, a retry) and what to answer."""
+    output: Out | None
+    event_id: str
+    at: dt.datetime
+    within_norm: bool = False
+    monitor_until: dt.datetime | None = None
 
 
 def _out(topic: str, key: str, message: pb_message.Message, tenant: str, event_id: str, at: dt.datetime) -> Out:
@@ -201,6 +221,8 @@ class Radar:
             record.close(proto.to_datetime(msg.decided_at), proto.decision(msg.decision), self.monitoring_days,
                          proto.decision_of(msg).fingerprint(), event.envelope.id)
             return self._closed_signals(record, event.envelope.id, event.envelope.time), record
+        if isinstance(msg, (proto.OnderzoekStarted, proto.OnderzoekCompleted, proto.MonitoringChanged)):
+            return self._on_lifecycle(event, record)
         if isinstance(msg, proto.DeadlineOverdue) and event.envelope.source == SOURCE and record is not None:
             # Reported once; the scan skips it from now on.
             kind = proto.deadline_kind(msg.kind)
@@ -211,6 +233,35 @@ class Radar:
                 record.onderzoek_overdue_reported = True
                 return [], record
         return [], None  # AssessmentDue / AssessmentInput / ...: radar's own output, nothing to do
+
+    def _on_lifecycle(self, event: Event, record: CaseRecord | None) -> tuple[list[Out], CaseRecord | None]:
+        """A step after the decision, applied to the case (radar's own RPCs wrote it: from radar only). A step
+        that arrives again, or for a case radar does not know as decided, changes nothing."""
+        msg = event.message
+        if event.envelope.source != SOURCE:
+            raise PermanentError(f"{event.envelope.type} not written by radar ({event.envelope.source!r})")
+        if record is None or not record.closed or record.tenant_id != msg.tenant_id:
+            raise PermanentError(f"{event.envelope.type} for a case radar has no decision of")
+        if isinstance(msg, proto.OnderzoekStarted):
+            if record.onderzoek_started_at is None:
+                record.onderzoek_started_at = proto.to_datetime(msg.started_at)
+                return [], record
+            return [], None
+        if isinstance(msg, proto.OnderzoekCompleted):
+            if record.onderzoek_completed_at is not None:
+                return [], None
+            record.onderzoek_completed_at = proto.to_datetime(msg.completed_at)
+            record.onderzoek_follow_up = proto.decision(msg.follow_up)
+            record.outcome_fingerprint, record.outcome_event_id = proto.outcome_of(msg).fingerprint(), event.envelope.id
+            if not msg.HasField("monitor_until"):
+                return [], record
+            record.monitor_until = proto.to_datetime(msg.monitor_until)
+        else:  # MonitoringChanged: the household's history learns the new end
+            until = proto.to_datetime(msg.monitor_until)
+            if record.monitor_until == until:
+                return [], None
+            record.monitor_until = until
+        return self._closed_signals(record, event.envelope.id, event.envelope.time), record
 
     def _closed_signals(self, record: CaseRecord, ce_id: str, at: dt.datetime) -> list[Out]:
         assert record.closed_at is not None
@@ -262,6 +313,53 @@ class Radar:
         msg = proto.assessment_completed(tenant, chosen, now, then, agreements)
         return DecisionResult(_out(topics.NATIONAL_ASSESSMENTS, chosen.case_id, msg, tenant, event_id, now), event_id,
                               now, then.onderzoek.due_at if then.onderzoek else None)
+
+    # ---- RadarService: the onderzoek and monitoring ------------------------------------------------------------
+
+    def record_onderzoek_started(self, tenant: str, record: CaseRecord, now: dt.datetime) -> LifecycleResult:
+        check_start(record)
+        assert record.closed_at is not None
+        event_id = derived_event_id(f"{tenant}|{record.case_id}", "onderzoek-started")
+        if record.onderzoek_started_at is not None:
+            return LifecycleResult(None, event_id, record.onderzoek_started_at,
+                                   started_within_norm(record.closed_at, record.onderzoek_started_at))
+        within = started_within_norm(record.closed_at, now)
+        msg = proto.OnderzoekStarted(tenant_id=tenant, case_id=record.case_id, started_at=proto.timestamp(now),
+                                     within_norm=within)
+        return LifecycleResult(_out(topics.NATIONAL_ASSESSMENTS, record.case_id, msg, tenant, event_id, now),
+                               event_id, now, within)
+
+    def record_onderzoek_outcome(self, tenant: str, record: CaseRecord, outcome: OutcomeInput,
+                                 now: dt.datetime) -> LifecycleResult:
+        validate_outcome(outcome)
+        event_id = derived_event_id(f"{tenant}|{record.case_id}", "onderzoek-completed")
+        if check_outcome(record, outcome):
+            assert record.onderzoek_completed_at is not None
+            return LifecycleResult(None, record.outcome_event_id or event_id, record.onderzoek_completed_at,
+                                   finished_within_norm(record, record.onderzoek_completed_at), record.monitor_until)
+        within = finished_within_norm(record, now)
+        until = monitoring_until(outcome.follow_up, now, self.monitoring_days)
+        agreements = None
+        if outcome.agreements:
+            agreements = self._agreements_cipher(tenant, record.case_id).encrypt(
+                outcome.agreements.encode(), event_id=event_id, field="agreements")
+        msg = proto.onderzoek_completed(tenant, outcome, now, within, until, agreements)
+        return LifecycleResult(_out(topics.NATIONAL_ASSESSMENTS, record.case_id, msg, tenant, event_id, now),
+                               event_id, now, within, until)
+
+    def change_monitoring(self, tenant: str, record: CaseRecord, until: dt.datetime | None, reason: str,
+                          now: dt.datetime) -> LifecycleResult:
+        """End monitoring now (`until` None) or extend it to `until` (validated by extension_until)."""
+        validate_reason(reason)
+        check_monitored(record, now)
+        ended = until is None
+        new_end = now if until is None else until
+        event_id = derived_event_id(f"{tenant}|{record.case_id}", "monitoring", new_end.isoformat())
+        sealed = self._agreements_cipher(tenant, record.case_id).encrypt(reason.encode(), event_id=event_id,
+                                                                         field="reason")
+        msg = proto.monitoring_changed(tenant, record.case_id, ended, new_end, now, sealed)
+        return LifecycleResult(_out(topics.NATIONAL_ASSESSMENTS, record.case_id, msg, tenant, event_id, now),
+                               event_id, now, monitor_until=new_end)
 
     def _agreements_cipher(self, tenant: str, case_id: str) -> TenantCipher:
         if self._case_cipher is not None:

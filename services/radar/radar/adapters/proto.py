@@ -20,6 +20,7 @@ from vtkit.kafka import PermanentError
 from radar.domain.cases import CaseRecord, DeadlineKind, Decision, OverdueDeadline
 from radar.domain.deadlines import Deadline
 from radar.domain.decisions import Consequences, DecisionInput, Judgement
+from radar.domain.lifecycle import Figure, Norms, OutcomeInput
 from radar.domain.model import (
     AssessmentInputOut,
     CaseClosedFact,
@@ -40,6 +41,9 @@ RvdkSignal = rvdk_events.RvdkSignal
 PersonSignal = radar_events.PersonSignal
 AssessmentCompleted = radar_events.AssessmentCompleted
 DeadlineOverdue = radar_events.DeadlineOverdue
+OnderzoekStarted = radar_events.OnderzoekStarted
+OnderzoekCompleted = radar_events.OnderzoekCompleted
+MonitoringChanged = radar_events.MonitoringChanged
 SignalMatch = verwijsindex_events.SignalMatch
 
 _DECISIONS = {
@@ -81,6 +85,10 @@ def timestamp(moment: dt.datetime) -> Timestamp:
     ts = Timestamp()
     ts.FromDatetime(moment.astimezone(dt.UTC))
     return ts
+
+
+def encrypted_field(c: Ciphertext) -> common_pb2.EncryptedField:
+    return common_pb2.EncryptedField(key_id=c.key_id, nonce=c.nonce, ciphertext=c.ciphertext)
 
 
 def date(day: dt.date) -> common_pb2.Date:
@@ -303,3 +311,76 @@ def assessment_response(due_text: str, inputs: list[AssessmentInputOut]) -> rada
 
 def lookup_response(views: list[InvolvementView]) -> radar_service_pb2.LookupInvolvementResponse:
     return radar_service_pb2.LookupInvolvementResponse(involvements=[involvement(v) for v in views])
+
+
+# -- the onderzoek and monitoring ---------------------------------------------------------------------------
+
+
+def outcome_request(request: radar_service_pb2.RecordOnderzoekOutcomeRequest) -> OutcomeInput:
+    return OutcomeInput(request.case_id, judgement(request.judgement), decision(request.follow_up),
+                        request.overdracht_to, request.responsible_for_safety, request.agreements)
+
+
+def outcome_of(completed: radar_events.OnderzoekCompleted) -> OutcomeInput:
+    return OutcomeInput(completed.case_id, judgement(completed.judgement), decision(completed.follow_up),
+                        completed.overdracht_to, completed.responsible_for_safety, "")
+
+
+def onderzoek_completed(tenant: str, outcome: OutcomeInput, at: dt.datetime, within_norm: bool,
+                        monitor_until: dt.datetime | None, agreements: Ciphertext | None
+                        ) -> radar_events.OnderzoekCompleted:
+    msg = radar_events.OnderzoekCompleted(
+        tenant_id=tenant, case_id=outcome.case_id, judgement=_JUDGEMENTS_BACK[outcome.judgement],
+        follow_up=_DECISIONS_BACK[outcome.follow_up], overdracht_to=outcome.overdracht_to,
+        responsible_for_safety=outcome.responsible_for_safety, completed_at=timestamp(at), within_norm=within_norm)
+    if monitor_until is not None:
+        msg.monitor_until.CopyFrom(timestamp(monitor_until))
+    if agreements is not None:
+        msg.agreements.CopyFrom(encrypted_field(agreements))
+    return msg
+
+
+def monitoring_changed(tenant: str, case_id: str, ended: bool, until: dt.datetime, at: dt.datetime,
+                       reason: Ciphertext) -> radar_events.MonitoringChanged:
+    return radar_events.MonitoringChanged(
+        tenant_id=tenant, case_id=case_id, monitor_until=timestamp(until), changed_at=timestamp(at),
+        change=radar_events.MONITORING_CHANGE_ENDED if ended else radar_events.MONITORING_CHANGE_EXTENDED,
+        reason=encrypted_field(reason))
+
+
+def started_response(at: dt.datetime, within_norm: bool, due_at: dt.datetime | None
+                     ) -> radar_service_pb2.RecordOnderzoekStartedResponse:
+    reply = radar_service_pb2.RecordOnderzoekStartedResponse(started_at=timestamp(at), within_norm=within_norm)
+    if due_at is not None:
+        reply.onderzoek_due_date.CopyFrom(date(calendar.local_date(due_at)))
+    return reply
+
+
+def outcome_response(event_id: str, at: dt.datetime, within_norm: bool, monitor_until: dt.datetime | None
+                     ) -> radar_service_pb2.RecordOnderzoekOutcomeResponse:
+    reply = radar_service_pb2.RecordOnderzoekOutcomeResponse(event_id=event_id, completed_at=timestamp(at),
+                                                             within_norm=within_norm)
+    if monitor_until is not None:
+        reply.monitor_until.CopyFrom(timestamp(monitor_until))
+    return reply
+
+
+def to_date(value: common_pb2.Date) -> dt.date | None:
+    if not value.year:
+        return None
+    try:
+        return dt.date(value.year, value.month, value.day)
+    except ValueError:
+        return None
+
+
+def _figure(f: Figure) -> radar_service_pb2.NormFigure:
+    return radar_service_pb2.NormFigure(total=f.total, on_time=f.on_time, share=round(f.share, 4), norm=f.norm,
+                                        meets_norm=f.meets_norm)
+
+
+def norms_response(n: Norms) -> radar_service_pb2.GetNormsResponse:
+    return radar_service_pb2.GetNormsResponse(
+        assessments=_figure(n.assessments), onderzoeken=_figure(n.onderzoeken), open_assessments=n.open_assessments,
+        overdue_assessments=n.overdue_assessments, open_onderzoeken=n.open_onderzoeken,
+        overdue_onderzoeken=n.overdue_onderzoeken)

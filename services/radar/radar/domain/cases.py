@@ -74,6 +74,19 @@ class CaseRecord:
     # Set when the decision came through RecordDecision: tells a retry from a different decision.
     decision_fingerprint: str = ""
     decision_event_id: str = ""
+    # The onderzoek's life: started, and its outcome (which ends the 10-week deadline).
+    onderzoek_started_at: dt.datetime | None = None
+    onderzoek_completed_at: dt.datetime | None = None
+    onderzoek_follow_up: Decision = Decision.UNSPECIFIED
+    outcome_fingerprint: str = ""
+    outcome_event_id: str = ""
+
+    @property
+    def onderzoek_open(self) -> bool:
+        return self.decision is Decision.ONDERZOEK and self.onderzoek_completed_at is None
+
+    def monitored_at(self, now: dt.datetime) -> bool:
+        return self.monitor_until is not None and self.monitor_until > now
 
     @property
     def closed(self) -> bool:
@@ -87,15 +100,16 @@ class CaseRecord:
         return self.due_at is not None and not self.closed and not self.overdue_reported and now > self.due_at
 
     def is_onderzoek_overdue(self, now: dt.datetime) -> bool:
-        """An onderzoek past its 10-week deadline and not reported yet."""
-        return self.onderzoek_due_at is not None and not self.onderzoek_overdue_reported and now > self.onderzoek_due_at
+        """An onderzoek past its 10-week deadline, without an outcome and not reported yet."""
+        return (self.onderzoek_due_at is not None and self.onderzoek_completed_at is None
+                and not self.onderzoek_overdue_reported and now > self.onderzoek_due_at)
 
     def overdue_deadlines(self, now: dt.datetime) -> list[OverdueDeadline]:
         """Every deadline of this case that has passed, reported or not (for listing)."""
         out = []
         if self.due_at is not None and not self.closed and now > self.due_at:
             out.append(OverdueDeadline(self.case_id, DeadlineKind.ASSESSMENT, self.due_at))
-        if self.onderzoek_due_at is not None and now > self.onderzoek_due_at:
+        if self.onderzoek_due_at is not None and self.onderzoek_completed_at is None and now > self.onderzoek_due_at:
             out.append(OverdueDeadline(self.case_id, DeadlineKind.ONDERZOEK, self.onderzoek_due_at))
         return out
 
@@ -114,7 +128,11 @@ class CaseRecord:
                 "decision": self.decision.value, "monitor_until": _iso(self.monitor_until),
                 "overdue_reported": self.overdue_reported, "onderzoek_due_at": _iso(self.onderzoek_due_at),
                 "onderzoek_overdue_reported": self.onderzoek_overdue_reported,
-                "decision_fingerprint": self.decision_fingerprint, "decision_event_id": self.decision_event_id}
+                "decision_fingerprint": self.decision_fingerprint, "decision_event_id": self.decision_event_id,
+                "onderzoek_started_at": _iso(self.onderzoek_started_at),
+                "onderzoek_completed_at": _iso(self.onderzoek_completed_at),
+                "onderzoek_follow_up": self.onderzoek_follow_up.value, "outcome_fingerprint": self.outcome_fingerprint,
+                "outcome_event_id": self.outcome_event_id}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "CaseRecord":
@@ -122,4 +140,7 @@ class CaseRecord:
                    data.get("due", ""), _from_iso(data.get("closed_at")), Decision(data.get("decision", "unspecified")),
                    _from_iso(data.get("monitor_until")), bool(data.get("overdue_reported", False)),
                    _from_iso(data.get("onderzoek_due_at")), bool(data.get("onderzoek_overdue_reported", False)),
-                   data.get("decision_fingerprint", ""), data.get("decision_event_id", ""))
+                   data.get("decision_fingerprint", ""), data.get("decision_event_id", ""),
+                   _from_iso(data.get("onderzoek_started_at")), _from_iso(data.get("onderzoek_completed_at")),
+                   Decision(data.get("onderzoek_follow_up", "unspecified")), data.get("outcome_fingerprint", ""),
+                   data.get("outcome_event_id", ""))

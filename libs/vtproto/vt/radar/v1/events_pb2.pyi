@@ -43,6 +43,12 @@ class MonitoringTrigger(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     MONITORING_TRIGGER_MELDING_OTHER_ORGANISATION: _ClassVar[MonitoringTrigger]
     MONITORING_TRIGGER_RVDK: _ClassVar[MonitoringTrigger]
     MONITORING_TRIGGER_VERWIJSINDEX_MATCH: _ClassVar[MonitoringTrigger]
+
+class MonitoringChange(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    MONITORING_CHANGE_UNSPECIFIED: _ClassVar[MonitoringChange]
+    MONITORING_CHANGE_ENDED: _ClassVar[MonitoringChange]
+    MONITORING_CHANGE_EXTENDED: _ClassVar[MonitoringChange]
 SAFETY_JUDGEMENT_UNSPECIFIED: SafetyJudgement
 SAFETY_JUDGEMENT_SAFE: SafetyJudgement
 SAFETY_JUDGEMENT_ACUTE_UNSAFETY: SafetyJudgement
@@ -62,6 +68,9 @@ MONITORING_TRIGGER_MELDING_SAME_ORGANISATION: MonitoringTrigger
 MONITORING_TRIGGER_MELDING_OTHER_ORGANISATION: MonitoringTrigger
 MONITORING_TRIGGER_RVDK: MonitoringTrigger
 MONITORING_TRIGGER_VERWIJSINDEX_MATCH: MonitoringTrigger
+MONITORING_CHANGE_UNSPECIFIED: MonitoringChange
+MONITORING_CHANGE_ENDED: MonitoringChange
+MONITORING_CHANGE_EXTENDED: MonitoringChange
 
 class PersonSignal(_message.Message):
     __slots__ = ("pseudonym", "melding", "rvdk", "case_closed", "verwijsindex_match", "case_destroyed")
@@ -284,3 +293,55 @@ class MonitoringAlert(_message.Message):
     detected_at: _timestamp_pb2.Timestamp
     verwijsindex_match: VerwijsindexMatchInfo
     def __init__(self, tenant_id: _Optional[str] = ..., case_id: _Optional[str] = ..., person_id: _Optional[str] = ..., trigger: _Optional[_Union[MonitoringTrigger, str]] = ..., other: _Optional[_Union[_common_pb2.Involvement, _Mapping]] = ..., rvdk: _Optional[_Union[RvdkInfo, _Mapping]] = ..., detected_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., verwijsindex_match: _Optional[_Union[VerwijsindexMatchInfo, _Mapping]] = ...) -> None: ...
+
+class OnderzoekStarted(_message.Message):
+    __slots__ = ("tenant_id", "case_id", "started_at", "within_norm")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    STARTED_AT_FIELD_NUMBER: _ClassVar[int]
+    WITHIN_NORM_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    case_id: str
+    started_at: _timestamp_pb2.Timestamp
+    within_norm: bool
+    def __init__(self, tenant_id: _Optional[str] = ..., case_id: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., within_norm: _Optional[bool] = ...) -> None: ...
+
+class OnderzoekCompleted(_message.Message):
+    __slots__ = ("tenant_id", "case_id", "judgement", "follow_up", "overdracht_to", "responsible_for_safety", "completed_at", "within_norm", "monitor_until", "agreements")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    JUDGEMENT_FIELD_NUMBER: _ClassVar[int]
+    FOLLOW_UP_FIELD_NUMBER: _ClassVar[int]
+    OVERDRACHT_TO_FIELD_NUMBER: _ClassVar[int]
+    RESPONSIBLE_FOR_SAFETY_FIELD_NUMBER: _ClassVar[int]
+    COMPLETED_AT_FIELD_NUMBER: _ClassVar[int]
+    WITHIN_NORM_FIELD_NUMBER: _ClassVar[int]
+    MONITOR_UNTIL_FIELD_NUMBER: _ClassVar[int]
+    AGREEMENTS_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    case_id: str
+    judgement: SafetyJudgement
+    follow_up: Decision
+    overdracht_to: str
+    responsible_for_safety: str
+    completed_at: _timestamp_pb2.Timestamp
+    within_norm: bool
+    monitor_until: _timestamp_pb2.Timestamp
+    agreements: _common_pb2.EncryptedField
+    def __init__(self, tenant_id: _Optional[str] = ..., case_id: _Optional[str] = ..., judgement: _Optional[_Union[SafetyJudgement, str]] = ..., follow_up: _Optional[_Union[Decision, str]] = ..., overdracht_to: _Optional[str] = ..., responsible_for_safety: _Optional[str] = ..., completed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., within_norm: _Optional[bool] = ..., monitor_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., agreements: _Optional[_Union[_common_pb2.EncryptedField, _Mapping]] = ...) -> None: ...
+
+class MonitoringChanged(_message.Message):
+    __slots__ = ("tenant_id", "case_id", "change", "monitor_until", "changed_at", "reason")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANGE_FIELD_NUMBER: _ClassVar[int]
+    MONITOR_UNTIL_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_AT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    case_id: str
+    change: MonitoringChange
+    monitor_until: _timestamp_pb2.Timestamp
+    changed_at: _timestamp_pb2.Timestamp
+    reason: _common_pb2.EncryptedField
+    def __init__(self, tenant_id: _Optional[str] = ..., case_id: _Optional[str] = ..., change: _Optional[_Union[MonitoringChange, str]] = ..., monitor_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., changed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reason: _Optional[_Union[_common_pb2.EncryptedField, _Mapping]] = ...) -> None: ...

@@ -86,3 +86,114 @@ class ListOverdueResponse(_message.Message):
     OVERDUE_FIELD_NUMBER: _ClassVar[int]
     overdue: _containers.RepeatedCompositeFieldContainer[OverdueDeadline]
     def __init__(self, overdue: _Optional[_Iterable[_Union[OverdueDeadline, _Mapping]]] = ...) -> None: ...
+
+class RecordOnderzoekStartedRequest(_message.Message):
+    __slots__ = ("case_id",)
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    def __init__(self, case_id: _Optional[str] = ...) -> None: ...
+
+class RecordOnderzoekStartedResponse(_message.Message):
+    __slots__ = ("started_at", "within_norm", "onderzoek_due_date")
+    STARTED_AT_FIELD_NUMBER: _ClassVar[int]
+    WITHIN_NORM_FIELD_NUMBER: _ClassVar[int]
+    ONDERZOEK_DUE_DATE_FIELD_NUMBER: _ClassVar[int]
+    started_at: _timestamp_pb2.Timestamp
+    within_norm: bool
+    onderzoek_due_date: _common_pb2.Date
+    def __init__(self, started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., within_norm: _Optional[bool] = ..., onderzoek_due_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ...) -> None: ...
+
+class RecordOnderzoekOutcomeRequest(_message.Message):
+    __slots__ = ("case_id", "judgement", "follow_up", "overdracht_to", "responsible_for_safety", "agreements")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    JUDGEMENT_FIELD_NUMBER: _ClassVar[int]
+    FOLLOW_UP_FIELD_NUMBER: _ClassVar[int]
+    OVERDRACHT_TO_FIELD_NUMBER: _ClassVar[int]
+    RESPONSIBLE_FOR_SAFETY_FIELD_NUMBER: _ClassVar[int]
+    AGREEMENTS_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    judgement: _events_pb2.SafetyJudgement
+    follow_up: _events_pb2.Decision
+    overdracht_to: str
+    responsible_for_safety: str
+    agreements: str
+    def __init__(self, case_id: _Optional[str] = ..., judgement: _Optional[_Union[_events_pb2.SafetyJudgement, str]] = ..., follow_up: _Optional[_Union[_events_pb2.Decision, str]] = ..., overdracht_to: _Optional[str] = ..., responsible_for_safety: _Optional[str] = ..., agreements: _Optional[str] = ...) -> None: ...
+
+class RecordOnderzoekOutcomeResponse(_message.Message):
+    __slots__ = ("event_id", "completed_at", "within_norm", "monitor_until")
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    COMPLETED_AT_FIELD_NUMBER: _ClassVar[int]
+    WITHIN_NORM_FIELD_NUMBER: _ClassVar[int]
+    MONITOR_UNTIL_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    completed_at: _timestamp_pb2.Timestamp
+    within_norm: bool
+    monitor_until: _timestamp_pb2.Timestamp
+    def __init__(self, event_id: _Optional[str] = ..., completed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., within_norm: _Optional[bool] = ..., monitor_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class EndMonitoringRequest(_message.Message):
+    __slots__ = ("case_id", "reason")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    reason: str
+    def __init__(self, case_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class EndMonitoringResponse(_message.Message):
+    __slots__ = ("ended_at",)
+    ENDED_AT_FIELD_NUMBER: _ClassVar[int]
+    ended_at: _timestamp_pb2.Timestamp
+    def __init__(self, ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ExtendMonitoringRequest(_message.Message):
+    __slots__ = ("case_id", "until", "reason")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    UNTIL_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    until: _common_pb2.Date
+    reason: str
+    def __init__(self, case_id: _Optional[str] = ..., until: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ExtendMonitoringResponse(_message.Message):
+    __slots__ = ("monitor_until",)
+    MONITOR_UNTIL_FIELD_NUMBER: _ClassVar[int]
+    monitor_until: _timestamp_pb2.Timestamp
+    def __init__(self, monitor_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class GetNormsRequest(_message.Message):
+    __slots__ = ("to",)
+    FROM_FIELD_NUMBER: _ClassVar[int]
+    TO_FIELD_NUMBER: _ClassVar[int]
+    to: _common_pb2.Date
+    def __init__(self, to: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., **kwargs) -> None: ...
+
+class NormFigure(_message.Message):
+    __slots__ = ("total", "on_time", "share", "norm", "meets_norm")
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    ON_TIME_FIELD_NUMBER: _ClassVar[int]
+    SHARE_FIELD_NUMBER: _ClassVar[int]
+    NORM_FIELD_NUMBER: _ClassVar[int]
+    MEETS_NORM_FIELD_NUMBER: _ClassVar[int]
+    total: int
+    on_time: int
+    share: float
+    norm: float
+    meets_norm: bool
+    def __init__(self, total: _Optional[int] = ..., on_time: _Optional[int] = ..., share: _Optional[float] = ..., norm: _Optional[float] = ..., meets_norm: _Optional[bool] = ...) -> None: ...
+
+class GetNormsResponse(_message.Message):
+    __slots__ = ("assessments", "onderzoeken", "open_assessments", "overdue_assessments", "open_onderzoeken", "overdue_onderzoeken")
+    ASSESSMENTS_FIELD_NUMBER: _ClassVar[int]
+    ONDERZOEKEN_FIELD_NUMBER: _ClassVar[int]
+    OPEN_ASSESSMENTS_FIELD_NUMBER: _ClassVar[int]
+    OVERDUE_ASSESSMENTS_FIELD_NUMBER: _ClassVar[int]
+    OPEN_ONDERZOEKEN_FIELD_NUMBER: _ClassVar[int]
+    OVERDUE_ONDERZOEKEN_FIELD_NUMBER: _ClassVar[int]
+    assessments: NormFigure
+    onderzoeken: NormFigure
+    open_assessments: int
+    overdue_assessments: int
+    open_onderzoeken: int
+    overdue_onderzoeken: int
+    def __init__(self, assessments: _Optional[_Union[NormFigure, _Mapping]] = ..., onderzoeken: _Optional[_Union[NormFigure, _Mapping]] = ..., open_assessments: _Optional[int] = ..., overdue_assessments: _Optional[int] = ..., open_onderzoeken: _Optional[int] = ..., overdue_onderzoeken: _Optional[int] = ...) -> None: ...

@@ -55,6 +55,31 @@ class RadarServiceStub:
                 request_serializer=vt_dot_radar_dot_v1_dot_radar__service__pb2.ListOverdueRequest.SerializeToString,
                 response_deserializer=vt_dot_radar_dot_v1_dot_radar__service__pb2.ListOverdueResponse.FromString,
                 _registered_method=True)
+        self.RecordOnderzoekStarted = channel.unary_unary(
+                '/vt.radar.v1.RadarService/RecordOnderzoekStarted',
+                request_serializer=vt_dot_radar_dot_v1_dot_radar__service__pb2.RecordOnderzoekStartedRequest.SerializeToString,
+                response_deserializer=vt_dot_radar_dot_v1_dot_radar__service__pb2.RecordOnderzoekStartedResponse.FromString,
+                _registered_method=True)
+        self.RecordOnderzoekOutcome = channel.unary_unary(
+                '/vt.radar.v1.RadarService/RecordOnderzoekOutcome',
+                request_serializer=vt_dot_radar_dot_v1_dot_radar__service__pb2.RecordOnderzoekOutcomeRequest.SerializeToString,
+                response_deserializer=vt_dot_radar_dot_v1_dot_radar__service__pb2.RecordOnderzoekOutcomeResponse.FromString,
+                _registered_method=True)
+        self.EndMonitoring = channel.unary_unary(
+                '/vt.radar.v1.RadarService/EndMonitoring',
+                request_serializer=vt_dot_radar_dot_v1_dot_radar__service__pb2.EndMonitoringRequest.SerializeToString,
+                response_deserializer=vt_dot_radar_dot_v1_dot_radar__service__pb2.EndMonitoringResponse.FromString,
+                _registered_method=True)
+        self.ExtendMonitoring = channel.unary_unary(
+                '/vt.radar.v1.RadarService/ExtendMonitoring',
+                request_serializer=vt_dot_radar_dot_v1_dot_radar__service__pb2.ExtendMonitoringRequest.SerializeToString,
+                response_deserializer=vt_dot_radar_dot_v1_dot_radar__service__pb2.ExtendMonitoringResponse.FromString,
+                _registered_method=True)
+        self.GetNorms = channel.unary_unary(
+                '/vt.radar.v1.RadarService/GetNorms',
+                request_serializer=vt_dot_radar_dot_v1_dot_radar__service__pb2.GetNormsRequest.SerializeToString,
+                response_deserializer=vt_dot_radar_dot_v1_dot_radar__service__pb2.GetNormsResponse.FromString,
+                _registered_method=True)
 
 
 class RadarServiceServicer:
@@ -94,6 +119,47 @@ class RadarServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordOnderzoekStarted(self, request, context):
+        """The onderzoek of one of the caller's cases (decided DECISION_ONDERZOEK) started now. Idempotent.
+        FAILED_PRECONDITION naming case_id for a case without an onderzoek or one already finished.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordOnderzoekOutcome(self, request, context):
+        """The outcome of the onderzoek: judgement and follow-up, validated like a decision; ends the 10-week
+        deadline; voorwaarden en vervolg starts monitoring. The same outcome again answers the same; another
+        outcome, or a case without an onderzoek: FAILED_PRECONDITION.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EndMonitoring(self, request, context):
+        """Monitoring of one of the caller's households ends (stable safety reached, with a reason): new signals no
+        longer alert. FAILED_PRECONDITION for a case not under monitoring.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExtendMonitoring(self, request, context):
+        """Monitoring goes on until a later date (with a reason). INVALID_ARGUMENT for a date not after the current
+        end or in the past; FAILED_PRECONDITION for a case not under monitoring.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetNorms(self, request, context):
+        """The sector norms for the caller's region over a period: assessments decided within 5 working days (norm
+        90%), onderzoeken finished within 10 weeks (norm 80%), and open and overdue counts now.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RadarServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -116,6 +182,31 @@ def add_RadarServiceServicer_to_server(servicer, server):
                     servicer.ListOverdue,
                     request_deserializer=vt_dot_radar_dot_v1_dot_radar__service__pb2.ListOverdueRequest.FromString,
                     response_serializer=vt_dot_radar_dot_v1_dot_radar__service__pb2.ListOverdueResponse.SerializeToString,
+            ),
+            'RecordOnderzoekStarted': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordOnderzoekStarted,
+                    request_deserializer=vt_dot_radar_dot_v1_dot_radar__service__pb2.RecordOnderzoekStartedRequest.FromString,
+                    response_serializer=vt_dot_radar_dot_v1_dot_radar__service__pb2.RecordOnderzoekStartedResponse.SerializeToString,
+            ),
+            'RecordOnderzoekOutcome': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordOnderzoekOutcome,
+                    request_deserializer=vt_dot_radar_dot_v1_dot_radar__service__pb2.RecordOnderzoekOutcomeRequest.FromString,
+                    response_serializer=vt_dot_radar_dot_v1_dot_radar__service__pb2.RecordOnderzoekOutcomeResponse.SerializeToString,
+            ),
+            'EndMonitoring': grpc.unary_unary_rpc_method_handler(
+                    servicer.EndMonitoring,
+                    request_deserializer=vt_dot_radar_dot_v1_dot_radar__service__pb2.EndMonitoringRequest.FromString,
+                    response_serializer=vt_dot_radar_dot_v1_dot_radar__service__pb2.EndMonitoringResponse.SerializeToString,
+            ),
+            'ExtendMonitoring': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExtendMonitoring,
+                    request_deserializer=vt_dot_radar_dot_v1_dot_radar__service__pb2.ExtendMonitoringRequest.FromString,
+                    response_serializer=vt_dot_radar_dot_v1_dot_radar__service__pb2.ExtendMonitoringResponse.SerializeToString,
+            ),
+            'GetNorms': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetNorms,
+                    request_deserializer=vt_dot_radar_dot_v1_dot_radar__service__pb2.GetNormsRequest.FromString,
+                    response_serializer=vt_dot_radar_dot_v1_dot_radar__service__pb2.GetNormsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -227,6 +318,141 @@ class RadarService:
             '/vt.radar.v1.RadarService/ListOverdue',
             vt_dot_radar_dot_v1_dot_radar__service__pb2.ListOverdueRequest.SerializeToString,
             vt_dot_radar_dot_v1_dot_radar__service__pb2.ListOverdueResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordOnderzoekStarted(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vt.radar.v1.RadarService/RecordOnderzoekStarted',
+            vt_dot_radar_dot_v1_dot_radar__service__pb2.RecordOnderzoekStartedRequest.SerializeToString,
+            vt_dot_radar_dot_v1_dot_radar__service__pb2.RecordOnderzoekStartedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordOnderzoekOutcome(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vt.radar.v1.RadarService/RecordOnderzoekOutcome',
+            vt_dot_radar_dot_v1_dot_radar__service__pb2.RecordOnderzoekOutcomeRequest.SerializeToString,
+            vt_dot_radar_dot_v1_dot_radar__service__pb2.RecordOnderzoekOutcomeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EndMonitoring(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vt.radar.v1.RadarService/EndMonitoring',
+            vt_dot_radar_dot_v1_dot_radar__service__pb2.EndMonitoringRequest.SerializeToString,
+            vt_dot_radar_dot_v1_dot_radar__service__pb2.EndMonitoringResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExtendMonitoring(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vt.radar.v1.RadarService/ExtendMonitoring',
+            vt_dot_radar_dot_v1_dot_radar__service__pb2.ExtendMonitoringRequest.SerializeToString,
+            vt_dot_radar_dot_v1_dot_radar__service__pb2.ExtendMonitoringResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetNorms(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vt.radar.v1.RadarService/GetNorms',
+            vt_dot_radar_dot_v1_dot_radar__service__pb2.GetNormsRequest.SerializeToString,
+            vt_dot_radar_dot_v1_dot_radar__service__pb2.GetNormsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,176 @@
+"""After the decision (docs/domain.md, case lifecycle): the onderzoek starts (norm: within 5 working days of the
+decision) and ends with an outcome within 10 weeks (norm: 80% in time), which ends its deadline; a follow-up of
+voorwaarden en vervolg starts monitoring; monitoring ends (stable safety) or is extended, each with a reason.
+Pure rules: a refusal names the request field and the rule (LifecycleRefused) or the case's state
+(LifecycleConflict)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+
+from vtkit import calendar
+
+from radar.domain.cases import CaseRecord, Decision
+from radar.domain.decisions import MAX_AGREEMENTS, MAX_TEXT, InvalidDecision, Judgement
+
+ONDERZOEK_START_WORKING_DAYS = 5
+FOLLOW_UPS = frozenset({Decision.VOORWAARDEN_EN_VERVOLG, Decision.OVERDRACHT, Decision.RVDK_REQUEST,
+                        Decision.NO_FURTHER_STEPS})
+MAX_REASON = 2_000
+
+
+class LifecycleConflict(Exception):
+    """The case is not in a state that allows the step (FAILED_PRECONDITION); names the field and the rule."""
+
+    def __init__(self, field: str, reason: str):
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+
+
+@dataclass(frozen=True)
+class OutcomeInput:
+    case_id: str
+    judgement: Judgement
+    follow_up: Decision
+    overdracht_to: str
+    responsible_for_safety: str
+    agreements: str
+
+    def fingerprint(self) -> str:
+        text = "|".join((self.judgement.value, self.follow_up.value, self.overdracht_to.strip(),
+                         self.responsible_for_safety.strip()))
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def validate_outcome(outcome: OutcomeInput) -> None:
+    if not outcome.case_id.strip():
+        raise InvalidDecision("case_id", "required")
+    if outcome.judgement is Judgement.UNSPECIFIED:
+        raise InvalidDecision("judgement", "required: acute unsafety, structural unsafety or safe")
+    if outcome.follow_up not in FOLLOW_UPS:
+        raise InvalidDecision("follow_up", "required: voorwaarden en vervolg, overdracht, RvdK request or no further "
+                                           "steps")
+    if outcome.follow_up is Decision.OVERDRACHT and not outcome.overdracht_to.strip():
+        raise InvalidDecision("overdracht_to", "required for an overdracht: to whom the case is handed over")
+    if outcome.follow_up is not Decision.OVERDRACHT and outcome.overdracht_to.strip():
+        raise InvalidDecision("overdracht_to", "only for an overdracht")
+    if len(outcome.overdracht_to) > MAX_TEXT:
+        raise InvalidDecision("overdracht_to", f"at most {MAX_TEXT} characters")
+    if not outcome.responsible_for_safety.strip():
+        raise InvalidDecision("responsible_for_safety", "required: who carries responsibility for zicht op veiligheid")
+    if len(outcome.responsible_for_safety) > MAX_TEXT:
+        raise InvalidDecision("responsible_for_safety", f"at most {MAX_TEXT} characters")
+    if len(outcome.agreements) > MAX_AGREEMENTS:
+        raise InvalidDecision("agreements", f"at most {MAX_AGREEMENTS} characters")
+
+
+def validate_reason(reason: str) -> None:
+    if not reason.strip():
+        raise InvalidDecision("reason", "required: why monitoring ends or goes on")
+    if len(reason) > MAX_REASON:
+        raise InvalidDecision("reason", f"at most {MAX_REASON} characters")
+
+
+def _require_onderzoek(record: CaseRecord) -> None:
+    if record.decision is not Decision.ONDERZOEK:
+        decided = record.decision.value if record.closed else "not decided yet"
+        raise LifecycleConflict("case_id", f"this case has no onderzoek (decision: {decided})")
+
+
+def check_start(record: CaseRecord) -> None:
+    """An onderzoek can be started once decided on, and not after its outcome."""
+    _require_onderzoek(record)
+    if record.onderzoek_completed_at is not None:
+        raise LifecycleConflict("case_id", "the onderzoek of this case has finished already")
+
+
+def started_within_norm(decided_at: dt.datetime, started_at: dt.datetime) -> bool:
+    limit = calendar.add_working_days(calendar.local_date(decided_at), ONDERZOEK_START_WORKING_DAYS)
+    return calendar.local_date(started_at) <= limit
+
+
+def check_outcome(record: CaseRecord, outcome: OutcomeInput) -> bool:
+    """True: this outcome was recorded before (a retry); raises when the case has no onderzoek or another
+    outcome."""
+    _require_onderzoek(record)
+    if record.onderzoek_completed_at is not None:
+        if record.outcome_fingerprint != outcome.fingerprint():
+            raise LifecycleConflict("case_id", f"the onderzoek ended already ({record.onderzoek_follow_up.value})")
+        return True
+    return False
+
+
+def finished_within_norm(record: CaseRecord, completed_at: dt.datetime) -> bool:
+    return record.onderzoek_due_at is not None and completed_at <= record.onderzoek_due_at
+
+
+def check_monitored(record: CaseRecord, now: dt.datetime) -> None:
+    if not record.monitored_at(now):
+        raise LifecycleConflict("case_id", "this household is not under monitoring")
+
+
+def extension_until(record: CaseRecord, until: dt.date | None, now: dt.datetime) -> dt.datetime:
+    """The new end of monitoring (end of that Amsterdam day): after the current end and in the future."""
+    if until is None:
+        raise InvalidDecision("until", "required: the new end date of monitoring")
+    check_monitored(record, now)
+    assert record.monitor_until is not None
+    new_end = calendar.end_of_day(until)
+    if new_end <= record.monitor_until:
+        raise InvalidDecision("until", f"must be after the current end ({calendar.local_date(record.monitor_until)})")
+    return new_end
+
+
+# -- sector norms --------------------------------------------------------------------------------------------
+
+ASSESSMENT_NORM = 0.90
+ONDERZOEK_NORM = 0.80
+
+
+@dataclass(frozen=True)
+class Figure:
+    total: int
+    on_time: int
+    norm: float
+
+    @property
+    def share(self) -> float:
+        return self.on_time / self.total if self.total else 0.0
+
+    @property
+    def meets_norm(self) -> bool:
+        return self.total == 0 or self.share >= self.norm
+
+
+@dataclass(frozen=True)
+class Norms:
+    assessments: Figure
+    onderzoeken: Figure
+    open_assessments: int
+    overdue_assessments: int
+    open_onderzoeken: int
+    overdue_onderzoeken: int
+
+
+def norms(cases: list[CaseRecord], tenant: str, first: dt.date, last: dt.date, now: dt.datetime) -> Norms:
+    """The region's figures: decisions and onderzoek outcomes whose Amsterdam date lies in [first, last], and
+    what is open and overdue now."""
+    def in_period(moment: dt.datetime | None) -> bool:
+        return moment is not None and first <= calendar.local_date(moment) <= last
+
+    own = [c for c in cases if c.tenant_id == tenant and c.due_at is not None]
+    decided = [c for c in own if in_period(c.closed_at)]
+    finished = [c for c in own if c.onderzoek_due_at is not None and in_period(c.onderzoek_completed_at)]
+    open_assessments = [c for c in own if not c.closed]
+    open_onderzoeken = [c for c in own if c.onderzoek_open]
+    return Norms(
+        assessments=Figure(len(decided), sum(1 for c in decided if c.closed_at and c.due_at and c.closed_at <= c.due_at),
+                           ASSESSMENT_NORM),
+        onderzoeken=Figure(len(finished), sum(1 for c in finished if c.onderzoek_completed_at and c.onderzoek_due_at
+                                              and c.onderzoek_completed_at <= c.onderzoek_due_at), ONDERZOEK_NORM),
+        open_assessments=len(open_assessments),
+        overdue_assessments=sum(1 for c in open_assessments if c.due_at and now > c.due_at),
+        open_onderzoeken=len(open_onderzoeken),
+        overdue_onderzoeken=sum(1 for c in open_onderzoeken if c.onderzoek_due_at and now > c.onderzoek_due_at))
