@@ -141,6 +141,13 @@ async def seeds(stack: Any) -> dict[str, Any]:
         "vt.radar.v1.RadarService/GetAssessment": rpb.GetAssessmentRequest(case_id=melding_id),
         "vt.radar.v1.RadarService/LookupInvolvement": rpb.LookupInvolvementRequest(case_id=melding_id,
                                                                                    person_id="person-0"),
+        "vt.radar.v1.RadarService/RecordOnderzoekStarted": rpb.RecordOnderzoekStartedRequest(case_id=melding_id),
+        "vt.radar.v1.RadarService/RecordOnderzoekOutcome": rpb.RecordOnderzoekOutcomeRequest(
+            case_id=melding_id, judgement=radar_events.SAFETY_JUDGEMENT_SAFE,
+            follow_up=radar_events.DECISION_NO_FURTHER_STEPS, responsible_for_safety="VT team"),
+        "vt.radar.v1.RadarService/EndMonitoring": rpb.EndMonitoringRequest(case_id=melding_id, reason="fuzz"),
+        "vt.radar.v1.RadarService/ExtendMonitoring": rpb.ExtendMonitoringRequest(case_id=melding_id, reason="fuzz"),
+        "vt.radar.v1.RadarService/GetNorms": rpb.GetNormsRequest(),
         "vt.radar.v1.RadarService/RecordDecision": rpb.RecordDecisionRequest(
             case_id=melding_id, judgement=radar_events.SAFETY_JUDGEMENT_ACUTE_UNSAFETY,
             decision=radar_events.DECISION_RVDK_REQUEST, responsible_for_safety="VT team", agreements="geen"),

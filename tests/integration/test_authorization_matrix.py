@@ -71,6 +71,11 @@ EXERCISE: dict[str, tuple[str, str]] = {
     "vt.radar.v1.RadarService/GetAssessment": ("object", "B's case"),
     "vt.radar.v1.RadarService/RecordDecision": ("object", "B's case"),
     "vt.radar.v1.RadarService/ListOverdue": ("list", "B's cases"),
+    "vt.radar.v1.RadarService/RecordOnderzoekStarted": ("object", "B's case"),
+    "vt.radar.v1.RadarService/RecordOnderzoekOutcome": ("object", "B's case"),
+    "vt.radar.v1.RadarService/EndMonitoring": ("object", "B's case"),
+    "vt.radar.v1.RadarService/ExtendMonitoring": ("object", "B's case"),
+    "vt.radar.v1.RadarService/GetNorms": ("list", "B's figures (the region is the caller's certificate)"),
     "vt.verwijsindex.v1.VerwijsindexService/RegisterSignal": ("create", "B as forged registrant"),
     "vt.verwijsindex.v1.VerwijsindexService/WithdrawSignal": ("object", "B's signal"),
     "vt.verwijsindex.v1.VerwijsindexService/ListMySignals": ("list", "B's signals"),
@@ -235,21 +240,29 @@ async def test_radar_matrix(kafka: str, keys: KeyStore, tmp_path: pathlib.Path, 
                         case_id=case_b, judgement=radar_events.SAFETY_JUDGEMENT_ACUTE_UNSAFETY,
                         decision=radar_events.DECISION_RVDK_REQUEST, responsible_for_safety="VT team",
                         agreements="geen")),
+                    ("RecordOnderzoekStarted", rpb.RecordOnderzoekStartedRequest(case_id=case_b)),
+                    ("RecordOnderzoekOutcome", rpb.RecordOnderzoekOutcomeRequest(
+                        case_id=case_b, judgement=radar_events.SAFETY_JUDGEMENT_SAFE,
+                        follow_up=radar_events.DECISION_NO_FURTHER_STEPS, responsible_for_safety="VT team")),
+                    ("EndMonitoring", rpb.EndMonitoringRequest(case_id=case_b, reason="matrix")),
+                    ("ExtendMonitoring", rpb.ExtendMonitoringRequest(case_id=case_b, reason="matrix")),
                 ]:
                     await expect_denied(stub, method, request, token_a)
                     calls += 1
                 overdue = await stub(a).ListOverdue(rpb.ListOverdueRequest())
                 assert case_b not in {i.case_id for i in overdue.overdue}
-                calls += 1
+                await stub(a).GetNorms(rpb.GetNormsRequest())  # the caller's own region's figures
+                calls += 2
         log = denials(data / "audit-radar.jsonl", keys)
         got = {(r["who"]["tenant"], r["what"], r["subject"]["case_id"]) for r in log}
         for a, b in PAIRS:
-            for what in ("read assessment", "search register", "record decision"):
+            for what in ("read assessment", "search register", "record decision", "start onderzoek",
+                         "record onderzoek outcome", "end monitoring", "extend monitoring"):
                 assert (a, what, cases[b][0]) in got, (a, b, what)
     finally:
         assert process.stop() == 0, process.log_text()[-3000:]
     await assert_forwarded(kafka, "radar", got, "case_id")
-    print(f"radar: 4 RPCs x {len(PAIRS)} pairs = {calls}")
+    print(f"radar: 9 RPCs x {len(PAIRS)} pairs = {calls}")
 
 
 @pytest.fixture()

@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator
 import grpc
 import pytest
 from radar.testing import Seen, Watcher, eventually, melding_received, publish_melding, radar_process, start_radar
+from vt.common.v1 import common_pb2
 from vt.radar.v1 import events_pb2, radar_service_pb2, radar_service_pb2_grpc
 from vtkit import audit, calendar, topics
 from vtkit.channels import OrgStubs
@@ -236,3 +237,174 @@ async def test_hermelding_and_joining_an_open_assessment(
         return (of_case(events_pb2.AssessmentInput, second.contact_id)(s)
                 and list(s.message.joined_by_case_ids) == [third.contact_id])
     await watcher.wait_for(joined, what="re-emitted input of the joined assessment")
+
+
+# -- after the decision: the onderzoek, monitoring and the sector norms --------------------------------------------
+
+def monitoring_signal(case_id: str, until: dt.datetime | None = None):
+    """The household's history learnt that the case is monitored (until `until`, when given)."""
+    return lambda s: closed(case_id)(s) and s.message.case_closed.HasField("monitor_until") and (
+        until is None or s.message.case_closed.monitor_until.ToDatetime(dt.UTC) == until)
+
+
+def alert_for(case_id: str):
+    return of_case(events_pb2.MonitoringAlert, case_id)
+
+
+async def refused(call: object, code: grpc.StatusCode, field: str) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await call  # type: ignore[misc]
+    assert err.value.code() == code and (err.value.details() or "").startswith(field), err.value.details()
+
+
+async def test_onderzoek_starts_ends_with_voorwaarden_en_vervolg_and_monitoring_alerts_until_it_ends(
+        keys: KeyStore, stub: RadarStubs, publisher: Publisher, watcher: Watcher, data_dir: pathlib.Path) -> None:
+    bsn = random_bsn()
+    melding = await new_melding(keys, publisher, REGION, bsn)
+    other = await new_melding(keys, publisher, REGION, random_bsn())
+    case_id, as_region = melding.contact_id, stub(REGION)
+    await case_known(stub, keys, REGION, case_id)
+    await case_known(stub, keys, REGION, other.contact_id)
+    for case, decision in ((case_id, events_pb2.DECISION_ONDERZOEK), (other.contact_id, events_pb2.DECISION_OVERDRACHT)):
+        await as_region.RecordDecision(radar_service_pb2.RecordDecisionRequest(
+            case_id=case, judgement=events_pb2.SAFETY_JUDGEMENT_STRUCTURAL_UNSAFETY, decision=decision,
+            overdracht_to="wijkteam Leiden" if decision == events_pb2.DECISION_OVERDRACHT else "",
+            responsible_for_safety="VT Hollands Midden"))
+        await watcher.wait_for(closed(case), what="the decision applied")
+
+    # An onderzoek only where one was decided; another region's case does not exist for the caller.
+    await refused(as_region.RecordOnderzoekStarted(radar_service_pb2.RecordOnderzoekStartedRequest(
+        case_id=other.contact_id)), grpc.StatusCode.FAILED_PRECONDITION, "case_id")
+    outcome = radar_service_pb2.RecordOnderzoekOutcomeRequest(
+        case_id=case_id, judgement=events_pb2.SAFETY_JUDGEMENT_STRUCTURAL_UNSAFETY,
+        follow_up=events_pb2.DECISION_VOORWAARDEN_EN_VERVOLG, responsible_for_safety="VT Hollands Midden",
+        agreements="Vader volgt een traject bij de GGZ")
+    await refused(as_region.RecordOnderzoekOutcome(radar_service_pb2.RecordOnderzoekOutcomeRequest(
+        case_id=other.contact_id, judgement=events_pb2.SAFETY_JUDGEMENT_SAFE, follow_up=events_pb2.DECISION_NO_FURTHER_STEPS,
+        responsible_for_safety="x")), grpc.StatusCode.FAILED_PRECONDITION, "case_id")
+    await refused(stub(OTHER).RecordOnderzoekOutcome(outcome), grpc.StatusCode.NOT_FOUND, "case")
+    broken = radar_service_pb2.RecordOnderzoekOutcomeRequest()
+    broken.CopyFrom(outcome)
+    broken.follow_up = events_pb2.DECISION_ONDERZOEK
+    await refused(as_region.RecordOnderzoekOutcome(broken), grpc.StatusCode.INVALID_ARGUMENT, "follow_up")
+
+    started = await as_region.RecordOnderzoekStarted(radar_service_pb2.RecordOnderzoekStartedRequest(case_id=case_id))
+    assert started.within_norm  # the same day as the decision
+    await watcher.wait_for(of_case(events_pb2.OnderzoekStarted, case_id), what="OnderzoekStarted")
+
+    ended = await as_region.RecordOnderzoekOutcome(outcome)
+    assert ended.within_norm and ended.HasField("monitor_until")
+    [completed] = await watcher.wait_for(of_case(events_pb2.OnderzoekCompleted, case_id), what="OnderzoekCompleted")
+    assert b"GGZ" not in (completed.value or b"") and completed.message.follow_up == events_pb2.DECISION_VOORWAARDEN_EN_VERVOLG
+    await watcher.wait_for(monitoring_signal(case_id), what="monitoring started on the household's history")
+
+    # The onderzoek no longer runs: a different outcome is refused, the same one answers the same.
+    different = radar_service_pb2.RecordOnderzoekOutcomeRequest()
+    different.CopyFrom(outcome)
+    different.follow_up = events_pb2.DECISION_NO_FURTHER_STEPS
+    await refused(as_region.RecordOnderzoekOutcome(different), grpc.StatusCode.FAILED_PRECONDITION, "case_id")
+    assert (await as_region.RecordOnderzoekOutcome(outcome)).event_id == ended.event_id
+
+    # Monitored: another region's melding about the child alerts this region's worker.
+    await new_melding(keys, publisher, OTHER, bsn)
+    await watcher.wait_for(alert_for(case_id), what="the monitoring alert")
+
+    # Monitoring ends (reason required); after that a new signal joins the history but alerts nobody.
+    await refused(as_region.EndMonitoring(radar_service_pb2.EndMonitoringRequest(case_id=case_id)),
+                  grpc.StatusCode.INVALID_ARGUMENT, "reason")
+    await refused(stub(OTHER).EndMonitoring(radar_service_pb2.EndMonitoringRequest(case_id=case_id, reason="x")),
+                  grpc.StatusCode.NOT_FOUND, "case")
+    end = await as_region.EndMonitoring(radar_service_pb2.EndMonitoringRequest(
+        case_id=case_id, reason="Stabiele veiligheid: afspraken een half jaar nagekomen"))
+    await watcher.wait_for(monitoring_signal(case_id, end.ended_at.ToDatetime(dt.UTC)), what="monitoring ended")
+    later = await new_melding(keys, publisher, OTHER, bsn)
+    await watcher.wait_for(of_case(events_pb2.AssessmentInput, later.contact_id), what="the later melding processed")
+    assert len(watcher.matching(alert_for(case_id))) == 1
+    await eventually(lambda: refused(as_region.EndMonitoring(radar_service_pb2.EndMonitoringRequest(
+        case_id=case_id, reason="nogmaals")), grpc.StatusCode.FAILED_PRECONDITION, "case_id"))
+
+    entries = [json.loads(line) for line in (data_dir / "audit-radar.jsonl").read_text().splitlines()]
+    done = {(e["what"], e["outcome"]) for e in entries if e["subject"].get("case_id") == case_id}
+    assert {("start onderzoek", "success"), ("record onderzoek outcome", "success"), ("end monitoring", "success"),
+            ("record onderzoek outcome", "denied"), ("end monitoring", "invalid_argument")} <= done
+    log = (data_dir / "audit-radar.jsonl").read_text()
+    assert "GGZ" not in log and "Stabiele" not in log
+
+
+async def test_monitoring_is_extended_only_forward(keys: KeyStore, stub: RadarStubs, publisher: Publisher,
+                                                    watcher: Watcher) -> None:
+    melding = await new_melding(keys, publisher, REGION, random_bsn())
+    case_id, as_region = melding.contact_id, stub(REGION)
+    await case_known(stub, keys, REGION, case_id)
+    await refused(as_region.ExtendMonitoring(radar_service_pb2.ExtendMonitoringRequest(
+        case_id=case_id, reason="x", until=calendar_date(dt.date.today() + dt.timedelta(days=900)))),
+        grpc.StatusCode.FAILED_PRECONDITION, "case_id")  # undecided: not monitored
+    await as_region.RecordDecision(radar_service_pb2.RecordDecisionRequest(
+        case_id=case_id, judgement=events_pb2.SAFETY_JUDGEMENT_STRUCTURAL_UNSAFETY,
+        decision=events_pb2.DECISION_VOORWAARDEN_EN_VERVOLG, responsible_for_safety="VT Hollands Midden"))
+    [signal] = await watcher.wait_for(monitoring_signal(case_id), what="monitoring")
+    current_end = signal.message.case_closed.monitor_until.ToDatetime(dt.UTC)
+    await refused(as_region.RecordOnderzoekStarted(radar_service_pb2.RecordOnderzoekStartedRequest(case_id=case_id)),
+                  grpc.StatusCode.FAILED_PRECONDITION, "case_id")  # no onderzoek was decided
+    for until in (dt.date.today(), calendar.local_date(current_end)):  # the past, and not after the current end
+        await refused(as_region.ExtendMonitoring(radar_service_pb2.ExtendMonitoringRequest(
+            case_id=case_id, reason="meer tijd nodig", until=calendar_date(until))), grpc.StatusCode.INVALID_ARGUMENT,
+            "until")
+    new_end = calendar.local_date(current_end) + dt.timedelta(days=90)
+    reply = await as_region.ExtendMonitoring(radar_service_pb2.ExtendMonitoringRequest(
+        case_id=case_id, reason="Nieuwe zorgen van school", until=calendar_date(new_end)))
+    assert reply.monitor_until.ToDatetime(dt.UTC) == calendar.end_of_day(new_end)
+    await watcher.wait_for(monitoring_signal(case_id, calendar.end_of_day(new_end)), what="monitoring extended")
+
+
+def calendar_date(day: dt.date) -> common_pb2.Date:
+    return common_pb2.Date(year=day.year, month=day.month, day=day.day)
+
+
+async def test_norms_of_a_region_over_a_seeded_set_of_cases(keys: KeyStore, stub: RadarStubs, publisher: Publisher,
+                                                             watcher: Watcher) -> None:
+    """Three decisions (two within 5 working days), two onderzoeken (one within 10 weeks), one overdue open case."""
+    region, now = "brabant-zuidoost", dt.datetime.now(dt.UTC)
+    long_ago = now - dt.timedelta(weeks=14)
+    on_time = await new_melding(keys, publisher, region, random_bsn())
+    late = await new_melding(keys, publisher, region, random_bsn(), received_at=long_ago)
+    quick = await new_melding(keys, publisher, region, random_bsn())
+    waiting = await new_melding(keys, publisher, region, random_bsn(), received_at=long_ago)
+    for m in (on_time, late, quick, waiting):
+        await case_known(stub, keys, region, m.contact_id)
+    as_region = stub(region)
+
+    # Decided 3 weeks after receipt, an onderzoek 11 weeks ago: both the assessment and the onderzoek are late.
+    decision = events_pb2.AssessmentCompleted(tenant_id=region, case_id=late.contact_id,
+                                              decision=events_pb2.DECISION_ONDERZOEK,
+                                              judgement=events_pb2.SAFETY_JUDGEMENT_STRUCTURAL_UNSAFETY,
+                                              responsible_for_safety="VT Brabant Zuidoost")
+    decision.decided_at.FromDatetime(now - dt.timedelta(weeks=11))
+    await publisher.publish(topics.NATIONAL_ASSESSMENTS, late.contact_id, decision,
+                            envelope_for(decision, source=f"intake/{region}", tenant=region))
+    for m, d in ((on_time, events_pb2.DECISION_NO_FURTHER_STEPS), (quick, events_pb2.DECISION_ONDERZOEK)):
+        await as_region.RecordDecision(radar_service_pb2.RecordDecisionRequest(
+            case_id=m.contact_id, judgement=events_pb2.SAFETY_JUDGEMENT_SAFE, decision=d,
+            responsible_for_safety="VT Brabant Zuidoost"))
+    for m in (late, on_time, quick):
+        await watcher.wait_for(closed(m.contact_id), what="decision applied")
+    outcome = dict(judgement=events_pb2.SAFETY_JUDGEMENT_SAFE, follow_up=events_pb2.DECISION_NO_FURTHER_STEPS,
+                   responsible_for_safety="VT Brabant Zuidoost")
+    for m in (late, quick):
+        await as_region.RecordOnderzoekOutcome(radar_service_pb2.RecordOnderzoekOutcomeRequest(
+            case_id=m.contact_id, **outcome))  # type: ignore[arg-type]
+        await watcher.wait_for(of_case(events_pb2.OnderzoekCompleted, m.contact_id), what="outcome")
+
+    async def figures() -> radar_service_pb2.GetNormsResponse:
+        reply = await as_region.GetNorms(radar_service_pb2.GetNormsRequest())
+        assert reply.onderzoeken.total == 2, reply  # both outcomes applied
+        return reply
+
+    norms = await eventually(figures)
+    assert (norms.assessments.total, norms.assessments.on_time, norms.assessments.meets_norm) == (3, 2, False)
+    assert norms.assessments.norm == pytest.approx(0.9) and norms.assessments.share == pytest.approx(0.6667)
+    assert (norms.onderzoeken.total, norms.onderzoeken.on_time, norms.onderzoeken.share) == (2, 1, 0.5)
+    assert (norms.open_assessments, norms.overdue_assessments, norms.open_onderzoeken) == (1, 1, 0)
+    # Another region sees its own (empty) figures, not these.
+    theirs = await stub(OTHER).GetNorms(radar_service_pb2.GetNormsRequest())
+    assert theirs.assessments.total != 3 or theirs.onderzoeken.total != 2

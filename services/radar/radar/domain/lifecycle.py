@@ -112,15 +112,15 @@ def check_monitored(record: CaseRecord, now: dt.datetime) -> None:
 
 
 def extension_until(record: CaseRecord, until: dt.date | None, now: dt.datetime) -> dt.datetime:
-    """The new end of monitoring (end of that Amsterdam day): after the current end and in the future."""
+    """The new end of monitoring (end of that Amsterdam day): a later date than the current end, so in the future."""
     if until is None:
         raise InvalidDecision("until", "required: the new end date of monitoring")
     check_monitored(record, now)
     assert record.monitor_until is not None
-    new_end = calendar.end_of_day(until)
-    if new_end <= record.monitor_until:
-        raise InvalidDecision("until", f"must be after the current end ({calendar.local_date(record.monitor_until)})")
-    return new_end
+    current = calendar.local_date(record.monitor_until)
+    if until <= current:
+        raise InvalidDecision("until", f"must be a later date than the current end ({current})")
+    return calendar.end_of_day(until)
 
 
 # -- sector norms --------------------------------------------------------------------------------------------
