@@ -46,8 +46,10 @@ EXPORT_PURPOSE = {
     DeliveryKind.INBOX_ESCALATION: "escalatie van een niet bevestigd signaal naar de teamleider",
 }
 # A region's case system that is down for hours still gets every inbox item, in order, once it is back (and
-# ListInbox has them meanwhile): transient failures of these kinds never exhaust the attempts.
+# ListInbox has them meanwhile): these kinds are retried for about three days (the back-off tops out at 10
+# minutes) before the last attempt dead-letters them.
 PERSISTENT_KINDS = INBOX_KINDS | {DeliveryKind.INBOX_ESCALATION}
+PERSISTENT_MAX_ATTEMPTS = 600
 
 
 def utc_now() -> dt.datetime:
@@ -62,7 +64,7 @@ class Scheduler:
         self.store = store
         self.clients = clients
         self.policy = policy
-        self.persistent_policy = dataclasses.replace(policy, max_attempts=10**9)
+        self.persistent_policy = dataclasses.replace(policy, max_attempts=max(policy.max_attempts, PERSISTENT_MAX_ATTEMPTS))
         self.scan_seconds = scan_seconds
         # Longer than any call can take (its deadline), so a live attempt is never started twice.
         self.lease = dt.timedelta(seconds=clients.timeout * 2 + 5)

@@ -12,9 +12,9 @@ import grpc
 import pytest
 from notifier.adapters.regional import RegionalClients
 from notifier.consumer import EventHandler
-from notifier.domain import BackoffPolicy, Delivery, DeliveryKind, DeliveryState
+from notifier.domain import AttemptOutcome, BackoffPolicy, Delivery, DeliveryKind, DeliveryState, judge_attempt
 from notifier.domain.inbox import Change, InputView, RvdkView, Source, acknowledge_before, changes_between
-from notifier.scheduler import Scheduler
+from notifier.scheduler import PERSISTENT_MAX_ATTEMPTS, Scheduler
 from notifier.store import Store
 from vt.common.v1 import common_pb2
 from vt.intake.v1 import events_pb2 as intake_events
@@ -222,6 +222,11 @@ async def test_down_for_hours_then_everything_once_in_order_and_a_rejected_item_
         failed = store.inbox_page(TENANT)[1].delivery
         assert failed.last_error.startswith("INVALID_ARGUMENT") and failed.attempts == 1
         assert clock.now - MONDAY > dt.timedelta(hours=4)  # it was down for hours, and nothing was given up
+        # Only after about three days of retries (at least two, however the jitter falls) is an item dead-lettered.
+        policy = scheduler(store, down, clock).persistent_policy
+        last = judge_attempt(AttemptOutcome.TRANSIENT, PERSISTENT_MAX_ATTEMPTS, policy, clock.now, 0.0, "UNAVAILABLE")
+        assert last.state is DeliveryState.FAILED
+        assert sum(policy.delay(n, 0.0) for n in range(1, PERSISTENT_MAX_ATTEMPTS)) > 2 * 24 * 3600
     finally:
         await down.stop()
 
