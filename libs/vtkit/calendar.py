@@ -73,7 +73,7 @@ def due_after_working_days(received_at: dt.datetime, days: int) -> dt.date:
     return add_working_days(local_date(received_at), days)
 
 
-# Office hours of a regional team: the clock of "working hours" (docs/domain.md, region inbox).
+# Office hours of a regional team: the clock of "working hours" (docs/architecture.md, Region inbox).
 OFFICE_OPENS, OFFICE_CLOSES = dt.time(9, 0), dt.time(17, 0)
 
 

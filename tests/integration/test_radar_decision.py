@@ -408,3 +408,51 @@ async def test_norms_of_a_region_over_a_seeded_set_of_cases(keys: KeyStore, stub
     # Another region sees its own (empty) figures, not these.
     theirs = await stub(OTHER).GetNorms(radar_service_pb2.GetNormsRequest())
     assert theirs.assessments.total != 3 or theirs.onderzoeken.total != 2
+
+
+async def test_a_second_melding_about_the_household_joins_its_open_assessment_one_deadline_one_decision(
+        keys: KeyStore, stub: RadarStubs, publisher: Publisher, watcher: Watcher) -> None:
+    """The household episode: a later melding sharing a directbetrokkene with an open assessment of the same region
+    joins it. The episode is due at the earliest deadline (the acute one: today), is decided once (deciding the
+    joined melding is refused, naming the episode), and that decision covers the joined melding."""
+    child, sibling = random_bsn(), random_bsn()
+    first = await new_melding(keys, publisher, REGION, child)  # 5 working days
+    await case_known(stub, keys, REGION, first.contact_id)
+    event_id = new_event_id()
+    acute = melding_received(keys, REGION, [child, sibling], event_id=event_id, acute=True)
+    await publish_melding(publisher, acute, event_id)
+    await case_known(stub, keys, REGION, acute.contact_id)
+    await watcher.wait_for(of_case(events_pb2.EpisodeJoined, acute.contact_id), what="EpisodeJoined")
+    today_end = calendar.end_of_day(calendar.local_date(dt.datetime.now(dt.UTC)))
+    as_region = stub(REGION)
+
+    async def episode_due() -> None:
+        reply = await as_region.GetAssessment(radar_service_pb2.GetAssessmentRequest(case_id=first.contact_id))
+        assert reply.due.due_at.ToDatetime(dt.UTC) == today_end, reply.due  # the acute melding's deadline
+    await eventually(episode_due)
+
+    decision = radar_service_pb2.RecordDecisionRequest(
+        case_id=acute.contact_id, judgement=events_pb2.SAFETY_JUDGEMENT_ACUTE_UNSAFETY,
+        decision=events_pb2.DECISION_VOORWAARDEN_EN_VERVOLG, responsible_for_safety="VT Hollands Midden",
+        agreements="Moeder en kinderen tijdelijk bij oma")
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await as_region.RecordDecision(decision)
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION and first.contact_id in (err.value.details() or "")
+    listed = await as_region.ListOverdue(radar_service_pb2.ListOverdueRequest())
+    assert acute.contact_id not in {o.case_id for o in listed.overdue}  # no deadline of its own
+
+    decision.case_id = first.contact_id
+    await as_region.RecordDecision(decision)
+    [lead] = await watcher.wait_for(of_case(events_pb2.AssessmentCompleted, first.contact_id), what="the decision")
+    assert list(lead.message.episode_case_ids) == [acute.contact_id]
+    [joined] = await watcher.wait_for(of_case(events_pb2.AssessmentCompleted, acute.contact_id),
+                                      what="the decision covering the joined melding")
+    msg = joined.message
+    assert (msg.episode_case_id, msg.decision, msg.melder_callback_required, msg.household_letter_required) == (
+        first.contact_id, events_pb2.DECISION_VOORWAARDEN_EN_VERVOLG, True, False)
+    assert joined.envelope is not None and joined.headers["ce_source"] == "radar"
+    agreements = keys.tenant_cipher(REGION).decrypt(
+        Ciphertext(msg.agreements.key_id, msg.agreements.nonce, msg.agreements.ciphertext),
+        event_id=joined.envelope.id, field="agreements")
+    assert agreements.decode() == "Moeder en kinderen tijdelijk bij oma"
+    await watcher.wait_for(closed(acute.contact_id), what="the joined melding closed for its persons (the sibling too)")

@@ -215,6 +215,10 @@ class EventHandler:
         self._schedule(Delivery(key=callback_key, kind=DeliveryKind.MELDER_CALLBACK, tenant_id=msg.tenant_id,
                                 case_id=msg.case_id, cause_event_id=envelope.id, due_date=None, created_at=now,
                                 deliver_after=now, body=callback.SerializeToString()))
+        if msg.episode_case_id:
+            # A melding that joined its household's episode: its melder is called back, but the household letter
+            # and any notice are the episode's decision's (one per household episode).
+            return
         # Every melding's household is informed (domain.md section 4), so the letter does not wait for
         # radar's household_letter_required flag, which older events lack.
         letter_key = delivery_key(envelope.id, DeliveryKind.HOUSEHOLD_LETTER)

@@ -164,3 +164,14 @@ async def test_unrouted_tenant_stays_pending(store: Store, fake: FakeRegionalSys
     scheduler = scheduler_for(store, fake)
     assert scheduler.scan_once() == 0
     assert store.list_for_tenant("drenthe")[0].state is DeliveryState.PENDING
+
+
+async def test_a_melding_that_joined_its_household_episode_gets_a_callback_but_no_letter_of_its_own(store: Store) -> None:
+    for case_id, episode in (("lead", ""), ("joined", "lead")):
+        msg = radar_events.AssessmentCompleted(tenant_id="utrecht", case_id=case_id, episode_case_id=episode,
+                                               decision=radar_events.DECISION_RVDK_REQUEST, rvdk_request=True)
+        msg.decided_at.FromDatetime(dt.datetime(2026, 4, 2, 9, 0, tzinfo=dt.UTC))
+        await EventHandler(store)(Event(envelope_for(msg, source="radar/utrecht", tenant="utrecht"), msg))
+    kinds = {case: sorted(d.kind.value for d in store.list_for_tenant("utrecht", case_id=case)) for case in ("lead", "joined")}
+    assert kinds == {"lead": ["HOUSEHOLD_LETTER", "MELDER_CALLBACK", "RVDK_REQUEST_NOTICE"],
+                     "joined": ["MELDER_CALLBACK"]}

@@ -243,12 +243,13 @@ class RadarStreams:
 
     async def _on_assessment(self, event: Event, message: Any, staged: Staged) -> None:
         if not isinstance(event.message, (proto.AssessmentCompleted, proto.DeadlineOverdue, proto.OnderzoekStarted,
-                                          proto.OnderzoekCompleted, proto.MonitoringChanged)):
+                                          proto.OnderzoekCompleted, proto.MonitoringChanged, proto.EpisodeJoined)):
             return  # radar's own AssessmentDue / AssessmentInput / MonitoringAlert
-        case_id = event.message.case_id
+        # Keyed by the case the record changes (an episode's case for EpisodeJoined).
+        case_id = event.message.episode_case_id if isinstance(event.message, proto.EpisodeJoined) else event.message.case_id
         if message.key != case_id.encode():
             raise PermanentError("record key is not the case id")
-        outputs, record = self.radar.on_assessment(event, self.case(case_id, staged))
+        outputs, record = self.radar.on_assessment(event, self.case(case_id, staged), lambda c: self.case(c, staged))
         staged.publish(outputs)
         if record is not None:
             staged.put(self.cases, case_id, record.to_dict())

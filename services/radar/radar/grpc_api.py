@@ -22,7 +22,7 @@ from vtkit.auth import caller
 from vtkit.calendar import local_date
 
 from radar.adapters import proto
-from radar.domain.cases import CaseRecord
+from radar.domain.cases import CaseRecord, DeadlineKind, joined_meldingen
 from radar.domain.decisions import InvalidDecision
 from radar.domain.history import assessment_input, has_case, involvement_of
 from radar.domain.lifecycle import LifecycleConflict, extension_until, norms, validate_outcome, validate_reason
@@ -121,7 +121,8 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
             await self._log(what, subject, "failed_precondition", context)
             await context.abort(grpc.StatusCode.FAILED_PRECONDITION, "case is being decided already, differently")
         try:
-            result = self.radar.record_decision(record.tenant_id, record, chosen, dt.datetime.now(dt.UTC))
+            episode = joined_meldingen(self.state.all_cases()).get(record.case_id, "")
+            result = self.radar.record_decision(record.tenant_id, record, chosen, dt.datetime.now(dt.UTC), episode)
         except DecisionConflict as exc:
             await self._log(what, subject, "failed_precondition", context)
             await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
@@ -140,8 +141,11 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
                           context: grpc.aio.ServicerContext) -> radar_service_pb2.ListOverdueResponse:
         tenant = caller().tenant
         now = dt.datetime.now(dt.UTC)
-        items = [item for record in self.state.all_cases() if record.belongs_to(tenant)
-                 for item in record.overdue_deadlines(now)]
+        cases = list(self.state.all_cases())
+        joined = joined_meldingen(cases)  # their deadline is their episode's
+        items = [item for record in cases if record.belongs_to(tenant)
+                 for item in record.overdue_deadlines(now)
+                 if not (item.kind is DeadlineKind.ASSESSMENT and record.case_id in joined)]
         items.sort(key=lambda i: (i.due_at, i.case_id, i.kind.value))
         await self._log("list overdue", {"case_id": "", "tenant": tenant}, "success", context)
         return proto.overdue_response(items)

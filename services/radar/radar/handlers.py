@@ -29,7 +29,7 @@ from vtkit.kafka import PermanentError
 from vtkit.outbox import OutboxRecord
 
 from radar.adapters import proto
-from radar.domain.cases import DEFAULT_MONITORING_DAYS, CaseRecord, DeadlineKind, monitoring_until
+from radar.domain.cases import DEFAULT_MONITORING_DAYS, CaseRecord, DeadlineKind, joined_meldingen, monitoring_until
 from radar.domain.deadlines import assessment_deadline
 from radar.domain.decisions import DecisionInput, consequences, validate
 from radar.domain.history import (
@@ -171,7 +171,7 @@ class Radar:
         outputs = [_out(topics.NATIONAL_ASSESSMENTS, msg.contact_id, due, msg.tenant_id,
                         derived_event_id(ce_id, "assessment-due"), at)]
         for index, (person_id, pseudonym) in enumerate(persons):
-            fact = MeldingFact(msg.tenant_id, msg.contact_id, person_id, received_at)
+            fact = MeldingFact(msg.tenant_id, msg.contact_id, person_id, received_at, deadline.due_at)
             outputs.append(_out(topics.NATIONAL_RADAR_PERSON, pseudonym, proto.melding_signal(pseudonym, fact),
                                 msg.tenant_id, derived_event_id(ce_id, "person-signal", str(index), person_id), at))
         case = CaseRecord(msg.tenant_id, msg.contact_id, deadline.due_at, dict(persons), proto.due_to_text(due))
@@ -206,10 +206,14 @@ class Radar:
 
     # ---- vt.national.assessments.v1 (decisions, and radar's own overdue reports) -------------------------------
 
-    def on_assessment(self, event: Event, record: CaseRecord | None) -> tuple[list[Out], CaseRecord | None]:
-        """Returns records to publish and the new case record (None: unchanged)."""
+    def on_assessment(self, event: Event, record: CaseRecord | None,
+                      case: Callable[[str], CaseRecord | None] = lambda case_id: None
+                      ) -> tuple[list[Out], CaseRecord | None]:
+        """Returns records to publish and the new case record (None: unchanged). `case` reads another case."""
         msg = event.message
         record = copy.deepcopy(record)
+        if isinstance(msg, proto.EpisodeJoined):
+            return self._on_episode_joined(event, record, case)
         if isinstance(msg, proto.AssessmentCompleted):
             if not msg.case_id or not msg.tenant_id or not msg.HasField("decided_at"):
                 raise PermanentError("AssessmentCompleted without case_id, tenant_id or decided_at")
@@ -219,8 +223,9 @@ class Radar:
             if record.closed:
                 return [], None  # the decision is known already
             record.close(proto.to_datetime(msg.decided_at), proto.decision(msg.decision), self.monitoring_days,
-                         proto.decision_of(msg).fingerprint(), event.envelope.id)
-            return self._closed_signals(record, event.envelope.id, event.envelope.time), record
+                         proto.decision_of(msg).fingerprint(), event.envelope.id, msg.episode_case_id)
+            outs = self._closed_signals(record, event.envelope.id, event.envelope.time)
+            return outs + self._episode_decided(event, record, case), record
         if isinstance(msg, (proto.OnderzoekStarted, proto.OnderzoekCompleted, proto.MonitoringChanged)):
             return self._on_lifecycle(event, record)
         if isinstance(msg, proto.DeadlineOverdue) and event.envelope.source == SOURCE and record is not None:
@@ -233,6 +238,51 @@ class Radar:
                 record.onderzoek_overdue_reported = True
                 return [], record
         return [], None  # AssessmentDue / AssessmentInput / ...: radar's own output, nothing to do
+
+    def _on_episode_joined(self, event: Event, record: CaseRecord | None,
+                           case: Callable[[str], CaseRecord | None]) -> tuple[list[Out], CaseRecord | None]:
+        """A melding joined this open assessment (radar's person agent found the shared directbetrokkene): the
+        episode is due at the earliest deadline of its meldingen. A melding decided on its own before it
+        could join stays its own."""
+        msg = event.message
+        if event.envelope.source != SOURCE:
+            raise PermanentError(f"EpisodeJoined not written by radar ({event.envelope.source!r})")
+        if record is None or record.tenant_id != msg.tenant_id:
+            raise PermanentError("EpisodeJoined for a case radar does not know in that region")
+        member = case(msg.case_id)
+        if member is not None and (member.closed or member.tenant_id != record.tenant_id):
+            return [], None
+        before = record.due_at
+        if not record.join(msg.case_id, proto.to_datetime(msg.due_at) if msg.HasField("due_at") else None):
+            return [], None
+        if record.due_at is not None and record.due_at != before:
+            record.due = proto.with_due_at(record.due, record.due_at)
+            record.overdue_reported = False  # an earlier deadline is reported on its own
+        return [], record
+
+    def _episode_decided(self, event: Event, record: CaseRecord,
+                         case: Callable[[str], CaseRecord | None]) -> list[Out]:
+        """The decision on an episode covers every melding that joined it: one AssessmentCompleted per joined
+        melding (its melder is called back, with the agreements under that melding's own dossier key)."""
+        msg = event.message
+        outs = []
+        for member_id in record.episode_members:
+            member = case(member_id)
+            if member is not None and member.closed:
+                continue
+            event_id = derived_event_id(event.envelope.id, "episode-member", member_id)
+            agreements = None
+            if msg.HasField("agreements"):
+                try:
+                    plain = self._agreements_cipher(record.tenant_id, record.case_id).decrypt(
+                        proto.ciphertext(msg.agreements), event_id=event.envelope.id, field="agreements")
+                    agreements = self._agreements_cipher(record.tenant_id, member_id).encrypt(
+                        plain, event_id=event_id, field="agreements")
+                except (DecryptionError, DecisionConflict):  # a destroyed dossier: the callback goes without
+                    log.warning("episode agreements not passed on", extra={"case_id": member_id})
+            outs.append(_out(topics.NATIONAL_ASSESSMENTS, member_id, proto.member_completed(msg, member_id, agreements),
+                             record.tenant_id, event_id, event.envelope.time))
+        return outs
 
     def _on_lifecycle(self, event: Event, record: CaseRecord | None) -> tuple[list[Out], CaseRecord | None]:
         """A step after the decision, applied to the case (radar's own RPCs wrote it: from radar only). A step
@@ -279,8 +329,9 @@ class Radar:
         The event id depends on the case and kind only, so repeated scans (before the report is recorded)
         are duplicates downstream."""
         outs = []
+        joined = joined_meldingen(records)
         for r in records:
-            for kind, due in ((DeadlineKind.ASSESSMENT, r.is_overdue(now)),
+            for kind, due in ((DeadlineKind.ASSESSMENT, r.is_overdue(now) and r.case_id not in joined),
                               (DeadlineKind.ONDERZOEK, r.is_onderzoek_overdue(now))):
                 if due:
                     outs.append(_out(topics.NATIONAL_ASSESSMENTS, r.case_id, proto.deadline_overdue(r, now, kind),
@@ -293,12 +344,16 @@ class Radar:
     def validate(chosen: DecisionInput) -> None:
         validate(chosen)
 
-    def record_decision(self, tenant: str, record: CaseRecord, chosen: DecisionInput, now: dt.datetime) -> DecisionResult:
+    def record_decision(self, tenant: str, record: CaseRecord, chosen: DecisionInput, now: dt.datetime,
+                        episode: str = "") -> DecisionResult:
         """The AssessmentCompleted for a decision on one of `tenant`'s cases (validated by the caller).
         Its ce_id depends on tenant and case only: a retried call publishes the same event (consumers
         dedupe), a case decided before answers the recorded decision or raises DecisionConflict."""
         validate(chosen)
         event_id = derived_event_id(f"{tenant}|{chosen.case_id}", "assessment-completed")
+        if episode and not record.closed:
+            raise DecisionConflict(f"case_id: this melding joined the veiligheidsbeoordeling of case {episode} (its "
+                                   f"household episode): record the decision on {episode}, it covers this melding")
         if record.closed:
             assert record.closed_at is not None
             if record.decision_fingerprint != chosen.fingerprint():
@@ -311,6 +366,7 @@ class Radar:
             agreements = self._agreements_cipher(tenant, chosen.case_id).encrypt(
                 chosen.agreements.encode(), event_id=event_id, field="agreements")
         msg = proto.assessment_completed(tenant, chosen, now, then, agreements)
+        msg.episode_case_ids.extend(record.episode_members)
         return DecisionResult(_out(topics.NATIONAL_ASSESSMENTS, chosen.case_id, msg, tenant, event_id, now), event_id,
                               now, then.onderzoek.due_at if then.onderzoek else None)
 
@@ -439,4 +495,8 @@ class Radar:
         for alert in outcome.alerts:
             outs.append(_out(topics.NATIONAL_ASSESSMENTS, alert.case_id, proto.monitoring_alert(alert), alert.tenant_id,
                              derived_event_id(ce_id, "monitoring-alert", alert.case_id, alert.person_id), at))
+        for join in outcome.joins:  # keyed by the episode's case: its agent records the member
+            outs.append(_out(topics.NATIONAL_ASSESSMENTS, join.episode_case_id, proto.episode_joined(join, at),
+                             join.tenant_id, derived_event_id(f"{join.tenant_id}|{join.case_id}", "episode-joined",
+                                                              join.episode_case_id), at))
         return outs

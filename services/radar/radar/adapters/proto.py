@@ -25,6 +25,7 @@ from radar.domain.model import (
     AssessmentInputOut,
     CaseClosedFact,
     CaseDestroyedFact,
+    EpisodeJoinOut,
     InvolvementView,
     MatchOut,
     MeldingFact,
@@ -41,6 +42,7 @@ RvdkSignal = rvdk_events.RvdkSignal
 PersonSignal = radar_events.PersonSignal
 AssessmentCompleted = radar_events.AssessmentCompleted
 DeadlineOverdue = radar_events.DeadlineOverdue
+EpisodeJoined = radar_events.EpisodeJoined
 OnderzoekStarted = radar_events.OnderzoekStarted
 OnderzoekCompleted = radar_events.OnderzoekCompleted
 MonitoringChanged = radar_events.MonitoringChanged
@@ -123,9 +125,12 @@ def assessment_due(melding: intake_events.MeldingReceived, deadline: Deadline) -
 
 
 def melding_signal(pseudonym: str, fact: MeldingFact) -> radar_events.PersonSignal:
-    return radar_events.PersonSignal(pseudonym=pseudonym, melding=radar_events.MeldingSignal(
+    signal = radar_events.PersonSignal(pseudonym=pseudonym, melding=radar_events.MeldingSignal(
         tenant_id=fact.tenant_id, case_id=fact.case_id, person_id=fact.person_id,
         received_at=timestamp(fact.received_at)))
+    if fact.due_at is not None:
+        signal.melding.due_at.CopyFrom(timestamp(fact.due_at))
+    return signal
 
 
 def rvdk_info(signal: rvdk_events.RvdkSignal) -> radar_events.RvdkInfo:
@@ -186,7 +191,8 @@ def signal_fact(signal: radar_events.PersonSignal
     which = signal.WhichOneof("signal")
     if which == "melding":
         m = signal.melding
-        return MeldingFact(m.tenant_id, m.case_id, m.person_id, to_datetime(m.received_at))
+        return MeldingFact(m.tenant_id, m.case_id, m.person_id, to_datetime(m.received_at),
+                           to_datetime(m.due_at) if m.HasField("due_at") else None)
     if which == "rvdk":
         r = signal.rvdk
         return RvdkFact(r.signal_id, int(r.kind), to_datetime(r.observed_at), r.rvdk_office)
@@ -384,3 +390,42 @@ def norms_response(n: Norms) -> radar_service_pb2.GetNormsResponse:
         assessments=_figure(n.assessments), onderzoeken=_figure(n.onderzoeken), open_assessments=n.open_assessments,
         overdue_assessments=n.overdue_assessments, open_onderzoeken=n.open_onderzoeken,
         overdue_onderzoeken=n.overdue_onderzoeken)
+
+
+# -- the household episode ------------------------------------------------------------------------------------
+
+
+def episode_joined(join: EpisodeJoinOut, at: dt.datetime) -> radar_events.EpisodeJoined:
+    msg = radar_events.EpisodeJoined(tenant_id=join.tenant_id, episode_case_id=join.episode_case_id,
+                                     case_id=join.case_id, joined_at=timestamp(at))
+    if join.due_at is not None:
+        msg.due_at.CopyFrom(timestamp(join.due_at))
+    return msg
+
+
+def with_due_at(due_text: str, due_at: dt.datetime) -> str:
+    """The stored AssessmentDue of an episode whose deadline moved to an earlier melding's."""
+    if not due_text:
+        return due_text
+    due = due_from_text(due_text)
+    due.due_at.CopyFrom(timestamp(due_at))
+    due.due_date.CopyFrom(date(calendar.local_date(due_at)))
+    return due_to_text(due)
+
+
+def member_completed(lead: radar_events.AssessmentCompleted, case_id: str,
+                     agreements: Ciphertext | None) -> radar_events.AssessmentCompleted:
+    """The episode's decision for one melding that joined it: its melder is called back; the household letter,
+    an RvdK request and the onderzoek are the episode's, not repeated."""
+    msg = radar_events.AssessmentCompleted(
+        tenant_id=lead.tenant_id, case_id=case_id, judgement=lead.judgement, decision=lead.decision,
+        overdracht_to=lead.overdracht_to, responsible_for_safety=lead.responsible_for_safety,
+        decided_at=lead.decided_at, melder_callback_required=True, household_letter_required=False,
+        episode_case_id=lead.case_id)
+    if agreements is not None:
+        msg.agreements.CopyFrom(encrypted_field(agreements))
+    return msg
+
+
+def ciphertext(field: common_pb2.EncryptedField) -> Ciphertext:
+    return Ciphertext(field.key_id, field.nonce, field.ciphertext)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -80,6 +81,10 @@ class CaseRecord:
     onderzoek_follow_up: Decision = Decision.UNSPECIFIED
     outcome_fingerprint: str = ""
     outcome_event_id: str = ""
+    # The household episode (docs/architecture.md, Case lifecycle): the later meldingen that joined this open
+    # assessment, which its decision covers; and, on such a melding once decided with its episode, the episode's case.
+    episode_members: list[str] = field(default_factory=list)
+    episode_case_id: str = ""
 
     @property
     def onderzoek_open(self) -> bool:
@@ -113,12 +118,25 @@ class CaseRecord:
             out.append(OverdueDeadline(self.case_id, DeadlineKind.ONDERZOEK, self.onderzoek_due_at))
         return out
 
+    def join(self, member: str, member_due_at: dt.datetime | None) -> bool:
+        """A melding joins this open assessment; the episode is due at the earliest deadline of its meldingen.
+        False when there is nothing to change (decided already, or joined before)."""
+        if self.closed or member in self.episode_members or member == self.case_id:
+            return False
+        self.episode_members.append(member)
+        if member_due_at is not None and self.due_at is not None and member_due_at < self.due_at:
+            self.due_at = member_due_at
+        return True
+
     def close(self, decided_at: dt.datetime, decision: Decision, monitoring_days: int = DEFAULT_MONITORING_DAYS,
-              fingerprint: str = "", event_id: str = "") -> None:
+              fingerprint: str = "", event_id: str = "", episode_case_id: str = "") -> None:
         self.closed_at = decided_at
         self.decision = decision
         self.monitor_until = monitoring_until(decision, decided_at, monitoring_days)
-        self.onderzoek_due_at = onderzoek_deadline(decided_at).due_at if decision is Decision.ONDERZOEK else None
+        # A joined melding's onderzoek is its episode's: no second 10-week deadline.
+        self.episode_case_id = episode_case_id
+        self.onderzoek_due_at = (onderzoek_deadline(decided_at).due_at
+                                 if decision is Decision.ONDERZOEK and not episode_case_id else None)
         self.decision_fingerprint = fingerprint
         self.decision_event_id = event_id
 
@@ -132,7 +150,8 @@ class CaseRecord:
                 "onderzoek_started_at": _iso(self.onderzoek_started_at),
                 "onderzoek_completed_at": _iso(self.onderzoek_completed_at),
                 "onderzoek_follow_up": self.onderzoek_follow_up.value, "outcome_fingerprint": self.outcome_fingerprint,
-                "outcome_event_id": self.outcome_event_id}
+                "outcome_event_id": self.outcome_event_id, "episode_members": list(self.episode_members),
+                "episode_case_id": self.episode_case_id}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "CaseRecord":
@@ -143,4 +162,11 @@ class CaseRecord:
                    data.get("decision_fingerprint", ""), data.get("decision_event_id", ""),
                    _from_iso(data.get("onderzoek_started_at")), _from_iso(data.get("onderzoek_completed_at")),
                    Decision(data.get("onderzoek_follow_up", "unspecified")), data.get("outcome_fingerprint", ""),
-                   data.get("outcome_event_id", ""))
+                   data.get("outcome_event_id", ""), list(data.get("episode_members", [])),
+                   data.get("episode_case_id", ""))
+
+
+def joined_meldingen(cases: Iterable[CaseRecord]) -> dict[str, str]:
+    """Undecided meldingen that joined an open assessment of their household -> that assessment's case: they have no
+    deadline and no decision of their own (the episode's cover them)."""
+    return {member: case.case_id for case in cases if not case.closed for member in case.episode_members}

@@ -15,6 +15,7 @@ from radar.domain.model import (
     AssessmentInputOut,
     CaseClosedFact,
     CaseDestroyedFact,
+    EpisodeJoinOut,
     Involvement,
     InvolvementView,
     MatchOut,
@@ -56,8 +57,10 @@ def apply_melding(current: PersonHistory, melding: MeldingFact, event_id: str, a
         out.inputs.append(assessment_input(history, melding.case_id, at))
     joined = _joins(history, tenant, melding.case_id)
     if joined:
-        # A melding about a person with an open assessment at the same VT joins that assessment.
+        # A melding about a person with an open assessment at the same VT joins that assessment: one
+        # veiligheidsbeoordeling for the household episode (the case record keeps the episode).
         out.inputs.append(assessment_input(history, joined, at))
+        out.joins.append(EpisodeJoinOut(tenant, joined, melding.case_id, melding.due_at))
     if new_tenant:
         # Another organisation's involvement is new information for their open assessments.
         out.inputs.extend(assessment_input(history, c.case_id, at)

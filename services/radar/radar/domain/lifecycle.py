@@ -1,4 +1,4 @@
-"""After the decision (docs/domain.md, case lifecycle): the onderzoek starts (norm: within 5 working days of the
+"""After the decision (docs/architecture.md, Case lifecycle): the onderzoek starts (norm: within 5 working days of the
 decision) and ends with an outcome within 10 weeks (norm: 80% in time), which ends its deadline; a follow-up of
 voorwaarden en vervolg starts monitoring; monitoring ends (stable safety) or is extended, each with a reason.
 Pure rules: a refusal names the request field and the rule (LifecycleRefused) or the case's state

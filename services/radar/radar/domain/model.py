@@ -27,6 +27,8 @@ class MeldingFact:
     case_id: str
     person_id: str
     received_at: dt.datetime
+    # The melding's own assessment deadline (absent in signals of older versions).
+    due_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -225,6 +227,16 @@ class MonitoringAlertOut:
     verwijsindex_match: VerwijsindexMatchFact | None = None
 
 
+@dataclass(frozen=True)
+class EpisodeJoinOut:
+    """A melding joins the open assessment of the same household at the same VT (the household episode)."""
+
+    tenant_id: str
+    episode_case_id: str
+    case_id: str
+    due_at: dt.datetime | None
+
+
 @dataclass
 class Outcome:
     """The new state of a person plus everything to emit. `duplicate`: the event was seen before."""
@@ -235,3 +247,4 @@ class Outcome:
     matches: list[MatchOut] = field(default_factory=list)
     inputs: list[AssessmentInputOut] = field(default_factory=list)
     alerts: list[MonitoringAlertOut] = field(default_factory=list)
+    joins: list[EpisodeJoinOut] = field(default_factory=list)
