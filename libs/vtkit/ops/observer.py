@@ -166,12 +166,13 @@ class Observer:
             # A new, empty broker: the streams are read again from its beginning as the services republish
             # (positions kept from the old one would skip what the new one holds below them).
             self._consumer.seek_to_beginning()
+        scraped = await scrape(self.metrics_urls)
         return {
             "time": now.isoformat(),
             "broker": self.broker.observe(cluster, totals, now),
-            "outboxes": (scraped := await outboxes(self.metrics_urls)),
+            "outboxes": [outbox_row(row) for row in scraped],
             "inbox": inbox_per_region(scraped),
-            "norms": {t: n for row in scraped for t, n in row.get("norms", {}).items()},
+            "norms": {t: n for row in scraped for t, n in row["norms"].items()},
             "topics": [{"name": t, "tenant": topics.tenant_of(t), "partitions": sum(tp.topic == t for tp in ends),
                         "messages": sum(ends[tp] - begins[tp] for tp in ends if tp.topic == t), "end_offset": totals[t],
                         "rate": rates.get(t, 0.0)} for t in names],
@@ -235,8 +236,17 @@ def inbox_per_region(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 async def outboxes(metrics_urls: dict[str, str]) -> list[dict[str, Any]]:
     """Every service's outbox from its /metrics: rows waiting for the broker, rows quarantined, broker losses it
-    recovered from (vtkit.outbox);
-    a service that does not answer within a second is listed as down (all asked at once)."""
+    recovered from (vtkit.outbox); a service that does not answer within a second is listed as down."""
+    return [outbox_row(row) for row in await scrape(metrics_urls)]
+
+
+def outbox_row(scraped: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in scraped.items() if k not in ("inbox", "norms")}
+
+
+async def scrape(metrics_urls: dict[str, str]) -> list[dict[str, Any]]:
+    """What the dashboard reads of every service's /metrics (all asked at once): its outbox, and the region inbox
+    and sector norm figures per region of the services that export them."""
     import aiohttp
     from prometheus_client.parser import text_string_to_metric_families
 
