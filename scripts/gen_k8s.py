@@ -14,7 +14,6 @@ import sys
 from typing import Any
 
 import yaml
-
 from vtkit import topics
 from vtkit.tenants import all_tenants
 
