@@ -15,6 +15,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+import yaml
 from vtkit import topics
 from vtkit.tenants import all_tenants
 
@@ -229,3 +230,11 @@ def test_each_service_has_a_multi_stage_non_root_dockerfile(service: str) -> Non
     user = [line for line in lines if line.startswith("USER ")]
     assert user and user[-1] not in ("USER root", "USER 0")
     assert f'ENTRYPOINT ["python", "-m", "{service}"]' in lines
+
+
+def test_the_redrive_job_validates_and_runs_as_ops_redrive() -> None:
+    job = yaml.safe_load((K8S / "jobs" / "ops-redrive.yaml").read_text())
+    k8s.validate(job)
+    sources = job["spec"]["template"]["spec"]["volumes"][0]["projected"]["sources"]
+    assert sources[0]["secret"]["name"] == "kafka-user-ops-redrive"
+    assert job["spec"]["template"]["spec"]["containers"][0]["args"][0] == "redrive"
