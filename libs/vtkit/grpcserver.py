@@ -4,6 +4,10 @@ Every server requires a client certificate issued by the suite's CA (vtkit.pki) 
 own server certificate `<key_dir>/pki/servers/<name>.pem`. The dev flag VT_GRPC_PLAINTEXT=1 turns
 this off: the server listens in plaintext, logs a warning, and accepts the bearer tokens of
 tokens.json instead (vtkit.auth.TokenAuthInterceptor).
+
+GRPC_HEALTH_PORT (a deployment sets it; unset by default) adds a second, plaintext listener that serves the
+standard health service (grpc.health.v1.Health) and nothing else, sharing the main server's statuses: kubelet's
+built-in `grpc:` probe speaks neither TLS nor mutual TLS, and an answer of SERVING/NOT_SERVING discloses nothing.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from vtkit.keystore import KeyStore
 
 log = logging.getLogger("vtkit.grpcserver")
 PLAINTEXT_FLAG = "VT_GRPC_PLAINTEXT"
+HEALTH_PORT_ENV = "GRPC_HEALTH_PORT"
 # The identity health checks and reflection use: any CA-issued certificate is accepted there.
 PROBE_IDENTITY = ("national", "operations")
 
@@ -74,6 +79,14 @@ class GrpcServer:
                                                       require_client_auth=True)
             self.port = self.server.add_secure_port(f"{host}:{port}", credentials)
         self.host = host
+        # The plaintext health-only listener for kubelet's gRPC probe (module docstring); no interceptors, no
+        # reflection: any other method answers UNIMPLEMENTED there.
+        self.health_server: grpc.aio.Server | None = None
+        self.health_port = 0
+        if health_port := int(os.environ.get(HEALTH_PORT_ENV) or 0):
+            self.health_server = grpc.aio.server()
+            health_pb2_grpc.add_HealthServicer_to_server(self.health, self.health_server)
+            self.health_port = self.health_server.add_insecure_port(f"{host}:{health_port}")
         self._service_names: list[str] = [reflection.SERVICE_NAME, health.SERVICE_NAME]
         # Health entries of a part of the service (e.g. vtkit.outbox.HEALTH_NAME) that is degraded while the
         # service as a whole ("") still serves: readiness stays up, the operator's check shows it.
@@ -91,6 +104,8 @@ class GrpcServer:
     async def start(self) -> None:
         reflection.enable_server_reflection(self._service_names, self.server)
         await self.server.start()
+        if self.health_server is not None:
+            await self.health_server.start()
         for name in ["", *self._service_names]:
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
         self._started = True
@@ -109,6 +124,8 @@ class GrpcServer:
         for name in ["", *self._service_names, *self._parts]:
             await self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
         await self.server.stop(grace)
+        if self.health_server is not None:
+            await self.health_server.stop(0)
 
 
 def _probe_channel(address: str, keys: KeyStore | None) -> grpc.aio.Channel:

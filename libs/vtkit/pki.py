@@ -144,7 +144,7 @@ def identity_subject(who: Identity) -> x509.Name:
 
 def server_san(name: str) -> x509.SubjectAlternativeName:
     dns = ["localhost", name]
-    if name == "intake":  # one intake per region, reachable as intake-<tenant> (deploy/k8s/overlays)
+    if name == "intake":  # one intake per region, reachable as intake-<tenant> (deploy/k8s/regions)
         dns += [f"intake-{t}" for t in all_tenants()]
     return x509.SubjectAlternativeName([*(x509.DNSName(d) for d in dns),
                                         x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])

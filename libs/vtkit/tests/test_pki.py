@@ -107,3 +107,41 @@ def test_every_organisation_with_a_certificate_also_has_a_dev_mode_token(tmp_pat
     keys = init_keys(tmp_path / "keys")
     for org in organisations():
         assert keys.token_for(org.tenant, org.role)
+
+
+async def test_grpc_health_port_answers_kubelets_plaintext_probe_with_health_only(tmp_path, monkeypatch) -> None:
+    # deploy/k8s probes with kubelet's native `grpc:` probe, which has no TLS: GRPC_HEALTH_PORT serves the
+    # health service (and only it) in plaintext, with the main server's statuses.
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+    from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+    from vtkit.broker import free_port
+    from vtkit.grpcserver import GrpcServer
+    from vtkit.keystore import init_keys
+
+    keys = init_keys(tmp_path / "keys")
+    assert GrpcServer(0, keys, "radar").health_server is None  # off unless the deployment asks
+    monkeypatch.setenv("GRPC_HEALTH_PORT", "0")
+    assert GrpcServer(0, keys, "radar").health_server is None
+    monkeypatch.setenv("GRPC_HEALTH_PORT", str(free_port()))
+    server = GrpcServer(0, keys, "radar")
+    await server.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{server.health_port}") as channel:
+            reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=3)
+            assert reply.status == health_pb2.HealthCheckResponse.SERVING
+            await server.set_part("vt.outbox", False)
+            reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service="vt.outbox"),
+                                                                    timeout=3)
+            assert reply.status == health_pb2.HealthCheckResponse.NOT_SERVING
+            with pytest.raises(grpc.aio.AioRpcError) as refused:  # reflection, like every real service: not here
+                stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+                async for _ in stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]),
+                                                         timeout=3):
+                    pass
+            assert refused.value.code() == grpc.StatusCode.UNIMPLEMENTED
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:  # the main port stays mTLS
+            with pytest.raises(grpc.aio.AioRpcError):
+                await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=3)
+    finally:
+        await server.stop(0)

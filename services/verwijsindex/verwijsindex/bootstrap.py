@@ -34,7 +34,7 @@ def build_app(settings: Settings, keys: KeyStore) -> Verwijsindex:
     return Verwijsindex(store, keys.pseudonymizer(), keys.field_cipher(SOURCE))
 
 
-# Prefix "vt-verwijsindex" is what the Kafka ACLs of the verwijsindex user allow (deploy/k8s).
+# The consumer group the verwijsindex KafkaUser may use (deploy/k8s/kafka/access.yaml: groups).
 BRP_GROUP = "vt-verwijsindex-brp"
 
 
