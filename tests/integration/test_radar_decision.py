@@ -456,3 +456,11 @@ async def test_a_second_melding_about_the_household_joins_its_open_assessment_on
         event_id=joined.envelope.id, field="agreements")
     assert agreements.decode() == "Moeder en kinderen tijdelijk bij oma"
     await watcher.wait_for(closed(acute.contact_id), what="the joined melding closed for its persons (the sibling too)")
+
+    # Decided with its episode, the joined melding's decision is its own for radar too: the same decision asked for
+    # it answers that very event (so a decision of its own racing the episode's is one decision: the same id).
+    async def same_decision() -> None:
+        decision.case_id = acute.contact_id
+        again = await as_region.RecordDecision(decision)
+        assert joined.envelope is not None and again.event_id == joined.envelope.id
+    await eventually(same_decision)

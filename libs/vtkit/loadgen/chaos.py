@@ -30,6 +30,7 @@ class ChaosReport:
     outcome_callbacks: int = 0  # decided cases whose outcome callback (no due date) reached the region
     outcome_second_distinct: int = 0  # decided cases with an outcome callback under two different keys
     letters: int = 0  # decided cases whose household letter reached the letter gateway fake
+    episode_members: int = 0  # decided meldingen that joined their household's episode: its letter is theirs
     letter_duplicates: int = 0  # repeat letters under a key the gateway already had (acknowledged, flagged)
     letter_second_distinct: int = 0  # decided cases that got letters under two different idempotency keys
     letters_lost: int = 0  # decided cases without a letter (or without an outcome callback) at the end
@@ -52,7 +53,8 @@ class ChaosReport:
                 f"{self.scheduled}, delivered {self.delivered}, duplicates {self.duplicates}, second distinct "
                 f"deliveries {self.second_distinct}, lost {self.lost}; decided {self.decided} (undecided "
                 f"{self.undecided}, {self.decision_retries} calls retried), outcome callbacks {self.outcome_callbacks}, "
-                f"letters delivered {self.letters}, letter duplicates {self.letter_duplicates}, second distinct "
+                f"letters delivered {self.letters} (+{self.episode_members} meldingen covered by their episode's), "
+                f"letter duplicates {self.letter_duplicates}, second distinct "
                 f"letters {self.letter_second_distinct}, letters lost {self.letters_lost}; {len(self.kills)} SIGKILLs "
                 f"({', '.join(self.kills)}), broker link cut {self.outage_seconds:.0f} s, {len(self.broker_losses)} "
                 f"broker losses (time to recover {', '.join(f'{s:.1f} s' for s in self.recovery_seconds) or '-'}; "
@@ -271,9 +273,22 @@ async def run_chaos(stack: Any, meldingen: int, *, seed: int = 0, kills: Sequenc
                 return True
             if not cases <= set(events.messages["AssessmentDue"]) or not cases <= set(events.messages["MeldingReceived"]):
                 return False
-            if not cases <= set(due_rows) or not targets <= set(workers.decided) | set(workers.failed):
+            if not cases <= set(due_rows) or not targets <= set(workers.decided) | set(workers.failed) | set(workers.joined):
                 return False
-            return set(workers.decided) <= set(outcome_rows) & set(letter_rows)
+            letters_due, outcomes_due = expected_after_decisions()
+            return outcomes_due <= set(outcome_rows) and letters_due <= set(letter_rows)
+
+        def episodes() -> dict[str, str]:
+            """Meldingen decided with their household's episode (their first AssessmentCompleted says which)."""
+            return {c: m.episode_case_id for c, m in events.messages["AssessmentCompleted"].items()
+                    if c in cases and m.episode_case_id}
+
+        def expected_after_decisions() -> tuple[set[str], set[str]]:
+            """Cases that must get a household letter, and cases that must get an outcome callback: every decided
+            case and every melding its episode's decision covers gets a callback; the letter is the episode's."""
+            covered = episodes()
+            decided_all = set(workers.decided) | {c for c, lead in covered.items() if lead in workers.decided}
+            return decided_all - set(covered), decided_all
 
         await events.wait_until(settled, settle_timeout)
         settling_done.set()
@@ -301,23 +316,24 @@ async def run_chaos(stack: Any, meldingen: int, *, seed: int = 0, kills: Sequenc
                    "delivered": sorted(cases - set(rows))}
         report.missing = {k: v[:10] for k, v in missing.items() if v}
         report.lost = len(set().union(*map(set, missing.values())))
-        decided = set(workers.decided)
+        letters_due, decided = expected_after_decisions()
         report.decided, report.decision_retries = len(decided), workers.retries
         report.undecided = len(targets - decided)
         report.outcome_callbacks = len(decided & set(outcomes))
         report.outcome_second_distinct = sum(1 for c in decided & set(outcomes)
                                              if len({r["idempotency_key"] for r in outcomes[c]}) > 1)
-        report.letters = len(decided & set(letters))
+        report.letters = len(letters_due & set(letters))
+        report.episode_members = len(decided - letters_due)
         report.letter_duplicates = sum(1 for c in decided & set(letters) for r in letters[c] if r["duplicate"])
         report.letter_second_distinct = sum(1 for c in decided & set(letters)
                                             if len({r["idempotency_key"] for r in letters[c]}) > 1)
         report.letters_undecided = len((set(letters) | set(outcomes)) - decided)
         letter_missing = {"decided (worker gave up)": sorted(targets - decided)[:10],
-                          "letter": sorted(decided - set(letters))[:10],
+                          "letter": sorted(letters_due - set(letters))[:10],
                           "outcome callback": sorted(decided - set(outcomes))[:10],
                           "decision errors": sorted(set(workers.failed.values()))[:5]}
         report.missing.update({k: v for k, v in letter_missing.items() if v})
-        report.letters_lost = len(decided - (set(letters) & set(outcomes)))
+        report.letters_lost = len((letters_due - set(letters)) | (decided - set(outcomes)))
         if broker_losses:
             # The collector above read both brokers; this one reads only the last: nothing may be missing there.
             async with EventCollector(stack.bootstrap, watched) as last:

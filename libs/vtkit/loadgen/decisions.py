@@ -20,6 +20,8 @@ from vt.radar.v1 import events_pb2, radar_service_pb2, radar_service_pb2_grpc
 from vtkit.channels import OrgStubs
 from vtkit.keystore import KeyStore
 
+# Part of radar's refusal of a decision on a melding that joined its household's open assessment.
+EPISODE = "household episode"
 RETRIED = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.NOT_FOUND}
 
 
@@ -47,6 +49,9 @@ class CaseWorkers:
         self.submitted: set[str] = set()
         self.decided: dict[str, str] = {}
         self.failed: dict[str, str] = {}
+        # Meldingen that joined their household's open assessment: that case's decision covers them (radar refuses
+        # a decision of their own, naming the episode).
+        self.joined: dict[str, str] = {}
         self.retries = 0  # calls sent again (radar down, reply lost, case not yet in its table)
         self.retried_ok = 0  # cases whose decision succeeded only on a repeated identical call
         self.concurrency, self.retry_for, self.call_timeout = concurrency, retry_for, call_timeout
@@ -66,7 +71,7 @@ class CaseWorkers:
 
     @property
     def done(self) -> int:
-        return len(self.decided) + len(self.failed)
+        return len(self.decided) + len(self.failed) + len(self.joined)
 
     async def __aenter__(self) -> "CaseWorkers":
         self._tasks = [asyncio.create_task(self._work()) for _ in range(self.concurrency)]
@@ -92,6 +97,9 @@ class CaseWorkers:
             try:
                 reply = await self.stubs(tenant).RecordDecision(request, timeout=self.call_timeout)
             except grpc.aio.AioRpcError as exc:
+                if exc.code() == grpc.StatusCode.FAILED_PRECONDITION and EPISODE in (exc.details() or ""):
+                    self.joined[case_id] = exc.details() or ""
+                    return
                 if exc.code() in RETRIED and time.monotonic() < deadline:
                     self.retries += 1
                     await asyncio.sleep(min(0.2 * attempts, 2.0))

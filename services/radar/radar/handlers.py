@@ -270,7 +270,10 @@ class Radar:
             member = case(member_id)
             if member is not None and member.closed:
                 continue
-            event_id = derived_event_id(event.envelope.id, "episode-member", member_id)
+            # The id RecordDecision gives that melding's decision: whichever of the two reaches the topic first is its
+            # one decision everywhere (consumers dedupe on it), so a melding decided on its own while its
+            # EpisodeJoined was in flight is never decided twice.
+            event_id = derived_event_id(f"{record.tenant_id}|{member_id}", "assessment-completed")
             agreements = None
             if msg.HasField("agreements"):
                 try:
