@@ -55,8 +55,9 @@ def stored_contacts(data_dir: pathlib.Path) -> int:
 
 
 async def fill_melding(page: Page, bsn: str, *, name: str) -> None:
-    """Fill the melding form by its labels, as a keyboard user would."""
+    """Fill the melding form by its labels, as a keyboard user would (step 1: the melder type)."""
     await page.get_by_label("Professional (ik meld vanuit mijn werk)").check()
+    await page.get_by_role("button", name="Verder").click()
     await page.get_by_label("Naam", exact=True).fill(name)
     await page.get_by_label("Functie").fill("leerkracht")
     await page.get_by_label("Organisatie").fill("Basisschool De Regenboog")
@@ -67,7 +68,9 @@ async def fill_melding(page: Page, bsn: str, *, name: str) -> None:
     await person.get_by_label("Rol").select_option(label="Kind")
     await person.get_by_label("BSN").fill(bsn)
     await page.get_by_label("Kindermishandeling", exact=True).check()
-    await page.get_by_label("Er is acuut gevaar", exact=False).press("Space")  # keyboard toggles the checkbox
+    acute = page.get_by_label("Er is acuut gevaar", exact=False)
+    if not await acute.is_checked():
+        await acute.press("Space")  # keyboard toggles the checkbox
     await page.get_by_label("Is er een vermoeden van huiselijk geweld of kindermishandeling?").check()
     await page.get_by_label("Wat is er aan de hand?").fill("Kind komt herhaaldelijk met blauwe plekken op school.")
 
