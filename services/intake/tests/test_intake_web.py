@@ -351,3 +351,19 @@ async def test_an_anonymous_bystanders_advies_is_not_promised_a_call_back(web: t
     status, html = await post_form(client, "/advies", {"melder_type": "omstander", "vraag": "Mijn buren schreeuwen.",
                                                        "telefoon": "0612345678", "toestemming": "ja"})
     assert status == 200 and "Veilig Thuis neemt contact met u op" in html
+
+
+async def test_the_same_form_sent_again_from_a_re_fetched_page_makes_no_second_melding(
+        web: tuple[TestClient, ContactStore]) -> None:
+    """Back re-fetches the form (no-store) with a new key: the same melder about the same persons is the
+    first melding; another household is a new one."""
+    client, store = web
+    ref = re.compile(r'id="referentie">([^<]+)<')
+    status, first = await post_form(client, "/melding", MELDING)
+    assert status == 200 and "vt_verstuurd" in client.session.cookie_jar.filter_cookies(client.make_url("/"))
+    status, again = await post_form(client, "/melding", {**MELDING, "verhaal": "Nog iets erbij."})  # a new page
+    assert status == 200 and ref.search(again).group(1) == ref.search(first).group(1)  # type: ignore[union-attr]
+    assert store.unsent_count() == 1
+    status, other = await post_form(client, "/melding", {**MELDING, "p1_bsn": "123456782"})
+    assert status == 200 and ref.search(other).group(1) != ref.search(first).group(1)  # type: ignore[union-attr]
+    assert store.unsent_count() == 2

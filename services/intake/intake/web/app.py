@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import json
 import logging
 import secrets
 import uuid
@@ -42,6 +43,7 @@ from intake.web.forms import (
     melding_problems,
     person_count,
     reachable,
+    sent_fields,
     with_person_added,
     with_person_removed,
 )
@@ -49,6 +51,11 @@ from intake.web.forms import (
 log = logging.getLogger(__name__)
 
 COOKIE = "vt_formulier"
+# The forms this browser sent in this session: "<form key>.<fingerprint>" (at most SENT_KEPT, space-separated).
+# The fingerprint is an HMAC (per-process secret) of the browser cookie, the key and who the form is from and
+# about, so the cookie holds no personal data and cannot be forged.
+SENT_COOKIE = "vt_verstuurd"
+SENT_KEPT = 5
 KEY_PREFIX = "web:"  # idempotency keys of the form never collide with a case system's keys
 # A text over its limit (32 KB for the narrative) comes back on the form to be shortened; only a post larger
 # than this is refused before it is read (a Dutch 413 page).
@@ -110,6 +117,30 @@ class Meldformulier:
         if not (cookie and form_key and token) or not hmac.compare_digest(token, self._sign(cookie, form_key)):
             return None
         return form_key
+
+    # -- Back and send again --------------------------------------------------------------------------------
+    # A browser that re-fetches the form on Back (no-store) gets a new form key. Sent again, the same form
+    # (same melder type, melder and persons; for an advies the same question) answers the first confirmation.
+
+    def _fingerprint(self, request: web.Request, kind: _Kind, form_key: str, form: FormData) -> str:
+        content = json.dumps([kind.name, *(" ".join(form.text(name).lower().split()) for name in sent_fields(form, kind.name))])
+        signed = f"{request.cookies.get(COOKIE, '')}|{form_key}|{content}"
+        return hmac.new(self._secret, signed.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def _sent_before(self, request: web.Request, kind: _Kind, form: FormData) -> str | None:
+        """The form key with which this browser already sent this same form, if it did."""
+        for entry in request.cookies.get(SENT_COOKIE, "").split():
+            form_key, _, fingerprint = entry.partition(".")
+            if form_key and hmac.compare_digest(fingerprint, self._fingerprint(request, kind, form_key, form)):
+                return form_key
+        return None
+
+    def _remember_sent(self, request: web.Request, response: web.Response, kind: _Kind, form_key: str,
+                       form: FormData) -> None:
+        entry = f"{form_key}.{self._fingerprint(request, kind, form_key, form)}"
+        kept = [e for e in request.cookies.get(SENT_COOKIE, "").split() if not e.startswith(form_key + ".")]
+        response.set_cookie(SENT_COOKIE, " ".join([*kept[-(SENT_KEPT - 1):], entry]), httponly=True,
+                            samesite="Strict", path="/")
 
     # -- responses ---------------------------------------------------------------------------------------
 
@@ -243,8 +274,11 @@ class Meldformulier:
             return self._choose_page(request, kind, error=True, status=422)
         if form_key is None:
             return self._form_page(request, kind, form, {FORM_LEVEL: EXPIRED}, status=403)
+        earlier = await asyncio.to_thread(self.handlers.store.find_by_idempotency_key, KEY_PREFIX + form_key)
+        if earlier is None and (resent := self._sent_before(request, kind, form)) is not None:
+            form_key = resent  # the same form sent again from a re-fetched page (Back)
+            earlier = await asyncio.to_thread(self.handlers.store.find_by_idempotency_key, KEY_PREFIX + form_key)
         key = KEY_PREFIX + form_key
-        earlier = await asyncio.to_thread(self.handlers.store.find_by_idempotency_key, key)
         if earlier is not None:  # sent before (Back, then send again): the same confirmation, nothing new
             method, record = earlier
             if method != kind.method:
@@ -269,7 +303,9 @@ class Meldformulier:
                                     user="anonymous web visitor", on_behalf_of="not stated", purpose="intake",
                                     outcome="success", peer=f"http:{request.remote or ''}")
         log.info("form accepted", extra={"contact_id": record.contact_id, "kind": record.kind.name.lower()})
-        return self._confirmation(request, kind, record, form)
+        response = self._confirmation(request, kind, record, form)
+        self._remember_sent(request, response, kind, form_key, form)
+        return response
 
 
 async def _posted(request: web.Request) -> FormData:

@@ -226,6 +226,15 @@ def advies_from_form(form: FormData) -> Advies:
         afwegingskader=_afwegingskader(form) if professional else Afwegingskader())
 
 
+def sent_fields(form: FormData, kind: str) -> list[str]:
+    """The fields that make a form "the same form" when it is sent again: who sends it and, for a melding,
+    about whom (the persons as typed), for an advies the question."""
+    fields = ["melder_type", "naam", "telefoon", "email"]
+    if kind == "advies":
+        return [*fields, "vraag"]
+    return fields + [f"p{b}_{name}" for b in filled_blocks(form) for name in PERSON_FIELDS]
+
+
 def melding_problems(parsed: ParsedMelding) -> list[ValidationError]:
     """Everything wrong with a typed melding: what the form could not read, then every domain rule it breaks."""
     return [*parsed.problems, *(type(p)(f"melding.{p.field}", p.rule) for p in rules.melding_problems(parsed.melding))]
