@@ -131,7 +131,7 @@ async def test_a_missing_name_is_shown_next_to_the_name_field_in_dutch_and_nothi
     ({"p1_rol": "", "p1_bsn": ""}, "p1_rol", "ten minste één betrokkene"),
     ({"p1_rol": ""}, "p1_rol", "rol van deze betrokkene"),
     ({"p1_bsn": "123456789"}, "p1_bsn", "elfproef"),
-    ({"p1_bsn": "", "p1_achternaam": "Jansen"}, "p1_voornamen", "zonder BSN"),
+    ({"p1_bsn": "", "p1_achternaam": "Jansen"}, "p1_voornamen", "Vul de voornamen in, of het BSN."),
     ({"p2_rol": "pleger", "p2_achternaam": "Jansen", "p2_voornamen": "Piet", "p2_geboortedatum": "31-02-1980"},
      "p2_geboortedatum", "geldige geboortedatum"),
     ({"aard": ""}, "aard", "aard van uw zorg"),

@@ -256,7 +256,7 @@ def reachable(form: FormData) -> bool:
 
 FORM_LEVEL = ""  # an error that belongs to no single field (shown above the form)
 
-_FALLBACK = "zonder BSN zijn achternaam, voornamen, geboortedatum, postcode en huisnummer nodig."
+_FALLBACK = "of het BSN."  # the person block's hint says the whole rule once
 NO_IDENTITY_HINT = "Wilt u onbekend blijven? Vraag dan advies: dat kan zonder uw naam."
 
 # One Dutch message per rule, keyed by the domain field path with list indices as "[]".
@@ -274,12 +274,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "melding.directbetrokkenen[].role": ("rol", "Kies de rol van deze betrokkene."),
     "melding.directbetrokkenen[].bsn": ("bsn", "Dit is geen geldig BSN: een BSN heeft 9 cijfers en moet de elfproef "
                                                "doorstaan. Weet u het BSN niet, laat het dan leeg."),
-    "melding.directbetrokkenen[].surname": ("achternaam", "Vul de achternaam in; " + _FALLBACK),
-    "melding.directbetrokkenen[].first_names": ("voornamen", "Vul de voornamen in; " + _FALLBACK),
-    "melding.directbetrokkenen[].date_of_birth": ("geboortedatum", "Vul een geldige geboortedatum in "
-                                                                   "(dd-mm-jjjj); " + _FALLBACK),
-    "melding.directbetrokkenen[].postcode": ("postcode", "Vul de postcode in; " + _FALLBACK),
-    "melding.directbetrokkenen[].house_number": ("huisnummer", "Vul het huisnummer in; " + _FALLBACK),
+    "melding.directbetrokkenen[].surname": ("achternaam", "Vul de achternaam in, " + _FALLBACK),
+    "melding.directbetrokkenen[].first_names": ("voornamen", "Vul de voornamen in, " + _FALLBACK),
+    "melding.directbetrokkenen[].date_of_birth": ("geboortedatum", "Vul een geldige geboortedatum in, bijvoorbeeld "
+                                                                   "31-12-2015, " + _FALLBACK),
+    "melding.directbetrokkenen[].postcode": ("postcode", "Vul de postcode in, " + _FALLBACK),
+    "melding.directbetrokkenen[].house_number": ("huisnummer", "Vul het huisnummer in, " + _FALLBACK),
     "melding.nature": ("aard", "Kies de aard van uw zorg."),
     "melding.nature[]": ("aard", "Kies de aard van uw zorg uit de lijst."),
     # advies (domain.md 2)
