@@ -245,3 +245,20 @@ def test_a_melding_names_at_most_fifty_directbetrokkenen() -> None:
     with pytest.raises(ValidationError) as err:
         rules.validate_melding(melding(directbetrokkenen=(CHILD,) * 51))
     assert err.value.field == "directbetrokkenen" and "at most 50" in err.value.rule
+
+
+def test_every_broken_rule_is_listed_in_order_and_the_first_is_what_validate_raises() -> None:
+    """The meldformulier shows every problem at once (melding_problems); gRPC answers the first (validate_melding)."""
+    broken = melding(melder_type=MelderType.UNSPECIFIED, melder=None, situation=Situation.UNSPECIFIED,
+                     directbetrokkenen=(Directbetrokkene(role=PersonRole.UNSPECIFIED, surname="Jansen"),),
+                     nature=(), narrative="\x01" * 6000)
+    fields = [p.field for p in rules.melding_problems(broken)]
+    assert fields == ["narrative", "melder_type", "melder.name", "melder.phone", "situation",
+                      "directbetrokkenen[0].role", "directbetrokkenen[0].first_names", "directbetrokkenen[0].postcode",
+                      "directbetrokkenen[0].house_number", "directbetrokkenen[0].date_of_birth", "nature"]
+    refused(lambda: rules.validate_melding(broken), "narrative")
+    assert list(rules.melding_problems(melding())) == []
+    lone = advies(asker=Asker(MelderType.PROFESSIONAL, Identity(email="p@example.nl")), directbetrokkenen=(CHILD,))
+    assert [p.field for p in rules.advies_problems(lone)] == ["directbetrokkenen", "asker.identity.name",
+                                                               "asker.identity.organisation"]
+    assert rules.text_limit("narrative") == rules.LONG_TEXT_BYTES and rules.text_limit("name") == rules.SHORT_TEXT_BYTES

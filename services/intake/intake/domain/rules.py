@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Iterable, Iterator
 
 from stdnum.nl import bsn as bsn_number
 
@@ -19,6 +20,7 @@ from .model import (
     ConcernNature,
     ConversionCriteria,
     Directbetrokkene,
+    Identity,
     MelderType,
     Melding,
     MultidisciplinaryConsultation,
@@ -47,91 +49,125 @@ def encoded_size(text: str) -> int:
     return len(json.dumps(text, ensure_ascii=False).encode()) - 2
 
 
-def validate_text_sizes(value: object, path: str = "") -> None:
-    """Every text field of a request (dataclasses, nested, tuples of them) within its encoded-size limit."""
+def text_limit(name: str) -> int:
+    """The encoded-size limit of a text field by its name (e.g. "narrative"), for forms to show."""
+    return LONG_TEXT_BYTES if name in LONG_TEXTS else SHORT_TEXT_BYTES
+
+
+def text_size_problems(value: object, path: str = "") -> Iterator[TooLarge]:
+    """Every text field of a request (dataclasses, nested, tuples of them) over its encoded-size limit."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         for f in dataclasses.fields(value):
-            validate_text_sizes(getattr(value, f.name), f"{path}.{f.name}" if path else f.name)
+            yield from text_size_problems(getattr(value, f.name), f"{path}.{f.name}" if path else f.name)
     elif isinstance(value, tuple):
         for index, item in enumerate(value):
-            validate_text_sizes(item, f"{path}[{index}]")
+            yield from text_size_problems(item, f"{path}[{index}]")
     elif isinstance(value, str):
-        name = path.rsplit(".", 1)[-1].split("[", 1)[0]
-        limit = LONG_TEXT_BYTES if name in LONG_TEXTS else SHORT_TEXT_BYTES
+        limit = text_limit(path.rsplit(".", 1)[-1].split("[", 1)[0])
         if encoded_size(value) > limit:
-            raise TooLarge(path, f"is {encoded_size(value):,} bytes once encoded (control characters count six "
-                                        f"each); at most {limit:,} bytes are taken")
+            yield TooLarge(path, f"is {encoded_size(value):,} bytes once encoded (control characters count six "
+                                 f"each); at most {limit:,} bytes are taken")
 
 
-def validate_advies(advies: Advies) -> None:
-    validate_text_sizes(advies)
+def _first(problems: Iterable[ValidationError]) -> None:
+    """The single-error contract of the validate_* functions: raise the first problem, if any."""
+    for problem in problems:
+        raise problem
+
+
+def validate_text_sizes(value: object, path: str = "") -> None:
+    _first(text_size_problems(value, path))
+
+
+# Each *_problems function yields every broken rule in a fixed order; validate_* raises the first of them
+# (what gRPC answers), the meldformulier shows all of them at once. One set of rules, two ways to report.
+
+
+def advies_problems(advies: Advies) -> Iterator[ValidationError]:
+    yield from text_size_problems(advies)
     if advies.directbetrokkenen:
-        raise ValidationError("directbetrokkenen", "an advies never records data of household members; "
+        yield ValidationError("directbetrokkenen", "an advies never records data of household members; "
                               "send it without directbetrokkenen, or convert the advies into a melding")
     asker = advies.asker
     if asker.type == MelderType.UNSPECIFIED:
-        raise ValidationError("asker.type", "say whether the asker is a professional or a bystander")
+        yield ValidationError("asker.type", "say whether the asker is a professional or a bystander")
     if asker.type == MelderType.PROFESSIONAL:
-        who = asker.identity
-        if who is None or not who.name.strip():
-            raise ValidationError("asker.identity.name", "an advies is registered on a professional asker's name")
+        who = asker.identity or Identity()
+        if not who.name.strip():
+            yield ValidationError("asker.identity.name", "an advies is registered on a professional asker's name")
         if not who.organisation.strip():
-            raise ValidationError("asker.identity.organisation", "a professional asker's organisation is required")
+            yield ValidationError("asker.identity.organisation", "a professional asker's organisation is required")
         if not (who.phone.strip() or who.email.strip()):
-            raise ValidationError("asker.identity.phone", "a professional asker needs a phone number or e-mail address "
+            yield ValidationError("asker.identity.phone", "a professional asker needs a phone number or e-mail address "
                                   "so VT can reach them")
     # A bystander may stay anonymous: nothing further is required.
 
 
-def validate_melder(melding: Melding) -> None:
+def validate_advies(advies: Advies) -> None:
+    _first(advies_problems(advies))
+
+
+def melder_problems(melding: Melding) -> Iterator[ValidationError]:
     if melding.melder_type == MelderType.UNSPECIFIED:
-        raise ValidationError("melder_type", "say whether the melder is a professional or a bystander")
-    melder = melding.melder
-    if melder is None or not melder.name.strip():
-        raise ValidationError("melder.name", "a melding needs the melder's identity (name); " + ADVIES_NEEDS_NO_IDENTITY)
+        yield ValidationError("melder_type", "say whether the melder is a professional or a bystander")
+    melder = melding.melder or Identity()
+    if not melder.name.strip():
+        yield ValidationError("melder.name", "a melding needs the melder's identity (name); " + ADVIES_NEEDS_NO_IDENTITY)
     if not (melder.phone.strip() or melder.email.strip()):
-        raise ValidationError("melder.phone", "a melding needs the melder's contact details (phone or e-mail); "
+        yield ValidationError("melder.phone", "a melding needs the melder's contact details (phone or e-mail); "
                               + ADVIES_NEEDS_NO_IDENTITY)
 
 
-def validate_directbetrokkene(person: Directbetrokkene, path: str) -> None:
+def validate_melder(melding: Melding) -> None:
+    _first(melder_problems(melding))
+
+
+def directbetrokkene_problems(person: Directbetrokkene, path: str) -> Iterator[ValidationError]:
     if person.role == PersonRole.UNSPECIFIED:
-        raise ValidationError(f"{path}.role", "each directbetrokkene needs a role (victim, suspect, child, ...)")
+        yield ValidationError(f"{path}.role", "each directbetrokkene needs a role (victim, suspect, child, ...)")
     if person.bsn.strip():
         if not bsn_number.is_valid(person.bsn.strip()):
-            raise ValidationError(f"{path}.bsn", "is not a valid BSN (9 digits passing the 11-proof)")
-        if len(person.bsn.strip()) != 9:
-            raise ValidationError(f"{path}.bsn", "write the BSN as exactly 9 digits")
+            yield ValidationError(f"{path}.bsn", "is not a valid BSN (9 digits passing the 11-proof)")
+        elif len(person.bsn.strip()) != 9:
+            yield ValidationError(f"{path}.bsn", "write the BSN as exactly 9 digits")
         return
     fallback = {"surname": person.surname, "first_names": person.first_names, "postcode": person.postcode,
                 "house_number": person.house_number}
     for name, value in fallback.items():
         if not value.strip():
-            raise ValidationError(f"{path}.{name}", "without a BSN a directbetrokkene must be identified by surname, "
+            yield ValidationError(f"{path}.{name}", "without a BSN a directbetrokkene must be identified by surname, "
                                   "first names, date of birth, postcode and house number")
     if person.date_of_birth is None:
-        raise ValidationError(f"{path}.date_of_birth", "without a BSN a directbetrokkene must be identified by surname, "
+        yield ValidationError(f"{path}.date_of_birth", "without a BSN a directbetrokkene must be identified by surname, "
                               "first names, date of birth, postcode and house number (valid date required)")
 
 
-def validate_melding(melding: Melding) -> None:
-    validate_text_sizes(melding)
+def validate_directbetrokkene(person: Directbetrokkene, path: str) -> None:
+    _first(directbetrokkene_problems(person, path))
+
+
+def melding_problems(melding: Melding) -> Iterator[ValidationError]:
+    yield from text_size_problems(melding)
     if len(melding.directbetrokkenen) > MAX_DIRECTBETROKKENEN:
-        raise ValidationError("directbetrokkenen", f"at most {MAX_DIRECTBETROKKENEN} directbetrokkenen in one melding; "
+        yield ValidationError("directbetrokkenen", f"at most {MAX_DIRECTBETROKKENEN} directbetrokkenen in one melding; "
                               "report further households in their own melding")
-    validate_melder(melding)
+    yield from melder_problems(melding)
     if melding.situation == Situation.UNSPECIFIED:
-        raise ValidationError("situation", "the melder states whether they can give or organise help themselves "
+        yield ValidationError("situation", "the melder states whether they can give or organise help themselves "
                               "or ask VT to take over")
     if not melding.directbetrokkenen:
-        raise ValidationError("directbetrokkenen", "a melding is about at least one directbetrokkene")
+        yield ValidationError("directbetrokkenen", "a melding is about at least one directbetrokkene")
     for index, person in enumerate(melding.directbetrokkenen):
-        validate_directbetrokkene(person, f"directbetrokkenen[{index}]")
+        yield from directbetrokkene_problems(person, f"directbetrokkenen[{index}]")
     if not melding.nature:
-        raise ValidationError("nature", "state the nature of the concern (child abuse, partner violence, ...)")
+        yield ValidationError("nature", "state the nature of the concern (child abuse, partner violence, ...)")
     for index, nature in enumerate(melding.nature):
         if nature == ConcernNature.UNSPECIFIED:
-            raise ValidationError(f"nature[{index}]", "an unspecified nature of concern is not allowed")
+            yield ValidationError(f"nature[{index}]", "an unspecified nature of concern is not allowed")
+
+
+def validate_melding(melding: Melding) -> None:
+    _first(melding_problems(melding))
 
 
 def validate_conversion(advies_id: str, criteria: ConversionCriteria) -> None:

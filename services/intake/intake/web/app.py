@@ -1,20 +1,24 @@
-"""The meldformulier's HTTP server (aiohttp): GET renders a form, POST parses it, calls the same use
-case as gRPC and answers with the confirmation or the form with the error next to its field.
+"""The meldformulier's HTTP server (aiohttp): GET renders a page, POST parses the form, calls the same use
+case as gRPC and answers with the confirmation or the form with every problem next to its field.
 
 The form is the region's own channel: it calls this intake's handlers, which serve exactly this
-intake's tenant, so no tenant is ever read from the request. Each render carries a fresh form key
-(the idempotency key: a double submit returns the first contact) signed together with a
-SameSite=Strict cookie (CSRF); a key the server did not sign is refused, so a visitor cannot
-replay another caller's idempotency key."""
+intake's tenant, so no tenant is ever read from the request. Each new form carries a fresh form key (the
+idempotency key), signed together with a SameSite=Strict cookie (CSRF); a key the server did not sign is
+refused, so a visitor cannot replay another caller's idempotency key. The key stays the same while one
+form is re-rendered (errors, a person added or removed), and a key that already made a contact answers
+that contact's confirmation: Back and send again never makes a second melding."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import json
 import logging
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 from vtkit.audit import AuditLog
@@ -24,14 +28,66 @@ from intake.domain.errors import ConflictError, ValidationError
 from intake.handlers import IntakeHandlers
 from intake.store import ContactRecord
 from intake.web import pages
-from intake.web.forms import FORM_LEVEL, FormData, advies_from_form, field_error, filled_blocks, melding_from_form
+from intake.web.forms import (
+    ADVIES_ORDER,
+    FORM_LEVEL,
+    MELDER_TYPES,
+    FormData,
+    advies_from_form,
+    advies_problems,
+    field_errors,
+    filled_blocks,
+    melder_type_of,
+    melding_field_order,
+    melding_from_form,
+    melding_problems,
+    person_count,
+    reachable,
+    sent_fields,
+    with_person_added,
+    with_person_removed,
+)
 
 log = logging.getLogger(__name__)
 
 COOKIE = "vt_formulier"
+# The forms this browser sent in this session: "<form key>.<fingerprint>" (at most SENT_KEPT, space-separated).
+# The fingerprint is an HMAC (per-process secret) of the browser cookie, the key and who the form is from and
+# about, so the cookie holds no personal data and cannot be forged.
+SENT_COOKIE = "vt_verstuurd"
+SENT_KEPT = 5
 KEY_PREFIX = "web:"  # idempotency keys of the form never collide with a case system's keys
+# A text over its limit (32 KB for the narrative) comes back on the form to be shortened; only a post larger
+# than this is refused before it is read (a Dutch 413 page).
+MAX_POST_BYTES = 2 * 1024 * 1024
 EXPIRED = "Het formulier is verlopen of kwam niet van deze website. Controleer uw gegevens en verstuur het opnieuw."
-Renderer = Callable[[FormData, pages.Errors, str, str], str]
+CHOOSE = {"melding": "Kies of u meldt als professional of als omstander.",
+          "advies": "Kies of u advies vraagt als professional of als omstander."}
+FAILED = ("Er ging bij ons iets mis: uw {what} is misschien niet verstuurd. Wat u invulde staat er nog; verstuur "
+          "het opnieuw. Twee keer versturen maakt geen tweede {what}.")
+
+
+class _Kind:
+    """What differs between the melding and the advies form."""
+
+    def __init__(self, name: str, title: str, what: str, method: str, choose_legend: str):
+        self.name, self.title, self.what, self.method, self.choose_legend = name, title, what, method, choose_legend
+
+
+MELDING = _Kind("melding", "Een melding doen", "melding", "SubmitMelding", "U meldt als")
+ADVIES = _Kind("advies", "Advies vragen", "adviesvraag", "RegisterAdvies", "U vraagt advies als")
+
+ERROR_PAGES: dict[int, tuple[str, list[str]]] = {
+    404: ("Deze pagina bestaat niet", ["Het adres dat u opvroeg, bestaat niet op deze website. Misschien is er een "
+                                       "tikfout gemaakt, of is de pagina verplaatst."]),
+    405: ("Dit kan niet op deze pagina", ["Deze pagina kan dit verzoek niet verwerken. Begin opnieuw via het begin."]),
+    413: ("Wat u verstuurde is te groot", [
+        f"Wat u verstuurde is groter dan {MAX_POST_BYTES // (1024 * 1024)} MB; zoveel neemt dit formulier niet aan. "
+        "Uw formulier is niet verstuurd.",
+        "Ga met de knop Terug van uw browser terug naar het formulier, maak uw tekst korter en verstuur het opnieuw."]),
+    500: ("Er ging bij ons iets mis", ["Er ging iets mis aan onze kant. Wat u misschien verstuurde, is niet "
+                                       "verwerkt. Probeer het over een paar minuten opnieuw."]),
+}
 
 
 class Meldformulier:
@@ -44,10 +100,10 @@ class Meldformulier:
         self.audit = audit  # the same NEN 7513 log as the gRPC path
 
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=256 * 1024)
-        app.add_routes([web.get("/", self.index), web.get("/melding", self.melding_form),
-                        web.post("/melding", self.melding_submit), web.get("/advies", self.advies_form),
-                        web.post("/advies", self.advies_submit)])
+        app = web.Application(client_max_size=MAX_POST_BYTES, middlewares=[self._dutch_errors])
+        app.add_routes([web.get("/", self.index), web.get("/privacy", self.privacy),
+                        web.get("/melding", self.melding_form), web.post("/melding", self.melding_submit),
+                        web.get("/advies", self.advies_form), web.post("/advies", self.advies_submit)])
         return app
 
     # -- CSRF / form key ---------------------------------------------------------------------------------
@@ -62,90 +118,199 @@ class Meldformulier:
             return None
         return form_key
 
+    # -- Back and send again --------------------------------------------------------------------------------
+    # A browser that re-fetches the form on Back (no-store) gets a new form key. Sent again, the same form
+    # (same melder type, melder and persons; for an advies the same question) answers the first confirmation.
+
+    def _fingerprint(self, request: web.Request, kind: _Kind, form_key: str, form: FormData) -> str:
+        content = json.dumps([kind.name, *(" ".join(form.text(name).lower().split()) for name in sent_fields(form, kind.name))])
+        signed = f"{request.cookies.get(COOKIE, '')}|{form_key}|{content}"
+        return hmac.new(self._secret, signed.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def _sent_before(self, request: web.Request, kind: _Kind, form: FormData) -> str | None:
+        """The form key with which this browser already sent this same form, if it did."""
+        for entry in request.cookies.get(SENT_COOKIE, "").split():
+            form_key, _, fingerprint = entry.partition(".")
+            if form_key and hmac.compare_digest(fingerprint, self._fingerprint(request, kind, form_key, form)):
+                return form_key
+        return None
+
+    def _remember_sent(self, request: web.Request, response: web.Response, kind: _Kind, form_key: str,
+                       form: FormData) -> None:
+        entry = f"{form_key}.{self._fingerprint(request, kind, form_key, form)}"
+        kept = [e for e in request.cookies.get(SENT_COOKIE, "").split() if not e.startswith(form_key + ".")]
+        response.set_cookie(SENT_COOKIE, " ".join([*kept[-(SENT_KEPT - 1):], entry]), httponly=True,
+                            samesite="Strict", path="/")
+
     # -- responses ---------------------------------------------------------------------------------------
 
-    def _html(self, request: web.Request, title: str, body: Callable[[str], str], status: int = 200) -> web.Response:
-        """A page with security headers; `body` gets the CSRF cookie value to sign new form keys with."""
+    def _page(self, request: web.Request, template: str, title: str, status: int = 200,
+              context: Callable[[str], dict[str, Any]] = lambda _: {}) -> web.Response:
+        """A page with security headers; `context` gets the CSRF cookie value to sign form keys with."""
         cookie = request.cookies.get(COOKIE) or secrets.token_hex(16)
         nonce = secrets.token_urlsafe(16)
-        response = web.Response(text=pages.page(title, self.org, body(cookie), nonce), status=status,
-                                content_type="text/html", charset="utf-8")
+        html = pages.render(template, title=title, org=self.org, nonce=nonce, **context(cookie))
+        response = web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
         response.headers.update({
-            "Content-Security-Policy": f"default-src 'none'; style-src 'nonce-{nonce}'; form-action 'self'; "
-                                       "frame-ancestors 'none'; base-uri 'none'",
+            "Content-Security-Policy": f"default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; "
+                                       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
             "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
-            "Cache-Control": "no-store"})  # a re-rendered form holds personal data
+            # A form page holds personal data: never kept by the browser or a proxy.
+            "Cache-Control": "no-store", "Pragma": "no-cache"})
         response.set_cookie(COOKIE, cookie, httponly=True, samesite="Strict", path="/")
         return response
 
-    def _form_page(self, request: web.Request, title: str, render: Renderer, form: FormData,
-                   errors: pages.Errors, status: int = 200) -> web.Response:
-        def body(cookie: str) -> str:
-            form_key = str(uuid.uuid4())
-            return render(form, errors, form_key, self._sign(cookie, form_key))
+    def _choose_page(self, request: web.Request, kind: _Kind, error: bool, status: int = 200) -> web.Response:
+        errors = {"als": CHOOSE[kind.name]} if error else {}
+        return self._page(request, "kies.html", ("Fout: " if error else "") + kind.title, status, lambda _: pages.form_context(
+            FormData([]), errors, kind=kind.name, heading=kind.title, legend=kind.choose_legend, types=MELDER_TYPES))
 
-        return self._html(request, ("Fout: " if errors else "") + title, body, status)
+    def _form_page(self, request: web.Request, kind: _Kind, form: FormData, errors: pages.Errors, status: int = 200,
+                   form_key: str | None = None, notice: str = "", focus: str = "") -> web.Response:
+        melder_type = melder_type_of(form)
+        if not melder_type:
+            return self._choose_page(request, kind, error=True, status=status if status != 200 else 422)
+
+        def context(cookie: str) -> dict[str, Any]:
+            key = form_key or str(uuid.uuid4())
+            return pages.form_context(form, errors, key, self._sign(cookie, key), melder_type=melder_type,
+                                      professional=melder_type == "professional", persons=person_count(form),
+                                      notice=notice, focus=focus)
+
+        return self._page(request, f"{kind.name}.html", ("Fout: " if errors else "") + kind.title, status, context)
+
+    def _confirmation(self, request: web.Request, kind: _Kind, record: ContactRecord, form: FormData) -> web.Response:
+        return self._page(request, "bevestiging.html", f"Uw {kind.what} is ontvangen", context=lambda _: {
+            "what": kind.what, "kind": kind.name, "reference": record.reference, "same_day": record.same_day,
+            "reachable": reachable(form)})
+
+    def _error_page(self, request: web.Request, status: int) -> web.Response:
+        heading, paragraphs = ERROR_PAGES[status]
+        return self._page(request, "fout.html", heading, status,
+                          lambda _: {"heading": heading, "paragraphs": paragraphs})
+
+    @web.middleware
+    async def _dutch_errors(self, request: web.Request,
+                            handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+        """Every error a visitor can meet is a Dutch page with the phone numbers and the quick exit."""
+        try:
+            return await handler(request)
+        except web.HTTPException as exc:
+            if exc.status in ERROR_PAGES:
+                return self._error_page(request, exc.status)
+            raise
+        except Exception:
+            log.exception("meldformulier page failed", extra={"path": request.path})
+            return self._error_page(request, 500)
 
     # -- routes ------------------------------------------------------------------------------------------
 
     async def index(self, request: web.Request) -> web.Response:
-        return self._html(request, "Melden of advies vragen", lambda _: pages.index_body(self.org))
+        return self._page(request, "index.html", "Melden of advies vragen")
+
+    async def privacy(self, request: web.Request) -> web.Response:
+        return self._page(request, "privacy.html", "Privacy")
 
     async def melding_form(self, request: web.Request) -> web.Response:
-        return self._form_page(request, "Een melding doen", pages.melding_body, FormData([]), {})
+        return self._start(request, MELDING)
 
     async def advies_form(self, request: web.Request) -> web.Response:
-        return self._form_page(request, "Advies vragen", pages.advies_body, FormData([]), {})
+        return self._start(request, ADVIES)
+
+    def _start(self, request: web.Request, kind: _Kind) -> web.Response:
+        """Step 1 asks the melder type (a GET form, so no script is needed); step 2 is the form for that type."""
+        als = request.query.get("als")
+        if als is None:
+            return self._choose_page(request, kind, error=False)
+        form = FormData([("melder_type", als)])
+        if not melder_type_of(form):
+            return self._choose_page(request, kind, error=True)
+        return self._form_page(request, kind, form, {})
 
     async def melding_submit(self, request: web.Request) -> web.Response:
-        async def accept(key: str, form: FormData) -> tuple[ContactRecord, tuple[int, ...]]:
-            blocks = filled_blocks(form)
-            try:
-                return await self.handlers.submit_melding(key, melding_from_form(form).melding), blocks
-            except ValidationError as exc:
-                raise _FormError(*field_error(exc, blocks)) from None
+        form = await _posted(request)
+        form_key = self._signed_key_of(request, form)
+        action = form.text("actie")
+        if form_key is not None and action == "toevoegen":  # re-render with one more person block, nothing sent
+            form = with_person_added(form)
+            count = person_count(form)
+            return self._form_page(request, MELDING, form, {}, form_key=form_key, focus=f"p{count}_rol",
+                                   notice=f"Betrokkene {count} is toegevoegd.")
+        if form_key is not None and action.startswith("verwijder-") and action[10:].isdigit():
+            block = int(action[10:])
+            return self._form_page(request, MELDING, with_person_removed(form, block), {}, form_key=form_key,
+                                   notice=f"Betrokkene {block} is verwijderd.")
 
-        return await self._submit(request, "Een melding doen", pages.melding_body, "melding", accept)
+        async def accept(key: str) -> ContactRecord | dict[str, str]:
+            parsed = melding_from_form(form)
+            problems = melding_problems(parsed)
+            if problems:
+                return field_errors(problems, melding_field_order(person_count(form)), parsed.blocks, form)
+            try:
+                return await self.handlers.submit_melding(key, parsed.melding)
+            except ValidationError as exc:
+                return field_errors([exc], melding_field_order(person_count(form)), filled_blocks(form), form)
+
+        return await self._submit(request, MELDING, form, form_key, accept)
 
     async def advies_submit(self, request: web.Request) -> web.Response:
-        async def accept(key: str, form: FormData) -> tuple[ContactRecord, tuple[int, ...]]:
+        form = await _posted(request)
+
+        async def accept(key: str) -> ContactRecord | dict[str, str]:
+            advies = advies_from_form(form)
+            problems = advies_problems(advies)
+            if problems:
+                return field_errors(problems, ADVIES_ORDER, form=form)
             try:
-                return await self.handlers.register_advies(key, advies_from_form(form)), ()
+                return await self.handlers.register_advies(key, advies)
             except ValidationError as exc:
-                raise _FormError(*field_error(exc)) from None
+                return field_errors([exc], ADVIES_ORDER, form=form)
 
-        return await self._submit(request, "Advies vragen", pages.advies_body, "adviesvraag", accept)
+        return await self._submit(request, ADVIES, form, self._signed_key_of(request, form), accept)
 
-    async def _submit(self, request: web.Request, title: str, render: Renderer, what: str,
-                      accept: Callable[[str, FormData], Awaitable[tuple[ContactRecord, tuple[int, ...]]]]) -> web.Response:
-        posted = await request.post()
-        form = FormData([(k, v) for k, v in posted.items() if isinstance(v, str)])
-        form_key = self._signed_key_of(request, form)
+    async def _submit(self, request: web.Request, kind: _Kind, form: FormData, form_key: str | None,
+                      accept: Callable[[str], Awaitable[ContactRecord | dict[str, str]]]) -> web.Response:
+        if not melder_type_of(form):
+            return self._choose_page(request, kind, error=True, status=422)
         if form_key is None:
-            return self._form_page(request, title, render, form, {FORM_LEVEL: EXPIRED}, status=403)
+            return self._form_page(request, kind, form, {FORM_LEVEL: EXPIRED}, status=403)
+        earlier = await asyncio.to_thread(self.handlers.store.find_by_idempotency_key, KEY_PREFIX + form_key)
+        if earlier is None and (resent := self._sent_before(request, kind, form)) is not None:
+            form_key = resent  # the same form sent again from a re-fetched page (Back)
+            earlier = await asyncio.to_thread(self.handlers.store.find_by_idempotency_key, KEY_PREFIX + form_key)
+        key = KEY_PREFIX + form_key
+        if earlier is not None:  # sent before (Back, then send again): the same confirmation, nothing new
+            method, record = earlier
+            if method != kind.method:
+                return self._form_page(request, kind, form, {FORM_LEVEL: EXPIRED}, status=409)
+            return self._confirmation(request, kind, record, form)
         try:
-            record, _ = await accept(KEY_PREFIX + form_key, form)
-        except _FormError as exc:
-            return self._form_page(request, title, render, form, {exc.field: exc.message}, status=422)
+            outcome = await accept(key)
         except ConflictError:
-            return self._form_page(request, title, render, form, {FORM_LEVEL: EXPIRED}, status=409)
+            return self._form_page(request, kind, form, {FORM_LEVEL: EXPIRED}, status=409)
+        except Exception:
+            log.exception("meldformulier submission failed", extra={"kind": kind.name})
+            return self._form_page(request, kind, form, {FORM_LEVEL: FAILED.format(what=kind.what)}, status=500,
+                                   form_key=form_key)
+        if isinstance(outcome, dict):
+            return self._form_page(request, kind, form, outcome, status=422, form_key=form_key)
+        record = outcome
         if self.audit is not None:
             # Written (and fsynced) before the confirmation leaves, as on the gRPC path. The visitor is not
             # authenticated and the melder's identity stays protected (domain.md 7): no name in the log.
-            await self.audit.record(action="create", what=f"meldformulier {what}",
+            await self.audit.record(action="create", what=f"meldformulier {kind.what}",
                                     subject={"contact_id": record.contact_id}, tenant=self.tenant, role="melder",
                                     user="anonymous web visitor", on_behalf_of="not stated", purpose="intake",
                                     outcome="success", peer=f"http:{request.remote or ''}")
         log.info("form accepted", extra={"contact_id": record.contact_id, "kind": record.kind.name.lower()})
-        return self._html(request, f"Uw {what} is ontvangen",
-                          lambda _: pages.confirmation_body(what, record.reference, record.same_day))
+        response = self._confirmation(request, kind, record, form)
+        self._remember_sent(request, response, kind, form_key, form)
+        return response
 
 
-class _FormError(Exception):
-    def __init__(self, field: str, message: str):
-        super().__init__(field, message)
-        self.field = field
-        self.message = message
+async def _posted(request: web.Request) -> FormData:
+    posted = await request.post()
+    return FormData([(k, v) for k, v in posted.items() if isinstance(v, str)])
 
 
 class WebServer:
