@@ -41,7 +41,6 @@ from radar.domain.history import (
 )
 from radar.domain.ids import derived_event_id
 from radar.domain.lifecycle import (
-    OutcomeInput,
     check_monitored,
     check_outcome,
     check_start,
@@ -388,7 +387,7 @@ class Radar:
         return LifecycleResult(_out(topics.NATIONAL_ASSESSMENTS, record.case_id, msg, tenant, event_id, now),
                                event_id, now, within)
 
-    def record_onderzoek_outcome(self, tenant: str, record: CaseRecord, outcome: OutcomeInput,
+    def record_onderzoek_outcome(self, tenant: str, record: CaseRecord, outcome: DecisionInput,
                                  now: dt.datetime) -> LifecycleResult:
         validate_outcome(outcome)
         event_id = derived_event_id(f"{tenant}|{record.case_id}", "onderzoek-completed")
@@ -397,7 +396,7 @@ class Radar:
             return LifecycleResult(None, record.outcome_event_id or event_id, record.onderzoek_completed_at,
                                    finished_within_norm(record, record.onderzoek_completed_at), record.monitor_until)
         within = finished_within_norm(record, now)
-        until = monitoring_until(outcome.follow_up, now, self.monitoring_days)
+        until = monitoring_until(outcome.decision, now, self.monitoring_days)
         agreements = None
         if outcome.agreements:
             agreements = self._agreements_cipher(tenant, record.case_id).encrypt(

@@ -7,10 +7,9 @@ import datetime as dt
 
 import pytest
 from radar.domain.cases import CaseRecord, Decision
-from radar.domain.decisions import InvalidDecision, Judgement
+from radar.domain.decisions import DecisionInput, InvalidDecision, Judgement
 from radar.domain.lifecycle import (
     LifecycleConflict,
-    OutcomeInput,
     check_outcome,
     check_start,
     extension_until,
@@ -33,8 +32,8 @@ def decided(case_id: str, decision: Decision, received: dt.datetime, decided_at:
     return record
 
 
-def outcome(follow_up: Decision = Decision.NO_FURTHER_STEPS, overdracht_to: str = "") -> OutcomeInput:
-    return OutcomeInput("c", Judgement.SAFE, follow_up, overdracht_to, "VT Utrecht", "")
+def outcome(follow_up: Decision = Decision.NO_FURTHER_STEPS, overdracht_to: str = "") -> DecisionInput:
+    return DecisionInput("c", Judgement.SAFE, follow_up, overdracht_to, "VT Utrecht", "")
 
 
 def test_an_onderzoek_started_within_five_working_days_meets_the_norm() -> None:

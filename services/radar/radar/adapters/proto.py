@@ -20,7 +20,7 @@ from vtkit.kafka import PermanentError
 from radar.domain.cases import CaseRecord, DeadlineKind, Decision, OverdueDeadline
 from radar.domain.deadlines import Deadline
 from radar.domain.decisions import Consequences, DecisionInput, Judgement
-from radar.domain.lifecycle import Figure, Norms, OutcomeInput
+from radar.domain.lifecycle import Figure, Norms
 from radar.domain.model import (
     AssessmentInputOut,
     CaseClosedFact,
@@ -322,22 +322,22 @@ def lookup_response(views: list[InvolvementView]) -> radar_service_pb2.LookupInv
 # -- the onderzoek and monitoring ---------------------------------------------------------------------------
 
 
-def outcome_request(request: radar_service_pb2.RecordOnderzoekOutcomeRequest) -> OutcomeInput:
-    return OutcomeInput(request.case_id, judgement(request.judgement), decision(request.follow_up),
+def outcome_request(request: radar_service_pb2.RecordOnderzoekOutcomeRequest) -> DecisionInput:
+    return DecisionInput(request.case_id, judgement(request.judgement), decision(request.follow_up),
                         request.overdracht_to, request.responsible_for_safety, request.agreements)
 
 
-def outcome_of(completed: radar_events.OnderzoekCompleted) -> OutcomeInput:
-    return OutcomeInput(completed.case_id, judgement(completed.judgement), decision(completed.follow_up),
+def outcome_of(completed: radar_events.OnderzoekCompleted) -> DecisionInput:
+    return DecisionInput(completed.case_id, judgement(completed.judgement), decision(completed.follow_up),
                         completed.overdracht_to, completed.responsible_for_safety, "")
 
 
-def onderzoek_completed(tenant: str, outcome: OutcomeInput, at: dt.datetime, within_norm: bool,
+def onderzoek_completed(tenant: str, outcome: DecisionInput, at: dt.datetime, within_norm: bool,
                         monitor_until: dt.datetime | None, agreements: Ciphertext | None
                         ) -> radar_events.OnderzoekCompleted:
     msg = radar_events.OnderzoekCompleted(
         tenant_id=tenant, case_id=outcome.case_id, judgement=_JUDGEMENTS_BACK[outcome.judgement],
-        follow_up=_DECISIONS_BACK[outcome.follow_up], overdracht_to=outcome.overdracht_to,
+        follow_up=_DECISIONS_BACK[outcome.decision], overdracht_to=outcome.overdracht_to,
         responsible_for_safety=outcome.responsible_for_safety, completed_at=timestamp(at), within_norm=within_norm)
     if monitor_until is not None:
         msg.monitor_until.CopyFrom(timestamp(monitor_until))

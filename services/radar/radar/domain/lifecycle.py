@@ -1,19 +1,18 @@
 """After the decision (docs/architecture.md, Case lifecycle): the onderzoek starts (norm: within 5 working days of the
 decision) and ends with an outcome within 10 weeks (norm: 80% in time), which ends its deadline; a follow-up of
 voorwaarden en vervolg starts monitoring; monitoring ends (stable safety) or is extended, each with a reason.
-Pure rules: a refusal names the request field and the rule (LifecycleRefused) or the case's state
+Pure rules: a refusal names the request field and the rule (InvalidDecision) or the case's state
 (LifecycleConflict)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass
 
 from vtkit import calendar
 
 from radar.domain.cases import CaseRecord, Decision
-from radar.domain.decisions import MAX_AGREEMENTS, MAX_TEXT, InvalidDecision, Judgement
+from radar.domain.decisions import DecisionInput, InvalidDecision, validate
 
 ONDERZOEK_START_WORKING_DAYS = 5
 FOLLOW_UPS = frozenset({Decision.VOORWAARDEN_EN_VERVOLG, Decision.OVERDRACHT, Decision.RVDK_REQUEST,
@@ -29,41 +28,12 @@ class LifecycleConflict(Exception):
         self.field = field
 
 
-@dataclass(frozen=True)
-class OutcomeInput:
-    case_id: str
-    judgement: Judgement
-    follow_up: Decision
-    overdracht_to: str
-    responsible_for_safety: str
-    agreements: str
-
-    def fingerprint(self) -> str:
-        text = "|".join((self.judgement.value, self.follow_up.value, self.overdracht_to.strip(),
-                         self.responsible_for_safety.strip()))
-        return hashlib.sha256(text.encode()).hexdigest()[:32]
-
-
-def validate_outcome(outcome: OutcomeInput) -> None:
-    if not outcome.case_id.strip():
-        raise InvalidDecision("case_id", "required")
-    if outcome.judgement is Judgement.UNSPECIFIED:
-        raise InvalidDecision("judgement", "required: acute unsafety, structural unsafety or safe")
-    if outcome.follow_up not in FOLLOW_UPS:
+def validate_outcome(outcome: DecisionInput) -> None:
+    """The onderzoek's outcome is a decision whose `decision` is the follow-up (request field `follow_up`)."""
+    if outcome.decision not in FOLLOW_UPS:
         raise InvalidDecision("follow_up", "required: voorwaarden en vervolg, overdracht, RvdK request or no further "
                                            "steps")
-    if outcome.follow_up is Decision.OVERDRACHT and not outcome.overdracht_to.strip():
-        raise InvalidDecision("overdracht_to", "required for an overdracht: to whom the case is handed over")
-    if outcome.follow_up is not Decision.OVERDRACHT and outcome.overdracht_to.strip():
-        raise InvalidDecision("overdracht_to", "only for an overdracht")
-    if len(outcome.overdracht_to) > MAX_TEXT:
-        raise InvalidDecision("overdracht_to", f"at most {MAX_TEXT} characters")
-    if not outcome.responsible_for_safety.strip():
-        raise InvalidDecision("responsible_for_safety", "required: who carries responsibility for zicht op veiligheid")
-    if len(outcome.responsible_for_safety) > MAX_TEXT:
-        raise InvalidDecision("responsible_for_safety", f"at most {MAX_TEXT} characters")
-    if len(outcome.agreements) > MAX_AGREEMENTS:
-        raise InvalidDecision("agreements", f"at most {MAX_AGREEMENTS} characters")
+    validate(outcome)
 
 
 def validate_reason(reason: str) -> None:
@@ -91,7 +61,7 @@ def started_within_norm(decided_at: dt.datetime, started_at: dt.datetime) -> boo
     return calendar.local_date(started_at) <= limit
 
 
-def check_outcome(record: CaseRecord, outcome: OutcomeInput) -> bool:
+def check_outcome(record: CaseRecord, outcome: DecisionInput) -> bool:
     """True: this outcome was recorded before (a retry); raises when the case has no onderzoek or another
     outcome."""
     _require_onderzoek(record)
