@@ -1,5 +1,6 @@
 """Event handling: turns AssessmentDue, AssessmentCompleted, RegisterMatch, SignalMatch and YouthRelocated events into
-scheduled deliveries, and keeps per case what intake recorded (MeldingReceived) for the letter.
+scheduled deliveries; AssessmentInput, MonitoringAlert, DeadlineOverdue and OnderzoekCompleted into region inbox
+items (notifier.inbox); and keeps per case what intake recorded (MeldingReceived) for the letter.
 
 Idempotent by construction: the delivery key is derived from the event id, and the store inserts
 a key only once, so a redelivered event (at-least-once Kafka) schedules nothing new.
