@@ -91,7 +91,7 @@ async def test_meldformulier_create_is_audited_like_the_grpc_path(kafka: str, ke
         base = f"http://{http_address(process)}"
         # unsafe=True: keep the CSRF cookie of a server addressed by IP (127.0.0.1), as a browser does.
         async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
-            page = await (await session.get(f"{base}/melding")).text()
+            page = await (await session.get(f"{base}/melding?als=professional")).text()
             hidden = dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', page))
             fields = {"melder_type": "professional", "naam": name, "functie": "leerkracht",
                       "organisatie": "De Regenboog", "telefoon": "0301234567", "email": "melder@example.nl",

@@ -275,6 +275,8 @@ async def run_chaos(stack: Any, meldingen: int, *, seed: int = 0, kills: Sequenc
                 return False
             if not cases <= set(due_rows) or not targets <= set(workers.decided) | set(workers.failed) | set(workers.joined):
                 return False
+            if not set(workers.joined) <= set(episodes()):
+                return False  # a melding refused as joined: its episode's decision has not reached it yet
             letters_due, outcomes_due = expected_after_decisions()
             return outcomes_due <= set(outcome_rows) and letters_due <= set(letter_rows)
 
