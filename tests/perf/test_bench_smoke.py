@@ -1,13 +1,14 @@
 """The short `make bench` that runs in `make test`: the same code path (vtkit.loadgen.bench.run_pipeline)
-with 50 meldingen. It asserts behaviour, not speed: every melding was acknowledged, assessed and its
-melder callback scheduled, and the result files carry every figure the long run reports."""
+with 50 meldingen and an open loop of 20 meldingen/s for 2 s. It asserts behaviour, not speed: every melding was
+acknowledged, assessed and its melder callback scheduled, and the result files carry every figure the long run
+reports, CPU per melding and the open-loop latencies included; the history row is written to a scratch file."""
 
 from __future__ import annotations
 
 import json
 import pathlib
 
-from vtkit.loadgen.bench import REQUIRED, run_pipeline
+from vtkit.loadgen.bench import HISTORY_HEADER, LOADGEN, REQUIRED, append_history, run_pipeline
 
 N = 50
 TENANTS = ("amsterdam-amstelland", "twente")
@@ -15,7 +16,8 @@ TENANTS = ("amsterdam-amstelland", "twente")
 
 async def test_short_bench_reports_every_figure(kafka: str, tmp_path: pathlib.Path) -> None:
     results_dir = tmp_path / "bench"
-    await run_pipeline(kafka, tmp_path / "var", results_dir, n=N, concurrency=8, seed=3, tenants=TENANTS, raw_min=500)
+    await run_pipeline(kafka, tmp_path / "var", results_dir, n=N, concurrency=8, seed=3, tenants=TENANTS, raw_min=500,
+                       open_rate=20, open_seconds=2)
 
     results = json.loads((results_dir / "results.json").read_text())
     assert set(REQUIRED) <= set(results)
@@ -30,7 +32,30 @@ async def test_short_bench_reports_every_figure(kafka: str, tmp_path: pathlib.Pa
     assert results["latency_ms"]["assessed"]["p50"] >= results["latency_ms"]["ack"]["p50"]
     for service in ("radar", "notifier", *(f"intake-{t}" for t in TENANTS)):
         assert results["peak_rss_mib"][service] > 0, service
+
+    cpu = results["cpu_ms_per_melding"]
+    assert cpu["total"] > 0 and cpu[LOADGEN] > 0
+    # Every process of the stack and the embedded broker (the kafka fixture's, started in this process).
+    assert set(cpu["per_process"]) == {*results["peak_rss_mib"], "broker"}, cpu["per_process"]
+    assert cpu["per_process"]["radar"] > 0 and cpu["per_process"]["broker"] > 0
+    assert abs(sum(cpu["per_process"].values()) - cpu["total"]) < 1e-6
+    open_loop = results["open_loop"]
+    assert open_loop["rate_per_s"] == 20 and open_loop["count"] == 40
+    for key in ("ack_p50_ms", "ack_p99_ms", "assessment_p99_ms"):
+        assert open_loop[key] > 0, key
+    assert open_loop["assessment_p99_ms"] >= open_loop["ack_p50_ms"]
+    assert 0 <= open_loop["late_starts"] <= open_loop["count"]
+
     table = (results_dir / "results.md").read_text()
     for row in ("raw aiokafka produce->consume", "ratio pipeline / raw", "intake ack p50 / p95 / p99",
-                "submission -> AssessmentDue p50 / p95 / p99", "peak RSS radar"):
+                "submission -> AssessmentDue p50 / p95 / p99", "peak RSS radar", "CPU per melding, suite total",
+                "CPU per melding radar", "CPU per melding broker", "CPU per melding load generator",
+                "open loop: ack p50 / p99", "open loop: submission -> AssessmentDue p99", "open loop: late starts"):
         assert row in table, row
+
+    history = tmp_path / "measurements.md"
+    append_history(results, history)
+    append_history(results, history)
+    lines = history.read_text().splitlines()
+    rows = lines[lines.index(HISTORY_HEADER) + 2:]
+    assert len(rows) == 2 and rows[0] == rows[1] and rows[0].count("|") == HISTORY_HEADER.count("|"), rows

@@ -6,7 +6,7 @@ submissions and event collection (drive), the chaos run (chaos) and the pipeline
 """
 
 from vtkit.loadgen.chaos import ChaosReport, run_chaos
-from vtkit.loadgen.drive import EventCollector, Submission, peak_rss_mib, percentiles, submit_all
+from vtkit.loadgen.drive import EventCollector, Submission, peak_rss_mib, percentiles, submit_all, submit_open_loop
 from vtkit.loadgen.generate import (
     ADVIEZEN_2023,
     CONTACTS_PER_YEAR,
@@ -24,4 +24,4 @@ from vtkit.loadgen.generate import (
 
 __all__ = ["ADVIEZEN_2023", "CONTACTS_PER_YEAR", "MELDINGEN_2023", "POLICE_MELDINGEN_2023", "ChaosReport",
            "EventCollector", "LoadItem", "LoadProfile", "ProgressBar", "Submission", "build_advies", "build_melding",
-           "generate", "iterate", "peak_rss_mib", "percentiles", "run_chaos", "submit_all", "summary"]
+           "generate", "iterate", "peak_rss_mib", "percentiles", "run_chaos", "submit_all", "submit_open_loop", "summary"]

@@ -10,6 +10,13 @@ version in `make test` (test_bench_smoke.py): same code path, different load.
    through the same broker, one producer, one consumer, a fresh 4-partition topic.
 3. ratio pipeline / baseline and the extrapolated time for one national year (270,550 contacts).
 4. peak RSS (VmHWM) of every process of the stack.
+5. CPU per melding: user + system CPU time (vtkit.loadgen.cpu, /proc) of every process of the stack and of the
+   embedded broker (with any descendants), read when the n submissions start and once every callback is
+   scheduled, divided by n; the load generator (this process: submissions, the event reader) separately.
+   Everything those processes did in that window counts, idle work (ops polling metrics, timers) included.
+6. open loop: after that, on the same stack, open_rate meldingen a second for open_seconds (another seed),
+   started on schedule whatever the earlier ones do, at most open_max_in_flight outstanding; acknowledgement
+   and submission -> AssessmentDue latency, measured from each melding's scheduled start.
 With `profile_dir`, py-spy samples radar and notifier during the submission phase (raw collapsed stacks,
 summarised by tests/perf/pyspy_summary.py)."""
 
@@ -24,6 +31,7 @@ import platform
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 import uuid
 from collections.abc import Sequence
@@ -33,9 +41,11 @@ from aiokafka import AIOKafkaConsumer
 from vt.notifier.v1 import events_pb2 as notifier_events
 
 from vtkit import topics
+from vtkit.broker import embedded_broker_pid
 from vtkit.kafka import KafkaSettings, ensure_topics, make_producer
 from vtkit.keystore import KeyStore
-from vtkit.loadgen.drive import EventCollector, peak_rss_mib, percentiles, submit_all
+from vtkit.loadgen.cpu import CpuWindow
+from vtkit.loadgen.drive import EventCollector, peak_rss_mib, percentiles, submit_all, submit_open_loop
 from vtkit.loadgen.generate import CONTACTS_PER_YEAR, generate
 from vtkit.stack import Stack
 
@@ -43,7 +53,8 @@ CALLBACK = notifier_events.DELIVERY_KIND_MELDER_CALLBACK
 PROFILED = ("radar", "notifier")
 # Every figure the result file must carry (the smoke test asserts them).
 REQUIRED = ("raw_msgs_per_s", "ack_per_s", "assessed_per_s", "scheduled_per_s", "ratio", "national_year_hours",
-            "latency_ms", "peak_rss_mib", "machine", "broker")
+            "latency_ms", "peak_rss_mib", "machine", "broker", "cpu_ms_per_melding", "open_loop")
+LOADGEN = "loadgen"
 
 
 def machine() -> str:
@@ -89,6 +100,19 @@ async def raw_baseline(kafka: str, count: int, size: int) -> float:
         await producer.stop()
 
 
+def git_commit() -> str:
+    """The short commit of the checkout the bench runs from, with "-dirty" when tracked files differ."""
+    root = pathlib.Path(__file__).resolve().parents[3]
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
+                                check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + ("-dirty" if dirty else "")
+
+
 def start_profilers(stack: Stack, out_dir: pathlib.Path) -> list[subprocess.Popen[bytes]]:
     out_dir.mkdir(parents=True, exist_ok=True)
     spy = pathlib.Path(sys.executable).with_name("py-spy")
@@ -108,11 +132,15 @@ def stop_profilers(profilers: list[subprocess.Popen[bytes]]) -> None:
 
 async def run_pipeline(kafka: str, work_dir: pathlib.Path, results_dir: pathlib.Path, *, n: int,
                        concurrency: int, seed: int, tenants: Sequence[str],
-                       profile_dir: pathlib.Path | None = None, raw_min: int = 5000) -> dict[str, Any]:
+                       profile_dir: pathlib.Path | None = None, raw_min: int = 5000, open_rate: float = 200.0,
+                       open_seconds: float = 10.0, open_max_in_flight: int = 64) -> dict[str, Any]:
     """Runs the measurement and writes results.json and results.md into results_dir; returns the results."""
     load_before = os.getloadavg()[0]  # the machine may be shared: say how busy it was
+    commit = git_commit()
     items = generate(n, seed=seed, tenants=tenants, meldingen_only=True, progress=True)
     meldingen = [i for i in items if i.kind == "melding"]
+    open_n = max(1, round(open_rate * open_seconds))
+    open_items = [i for i in generate(open_n, seed=seed + 1, tenants=tenants, meldingen_only=True) if i.kind == "melding"]
     stack = Stack(kafka, work_dir, tenants=tuple(tenants))
     stack.plan()
     profilers: list[subprocess.Popen[bytes]] = []
@@ -125,6 +153,12 @@ async def run_pipeline(kafka: str, work_dir: pathlib.Path, results_dir: pathlib.
             await asyncio.sleep(1.0)
             if profile_dir is not None:
                 profilers = start_profilers(stack, profile_dir)
+            pids = {name: p.proc.pid for name, p in stack.processes.items() if p.proc}
+            broker_pid = embedded_broker_pid(kafka)
+            if broker_pid is not None:
+                pids["broker"] = broker_pid
+            cpu = CpuWindow({**pids, LOADGEN: os.getpid()}, own=frozenset({LOADGEN}))
+            cpu.start()
             t0 = time.perf_counter()
             submissions = await submit_all(addresses, keys, meldingen, concurrency=concurrency, progress=True)
             acked_at = time.perf_counter()
@@ -134,6 +168,8 @@ async def run_pipeline(kafka: str, work_dir: pathlib.Path, results_dir: pathlib.
             assessed = await events.wait_for("AssessmentDue", cases, 600)
             is_callback = lambda m: m.kind == CALLBACK and m.case_id in cases  # noqa: E731
             await events.wait_until(lambda: len(events.keys("DeliveryRequested", is_callback)) >= len(cases), 600)
+            cpu_window = time.perf_counter() - t0
+            cpu_s = cpu.stop()
             if profilers:
                 stop_profilers(profilers)
                 profilers = []
@@ -145,6 +181,16 @@ async def run_pipeline(kafka: str, work_dir: pathlib.Path, results_dir: pathlib.
                 if message.kind == CALLBACK and message.case_id in cases:
                     scheduled_at.setdefault(message.case_id, at)
             record_bytes = events.sizes.get("MeldingReceived", 0)
+
+            print(f"\nopen loop: {len(open_items)} meldingen at {open_rate:g}/s")
+            open_subs, late_starts = await submit_open_loop(addresses, keys, open_items, rate=open_rate,
+                                                            max_in_flight=open_max_in_flight)
+            open_failed = [s.error for s in open_subs if not s.contact_id]
+            assert not open_failed, open_failed[:5]
+            open_cases = {s.contact_id for s in open_subs}
+            assert await events.wait_for("AssessmentDue", open_cases, 600), \
+                f"open loop: {len(open_cases - set(events.messages['AssessmentDue']))} AssessmentDue missing"
+            open_due_at = events.first("AssessmentDue")
         assert set(scheduled_at) == cases, f"{len(cases - set(scheduled_at))} callbacks not scheduled"
         rss = {name: peak_rss_mib(p.proc.pid) for name, p in stack.processes.items() if p.proc}
     finally:
@@ -157,7 +203,7 @@ async def run_pipeline(kafka: str, work_dir: pathlib.Path, results_dir: pathlib.
     assessed_rate = n / (max(due_at[c] for c in cases) - t0)
     results = {
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": machine(), "load_average": {"before": load_before, "after": os.getloadavg()[0]},
+        "machine": machine(), "cores": os.cpu_count(), "load_average": {"before": load_before, "after": os.getloadavg()[0]},
         "broker": "external (KAFKA_BOOTSTRAP_SERVERS)" if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") else "embedded tansu",
         "n": n, "concurrency": concurrency, "seed": seed, "tenants": list(tenants), "record_bytes": record_bytes,
         "meldingen": len(cases), "assessed_cases": len(set(due_at) & cases), "scheduled_cases": len(scheduled_at),
@@ -171,6 +217,21 @@ async def run_pipeline(kafka: str, work_dir: pathlib.Path, results_dir: pathlib.
             "scheduled": percentiles([(scheduled_at[s.contact_id] - s.sent) * 1000 for s in submissions]),
         },
         "peak_rss_mib": rss,
+        "commit": commit,
+        "cpu_window_s": cpu_window,
+        "cpu_ms_per_melding": {
+            "total": sum(v for k, v in cpu_s.items() if k != LOADGEN) * 1000 / n,
+            "per_process": {k: v * 1000 / n for k, v in sorted(cpu_s.items()) if k != LOADGEN},
+            LOADGEN: cpu_s[LOADGEN] * 1000 / n,
+        },
+        "open_loop": {
+            "rate_per_s": open_rate, "count": len(open_subs), "max_in_flight": open_max_in_flight,
+            "ack_p50_ms": percentiles([(s.acked - s.sent) * 1000 for s in open_subs], (50,))["p50"],
+            "ack_p99_ms": percentiles([(s.acked - s.sent) * 1000 for s in open_subs], (99,))["p99"],
+            "assessment_p99_ms": percentiles([(open_due_at[s.contact_id] - s.sent) * 1000 for s in open_subs],
+                                             (99,))["p99"],
+            "late_starts": late_starts,
+        },
     }
     results_dir.mkdir(parents=True, exist_ok=True)
     (results_dir / "results.json").write_text(json.dumps(results, indent=2))
@@ -202,5 +263,57 @@ def markdown(r: dict[str, Any]) -> str:
         rows.append((f"{name} p50 / p95 / p99", f"{p['p50']:.0f} / {p['p95']:.0f} / {p['p99']:.0f} ms"))
     for name, mib in sorted(r["peak_rss_mib"].items()):
         rows.append((f"peak RSS {name}", f"{mib:.0f} MiB"))
+    cpu = r["cpu_ms_per_melding"]
+    rows.append((f"CPU per melding, suite total ({len(cpu['per_process'])} processes incl. broker; "
+                 f"window {r['cpu_window_s']:.1f} s)", f"{cpu['total']:.1f} ms"))
+    for name, ms in sorted(cpu["per_process"].items(), key=lambda kv: -kv[1]):
+        rows.append((f"CPU per melding {name}", f"{ms:.2f} ms"))
+    rows.append(("CPU per melding load generator (not in the total)", f"{cpu[LOADGEN]:.2f} ms"))
+    o = r["open_loop"]
+    rows += [
+        ("open loop: meldingen at a fixed rate (max in flight)",
+         f"{o['count']} at {o['rate_per_s']:g}/s ({o['max_in_flight']})"),
+        ("open loop: late starts (> 10 ms after schedule)", str(o["late_starts"])),
+        ("open loop: ack p50 / p99 (from the scheduled start)", f"{o['ack_p50_ms']:.0f} / {o['ack_p99_ms']:.0f} ms"),
+        ("open loop: submission -> AssessmentDue p99", f"{o['assessment_p99_ms']:.0f} ms"),
+    ]
     lines = ["| measure | value |", "|---|---|"] + [f"| {a} | {b} |" for a, b in rows]
     return "\n".join(lines) + "\n"
+
+
+HISTORY_HEADER = ("| date (UTC) | commit | cores | load 1 min before / after | BENCH_N | CPU ms/melding (total) "
+                  "| top 3 processes (CPU ms/melding) | sustained (AssessmentDue/s) | open loop rate (late starts) "
+                  "| open-loop ack p99 | open-loop AssessmentDue p99 |")
+
+
+def history_row(r: dict[str, Any]) -> str:
+    cpu = r["cpu_ms_per_melding"]
+    top = sorted(cpu["per_process"].items(), key=lambda kv: -kv[1])[:3]
+    o = r["open_loop"]
+    cells = [r["when"].replace("T", " ").removesuffix("+00:00"), f"`{r['commit']}`", str(r.get("cores", "?")),
+             f"{r['load_average']['before']:.1f} / {r['load_average']['after']:.1f}", str(r["n"]),
+             f"{cpu['total']:.1f}", ", ".join(f"{name} {ms:.1f}" for name, ms in top), f"{r['assessed_per_s']:.1f}",
+             f"{o['rate_per_s']:g}/s ({o['late_starts']})", f"{o['ack_p99_ms']:.0f} ms",
+             f"{o['assessment_p99_ms']:.0f} ms"]
+    return "| " + " | ".join(cells) + " |"
+
+
+def append_history(r: dict[str, Any], path: pathlib.Path) -> None:
+    """Adds one row for this run at the end of the history table of `path` (docs/measurements.md), which is
+    the table under the line HISTORY_HEADER; creates the file with that table when missing."""
+    row = history_row(r)
+    if not path.exists():
+        path.write_text(textwrap.dedent(f"""\
+            # Measurements
+
+            ## History
+
+            {HISTORY_HEADER}
+            |{"---|" * HISTORY_HEADER.count(" | ")}---|
+            """))
+    lines = path.read_text().splitlines()
+    at = lines.index(HISTORY_HEADER) + 1
+    while at < len(lines) and lines[at].startswith("|"):
+        at += 1
+    lines.insert(at, row)
+    path.write_text("\n".join(lines) + "\n")

@@ -20,48 +20,60 @@ class Submission:
     error: str = ""
 
 
-async def submit_all(addresses: dict[str, str], keys: Any, items: Sequence[LoadItem], *,
-                     concurrency: int = 32, retry_for: float = 0.0, progress: bool = False,
-                     on_ack: Any = None) -> list[Submission]:
-    """Submits every melding item to its region's intake over one gRPC channel per region (opened with
-    vtkit.channels.client_channel as that region, `keys` a vtkit.keystore.KeyStore), at most
-    `concurrency` at a time. With retry_for > 0 a failed call is retried with the same idempotency key
-    for that many seconds (what a real case system does when intake is down); without, it is recorded
-    as an error. Returns one Submission per item, in order."""
+async def _submit(stub: Any, item: LoadItem, result: Submission, retry_for: float, on_ack: Any) -> None:
+    """One SubmitMelding into `result` (its `sent` already set); with retry_for > 0 a failed call is retried
+    with the same idempotency key until sent + retry_for."""
     import asyncio
     import time
 
     import grpc
+
+    deadline = result.sent + retry_for
+    while True:
+        result.attempts += 1
+        try:
+            reply = await stub.SubmitMelding(item.request, timeout=10)
+        except grpc.aio.AioRpcError as exc:
+            if time.perf_counter() < deadline:
+                await asyncio.sleep(0.2)
+                continue
+            result.error = f"{exc.code().name}: {exc.details()}"
+            return
+        result.acked, result.contact_id = time.perf_counter(), reply.contact_id
+        if on_ack is not None:
+            on_ack(result)
+        return
+
+
+def _stubs(addresses: dict[str, str], keys: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     from vt.intake.v1 import intake_service_pb2_grpc
 
     from vtkit.channels import client_channel
 
     channels = {t: client_channel(a, keys, t) for t, a in addresses.items()}
-    stubs = {t: intake_service_pb2_grpc.IntakeServiceStub(c) for t, c in channels.items()}
+    return channels, {t: intake_service_pb2_grpc.IntakeServiceStub(c) for t, c in channels.items()}
+
+
+async def submit_all(addresses: dict[str, str], keys: Any, items: Sequence[LoadItem], *,
+                     concurrency: int = 32, retry_for: float = 0.0, progress: bool = False,
+                     on_ack: Any = None) -> list[Submission]:
+    """Submits every melding item to its region's intake over one gRPC channel per region (opened with
+    vtkit.channels.client_channel as that region, `keys` a vtkit.keystore.KeyStore), at most
+    `concurrency` at a time (closed loop: the next starts when one is acknowledged). With retry_for > 0 a
+    failed call is retried with the same idempotency key for that many seconds (what a real case system does
+    when intake is down); without, it is recorded as an error. Returns one Submission per item, in order."""
+    import asyncio
+    import time
+
+    channels, stubs = _stubs(addresses, keys)
     semaphore = asyncio.Semaphore(concurrency)
     results = [Submission(tenant=item.tenant) for item in items]
     bar = ProgressBar(len(items), "meldingen acknowledged") if progress else None
 
     async def one(index: int, item: LoadItem) -> None:
-        result = results[index]
         async with semaphore:
-            result.sent = time.perf_counter()
-            deadline = result.sent + retry_for
-            while True:
-                result.attempts += 1
-                try:
-                    reply = await stubs[item.tenant].SubmitMelding(
-                        item.request, timeout=10)
-                except grpc.aio.AioRpcError as exc:
-                    if time.perf_counter() < deadline:
-                        await asyncio.sleep(0.2)
-                        continue
-                    result.error = f"{exc.code().name}: {exc.details()}"
-                    break
-                result.acked, result.contact_id = time.perf_counter(), reply.contact_id
-                if on_ack is not None:
-                    on_ack(result)
-                break
+            results[index].sent = time.perf_counter()
+            await _submit(stubs[item.tenant], item, results[index], retry_for, on_ack)
         if bar:
             bar.update()
 
@@ -73,6 +85,53 @@ async def submit_all(addresses: dict[str, str], keys: Any, items: Sequence[LoadI
         for channel in channels.values():
             await channel.close()
     return results
+
+
+# An open-loop submission that starts more than this after its scheduled moment counts as a late start.
+LATE_AFTER_S = 0.010
+
+
+async def submit_open_loop(addresses: dict[str, str], keys: Any, items: Sequence[LoadItem], *, rate: float,
+                           max_in_flight: int = 64) -> tuple[list[Submission], int]:
+    """Open loop: item i is started at start + i / rate, whether or not the earlier ones were acknowledged,
+    with at most `max_in_flight` calls outstanding. Returns the submissions (in order) and the number of late
+    starts: items that began more than LATE_AFTER_S after their scheduled moment, because every slot was taken
+    or because this event loop was behind. Each Submission's `sent` is its scheduled moment, not the moment it
+    actually started, so a late start's wait is in its latencies (no coordinated omission)."""
+    import asyncio
+    import time
+
+    channels, stubs = _stubs(addresses, keys)
+    slots = asyncio.Semaphore(max_in_flight)
+    results = [Submission(tenant=item.tenant) for item in items]
+    tasks: list[asyncio.Task[None]] = []
+    late = 0
+
+    async def one(index: int, item: LoadItem) -> None:
+        try:
+            await _submit(stubs[item.tenant], item, results[index], 0.0, None)
+        finally:
+            slots.release()
+
+    try:
+        start = time.perf_counter() + 0.05
+        for index, item in enumerate(items):
+            due = start + index / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            await slots.acquire()
+            if time.perf_counter() - due > LATE_AFTER_S:
+                late += 1
+            results[index].sent = due
+            tasks.append(asyncio.create_task(one(index, item)))
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        for channel in channels.values():
+            await channel.close()
+    return results, late
 
 
 class EventCollector:
