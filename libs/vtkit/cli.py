@@ -10,10 +10,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import pathlib
 import sys
 
 import grpc
+from aiokafka.errors import KafkaConnectionError
 
 from vtkit.keystore import KeyStore
 from vtkit.processes import ROOT
@@ -70,7 +72,14 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "status":
         print(json.dumps(info, indent=2))
     elif args.command == "demo":
-        asyncio.run(_demo(info, var_dir))
+        logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # a broker that is gone is told below, once
+        try:
+            asyncio.run(_demo(info, var_dir))
+        except KafkaConnectionError:
+            # var/stack.json outlives the suite it describes: say so in one line, not a traceback.
+            sys.exit(f"cannot reach the broker at {info.get('kafka')}: is `make run` still running?")
+        except grpc.aio.AioRpcError as exc:
+            sys.exit(f"the suite answered {exc.code().name}: {exc.details()} (is `make run` still running?)")
     else:
         try:
             asyncio.run(_melding(info, args.tenant, args.bsn, args.acute))

@@ -61,7 +61,11 @@ class TopicWatcher:
         self._changed = asyncio.Event()
 
     async def __aenter__(self) -> TopicWatcher:
-        await self._consumer.start()
+        try:
+            await self._consumer.start()
+        except BaseException:
+            await self._consumer.stop()  # no unclosed consumer left behind when the broker cannot be reached
+            raise
         self._task = asyncio.create_task(self._run())
         return self
 
