@@ -131,3 +131,35 @@ async def test_a_destroyed_dossier_no_longer_opens_anywhere_in_the_topic_history
     assert deleted["purpose"] == "destruction request Wmo 5.3.5" and deleted["outcome"] == "success"
     assert deleted["subject"]["dossier_id"] == gone.contact_id
     assert deleted["subject"]["request_reference"] == "W-2026-117"
+
+
+async def test_a_hermelding_about_the_household_joins_its_dossier_and_is_destroyed_with_it(
+        intake: ServiceProcess, kafka: str, keys: KeyStore) -> None:
+    """One dossier per household in a region: a later melding about the same child (another melder, another
+    reporting channel) joins the household's dossier, under its key; destroying it by either melding destroys
+    both; a melding after that opens a new dossier."""
+    bsn = random_bsn()
+    first = await rpc(intake.address, keys, "SubmitMelding", melding_request(bsn, melder_name="Greet Eerst"))
+    later = await rpc(intake.address, keys, "SubmitMelding", melding_request(bsn, melder_name="Karel Later"))
+
+    def both(records: Records) -> bool:
+        return {first.contact_id, later.contact_id} <= {e.message.contact_id for _, e, _ in records
+                                                        if isinstance(e.message, events_pb2.MeldingReceived)}
+
+    history = await read_topic(kafka, topics.intake(TENANT), both)
+    by_contact = {e.message.contact_id: e.message for _, e, _ in history
+                  if isinstance(e.message, events_pb2.MeldingReceived)}
+    assert by_contact[later.contact_id].dossier_id == by_contact[first.contact_id].dossier_id == first.contact_id
+    assert by_contact[later.contact_id].melder.key_id == f"{TENANT}/dossier/{first.contact_id}"
+
+    reply = await rpc(intake.address, keys, "DestroyDossier",
+                      pb.DestroyDossierRequest(contact_id=later.contact_id, request_reference="W-2026-118"))
+    assert reply.dossier_id == first.contact_id
+    assert sorted(reply.contact_ids) == sorted([first.contact_id, later.contact_id])
+    after = await rpc(intake.address, keys, "SubmitMelding", melding_request(bsn, melder_name="Ina Nieuw"))
+    history = await read_topic(kafka, topics.intake(TENANT), lambda records: any(
+        isinstance(e.message, events_pb2.MeldingReceived) and e.message.contact_id == after.contact_id
+        for _, e, _ in records))
+    [new] = [e.message for _, e, _ in history if isinstance(e.message, events_pb2.MeldingReceived)
+             and e.message.contact_id == after.contact_id]
+    assert new.dossier_id == after.contact_id  # a new dossier: the destroyed one is not reopened

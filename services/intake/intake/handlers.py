@@ -41,10 +41,13 @@ Built = tuple[ContactRecord, list[OutboxEntry], str]
 
 @dataclass(frozen=True)
 class Dossier:
-    """A dossier being opened by a melding: id (= the melding's contact id), when, and its protector."""
+    """The household's dossier a melding belongs to: its id (the contact id of the melding that opened it), the
+    melding's own contact id, when, the protector under the dossier's key, and the household index entries."""
     id: str
+    contact_id: str
     received_at: dt.datetime
     protector: PersonalDataProtector
+    household_keys: tuple[str, ...] = ()
 
 
 def new_person_ids(count: int) -> tuple[str, ...]:
@@ -101,7 +104,7 @@ class IntakeHandlers:
     async def submit_melding(self, key: str, melding: Melding) -> ContactRecord:
         async def build() -> Built:
             _nested("melding", lambda: rules.validate_melding(melding))
-            dossier = await self._new_dossier()
+            dossier = await self._dossier_for(melding)
             record = self._melding_contact(melding, ContactKind.MELDING, dossier)
             return record, [self._melding_event(record, MeldingOrigin.DIRECT, melding, dossier)], ""
 
@@ -115,7 +118,7 @@ class IntakeHandlers:
             advies = await self._existing_advies("advies_id", advies_id)
             if advies.converted_to:
                 raise ConflictError("advies_id", f"this advies was already converted into melding {advies.converted_to}")
-            dossier = await self._new_dossier()
+            dossier = await self._dossier_for(melding)
             record = self._melding_contact(melding, ContactKind.CONVERTED_MELDING, dossier, linked_contact_id=advies_id)
             converted = proto.advies_converted(tenant=self.tenant, advies_id=advies_id, record=record)
             return record, [self._melding_event(record, MeldingOrigin.CONVERTED_ADVIES, melding, dossier),
@@ -129,7 +132,7 @@ class IntakeHandlers:
             rules.validate_ambtshalve(conditions, mdo)
             _nested("melding", lambda: rules.validate_melding(melding))
             # The professional is always told the decision and its consequences (domain.md 2).
-            dossier = await self._new_dossier()
+            dossier = await self._dossier_for(melding)
             record = self._melding_contact(melding, ContactKind.AMBTSHALVE_MELDING, dossier,
                                            professional_to_be_informed=True)
             made = proto.ambtshalve_melding_made(tenant=self.tenant, record=record, mdo=mdo)
@@ -219,20 +222,24 @@ class IntakeHandlers:
 
     # -- building contacts and events -------------------------------------------------------
 
-    async def _new_dossier(self) -> Dossier:
-        """A melding opens a dossier: its id is the melding's contact id; its key exists (on disk) before
-        anything is encrypted under it."""
+    async def _dossier_for(self, melding: Melding) -> Dossier:
+        """The household's dossier: a melding about a person of a household this region has a dossier of (a
+        shared directbetrokkene, by the region's keyed hash of their identity) joins it (a hermelding); otherwise
+        it opens one, whose id is its contact id. The key exists (on disk) before anything is encrypted under it."""
         contact_id, received_at = str(uuid.uuid4()), self._clock()
-        protector = await asyncio.to_thread(self.protector.for_dossier, contact_id, received_at)
-        return Dossier(contact_id, received_at, protector)
+        keys = tuple(await asyncio.to_thread(self.protector.household_keys,
+                                             [p.identity_bytes() for p in melding.directbetrokkenen]))
+        dossier_id = await asyncio.to_thread(self.store.household_dossier, keys) or contact_id
+        protector = await asyncio.to_thread(self.protector.for_dossier, dossier_id, received_at)
+        return Dossier(dossier_id, contact_id, received_at, protector, keys)
 
     def _new_record(self, kind: ContactKind, payload: bytes, dossier: Dossier | None = None,
                     **extra: Any) -> ContactRecord:
         if dossier is None:
             received_at, contact_id, protector = self._clock(), str(uuid.uuid4()), self.protector
         else:
-            received_at, contact_id, protector = dossier.received_at, dossier.id, dossier.protector
-            extra["dossier_id"] = dossier.id
+            received_at, contact_id, protector = dossier.received_at, dossier.contact_id, dossier.protector
+            extra["dossier_id"], extra["household_keys"] = dossier.id, dossier.household_keys
         # Human-readable reference for phone calls: region, day, random part (not a sequence,
         # so references reveal nothing about volumes).
         reference = f"VT{self.region:02d}-{received_at:%Y%m%d}-{secrets.token_hex(4).upper()}"

@@ -17,7 +17,10 @@ whichever key the ciphertext names.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from vtkit.crypto import Ciphertext, Sealed, TenantCipher, seal, wrap_for_sealing
@@ -46,10 +49,19 @@ class PersonalDataProtector:
     def cipher(self) -> TenantCipher:
         return self._dossier_cipher or self.keys.tenant_cipher(self.tenant)
 
+    def household_keys(self, identities: Sequence[bytes]) -> list[str]:
+        """The region's keyed hash of each person's identity (the region's own household index key, never the
+        national pseudonym key): a later melding about a person of the same household finds its dossier without
+        the dossier table holding any identifier (blocking: creates the index key on first use)."""
+        key_id = self.keys.data_keys.ensure_owner(f"{self.tenant}.household")
+        key = self.keys.data_keys.data_key(key_id)
+        return [hmac.new(key, identity, hashlib.sha256).hexdigest() for identity in identities]
+
     def for_dossier(self, dossier_id: str, last_change: dt.datetime) -> PersonalDataProtector:
         """Creates the dossier's key if it has none (blocking: the key is fsynced before data uses it)."""
         key_id = self.keys.data_keys.create_dossier_key(self.tenant, dossier_id, last_change)
         assert key_id == dossier_key_id(self.tenant, dossier_id)
+        self.keys.data_keys.touch_dossier(key_id, last_change)  # a later melding is a change: retention restarts
         return PersonalDataProtector(self.keys, self.tenant, key_id)
 
     def encrypt_json(self, value: Any, *, event_id: str, field: str) -> Ciphertext:

@@ -15,7 +15,7 @@ import pathlib
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from vtkit.crypto import Ciphertext
 from vtkit.envelope import Envelope
@@ -50,6 +50,13 @@ CREATE TABLE IF NOT EXISTS contacts (
     -- the ids of its MeldingReceived PersonRefs, answered again on a retry and by GetContact. NULL: stored
     -- before they were kept (backfill_person_ids reads them from the MeldingReceived in the outbox)
     person_ids TEXT
+);
+-- The household index: a keyed hash (the region's own key) of each directbetrokkene -> the dossier of their
+-- household, so a later melding about the household joins its dossier (docs/architecture.md, Case lifecycle).
+-- Rows of a destroyed dossier are deleted with it.
+CREATE TABLE IF NOT EXISTS household_index (
+    person_key TEXT PRIMARY KEY,
+    dossier_id TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS idempotency (
     idempotency_key TEXT PRIMARY KEY,
@@ -102,6 +109,8 @@ class ContactRecord:
     destroyed: bool = False
     # A melding's person ids, one per directbetrokkene in request order (vt.common.v1.PersonRef.person_id).
     person_ids: tuple[str, ...] = ()
+    # Not a column: the household index entries (keyed hashes of its persons) `save` writes for a melding's dossier.
+    household_keys: tuple[str, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -191,8 +200,11 @@ class ContactStore(OutboxBookkeeping):
                     self._db.execute("ROLLBACK")
                     return earlier
                 if converts_advies:
-                    self._mark_converted(converts_advies, contact.contact_id)
+                    self._mark_converted(converts_advies, contact.contact_id, contact.dossier_id or contact.contact_id)
                 self._insert_contact(contact)
+                if contact.dossier_id:  # the first dossier of a person stays theirs (a concurrent one keeps its own)
+                    self._db.executemany("INSERT OR IGNORE INTO household_index (person_key, dossier_id) VALUES (?, ?)",
+                                         [(k, contact.dossier_id) for k in contact.household_keys])
                 self._db.execute("INSERT INTO idempotency (idempotency_key, method, contact_id) VALUES (?, ?, ?)",
                                  (idempotency_key, method, contact.contact_id))
                 self._insert_outbox(outbox)
@@ -202,14 +214,14 @@ class ContactStore(OutboxBookkeeping):
                 raise
             return method, contact
 
-    def _mark_converted(self, advies_id: str, melding_id: str) -> None:
+    def _mark_converted(self, advies_id: str, melding_id: str, dossier_id: str) -> None:
         row = self._db.execute("SELECT kind, converted_to FROM contacts WHERE contact_id = ?", (advies_id,)).fetchone()
         if row is None or not ContactKind(row[0]).is_advies:
             raise ContactNotFound("advies_id", f"no advies {advies_id!r} in this region")
         if row[1]:
             raise ConflictError("advies_id", f"this advies was already converted into melding {row[1]}")
         self._db.execute("UPDATE contacts SET converted_to = ? WHERE contact_id = ?", (melding_id, advies_id))
-        # The advies and the advies it follows up / its vervolgadviezen join the melding's dossier: a
+        # The advies and the advies it follows up / its vervolgadviezen join the melding's (household's) dossier: a
         # destruction request for the household blanks them too (their fields stay under the tenant key).
         self._db.execute(
             "WITH RECURSIVE chain(id) AS (SELECT ? UNION"
@@ -218,7 +230,7 @@ class ContactStore(OutboxBookkeeping):
             " SELECT c.linked_contact_id FROM contacts c JOIN chain ON c.contact_id = chain.id"
             f"  WHERE c.kind IN {ADVIES_KINDS} AND c.linked_contact_id != '')"
             " UPDATE contacts SET dossier_id = ? WHERE contact_id IN (SELECT id FROM chain) AND dossier_id = ''",
-            (advies_id, melding_id))
+            (advies_id, dossier_id))
 
     def _insert_contact(self, c: ContactRecord) -> None:
         self._db.execute(
@@ -252,6 +264,18 @@ class ContactStore(OutboxBookkeeping):
 
     # -- dossiers -----------------------------------------------------------------------------
 
+    def household_dossier(self, person_keys: Sequence[str]) -> str | None:
+        """The dossier of the household one of these persons belongs to (not destroyed), the oldest if several."""
+        if not person_keys:
+            return None
+        marks = ",".join("?" * len(person_keys))
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT h.dossier_id FROM household_index h JOIN contacts c ON c.contact_id = h.dossier_id"
+                f" WHERE h.person_key IN ({marks}) AND c.destroyed_at IS NULL ORDER BY c.received_at LIMIT 1",
+                tuple(person_keys)).fetchone()
+        return row[0] if row else None
+
     def destroy_dossier(self, dossier_id: str, event: Callable[[list[str]], OutboxEntry],
                         now: dt.datetime) -> list[str] | None:
         """Blank every contact of the dossier and queue `event(contact_ids)` (DossierDestroyed), atomically.
@@ -271,6 +295,7 @@ class ContactStore(OutboxBookkeeping):
                     self._db.execute(f"DELETE FROM outbox WHERE sent_at IS NULL AND record_key IN ({marks})", ids)
                     self._db.execute(f"UPDATE outbox SET value = x'' WHERE record_key IN ({marks})", ids)
                     self._insert_outbox([event(ids)])
+                self._db.execute("DELETE FROM household_index WHERE dossier_id = ?", (dossier_id,))
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")

@@ -40,6 +40,8 @@ TEACHER = Identity(name="Petra de Vries", organisation="De Regenboog", email="p@
 MELDING = Melding(melder_type=MelderType.PROFESSIONAL, melder=TEACHER, situation=Situation.CAN_HELP_MYSELF,
                   directbetrokkenen=(Directbetrokkene(PersonRole.CHILD, bsn="111222333"),),
                   nature=(ConcernNature.CHILD_ABUSE,), narrative="blauwe plekken")
+ANOTHER_HOUSEHOLD = dataclasses.replace(MELDING, narrative="een ander gezin",
+                                        directbetrokkenen=(Directbetrokkene(PersonRole.CHILD, bsn="123456782"),))
 
 
 class Clock:
@@ -101,7 +103,7 @@ async def test_destruction_shreds_and_blanks_the_dossier_and_queues_dossier_dest
     vervolg = await handlers.register_vervolgadvies("a2", advies.contact_id,
                                                     Advies(asker=Asker(MelderType.PROFESSIONAL, TEACHER), question="!"))
     melding = await handlers.convert_advies("m1", advies.contact_id, ConversionCriteria("ernstig", "kan niet"), MELDING)
-    other = await handlers.submit_melding("m2", dataclasses.replace(MELDING, narrative="een ander gezin"))
+    other = await handlers.submit_melding("m2", ANOTHER_HOUSEHOLD)
     ciphertext = _get(store, melding.contact_id).payload
 
     dossier_id, ids, _ = await handlers.destroy_dossier(advies.contact_id)  # any contact of the dossier names it
@@ -142,7 +144,7 @@ async def test_the_retention_sweep_destroys_dossiers_twenty_years_after_their_la
         handlers: IntakeHandlers, store: ContactStore, keys: KeyStore, clock: Clock, tmp_path: pathlib.Path) -> None:
     old = await handlers.submit_melding("m1", MELDING)
     clock.now = T0 + dt.timedelta(days=365 * 3)
-    young = await handlers.submit_melding("m2", MELDING)
+    young = await handlers.submit_melding("m2", ANOTHER_HOUSEHOLD)
     audit = AuditLog(tmp_path / "audit.jsonl", f"intake/{TENANT}")
 
     clock.now = dt.datetime(2046, 5, 4, 9, 29, tzinfo=dt.UTC)  # one minute short of 20 years
@@ -187,3 +189,39 @@ async def test_a_rotated_tenant_key_is_used_at_once_and_old_contacts_still_open(
     assert (before.payload.key_id, after.payload.key_id) == (f"{TENANT}:1", f"{TENANT}:2")
     assert b"voor de rotatie" in (await handlers.get_contact(before.contact_id))[1]
     assert b"na de rotatie" in (await handlers.get_contact(after.contact_id))[1]
+
+
+async def test_a_later_melding_about_the_household_joins_its_dossier_until_the_dossier_is_destroyed(
+        handlers: IntakeHandlers, store: ContactStore, keys: KeyStore) -> None:
+    """One dossier per household: a melding sharing a directbetrokkene (the same BSN) with a dossier of the region
+    joins it (a hermelding), under its key; another household has its own; after destruction a new melding about
+    the household opens a new dossier. The index holds keyed hashes only, never the BSN."""
+    first = await handlers.submit_melding("h1", MELDING)
+    sibling = Directbetrokkene(PersonRole.CHILD, bsn="234567892")
+    later = await handlers.submit_melding("h2", dataclasses.replace(
+        MELDING, directbetrokkenen=(sibling, *MELDING.directbetrokkenen)))
+    elsewhere = await handlers.submit_melding("h3", ANOTHER_HOUSEHOLD)
+    assert later.contact_id != first.contact_id and later.dossier_id == first.contact_id
+    assert later.payload.key_id == f"{TENANT}/dossier/{first.contact_id}"
+    assert elsewhere.dossier_id == elsewhere.contact_id
+    events = [e for e in outbox(store) if isinstance(e, events_pb2.MeldingReceived)]
+    assert [e.dossier_id for e in events] == [first.contact_id, first.contact_id, elsewhere.contact_id]
+    index = store._db.execute("SELECT person_key, dossier_id FROM household_index").fetchall()
+    assert "111222333" not in str(index) and len(index) == 3  # the child, the sibling, the other household's child
+
+    dossier_id, ids, _ = await handlers.destroy_dossier(later.contact_id)
+    assert dossier_id == first.contact_id and sorted(ids) == sorted([first.contact_id, later.contact_id])
+    again = await handlers.submit_melding("h4", dataclasses.replace(MELDING, directbetrokkenen=(sibling,)))
+    assert again.dossier_id == again.contact_id  # the destroyed dossier is not reopened
+
+
+async def test_a_hermelding_is_a_change_of_the_household_dossier_so_its_retention_restarts(
+        handlers: IntakeHandlers, store: ContactStore, clock: Clock, tmp_path: pathlib.Path) -> None:
+    first = await handlers.submit_melding("m1", MELDING)
+    clock.now = T0 + dt.timedelta(days=365 * 3)
+    later = await handlers.submit_melding("m2", MELDING)
+    assert later.dossier_id == first.contact_id
+    audit = AuditLog(tmp_path / "audit.jsonl", f"intake/{TENANT}")
+    clock.now = dt.datetime(2046, 5, 4, 9, 31, tzinfo=dt.UTC)  # 20 years after the first melding, 17 after the later
+    assert await sweep_once(handlers, audit) == 0
+    await handlers.get_contact(first.contact_id)

@@ -173,7 +173,8 @@ class Radar:
             fact = MeldingFact(msg.tenant_id, msg.contact_id, person_id, received_at, deadline.due_at)
             outputs.append(_out(topics.NATIONAL_RADAR_PERSON, pseudonym, proto.melding_signal(pseudonym, fact),
                                 msg.tenant_id, derived_event_id(ce_id, "person-signal", str(index), person_id), at))
-        case = CaseRecord(msg.tenant_id, msg.contact_id, deadline.due_at, dict(persons), proto.due_to_text(due))
+        case = CaseRecord(msg.tenant_id, msg.contact_id, deadline.due_at, dict(persons), proto.due_to_text(due),
+                          dossier_id=msg.dossier_id)
         if previous is not None and previous.tenant_id == msg.tenant_id:
             case.overdue_reported = previous.overdue_reported
         if previous is not None and previous.tenant_id == msg.tenant_id and previous.closed_at is not None:
@@ -276,9 +277,9 @@ class Radar:
             agreements = None
             if msg.HasField("agreements"):
                 try:
-                    plain = self._agreements_cipher(record.tenant_id, record.case_id).decrypt(
+                    plain = self._agreements_cipher(record.tenant_id, record.dossier).decrypt(
                         proto.ciphertext(msg.agreements), event_id=event.envelope.id, field="agreements")
-                    agreements = self._agreements_cipher(record.tenant_id, member_id).encrypt(
+                    agreements = self._agreements_cipher(record.tenant_id, member.dossier if member else member_id).encrypt(
                         plain, event_id=event_id, field="agreements")
                 except (DecryptionError, DecisionConflict):  # a destroyed dossier: the callback goes without
                     log.warning("episode agreements not passed on", extra={"case_id": member_id})
@@ -365,7 +366,7 @@ class Radar:
         then = consequences(chosen.decision, now)
         agreements = None
         if chosen.agreements:
-            agreements = self._agreements_cipher(tenant, chosen.case_id).encrypt(
+            agreements = self._agreements_cipher(tenant, record.dossier).encrypt(
                 chosen.agreements.encode(), event_id=event_id, field="agreements")
         msg = proto.assessment_completed(tenant, chosen, now, then, agreements)
         msg.episode_case_ids.extend(record.episode_members)
@@ -399,7 +400,7 @@ class Radar:
         until = monitoring_until(outcome.decision, now, self.monitoring_days)
         agreements = None
         if outcome.agreements:
-            agreements = self._agreements_cipher(tenant, record.case_id).encrypt(
+            agreements = self._agreements_cipher(tenant, record.dossier).encrypt(
                 outcome.agreements.encode(), event_id=event_id, field="agreements")
         msg = proto.onderzoek_completed(tenant, outcome, now, within, until, agreements)
         return LifecycleResult(_out(topics.NATIONAL_ASSESSMENTS, record.case_id, msg, tenant, event_id, now),
@@ -413,18 +414,19 @@ class Radar:
         ended = until is None
         new_end = now if until is None else until
         event_id = derived_event_id(f"{tenant}|{record.case_id}", "monitoring", new_end.isoformat())
-        sealed = self._agreements_cipher(tenant, record.case_id).encrypt(reason.encode(), event_id=event_id,
+        sealed = self._agreements_cipher(tenant, record.dossier).encrypt(reason.encode(), event_id=event_id,
                                                                          field="reason")
         msg = proto.monitoring_changed(tenant, record.case_id, ended, new_end, now, sealed)
         return LifecycleResult(_out(topics.NATIONAL_ASSESSMENTS, record.case_id, msg, tenant, event_id, now),
                                event_id, now, monitor_until=new_end)
 
-    def _agreements_cipher(self, tenant: str, case_id: str) -> TenantCipher:
+    def _agreements_cipher(self, tenant: str, dossier_id: str) -> TenantCipher:
+        """The cipher of new data about a household (its dossier's key: shredded with the dossier)."""
         if self._case_cipher is not None:
             try:
-                return self._case_cipher(tenant, case_id)
+                return self._case_cipher(tenant, dossier_id)
             except KeyError as exc:  # vtkit.keys.KeyDestroyed: the household's dossier was destroyed
-                raise DecisionConflict(f"the dossier of case {case_id} was destroyed") from exc
+                raise DecisionConflict(f"the dossier {dossier_id} was destroyed") from exc
         if self._tenant_cipher is None:
             raise RuntimeError("radar was built without tenant ciphers")
         return self._tenant_cipher(tenant)

@@ -85,6 +85,13 @@ class CaseRecord:
     # assessment, which its decision covers; and, on such a melding once decided with its episode, the episode's case.
     episode_members: list[str] = field(default_factory=list)
     episode_case_id: str = ""
+    # The household's dossier (intake's MeldingReceived.dossier_id): its key protects what radar adds about the
+    # case. "" for a case known before dossiers were recorded: its own id (a melding that opened its dossier).
+    dossier_id: str = ""
+
+    @property
+    def dossier(self) -> str:
+        return self.dossier_id or self.case_id
 
     @property
     def onderzoek_open(self) -> bool:
@@ -151,7 +158,7 @@ class CaseRecord:
                 "onderzoek_completed_at": _iso(self.onderzoek_completed_at),
                 "onderzoek_follow_up": self.onderzoek_follow_up.value, "outcome_fingerprint": self.outcome_fingerprint,
                 "outcome_event_id": self.outcome_event_id, "episode_members": list(self.episode_members),
-                "episode_case_id": self.episode_case_id}
+                "episode_case_id": self.episode_case_id, "dossier_id": self.dossier_id}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "CaseRecord":
@@ -163,7 +170,7 @@ class CaseRecord:
                    _from_iso(data.get("onderzoek_started_at")), _from_iso(data.get("onderzoek_completed_at")),
                    Decision(data.get("onderzoek_follow_up", "unspecified")), data.get("outcome_fingerprint", ""),
                    data.get("outcome_event_id", ""), list(data.get("episode_members", [])),
-                   data.get("episode_case_id", ""))
+                   data.get("episode_case_id", ""), data.get("dossier_id", ""))
 
 
 def joined_meldingen(cases: Iterable[CaseRecord]) -> dict[str, str]:
