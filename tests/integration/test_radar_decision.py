@@ -464,3 +464,37 @@ async def test_a_second_melding_about_the_household_joins_its_open_assessment_on
         again = await as_region.RecordDecision(decision)
         assert joined.envelope is not None and again.event_id == joined.envelope.id
     await eventually(same_decision)
+
+
+async def test_a_melding_during_a_running_onderzoek_joins_it_and_after_its_outcome_starts_a_new_episode(
+        keys: KeyStore, stub: RadarStubs, publisher: Publisher, watcher: Watcher) -> None:
+    child = random_bsn()
+    first = await new_melding(keys, publisher, REGION, child)
+    await case_known(stub, keys, REGION, first.contact_id)
+    as_region = stub(REGION)
+    await as_region.RecordDecision(radar_service_pb2.RecordDecisionRequest(
+        case_id=first.contact_id, judgement=events_pb2.SAFETY_JUDGEMENT_STRUCTURAL_UNSAFETY,
+        decision=events_pb2.DECISION_ONDERZOEK, responsible_for_safety="VT Hollands Midden"))
+    await watcher.wait_for(lambda s: closed(first.contact_id)(s) and s.message.case_closed.onderzoek_running,
+                           what="the onderzoek running on the child's history")
+
+    during = await new_melding(keys, publisher, REGION, child)
+    [joined] = await watcher.wait_for(of_case(events_pb2.AssessmentCompleted, during.contact_id),
+                                      what="the melding decided with the running onderzoek")
+    msg = joined.message
+    assert (msg.episode_case_id, msg.decision, msg.melder_callback_required, msg.household_letter_required) == (
+        first.contact_id, events_pb2.DECISION_ONDERZOEK, True, False)
+    assert not msg.HasField("onderzoek_due_date")  # the onderzoek is the episode's: no second 10-week deadline
+    listed = await as_region.ListOverdue(radar_service_pb2.ListOverdueRequest())
+    assert during.contact_id not in {o.case_id for o in listed.overdue}
+
+    await as_region.RecordOnderzoekOutcome(radar_service_pb2.RecordOnderzoekOutcomeRequest(
+        case_id=first.contact_id, judgement=events_pb2.SAFETY_JUDGEMENT_SAFE,
+        follow_up=events_pb2.DECISION_NO_FURTHER_STEPS, responsible_for_safety="VT Hollands Midden"))
+    await watcher.wait_for(lambda s: closed(first.contact_id)(s) and not s.message.case_closed.onderzoek_running,
+                           what="the onderzoek ended on the child's history")
+    after = await new_melding(keys, publisher, REGION, child)
+    [input_after] = await watcher.wait_for(of_case(events_pb2.AssessmentInput, after.contact_id), what="its input")
+    assert input_after.message.joins_case_id == "" and input_after.message.repeat_melding  # a new episode, linked
+    await asyncio.sleep(1.0)
+    assert not watcher.matching(of_case(events_pb2.AssessmentCompleted, after.contact_id))  # decided by nobody yet

@@ -224,6 +224,8 @@ class Radar:
                 return [], None  # the decision is known already
             record.close(proto.to_datetime(msg.decided_at), proto.decision(msg.decision), self.monitoring_days,
                          proto.decision_of(msg).fingerprint(), event.envelope.id, msg.episode_case_id)
+            record.judgement = proto.judgement(msg.judgement).value
+            record.responsible_for_safety = msg.responsible_for_safety
             outs = self._closed_signals(record, event.envelope.id, event.envelope.time)
             return outs + self._episode_decided(event, record, case), record
         if isinstance(msg, (proto.OnderzoekStarted, proto.OnderzoekCompleted, proto.MonitoringChanged)):
@@ -255,6 +257,14 @@ class Radar:
         before = record.due_at
         if not record.join(msg.case_id, proto.to_datetime(msg.due_at) if msg.HasField("due_at") else None):
             return [], None
+        if record.closed:
+            # A running onderzoek: the episode is decided already, so the joining melding is decided with it now
+            # (the id its own decision would have: one decision either way; its melder is called back).
+            joined_at = proto.to_datetime(msg.joined_at) if msg.HasField("joined_at") else event.envelope.time
+            completed = proto.joined_onderzoek(record, msg.case_id, joined_at)
+            return [_out(topics.NATIONAL_ASSESSMENTS, msg.case_id, completed, record.tenant_id,
+                         derived_event_id(f"{record.tenant_id}|{msg.case_id}", "assessment-completed"),
+                         event.envelope.time)], record
         if record.due_at is not None and record.due_at != before:
             record.due = proto.with_due_at(record.due, record.due_at)
             record.overdue_reported = False  # an earlier deadline is reported on its own
@@ -306,9 +316,9 @@ class Radar:
             record.onderzoek_completed_at = proto.to_datetime(msg.completed_at)
             record.onderzoek_follow_up = proto.decision(msg.follow_up)
             record.outcome_fingerprint, record.outcome_event_id = proto.outcome_of(msg).fingerprint(), event.envelope.id
-            if not msg.HasField("monitor_until"):
-                return [], record
-            record.monitor_until = proto.to_datetime(msg.monitor_until)
+            if msg.HasField("monitor_until"):
+                record.monitor_until = proto.to_datetime(msg.monitor_until)
+            # Told to the household's history either way: the onderzoek no longer takes joining meldingen.
         else:  # MonitoringChanged: the household's history learns the new end
             until = proto.to_datetime(msg.monitor_until)
             if record.monitor_until == until:
@@ -319,10 +329,13 @@ class Radar:
     def _closed_signals(self, record: CaseRecord, ce_id: str, at: dt.datetime) -> list[Out]:
         assert record.closed_at is not None
         outs = []
+        # After an onderzoek's outcome, the household's history knows the case by its follow-up.
+        decision = record.onderzoek_follow_up if record.onderzoek_completed_at else record.decision
         for person_id, pseudonym in record.persons.items():
-            fact = CaseClosedFact(record.tenant_id, record.case_id, person_id, record.closed_at, record.monitor_until)
+            fact = CaseClosedFact(record.tenant_id, record.case_id, person_id, record.closed_at, record.monitor_until,
+                                  onderzoek_open=record.onderzoek_open)
             outs.append(_out(topics.NATIONAL_RADAR_PERSON, pseudonym,
-                             proto.case_closed_signal(pseudonym, fact, record.decision), record.tenant_id,
+                             proto.case_closed_signal(pseudonym, fact, decision), record.tenant_id,
                              derived_event_id(ce_id, "case-closed", person_id), at))
         return outs
 

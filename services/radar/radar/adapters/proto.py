@@ -177,6 +177,7 @@ def case_closed_signal(pseudonym: str, fact: CaseClosedFact, chosen: Decision) -
                                      decision=_DECISIONS_BACK.get(chosen, radar_events.DECISION_UNSPECIFIED))
     if fact.monitor_until is not None:
         closed.monitor_until.CopyFrom(timestamp(fact.monitor_until))
+    closed.onderzoek_running = fact.onderzoek_open
     return radar_events.PersonSignal(pseudonym=pseudonym, case_closed=closed)
 
 
@@ -199,7 +200,8 @@ def signal_fact(signal: radar_events.PersonSignal
     if which == "case_closed":
         c = signal.case_closed
         until = to_datetime(c.monitor_until) if c.HasField("monitor_until") else None
-        return CaseClosedFact(c.tenant_id, c.case_id, c.person_id, to_datetime(c.closed_at), until)
+        return CaseClosedFact(c.tenant_id, c.case_id, c.person_id, to_datetime(c.closed_at), until,
+                              onderzoek_open=c.onderzoek_running)
     if which == "verwijsindex_match":
         v = signal.verwijsindex_match
         return VerwijsindexMatchFact(v.match_id, int(v.kind), to_datetime(v.matched_at))
@@ -429,3 +431,15 @@ def member_completed(lead: radar_events.AssessmentCompleted, case_id: str,
 
 def ciphertext(field: common_pb2.EncryptedField) -> Ciphertext:
     return Ciphertext(field.key_id, field.nonce, field.ciphertext)
+
+
+def joined_onderzoek(episode: CaseRecord, case_id: str, at: dt.datetime) -> radar_events.AssessmentCompleted:
+    """A melding that joined its household's running onderzoek is decided with it: no onderzoek of its own, its
+    melder called back, no household letter of its own."""
+    return radar_events.AssessmentCompleted(
+        tenant_id=episode.tenant_id, case_id=case_id,
+        judgement=_JUDGEMENTS_BACK.get(Judgement(episode.judgement or "unspecified"),
+                                       radar_events.SAFETY_JUDGEMENT_UNSPECIFIED),
+        decision=radar_events.DECISION_ONDERZOEK, responsible_for_safety=episode.responsible_for_safety,
+        decided_at=timestamp(at), melder_callback_required=True, household_letter_required=False,
+        episode_case_id=episode.case_id)

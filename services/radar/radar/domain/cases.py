@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
@@ -79,6 +79,9 @@ class CaseRecord:
     onderzoek_started_at: dt.datetime | None = None
     onderzoek_completed_at: dt.datetime | None = None
     onderzoek_follow_up: Decision = Decision.UNSPECIFIED
+    # The decision's judgement and who carries responsibility for safety, for a melding joining a running onderzoek.
+    judgement: str = ""
+    responsible_for_safety: str = ""
     outcome_fingerprint: str = ""
     outcome_event_id: str = ""
     # The household episode (docs/architecture.md, Case lifecycle): the later meldingen that joined this open
@@ -95,7 +98,9 @@ class CaseRecord:
 
     @property
     def onderzoek_open(self) -> bool:
-        return self.decision is Decision.ONDERZOEK and self.onderzoek_completed_at is None
+        """This case's own onderzoek runs (a melding that joined an episode has none of its own)."""
+        return (self.decision is Decision.ONDERZOEK and self.onderzoek_completed_at is None
+                and not self.episode_case_id)
 
     def monitored_at(self, now: dt.datetime) -> bool:
         return self.monitor_until is not None and self.monitor_until > now
@@ -126,12 +131,12 @@ class CaseRecord:
         return out
 
     def join(self, member: str, member_due_at: dt.datetime | None) -> bool:
-        """A melding joins this open assessment; the episode is due at the earliest deadline of its meldingen.
-        False when there is nothing to change (decided already, or joined before)."""
-        if self.closed or member in self.episode_members or member == self.case_id:
+        """A melding joins this open assessment (due then at the earliest deadline of its meldingen) or running
+        onderzoek. False when there is nothing to change (decided and no onderzoek running, or joined before)."""
+        if (self.closed and not self.onderzoek_open) or member in self.episode_members or member == self.case_id:
             return False
         self.episode_members.append(member)
-        if member_due_at is not None and self.due_at is not None and member_due_at < self.due_at:
+        if not self.closed and member_due_at is not None and self.due_at is not None and member_due_at < self.due_at:
             self.due_at = member_due_at
         return True
 
@@ -158,19 +163,30 @@ class CaseRecord:
                 "onderzoek_completed_at": _iso(self.onderzoek_completed_at),
                 "onderzoek_follow_up": self.onderzoek_follow_up.value, "outcome_fingerprint": self.outcome_fingerprint,
                 "outcome_event_id": self.outcome_event_id, "episode_members": list(self.episode_members),
-                "episode_case_id": self.episode_case_id, "dossier_id": self.dossier_id}
+                "episode_case_id": self.episode_case_id, "dossier_id": self.dossier_id, "judgement": self.judgement,
+                "responsible_for_safety": self.responsible_for_safety}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "CaseRecord":
-        return cls(data["tenant_id"], data["case_id"], _from_iso(data.get("due_at")), dict(data.get("persons", {})),
-                   data.get("due", ""), _from_iso(data.get("closed_at")), Decision(data.get("decision", "unspecified")),
-                   _from_iso(data.get("monitor_until")), bool(data.get("overdue_reported", False)),
-                   _from_iso(data.get("onderzoek_due_at")), bool(data.get("onderzoek_overdue_reported", False)),
-                   data.get("decision_fingerprint", ""), data.get("decision_event_id", ""),
-                   _from_iso(data.get("onderzoek_started_at")), _from_iso(data.get("onderzoek_completed_at")),
-                   Decision(data.get("onderzoek_follow_up", "unspecified")), data.get("outcome_fingerprint", ""),
-                   data.get("outcome_event_id", ""), list(data.get("episode_members", [])),
-                   data.get("episode_case_id", ""), data.get("dossier_id", ""))
+        """Read back what to_dict wrote (fields added later take their defaults in older rows)."""
+        times = ("due_at", "closed_at", "monitor_until", "onderzoek_due_at", "onderzoek_started_at",
+                 "onderzoek_completed_at")
+        decisions = ("decision", "onderzoek_follow_up")
+        known = {f.name for f in fields(cls)}
+        values: dict[str, Any] = {}
+        for name, value in data.items():
+            if name not in known:
+                continue
+            if name in times:
+                value = _from_iso(value)
+            elif name in decisions:
+                value = Decision(value or "unspecified")
+            elif name in ("persons",):
+                value = dict(value)
+            elif name == "episode_members":
+                value = list(value)
+            values[name] = value
+        return cls(**values)
 
 
 def joined_meldingen(cases: Iterable[CaseRecord]) -> dict[str, str]:

@@ -140,6 +140,10 @@ def apply_case_closed(current: PersonHistory, closed: CaseClosedFact, event_id: 
     history = copy.deepcopy(current)
     history.mark_processed(event_id)
     history.open_cases.pop(closed.case_id, None)
+    if closed.onderzoek_open:
+        history.open_onderzoeken[closed.case_id] = OpenCase(closed.tenant_id, closed.case_id, closed.person_id)
+    else:
+        history.open_onderzoeken.pop(closed.case_id, None)
     if closed.case_id not in history.closed_case_ids:
         history.closed_case_ids.append(closed.case_id)
     if closed.monitor_until is not None:
@@ -164,6 +168,7 @@ def apply_case_destroyed(current: PersonHistory, destroyed: CaseDestroyedFact, e
         if not involvement.cases:
             del history.involvements[tenant]
     history.open_cases.pop(case_id, None)
+    history.open_onderzoeken.pop(case_id, None)
     history.monitored.pop(case_id, None)
     history.closed_case_ids = [c for c in history.closed_case_ids if c != case_id]
     return Outcome(history)
@@ -190,14 +195,17 @@ def assessment_input(history: PersonHistory, case_id: str, at: dt.datetime) -> A
 
 
 def _joins(history: PersonHistory, tenant: str, case_id: str) -> str:
-    """The open assessment of the same VT that a case joins: the earliest open case before it ("" if none)."""
+    """The household episode of the same VT that a case joins: the earliest open assessment before it, else the
+    earliest running onderzoek before it ("" if none)."""
     inv = history.involvements.get(tenant)
     if inv is None or case_id not in inv.cases:
         return ""
     own_cases = list(inv.cases)
-    for earlier in own_cases[: own_cases.index(case_id)]:
-        if earlier in history.open_cases:
-            return earlier
+    earlier = own_cases[: own_cases.index(case_id)]
+    for open_cases in (history.open_cases, history.open_onderzoeken):
+        for candidate in earlier:
+            if candidate in open_cases:
+                return candidate
     return ""
 
 

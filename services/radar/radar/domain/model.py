@@ -65,6 +65,8 @@ class CaseClosedFact:
     person_id: str
     closed_at: dt.datetime
     monitor_until: dt.datetime | None = None
+    # Decided on an onderzoek that has not ended: a later melding about the household joins it.
+    onderzoek_open: bool = False
 
 
 class Trigger(StrEnum):
@@ -121,6 +123,8 @@ class PersonHistory:
     involvements: dict[str, Involvement] = field(default_factory=dict)
     rvdk: list[RvdkFact] = field(default_factory=list)
     open_cases: dict[str, OpenCase] = field(default_factory=dict)
+    # Cases decided on an onderzoek that is still running (its outcome not recorded).
+    open_onderzoeken: dict[str, OpenCase] = field(default_factory=dict)
     closed_case_ids: list[str] = field(default_factory=list)
     monitored: dict[str, Monitored] = field(default_factory=dict)
     processed: list[str] = field(default_factory=list)
@@ -145,6 +149,7 @@ class PersonHistory:
                 for r in self.rvdk
             ],
             "open_cases": [[o.tenant_id, o.case_id, o.person_id] for o in self.open_cases.values()],
+            "open_onderzoeken": [[o.tenant_id, o.case_id, o.person_id] for o in self.open_onderzoeken.values()],
             "closed_case_ids": list(self.closed_case_ids),
             "monitored": [[m.tenant_id, m.case_id, m.person_id, m.until.isoformat()] for m in self.monitored.values()],
             "processed": list(self.processed),
@@ -164,6 +169,7 @@ class PersonHistory:
             rvdk=[RvdkFact(r["signal_id"], int(r["kind"]), dt.datetime.fromisoformat(r["observed_at"]), r["office"])
                   for r in data.get("rvdk", [])],
             open_cases={c: OpenCase(t, c, p) for t, c, p in data.get("open_cases", [])},
+            open_onderzoeken={c: OpenCase(t, c, p) for t, c, p in data.get("open_onderzoeken", [])},
             closed_case_ids=list(data.get("closed_case_ids", [])),
             monitored={c: Monitored(t, c, p, dt.datetime.fromisoformat(u)) for t, c, p, u in data.get("monitored", [])},
             processed=list(data.get("processed", [])),

@@ -107,20 +107,22 @@ class VerwijsindexMatchInfo(_message.Message):
     def __init__(self, match_id: _Optional[str] = ..., kind: _Optional[_Union[_events_pb2_1.MatchKind, str]] = ..., matched_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class CaseClosed(_message.Message):
-    __slots__ = ("tenant_id", "case_id", "person_id", "closed_at", "decision", "monitor_until")
+    __slots__ = ("tenant_id", "case_id", "person_id", "closed_at", "decision", "monitor_until", "onderzoek_running")
     TENANT_ID_FIELD_NUMBER: _ClassVar[int]
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     PERSON_ID_FIELD_NUMBER: _ClassVar[int]
     CLOSED_AT_FIELD_NUMBER: _ClassVar[int]
     DECISION_FIELD_NUMBER: _ClassVar[int]
     MONITOR_UNTIL_FIELD_NUMBER: _ClassVar[int]
+    ONDERZOEK_RUNNING_FIELD_NUMBER: _ClassVar[int]
     tenant_id: str
     case_id: str
     person_id: str
     closed_at: _timestamp_pb2.Timestamp
     decision: Decision
     monitor_until: _timestamp_pb2.Timestamp
-    def __init__(self, tenant_id: _Optional[str] = ..., case_id: _Optional[str] = ..., person_id: _Optional[str] = ..., closed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., decision: _Optional[_Union[Decision, str]] = ..., monitor_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    onderzoek_running: bool
+    def __init__(self, tenant_id: _Optional[str] = ..., case_id: _Optional[str] = ..., person_id: _Optional[str] = ..., closed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., decision: _Optional[_Union[Decision, str]] = ..., monitor_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., onderzoek_running: _Optional[bool] = ...) -> None: ...
 
 class MeldingSignal(_message.Message):
     __slots__ = ("tenant_id", "case_id", "person_id", "received_at", "due_at")
