@@ -96,3 +96,14 @@ def test_norm_figures_count_the_period_and_the_region_only() -> None:
     assert figures.assessments.share == 0.5 and not figures.assessments.meets_norm
     assert (figures.onderzoeken.total, figures.onderzoeken.on_time, figures.onderzoeken.meets_norm) == (1, 1, True)
     assert (figures.open_assessments, figures.overdue_assessments, figures.open_onderzoeken) == (2, 1, 0)
+
+
+def test_a_case_record_with_its_lifecycle_survives_the_table_round_trip() -> None:
+    """Radar's tables hold to_dict(); a restart reads them back (older rows lack the later fields)."""
+    record = decided("lead", Decision.ONDERZOEK, at(1), at(2))
+    record.onderzoek_started_at, record.onderzoek_completed_at = at(3), at(20)
+    record.onderzoek_follow_up, record.outcome_fingerprint = Decision.VOORWAARDEN_EN_VERVOLG, "f"
+    record.episode_members, record.dossier_id, record.judgement = ["m1", "m2"], "d-1", "safe"
+    assert CaseRecord.from_dict(record.to_dict()) == record
+    old_row = {k: v for k, v in record.to_dict().items() if k in ("tenant_id", "case_id", "due_at", "decision")}
+    assert CaseRecord.from_dict(old_row).episode_members == [] and CaseRecord.from_dict(old_row).dossier == "lead"
