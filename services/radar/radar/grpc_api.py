@@ -218,6 +218,8 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
 
         def extend(record: CaseRecord) -> LifecycleResult:
             validate_reason(request.reason)
+            if request.until.year and proto.to_date(request.until) is None:
+                raise InvalidDecision("until", "not a calendar date")
             until = extension_until(record, proto.to_date(request.until), now)
             return self.radar.change_monitoring(record.tenant_id, record, until, request.reason, now)
 
@@ -228,6 +230,10 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
     async def GetNorms(self, request: radar_service_pb2.GetNormsRequest,
                        context: grpc.aio.ServicerContext) -> radar_service_pb2.GetNormsResponse:
         tenant, now = caller().tenant, dt.datetime.now(dt.UTC)
+        for name in ("from", "to"):
+            given = getattr(request, name)
+            if given.year and proto.to_date(given) is None:
+                await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{name}: not a calendar date")
         last = proto.to_date(request.to) or local_date(now)
         first = proto.to_date(getattr(request, "from")) or last - dt.timedelta(days=364)
         if first > last:
