@@ -53,7 +53,8 @@ async def _melding(info: dict[str, object], tenant: str, bsn: str, acute: bool) 
         sys.exit(f"no intake for {tenant!r} in this stack; running: {sorted(services)}")
     reply = await submit_melding(services[f"intake-{tenant}"], Org(KeyStore(str(info["key_dir"])), tenant),
                                  melding_request(bsn, acute=acute))
-    print(json.dumps({"contact_id": reply.contact_id, "reference": reply.reference, "same_day": reply.same_day}))
+    print(json.dumps({"contact_id": reply.contact_id, "reference": reply.reference, "same_day": reply.same_day,
+                      "person_ids": list(reply.person_ids)}))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -13,6 +13,7 @@ import json
 import os
 import pathlib
 import signal
+import socket
 import sys
 import time
 from collections.abc import Iterator
@@ -25,6 +26,18 @@ from vtkit.keystore import KeyStore, init_keys
 from vtkit.processes import ROOT, ServiceProcess, stop_all
 
 DEFAULT_DEMO_TENANTS = ("amsterdam-amstelland", "rotterdam-rijnmond", "utrecht")
+# `make run` listens on fixed, documented ports (README "Set-up"), counted from VT_BASE_PORT; 0 picks free ones
+# (as the tests do). Per region, in VT_DEMO_TENANTS order: intake gRPC base+1.., its form 8081.. (another base:
+# base+81..), its fake case system base+21..
+DEFAULT_BASE_PORT = 50050
+MAX_FIXED_TENANTS = 9
+FIXED_OFFSETS = {"radar": 11, "verwijsindex": 12, "notifier": 13, "ops": 14, "letter-gateway": 31,
+                 "professional-endpoint": 32, "kafka": 42}
+HTTP_BASE = 8080  # ops; the forms follow
+
+
+class PortInUse(SystemExit):
+    """A fixed port of `make run` is taken: said in one line, with what to do."""
 
 
 @dataclass
@@ -38,6 +51,40 @@ class Stack:
     web: dict[str, str] = field(default_factory=dict)  # processes answering HTTP instead of gRPC health
     metrics: dict[str, str] = field(default_factory=dict)  # Prometheus endpoint of every process
     forms: dict[str, str] = field(default_factory=dict)  # the online meldformulier of each region's intake
+    base_port: int = 0  # 0: free ports (tests); else make run's fixed layout (FIXED_OFFSETS)
+    fixed_ports: dict[int, str] = field(default_factory=dict)  # port -> what listens there (fixed layout only)
+
+    @property
+    def http_base(self) -> int:
+        """The default layout serves HTTP on the familiar 8080 (ops) and 8081.. (the forms); another base keeps
+        its HTTP ports next to its gRPC ones."""
+        return HTTP_BASE if self.base_port == DEFAULT_BASE_PORT else self.base_port + 80
+
+    def _port(self, name: str) -> int:
+        """The fixed port of `name` (a process, "form-<tenant>" or "metrics-<process>"), or a free one."""
+        if not self.base_port:
+            return free_port()
+        if name.startswith("form-"):
+            port = self.http_base + 1 + self.tenants.index(name.removeprefix("form-"))
+        elif name == "ops-http":
+            port = self.http_base
+        elif name.startswith("metrics-"):
+            port = self.base_port + 100 + len(self.metrics)
+        elif name.startswith("intake-"):
+            port = self.base_port + 1 + self.tenants.index(name.removeprefix("intake-"))
+        elif name.startswith("regional-system-"):
+            port = self.base_port + 21 + self.tenants.index(name.removeprefix("regional-system-"))
+        else:
+            port = self.base_port + FIXED_OFFSETS[name]
+        self.fixed_ports[port] = name
+        return port
+
+    def check_fixed_ports(self) -> None:
+        """Before starting: every fixed port free, else one line saying which and what to do."""
+        taken = [f"{port} ({name})" for port, name in sorted(self.fixed_ports.items()) if not port_is_free(port)]
+        if taken:
+            raise PortInUse(f"in use: port {', '.join(taken)}; stop what uses them, or start with VT_BASE_PORT=0 "
+                            "(free ports) or another VT_BASE_PORT")
 
     @property
     def key_dir(self) -> pathlib.Path:
@@ -48,14 +95,17 @@ class Stack:
                 "VT_DATA_DIR": str(self.var_dir / "data"), **extra}
 
     def _add(self, name: str, module: str, **extra: str) -> ServiceProcess:
-        self.metrics[name] = f"http://127.0.0.1:{free_port()}/metrics"
-        port = self.metrics[name].rsplit(":", 1)[1].split("/")[0]
-        process = ServiceProcess(name, module, self._env(METRICS_PORT=port, **extra), self.var_dir / "logs" / f"{name}.log")
+        metrics_port = self._port(f"metrics-{name}")
+        self.metrics[name] = f"http://127.0.0.1:{metrics_port}/metrics"
+        process = ServiceProcess(name, module, self._env(METRICS_PORT=str(metrics_port), **extra),
+                                 self.var_dir / "logs" / f"{name}.log", grpc_port=self._port(name))
         self.processes[name] = process
         return process
 
     def plan(self) -> None:
         """Declare every process; ports are chosen now so they can be wired to each other."""
+        if self.base_port and len(self.tenants) > MAX_FIXED_TENANTS:
+            raise PortInUse(f"fixed ports are laid out for at most {MAX_FIXED_TENANTS} regions: set VT_BASE_PORT=0")
         init_keys(self.key_dir)
         (self.var_dir / "data").mkdir(parents=True, exist_ok=True)
         for tenant in self.tenants:
@@ -67,7 +117,7 @@ class Stack:
         professionals = self._add("professional-endpoint", "vtkit.simulators.professional",
                                   RECORD_FILE=str(self.var_dir / "data" / "professional-endpoint.jsonl"))
         for tenant in self.tenants:
-            self.forms[tenant] = f"http://127.0.0.1:{free_port()}/"
+            self.forms[tenant] = f"http://127.0.0.1:{self._port(f'form-{tenant}')}/"
             self._add(f"intake-{tenant}", "intake", VT_TENANT=tenant, HTTP_PORT=self.forms[tenant].split(":")[2].strip("/"))
         self._add("radar", "radar")
         self._add("verwijsindex", "verwijsindex")
@@ -75,7 +125,7 @@ class Stack:
         self._add("notifier", "notifier", NOTIFIER_REGIONAL_ENDPOINTS=endpoints, NOTIFIER_TEAMLEAD_ENDPOINTS=endpoints,
                   NOTIFIER_LETTER_GATEWAY=gateway.address,
                   NOTIFIER_PROFESSIONAL_ENDPOINT=professionals.address)
-        self.web["ops"] = f"http://127.0.0.1:{free_port()}/"
+        self.web["ops"] = f"http://127.0.0.1:{self._port('ops-http')}/"
         services = ",".join(f"{name}={url}" for name, url in self.metrics.items()
                             if name.startswith(("intake-", "radar", "verwijsindex", "notifier")))
         self._add("ops", "vtkit.ops", OPS_HTTP_PORT=self.web["ops"].rsplit(":", 1)[1].strip("/"), OPS_METRICS_URLS=services)
@@ -125,23 +175,37 @@ async def wait_http(url: str, timeout: float) -> None:
             await asyncio.sleep(0.2)
 
 
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 @contextlib.contextmanager
-def broker_for_stack(var_dir: pathlib.Path) -> Iterator[str]:
+def broker_for_stack(var_dir: pathlib.Path, port: int | None = None) -> Iterator[str]:
     external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     if external:
         yield external
         return
+    if port and not port_is_free(port):
+        raise PortInUse(f"in use: port {port} (kafka); stop what uses it, or start with VT_BASE_PORT=0 (free ports)"
+                        " or another VT_BASE_PORT")
     (var_dir / "logs").mkdir(parents=True, exist_ok=True)
-    with open(var_dir / "logs" / "broker.log", "ab") as log, EmbeddedBroker(log=log) as broker:
+    with open(var_dir / "logs" / "broker.log", "ab") as log, EmbeddedBroker(port=port, log=log) as broker:
         yield broker.bootstrap_servers
 
 
 def main() -> None:
     var_dir = pathlib.Path(os.environ.get("VT_VAR_DIR", ROOT / "var"))
     tenants = tuple(t for t in os.environ.get("VT_DEMO_TENANTS", ",".join(DEFAULT_DEMO_TENANTS)).split(",") if t)
-    with broker_for_stack(var_dir) as bootstrap:
-        stack = Stack(bootstrap, var_dir, tenants)
+    base = int(os.environ.get("VT_BASE_PORT", str(DEFAULT_BASE_PORT)))
+    with broker_for_stack(var_dir, base + FIXED_OFFSETS["kafka"] if base else None) as bootstrap:
+        stack = Stack(bootstrap, var_dir, tenants, base_port=base)
         stack.plan()
+        stack.check_fixed_ports()
         try:
             asyncio.run(stack.start())
         except KeyboardInterrupt:  # Ctrl-C while starting: stop what started, no traceback

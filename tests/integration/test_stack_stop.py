@@ -23,7 +23,8 @@ def test_ctrl_c_stops_services_then_broker_without_traceback(tmp_path: pathlib.P
     subprocess.run([sys.executable, "-m", "vtkit.pki", "init", str(var / "keys")], check=True, cwd=ROOT,
                    stdout=subprocess.DEVNULL)
     env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
-    env.update(VT_VAR_DIR=str(var), VT_DEMO_TENANTS="utrecht", PYTHONUNBUFFERED="1")
+    # VT_BASE_PORT=0: free ports, so a `make run` on this machine does not collide (fixed ports: test_stack_ports).
+    env.update(VT_VAR_DIR=str(var), VT_DEMO_TENANTS="utrecht", PYTHONUNBUFFERED="1", VT_BASE_PORT="0")
     out = tmp_path / "stack.out"
     with open(out, "wb") as sink:
         stack = subprocess.Popen([sys.executable, "-m", "vtkit.stack"], cwd=ROOT, env=env, stdout=sink,
