@@ -306,6 +306,10 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--purpose", default="audit")
     s.add_argument("--key-dir", default=os.environ.get("VT_KEY_DIR"))
     args = parser.parse_args(argv)
+    if not pathlib.Path(args.file).is_file():
+        # One line, never a traceback, and never a new log where none was (reading must not create one).
+        print(f"no audit log at {args.file} / geen auditlog op {args.file}", file=sys.stderr)
+        return 2
 
     if args.command == "verify":
         from vtkit.keystore import KeyStore

@@ -151,3 +151,13 @@ def test_a_bsn_named_as_subject_is_withheld_and_every_nen7513_field_is_present(t
     assert record["who"] == {"tenant": "utrecht", "role": "region", "user": "region@utrecht", "on_behalf_of": "utrecht"}
     incomplete = {**record, "purpose": "", "where": {"service": "test", "peer": ""}, "subject": {"case_id": ""}}
     assert audit.missing_fields(incomplete) == ["subject", "purpose", "where.peer"]
+
+
+@pytest.mark.parametrize("command", [["verify"], ["show", "--role", "auditor"]])
+def test_the_cli_on_a_missing_log_says_so_in_one_line_and_creates_nothing(
+        tmp_path: pathlib.Path, command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "audit-nowhere.jsonl"
+    assert audit.main([command[0], str(missing), *command[1:]]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no audit log at" in err and "Traceback" not in err
+    assert not missing.exists()
