@@ -16,6 +16,7 @@ from vt.intake.v1 import intake_service_pb2 as pb
 from vtkit import audit as vt_audit
 from vtkit import topics
 from vtkit.channels import Org
+from vtkit.crypto import Ciphertext
 from vtkit.grpcserver import wait_healthy
 from vtkit.keystore import KeyStore
 from vtkit.scenario import melding_request, random_bsn
@@ -262,3 +263,61 @@ async def test_an_ambtshalve_melding_needs_all_conditions_and_an_mdo(intake: Ser
     contact = await call(intake.address, token, "GetContact", pb.GetContactRequest(contact_id=reply.contact_id))
     assert list(contact.person_ids) == list(reply.person_ids)
     assert await call(intake.address, token, "SubmitAmbtshalveMelding", request) == reply  # a retry
+
+
+def opened(keys: KeyStore, field: common_pb2.EncryptedField, event_id: str, name: str) -> object:
+    """An EncryptedField of an intake event, opened as the owning region does (its key store)."""
+    return json.loads(keys.tenant_cipher(TENANT).decrypt(Ciphertext(field.key_id, field.nonce, field.ciphertext),
+                                                         event_id=event_id, field=name))
+
+
+async def test_the_legal_justification_is_kept_returned_and_carried_encrypted(
+        intake: ServiceProcess, kafka: str, keys: KeyStore) -> None:
+    token = Org(keys, TENANT)
+    advies = await call(intake.address, token, "RegisterAdvies", advies_request())
+    criteria = pb.ConversionCriteria(nature_and_severity="Brandwonden bij Sanne Visser, herhaaldelijk",
+                                     asker_inability="Huisarts Bakker vreest voor haar eigen veiligheid")
+    converted = await call(intake.address, token, "ConvertAdvies", pb.ConvertAdviesRequest(
+        idempotency_key=str(uuid.uuid4()), advies_id=advies.contact_id, criteria=criteria,
+        melding=melding_request(random_bsn()).melding))
+    conditions = pb.AmbtshalveConditions(high_acute_risk=True, professional_cannot_increase_safety=True,
+                                         no_agreement_on_melding=True, vt_has_personal_data=True)
+    mdo = pb.MultidisciplinaryConsultation(date=common_pb2.Date(year=2026, month=11, day=20),
+                                           participants=["Gedragswetenschapper Kooistra", "Teamleider Oosterhuis",
+                                                         "Wijkagent Dijkstra"])
+    ambtshalve = await call(intake.address, token, "SubmitAmbtshalveMelding", pb.SubmitAmbtshalveMeldingRequest(
+        idempotency_key=str(uuid.uuid4()), conditions=conditions, mdo=mdo,
+        melding=three_persons_request().melding))
+
+    # GetContact returns exactly what the requests gave.
+    contact = await call(intake.address, token, "GetContact", pb.GetContactRequest(contact_id=converted.contact_id))
+    assert contact.conversion_criteria == criteria
+    assert not contact.HasField("ambtshalve_conditions") and not contact.HasField("mdo")
+    contact = await call(intake.address, token, "GetContact", pb.GetContactRequest(contact_id=ambtshalve.contact_id))
+    assert contact.ambtshalve_conditions == conditions and contact.mdo == mdo
+    assert not contact.HasField("conversion_criteria")
+
+    def both_there(records: Records) -> bool:
+        names = {(e.message.DESCRIPTOR.name, e.message.melding_id) for _, e, _ in records
+                 if hasattr(e.message, "melding_id")}
+        return {("AdviesConverted", converted.contact_id), ("AmbtshalveMeldingMade", ambtshalve.contact_id)} <= names
+
+    records = await read_topic(kafka, topics.intake(TENANT), both_there)
+    [(event, raw)] = [(e, v) for _, e, v in records if e.message.DESCRIPTOR.name == "AdviesConverted"
+                      and e.message.melding_id == converted.contact_id]
+    for text in ("Brandwonden", "Sanne Visser", "Huisarts Bakker", "eigen veiligheid"):
+        assert text.encode() not in raw, text
+    received = melding_received(records, converted.contact_id)
+    assert event.message.criteria.key_id == received.melder.key_id  # the melding's dossier key
+    assert opened(keys, event.message.criteria, event.envelope.id, "criteria") == {
+        "nature_and_severity": criteria.nature_and_severity, "asker_inability": criteria.asker_inability}
+
+    [(event, raw)] = [(e, v) for _, e, v in records if e.message.DESCRIPTOR.name == "AmbtshalveMeldingMade"
+                      and e.message.melding_id == ambtshalve.contact_id]
+    for name in mdo.participants:
+        assert name.encode() not in raw and name.split()[-1].encode() not in raw, name
+    made = event.message
+    assert made.conditions == conditions  # booleans, in clear
+    assert made.mdo_date == mdo.date and made.mdo_participant_count == 3 and made.professional_to_be_informed
+    assert made.mdo_participants.key_id == melding_received(records, ambtshalve.contact_id).melder.key_id
+    assert opened(keys, made.mdo_participants, event.envelope.id, "mdo_participants") == list(mdo.participants)

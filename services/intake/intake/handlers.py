@@ -23,6 +23,7 @@ from intake.domain.model import (
     AmbtshalveConditions,
     ContactKind,
     ConversionCriteria,
+    Justification,
     Melding,
     MeldingOrigin,
     MultidisciplinaryConsultation,
@@ -119,10 +120,13 @@ class IntakeHandlers:
             if advies.converted_to:
                 raise ConflictError("advies_id", f"this advies was already converted into melding {advies.converted_to}")
             dossier = await self._dossier_for(melding)
-            record = self._melding_contact(melding, ContactKind.CONVERTED_MELDING, dossier, linked_contact_id=advies_id)
-            converted = proto.advies_converted(tenant=self.tenant, advies_id=advies_id, record=record)
+            record = self._melding_contact(melding, ContactKind.CONVERTED_MELDING, dossier,
+                                           Justification(conversion_criteria=criteria), linked_contact_id=advies_id)
+            event_id = new_event_id()
+            converted = proto.advies_converted(tenant=self.tenant, event_id=event_id, advies_id=advies_id,
+                                               record=record, criteria=criteria, protector=dossier.protector)
             return record, [self._melding_event(record, MeldingOrigin.CONVERTED_ADVIES, melding, dossier),
-                            self._entry(record, converted, new_event_id())], advies_id
+                            self._entry(record, converted, event_id)], advies_id
 
         return await self._accept(key, "ConvertAdvies", build)
 
@@ -134,10 +138,13 @@ class IntakeHandlers:
             # The professional is always told the decision and its consequences (domain.md 2).
             dossier = await self._dossier_for(melding)
             record = self._melding_contact(melding, ContactKind.AMBTSHALVE_MELDING, dossier,
+                                           Justification(ambtshalve_conditions=conditions, mdo=mdo),
                                            professional_to_be_informed=True)
-            made = proto.ambtshalve_melding_made(tenant=self.tenant, record=record, mdo=mdo)
+            event_id = new_event_id()
+            made = proto.ambtshalve_melding_made(tenant=self.tenant, event_id=event_id, record=record,
+                                                 conditions=conditions, mdo=mdo, protector=dossier.protector)
             return record, [self._melding_event(record, MeldingOrigin.AMBTSHALVE, melding, dossier),
-                            self._entry(record, made, new_event_id())], ""
+                            self._entry(record, made, event_id)], ""
 
         return await self._accept(key, "SubmitAmbtshalveMelding", build)
 
@@ -250,9 +257,13 @@ class IntakeHandlers:
     def _advies_contact(self, advies: Advies, kind: ContactKind, previous_advies_id: str) -> ContactRecord:
         return self._new_record(kind, proto.advies_payload(advies.as_stored()), linked_contact_id=previous_advies_id)
 
-    def _melding_contact(self, melding: Melding, kind: ContactKind, dossier: Dossier, **extra: Any) -> ContactRecord:
-        return self._new_record(kind, proto.melding_payload(melding), dossier, same_day=melding.same_day,
-                                person_ids=new_person_ids(len(melding.directbetrokkenen)), **extra)
+    def _melding_contact(self, melding: Melding, kind: ContactKind, dossier: Dossier,
+                         justification: Justification = Justification(), **extra: Any) -> ContactRecord:
+        """The melding is stored with its legal justification (criteria / conditions and MDO), in the one payload
+        encrypted under the dossier key: kept, returned by GetContact, shredded with the dossier."""
+        return self._new_record(kind, proto.melding_payload(melding, justification), dossier,
+                                same_day=melding.same_day, person_ids=new_person_ids(len(melding.directbetrokkenen)),
+                                **extra)
 
     def _advies_event(self, record: ContactRecord, advies: Advies) -> OutboxEntry:
         event_id = new_event_id()

@@ -5,9 +5,11 @@ Field names bind a ciphertext to its place in the event (vtkit.crypto associated
   "melder"            MeldingReceived.melder        same JSON shape
   "content"           narrative / question and afwegingskader answers, JSON
   "person:<id>"       PersonRef.details             JSON of the full identification of that person
+  "criteria"          AdviesConverted.criteria      JSON {nature_and_severity, asker_inability}
+  "mdo_participants"  AmbtshalveMeldingMade.mdo_participants   JSON list of the MDO's participants
   "contact"           the stored request at rest (event id = contact id)
 
-Which key: a melding's fields (melder, content, persons) and its stored request are encrypted under
+Which key: a melding's fields (melder, content, persons, criteria, mdo_participants) and its stored request are encrypted under
 its dossier's key ("<tenant>/dossier/<id>", see README "Dossiers"), so destroying that one key shreds the
 household everywhere. An advies (no household data) is encrypted under the tenant's newest key, looked
 up per use, so a `python -m vtkit.keystore rotate` takes effect without a restart. Decryption resolves

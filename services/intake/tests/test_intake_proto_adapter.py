@@ -27,7 +27,7 @@ def test_a_melding_request_becomes_a_domain_melding_and_round_trips() -> None:
     assert melding.directbetrokkenen[1].date_of_birth == dt.date(1980, 2, 29)
     assert melding.nature == (ConcernNature.CHILD_ABUSE,)
     assert melding.disclosure.withhold_ground == DisclosureGround.HARMS_TRUST and not melding.melder_may_be_named
-    assert pb.Melding.FromString(proto.melding_payload(melding)) == request
+    assert proto.stored_melding(proto.melding_payload(melding)).melding == request  # stored as a StoredMelding
 
 
 def test_an_invalid_date_and_an_unknown_enum_value_name_their_field() -> None:

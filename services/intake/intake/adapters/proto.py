@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from google.protobuf import message as pb_message
 from google.protobuf import timestamp_pb2
 from vt.common.v1 import common_pb2
-from vt.intake.v1 import events_pb2
+from vt.intake.v1 import events_pb2, stored_pb2
 from vt.intake.v1 import intake_service_pb2 as pb
 from vtkit.crypto import Ciphertext, Sealed
 
@@ -27,6 +27,7 @@ from intake.domain.model import (
     Disclosure,
     DisclosureGround,
     Identity,
+    Justification,
     MelderType,
     Melding,
     MeldingOrigin,
@@ -175,7 +176,43 @@ def advies_payload(advies: Advies) -> bytes:
     return message.SerializeToString()
 
 
-def melding_payload(melding: Melding) -> bytes:
+def _pb_criteria(value: ConversionCriteria) -> pb.ConversionCriteria:
+    return pb.ConversionCriteria(**value.as_json())
+
+
+def _pb_conditions(value: AmbtshalveConditions) -> pb.AmbtshalveConditions:
+    return pb.AmbtshalveConditions(high_acute_risk=value.high_acute_risk,
+                                   professional_cannot_increase_safety=value.professional_cannot_increase_safety,
+                                   no_agreement_on_melding=value.no_agreement_on_melding,
+                                   vt_has_personal_data=value.vt_has_personal_data)
+
+
+def _pb_mdo(value: MultidisciplinaryConsultation) -> pb.MultidisciplinaryConsultation:
+    return pb.MultidisciplinaryConsultation(date=_pb_date(value.date), participants=list(value.participants))
+
+
+def melding_payload(melding: Melding, justification: Justification = Justification()) -> bytes:
+    """A melding contact as stored (vt.intake.v1.StoredMelding): the melding and its legal justification."""
+    stored = stored_pb2.StoredMelding(melding=_pb_melding(melding))
+    if justification.conversion_criteria is not None:
+        stored.conversion_criteria.CopyFrom(_pb_criteria(justification.conversion_criteria))
+    if justification.ambtshalve_conditions is not None:
+        stored.ambtshalve_conditions.CopyFrom(_pb_conditions(justification.ambtshalve_conditions))
+    if justification.mdo is not None:
+        stored.mdo.CopyFrom(_pb_mdo(justification.mdo))
+    return stored.SerializeToString()
+
+
+def stored_melding(payload: bytes) -> stored_pb2.StoredMelding:
+    """A stored melding contact; a row stored before the justification was kept (a bare Melding, whose field
+    numbers StoredMelding reserves) reads as a StoredMelding without a justification."""
+    stored = stored_pb2.StoredMelding.FromString(payload)
+    if not stored.HasField("melding"):
+        stored = stored_pb2.StoredMelding(melding=pb.Melding.FromString(payload))
+    return stored
+
+
+def _pb_melding(melding: Melding) -> pb.Melding:
     persons = [pb.Directbetrokkene(role=_n(p.role), bsn=p.bsn, surname=p.surname, first_names=p.first_names,
                                    date_of_birth=_pb_date(p.date_of_birth), postcode=p.postcode,
                                    house_number=p.house_number) for p in melding.directbetrokkenen]
@@ -185,7 +222,7 @@ def melding_payload(melding: Melding) -> bytes:
                                  withhold_ground=_n(melding.disclosure.withhold_ground)),
         situation=_n(melding.situation), directbetrokkenen=persons, household_label=melding.household_label,
         nature=[_n(n) for n in melding.nature], acute=melding.acute,
-        afwegingskader=_pb_afwegingskader(melding.afwegingskader), narrative=melding.narrative).SerializeToString()
+        afwegingskader=_pb_afwegingskader(melding.afwegingskader), narrative=melding.narrative)
 
 
 # -- responses ------------------------------------------------------------------------------
@@ -198,8 +235,12 @@ def contact_response(record: ContactRecord, payload: bytes) -> pb.GetContactResp
                                      person_ids=list(record.person_ids))
     if record.kind.is_advies:
         response.advies.ParseFromString(payload)
-    else:
-        response.melding.ParseFromString(payload)
+        return response
+    stored = stored_melding(payload)
+    response.melding.CopyFrom(stored.melding)
+    for name in ("conversion_criteria", "ambtshalve_conditions", "mdo"):  # the justification, when kept
+        if stored.HasField(name):
+            getattr(response, name).CopyFrom(getattr(stored, name))
     return response
 
 
@@ -293,17 +334,25 @@ def advies_registered(*, tenant: str, event_id: str, record: ContactRecord, advi
     return event
 
 
-def advies_converted(*, tenant: str, advies_id: str, record: ContactRecord) -> events_pb2.AdviesConverted:
-    return events_pb2.AdviesConverted(tenant_id=tenant, advies_id=advies_id, melding_id=record.contact_id,
-                                      converted_at=_timestamp(record.received_at))
+def advies_converted(*, tenant: str, event_id: str, advies_id: str, record: ContactRecord,
+                     criteria: ConversionCriteria, protector: PersonalDataProtector) -> events_pb2.AdviesConverted:
+    """`protector`: the melding's dossier's, so the criteria (free text) are shredded with the dossier."""
+    return events_pb2.AdviesConverted(
+        tenant_id=tenant, advies_id=advies_id, melding_id=record.contact_id,
+        converted_at=_timestamp(record.received_at),
+        criteria=_encrypted(protector.encrypt_json(criteria.as_json(), event_id=event_id, field="criteria")))
 
 
-def ambtshalve_melding_made(*, tenant: str, record: ContactRecord,
-                            mdo: MultidisciplinaryConsultation) -> events_pb2.AmbtshalveMeldingMade:
+def ambtshalve_melding_made(*, tenant: str, event_id: str, record: ContactRecord, conditions: AmbtshalveConditions,
+                            mdo: MultidisciplinaryConsultation,
+                            protector: PersonalDataProtector) -> events_pb2.AmbtshalveMeldingMade:
+    """The conditions in clear (booleans); the MDO's participants (may be names) under the dossier's key."""
     return events_pb2.AmbtshalveMeldingMade(
         tenant_id=tenant, melding_id=record.contact_id, mdo_date=_pb_date(mdo.date),
-        mdo_participant_count=len([p for p in mdo.participants if p.strip()]),
-        professional_to_be_informed=record.professional_to_be_informed)
+        mdo_participant_count=mdo.participant_count,
+        professional_to_be_informed=record.professional_to_be_informed, conditions=_pb_conditions(conditions),
+        mdo_participants=_encrypted(protector.encrypt_json(list(mdo.participants), event_id=event_id,
+                                                           field="mdo_participants")))
 
 
 def dossier_destroyed(*, tenant: str, dossier_id: str, contact_ids: Sequence[str], destroyed_at: dt.datetime,

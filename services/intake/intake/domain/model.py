@@ -210,8 +210,13 @@ class Melding:
 
 @dataclass(frozen=True)
 class ConversionCriteria:
+    """Why an advies became a melding (domain.md 2). Free text that may name people: personal data."""
+
     nature_and_severity: str = ""
     asker_inability: str = ""
+
+    def as_json(self) -> dict[str, str]:
+        return {"nature_and_severity": self.nature_and_severity, "asker_inability": self.asker_inability}
 
 
 @dataclass(frozen=True)
@@ -224,5 +229,22 @@ class AmbtshalveConditions:
 
 @dataclass(frozen=True)
 class MultidisciplinaryConsultation:
+    """The MDO an ambtshalve melding was decided in. The participants may be names: personal data."""
+
     date: dt.date | None = None
     participants: tuple[str, ...] = ()
+
+    @property
+    def participant_count(self) -> int:
+        return len([p for p in self.participants if p.strip()])
+
+
+@dataclass(frozen=True)
+class Justification:
+    """The legal justification a melding was made on, kept with its contact: the conversion criteria of a
+    converted advies, or the conditions and the MDO of an ambtshalve melding; nothing for a direct melding
+    (nor for a melding stored before intake kept it)."""
+
+    conversion_criteria: ConversionCriteria | None = None
+    ambtshalve_conditions: AmbtshalveConditions | None = None
+    mdo: MultidisciplinaryConsultation | None = None

@@ -89,30 +89,36 @@ class MeldingReceived(_message.Message):
     def __init__(self, tenant_id: _Optional[str] = ..., contact_id: _Optional[str] = ..., reference: _Optional[str] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., origin: _Optional[_Union[MeldingOrigin, str]] = ..., linked_advies_id: _Optional[str] = ..., melder_type: _Optional[_Union[_common_pb2.MelderType, str]] = ..., situation: _Optional[_Union[_intake_service_pb2.Situation, str]] = ..., nature: _Optional[_Iterable[_Union[_common_pb2.ConcernNature, str]]] = ..., acute: _Optional[bool] = ..., melder_may_be_named: _Optional[bool] = ..., persons: _Optional[_Iterable[_Union[_common_pb2.PersonRef, _Mapping]]] = ..., melder: _Optional[_Union[_common_pb2.EncryptedField, _Mapping]] = ..., content: _Optional[_Union[_common_pb2.EncryptedField, _Mapping]] = ..., dossier_id: _Optional[str] = ...) -> None: ...
 
 class AdviesConverted(_message.Message):
-    __slots__ = ("tenant_id", "advies_id", "melding_id", "converted_at")
+    __slots__ = ("tenant_id", "advies_id", "melding_id", "converted_at", "criteria")
     TENANT_ID_FIELD_NUMBER: _ClassVar[int]
     ADVIES_ID_FIELD_NUMBER: _ClassVar[int]
     MELDING_ID_FIELD_NUMBER: _ClassVar[int]
     CONVERTED_AT_FIELD_NUMBER: _ClassVar[int]
+    CRITERIA_FIELD_NUMBER: _ClassVar[int]
     tenant_id: str
     advies_id: str
     melding_id: str
     converted_at: _timestamp_pb2.Timestamp
-    def __init__(self, tenant_id: _Optional[str] = ..., advies_id: _Optional[str] = ..., melding_id: _Optional[str] = ..., converted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    criteria: _common_pb2.EncryptedField
+    def __init__(self, tenant_id: _Optional[str] = ..., advies_id: _Optional[str] = ..., melding_id: _Optional[str] = ..., converted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., criteria: _Optional[_Union[_common_pb2.EncryptedField, _Mapping]] = ...) -> None: ...
 
 class AmbtshalveMeldingMade(_message.Message):
-    __slots__ = ("tenant_id", "melding_id", "mdo_date", "mdo_participant_count", "professional_to_be_informed")
+    __slots__ = ("tenant_id", "melding_id", "mdo_date", "mdo_participant_count", "professional_to_be_informed", "conditions", "mdo_participants")
     TENANT_ID_FIELD_NUMBER: _ClassVar[int]
     MELDING_ID_FIELD_NUMBER: _ClassVar[int]
     MDO_DATE_FIELD_NUMBER: _ClassVar[int]
     MDO_PARTICIPANT_COUNT_FIELD_NUMBER: _ClassVar[int]
     PROFESSIONAL_TO_BE_INFORMED_FIELD_NUMBER: _ClassVar[int]
+    CONDITIONS_FIELD_NUMBER: _ClassVar[int]
+    MDO_PARTICIPANTS_FIELD_NUMBER: _ClassVar[int]
     tenant_id: str
     melding_id: str
     mdo_date: _common_pb2.Date
     mdo_participant_count: int
     professional_to_be_informed: bool
-    def __init__(self, tenant_id: _Optional[str] = ..., melding_id: _Optional[str] = ..., mdo_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., mdo_participant_count: _Optional[int] = ..., professional_to_be_informed: _Optional[bool] = ...) -> None: ...
+    conditions: _intake_service_pb2.AmbtshalveConditions
+    mdo_participants: _common_pb2.EncryptedField
+    def __init__(self, tenant_id: _Optional[str] = ..., melding_id: _Optional[str] = ..., mdo_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., mdo_participant_count: _Optional[int] = ..., professional_to_be_informed: _Optional[bool] = ..., conditions: _Optional[_Union[_intake_service_pb2.AmbtshalveConditions, _Mapping]] = ..., mdo_participants: _Optional[_Union[_common_pb2.EncryptedField, _Mapping]] = ...) -> None: ...
 
 class DossierDestroyed(_message.Message):
     __slots__ = ("tenant_id", "dossier_id", "contact_ids", "destroyed_at", "reason")

@@ -296,7 +296,7 @@ class GetContactRequest(_message.Message):
     def __init__(self, contact_id: _Optional[str] = ..., purpose: _Optional[str] = ...) -> None: ...
 
 class GetContactResponse(_message.Message):
-    __slots__ = ("contact_id", "reference", "kind", "received_at", "linked_contact_id", "advies", "melding", "same_day", "person_ids")
+    __slots__ = ("contact_id", "reference", "kind", "received_at", "linked_contact_id", "advies", "melding", "same_day", "person_ids", "conversion_criteria", "ambtshalve_conditions", "mdo")
     CONTACT_ID_FIELD_NUMBER: _ClassVar[int]
     REFERENCE_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
@@ -306,6 +306,9 @@ class GetContactResponse(_message.Message):
     MELDING_FIELD_NUMBER: _ClassVar[int]
     SAME_DAY_FIELD_NUMBER: _ClassVar[int]
     PERSON_IDS_FIELD_NUMBER: _ClassVar[int]
+    CONVERSION_CRITERIA_FIELD_NUMBER: _ClassVar[int]
+    AMBTSHALVE_CONDITIONS_FIELD_NUMBER: _ClassVar[int]
+    MDO_FIELD_NUMBER: _ClassVar[int]
     contact_id: str
     reference: str
     kind: ContactKind
@@ -315,7 +318,10 @@ class GetContactResponse(_message.Message):
     melding: Melding
     same_day: bool
     person_ids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, contact_id: _Optional[str] = ..., reference: _Optional[str] = ..., kind: _Optional[_Union[ContactKind, str]] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., linked_contact_id: _Optional[str] = ..., advies: _Optional[_Union[RegisterAdviesRequest, _Mapping]] = ..., melding: _Optional[_Union[Melding, _Mapping]] = ..., same_day: _Optional[bool] = ..., person_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+    conversion_criteria: ConversionCriteria
+    ambtshalve_conditions: AmbtshalveConditions
+    mdo: MultidisciplinaryConsultation
+    def __init__(self, contact_id: _Optional[str] = ..., reference: _Optional[str] = ..., kind: _Optional[_Union[ContactKind, str]] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., linked_contact_id: _Optional[str] = ..., advies: _Optional[_Union[RegisterAdviesRequest, _Mapping]] = ..., melding: _Optional[_Union[Melding, _Mapping]] = ..., same_day: _Optional[bool] = ..., person_ids: _Optional[_Iterable[str]] = ..., conversion_criteria: _Optional[_Union[ConversionCriteria, _Mapping]] = ..., ambtshalve_conditions: _Optional[_Union[AmbtshalveConditions, _Mapping]] = ..., mdo: _Optional[_Union[MultidisciplinaryConsultation, _Mapping]] = ...) -> None: ...
 
 class DestroyDossierRequest(_message.Message):
     __slots__ = ("contact_id", "request_reference")
