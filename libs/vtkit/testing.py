@@ -181,7 +181,9 @@ async def _intake_outboxes(stack: Any) -> dict[str, dict[str, Any]]:
     not answer (killed, restarting) is left out."""
     from vtkit.ops.observer import outboxes
 
-    rows = await outboxes({t: stack.metrics[f"intake-{t}"] for t in stack.tenants})
+    # A generous timeout: on a loaded machine an intake answers slowly, and an unanswered scrape reads as "no
+    # backlog" to the chaos checks (the dashboard itself keeps its 1 s).
+    rows = await outboxes({t: stack.metrics[f"intake-{t}"] for t in stack.tenants}, timeout=5.0)
     return {row["service"]: row for row in rows if row["up"]}
 
 

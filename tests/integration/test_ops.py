@@ -173,3 +173,13 @@ async def test_read_all_returns_every_record_of_a_multi_record_batch(kafka: str)
     finally:
         await producer.stop()
     assert sorted(r.value for r in await read_all(kafka, topic)) == [f"record-{i}".encode() for i in range(5)]
+
+
+async def test_a_service_that_does_not_answer_is_listed_down_and_the_sample_goes_on(kafka: str) -> None:
+    from vtkit.broker import free_port
+
+    nobody = f"http://127.0.0.1:{free_port()}/metrics"
+    sample = await Observer(kafka, metrics_urls={"radar": nobody, "notifier": nobody}).sample()
+    assert [(o["service"], o["up"], o["backlog"]) for o in sample["outboxes"]] == [("notifier", False, 0),
+                                                                                     ("radar", False, 0)]
+    assert sample["norms"] == {} and sample["inbox"] == {}

@@ -234,31 +234,31 @@ def inbox_per_region(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return out
 
 
-async def outboxes(metrics_urls: dict[str, str]) -> list[dict[str, Any]]:
+async def outboxes(metrics_urls: dict[str, str], timeout: float = 1.0) -> list[dict[str, Any]]:
     """Every service's outbox from its /metrics: rows waiting for the broker, rows quarantined, broker losses it
-    recovered from (vtkit.outbox); a service that does not answer within a second is listed as down."""
-    return [outbox_row(row) for row in await scrape(metrics_urls)]
+    recovered from (vtkit.outbox); a service that does not answer within `timeout` is listed as down."""
+    return [outbox_row(row) for row in await scrape(metrics_urls, timeout)]
 
 
 def outbox_row(scraped: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in scraped.items() if k not in ("inbox", "norms")}
 
 
-async def scrape(metrics_urls: dict[str, str]) -> list[dict[str, Any]]:
+async def scrape(metrics_urls: dict[str, str], timeout: float = 1.0) -> list[dict[str, Any]]:
     """What the dashboard reads of every service's /metrics (all asked at once): its outbox, and the region inbox
     and sector norm figures per region of the services that export them."""
     import aiohttp
     from prometheus_client.parser import text_string_to_metric_families
 
     async def one(session: aiohttp.ClientSession, name: str, url: str) -> dict[str, Any]:
-        row: dict[str, Any] = {"service": name, "up": False, **dict.fromkeys(OUTBOX_FAMILIES.values(), 0)}
+        row: dict[str, Any] = {"service": name, "up": False, "inbox": {}, "norms": {},
+                               **dict.fromkeys(OUTBOX_FAMILIES.values(), 0)}
         try:
             async with session.get(url) as reply:
                 text = await reply.text()
                 row["up"] = reply.status == 200
         except (aiohttp.ClientError, TimeoutError):
             return row
-        row["inbox"], row["norms"] = {}, {}
         for family in text_string_to_metric_families(text):
             for sample in family.samples:
                 if sample.name == "vt_norm_share" and sample.labels.get("tenant"):  # radar's sector norms
@@ -271,7 +271,7 @@ async def scrape(metrics_urls: dict[str, str]) -> list[dict[str, Any]]:
                                                             if not s.name.endswith("_created")))
         return row
 
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=1)) as session:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session:
         return list(await asyncio.gather(*(one(session, n, u) for n, u in sorted(metrics_urls.items()))))
 
 
