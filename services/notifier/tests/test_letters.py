@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import json
 import pathlib
 import shutil
@@ -18,14 +19,18 @@ from notifier.adapters.pdf import render_letter
 from notifier.consumer import VERWIJSINDEX, EventHandler
 from notifier.domain import DeliveryKind, DeliveryState, Verdict, delivery_key
 from notifier.domain.letter import (
+    Addressee,
     InvalidPostponement,
     LetterFacts,
+    Person,
+    addressees,
     check_postponement,
     letter_due_date,
+    letter_key,
     letter_paragraphs,
 )
 from notifier.grpc_api import NotifierApi
-from notifier.letters import LetterBuilder, opened, sealed
+from notifier.letters import LetterBuilder, letters_for, opened, sealed
 from notifier.store import Store
 from vt.common.v1 import common_pb2
 from vt.intake.v1 import events_pb2 as intake_events
@@ -40,7 +45,10 @@ from vtkit.keystore import KeyStore, init_keys
 
 BYSTANDER = "Bea Buurvrouw"
 WITNESS = "Wim Getuige"
-HOUSEHOLD = ("Anna de Vries", "Sem de Vries")
+VICTIM, CHILD, SUSPECT = "Anna de Vries", "Sem de Vries", "Karel Jansen"
+SUSPECT_BSN = "111222333"
+# Words that would tell one adult the role the melding gave another.
+ROLE_WORDS = ("pleger", "slachtoffer", "verdacht", "dader", "suspect", "victim")
 PROFESSIONAL = "Dr. Paula Huisarts"
 RECEIVED = dt.datetime(2025, 12, 22, 10, 30, tzinfo=AMSTERDAM)
 EXAMPLE = pathlib.Path(__file__).resolve().parents[1] / "docs" / "example-letter.pdf"
@@ -65,7 +73,8 @@ def pdf_text(pdf: bytes) -> str:
 
 def facts(**changes: object) -> LetterFacts:
     base = LetterFacts(region_name="Veilig Thuis Fryslân", reference="VT-2025-001", letter_date=dt.date(2026, 1, 5),
-                       received_on=dt.date(2025, 12, 22), addressees=HOUSEHOLD, melder_name=None,
+                       received_on=dt.date(2025, 12, 22), addressee=Addressee("p1", VICTIM, (CHILD,)),
+                       melder_name=None,
                        melder_professional=False, decision="DECISION_ONDERZOEK",
                        agreements="Wekelijks contact met de gezinscoach.")
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
@@ -79,11 +88,15 @@ def melding(tenant: str, case_id: str, keys: KeyStore, event_id: str, *, melder_
     msg.received_at.FromDatetime(RECEIVED.astimezone(dt.UTC))
     msg.melder.CopyFrom(sealed(cipher, json.dumps({"name": melder_name, "phone": "0612345678"}).encode(), event_id,
                                "melder"))
-    people = [("p1", common_pb2.PERSON_ROLE_VICTIM, "Anna", "de Vries"),
-              ("p2", common_pb2.PERSON_ROLE_CHILD, "Sem", "de Vries"),
-              ("p3", common_pb2.PERSON_ROLE_WITNESS, "Wim", "Getuige")]
-    for person_id, role, first, last in people:
-        details = {"first_names": first, "surname": last, "postcode": "8901AB", "house_number": "12"}
+    at_home = {"postcode": "8901AB", "house_number": "12"}
+    people = [("p1", common_pb2.PERSON_ROLE_VICTIM, {"first_names": "Anna", "surname": "de Vries",
+                                                    "date_of_birth": "1990-03-01", **at_home}),
+              ("p2", common_pb2.PERSON_ROLE_CHILD, {"first_names": "Sem", "surname": "de Vries",
+                                                   "date_of_birth": "2016-05-04", **at_home}),
+              ("p3", common_pb2.PERSON_ROLE_WITNESS, {"first_names": "Wim", "surname": "Getuige", **at_home}),
+              # Known by BSN only: the letter's address comes from the BRP.
+              ("p4", common_pb2.PERSON_ROLE_SUSPECT, {"first_names": "Karel", "surname": "Jansen", "bsn": SUSPECT_BSN})]
+    for person_id, role, details in people:
         msg.persons.add(person_id=person_id, role=role,  # type: ignore[arg-type]
                         details=sealed(cipher, json.dumps(details).encode(), event_id, f"person:{person_id}"))
     return msg
@@ -128,33 +141,51 @@ def test_bystander_without_consent_is_never_named_but_a_professional_is() -> Non
     assert PROFESSIONAL in named and "beroep" in named
 
 
-async def test_rendered_letter_names_no_bystander_or_witness(store: Store, keys: KeyStore,
-                                                            tmp_path: pathlib.Path) -> None:
+async def test_one_letter_per_adult_naming_no_one_elses_role(store: Store, keys: KeyStore,
+                                                              tmp_path: pathlib.Path) -> None:
     tenant, case_id = await record_case_and_decision(store, keys)
     letter = store.letter_for_case(tenant, case_id)
     assert letter is not None
-    request = LetterBuilder(store, keys).request(letter, dt.date(2026, 1, 5))
+    requests = LetterBuilder(store, keys).requests(letter, dt.date(2026, 1, 5))
     cipher = keys.tenant_cipher(tenant)
-    pdf = opened(cipher, request.pdf, letter.key, "letter_pdf")
-    addressee = json.loads(opened(cipher, request.addressee, letter.key, "letter_addressee"))
-    assert pdf.startswith(b"%PDF") and len(pdf) < 100_000
-    assert addressee == {"names": list(HOUSEHOLD), "postcode": "8901AB", "house_number": "12"}
-    out = tmp_path / "household-letter.pdf"
-    out.write_bytes(pdf)
-    print(f"rendered household letter: {out}")
-    if EXAMPLE.parent.is_dir():
-        shutil.copyfile(out, EXAMPLE)
-    # The same letter uncompressed, so the page text is searchable in the bytes.
-    from notifier.letters import letter_facts
-    case = store.get_case(tenant, case_id)
-    assert case is not None
-    letter_text, _ = letter_facts(case, radar_events.AssessmentCompleted.FromString(letter.body),
-                                  letter.cause_event_id, cipher, dt.date(2026, 1, 5))
-    assert letter_text.melder_name is None
-    plain = pdf_text(render_letter(letter_text, compress=False))
-    assert "Veilig Thuis Fryslân" in plain and HOUSEHOLD[0] in plain and "Iemand" in plain
-    for secret in (BYSTANDER, WITNESS, "0612345678"):
-        assert secret not in plain and secret not in pdf_text(pdf)
+    # The victim and the suspect each get their own letter (the child is named in both, the witness in none),
+    # each under a key derived from the delivery's key and the addressee's person id.
+    assert [r.idempotency_key for r in requests] == [letter_key(letter.key, "p1"), letter_key(letter.key, "p4")]
+    assert letter_key(letter.key, "p1") == hashlib.sha256(f"{letter.key}/p1".encode()).hexdigest()
+    texts = {}
+    for request, me, other in zip(requests, (VICTIM, SUSPECT), (SUSPECT, VICTIM), strict=True):
+        pdf = opened(cipher, request.pdf, request.idempotency_key, "letter_pdf")
+        addressee = json.loads(opened(cipher, request.addressee, request.idempotency_key, "letter_addressee"))
+        assert pdf.startswith(b"%PDF") and len(pdf) < 100_000
+        assert addressee["name"] == me
+        text = texts[me] = pdf_text(pdf)
+        assert f"Beste {me}," in text and other not in text and CHILD in text
+        assert "Veilig Thuis Fryslân" in text and "Iemand" in text
+        for secret in (BYSTANDER, WITNESS, "0612345678", SUSPECT_BSN, *ROLE_WORDS):
+            assert secret not in text.lower() and secret not in text, secret
+        out = tmp_path / f"household-letter-{request.idempotency_key[:8]}.pdf"
+        out.write_bytes(pdf)
+        print(f"rendered household letter: {out}")
+        if me == VICTIM and EXAMPLE.parent.is_dir():
+            shutil.copyfile(out, EXAMPLE)
+    # Apart from the name, both letters say the same: the text depends on no role.
+    assert texts[VICTIM].replace(VICTIM, "X") == texts[SUSPECT].replace(SUSPECT, "X")
+
+
+def test_addressees_are_the_adults_and_a_child_goes_to_its_parents() -> None:
+    today = dt.date(2026, 1, 5)
+    people = [Person("a", "Ayşe Yılmaz", "VICTIM", date_of_birth=dt.date(1985, 1, 1)),
+              Person("b", "Łukasz Wiśniewski", "SUSPECT"),
+              Person("c", "Mila Yılmaz", "CHILD"),
+              Person("d", "Noor Yılmaz", "HOUSEHOLD_MEMBER", date_of_birth=dt.date(2008, 1, 6)),  # 17 until tomorrow
+              Person("e", "Wim Getuige", "WITNESS")]
+    to, unaddressed = addressees(people, today)
+    assert to == [Addressee("a", "Ayşe Yılmaz", ("Mila Yılmaz", "Noor Yılmaz")),
+                  Addressee("b", "Łukasz Wiśniewski", ("Mila Yılmaz", "Noor Yılmaz"))]
+    assert unaddressed == []
+    # Children without an adult directbetrokkene: nobody to write to, reported back for the region.
+    assert addressees(people[2:], today) == ([], [people[2], people[3]])
+    assert addressees(people[3:], dt.date(2026, 1, 6))[0] == [Addressee("d", "Noor Yılmaz", ())]
 
 
 async def test_professional_melder_who_may_be_named_is_named(store: Store, keys: KeyStore) -> None:
@@ -163,23 +194,12 @@ async def test_professional_melder_who_may_be_named_is_named(store: Store, keys:
     letter = store.letter_for_case(tenant, case_id)
     case = store.get_case(tenant, case_id)
     assert letter is not None and case is not None
-    from notifier.letters import letter_facts
-    text, _ = letter_facts(case, radar_events.AssessmentCompleted.FromString(letter.body), letter.cause_event_id,
-                           keys.tenant_cipher(tenant), dt.date(2026, 1, 5))
-    assert text.melder_name == PROFESSIONAL and text.melder_professional
-    assert PROFESSIONAL in pdf_text(render_letter(text))
-
-
-def test_names_outside_latin1_print_as_written() -> None:
-    """The core fonts made "Ayşe Yılmaz" into "Ay?e Y?lmaz"; the embedded DejaVu Sans prints every name."""
-    names = ("Ayşe Yılmaz", "Łukasz Wiśniewski")
-    pdf = render_letter(facts(addressees=names, region_name="Veilig Thuis Fryslân"))
-    assert pdf == render_letter(facts(addressees=names, region_name="Veilig Thuis Fryslân"))  # deterministic
-    text = pdf_text(pdf)
-    for name in names:
-        assert name in text, text[:400]
-    assert "?" not in text.split("Wat is er gebeurd?")[0]
-    assert len(pdf) < 100_000  # only the glyphs used are embedded
+    letters = letters_for(case, radar_events.AssessmentCompleted.FromString(letter.body), letter.cause_event_id,
+                          keys.tenant_cipher(tenant), dt.date(2026, 1, 5))
+    assert len(letters) == 2
+    for one in letters:
+        assert one.facts.melder_name == PROFESSIONAL and one.facts.melder_professional
+        assert PROFESSIONAL in pdf_text(render_letter(one.facts))
 
 
 # -- callback then letter ---------------------------------------------------------------------

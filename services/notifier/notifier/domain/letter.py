@@ -6,11 +6,18 @@ an onderzoek may follow, the rights of the people involved, and the agreements m
 is named only when the disclosure rules allow it (`melder_may_be_named`, decided at intake:
 a bystander only with consent, a professional unless a ground applies); otherwise the letter says
 "iemand" and names nobody. Witnesses are never named.
+
+One letter per adult directbetrokkene (`addressees`): a letter names only its addressee (and, for a
+parent or carer, the children of the melding), never another adult and never anyone's role, so the
+letter to the victim does not name the suspect and the other way round. A child gets no letter of
+its own: the letters to the adults among the directbetrokkenen (the parents or carers) cover it. The
+melding records no family relations, so every adult directbetrokkene counts as parent or carer.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 
 # Informing the people involved is due at the latest 4 weeks after recording; each postponement
@@ -48,14 +55,69 @@ DECISION_TEXT = {
 }
 
 
+ADULT_AGE = 18
+# Roles as intake records them (vt.common.v1.PersonRole without its prefix). The role decides only who is
+# addressed; it never reaches the letter.
+CHILD_ROLE = "CHILD"
+NOT_ADDRESSED_ROLES = frozenset({"WITNESS", "UNSPECIFIED"})
+
+
+@dataclass(frozen=True)
+class Person:
+    """A directbetrokkene of the melding as the letter needs it (decrypted just before sending)."""
+    person_id: str
+    name: str
+    role: str
+    bsn: str = ""
+    date_of_birth: dt.date | None = None
+    postcode: str = ""
+    house_number: str = ""
+
+
+@dataclass(frozen=True)
+class Addressee:
+    """Who one letter goes to: no role, so the text cannot name it."""
+    person_id: str
+    name: str
+    # The children of the melding, named in a parent's or carer's letter.
+    children: tuple[str, ...] = ()
+
+
+def age_on(born: dt.date, day: dt.date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def is_child(person: Person, today: dt.date) -> bool:
+    """Role CHILD, or younger than 18 by the date of birth intake recorded."""
+    if person.role == CHILD_ROLE:
+        return True
+    return person.date_of_birth is not None and age_on(person.date_of_birth, today) < ADULT_AGE
+
+
+def addressees(persons: list[Person], today: dt.date) -> tuple[list[Addressee], list[Person]]:
+    """One addressee per adult directbetrokkene (witnesses never), each naming the children; and the children
+    nobody can be written to about (no adult among the directbetrokkenen), for the region to see."""
+    household = [p for p in persons if p.role not in NOT_ADDRESSED_ROLES and p.name]
+    children = [p for p in household if is_child(p, today)]
+    adults = [p for p in household if not is_child(p, today)]
+    names = tuple(c.name for c in children)
+    return [Addressee(a.person_id, a.name, names) for a in adults], ([] if adults else children)
+
+
+def letter_key(delivery_key: str, person_id: str) -> str:
+    """The idempotency key of one addressee's letter: sha256 hex of "<delivery key>/<person id>". The household
+    letter stays one delivery; each of its SendLetter calls carries its own key, the same on every attempt."""
+    return hashlib.sha256(f"{delivery_key}/{person_id}".encode()).hexdigest()
+
+
 @dataclass(frozen=True)
 class LetterFacts:
     region_name: str
     reference: str
     letter_date: dt.date
     received_on: dt.date
-    # Names of the household members addressed (witnesses and the melder are never listed here).
-    addressees: tuple[str, ...]
+    # The one person this letter is addressed to (never a witness or the melder).
+    addressee: Addressee
     # The melder's name and role, only set when the disclosure rules allow naming them.
     melder_name: str | None
     melder_professional: bool
@@ -64,7 +126,15 @@ class LetterFacts:
 
 
 def salutation(facts: LetterFacts) -> str:
-    return "Beste " + (", ".join(facts.addressees) if facts.addressees else "bewoner(s)") + ","
+    return f"Beste {facts.addressee.name},"
+
+
+def about_children(children: tuple[str, ...]) -> str:
+    if not children:
+        return ""
+    if len(children) == 1:
+        return f" De melding gaat ook over uw kind {children[0]}."
+    return f" De melding gaat ook over uw kinderen {', '.join(children[:-1])} en {children[-1]}."
 
 
 def letter_paragraphs(facts: LetterFacts) -> list[tuple[str, str]]:
@@ -78,6 +148,7 @@ def letter_paragraphs(facts: LetterFacts) -> list[tuple[str, str]]:
                 f"{facts.received_on.strftime('%d-%m-%Y')} een melding gedaan bij {facts.region_name}. "
                 "Dat is natuurlijk best even schrikken. Als de zorgen terecht zijn, biedt deze melding de kans "
                 "om de situatie thuis te verbeteren.")
+    happened += about_children(facts.addressee.children)
     if not facts.melder_name:
         happened += " Wie de melding deed, mogen wij u niet vertellen."
     agreements = facts.agreements.strip() or "Over de afspraken neemt uw contactpersoon contact met u op."
