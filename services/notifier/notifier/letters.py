@@ -19,6 +19,7 @@ from vt.common.v1 import common_pb2
 from vt.intake.v1 import events_pb2 as intake_events
 from vt.notifier.v1 import receivers_pb2
 from vt.radar.v1 import events_pb2 as radar_events
+from vtkit import metrics
 from vtkit.calendar import local_date
 from vtkit.crypto import Ciphertext, DecryptionError, TenantCipher
 from vtkit.keystore import KeyStore
@@ -26,7 +27,16 @@ from vtkit.tenants import get_tenant
 
 from notifier.adapters.pdf import render_letter
 from notifier.domain import Delivery
-from notifier.domain.letter import NOT_ADDRESSED_ROLES, LetterFacts, Person, addressees, letter_key
+from notifier.domain.letter import (
+    NOT_ADDRESSED_ROLES,
+    AddressBook,
+    LetterFacts,
+    NoAddressBook,
+    Person,
+    address_for,
+    addressees,
+    letter_key,
+)
 from notifier.store import CaseRecord, Store
 
 log = logging.getLogger("notifier.letters")
@@ -84,9 +94,19 @@ class Letter:
     addressee: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Unaddressed:
+    """Someone the household letter should reach but cannot: the region has to inform them another way."""
+    person_id: str
+    reason: str  # "no_address" | "no_adult" (a child with no adult directbetrokkene)
+
+
 def letters_for(case: CaseRecord, completed: radar_events.AssessmentCompleted, cause_event_id: str,
-                cipher: TenantCipher, today: dt.date) -> list[Letter]:
-    """One letter per adult directbetrokkene (notifier.domain.letter.addressees)."""
+                cipher: TenantCipher, today: dt.date, book: AddressBook | None = None
+                ) -> tuple[list[Letter], list[Unaddressed]]:
+    """One letter per adult directbetrokkene with a known address (notifier.domain.letter.addressees and
+    address_for), and who gets none."""
+    book = book or NoAddressBook()
     melding = intake_events.MeldingReceived.FromString(case.melding)
     melder_name: str | None = None
     if melding.melder_may_be_named and melding.HasField("melder"):
@@ -100,25 +120,26 @@ def letters_for(case: CaseRecord, completed: radar_events.AssessmentCompleted, c
         except DecryptionError:
             log.warning("agreements did not decrypt; the letter refers to the contact person",
                         extra={"case_id": case.case_id, "tenant": case.tenant_id})
-    to, unaddressed = addressees(people, today)
-    if not to:
-        log.warning("the melding names no adult directbetrokkene: no household letter can be addressed",
-                    extra={"case_id": case.case_id, "tenant": case.tenant_id})
-    for child in unaddressed:
-        log.warning("a child of the melding has no adult directbetrokkene to write to; the region must inform the "
-                    "parents", extra={"case_id": case.case_id, "tenant": case.tenant_id, "person_id": child.person_id})
+    to, children = addressees(people, today)
+    missing = [Unaddressed(child.person_id, "no_adult") for child in children]
     by_id = {p.person_id: p for p in people}
     out = []
     for addressee in to:
         person = by_id[addressee.person_id]
+        address = address_for(person, book)
+        if address is None:
+            missing.append(Unaddressed(person.person_id, "no_address"))
+            continue
         facts = LetterFacts(region_name=get_tenant(case.tenant_id).name, reference=melding.reference or case.case_id,
                             letter_date=today, received_on=local_date(case.received_at), addressee=addressee,
-                            melder_name=melder_name,
+                            address=address, melder_name=melder_name,
                             melder_professional=melding.melder_type == common_pb2.MELDER_TYPE_PROFESSIONAL,
                             decision=radar_events.Decision.Name(completed.decision), agreements=agreements)
-        out.append(Letter(person.person_id, facts, {"name": person.name, "postcode": person.postcode,
-                                                    "house_number": person.house_number}))
-    return out
+        out.append(Letter(person.person_id, facts, {"name": person.name, "street": address.street,
+                                                    "house_number": address.house_number,
+                                                    "postcode": address.postcode, "city": address.city,
+                                                    "address_source": address.source}))
+    return out, missing
 
 
 class LetterBuilder:
@@ -127,11 +148,29 @@ class LetterBuilder:
     delivery's key and the addressee's person id (`letter_key`). A retry of the delivery, after some calls went
     through, sends all of them again with the same keys, so the gateway holds each letter exactly once per key.
     (One delivery per addressee would have to decrypt the persons when the decision arrives and split the
-    per-case deadline bookkeeping over several rows.)"""
+    per-case deadline bookkeeping over several rows.)
 
-    def __init__(self, store: Store, keys: KeyStore):
+    A directbetrokkene who gets no letter (no address known, or a child with no adult directbetrokkene) is
+    logged as a warning with the case and the region's own person id and counted in
+    vt_household_letter_unaddressed{tenant,reason}, once per delivery and person in this process (a restart may
+    report it again). It is not yet an item of the region's inbox: that needs a new InboxItemKind."""
+
+    def __init__(self, store: Store, keys: KeyStore, addresses: AddressBook | None = None):
         self.store = store
         self.keys = keys
+        self.addresses = addresses or NoAddressBook()
+        self._reported: set[tuple[str, str]] = set()
+
+    def _report(self, delivery: Delivery, missing: list[Unaddressed], sent: int) -> None:
+        for item in missing:
+            if (delivery.key, item.person_id) in self._reported:
+                continue
+            self._reported.add((delivery.key, item.person_id))
+            metrics.HOUSEHOLD_LETTER_UNADDRESSED.labels(delivery.tenant_id, item.reason).inc()
+            log.warning("a directbetrokkene gets no household letter; the region must inform them another way",
+                        extra={"tenant": delivery.tenant_id, "case_id": delivery.case_id,
+                               "person_id": item.person_id, "reason": item.reason, "letters": sent,
+                               "idempotency_key": delivery.key})
 
     def requests(self, delivery: Delivery, today: dt.date) -> list[receivers_pb2.SendLetterRequest]:
         case = self.store.get_case(delivery.tenant_id, delivery.case_id)
@@ -139,8 +178,10 @@ class LetterBuilder:
             raise LetterNotReady(f"no MeldingReceived known for case {delivery.case_id}")
         cipher = self.keys.tenant_cipher(delivery.tenant_id)
         completed = radar_events.AssessmentCompleted.FromString(delivery.body)
+        letters, missing = letters_for(case, completed, delivery.cause_event_id, cipher, today, self.addresses)
+        self._report(delivery, missing, len(letters))
         out = []
-        for letter in letters_for(case, completed, delivery.cause_event_id, cipher, today):
+        for letter in letters:
             key = letter_key(delivery.key, letter.person_id)
             out.append(receivers_pb2.SendLetterRequest(
                 idempotency_key=key, tenant_id=delivery.tenant_id, case_id=delivery.case_id,

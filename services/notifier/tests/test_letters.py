@@ -15,14 +15,17 @@ import subprocess
 import grpc
 import pytest
 from notifier import redrive
+from notifier.adapters.brp import BrpAddressBook
 from notifier.adapters.pdf import render_letter
 from notifier.consumer import VERWIJSINDEX, EventHandler
 from notifier.domain import DeliveryKind, DeliveryState, Verdict, delivery_key
 from notifier.domain.letter import (
+    Address,
     Addressee,
     InvalidPostponement,
     LetterFacts,
     Person,
+    address_for,
     addressees,
     check_postponement,
     letter_due_date,
@@ -38,10 +41,11 @@ from vt.notifier.v1 import notifier_service_pb2, receivers_pb2
 from vt.radar.v1 import events_pb2 as radar_events
 from vt.verwijsindex.v1 import events_pb2 as vi_events
 from vt.verwijsindex.v1 import verwijsindex_service_pb2 as vi_service
-from vtkit import auth
+from vtkit import auth, metrics
 from vtkit.calendar import AMSTERDAM
 from vtkit.envelope import Event, envelope_for
 from vtkit.keystore import KeyStore, init_keys
+from vtkit.simulators.brp import BrpAddress, BrpRegister
 
 BYSTANDER = "Bea Buurvrouw"
 WITNESS = "Wim Getuige"
@@ -74,7 +78,7 @@ def pdf_text(pdf: bytes) -> str:
 def facts(**changes: object) -> LetterFacts:
     base = LetterFacts(region_name="Veilig Thuis Fryslân", reference="VT-2025-001", letter_date=dt.date(2026, 1, 5),
                        received_on=dt.date(2025, 12, 22), addressee=Addressee("p1", VICTIM, (CHILD,)),
-                       melder_name=None,
+                       address=Address("Dorpsstraat", "12", "8901AB", "Leeuwarden"), melder_name=None,
                        melder_professional=False, decision="DECISION_ONDERZOEK",
                        agreements="Wekelijks contact met de gezinscoach.")
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
@@ -141,12 +145,20 @@ def test_bystander_without_consent_is_never_named_but_a_professional_is() -> Non
     assert PROFESSIONAL in named and "beroep" in named
 
 
-async def test_one_letter_per_adult_naming_no_one_elses_role(store: Store, keys: KeyStore,
+@pytest.fixture()
+def brp(tmp_path: pathlib.Path) -> BrpAddressBook:
+    """The BRP simulator's register knows where the suspect (known to the melding by BSN only) lives."""
+    path = tmp_path / "brp-register.json"
+    BrpRegister(path).register(SUSPECT_BSN, BrpAddress("Wiśniewskistraat", "3a", "9711 AB", "Groningen"))
+    return BrpAddressBook(path)
+
+
+async def test_one_letter_per_adult_naming_no_one_elses_role(store: Store, keys: KeyStore, brp: BrpAddressBook,
                                                               tmp_path: pathlib.Path) -> None:
     tenant, case_id = await record_case_and_decision(store, keys)
     letter = store.letter_for_case(tenant, case_id)
     assert letter is not None
-    requests = LetterBuilder(store, keys).requests(letter, dt.date(2026, 1, 5))
+    requests = LetterBuilder(store, keys, brp).requests(letter, dt.date(2026, 1, 5))
     cipher = keys.tenant_cipher(tenant)
     # The victim and the suspect each get their own letter (the child is named in both, the witness in none),
     # each under a key derived from the delivery's key and the addressee's person id.
@@ -158,6 +170,12 @@ async def test_one_letter_per_adult_naming_no_one_elses_role(store: Store, keys:
         addressee = json.loads(opened(cipher, request.addressee, request.idempotency_key, "letter_addressee"))
         assert pdf.startswith(b"%PDF") and len(pdf) < 100_000
         assert addressee["name"] == me
+        if me == SUSPECT:  # the BRP's address; the victim's is what the melder gave
+            assert addressee == {"name": SUSPECT, "street": "Wiśniewskistraat", "house_number": "3a",
+                                 "postcode": "9711 AB", "city": "Groningen", "address_source": "brp"}
+        else:
+            assert (addressee["postcode"], addressee["house_number"], addressee["address_source"]) == (
+                "8901AB", "12", "melding")
         text = texts[me] = pdf_text(pdf)
         assert f"Beste {me}," in text and other not in text and CHILD in text
         assert "Veilig Thuis Fryslân" in text and "Iemand" in text
@@ -168,8 +186,42 @@ async def test_one_letter_per_adult_naming_no_one_elses_role(store: Store, keys:
         print(f"rendered household letter: {out}")
         if me == VICTIM and EXAMPLE.parent.is_dir():
             shutil.copyfile(out, EXAMPLE)
-    # Apart from the name, both letters say the same: the text depends on no role.
-    assert texts[VICTIM].replace(VICTIM, "X") == texts[SUSPECT].replace(SUSPECT, "X")
+    # Apart from name and address, both letters say the same: the text depends on no role.
+    body = {me: text.split(f"Beste {me},")[1].replace(me, "X") for me, text in texts.items()}
+    assert body[VICTIM] == body[SUSPECT]
+
+
+async def test_a_person_without_a_known_address_gets_no_letter_and_is_reported(
+        store: Store, keys: KeyStore, caplog: pytest.LogCaptureFixture) -> None:
+    """The suspect is known by BSN only and no BRP knows the BSN: no "Beste bewoner(s)" letter without an address,
+    but a warning with the region's person id and a count per region, once however often the delivery is tried."""
+    tenant, case_id = await record_case_and_decision(store, keys)
+    letter = store.letter_for_case(tenant, case_id)
+    assert letter is not None
+    counter = metrics.HOUSEHOLD_LETTER_UNADDRESSED.labels(tenant, "no_address")
+    before = counter._value.get()
+    builder = LetterBuilder(store, keys)  # no BRP configured
+    for _ in range(2):
+        requests = builder.requests(letter, dt.date(2026, 1, 5))
+        assert [r.idempotency_key for r in requests] == [letter_key(letter.key, "p1")]
+    assert counter._value.get() == before + 1
+    [warning] = [r for r in caplog.records if r.name == "notifier.letters" and r.levelname == "WARNING"]
+    assert warning.person_id == "p4" and warning.reason == "no_address" and warning.case_id == case_id  # type: ignore[attr-defined]
+    assert SUSPECT not in caplog.text and SUSPECT_BSN not in caplog.text
+
+
+def test_address_from_the_brp_before_the_melding() -> None:
+    class Book:
+        def address_of(self, bsn: str) -> Address | None:
+            return Address("Brinklaan", "7", "1234AB", "Emmen") if bsn == SUSPECT_BSN else None
+
+    with_bsn = Person("p", SUSPECT, "SUSPECT", bsn=SUSPECT_BSN, postcode="9999ZZ", house_number="1")
+    assert address_for(with_bsn, Book()) == Address("Brinklaan", "7", "1234AB", "Emmen")
+    unknown_bsn = dataclasses.replace(with_bsn, bsn="123456782")
+    assert address_for(unknown_bsn, Book()) == Address("", "1", "9999ZZ", "", source="melding")
+    assert address_for(dataclasses.replace(unknown_bsn, postcode=""), Book()) is None
+    assert Address("Brinklaan", "7", "1234ab", "Emmen").lines() == ("Brinklaan 7", "1234 AB  EMMEN")
+    assert Address("", "12", "8901AB", "", source="melding").lines() == ("Huisnummer 12", "8901 AB")
 
 
 def test_addressees_are_the_adults_and_a_child_goes_to_its_parents() -> None:
@@ -194,9 +246,9 @@ async def test_professional_melder_who_may_be_named_is_named(store: Store, keys:
     letter = store.letter_for_case(tenant, case_id)
     case = store.get_case(tenant, case_id)
     assert letter is not None and case is not None
-    letters = letters_for(case, radar_events.AssessmentCompleted.FromString(letter.body), letter.cause_event_id,
-                          keys.tenant_cipher(tenant), dt.date(2026, 1, 5))
-    assert len(letters) == 2
+    letters, missing = letters_for(case, radar_events.AssessmentCompleted.FromString(letter.body),
+                                   letter.cause_event_id, keys.tenant_cipher(tenant), dt.date(2026, 1, 5))
+    assert len(letters) == 1 and [m.person_id for m in missing] == ["p4"]  # no BRP here: the suspect has no address
     for one in letters:
         assert one.facts.melder_name == PROFESSIONAL and one.facts.melder_professional
         assert PROFESSIONAL in pdf_text(render_letter(one.facts))

@@ -56,6 +56,11 @@ def render_letter(facts: LetterFacts, compress: bool = True) -> bytes:
     pdf.set_line_width(0.8)
     pdf.line(20, pdf.get_y() + 1, 190, pdf.get_y() + 1)
     pdf.ln(6)
+    # Address block: the addressee only.
+    pdf.set_font(FONT, "", 11)
+    for line in (facts.addressee.name, *facts.address.lines()):
+        pdf.cell(0, 5.5, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(8)
     pdf.set_font(FONT, "", 10)
     pdf.cell(0, 5, f"Datum: {facts.letter_date.strftime('%d-%m-%Y')}", new_x="LMARGIN", new_y="NEXT")
     pdf.cell(0, 5, f"Kenmerk: {facts.reference}", new_x="LMARGIN", new_y="NEXT")

@@ -12,6 +12,9 @@ parent or carer, the children of the melding), never another adult and never any
 letter to the victim does not name the suspect and the other way round. A child gets no letter of
 its own: the letters to the adults among the directbetrokkenen (the parents or carers) cover it. The
 melding records no family relations, so every adult directbetrokkene counts as parent or carer.
+
+A letter needs an address (`address_for`): for a person with a BSN the BRP's (an `AddressBook`), else the
+postcode and house number the melder gave. Whoever has neither gets no letter; the caller makes that visible.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from typing import Protocol
 
 # Informing the people involved is due at the latest 4 weeks after recording; each postponement
 # moves it by at most 2 weeks and needs a reason (domain.md section 4).
@@ -104,6 +108,45 @@ def addressees(persons: list[Person], today: dt.date) -> tuple[list[Addressee], 
     return [Addressee(a.person_id, a.name, names) for a in adults], ([] if adults else children)
 
 
+@dataclass(frozen=True)
+class Address:
+    street: str
+    house_number: str
+    postcode: str
+    city: str
+    # Where it came from: "brp" or "melding" (what the melder said; no street or city).
+    source: str = "brp"
+
+    def lines(self) -> tuple[str, ...]:
+        """The address block's lines under the name, Dutch style: "Dorpsstraat 12" / "8901 AB  LEEUWARDEN"."""
+        street = f"{self.street} {self.house_number}".strip() if self.street else f"Huisnummer {self.house_number}"
+        code = self.postcode.replace(" ", "").upper()
+        code = f"{code[:4]} {code[4:]}" if len(code) == 6 else code
+        return street, f"{code}  {self.city.upper()}".strip()
+
+
+class AddressBook(Protocol):
+    """Where a person lives, by BSN (the BRP; notifier.adapters.brp has the simulator's)."""
+
+    def address_of(self, bsn: str) -> Address | None: ...
+
+
+class NoAddressBook:
+    """No BRP configured: nobody's address is known by BSN."""
+
+    def address_of(self, bsn: str) -> Address | None:
+        return None
+
+
+def address_for(person: Person, book: AddressBook) -> Address | None:
+    """The BRP's address for a BSN (authoritative); else the postcode and house number from the melding."""
+    if person.bsn and (known := book.address_of(person.bsn)) is not None:
+        return known
+    if person.postcode and person.house_number:
+        return Address("", person.house_number, person.postcode, "", source="melding")
+    return None
+
+
 def letter_key(delivery_key: str, person_id: str) -> str:
     """The idempotency key of one addressee's letter: sha256 hex of "<delivery key>/<person id>". The household
     letter stays one delivery; each of its SendLetter calls carries its own key, the same on every attempt."""
@@ -116,8 +159,9 @@ class LetterFacts:
     reference: str
     letter_date: dt.date
     received_on: dt.date
-    # The one person this letter is addressed to (never a witness or the melder).
+    # The one person this letter is addressed to (never a witness or the melder), and where it goes.
     addressee: Addressee
+    address: Address
     # The melder's name and role, only set when the disclosure rules allow naming them.
     melder_name: str | None
     melder_professional: bool
