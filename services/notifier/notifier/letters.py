@@ -130,7 +130,9 @@ def letters_for(case: CaseRecord, completed: radar_events.AssessmentCompleted, c
         if address is None:
             missing.append(Unaddressed(person.person_id, "no_address"))
             continue
-        facts = LetterFacts(region_name=get_tenant(case.tenant_id).name, reference=melding.reference or case.case_id,
+        region = get_tenant(case.tenant_id)
+        facts = LetterFacts(region_name=region.name, contact=region.letter_contact,
+                            reference=melding.reference or case.case_id,
                             letter_date=today, received_on=local_date(case.received_at), addressee=addressee,
                             address=address, melder_name=melder_name,
                             melder_professional=melding.melder_type == common_pb2.MELDER_TYPE_PROFESSIONAL,

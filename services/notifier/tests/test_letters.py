@@ -31,6 +31,7 @@ from notifier.domain.letter import (
     letter_due_date,
     letter_key,
     letter_paragraphs,
+    rights_paragraphs,
 )
 from notifier.grpc_api import NotifierApi
 from notifier.letters import LetterBuilder, letters_for, opened, sealed
@@ -132,7 +133,8 @@ async def record_case_and_decision(store: Store, keys: KeyStore, *, melder_name:
 
 
 def test_letter_covers_the_subjects_of_the_melding_page() -> None:
-    text = " ".join(h + " " + t for h, t in letter_paragraphs(facts())).lower()
+    letter = facts()
+    text = " ".join([*(h + " " + t for h, t in letter_paragraphs(letter)), *rights_paragraphs(letter)]).lower()
     for subject in ("melding", "veiligheid", "contact op met", "gemeente", "onderzoek", "inzage", "correctie",
                     "bezwaar", "klacht", "wekelijks contact met de gezinscoach", "raad voor de kinderbescherming"):
         assert subject in text, subject
@@ -142,7 +144,36 @@ def test_bystander_without_consent_is_never_named_but_a_professional_is() -> Non
     anonymous = " ".join(t for _, t in letter_paragraphs(facts(melder_name=None)))
     assert "Iemand maakt zich zorgen" in anonymous and "mogen wij u niet vertellen" in anonymous
     named = " ".join(t for _, t in letter_paragraphs(facts(melder_name=PROFESSIONAL, melder_professional=True)))
-    assert PROFESSIONAL in named and "beroep" in named
+    assert PROFESSIONAL in named and "via het werk" in named and "mogen wij u niet vertellen" not in named
+
+
+def test_the_letter_is_one_page_with_phone_contact_reference_and_rights() -> None:
+    text = pdf_text(render_letter(facts()))
+    assert text.count("\f") == 1, "one page"
+    for expected in (VICTIM, "Dorpsstraat 12", "8901 AB LEEUWARDEN", "Kenmerk", "VT-2025-001",
+                     "0800-2000", "Uw contactpersoon belt u binnenkort", "Uw rechten", "inzage", "correctie",
+                     "bezwaar", "klacht"):
+        assert expected in text, expected
+    assert "Uw contactpersoon is Team Noord, Marieke Bakker." in pdf_text(
+        render_letter(facts(contact="Team Noord, Marieke Bakker")))
+    # Every decision and a long agreement still fit on the one page.
+    for decision in ("DECISION_VOORWAARDEN_EN_VERVOLG", "DECISION_RVDK_REQUEST", "DECISION_UNSPECIFIED"):
+        long = facts(decision=decision, melder_name=PROFESSIONAL, melder_professional=True,
+                     addressee=Addressee("p1", VICTIM, ("Sem de Vries", "Lotte de Vries", "Daan de Vries")),
+                     agreements="Mevrouw en meneer zorgen samen dat de kinderen elke dag naar school gaan. " * 3)
+        assert pdf_text(render_letter(long)).count("\f") <= 2
+
+
+def test_a_regions_letter_contact_comes_from_its_configuration(tmp_path: pathlib.Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from vtkit.tenants import get_tenant
+    config = tmp_path / "tenants.toml"
+    config.write_text('[[tenant]]\nid = "fryslan"\nname = "Veilig Thuis Fryslân"\nregion = 2\n'
+                      'letter_contact = "het team Noord"\n'
+                      '[[tenant]]\nid = "drenthe"\nname = "Veilig Thuis Drenthe"\nregion = 3\n', encoding="utf-8")
+    monkeypatch.setenv("VT_TENANTS_FILE", str(config))
+    assert get_tenant("fryslan").letter_contact == "het team Noord"
+    assert get_tenant("drenthe").letter_contact == ""
 
 
 @pytest.fixture()
@@ -184,7 +215,7 @@ async def test_one_letter_per_adult_naming_no_one_elses_role(store: Store, keys:
         out = tmp_path / f"household-letter-{request.idempotency_key[:8]}.pdf"
         out.write_bytes(pdf)
         print(f"rendered household letter: {out}")
-        if me == VICTIM and EXAMPLE.parent.is_dir():
+        if me == SUSPECT and EXAMPLE.parent.is_dir():  # the one addressed from the BRP
             shutil.copyfile(out, EXAMPLE)
     # Apart from name and address, both letters say the same: the text depends on no role.
     body = {me: text.split(f"Beste {me},")[1].replace(me, "X") for me, text in texts.items()}

@@ -46,16 +46,18 @@ def check_postponement(weeks: int, reason: str) -> None:
         raise InvalidPostponement("a postponement needs a reason")
 
 
+# The national phone number of Veilig Thuis: free, day and night; it connects to the caller's own region.
+VT_PHONE = "0800-2000"
+
+# Plain Dutch (B1): short sentences, everyday words, "wij" and "u".
 DECISION_TEXT = {
-    "DECISION_ONDERZOEK": "Veilig Thuis doet een onderzoek naar de situatie. We laten u weten met wie we praten "
-                          "en waarover.",
-    "DECISION_VOORWAARDEN_EN_VERVOLG": "Veilig Thuis heeft met u voorwaarden afgesproken voor de veiligheid en "
-                                       "blijft de komende tijd volgen hoe het gaat.",
-    "DECISION_OVERDRACHT": "Veilig Thuis draagt de zorg over aan een hulpverlener bij u in de buurt, die contact "
-                           "met u opneemt.",
-    "DECISION_NO_FURTHER_STEPS": "Veilig Thuis onderneemt geen verdere stappen.",
-    "DECISION_REGIONAL_MAATWERK": "Veilig Thuis spreekt met u af welke hulp in uw regio het beste past.",
-    "DECISION_RVDK_REQUEST": "Veilig Thuis vraagt de Raad voor de Kinderbescherming om onderzoek te doen.",
+    "DECISION_ONDERZOEK": "Wij gaan de situatie onderzoeken. Wij laten u weten met wie wij praten en waarover.",
+    "DECISION_VOORWAARDEN_EN_VERVOLG": "Wij hebben met u afspraken gemaakt over de veiligheid. De komende tijd "
+                                       "kijken wij hoe het gaat.",
+    "DECISION_OVERDRACHT": "Een hulpverlener bij u in de buurt gaat u verder helpen. Die neemt contact met u op.",
+    "DECISION_NO_FURTHER_STEPS": "Wij doen verder niets. Heeft u toch hulp nodig? Bel ons dan.",
+    "DECISION_REGIONAL_MAATWERK": "Wij spreken met u af welke hulp het beste bij u past.",
+    "DECISION_RVDK_REQUEST": "Wij vragen de Raad voor de Kinderbescherming om onderzoek te doen.",
 }
 
 
@@ -167,6 +169,8 @@ class LetterFacts:
     melder_professional: bool
     decision: str
     agreements: str
+    # The region's contact person for the letter (tenant configuration `letter_contact`), if any.
+    contact: str = ""
 
 
 def salutation(facts: LetterFacts) -> str:
@@ -182,43 +186,42 @@ def about_children(children: tuple[str, ...]) -> str:
 
 
 def letter_paragraphs(facts: LetterFacts) -> list[tuple[str, str]]:
-    """(heading, text) in order; the PDF renderer only lays these out."""
+    """(heading, text) of the letter itself, in order; the PDF renderer only lays these out. One page."""
     if facts.melder_name:
-        who = (f"{facts.melder_name}, die vanuit zijn of haar beroep met u of uw gezin te maken heeft,"
-               if facts.melder_professional else facts.melder_name)
+        who = (f"{facts.melder_name} kent u of uw gezin via het werk en maakt"
+               if facts.melder_professional else f"{facts.melder_name} maakt")
     else:
-        who = "Iemand"
-    happened = (f"{who} maakt zich zorgen over de veiligheid bij u thuis en heeft op "
+        who = "Iemand maakt"
+    happened = (f"{who} zich zorgen over de veiligheid bij u thuis. Daarom is op "
                 f"{facts.received_on.strftime('%d-%m-%Y')} een melding gedaan bij {facts.region_name}. "
-                "Dat is natuurlijk best even schrikken. Als de zorgen terecht zijn, biedt deze melding de kans "
-                "om de situatie thuis te verbeteren.")
+                "Dat kan een schok zijn. Wij willen samen met u zorgen dat het thuis veilig is.")
     happened += about_children(facts.addressee.children)
     if not facts.melder_name:
         happened += " Wie de melding deed, mogen wij u niet vertellen."
-    agreements = facts.agreements.strip() or "Over de afspraken neemt uw contactpersoon contact met u op."
+    agreements = facts.agreements.strip() or "Uw contactpersoon bespreekt de afspraken met u."
+    contact = (f"Uw contactpersoon is {facts.contact}." if facts.contact
+               else "Uw contactpersoon belt u binnenkort.")
     return [
         ("Wat is er gebeurd?", happened),
-        ("Veilig Thuis kijkt naar de veiligheid",
-         "Veilig Thuis gaat na wat er aan de hand is en of u hulp nodig heeft. Daarvoor verzamelen wij "
-         "informatie over uw situatie, in onze eigen systemen en bij de politie, de gemeente en de Raad voor de "
-         "Kinderbescherming. Dat mag volgens de wet."),
-        ("Met wie nemen wij contact op?",
-         "Wij nemen contact op met u en met andere directbetrokkenen. Soms spreken wij ook met mensen die uw "
-         "gezin kennen, zoals de huisarts, de school of een hulpverlener. Wij laten u weten met wie wij praten "
-         "en waarover."),
-        ("Hulp bij u in de buurt",
-         "Vaak is advies genoeg. Soms is professionele hulp nodig: die organiseren wij meestal met een "
-         "hulpverlener uit uw eigen gemeente. Het kan dus zijn dat u verder vooral met die hulpverlener "
-         "contact heeft."),
-        ("Misschien volgt een onderzoek",
-         "Soms is een onderzoek nodig om meer te weten. Dan praten wij met u, uw gezin en vaak ook met anderen "
-         "in uw omgeving. Ook als niet iedereen wil meewerken, kan een onderzoek doorgaan."),
-        ("Wat wij hebben besloten", DECISION_TEXT.get(facts.decision, "Uw contactpersoon bespreekt met u wat de "
-                                                                       "volgende stappen zijn.")),
-        ("De afspraken", agreements),
-        ("Uw rechten",
-         "U mag de gegevens inzien die wij over u hebben vastgelegd (inzage). Kloppen ze niet, dan kunt u vragen "
-         "ze te verbeteren of aan te vullen (correctie). U kunt bezwaar maken tegen wat wij met uw gegevens doen "
-         "(bezwaar), en als u niet tevreden bent over hoe wij met u zijn omgegaan, kunt u een klacht indienen "
-         "(klacht). Vermeld daarbij het kenmerk van deze brief."),
+        ("Wat doet Veilig Thuis?",
+         "Wij kijken of het thuis veilig is en of u hulp nodig heeft. Daarvoor vragen wij informatie aan "
+         "bijvoorbeeld de politie, de gemeente en de Raad voor de Kinderbescherming. Dat mag volgens de wet. "
+         "Wij nemen contact op met u en met anderen die bij de melding horen. Soms praten wij ook met de huisarts, "
+         "de school of een hulpverlener. Hulp regelen wij meestal bij u in de buurt."),
+        ("Wat hebben wij besloten?", DECISION_TEXT.get(facts.decision, "Uw contactpersoon vertelt u wat de "
+                                                                          "volgende stappen zijn.")),
+        ("Welke afspraken zijn er?", agreements),
+        ("Vragen?",
+         f"Bel ons gratis: {VT_PHONE}. Dat kan dag en nacht. Noem dan het kenmerk {facts.reference}. {contact}"),
+    ]
+
+
+def rights_paragraphs(facts: LetterFacts) -> list[str]:
+    """The short rights section under the letter."""
+    return [
+        "U mag zien wat wij over u hebben opgeschreven (inzage).",
+        "Klopt er iets niet? Dan kunt u vragen om het te verbeteren of aan te vullen (correctie).",
+        "Wilt u niet dat wij iets met uw gegevens doen? Dan kunt u bezwaar maken.",
+        "Bent u niet tevreden over ons? Dan kunt u een klacht indienen.",
+        f"Noem altijd het kenmerk {facts.reference}. Meer weten? Bel {VT_PHONE}.",
     ]
