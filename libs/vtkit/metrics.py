@@ -28,7 +28,7 @@ OUTBOX_QUARANTINED = Gauge("vt_outbox_quarantined", "Outbox rows that can never 
                            ["service", "tenant"])
 DELIVERIES = Counter("vt_deliveries", "Delivery attempts by kind and outcome", ["kind", "tenant", "outcome"])
 HOUSEHOLD_LETTER_UNADDRESSED = Counter("vt_household_letter_unaddressed", "Directbetrokkenen the household letter "
-                                       "cannot reach (reason: no_address, or no_adult for a child)",
+                                       "cannot reach (reason: no_address, no_name, or no_adult for a child)",
                                        ["tenant", "reason"])
 INBOX_UNACKNOWLEDGED = Gauge("vt_inbox_unacknowledged", "Region inbox items not acknowledged (open), and of those the "
                              "ones past their acknowledgement deadline (late)", ["tenant", "state"])

@@ -98,7 +98,7 @@ class Letter:
 class Unaddressed:
     """Someone the household letter should reach but cannot: the region has to inform them another way."""
     person_id: str
-    reason: str  # "no_address" | "no_adult" (a child with no adult directbetrokkene)
+    reason: str  # "no_address" | "no_name" | "no_adult" (a child with no adult directbetrokkene)
 
 
 def letters_for(case: CaseRecord, completed: radar_events.AssessmentCompleted, cause_event_id: str,
@@ -120,8 +120,8 @@ def letters_for(case: CaseRecord, completed: radar_events.AssessmentCompleted, c
         except DecryptionError:
             log.warning("agreements did not decrypt; the letter refers to the contact person",
                         extra={"case_id": case.case_id, "tenant": case.tenant_id})
-    to, children = addressees(people, today)
-    missing = [Unaddressed(child.person_id, "no_adult") for child in children]
+    to, cannot = addressees(people, today)
+    missing = [Unaddressed(person.person_id, reason) for person, reason in cannot]
     by_id = {p.person_id: p for p in people}
     out = []
     for addressee in to:

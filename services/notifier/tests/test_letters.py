@@ -267,7 +267,10 @@ def test_addressees_are_the_adults_and_a_child_goes_to_its_parents() -> None:
                   Addressee("b", "Łukasz Wiśniewski", ("Mila Yılmaz", "Noor Yılmaz"))]
     assert unaddressed == []
     # Children without an adult directbetrokkene: nobody to write to, reported back for the region.
-    assert addressees(people[2:], today) == ([], [people[2], people[3]])
+    assert addressees(people[2:], today) == ([], [(people[2], "no_adult"), (people[3], "no_adult")])
+    # An adult known by BSN only has no name to write to: reported, not "Beste bewoner(s)".
+    nameless = Person("f", "", "SUSPECT", bsn=SUSPECT_BSN)
+    assert addressees([nameless, people[2]], today) == ([], [(nameless, "no_name")])
     assert addressees(people[3:], dt.date(2026, 1, 6))[0] == [Addressee("d", "Noor Yılmaz", ())]
 
 

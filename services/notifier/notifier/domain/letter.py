@@ -100,14 +100,19 @@ def is_child(person: Person, today: dt.date) -> bool:
     return person.date_of_birth is not None and age_on(person.date_of_birth, today) < ADULT_AGE
 
 
-def addressees(persons: list[Person], today: dt.date) -> tuple[list[Addressee], list[Person]]:
-    """One addressee per adult directbetrokkene (witnesses never), each naming the children; and the children
-    nobody can be written to about (no adult among the directbetrokkenen), for the region to see."""
-    household = [p for p in persons if p.role not in NOT_ADDRESSED_ROLES and p.name]
+def addressees(persons: list[Person], today: dt.date) -> tuple[list[Addressee], list[tuple[Person, str]]]:
+    """One addressee per adult directbetrokkene with a name (witnesses never), each naming the children; and who
+    cannot be written to, with the reason, for the region to see: an adult known without a name ("no_name"; the
+    BRP look-up gives addresses only), the children when there is no adult to write to ("no_adult")."""
+    household = [p for p in persons if p.role not in NOT_ADDRESSED_ROLES]
     children = [p for p in household if is_child(p, today)]
     adults = [p for p in household if not is_child(p, today)]
-    names = tuple(c.name for c in children)
-    return [Addressee(a.person_id, a.name, names) for a in adults], ([] if adults else children)
+    names = tuple(c.name for c in children if c.name)
+    to = [Addressee(a.person_id, a.name, names) for a in adults if a.name]
+    missing = [(a, "no_name") for a in adults if not a.name]
+    if not adults:
+        missing += [(c, "no_adult") for c in children]
+    return to, missing
 
 
 @dataclass(frozen=True)
