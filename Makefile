@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 PTH     := $(shell $(PY_BASE) -c 'import sysconfig;print("lib/python"+sysconfig.get_python_version()+"/site-packages")')/vt-suite.pth
 PROTOS  := $(shell find proto -name '*.proto')
 
-.PHONY: venv proto proto-check lint chromium test unit run demo clean bench chaos fuzz certs
+.PHONY: venv proto proto-check lint chromium fonts test unit run demo clean bench chaos fuzz certs
 
 venv: $(STAMP)
 
@@ -42,15 +42,22 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 chromium:
 	@test -x /usr/bin/chromium || ($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium)
 
+# The notifier's household letter embeds DejaVu Sans (Debian's fonts-dejavu-core) so every name prints; its
+# tests read the rendered PDF back with pdftotext and `docs/screenshots` pictures come from pdftoppm
+# (both poppler-utils). Installed when missing, like chromium.
+fonts:
+	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf -a -x /usr/bin/pdftotext || \
+		($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends fonts-dejavu-core poppler-utils)
+
 # The integration tests mostly wait (brokers, group joins, processes starting): on 2 cores four
 # pytest-xdist workers, one test file each at a time (module fixtures stay shared), take a third
 # of the time of one. TEST_WORKERS=0 runs them in this process.
 TEST_WORKERS ?= 4
-test: $(STAMP) proto-check chromium
+test: $(STAMP) proto-check chromium fonts
 	$(VENV)/bin/pytest -q --durations=15 -n $(TEST_WORKERS) --dist loadfile
 
 # The unit tests only: no broker, no processes, about 10 s.
-unit: $(STAMP)
+unit: $(STAMP) fonts
 	$(VENV)/bin/pytest -q libs/vtkit/tests services -p no:cacheprovider
 
 # Issue 9: figures, not tests. `make bench` writes var/bench/results.{json,md} (BENCH_N=1000 meldingen;

@@ -27,6 +27,9 @@ BROKER_RECOVERIES = Counter("vt_broker_recoveries_total", "Times an outbox found
 OUTBOX_QUARANTINED = Gauge("vt_outbox_quarantined", "Outbox rows that can never be sent, set aside (vtkit.outbox)",
                            ["service", "tenant"])
 DELIVERIES = Counter("vt_deliveries", "Delivery attempts by kind and outcome", ["kind", "tenant", "outcome"])
+HOUSEHOLD_LETTER_UNADDRESSED = Counter("vt_household_letter_unaddressed", "Directbetrokkenen the household letter "
+                                       "cannot reach (reason: no_address, no_name, or no_adult for a child)",
+                                       ["tenant", "reason"])
 INBOX_UNACKNOWLEDGED = Gauge("vt_inbox_unacknowledged", "Region inbox items not acknowledged (open), and of those the "
                              "ones past their acknowledgement deadline (late)", ["tenant", "state"])
 INBOX_ACKNOWLEDGED = Counter("vt_inbox_acknowledged", "Region inbox items acknowledged, in time or not",

@@ -124,6 +124,7 @@ class Stack:
         # The fake case system plays the team lead's receiver too: escalations arrive there marked "escalated".
         self._add("notifier", "notifier", NOTIFIER_REGIONAL_ENDPOINTS=endpoints, NOTIFIER_TEAMLEAD_ENDPOINTS=endpoints,
                   NOTIFIER_LETTER_GATEWAY=gateway.address,
+                  NOTIFIER_BRP_REGISTER=str(self.var_dir / "data" / "brp-register.json"),
                   NOTIFIER_PROFESSIONAL_ENDPOINT=professionals.address)
         self.web["ops"] = f"http://127.0.0.1:{self._port('ops-http')}/"
         services = ",".join(f"{name}={url}" for name, url in self.metrics.items()

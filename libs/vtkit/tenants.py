@@ -22,6 +22,9 @@ class Tenant:
     id: str
     name: str
     region: int
+    # Optional: who the household letter names as contact person ("Team Noord" or a person's name); empty:
+    # the letter says that a contact person will call.
+    letter_contact: str = ""
 
 
 class UnknownTenant(LookupError):
@@ -33,7 +36,8 @@ def _load(path: str) -> dict[str, Tenant]:
     data = tomllib.loads(pathlib.Path(path).read_text(encoding="utf-8"))
     tenants: dict[str, Tenant] = {}
     for row in data.get("tenant", []):
-        tenant = Tenant(id=str(row["id"]), name=str(row["name"]), region=int(row["region"]))
+        tenant = Tenant(id=str(row["id"]), name=str(row["name"]), region=int(row["region"]),
+                        letter_contact=str(row.get("letter_contact", "")).strip())
         if not _ID.match(tenant.id):
             raise ValueError(f"{path}: tenant id {tenant.id!r} must be a lower-case slug")
         if tenant.id in tenants:

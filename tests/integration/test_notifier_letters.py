@@ -13,6 +13,7 @@ import asyncio
 import datetime as dt
 import json
 import pathlib
+import subprocess
 import uuid
 from collections.abc import Callable
 
@@ -32,12 +33,22 @@ from vtkit.channels import OrgStubs
 from vtkit.envelope import envelope_for
 from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
+from vtkit.simulators.brp import BrpAddress, BrpRegister
 from vtkit.simulators.letter_gateway import FakeLetterGateway
 from vtkit.simulators.professional import FakeProfessionalEndpoint
 from vtkit.simulators.regional_system import FakeRegionalSystem
 
 BYSTANDER = "Bea Buurvrouw"
+# Known to the melding by BSN only: the BRP simulator's register has the first one's address, not the second's.
+IN_BRP = ("p2", "Łukasz", "Wiśniewski", "111222333")
+NOT_IN_BRP = ("p3", "Ayşe", "Yılmaz", "123456782")
 RECEIVED = dt.datetime(2025, 12, 22, 10, 30, tzinfo=AMSTERDAM)
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The letter as a reader sees it (poppler's pdftotext): the embedded font stores glyph ids, not text."""
+    return subprocess.run(["pdftotext", "-enc", "UTF-8", "-", "-"], input=pdf, capture_output=True,
+                          check=True).stdout.decode("utf-8")
 
 
 async def publish_case(publisher: Publisher, keys: KeyStore, tenant: str, case_id: str) -> None:
@@ -51,6 +62,10 @@ async def publish_case(publisher: Publisher, keys: KeyStore, tenant: str, case_i
     details = {"first_names": "Anna", "surname": "de Vries", "postcode": "8901AB", "house_number": "12"}
     msg.persons.add(person_id="p1", role=common_pb2.PERSON_ROLE_VICTIM,
                     details=sealed(cipher, json.dumps(details).encode(), env.id, "person:p1"))
+    for person_id, first, last, bsn in (IN_BRP, NOT_IN_BRP):
+        details = {"first_names": first, "surname": last, "bsn": bsn}
+        msg.persons.add(person_id=person_id, role=common_pb2.PERSON_ROLE_SUSPECT,
+                        details=sealed(cipher, json.dumps(details).encode(), env.id, f"person:{person_id}"))
     await publisher.publish(topics.intake(tenant), case_id, msg, env)
 
 
@@ -70,29 +85,47 @@ async def test_callback_then_letter_and_a_recorded_postponement(
     tenant, case_id = "fryslan", f"case-{uuid.uuid4()}"
     # Another region without a regional endpoint: its callback stays pending, so its letter waits.
     held_tenant, held_case = "zeeland", f"case-{uuid.uuid4()}"
-    notifier = make_notifier({tenant: fake.address}, NOTIFIER_LETTER_GATEWAY=letter_gateway.address)
+    register = tmp_path / "brp-register.json"
+    BrpRegister(register).register(IN_BRP[3], BrpAddress("Brinklaan", "7", "9711AB", "Groningen"))
+    notifier = make_notifier({tenant: fake.address}, NOTIFIER_LETTER_GATEWAY=letter_gateway.address,
+                             NOTIFIER_BRP_REGISTER=str(register))
     proc = await notifier.start()
     for t, c in ((tenant, case_id), (held_tenant, held_case)):
         await publish_case(publisher, keys, t, c)
         await publish_decision(publisher, keys, t, c)
 
-    letters = await eventually(lambda: letter_gateway.distinct(case_id), "the household letter")
+    def two_letters() -> list[dict[str, object]]:
+        got = letter_gateway.distinct(case_id)
+        return got if len(got) >= 2 else []
+
+    letters = await eventually(two_letters, "a household letter to each adult with an address")
     callbacks = fake.distinct(case_id, "DeliverCallback")
-    # The regional system refused the callback twice (UNAVAILABLE); the letter came only after it. (The region's
+    # The regional system refused the callback twice (UNAVAILABLE); the letters came only after it. (The region's
     # inbox also hears that the letter, of a melding received in 2025, is overdue: other calls, not counted here.)
-    assert len(callbacks) == 1 and len(letters) == 1
+    # One letter each for the victim (the melding's address) and the person the BRP knows; none for the person
+    # known by a BSN the BRP does not know.
+    assert len(callbacks) == 1 and len(letters) == 2
     assert [c["status"] for c in fake.attempts_of(case_id, "DeliverCallback")] == ["UNAVAILABLE", "UNAVAILABLE", "OK"]
-    assert letters[0]["received"] > callbacks[0]["received"]
-    request = next(r for r in letter_gateway.letters if r.case_id == case_id)
-    assert request.pdf.key_id == f"{tenant}:1"
+    assert all(letter["received"] > callbacks[0]["received"] for letter in letters)
     cipher = keys.tenant_cipher(tenant)
-    pdf = opened(cipher, request.pdf, request.idempotency_key, "letter_pdf")
-    out = tmp_path / "household-letter.pdf"
-    out.write_bytes(pdf)
-    print(f"household letter as the gateway received it: {out}")
-    assert pdf.startswith(b"%PDF") and BYSTANDER.encode() not in pdf
-    assert json.loads(opened(cipher, request.addressee, request.idempotency_key, "letter_addressee"))["names"] == [
-        "Anna de Vries"]
+    seen = {}
+    for request in (r for r in letter_gateway.letters if r.case_id == case_id):
+        assert request.pdf.key_id == f"{tenant}:1"
+        pdf = opened(cipher, request.pdf, request.idempotency_key, "letter_pdf")
+        addressee = json.loads(opened(cipher, request.addressee, request.idempotency_key, "letter_addressee"))
+        out = tmp_path / f"household-letter-{request.idempotency_key[:8]}.pdf"
+        out.write_bytes(pdf)
+        print(f"household letter as the gateway received it: {out}")
+        seen[addressee["name"]] = (pdf_text(pdf), addressee)
+    assert sorted(seen) == ["Anna de Vries", "Łukasz Wiśniewski"]
+    victim, _ = seen["Anna de Vries"]
+    other, address = seen["Łukasz Wiśniewski"]
+    assert (address["street"], address["city"], address["address_source"]) == ("Brinklaan", "Groningen", "brp")
+    assert "Beste Anna de Vries," in victim and "Wiśniewski" not in victim and BYSTANDER not in victim
+    assert "Beste Łukasz Wiśniewski," in other and "Brinklaan 7" in other and "Anna" not in other
+    assert not any("Yılmaz" in text for text, _ in seen.values())
+    log = proc.log_text()
+    assert "gets no household letter" in log and '"person_id": "p3"' in log and "Yılmaz" not in log
     # The callback carried the decision's agreements, passed through still encrypted.
     assert callbacks[0]["method"] == "DeliverCallback" and callbacks[0]["agreements_key_id"] == f"{tenant}:1"
 

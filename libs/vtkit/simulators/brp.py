@@ -7,6 +7,14 @@ parents' BSNs are sealed to the verwijsindex (only it can open them).
     python -m vtkit.simulators.brp --bsn 111222333 --address "3511 AB 12" --municipality GM0344 \\
         --parent 123456782 [--institution] [--died 2026-11-22] [--person-ref REF]
 Broker and keys come from KAFKA_BOOTSTRAP_SERVERS and VT_KEY_DIR (or --bootstrap, --key-dir).
+
+It also answers the one BRP question the notifier asks: where does a person live (`BrpRegister.address_of`,
+BSN -> street, house number, postcode, city), for the household letter. The register is a JSON file shared by
+the processes of a stack (VT_BRP_REGISTER or --register; the notifier reads NOTIFIER_BRP_REGISTER). With
+--street and --city the youth's address is recorded there as well as published:
+
+    python -m vtkit.simulators.brp --bsn 111222333 --address "8901 AB 12" --street Dorpsstraat \
+        --city Leeuwarden --municipality GM0080 --register var/data/brp-register.json
 """
 
 from __future__ import annotations
@@ -14,9 +22,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import json
 import os
+import pathlib
 import uuid
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 
 from stdnum.nl import bsn as stdnum_bsn
 from vt.common.v1 import common_pb2
@@ -78,6 +89,45 @@ async def publish_household_facts(bootstrap: str, keys: KeyStore, bsn: str, addr
     return event_id
 
 
+@dataclass(frozen=True)
+class BrpAddress:
+    """A person's home address as the BRP has it (verblijfplaats)."""
+    street: str
+    house_number: str
+    postcode: str
+    city: str
+
+
+class BrpRegister:
+    """The simulator's register of persons: BSN -> current home address, in a JSON file (written whole, replaced
+    atomically) so a test or `make run` can fill it and the notifier, another process, reads it. Re-read on each
+    look-up: small, and a move shows at once."""
+
+    def __init__(self, path: str | os.PathLike[str]):
+        self.path = pathlib.Path(path)
+
+    def _read(self) -> dict[str, dict[str, str]]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def register(self, bsn: str, address: BrpAddress) -> None:
+        data = self._read()
+        data[stdnum_bsn.validate(bsn)] = asdict(address)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+        tmp.replace(self.path)
+
+    def address_of(self, bsn: str) -> BrpAddress | None:
+        row = self._read().get(bsn.strip())
+        if not isinstance(row, dict):
+            return None
+        return BrpAddress(**{k: str(row.get(k, "")) for k in ("street", "house_number", "postcode", "city")})
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m vtkit.simulators.brp", description=__doc__.splitlines()[0])
     parser.add_argument("--bootstrap", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS"))
@@ -89,11 +139,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--institution", action="store_true", help="the address is an institution address")
     parser.add_argument("--died", type=dt.date.fromisoformat, default=None, help="date of death, YYYY-MM-DD")
     parser.add_argument("--person-ref", default=None, help="the youth's BRP reference (the record key)")
+    parser.add_argument("--street", default="", help="street of the home address (for the register)")
+    parser.add_argument("--city", default="", help="city of the home address (for the register)")
+    parser.add_argument("--register", default=os.environ.get("VT_BRP_REGISTER"),
+                        help="also record the youth's address in this register file (needs --street and --city)")
     args = parser.parse_args(argv)
     if not args.bootstrap or not args.key_dir:
         parser.error("set KAFKA_BOOTSTRAP_SERVERS and VT_KEY_DIR (or --bootstrap and --key-dir)")
     facts = build_facts(KeyStore(args.key_dir), args.bsn, args.address, args.municipality, parents=args.parent,
                         institution=args.institution, date_of_death=args.died, person_ref=args.person_ref)
+    if args.register:
+        if not args.street or not args.city:
+            parser.error("--register needs --street and --city")
+        postcode, _, number = args.address.rpartition(" ")
+        BrpRegister(args.register).register(args.bsn, BrpAddress(args.street, number, postcode, args.city))
     (event_id,) = asyncio.run(publish_facts(args.bootstrap, [facts]))
     print(event_id, facts.person_ref, facts.municipality_code)
 

@@ -13,9 +13,11 @@ from vtkit.keystore import KeyStore
 from vtkit.outbox import HEALTH_NAME as OUTBOX_HEALTH
 from vtkit.outbox import OutboxRelay, SharedProducer
 
+from notifier.adapters.brp import BrpAddressBook
 from notifier.adapters.regional import RegionalClients
 from notifier.consumer import EventHandler, run_consumer
 from notifier.domain import BackoffPolicy
+from notifier.domain.letter import AddressBook, NoAddressBook
 from notifier.grpc_api import SERVICE_NAME, NotifierApi
 from notifier.letters import LetterBuilder
 from notifier.outbox import outbox_records
@@ -24,6 +26,10 @@ from notifier.settings import Settings
 from notifier.store import Store
 
 log = logging.getLogger("notifier")
+
+
+def address_book(brp_register: str) -> AddressBook:
+    return BrpAddressBook(brp_register) if brp_register else NoAddressBook()
 
 
 async def run_notifier(settings: Settings, kafka: KafkaSettings, stop: asyncio.Event) -> None:
@@ -37,7 +43,7 @@ async def run_notifier(settings: Settings, kafka: KafkaSettings, stop: asyncio.E
     keys = KeyStore(settings.key_dir)
     clients = RegionalClients(endpoints, settings.call_timeout_seconds, letter_gateway=settings.letter_gateway,
                               professional_endpoint=settings.professional_endpoint,
-                              letters=LetterBuilder(store, keys), keys=keys,
+                              letters=LetterBuilder(store, keys, address_book(settings.brp_register)), keys=keys,
                               teamlead_endpoints=settings.teamlead_endpoints())
     server = GrpcServer(settings.grpc_port, keys, "notifier")
 

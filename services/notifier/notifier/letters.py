@@ -2,8 +2,8 @@
 
 The case's MeldingReceived stays encrypted in SQLite; here, just before the SendLetter call, the
 melder (only when `melder_may_be_named`), the persons and the decision's agreements are decrypted
-with the tenant key, the letter is rendered, and the PDF and the addressee are encrypted again
-under the tenant key (associated data: tenant, event id = the delivery's idempotency key, field
+with the tenant key, one letter per adult directbetrokkene is rendered, and each PDF and addressee is encrypted again
+under the tenant key (associated data: tenant, event id = that letter's idempotency key, field
 "letter_pdf" / "letter_addressee"). Nothing decrypted is logged or stored.
 """
 
@@ -12,12 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from vt.common.v1 import common_pb2
 from vt.intake.v1 import events_pb2 as intake_events
 from vt.notifier.v1 import receivers_pb2
 from vt.radar.v1 import events_pb2 as radar_events
+from vtkit import metrics
 from vtkit.calendar import local_date
 from vtkit.crypto import Ciphertext, DecryptionError, TenantCipher
 from vtkit.keystore import KeyStore
@@ -25,14 +27,19 @@ from vtkit.tenants import get_tenant
 
 from notifier.adapters.pdf import render_letter
 from notifier.domain import Delivery
-from notifier.domain.letter import LetterFacts
+from notifier.domain.letter import (
+    NOT_ADDRESSED_ROLES,
+    AddressBook,
+    LetterFacts,
+    NoAddressBook,
+    Person,
+    address_for,
+    addressees,
+    letter_key,
+)
 from notifier.store import CaseRecord, Store
 
 log = logging.getLogger("notifier.letters")
-
-# Roles that make up the household; a witness is not addressed and never named.
-HOUSEHOLD_ROLES = {common_pb2.PERSON_ROLE_VICTIM, common_pb2.PERSON_ROLE_SUSPECT, common_pb2.PERSON_ROLE_CHILD,
-                   common_pb2.PERSON_ROLE_HOUSEHOLD_MEMBER}
 
 
 class LetterNotReady(LookupError):
@@ -57,24 +64,55 @@ def _full_name(details: dict[str, Any]) -> str:
     return " ".join(str(details.get(k, "")).strip() for k in ("first_names", "surname") if details.get(k)).strip()
 
 
-def letter_facts(case: CaseRecord, completed: radar_events.AssessmentCompleted, cause_event_id: str,
-                 cipher: TenantCipher, today: dt.date) -> tuple[LetterFacts, dict[str, Any]]:
-    """The letter's facts and its addressee (names and address of the household)."""
+def _birth_date(value: object) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def persons(case: CaseRecord, melding: intake_events.MeldingReceived, cipher: TenantCipher) -> list[Person]:
+    """The melding's directbetrokkenen, decrypted (witnesses are skipped unopened)."""
+    out: list[Person] = []
+    for person in melding.persons:
+        role = common_pb2.PersonRole.Name(person.role).removeprefix("PERSON_ROLE_")
+        if role in NOT_ADDRESSED_ROLES or not person.HasField("details"):
+            continue
+        details = _json(opened(cipher, person.details, case.event_id, f"person:{person.person_id}"))
+        out.append(Person(person_id=person.person_id, name=_full_name(details), role=role,
+                          bsn=str(details.get("bsn", "")).strip(), date_of_birth=_birth_date(details.get("date_of_birth")),
+                          postcode=str(details.get("postcode", "")).strip(),
+                          house_number=str(details.get("house_number", "")).strip()))
+    return out
+
+
+@dataclass(frozen=True)
+class Letter:
+    """One addressee's letter, before rendering: its facts and what the letter gateway needs to post it."""
+    person_id: str
+    facts: LetterFacts
+    addressee: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Unaddressed:
+    """Someone the household letter should reach but cannot: the region has to inform them another way."""
+    person_id: str
+    reason: str  # "no_address" | "no_name" | "no_adult" (a child with no adult directbetrokkene)
+
+
+def letters_for(case: CaseRecord, completed: radar_events.AssessmentCompleted, cause_event_id: str,
+                cipher: TenantCipher, today: dt.date, book: AddressBook | None = None
+                ) -> tuple[list[Letter], list[Unaddressed]]:
+    """One letter per adult directbetrokkene with a known address (notifier.domain.letter.addressees and
+    address_for), and who gets none."""
+    book = book or NoAddressBook()
     melding = intake_events.MeldingReceived.FromString(case.melding)
     melder_name: str | None = None
     if melding.melder_may_be_named and melding.HasField("melder"):
         melder = _json(opened(cipher, melding.melder, case.event_id, "melder"))
         melder_name = str(melder.get("name", "")).strip() or None
-    names: list[str] = []
-    address: dict[str, str] = {}
-    for person in melding.persons:
-        if person.role not in HOUSEHOLD_ROLES or not person.HasField("details"):
-            continue
-        details = _json(opened(cipher, person.details, case.event_id, f"person:{person.person_id}"))
-        if name := _full_name(details):
-            names.append(name)
-        if not address and details.get("postcode"):
-            address = {"postcode": str(details["postcode"]), "house_number": str(details.get("house_number", ""))}
+    people = persons(case, melding, cipher)
     agreements = ""
     if completed.HasField("agreements"):
         try:
@@ -82,28 +120,73 @@ def letter_facts(case: CaseRecord, completed: radar_events.AssessmentCompleted, 
         except DecryptionError:
             log.warning("agreements did not decrypt; the letter refers to the contact person",
                         extra={"case_id": case.case_id, "tenant": case.tenant_id})
-    facts = LetterFacts(region_name=get_tenant(case.tenant_id).name, reference=melding.reference or case.case_id,
-                        letter_date=today, received_on=local_date(case.received_at), addressees=tuple(names),
-                        melder_name=melder_name,
-                        melder_professional=melding.melder_type == common_pb2.MELDER_TYPE_PROFESSIONAL,
-                        decision=radar_events.Decision.Name(completed.decision), agreements=agreements)
-    return facts, {"names": names, **address}
+    to, cannot = addressees(people, today)
+    missing = [Unaddressed(person.person_id, reason) for person, reason in cannot]
+    by_id = {p.person_id: p for p in people}
+    out = []
+    for addressee in to:
+        person = by_id[addressee.person_id]
+        address = address_for(person, book)
+        if address is None:
+            missing.append(Unaddressed(person.person_id, "no_address"))
+            continue
+        region = get_tenant(case.tenant_id)
+        facts = LetterFacts(region_name=region.name, contact=region.letter_contact,
+                            reference=melding.reference or case.case_id,
+                            letter_date=today, received_on=local_date(case.received_at), addressee=addressee,
+                            address=address, melder_name=melder_name,
+                            melder_professional=melding.melder_type == common_pb2.MELDER_TYPE_PROFESSIONAL,
+                            decision=radar_events.Decision.Name(completed.decision), agreements=agreements)
+        out.append(Letter(person.person_id, facts, {"name": person.name, "street": address.street,
+                                                    "house_number": address.house_number,
+                                                    "postcode": address.postcode, "city": address.city,
+                                                    "address_source": address.source}))
+    return out, missing
 
 
 class LetterBuilder:
-    def __init__(self, store: Store, keys: KeyStore):
+    """The household letter stays ONE delivery (its due date, postponements, overdue report and ListDeliveries row
+    are per case), sent as one SendLetter call per addressee, each with its own idempotency key derived from the
+    delivery's key and the addressee's person id (`letter_key`). A retry of the delivery, after some calls went
+    through, sends all of them again with the same keys, so the gateway holds each letter exactly once per key.
+    (One delivery per addressee would have to decrypt the persons when the decision arrives and split the
+    per-case deadline bookkeeping over several rows.)
+
+    A directbetrokkene who gets no letter (no address known, or a child with no adult directbetrokkene) is
+    logged as a warning with the case and the region's own person id and counted in
+    vt_household_letter_unaddressed{tenant,reason}, once per delivery and person in this process (a restart may
+    report it again). It is not yet an item of the region's inbox: that needs a new InboxItemKind."""
+
+    def __init__(self, store: Store, keys: KeyStore, addresses: AddressBook | None = None):
         self.store = store
         self.keys = keys
+        self.addresses = addresses or NoAddressBook()
+        self._reported: set[tuple[str, str]] = set()
 
-    def request(self, delivery: Delivery, today: dt.date) -> receivers_pb2.SendLetterRequest:
+    def _report(self, delivery: Delivery, missing: list[Unaddressed], sent: int) -> None:
+        for item in missing:
+            if (delivery.key, item.person_id) in self._reported:
+                continue
+            self._reported.add((delivery.key, item.person_id))
+            metrics.HOUSEHOLD_LETTER_UNADDRESSED.labels(delivery.tenant_id, item.reason).inc()
+            log.warning("a directbetrokkene gets no household letter; the region must inform them another way",
+                        extra={"tenant": delivery.tenant_id, "case_id": delivery.case_id,
+                               "person_id": item.person_id, "reason": item.reason, "letters": sent,
+                               "idempotency_key": delivery.key})
+
+    def requests(self, delivery: Delivery, today: dt.date) -> list[receivers_pb2.SendLetterRequest]:
         case = self.store.get_case(delivery.tenant_id, delivery.case_id)
         if case is None:
             raise LetterNotReady(f"no MeldingReceived known for case {delivery.case_id}")
         cipher = self.keys.tenant_cipher(delivery.tenant_id)
         completed = radar_events.AssessmentCompleted.FromString(delivery.body)
-        facts, addressee = letter_facts(case, completed, delivery.cause_event_id, cipher, today)
-        pdf = render_letter(facts)
-        return receivers_pb2.SendLetterRequest(
-            idempotency_key=delivery.key, tenant_id=delivery.tenant_id, case_id=delivery.case_id,
-            pdf=sealed(cipher, pdf, delivery.key, "letter_pdf"),
-            addressee=sealed(cipher, json.dumps(addressee).encode(), delivery.key, "letter_addressee"))
+        letters, missing = letters_for(case, completed, delivery.cause_event_id, cipher, today, self.addresses)
+        self._report(delivery, missing, len(letters))
+        out = []
+        for letter in letters:
+            key = letter_key(delivery.key, letter.person_id)
+            out.append(receivers_pb2.SendLetterRequest(
+                idempotency_key=key, tenant_id=delivery.tenant_id, case_id=delivery.case_id,
+                pdf=sealed(cipher, render_letter(letter.facts), key, "letter_pdf"),
+                addressee=sealed(cipher, json.dumps(letter.addressee).encode(), key, "letter_addressee")))
+        return out

@@ -21,6 +21,9 @@ class Settings:
     letter_gateway: str = env("NOTIFIER_LETTER_GATEWAY", "", doc="host:port of the LetterGatewayService")
     professional_endpoint: str = env("NOTIFIER_PROFESSIONAL_ENDPOINT", "",
                                      doc="host:port of the ProfessionalNotificationService")
+    brp_register: str = env("NOTIFIER_BRP_REGISTER", "",
+                            doc="the BRP simulator's register file (vtkit.simulators.brp.BrpRegister): where the "
+                                "household letter finds a person's address by BSN; unset: only the melding's")
     retry_base_seconds: float = env("NOTIFIER_RETRY_BASE_SECONDS", 1.0)
     max_attempts: int = env("NOTIFIER_MAX_ATTEMPTS", 8)
     scan_seconds: float = env("NOTIFIER_SCAN_SECONDS", 0.5)

@@ -6,25 +6,35 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import json
 import pathlib
 import shutil
+import subprocess
 
 import grpc
 import pytest
 from notifier import redrive
+from notifier.adapters.brp import BrpAddressBook
 from notifier.adapters.pdf import render_letter
 from notifier.consumer import VERWIJSINDEX, EventHandler
 from notifier.domain import DeliveryKind, DeliveryState, Verdict, delivery_key
 from notifier.domain.letter import (
+    Address,
+    Addressee,
     InvalidPostponement,
     LetterFacts,
+    Person,
+    address_for,
+    addressees,
     check_postponement,
     letter_due_date,
+    letter_key,
     letter_paragraphs,
+    rights_paragraphs,
 )
 from notifier.grpc_api import NotifierApi
-from notifier.letters import LetterBuilder, opened, sealed
+from notifier.letters import LetterBuilder, letters_for, opened, sealed
 from notifier.store import Store
 from vt.common.v1 import common_pb2
 from vt.intake.v1 import events_pb2 as intake_events
@@ -32,14 +42,18 @@ from vt.notifier.v1 import notifier_service_pb2, receivers_pb2
 from vt.radar.v1 import events_pb2 as radar_events
 from vt.verwijsindex.v1 import events_pb2 as vi_events
 from vt.verwijsindex.v1 import verwijsindex_service_pb2 as vi_service
-from vtkit import auth
+from vtkit import auth, metrics
 from vtkit.calendar import AMSTERDAM
 from vtkit.envelope import Event, envelope_for
 from vtkit.keystore import KeyStore, init_keys
+from vtkit.simulators.brp import BrpAddress, BrpRegister
 
 BYSTANDER = "Bea Buurvrouw"
 WITNESS = "Wim Getuige"
-HOUSEHOLD = ("Anna de Vries", "Sem de Vries")
+VICTIM, CHILD, SUSPECT = "Anna de Vries", "Sem de Vries", "Karel Jansen"
+SUSPECT_BSN = "111222333"
+# Words that would tell one adult the role the melding gave another.
+ROLE_WORDS = ("pleger", "slachtoffer", "verdacht", "dader", "suspect", "victim")
 PROFESSIONAL = "Dr. Paula Huisarts"
 RECEIVED = dt.datetime(2025, 12, 22, 10, 30, tzinfo=AMSTERDAM)
 EXAMPLE = pathlib.Path(__file__).resolve().parents[1] / "docs" / "example-letter.pdf"
@@ -55,9 +69,17 @@ def store(tmp_path: pathlib.Path) -> Store:
     return Store(tmp_path / "notifier.sqlite3")
 
 
+def pdf_text(pdf: bytes) -> str:
+    """The text a reader sees: the PDF read back with poppler's pdftotext (`make fonts` installs it). The
+    embedded TrueType font stores glyph ids, not characters, so the PDF's bytes cannot be searched."""
+    return subprocess.run(["pdftotext", "-enc", "UTF-8", "-", "-"], input=pdf, capture_output=True,
+                          check=True).stdout.decode("utf-8")
+
+
 def facts(**changes: object) -> LetterFacts:
     base = LetterFacts(region_name="Veilig Thuis Fryslân", reference="VT-2025-001", letter_date=dt.date(2026, 1, 5),
-                       received_on=dt.date(2025, 12, 22), addressees=HOUSEHOLD, melder_name=None,
+                       received_on=dt.date(2025, 12, 22), addressee=Addressee("p1", VICTIM, (CHILD,)),
+                       address=Address("Dorpsstraat", "12", "8901AB", "Leeuwarden"), melder_name=None,
                        melder_professional=False, decision="DECISION_ONDERZOEK",
                        agreements="Wekelijks contact met de gezinscoach.")
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
@@ -71,11 +93,15 @@ def melding(tenant: str, case_id: str, keys: KeyStore, event_id: str, *, melder_
     msg.received_at.FromDatetime(RECEIVED.astimezone(dt.UTC))
     msg.melder.CopyFrom(sealed(cipher, json.dumps({"name": melder_name, "phone": "0612345678"}).encode(), event_id,
                                "melder"))
-    people = [("p1", common_pb2.PERSON_ROLE_VICTIM, "Anna", "de Vries"),
-              ("p2", common_pb2.PERSON_ROLE_CHILD, "Sem", "de Vries"),
-              ("p3", common_pb2.PERSON_ROLE_WITNESS, "Wim", "Getuige")]
-    for person_id, role, first, last in people:
-        details = {"first_names": first, "surname": last, "postcode": "8901AB", "house_number": "12"}
+    at_home = {"postcode": "8901AB", "house_number": "12"}
+    people = [("p1", common_pb2.PERSON_ROLE_VICTIM, {"first_names": "Anna", "surname": "de Vries",
+                                                    "date_of_birth": "1990-03-01", **at_home}),
+              ("p2", common_pb2.PERSON_ROLE_CHILD, {"first_names": "Sem", "surname": "de Vries",
+                                                   "date_of_birth": "2016-05-04", **at_home}),
+              ("p3", common_pb2.PERSON_ROLE_WITNESS, {"first_names": "Wim", "surname": "Getuige", **at_home}),
+              # Known by BSN only: the letter's address comes from the BRP.
+              ("p4", common_pb2.PERSON_ROLE_SUSPECT, {"first_names": "Karel", "surname": "Jansen", "bsn": SUSPECT_BSN})]
+    for person_id, role, details in people:
         msg.persons.add(person_id=person_id, role=role,  # type: ignore[arg-type]
                         details=sealed(cipher, json.dumps(details).encode(), event_id, f"person:{person_id}"))
     return msg
@@ -107,7 +133,8 @@ async def record_case_and_decision(store: Store, keys: KeyStore, *, melder_name:
 
 
 def test_letter_covers_the_subjects_of_the_melding_page() -> None:
-    text = " ".join(h + " " + t for h, t in letter_paragraphs(facts())).lower()
+    letter = facts()
+    text = " ".join([*(h + " " + t for h, t in letter_paragraphs(letter)), *rights_paragraphs(letter)]).lower()
     for subject in ("melding", "veiligheid", "contact op met", "gemeente", "onderzoek", "inzage", "correctie",
                     "bezwaar", "klacht", "wekelijks contact met de gezinscoach", "raad voor de kinderbescherming"):
         assert subject in text, subject
@@ -117,36 +144,134 @@ def test_bystander_without_consent_is_never_named_but_a_professional_is() -> Non
     anonymous = " ".join(t for _, t in letter_paragraphs(facts(melder_name=None)))
     assert "Iemand maakt zich zorgen" in anonymous and "mogen wij u niet vertellen" in anonymous
     named = " ".join(t for _, t in letter_paragraphs(facts(melder_name=PROFESSIONAL, melder_professional=True)))
-    assert PROFESSIONAL in named and "beroep" in named
+    assert PROFESSIONAL in named and "via het werk" in named and "mogen wij u niet vertellen" not in named
 
 
-async def test_rendered_letter_names_no_bystander_or_witness(store: Store, keys: KeyStore,
-                                                            tmp_path: pathlib.Path) -> None:
+def test_the_letter_is_one_page_with_phone_contact_reference_and_rights() -> None:
+    text = pdf_text(render_letter(facts()))
+    assert text.count("\f") == 1, "one page"
+    for expected in (VICTIM, "Dorpsstraat 12", "8901 AB LEEUWARDEN", "Kenmerk", "VT-2025-001",
+                     "0800-2000", "Uw contactpersoon belt u binnenkort", "Uw rechten", "inzage", "correctie",
+                     "bezwaar", "klacht"):
+        assert expected in text, expected
+    assert "Uw contactpersoon is Team Noord, Marieke Bakker." in pdf_text(
+        render_letter(facts(contact="Team Noord, Marieke Bakker")))
+    # Every decision and a long agreement still fit on the one page.
+    for decision in ("DECISION_VOORWAARDEN_EN_VERVOLG", "DECISION_RVDK_REQUEST", "DECISION_UNSPECIFIED"):
+        long = facts(decision=decision, melder_name=PROFESSIONAL, melder_professional=True,
+                     addressee=Addressee("p1", VICTIM, ("Sem de Vries", "Lotte de Vries", "Daan de Vries")),
+                     agreements="Mevrouw en meneer zorgen samen dat de kinderen elke dag naar school gaan. " * 3)
+        assert pdf_text(render_letter(long)).count("\f") <= 2
+
+
+def test_a_regions_letter_contact_comes_from_its_configuration(tmp_path: pathlib.Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from vtkit.tenants import get_tenant
+    config = tmp_path / "tenants.toml"
+    config.write_text('[[tenant]]\nid = "fryslan"\nname = "Veilig Thuis Fryslân"\nregion = 2\n'
+                      'letter_contact = "het team Noord"\n'
+                      '[[tenant]]\nid = "drenthe"\nname = "Veilig Thuis Drenthe"\nregion = 3\n', encoding="utf-8")
+    monkeypatch.setenv("VT_TENANTS_FILE", str(config))
+    assert get_tenant("fryslan").letter_contact == "het team Noord"
+    assert get_tenant("drenthe").letter_contact == ""
+
+
+@pytest.fixture()
+def brp(tmp_path: pathlib.Path) -> BrpAddressBook:
+    """The BRP simulator's register knows where the suspect (known to the melding by BSN only) lives."""
+    path = tmp_path / "brp-register.json"
+    BrpRegister(path).register(SUSPECT_BSN, BrpAddress("Wiśniewskistraat", "3a", "9711 AB", "Groningen"))
+    return BrpAddressBook(path)
+
+
+async def test_one_letter_per_adult_naming_no_one_elses_role(store: Store, keys: KeyStore, brp: BrpAddressBook,
+                                                              tmp_path: pathlib.Path) -> None:
     tenant, case_id = await record_case_and_decision(store, keys)
     letter = store.letter_for_case(tenant, case_id)
     assert letter is not None
-    request = LetterBuilder(store, keys).request(letter, dt.date(2026, 1, 5))
+    requests = LetterBuilder(store, keys, brp).requests(letter, dt.date(2026, 1, 5))
     cipher = keys.tenant_cipher(tenant)
-    pdf = opened(cipher, request.pdf, letter.key, "letter_pdf")
-    addressee = json.loads(opened(cipher, request.addressee, letter.key, "letter_addressee"))
-    assert pdf.startswith(b"%PDF") and len(pdf) < 100_000
-    assert addressee == {"names": list(HOUSEHOLD), "postcode": "8901AB", "house_number": "12"}
-    out = tmp_path / "household-letter.pdf"
-    out.write_bytes(pdf)
-    print(f"rendered household letter: {out}")
-    if EXAMPLE.parent.is_dir():
-        shutil.copyfile(out, EXAMPLE)
-    # The same letter uncompressed, so the page text is searchable in the bytes.
-    from notifier.letters import letter_facts
-    case = store.get_case(tenant, case_id)
-    assert case is not None
-    letter_text, _ = letter_facts(case, radar_events.AssessmentCompleted.FromString(letter.body),
-                                  letter.cause_event_id, cipher, dt.date(2026, 1, 5))
-    assert letter_text.melder_name is None
-    plain = render_letter(letter_text, compress=False)
-    assert b"Veilig Thuis Frysl" in plain and HOUSEHOLD[0].encode() in plain and b"Iemand" in plain
-    for secret in (BYSTANDER, WITNESS, "0612345678"):
-        assert secret.encode() not in plain and secret.encode() not in pdf
+    # The victim and the suspect each get their own letter (the child is named in both, the witness in none),
+    # each under a key derived from the delivery's key and the addressee's person id.
+    assert [r.idempotency_key for r in requests] == [letter_key(letter.key, "p1"), letter_key(letter.key, "p4")]
+    assert letter_key(letter.key, "p1") == hashlib.sha256(f"{letter.key}/p1".encode()).hexdigest()
+    texts = {}
+    for request, me, other in zip(requests, (VICTIM, SUSPECT), (SUSPECT, VICTIM), strict=True):
+        pdf = opened(cipher, request.pdf, request.idempotency_key, "letter_pdf")
+        addressee = json.loads(opened(cipher, request.addressee, request.idempotency_key, "letter_addressee"))
+        assert pdf.startswith(b"%PDF") and len(pdf) < 100_000
+        assert addressee["name"] == me
+        if me == SUSPECT:  # the BRP's address; the victim's is what the melder gave
+            assert addressee == {"name": SUSPECT, "street": "Wiśniewskistraat", "house_number": "3a",
+                                 "postcode": "9711 AB", "city": "Groningen", "address_source": "brp"}
+        else:
+            assert (addressee["postcode"], addressee["house_number"], addressee["address_source"]) == (
+                "8901AB", "12", "melding")
+        text = texts[me] = pdf_text(pdf)
+        assert f"Beste {me}," in text and other not in text and CHILD in text
+        assert "Veilig Thuis Fryslân" in text and "Iemand" in text
+        for secret in (BYSTANDER, WITNESS, "0612345678", SUSPECT_BSN, *ROLE_WORDS):
+            assert secret not in text.lower() and secret not in text, secret
+        out = tmp_path / f"household-letter-{request.idempotency_key[:8]}.pdf"
+        out.write_bytes(pdf)
+        print(f"rendered household letter: {out}")
+        if me == SUSPECT and EXAMPLE.parent.is_dir():  # the one addressed from the BRP
+            shutil.copyfile(out, EXAMPLE)
+    # Apart from name and address, both letters say the same: the text depends on no role.
+    body = {me: text.split(f"Beste {me},")[1].replace(me, "X") for me, text in texts.items()}
+    assert body[VICTIM] == body[SUSPECT]
+
+
+async def test_a_person_without_a_known_address_gets_no_letter_and_is_reported(
+        store: Store, keys: KeyStore, caplog: pytest.LogCaptureFixture) -> None:
+    """The suspect is known by BSN only and no BRP knows the BSN: no "Beste bewoner(s)" letter without an address,
+    but a warning with the region's person id and a count per region, once however often the delivery is tried."""
+    tenant, case_id = await record_case_and_decision(store, keys)
+    letter = store.letter_for_case(tenant, case_id)
+    assert letter is not None
+    counter = metrics.HOUSEHOLD_LETTER_UNADDRESSED.labels(tenant, "no_address")
+    before = counter._value.get()
+    builder = LetterBuilder(store, keys)  # no BRP configured
+    for _ in range(2):
+        requests = builder.requests(letter, dt.date(2026, 1, 5))
+        assert [r.idempotency_key for r in requests] == [letter_key(letter.key, "p1")]
+    assert counter._value.get() == before + 1
+    [warning] = [r for r in caplog.records if r.name == "notifier.letters" and r.levelname == "WARNING"]
+    assert warning.person_id == "p4" and warning.reason == "no_address" and warning.case_id == case_id  # type: ignore[attr-defined]
+    assert SUSPECT not in caplog.text and SUSPECT_BSN not in caplog.text
+
+
+def test_address_from_the_brp_before_the_melding() -> None:
+    class Book:
+        def address_of(self, bsn: str) -> Address | None:
+            return Address("Brinklaan", "7", "1234AB", "Emmen") if bsn == SUSPECT_BSN else None
+
+    with_bsn = Person("p", SUSPECT, "SUSPECT", bsn=SUSPECT_BSN, postcode="9999ZZ", house_number="1")
+    assert address_for(with_bsn, Book()) == Address("Brinklaan", "7", "1234AB", "Emmen")
+    unknown_bsn = dataclasses.replace(with_bsn, bsn="123456782")
+    assert address_for(unknown_bsn, Book()) == Address("", "1", "9999ZZ", "", source="melding")
+    assert address_for(dataclasses.replace(unknown_bsn, postcode=""), Book()) is None
+    assert Address("Brinklaan", "7", "1234ab", "Emmen").lines() == ("Brinklaan 7", "1234 AB  EMMEN")
+    assert Address("", "12", "8901AB", "", source="melding").lines() == ("Huisnummer 12", "8901 AB")
+
+
+def test_addressees_are_the_adults_and_a_child_goes_to_its_parents() -> None:
+    today = dt.date(2026, 1, 5)
+    people = [Person("a", "Ayşe Yılmaz", "VICTIM", date_of_birth=dt.date(1985, 1, 1)),
+              Person("b", "Łukasz Wiśniewski", "SUSPECT"),
+              Person("c", "Mila Yılmaz", "CHILD"),
+              Person("d", "Noor Yılmaz", "HOUSEHOLD_MEMBER", date_of_birth=dt.date(2008, 1, 6)),  # 17 until tomorrow
+              Person("e", "Wim Getuige", "WITNESS")]
+    to, unaddressed = addressees(people, today)
+    assert to == [Addressee("a", "Ayşe Yılmaz", ("Mila Yılmaz", "Noor Yılmaz")),
+                  Addressee("b", "Łukasz Wiśniewski", ("Mila Yılmaz", "Noor Yılmaz"))]
+    assert unaddressed == []
+    # Children without an adult directbetrokkene: nobody to write to, reported back for the region.
+    assert addressees(people[2:], today) == ([], [(people[2], "no_adult"), (people[3], "no_adult")])
+    # An adult known by BSN only has no name to write to: reported, not "Beste bewoner(s)".
+    nameless = Person("f", "", "SUSPECT", bsn=SUSPECT_BSN)
+    assert addressees([nameless, people[2]], today) == ([], [(nameless, "no_name")])
+    assert addressees(people[3:], dt.date(2026, 1, 6))[0] == [Addressee("d", "Noor Yılmaz", ())]
 
 
 async def test_professional_melder_who_may_be_named_is_named(store: Store, keys: KeyStore) -> None:
@@ -155,11 +280,12 @@ async def test_professional_melder_who_may_be_named_is_named(store: Store, keys:
     letter = store.letter_for_case(tenant, case_id)
     case = store.get_case(tenant, case_id)
     assert letter is not None and case is not None
-    from notifier.letters import letter_facts
-    text, _ = letter_facts(case, radar_events.AssessmentCompleted.FromString(letter.body), letter.cause_event_id,
-                           keys.tenant_cipher(tenant), dt.date(2026, 1, 5))
-    assert text.melder_name == PROFESSIONAL and text.melder_professional
-    assert PROFESSIONAL.encode() in render_letter(text, compress=False)
+    letters, missing = letters_for(case, radar_events.AssessmentCompleted.FromString(letter.body),
+                                   letter.cause_event_id, keys.tenant_cipher(tenant), dt.date(2026, 1, 5))
+    assert len(letters) == 1 and [m.person_id for m in missing] == ["p4"]  # no BRP here: the suspect has no address
+    for one in letters:
+        assert one.facts.melder_name == PROFESSIONAL and one.facts.melder_professional
+        assert PROFESSIONAL in pdf_text(render_letter(one.facts))
 
 
 # -- callback then letter ---------------------------------------------------------------------

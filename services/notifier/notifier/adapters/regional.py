@@ -48,7 +48,7 @@ INBOX_ITEM_KINDS = frozenset({DeliveryKind.INBOX_ASSESSMENT_INPUT, DeliveryKind.
 
 
 class LetterSource(Protocol):
-    def request(self, delivery: Delivery, today: dt.date) -> receivers_pb2.SendLetterRequest: ...
+    def requests(self, delivery: Delivery, today: dt.date) -> list[receivers_pb2.SendLetterRequest]: ...
 
 
 # Who the notifier is to the receivers: its own client certificate (mTLS, vtkit.channels).
@@ -94,8 +94,10 @@ class RegionalClients:
                 raise RuntimeError("no letter source")
             if self._letter_stub is None:
                 self._letter_stub = receivers_pb2_grpc.LetterGatewayServiceStub(self._channel(self.letter_gateway))
-            request = self.letters.request(delivery, dt.datetime.now(AMSTERDAM).date())
-            await self._letter_stub.SendLetter(request, timeout=self.timeout)
+            # One call per addressee, each with its own derived idempotency key (notifier.letters.LetterBuilder):
+            # a failure part-way makes the whole delivery retry, and the gateway dedupes the calls it already has.
+            for request in self.letters.requests(delivery, dt.datetime.now(AMSTERDAM).date()):
+                await self._letter_stub.SendLetter(request, timeout=self.timeout)
         else:
             if self._professional_stub is None:
                 self._professional_stub = receivers_pb2_grpc.ProfessionalNotificationServiceStub(

@@ -1,0 +1,22 @@
+"""The BRP as the notifier's AddressBook: here the BRP simulator's register (vtkit.simulators.brp.BrpRegister,
+a JSON file; NOTIFIER_BRP_REGISTER). A real BRP client (e.g. the Haal Centraal BRP API) would be another class
+with the same `address_of`."""
+
+from __future__ import annotations
+
+import os
+
+from vtkit.simulators.brp import BrpRegister
+
+from notifier.domain.letter import Address
+
+
+class BrpAddressBook:
+    def __init__(self, path: str | os.PathLike[str]):
+        self.register = BrpRegister(path)
+
+    def address_of(self, bsn: str) -> Address | None:
+        found = self.register.address_of(bsn)
+        if found is None:
+            return None
+        return Address(found.street, found.house_number, found.postcode, found.city, source="brp")
