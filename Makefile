@@ -85,7 +85,7 @@ VT_VAR_DIR ?= var
 certs: $(STAMP)
 	$(PY) -m vtkit.pki init $(VT_VAR_DIR)/keys
 
-run: $(STAMP) certs
+run: $(STAMP) certs fonts
 	$(PY) -m vtkit.stack
 
 demo: $(STAMP)
