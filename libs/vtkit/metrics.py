@@ -35,6 +35,8 @@ INBOX_UNACKNOWLEDGED = Gauge("vt_inbox_unacknowledged", "Region inbox items not 
 INBOX_ACKNOWLEDGED = Counter("vt_inbox_acknowledged", "Region inbox items acknowledged, in time or not",
                              ["tenant", "in_time"])
 INBOX_ESCALATIONS = Counter("vt_inbox_escalations", "Region inbox items escalated to the team lead", ["tenant"])
+FORM_REFUSALS = Counter("vt_form_refusals", "Public form submissions refused, per region and reason (rate_address, "
+                        "rate_region)", ["tenant", "reason"])
 NORM_SHARE = Gauge("vt_norm_share", "Share on time over the last 365 days per region (sector norms): assessments "
                    "decided within 5 working days (norm 0.9), onderzoeken finished within 10 weeks (norm 0.8)",
                    ["tenant", "norm"])

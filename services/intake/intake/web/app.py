@@ -15,12 +15,14 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+from vtkit import metrics
 from vtkit.audit import AuditLog
 from vtkit.tenants import Tenant
 
@@ -47,6 +49,7 @@ from intake.web.forms import (
     with_person_added,
     with_person_removed,
 )
+from intake.web.limits import FormLimits, TokenBuckets
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +66,9 @@ MAX_POST_BYTES = 2 * 1024 * 1024
 EXPIRED = "Het formulier is verlopen of kwam niet van deze website. Controleer uw gegevens en verstuur het opnieuw."
 CHOOSE = {"melding": "Kies of u meldt als professional of als omstander.",
           "advies": "Kies of u advies vraagt als professional of als omstander."}
+TOO_MANY = ("Er zijn vanaf deze verbinding of bij Veilig Thuis in korte tijd veel formulieren verstuurd. Wat u "
+            "invulde staat er nog: verstuur het over {minutes} minuten opnieuw, of bel gratis 0800-2000 (dag en nacht). "
+            "Bij acuut gevaar: bel 112.")
 FAILED = ("Er ging bij ons iets mis: uw {what} is misschien niet verstuurd. Wat u invulde staat er nog; verstuur "
           "het opnieuw. Twee keer versturen maakt geen tweede {what}.")
 
@@ -92,8 +98,10 @@ ERROR_PAGES: dict[int, tuple[str, list[str]]] = {
 
 class Meldformulier:
     def __init__(self, handlers: IntakeHandlers, tenant: Tenant, secret: bytes | None = None,
-                 audit: AuditLog | None = None):
+                 audit: AuditLog | None = None, limits: FormLimits | None = None):
         self.handlers = handlers
+        # Default: 10 submissions per client address per 10 minutes, 120 per region per 10 minutes.
+        self.limits = limits or FormLimits(TokenBuckets(10, 600), TokenBuckets(120, 600))
         self.org = tenant.name
         self.tenant = tenant.id
         self._secret = secret or secrets.token_bytes(32)
@@ -284,6 +292,16 @@ class Meldformulier:
             if method != kind.method:
                 return self._form_page(request, kind, form, {FORM_LEVEL: EXPIRED}, status=409)
             return self._confirmation(request, kind, record, form)
+        refused = self.limits.refused(request.remote or "")
+        if refused is not None:
+            which, wait = refused
+            minutes = max(1, math.ceil(wait / 60))
+            metrics.FORM_REFUSALS.labels(self.tenant, f"rate_{which}").inc()
+            log.warning("form submission refused: too many", extra={"limit": which, "retry_after_seconds": round(wait)})
+            response = self._form_page(request, kind, form, {FORM_LEVEL: TOO_MANY.format(minutes=minutes)},
+                                       status=429, form_key=form_key)
+            response.headers["Retry-After"] = str(math.ceil(wait))
+            return response
         try:
             outcome = await accept(key)
         except ConflictError:
