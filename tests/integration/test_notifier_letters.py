@@ -126,6 +126,9 @@ async def test_callback_then_letter_and_a_recorded_postponement(
     assert not any("Yılmaz" in text for text, _ in seen.values())
     log = proc.log_text()
     assert "gets no household letter" in log and '"person_id": "p3"' in log and "Yılmaz" not in log
+    # ... and the region's case system is told, by its own person id, to inform that person another way.
+    [task] = await eventually(lambda: fake.inbox(case_id, "LETTER_NOT_SENT"), "the letter-not-sent item")
+    assert task["person_ids"] == ["p3"]
     # The callback carried the decision's agreements, passed through still encrypted.
     assert callbacks[0]["method"] == "DeliverCallback" and callbacks[0]["agreements_key_id"] == f"{tenant}:1"
 

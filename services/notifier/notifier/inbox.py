@@ -34,13 +34,14 @@ class Inbox:
         self._reported: set[str] = set()  # regions with gauges, so an emptied inbox is reported as 0
 
     def item(self, kind: DeliveryKind, cause: str, tenant: str, case_id: str, item: receivers_pb2.InboxItem,
-             occurred_at: dt.datetime | None) -> None:
+             occurred_at: dt.datetime | None) -> bool:
+        """Schedules the item; False when it was scheduled before (the same cause)."""
         now = self.clock()
-        self.schedule(Delivery(key=delivery_key(cause, kind), kind=kind, tenant_id=tenant, case_id=case_id,
+        return self.schedule(Delivery(key=delivery_key(cause, kind), kind=kind, tenant_id=tenant, case_id=case_id,
                                cause_event_id=cause, due_date=None, created_at=now, deliver_after=now,
                                body=item.SerializeToString()), occurred_at or now)
 
-    def schedule(self, delivery: Delivery, occurred_at: dt.datetime) -> None:
+    def schedule(self, delivery: Delivery, occurred_at: dt.datetime) -> bool:
         """Push and keep for ListInbox, acknowledged within 1 working hour for an acute case, else 1 working day
         (counted from when the notifier learnt of it: an old signal read late still gets its full time)."""
         case = self.store.get_case(delivery.tenant_id, delivery.case_id)
@@ -54,8 +55,15 @@ class Inbox:
         if self.store.add_inbox(delivery, occurred_at, before):
             log.info("inbox item scheduled", extra={**fields, "acknowledge_before": before})
             self.on_scheduled()
-        else:
-            log.info("duplicate event ignored", extra=fields)
+            return True
+        log.info("duplicate event ignored", extra=fields)
+        return False
+
+    def letter_not_sent(self, tenant: str, case_id: str, letter_key: str, person_id: str, reason: str) -> bool:
+        """A directbetrokkene the household letter cannot reach: once per letter and person (durable: the key)."""
+        now = self.clock()
+        return self.item(DeliveryKind.INBOX_LETTER_NOT_SENT, f"{letter_key}/{person_id}/not-sent", tenant, case_id,
+                         proto.letter_not_sent_item(person_id, reason, now), now)
 
     def overdue(self, tenant: str, case_id: str, deadline: Deadline, due_at: dt.datetime | None,
                 detected_at: dt.datetime) -> None:

@@ -37,6 +37,7 @@ from notifier.domain.letter import (
     addressees,
     letter_key,
 )
+from notifier.inbox import Inbox
 from notifier.store import CaseRecord, Store
 
 log = logging.getLogger("notifier.letters")
@@ -152,22 +153,22 @@ class LetterBuilder:
     (One delivery per addressee would have to decrypt the persons when the decision arrives and split the
     per-case deadline bookkeeping over several rows.)
 
-    A directbetrokkene who gets no letter (no address known, or a child with no adult directbetrokkene) is
-    logged as a warning with the case and the region's own person id and counted in
-    vt_household_letter_unaddressed{tenant,reason}, once per delivery and person in this process (a restart may
-    report it again). It is not yet an item of the region's inbox: that needs a new InboxItemKind."""
+    A directbetrokkene who gets no letter (no address known, no name, or a child with no adult directbetrokkene)
+    becomes an item of the region's inbox (INBOX_ITEM_KIND_LETTER_NOT_SENT, by the region's own person id: the
+    region informs them another way), scheduled once per delivery and person (its key), counted in
+    vt_household_letter_unaddressed{tenant,reason} and logged as a warning."""
 
-    def __init__(self, store: Store, keys: KeyStore, addresses: AddressBook | None = None):
+    def __init__(self, store: Store, keys: KeyStore, addresses: AddressBook | None = None, inbox: Inbox | None = None):
         self.store = store
         self.keys = keys
         self.addresses = addresses or NoAddressBook()
-        self._reported: set[tuple[str, str]] = set()
+        self.inbox = inbox or Inbox(store, lambda: dt.datetime.now(dt.UTC))
 
     def _report(self, delivery: Delivery, missing: list[Unaddressed], sent: int) -> None:
         for item in missing:
-            if (delivery.key, item.person_id) in self._reported:
-                continue
-            self._reported.add((delivery.key, item.person_id))
+            if not self.inbox.letter_not_sent(delivery.tenant_id, delivery.case_id, delivery.key, item.person_id,
+                                              item.reason):
+                continue  # told before (an earlier attempt of this delivery)
             metrics.HOUSEHOLD_LETTER_UNADDRESSED.labels(delivery.tenant_id, item.reason).inc()
             log.warning("a directbetrokkene gets no household letter; the region must inform them another way",
                         extra={"tenant": delivery.tenant_id, "case_id": delivery.case_id,

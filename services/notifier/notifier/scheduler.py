@@ -44,6 +44,7 @@ EXPORT_PURPOSE = {
     DeliveryKind.INBOX_MONITORING_ALERT: "signaal over een huishouden in monitoring",
     DeliveryKind.INBOX_DEADLINE_OVERDUE: "bewaken van wettelijke termijnen",
     DeliveryKind.INBOX_ESCALATION: "escalatie van een niet bevestigd signaal naar de teamleider",
+    DeliveryKind.INBOX_LETTER_NOT_SENT: "informeren van het huishouden: brief niet te bezorgen",
 }
 # A region's case system that is down for hours still gets every inbox item, in order, once it is back (and
 # ListInbox has them meanwhile): these kinds are retried for about three days (the back-off tops out at 10

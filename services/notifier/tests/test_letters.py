@@ -15,6 +15,7 @@ import subprocess
 import grpc
 import pytest
 from notifier import redrive
+from notifier.adapters import proto
 from notifier.adapters.brp import BrpAddressBook
 from notifier.adapters.pdf import render_letter
 from notifier.consumer import VERWIJSINDEX, EventHandler
@@ -225,7 +226,8 @@ async def test_one_letter_per_adult_naming_no_one_elses_role(store: Store, keys:
 async def test_a_person_without_a_known_address_gets_no_letter_and_is_reported(
         store: Store, keys: KeyStore, caplog: pytest.LogCaptureFixture) -> None:
     """The suspect is known by BSN only and no BRP knows the BSN: no "Beste bewoner(s)" letter without an address,
-    but a warning with the region's person id and a count per region, once however often the delivery is tried."""
+    but an item in the region's inbox naming the region's person id (a task: inform them another way), a warning
+    and a count per region, once however often the delivery is tried."""
     tenant, case_id = await record_case_and_decision(store, keys)
     letter = store.letter_for_case(tenant, case_id)
     assert letter is not None
@@ -239,6 +241,9 @@ async def test_a_person_without_a_known_address_gets_no_letter_and_is_reported(
     [warning] = [r for r in caplog.records if r.name == "notifier.letters" and r.levelname == "WARNING"]
     assert warning.person_id == "p4" and warning.reason == "no_address" and warning.case_id == case_id  # type: ignore[attr-defined]
     assert SUSPECT not in caplog.text and SUSPECT_BSN not in caplog.text
+    [item] = [r for r in store.inbox_page(tenant) if r.delivery.kind is DeliveryKind.INBOX_LETTER_NOT_SENT]
+    told = proto.inbox_item(item.delivery)
+    assert (list(told.person_ids), told.letter_not_sent.reason, told.case_id) == (["p4"], "no_address", case_id)
 
 
 def test_address_from_the_brp_before_the_melding() -> None:

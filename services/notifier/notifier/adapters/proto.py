@@ -198,6 +198,12 @@ def deadline_item(deadline: Deadline, due_at: dt.datetime | None, occurred_at: d
                                    occurred_at=from_datetime(occurred_at), deadline_overdue=detail)
 
 
+def letter_not_sent_item(person_id: str, reason: str, at: dt.datetime) -> receivers_pb2.InboxItem:
+    return receivers_pb2.InboxItem(kind=receivers_pb2.INBOX_ITEM_KIND_LETTER_NOT_SENT, person_ids=[person_id],
+                                   occurred_at=from_datetime(at),
+                                   letter_not_sent=receivers_pb2.LetterNotSentItem(reason=reason))
+
+
 def radar_deadline(kind: int) -> Deadline:
     deadline = _DEADLINES.get(kind)  # type: ignore[call-overload]
     if deadline is None:

@@ -30,6 +30,7 @@ class DeliveryKind(enum.Enum):
     INBOX_ASSESSMENT_INPUT = "INBOX_ASSESSMENT_INPUT"
     INBOX_MONITORING_ALERT = "INBOX_MONITORING_ALERT"
     INBOX_DEADLINE_OVERDUE = "INBOX_DEADLINE_OVERDUE"
+    INBOX_LETTER_NOT_SENT = "INBOX_LETTER_NOT_SENT"
     # An inbox item nobody acknowledged in time, sent to the region's team-lead address.
     INBOX_ESCALATION = "INBOX_ESCALATION"
 
