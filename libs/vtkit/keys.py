@@ -126,9 +126,24 @@ def _iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat()
 
 
+def private_dirs(directory: pathlib.Path) -> None:
+    """Creates `directory` and its missing parents readable by the owner only (0700, whatever the umask): key
+    directories are not listable by other users of the machine."""
+    missing = []
+    while not directory.exists():
+        missing.append(directory)
+        directory = directory.parent
+    for created in reversed(missing):
+        try:
+            created.mkdir(mode=0o700)
+        except FileExistsError:  # another process made it meanwhile
+            pass
+        created.chmod(0o700)
+
+
 def _write_atomic(path: pathlib.Path, text: str) -> None:
     """Write, fsync, rename, fsync the directory: a key acknowledged to the caller survives a crash."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dirs(path.parent)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:

@@ -35,7 +35,15 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from vtkit.crypto import Ciphertext, Pseudonymizer, SealOpener, TenantCipher, generate_x25519_private
-from vtkit.keys import MASTER_KEY_ENV, DataKeyStore, LocalDataKeyStore, UnknownKey, dossier_key_id, load_master_key
+from vtkit.keys import (
+    MASTER_KEY_ENV,
+    DataKeyStore,
+    LocalDataKeyStore,
+    UnknownKey,
+    dossier_key_id,
+    load_master_key,
+    private_dirs,
+)
 from vtkit.pki import init_pki, organisations
 from vtkit.tenants import all_tenants
 
@@ -147,7 +155,7 @@ class _LiveCipher(TenantCipher):
 
 
 def _write_secret(path: pathlib.Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dirs(path.parent)
     if not path.exists():
         path.write_text(text)
         path.chmod(0o600)
@@ -156,6 +164,9 @@ def _write_secret(path: pathlib.Path, text: str) -> None:
 def init_keys(root: str | os.PathLike[str]) -> KeyStore:
     """Create every missing key; existing keys are kept (idempotent)."""
     base = pathlib.Path(root)
+    private_dirs(base)
+    for directory in (base, *(d for d in base.rglob("*") if d.is_dir())):  # older installations: 0755
+        directory.chmod(0o700)
     data_keys = LocalDataKeyStore(base, load_master_key(base, create=True))
     for owner in (*all_tenants(), *FIELD_KEY_OWNERS):
         data_keys.ensure_owner(owner)

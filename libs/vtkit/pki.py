@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from vtkit.keys import private_dirs
 from vtkit.tenants import all_tenants
 
 # Every gRPC server of the suite, services and simulators alike.
@@ -82,7 +83,7 @@ def _now() -> dt.datetime:
 
 
 def _write(path: pathlib.Path, data: bytes, secret: bool) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dirs(path.parent)
     tmp = path.with_suffix(path.suffix + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if secret else 0o644)
     with os.fdopen(fd, "wb") as out:
