@@ -34,6 +34,7 @@ import sys
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from vtkit.config import ConfigError
 from vtkit.crypto import Ciphertext, Pseudonymizer, SealOpener, TenantCipher, generate_x25519_private
 from vtkit.keys import (
     MASTER_KEY_ENV,
@@ -152,6 +153,17 @@ class _LiveCipher(TenantCipher):
 
     def encrypt(self, plaintext: bytes, *, event_id: str, field: str) -> Ciphertext:
         return self._keys.tenant_cipher(self.tenant_id).encrypt(plaintext, event_id=event_id, field=field)
+
+
+def usable_keys(key_dir: str, service: str, owner: str) -> KeyStore:
+    """A service's key store, checked at start (never SERVING, then failing every request, without a usable key):
+    the master key is there and opens `owner`'s newest data key. A ConfigError naming the service otherwise."""
+    keys = KeyStore(key_dir)
+    try:
+        keys.check_data_keys(owner)
+    except KeyStoreUnusable as exc:
+        raise ConfigError(f"configuration error: {service}'s keys cannot be used: {exc}") from None
+    return keys
 
 
 def _write_secret(path: pathlib.Path, text: str) -> None:

@@ -49,3 +49,20 @@ async def test_radar_without_its_master_key_refuses_to_start(tmp_path: pathlib.P
     log = process.log_text()
     assert code != 0 and "configuration error: radar's keys cannot be used" in log and "is missing" in log, log[-2000:]
     assert "Traceback" not in log
+
+
+@pytest.mark.parametrize("service", ["notifier", "verwijsindex"])
+async def test_the_national_services_without_a_usable_master_key_refuse_to_start(
+        tmp_path: pathlib.Path, kafka: str, keys: KeyStore, service: str) -> None:
+    """Before waiting for the broker: letters, notices and registrants' contacts need the data keys."""
+    env = {"VT_KEY_DIR": str(keys.root), "VT_DATA_DIR": str(tmp_path / "data"), "KAFKA_BOOTSTRAP_SERVERS": kafka,
+           MASTER_KEY_ENV: str(tmp_path / "no-such-master.key")}
+    process = ServiceProcess(f"{service}-keys", service, env=env, log_path=tmp_path / f"{service}.log").start()
+    try:
+        code = await asyncio.to_thread(process.proc.wait, 60)  # type: ignore[union-attr]
+    finally:
+        process.kill()
+    log = process.log_text()
+    assert code != 0 and f"configuration error: {service}'s keys cannot be used" in log and "is missing" in log, (
+        log[-2000:])
+    assert '"msg": "listening"' not in log and "Traceback" not in log

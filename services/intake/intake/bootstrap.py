@@ -13,7 +13,7 @@ from vtkit.audit import AuditForwarder, AuditLog
 from vtkit.config import ConfigError
 from vtkit.grpcserver import GrpcServer
 from vtkit.kafka import KafkaSettings, Publisher
-from vtkit.keystore import KeyStore, KeyStoreUnusable
+from vtkit.keystore import usable_keys
 from vtkit.outbox import HEALTH_NAME as OUTBOX_HEALTH
 from vtkit.outbox import OutboxRelay, OwnProducer
 from vtkit.tenants import UnknownTenant, get_tenant
@@ -93,11 +93,7 @@ def bootstrap(settings: Settings, kafka: KafkaSettings) -> IntakeApp:
         tenant = get_tenant(settings.tenant)
     except UnknownTenant as exc:
         raise ConfigError(f"configuration error: VT_TENANT: {exc}") from None
-    keys = KeyStore(settings.key_dir)
-    try:
-        keys.check_data_keys(tenant.id)  # never SERVING, then failing every melding, without a usable key
-    except KeyStoreUnusable as exc:
-        raise ConfigError(f"configuration error: {exc}") from None
+    keys = usable_keys(settings.key_dir, "intake", tenant.id)
     protector = PersonalDataProtector(keys, tenant.id)
     store = ContactStore(settings.database_path)
     # Contacts stored before person ids were kept get them from their MeldingReceived in the outbox, once.

@@ -9,7 +9,7 @@ from vt.notifier.v1 import notifier_service_pb2_grpc
 from vtkit.audit import AuditForwarder, AuditLog
 from vtkit.grpcserver import GrpcServer
 from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, start_producer, stop_producer
-from vtkit.keystore import KeyStore
+from vtkit.keystore import usable_keys
 from vtkit.outbox import HEALTH_NAME as OUTBOX_HEALTH
 from vtkit.outbox import OutboxRelay, SharedProducer
 
@@ -33,6 +33,8 @@ def address_book(brp_register: str) -> AddressBook:
 
 
 async def run_notifier(settings: Settings, kafka: KafkaSettings, stop: asyncio.Event) -> None:
+    # Before anything else: letters and notices need the data keys (the verwijsindex field key is one of them).
+    keys = usable_keys(settings.key_dir, "notifier", "verwijsindex")
     endpoints = settings.endpoints()
     store_path = settings.db_path
     store = Store(store_path)
@@ -40,7 +42,6 @@ async def run_notifier(settings: Settings, kafka: KafkaSettings, stop: asyncio.E
     # gRPC server, and with it health SERVING, comes only after.
     await ensure_topics(kafka, stop=stop)
     producer = await start_producer(kafka, stop=stop)
-    keys = KeyStore(settings.key_dir)
     clients = RegionalClients(endpoints, settings.call_timeout_seconds, letter_gateway=settings.letter_gateway,
                               professional_endpoint=settings.professional_endpoint,
                               letters=LetterBuilder(store, keys, address_book(settings.brp_register)), keys=keys,

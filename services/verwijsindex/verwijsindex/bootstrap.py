@@ -16,7 +16,7 @@ from vtkit.crypto import Pseudonymizer, SealOpener
 from vtkit.envelope import Event
 from vtkit.grpcserver import GrpcServer
 from vtkit.kafka import Handler, PermanentError, Publisher, consume, ensure_topics, start_producer, stop_producer
-from vtkit.keystore import KeyStore
+from vtkit.keystore import KeyStore, usable_keys
 from vtkit.outbox import HEALTH_NAME as OUTBOX_HEALTH
 from vtkit.outbox import OutboxRelay, SharedProducer
 
@@ -66,7 +66,7 @@ async def expiry_loop(app: Verwijsindex, interval: float, stop: asyncio.Event) -
 
 
 async def main(settings: Settings, stop: asyncio.Event) -> None:
-    keys = KeyStore(settings.service.key_dir)
+    keys = usable_keys(settings.service.key_dir, "verwijsindex", "verwijsindex")  # registrants' contacts are sealed
     try:
         app = build_app(settings, keys)
         opener = keys.seal_opener(SOURCE)
