@@ -289,7 +289,9 @@ async def run_chaos(stack: Any, meldingen: int, *, seed: int = 0, kills: Sequenc
             """Cases that must get a household letter, and cases that must get an outcome callback: every decided
             case and every melding its episode's decision covers gets a callback; the letter is the episode's."""
             covered = episodes()
-            decided_all = set(workers.decided) | {c for c, lead in covered.items() if lead in workers.decided}
+            decided_all = set(workers.decided)
+            while more := {c for c, lead in covered.items() if lead in decided_all} - decided_all:
+                decided_all |= more  # a joined melding may have joined one that joined another: follow the chain
             return decided_all - set(covered), decided_all
 
         await events.wait_until(settled, settle_timeout)

@@ -5,7 +5,8 @@ recorded (in memory in `.calls`, and as one JSON line appended to RECORD_FILE wh
 can count what actually arrived. A repeated idempotency key is acknowledged, as a real receiver
 must do, but recorded with "duplicate": true so tests can see redeliveries.
 
-Failure injection (env or constructor): FAIL_FIRST=N answers UNAVAILABLE to the first N calls of each method,
+Failure injection (env or constructor): FAIL_FIRST=N answers UNAVAILABLE to the first N calls of each method for
+each case (other cases' calls, e.g. of other tests on a shared broker, do not use them up),
 FAIL_PERMANENT=1 answers INVALID_ARGUMENT to every call. Failed calls are recorded too, with
 "status" set to the code name, so a test can see the retries. DELAY_SECONDS=x records an accepted
 call at once but answers only after x seconds, so a test can kill the caller mid-call.
@@ -63,7 +64,7 @@ class FakeRegionalSystem(receivers_pb2_grpc.RegionalCallbackServiceServicer):
         self.delay_seconds = delay_seconds
         self.calls: list[dict[str, Any]] = []
         self._seen: set[str] = set()
-        self._attempts: dict[str, int] = {}  # per method
+        self._attempts: dict[tuple[str, str], int] = {}  # per method and case
         self._server: GrpcServer | None = None
 
     @classmethod
@@ -151,7 +152,8 @@ class FakeRegionalSystem(receivers_pb2_grpc.RegionalCallbackServiceServicer):
 
     async def _receive(self, method: str, request: Any, context: grpc.aio.ServicerContext, key: str = "",
                        **fields: Any) -> None:
-        attempt = self._attempts[method] = self._attempts.get(method, 0) + 1
+        per = (method, getattr(request, "case_id", ""))
+        attempt = self._attempts[per] = self._attempts.get(per, 0) + 1
         status, detail = "OK", ""
         if self.fail_permanent:
             status, detail = "INVALID_ARGUMENT", "injected permanent failure"
