@@ -498,3 +498,30 @@ async def test_a_melding_during_a_running_onderzoek_joins_it_and_after_its_outco
     assert input_after.message.joins_case_id == "" and input_after.message.repeat_melding  # a new episode, linked
     await asyncio.sleep(1.0)
     assert not watcher.matching(of_case(events_pb2.AssessmentCompleted, after.contact_id))  # decided by nobody yet
+
+
+async def test_an_episode_decision_reaches_a_melding_that_joined_a_joined_melding(
+        keys: KeyStore, stub: RadarStubs, publisher: Publisher, watcher: Watcher) -> None:
+    """A chain: the second melding shares the mother with the first, the third only the child with the second.
+    Deciding the first covers the second, and through it the third: each gets its decision, once."""
+    mother, child = random_bsn(), random_bsn()
+    first = await new_melding(keys, publisher, REGION, mother)
+    await case_known(stub, keys, REGION, first.contact_id)
+    event_id = new_event_id()
+    second = melding_received(keys, REGION, [mother, child], event_id=event_id)
+    await publish_melding(publisher, second, event_id)
+    await case_known(stub, keys, REGION, second.contact_id)
+    await watcher.wait_for(of_case(events_pb2.EpisodeJoined, second.contact_id), what="the second joining the first")
+    third = await new_melding(keys, publisher, REGION, child)
+    await watcher.wait_for(of_case(events_pb2.EpisodeJoined, third.contact_id), what="the third joining the second")
+
+    await stub(REGION).RecordDecision(radar_service_pb2.RecordDecisionRequest(
+        case_id=first.contact_id, judgement=events_pb2.SAFETY_JUDGEMENT_STRUCTURAL_UNSAFETY,
+        decision=events_pb2.DECISION_OVERDRACHT, overdracht_to="wijkteam Gouda", responsible_for_safety="wijkteam"))
+    [covers_second] = await watcher.wait_for(of_case(events_pb2.AssessmentCompleted, second.contact_id),
+                                             what="the decision covering the second")
+    [covers_third] = await watcher.wait_for(of_case(events_pb2.AssessmentCompleted, third.contact_id),
+                                            what="the decision covering the third")
+    assert covers_second.message.episode_case_id == first.contact_id
+    assert covers_third.message.episode_case_id == second.contact_id
+    assert covers_third.message.decision == events_pb2.DECISION_OVERDRACHT
