@@ -46,6 +46,7 @@ class PersonalDataProtector:
         self._radar_public_key = keys.seal_public(MATCHING_SERVICE)
         # A dossier protector lives for one request: its key is read once. The tenant's is read per use.
         self._dossier_cipher = keys.dossier_cipher(tenant, dossier_key) if dossier_key else None
+        self._household_key: bytes | None = None
 
     @property
     def cipher(self) -> TenantCipher:
@@ -54,10 +55,12 @@ class PersonalDataProtector:
     def household_keys(self, identities: Sequence[bytes]) -> list[str]:
         """The region's keyed hash of each person's identity (the region's own household index key, never the
         national pseudonym key): a later melding about a person of the same household finds its dossier without
-        the dossier table holding any identifier (blocking: creates the index key on first use)."""
-        key_id = self.keys.data_keys.ensure_owner(f"{self.tenant}.household")
-        key = self.keys.data_keys.data_key(key_id)
-        return [hmac.new(key, identity, hashlib.sha256).hexdigest() for identity in identities]
+        the dossier table holding any identifier (blocking: creates the index key on first use; read once per
+        protector, not per melding: it is never rotated)."""
+        if self._household_key is None:
+            key_id = self.keys.data_keys.ensure_owner(f"{self.tenant}.household")
+            self._household_key = self.keys.data_keys.data_key(key_id)
+        return [hmac.new(self._household_key, identity, hashlib.sha256).hexdigest() for identity in identities]
 
     def for_dossier(self, dossier_id: str, last_change: dt.datetime) -> PersonalDataProtector:
         """Creates the dossier's key if it has none (blocking: the key is fsynced before data uses it)."""

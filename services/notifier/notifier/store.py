@@ -175,6 +175,11 @@ def _row_to_delivery(row: sqlite3.Row) -> Delivery:
         after_key=row["after_key"])
 
 
+# An inbox item with its delivery, as _inbox_row reads it.
+INBOX_ROWS = ("SELECT i.seq, i.occurred_at AS i_occurred_at, i.acknowledge_before, i.acknowledged_at, i.escalated_at,"
+              " d.* FROM inbox i JOIN deliveries d ON d.key = i.key")
+
+
 def _inbox_row(row: sqlite3.Row) -> InboxRow:
     return InboxRow(seq=row["seq"], delivery=_row_to_delivery(row),
                     occurred_at=_dt(row["i_occurred_at"]) or dt.datetime.now(dt.UTC),
@@ -481,8 +486,7 @@ class Store(OutboxBookkeeping):
 
     def inbox_page(self, tenant_id: str, after_seq: int = 0, limit: int = 100, since: dt.datetime | None = None,
                    unacknowledged_only: bool = False, case_id: str = "") -> list[InboxRow]:
-        sql = "SELECT i.seq, i.occurred_at AS i_occurred_at, i.acknowledge_before, i.acknowledged_at, i.escalated_at, d.*" \
-              " FROM inbox i JOIN deliveries d ON d.key = i.key WHERE i.tenant_id = ? AND i.seq > ?"
+        sql = f"{INBOX_ROWS} WHERE i.tenant_id = ? AND i.seq > ?"
         args: list[object] = [tenant_id, after_seq]
         if since is not None:
             sql += " AND i.occurred_at >= ?"
@@ -501,9 +505,7 @@ class Store(OutboxBookkeeping):
         wanted = list(dict.fromkeys(keys))
         with self._tx() as db:
             rows = {r["key"]: r for r in db.execute(
-                "SELECT i.seq, i.occurred_at AS i_occurred_at, i.acknowledge_before, i.acknowledged_at, i.escalated_at,"
-                f" d.* FROM inbox i JOIN deliveries d ON d.key = i.key WHERE i.tenant_id = ? AND i.key IN"
-                f" ({_marks(wanted)})", (tenant_id, *wanted))}
+                f"{INBOX_ROWS} WHERE i.tenant_id = ? AND i.key IN ({_marks(wanted)})", (tenant_id, *wanted))}
             unknown = [k for k in wanted if k not in rows]
             if unknown:
                 return [], unknown
@@ -514,9 +516,8 @@ class Store(OutboxBookkeeping):
     def unacknowledged_late(self, now: dt.datetime, limit: int = 100) -> list[InboxRow]:
         """Items past their acknowledgement deadline, not acknowledged and not yet escalated."""
         rows = self.db.execute(
-            "SELECT i.seq, i.occurred_at AS i_occurred_at, i.acknowledge_before, i.acknowledged_at, i.escalated_at, d.*"
-            " FROM inbox i JOIN deliveries d ON d.key = i.key WHERE i.acknowledged_at IS NULL AND i.escalated_at IS NULL"
-            " AND i.acknowledge_before < ? ORDER BY i.seq LIMIT ?", (_ts(now), limit)).fetchall()
+            f"{INBOX_ROWS} WHERE i.acknowledged_at IS NULL AND i.escalated_at IS NULL AND i.acknowledge_before < ?"
+            " ORDER BY i.seq LIMIT ?", (_ts(now), limit)).fetchall()
         return [_inbox_row(r) for r in rows]
 
     def escalate(self, item: InboxRow, escalation: Delivery, now: dt.datetime) -> bool:
