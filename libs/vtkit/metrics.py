@@ -30,6 +30,9 @@ DELIVERIES = Counter("vt_deliveries", "Delivery attempts by kind and outcome", [
 HOUSEHOLD_LETTER_UNADDRESSED = Counter("vt_household_letter_unaddressed", "Directbetrokkenen the household letter "
                                        "cannot reach (reason: no_address, no_name, or no_adult for a child)",
                                        ["tenant", "reason"])
+HOUSEHOLD_LETTER_MELDER_REMOVED = Counter("vt_household_letter_melder_removed", "Household letters whose household "
+                                          "text named a melder who may not be named (removed before rendering)",
+                                          ["tenant"])
 INBOX_UNACKNOWLEDGED = Gauge("vt_inbox_unacknowledged", "Region inbox items not acknowledged (open), and of those the "
                              "ones past their acknowledgement deadline (late)", ["tenant", "state"])
 INBOX_ACKNOWLEDGED = Counter("vt_inbox_acknowledged", "Region inbox items acknowledged, in time or not",

@@ -126,6 +126,11 @@ class Stack:
                   NOTIFIER_LETTER_GATEWAY=gateway.address,
                   NOTIFIER_BRP_REGISTER=str(self.var_dir / "data" / "brp-register.json"),
                   NOTIFIER_PROFESSIONAL_ENDPOINT=professionals.address)
+        # The fake case systems play the regions' workers: each decision's callback is confirmed as a conversation
+        # with the melder, which releases the household letter.
+        for tenant in self.tenants:
+            fake = self.processes[f"regional-system-{tenant}"]
+            fake.env = {**fake.env, "CONFIRM_VIA_NOTIFIER": self.processes["notifier"].address}
         self.web["ops"] = f"http://127.0.0.1:{self._port('ops-http')}/"
         services = ",".join(f"{name}={url}" for name, url in self.metrics.items()
                             if name.startswith(("intake-", "radar", "verwijsindex", "notifier")))

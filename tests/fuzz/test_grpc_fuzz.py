@@ -160,6 +160,8 @@ async def seeds(stack: Any) -> dict[str, Any]:
                                                                                    reason="gesprek eerst", weeks=1),
         "vt.notifier.v1.NotifierService/ListInbox": npb.ListInboxRequest(case_id=melding_id, page_size=10),
         "vt.notifier.v1.NotifierService/AcknowledgeInbox": npb.AcknowledgeInboxRequest(idempotency_keys=[melding_id]),
+        "vt.notifier.v1.NotifierService/ConfirmMelderContacted": npb.ConfirmMelderContactedRequest(
+            case_id=melding_id, outcome=npb.MELDER_CONTACT_OUTCOME_CONTACTED),
     }
 
 

@@ -84,6 +84,7 @@ EXERCISE: dict[str, tuple[str, str]] = {
     "vt.notifier.v1.NotifierService/PostponeLetter": ("object", "B's case"),
     "vt.notifier.v1.NotifierService/ListInbox": ("list", "B's inbox items"),
     "vt.notifier.v1.NotifierService/AcknowledgeInbox": ("object", "B's inbox item"),
+    "vt.notifier.v1.NotifierService/ConfirmMelderContacted": ("object", "B's case"),
 }
 
 
@@ -349,15 +350,18 @@ async def test_notifier_matrix(kafka: str, keys: KeyStore, tmp_path: pathlib.Pat
                 assert await items(a, cases[b]) == []
                 assert cases[b] not in {i.case_id for i in await items(a)}
                 await expect_denied(stub, "AcknowledgeInbox", npb.AcknowledgeInboxRequest(idempotency_keys=keys_of[b]), a)
-                calls += 6
+                await expect_denied(stub, "ConfirmMelderContacted", npb.ConfirmMelderContactedRequest(
+                    case_id=cases[b], outcome=npb.MELDER_CONTACT_OUTCOME_CONTACTED), a)
+                calls += 7
             for t, case_id in cases.items():  # B's items are still unacknowledged after every other region tried
                 assert all(not i.HasField("acknowledged_at") for i in await items(t, case_id))
         records = denials(tmp_path / "notifier-data" / "audit-notifier.jsonl", keys)
         got = {(r["who"]["tenant"], r["what"], r["subject"]["case_id"]) for r in records}
         assert {(a, "postpone letter", cases[b]) for a, b in PAIRS} <= got
         assert {(a, "acknowledge inbox item") for a, _ in PAIRS} <= {(t, w) for t, w, _ in got}
+        assert {(a, "confirm melder contacted", cases[b]) for a, b in PAIRS} <= got
         await assert_forwarded(kafka, "notifier", got, "case_id")
-        print(f"notifier: 4 RPCs x {len(PAIRS)} pairs = {calls}")
+        print(f"notifier: 5 RPCs x {len(PAIRS)} pairs = {calls}")
     finally:
         notifier.stop()
 

@@ -67,6 +67,7 @@ async def test_a_destroyed_dossiers_letter_is_cancelled_and_never_sent(
     # A region without a regional endpoint: its callback stays pending, so its letter waits (scheduled, unsent).
     held_tenant, held = "zeeland", f"case-{uuid.uuid4()}"
     proc = await make_notifier({tenant: fake.address}, NOTIFIER_LETTER_GATEWAY=letter_gateway.address).start()
+    fake.confirm_via = proc.address  # the region's worker confirms the conversation with each melder
     for t, c in ((tenant, sent), (held_tenant, held)):
         await publish_case(publisher, keys, t, c)
         await publish_decision(publisher, keys, t, c)

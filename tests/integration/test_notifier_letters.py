@@ -69,12 +69,23 @@ async def publish_case(publisher: Publisher, keys: KeyStore, tenant: str, case_i
     await publisher.publish(topics.intake(tenant), case_id, msg, env)
 
 
+# What radar's RecordDecision seals for the household; the worker slipped the protected melder's name in.
+HOUSEHOLD_TEXT = f"Wekelijks contact met de gezinscoach. {BYSTANDER} blijft buiten beeld."
+MELDER_TEXT = "De melder let op de kinderen bij het ophalen van school."
+
+
 async def publish_decision(publisher: Publisher, keys: KeyStore, tenant: str, case_id: str) -> None:
     msg = radar_events.AssessmentCompleted(tenant_id=tenant, case_id=case_id, decision=radar_events.DECISION_ONDERZOEK)
     env = envelope_for(msg, source=f"radar/{tenant}", tenant=tenant)
     msg.decided_at.FromDatetime(dt.datetime.now(dt.UTC))
-    msg.agreements.CopyFrom(sealed(keys.tenant_cipher(tenant), b"Wekelijks contact met de gezinscoach.", env.id,
-                                   "agreements"))
+    cipher = keys.tenant_cipher(tenant)
+    msg.agreements.CopyFrom(sealed(cipher, MELDER_TEXT.encode(), env.id, "agreements"))
+    feedback = common_pb2.MelderFeedback(safety_judgement="Er is zorg om structurele onveiligheid.",
+                                         shared_information="Wij doen onderzoek.", melder_can_do=MELDER_TEXT,
+                                         agreements="Wij bellen u over twee weken.")
+    msg.melder_feedback.CopyFrom(sealed(cipher, feedback.SerializeToString(), env.id, "melder_feedback"))
+    msg.household.CopyFrom(sealed(cipher, common_pb2.HouseholdNotice(agreements=HOUSEHOLD_TEXT).SerializeToString(),
+                                  env.id, "household"))
     await publisher.publish(topics.NATIONAL_ASSESSMENTS, case_id, msg, env)
 
 
@@ -93,20 +104,38 @@ async def test_callback_then_letter_and_a_recorded_postponement(
     for t, c in ((tenant, case_id), (held_tenant, held_case)):
         await publish_case(publisher, keys, t, c)
         await publish_decision(publisher, keys, t, c)
+    stubs = OrgStubs(proc.address, keys, notifier_service_pb2_grpc.NotifierServiceStub)
+    auth = stubs(tenant)
+
+    # The callback reaches the region (after two refusals, UNAVAILABLE) with the four contents still sealed...
+    [callback] = await eventually(lambda: fake.distinct(case_id, "DeliverCallback"), "the decision's callback")
+    assert [c["status"] for c in fake.attempts_of(case_id, "DeliverCallback")] == ["UNAVAILABLE", "UNAVAILABLE", "OK"]
+    assert callback["has_feedback"] and callback["agreements_key_id"] == f"{tenant}:1"
+    [request] = [r for r in fake.callbacks if r.case_id == case_id]
+    feedback = common_pb2.MelderFeedback.FromString(opened(keys.tenant_cipher(tenant), request.feedback,
+                                                           request.feedback_event_id, "melder_feedback"))
+    assert (feedback.melder_can_do, feedback.agreements) == (MELDER_TEXT, "Wij bellen u over twee weken.")
+
+    # ... but delivered is not spoken to: the letter waits for the region's word that the melder was called.
+    async def letter_waiting() -> bool:
+        reply = await auth.ListDeliveries(notifier_service_pb2.ListDeliveriesRequest(case_id=case_id))
+        return any(d.kind == 2 and d.waiting_for_melder_contact for d in reply.deliveries)
+    assert await letter_waiting()
+    confirmed_at = dt.datetime.now(dt.UTC)
+    reply = await auth.ConfirmMelderContacted(notifier_service_pb2.ConfirmMelderContactedRequest(
+        case_id=case_id, outcome=notifier_service_pb2.MELDER_CONTACT_OUTCOME_CONTACTED))
+    assert reply.letter_released and reply.outcome == notifier_service_pb2.MELDER_CONTACT_OUTCOME_CONTACTED
 
     def two_letters() -> list[dict[str, object]]:
         got = letter_gateway.distinct(case_id)
         return got if len(got) >= 2 else []
 
     letters = await eventually(two_letters, "a household letter to each adult with an address")
-    callbacks = fake.distinct(case_id, "DeliverCallback")
-    # The regional system refused the callback twice (UNAVAILABLE); the letters came only after it. (The region's
-    # inbox also hears that the letter, of a melding received in 2025, is overdue: other calls, not counted here.)
     # One letter each for the victim (the melding's address) and the person the BRP knows; none for the person
-    # known by a BSN the BRP does not know.
-    assert len(callbacks) == 1 and len(letters) == 2
-    assert [c["status"] for c in fake.attempts_of(case_id, "DeliverCallback")] == ["UNAVAILABLE", "UNAVAILABLE", "OK"]
-    assert all(letter["received"] > callbacks[0]["received"] for letter in letters)
+    # known by a BSN the BRP does not know. (The region's inbox also hears that the letter, of a melding received
+    # in 2025, is overdue: other calls, not counted here.) None went before the confirmation.
+    assert len(letters) == 2 and not await letter_waiting()
+    assert all(dt.datetime.fromisoformat(str(letter["received"])) > confirmed_at for letter in letters)
     cipher = keys.tenant_cipher(tenant)
     seen = {}
     for request in (r for r in letter_gateway.letters if r.case_id == case_id):
@@ -124,15 +153,18 @@ async def test_callback_then_letter_and_a_recorded_postponement(
     assert "Beste Anna de Vries," in victim and "Wiśniewski" not in victim and BYSTANDER not in victim
     assert "Beste Łukasz Wiśniewski," in other and "Brinklaan 7" in other and "Anna" not in other
     assert not any("Yılmaz" in text for text, _ in seen.values())
+    # The household reads the household text, with the protected melder's name taken out, and nothing the melder
+    # was told.
+    assert "Wekelijks contact met de gezinscoach. (weggelaten) blijft buiten beeld." in " ".join(victim.split())
+    assert not any(MELDER_TEXT in " ".join(text.split()) for text, _ in seen.values())
     log = proc.log_text()
     assert "gets no household letter" in log and '"person_id": "p3"' in log and "Yılmaz" not in log
+    assert "named the melder" in log and BYSTANDER not in log
     # ... and the region's case system is told, by its own person id, to inform that person another way.
     [task] = await eventually(lambda: fake.inbox(case_id, "LETTER_NOT_SENT"), "the letter-not-sent item")
     assert task["person_ids"] == ["p3"]
-    # The callback carried the decision's agreements, passed through still encrypted.
-    assert callbacks[0]["method"] == "DeliverCallback" and callbacks[0]["agreements_key_id"] == f"{tenant}:1"
 
-    async with OrgStubs(proc.address, keys, notifier_service_pb2_grpc.NotifierServiceStub) as stub:
+    async with stubs as stub:
         auth = stub(held_tenant)
 
         async def letter_row() -> list[notifier_service_pb2.DeliverySummary]:

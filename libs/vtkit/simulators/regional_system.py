@@ -11,11 +11,16 @@ FAIL_PERMANENT=1 answers INVALID_ARGUMENT to every call. Failed calls are record
 "status" set to the code name, so a test can see the retries. DELAY_SECONDS=x records an accepted
 call at once but answers only after x seconds, so a test can kill the caller mid-call.
 
+A decision's callback (a DeliverCallback without due date) is a conversation the region's worker has with the melder;
+with CONFIRM_VIA_NOTIFIER=<address> (constructor `confirm_via`) the fake plays that worker and confirms it at once with
+NotifierService.ConfirmMelderContacted, as the region, retried while the notifier is away; the household letter
+waits for that confirmation. The confirmation is recorded as a call of method "ConfirmMelderContacted".
+
 DeliverInboxItem (the region inbox) is recorded with the item's kind, person ids and what it says (source of a
 monitoring alert, the changes of an assessment input, the deadline); the team lead's escalated copy too.
 
 Run standalone: `python -m vtkit.simulators.regional_system` (env GRPC_PORT, RECORD_FILE, TENANT,
-FAIL_FIRST, FAIL_PERMANENT; VT_KEY_DIR for its certificates). Like every server of the suite it
+FAIL_FIRST, FAIL_PERMANENT, CONFIRM_VIA_NOTIFIER; VT_KEY_DIR for its certificates). Like every server of the suite it
 requires mutual TLS (vtkit.grpcserver); the notifier, its only caller, calls as national/notifier.
 """
 
@@ -30,9 +35,10 @@ import pathlib
 from typing import Any
 
 import grpc
-from vt.notifier.v1 import receivers_pb2, receivers_pb2_grpc
+from vt.notifier.v1 import notifier_service_pb2, notifier_service_pb2_grpc, receivers_pb2, receivers_pb2_grpc
 
 from vtkit.auth import caller
+from vtkit.channels import OrgStubs
 from vtkit.grpcserver import GrpcServer
 from vtkit.keystore import KeyStore
 
@@ -54,7 +60,7 @@ class FakeRegionalSystem(receivers_pb2_grpc.RegionalCallbackServiceServicer):
 
     def __init__(self, port: int = 0, record_file: str | os.PathLike[str] | None = None, tenant: str = "",
                  fail_first: int = 0, fail_permanent: bool = False, delay_seconds: float = 0.0,
-                 keys: KeyStore | None = None):
+                 keys: KeyStore | None = None, confirm_via: str = ""):
         self.port = port
         self.keys = keys  # None: the key dir of VT_KEY_DIR
         self.record_file = pathlib.Path(record_file) if record_file else None
@@ -66,13 +72,18 @@ class FakeRegionalSystem(receivers_pb2_grpc.RegionalCallbackServiceServicer):
         self._seen: set[str] = set()
         self._attempts: dict[tuple[str, str], int] = {}  # per method and case
         self._server: GrpcServer | None = None
+        self.confirm_via = confirm_via
+        # Accepted DeliverCallback requests as received (sealed fields included), for tests that open them.
+        self.callbacks: list[receivers_pb2.DeliverCallbackRequest] = []
+        self._confirming: set[asyncio.Task[None]] = set()
 
     @classmethod
     def from_env(cls) -> "FakeRegionalSystem":
         return cls(port=int(os.environ.get("GRPC_PORT", "0")), record_file=os.environ.get("RECORD_FILE") or None,
                    tenant=os.environ.get("TENANT", ""), fail_first=int(os.environ.get("FAIL_FIRST", "0")),
                    fail_permanent=os.environ.get("FAIL_PERMANENT", "") in ("1", "true", "yes"),
-                   delay_seconds=float(os.environ.get("DELAY_SECONDS", "0")))
+                   delay_seconds=float(os.environ.get("DELAY_SECONDS", "0")),
+                   confirm_via=os.environ.get("CONFIRM_VIA_NOTIFIER", ""))
 
     async def start(self) -> str:
         self._server = GrpcServer(self.port, self.keys, self.server_name)
@@ -88,6 +99,9 @@ class FakeRegionalSystem(receivers_pb2_grpc.RegionalCallbackServiceServicer):
         return self._server.address
 
     async def stop(self, grace: float = 1.0) -> None:
+        for task in self._confirming:
+            task.cancel()
+        await asyncio.gather(*self._confirming, return_exceptions=True)
         if self._server is not None:
             await self._server.stop(grace)
             self._server = None
@@ -114,8 +128,35 @@ class FakeRegionalSystem(receivers_pb2_grpc.RegionalCallbackServiceServicer):
         await self._receive("DeliverCallback", request, context, due_date=_date_iso(request.due_date),
                             acute=request.acute, has_melder=request.HasField("melder"),
                             melder_key_id=request.melder.key_id, has_agreements=request.HasField("agreements"),
-                            agreements_key_id=request.agreements.key_id)
+                            agreements_key_id=request.agreements.key_id, has_feedback=request.HasField("feedback"))
+        self.callbacks.append(request)
+        first = [c for c in self.distinct(request.case_id, "DeliverCallback") if c["idempotency_key"] ==
+                 request.idempotency_key]
+        if self.confirm_via and not request.due_date.year and first:
+            task = asyncio.create_task(self._confirm(request.tenant_id, request.case_id))
+            self._confirming.add(task)
+            task.add_done_callback(self._confirming.discard)
         return receivers_pb2.DeliverCallbackResponse()
+
+    async def _confirm(self, tenant: str, case_id: str) -> None:
+        """The worker called the melder: tell the notifier, as the region (its certificate), until it answers."""
+        keys = self.keys or KeyStore(os.environ["VT_KEY_DIR"])
+        request = notifier_service_pb2.ConfirmMelderContactedRequest(
+            case_id=case_id, outcome=notifier_service_pb2.MELDER_CONTACT_OUTCOME_CONTACTED)
+        async with OrgStubs(self.confirm_via, keys, notifier_service_pb2_grpc.NotifierServiceStub) as stubs:
+            for attempt in range(1, 10_000):
+                try:
+                    await stubs(tenant).ConfirmMelderContacted(request, timeout=10)
+                    status = "OK"
+                except grpc.aio.AioRpcError as exc:
+                    status = exc.code().name
+                    if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+                        await asyncio.sleep(min(0.5 * attempt, 5.0))
+                        continue
+                self._record({"method": "ConfirmMelderContacted", "caller": f"{tenant}/region", "idempotency_key": "",
+                              "tenant_id": tenant, "case_id": case_id, "status": status, "duplicate": False,
+                              "received": dt.datetime.now(dt.UTC).isoformat()})
+                return
 
     async def DeliverRegisterMatch(self, request: receivers_pb2.DeliverRegisterMatchRequest,
                                    context: grpc.aio.ServicerContext) -> receivers_pb2.DeliverRegisterMatchResponse:

@@ -196,7 +196,8 @@ class EventHandler:
         return due
 
     def on_assessment_completed(self, envelope: Envelope, msg: radar_events.AssessmentCompleted) -> None:
-        """The callback content to the region, then (only after it was delivered) the household letter;
+        """The callback content to the region, then (only after it was delivered and the region confirmed the
+        conversation with the melder, ConfirmMelderContacted) the household letter;
         an RvdK request also goes to the RvdK and the municipality when the decision says so."""
         if not msg.tenant_id or not msg.case_id:
             raise InvalidCause("AssessmentCompleted without tenant_id or case_id")
@@ -211,6 +212,9 @@ class EventHandler:
                                                         case_id=msg.case_id)
         if msg.HasField("agreements"):
             callback.agreements.CopyFrom(msg.agreements)  # passed through, never opened here
+        if msg.HasField("melder_feedback"):  # the callback's four contents, also passed through unopened
+            callback.feedback.CopyFrom(msg.melder_feedback)
+            callback.feedback_event_id = envelope.id
         if case is not None:
             callback.received_at.FromDatetime(case.received_at)
         self._schedule(Delivery(key=callback_key, kind=DeliveryKind.MELDER_CALLBACK, tenant_id=msg.tenant_id,

@@ -15,11 +15,14 @@ from vtkit.auth import caller
 from vtkit.calendar import AMSTERDAM, end_of_day, local_date
 
 from notifier.adapters import proto
+from notifier.domain import DeliveryKind
 from notifier.domain.causes import InvalidCause
 from notifier.domain.letter import InvalidPostponement, check_postponement, letter_due_date
 from notifier.store import Store
 
 SERVICE_NAME = "vt.notifier.v1.NotifierService"
+# A case system's clock may run a little ahead of ours.
+CLOCK_SKEW = dt.timedelta(minutes=5)
 
 
 class NotifierApi(notifier_service_pb2_grpc.NotifierServiceServicer):
@@ -45,8 +48,37 @@ class NotifierApi(notifier_service_pb2_grpc.NotifierServiceServicer):
         rows = self.store.list_for_tenant(tenant, proto.states_from_proto(request.state), request.case_id)
         # Deadlines are Amsterdam calendar days: "overdue" flips at local midnight, not UTC midnight.
         today = dt.datetime.now(AMSTERDAM).date()
+        waiting = {d.key for d in rows if d.kind is DeliveryKind.HOUSEHOLD_LETTER and d.state.is_open
+                   and self.store.melder_contact(tenant, d.case_id) is None}
         await self._log(context, "search", "list deliveries", request.case_id, "success")
-        return proto.list_response(rows, today)
+        return proto.list_response(rows, today, waiting)
+
+    async def ConfirmMelderContacted(self, request: notifier_service_pb2.ConfirmMelderContactedRequest,
+                                     context: grpc.aio.ServicerContext
+                                     ) -> notifier_service_pb2.ConfirmMelderContactedResponse:
+        """The region talked with the melder about the decision (or could not reach them): the household letter
+        of the case may go (docs/architecture.md, "What leaves Veilig Thuis")."""
+        tenant = caller().tenant
+        outcome = proto.contact_outcome(request.outcome)
+        if outcome is None:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "outcome: required: contacted or not reached")
+        now = dt.datetime.now(dt.UTC)
+        try:
+            contacted_at = proto.to_datetime(request.contacted_at, request.HasField("contacted_at")) or now
+        except InvalidCause as exc:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"contacted_at: {exc}")
+        if contacted_at > now + CLOCK_SKEW:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "contacted_at: must not lie in the future")
+        if not request.case_id or not self.store.knows_case(tenant, request.case_id):
+            # Also for another region's case: its existence is not disclosed.
+            await self._log(context, "denied", "confirm melder contacted", request.case_id, "denied", "not_found")
+            await context.abort(grpc.StatusCode.NOT_FOUND, "case_id: no case of your region with this id")
+        assert outcome is not None
+        contact = self.store.confirm_melder_contact(tenant, request.case_id, outcome, contacted_at, now)
+        letter = self.store.letter_for_case(tenant, request.case_id)
+        self.on_change()
+        await self._log(context, "update", "confirm melder contacted", request.case_id, "success", contact.outcome)
+        return proto.contact_response(contact, letter is not None and letter.state.is_open)
 
     async def PostponeLetter(self, request: notifier_service_pb2.PostponeLetterRequest,
                              context: grpc.aio.ServicerContext) -> notifier_service_pb2.PostponeLetterResponse:

@@ -1,7 +1,8 @@
 """Builds the household letter request at send time: the only place the notifier opens personal data.
 
 The case's MeldingReceived stays encrypted in SQLite; here, just before the SendLetter call, the
-melder (only when `melder_may_be_named`), the persons and the decision's agreements are decrypted
+melder (named only when `melder_may_be_named`, else only to remove them), the persons and the decision's household
+text (never the melder's agreements) are decrypted
 with the tenant key, one letter per adult directbetrokkene is rendered, and each PDF and addressee is encrypted again
 under the tenant key (associated data: tenant, event id = that letter's idempotency key, field
 "letter_pdf" / "letter_addressee"). Nothing decrypted is logged or stored.
@@ -36,6 +37,8 @@ from notifier.domain.letter import (
     address_for,
     addressees,
     letter_key,
+    melder_terms,
+    without_terms,
 )
 from notifier.inbox import Inbox
 from notifier.store import CaseRecord, Store
@@ -87,6 +90,33 @@ def persons(case: CaseRecord, melding: intake_events.MeldingReceived, cipher: Te
     return out
 
 
+def household_notice(completed: radar_events.AssessmentCompleted, cause_event_id: str, cipher: TenantCipher,
+                     case: CaseRecord) -> common_pb2.HouseholdNotice:
+    """The decision's household text: the only decision text a letter is rendered from. The decision's
+    `agreements` and `melder_feedback` are the melder's and are never opened here."""
+    if not completed.HasField("household"):
+        return common_pb2.HouseholdNotice()
+    try:
+        return common_pb2.HouseholdNotice.FromString(opened(cipher, completed.household, cause_event_id, "household"))
+    except DecryptionError:
+        log.warning("household text did not decrypt; the letter refers to the contact person",
+                    extra={"case_id": case.case_id, "tenant": case.tenant_id})
+        return common_pb2.HouseholdNotice()
+
+
+def _without_melder(notice: common_pb2.HouseholdNotice, melder: dict[str, Any],
+                    case: CaseRecord) -> common_pb2.HouseholdNotice:
+    """A melder who may not be named is removed from the household text, whatever a worker typed there."""
+    terms = melder_terms(*(str(melder.get(k, "")) for k in ("name", "organisation", "phone", "email")))
+    agreements, a = without_terms(notice.agreements, terms)
+    contact, c = without_terms(notice.contact_person, terms)
+    if a or c:
+        metrics.HOUSEHOLD_LETTER_MELDER_REMOVED.labels(case.tenant_id).inc()
+        log.warning("the household text named the melder, who may not be named: removed from the letter",
+                    extra={"case_id": case.case_id, "tenant": case.tenant_id})
+    return common_pb2.HouseholdNotice(agreements=agreements, contact_person="" if c else contact)
+
+
 @dataclass(frozen=True)
 class Letter:
     """One addressee's letter, before rendering: its facts and what the letter gateway needs to post it."""
@@ -109,18 +139,12 @@ def letters_for(case: CaseRecord, completed: radar_events.AssessmentCompleted, c
     address_for), and who gets none."""
     book = book or NoAddressBook()
     melding = intake_events.MeldingReceived.FromString(case.melding)
-    melder_name: str | None = None
-    if melding.melder_may_be_named and melding.HasField("melder"):
-        melder = _json(opened(cipher, melding.melder, case.event_id, "melder"))
-        melder_name = str(melder.get("name", "")).strip() or None
+    melder = _json(opened(cipher, melding.melder, case.event_id, "melder")) if melding.HasField("melder") else {}
+    melder_name = (str(melder.get("name", "")).strip() or None) if melding.melder_may_be_named else None
     people = persons(case, melding, cipher)
-    agreements = ""
-    if completed.HasField("agreements"):
-        try:
-            agreements = opened(cipher, completed.agreements, cause_event_id, "agreements").decode("utf-8", "replace")
-        except DecryptionError:
-            log.warning("agreements did not decrypt; the letter refers to the contact person",
-                        extra={"case_id": case.case_id, "tenant": case.tenant_id})
+    household = household_notice(completed, cause_event_id, cipher, case)
+    if not melding.melder_may_be_named:
+        household = _without_melder(household, melder, case)
     to, cannot = addressees(people, today)
     missing = [Unaddressed(person.person_id, reason) for person, reason in cannot]
     by_id = {p.person_id: p for p in people}
@@ -132,12 +156,13 @@ def letters_for(case: CaseRecord, completed: radar_events.AssessmentCompleted, c
             missing.append(Unaddressed(person.person_id, "no_address"))
             continue
         region = get_tenant(case.tenant_id)
-        facts = LetterFacts(region_name=region.name, contact=region.letter_contact,
+        facts = LetterFacts(region_name=region.name,
                             reference=melding.reference or case.case_id,
                             letter_date=today, received_on=local_date(case.received_at), addressee=addressee,
                             address=address, melder_name=melder_name,
                             melder_professional=melding.melder_type == common_pb2.MELDER_TYPE_PROFESSIONAL,
-                            decision=radar_events.Decision.Name(completed.decision), agreements=agreements)
+                            decision=radar_events.Decision.Name(completed.decision),
+                            agreements=household.agreements, contact=household.contact_person or region.letter_contact)
         out.append(Letter(person.person_id, facts, {"name": person.name, "street": address.street,
                                                     "house_number": address.house_number,
                                                     "postcode": address.postcode, "city": address.city,

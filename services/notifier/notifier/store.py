@@ -93,6 +93,16 @@ CREATE TABLE IF NOT EXISTS assessment_inputs (
     input     BLOB NOT NULL,            -- serialized vt.radar.v1.AssessmentInput
     PRIMARY KEY (tenant_id, case_id, person_id)
 );
+-- The region's word that it talked with the melder about the decision, or could not reach them: a case's household
+-- letter waits for it (docs/architecture.md, "What leaves Veilig Thuis"). The first confirmation counts.
+CREATE TABLE IF NOT EXISTS melder_contacts (
+    tenant_id    TEXT NOT NULL,
+    case_id      TEXT NOT NULL,
+    outcome      TEXT NOT NULL,         -- contacted | not_reached
+    contacted_at REAL NOT NULL,
+    recorded_at  REAL NOT NULL,
+    PRIMARY KEY (tenant_id, case_id)
+);
 -- Every postponement of informing the household (domain.md section 4), never deleted.
 CREATE TABLE IF NOT EXISTS postponements (
     seq         INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -127,6 +137,13 @@ class Postponement:
     recorded_at: dt.datetime
     due_before: dt.date
     due_after: dt.date
+
+
+@dataclass(frozen=True)
+class MelderContact:
+    outcome: str  # "contacted" | "not_reached"
+    contacted_at: dt.datetime
+    recorded_at: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -295,9 +312,11 @@ class Store(OutboxBookkeeping):
             f"SELECT * FROM deliveries d WHERE state IN (?,?) AND next_attempt_at <= ? AND deliver_after <= ?"
             f" AND ({route}) AND (after_key IS NULL OR after_key IN"
             f" (SELECT key FROM deliveries WHERE state = ?))"
-            # A letter waits (without using attempts) until its case's MeldingReceived has arrived.
-            f" AND (kind != ? OR EXISTS (SELECT 1 FROM cases c WHERE c.tenant_id = d.tenant_id"
-            f" AND c.case_id = d.case_id))"
+            # A letter waits (without using attempts) until its case's MeldingReceived has arrived and the region
+            # confirmed the conversation with the melder (ConfirmMelderContacted).
+            f" AND (kind != ? OR (EXISTS (SELECT 1 FROM cases c WHERE c.tenant_id = d.tenant_id"
+            f" AND c.case_id = d.case_id) AND EXISTS (SELECT 1 FROM melder_contacts m"
+            f" WHERE m.tenant_id = d.tenant_id AND m.case_id = d.case_id)))"
             f" AND (kind NOT IN ({_marks(inbox)}) OR NOT EXISTS (SELECT 1 FROM deliveries p WHERE"
             f" p.tenant_id = d.tenant_id AND p.case_id = d.case_id AND p.rowid < d.rowid AND p.state IN (?,?)"
             f" AND p.kind IN ({_marks(inbox)})))"
@@ -440,6 +459,30 @@ class Store(OutboxBookkeeping):
             return None
         return CaseRecord(tenant_id=row["tenant_id"], case_id=row["case_id"], event_id=row["event_id"],
                           received_at=_dt(row["received_at"]) or dt.datetime.now(dt.UTC), melding=bytes(row["melding"]))
+
+    def knows_case(self, tenant_id: str, case_id: str) -> bool:
+        """The case's MeldingReceived or any delivery about it is known here."""
+        return self.db.execute("SELECT EXISTS (SELECT 1 FROM cases WHERE tenant_id=? AND case_id=?) OR EXISTS"
+                               " (SELECT 1 FROM deliveries WHERE tenant_id=? AND case_id=?)",
+                               (tenant_id, case_id, tenant_id, case_id)).fetchone()[0] == 1
+
+    def confirm_melder_contact(self, tenant_id: str, case_id: str, outcome: str, contacted_at: dt.datetime,
+                               now: dt.datetime) -> MelderContact:
+        """Records the region's confirmation once; a repeat returns the first."""
+        with self._tx() as db:
+            db.execute("INSERT OR IGNORE INTO melder_contacts (tenant_id, case_id, outcome, contacted_at, recorded_at)"
+                       " VALUES (?,?,?,?,?)", (tenant_id, case_id, outcome, _ts(contacted_at), _ts(now)))
+        found = self.melder_contact(tenant_id, case_id)
+        assert found is not None
+        return found
+
+    def melder_contact(self, tenant_id: str, case_id: str) -> MelderContact | None:
+        row = self.db.execute("SELECT outcome, contacted_at, recorded_at FROM melder_contacts WHERE tenant_id=?"
+                              " AND case_id=?", (tenant_id, case_id)).fetchone()
+        if row is None:
+            return None
+        return MelderContact(row["outcome"], _dt(row["contacted_at"]) or dt.datetime.now(dt.UTC),
+                             _dt(row["recorded_at"]) or dt.datetime.now(dt.UTC))
 
     def letter_for_case(self, tenant_id: str, case_id: str) -> Delivery | None:
         row = self.db.execute("SELECT * FROM deliveries WHERE tenant_id=? AND case_id=? AND kind=? ORDER BY created_at"

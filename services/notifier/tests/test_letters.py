@@ -32,7 +32,9 @@ from notifier.domain.letter import (
     letter_due_date,
     letter_key,
     letter_paragraphs,
+    melder_terms,
     rights_paragraphs,
+    without_terms,
 )
 from notifier.grpc_api import NotifierApi
 from notifier.letters import LetterBuilder, letters_for, opened, sealed
@@ -108,17 +110,32 @@ def melding(tenant: str, case_id: str, keys: KeyStore, event_id: str, *, melder_
     return msg
 
 
-def completed(tenant: str, case_id: str, keys: KeyStore, event_id: str, **flags: bool) -> radar_events.AssessmentCompleted:
+HOUSEHOLD_AGREEMENTS = "Wekelijks contact met de gezinscoach."
+MELDER_AGREEMENTS = "De melder belt volgende week terug over de school."
+
+
+def completed(tenant: str, case_id: str, keys: KeyStore, event_id: str, *,
+              household: common_pb2.HouseholdNotice | None = None, feedback: common_pb2.MelderFeedback | None = None,
+              **flags: bool) -> radar_events.AssessmentCompleted:
+    """A decision as radar publishes it: what the melder is told (agreements, melder_feedback) and what the
+    household is told (household), each sealed on its own."""
     msg = radar_events.AssessmentCompleted(tenant_id=tenant, case_id=case_id, decision=radar_events.DECISION_ONDERZOEK,
                                            judgement=radar_events.SAFETY_JUDGEMENT_STRUCTURAL_UNSAFETY, **flags)
     msg.decided_at.FromDatetime(dt.datetime(2025, 12, 29, 12, tzinfo=dt.UTC))
-    msg.agreements.CopyFrom(sealed(keys.tenant_cipher(tenant), b"Wekelijks contact met de gezinscoach.", event_id,
-                                   "agreements"))
+    cipher = keys.tenant_cipher(tenant)
+    feedback = feedback or common_pb2.MelderFeedback(safety_judgement="Structureel onveilig.",
+                                                     agreements=MELDER_AGREEMENTS)
+    household = household or common_pb2.HouseholdNotice(agreements=HOUSEHOLD_AGREEMENTS)
+    msg.agreements.CopyFrom(sealed(cipher, feedback.agreements.encode(), event_id, "agreements"))
+    msg.melder_feedback.CopyFrom(sealed(cipher, feedback.SerializeToString(), event_id, "melder_feedback"))
+    msg.household.CopyFrom(sealed(cipher, household.SerializeToString(), event_id, "household"))
     return msg
 
 
 async def record_case_and_decision(store: Store, keys: KeyStore, *, melder_name: str = BYSTANDER,
                                    may_be_named: bool = False, melder_type: int = common_pb2.MELDER_TYPE_BYSTANDER,
+                                   household: common_pb2.HouseholdNotice | None = None,
+                                   feedback: common_pb2.MelderFeedback | None = None,
                                    **flags: bool) -> tuple[str, str]:
     tenant, case_id = "fryslan", "case-1"
     handler = EventHandler(store, keys=keys)
@@ -126,7 +143,8 @@ async def record_case_and_decision(store: Store, keys: KeyStore, *, melder_name:
     await handler(Event(env, melding(tenant, case_id, keys, env.id, melder_name=melder_name,
                                      may_be_named=may_be_named, melder_type=melder_type)))
     done_env = envelope_for(radar_events.AssessmentCompleted(), source="region/fryslan", tenant=tenant)
-    await handler(Event(done_env, completed(tenant, case_id, keys, done_env.id, **flags)))
+    await handler(Event(done_env, completed(tenant, case_id, keys, done_env.id, household=household,
+                                            feedback=feedback, **flags)))
     return tenant, case_id
 
 
@@ -293,10 +311,77 @@ async def test_professional_melder_who_may_be_named_is_named(store: Store, keys:
         assert PROFESSIONAL in pdf_text(render_letter(one.facts))
 
 
+async def household_letter_texts(store: Store, keys: KeyStore, tenant: str, case_id: str) -> list[str]:
+    letter = store.letter_for_case(tenant, case_id)
+    assert letter is not None
+    cipher = keys.tenant_cipher(tenant)
+    return [pdf_text(opened(cipher, r.pdf, r.idempotency_key, "letter_pdf"))
+            for r in LetterBuilder(store, keys).requests(letter, dt.date(2026, 1, 5))]
+
+
+async def test_the_letter_says_what_the_household_is_told_never_what_the_melder_is_told(
+        store: Store, keys: KeyStore) -> None:
+    feedback = common_pb2.MelderFeedback(safety_judgement="Oordeel voor de melder", shared_information="Gedeeld met "
+                                         "de melder", melder_can_do="De melder let op", agreements=MELDER_AGREEMENTS)
+    tenant, case_id = await record_case_and_decision(store, keys, feedback=feedback, household=common_pb2.HouseholdNotice(
+        agreements="Moeder en vader komen dinsdag naar het gesprek.", contact_person="Marleen Bakker"))
+    [text] = await household_letter_texts(store, keys, tenant, case_id)
+    flat = " ".join(text.split())
+    assert "Moeder en vader komen dinsdag naar het gesprek." in flat and "Uw contactpersoon is Marleen Bakker." in flat
+    for melders in ("Oordeel voor de melder", "Gedeeld met", "De melder let op", MELDER_AGREEMENTS):
+        assert melders not in flat
+
+
+@pytest.mark.parametrize(("melder_type", "may_be_named"), [(common_pb2.MELDER_TYPE_BYSTANDER, False),
+                                                           (common_pb2.MELDER_TYPE_PROFESSIONAL, False)])
+async def test_a_melder_who_may_not_be_named_never_reaches_the_household(
+        store: Store, keys: KeyStore, melder_type: int, may_be_named: bool, caplog: pytest.LogCaptureFixture) -> None:
+    """A bystander without consent, or a professional with a withhold ground: the melder's name (whole, or the
+    surname alone), phone and organisation typed into every free-text field of the decision never reach the
+    letter. What is said to the melder is never opened for it; the household text is cleaned."""
+    name, phone = "Ayşe Yılmaz", "06-12 34 56 78"
+    everywhere = f"Afgesproken met {name} (tel. {phone}); Yılmaz belt dinsdag, 0612345678."
+    feedback = common_pb2.MelderFeedback(safety_judgement=everywhere, shared_information=everywhere,
+                                         melder_can_do=everywhere, agreements=everywhere)
+    tenant, case_id = await record_case_and_decision(
+        store, keys, melder_name=name, may_be_named=may_be_named, melder_type=melder_type, feedback=feedback,
+        household=common_pb2.HouseholdNotice(agreements=everywhere, contact_person=f"{name} of haar collega"))
+    counter = metrics.HOUSEHOLD_LETTER_MELDER_REMOVED.labels(tenant)
+    before = counter._value.get()
+    [text] = await household_letter_texts(store, keys, tenant, case_id)
+    flat = " ".join(text.split())
+    for secret in ("Ayşe", "Yılmaz", "0612345678", "06-12 34 56 78", "12 34 56"):
+        assert secret not in flat, secret
+    assert "Afgesproken met (weggelaten) (tel. (weggelaten)); (weggelaten) belt dinsdag, (weggelaten)." in flat
+    assert "Uw contactpersoon belt u binnenkort." in flat  # the contact person named the melder: the default
+    assert "Wie de melding deed, mogen wij u niet vertellen." in flat
+    assert counter._value.get() == before + 1
+    assert "Yılmaz" not in caplog.text
+
+
+async def test_a_melder_who_may_be_named_is_not_removed(store: Store, keys: KeyStore) -> None:
+    tenant, case_id = await record_case_and_decision(
+        store, keys, melder_name=PROFESSIONAL, may_be_named=True, melder_type=common_pb2.MELDER_TYPE_PROFESSIONAL,
+        household=common_pb2.HouseholdNotice(agreements=f"U gaat samen met {PROFESSIONAL} naar de school."))
+    [text] = await household_letter_texts(store, keys, tenant, case_id)
+    assert f"U gaat samen met {PROFESSIONAL} naar de school." in " ".join(text.split())
+
+
+def test_melder_terms_are_removed_as_whole_words_however_written() -> None:
+    terms = melder_terms("Dr. Piet van der Berg", "Huisartsenpraktijk De Linde", "+31 6 1234 5678", "p.berg@linde.nl")
+    text, removed = without_terms("Met PIET (p.berg@linde.nl, +31612345678 of 06-12 34 56 78) van "
+                                  "huisartsenpraktijk de linde; de Bergweg, Pietje en 1612345678 blijven.", terms)
+    assert removed and text == ("Met (weggelaten) ((weggelaten), (weggelaten) of (weggelaten)) van (weggelaten); de "
+                                "Bergweg, Pietje en 1612345678 blijven.")
+    assert without_terms("Niets over de melder.", terms) == ("Niets over de melder.", False)
+    assert "van" not in terms and "der" not in terms  # particles alone identify nobody
+
+
 # -- callback then letter ---------------------------------------------------------------------
 
 
-async def test_letter_waits_until_the_callback_was_delivered(store: Store, keys: KeyStore) -> None:
+async def test_letter_waits_for_the_callback_and_the_conversation_with_the_melder(store: Store,
+                                                                                   keys: KeyStore) -> None:
     tenant, case_id = await record_case_and_decision(store, keys)
     rows = {d.kind: d for d in store.list_for_tenant(tenant, case_id=case_id)}
     callback, letter = rows[DeliveryKind.MELDER_CALLBACK], rows[DeliveryKind.HOUSEHOLD_LETTER]
@@ -304,12 +389,22 @@ async def test_letter_waits_until_the_callback_was_delivered(store: Store, keys:
     assert letter.due_date == dt.date(2026, 1, 19)  # 4 weeks after recording on 22 December
     request = receivers_pb2.DeliverCallbackRequest.FromString(callback.body)
     assert request.agreements.key_id == f"{tenant}:1"  # passed through, still encrypted
+    # The callback's four contents, passed through sealed; the region opens them with the decision's event id.
+    feedback = common_pb2.MelderFeedback.FromString(
+        opened(keys.tenant_cipher(tenant), request.feedback, request.feedback_event_id, "melder_feedback"))
+    assert (feedback.safety_judgement, feedback.agreements) == ("Structureel onveilig.", MELDER_AGREEMENTS)
     later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
     kinds = [DeliveryKind.HOUSEHOLD_LETTER]
     assert [d.key for d in store.due(later, [tenant], any_tenant_kinds=kinds)] == [callback.key]
     claimed = store.claim(callback, later, dt.timedelta(seconds=10))
     assert claimed is not None and store.settle(claimed, Verdict(DeliveryState.DELIVERED), later)
+    # Delivered is not spoken to: the letter waits until the region confirms the conversation with the melder.
+    assert store.due(later, [tenant], any_tenant_kinds=kinds) == []
+    store.confirm_melder_contact(tenant, case_id, "contacted", later, later)
     assert [d.key for d in store.due(later, [tenant], any_tenant_kinds=kinds)] == [letter.key]
+    # The first confirmation counts.
+    again = store.confirm_melder_contact(tenant, case_id, "not_reached", later + dt.timedelta(hours=1), later)
+    assert (again.outcome, again.contacted_at) == ("contacted", later)
 
 
 async def test_rvdk_request_notices_when_the_decision_says_so(store: Store, keys: KeyStore) -> None:
@@ -336,6 +431,7 @@ async def test_letter_waits_for_its_melding_received(store: Store, keys: KeyStor
     intake_env = envelope_for(intake_events.MeldingReceived(), source="intake/fryslan", tenant="fryslan")
     await handler(Event(intake_env, melding("fryslan", "case-late", keys, intake_env.id, melder_name=BYSTANDER,
                                             may_be_named=False)))
+    store.confirm_melder_contact("fryslan", "case-late", "contacted", later, later)
     assert [d.key for d in store.due(later, ["fryslan"], any_tenant_kinds=kinds)] == [letter.key]
     moved = store.get(letter.key)
     assert moved is not None and moved.due_date == dt.date(2026, 1, 19)

@@ -284,17 +284,23 @@ class Radar:
             # one decision everywhere (consumers dedupe on it), so a melding decided on its own while its
             # EpisodeJoined was in flight is never decided twice.
             event_id = derived_event_id(f"{record.tenant_id}|{member_id}", "assessment-completed")
-            agreements = None
-            if msg.HasField("agreements"):
+            completed = proto.member_completed(msg, member_id)
+            # The melder of each joined melding is told what the episode's melder is told, under that melding's
+            # own dossier key; the household text stays with the episode's letter.
+            for name in ("agreements", "melder_feedback"):
+                if not msg.HasField(name):
+                    continue
                 try:
                     plain = self._agreements_cipher(record.tenant_id, record.dossier).decrypt(
-                        proto.ciphertext(msg.agreements), event_id=event.envelope.id, field="agreements")
-                    agreements = self._agreements_cipher(record.tenant_id, member.dossier if member else member_id).encrypt(
-                        plain, event_id=event_id, field="agreements")
+                        proto.ciphertext(getattr(msg, name)), event_id=event.envelope.id, field=name)
+                    sealed = self._agreements_cipher(record.tenant_id, member.dossier if member else member_id).encrypt(
+                        plain, event_id=event_id, field=name)
                 except (DecryptionError, DecisionConflict):  # a destroyed dossier: the callback goes without
-                    log.warning("episode agreements not passed on", extra={"case_id": member_id})
-            outs.append(_out(topics.NATIONAL_ASSESSMENTS, member_id, proto.member_completed(msg, member_id, agreements),
-                             record.tenant_id, event_id, event.envelope.time))
+                    log.warning("episode callback text not passed on", extra={"case_id": member_id, "field": name})
+                    continue
+                getattr(completed, name).CopyFrom(proto.encrypted_field(sealed))
+            outs.append(_out(topics.NATIONAL_ASSESSMENTS, member_id, completed, record.tenant_id, event_id,
+                             event.envelope.time))
         return outs
 
     def _on_lifecycle(self, event: Event, record: CaseRecord | None) -> tuple[list[Out], CaseRecord | None]:
@@ -377,11 +383,19 @@ class Radar:
             return DecisionResult(None, record.decision_event_id or event_id, record.closed_at,
                                   record.onderzoek_due_at)
         then = consequences(chosen.decision, now)
+        cipher = self._agreements_cipher(tenant, record.dossier)
         agreements = None
         if chosen.agreements:
-            agreements = self._agreements_cipher(tenant, record.dossier).encrypt(
-                chosen.agreements.encode(), event_id=event_id, field="agreements")
+            agreements = cipher.encrypt(chosen.agreements.encode(), event_id=event_id, field="agreements")
         msg = proto.assessment_completed(tenant, chosen, now, then, agreements)
+        # What the melder is told and what the household is told travel apart, each sealed whole: the letter is
+        # rendered from `household` only (docs/architecture.md, "What leaves Veilig Thuis").
+        if chosen.melder_feedback:
+            msg.melder_feedback.CopyFrom(proto.encrypted_field(cipher.encrypt(
+                proto.melder_feedback_bytes(chosen.melder_feedback), event_id=event_id, field="melder_feedback")))
+        if chosen.household:
+            msg.household.CopyFrom(proto.encrypted_field(cipher.encrypt(
+                proto.household_bytes(chosen.household), event_id=event_id, field="household")))
         msg.episode_case_ids.extend(record.episode_members)
         return DecisionResult(_out(topics.NATIONAL_ASSESSMENTS, chosen.case_id, msg, tenant, event_id, now), event_id,
                               now, then.onderzoek.due_at if then.onderzoek else None)

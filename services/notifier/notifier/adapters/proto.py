@@ -21,7 +21,7 @@ from vtkit.calendar import end_of_day
 from notifier.domain import Delivery, DeliveryKind, DeliveryState
 from notifier.domain.causes import AssessmentDueFacts, InvalidCause, RegisterMatchFacts
 from notifier.domain.inbox import Change, Deadline, InputView, MatchView, RvdkView, Source
-from notifier.store import InboxRow
+from notifier.store import InboxRow, MelderContact
 
 # -- scalar helpers -----------------------------------------------------------------------------
 
@@ -293,12 +293,31 @@ def delivery_overdue(d: Delivery, at: dt.datetime, postponements: int) -> events
                                       postponements=postponements)
 
 
-def delivery_summary(d: Delivery, today: dt.date) -> notifier_service_pb2.DeliverySummary:
+def delivery_summary(d: Delivery, today: dt.date, waiting: bool = False) -> notifier_service_pb2.DeliverySummary:
     return notifier_service_pb2.DeliverySummary(
         idempotency_key=d.key, kind=kind_to_proto(d.kind), case_id=d.case_id, state=_STATE_TO_PROTO[d.state],  # type: ignore[arg-type]
         due_date=from_date(d.due_date), updated_at=from_datetime(d.updated_at), attempts=d.attempts,
-        overdue=d.overdue(today))
+        overdue=d.overdue(today), waiting_for_melder_contact=waiting)
 
 
-def list_response(deliveries: Collection[Delivery], today: dt.date) -> notifier_service_pb2.ListDeliveriesResponse:
-    return notifier_service_pb2.ListDeliveriesResponse(deliveries=[delivery_summary(d, today) for d in deliveries])
+def list_response(deliveries: Collection[Delivery], today: dt.date,
+                  waiting: Collection[str] = ()) -> notifier_service_pb2.ListDeliveriesResponse:
+    """`waiting`: keys of the household letters that wait for ConfirmMelderContacted."""
+    return notifier_service_pb2.ListDeliveriesResponse(
+        deliveries=[delivery_summary(d, today, d.key in waiting) for d in deliveries])
+
+
+_CONTACT_OUTCOMES = {notifier_service_pb2.MELDER_CONTACT_OUTCOME_CONTACTED: "contacted",
+                     notifier_service_pb2.MELDER_CONTACT_OUTCOME_NOT_REACHED: "not_reached"}
+_CONTACT_OUTCOMES_BACK = {v: k for k, v in _CONTACT_OUTCOMES.items()}
+
+
+def contact_outcome(value: int) -> str | None:
+    """ConfirmMelderContactedRequest.outcome as the store keeps it; None when unset or unknown."""
+    return _CONTACT_OUTCOMES.get(value)  # type: ignore[call-overload]
+
+
+def contact_response(contact: MelderContact, released: bool) -> notifier_service_pb2.ConfirmMelderContactedResponse:
+    return notifier_service_pb2.ConfirmMelderContactedResponse(
+        outcome=_CONTACT_OUTCOMES_BACK[contact.outcome], contacted_at=from_datetime(contact.contacted_at),  # type: ignore[arg-type]
+        letter_released=released)

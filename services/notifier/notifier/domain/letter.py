@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -173,9 +175,54 @@ class LetterFacts:
     melder_name: str | None
     melder_professional: bool
     decision: str
+    # The decision's household text only (vt.common.v1.HouseholdNotice.agreements), never what was agreed with
+    # the melder: a letter cannot carry the melder's words by construction.
     agreements: str
-    # The region's contact person for the letter (tenant configuration `letter_contact`), if any.
+    # The case's contact person (HouseholdNotice.contact_person), else the region's (tenant `letter_contact`).
     contact: str = ""
+
+
+# Left out in a household text where the melder who may not be named was mentioned.
+WITHHELD = "(weggelaten)"
+# Name words too common to identify anyone (Dutch particles, titles): never removed on their own.
+_NAME_PARTICLES = frozenset({"van", "de", "der", "den", "het", "ten", "ter", "te", "la", "le", "du", "dr", "mr",
+                             "mw", "dhr", "mevr", "heer", "mevrouw"})
+
+
+def melder_terms(name: str, organisation: str = "", phone: str = "", email: str = "") -> list[str]:
+    """What identifies a melder in free text: the full name and each name word of three letters or more (a worker
+    may write only the surname), the organisation, the e-mail address and the phone number."""
+    words = [w for w in re.split(r"[\s,.'’-]+", name) if len(w) >= 3 and w.lower() not in _NAME_PARTICLES]
+    return [t for t in (name.strip(), organisation.strip(), email.strip(), *words) if t] + (
+        [phone] if sum(c.isdigit() for c in phone) >= 6 else [])
+
+
+def _phone_pattern(term: str) -> str:
+    """A Dutch phone number however written: 06-12345678, 06 1234 5678, +31 6 12345678, 0031612345678."""
+    digits = "".join(c for c in term if c.isdigit())
+    if term.strip().startswith("+31") or digits.startswith("0031"):
+        digits = digits[2:] if term.strip().startswith("+") else digits[4:]
+    else:
+        digits = digits.removeprefix("0")
+    return r"(?<![\d+])(?:(?:\+|00)31[\s().-]*(?:\(0\))?[\s-]*|0)?" + r"[\s().-]*".join(digits) + r"(?!\d)"
+
+
+def _term_pattern(term: str) -> str:
+    digits = [c for c in term if c.isdigit()]
+    if len(digits) >= 6 and len(digits) >= len(term.replace(" ", "")) - 3:
+        return _phone_pattern(term)
+    return r"(?<!\w)" + r"\s+".join(re.escape(part) for part in term.split()) + r"(?!\w)"
+
+
+def without_terms(text: str, terms: Iterable[str]) -> tuple[str, bool]:
+    """`text` with every occurrence of the terms (case-insensitive, whole words) replaced by WITHHELD, longest term
+    first; and whether anything was removed. The household letter passes its household text through this when the
+    melder may not be named, so a worker's slip in the household fields cannot reach the household."""
+    patterns = [_term_pattern(t) for t in sorted(set(terms), key=len, reverse=True) if t.strip()]
+    if not patterns or not text:
+        return text, False
+    cleaned, count = re.subn("|".join(patterns), WITHHELD, text, flags=re.IGNORECASE)
+    return cleaned, count > 0
 
 
 def salutation(facts: LetterFacts) -> str:

@@ -19,7 +19,7 @@ from vtkit.kafka import PermanentError
 
 from radar.domain.cases import CaseRecord, DeadlineKind, Decision, OverdueDeadline
 from radar.domain.deadlines import Deadline
-from radar.domain.decisions import Consequences, DecisionInput, Judgement
+from radar.domain.decisions import Consequences, DecisionInput, HouseholdNotice, Judgement, MelderFeedback
 from radar.domain.lifecycle import Figure, Norms
 from radar.domain.model import (
     AssessmentInputOut,
@@ -161,8 +161,22 @@ def deadline_kind(value: int) -> DeadlineKind | None:
 
 
 def decision_request(request: radar_service_pb2.RecordDecisionRequest) -> DecisionInput:
+    feedback = request.melder_feedback
     return DecisionInput(request.case_id, judgement(request.judgement), decision(request.decision),
-                         request.overdracht_to, request.responsible_for_safety, request.agreements)
+                         request.overdracht_to, request.responsible_for_safety, request.agreements,
+                         MelderFeedback(feedback.safety_judgement, feedback.shared_information, feedback.melder_can_do,
+                                        feedback.agreements or request.agreements),
+                         HouseholdNotice(request.household.agreements, request.household.contact_person))
+
+
+def melder_feedback_bytes(feedback: MelderFeedback) -> bytes:
+    """Serialized vt.common.v1.MelderFeedback: encrypted whole, opened only by the region's case system."""
+    return common_pb2.MelderFeedback(**vars(feedback)).SerializeToString()
+
+
+def household_bytes(notice: HouseholdNotice) -> bytes:
+    """Serialized vt.common.v1.HouseholdNotice: encrypted whole, opened by the notifier to render the letter."""
+    return common_pb2.HouseholdNotice(**vars(notice)).SerializeToString()
 
 
 def decision_of(completed: radar_events.AssessmentCompleted) -> DecisionInput:
@@ -415,18 +429,14 @@ def with_due_at(due_text: str, due_at: dt.datetime) -> str:
     return due_to_text(due)
 
 
-def member_completed(lead: radar_events.AssessmentCompleted, case_id: str,
-                     agreements: Ciphertext | None) -> radar_events.AssessmentCompleted:
+def member_completed(lead: radar_events.AssessmentCompleted, case_id: str) -> radar_events.AssessmentCompleted:
     """The episode's decision for one melding that joined it: its melder is called back; the household letter,
     an RvdK request and the onderzoek are the episode's, not repeated."""
-    msg = radar_events.AssessmentCompleted(
+    return radar_events.AssessmentCompleted(
         tenant_id=lead.tenant_id, case_id=case_id, judgement=lead.judgement, decision=lead.decision,
         overdracht_to=lead.overdracht_to, responsible_for_safety=lead.responsible_for_safety,
         decided_at=lead.decided_at, melder_callback_required=True, household_letter_required=False,
         episode_case_id=lead.case_id)
-    if agreements is not None:
-        msg.agreements.CopyFrom(encrypted_field(agreements))
-    return msg
 
 
 def ciphertext(field: common_pb2.EncryptedField) -> Ciphertext:

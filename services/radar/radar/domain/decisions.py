@@ -28,13 +28,40 @@ class InvalidDecision(ValueError):
 
 
 @dataclass(frozen=True)
+class MelderFeedback:
+    """The four contents of the callback to the melder (docs/architecture.md, "What leaves Veilig Thuis")."""
+
+    safety_judgement: str = ""
+    shared_information: str = ""
+    melder_can_do: str = ""
+    agreements: str = ""
+
+    def __bool__(self) -> bool:
+        return any((self.safety_judgement, self.shared_information, self.melder_can_do, self.agreements))
+
+
+@dataclass(frozen=True)
+class HouseholdNotice:
+    """The only decision text a household letter is rendered from: what is said to the melder stays apart."""
+
+    agreements: str = ""
+    contact_person: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.agreements or self.contact_person)
+
+
+@dataclass(frozen=True)
 class DecisionInput:
     case_id: str
     judgement: Judgement
     decision: Decision
     overdracht_to: str
     responsible_for_safety: str
+    # Older clients' one free text: agreements with the melder (the callback), never the household letter.
     agreements: str
+    melder_feedback: MelderFeedback = MelderFeedback()
+    household: HouseholdNotice = HouseholdNotice()
 
     def fingerprint(self) -> str:
         """Identifies the decision (not its free text) so a retried call can be told from a different one,
@@ -57,6 +84,7 @@ class Consequences:
 
 MAX_TEXT = 200
 MAX_AGREEMENTS = 20_000
+MAX_FEEDBACK = 4_000
 
 
 def validate(decision: DecisionInput) -> None:
@@ -78,6 +106,13 @@ def validate(decision: DecisionInput) -> None:
         raise InvalidDecision("responsible_for_safety", f"at most {MAX_TEXT} characters")
     if len(decision.agreements) > MAX_AGREEMENTS:
         raise InvalidDecision("agreements", f"at most {MAX_AGREEMENTS} characters")
+    texts = [(f"melder_feedback.{name}", value) for name, value in vars(decision.melder_feedback).items()]
+    texts += [(f"household.{name}", value) for name, value in vars(decision.household).items()]
+    for field, value in texts:
+        if len(value) > MAX_FEEDBACK:
+            raise InvalidDecision(field, f"at most {MAX_FEEDBACK} characters")
+    if len(decision.household.contact_person) > MAX_TEXT:
+        raise InvalidDecision("household.contact_person", f"at most {MAX_TEXT} characters")
 
 
 def consequences(decision: Decision, decided_at: dt.datetime) -> Consequences:

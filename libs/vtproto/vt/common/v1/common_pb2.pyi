@@ -102,3 +102,23 @@ class Date(_message.Message):
     month: int
     day: int
     def __init__(self, year: _Optional[int] = ..., month: _Optional[int] = ..., day: _Optional[int] = ...) -> None: ...
+
+class MelderFeedback(_message.Message):
+    __slots__ = ("safety_judgement", "shared_information", "melder_can_do", "agreements")
+    SAFETY_JUDGEMENT_FIELD_NUMBER: _ClassVar[int]
+    SHARED_INFORMATION_FIELD_NUMBER: _ClassVar[int]
+    MELDER_CAN_DO_FIELD_NUMBER: _ClassVar[int]
+    AGREEMENTS_FIELD_NUMBER: _ClassVar[int]
+    safety_judgement: str
+    shared_information: str
+    melder_can_do: str
+    agreements: str
+    def __init__(self, safety_judgement: _Optional[str] = ..., shared_information: _Optional[str] = ..., melder_can_do: _Optional[str] = ..., agreements: _Optional[str] = ...) -> None: ...
+
+class HouseholdNotice(_message.Message):
+    __slots__ = ("agreements", "contact_person")
+    AGREEMENTS_FIELD_NUMBER: _ClassVar[int]
+    CONTACT_PERSON_FIELD_NUMBER: _ClassVar[int]
+    agreements: str
+    contact_person: str
+    def __init__(self, agreements: _Optional[str] = ..., contact_person: _Optional[str] = ...) -> None: ...

@@ -19,10 +19,19 @@ class DeliveryState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     DELIVERY_STATE_PENDING: _ClassVar[DeliveryState]
     DELIVERY_STATE_DELIVERED: _ClassVar[DeliveryState]
     DELIVERY_STATE_FAILED: _ClassVar[DeliveryState]
+
+class MelderContactOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    MELDER_CONTACT_OUTCOME_UNSPECIFIED: _ClassVar[MelderContactOutcome]
+    MELDER_CONTACT_OUTCOME_CONTACTED: _ClassVar[MelderContactOutcome]
+    MELDER_CONTACT_OUTCOME_NOT_REACHED: _ClassVar[MelderContactOutcome]
 DELIVERY_STATE_UNSPECIFIED: DeliveryState
 DELIVERY_STATE_PENDING: DeliveryState
 DELIVERY_STATE_DELIVERED: DeliveryState
 DELIVERY_STATE_FAILED: DeliveryState
+MELDER_CONTACT_OUTCOME_UNSPECIFIED: MelderContactOutcome
+MELDER_CONTACT_OUTCOME_CONTACTED: MelderContactOutcome
+MELDER_CONTACT_OUTCOME_NOT_REACHED: MelderContactOutcome
 
 class ListDeliveriesRequest(_message.Message):
     __slots__ = ("state", "case_id")
@@ -33,7 +42,7 @@ class ListDeliveriesRequest(_message.Message):
     def __init__(self, state: _Optional[_Union[DeliveryState, str]] = ..., case_id: _Optional[str] = ...) -> None: ...
 
 class DeliverySummary(_message.Message):
-    __slots__ = ("idempotency_key", "kind", "case_id", "state", "due_date", "updated_at", "attempts", "overdue")
+    __slots__ = ("idempotency_key", "kind", "case_id", "state", "due_date", "updated_at", "attempts", "overdue", "waiting_for_melder_contact")
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -42,6 +51,7 @@ class DeliverySummary(_message.Message):
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
     ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
     OVERDUE_FIELD_NUMBER: _ClassVar[int]
+    WAITING_FOR_MELDER_CONTACT_FIELD_NUMBER: _ClassVar[int]
     idempotency_key: str
     kind: _events_pb2.DeliveryKind
     case_id: str
@@ -50,7 +60,8 @@ class DeliverySummary(_message.Message):
     updated_at: _timestamp_pb2.Timestamp
     attempts: int
     overdue: bool
-    def __init__(self, idempotency_key: _Optional[str] = ..., kind: _Optional[_Union[_events_pb2.DeliveryKind, str]] = ..., case_id: _Optional[str] = ..., state: _Optional[_Union[DeliveryState, str]] = ..., due_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attempts: _Optional[int] = ..., overdue: _Optional[bool] = ...) -> None: ...
+    waiting_for_melder_contact: bool
+    def __init__(self, idempotency_key: _Optional[str] = ..., kind: _Optional[_Union[_events_pb2.DeliveryKind, str]] = ..., case_id: _Optional[str] = ..., state: _Optional[_Union[DeliveryState, str]] = ..., due_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attempts: _Optional[int] = ..., overdue: _Optional[bool] = ..., waiting_for_melder_contact: _Optional[bool] = ...) -> None: ...
 
 class ListDeliveriesResponse(_message.Message):
     __slots__ = ("deliveries",)
@@ -109,3 +120,23 @@ class AcknowledgeInboxResponse(_message.Message):
     ACKNOWLEDGED_FIELD_NUMBER: _ClassVar[int]
     acknowledged: int
     def __init__(self, acknowledged: _Optional[int] = ...) -> None: ...
+
+class ConfirmMelderContactedRequest(_message.Message):
+    __slots__ = ("case_id", "outcome", "contacted_at")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    CONTACTED_AT_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    outcome: MelderContactOutcome
+    contacted_at: _timestamp_pb2.Timestamp
+    def __init__(self, case_id: _Optional[str] = ..., outcome: _Optional[_Union[MelderContactOutcome, str]] = ..., contacted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ConfirmMelderContactedResponse(_message.Message):
+    __slots__ = ("outcome", "contacted_at", "letter_released")
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    CONTACTED_AT_FIELD_NUMBER: _ClassVar[int]
+    LETTER_RELEASED_FIELD_NUMBER: _ClassVar[int]
+    outcome: MelderContactOutcome
+    contacted_at: _timestamp_pb2.Timestamp
+    letter_released: bool
+    def __init__(self, outcome: _Optional[_Union[MelderContactOutcome, str]] = ..., contacted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., letter_released: _Optional[bool] = ...) -> None: ...

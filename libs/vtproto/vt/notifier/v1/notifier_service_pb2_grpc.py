@@ -55,6 +55,11 @@ class NotifierServiceStub:
                 request_serializer=vt_dot_notifier_dot_v1_dot_notifier__service__pb2.AcknowledgeInboxRequest.SerializeToString,
                 response_deserializer=vt_dot_notifier_dot_v1_dot_notifier__service__pb2.AcknowledgeInboxResponse.FromString,
                 _registered_method=True)
+        self.ConfirmMelderContacted = channel.unary_unary(
+                '/vt.notifier.v1.NotifierService/ConfirmMelderContacted',
+                request_serializer=vt_dot_notifier_dot_v1_dot_notifier__service__pb2.ConfirmMelderContactedRequest.SerializeToString,
+                response_deserializer=vt_dot_notifier_dot_v1_dot_notifier__service__pb2.ConfirmMelderContactedResponse.FromString,
+                _registered_method=True)
 
 
 class NotifierServiceServicer:
@@ -94,6 +99,16 @@ class NotifierServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ConfirmMelderContacted(self, request, context):
+        """The region talked with the melder of one of its cases about the decision (the callback's four contents), or
+        tried and could not reach them. Only after this is the household informed: the household letter of the case
+        (or of the household episode it heads) waits for it. The first confirmation counts; a repeat answers the
+        same. NOT_FOUND for a case of another region or one the notifier does not know.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_NotifierServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -116,6 +131,11 @@ def add_NotifierServiceServicer_to_server(servicer, server):
                     servicer.AcknowledgeInbox,
                     request_deserializer=vt_dot_notifier_dot_v1_dot_notifier__service__pb2.AcknowledgeInboxRequest.FromString,
                     response_serializer=vt_dot_notifier_dot_v1_dot_notifier__service__pb2.AcknowledgeInboxResponse.SerializeToString,
+            ),
+            'ConfirmMelderContacted': grpc.unary_unary_rpc_method_handler(
+                    servicer.ConfirmMelderContacted,
+                    request_deserializer=vt_dot_notifier_dot_v1_dot_notifier__service__pb2.ConfirmMelderContactedRequest.FromString,
+                    response_serializer=vt_dot_notifier_dot_v1_dot_notifier__service__pb2.ConfirmMelderContactedResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -227,6 +247,33 @@ class NotifierService:
             '/vt.notifier.v1.NotifierService/AcknowledgeInbox',
             vt_dot_notifier_dot_v1_dot_notifier__service__pb2.AcknowledgeInboxRequest.SerializeToString,
             vt_dot_notifier_dot_v1_dot_notifier__service__pb2.AcknowledgeInboxResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ConfirmMelderContacted(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vt.notifier.v1.NotifierService/ConfirmMelderContacted',
+            vt_dot_notifier_dot_v1_dot_notifier__service__pb2.ConfirmMelderContactedRequest.SerializeToString,
+            vt_dot_notifier_dot_v1_dot_notifier__service__pb2.ConfirmMelderContactedResponse.FromString,
             options,
             channel_credentials,
             insecure,

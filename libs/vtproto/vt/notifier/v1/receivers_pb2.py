@@ -26,61 +26,61 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from vt.common.v1 import common_pb2 as vt_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1evt/notifier/v1/receivers.proto\x12\x0evt.notifier.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19vt/common/v1/common.proto\"\x9b\x02\n\x16\x44\x65liverCallbackRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x03 \x01(\t\x12$\n\x08\x64ue_date\x18\x04 \x01(\x0b\x32\x12.vt.common.v1.Date\x12/\n\x0breceived_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x61\x63ute\x18\x06 \x01(\x08\x12,\n\x06melder\x18\x07 \x01(\x0b\x32\x1c.vt.common.v1.EncryptedField\x12\x30\n\nagreements\x18\x08 \x01(\x0b\x32\x1c.vt.common.v1.EncryptedField\"\x19\n\x17\x44\x65liverCallbackResponse\"\x97\x01\n\x1b\x44\x65liverRegisterMatchRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x03 \x01(\t\x12\x11\n\tperson_id\x18\x04 \x01(\t\x12(\n\x05other\x18\x05 \x01(\x0b\x32\x19.vt.common.v1.Involvement\"\x1e\n\x1c\x44\x65liverRegisterMatchResponse\"\xe0\x01\n\x0bInboxChange\x12+\n\x06source\x18\x01 \x01(\x0e\x32\x1b.vt.notifier.v1.InboxSource\x12&\n\x02\x61t\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0corganisation\x18\x03 \x01(\x0b\x32\x19.vt.common.v1.Involvement\x12\x0f\n\x07\x63\x61se_id\x18\x04 \x01(\t\x12\x11\n\trvdk_kind\x18\x05 \x01(\t\x12\x13\n\x0brvdk_office\x18\x06 \x01(\t\x12\x12\n\nmatch_kind\x18\x07 \x01(\t\"\x85\x02\n\x13\x41ssessmentInputItem\x12\r\n\x05\x66irst\x18\x01 \x01(\x08\x12,\n\x07\x63hanges\x18\x02 \x03(\x0b\x32\x1b.vt.notifier.v1.InboxChange\x12\x36\n\x13other_organisations\x18\x03 \x03(\x0b\x32\x19.vt.common.v1.Involvement\x12\x18\n\x10\x65\x61rlier_case_ids\x18\x04 \x03(\t\x12\x15\n\rjoins_case_id\x18\x05 \x01(\t\x12\x1a\n\x12joined_by_case_ids\x18\x06 \x03(\t\x12\x14\n\x0crvdk_signals\x18\x07 \x01(\x05\x12\x16\n\x0erepeat_melding\x18\x08 \x01(\x08\"B\n\x13MonitoringAlertItem\x12+\n\x06signal\x18\x01 \x01(\x0b\x32\x1b.vt.notifier.v1.InboxChange\"\xb5\x01\n\x13\x44\x65\x61\x64lineOverdueItem\x12/\n\x08\x64\x65\x61\x64line\x18\x01 \x01(\x0e\x32\x1d.vt.notifier.v1.InboxDeadline\x12*\n\x06\x64ue_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08resolved\x18\x03 \x01(\x08\x12/\n\x0bresolved_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"=\n\x11RegisterMatchItem\x12(\n\x05other\x18\x01 \x01(\x0b\x32\x19.vt.common.v1.Involvement\"#\n\x11LetterNotSentItem\x12\x0e\n\x06reason\x18\x01 \x01(\t\"\x91\x05\n\tInboxItem\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x03 \x01(\t\x12+\n\x04kind\x18\x04 \x01(\x0e\x32\x1d.vt.notifier.v1.InboxItemKind\x12\x12\n\nperson_ids\x18\x05 \x03(\t\x12/\n\x0boccurred_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x61\x63ute\x18\x07 \x01(\x08\x12\x36\n\x12\x61\x63knowledge_before\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tescalated\x18\t \x01(\x08\x12\x33\n\x0f\x61\x63knowledged_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12?\n\x10\x61ssessment_input\x18\x0b \x01(\x0b\x32#.vt.notifier.v1.AssessmentInputItemH\x00\x12?\n\x10monitoring_alert\x18\x0c \x01(\x0b\x32#.vt.notifier.v1.MonitoringAlertItemH\x00\x12?\n\x10\x64\x65\x61\x64line_overdue\x18\r \x01(\x0b\x32#.vt.notifier.v1.DeadlineOverdueItemH\x00\x12;\n\x0eregister_match\x18\x0e \x01(\x0b\x32!.vt.notifier.v1.RegisterMatchItemH\x00\x12<\n\x0fletter_not_sent\x18\x0f \x01(\x0b\x32!.vt.notifier.v1.LetterNotSentItemH\x00\x42\x08\n\x06\x64\x65tail\"B\n\x17\x44\x65liverInboxItemRequest\x12\'\n\x04item\x18\x01 \x01(\x0b\x32\x19.vt.notifier.v1.InboxItem\"\x1a\n\x18\x44\x65liverInboxItemResponse\"\xac\x01\n\x11SendLetterRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x03 \x01(\t\x12)\n\x03pdf\x18\x04 \x01(\x0b\x32\x1c.vt.common.v1.EncryptedField\x12/\n\taddressee\x18\x05 \x01(\x0b\x32\x1c.vt.common.v1.EncryptedField\"\x14\n\x12SendLetterResponse\"{\n\rNotifyRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x14\n\x0crecipient_id\x18\x02 \x01(\t\x12*\n\x04\x62ody\x18\x03 \x01(\x0b\x32\x1c.vt.common.v1.EncryptedField\x12\x0f\n\x07subject\x18\x04 \x01(\t\"\xc1\x01\n\x12ProfessionalNotice\x12\x10\n\x08match_id\x18\x01 \x01(\t\x12\x12\n\nmatch_kind\x18\x02 \x01(\t\x12\x18\n\x10\x64ifferent_youths\x18\x03 \x01(\x08\x12-\n\x06others\x18\x04 \x03(\x0b\x32\x1d.vt.notifier.v1.NoticeContact\x12\x1e\n\x16\x66rom_municipality_code\x18\x05 \x01(\t\x12\x1c\n\x14to_municipality_code\x18\x06 \x01(\t\"}\n\rNoticeContact\x12\x15\n\rregistrant_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x14\n\x0corganisation\x18\x03 \x01(\t\x12\r\n\x05phone\x18\x04 \x01(\t\x12\r\n\x05\x65mail\x18\x05 \x01(\t\x12\x13\n\x0b\x63oordinator\x18\x06 \x01(\t\"\x10\n\x0eNotifyResponse*\xeb\x01\n\rInboxItemKind\x12\x1f\n\x1bINBOX_ITEM_KIND_UNSPECIFIED\x10\x00\x12$\n INBOX_ITEM_KIND_ASSESSMENT_INPUT\x10\x01\x12$\n INBOX_ITEM_KIND_MONITORING_ALERT\x10\x02\x12$\n INBOX_ITEM_KIND_DEADLINE_OVERDUE\x10\x03\x12\"\n\x1eINBOX_ITEM_KIND_REGISTER_MATCH\x10\x04\x12#\n\x1fINBOX_ITEM_KIND_LETTER_NOT_SENT\x10\x05*\xb5\x01\n\x0bInboxSource\x12\x1c\n\x18INBOX_SOURCE_UNSPECIFIED\x10\x00\x12*\n&INBOX_SOURCE_MELDING_SAME_ORGANISATION\x10\x01\x12&\n\"INBOX_SOURCE_OTHER_VT_ORGANISATION\x10\x02\x12\x15\n\x11INBOX_SOURCE_RVDK\x10\x03\x12\x1d\n\x19INBOX_SOURCE_VERWIJSINDEX\x10\x04*\x91\x01\n\rInboxDeadline\x12\x1e\n\x1aINBOX_DEADLINE_UNSPECIFIED\x10\x00\x12\x1d\n\x19INBOX_DEADLINE_ASSESSMENT\x10\x01\x12\x1c\n\x18INBOX_DEADLINE_ONDERZOEK\x10\x02\x12#\n\x1fINBOX_DEADLINE_HOUSEHOLD_LETTER\x10\x03\x32\xd7\x02\n\x17RegionalCallbackService\x12\x62\n\x0f\x44\x65liverCallback\x12&.vt.notifier.v1.DeliverCallbackRequest\x1a\'.vt.notifier.v1.DeliverCallbackResponse\x12q\n\x14\x44\x65liverRegisterMatch\x12+.vt.notifier.v1.DeliverRegisterMatchRequest\x1a,.vt.notifier.v1.DeliverRegisterMatchResponse\x12\x65\n\x10\x44\x65liverInboxItem\x12\'.vt.notifier.v1.DeliverInboxItemRequest\x1a(.vt.notifier.v1.DeliverInboxItemResponse2k\n\x14LetterGatewayService\x12S\n\nSendLetter\x12!.vt.notifier.v1.SendLetterRequest\x1a\".vt.notifier.v1.SendLetterResponse2j\n\x1fProfessionalNotificationService\x12G\n\x06Notify\x12\x1d.vt.notifier.v1.NotifyRequest\x1a\x1e.vt.notifier.v1.NotifyResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1evt/notifier/v1/receivers.proto\x12\x0evt.notifier.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19vt/common/v1/common.proto\"\xe6\x02\n\x16\x44\x65liverCallbackRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x03 \x01(\t\x12$\n\x08\x64ue_date\x18\x04 \x01(\x0b\x32\x12.vt.common.v1.Date\x12/\n\x0breceived_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x61\x63ute\x18\x06 \x01(\x08\x12,\n\x06melder\x18\x07 \x01(\x0b\x32\x1c.vt.common.v1.EncryptedField\x12\x30\n\nagreements\x18\x08 \x01(\x0b\x32\x1c.vt.common.v1.EncryptedField\x12.\n\x08\x66\x65\x65\x64\x62\x61\x63k\x18\t \x01(\x0b\x32\x1c.vt.common.v1.EncryptedField\x12\x19\n\x11\x66\x65\x65\x64\x62\x61\x63k_event_id\x18\n \x01(\t\"\x19\n\x17\x44\x65liverCallbackResponse\"\x97\x01\n\x1b\x44\x65liverRegisterMatchRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x03 \x01(\t\x12\x11\n\tperson_id\x18\x04 \x01(\t\x12(\n\x05other\x18\x05 \x01(\x0b\x32\x19.vt.common.v1.Involvement\"\x1e\n\x1c\x44\x65liverRegisterMatchResponse\"\xe0\x01\n\x0bInboxChange\x12+\n\x06source\x18\x01 \x01(\x0e\x32\x1b.vt.notifier.v1.InboxSource\x12&\n\x02\x61t\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0corganisation\x18\x03 \x01(\x0b\x32\x19.vt.common.v1.Involvement\x12\x0f\n\x07\x63\x61se_id\x18\x04 \x01(\t\x12\x11\n\trvdk_kind\x18\x05 \x01(\t\x12\x13\n\x0brvdk_office\x18\x06 \x01(\t\x12\x12\n\nmatch_kind\x18\x07 \x01(\t\"\x85\x02\n\x13\x41ssessmentInputItem\x12\r\n\x05\x66irst\x18\x01 \x01(\x08\x12,\n\x07\x63hanges\x18\x02 \x03(\x0b\x32\x1b.vt.notifier.v1.InboxChange\x12\x36\n\x13other_organisations\x18\x03 \x03(\x0b\x32\x19.vt.common.v1.Involvement\x12\x18\n\x10\x65\x61rlier_case_ids\x18\x04 \x03(\t\x12\x15\n\rjoins_case_id\x18\x05 \x01(\t\x12\x1a\n\x12joined_by_case_ids\x18\x06 \x03(\t\x12\x14\n\x0crvdk_signals\x18\x07 \x01(\x05\x12\x16\n\x0erepeat_melding\x18\x08 \x01(\x08\"B\n\x13MonitoringAlertItem\x12+\n\x06signal\x18\x01 \x01(\x0b\x32\x1b.vt.notifier.v1.InboxChange\"\xb5\x01\n\x13\x44\x65\x61\x64lineOverdueItem\x12/\n\x08\x64\x65\x61\x64line\x18\x01 \x01(\x0e\x32\x1d.vt.notifier.v1.InboxDeadline\x12*\n\x06\x64ue_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08resolved\x18\x03 \x01(\x08\x12/\n\x0bresolved_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"=\n\x11RegisterMatchItem\x12(\n\x05other\x18\x01 \x01(\x0b\x32\x19.vt.common.v1.Involvement\"#\n\x11LetterNotSentItem\x12\x0e\n\x06reason\x18\x01 \x01(\t\"\x91\x05\n\tInboxItem\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x03 \x01(\t\x12+\n\x04kind\x18\x04 \x01(\x0e\x32\x1d.vt.notifier.v1.InboxItemKind\x12\x12\n\nperson_ids\x18\x05 \x03(\t\x12/\n\x0boccurred_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x61\x63ute\x18\x07 \x01(\x08\x12\x36\n\x12\x61\x63knowledge_before\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tescalated\x18\t \x01(\x08\x12\x33\n\x0f\x61\x63knowledged_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12?\n\x10\x61ssessment_input\x18\x0b \x01(\x0b\x32#.vt.notifier.v1.AssessmentInputItemH\x00\x12?\n\x10monitoring_alert\x18\x0c \x01(\x0b\x32#.vt.notifier.v1.MonitoringAlertItemH\x00\x12?\n\x10\x64\x65\x61\x64line_overdue\x18\r \x01(\x0b\x32#.vt.notifier.v1.DeadlineOverdueItemH\x00\x12;\n\x0eregister_match\x18\x0e \x01(\x0b\x32!.vt.notifier.v1.RegisterMatchItemH\x00\x12<\n\x0fletter_not_sent\x18\x0f \x01(\x0b\x32!.vt.notifier.v1.LetterNotSentItemH\x00\x42\x08\n\x06\x64\x65tail\"B\n\x17\x44\x65liverInboxItemRequest\x12\'\n\x04item\x18\x01 \x01(\x0b\x32\x19.vt.notifier.v1.InboxItem\"\x1a\n\x18\x44\x65liverInboxItemResponse\"\xac\x01\n\x11SendLetterRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x03 \x01(\t\x12)\n\x03pdf\x18\x04 \x01(\x0b\x32\x1c.vt.common.v1.EncryptedField\x12/\n\taddressee\x18\x05 \x01(\x0b\x32\x1c.vt.common.v1.EncryptedField\"\x14\n\x12SendLetterResponse\"{\n\rNotifyRequest\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12\x14\n\x0crecipient_id\x18\x02 \x01(\t\x12*\n\x04\x62ody\x18\x03 \x01(\x0b\x32\x1c.vt.common.v1.EncryptedField\x12\x0f\n\x07subject\x18\x04 \x01(\t\"\xc1\x01\n\x12ProfessionalNotice\x12\x10\n\x08match_id\x18\x01 \x01(\t\x12\x12\n\nmatch_kind\x18\x02 \x01(\t\x12\x18\n\x10\x64ifferent_youths\x18\x03 \x01(\x08\x12-\n\x06others\x18\x04 \x03(\x0b\x32\x1d.vt.notifier.v1.NoticeContact\x12\x1e\n\x16\x66rom_municipality_code\x18\x05 \x01(\t\x12\x1c\n\x14to_municipality_code\x18\x06 \x01(\t\"}\n\rNoticeContact\x12\x15\n\rregistrant_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x14\n\x0corganisation\x18\x03 \x01(\t\x12\r\n\x05phone\x18\x04 \x01(\t\x12\r\n\x05\x65mail\x18\x05 \x01(\t\x12\x13\n\x0b\x63oordinator\x18\x06 \x01(\t\"\x10\n\x0eNotifyResponse*\xeb\x01\n\rInboxItemKind\x12\x1f\n\x1bINBOX_ITEM_KIND_UNSPECIFIED\x10\x00\x12$\n INBOX_ITEM_KIND_ASSESSMENT_INPUT\x10\x01\x12$\n INBOX_ITEM_KIND_MONITORING_ALERT\x10\x02\x12$\n INBOX_ITEM_KIND_DEADLINE_OVERDUE\x10\x03\x12\"\n\x1eINBOX_ITEM_KIND_REGISTER_MATCH\x10\x04\x12#\n\x1fINBOX_ITEM_KIND_LETTER_NOT_SENT\x10\x05*\xb5\x01\n\x0bInboxSource\x12\x1c\n\x18INBOX_SOURCE_UNSPECIFIED\x10\x00\x12*\n&INBOX_SOURCE_MELDING_SAME_ORGANISATION\x10\x01\x12&\n\"INBOX_SOURCE_OTHER_VT_ORGANISATION\x10\x02\x12\x15\n\x11INBOX_SOURCE_RVDK\x10\x03\x12\x1d\n\x19INBOX_SOURCE_VERWIJSINDEX\x10\x04*\x91\x01\n\rInboxDeadline\x12\x1e\n\x1aINBOX_DEADLINE_UNSPECIFIED\x10\x00\x12\x1d\n\x19INBOX_DEADLINE_ASSESSMENT\x10\x01\x12\x1c\n\x18INBOX_DEADLINE_ONDERZOEK\x10\x02\x12#\n\x1fINBOX_DEADLINE_HOUSEHOLD_LETTER\x10\x03\x32\xd7\x02\n\x17RegionalCallbackService\x12\x62\n\x0f\x44\x65liverCallback\x12&.vt.notifier.v1.DeliverCallbackRequest\x1a\'.vt.notifier.v1.DeliverCallbackResponse\x12q\n\x14\x44\x65liverRegisterMatch\x12+.vt.notifier.v1.DeliverRegisterMatchRequest\x1a,.vt.notifier.v1.DeliverRegisterMatchResponse\x12\x65\n\x10\x44\x65liverInboxItem\x12\'.vt.notifier.v1.DeliverInboxItemRequest\x1a(.vt.notifier.v1.DeliverInboxItemResponse2k\n\x14LetterGatewayService\x12S\n\nSendLetter\x12!.vt.notifier.v1.SendLetterRequest\x1a\".vt.notifier.v1.SendLetterResponse2j\n\x1fProfessionalNotificationService\x12G\n\x06Notify\x12\x1d.vt.notifier.v1.NotifyRequest\x1a\x1e.vt.notifier.v1.NotifyResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'vt.notifier.v1.receivers_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_INBOXITEMKIND']._serialized_start=2872
-  _globals['_INBOXITEMKIND']._serialized_end=3107
-  _globals['_INBOXSOURCE']._serialized_start=3110
-  _globals['_INBOXSOURCE']._serialized_end=3291
-  _globals['_INBOXDEADLINE']._serialized_start=3294
-  _globals['_INBOXDEADLINE']._serialized_end=3439
+  _globals['_INBOXITEMKIND']._serialized_start=2947
+  _globals['_INBOXITEMKIND']._serialized_end=3182
+  _globals['_INBOXSOURCE']._serialized_start=3185
+  _globals['_INBOXSOURCE']._serialized_end=3366
+  _globals['_INBOXDEADLINE']._serialized_start=3369
+  _globals['_INBOXDEADLINE']._serialized_end=3514
   _globals['_DELIVERCALLBACKREQUEST']._serialized_start=111
-  _globals['_DELIVERCALLBACKREQUEST']._serialized_end=394
-  _globals['_DELIVERCALLBACKRESPONSE']._serialized_start=396
-  _globals['_DELIVERCALLBACKRESPONSE']._serialized_end=421
-  _globals['_DELIVERREGISTERMATCHREQUEST']._serialized_start=424
-  _globals['_DELIVERREGISTERMATCHREQUEST']._serialized_end=575
-  _globals['_DELIVERREGISTERMATCHRESPONSE']._serialized_start=577
-  _globals['_DELIVERREGISTERMATCHRESPONSE']._serialized_end=607
-  _globals['_INBOXCHANGE']._serialized_start=610
-  _globals['_INBOXCHANGE']._serialized_end=834
-  _globals['_ASSESSMENTINPUTITEM']._serialized_start=837
-  _globals['_ASSESSMENTINPUTITEM']._serialized_end=1098
-  _globals['_MONITORINGALERTITEM']._serialized_start=1100
-  _globals['_MONITORINGALERTITEM']._serialized_end=1166
-  _globals['_DEADLINEOVERDUEITEM']._serialized_start=1169
-  _globals['_DEADLINEOVERDUEITEM']._serialized_end=1350
-  _globals['_REGISTERMATCHITEM']._serialized_start=1352
-  _globals['_REGISTERMATCHITEM']._serialized_end=1413
-  _globals['_LETTERNOTSENTITEM']._serialized_start=1415
-  _globals['_LETTERNOTSENTITEM']._serialized_end=1450
-  _globals['_INBOXITEM']._serialized_start=1453
-  _globals['_INBOXITEM']._serialized_end=2110
-  _globals['_DELIVERINBOXITEMREQUEST']._serialized_start=2112
-  _globals['_DELIVERINBOXITEMREQUEST']._serialized_end=2178
-  _globals['_DELIVERINBOXITEMRESPONSE']._serialized_start=2180
-  _globals['_DELIVERINBOXITEMRESPONSE']._serialized_end=2206
-  _globals['_SENDLETTERREQUEST']._serialized_start=2209
-  _globals['_SENDLETTERREQUEST']._serialized_end=2381
-  _globals['_SENDLETTERRESPONSE']._serialized_start=2383
-  _globals['_SENDLETTERRESPONSE']._serialized_end=2403
-  _globals['_NOTIFYREQUEST']._serialized_start=2405
-  _globals['_NOTIFYREQUEST']._serialized_end=2528
-  _globals['_PROFESSIONALNOTICE']._serialized_start=2531
-  _globals['_PROFESSIONALNOTICE']._serialized_end=2724
-  _globals['_NOTICECONTACT']._serialized_start=2726
-  _globals['_NOTICECONTACT']._serialized_end=2851
-  _globals['_NOTIFYRESPONSE']._serialized_start=2853
-  _globals['_NOTIFYRESPONSE']._serialized_end=2869
-  _globals['_REGIONALCALLBACKSERVICE']._serialized_start=3442
-  _globals['_REGIONALCALLBACKSERVICE']._serialized_end=3785
-  _globals['_LETTERGATEWAYSERVICE']._serialized_start=3787
-  _globals['_LETTERGATEWAYSERVICE']._serialized_end=3894
-  _globals['_PROFESSIONALNOTIFICATIONSERVICE']._serialized_start=3896
-  _globals['_PROFESSIONALNOTIFICATIONSERVICE']._serialized_end=4002
+  _globals['_DELIVERCALLBACKREQUEST']._serialized_end=469
+  _globals['_DELIVERCALLBACKRESPONSE']._serialized_start=471
+  _globals['_DELIVERCALLBACKRESPONSE']._serialized_end=496
+  _globals['_DELIVERREGISTERMATCHREQUEST']._serialized_start=499
+  _globals['_DELIVERREGISTERMATCHREQUEST']._serialized_end=650
+  _globals['_DELIVERREGISTERMATCHRESPONSE']._serialized_start=652
+  _globals['_DELIVERREGISTERMATCHRESPONSE']._serialized_end=682
+  _globals['_INBOXCHANGE']._serialized_start=685
+  _globals['_INBOXCHANGE']._serialized_end=909
+  _globals['_ASSESSMENTINPUTITEM']._serialized_start=912
+  _globals['_ASSESSMENTINPUTITEM']._serialized_end=1173
+  _globals['_MONITORINGALERTITEM']._serialized_start=1175
+  _globals['_MONITORINGALERTITEM']._serialized_end=1241
+  _globals['_DEADLINEOVERDUEITEM']._serialized_start=1244
+  _globals['_DEADLINEOVERDUEITEM']._serialized_end=1425
+  _globals['_REGISTERMATCHITEM']._serialized_start=1427
+  _globals['_REGISTERMATCHITEM']._serialized_end=1488
+  _globals['_LETTERNOTSENTITEM']._serialized_start=1490
+  _globals['_LETTERNOTSENTITEM']._serialized_end=1525
+  _globals['_INBOXITEM']._serialized_start=1528
+  _globals['_INBOXITEM']._serialized_end=2185
+  _globals['_DELIVERINBOXITEMREQUEST']._serialized_start=2187
+  _globals['_DELIVERINBOXITEMREQUEST']._serialized_end=2253
+  _globals['_DELIVERINBOXITEMRESPONSE']._serialized_start=2255
+  _globals['_DELIVERINBOXITEMRESPONSE']._serialized_end=2281
+  _globals['_SENDLETTERREQUEST']._serialized_start=2284
+  _globals['_SENDLETTERREQUEST']._serialized_end=2456
+  _globals['_SENDLETTERRESPONSE']._serialized_start=2458
+  _globals['_SENDLETTERRESPONSE']._serialized_end=2478
+  _globals['_NOTIFYREQUEST']._serialized_start=2480
+  _globals['_NOTIFYREQUEST']._serialized_end=2603
+  _globals['_PROFESSIONALNOTICE']._serialized_start=2606
+  _globals['_PROFESSIONALNOTICE']._serialized_end=2799
+  _globals['_NOTICECONTACT']._serialized_start=2801
+  _globals['_NOTICECONTACT']._serialized_end=2926
+  _globals['_NOTIFYRESPONSE']._serialized_start=2928
+  _globals['_NOTIFYRESPONSE']._serialized_end=2944
+  _globals['_REGIONALCALLBACKSERVICE']._serialized_start=3517
+  _globals['_REGIONALCALLBACKSERVICE']._serialized_end=3860
+  _globals['_LETTERGATEWAYSERVICE']._serialized_start=3862
+  _globals['_LETTERGATEWAYSERVICE']._serialized_end=3969
+  _globals['_PROFESSIONALNOTIFICATIONSERVICE']._serialized_start=3971
+  _globals['_PROFESSIONALNOTIFICATIONSERVICE']._serialized_end=4077
 # @@protoc_insertion_point(module_scope)

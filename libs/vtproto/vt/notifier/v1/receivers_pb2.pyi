@@ -51,7 +51,7 @@ INBOX_DEADLINE_ONDERZOEK: InboxDeadline
 INBOX_DEADLINE_HOUSEHOLD_LETTER: InboxDeadline
 
 class DeliverCallbackRequest(_message.Message):
-    __slots__ = ("idempotency_key", "tenant_id", "case_id", "due_date", "received_at", "acute", "melder", "agreements")
+    __slots__ = ("idempotency_key", "tenant_id", "case_id", "due_date", "received_at", "acute", "melder", "agreements", "feedback", "feedback_event_id")
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     TENANT_ID_FIELD_NUMBER: _ClassVar[int]
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -60,6 +60,8 @@ class DeliverCallbackRequest(_message.Message):
     ACUTE_FIELD_NUMBER: _ClassVar[int]
     MELDER_FIELD_NUMBER: _ClassVar[int]
     AGREEMENTS_FIELD_NUMBER: _ClassVar[int]
+    FEEDBACK_FIELD_NUMBER: _ClassVar[int]
+    FEEDBACK_EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     idempotency_key: str
     tenant_id: str
     case_id: str
@@ -68,7 +70,9 @@ class DeliverCallbackRequest(_message.Message):
     acute: bool
     melder: _common_pb2.EncryptedField
     agreements: _common_pb2.EncryptedField
-    def __init__(self, idempotency_key: _Optional[str] = ..., tenant_id: _Optional[str] = ..., case_id: _Optional[str] = ..., due_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., acute: _Optional[bool] = ..., melder: _Optional[_Union[_common_pb2.EncryptedField, _Mapping]] = ..., agreements: _Optional[_Union[_common_pb2.EncryptedField, _Mapping]] = ...) -> None: ...
+    feedback: _common_pb2.EncryptedField
+    feedback_event_id: str
+    def __init__(self, idempotency_key: _Optional[str] = ..., tenant_id: _Optional[str] = ..., case_id: _Optional[str] = ..., due_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., received_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., acute: _Optional[bool] = ..., melder: _Optional[_Union[_common_pb2.EncryptedField, _Mapping]] = ..., agreements: _Optional[_Union[_common_pb2.EncryptedField, _Mapping]] = ..., feedback: _Optional[_Union[_common_pb2.EncryptedField, _Mapping]] = ..., feedback_event_id: _Optional[str] = ...) -> None: ...
 
 class DeliverCallbackResponse(_message.Message):
     __slots__ = ()

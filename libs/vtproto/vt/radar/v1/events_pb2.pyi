@@ -233,7 +233,7 @@ class AssessmentInput(_message.Message):
     def __init__(self, tenant_id: _Optional[str] = ..., case_id: _Optional[str] = ..., person_id: _Optional[str] = ..., earlier_case_ids: _Optional[_Iterable[str]] = ..., other_organisations: _Optional[_Iterable[_Union[_common_pb2.Involvement, _Mapping]]] = ..., rvdk: _Optional[_Iterable[_Union[RvdkInfo, _Mapping]]] = ..., collected_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., repeat_melding: _Optional[bool] = ..., repeat_of_case_id: _Optional[str] = ..., joins_case_id: _Optional[str] = ..., joined_by_case_ids: _Optional[_Iterable[str]] = ..., verwijsindex_matches: _Optional[_Iterable[_Union[VerwijsindexMatchInfo, _Mapping]]] = ...) -> None: ...
 
 class AssessmentCompleted(_message.Message):
-    __slots__ = ("tenant_id", "case_id", "judgement", "decision", "overdracht_to", "responsible_for_safety", "decided_at", "agreements", "melder_callback_required", "household_letter_required", "rvdk_request", "municipality_notice", "onderzoek_due_date", "onderzoek_due_at", "episode_case_ids", "episode_case_id")
+    __slots__ = ("tenant_id", "case_id", "judgement", "decision", "overdracht_to", "responsible_for_safety", "decided_at", "agreements", "melder_callback_required", "household_letter_required", "rvdk_request", "municipality_notice", "onderzoek_due_date", "onderzoek_due_at", "episode_case_ids", "episode_case_id", "melder_feedback", "household")
     TENANT_ID_FIELD_NUMBER: _ClassVar[int]
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     JUDGEMENT_FIELD_NUMBER: _ClassVar[int]
@@ -250,6 +250,8 @@ class AssessmentCompleted(_message.Message):
     ONDERZOEK_DUE_AT_FIELD_NUMBER: _ClassVar[int]
     EPISODE_CASE_IDS_FIELD_NUMBER: _ClassVar[int]
     EPISODE_CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    MELDER_FEEDBACK_FIELD_NUMBER: _ClassVar[int]
+    HOUSEHOLD_FIELD_NUMBER: _ClassVar[int]
     tenant_id: str
     case_id: str
     judgement: SafetyJudgement
@@ -266,7 +268,9 @@ class AssessmentCompleted(_message.Message):
     onderzoek_due_at: _timestamp_pb2.Timestamp
     episode_case_ids: _containers.RepeatedScalarFieldContainer[str]
     episode_case_id: str
-    def __init__(self, tenant_id: _Optional[str] = ..., case_id: _Optional[str] = ..., judgement: _Optional[_Union[SafetyJudgement, str]] = ..., decision: _Optional[_Union[Decision, str]] = ..., overdracht_to: _Optional[str] = ..., responsible_for_safety: _Optional[str] = ..., decided_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., agreements: _Optional[_Union[_common_pb2.EncryptedField, _Mapping]] = ..., melder_callback_required: _Optional[bool] = ..., household_letter_required: _Optional[bool] = ..., rvdk_request: _Optional[bool] = ..., municipality_notice: _Optional[bool] = ..., onderzoek_due_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., onderzoek_due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., episode_case_ids: _Optional[_Iterable[str]] = ..., episode_case_id: _Optional[str] = ...) -> None: ...
+    melder_feedback: _common_pb2.EncryptedField
+    household: _common_pb2.EncryptedField
+    def __init__(self, tenant_id: _Optional[str] = ..., case_id: _Optional[str] = ..., judgement: _Optional[_Union[SafetyJudgement, str]] = ..., decision: _Optional[_Union[Decision, str]] = ..., overdracht_to: _Optional[str] = ..., responsible_for_safety: _Optional[str] = ..., decided_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., agreements: _Optional[_Union[_common_pb2.EncryptedField, _Mapping]] = ..., melder_callback_required: _Optional[bool] = ..., household_letter_required: _Optional[bool] = ..., rvdk_request: _Optional[bool] = ..., municipality_notice: _Optional[bool] = ..., onderzoek_due_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., onderzoek_due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., episode_case_ids: _Optional[_Iterable[str]] = ..., episode_case_id: _Optional[str] = ..., melder_feedback: _Optional[_Union[_common_pb2.EncryptedField, _Mapping]] = ..., household: _Optional[_Union[_common_pb2.EncryptedField, _Mapping]] = ...) -> None: ...
 
 class EpisodeJoined(_message.Message):
     __slots__ = ("tenant_id", "episode_case_id", "case_id", "due_at", "joined_at")

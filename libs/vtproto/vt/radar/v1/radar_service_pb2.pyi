@@ -40,20 +40,24 @@ class GetAssessmentResponse(_message.Message):
     def __init__(self, due: _Optional[_Union[_events_pb2.AssessmentDue, _Mapping]] = ..., inputs: _Optional[_Iterable[_Union[_events_pb2.AssessmentInput, _Mapping]]] = ...) -> None: ...
 
 class RecordDecisionRequest(_message.Message):
-    __slots__ = ("case_id", "judgement", "decision", "overdracht_to", "responsible_for_safety", "agreements")
+    __slots__ = ("case_id", "judgement", "decision", "overdracht_to", "responsible_for_safety", "agreements", "melder_feedback", "household")
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     JUDGEMENT_FIELD_NUMBER: _ClassVar[int]
     DECISION_FIELD_NUMBER: _ClassVar[int]
     OVERDRACHT_TO_FIELD_NUMBER: _ClassVar[int]
     RESPONSIBLE_FOR_SAFETY_FIELD_NUMBER: _ClassVar[int]
     AGREEMENTS_FIELD_NUMBER: _ClassVar[int]
+    MELDER_FEEDBACK_FIELD_NUMBER: _ClassVar[int]
+    HOUSEHOLD_FIELD_NUMBER: _ClassVar[int]
     case_id: str
     judgement: _events_pb2.SafetyJudgement
     decision: _events_pb2.Decision
     overdracht_to: str
     responsible_for_safety: str
     agreements: str
-    def __init__(self, case_id: _Optional[str] = ..., judgement: _Optional[_Union[_events_pb2.SafetyJudgement, str]] = ..., decision: _Optional[_Union[_events_pb2.Decision, str]] = ..., overdracht_to: _Optional[str] = ..., responsible_for_safety: _Optional[str] = ..., agreements: _Optional[str] = ...) -> None: ...
+    melder_feedback: _common_pb2.MelderFeedback
+    household: _common_pb2.HouseholdNotice
+    def __init__(self, case_id: _Optional[str] = ..., judgement: _Optional[_Union[_events_pb2.SafetyJudgement, str]] = ..., decision: _Optional[_Union[_events_pb2.Decision, str]] = ..., overdracht_to: _Optional[str] = ..., responsible_for_safety: _Optional[str] = ..., agreements: _Optional[str] = ..., melder_feedback: _Optional[_Union[_common_pb2.MelderFeedback, _Mapping]] = ..., household: _Optional[_Union[_common_pb2.HouseholdNotice, _Mapping]] = ...) -> None: ...
 
 class RecordDecisionResponse(_message.Message):
     __slots__ = ("event_id", "decided_at", "onderzoek_due_date")
