@@ -113,7 +113,8 @@ class Stack:
                       RECORD_FILE=str(self.var_dir / "data" / f"regional-system-{tenant}.jsonl"))
         endpoints = ",".join(f"{t}={self.processes[f'regional-system-{t}'].address}" for t in self.tenants)
         gateway = self._add("letter-gateway", "vtkit.simulators.letter_gateway",
-                            RECORD_FILE=str(self.var_dir / "data" / "letter-gateway.jsonl"))
+                            RECORD_FILE=str(self.var_dir / "data" / "letter-gateway.jsonl"),
+                            KEEP_DIR=str(self.var_dir / "data" / "letters"))
         professionals = self._add("professional-endpoint", "vtkit.simulators.professional",
                                   RECORD_FILE=str(self.var_dir / "data" / "professional-endpoint.jsonl"))
         for tenant in self.tenants:

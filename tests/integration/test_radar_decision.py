@@ -434,7 +434,9 @@ async def test_a_second_melding_about_the_household_joins_its_open_assessment_on
     decision = radar_service_pb2.RecordDecisionRequest(
         case_id=acute.contact_id, judgement=events_pb2.SAFETY_JUDGEMENT_ACUTE_UNSAFETY,
         decision=events_pb2.DECISION_VOORWAARDEN_EN_VERVOLG, responsible_for_safety="VT Hollands Midden",
-        agreements="Moeder en kinderen tijdelijk bij oma")
+        agreements="Moeder en kinderen tijdelijk bij oma",
+        melder_feedback=common_pb2.MelderFeedback(safety_judgement="Acuut onveilig, nu veilig bij oma"),
+        household=common_pb2.HouseholdNotice(agreements="U blijft met de kinderen bij oma."))
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await as_region.RecordDecision(decision)
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION and first.contact_id in (err.value.details() or "")
@@ -455,6 +457,14 @@ async def test_a_second_melding_about_the_household_joins_its_open_assessment_on
         Ciphertext(msg.agreements.key_id, msg.agreements.nonce, msg.agreements.ciphertext),
         event_id=joined.envelope.id, field="agreements")
     assert agreements.decode() == "Moeder en kinderen tijdelijk bij oma"
+    # The joined melding's melder is told what the episode's melder is told (under its own dossier's key); the
+    # household text stays with the episode's one letter.
+    feedback = common_pb2.MelderFeedback.FromString(keys.tenant_cipher(REGION).decrypt(
+        Ciphertext(msg.melder_feedback.key_id, msg.melder_feedback.nonce, msg.melder_feedback.ciphertext),
+        event_id=joined.envelope.id, field="melder_feedback"))
+    assert feedback.safety_judgement == "Acuut onveilig, nu veilig bij oma"
+    assert feedback.agreements == "Moeder en kinderen tijdelijk bij oma"  # the older clients' free text
+    assert not msg.HasField("household") and lead.message.HasField("household")
     await watcher.wait_for(closed(acute.contact_id), what="the joined melding closed for its persons (the sibling too)")
 
     # Decided with its episode, the joined melding's decision is its own for radar too: the same decision asked for

@@ -145,6 +145,8 @@ class FakeRegionalSystem(receivers_pb2_grpc.RegionalCallbackServiceServicer):
             case_id=case_id, outcome=notifier_service_pb2.MELDER_CONTACT_OUTCOME_CONTACTED)
         async with OrgStubs(self.confirm_via, keys, notifier_service_pb2_grpc.NotifierServiceStub) as stubs:
             for attempt in range(1, 10_000):
+                # Recorded as the moment the call left (the notifier may send the letter before the answer is back).
+                started = dt.datetime.now(dt.UTC).isoformat()
                 try:
                     await stubs(tenant).ConfirmMelderContacted(request, timeout=10)
                     status = "OK"
@@ -155,7 +157,7 @@ class FakeRegionalSystem(receivers_pb2_grpc.RegionalCallbackServiceServicer):
                         continue
                 self._record({"method": "ConfirmMelderContacted", "caller": f"{tenant}/region", "idempotency_key": "",
                               "tenant_id": tenant, "case_id": case_id, "status": status, "duplicate": False,
-                              "received": dt.datetime.now(dt.UTC).isoformat()})
+                              "received": started})
                 return
 
     async def DeliverRegisterMatch(self, request: receivers_pb2.DeliverRegisterMatchRequest,

@@ -390,9 +390,9 @@ class Radar:
         msg = proto.assessment_completed(tenant, chosen, now, then, agreements)
         # What the melder is told and what the household is told travel apart, each sealed whole: the letter is
         # rendered from `household` only (docs/architecture.md, "What leaves Veilig Thuis").
-        if chosen.melder_feedback:
+        if feedback := chosen.told_to_melder():
             msg.melder_feedback.CopyFrom(proto.encrypted_field(cipher.encrypt(
-                proto.melder_feedback_bytes(chosen.melder_feedback), event_id=event_id, field="melder_feedback")))
+                proto.melder_feedback_bytes(feedback), event_id=event_id, field="melder_feedback")))
         if chosen.household:
             msg.household.CopyFrom(proto.encrypted_field(cipher.encrypt(
                 proto.household_bytes(chosen.household), event_id=event_id, field="household")))

@@ -9,9 +9,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from radar.domain.cases import CaseRecord, Decision
-from radar.domain.decisions import DecisionInput, InvalidDecision, Judgement, consequences, validate
+from radar.domain.decisions import (
+    DecisionInput,
+    HouseholdNotice,
+    InvalidDecision,
+    Judgement,
+    MelderFeedback,
+    consequences,
+    validate,
+)
 from radar.handlers import DecisionConflict, Radar
 from radar.testing import melding_received
+from vt.common.v1 import common_pb2
 from vt.radar.v1 import events_pb2
 from vtkit import topics
 from vtkit.crypto import Ciphertext
@@ -46,6 +55,10 @@ def radar(keys: KeyStore) -> Radar:
     (choice(Decision.NO_FURTHER_STEPS, overdracht_to="lokaal team"), "overdracht_to"),
     (choice(responsible_for_safety="  "), "responsible_for_safety"),
     (choice(agreements="x" * 20_001), "agreements"),
+    (dataclasses.replace(choice(), melder_feedback=MelderFeedback(melder_can_do="x" * 4_001)),
+     "melder_feedback.melder_can_do"),
+    (dataclasses.replace(choice(), household=HouseholdNotice(agreements="x" * 4_001)), "household.agreements"),
+    (dataclasses.replace(choice(), household=HouseholdNotice(contact_person="x" * 201)), "household.contact_person"),
 ])
 def test_incomplete_decisions_name_the_field(bad: DecisionInput, field: str) -> None:
     with pytest.raises(InvalidDecision) as err:
@@ -90,6 +103,8 @@ def test_record_decision_publishes_assessment_completed_with_encrypted_agreement
         Ciphertext(msg.agreements.key_id, msg.agreements.nonce, msg.agreements.ciphertext),
         event_id=result.event_id, field="agreements")
     assert plain.decode() == "Moeder belt dagelijks de school"
+    # Legacy agreements only: they are the melder's (the callback), and the household text is absent.
+    assert not msg.HasField("household") and msg.HasField("melder_feedback")
     # a retry yields the same event id (consumers dedupe)
     assert radar.record_decision("utrecht", record, chosen, NOW + dt.timedelta(seconds=5)).event_id == result.event_id
 
@@ -100,6 +115,32 @@ def test_record_decision_publishes_assessment_completed_with_encrypted_agreement
     assert again.output is None and again.event_id == result.event_id and again.decided_at == NOW
     with pytest.raises(DecisionConflict):
         radar.record_decision("utrecht", closed, dataclasses.replace(chosen, decision=Decision.NO_FURTHER_STEPS), NOW)
+
+
+def test_what_the_melder_and_the_household_are_told_are_sealed_apart(keys: KeyStore, radar: Radar) -> None:
+    event_id = new_event_id()
+    melding = melding_received(keys, "utrecht", [random_bsn()], event_id=event_id)
+    record = radar.on_intake(as_event(melding, "utrecht", event_id)).case
+    assert record is not None
+    feedback = MelderFeedback("Structureel onveilig", "Wij doen onderzoek", "Let op het verzuim", "Wij bellen u terug")
+    chosen = dataclasses.replace(choice(case_id=melding.contact_id, agreements=""), melder_feedback=feedback,
+                                 household=HouseholdNotice("U komt dinsdag op gesprek", "Marleen Bakker"))
+    result = radar.record_decision("utrecht", record, chosen, NOW)
+    assert result.output is not None
+    msg = result.output.message
+    assert isinstance(msg, events_pb2.AssessmentCompleted) and not msg.HasField("agreements")
+    assert b"verzuim" not in msg.SerializeToString() and b"dinsdag" not in msg.SerializeToString()
+    cipher = keys.tenant_cipher("utrecht")
+
+    def opened(field: str) -> bytes:
+        sealed = getattr(msg, field)
+        return cipher.decrypt(Ciphertext(sealed.key_id, sealed.nonce, sealed.ciphertext), event_id=result.event_id,
+                              field=field)
+    told = common_pb2.MelderFeedback.FromString(opened("melder_feedback"))
+    assert (told.safety_judgement, told.shared_information, told.melder_can_do, told.agreements) == (
+        "Structureel onveilig", "Wij doen onderzoek", "Let op het verzuim", "Wij bellen u terug")
+    household = common_pb2.HouseholdNotice.FromString(opened("household"))
+    assert (household.agreements, household.contact_person) == ("U komt dinsdag op gesprek", "Marleen Bakker")
 
 
 def test_onderzoek_deadline_is_state_and_reported_overdue_once(keys: KeyStore, radar: Radar) -> None:

@@ -165,7 +165,7 @@ def decision_request(request: radar_service_pb2.RecordDecisionRequest) -> Decisi
     return DecisionInput(request.case_id, judgement(request.judgement), decision(request.decision),
                          request.overdracht_to, request.responsible_for_safety, request.agreements,
                          MelderFeedback(feedback.safety_judgement, feedback.shared_information, feedback.melder_can_do,
-                                        feedback.agreements or request.agreements),
+                                        feedback.agreements),
                          HouseholdNotice(request.household.agreements, request.household.contact_person))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from radar.domain.cases import Decision
@@ -62,6 +62,12 @@ class DecisionInput:
     agreements: str
     melder_feedback: MelderFeedback = MelderFeedback()
     household: HouseholdNotice = HouseholdNotice()
+
+    def told_to_melder(self) -> MelderFeedback:
+        """The callback's contents; an older client's one free text counts as the agreements with the melder."""
+        if self.melder_feedback.agreements or not self.agreements:
+            return self.melder_feedback
+        return replace(self.melder_feedback, agreements=self.agreements)
 
     def fingerprint(self) -> str:
         """Identifies the decision (not its free text) so a retried call can be told from a different one,
