@@ -33,6 +33,9 @@ HOUSEHOLD_LETTER_UNADDRESSED = Counter("vt_household_letter_unaddressed", "Direc
 HOUSEHOLD_LETTER_MELDER_REMOVED = Counter("vt_household_letter_melder_removed", "Household letters whose household "
                                           "text named a melder who may not be named (removed before rendering)",
                                           ["tenant"])
+HOUSEHOLD_LETTER_LATE_UNDECIDED = Counter("vt_household_letter_late_undecided", "Cases whose household was not "
+                                          "informed within 4 weeks of recording (postponements included) while "
+                                          "no decision exists yet", ["tenant"])
 INBOX_UNACKNOWLEDGED = Gauge("vt_inbox_unacknowledged", "Region inbox items not acknowledged (open), and of those the "
                              "ones past their acknowledgement deadline (late)", ["tenant", "state"])
 INBOX_ACKNOWLEDGED = Counter("vt_inbox_acknowledged", "Region inbox items acknowledged, in time or not",

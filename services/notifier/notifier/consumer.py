@@ -79,6 +79,8 @@ class EventHandler:
                 self.on_monitoring_alert(event.envelope, event.message)
             elif isinstance(event.message, radar_events.DeadlineOverdue):
                 self.on_deadline_overdue(event.envelope, event.message)
+            elif isinstance(event.message, radar_events.EpisodeJoined):
+                self.on_episode_joined(event.message)
             elif isinstance(event.message, radar_events.OnderzoekCompleted):
                 self.on_onderzoek_completed(event.message)
             elif isinstance(event.message, intake_events.MeldingReceived):
@@ -160,6 +162,13 @@ class EventHandler:
         if tenant not in all_tenants():
             raise InvalidCause(f"{what} of unknown tenant {tenant!r}")
         return tenant
+
+    def on_episode_joined(self, msg: radar_events.EpisodeJoined) -> None:
+        """The melding's household is informed by its episode's letter: no letter deadline of its own."""
+        tenant = self._own_tenant(msg.tenant_id, msg.case_id, "EpisodeJoined")
+        if not msg.episode_case_id:
+            raise InvalidCause("EpisodeJoined without episode_case_id")
+        self.store.put_episode_member(tenant, msg.case_id, msg.episode_case_id)
 
     def on_melding_received(self, envelope: Envelope, msg: intake_events.MeldingReceived, topic: str | None) -> None:
         """Kept encrypted, as received, for the household letter; the letter's due date follows receipt."""

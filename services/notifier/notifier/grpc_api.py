@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import replace
 
 import grpc
 from vt.notifier.v1 import notifier_service_pb2, notifier_service_pb2_grpc
@@ -92,19 +91,22 @@ class NotifierApi(notifier_service_pb2_grpc.NotifierServiceServicer):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         letter = self.store.letter_for_case(tenant, request.case_id) if request.case_id else None
         case = self.store.get_case(tenant, request.case_id) if request.case_id else None
-        if letter is None or case is None:
+        if case is None:
             # Also for another tenant's case: its existence is not disclosed.
             await self._log(context, "denied", "postpone letter", request.case_id, "denied", "not_found")
-            await context.abort(grpc.StatusCode.NOT_FOUND, "no household letter for this case")
-        assert letter is not None and case is not None
-        if not letter.state.is_open:
+            await context.abort(grpc.StatusCode.NOT_FOUND, "case_id: no case of your region with this id")
+        assert case is not None
+        if letter is not None and not letter.state.is_open:
             await context.abort(grpc.StatusCode.FAILED_PRECONDITION, f"the letter is already {letter.state.value}")
+        # The 4 weeks run from recording, so a case not decided yet can be postponed too (its letter, once
+        # scheduled, takes the postponed due date).
         now = dt.datetime.now(dt.UTC)
         before = sum(p.weeks for p in self.store.postponements(tenant, request.case_id))
+        due_before = letter_due_date(local_date(case.received_at), before)
         new_due = letter_due_date(local_date(case.received_at), before + request.weeks)
         hold_until = min(now + dt.timedelta(weeks=request.weeks), end_of_day(new_due - dt.timedelta(days=1)))
-        current = replace(letter, due_date=letter_due_date(local_date(case.received_at), before))
-        count = self.store.postpone(current, request.weeks, request.reason, now, new_due, hold_until)
+        count = self.store.postpone(tenant, request.case_id, request.weeks, request.reason, now, due_before, new_due,
+                                    hold_until)
         self.on_change()
         await self._log(context, "update", "postpone letter", request.case_id, "success")
         return notifier_service_pb2.PostponeLetterResponse(latest_due=proto.from_date(new_due), postponements=count)

@@ -20,11 +20,12 @@ from collections.abc import Callable
 
 from vtkit import metrics
 from vtkit.audit import AuditLog
-from vtkit.calendar import AMSTERDAM, end_of_day
+from vtkit.calendar import AMSTERDAM, end_of_day, local_date
 
 from notifier.adapters.regional import LETTER_KINDS, PROFESSIONAL_KINDS, RegionalClients
 from notifier.domain import BackoffPolicy, Delivery, DeliveryKind, DeliveryState, judge_attempt
 from notifier.domain.inbox import INBOX_KINDS, Deadline
+from notifier.domain.letter import LETTER_WEEKS, letter_due_date
 from notifier.inbox import Inbox
 from notifier.store import Store
 
@@ -79,6 +80,7 @@ class Scheduler:
         self.audit = audit  # every attempt hands personal data to a receiver: an "export" (NEN 7513)
         self.inbox = Inbox(store, clock, on_settled)
         self._figures_at = 0.0
+        self._undecided_at = 0.0
 
     async def run(self, stop: asyncio.Event) -> None:
         try:
@@ -133,10 +135,34 @@ class Scheduler:
         return count
 
     def _report_inbox(self) -> None:
-        """The inbox gauges, at most every 5 s (a count over the inbox table)."""
+        """The inbox gauges, at most every 5 s (a count over the inbox table); late letters of undecided cases
+        at most every minute (a scan of the cases older than 4 weeks)."""
         if time.monotonic() - self._figures_at >= 5.0:
             self._figures_at = time.monotonic()
             self.inbox.report_figures()
+        if time.monotonic() - self._undecided_at >= 60.0:
+            self._undecided_at = time.monotonic()
+            self.report_undecided_letters()
+
+    def report_undecided_letters(self) -> int:
+        """The 4 weeks to inform the household run from recording, not from the decision (docs/architecture.md,
+        "What leaves Veilig Thuis"): a case still undecided after its letter's due date (postponements included)
+        is reported to the region's inbox as an overdue household letter, once, like a letter delivery that is
+        late. A melding that joined its household's episode is informed by the episode's letter."""
+        now = self.clock()
+        today = now.astimezone(AMSTERDAM).date()
+        count = 0
+        for case, weeks in self.store.undecided_letter_cases(now - dt.timedelta(weeks=LETTER_WEEKS)):
+            due = letter_due_date(local_date(case.received_at), weeks)
+            if due >= today:
+                continue
+            self.inbox.overdue(case.tenant_id, case.case_id, Deadline.HOUSEHOLD_LETTER, end_of_day(due), now)
+            self.store.mark_undecided_letter_late(case.tenant_id, case.case_id, now)
+            metrics.HOUSEHOLD_LETTER_LATE_UNDECIDED.labels(case.tenant_id).inc()
+            log.warning("household not informed in time and the case is not decided yet",
+                        extra={"tenant": case.tenant_id, "case_id": case.case_id, "due_date": due})
+            count += 1
+        return count
 
     def _done(self, key: str, task: asyncio.Task[None]) -> None:
         self._running.pop(key, None)

@@ -103,6 +103,21 @@ CREATE TABLE IF NOT EXISTS melder_contacts (
     recorded_at  REAL NOT NULL,
     PRIMARY KEY (tenant_id, case_id)
 );
+-- Meldingen that joined their household's open assessment (radar's EpisodeJoined): their household is informed by
+-- the episode's letter, so they have no letter deadline of their own.
+CREATE TABLE IF NOT EXISTS episode_members (
+    tenant_id       TEXT NOT NULL,
+    case_id         TEXT NOT NULL,
+    episode_case_id TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, case_id)
+);
+-- Cases whose household letter deadline passed before any decision, reported to the region once.
+CREATE TABLE IF NOT EXISTS undecided_letters_late (
+    tenant_id   TEXT NOT NULL,
+    case_id     TEXT NOT NULL,
+    reported_at REAL NOT NULL,
+    PRIMARY KEY (tenant_id, case_id)
+);
 -- Every postponement of informing the household (domain.md section 4), never deleted.
 CREATE TABLE IF NOT EXISTS postponements (
     seq         INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -190,6 +205,11 @@ def _row_to_delivery(row: sqlite3.Row) -> Delivery:
         dt.datetime.now(dt.UTC), body=bytes(row["body"]), state=DeliveryState(row["state"]), attempts=row["attempts"],
         next_attempt_at=_dt(row["next_attempt_at"]), updated_at=_dt(row["updated_at"]), last_error=row["last_error"],
         after_key=row["after_key"])
+
+
+def _case(row: sqlite3.Row) -> CaseRecord:
+    return CaseRecord(tenant_id=row["tenant_id"], case_id=row["case_id"], event_id=row["event_id"],
+                      received_at=_dt(row["received_at"]) or dt.datetime.now(dt.UTC), melding=bytes(row["melding"]))
 
 
 # An inbox item with its delivery, as _inbox_row reads it.
@@ -455,10 +475,30 @@ class Store(OutboxBookkeeping):
 
     def get_case(self, tenant_id: str, case_id: str) -> CaseRecord | None:
         row = self.db.execute("SELECT * FROM cases WHERE tenant_id=? AND case_id=?", (tenant_id, case_id)).fetchone()
-        if row is None:
-            return None
-        return CaseRecord(tenant_id=row["tenant_id"], case_id=row["case_id"], event_id=row["event_id"],
-                          received_at=_dt(row["received_at"]) or dt.datetime.now(dt.UTC), melding=bytes(row["melding"]))
+        return None if row is None else _case(row)
+
+    def put_episode_member(self, tenant_id: str, case_id: str, episode_case_id: str) -> None:
+        with self._tx() as db:
+            db.execute("INSERT OR IGNORE INTO episode_members (tenant_id, case_id, episode_case_id) VALUES (?,?,?)",
+                       (tenant_id, case_id, episode_case_id))
+
+    def undecided_letter_cases(self, received_before: dt.datetime) -> list[tuple[CaseRecord, int]]:
+        """Cases received before the moment, without a household letter (no decision yet), not informed through
+        their episode and not yet reported late: each with its postponed weeks."""
+        rows = self.db.execute(
+            "SELECT c.*, (SELECT COALESCE(SUM(weeks), 0) FROM postponements p WHERE p.tenant_id = c.tenant_id"
+            " AND p.case_id = c.case_id) AS weeks FROM cases c WHERE c.received_at < ?"
+            " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.tenant_id = c.tenant_id AND d.case_id = c.case_id"
+            " AND d.kind = ?) AND NOT EXISTS (SELECT 1 FROM episode_members e WHERE e.tenant_id = c.tenant_id"
+            " AND e.case_id = c.case_id) AND NOT EXISTS (SELECT 1 FROM undecided_letters_late u"
+            " WHERE u.tenant_id = c.tenant_id AND u.case_id = c.case_id)",
+            (_ts(received_before), DeliveryKind.HOUSEHOLD_LETTER.value)).fetchall()
+        return [(_case(r), int(r["weeks"])) for r in rows]
+
+    def mark_undecided_letter_late(self, tenant_id: str, case_id: str, now: dt.datetime) -> None:
+        with self._tx() as db:
+            db.execute("INSERT OR IGNORE INTO undecided_letters_late (tenant_id, case_id, reported_at) VALUES (?,?,?)",
+                       (tenant_id, case_id, _ts(now)))
 
     def knows_case(self, tenant_id: str, case_id: str) -> bool:
         """The case's MeldingReceived or any delivery about it is known here."""
@@ -502,19 +542,20 @@ class Store(OutboxBookkeeping):
                              dt.datetime.now(dt.UTC), due_before=dt.date.fromisoformat(r["due_before"]),
                              due_after=dt.date.fromisoformat(r["due_after"])) for r in rows]
 
-    def postpone(self, letter: Delivery, weeks: int, reason: str, now: dt.datetime, new_due: dt.date,
-                 hold_until: dt.datetime) -> int:
-        """Record one postponement and move the letter's due date; returns the count so far."""
-        if letter.due_date is None:
-            raise ValueError("a letter without a due date cannot be postponed")
+    def postpone(self, tenant_id: str, case_id: str, weeks: int, reason: str, now: dt.datetime, due_before: dt.date,
+                 new_due: dt.date, hold_until: dt.datetime) -> int:
+        """Record one postponement and move the case's letter (when decided already) to its new due date and hold
+        it until `hold_until`; returns the count so far."""
         with self._tx() as db:
             db.execute("INSERT INTO postponements (tenant_id, case_id, weeks, reason, recorded_at, due_before,"
-                       " due_after) VALUES (?,?,?,?,?,?,?)", (letter.tenant_id, letter.case_id, weeks, reason,
-                                                            _ts(now), letter.due_date.isoformat(), new_due.isoformat()))
+                       " due_after) VALUES (?,?,?,?,?,?,?)", (tenant_id, case_id, weeks, reason, _ts(now),
+                                                            due_before.isoformat(), new_due.isoformat()))
             db.execute("UPDATE deliveries SET due_date=?, deliver_after=MAX(deliver_after, ?), updated_at=?"
-                       " WHERE key=?", (new_due.isoformat(), _ts(hold_until), _ts(now), letter.key))
+                       " WHERE tenant_id=? AND case_id=? AND kind=? AND state IN (?,?)",
+                       (new_due.isoformat(), _ts(hold_until), _ts(now), tenant_id, case_id,
+                        DeliveryKind.HOUSEHOLD_LETTER.value, *OPEN_STATES))
             return int(db.execute("SELECT COUNT(*) FROM postponements WHERE tenant_id=? AND case_id=?",
-                                  (letter.tenant_id, letter.case_id)).fetchone()[0])
+                                  (tenant_id, case_id)).fetchone()[0])
 
     # -- region inbox ---------------------------------------------------------------------------
 

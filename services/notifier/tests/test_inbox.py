@@ -194,6 +194,32 @@ async def test_an_overdue_deadline_is_told_once_and_its_resolution_too(store: St
     assert [(i["deadline"], i["resolved"]) for i in items] == [("ASSESSMENT", False), ("ASSESSMENT", True)]
 
 
+async def test_a_household_not_informed_in_four_weeks_is_overdue_even_before_any_decision(
+        store: Store, region: FakeRegionalSystem, clock: Clock) -> None:
+    """The 4 weeks run from recording: an undecided case is overdue for its household letter the day after; a
+    postponed one not yet; a melding that joined its household's episode is informed by the episode's letter; a
+    decided one has its letter delivery (reported by its own overdue check)."""
+    handler = EventHandler(store, clock=clock)
+    undecided, postponed, joined = "case-undecided", "case-postponed", "case-joined"
+    for case_id in (undecided, postponed, joined):
+        record_melding(store, case_id)  # recorded Monday 7 December 2026: due Monday 4 January 2027
+    await handle(handler, radar_events.EpisodeJoined(tenant_id=TENANT, episode_case_id=undecided, case_id=joined))
+    store.postpone(TENANT, postponed, 2, "het gesprek met moeder eerst", clock.now, dt.date(2027, 1, 4),
+                   dt.date(2027, 1, 18), clock.now)
+    s = scheduler(store, region, clock)
+    clock.now = dt.datetime(2027, 1, 4, 23, 0, tzinfo=AMSTERDAM).astimezone(dt.UTC)  # the due day itself: on time
+    assert s.report_undecided_letters() == 0
+    clock.now = dt.datetime(2027, 1, 5, 9, 0, tzinfo=AMSTERDAM).astimezone(dt.UTC)
+    assert s.report_undecided_letters() == 1
+    assert s.report_undecided_letters() == 0  # once
+    await run_until_quiet(s, clock)
+    [item] = region.inbox(undecided, "DEADLINE_OVERDUE")
+    assert (item["deadline"], item["resolved"]) == ("HOUSEHOLD_LETTER", False)
+    assert region.inbox(postponed) == [] and region.inbox(joined) == []
+    clock.now = dt.datetime(2027, 1, 19, 9, 0, tzinfo=AMSTERDAM).astimezone(dt.UTC)  # the postponement ran out
+    assert s.report_undecided_letters() == 1
+
+
 class RejectsOne(FakeRegionalSystem):
     """A case system that refuses one item for good (INVALID_ARGUMENT) and is down for its first calls."""
 
