@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, make_producer
 from vtkit.keystore import KeyStore, init_keys
+from vtkit.signing import Signers
 from vtkit.testing import BrokerUnavailable, kafka_bootstrap, kafka_mode
-
 
 # `make test` runs the suite on several pytest-xdist workers: each picks the ports of its brokers, services
 # and fake systems (and those of the processes it starts) from its own slice of vtkit.broker's range.
@@ -48,13 +48,14 @@ def data_dir(tmp_path: pathlib.Path) -> pathlib.Path:
 
 
 @pytest.fixture()
-async def publisher(kafka: str) -> AsyncIterator[Publisher]:
-    """Publishes enveloped events to the session's broker; topics exist before the first send."""
+async def publisher(kafka: str, keys: KeyStore) -> AsyncIterator[Publisher]:
+    """Publishes enveloped events to the session's broker, signed as the topic's writer where the consumers need it
+    (vtkit.signing: a region on its intake topic, the RvdK); topics exist before the first send."""
     settings = KafkaSettings(bootstrap_servers=kafka)
     await ensure_topics(settings)
     producer = make_producer(settings)
     await producer.start()
     try:
-        yield Publisher(producer)
+        yield Publisher(producer, Signers(keys.root).headers)
     finally:
         await producer.stop()

@@ -227,14 +227,22 @@ async def stop_producer(producer: AIOKafkaProducer, timeout: float = 5.0) -> Non
         log.warning("producer did not flush within %s s; unsent records stay in the outbox", timeout)
 
 
-class Publisher:
-    """Encodes events with their envelope and sends them, waiting for the broker's ack."""
+# Adds the producing organisation's signature to a record's headers (vtkit.signing.Signers.headers).
+Sign = Callable[[str, bytes | None, bytes, Sequence[tuple[str, bytes]]], list[tuple[str, bytes]]]
 
-    def __init__(self, producer: AIOKafkaProducer):
+
+class Publisher:
+    """Encodes events with their envelope and sends them, waiting for the broker's ack; with `sign`, records of a
+    signed topic carry their writer's signature (vtkit.signing)."""
+
+    def __init__(self, producer: AIOKafkaProducer, sign: Sign | None = None):
         self.producer = producer
+        self.sign = sign
 
     async def publish(self, topic: str, key: str, message: pb_message.Message, envelope: Envelope) -> None:
         value, headers = encode(message, envelope)
+        if self.sign is not None:
+            headers = self.sign(topic, key.encode(), value, headers)
         with metrics.PUBLISH_SECONDS.labels(topic).time():
             await self.producer.send_and_wait(topic, value, key=key.encode(), headers=headers)
         metrics.EVENTS_PUBLISHED.labels(topic, envelope.tenant).inc()
@@ -262,10 +270,16 @@ async def dead_letter(producer: AIOKafkaProducer, record: ConsumerRecord, consum
     log.warning("dead-lettered record", extra={"topic": record.topic, "offset": record.offset, "reason": reason[:200]})
 
 
+# Raises a PermanentError for a record whose writer is not proven (vtkit.signing.RecordVerifier.check).
+Verify = Callable[[str, bytes | None, bytes | None, Sequence[tuple[str, bytes]] | None], object]
+
+
 async def _handle_one(record: ConsumerRecord, handler: Handler, producer: AIOKafkaProducer, group_id: str,
-                      expected: Sequence[type[pb_message.Message]] | None) -> None:
+                      expected: Sequence[type[pb_message.Message]] | None, verify: Verify | None = None) -> None:
     with metrics.PROCESSING_SECONDS.labels(record.topic).time():
         try:
+            if verify is not None:
+                verify(record.topic, record.key, record.value, record.headers)
             event = decode(record.value, record.headers, expected)
             await handler(event, record)
             metrics.EVENTS_CONSUMED.labels(record.topic, event.envelope.tenant, "handled").inc()
@@ -277,7 +291,8 @@ async def _handle_one(record: ConsumerRecord, handler: Handler, producer: AIOKaf
 async def consume(settings: KafkaSettings, topics: Sequence[str], group_id: str, handler: Handler,
                   producer: AIOKafkaProducer, stop: asyncio.Event,
                   expected: Sequence[type[pb_message.Message]] | None = None,
-                  batch_scope: Callable[[], AbstractContextManager[Any]] | None = None) -> None:
+                  batch_scope: Callable[[], AbstractContextManager[Any]] | None = None,
+                  verify: Verify | None = None) -> None:
     """Run until `stop` is set. Undecodable or invalid records go to the dead-letter
     topic and never stop the loop; any other error propagates (the process restarts
     and the uncommitted batch is redelivered). `batch_scope` is entered around the
@@ -308,7 +323,7 @@ async def consume(settings: KafkaSettings, topics: Sequence[str], group_id: str,
             with batch_scope() if batch_scope else contextlib.nullcontext():
                 for tp, records in batches.items():
                     for record in records:
-                        await _handle_one(record, handler, producer, group_id, expected)
+                        await _handle_one(record, handler, producer, group_id, expected, verify)
                     metrics.CONSUMER_LAG.labels(group_id, tp.topic, str(tp.partition)).set(
                         max((consumer.highwater(tp) or 0) - records[-1].offset - 1, 0))
             try:

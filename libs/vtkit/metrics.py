@@ -30,6 +30,9 @@ DELIVERIES = Counter("vt_deliveries", "Delivery attempts by kind and outcome", [
 HOUSEHOLD_LETTER_UNADDRESSED = Counter("vt_household_letter_unaddressed", "Directbetrokkenen the household letter "
                                        "cannot reach (reason: no_address, no_name, or no_adult for a child)",
                                        ["tenant", "reason"])
+RECORDS_UNTRUSTED = Counter("vt_records_untrusted_total", "Records of a signed topic refused before acting (reason: "
+                            "unsigned, unknown_signer, wrong_writer, bad_signature); each is dead-lettered",
+                            ["topic", "reason"])
 HOUSEHOLD_LETTER_MELDER_REMOVED = Counter("vt_household_letter_melder_removed", "Household letters whose household "
                                           "text named a melder who may not be named (removed before rendering)",
                                           ["tenant"])

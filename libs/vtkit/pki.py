@@ -7,6 +7,8 @@ vtkit.keystore.init_keys, so every test key dir and `make run` have it):
                                      (SAN: DNS localhost, DNS <name>, IP 127.0.0.1); also usable as
                                      a client certificate for health checks (it names no organisation)
   clients/<tenant>/<role>.pem, .key  one client certificate per organisation identity
+  signers/<org>.pem, .key            one Ed25519 record-signing key per organisation whose records cross an
+                                     organisation boundary on Kafka (each region, the RvdK): vtkit.signing
 
 The identity sits in the subject as O=<tenant>, OU=<role>, CN=<tenant>/<role>; `identity_from_pem`
 accepts a certificate only when all three agree and it is meant for client authentication, so a
@@ -27,7 +29,7 @@ from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from vtkit.keys import private_dirs
@@ -75,6 +77,20 @@ def server_paths(key_dir: str | os.PathLike[str], name: str) -> tuple[pathlib.Pa
     return base / f"{name}.pem", base / f"{name}.key"
 
 
+# Who signs its Kafka records (vtkit.signing): every region (its intake topic) and the RvdK feed.
+RECORD_SIGNER_ROLE = "record-signer"
+RVDK_SIGNER = "rvdk"
+
+
+def record_signers() -> list[str]:
+    return [*all_tenants(), RVDK_SIGNER]
+
+
+def signer_paths(key_dir: str | os.PathLike[str], org: str) -> tuple[pathlib.Path, pathlib.Path]:
+    base = pki_dir(key_dir) / "signers"
+    return base / f"{org}.pem", base / f"{org}.key"
+
+
 # -- creating ------------------------------------------------------------------------------
 
 
@@ -91,7 +107,7 @@ def _write(path: pathlib.Path, data: bytes, secret: bool) -> None:
     os.replace(tmp, path)  # readers never see half a key
 
 
-def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+def _key_pem(key: ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey) -> bytes:
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                              serialization.NoEncryption())
 
@@ -117,19 +133,23 @@ def _create_ca(base: pathlib.Path) -> tuple[x509.Certificate, ec.EllipticCurvePr
 
 def _issue(ca: tuple[x509.Certificate, ec.EllipticCurvePrivateKey], subject: x509.Name,
            usages: list[x509.ObjectIdentifier], san: x509.SubjectAlternativeName | None,
-           paths: tuple[pathlib.Path, pathlib.Path]) -> None:
+           paths: tuple[pathlib.Path, pathlib.Path], signing_only: bool = False) -> None:
     ca_cert, ca_key = ca
-    key = ec.generate_private_key(ec.SECP256R1())
+    # A record-signing key is Ed25519 (small, fast, deterministic signatures) and may only sign.
+    key: ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey = (
+        ed25519.Ed25519PrivateKey.generate() if signing_only else ec.generate_private_key(ec.SECP256R1()))
     now = _now()
     builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(ca_cert.subject)
                .public_key(key.public_key()).serial_number(x509.random_serial_number())
                .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=LEAF_DAYS))
                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-               .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
-                                            data_encipherment=False, key_agreement=True, key_cert_sign=False,
-                                            crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
-               .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
+               .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=signing_only,
+                                            key_encipherment=False, data_encipherment=False,
+                                            key_agreement=not signing_only, key_cert_sign=False, crl_sign=False,
+                                            encipher_only=False, decipher_only=False), critical=True)
                .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False))
+    if usages:
+        builder = builder.add_extension(x509.ExtendedKeyUsage(usages), critical=False)
     if san is not None:
         builder = builder.add_extension(san, critical=False)
     cert = builder.sign(ca_key, hashes.SHA256())
@@ -175,6 +195,10 @@ def init_pki(key_dir: str | os.PathLike[str]) -> pathlib.Path:
         paths = client_paths(key_dir, who.tenant, who.role)
         if fresh or not all(p.exists() for p in paths):
             _issue(ca, identity_subject(who), [ExtendedKeyUsageOID.CLIENT_AUTH], None, paths)
+    for org in record_signers():
+        paths = signer_paths(key_dir, org)
+        if fresh or not all(p.exists() for p in paths):
+            _issue(ca, identity_subject(Identity(org, RECORD_SIGNER_ROLE)), [], None, paths, signing_only=True)
     return base
 
 

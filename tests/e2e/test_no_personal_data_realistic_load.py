@@ -175,7 +175,7 @@ async def test_no_personal_data_in_clear_under_a_realistic_load(kafka: str, tmp_
             *(limited(i.tenant, "verwijsindex", request, vi_address)
               for i, (request, _) in zip([i for i in items if i.kind == "verwijsindex"], registrations, strict=True)),
             publish_signals(kafka, [build_signal(keys, i.bsn, "INVESTIGATION_OPEN", "Utrecht")
-                                    for i in items if i.kind == "rvdk"]))
+                                    for i in items if i.kind == "rvdk"], keys))
         assert not errors, errors[:3]  # the valid load is accepted entirely
         invalid = invalid_requests(items)
         for tenant, method, request, values in invalid:

@@ -40,6 +40,7 @@ from vtkit.envelope import envelope_for, new_event_id
 from vtkit.grpcserver import wait_healthy
 from vtkit.kafka import Publisher
 from vtkit.scenario import random_bsn
+from vtkit.signing import Signers
 from vtkit.simulators.brp import build_facts, publish_facts
 from vtkit.testing_fuzz import examples, messages, mutations
 
@@ -203,7 +204,7 @@ async def test_fuzz_consumers(stack: Any) -> None:
         sent = [b for b in records if not any(r.startswith(f"{b.kind} on {b.topic}:") for r in refused)]
 
         # Valid records after the garbage: every consumer is still processing.
-        publisher = Publisher(producer)
+        publisher = Publisher(producer, Signers(stack.keys.root).headers)
         melding_id = new_event_id()
         melding = melding_received(stack.keys, TENANT, [random_bsn()], event_id=melding_id)
         await publish_melding(publisher, melding, melding_id)

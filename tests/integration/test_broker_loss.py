@@ -22,6 +22,7 @@ from vtkit.ops.cli import read_all
 from vtkit.ops.observer import Observer
 from vtkit.processes import ROOT
 from vtkit.scenario import melding_request, random_bsn
+from vtkit.signing import Signers
 
 TENANT = "drenthe"
 
@@ -99,7 +100,7 @@ async def test_the_dashboard_tells_the_operator_the_broker_was_replaced_and_how_
             producer = await start_producer(settings)
             try:
                 for i in range(count):  # one at a time: tansu's end offsets count a batch of several as one
-                    await publish_melding(Publisher(producer), melding_received(
+                    await publish_melding(Publisher(producer, Signers(keys.root).headers), melding_received(
                         keys, TENANT, [random_bsn()], event_id=f"evt-{i}"), f"evt-{i}")
             finally:
                 await producer.stop()

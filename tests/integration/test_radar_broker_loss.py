@@ -16,6 +16,7 @@ from vtkit.channels import OrgStubs
 from vtkit.envelope import new_event_id
 from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, start_producer
 from vtkit.keystore import KeyStore
+from vtkit.signing import Signers
 from vtkit.simulators.rvdk import random_bsn
 
 REGION = "flevoland"
@@ -32,7 +33,7 @@ async def test_a_recorded_decision_survives_the_loss_of_the_broker(
         producer = await start_producer(settings)
         event_id = new_event_id()
         melding = melding_received(keys, REGION, [random_bsn()], event_id=event_id)
-        await publish_melding(Publisher(producer), melding, event_id)
+        await publish_melding(Publisher(producer, Signers(keys.root).headers), melding, event_id)
         await producer.stop()
 
         radar = await start_radar(radar_process(broker.bootstrap_servers, keys, data_dir, tmp_path / "radar.log", app_id,

@@ -27,6 +27,7 @@ from vtkit import topics
 from vtkit.envelope import encode, envelope_for, new_event_id
 from vtkit.kafka import KafkaSettings, Publisher, ensure_topics
 from vtkit.keystore import KeyStore
+from vtkit.signing import Signers
 from vtkit.simulators.rvdk import random_bsn
 from vtkit.tenants import all_tenants
 
@@ -66,12 +67,14 @@ async def _count_until(consumer: AIOKafkaConsumer, wanted: dict[str, set[str]], 
 async def test_radar_throughput_against_raw_aiokafka(kafka: str, keys: KeyStore, publisher: Publisher,
                                                      tmp_path: pathlib.Path) -> None:
     tenants = sorted(all_tenants())
+    signers = Signers(keys.root)
     prepared = []
     for i in range(N):
         tenant = tenants[i % len(tenants)]
         event_id = new_event_id()
         msg = melding_received(keys, tenant, [random_bsn()], event_id=event_id)
         value, headers = encode(msg, envelope_for(msg, source=f"intake/{tenant}", tenant=tenant, event_id=event_id))
+        headers = signers.headers(topics.intake(tenant), msg.contact_id.encode(), value, headers)  # as intake signs
         prepared.append((topics.intake(tenant), msg.contact_id, value, headers))
     size = sum(len(v) + sum(len(k) + len(h) for k, h in hs) for _, _, v, hs in prepared) // N
 

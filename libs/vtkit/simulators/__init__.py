@@ -8,16 +8,17 @@ from collections.abc import Iterable
 from google.protobuf import message as pb_message
 
 from vtkit.envelope import envelope_for
-from vtkit.kafka import KafkaSettings, Publisher, make_producer
+from vtkit.kafka import KafkaSettings, Publisher, Sign, make_producer
 
 
 async def publish_feed(bootstrap: str, topic: str, source: str,
-                       keyed: Iterable[tuple[str, pb_message.Message]]) -> list[str]:
-    """Publish (key, message) pairs in order as a feed `source`, each acknowledged; returns the event ids."""
+                       keyed: Iterable[tuple[str, pb_message.Message]], sign: Sign | None = None) -> list[str]:
+    """Publish (key, message) pairs in order as a feed `source`, each acknowledged (and signed with `sign`, for a
+    feed that crosses an organisation boundary: vtkit.signing); returns the event ids."""
     producer = make_producer(KafkaSettings(bootstrap_servers=bootstrap))
     await producer.start()
     try:
-        publisher = Publisher(producer)
+        publisher = Publisher(producer, sign)
         event_ids = []
         for key, item in keyed:
             envelope = envelope_for(item, source=source)

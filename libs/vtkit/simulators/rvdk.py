@@ -32,6 +32,8 @@ from vtkit.kafka import KafkaSettings
 from vtkit.keystore import KeyStore
 from vtkit.outbox import OutboxRecord, OutboxRelay, OwnProducer
 from vtkit.outbox_store import SqliteOutbox
+from vtkit.pki import RVDK_SIGNER
+from vtkit.signing import RecordSigner, Signers
 from vtkit.simulators import publish_feed
 
 SOURCE = "rvdk-simulator"
@@ -80,21 +82,23 @@ def build_signal(keys: KeyStore, bsn: str, kind: int | str, office: str, *, sign
     return signal
 
 
-async def publish_signals(bootstrap: str, signals: list[rvdk_events.RvdkSignal]) -> list[str]:
-    """Publish signals (key = signal id) and wait for the broker's ack; returns their event ids."""
-    return await publish_feed(bootstrap, topics.NATIONAL_RVDK, SOURCE, [(s.signal_id, s) for s in signals])
+async def publish_signals(bootstrap: str, signals: list[rvdk_events.RvdkSignal], keys: KeyStore) -> list[str]:
+    """Publish signals (key = signal id), signed as the RvdK (radar acts only on signed ones), and wait for the
+    broker's ack; returns their event ids."""
+    return await publish_feed(bootstrap, topics.NATIONAL_RVDK, SOURCE, [(s.signal_id, s) for s in signals],
+                              Signers(keys.root).headers)
 
 
 async def publish_rvdk_signal(bootstrap: str, keys: KeyStore, bsn: str, kind: int | str = "INVESTIGATION_OPEN",
                               office: str = "Utrecht", *, observed_at: dt.datetime | None = None) -> str:
     """Publish one RvdK signal about the child with this BSN; returns its signal id."""
     signal = build_signal(keys, bsn, kind, office, observed_at=observed_at)
-    await publish_signals(bootstrap, [signal])
+    await publish_signals(bootstrap, [signal], keys)
     return signal.signal_id
 
 
-async def publish_durably(bootstrap: str, outbox_path: pathlib.Path,
-                          signals: list[rvdk_events.RvdkSignal]) -> int:
+async def publish_durably(bootstrap: str, outbox_path: pathlib.Path, signals: list[rvdk_events.RvdkSignal],
+                          keys: KeyStore) -> int:
     """The feed as a producer of facts should run: the signals go to an outbox on disk first, then to Kafka
     through vtkit.outbox's relay, which also publishes again everything the outbox holds when the broker lost
     it (new cluster id). Returns how many records were published (new and republished)."""
@@ -106,7 +110,8 @@ async def publish_durably(bootstrap: str, outbox_path: pathlib.Path,
             value, headers = encode(signal, envelope)
             records.append(OutboxRecord(topics.NATIONAL_RVDK, signal.signal_id.encode(), value, headers, envelope.id))
         await asyncio.to_thread(outbox.add, records)
-        relay = OutboxRelay("rvdk-feed", outbox, lambda row: [row.record],
+        signer = RecordSigner.load(keys.root, RVDK_SIGNER)
+        relay = OutboxRelay("rvdk-feed", outbox, lambda row: [signer.sign(row.record)],
                             OwnProducer(KafkaSettings(bootstrap_servers=bootstrap)), tenant="national")
         try:
             return await relay.publish_pending()
@@ -144,10 +149,10 @@ def main(argv: list[str] | None = None) -> None:
     signals = [build_signal(keys, b, args.kind, args.office) for b in args.bsn]
     signals += random_signals(keys, args.count, random.Random(args.seed))
     if args.outbox:
-        published = asyncio.run(publish_durably(args.bootstrap, pathlib.Path(args.outbox), signals))
+        published = asyncio.run(publish_durably(args.bootstrap, pathlib.Path(args.outbox), signals, keys))
         print(f"{published} records published from {args.outbox}", file=sys.stderr)
     else:
-        asyncio.run(publish_signals(args.bootstrap, signals))
+        asyncio.run(publish_signals(args.bootstrap, signals, keys))
     for signal in signals:
         print(signal.signal_id, rvdk_events.RvdkSignalKind.Name(signal.kind), signal.rvdk_office)
 

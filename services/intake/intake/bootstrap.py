@@ -16,6 +16,7 @@ from vtkit.kafka import KafkaSettings, Publisher
 from vtkit.keystore import usable_keys
 from vtkit.outbox import HEALTH_NAME as OUTBOX_HEALTH
 from vtkit.outbox import OutboxRelay, OwnProducer
+from vtkit.signing import RecordSigner
 from vtkit.tenants import UnknownTenant, get_tenant
 
 from intake.adapters import proto
@@ -74,8 +75,9 @@ class IntakeApp:
 
 
 def outbox_relay(store: ContactStore, kafka: KafkaSettings, tenant: str, audit: AuditForwarder,
-                 server: GrpcServer) -> OutboxRelay[PendingEvent]:
-    """The outbox relay on a producer of its own; after each drain it copies the access log to
+                 server: GrpcServer, signer: RecordSigner) -> OutboxRelay[PendingEvent]:
+    """The outbox relay on a producer of its own; each record signed as the region (vtkit.signing: the national
+    consumers act only on records their writer signed); after each drain it copies the access log to
     vt.national.audit.v1 on the same producer; a quarantined row turns health `vt.outbox` NOT_SERVING."""
 
     async def forward_audit(producer: AIOKafkaProducer) -> None:
@@ -84,7 +86,7 @@ def outbox_relay(store: ContactStore, kafka: KafkaSettings, tenant: str, audit: 
     async def degraded(quarantined: int) -> None:
         await server.set_part(OUTBOX_HEALTH, quarantined == 0)
 
-    return OutboxRelay("intake", store, lambda row: [row.record()], OwnProducer(kafka), tenant=tenant,
+    return OutboxRelay("intake", store, lambda row: [signer.sign(row.record())], OwnProducer(kafka), tenant=tenant,
                        after_drain=forward_audit, on_quarantine=degraded)
 
 
@@ -100,7 +102,8 @@ def bootstrap(settings: Settings, kafka: KafkaSettings) -> IntakeApp:
     if filled := store.backfill_person_ids(proto.MELDING_RECEIVED_TYPE, proto.person_ids_of_melding_received):
         log.info("person ids backfilled", extra={"contacts": filled})
     server = GrpcServer(settings.grpc_port, keys, "intake")
-    relay = outbox_relay(store, kafka, tenant.id, AuditForwarder(settings.audit_path), server)
+    relay = outbox_relay(store, kafka, tenant.id, AuditForwarder(settings.audit_path), server,
+                         RecordSigner.load(settings.key_dir, tenant.id))
     handlers = IntakeHandlers(tenant.id, tenant.region, store, protector, on_commit=relay.wake)
     # NEN 7513 access log: hash-chained, checkpoints signed with the key store's audit key.
     audit = AuditLog(settings.audit_path, f"intake/{tenant.id}", signer=keys.audit_signer())

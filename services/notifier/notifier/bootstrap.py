@@ -12,6 +12,7 @@ from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, start_producer,
 from vtkit.keystore import usable_keys
 from vtkit.outbox import HEALTH_NAME as OUTBOX_HEALTH
 from vtkit.outbox import OutboxRelay, SharedProducer
+from vtkit.signing import RecordVerifier
 
 from notifier.adapters.brp import BrpAddressBook
 from notifier.adapters.regional import RegionalClients
@@ -70,7 +71,8 @@ async def run_notifier(settings: Settings, kafka: KafkaSettings, stop: asyncio.E
                                  "letter_gateway": settings.letter_gateway,
                                  "professional_endpoint": settings.professional_endpoint})
 
-    tasks = [asyncio.create_task(run_consumer(kafka, settings.group_id, handler, producer, stop), name="consumer"),
+    tasks = [asyncio.create_task(run_consumer(kafka, settings.group_id, handler, producer, stop,
+                                               verify=RecordVerifier.load(settings.key_dir).check), name="consumer"),
              asyncio.create_task(scheduler.run(stop), name="scheduler"),
              asyncio.create_task(relay.run(stop), name="outbox"),
              # The access log's copy on vt.national.audit.v1, from the file, never in the request path.

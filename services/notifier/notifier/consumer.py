@@ -24,7 +24,7 @@ from vtkit import topics
 from vtkit.calendar import local_date
 from vtkit.crypto import DecryptionError, TenantCipher
 from vtkit.envelope import Envelope, Event
-from vtkit.kafka import KafkaSettings, PermanentError, consume
+from vtkit.kafka import KafkaSettings, PermanentError, Verify, consume
 from vtkit.keystore import KeyStore
 from vtkit.tenants import all_tenants
 
@@ -348,6 +348,7 @@ class EventHandler:
 
 
 async def run_consumer(settings: KafkaSettings, group_id: str, handler: EventHandler, producer: AIOKafkaProducer,
-                       stop: asyncio.Event, source: Sequence[str] | None = None) -> None:
+                       stop: asyncio.Event, source: Sequence[str] | None = None, verify: Verify | None = None) -> None:
+    """`verify`: the intake topics' records act only when their region signed them (vtkit.signing)."""
     await consume(settings, list(source or source_topics()), group_id, handler, producer, stop,
-                  batch_scope=handler.store.group)
+                  batch_scope=handler.store.group, verify=verify)

@@ -42,6 +42,7 @@ from vtkit.calendar import local_date
 from vtkit.envelope import DecodeError, Event, decode, encode
 from vtkit.faults import hold_point
 from vtkit.kafka import KafkaSettings, PermanentError, dead_letter
+from vtkit.signing import RecordVerifier
 from vtkit.tenants import all_tenants
 
 from radar.adapters import proto
@@ -121,6 +122,8 @@ class RadarStreams:
     def __init__(self, settings: RadarSettings, kafka: KafkaSettings, radar: Radar, producer: AIOKafkaProducer):
         self.radar = radar
         self.producer = producer
+        # Records of the intake topics and the RvdK feed act only when their writer signed them (vtkit.signing).
+        self.verifier = RecordVerifier.load(settings.key_dir)
         self.app = app = faust_app(settings, kafka)
         self.ready = asyncio.Event()
         app.on_startup_finished = self._on_startup_finished
@@ -204,6 +207,7 @@ class RadarStreams:
         """Decode and handle one record; whatever cannot be processed is dead-lettered, never fatal."""
         try:
             with metrics.PROCESSING_SECONDS.labels(message.topic).time():
+                self.verifier.check(message.topic, message.key, message.value, message.headers)
                 event = decode(message.value, message.headers)
                 await work(event, message, staged)
             metrics.EVENTS_CONSUMED.labels(message.topic, event.envelope.tenant, "handled").inc()
