@@ -4,8 +4,8 @@ Ed25519 signature, and the national consumers verify it before acting (docs/arch
 Signed topics and their only writer (`writer_of`): `vt.<region>.intake.v1` by that region, `vt.national.rvdk.v1` by
 the RvdK. The signature covers the topic, the record key, the value and the envelope's CloudEvents headers
 (`ce_*`), so a record cannot be moved to another topic, re-keyed or given another event id or type. Two headers
-carry it: `vt_sig` (the 64-byte signature in base64: every header is text, vtkit.envelope) and `vt_sig_key` (the signer's key id: the first 16 bytes of the SHA-256 of the raw
-public key, hex). Ed25519 signatures are deterministic, so an outbox row signed again when it is re-sent (after a
+carry it: `vt_sig` (the 64-byte signature in base64: every header is text, vtkit.envelope) and `vt_sig_key` (the
+signer's key id: the first 16 bytes of the SHA-256 of the raw public key, hex). Ed25519 signatures are deterministic, so an outbox row signed again when it is re-sent (after a
 broker loss) carries the same signature.
 
 Keys: `<key_dir>/pki/signers/<org>.key` (only the producing organisation has its own) and `<org>.pem`, a certificate
