@@ -5,8 +5,8 @@ Signed topics and their only writer (`writer_of`): `vt.<region>.intake.v1` by th
 the RvdK. The signature covers the topic, the record key, the value and the envelope's CloudEvents headers
 (`ce_*`), so a record cannot be moved to another topic, re-keyed or given another event id or type. Two headers
 carry it: `vt_sig` (the 64-byte signature in base64: every header is text, vtkit.envelope) and `vt_sig_key` (the
-signer's key id: the first 16 bytes of the SHA-256 of the raw public key, hex). Ed25519 signatures are deterministic, so an outbox row signed again when it is re-sent (after a
-broker loss) carries the same signature.
+signer's key id: the first 16 bytes of the SHA-256 of the raw public key, hex). Ed25519 signatures are
+deterministic, so an outbox row signed again when it is re-sent (after a broker loss) carries the same signature.
 
 Keys: `<key_dir>/pki/signers/<org>.key` (only the producing organisation has its own) and `<org>.pem`, a certificate
 for the key issued by the suite's CA with O=<org>, OU=record-signer (vtkit.pki). A verifier trusts a key only
