@@ -113,11 +113,11 @@ def dead_letter_row(record: ConsumerRecord) -> dict[str, Any]:
 def why_not_redrivable(row: dict[str, Any]) -> str:
     """Empty when the dead letter can be re-driven, else why not (shown in the table and refused by redrive)."""
     if row["topic"] == "?" or row["partition"] is None or row["offset"] is None:
-        return "no original topic/partition/offset: nothing to re-read (a failed delivery is retried by the notifier)"
+        return "no original topic/partition/offset: nothing to re-read"
     if row["consumer"] == "?":
         return "no dl_consumer header: the consumer to re-drive to is unknown"
     if row["topic"] == topics.NATIONAL_DELIVERIES and row["service"] == "notifier":
-        return "a failed delivery of the notifier, not a record a consumer could not handle"
+        return "a failed delivery of the notifier: re-drive it in the notifier's store (python -m notifier.redrive)"
     return ""
 
 
