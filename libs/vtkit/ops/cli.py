@@ -75,8 +75,9 @@ class Reading:
     """Progress of reading records: a rich bar on a terminal; in a log file (stderr not a TTY) a plain line at
     start, every quarter and end, with no cursor movements or colour codes."""
 
-    def __init__(self, console: Console | None, description: str, total: int):
+    def __init__(self, console: Console | None, description: str, total: int, unit: str = "records"):
         self.console, self.description, self.total, self.done, self._said = console, description, max(total, 0), 0, -1
+        self.unit = unit
         self._bar: Progress | None = None
         if console is not None and console.is_terminal:
             self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -93,7 +94,7 @@ class Reading:
         if quarter != self._said:
             self._said = quarter
             share = f" ({100 * self.done // self.total}%)" if self.total else ""
-            self.console.print(f"{self.description}: {self.done} of {self.total} records{share}", markup=False,
+            self.console.print(f"{self.description}: {self.done} of {self.total} {self.unit}{share}", markup=False,
                                highlight=False)
 
     def advance(self, n: int) -> None:
@@ -287,7 +288,7 @@ def _detail(message: Any) -> str:
     """What kind of step an event is, from its enums and flags only (never a text field)."""
     parts = []
     for field in message.DESCRIPTOR.fields:
-        if field.label == field.LABEL_REPEATED:
+        if getattr(field, "is_repeated", False) or getattr(field, "label", 0) == 3:  # 3: LABEL_REPEATED
             continue
         value = getattr(message, field.name)
         if field.enum_type is not None and value:
@@ -316,12 +317,16 @@ async def case_story(kafka: str | KafkaSettings, ident: str, progress: Console |
     wanted = [t for t in [*regional, topics.NATIONAL_ASSESSMENTS, topics.NATIONAL_DELIVERIES, topics.DEAD_LETTERS,
                           topics.NATIONAL_AUDIT] if t in existing]
     decoded: list[tuple[ConsumerRecord, Any]] = []
+    reading = Reading(progress, "reading topics", len(wanted), "topics")
     for topic in wanted:
-        for record in await read_all(kafka, topic, progress):
+        records = await read_all(kafka, topic)
+        reading.advance(1)
+        for record in records:
             try:
                 decoded.append((record, decode(record.value, record.headers).message))
             except DecodeError:
                 decoded.append((record, None))
+    reading.close()
     ids = {ident}
     for _, message in decoded:  # a reference names the melding's case; links bring their partners in
         if message is not None and getattr(message, "reference", None) == ident:
