@@ -189,7 +189,8 @@ async def test_the_story_of_a_case_in_time_order_with_no_personal_data(kafka: st
     due = events_pb2.AssessmentDue(tenant_id=TENANT, case_id=case)
     await publisher.publish(topics.NATIONAL_ASSESSMENTS, case, due, envelope_for(due, source="test", tenant=TENANT))
     other = events_pb2.AssessmentDue(tenant_id=TENANT, case_id=f"other-{case}")
-    await publisher.publish(topics.NATIONAL_ASSESSMENTS, f"other-{case}", other, envelope_for(other, source="test", tenant=TENANT))
+    await publisher.publish(topics.NATIONAL_ASSESSMENTS, f"other-{case}", other,
+                            envelope_for(other, source="test", tenant=TENANT))
     out = await asyncio.to_thread(run_ops, capsys, "--kafka", kafka, "case", reference)
     lines = [x for x in out.splitlines() if "MeldingReceived" in x or "AssessmentDue" in x]
     assert "MeldingReceived" in lines[0] and "AssessmentDue" in lines[1] and len(lines) == 2, out
