@@ -89,6 +89,7 @@ async def test_dashboard_under_load_with_a_dead_letter_redriven_and_handled_and_
         kafka: str, publisher: Publisher, dashboard: str) -> None:
     import asyncio
 
+    from tests.integration.test_ops import eventually
     from tests.integration.test_ops_cli import _consumer_loop
 
     topic = topics.register(TENANT)
@@ -129,7 +130,7 @@ async def test_dashboard_under_load_with_a_dead_letter_redriven_and_handled_and_
             fail.clear()  # the cause is fixed: re-drive from the page, to this consumer only
             await row.get_by_role("button", name="Opnieuw aanbieden").click()
             await expect(page.locator("#dead-note")).to_contain_text(f"for {group}", timeout=30_000)
-            await asyncio.wait_for(_until(lambda: failing.id in handled), 60)
+            await eventually(lambda: failing.id in handled, 60)
             await row.get_by_role("button", name="Afgehandeld").click()
             await expect(row).to_contain_text("afgehandeld", timeout=30_000)
             await expect(row.get_by_role("button", name="Afgehandeld")).to_be_disabled()
@@ -149,9 +150,3 @@ async def test_dashboard_under_load_with_a_dead_letter_redriven_and_handled_and_
         stop.set()
         await asyncio.gather(loader, loop)
 
-
-async def _until(check: object) -> None:
-    import asyncio
-
-    while not check():  # type: ignore[operator]
-        await asyncio.sleep(0.2)
