@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import ssl
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -251,14 +252,47 @@ class Publisher:
 Handler = Callable[[Event, ConsumerRecord], Awaitable[None]]
 
 
-async def dead_letter(producer: AIOKafkaProducer, record: ConsumerRecord, consumer: str, reason: str) -> None:
+# Provenance of a dead letter (headers added to the record's own): who failed it and where the original is, so
+# an operator can tell the consumers apart and `vt-ops redrive` can re-read the original from its topic and offset
+# (never the dead letter's copy, which anyone allowed to write the dead-letter topic could have made up).
+DL_REASON, DL_TOPIC, DL_PARTITION, DL_OFFSET = "dl_reason", "dl_topic", "dl_partition", "dl_offset"
+DL_CONSUMER, DL_GROUP, DL_SERVICE, DL_TIME = "dl_consumer", "dl_group", "dl_service", "dl_time"
+DL_HEADERS = (DL_REASON, DL_TOPIC, DL_PARTITION, DL_OFFSET, DL_CONSUMER, DL_GROUP, DL_SERVICE, DL_TIME, "dl_value_bytes")
+
+# A re-driven record is the original again, on its own topic, with this header naming the one consumer that failed
+# it: every other consumer of the topic skips it (they handled the original already). Why a header and not a
+# re-drive topic per consumer: the record stays on the topic that says which region wrote it (docs/architecture.md,
+# "Who wrote a record"), in the partition of its key (order per aggregate), and needs no new topics or ACLs; the
+# failed consumer handles it like any record and dedupes on its event id (at-least-once).
+REDRIVE_FOR, REDRIVE_OF = "vt_redrive_for", "vt_redrive_of"
+
+# The name of the running service (vtkit.service.run sets it), for the dl_service header.
+SERVICE_NAME = ""
+
+
+def redriven_for_another(record: ConsumerRecord, consumer: str) -> bool:
+    """A re-driven record meant for another consumer than `consumer` (skip it: it is not ours to handle again)."""
+    for key, value in record.headers or ():
+        if key == REDRIVE_FOR:
+            return value != consumer.encode()
+    return False
+
+
+async def dead_letter(producer: AIOKafkaProducer, record: ConsumerRecord, consumer: str, reason: str,
+                      group: str | None = None, service: str | None = None) -> None:
+    """Send `record` to the dead-letter topic with its provenance: the consumer that failed it (the name re-drives
+    address: a group id, or radar's agent), its group, the service, the original topic/partition/offset, the
+    reason and the time."""
     value = record.value
-    headers = list(record.headers or ()) + [
-        ("dl_reason", reason[:1000].encode()),
-        ("dl_topic", record.topic.encode()),
-        ("dl_partition", str(record.partition).encode()),
-        ("dl_offset", str(record.offset).encode()),
-        ("dl_consumer", consumer.encode()),
+    headers = [(k, v) for k, v in (record.headers or ()) if k not in (REDRIVE_FOR, REDRIVE_OF)] + [
+        (DL_REASON, reason[:1000].encode()),
+        (DL_TOPIC, record.topic.encode()),
+        (DL_PARTITION, str(record.partition).encode()),
+        (DL_OFFSET, str(record.offset).encode()),
+        (DL_CONSUMER, consumer.encode()),
+        (DL_GROUP, (group or consumer).encode()),
+        (DL_SERVICE, (service or SERVICE_NAME or consumer).encode()),
+        (DL_TIME, dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").encode()),
     ]
     if value is not None and len(value) > MAX_VALUE_BYTES:
         # An oversized record's copy would exceed the producer's request limit and stop the consumer;
@@ -267,7 +301,8 @@ async def dead_letter(producer: AIOKafkaProducer, record: ConsumerRecord, consum
         value = value[:MAX_VALUE_BYTES]
     await producer.send_and_wait(topic_names.DEAD_LETTERS, value, key=record.key, headers=headers)
     metrics.DEAD_LETTERS.labels(record.topic, consumer).inc()
-    log.warning("dead-lettered record", extra={"topic": record.topic, "offset": record.offset, "reason": reason[:200]})
+    log.warning("dead-lettered record", extra={"topic": record.topic, "offset": record.offset, "reason": reason[:200],
+                                               "consumer": consumer})
 
 
 # Raises a PermanentError for a record whose writer is not proven (vtkit.signing.RecordVerifier.check).
@@ -276,6 +311,8 @@ Verify = Callable[[str, bytes | None, bytes | None, Sequence[tuple[str, bytes]] 
 
 async def _handle_one(record: ConsumerRecord, handler: Handler, producer: AIOKafkaProducer, group_id: str,
                       expected: Sequence[type[pb_message.Message]] | None, verify: Verify | None = None) -> None:
+    if redriven_for_another(record, group_id):
+        return
     with metrics.PROCESSING_SECONDS.labels(record.topic).time():
         try:
             if verify is not None:

@@ -49,6 +49,8 @@ FORM_REFUSALS = Counter("vt_form_refusals", "Public form submissions refused, pe
 NORM_SHARE = Gauge("vt_norm_share", "Share on time over the last 365 days per region (sector norms): assessments "
                    "decided within 5 working days (norm 0.9), onderzoeken finished within 10 weeks (norm 0.8)",
                    ["tenant", "norm"])
+BUILD_INFO = Gauge("vt_build_info", "1 for the running service, labelled with its version (the suite's release): the "
+                   "ops dashboard shows it per service", ["service", "version"])
 DEADLINES = Gauge("vt_deadlines", "Deadlines per region: pending, due today, overdue", ["kind", "tenant", "state"])
 
 

@@ -5,16 +5,31 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import pathlib
 import signal
+import tomllib
 from collections.abc import Awaitable, Callable
 
-from vtkit import metrics
+from vtkit import kafka, metrics
 from vtkit.logs import setup_logging
+
+
+def version() -> str:
+    """The suite's release: VT_VERSION (an image sets it), else pyproject.toml's version, else "unknown"."""
+    if os.environ.get("VT_VERSION"):
+        return os.environ["VT_VERSION"]
+    try:
+        project = pathlib.Path(__file__).resolve().parents[2] / "pyproject.toml"
+        return str(tomllib.loads(project.read_text())["project"]["version"])
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        return "unknown"
 
 
 def run(service: str, main: Callable[[asyncio.Event], Awaitable[None]], level: str = "INFO") -> None:
     """Run `main(stop)` until it returns; SIGTERM/SIGINT set `stop` so it can drain and exit."""
     setup_logging(service, level)
+    kafka.SERVICE_NAME = service  # named in the dead letters it writes (dl_service)
+    metrics.BUILD_INFO.labels(service, version()).set(1)
     log = logging.getLogger(service)
     if os.environ.get("METRICS_PORT"):
         port = metrics.serve(int(os.environ["METRICS_PORT"]), os.environ.get("METRICS_HOST", "127.0.0.1"))

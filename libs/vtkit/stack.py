@@ -135,7 +135,9 @@ class Stack:
         self.web["ops"] = f"http://127.0.0.1:{self._port('ops-http')}/"
         services = ",".join(f"{name}={url}" for name, url in self.metrics.items()
                             if name.startswith(("intake-", "radar", "verwijsindex", "notifier")))
-        self._add("ops", "vtkit.ops", OPS_HTTP_PORT=self.web["ops"].rsplit(":", 1)[1].strip("/"), OPS_METRICS_URLS=services)
+        # Locally the dashboard may re-drive dead letters itself (in production the ops-redrive Job does).
+        self._add("ops", "vtkit.ops", OPS_HTTP_PORT=self.web["ops"].rsplit(":", 1)[1].strip("/"), OPS_METRICS_URLS=services,
+                  OPS_REDRIVE="1")
 
     async def start(self, timeout: float = 90.0) -> None:
         await wait_for_broker(self.bootstrap)

@@ -15,8 +15,8 @@ from aiokafka import AIOKafkaConsumer
 from google.protobuf.timestamp_pb2 import Timestamp
 from vt.radar.v1 import events_pb2
 from vtkit import topics
-from vtkit.envelope import envelope_for, header_map
-from vtkit.kafka import KafkaSettings, Publisher, make_producer
+from vtkit.envelope import envelope_for
+from vtkit.kafka import Publisher
 from vtkit.ops.cli import main as vt_ops
 from vtkit.ops.cli import read_all
 from vtkit.ops.observer import Observer
@@ -96,32 +96,6 @@ async def test_tail_shows_metadata_and_never_the_value(kafka: str, publisher: Pu
     out = capsys.readouterr().out
     assert envelope.id in out and "vt.radar.v1.RegisterEntry" in out
     assert secret not in out
-
-
-async def test_a_dead_letter_is_listed_and_redriven_to_its_topic(kafka: str, capsys: pytest.CaptureFixture[str]) -> None:
-    origin = topics.register("zeeland")
-    entry = events_pb2.RegisterEntry(tenant_id="zeeland", case_id=f"c-{uuid.uuid4()}")
-    envelope = envelope_for(entry, source="test", tenant="zeeland")
-    producer = make_producer(KafkaSettings(bootstrap_servers=kafka))
-    await producer.start()
-    try:
-        sent = await producer.send_and_wait(
-            topics.DEAD_LETTERS, entry.SerializeToString(), key=b"k",
-            headers=envelope.headers() + [("dl_reason", b"PermanentError: receiver refused"), ("dl_topic", origin.encode()),
-                                          ("dl_partition", b"0"), ("dl_offset", b"0"), ("dl_consumer", b"vt-test")])
-    finally:
-        await producer.stop()
-    offset = f"{sent.partition}:{sent.offset}"
-    await asyncio.to_thread(vt_ops, ["--kafka", kafka, "deadletters"])
-    listing = capsys.readouterr().out
-    assert offset in listing and "receiver refused" in listing
-
-    await asyncio.to_thread(vt_ops, ["--kafka", kafka, "redrive", offset])
-    assert f"{offset} -> {origin}" in capsys.readouterr().out
-    again = [r for r in await read_all(kafka, origin) if header_map(r.headers).get("ce_id") == envelope.id]
-    assert len(again) == 1
-    headers = header_map(again[0].headers)
-    assert "dl_reason" not in headers and headers["ce_type"] == "vt.radar.v1.RegisterEntry"
 
 
 async def test_replay_outbox_publishes_the_same_events_again(kafka: str, keys: Any, data_dir: Any, tmp_path: Any,

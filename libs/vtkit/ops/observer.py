@@ -4,7 +4,9 @@
 - Consumer lag per group and partition (end offset minus the group's committed offset).
 - Deadlines: assessments due and not completed, deliveries requested and not delivered; overdue when the
   due moment has passed (Europe/Amsterdam end of day, as radar and notifier compute it).
-- Dead letters: count per source topic and the latest records' metadata (never the value).
+- Dead letters: count per source topic and every record's metadata (never the value), whatever it holds: a record
+  with a bad header is a row saying so (vtkit.ops.deadletters), and no record stops the reader.
+- History: the headline figures every 10 s for 24 h (History), for the dashboard's chart.
 No personal data is read: values are decoded only for the deadline events, which carry none in clear.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
@@ -24,8 +27,11 @@ from vt.notifier.v1 import events_pb2 as delivery_events
 from vt.radar.v1 import events_pb2 as radar_events
 
 from vtkit import topics
-from vtkit.envelope import DecodeError, decode, header_map
+from vtkit.envelope import DecodeError, decode
 from vtkit.kafka import KafkaSettings
+from vtkit.ops.deadletters import HandledStore, dead_letter_row
+
+log = logging.getLogger("ops.observer")
 
 
 @dataclass
@@ -68,18 +74,21 @@ class Observer:
 
     WATCHED = (topics.NATIONAL_ASSESSMENTS, topics.NATIONAL_DELIVERIES, topics.DEAD_LETTERS)
 
-    def __init__(self, kafka: str | KafkaSettings, recent_dead_letters: int = 50, group_prefix: str = "vt-",
-                 metrics_urls: dict[str, str] | None = None):
+    def __init__(self, kafka: str | KafkaSettings, recent_dead_letters: int = 5000, group_prefix: str = "vt-",
+                 metrics_urls: dict[str, str] | None = None, marks: HandledStore | None = None):
         # A plain address is the embedded broker; KafkaSettings carries a production cluster's SASL/TLS.
         self.kafka = kafka if isinstance(kafka, KafkaSettings) else KafkaSettings(bootstrap_servers=kafka)
         self.group_prefix = group_prefix  # the services' groups; test and ad-hoc readers are left out
         self.assessments = DeadlineBook()
         self.deliveries = DeadlineBook()
         self.dead_letters: Counter[str] = Counter()
-        self.recent_dead_letters: deque[dict[str, Any]] = deque(maxlen=recent_dead_letters)
+        self.recent_dead_letters: dict[str, dict[str, Any]] = {}  # by place on the dead-letter topic, newest last
+        self.max_dead_letters = recent_dead_letters
+        self.marks = marks  # the operator's handled / re-driven marks (ops service's SQLite)
+        self.unreadable = 0  # records the reader could not fold (counted, logged, skipped)
         self._previous: tuple[float, dict[str, int]] | None = None
-        self._consumer = AIOKafkaConsumer(*self.WATCHED, **self.kafka.client_kwargs(), group_id=None,
-                                          auto_offset_reset="earliest", enable_auto_commit=False)
+        # Made in start(): an Observer used only to sample (vt-ops topics / lag) must leave no client unclosed.
+        self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
         self._latest: tuple[float, dict[str, Any]] | None = None
         self._sampling = asyncio.Lock()
@@ -94,6 +103,8 @@ class Observer:
             return self._latest[1]
 
     async def start(self) -> None:
+        self._consumer = AIOKafkaConsumer(*self.WATCHED, **self.kafka.client_kwargs(), group_id=None,
+                                          auto_offset_reset="earliest", enable_auto_commit=False)
         await self._consumer.start()
         self._task = asyncio.create_task(self._follow())
 
@@ -101,24 +112,29 @@ class Observer:
         if self._task:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
-        await self._consumer.stop()
+        if self._consumer is not None:
+            await self._consumer.stop()
 
     async def _follow(self) -> None:
+        assert self._consumer is not None
         while True:
             batches = await self._consumer.getmany(timeout_ms=500)
             for records in batches.values():
                 for record in records:
-                    self.fold(record)
+                    try:
+                        self.fold(record)
+                    except Exception:  # one record must never stop the reader (it once showed 5 of 39 dead letters)
+                        self.unreadable += 1
+                        log.exception("record not folded", extra={"topic": record.topic, "offset": record.offset})
 
     def fold(self, record: ConsumerRecord) -> None:
         if record.topic == topics.DEAD_LETTERS:
-            headers = header_map(record.headers)
-            self.dead_letters[headers.get("dl_topic", "?")] += 1
-            self.recent_dead_letters.appendleft({
-                "offset": f"{record.partition}:{record.offset}", "topic": headers.get("dl_topic", "?"),
-                "consumer": headers.get("dl_consumer", "?"), "reason": headers.get("dl_reason", "")[:200],
-                "type": headers.get("ce_type", ""),
-                "time": dt.datetime.fromtimestamp(record.timestamp / 1000, dt.UTC).isoformat()})
+            row = dead_letter_row(record)
+            if row["id"] not in self.recent_dead_letters:
+                self.dead_letters[row["topic"]] += 1
+            self.recent_dead_letters[row["id"]] = row
+            while len(self.recent_dead_letters) > self.max_dead_letters:
+                self.recent_dead_letters.pop(next(iter(self.recent_dead_letters)))
             return
         try:
             message = decode(record.value, record.headers).message
@@ -162,11 +178,14 @@ class Observer:
         now_mono, now = time.monotonic(), dt.datetime.now(dt.UTC)
         totals = {t: sum(end for tp, end in ends.items() if tp.topic == t) for t in names}
         rates = self._rates(now_mono, totals)
-        if self.broker.cluster_id not in ("", cluster) and self._task is not None:
+        if self.broker.cluster_id not in ("", cluster) and self._task is not None and self._consumer is not None:
             # A new, empty broker: the streams are read again from its beginning as the services republish
             # (positions kept from the old one would skip what the new one holds below them).
             self._consumer.seek_to_beginning()
+            self.dead_letters.clear()  # the old broker's dead letters went with it
+            self.recent_dead_letters.clear()
         scraped = await scrape(self.metrics_urls)
+        rows = self.dead_letter_rows()
         return {
             "time": now.isoformat(),
             "broker": self.broker.observe(cluster, totals, now),
@@ -180,9 +199,16 @@ class Observer:
             "assessments": self.assessments.per_tenant(now),
             "deliveries": self.deliveries.per_tenant(now),
             "overdue": self.assessments.overdue(now) + self.deliveries.overdue(now),
+            "services": [service_row(row) for row in scraped],
             "dead_letters": {"total": sum(self.dead_letters.values()), "by_topic": dict(self.dead_letters),
-                             "recent": list(self.recent_dead_letters)},
+                             "handled": sum(1 for r in rows if r["handled"]), "unreadable": self.unreadable,
+                             "recent": rows[:200]},
         }
+
+    def dead_letter_rows(self) -> list[dict[str, Any]]:
+        """Every dead letter read, newest first, with the operator's marks."""
+        rows = list(reversed(self.recent_dead_letters.values()))
+        return self.marks.annotate(rows) if self.marks is not None else rows
 
     def _rates(self, now: float, totals: dict[str, int]) -> dict[str, float]:
         previous, self._previous = self._previous, (now, totals)
@@ -241,7 +267,12 @@ async def outboxes(metrics_urls: dict[str, str], timeout: float = 1.0) -> list[d
 
 
 def outbox_row(scraped: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in scraped.items() if k not in ("inbox", "norms")}
+    return {k: v for k, v in scraped.items() if k not in ("inbox", "norms", "version")}
+
+
+def service_row(scraped: dict[str, Any]) -> dict[str, Any]:
+    """Up or down and the version a service reports (vt_build_info on its /metrics)."""
+    return {"service": scraped["service"], "up": scraped["up"], "version": scraped.get("version", "")}
 
 
 async def scrape(metrics_urls: dict[str, str], timeout: float = 1.0) -> list[dict[str, Any]]:
@@ -251,7 +282,7 @@ async def scrape(metrics_urls: dict[str, str], timeout: float = 1.0) -> list[dic
     from prometheus_client.parser import text_string_to_metric_families
 
     async def one(session: aiohttp.ClientSession, name: str, url: str) -> dict[str, Any]:
-        row: dict[str, Any] = {"service": name, "up": False, "inbox": {}, "norms": {},
+        row: dict[str, Any] = {"service": name, "up": False, "inbox": {}, "norms": {}, "version": "",
                                **dict.fromkeys(OUTBOX_FAMILIES.values(), 0)}
         try:
             async with session.get(url) as reply:
@@ -261,6 +292,8 @@ async def scrape(metrics_urls: dict[str, str], timeout: float = 1.0) -> list[dic
             return row
         for family in text_string_to_metric_families(text):
             for sample in family.samples:
+                if sample.name == "vt_build_info" and sample.value:
+                    row["version"] = sample.labels.get("version", "")
                 if sample.name == "vt_norm_share" and sample.labels.get("tenant"):  # radar's sector norms
                     row["norms"].setdefault(sample.labels["tenant"], {})[sample.labels.get("norm", "")] = sample.value
                 column = INBOX_SAMPLES.get((sample.name, sample.labels.get("state") or sample.labels.get("in_time", "")))
@@ -297,3 +330,55 @@ class BrokerHistory:
                          recovered_percent=min(100, round(100 * intake / self.before)) if self.before else 100)
         return state
 
+
+
+# The figures the dashboard's chart can show, with their unit (Dutch, as on the page).
+SERIES = {"rate": "berichten/s", "lag": "berichten achter", "dead_letters": "dead letters", "overdue": "termijnen verlopen",
+          "backlog": "outbox-rijen wachtend", "quarantined": "outbox-rijen in quarantaine"}
+
+
+def headline(summary: dict[str, Any]) -> dict[str, float]:
+    """The chart's figures of one sample."""
+    outboxes = summary.get("outboxes", [])
+    return {"rate": round(sum(t["rate"] for t in summary["topics"]), 2), "lag": sum(r["lag"] for r in summary["lag"]),
+            "dead_letters": summary["dead_letters"]["total"], "overdue": len(summary["overdue"]),
+            "backlog": sum(o["backlog"] for o in outboxes), "quarantined": sum(o["quarantined"] for o in outboxes)}
+
+
+class History:
+    """The headline figures every `interval` seconds for `span` seconds (default 10 s for 24 h: 8640 samples a
+    series), kept by the ops service so the chart shows more than one browser's visit; in memory, lost when the
+    service restarts (the figures themselves are all on the broker or the services' /metrics)."""
+
+    def __init__(self, interval: float = 10.0, span: float = 24 * 3600.0):
+        self.interval = interval
+        self.samples: deque[tuple[float, dict[str, float]]] = deque(maxlen=max(1, int(span // interval)))
+
+    def add(self, summary: dict[str, Any], at: float | None = None) -> None:
+        self.samples.append((time.time() if at is None else at, headline(summary)))
+
+    def view(self, span: float, points: int = 360) -> dict[str, Any]:
+        """The last `span` seconds, at most `points` per series (each point the largest value of the samples it
+        stands for, so a peak is never averaged away)."""
+        cutoff = time.time() - span
+        chosen = [s for s in self.samples if s[0] >= cutoff]
+        step = max(1, -(-len(chosen) // max(points, 1)))
+        times: list[float] = []
+        series: dict[str, list[float]] = {name: [] for name in SERIES}
+        for i in range(0, len(chosen), step):
+            group = chosen[i:i + step]
+            times.append(group[-1][0])
+            for name in SERIES:
+                series[name].append(max(values.get(name, 0) for _, values in group))
+        return {"interval": self.interval, "capacity": self.samples.maxlen, "held": len(self.samples), "span": span,
+                "units": SERIES, "times": times, "series": series}
+
+    async def run(self, observer: Observer) -> None:
+        """Sample for ever (the ops service runs it as a task and cancels it at stop)."""
+        while True:
+            started = time.monotonic()
+            try:
+                self.add(await observer.latest(max_age=self.interval / 2))
+            except Exception:  # a broker that does not answer is a gap in the chart, not the end of the history
+                log.warning("history sample failed", exc_info=True)
+            await asyncio.sleep(max(0.0, self.interval - (time.monotonic() - started)))

@@ -7,6 +7,7 @@ when the row was written, so a re-publication after a crash carries the same id 
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 
@@ -50,6 +51,7 @@ def _dead_letter(value: bytes, headers: list[tuple[str, bytes]], entry: OutboxEn
     """The failed delivery also goes to the shared dead-letter topic (same dl_* headers as
     vtkit.kafka.dead_letter) so operations see it next to undecodable records."""
     headers = headers + [("dl_reason", entry.reason[:1000].encode()), ("dl_topic", topics.NATIONAL_DELIVERIES.encode()),
-                         ("dl_consumer", CONSUMER.encode())]
+                         ("dl_consumer", CONSUMER.encode()), ("dl_service", b"notifier"),
+                         ("dl_time", dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").encode())]
     log.warning("failed delivery dead-lettered", extra={"idempotency_key": key, "reason": entry.reason[:200]})
     return OutboxRecord(topics.DEAD_LETTERS, key.encode(), value, headers, entry.event_id, entry.delivery.tenant_id)

@@ -41,7 +41,7 @@ from vtkit import metrics, topics
 from vtkit.calendar import local_date
 from vtkit.envelope import DecodeError, Event, decode, encode
 from vtkit.faults import hold_point
-from vtkit.kafka import KafkaSettings, PermanentError, dead_letter
+from vtkit.kafka import KafkaSettings, PermanentError, dead_letter, redriven_for_another
 from vtkit.signing import RecordVerifier
 from vtkit.tenants import all_tenants
 
@@ -205,6 +205,8 @@ class RadarStreams:
 
     async def _process(self, consumer: str, message: Any, work: Work, staged: Staged) -> None:
         """Decode and handle one record; whatever cannot be processed is dead-lettered, never fatal."""
+        if redriven_for_another(message, consumer):
+            return  # re-driven for another consumer of this topic (vtkit.kafka.REDRIVE_FOR): ours was handled
         try:
             with metrics.PROCESSING_SECONDS.labels(message.topic).time():
                 self.verifier.check(message.topic, message.key, message.value, message.headers)
@@ -221,7 +223,8 @@ class RadarStreams:
             await self._dead_letter(message, consumer, f"unexpected {type(exc).__name__}: {exc}")
 
     async def _dead_letter(self, message: Any, consumer: str, reason: str) -> None:
-        await self._retrying(lambda: dead_letter(self.producer, cast(Any, message), consumer, reason))
+        await self._retrying(lambda: dead_letter(self.producer, cast(Any, message), consumer, reason,
+                                                 group=str(self.app.conf.id), service="radar"))
 
     async def _on_intake(self, event: Event, message: Any, staged: Staged) -> None:
         # A region's producer may write only its own topic, so the topic is who wrote the record: a record that

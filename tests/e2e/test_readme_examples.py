@@ -1,0 +1,96 @@
+"""The README's `buf curl` examples, run as written against `make run` (python -m vtkit.stack) on its fixed port
+layout, moved by VT_BASE_PORT to a free range: the commands are taken from README.md, so the test fails when the
+README drifts from the API or from the ports `make run` listens on."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import re
+import signal
+import subprocess
+import sys
+import time
+
+from vtkit.processes import ROOT
+from vtkit.stack import DEFAULT_BASE_PORT, port_is_free
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _base_port() -> int:
+    """A base whose whole fixed layout (base .. base+160, vtkit.stack) is free, inside VT_PORT_RANGE."""
+    low, _, high = os.environ.get("VT_PORT_RANGE", "17000-18499").partition("-")
+    for base in range(int(low), int(high) - 170, 170):
+        if all(port_is_free(p) for p in range(base, base + 161)):
+            return base
+    raise RuntimeError("no free range for the stack's fixed ports")
+
+
+def _moved(text: str, base: int) -> str:
+    """The README's make-run ports, moved from the default base to `base` (same offsets)."""
+    return re.sub(r"127\.0\.0\.1:(5\d{4})", lambda m: f"127.0.0.1:{int(m[1]) - DEFAULT_BASE_PORT + base}", text)
+
+
+def readme_setup() -> str:
+    """PKI, ME, ADDR and the buf curl `call` of the Intake API section."""
+    block = README[README.index("## Intake API"):]
+    block = block[block.index("```sh") + 5:block.index("```", block.index("```sh") + 5)]
+    lines = [line for line in block.splitlines() if line.startswith(("PKI=", "ADDR="))]
+    buf = block[block.index("call() { .venv/bin/buf curl"):]
+    buf = buf[:buf.index("; }") + 3]
+    assert "--protocol grpc" in buf
+    return "\n".join([*lines, buf])
+
+
+def readme_call(rpc: str) -> str:
+    """The README's example `call RPC '...json...'` (the shell command, as written)."""
+    match = re.search(rf"^call {rpc} '.*?'$", README, re.S | re.M)
+    assert match, f"README has no `call {rpc}` example"
+    return match[0]
+
+
+def test_readme_buf_curl_examples_work_against_make_runs_fixed_ports(tmp_path: pathlib.Path) -> None:
+    base = _base_port()
+    var = tmp_path / "var"
+    subprocess.run([sys.executable, "-m", "vtkit.pki", "init", str(var / "keys")], check=True, cwd=ROOT,
+                   stdout=subprocess.DEVNULL)
+    (tmp_path / ".venv").symlink_to(ROOT / ".venv")  # the README's commands name .venv/bin/buf and var/keys
+    env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
+    env.update(VT_VAR_DIR=str(var), PYTHONUNBUFFERED="1", VT_BASE_PORT=str(base))
+    out = tmp_path / "stack.out"
+    with open(out, "wb") as sink:
+        stack = subprocess.Popen([sys.executable, "-m", "vtkit.stack"], cwd=ROOT, env=env, stdout=sink,
+                                 stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 180
+        while "Ctrl-C stops it" not in out.read_text() and stack.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)  # polling the stack's own "running" line (a condition), bounded
+        assert "Ctrl-C stops it" in out.read_text(), out.read_text()[-3000:]
+        setup = _moved(readme_setup(), base)
+
+        def call(command: str) -> dict[str, object]:
+            done = subprocess.run(["bash", "-c", f"set -e\n{setup}\n{command}"], cwd=tmp_path, capture_output=True,
+                                  text=True, timeout=60)
+            assert done.returncode == 0, f"{command[:80]}...\n{done.stdout}\n{done.stderr}"
+            return json.loads(done.stdout)
+
+        advies = call(readme_call("RegisterAdvies"))
+        assert advies["contactId"] and str(advies["reference"]).startswith("VT")
+        melding = call(readme_call("SubmitMelding"))
+        assert melding["contactId"] and melding["sameDay"] is True
+        again = call(readme_call("SubmitMelding"))  # the same idempotency key: the first answer, no second contact
+        assert again["contactId"] == melding["contactId"]
+        # The README's placeholder id ("6f1c...") stands for the contact the first example returned.
+        contact = call(readme_call("GetContact").replace("6f1c...", str(advies["contactId"])))
+        assert contact["contactId"] == advies["contactId"] and contact["kind"] == "CONTACT_KIND_ADVIES"
+        vervolg = call(readme_call("RegisterVervolgadvies").replace("6f1c...", str(advies["contactId"])))
+        assert vervolg["contactId"]
+    finally:
+        if stack.poll() is None:
+            os.killpg(stack.pid, signal.SIGINT)
+            try:
+                stack.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(stack.pid, signal.SIGKILL)
