@@ -137,6 +137,12 @@ async def test_record_decision_for_own_case_publishes_assessment_completed(
         Ciphertext(msg.agreements.key_id, msg.agreements.nonce, msg.agreements.ciphertext),
         event_id=reply.event_id, field="agreements")
     assert agreements.decode() == "School meldt verzuim direct aan VT"
+    # The RvdK reason likewise: encrypted, bound to the event and its own field.
+    assert b"weigeren" not in (completed.value or b"")
+    reason = common_pb2.RvdkRequestReason.FromString(keys.tenant_cipher(REGION).decrypt(
+        Ciphertext(msg.rvdk_reason.key_id, msg.rvdk_reason.nonce, msg.rvdk_reason.ciphertext),
+        event_id=reply.event_id, field="rvdk_reason"))
+    assert reason.explanation == "Ouders weigeren elke vorm van hulp"
     # The existing agent closes the case for its person.
     await watcher.wait_for(closed(case_id), what="case closed signal")
 
@@ -149,6 +155,7 @@ async def test_record_decision_for_own_case_publishes_assessment_completed(
     different = radar_service_pb2.RecordDecisionRequest()
     different.CopyFrom(request)
     different.decision = events_pb2.DECISION_NO_FURTHER_STEPS
+    different.ClearField("rvdk_reason")  # a complete decision, only not the recorded one
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await as_region.RecordDecision(different)
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
