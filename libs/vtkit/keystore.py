@@ -48,9 +48,12 @@ from vtkit.keys import (
 from vtkit.pki import init_pki, organisations
 from vtkit.tenants import all_tenants
 
-SEAL_RECIPIENTS = ("radar", "verwijsindex")
-# National data owners with their own field key (not VT tenants): see KeyStore.field_cipher.
-FIELD_KEY_OWNERS = ("verwijsindex",)
+# Who identifiers and notices are sealed to: the matching services, and the RvdK (its requests from VT carry the
+# children's identity and the reason: only the Raad opens them; docs/architecture.md "Outgoing notices").
+SEAL_RECIPIENTS = ("radar", "verwijsindex", "rvdk")
+# National data owners with their own field key (not VT tenants): see KeyStore.field_cipher. The notifier's encrypts
+# the bodies of its notices to municipalities, receiving parties and professionals.
+FIELD_KEY_OWNERS = ("verwijsindex", "notifier")
 
 
 class KeyStoreUnusable(Exception):

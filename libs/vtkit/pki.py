@@ -37,7 +37,7 @@ from vtkit.tenants import all_tenants
 
 # Every gRPC server of the suite, services and simulators alike.
 SERVER_NAMES = ("intake", "radar", "verwijsindex", "notifier", "regional-system", "letter-gateway",
-                "professional-endpoint")
+                "professional-endpoint", "rvdk")
 NATIONAL_TENANT = "national"
 # National organisations besides the 25 regions: the RvdK feed, operations, the notifier, the inspector
 # (auditor) and "registrant", the verwijsindex registrant organisations that are no VT region

@@ -32,7 +32,7 @@ DEFAULT_DEMO_TENANTS = ("amsterdam-amstelland", "rotterdam-rijnmond", "utrecht")
 DEFAULT_BASE_PORT = 50050
 MAX_FIXED_TENANTS = 9
 FIXED_OFFSETS = {"radar": 11, "verwijsindex": 12, "notifier": 13, "ops": 14, "letter-gateway": 31,
-                 "professional-endpoint": 32, "kafka": 42}
+                 "professional-endpoint": 32, "rvdk-receiver": 33, "kafka": 42}
 HTTP_BASE = 8080  # ops; the forms follow
 
 
@@ -117,6 +117,9 @@ class Stack:
                             KEEP_DIR=str(self.var_dir / "data" / "letters"))
         professionals = self._add("professional-endpoint", "vtkit.simulators.professional",
                                   RECORD_FILE=str(self.var_dir / "data" / "professional-endpoint.jsonl"))
+        # The RvdK's own receiver of VT's requests to investigate (sealed to the RvdK).
+        rvdk = self._add("rvdk-receiver", "vtkit.simulators.rvdk_receiver",
+                         RECORD_FILE=str(self.var_dir / "data" / "rvdk-receiver.jsonl"))
         for tenant in self.tenants:
             self.forms[tenant] = f"http://127.0.0.1:{self._port(f'form-{tenant}')}/"
             self._add(f"intake-{tenant}", "intake", VT_TENANT=tenant, HTTP_PORT=self.forms[tenant].split(":")[2].strip("/"))
@@ -126,7 +129,7 @@ class Stack:
         self._add("notifier", "notifier", NOTIFIER_REGIONAL_ENDPOINTS=endpoints, NOTIFIER_TEAMLEAD_ENDPOINTS=endpoints,
                   NOTIFIER_LETTER_GATEWAY=gateway.address,
                   NOTIFIER_BRP_REGISTER=str(self.var_dir / "data" / "brp-register.json"),
-                  NOTIFIER_PROFESSIONAL_ENDPOINT=professionals.address)
+                  NOTIFIER_PROFESSIONAL_ENDPOINT=professionals.address, NOTIFIER_RVDK_ENDPOINT=rvdk.address)
         # The fake case systems play the regions' workers: each decision's callback is confirmed as a conversation
         # with the melder, which releases the household letter.
         for tenant in self.tenants:

@@ -150,7 +150,8 @@ async def seeds(stack: Any) -> dict[str, Any]:
         "vt.radar.v1.RadarService/GetNorms": rpb.GetNormsRequest(),
         "vt.radar.v1.RadarService/RecordDecision": rpb.RecordDecisionRequest(
             case_id=melding_id, judgement=radar_events.SAFETY_JUDGEMENT_ACUTE_UNSAFETY,
-            decision=radar_events.DECISION_RVDK_REQUEST, responsible_for_safety="VT team", agreements="geen"),
+            decision=radar_events.DECISION_RVDK_REQUEST, responsible_for_safety="VT team", agreements="geen",
+            rvdk_reason=common_pb2.RvdkRequestReason(ground=common_pb2.RVDK_REQUEST_GROUND_URGENT, explanation="geen")),
         "vt.verwijsindex.v1.VerwijsindexService/RegisterSignal": signal("Bert"),
         "vt.verwijsindex.v1.VerwijsindexService/WithdrawSignal": vpb.WithdrawSignalRequest(
             signal_id=signal_id, reason=vpb.WITHDRAW_REASON_WRONG),

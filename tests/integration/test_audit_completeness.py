@@ -201,7 +201,8 @@ async def test_radar_read_search_update_and_overdue_list_are_audited(kafka: str,
             await radar_eventually(lambda: stub.RecordDecision(rpb.RecordDecisionRequest(
                 case_id=case_id, judgement=radar_events.SAFETY_JUDGEMENT_ACUTE_UNSAFETY,
                 decision=radar_events.DECISION_RVDK_REQUEST, responsible_for_safety="VT team",
-                agreements="geen"), timeout=10))
+                agreements="geen", rvdk_reason=common_pb2.RvdkRequestReason(
+                    ground=common_pb2.RVDK_REQUEST_GROUND_URGENT, explanation="geen")), timeout=10))
             await stub.ListOverdue(rpb.ListOverdueRequest(), timeout=10)
         path = data_dir / "audit-radar.jsonl"
         records = [await audited(path, keys, lambda r, a=action, w=what: r["action"] == a and r["what"] == w

@@ -240,7 +240,8 @@ async def test_radar_matrix(kafka: str, keys: KeyStore, tmp_path: pathlib.Path, 
                     ("RecordDecision", rpb.RecordDecisionRequest(
                         case_id=case_b, judgement=radar_events.SAFETY_JUDGEMENT_ACUTE_UNSAFETY,
                         decision=radar_events.DECISION_RVDK_REQUEST, responsible_for_safety="VT team",
-                        agreements="geen")),
+                        agreements="geen", rvdk_reason=common_pb2.RvdkRequestReason(
+                            ground=common_pb2.RVDK_REQUEST_GROUND_URGENT, explanation="geen"))),
                     ("RecordOnderzoekStarted", rpb.RecordOnderzoekStartedRequest(case_id=case_b)),
                     ("RecordOnderzoekOutcome", rpb.RecordOnderzoekOutcomeRequest(
                         case_id=case_b, judgement=radar_events.SAFETY_JUDGEMENT_SAFE,

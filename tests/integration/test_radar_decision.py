@@ -93,7 +93,9 @@ async def test_record_decision_for_own_case_publishes_assessment_completed(
     as_region = stub(REGION)
     request = radar_service_pb2.RecordDecisionRequest(
         case_id=case_id, judgement=events_pb2.SAFETY_JUDGEMENT_ACUTE_UNSAFETY, decision=events_pb2.DECISION_RVDK_REQUEST,
-        responsible_for_safety="VT Hollands Midden, team Leiden", agreements="School meldt verzuim direct aan VT")
+        responsible_for_safety="VT Hollands Midden, team Leiden", agreements="School meldt verzuim direct aan VT",
+        rvdk_reason=common_pb2.RvdkRequestReason(ground=common_pb2.RVDK_REQUEST_GROUND_VOLUNTARY_HELP_INSUFFICIENT,
+                                                 explanation="Ouders weigeren elke vorm van hulp"))
 
     # Incomplete decisions: INVALID_ARGUMENT naming the field.
     for broken, field in [
@@ -102,6 +104,14 @@ async def test_record_decision_for_own_case_publishes_assessment_completed(
          "overdracht_to"),
         (radar_service_pb2.RecordDecisionRequest(case_id=case_id, judgement=events_pb2.SAFETY_JUDGEMENT_SAFE,
                                                  decision=events_pb2.DECISION_ONDERZOEK), "responsible_for_safety"),
+        # An RvdK request without its reason; an overdracht without the receiving party's id.
+        (radar_service_pb2.RecordDecisionRequest(case_id=case_id, judgement=events_pb2.SAFETY_JUDGEMENT_SAFE,
+                                                 decision=events_pb2.DECISION_RVDK_REQUEST, responsible_for_safety="x"),
+         "rvdk_reason: required for an RvdK request"),
+        (radar_service_pb2.RecordDecisionRequest(case_id=case_id, judgement=events_pb2.SAFETY_JUDGEMENT_SAFE,
+                                                 decision=events_pb2.DECISION_OVERDRACHT, overdracht_to="wijkteam",
+                                                 responsible_for_safety="x"),
+         "overdracht_receiver_id: required for an overdracht"),
         (radar_service_pb2.RecordDecisionRequest(case_id=case_id, decision=events_pb2.DECISION_ONDERZOEK,
                                                  responsible_for_safety="x"), "judgement"),
     ]:
@@ -127,6 +137,12 @@ async def test_record_decision_for_own_case_publishes_assessment_completed(
         Ciphertext(msg.agreements.key_id, msg.agreements.nonce, msg.agreements.ciphertext),
         event_id=reply.event_id, field="agreements")
     assert agreements.decode() == "School meldt verzuim direct aan VT"
+    # The RvdK reason likewise: encrypted, bound to the event and its own field.
+    assert b"weigeren" not in (completed.value or b"")
+    reason = common_pb2.RvdkRequestReason.FromString(keys.tenant_cipher(REGION).decrypt(
+        Ciphertext(msg.rvdk_reason.key_id, msg.rvdk_reason.nonce, msg.rvdk_reason.ciphertext),
+        event_id=reply.event_id, field="rvdk_reason"))
+    assert reason.explanation == "Ouders weigeren elke vorm van hulp"
     # The existing agent closes the case for its person.
     await watcher.wait_for(closed(case_id), what="case closed signal")
 
@@ -139,6 +155,7 @@ async def test_record_decision_for_own_case_publishes_assessment_completed(
     different = radar_service_pb2.RecordDecisionRequest()
     different.CopyFrom(request)
     different.decision = events_pb2.DECISION_NO_FURTHER_STEPS
+    different.ClearField("rvdk_reason")  # a complete decision, only not the recorded one
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await as_region.RecordDecision(different)
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
@@ -269,6 +286,7 @@ async def test_onderzoek_starts_ends_with_voorwaarden_en_vervolg_and_monitoring_
         await as_region.RecordDecision(radar_service_pb2.RecordDecisionRequest(
             case_id=case, judgement=events_pb2.SAFETY_JUDGEMENT_STRUCTURAL_UNSAFETY, decision=decision,
             overdracht_to="wijkteam Leiden" if decision == events_pb2.DECISION_OVERDRACHT else "",
+            overdracht_receiver_id="wijkteam:leiden" if decision == events_pb2.DECISION_OVERDRACHT else "",
             responsible_for_safety="VT Hollands Midden"))
         await watcher.wait_for(closed(case), what="the decision applied")
 
@@ -527,7 +545,8 @@ async def test_an_episode_decision_reaches_a_melding_that_joined_a_joined_meldin
 
     await stub(REGION).RecordDecision(radar_service_pb2.RecordDecisionRequest(
         case_id=first.contact_id, judgement=events_pb2.SAFETY_JUDGEMENT_STRUCTURAL_UNSAFETY,
-        decision=events_pb2.DECISION_OVERDRACHT, overdracht_to="wijkteam Gouda", responsible_for_safety="wijkteam"))
+        decision=events_pb2.DECISION_OVERDRACHT, overdracht_to="wijkteam Gouda", responsible_for_safety="wijkteam",
+        overdracht_receiver_id="wijkteam:gouda"))
     [covers_second] = await watcher.wait_for(of_case(events_pb2.AssessmentCompleted, second.contact_id),
                                              what="the decision covering the second")
     [covers_third] = await watcher.wait_for(of_case(events_pb2.AssessmentCompleted, third.contact_id),

@@ -9,7 +9,8 @@ parents' BSNs are sealed to the verwijsindex (only it can open them).
 Broker and keys come from KAFKA_BOOTSTRAP_SERVERS and VT_KEY_DIR (or --bootstrap, --key-dir).
 
 It also answers the one BRP question the notifier asks: where does a person live (`BrpRegister.address_of`,
-BSN -> street, house number, postcode, city), for the household letter. The register is a JSON file shared by
+BSN -> street, house number, postcode, city and municipality code), for the household letter and for the
+municipality notice of an RvdK request. The register is a JSON file shared by
 the processes of a stack (VT_BRP_REGISTER or --register; the notifier reads NOTIFIER_BRP_REGISTER). With
 --street and --city the youth's address is recorded there as well as published:
 
@@ -91,11 +92,12 @@ async def publish_household_facts(bootstrap: str, keys: KeyStore, bsn: str, addr
 
 @dataclass(frozen=True)
 class BrpAddress:
-    """A person's home address as the BRP has it (verblijfplaats)."""
+    """A person's home address as the BRP has it (verblijfplaats), with its municipality (CBS code)."""
     street: str
     house_number: str
     postcode: str
     city: str
+    municipality_code: str = ""
 
 
 class BrpRegister:
@@ -125,7 +127,8 @@ class BrpRegister:
         row = self._read().get(bsn.strip())
         if not isinstance(row, dict):
             return None
-        return BrpAddress(**{k: str(row.get(k, "")) for k in ("street", "house_number", "postcode", "city")})
+        return BrpAddress(**{k: str(row.get(k, "")) for k in ("street", "house_number", "postcode", "city",
+                                                              "municipality_code")})
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -152,7 +155,8 @@ def main(argv: list[str] | None = None) -> None:
         if not args.street or not args.city:
             parser.error("--register needs --street and --city")
         postcode, _, number = args.address.rpartition(" ")
-        BrpRegister(args.register).register(args.bsn, BrpAddress(args.street, number, postcode, args.city))
+        BrpRegister(args.register).register(args.bsn, BrpAddress(args.street, number, postcode, args.city,
+                                                                 args.municipality))
     (event_id,) = asyncio.run(publish_facts(args.bootstrap, [facts]))
     print(event_id, facts.person_ref, facts.municipality_code)
 

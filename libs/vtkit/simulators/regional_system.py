@@ -21,7 +21,9 @@ monitoring alert, the changes of an assessment input, the deadline); the team le
 
 Run standalone: `python -m vtkit.simulators.regional_system` (env GRPC_PORT, RECORD_FILE, TENANT,
 FAIL_FIRST, FAIL_PERMANENT, CONFIRM_VIA_NOTIFIER; VT_KEY_DIR for its certificates). Like every server of the suite it
-requires mutual TLS (vtkit.grpcserver); the notifier, its only caller, calls as national/notifier.
+requires mutual TLS (vtkit.grpcserver); the notifier, its only caller, calls as national/notifier. Any other
+caller is refused with PERMISSION_DENIED, as the receiver contracts say (proto/vt/notifier/v1/receivers.proto), and
+the refusal is recorded ("status": "PERMISSION_DENIED", "caller": who) like every other call.
 """
 
 from __future__ import annotations
@@ -57,6 +59,8 @@ class FakeRegionalSystem(receivers_pb2_grpc.RegionalCallbackServiceServicer):
     service_name = SERVICE_NAME
     add_to_server = staticmethod(receivers_pb2_grpc.add_RegionalCallbackServiceServicer_to_server)
     server_name = "regional-system"  # its certificate in <key_dir>/pki/servers/
+    # Who may call a receiver (receivers.proto): the notifier's certificate only (O=national, OU=notifier).
+    allowed_callers = frozenset({("national", "notifier")})
 
     def __init__(self, port: int = 0, record_file: str | os.PathLike[str] | None = None, tenant: str = "",
                  fail_first: int = 0, fail_permanent: bool = False, delay_seconds: float = 0.0,
@@ -195,6 +199,15 @@ class FakeRegionalSystem(receivers_pb2_grpc.RegionalCallbackServiceServicer):
 
     async def _receive(self, method: str, request: Any, context: grpc.aio.ServicerContext, key: str = "",
                        **fields: Any) -> None:
+        who = caller()  # from the caller's client certificate (mTLS): recorded so tests can check it
+        if (who.tenant, who.role) not in self.allowed_callers:
+            self._record({"method": method, "caller": f"{who.tenant}/{who.role}",
+                          "idempotency_key": getattr(request, "idempotency_key", ""),
+                          "tenant_id": getattr(request, "tenant_id", ""), "case_id": getattr(request, "case_id", ""),
+                          "status": "PERMISSION_DENIED", "duplicate": False,
+                          "received": dt.datetime.now(dt.UTC).isoformat()})
+            await context.abort(grpc.StatusCode.PERMISSION_DENIED,
+                                f"{self.service_name} takes calls from the notifier only, not from {who.tenant}/{who.role}")
         per = (method, getattr(request, "case_id", ""))
         attempt = self._attempts[per] = self._attempts.get(per, 0) + 1
         status, detail = "OK", ""
@@ -211,7 +224,6 @@ class FakeRegionalSystem(receivers_pb2_grpc.RegionalCallbackServiceServicer):
         duplicate = status == "OK" and key in self._seen
         if status == "OK":
             self._seen.add(key)
-        who = caller()  # from the notifier's client certificate (mTLS): recorded so tests can check it
         self._record({"method": method, "caller": f"{who.tenant}/{who.role}", "idempotency_key": request.idempotency_key,
                       "tenant_id": getattr(request, "tenant_id", ""), "case_id": getattr(request, "case_id", ""),
                       **fields, "status": status, "duplicate": duplicate,

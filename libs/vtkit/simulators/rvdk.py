@@ -1,7 +1,12 @@
-"""A small simulator of the Raad voor de Kinderbescherming feed.
+"""A small simulator of the Raad voor de Kinderbescherming: its feed, and its receiver of VT's requests.
 
-Publishes vt.rvdk.v1.RvdkSignal records to vt.national.rvdk.v1 with the record
+The feed publishes vt.rvdk.v1.RvdkSignal records to vt.national.rvdk.v1 with the record
 envelope; the child's BSN is sealed to radar (only radar can open it).
+
+The receiver (`FakeRvdkReceiver`, `python -m vtkit.simulators.rvdk_receiver`, env GRPC_PORT, RECORD_FILE,
+VT_KEY_DIR) is a real gRPC server implementing vt.notifier.v1.ProfessionalNotificationService for recipient "rvdk":
+the notifier (NOTIFIER_RVDK_ENDPOINT) delivers VT's requests to investigate there, sealed to the RvdK; it takes calls
+from the notifier only and opens each request with the RvdK's private seal key (`requests()`).
 
     python -m vtkit.simulators.rvdk --bsn 111222333 --kind INVESTIGATION_OPEN
     python -m vtkit.simulators.rvdk --count 20          # random signals, valid BSNs
@@ -23,6 +28,7 @@ import uuid
 
 from stdnum.nl import bsn as stdnum_bsn
 from vt.common.v1 import common_pb2
+from vt.notifier.v1 import receivers_pb2
 from vt.rvdk.v1 import events_pb2 as rvdk_events
 
 from vtkit import topics
@@ -35,6 +41,7 @@ from vtkit.outbox_store import SqliteOutbox
 from vtkit.pki import RVDK_SIGNER
 from vtkit.signing import RecordSigner, Signers
 from vtkit.simulators import publish_feed
+from vtkit.simulators.professional import FakeProfessionalEndpoint, open_notice
 
 SOURCE = "rvdk-simulator"
 # Locations of the Raad (no case content is ever sent, only the office holding the file).
@@ -127,6 +134,26 @@ def random_signals(keys: KeyStore, count: int, rng: random.Random) -> list[rvdk_
     return [build_signal(keys, random_bsn(rng), rng.choices(kinds, weights)[0], rng.choice(OFFICES),
                          observed_at=now - dt.timedelta(days=rng.randrange(0, 365), minutes=rng.randrange(0, 1440)))
             for _ in range(count)]
+
+
+class FakeRvdkReceiver(FakeProfessionalEndpoint):
+    """The RvdK's end of VT's requests to investigate: a ProfessionalNotificationService under the RvdK's own server
+    certificate that records every call (the request still sealed) and opens what it received as the Raad would."""
+
+    server_name = "rvdk"
+
+    def requests(self) -> list[receivers_pb2.RvdkRequest]:
+        """The RvdK requests accepted (first deliveries), opened with the RvdK's private seal key."""
+        keys = self.keys or KeyStore(os.environ["VT_KEY_DIR"])
+        first = {c["idempotency_key"] for c in self.distinct(method="Notify")}
+        out: list[receivers_pb2.RvdkRequest] = []
+        for request in self.notices:
+            if request.subject == "rvdk_request" and request.idempotency_key in first:
+                first.discard(request.idempotency_key)
+                opened = open_notice(keys, request)
+                assert isinstance(opened, receivers_pb2.RvdkRequest)
+                out.append(opened)
+        return out
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -21,6 +21,7 @@ from notifier.domain import BackoffPolicy
 from notifier.domain.letter import AddressBook, NoAddressBook
 from notifier.grpc_api import SERVICE_NAME, NotifierApi
 from notifier.letters import LetterBuilder
+from notifier.notices import NoticeBuilder
 from notifier.outbox import outbox_records
 from notifier.scheduler import Scheduler
 from notifier.settings import Settings
@@ -34,7 +35,8 @@ def address_book(brp_register: str) -> AddressBook:
 
 
 async def run_notifier(settings: Settings, kafka: KafkaSettings, stop: asyncio.Event) -> None:
-    # Before anything else: letters and notices need the data keys (the verwijsindex field key is one of them).
+    # Before anything else: letters and notices need the data keys (the verwijsindex field key is one of them; the
+    # notifier's own field key and the RvdK's public seal key are read when a notice is sent).
     keys = usable_keys(settings.key_dir, "notifier", "verwijsindex")
     endpoints = settings.endpoints()
     store_path = settings.db_path
@@ -43,10 +45,12 @@ async def run_notifier(settings: Settings, kafka: KafkaSettings, stop: asyncio.E
     # gRPC server, and with it health SERVING, comes only after.
     await ensure_topics(kafka, stop=stop)
     producer = await start_producer(kafka, stop=stop)
+    addresses = address_book(settings.brp_register)
     clients = RegionalClients(endpoints, settings.call_timeout_seconds, letter_gateway=settings.letter_gateway,
                               professional_endpoint=settings.professional_endpoint,
-                              letters=LetterBuilder(store, keys, address_book(settings.brp_register)), keys=keys,
-                              teamlead_endpoints=settings.teamlead_endpoints())
+                              letters=LetterBuilder(store, keys, addresses), keys=keys,
+                              teamlead_endpoints=settings.teamlead_endpoints(),
+                              notices=NoticeBuilder(store, keys, addresses), rvdk_endpoint=settings.rvdk_endpoint)
     server = GrpcServer(settings.grpc_port, keys, "notifier")
 
     async def degraded(quarantined: int) -> None:
@@ -69,7 +73,8 @@ async def run_notifier(settings: Settings, kafka: KafkaSettings, stop: asyncio.E
     await server.start()
     log.info("listening", extra={"address": server.address, "regions": sorted(endpoints), "db": str(store_path),
                                  "letter_gateway": settings.letter_gateway,
-                                 "professional_endpoint": settings.professional_endpoint})
+                                 "professional_endpoint": settings.professional_endpoint,
+                                 "rvdk_endpoint": settings.rvdk_endpoint})
 
     tasks = [asyncio.create_task(run_consumer(kafka, settings.group_id, handler, producer, stop,
                                                verify=RecordVerifier.load(settings.key_dir).check), name="consumer"),

@@ -82,7 +82,7 @@ class EventHandler:
             elif isinstance(event.message, radar_events.EpisodeJoined):
                 self.on_episode_joined(event.message)
             elif isinstance(event.message, radar_events.OnderzoekCompleted):
-                self.on_onderzoek_completed(event.message)
+                self.on_onderzoek_completed(event.envelope, event.message)
             elif isinstance(event.message, intake_events.MeldingReceived):
                 self.on_melding_received(event.envelope, event.message, record.topic if record else None)
             elif isinstance(event.message, intake_events.DossierDestroyed):
@@ -149,12 +149,14 @@ class EventHandler:
         self.inbox.overdue(tenant, msg.case_id, proto.radar_deadline(msg.kind),
                            proto.to_datetime(msg.due_at, msg.HasField("due_at")), detected)
 
-    def on_onderzoek_completed(self, msg: radar_events.OnderzoekCompleted) -> None:
+    def on_onderzoek_completed(self, envelope: Envelope, msg: radar_events.OnderzoekCompleted) -> None:
         """The onderzoek's outcome ends its 10-week deadline: if the region was told it was overdue, it is told
-        that it was met after all."""
+        that it was met after all. Its follow-up is a decision like the first: an RvdK request, an overdracht or
+        the professional of an ambtshalve melding get their notices."""
         tenant = self._own_tenant(msg.tenant_id, msg.case_id, "OnderzoekCompleted")
         at = proto.to_datetime(msg.completed_at, msg.HasField("completed_at")) or self.clock()
         self.inbox.resolve_overdue(tenant, msg.case_id, Deadline.ONDERZOEK, at)
+        self._decision_notices(envelope.id, proto.follow_up_decision(msg), self.clock())
 
     def _own_tenant(self, tenant: str, case_id: str, what: str) -> str:
         if not tenant or not case_id:
@@ -241,37 +243,57 @@ class EventHandler:
         self._schedule(Delivery(key=letter_key, kind=DeliveryKind.HOUSEHOLD_LETTER, tenant_id=msg.tenant_id,
                                 case_id=msg.case_id, cause_event_id=envelope.id, due_date=due, created_at=now,
                                 deliver_after=now, body=msg.SerializeToString(), after_key=callback_key))
-        if _flag(msg, "rvdk_request") or msg.decision == radar_events.DECISION_RVDK_REQUEST:
-            self._notice(envelope, msg, "rvdk", "rvdk_request", now)
-            if _flag(msg, "municipality_notice"):
-                self._notice(envelope, msg, "municipality", "rvdk_request_municipality_notice", now)
+        self._decision_notices(envelope.id, msg, now)
 
-    def _notice(self, envelope: Envelope, msg: radar_events.AssessmentCompleted, recipient: str, subject: str,
-                now: dt.datetime) -> None:
-        kind = DeliveryKind.RVDK_REQUEST_NOTICE
-        key = delivery_key(f"{envelope.id}/{recipient}", kind)
-        request = receivers_pb2.NotifyRequest(idempotency_key=key, recipient_id=f"{recipient}:{msg.tenant_id}",
-                                              subject=subject)
-        if msg.HasField("agreements"):
-            request.body.CopyFrom(msg.agreements)
-        self._schedule(Delivery(key=key, kind=kind, tenant_id=msg.tenant_id, case_id=msg.case_id,
-                                cause_event_id=envelope.id, due_date=None, created_at=now, deliver_after=now,
-                                body=request.SerializeToString()))
+    def _decision_notices(self, event_id: str, decided: radar_events.AssessmentCompleted, now: dt.datetime) -> None:
+        """The notices that follow a decision (docs/architecture.md "Outgoing notices"), scheduled with the decision
+        as it arrived (still encrypted) and built when sent (notifier.notices): the RvdK request and, once the RvdK
+        has it, the municipality notice; the hand-over to an overdracht's receiving party; and, for an ambtshalve
+        melding, the decision to its professional (domain.md sections 1, 2 and 4)."""
+        body = decided.SerializeToString()
+
+        def schedule(kind: DeliveryKind, part: str, after: str | None = None) -> str:
+            key = delivery_key(f"{event_id}/{part}", kind)
+            self._schedule(Delivery(key=key, kind=kind, tenant_id=decided.tenant_id, case_id=decided.case_id,
+                                    cause_event_id=event_id, due_date=None, created_at=now, deliver_after=now,
+                                    body=body, after_key=after))
+            return key
+
+        if _flag(decided, "rvdk_request") or decided.decision == radar_events.DECISION_RVDK_REQUEST:
+            rvdk = schedule(DeliveryKind.RVDK_REQUEST_NOTICE, "rvdk")
+            # The municipality hears of the request once it was made (delivered to the RvdK), whatever older events
+            # say in municipality_notice: the law asks it with every RvdK request.
+            schedule(DeliveryKind.MUNICIPALITY_NOTICE, "municipality", after=rvdk)
+        if decided.decision == radar_events.DECISION_OVERDRACHT:
+            if decided.overdracht_receiver_id:
+                schedule(DeliveryKind.OVERDRACHT_NOTICE, "overdracht")
+            else:  # an event from before the receiver was required: the region hands over itself
+                log.warning("overdracht without a receiving party's id: no hand-over notice",
+                            extra={"case_id": decided.case_id, "tenant": decided.tenant_id})
+        if self._ambtshalve(decided.tenant_id, decided.case_id):
+            schedule(DeliveryKind.AMBTSHALVE_DECISION_NOTICE, "ambtshalve")
+
+    def _ambtshalve(self, tenant_id: str, case_id: str) -> bool:
+        """Whether the case is a melding VT made ambtshalve (its MeldingReceived, which precedes any decision on
+        it: radar decides nothing about a melding it has not received)."""
+        case = self.store.get_case(tenant_id, case_id)
+        if case is None:
+            return False
+        return intake_events.MeldingReceived.FromString(case.melding).origin == intake_events.MELDING_ORIGIN_AMBTSHALVE
 
     def on_ambtshalve(self, envelope: Envelope, msg: intake_events.AmbtshalveMeldingMade) -> None:
-        """VT made a melding ambtshalve after an MDO: the professional is told when intake says so. The
-        notice names nothing: the endpoint resolves `professional:<tenant>:<melding_id>` with the region."""
+        """VT made a melding ambtshalve after an MDO: the professional is told, when intake says so, that the
+        melding was made, on which conditions, and what happens now (notifier.notices builds it when sent; the
+        endpoint resolves `professional:<tenant>:<melding_id>` with the region)."""
         if not msg.professional_to_be_informed:
             return
         if not msg.tenant_id or not msg.melding_id:
             raise InvalidCause("AmbtshalveMeldingMade without tenant_id or melding_id")
         kind, now = DeliveryKind.AMBTSHALVE_NOTICE, self.clock()
         key = delivery_key(envelope.id, kind)
-        request = receivers_pb2.NotifyRequest(idempotency_key=key, subject="ambtshalve_melding",
-                                              recipient_id=f"professional:{msg.tenant_id}:{msg.melding_id}")
         self._schedule(Delivery(key=key, kind=kind, tenant_id=msg.tenant_id, case_id=msg.melding_id,
                                 cause_event_id=envelope.id, due_date=None, created_at=now, deliver_after=now,
-                                body=request.SerializeToString()))
+                                body=msg.SerializeToString()))
 
     def on_signal_match(self, envelope: Envelope, msg: vi_events.SignalMatch) -> None:
         """A notice to every registrant with only the other registrants' contact details, and one with

@@ -21,6 +21,9 @@ class Settings:
     letter_gateway: str = env("NOTIFIER_LETTER_GATEWAY", "", doc="host:port of the LetterGatewayService")
     professional_endpoint: str = env("NOTIFIER_PROFESSIONAL_ENDPOINT", "",
                                      doc="host:port of the ProfessionalNotificationService")
+    rvdk_endpoint: str = env("NOTIFIER_RVDK_ENDPOINT", "",
+                             doc="host:port of the RvdK's ProfessionalNotificationService, where RvdK requests go; "
+                                 "unset: to NOTIFIER_PROFESSIONAL_ENDPOINT like every other notice")
     brp_register: str = env("NOTIFIER_BRP_REGISTER", "",
                             doc="the BRP simulator's register file (vtkit.simulators.brp.BrpRegister): where the "
                                 "household letter finds a person's address by BSN; unset: only the melding's")

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from vtkit.outbox_store import QUARANTINE_SCHEMA, OutboxBookkeeping
 
 from notifier.domain import Delivery, DeliveryKind, DeliveryState, Verdict
+from notifier.domain.delivery import CASE_KINDS
 from notifier.domain.inbox import INBOX_KINDS
 
 OPEN_STATES = (DeliveryState.PENDING.value, DeliveryState.IN_FLIGHT.value)
@@ -332,17 +333,20 @@ class Store(OutboxBookkeeping):
             f"SELECT * FROM deliveries d WHERE state IN (?,?) AND next_attempt_at <= ? AND deliver_after <= ?"
             f" AND ({route}) AND (after_key IS NULL OR after_key IN"
             f" (SELECT key FROM deliveries WHERE state = ?))"
-            # A letter waits (without using attempts) until its case's MeldingReceived has arrived and the region
-            # confirmed the conversation with the melder (ConfirmMelderContacted).
-            f" AND (kind != ? OR (EXISTS (SELECT 1 FROM cases c WHERE c.tenant_id = d.tenant_id"
-            f" AND c.case_id = d.case_id) AND EXISTS (SELECT 1 FROM melder_contacts m"
-            f" WHERE m.tenant_id = d.tenant_id AND m.case_id = d.case_id)))"
+            # A letter, and a notice built from the case (notifier.notices), waits (without using attempts) until its
+            # case's MeldingReceived has arrived; a letter also until the region confirmed the conversation with the
+            # melder (ConfirmMelderContacted).
+            f" AND (kind NOT IN ({_marks(CASE_KINDS)}) OR EXISTS (SELECT 1 FROM cases c WHERE c.tenant_id = d.tenant_id"
+            f" AND c.case_id = d.case_id))"
+            f" AND (kind != ? OR EXISTS (SELECT 1 FROM melder_contacts m"
+            f" WHERE m.tenant_id = d.tenant_id AND m.case_id = d.case_id))"
             f" AND (kind NOT IN ({_marks(inbox)}) OR NOT EXISTS (SELECT 1 FROM deliveries p WHERE"
             f" p.tenant_id = d.tenant_id AND p.case_id = d.case_id AND p.rowid < d.rowid AND p.state IN (?,?)"
             f" AND p.kind IN ({_marks(inbox)})))"
             f" ORDER BY next_attempt_at LIMIT ?",
             (*OPEN_STATES, _ts(now), _ts(now), *national, escalation, *tenants, *national, escalation,
-             *escalation_tenants, DeliveryState.DELIVERED.value, DeliveryKind.HOUSEHOLD_LETTER.value, *inbox,
+             *escalation_tenants, DeliveryState.DELIVERED.value, *(k.value for k in CASE_KINDS),
+             DeliveryKind.HOUSEHOLD_LETTER.value, *inbox,
              *OPEN_STATES, *inbox, limit)).fetchall()
         return [_row_to_delivery(r) for r in rows]
 

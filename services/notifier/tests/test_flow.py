@@ -173,5 +173,5 @@ async def test_a_melding_that_joined_its_household_episode_gets_a_callback_but_n
         msg.decided_at.FromDatetime(dt.datetime(2026, 4, 2, 9, 0, tzinfo=dt.UTC))
         await EventHandler(store)(Event(envelope_for(msg, source="radar/utrecht", tenant="utrecht"), msg))
     kinds = {case: sorted(d.kind.value for d in store.list_for_tenant("utrecht", case_id=case)) for case in ("lead", "joined")}
-    assert kinds == {"lead": ["HOUSEHOLD_LETTER", "MELDER_CALLBACK", "RVDK_REQUEST_NOTICE"],
+    assert kinds == {"lead": ["HOUSEHOLD_LETTER", "MELDER_CALLBACK", "MUNICIPALITY_NOTICE", "RVDK_REQUEST_NOTICE"],
                      "joined": ["MELDER_CALLBACK"]}

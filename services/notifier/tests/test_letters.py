@@ -407,15 +407,6 @@ async def test_letter_waits_for_the_callback_and_the_conversation_with_the_melde
     assert (again.outcome, again.contacted_at) == ("contacted", later)
 
 
-async def test_rvdk_request_notices_when_the_decision_says_so(store: Store, keys: KeyStore) -> None:
-    tenant, case_id = await record_case_and_decision(store, keys, rvdk_request=True, municipality_notice=True)
-    kinds = sorted(d.kind.value for d in store.list_for_tenant(tenant, case_id=case_id))
-    assert kinds == ["HOUSEHOLD_LETTER", "MELDER_CALLBACK", "RVDK_REQUEST_NOTICE", "RVDK_REQUEST_NOTICE"]
-    recipients = {receivers_pb2.NotifyRequest.FromString(d.body).recipient_id
-                  for d in store.list_for_tenant(tenant, case_id=case_id) if d.kind is DeliveryKind.RVDK_REQUEST_NOTICE}
-    assert recipients == {f"rvdk:{tenant}", f"municipality:{tenant}"}
-
-
 async def test_letter_waits_for_its_melding_received(store: Store, keys: KeyStore) -> None:
     handler = EventHandler(store, keys=keys)
     env = envelope_for(radar_events.AssessmentCompleted(), source="region/fryslan", tenant="fryslan")
@@ -435,17 +426,6 @@ async def test_letter_waits_for_its_melding_received(store: Store, keys: KeyStor
     assert [d.key for d in store.due(later, ["fryslan"], any_tenant_kinds=kinds)] == [letter.key]
     moved = store.get(letter.key)
     assert moved is not None and moved.due_date == dt.date(2026, 1, 19)
-
-
-async def test_ambtshalve_melding_notice_when_the_professional_is_to_be_informed(store: Store) -> None:
-    handler = EventHandler(store)
-    for informed, melding_id in ((True, "m-yes"), (False, "m-no")):
-        msg = intake_events.AmbtshalveMeldingMade(tenant_id="drenthe", melding_id=melding_id,
-                                                  professional_to_be_informed=informed)
-        await handler(Event(envelope_for(msg, source="intake/drenthe", tenant="drenthe"), msg))
-    [row] = store.list_for_tenant("drenthe")
-    assert row.kind is DeliveryKind.AMBTSHALVE_NOTICE and row.case_id == "m-yes"
-    assert receivers_pb2.NotifyRequest.FromString(row.body).recipient_id == "professional:drenthe:m-yes"
 
 
 # -- 4-week notice, postponement, overdue ------------------------------------------------------

@@ -15,6 +15,7 @@ from google.protobuf import message as pb_message
 from vt.radar.v1 import events_pb2 as radar_events
 from vtkit import topics
 from vtkit.crypto import (
+    Ciphertext,
     DecryptionError,
     KeyMissing,
     KeyShredded,
@@ -29,7 +30,14 @@ from vtkit.kafka import PermanentError
 from vtkit.outbox import OutboxRecord
 
 from radar.adapters import proto
-from radar.domain.cases import DEFAULT_MONITORING_DAYS, CaseRecord, DeadlineKind, joined_meldingen, monitoring_until
+from radar.domain.cases import (
+    DEFAULT_MONITORING_DAYS,
+    CaseRecord,
+    DeadlineKind,
+    Decision,
+    joined_meldingen,
+    monitoring_until,
+)
 from radar.domain.deadlines import assessment_deadline
 from radar.domain.decisions import DecisionInput, consequences, validate
 from radar.domain.history import (
@@ -387,7 +395,8 @@ class Radar:
         agreements = None
         if chosen.agreements:
             agreements = cipher.encrypt(chosen.agreements.encode(), event_id=event_id, field="agreements")
-        msg = proto.assessment_completed(tenant, chosen, now, then, agreements)
+        msg = proto.assessment_completed(tenant, chosen, now, then, agreements,
+                                         self._rvdk_reason(tenant, record.dossier, chosen, event_id))
         # What the melder is told and what the household is told travel apart, each sealed whole: the letter is
         # rendered from `household` only (docs/architecture.md, "What leaves Veilig Thuis").
         if feedback := chosen.told_to_melder():
@@ -429,7 +438,8 @@ class Radar:
         if outcome.agreements:
             agreements = self._agreements_cipher(tenant, record.dossier).encrypt(
                 outcome.agreements.encode(), event_id=event_id, field="agreements")
-        msg = proto.onderzoek_completed(tenant, outcome, now, within, until, agreements)
+        msg = proto.onderzoek_completed(tenant, outcome, now, within, until, agreements,
+                                        self._rvdk_reason(tenant, record.dossier, outcome, event_id))
         return LifecycleResult(_out(topics.NATIONAL_ASSESSMENTS, record.case_id, msg, tenant, event_id, now),
                                event_id, now, within, until)
 
@@ -446,6 +456,15 @@ class Radar:
         msg = proto.monitoring_changed(tenant, record.case_id, ended, new_end, now, sealed)
         return LifecycleResult(_out(topics.NATIONAL_ASSESSMENTS, record.case_id, msg, tenant, event_id, now),
                                event_id, now, monitor_until=new_end)
+
+    def _rvdk_reason(self, tenant: str, dossier_id: str, chosen: DecisionInput, event_id: str) -> Ciphertext | None:
+        """The reason of an RvdK request, encrypted like the agreements (the household's dossier key, bound to the
+        event and field "rvdk_reason"): case content never on Kafka in clear (docs/architecture.md "Outgoing
+        notices")."""
+        if chosen.rvdk_reason is None or chosen.decision is not Decision.RVDK_REQUEST:
+            return None
+        return self._agreements_cipher(tenant, dossier_id).encrypt(
+            proto.rvdk_reason_bytes(chosen.rvdk_reason), event_id=event_id, field="rvdk_reason")
 
     def _agreements_cipher(self, tenant: str, dossier_id: str) -> TenantCipher:
         """The cipher of new data about a household (its dossier's key: shredded with the dossier)."""

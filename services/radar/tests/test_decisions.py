@@ -15,6 +15,8 @@ from radar.domain.decisions import (
     InvalidDecision,
     Judgement,
     MelderFeedback,
+    RvdkGround,
+    RvdkReason,
     consequences,
     validate,
 )
@@ -32,8 +34,15 @@ AMS = ZoneInfo("Europe/Amsterdam")
 NOW = dt.datetime(2026, 3, 3, 10, 0, tzinfo=dt.UTC)
 
 
-def choice(decision: Decision = Decision.ONDERZOEK, **changes: str) -> DecisionInput:
-    base = DecisionInput("case-1", Judgement.STRUCTURAL_UNSAFETY, decision, "", "VT Utrecht, team Noord", "afspraken")
+REASON = RvdkReason(RvdkGround.VOLUNTARY_HELP_INSUFFICIENT, "Ouders weigeren hulp; het kind is niet veilig thuis.")
+RECEIVER = "wijkteam:utrecht-noord"
+
+
+def choice(decision: Decision = Decision.ONDERZOEK, **changes: object) -> DecisionInput:
+    """A complete decision: an RvdK request with its reason, an overdracht with its receiver's id."""
+    base = DecisionInput("case-1", Judgement.STRUCTURAL_UNSAFETY, decision, "", "VT Utrecht, team Noord", "afspraken",
+                         rvdk_reason=REASON if decision is Decision.RVDK_REQUEST else None,
+                         overdracht_receiver_id=RECEIVER if decision is Decision.OVERDRACHT else "")
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
 
@@ -59,11 +68,32 @@ def radar(keys: KeyStore) -> Radar:
      "melder_feedback.melder_can_do"),
     (dataclasses.replace(choice(), household=HouseholdNotice(agreements="x" * 4_001)), "household.agreements"),
     (dataclasses.replace(choice(), household=HouseholdNotice(contact_person="x" * 201)), "household.contact_person"),
+    # An RvdK request without its reason, or with half of one; a reason on another decision.
+    (choice(Decision.RVDK_REQUEST, rvdk_reason=None), "rvdk_reason"),
+    (choice(Decision.RVDK_REQUEST, rvdk_reason=RvdkReason(RvdkGround.UNSPECIFIED, " ")), "rvdk_reason"),
+    (choice(Decision.RVDK_REQUEST, rvdk_reason=RvdkReason(RvdkGround.UNSPECIFIED, "uitleg")), "rvdk_reason.ground"),
+    (choice(Decision.RVDK_REQUEST, rvdk_reason=RvdkReason(RvdkGround.URGENT, "  ")), "rvdk_reason.explanation"),
+    (choice(Decision.RVDK_REQUEST, rvdk_reason=RvdkReason(RvdkGround.URGENT, "x" * 4_001)), "rvdk_reason.explanation"),
+    (choice(Decision.ONDERZOEK, rvdk_reason=REASON), "rvdk_reason"),
+    # An overdracht without the receiving party's id, a malformed or reserved one; a receiver on another decision.
+    (choice(Decision.OVERDRACHT, overdracht_to="wijkteam Noord", overdracht_receiver_id=" "), "overdracht_receiver_id"),
+    (choice(Decision.OVERDRACHT, overdracht_to="wijkteam Noord", overdracht_receiver_id="wijkteam noord"),
+     "overdracht_receiver_id"),
+    (choice(Decision.OVERDRACHT, overdracht_to="gemeente", overdracht_receiver_id="municipality:GM0344"),
+     "overdracht_receiver_id"),
+    (choice(Decision.NO_FURTHER_STEPS, overdracht_receiver_id=RECEIVER), "overdracht_receiver_id"),
 ])
 def test_incomplete_decisions_name_the_field(bad: DecisionInput, field: str) -> None:
     with pytest.raises(InvalidDecision) as err:
         validate(bad)
     assert err.value.field == field and str(err.value).startswith(field)
+
+
+def test_the_rule_is_in_the_message() -> None:
+    with pytest.raises(InvalidDecision, match="^rvdk_reason: required for an RvdK request"):
+        validate(choice(Decision.RVDK_REQUEST, rvdk_reason=None))
+    with pytest.raises(InvalidDecision, match="^overdracht_receiver_id: required for an overdracht"):
+        validate(choice(Decision.OVERDRACHT, overdracht_to="wijkteam Noord", overdracht_receiver_id=""))
 
 
 def test_complete_decisions_are_valid() -> None:
@@ -105,6 +135,13 @@ def test_record_decision_publishes_assessment_completed_with_encrypted_agreement
     assert plain.decode() == "Moeder belt dagelijks de school"
     # Legacy agreements only: they are the melder's (the callback), and the household text is absent.
     assert not msg.HasField("household") and msg.HasField("melder_feedback")
+    # The reason travels encrypted under the same key, bound to this event and its own field.
+    assert b"Ouders weigeren" not in msg.SerializeToString() and msg.overdracht_receiver_id == ""
+    reason = common_pb2.RvdkRequestReason.FromString(keys.tenant_cipher("utrecht").decrypt(
+        Ciphertext(msg.rvdk_reason.key_id, msg.rvdk_reason.nonce, msg.rvdk_reason.ciphertext),
+        event_id=result.event_id, field="rvdk_reason"))
+    assert reason.ground == common_pb2.RVDK_REQUEST_GROUND_VOLUNTARY_HELP_INSUFFICIENT
+    assert reason.explanation == REASON.explanation
     # a retry yields the same event id (consumers dedupe)
     assert radar.record_decision("utrecht", record, chosen, NOW + dt.timedelta(seconds=5)).event_id == result.event_id
 
@@ -114,7 +151,8 @@ def test_record_decision_publishes_assessment_completed_with_encrypted_agreement
     again = radar.record_decision("utrecht", closed, chosen, NOW + dt.timedelta(days=1))
     assert again.output is None and again.event_id == result.event_id and again.decided_at == NOW
     with pytest.raises(DecisionConflict):
-        radar.record_decision("utrecht", closed, dataclasses.replace(chosen, decision=Decision.NO_FURTHER_STEPS), NOW)
+        radar.record_decision("utrecht", closed, dataclasses.replace(chosen, decision=Decision.NO_FURTHER_STEPS,
+                                                                  rvdk_reason=None), NOW)
 
 
 def test_what_the_melder_and_the_household_are_told_are_sealed_apart(keys: KeyStore, radar: Radar) -> None:

@@ -3,6 +3,7 @@ date, and the sector figures over a set of cases."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -107,3 +108,12 @@ def test_a_case_record_with_its_lifecycle_survives_the_table_round_trip() -> Non
     assert CaseRecord.from_dict(record.to_dict()) == record
     old_row = {k: v for k, v in record.to_dict().items() if k in ("tenant_id", "case_id", "due_at", "decision")}
     assert CaseRecord.from_dict(old_row).episode_members == [] and CaseRecord.from_dict(old_row).dossier == "lead"
+
+
+def test_an_outcome_that_asks_the_rvdk_or_hands_over_names_its_reason_or_receiver() -> None:
+    with pytest.raises(InvalidDecision, match="^rvdk_reason: required for an RvdK request"):
+        validate_outcome(outcome(Decision.RVDK_REQUEST))
+    with pytest.raises(InvalidDecision, match="^overdracht_receiver_id: required for an overdracht"):
+        validate_outcome(outcome(Decision.OVERDRACHT, "wijkteam Gouda"))
+    validate_outcome(dataclasses.replace(outcome(Decision.OVERDRACHT, "wijkteam Gouda"),
+                                         overdracht_receiver_id="wijkteam:gouda"))

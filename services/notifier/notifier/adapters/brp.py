@@ -1,6 +1,7 @@
 """The BRP as the notifier's AddressBook: here the BRP simulator's register (vtkit.simulators.brp.BrpRegister,
 a JSON file; NOTIFIER_BRP_REGISTER). A real BRP client (e.g. the Haal Centraal BRP API) would be another class
-with the same `address_of`."""
+with the same `address_of` (the address and its municipality code, for the household letter and the municipality
+notice of an RvdK request)."""
 
 from __future__ import annotations
 
@@ -19,4 +20,5 @@ class BrpAddressBook:
         found = self.register.address_of(bsn)
         if found is None:
             return None
-        return Address(found.street, found.house_number, found.postcode, found.city, source="brp")
+        return Address(found.street, found.house_number, found.postcode, found.city, source="brp",
+                       municipality_code=found.municipality_code)

@@ -261,6 +261,23 @@ def register_match_request(delivery: Delivery) -> receivers_pb2.DeliverRegisterM
     return request
 
 
+def follow_up_decision(outcome: radar_events.OnderzoekCompleted) -> radar_events.AssessmentCompleted:
+    """The onderzoek's outcome in the shape of a decision, for the notices that follow it (notifier.notices). Its
+    encrypted fields stay as they are: they open with the outcome's event id, the delivery's cause."""
+    decided = radar_events.AssessmentCompleted(
+        tenant_id=outcome.tenant_id, case_id=outcome.case_id, judgement=outcome.judgement, decision=outcome.follow_up,
+        overdracht_to=outcome.overdracht_to, responsible_for_safety=outcome.responsible_for_safety,
+        overdracht_receiver_id=outcome.overdracht_receiver_id,
+        rvdk_request=outcome.follow_up == radar_events.DECISION_RVDK_REQUEST)
+    if outcome.HasField("completed_at"):
+        decided.decided_at.CopyFrom(outcome.completed_at)
+    if outcome.HasField("agreements"):
+        decided.agreements.CopyFrom(outcome.agreements)
+    if outcome.HasField("rvdk_reason"):
+        decided.rvdk_reason.CopyFrom(outcome.rvdk_reason)
+    return decided
+
+
 def notify_request(delivery: Delivery) -> receivers_pb2.NotifyRequest:
     request = receivers_pb2.NotifyRequest.FromString(delivery.body)
     request.idempotency_key = delivery.key

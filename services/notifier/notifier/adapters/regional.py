@@ -15,6 +15,7 @@ from vtkit.keystore import KeyStore
 
 from notifier.adapters import proto
 from notifier.domain import AttemptOutcome, Delivery, DeliveryKind
+from notifier.domain.notices import NOTICE_KINDS, NoticeUndeliverable
 
 # The receiver could take the same request later: it is down, overloaded, or answered too late.
 # UNKNOWN and INTERNAL are included because a crashing receiver reports them; the attempt limit
@@ -39,7 +40,11 @@ def classify(code: grpc.StatusCode) -> AttemptOutcome:
 # Sent to one national endpoint each, whatever the tenant (when that endpoint is configured).
 LETTER_KINDS = frozenset({DeliveryKind.HOUSEHOLD_LETTER})
 PROFESSIONAL_KINDS = frozenset({DeliveryKind.VERWIJSINDEX_MATCH_NOTICE, DeliveryKind.RVDK_REQUEST_NOTICE,
-                                DeliveryKind.AMBTSHALVE_NOTICE, DeliveryKind.VERWIJSINDEX_RELOCATION_NOTICE})
+                                DeliveryKind.AMBTSHALVE_NOTICE, DeliveryKind.VERWIJSINDEX_RELOCATION_NOTICE,
+                                DeliveryKind.MUNICIPALITY_NOTICE, DeliveryKind.OVERDRACHT_NOTICE,
+                                DeliveryKind.AMBTSHALVE_DECISION_NOTICE})
+# NOTICE_KINDS are built from the case when sent (notifier.notices.NoticeBuilder); the RvdK request goes to the
+# RvdK's own receiver when one is configured (NOTIFIER_RVDK_ENDPOINT), else to the professional endpoint like the rest.
 
 
 # Pushed with DeliverInboxItem to the region's case system (the register match keeps DeliverRegisterMatch).
@@ -51,6 +56,10 @@ class LetterSource(Protocol):
     def requests(self, delivery: Delivery, today: dt.date) -> list[receivers_pb2.SendLetterRequest]: ...
 
 
+class NoticeSource(Protocol):
+    def requests(self, delivery: Delivery, today: dt.date) -> list[receivers_pb2.NotifyRequest]: ...
+
+
 # Who the notifier is to the receivers: its own client certificate (mTLS, vtkit.channels).
 IDENTITY = ("national", "notifier")
 
@@ -60,7 +69,8 @@ class RegionalClients:
 
     def __init__(self, endpoints: dict[str, str], timeout_seconds: float, letter_gateway: str = "",
                  professional_endpoint: str = "", letters: LetterSource | None = None, *, keys: KeyStore,
-                 teamlead_endpoints: dict[str, str] | None = None):
+                 teamlead_endpoints: dict[str, str] | None = None, notices: NoticeSource | None = None,
+                 rvdk_endpoint: str = ""):
         self.keys = keys
         self.endpoints = dict(endpoints)
         # Per region, where an inbox item nobody acknowledged in time goes (the team lead's receiver).
@@ -69,10 +79,13 @@ class RegionalClients:
         self.letter_gateway = letter_gateway if letters is not None else ""
         self.professional_endpoint = professional_endpoint
         self.letters = letters
+        self.notices = notices
+        self.rvdk_endpoint = rvdk_endpoint
         self._stubs: dict[str, receivers_pb2_grpc.RegionalCallbackServiceStub] = {}
         self._channels: list[grpc.aio.Channel] = []
         self._letter_stub: receivers_pb2_grpc.LetterGatewayServiceStub | None = None
         self._professional_stub: receivers_pb2_grpc.ProfessionalNotificationServiceStub | None = None
+        self._rvdk_stub: receivers_pb2_grpc.ProfessionalNotificationServiceStub | None = None
 
     def any_tenant_kinds(self) -> frozenset[DeliveryKind]:
         """Kinds that can be sent for every tenant now (their national endpoint is configured)."""
@@ -81,6 +94,8 @@ class RegionalClients:
             kinds |= LETTER_KINDS
         if self.professional_endpoint:
             kinds |= PROFESSIONAL_KINDS
+        if self.rvdk_endpoint:
+            kinds.add(DeliveryKind.RVDK_REQUEST_NOTICE)
         return frozenset(kinds)
 
     def _channel(self, address: str) -> grpc.aio.Channel:
@@ -99,15 +114,32 @@ class RegionalClients:
             for request in self.letters.requests(delivery, dt.datetime.now(AMSTERDAM).date()):
                 await self._letter_stub.SendLetter(request, timeout=self.timeout)
         else:
-            if self._professional_stub is None:
-                self._professional_stub = receivers_pb2_grpc.ProfessionalNotificationServiceStub(
-                    self._channel(self.professional_endpoint))
-            await self._professional_stub.Notify(proto.notify_request(delivery), timeout=self.timeout)
+            stub = self._notify_stub(delivery.kind)
+            if delivery.kind in NOTICE_KINDS and self.notices is not None:
+                # One call per receiver (a municipality per child's municipality), each with its own key, like letters.
+                requests = self.notices.requests(delivery, dt.datetime.now(AMSTERDAM).date())
+            else:
+                requests = [proto.notify_request(delivery)]
+            for request in requests:
+                await stub.Notify(request, timeout=self.timeout)
+
+    def _notify_stub(self, kind: DeliveryKind) -> receivers_pb2_grpc.ProfessionalNotificationServiceStub:
+        if kind is DeliveryKind.RVDK_REQUEST_NOTICE and self.rvdk_endpoint:
+            if self._rvdk_stub is None:
+                self._rvdk_stub = receivers_pb2_grpc.ProfessionalNotificationServiceStub(
+                    self._channel(self.rvdk_endpoint))
+            return self._rvdk_stub
+        if self._professional_stub is None:
+            self._professional_stub = receivers_pb2_grpc.ProfessionalNotificationServiceStub(
+                self._channel(self.professional_endpoint))
+        return self._professional_stub
 
     def destination(self, delivery: Delivery) -> str:
         """Where a delivery's personal data goes (receiver kind and address), for the export audit record."""
         if delivery.kind in LETTER_KINDS:
             return f"letter-gateway {self.letter_gateway}"
+        if delivery.kind is DeliveryKind.RVDK_REQUEST_NOTICE and self.rvdk_endpoint:
+            return f"rvdk {self.rvdk_endpoint}"
         if delivery.kind in PROFESSIONAL_KINDS:
             return f"professional-endpoint {self.professional_endpoint}"
         if delivery.kind is DeliveryKind.INBOX_ESCALATION:
@@ -144,6 +176,9 @@ class RegionalClients:
                 return AttemptOutcome.PERMANENT, f"no regional receiver for {delivery.kind.value}"
         except grpc.aio.AioRpcError as exc:
             return classify(exc.code()), f"{exc.code().name}: {exc.details() or ''}"
+        except NoticeUndeliverable as exc:
+            # No personal data in the reason: it says what the case lacks (no child, no municipality known).
+            return AttemptOutcome.PERMANENT, f"UNDELIVERABLE: {exc}"
         except LookupError as exc:
             # Something the request needs has not arrived yet (a letter before its MeldingReceived).
             return AttemptOutcome.TRANSIENT, f"NOT_READY: {exc}"

@@ -33,6 +33,19 @@ class DeliveryKind(enum.Enum):
     INBOX_LETTER_NOT_SENT = "INBOX_LETTER_NOT_SENT"
     # An inbox item nobody acknowledged in time, sent to the region's team-lead address.
     INBOX_ESCALATION = "INBOX_ESCALATION"
+    # Outgoing decisions with content (docs/architecture.md "Outgoing notices"), besides RVDK_REQUEST_NOTICE and
+    # AMBTSHALVE_NOTICE (the melding made): the municipality told of an RvdK request, the hand-over to the receiving
+    # party of an overdracht, the ambtshalve professional told the decision.
+    MUNICIPALITY_NOTICE = "MUNICIPALITY_NOTICE"
+    OVERDRACHT_NOTICE = "OVERDRACHT_NOTICE"
+    AMBTSHALVE_DECISION_NOTICE = "AMBTSHALVE_DECISION_NOTICE"
+
+
+# Deliveries built from the case's MeldingReceived when they are sent (the household letter, notifier.notices): they
+# wait, without using attempts, until it has arrived.
+CASE_KINDS = frozenset({DeliveryKind.HOUSEHOLD_LETTER, DeliveryKind.RVDK_REQUEST_NOTICE, DeliveryKind.MUNICIPALITY_NOTICE,
+                        DeliveryKind.OVERDRACHT_NOTICE, DeliveryKind.AMBTSHALVE_NOTICE,
+                        DeliveryKind.AMBTSHALVE_DECISION_NOTICE})
 
 
 class DeliveryState(enum.Enum):

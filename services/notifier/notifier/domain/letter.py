@@ -125,6 +125,9 @@ class Address:
     city: str
     # Where it came from: "brp" or "melding" (what the melder said; no street or city).
     source: str = "brp"
+    # The municipality (CBS code, e.g. GM0363) the BRP has the address in: where the municipality notice of an RvdK
+    # request goes (notifier.domain.notices). Empty when the address did not come from the BRP.
+    municipality_code: str = ""
 
     def lines(self) -> tuple[str, ...]:
         """The address block's lines under the name, Dutch style: "Dorpsstraat 12" / "8901 AB  LEEUWARDEN"."""
@@ -135,7 +138,7 @@ class Address:
 
 
 class AddressBook(Protocol):
-    """Where a person lives, by BSN (the BRP; notifier.adapters.brp has the simulator's)."""
+    """Where a person lives, by BSN, and in which municipality (the BRP; notifier.adapters.brp has the simulator's)."""
 
     def address_of(self, bsn: str) -> Address | None: ...
 

@@ -19,7 +19,15 @@ from vtkit.kafka import PermanentError
 
 from radar.domain.cases import CaseRecord, DeadlineKind, Decision, OverdueDeadline
 from radar.domain.deadlines import Deadline
-from radar.domain.decisions import Consequences, DecisionInput, HouseholdNotice, Judgement, MelderFeedback
+from radar.domain.decisions import (
+    Consequences,
+    DecisionInput,
+    HouseholdNotice,
+    Judgement,
+    MelderFeedback,
+    RvdkGround,
+    RvdkReason,
+)
 from radar.domain.lifecycle import Figure, Norms
 from radar.domain.model import (
     AssessmentInputOut,
@@ -160,13 +168,37 @@ def deadline_kind(value: int) -> DeadlineKind | None:
     return _KINDS_BACK.get(value)  # type: ignore[call-overload]
 
 
+_GROUNDS = {
+    common_pb2.RVDK_REQUEST_GROUND_DEVELOPMENT_SERIOUSLY_THREATENED: RvdkGround.DEVELOPMENT_SERIOUSLY_THREATENED,
+    common_pb2.RVDK_REQUEST_GROUND_VOLUNTARY_HELP_INSUFFICIENT: RvdkGround.VOLUNTARY_HELP_INSUFFICIENT,
+    common_pb2.RVDK_REQUEST_GROUND_URGENT: RvdkGround.URGENT,
+    common_pb2.RVDK_REQUEST_GROUND_CUSTODY_OR_ACCESS: RvdkGround.CUSTODY_OR_ACCESS,
+}
+_GROUNDS_BACK = {v: k for k, v in _GROUNDS.items()}
+
+
+def rvdk_reason(request: radar_service_pb2.RecordDecisionRequest | radar_service_pb2.RecordOnderzoekOutcomeRequest
+                ) -> RvdkReason | None:
+    if not request.HasField("rvdk_reason"):
+        return None
+    return RvdkReason(_GROUNDS.get(request.rvdk_reason.ground, RvdkGround.UNSPECIFIED),  # type: ignore[call-overload]
+                      request.rvdk_reason.explanation)
+
+
+def rvdk_reason_bytes(reason: RvdkReason) -> bytes:
+    """The plaintext radar encrypts into AssessmentCompleted / OnderzoekCompleted.rvdk_reason."""
+    return common_pb2.RvdkRequestReason(ground=_GROUNDS_BACK.get(reason.ground, common_pb2.RVDK_REQUEST_GROUND_UNSPECIFIED),
+                                        explanation=reason.explanation.strip()).SerializeToString()
+
+
 def decision_request(request: radar_service_pb2.RecordDecisionRequest) -> DecisionInput:
     feedback = request.melder_feedback
     return DecisionInput(request.case_id, judgement(request.judgement), decision(request.decision),
                          request.overdracht_to, request.responsible_for_safety, request.agreements,
                          MelderFeedback(feedback.safety_judgement, feedback.shared_information, feedback.melder_can_do,
                                         feedback.agreements),
-                         HouseholdNotice(request.household.agreements, request.household.contact_person))
+                         HouseholdNotice(request.household.agreements, request.household.contact_person),
+                         rvdk_reason=rvdk_reason(request), overdracht_receiver_id=request.overdracht_receiver_id)
 
 
 def melder_feedback_bytes(feedback: MelderFeedback) -> bytes:
@@ -180,9 +212,10 @@ def household_bytes(notice: HouseholdNotice) -> bytes:
 
 
 def decision_of(completed: radar_events.AssessmentCompleted) -> DecisionInput:
-    """The decision an AssessmentCompleted carries (without the encrypted agreements)."""
+    """The decision an AssessmentCompleted carries (without the encrypted agreements and RvdK reason)."""
     return DecisionInput(completed.case_id, judgement(completed.judgement), decision(completed.decision),
-                         completed.overdracht_to, completed.responsible_for_safety, "")
+                         completed.overdracht_to, completed.responsible_for_safety, "",
+                         overdracht_receiver_id=completed.overdracht_receiver_id)
 
 
 def case_closed_signal(pseudonym: str, fact: CaseClosedFact, chosen: Decision) -> radar_events.PersonSignal:
@@ -283,16 +316,20 @@ def deadline_overdue(record: CaseRecord, now: dt.datetime,
 
 
 def assessment_completed(tenant: str, chosen: DecisionInput, decided_at: dt.datetime, then: Consequences,
-                         agreements: Ciphertext | None) -> radar_events.AssessmentCompleted:
+                         agreements: Ciphertext | None, rvdk: Ciphertext | None = None
+                         ) -> radar_events.AssessmentCompleted:
     msg = radar_events.AssessmentCompleted(
         tenant_id=tenant, case_id=chosen.case_id, judgement=_JUDGEMENTS_BACK[chosen.judgement],
         decision=_DECISIONS_BACK[chosen.decision], overdracht_to=chosen.overdracht_to.strip(),
         responsible_for_safety=chosen.responsible_for_safety.strip(), decided_at=timestamp(decided_at),
         melder_callback_required=then.melder_callback_required, household_letter_required=then.household_letter_required,
-        rvdk_request=then.rvdk_request, municipality_notice=then.municipality_notice)
+        rvdk_request=then.rvdk_request, municipality_notice=then.municipality_notice,
+        overdracht_receiver_id=chosen.overdracht_receiver_id.strip())
     if agreements is not None:
         msg.agreements.CopyFrom(common_pb2.EncryptedField(key_id=agreements.key_id, nonce=agreements.nonce,
                                                           ciphertext=agreements.ciphertext))
+    if rvdk is not None:
+        msg.rvdk_reason.CopyFrom(encrypted_field(rvdk))
     if then.onderzoek is not None:
         msg.onderzoek_due_date.CopyFrom(date(then.onderzoek.due_date))
         msg.onderzoek_due_at.CopyFrom(timestamp(then.onderzoek.due_at))
@@ -340,21 +377,26 @@ def lookup_response(views: list[InvolvementView]) -> radar_service_pb2.LookupInv
 
 def outcome_request(request: radar_service_pb2.RecordOnderzoekOutcomeRequest) -> DecisionInput:
     return DecisionInput(request.case_id, judgement(request.judgement), decision(request.follow_up),
-                        request.overdracht_to, request.responsible_for_safety, request.agreements)
+                        request.overdracht_to, request.responsible_for_safety, request.agreements,
+                        rvdk_reason=rvdk_reason(request), overdracht_receiver_id=request.overdracht_receiver_id)
 
 
 def outcome_of(completed: radar_events.OnderzoekCompleted) -> DecisionInput:
     return DecisionInput(completed.case_id, judgement(completed.judgement), decision(completed.follow_up),
-                        completed.overdracht_to, completed.responsible_for_safety, "")
+                        completed.overdracht_to, completed.responsible_for_safety, "",
+                        overdracht_receiver_id=completed.overdracht_receiver_id)
 
 
 def onderzoek_completed(tenant: str, outcome: DecisionInput, at: dt.datetime, within_norm: bool,
-                        monitor_until: dt.datetime | None, agreements: Ciphertext | None
-                        ) -> radar_events.OnderzoekCompleted:
+                        monitor_until: dt.datetime | None, agreements: Ciphertext | None,
+                        rvdk: Ciphertext | None = None) -> radar_events.OnderzoekCompleted:
     msg = radar_events.OnderzoekCompleted(
         tenant_id=tenant, case_id=outcome.case_id, judgement=_JUDGEMENTS_BACK[outcome.judgement],
         follow_up=_DECISIONS_BACK[outcome.decision], overdracht_to=outcome.overdracht_to,
-        responsible_for_safety=outcome.responsible_for_safety, completed_at=timestamp(at), within_norm=within_norm)
+        responsible_for_safety=outcome.responsible_for_safety, completed_at=timestamp(at), within_norm=within_norm,
+        overdracht_receiver_id=outcome.overdracht_receiver_id.strip())
+    if rvdk is not None:
+        msg.rvdk_reason.CopyFrom(encrypted_field(rvdk))
     if monitor_until is not None:
         msg.monitor_until.CopyFrom(timestamp(monitor_until))
     if agreements is not None:

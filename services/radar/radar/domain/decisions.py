@@ -19,6 +19,23 @@ class Judgement(StrEnum):
     STRUCTURAL_UNSAFETY = "structural_unsafety"
 
 
+class RvdkGround(StrEnum):
+    """On what ground VT asks the Raad voor de Kinderbescherming to investigate (vt.common.v1.RvdkRequestGround)."""
+    UNSPECIFIED = "unspecified"
+    DEVELOPMENT_SERIOUSLY_THREATENED = "development_seriously_threatened"
+    VOLUNTARY_HELP_INSUFFICIENT = "voluntary_help_insufficient"
+    URGENT = "urgent"
+    CUSTODY_OR_ACCESS = "custody_or_access"
+
+
+@dataclass(frozen=True)
+class RvdkReason:
+    """Why VT asks the RvdK to investigate: a ground and VT's account. Case content: radar encrypts it under the
+    case's dossier key and only the RvdK receives it (docs/architecture.md "Outgoing notices")."""
+    ground: RvdkGround
+    explanation: str
+
+
 class InvalidDecision(ValueError):
     """A decision that cannot be recorded; `field` names the offending request field."""
 
@@ -68,12 +85,16 @@ class DecisionInput:
         if self.melder_feedback.agreements or not self.agreements:
             return self.melder_feedback
         return replace(self.melder_feedback, agreements=self.agreements)
+    # Outgoing decisions with content (docs/architecture.md "Outgoing notices"): required for an RvdK request and
+    # an overdracht respectively, absent otherwise.
+    rvdk_reason: RvdkReason | None = None
+    overdracht_receiver_id: str = ""
 
     def fingerprint(self) -> str:
         """Identifies the decision (not its free text) so a retried call can be told from a different one,
-        without keeping names in the table."""
+        without keeping names in the table. Not the RvdK reason: the recorded event carries it encrypted only."""
         text = "|".join((self.judgement.value, self.decision.value, self.overdracht_to.strip(),
-                         self.responsible_for_safety.strip()))
+                         self.responsible_for_safety.strip(), self.overdracht_receiver_id.strip()))
         return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
@@ -91,6 +112,11 @@ class Consequences:
 MAX_TEXT = 200
 MAX_AGREEMENTS = 20_000
 MAX_FEEDBACK = 4_000
+MAX_RVDK_EXPLANATION = 4_000
+MAX_RECEIVER_ID = 100
+# Recipient ids the notifier gives its own receivers (the RvdK, municipalities, regievoerders, the professional of
+# an ambtshalve melding): a receiving party of an overdracht is none of them.
+RESERVED_RECIPIENTS = ("rvdk", "municipality:", "regievoerder:", "professional:")
 
 
 def validate(decision: DecisionInput) -> None:
@@ -119,6 +145,47 @@ def validate(decision: DecisionInput) -> None:
             raise InvalidDecision(field, f"at most {MAX_FEEDBACK} characters")
     if len(decision.household.contact_person) > MAX_TEXT:
         raise InvalidDecision("household.contact_person", f"at most {MAX_TEXT} characters")
+    validate_rvdk_reason(decision)
+    validate_receiver(decision)
+
+
+def validate_rvdk_reason(decision: DecisionInput) -> None:
+    """The RvdK is asked with a reason (domain.md section 4): a ground and VT's account; no reason on other
+    decisions, so case content never travels where nothing needs it."""
+    reason = decision.rvdk_reason
+    if decision.decision is not Decision.RVDK_REQUEST:
+        if reason is not None and (reason.ground is not RvdkGround.UNSPECIFIED or reason.explanation.strip()):
+            raise InvalidDecision("rvdk_reason", "only for an RvdK request")
+        return
+    if reason is None or (reason.ground is RvdkGround.UNSPECIFIED and not reason.explanation.strip()):
+        raise InvalidDecision("rvdk_reason", "required for an RvdK request: the ground and why VT asks the Raad to "
+                                             "investigate")
+    if reason.ground is RvdkGround.UNSPECIFIED:
+        raise InvalidDecision("rvdk_reason.ground", "required for an RvdK request")
+    if not reason.explanation.strip():
+        raise InvalidDecision("rvdk_reason.explanation", "required for an RvdK request: why VT asks the Raad to "
+                                                         "investigate")
+    if len(reason.explanation) > MAX_RVDK_EXPLANATION:
+        raise InvalidDecision("rvdk_reason.explanation", f"at most {MAX_RVDK_EXPLANATION} characters")
+
+
+def validate_receiver(decision: DecisionInput) -> None:
+    """An overdracht names its receiving party by id, so the hand-over reaches it (the free text overdracht_to
+    cannot be delivered to)."""
+    receiver = decision.overdracht_receiver_id
+    if decision.decision is not Decision.OVERDRACHT:
+        if receiver.strip():
+            raise InvalidDecision("overdracht_receiver_id", "only for an overdracht")
+        return
+    if not receiver.strip():
+        raise InvalidDecision("overdracht_receiver_id", "required for an overdracht: the id of the receiving party "
+                                                        "(local team, care provider) the hand-over is sent to")
+    if len(receiver) > MAX_RECEIVER_ID or not receiver.isascii() or not receiver.isprintable() or " " in receiver:
+        raise InvalidDecision("overdracht_receiver_id", f"an id: at most {MAX_RECEIVER_ID} printable ASCII "
+                                                        "characters without spaces")
+    if receiver.startswith(RESERVED_RECIPIENTS):
+        raise InvalidDecision("overdracht_receiver_id", "names a receiver of another notice (the RvdK, a "
+                                                        "municipality, a regievoerder or a professional)")
 
 
 def consequences(decision: Decision, decided_at: dt.datetime) -> Consequences:

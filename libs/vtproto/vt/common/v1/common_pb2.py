@@ -25,19 +25,21 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19vt/common/v1/common.proto\x12\x0cvt.common.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"C\n\x0e\x45ncryptedField\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\r\n\x05nonce\x18\x02 \x01(\x0c\x12\x12\n\nciphertext\x18\x03 \x01(\x0c\"f\n\x10SealedIdentifier\x12\x11\n\trecipient\x18\x01 \x01(\t\x12\x1c\n\x14\x65phemeral_public_key\x18\x02 \x01(\x0c\x12\r\n\x05nonce\x18\x03 \x01(\x0c\x12\x12\n\nciphertext\x18\x04 \x01(\x0c\"\xae\x01\n\tPersonRef\x12\x11\n\tperson_id\x18\x01 \x01(\t\x12&\n\x04role\x18\x02 \x01(\x0e\x32\x18.vt.common.v1.PersonRole\x12\x37\n\x0fsealed_identity\x18\x03 \x01(\x0b\x32\x1e.vt.common.v1.SealedIdentifier\x12-\n\x07\x64\x65tails\x18\x04 \x01(\x0b\x32\x1c.vt.common.v1.EncryptedField\"]\n\x0bInvolvement\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12)\n\x05since\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x63\x61se_ids\x18\x03 \x03(\t\"0\n\x04\x44\x61te\x12\x0c\n\x04year\x18\x01 \x01(\x05\x12\r\n\x05month\x18\x02 \x01(\x05\x12\x0b\n\x03\x64\x61y\x18\x03 \x01(\x05\"q\n\x0eMelderFeedback\x12\x18\n\x10safety_judgement\x18\x01 \x01(\t\x12\x1a\n\x12shared_information\x18\x02 \x01(\t\x12\x15\n\rmelder_can_do\x18\x03 \x01(\t\x12\x12\n\nagreements\x18\x04 \x01(\t\"=\n\x0fHouseholdNotice\x12\x12\n\nagreements\x18\x01 \x01(\t\x12\x16\n\x0e\x63ontact_person\x18\x02 \x01(\t*\xac\x01\n\nPersonRole\x12\x1b\n\x17PERSON_ROLE_UNSPECIFIED\x10\x00\x12\x16\n\x12PERSON_ROLE_VICTIM\x10\x01\x12\x17\n\x13PERSON_ROLE_SUSPECT\x10\x02\x12\x15\n\x11PERSON_ROLE_CHILD\x10\x03\x12 \n\x1cPERSON_ROLE_HOUSEHOLD_MEMBER\x10\x04\x12\x17\n\x13PERSON_ROLE_WITNESS\x10\x05*b\n\nMelderType\x12\x1b\n\x17MELDER_TYPE_UNSPECIFIED\x10\x00\x12\x1c\n\x18MELDER_TYPE_PROFESSIONAL\x10\x01\x12\x19\n\x15MELDER_TYPE_BYSTANDER\x10\x02*\xdb\x01\n\rConcernNature\x12\x1e\n\x1a\x43ONCERN_NATURE_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x43ONCERN_NATURE_CHILD_ABUSE\x10\x01\x12#\n\x1f\x43ONCERN_NATURE_PARTNER_VIOLENCE\x10\x02\x12+\n\'CONCERN_NATURE_VIOLENCE_AGAINST_PARENTS\x10\x03\x12\x1e\n\x1a\x43ONCERN_NATURE_ELDER_ABUSE\x10\x04\x12\x18\n\x14\x43ONCERN_NATURE_OTHER\x10\x05\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19vt/common/v1/common.proto\x12\x0cvt.common.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"C\n\x0e\x45ncryptedField\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\r\n\x05nonce\x18\x02 \x01(\x0c\x12\x12\n\nciphertext\x18\x03 \x01(\x0c\"f\n\x10SealedIdentifier\x12\x11\n\trecipient\x18\x01 \x01(\t\x12\x1c\n\x14\x65phemeral_public_key\x18\x02 \x01(\x0c\x12\r\n\x05nonce\x18\x03 \x01(\x0c\x12\x12\n\nciphertext\x18\x04 \x01(\x0c\"\xae\x01\n\tPersonRef\x12\x11\n\tperson_id\x18\x01 \x01(\t\x12&\n\x04role\x18\x02 \x01(\x0e\x32\x18.vt.common.v1.PersonRole\x12\x37\n\x0fsealed_identity\x18\x03 \x01(\x0b\x32\x1e.vt.common.v1.SealedIdentifier\x12-\n\x07\x64\x65tails\x18\x04 \x01(\x0b\x32\x1c.vt.common.v1.EncryptedField\"]\n\x0bInvolvement\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12)\n\x05since\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x63\x61se_ids\x18\x03 \x03(\t\"0\n\x04\x44\x61te\x12\x0c\n\x04year\x18\x01 \x01(\x05\x12\r\n\x05month\x18\x02 \x01(\x05\x12\x0b\n\x03\x64\x61y\x18\x03 \x01(\x05\"q\n\x0eMelderFeedback\x12\x18\n\x10safety_judgement\x18\x01 \x01(\t\x12\x1a\n\x12shared_information\x18\x02 \x01(\t\x12\x15\n\rmelder_can_do\x18\x03 \x01(\t\x12\x12\n\nagreements\x18\x04 \x01(\t\"=\n\x0fHouseholdNotice\x12\x12\n\nagreements\x18\x01 \x01(\t\x12\x16\n\x0e\x63ontact_person\x18\x02 \x01(\t\"Y\n\x11RvdkRequestReason\x12/\n\x06ground\x18\x01 \x01(\x0e\x32\x1f.vt.common.v1.RvdkRequestGround\x12\x13\n\x0b\x65xplanation\x18\x02 \x01(\t*\xac\x01\n\nPersonRole\x12\x1b\n\x17PERSON_ROLE_UNSPECIFIED\x10\x00\x12\x16\n\x12PERSON_ROLE_VICTIM\x10\x01\x12\x17\n\x13PERSON_ROLE_SUSPECT\x10\x02\x12\x15\n\x11PERSON_ROLE_CHILD\x10\x03\x12 \n\x1cPERSON_ROLE_HOUSEHOLD_MEMBER\x10\x04\x12\x17\n\x13PERSON_ROLE_WITNESS\x10\x05*b\n\nMelderType\x12\x1b\n\x17MELDER_TYPE_UNSPECIFIED\x10\x00\x12\x1c\n\x18MELDER_TYPE_PROFESSIONAL\x10\x01\x12\x19\n\x15MELDER_TYPE_BYSTANDER\x10\x02*\xdb\x01\n\rConcernNature\x12\x1e\n\x1a\x43ONCERN_NATURE_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x43ONCERN_NATURE_CHILD_ABUSE\x10\x01\x12#\n\x1f\x43ONCERN_NATURE_PARTNER_VIOLENCE\x10\x02\x12+\n\'CONCERN_NATURE_VIOLENCE_AGAINST_PARENTS\x10\x03\x12\x1e\n\x1a\x43ONCERN_NATURE_ELDER_ABUSE\x10\x04\x12\x18\n\x14\x43ONCERN_NATURE_OTHER\x10\x05*\xf2\x01\n\x11RvdkRequestGround\x12#\n\x1fRVDK_REQUEST_GROUND_UNSPECIFIED\x10\x00\x12\x38\n4RVDK_REQUEST_GROUND_DEVELOPMENT_SERIOUSLY_THREATENED\x10\x01\x12\x33\n/RVDK_REQUEST_GROUND_VOLUNTARY_HELP_INSUFFICIENT\x10\x02\x12\x1e\n\x1aRVDK_REQUEST_GROUND_URGENT\x10\x03\x12)\n%RVDK_REQUEST_GROUND_CUSTODY_OR_ACCESS\x10\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'vt.common.v1.common_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PERSONROLE']._serialized_start=750
-  _globals['_PERSONROLE']._serialized_end=922
-  _globals['_MELDERTYPE']._serialized_start=924
-  _globals['_MELDERTYPE']._serialized_end=1022
-  _globals['_CONCERNNATURE']._serialized_start=1025
-  _globals['_CONCERNNATURE']._serialized_end=1244
+  _globals['_PERSONROLE']._serialized_start=841
+  _globals['_PERSONROLE']._serialized_end=1013
+  _globals['_MELDERTYPE']._serialized_start=1015
+  _globals['_MELDERTYPE']._serialized_end=1113
+  _globals['_CONCERNNATURE']._serialized_start=1116
+  _globals['_CONCERNNATURE']._serialized_end=1335
+  _globals['_RVDKREQUESTGROUND']._serialized_start=1338
+  _globals['_RVDKREQUESTGROUND']._serialized_end=1580
   _globals['_ENCRYPTEDFIELD']._serialized_start=76
   _globals['_ENCRYPTEDFIELD']._serialized_end=143
   _globals['_SEALEDIDENTIFIER']._serialized_start=145
@@ -52,4 +54,6 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_MELDERFEEDBACK']._serialized_end=684
   _globals['_HOUSEHOLDNOTICE']._serialized_start=686
   _globals['_HOUSEHOLDNOTICE']._serialized_end=747
+  _globals['_RVDKREQUESTREASON']._serialized_start=749
+  _globals['_RVDKREQUESTREASON']._serialized_end=838
 # @@protoc_insertion_point(module_scope)

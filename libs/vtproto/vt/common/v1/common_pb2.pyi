@@ -33,6 +33,14 @@ class ConcernNature(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CONCERN_NATURE_VIOLENCE_AGAINST_PARENTS: _ClassVar[ConcernNature]
     CONCERN_NATURE_ELDER_ABUSE: _ClassVar[ConcernNature]
     CONCERN_NATURE_OTHER: _ClassVar[ConcernNature]
+
+class RvdkRequestGround(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RVDK_REQUEST_GROUND_UNSPECIFIED: _ClassVar[RvdkRequestGround]
+    RVDK_REQUEST_GROUND_DEVELOPMENT_SERIOUSLY_THREATENED: _ClassVar[RvdkRequestGround]
+    RVDK_REQUEST_GROUND_VOLUNTARY_HELP_INSUFFICIENT: _ClassVar[RvdkRequestGround]
+    RVDK_REQUEST_GROUND_URGENT: _ClassVar[RvdkRequestGround]
+    RVDK_REQUEST_GROUND_CUSTODY_OR_ACCESS: _ClassVar[RvdkRequestGround]
 PERSON_ROLE_UNSPECIFIED: PersonRole
 PERSON_ROLE_VICTIM: PersonRole
 PERSON_ROLE_SUSPECT: PersonRole
@@ -48,6 +56,11 @@ CONCERN_NATURE_PARTNER_VIOLENCE: ConcernNature
 CONCERN_NATURE_VIOLENCE_AGAINST_PARENTS: ConcernNature
 CONCERN_NATURE_ELDER_ABUSE: ConcernNature
 CONCERN_NATURE_OTHER: ConcernNature
+RVDK_REQUEST_GROUND_UNSPECIFIED: RvdkRequestGround
+RVDK_REQUEST_GROUND_DEVELOPMENT_SERIOUSLY_THREATENED: RvdkRequestGround
+RVDK_REQUEST_GROUND_VOLUNTARY_HELP_INSUFFICIENT: RvdkRequestGround
+RVDK_REQUEST_GROUND_URGENT: RvdkRequestGround
+RVDK_REQUEST_GROUND_CUSTODY_OR_ACCESS: RvdkRequestGround
 
 class EncryptedField(_message.Message):
     __slots__ = ("key_id", "nonce", "ciphertext")
@@ -122,3 +135,11 @@ class HouseholdNotice(_message.Message):
     agreements: str
     contact_person: str
     def __init__(self, agreements: _Optional[str] = ..., contact_person: _Optional[str] = ...) -> None: ...
+
+class RvdkRequestReason(_message.Message):
+    __slots__ = ("ground", "explanation")
+    GROUND_FIELD_NUMBER: _ClassVar[int]
+    EXPLANATION_FIELD_NUMBER: _ClassVar[int]
+    ground: RvdkRequestGround
+    explanation: str
+    def __init__(self, ground: _Optional[_Union[RvdkRequestGround, str]] = ..., explanation: _Optional[str] = ...) -> None: ...

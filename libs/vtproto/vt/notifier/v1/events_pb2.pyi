@@ -25,6 +25,9 @@ class DeliveryKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     DELIVERY_KIND_INBOX_DEADLINE_OVERDUE: _ClassVar[DeliveryKind]
     DELIVERY_KIND_INBOX_ESCALATION: _ClassVar[DeliveryKind]
     DELIVERY_KIND_INBOX_LETTER_NOT_SENT: _ClassVar[DeliveryKind]
+    DELIVERY_KIND_MUNICIPALITY_NOTICE: _ClassVar[DeliveryKind]
+    DELIVERY_KIND_OVERDRACHT_NOTICE: _ClassVar[DeliveryKind]
+    DELIVERY_KIND_AMBTSHALVE_DECISION_NOTICE: _ClassVar[DeliveryKind]
 DELIVERY_KIND_UNSPECIFIED: DeliveryKind
 DELIVERY_KIND_MELDER_CALLBACK: DeliveryKind
 DELIVERY_KIND_HOUSEHOLD_LETTER: DeliveryKind
@@ -38,6 +41,9 @@ DELIVERY_KIND_INBOX_MONITORING_ALERT: DeliveryKind
 DELIVERY_KIND_INBOX_DEADLINE_OVERDUE: DeliveryKind
 DELIVERY_KIND_INBOX_ESCALATION: DeliveryKind
 DELIVERY_KIND_INBOX_LETTER_NOT_SENT: DeliveryKind
+DELIVERY_KIND_MUNICIPALITY_NOTICE: DeliveryKind
+DELIVERY_KIND_OVERDRACHT_NOTICE: DeliveryKind
+DELIVERY_KIND_AMBTSHALVE_DECISION_NOTICE: DeliveryKind
 
 class DeliveryRequested(_message.Message):
     __slots__ = ("idempotency_key", "kind", "tenant_id", "case_id", "due_date", "due_at", "cause_event_id")

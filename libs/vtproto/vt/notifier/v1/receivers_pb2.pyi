@@ -34,6 +34,12 @@ class InboxDeadline(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     INBOX_DEADLINE_ASSESSMENT: _ClassVar[InboxDeadline]
     INBOX_DEADLINE_ONDERZOEK: _ClassVar[InboxDeadline]
     INBOX_DEADLINE_HOUSEHOLD_LETTER: _ClassVar[InboxDeadline]
+
+class AmbtshalveStage(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    AMBTSHALVE_STAGE_UNSPECIFIED: _ClassVar[AmbtshalveStage]
+    AMBTSHALVE_STAGE_MELDING: _ClassVar[AmbtshalveStage]
+    AMBTSHALVE_STAGE_DECISION: _ClassVar[AmbtshalveStage]
 INBOX_ITEM_KIND_UNSPECIFIED: InboxItemKind
 INBOX_ITEM_KIND_ASSESSMENT_INPUT: InboxItemKind
 INBOX_ITEM_KIND_MONITORING_ALERT: InboxItemKind
@@ -49,6 +55,9 @@ INBOX_DEADLINE_UNSPECIFIED: InboxDeadline
 INBOX_DEADLINE_ASSESSMENT: InboxDeadline
 INBOX_DEADLINE_ONDERZOEK: InboxDeadline
 INBOX_DEADLINE_HOUSEHOLD_LETTER: InboxDeadline
+AMBTSHALVE_STAGE_UNSPECIFIED: AmbtshalveStage
+AMBTSHALVE_STAGE_MELDING: AmbtshalveStage
+AMBTSHALVE_STAGE_DECISION: AmbtshalveStage
 
 class DeliverCallbackRequest(_message.Message):
     __slots__ = ("idempotency_key", "tenant_id", "case_id", "due_date", "received_at", "acute", "melder", "agreements", "feedback", "feedback_event_id")
@@ -227,16 +236,134 @@ class SendLetterResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class NotifyRequest(_message.Message):
-    __slots__ = ("idempotency_key", "recipient_id", "body", "subject")
+    __slots__ = ("idempotency_key", "recipient_id", "body", "subject", "sealed_body")
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     RECIPIENT_ID_FIELD_NUMBER: _ClassVar[int]
     BODY_FIELD_NUMBER: _ClassVar[int]
     SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    SEALED_BODY_FIELD_NUMBER: _ClassVar[int]
     idempotency_key: str
     recipient_id: str
     body: _common_pb2.EncryptedField
     subject: str
-    def __init__(self, idempotency_key: _Optional[str] = ..., recipient_id: _Optional[str] = ..., body: _Optional[_Union[_common_pb2.EncryptedField, _Mapping]] = ..., subject: _Optional[str] = ...) -> None: ...
+    sealed_body: _common_pb2.SealedIdentifier
+    def __init__(self, idempotency_key: _Optional[str] = ..., recipient_id: _Optional[str] = ..., body: _Optional[_Union[_common_pb2.EncryptedField, _Mapping]] = ..., subject: _Optional[str] = ..., sealed_body: _Optional[_Union[_common_pb2.SealedIdentifier, _Mapping]] = ...) -> None: ...
+
+class NoticeSender(_message.Message):
+    __slots__ = ("tenant_id", "name", "phone", "contact")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PHONE_FIELD_NUMBER: _ClassVar[int]
+    CONTACT_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    name: str
+    phone: str
+    contact: str
+    def __init__(self, tenant_id: _Optional[str] = ..., name: _Optional[str] = ..., phone: _Optional[str] = ..., contact: _Optional[str] = ...) -> None: ...
+
+class NoticePerson(_message.Message):
+    __slots__ = ("bsn", "name", "date_of_birth", "role")
+    BSN_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DATE_OF_BIRTH_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    bsn: str
+    name: str
+    date_of_birth: _common_pb2.Date
+    role: str
+    def __init__(self, bsn: _Optional[str] = ..., name: _Optional[str] = ..., date_of_birth: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., role: _Optional[str] = ...) -> None: ...
+
+class RvdkRequest(_message.Message):
+    __slots__ = ("region", "reference", "case_id", "decided_at", "children", "reason", "responsible_for_safety")
+    REGION_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    DECIDED_AT_FIELD_NUMBER: _ClassVar[int]
+    CHILDREN_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    RESPONSIBLE_FOR_SAFETY_FIELD_NUMBER: _ClassVar[int]
+    region: NoticeSender
+    reference: str
+    case_id: str
+    decided_at: _timestamp_pb2.Timestamp
+    children: _containers.RepeatedCompositeFieldContainer[NoticePerson]
+    reason: _common_pb2.RvdkRequestReason
+    responsible_for_safety: str
+    def __init__(self, region: _Optional[_Union[NoticeSender, _Mapping]] = ..., reference: _Optional[str] = ..., case_id: _Optional[str] = ..., decided_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., children: _Optional[_Iterable[_Union[NoticePerson, _Mapping]]] = ..., reason: _Optional[_Union[_common_pb2.RvdkRequestReason, _Mapping]] = ..., responsible_for_safety: _Optional[str] = ...) -> None: ...
+
+class MunicipalityNotice(_message.Message):
+    __slots__ = ("region", "reference", "municipality_code", "requested_at", "children", "text")
+    REGION_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    MUNICIPALITY_CODE_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_AT_FIELD_NUMBER: _ClassVar[int]
+    CHILDREN_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    region: NoticeSender
+    reference: str
+    municipality_code: str
+    requested_at: _timestamp_pb2.Timestamp
+    children: _containers.RepeatedCompositeFieldContainer[NoticePerson]
+    text: str
+    def __init__(self, region: _Optional[_Union[NoticeSender, _Mapping]] = ..., reference: _Optional[str] = ..., municipality_code: _Optional[str] = ..., requested_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., children: _Optional[_Iterable[_Union[NoticePerson, _Mapping]]] = ..., text: _Optional[str] = ...) -> None: ...
+
+class HandoverNotice(_message.Message):
+    __slots__ = ("region", "reference", "case_id", "receiver_id", "receiver_name", "decided_at", "persons", "handed_over", "judgement", "responsible_for_safety", "agreements")
+    REGION_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    RECEIVER_ID_FIELD_NUMBER: _ClassVar[int]
+    RECEIVER_NAME_FIELD_NUMBER: _ClassVar[int]
+    DECIDED_AT_FIELD_NUMBER: _ClassVar[int]
+    PERSONS_FIELD_NUMBER: _ClassVar[int]
+    HANDED_OVER_FIELD_NUMBER: _ClassVar[int]
+    JUDGEMENT_FIELD_NUMBER: _ClassVar[int]
+    RESPONSIBLE_FOR_SAFETY_FIELD_NUMBER: _ClassVar[int]
+    AGREEMENTS_FIELD_NUMBER: _ClassVar[int]
+    region: NoticeSender
+    reference: str
+    case_id: str
+    receiver_id: str
+    receiver_name: str
+    decided_at: _timestamp_pb2.Timestamp
+    persons: _containers.RepeatedCompositeFieldContainer[NoticePerson]
+    handed_over: str
+    judgement: str
+    responsible_for_safety: str
+    agreements: str
+    def __init__(self, region: _Optional[_Union[NoticeSender, _Mapping]] = ..., reference: _Optional[str] = ..., case_id: _Optional[str] = ..., receiver_id: _Optional[str] = ..., receiver_name: _Optional[str] = ..., decided_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., persons: _Optional[_Iterable[_Union[NoticePerson, _Mapping]]] = ..., handed_over: _Optional[str] = ..., judgement: _Optional[str] = ..., responsible_for_safety: _Optional[str] = ..., agreements: _Optional[str] = ...) -> None: ...
+
+class AmbtshalveNotice(_message.Message):
+    __slots__ = ("region", "reference", "case_id", "stage", "professional_name", "professional_organisation", "mdo_date", "conditions", "decision", "decision_text", "judgement", "responsible_for_safety", "consequences", "at")
+    REGION_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    STAGE_FIELD_NUMBER: _ClassVar[int]
+    PROFESSIONAL_NAME_FIELD_NUMBER: _ClassVar[int]
+    PROFESSIONAL_ORGANISATION_FIELD_NUMBER: _ClassVar[int]
+    MDO_DATE_FIELD_NUMBER: _ClassVar[int]
+    CONDITIONS_FIELD_NUMBER: _ClassVar[int]
+    DECISION_FIELD_NUMBER: _ClassVar[int]
+    DECISION_TEXT_FIELD_NUMBER: _ClassVar[int]
+    JUDGEMENT_FIELD_NUMBER: _ClassVar[int]
+    RESPONSIBLE_FOR_SAFETY_FIELD_NUMBER: _ClassVar[int]
+    CONSEQUENCES_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    region: NoticeSender
+    reference: str
+    case_id: str
+    stage: AmbtshalveStage
+    professional_name: str
+    professional_organisation: str
+    mdo_date: _common_pb2.Date
+    conditions: _containers.RepeatedScalarFieldContainer[str]
+    decision: str
+    decision_text: str
+    judgement: str
+    responsible_for_safety: str
+    consequences: _containers.RepeatedScalarFieldContainer[str]
+    at: _timestamp_pb2.Timestamp
+    def __init__(self, region: _Optional[_Union[NoticeSender, _Mapping]] = ..., reference: _Optional[str] = ..., case_id: _Optional[str] = ..., stage: _Optional[_Union[AmbtshalveStage, str]] = ..., professional_name: _Optional[str] = ..., professional_organisation: _Optional[str] = ..., mdo_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., conditions: _Optional[_Iterable[str]] = ..., decision: _Optional[str] = ..., decision_text: _Optional[str] = ..., judgement: _Optional[str] = ..., responsible_for_safety: _Optional[str] = ..., consequences: _Optional[_Iterable[str]] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ProfessionalNotice(_message.Message):
     __slots__ = ("match_id", "match_kind", "different_youths", "others", "from_municipality_code", "to_municipality_code")

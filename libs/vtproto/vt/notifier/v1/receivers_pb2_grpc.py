@@ -27,6 +27,8 @@ if _version_not_supported:
 
 class RegionalCallbackServiceStub:
     """Implemented by each regional case system: the task to call the melder back.
+    Who may call: the notifier only (its client certificate O=national, OU=notifier); a receiver answers any other
+    caller PERMISSION_DENIED (docs/architecture.md "Outgoing notices").
     """
 
     def __init__(self, channel):
@@ -54,6 +56,8 @@ class RegionalCallbackServiceStub:
 
 class RegionalCallbackServiceServicer:
     """Implemented by each regional case system: the task to call the melder back.
+    Who may call: the notifier only (its client certificate O=national, OU=notifier); a receiver answers any other
+    caller PERMISSION_DENIED (docs/architecture.md "Outgoing notices").
     """
 
     def DeliverCallback(self, request, context):
@@ -108,6 +112,8 @@ def add_RegionalCallbackServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class RegionalCallbackService:
     """Implemented by each regional case system: the task to call the melder back.
+    Who may call: the notifier only (its client certificate O=national, OU=notifier); a receiver answers any other
+    caller PERMISSION_DENIED (docs/architecture.md "Outgoing notices").
     """
 
     @staticmethod
@@ -194,6 +200,8 @@ class RegionalCallbackService:
 
 class LetterGatewayServiceStub:
     """Implemented by the letter gateway that prints and posts letters.
+    Who may call: the notifier only (its client certificate O=national, OU=notifier); a receiver answers any other
+    caller PERMISSION_DENIED (docs/architecture.md "Outgoing notices").
     """
 
     def __init__(self, channel):
@@ -211,6 +219,8 @@ class LetterGatewayServiceStub:
 
 class LetterGatewayServiceServicer:
     """Implemented by the letter gateway that prints and posts letters.
+    Who may call: the notifier only (its client certificate O=national, OU=notifier); a receiver answers any other
+    caller PERMISSION_DENIED (docs/architecture.md "Outgoing notices").
     """
 
     def SendLetter(self, request, context):
@@ -237,6 +247,8 @@ def add_LetterGatewayServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class LetterGatewayService:
     """Implemented by the letter gateway that prints and posts letters.
+    Who may call: the notifier only (its client certificate O=national, OU=notifier); a receiver answers any other
+    caller PERMISSION_DENIED (docs/architecture.md "Outgoing notices").
     """
 
     @staticmethod
@@ -268,7 +280,11 @@ class LetterGatewayService:
 
 
 class ProfessionalNotificationServiceStub:
-    """Implemented by professionals' organisations and municipalities (regievoerder).
+    """Implemented by professionals' organisations and municipalities (regievoerder), the Raad voor de
+    Kinderbescherming (recipient "rvdk"), municipalities ("municipality:<CBS code>") and receiving parties of an
+    overdracht (the decision's overdracht_receiver_id).
+    Who may call: the notifier only (its client certificate O=national, OU=notifier); a receiver answers any other
+    caller PERMISSION_DENIED (docs/architecture.md "Outgoing notices").
     """
 
     def __init__(self, channel):
@@ -285,7 +301,11 @@ class ProfessionalNotificationServiceStub:
 
 
 class ProfessionalNotificationServiceServicer:
-    """Implemented by professionals' organisations and municipalities (regievoerder).
+    """Implemented by professionals' organisations and municipalities (regievoerder), the Raad voor de
+    Kinderbescherming (recipient "rvdk"), municipalities ("municipality:<CBS code>") and receiving parties of an
+    overdracht (the decision's overdracht_receiver_id).
+    Who may call: the notifier only (its client certificate O=national, OU=notifier); a receiver answers any other
+    caller PERMISSION_DENIED (docs/architecture.md "Outgoing notices").
     """
 
     def Notify(self, request, context):
@@ -311,7 +331,11 @@ def add_ProfessionalNotificationServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class ProfessionalNotificationService:
-    """Implemented by professionals' organisations and municipalities (regievoerder).
+    """Implemented by professionals' organisations and municipalities (regievoerder), the Raad voor de
+    Kinderbescherming (recipient "rvdk"), municipalities ("municipality:<CBS code>") and receiving parties of an
+    overdracht (the decision's overdracht_receiver_id).
+    Who may call: the notifier only (its client certificate O=national, OU=notifier); a receiver answers any other
+    caller PERMISSION_DENIED (docs/architecture.md "Outgoing notices").
     """
 
     @staticmethod

@@ -233,7 +233,7 @@ class AssessmentInput(_message.Message):
     def __init__(self, tenant_id: _Optional[str] = ..., case_id: _Optional[str] = ..., person_id: _Optional[str] = ..., earlier_case_ids: _Optional[_Iterable[str]] = ..., other_organisations: _Optional[_Iterable[_Union[_common_pb2.Involvement, _Mapping]]] = ..., rvdk: _Optional[_Iterable[_Union[RvdkInfo, _Mapping]]] = ..., collected_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., repeat_melding: _Optional[bool] = ..., repeat_of_case_id: _Optional[str] = ..., joins_case_id: _Optional[str] = ..., joined_by_case_ids: _Optional[_Iterable[str]] = ..., verwijsindex_matches: _Optional[_Iterable[_Union[VerwijsindexMatchInfo, _Mapping]]] = ...) -> None: ...
 
 class AssessmentCompleted(_message.Message):
-    __slots__ = ("tenant_id", "case_id", "judgement", "decision", "overdracht_to", "responsible_for_safety", "decided_at", "agreements", "melder_callback_required", "household_letter_required", "rvdk_request", "municipality_notice", "onderzoek_due_date", "onderzoek_due_at", "episode_case_ids", "episode_case_id", "melder_feedback", "household")
+    __slots__ = ("tenant_id", "case_id", "judgement", "decision", "overdracht_to", "responsible_for_safety", "decided_at", "agreements", "melder_callback_required", "household_letter_required", "rvdk_request", "municipality_notice", "onderzoek_due_date", "onderzoek_due_at", "episode_case_ids", "episode_case_id", "melder_feedback", "household", "rvdk_reason", "overdracht_receiver_id")
     TENANT_ID_FIELD_NUMBER: _ClassVar[int]
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     JUDGEMENT_FIELD_NUMBER: _ClassVar[int]
@@ -252,6 +252,8 @@ class AssessmentCompleted(_message.Message):
     EPISODE_CASE_ID_FIELD_NUMBER: _ClassVar[int]
     MELDER_FEEDBACK_FIELD_NUMBER: _ClassVar[int]
     HOUSEHOLD_FIELD_NUMBER: _ClassVar[int]
+    RVDK_REASON_FIELD_NUMBER: _ClassVar[int]
+    OVERDRACHT_RECEIVER_ID_FIELD_NUMBER: _ClassVar[int]
     tenant_id: str
     case_id: str
     judgement: SafetyJudgement
@@ -270,7 +272,9 @@ class AssessmentCompleted(_message.Message):
     episode_case_id: str
     melder_feedback: _common_pb2.EncryptedField
     household: _common_pb2.EncryptedField
-    def __init__(self, tenant_id: _Optional[str] = ..., case_id: _Optional[str] = ..., judgement: _Optional[_Union[SafetyJudgement, str]] = ..., decision: _Optional[_Union[Decision, str]] = ..., overdracht_to: _Optional[str] = ..., responsible_for_safety: _Optional[str] = ..., decided_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., agreements: _Optional[_Union[_common_pb2.EncryptedField, _Mapping]] = ..., melder_callback_required: _Optional[bool] = ..., household_letter_required: _Optional[bool] = ..., rvdk_request: _Optional[bool] = ..., municipality_notice: _Optional[bool] = ..., onderzoek_due_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., onderzoek_due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., episode_case_ids: _Optional[_Iterable[str]] = ..., episode_case_id: _Optional[str] = ..., melder_feedback: _Optional[_Union[_common_pb2.EncryptedField, _Mapping]] = ..., household: _Optional[_Union[_common_pb2.EncryptedField, _Mapping]] = ...) -> None: ...
+    rvdk_reason: _common_pb2.EncryptedField
+    overdracht_receiver_id: str
+    def __init__(self, tenant_id: _Optional[str] = ..., case_id: _Optional[str] = ..., judgement: _Optional[_Union[SafetyJudgement, str]] = ..., decision: _Optional[_Union[Decision, str]] = ..., overdracht_to: _Optional[str] = ..., responsible_for_safety: _Optional[str] = ..., decided_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., agreements: _Optional[_Union[_common_pb2.EncryptedField, _Mapping]] = ..., melder_callback_required: _Optional[bool] = ..., household_letter_required: _Optional[bool] = ..., rvdk_request: _Optional[bool] = ..., municipality_notice: _Optional[bool] = ..., onderzoek_due_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., onderzoek_due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., episode_case_ids: _Optional[_Iterable[str]] = ..., episode_case_id: _Optional[str] = ..., melder_feedback: _Optional[_Union[_common_pb2.EncryptedField, _Mapping]] = ..., household: _Optional[_Union[_common_pb2.EncryptedField, _Mapping]] = ..., rvdk_reason: _Optional[_Union[_common_pb2.EncryptedField, _Mapping]] = ..., overdracht_receiver_id: _Optional[str] = ...) -> None: ...
 
 class EpisodeJoined(_message.Message):
     __slots__ = ("tenant_id", "episode_case_id", "case_id", "due_at", "joined_at")
@@ -333,7 +337,7 @@ class OnderzoekStarted(_message.Message):
     def __init__(self, tenant_id: _Optional[str] = ..., case_id: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., within_norm: _Optional[bool] = ...) -> None: ...
 
 class OnderzoekCompleted(_message.Message):
-    __slots__ = ("tenant_id", "case_id", "judgement", "follow_up", "overdracht_to", "responsible_for_safety", "completed_at", "within_norm", "monitor_until", "agreements")
+    __slots__ = ("tenant_id", "case_id", "judgement", "follow_up", "overdracht_to", "responsible_for_safety", "completed_at", "within_norm", "monitor_until", "agreements", "rvdk_reason", "overdracht_receiver_id")
     TENANT_ID_FIELD_NUMBER: _ClassVar[int]
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     JUDGEMENT_FIELD_NUMBER: _ClassVar[int]
@@ -344,6 +348,8 @@ class OnderzoekCompleted(_message.Message):
     WITHIN_NORM_FIELD_NUMBER: _ClassVar[int]
     MONITOR_UNTIL_FIELD_NUMBER: _ClassVar[int]
     AGREEMENTS_FIELD_NUMBER: _ClassVar[int]
+    RVDK_REASON_FIELD_NUMBER: _ClassVar[int]
+    OVERDRACHT_RECEIVER_ID_FIELD_NUMBER: _ClassVar[int]
     tenant_id: str
     case_id: str
     judgement: SafetyJudgement
@@ -354,7 +360,9 @@ class OnderzoekCompleted(_message.Message):
     within_norm: bool
     monitor_until: _timestamp_pb2.Timestamp
     agreements: _common_pb2.EncryptedField
-    def __init__(self, tenant_id: _Optional[str] = ..., case_id: _Optional[str] = ..., judgement: _Optional[_Union[SafetyJudgement, str]] = ..., follow_up: _Optional[_Union[Decision, str]] = ..., overdracht_to: _Optional[str] = ..., responsible_for_safety: _Optional[str] = ..., completed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., within_norm: _Optional[bool] = ..., monitor_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., agreements: _Optional[_Union[_common_pb2.EncryptedField, _Mapping]] = ...) -> None: ...
+    rvdk_reason: _common_pb2.EncryptedField
+    overdracht_receiver_id: str
+    def __init__(self, tenant_id: _Optional[str] = ..., case_id: _Optional[str] = ..., judgement: _Optional[_Union[SafetyJudgement, str]] = ..., follow_up: _Optional[_Union[Decision, str]] = ..., overdracht_to: _Optional[str] = ..., responsible_for_safety: _Optional[str] = ..., completed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., within_norm: _Optional[bool] = ..., monitor_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., agreements: _Optional[_Union[_common_pb2.EncryptedField, _Mapping]] = ..., rvdk_reason: _Optional[_Union[_common_pb2.EncryptedField, _Mapping]] = ..., overdracht_receiver_id: _Optional[str] = ...) -> None: ...
 
 class MonitoringChanged(_message.Message):
     __slots__ = ("tenant_id", "case_id", "change", "monitor_until", "changed_at", "reason")

@@ -27,7 +27,7 @@ from vt.common.v1 import common_pb2 as vt_dot_common_dot_v1_dot_common__pb2
 from vt.radar.v1 import events_pb2 as vt_dot_radar_dot_v1_dot_events__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fvt/radar/v1/radar_service.proto\x12\x0bvt.radar.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19vt/common/v1/common.proto\x1a\x18vt/radar/v1/events.proto\">\n\x18LookupInvolvementRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x11\n\tperson_id\x18\x02 \x01(\t\"L\n\x19LookupInvolvementResponse\x12/\n\x0cinvolvements\x18\x01 \x03(\x0b\x32\x19.vt.common.v1.Involvement\"\'\n\x14GetAssessmentRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\"n\n\x15GetAssessmentResponse\x12\'\n\x03\x64ue\x18\x01 \x01(\x0b\x32\x1a.vt.radar.v1.AssessmentDue\x12,\n\x06inputs\x18\x02 \x03(\x0b\x32\x1c.vt.radar.v1.AssessmentInput\"\xb6\x02\n\x15RecordDecisionRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12/\n\tjudgement\x18\x02 \x01(\x0e\x32\x1c.vt.radar.v1.SafetyJudgement\x12\'\n\x08\x64\x65\x63ision\x18\x03 \x01(\x0e\x32\x15.vt.radar.v1.Decision\x12\x15\n\roverdracht_to\x18\x04 \x01(\t\x12\x1e\n\x16responsible_for_safety\x18\x05 \x01(\t\x12\x12\n\nagreements\x18\x06 \x01(\t\x12\x35\n\x0fmelder_feedback\x18\x07 \x01(\x0b\x32\x1c.vt.common.v1.MelderFeedback\x12\x30\n\thousehold\x18\x08 \x01(\x0b\x32\x1d.vt.common.v1.HouseholdNotice\"\x8a\x01\n\x16RecordDecisionResponse\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12.\n\ndecided_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\x12onderzoek_due_date\x18\x03 \x01(\x0b\x32\x12.vt.common.v1.Date\"\x14\n\x12ListOverdueRequest\"\x9d\x01\n\x0fOverdueDeadline\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\'\n\x04kind\x18\x02 \x01(\x0e\x32\x19.vt.radar.v1.DeadlineKind\x12$\n\x08\x64ue_date\x18\x03 \x01(\x0b\x32\x12.vt.common.v1.Date\x12*\n\x06\x64ue_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"D\n\x13ListOverdueResponse\x12-\n\x07overdue\x18\x01 \x03(\x0b\x32\x1c.vt.radar.v1.OverdueDeadline\"0\n\x1dRecordOnderzoekStartedRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\"\x95\x01\n\x1eRecordOnderzoekStartedResponse\x12.\n\nstarted_at\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bwithin_norm\x18\x02 \x01(\x08\x12.\n\x12onderzoek_due_date\x18\x03 \x01(\x0b\x32\x12.vt.common.v1.Date\"\xd6\x01\n\x1dRecordOnderzoekOutcomeRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12/\n\tjudgement\x18\x02 \x01(\x0e\x32\x1c.vt.radar.v1.SafetyJudgement\x12(\n\tfollow_up\x18\x03 \x01(\x0e\x32\x15.vt.radar.v1.Decision\x12\x15\n\roverdracht_to\x18\x04 \x01(\t\x12\x1e\n\x16responsible_for_safety\x18\x05 \x01(\t\x12\x12\n\nagreements\x18\x06 \x01(\t\"\xac\x01\n\x1eRecordOnderzoekOutcomeResponse\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x30\n\x0c\x63ompleted_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bwithin_norm\x18\x03 \x01(\x08\x12\x31\n\rmonitor_until\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"7\n\x14\x45ndMonitoringRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"E\n\x15\x45ndMonitoringResponse\x12,\n\x08\x65nded_at\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"]\n\x17\x45xtendMonitoringRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12!\n\x05until\x18\x02 \x01(\x0b\x32\x12.vt.common.v1.Date\x12\x0e\n\x06reason\x18\x03 \x01(\t\"M\n\x18\x45xtendMonitoringResponse\x12\x31\n\rmonitor_until\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"S\n\x0fGetNormsRequest\x12 \n\x04\x66rom\x18\x01 \x01(\x0b\x32\x12.vt.common.v1.Date\x12\x1e\n\x02to\x18\x02 \x01(\x0b\x32\x12.vt.common.v1.Date\"]\n\nNormFigure\x12\r\n\x05total\x18\x01 \x01(\x05\x12\x0f\n\x07on_time\x18\x02 \x01(\x05\x12\r\n\x05share\x18\x03 \x01(\x01\x12\x0c\n\x04norm\x18\x04 \x01(\x01\x12\x12\n\nmeets_norm\x18\x05 \x01(\x08\"\xdc\x01\n\x10GetNormsResponse\x12,\n\x0b\x61ssessments\x18\x01 \x01(\x0b\x32\x17.vt.radar.v1.NormFigure\x12,\n\x0bonderzoeken\x18\x02 \x01(\x0b\x32\x17.vt.radar.v1.NormFigure\x12\x18\n\x10open_assessments\x18\x03 \x01(\x05\x12\x1b\n\x13overdue_assessments\x18\x04 \x01(\x05\x12\x18\n\x10open_onderzoeken\x18\x05 \x01(\x05\x12\x1b\n\x13overdue_onderzoeken\x18\x06 \x01(\x05\x32\xdf\x06\n\x0cRadarService\x12\x62\n\x11LookupInvolvement\x12%.vt.radar.v1.LookupInvolvementRequest\x1a&.vt.radar.v1.LookupInvolvementResponse\x12V\n\rGetAssessment\x12!.vt.radar.v1.GetAssessmentRequest\x1a\".vt.radar.v1.GetAssessmentResponse\x12Y\n\x0eRecordDecision\x12\".vt.radar.v1.RecordDecisionRequest\x1a#.vt.radar.v1.RecordDecisionResponse\x12P\n\x0bListOverdue\x12\x1f.vt.radar.v1.ListOverdueRequest\x1a .vt.radar.v1.ListOverdueResponse\x12q\n\x16RecordOnderzoekStarted\x12*.vt.radar.v1.RecordOnderzoekStartedRequest\x1a+.vt.radar.v1.RecordOnderzoekStartedResponse\x12q\n\x16RecordOnderzoekOutcome\x12*.vt.radar.v1.RecordOnderzoekOutcomeRequest\x1a+.vt.radar.v1.RecordOnderzoekOutcomeResponse\x12V\n\rEndMonitoring\x12!.vt.radar.v1.EndMonitoringRequest\x1a\".vt.radar.v1.EndMonitoringResponse\x12_\n\x10\x45xtendMonitoring\x12$.vt.radar.v1.ExtendMonitoringRequest\x1a%.vt.radar.v1.ExtendMonitoringResponse\x12G\n\x08GetNorms\x12\x1c.vt.radar.v1.GetNormsRequest\x1a\x1d.vt.radar.v1.GetNormsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fvt/radar/v1/radar_service.proto\x12\x0bvt.radar.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19vt/common/v1/common.proto\x1a\x18vt/radar/v1/events.proto\">\n\x18LookupInvolvementRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x11\n\tperson_id\x18\x02 \x01(\t\"L\n\x19LookupInvolvementResponse\x12/\n\x0cinvolvements\x18\x01 \x03(\x0b\x32\x19.vt.common.v1.Involvement\"\'\n\x14GetAssessmentRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\"n\n\x15GetAssessmentResponse\x12\'\n\x03\x64ue\x18\x01 \x01(\x0b\x32\x1a.vt.radar.v1.AssessmentDue\x12,\n\x06inputs\x18\x02 \x03(\x0b\x32\x1c.vt.radar.v1.AssessmentInput\"\x8c\x03\n\x15RecordDecisionRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12/\n\tjudgement\x18\x02 \x01(\x0e\x32\x1c.vt.radar.v1.SafetyJudgement\x12\'\n\x08\x64\x65\x63ision\x18\x03 \x01(\x0e\x32\x15.vt.radar.v1.Decision\x12\x15\n\roverdracht_to\x18\x04 \x01(\t\x12\x1e\n\x16responsible_for_safety\x18\x05 \x01(\t\x12\x12\n\nagreements\x18\x06 \x01(\t\x12\x35\n\x0fmelder_feedback\x18\x07 \x01(\x0b\x32\x1c.vt.common.v1.MelderFeedback\x12\x30\n\thousehold\x18\x08 \x01(\x0b\x32\x1d.vt.common.v1.HouseholdNotice\x12\x34\n\x0brvdk_reason\x18\x14 \x01(\x0b\x32\x1f.vt.common.v1.RvdkRequestReason\x12\x1e\n\x16overdracht_receiver_id\x18\x15 \x01(\t\"\x8a\x01\n\x16RecordDecisionResponse\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12.\n\ndecided_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\x12onderzoek_due_date\x18\x03 \x01(\x0b\x32\x12.vt.common.v1.Date\"\x14\n\x12ListOverdueRequest\"\x9d\x01\n\x0fOverdueDeadline\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\'\n\x04kind\x18\x02 \x01(\x0e\x32\x19.vt.radar.v1.DeadlineKind\x12$\n\x08\x64ue_date\x18\x03 \x01(\x0b\x32\x12.vt.common.v1.Date\x12*\n\x06\x64ue_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"D\n\x13ListOverdueResponse\x12-\n\x07overdue\x18\x01 \x03(\x0b\x32\x1c.vt.radar.v1.OverdueDeadline\"0\n\x1dRecordOnderzoekStartedRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\"\x95\x01\n\x1eRecordOnderzoekStartedResponse\x12.\n\nstarted_at\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bwithin_norm\x18\x02 \x01(\x08\x12.\n\x12onderzoek_due_date\x18\x03 \x01(\x0b\x32\x12.vt.common.v1.Date\"\xac\x02\n\x1dRecordOnderzoekOutcomeRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12/\n\tjudgement\x18\x02 \x01(\x0e\x32\x1c.vt.radar.v1.SafetyJudgement\x12(\n\tfollow_up\x18\x03 \x01(\x0e\x32\x15.vt.radar.v1.Decision\x12\x15\n\roverdracht_to\x18\x04 \x01(\t\x12\x1e\n\x16responsible_for_safety\x18\x05 \x01(\t\x12\x12\n\nagreements\x18\x06 \x01(\t\x12\x34\n\x0brvdk_reason\x18\x14 \x01(\x0b\x32\x1f.vt.common.v1.RvdkRequestReason\x12\x1e\n\x16overdracht_receiver_id\x18\x15 \x01(\t\"\xac\x01\n\x1eRecordOnderzoekOutcomeResponse\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x30\n\x0c\x63ompleted_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bwithin_norm\x18\x03 \x01(\x08\x12\x31\n\rmonitor_until\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"7\n\x14\x45ndMonitoringRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"E\n\x15\x45ndMonitoringResponse\x12,\n\x08\x65nded_at\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"]\n\x17\x45xtendMonitoringRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12!\n\x05until\x18\x02 \x01(\x0b\x32\x12.vt.common.v1.Date\x12\x0e\n\x06reason\x18\x03 \x01(\t\"M\n\x18\x45xtendMonitoringResponse\x12\x31\n\rmonitor_until\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"S\n\x0fGetNormsRequest\x12 \n\x04\x66rom\x18\x01 \x01(\x0b\x32\x12.vt.common.v1.Date\x12\x1e\n\x02to\x18\x02 \x01(\x0b\x32\x12.vt.common.v1.Date\"]\n\nNormFigure\x12\r\n\x05total\x18\x01 \x01(\x05\x12\x0f\n\x07on_time\x18\x02 \x01(\x05\x12\r\n\x05share\x18\x03 \x01(\x01\x12\x0c\n\x04norm\x18\x04 \x01(\x01\x12\x12\n\nmeets_norm\x18\x05 \x01(\x08\"\xdc\x01\n\x10GetNormsResponse\x12,\n\x0b\x61ssessments\x18\x01 \x01(\x0b\x32\x17.vt.radar.v1.NormFigure\x12,\n\x0bonderzoeken\x18\x02 \x01(\x0b\x32\x17.vt.radar.v1.NormFigure\x12\x18\n\x10open_assessments\x18\x03 \x01(\x05\x12\x1b\n\x13overdue_assessments\x18\x04 \x01(\x05\x12\x18\n\x10open_onderzoeken\x18\x05 \x01(\x05\x12\x1b\n\x13overdue_onderzoeken\x18\x06 \x01(\x05\x32\xdf\x06\n\x0cRadarService\x12\x62\n\x11LookupInvolvement\x12%.vt.radar.v1.LookupInvolvementRequest\x1a&.vt.radar.v1.LookupInvolvementResponse\x12V\n\rGetAssessment\x12!.vt.radar.v1.GetAssessmentRequest\x1a\".vt.radar.v1.GetAssessmentResponse\x12Y\n\x0eRecordDecision\x12\".vt.radar.v1.RecordDecisionRequest\x1a#.vt.radar.v1.RecordDecisionResponse\x12P\n\x0bListOverdue\x12\x1f.vt.radar.v1.ListOverdueRequest\x1a .vt.radar.v1.ListOverdueResponse\x12q\n\x16RecordOnderzoekStarted\x12*.vt.radar.v1.RecordOnderzoekStartedRequest\x1a+.vt.radar.v1.RecordOnderzoekStartedResponse\x12q\n\x16RecordOnderzoekOutcome\x12*.vt.radar.v1.RecordOnderzoekOutcomeRequest\x1a+.vt.radar.v1.RecordOnderzoekOutcomeResponse\x12V\n\rEndMonitoring\x12!.vt.radar.v1.EndMonitoringRequest\x1a\".vt.radar.v1.EndMonitoringResponse\x12_\n\x10\x45xtendMonitoring\x12$.vt.radar.v1.ExtendMonitoringRequest\x1a%.vt.radar.v1.ExtendMonitoringResponse\x12G\n\x08GetNorms\x12\x1c.vt.radar.v1.GetNormsRequest\x1a\x1d.vt.radar.v1.GetNormsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -43,37 +43,37 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETASSESSMENTRESPONSE']._serialized_start=317
   _globals['_GETASSESSMENTRESPONSE']._serialized_end=427
   _globals['_RECORDDECISIONREQUEST']._serialized_start=430
-  _globals['_RECORDDECISIONREQUEST']._serialized_end=740
-  _globals['_RECORDDECISIONRESPONSE']._serialized_start=743
-  _globals['_RECORDDECISIONRESPONSE']._serialized_end=881
-  _globals['_LISTOVERDUEREQUEST']._serialized_start=883
-  _globals['_LISTOVERDUEREQUEST']._serialized_end=903
-  _globals['_OVERDUEDEADLINE']._serialized_start=906
-  _globals['_OVERDUEDEADLINE']._serialized_end=1063
-  _globals['_LISTOVERDUERESPONSE']._serialized_start=1065
-  _globals['_LISTOVERDUERESPONSE']._serialized_end=1133
-  _globals['_RECORDONDERZOEKSTARTEDREQUEST']._serialized_start=1135
-  _globals['_RECORDONDERZOEKSTARTEDREQUEST']._serialized_end=1183
-  _globals['_RECORDONDERZOEKSTARTEDRESPONSE']._serialized_start=1186
-  _globals['_RECORDONDERZOEKSTARTEDRESPONSE']._serialized_end=1335
-  _globals['_RECORDONDERZOEKOUTCOMEREQUEST']._serialized_start=1338
-  _globals['_RECORDONDERZOEKOUTCOMEREQUEST']._serialized_end=1552
-  _globals['_RECORDONDERZOEKOUTCOMERESPONSE']._serialized_start=1555
-  _globals['_RECORDONDERZOEKOUTCOMERESPONSE']._serialized_end=1727
-  _globals['_ENDMONITORINGREQUEST']._serialized_start=1729
-  _globals['_ENDMONITORINGREQUEST']._serialized_end=1784
-  _globals['_ENDMONITORINGRESPONSE']._serialized_start=1786
-  _globals['_ENDMONITORINGRESPONSE']._serialized_end=1855
-  _globals['_EXTENDMONITORINGREQUEST']._serialized_start=1857
-  _globals['_EXTENDMONITORINGREQUEST']._serialized_end=1950
-  _globals['_EXTENDMONITORINGRESPONSE']._serialized_start=1952
-  _globals['_EXTENDMONITORINGRESPONSE']._serialized_end=2029
-  _globals['_GETNORMSREQUEST']._serialized_start=2031
-  _globals['_GETNORMSREQUEST']._serialized_end=2114
-  _globals['_NORMFIGURE']._serialized_start=2116
-  _globals['_NORMFIGURE']._serialized_end=2209
-  _globals['_GETNORMSRESPONSE']._serialized_start=2212
-  _globals['_GETNORMSRESPONSE']._serialized_end=2432
-  _globals['_RADARSERVICE']._serialized_start=2435
-  _globals['_RADARSERVICE']._serialized_end=3298
+  _globals['_RECORDDECISIONREQUEST']._serialized_end=826
+  _globals['_RECORDDECISIONRESPONSE']._serialized_start=829
+  _globals['_RECORDDECISIONRESPONSE']._serialized_end=967
+  _globals['_LISTOVERDUEREQUEST']._serialized_start=969
+  _globals['_LISTOVERDUEREQUEST']._serialized_end=989
+  _globals['_OVERDUEDEADLINE']._serialized_start=992
+  _globals['_OVERDUEDEADLINE']._serialized_end=1149
+  _globals['_LISTOVERDUERESPONSE']._serialized_start=1151
+  _globals['_LISTOVERDUERESPONSE']._serialized_end=1219
+  _globals['_RECORDONDERZOEKSTARTEDREQUEST']._serialized_start=1221
+  _globals['_RECORDONDERZOEKSTARTEDREQUEST']._serialized_end=1269
+  _globals['_RECORDONDERZOEKSTARTEDRESPONSE']._serialized_start=1272
+  _globals['_RECORDONDERZOEKSTARTEDRESPONSE']._serialized_end=1421
+  _globals['_RECORDONDERZOEKOUTCOMEREQUEST']._serialized_start=1424
+  _globals['_RECORDONDERZOEKOUTCOMEREQUEST']._serialized_end=1724
+  _globals['_RECORDONDERZOEKOUTCOMERESPONSE']._serialized_start=1727
+  _globals['_RECORDONDERZOEKOUTCOMERESPONSE']._serialized_end=1899
+  _globals['_ENDMONITORINGREQUEST']._serialized_start=1901
+  _globals['_ENDMONITORINGREQUEST']._serialized_end=1956
+  _globals['_ENDMONITORINGRESPONSE']._serialized_start=1958
+  _globals['_ENDMONITORINGRESPONSE']._serialized_end=2027
+  _globals['_EXTENDMONITORINGREQUEST']._serialized_start=2029
+  _globals['_EXTENDMONITORINGREQUEST']._serialized_end=2122
+  _globals['_EXTENDMONITORINGRESPONSE']._serialized_start=2124
+  _globals['_EXTENDMONITORINGRESPONSE']._serialized_end=2201
+  _globals['_GETNORMSREQUEST']._serialized_start=2203
+  _globals['_GETNORMSREQUEST']._serialized_end=2286
+  _globals['_NORMFIGURE']._serialized_start=2288
+  _globals['_NORMFIGURE']._serialized_end=2381
+  _globals['_GETNORMSRESPONSE']._serialized_start=2384
+  _globals['_GETNORMSRESPONSE']._serialized_end=2604
+  _globals['_RADARSERVICE']._serialized_start=2607
+  _globals['_RADARSERVICE']._serialized_end=3470
 # @@protoc_insertion_point(module_scope)

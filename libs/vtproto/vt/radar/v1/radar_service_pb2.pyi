@@ -40,7 +40,7 @@ class GetAssessmentResponse(_message.Message):
     def __init__(self, due: _Optional[_Union[_events_pb2.AssessmentDue, _Mapping]] = ..., inputs: _Optional[_Iterable[_Union[_events_pb2.AssessmentInput, _Mapping]]] = ...) -> None: ...
 
 class RecordDecisionRequest(_message.Message):
-    __slots__ = ("case_id", "judgement", "decision", "overdracht_to", "responsible_for_safety", "agreements", "melder_feedback", "household")
+    __slots__ = ("case_id", "judgement", "decision", "overdracht_to", "responsible_for_safety", "agreements", "melder_feedback", "household", "rvdk_reason", "overdracht_receiver_id")
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     JUDGEMENT_FIELD_NUMBER: _ClassVar[int]
     DECISION_FIELD_NUMBER: _ClassVar[int]
@@ -49,6 +49,8 @@ class RecordDecisionRequest(_message.Message):
     AGREEMENTS_FIELD_NUMBER: _ClassVar[int]
     MELDER_FEEDBACK_FIELD_NUMBER: _ClassVar[int]
     HOUSEHOLD_FIELD_NUMBER: _ClassVar[int]
+    RVDK_REASON_FIELD_NUMBER: _ClassVar[int]
+    OVERDRACHT_RECEIVER_ID_FIELD_NUMBER: _ClassVar[int]
     case_id: str
     judgement: _events_pb2.SafetyJudgement
     decision: _events_pb2.Decision
@@ -57,7 +59,9 @@ class RecordDecisionRequest(_message.Message):
     agreements: str
     melder_feedback: _common_pb2.MelderFeedback
     household: _common_pb2.HouseholdNotice
-    def __init__(self, case_id: _Optional[str] = ..., judgement: _Optional[_Union[_events_pb2.SafetyJudgement, str]] = ..., decision: _Optional[_Union[_events_pb2.Decision, str]] = ..., overdracht_to: _Optional[str] = ..., responsible_for_safety: _Optional[str] = ..., agreements: _Optional[str] = ..., melder_feedback: _Optional[_Union[_common_pb2.MelderFeedback, _Mapping]] = ..., household: _Optional[_Union[_common_pb2.HouseholdNotice, _Mapping]] = ...) -> None: ...
+    rvdk_reason: _common_pb2.RvdkRequestReason
+    overdracht_receiver_id: str
+    def __init__(self, case_id: _Optional[str] = ..., judgement: _Optional[_Union[_events_pb2.SafetyJudgement, str]] = ..., decision: _Optional[_Union[_events_pb2.Decision, str]] = ..., overdracht_to: _Optional[str] = ..., responsible_for_safety: _Optional[str] = ..., agreements: _Optional[str] = ..., melder_feedback: _Optional[_Union[_common_pb2.MelderFeedback, _Mapping]] = ..., household: _Optional[_Union[_common_pb2.HouseholdNotice, _Mapping]] = ..., rvdk_reason: _Optional[_Union[_common_pb2.RvdkRequestReason, _Mapping]] = ..., overdracht_receiver_id: _Optional[str] = ...) -> None: ...
 
 class RecordDecisionResponse(_message.Message):
     __slots__ = ("event_id", "decided_at", "onderzoek_due_date")
@@ -108,20 +112,24 @@ class RecordOnderzoekStartedResponse(_message.Message):
     def __init__(self, started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., within_norm: _Optional[bool] = ..., onderzoek_due_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ...) -> None: ...
 
 class RecordOnderzoekOutcomeRequest(_message.Message):
-    __slots__ = ("case_id", "judgement", "follow_up", "overdracht_to", "responsible_for_safety", "agreements")
+    __slots__ = ("case_id", "judgement", "follow_up", "overdracht_to", "responsible_for_safety", "agreements", "rvdk_reason", "overdracht_receiver_id")
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     JUDGEMENT_FIELD_NUMBER: _ClassVar[int]
     FOLLOW_UP_FIELD_NUMBER: _ClassVar[int]
     OVERDRACHT_TO_FIELD_NUMBER: _ClassVar[int]
     RESPONSIBLE_FOR_SAFETY_FIELD_NUMBER: _ClassVar[int]
     AGREEMENTS_FIELD_NUMBER: _ClassVar[int]
+    RVDK_REASON_FIELD_NUMBER: _ClassVar[int]
+    OVERDRACHT_RECEIVER_ID_FIELD_NUMBER: _ClassVar[int]
     case_id: str
     judgement: _events_pb2.SafetyJudgement
     follow_up: _events_pb2.Decision
     overdracht_to: str
     responsible_for_safety: str
     agreements: str
-    def __init__(self, case_id: _Optional[str] = ..., judgement: _Optional[_Union[_events_pb2.SafetyJudgement, str]] = ..., follow_up: _Optional[_Union[_events_pb2.Decision, str]] = ..., overdracht_to: _Optional[str] = ..., responsible_for_safety: _Optional[str] = ..., agreements: _Optional[str] = ...) -> None: ...
+    rvdk_reason: _common_pb2.RvdkRequestReason
+    overdracht_receiver_id: str
+    def __init__(self, case_id: _Optional[str] = ..., judgement: _Optional[_Union[_events_pb2.SafetyJudgement, str]] = ..., follow_up: _Optional[_Union[_events_pb2.Decision, str]] = ..., overdracht_to: _Optional[str] = ..., responsible_for_safety: _Optional[str] = ..., agreements: _Optional[str] = ..., rvdk_reason: _Optional[_Union[_common_pb2.RvdkRequestReason, _Mapping]] = ..., overdracht_receiver_id: _Optional[str] = ...) -> None: ...
 
 class RecordOnderzoekOutcomeResponse(_message.Message):
     __slots__ = ("event_id", "completed_at", "within_norm", "monitor_until")
