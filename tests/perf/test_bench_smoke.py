@@ -39,6 +39,7 @@ async def test_short_bench_reports_every_figure(kafka: str, tmp_path: pathlib.Pa
     assert set(cpu["per_process"]) == {*results["peak_rss_mib"], "broker"}, cpu["per_process"]
     assert cpu["per_process"]["radar"] > 0 and cpu["per_process"]["broker"] > 0
     assert abs(sum(cpu["per_process"].values()) - cpu["total"]) < 1e-6
+    assert results["record_signature_us"]["sign"] > 0 and results["record_signature_us"]["verify"] > 0
     open_loop = results["open_loop"]
     assert open_loop["rate_per_s"] == 20 and open_loop["count"] == 40
     for key in ("ack_p50_ms", "ack_p99_ms", "assessment_p99_ms"):

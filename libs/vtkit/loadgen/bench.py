@@ -47,6 +47,7 @@ from vtkit.keystore import KeyStore
 from vtkit.loadgen.cpu import CpuWindow
 from vtkit.loadgen.drive import EventCollector, peak_rss_mib, percentiles, submit_all, submit_open_loop
 from vtkit.loadgen.generate import CONTACTS_PER_YEAR, generate
+from vtkit.signing import RecordVerifier, Signers
 from vtkit.stack import Stack
 
 CALLBACK = notifier_events.DELIVERY_KIND_MELDER_CALLBACK
@@ -98,6 +99,21 @@ async def raw_baseline(kafka: str, count: int, size: int) -> float:
     finally:
         await consumer.stop()
         await producer.stop()
+
+
+def record_signature_cost(keys: KeyStore, size: int, count: int = 2000) -> dict[str, float]:
+    """CPU microseconds to sign one record as its region and to verify it (process time, so the machine's other
+    load does not count)."""
+    topic = topics.intake("utrecht")
+    signers, verifier = Signers(keys.root), RecordVerifier.load(keys.root)
+    value, headers = os.urandom(size), [("ce_id", b"x" * 36), ("ce_type", b"vt.intake.v1.MeldingReceived")]
+    t0 = time.process_time()
+    signed = [signers.headers(topic, str(i).encode(), value, headers) for i in range(count)]
+    t1 = time.process_time()
+    for i, one in enumerate(signed):
+        verifier.check(topic, str(i).encode(), value, one)
+    t2 = time.process_time()
+    return {"sign": (t1 - t0) * 1e6 / count, "verify": (t2 - t1) * 1e6 / count}
 
 
 def git_commit() -> str:
@@ -200,6 +216,7 @@ async def run_pipeline(kafka: str, work_dir: pathlib.Path, results_dir: pathlib.
 
     raw_n = max(n, raw_min)
     raw_rate = await raw_baseline(kafka, raw_n, record_bytes)
+    signature_us = record_signature_cost(keys, max(record_bytes, 1))
     assessed_rate = n / (max(due_at[c] for c in cases) - t0)
     results = {
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -224,6 +241,9 @@ async def run_pipeline(kafka: str, work_dir: pathlib.Path, results_dir: pathlib.
             "per_process": {k: v * 1000 / n for k, v in sorted(cpu_s.items()) if k != LOADGEN},
             LOADGEN: cpu_s[LOADGEN] * 1000 / n,
         },
+        # What signing a melding's record (intake) and checking it (radar and the notifier each) costs, in CPU
+        # microseconds per record of this run's size (vtkit.signing); included in the per-process figures above.
+        "record_signature_us": signature_us,
         "open_loop": {
             "rate_per_s": open_rate, "count": len(open_subs), "max_in_flight": open_max_in_flight,
             "ack_p50_ms": percentiles([(s.acked - s.sent) * 1000 for s in open_subs], (50,))["p50"],
@@ -269,6 +289,9 @@ def markdown(r: dict[str, Any]) -> str:
     for name, ms in sorted(cpu["per_process"].items(), key=lambda kv: -kv[1]):
         rows.append((f"CPU per melding {name}", f"{ms:.2f} ms"))
     rows.append(("CPU per melding load generator (not in the total)", f"{cpu[LOADGEN]:.2f} ms"))
+    sig = r["record_signature_us"]
+    rows.append(("record signature: sign (intake) / verify (radar, notifier each), CPU per record",
+                 f"{sig['sign']:.0f} / {sig['verify']:.0f} µs"))
     o = r["open_loop"]
     rows += [
         ("open loop: meldingen at a fixed rate (max in flight)",
