@@ -39,6 +39,9 @@ HOUSEHOLD_LETTER_MELDER_REMOVED = Counter("vt_household_letter_melder_removed", 
 HOUSEHOLD_LETTER_LATE_UNDECIDED = Counter("vt_household_letter_late_undecided", "Cases whose household was not "
                                           "informed within 4 weeks of recording (postponements included) while "
                                           "no decision exists yet", ["tenant"])
+HOUSEHOLD_NOT_INFORMED_LATE = Gauge("vt_household_not_informed_late", "Households not informed by the due date of "
+                                    "their letter (4 weeks after recording plus postponements), now, decided or not",
+                                    ["tenant"])
 INBOX_UNACKNOWLEDGED = Gauge("vt_inbox_unacknowledged", "Region inbox items not acknowledged (open), and of those the "
                              "ones past their acknowledgement deadline (late)", ["tenant", "state"])
 INBOX_ACKNOWLEDGED = Counter("vt_inbox_acknowledged", "Region inbox items acknowledged, in time or not",

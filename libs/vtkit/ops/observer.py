@@ -242,16 +242,19 @@ OUTBOX_FAMILIES = {"vt_outbox_backlog": "backlog", "vt_outbox_quarantined": "qua
 # The region inbox figures the notifier exports per region (notifier.inbox): (sample name, state/in_time) -> column.
 INBOX_SAMPLES = {("vt_inbox_unacknowledged", "open"): "open", ("vt_inbox_unacknowledged", "late"): "late",
                  ("vt_inbox_acknowledged_total", "true"): "in_time", ("vt_inbox_acknowledged_total", "false"): "too_late",
-                 ("vt_inbox_escalations_total", ""): "escalated"}
+                 ("vt_inbox_escalations_total", ""): "escalated",
+                 ("vt_household_not_informed_late", ""): "letters_late"}
 
 
 def inbox_per_region(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Per region: items not acknowledged (open), of those past their deadline (late), acknowledged in time or too
-    late, escalated, and the share acknowledged in time (None before the first acknowledgement)."""
+    late, escalated, the share acknowledged in time (None before the first acknowledgement), and households not
+    informed by their letter's due date (letters_late; the 4 weeks run from recording, decided or not)."""
     out: dict[str, dict[str, Any]] = {}
     for row in rows:
         for tenant, figures in row.get("inbox", {}).items():
-            merged = out.setdefault(tenant, {"open": 0, "late": 0, "in_time": 0, "too_late": 0, "escalated": 0})
+            merged = out.setdefault(tenant, {"open": 0, "late": 0, "in_time": 0, "too_late": 0, "escalated": 0,
+                                             "letters_late": 0})
             for column, value in figures.items():
                 merged[column] += value
     for figures in out.values():

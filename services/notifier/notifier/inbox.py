@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from vt.notifier.v1 import receivers_pb2
 from vtkit import metrics
+from vtkit.calendar import AMSTERDAM
 
 from notifier.adapters import proto
 from notifier.domain import Delivery, DeliveryKind, delivery_key
@@ -108,4 +109,7 @@ class Inbox:
             open_, late = figures.get(tenant, (0, 0))
             metrics.INBOX_UNACKNOWLEDGED.labels(tenant, "open").set(open_)
             metrics.INBOX_UNACKNOWLEDGED.labels(tenant, "late").set(late)
-        self._reported = set(figures) | self._reported
+        late_letters = self.store.households_informed_late(self.clock().astimezone(AMSTERDAM).date())
+        for tenant in set(late_letters) | self._reported:
+            metrics.HOUSEHOLD_NOT_INFORMED_LATE.labels(tenant).set(late_letters.get(tenant, 0))
+        self._reported = set(figures) | set(late_letters) | self._reported

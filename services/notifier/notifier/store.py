@@ -624,6 +624,22 @@ class Store(OutboxBookkeeping):
                                " WHERE acknowledged_at IS NULL GROUP BY tenant_id", (_ts(now),)).fetchall()
         return {r[0]: (int(r[1]), int(r[2] or 0)) for r in rows}
 
+    def households_informed_late(self, today: dt.date) -> dict[str, int]:
+        """Per region: households not informed by their letter's due date, now: open household letters past it, and
+        undecided cases reported late that still have no letter."""
+        rows = self.db.execute(
+            "SELECT tenant_id, COUNT(*) FROM deliveries WHERE kind = ? AND state IN (?,?) AND due_date < ?"
+            " GROUP BY tenant_id UNION ALL SELECT u.tenant_id, COUNT(*) FROM undecided_letters_late u"
+            " WHERE EXISTS (SELECT 1 FROM cases c WHERE c.tenant_id = u.tenant_id AND c.case_id = u.case_id)"
+            " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.tenant_id = u.tenant_id AND d.case_id = u.case_id"
+            " AND d.kind = ?) GROUP BY u.tenant_id",
+            (DeliveryKind.HOUSEHOLD_LETTER.value, *OPEN_STATES, today.isoformat(),
+             DeliveryKind.HOUSEHOLD_LETTER.value)).fetchall()
+        out: dict[str, int] = {}
+        for tenant, count in rows:
+            out[tenant] = out.get(tenant, 0) + int(count)
+        return out
+
     def last_input(self, tenant_id: str, case_id: str, person_id: str) -> bytes | None:
         row = self.db.execute("SELECT input FROM assessment_inputs WHERE tenant_id=? AND case_id=? AND person_id=?",
                               (tenant_id, case_id, person_id)).fetchone()

@@ -22,6 +22,7 @@ from vt.notifier.v1 import receivers_pb2
 from vt.radar.v1 import events_pb2 as radar_events
 from vt.rvdk.v1 import events_pb2 as rvdk_events
 from vt.verwijsindex.v1 import events_pb2 as vi_events
+from vtkit import metrics
 from vtkit.calendar import AMSTERDAM
 from vtkit.envelope import Event, envelope_for
 from vtkit.keystore import KeyStore
@@ -212,6 +213,8 @@ async def test_a_household_not_informed_in_four_weeks_is_overdue_even_before_any
     clock.now = dt.datetime(2027, 1, 5, 9, 0, tzinfo=AMSTERDAM).astimezone(dt.UTC)
     assert s.report_undecided_letters() == 1
     assert s.report_undecided_letters() == 0  # once
+    s.inbox.report_figures()  # the dashboard's figure: one household not informed in time, now
+    assert metrics.HOUSEHOLD_NOT_INFORMED_LATE.labels(TENANT)._value.get() == 1
     await run_until_quiet(s, clock)
     [item] = region.inbox(undecided, "DEADLINE_OVERDUE")
     assert (item["deadline"], item["resolved"]) == ("HOUSEHOLD_LETTER", False)
