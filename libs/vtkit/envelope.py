@@ -78,13 +78,17 @@ def encode(message: pb_message.Message, envelope: Envelope) -> tuple[bytes, list
     return message.SerializeToString(), envelope.headers()
 
 
-def header_map(headers: Sequence[tuple[str, bytes]] | None) -> dict[str, str]:
+def header_map(headers: Sequence[tuple[str, bytes]] | None, strict: bool = True) -> dict[str, str]:
+    """Headers as text; a value that is not UTF-8 raises DecodeError, or with `strict` off (readers that only look,
+    e.g. of a shared dead-letter topic) reads with replacement characters."""
     out: dict[str, str] = {}
     for key, value in headers or ():
         try:
             out[key] = value.decode() if value is not None else ""
         except UnicodeDecodeError:
-            raise DecodeError(f"header {key!r} is not UTF-8") from None
+            if strict:
+                raise DecodeError(f"header {key!r} is not UTF-8") from None
+            out[key] = value.decode("utf-8", "replace")
     return out
 
 

@@ -115,8 +115,10 @@ def test_radar_reads_what_its_agents_subscribe_to_and_owns_its_changelogs() -> N
     from radar.app import RadarStreams
     from radar.settings import RadarSettings
     from vtkit.kafka import KafkaSettings
+    from vtkit.pki import init_pki
 
     directory = tempfile.mkdtemp()
+    init_pki(directory)  # radar trusts the signer certificates of the suite's CA (vtkit.signing)
     streams = RadarStreams(RadarSettings(key_dir=directory, data_dir=directory, table_store="memory"),
                            KafkaSettings(bootstrap_servers="127.0.0.1:1"), None, None)  # type: ignore[arg-type]
     subscribed = {t for agent in streams.app.agents.values() for t in agent.channel.topics}

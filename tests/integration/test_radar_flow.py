@@ -20,6 +20,7 @@ from vtkit import calendar, topics
 from vtkit.envelope import new_event_id
 from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
+from vtkit.signing import Signers
 from vtkit.simulators.rvdk import publish_rvdk_signal, random_bsn
 from vtkit.testing import ServiceProcess
 
@@ -134,7 +135,10 @@ async def test_cross_region_match_and_assessment_input_with_rvdk(
 async def test_undecodable_record_is_dead_lettered_and_processing_continues(
         kafka: str, keys: KeyStore, radar: ServiceProcess, publisher: Publisher, watcher: Watcher) -> None:
     marker = f"garbage-{uuid.uuid4()}"
-    await publisher.producer.send_and_wait(topics.intake(REGION_A), b"\x08\xff\xff not protobuf", key=marker.encode())
+    # Signed by the region, as its intake signs (vtkit.signing): it is the content that cannot be read.
+    garbage, topic = b"\x08\xff\xff not protobuf", topics.intake(REGION_A)
+    await publisher.producer.send_and_wait(topic, garbage, key=marker.encode(),
+                                           headers=Signers(keys.root).headers(topic, marker.encode(), garbage, []))
     [dead] = await watcher.wait_for(lambda s: s.topic == topics.DEAD_LETTERS and s.key == marker.encode(),
                                     what="dead letter")
     assert dead.headers["dl_topic"] == topics.intake(REGION_A)

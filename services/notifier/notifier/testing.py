@@ -143,7 +143,8 @@ class DeliveryEvents:
             batches = await self.consumer.getmany(timeout_ms=200)
             for records in batches.values():
                 for record in records:
-                    headers = header_map(record.headers)
+                    # Another test's malformed record may be on the shared dead-letter topic.
+                    headers = header_map(record.headers, strict=False)
                     kind = headers.get("ce_type", "")
                     cls = {m.DESCRIPTOR.full_name: m for m in (events_pb2.DeliveryRequested, events_pb2.DeliveryDelivered,
                                                                events_pb2.DeliveryFailed,

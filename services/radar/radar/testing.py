@@ -68,10 +68,7 @@ class Seen:
 
 def _headers(headers: Any) -> dict[str, str]:
     """Headers as text; a garbage record (fuzz, dead letters) must not stop the watcher."""
-    try:
-        return header_map(headers)
-    except DecodeError:
-        return {k: (v or b"").decode(errors="replace") for k, v in headers or ()}
+    return header_map(headers, strict=False)
 
 
 class Watcher:
