@@ -44,11 +44,22 @@ def readme_setup() -> str:
     return "\n".join([*lines, buf])
 
 
-def readme_call(rpc: str) -> str:
-    """The README's example `call RPC '...json...'` (the shell command, as written)."""
-    match = re.search(rf"^call {rpc} '.*?'$", README, re.S | re.M)
-    assert match, f"README has no `call {rpc}` example"
-    return match[0]
+def readme_call(rpc: str, prefix: str = "") -> str:
+    """The README's example `call RPC '...json...'` (`ncall` for the notifier, `rcall` for radar: the shell command,
+    as written)."""
+    match = re.search(rf"^\s*{prefix}call {rpc} '.*?'$", README, re.S | re.M)
+    assert match, f"README has no `{prefix}call {rpc}` example"
+    return match[0].strip()
+
+
+def readme_service_setup() -> str:
+    """The NOTIFIER= and RADAR= addresses and the buf curl `ncall` and `rcall` of the README."""
+    lines = [line for line in README.splitlines() if line.startswith(("NOTIFIER=", "RADAR="))]
+    calls = []
+    for name in ("ncall", "rcall"):
+        start = README.index(f"{name}() {{ .venv/bin/buf curl")
+        calls.append(README[start:README.index("; }", start) + 3])
+    return "\n".join([*lines, *calls])
 
 
 def test_readme_buf_curl_examples_work_against_make_runs_fixed_ports(tmp_path: pathlib.Path) -> None:
@@ -87,6 +98,29 @@ def test_readme_buf_curl_examples_work_against_make_runs_fixed_ports(tmp_path: p
         assert contact["contactId"] == advies["contactId"] and contact["kind"] == "CONTACT_KIND_ADVIES"
         vervolg = call(readme_call("RegisterVervolgadvies").replace("6f1c...", str(advies["contactId"])))
         assert vervolg["contactId"]
+
+        # The decision on the melding (radar answers NOT_FOUND until its table has the case), the region's word that
+        # the melder was called (the notifier answers NOT_FOUND until it knows the case), the inbox and the norms.
+        setup += "\n" + _moved(readme_service_setup(), base)
+        case_id = str(melding["contactId"])
+
+        def until_found(command: str) -> dict[str, object]:
+            deadline = time.monotonic() + 120
+            while True:
+                done = subprocess.run(["bash", "-c", f"set -e\n{setup}\n{command}"], cwd=tmp_path,
+                                      capture_output=True, text=True, timeout=60)
+                if done.returncode == 0:
+                    return dict(json.loads(done.stdout))
+                err = done.stderr.lower()
+                assert ("not_found" in err or "not found" in err) and time.monotonic() < deadline, done.stderr
+                time.sleep(0.5)  # the case is still on its way through the broker: asked again, bounded
+
+        decided = until_found(readme_call("RecordDecision", "r").replace("6f1c...", case_id))
+        assert decided["eventId"] and decided["onderzoekDueDate"]
+        confirmed = until_found(readme_call("ConfirmMelderContacted", "n").replace("6f1c...", case_id))
+        assert confirmed["outcome"] == "MELDER_CONTACT_OUTCOME_CONTACTED"
+        assert "assessments" in call(readme_call("GetNorms", "r"))
+        assert isinstance(call(readme_call("ListInbox", "n")), dict)
     finally:
         if stack.poll() is None:
             os.killpg(stack.pid, signal.SIGINT)
