@@ -8,7 +8,7 @@ vtkit.keystore.init_keys, so every test key dir and `make run` have it):
                                      a client certificate for health checks (it names no organisation)
   clients/<tenant>/<role>.pem, .key  one client certificate per organisation identity
   signers/<org>.pem, .key            one Ed25519 record-signing key per organisation whose records cross an
-                                     organisation boundary on Kafka (each region, the RvdK): vtkit.signing
+                                     organisation boundary on Kafka (each region, the RvdK, the BRP): vtkit.signing
 
 The identity sits in the subject as O=<tenant>, OU=<role>, CN=<tenant>/<role>; `identity_from_pem`
 accepts a certificate only when all three agree and it is meant for client authentication, so a
@@ -77,13 +77,14 @@ def server_paths(key_dir: str | os.PathLike[str], name: str) -> tuple[pathlib.Pa
     return base / f"{name}.pem", base / f"{name}.key"
 
 
-# Who signs its Kafka records (vtkit.signing): every region (its intake topic) and the RvdK feed.
+# Who signs its Kafka records (vtkit.signing): every region (its intake topic), the RvdK feed and the BRP feed.
 RECORD_SIGNER_ROLE = "record-signer"
 RVDK_SIGNER = "rvdk"
+BRP_SIGNER = "brp"
 
 
 def record_signers() -> list[str]:
-    return [*all_tenants(), RVDK_SIGNER]
+    return [*all_tenants(), RVDK_SIGNER, BRP_SIGNER]
 
 
 def signer_paths(key_dir: str | os.PathLike[str], org: str) -> tuple[pathlib.Path, pathlib.Path]:

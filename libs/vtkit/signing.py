@@ -2,11 +2,12 @@
 Ed25519 signature, and the national consumers verify it before acting (docs/architecture.md, "Who wrote a record").
 
 Signed topics and their only writer (`writer_of`): `vt.<region>.intake.v1` by that region, `vt.national.rvdk.v1` by
-the RvdK. The signature covers the topic, the record key, the value and the envelope's CloudEvents headers
-(`ce_*`), so a record cannot be moved to another topic, re-keyed or given another event id or type. Two headers
-carry it: `vt_sig` (the 64-byte signature in base64: every header is text, vtkit.envelope) and `vt_sig_key` (the
-signer's key id: the first 16 bytes of the SHA-256 of the raw public key, hex). Ed25519 signatures are
-deterministic, so an outbox row signed again when it is re-sent (after a broker loss) carries the same signature.
+the RvdK, `vt.national.brp.v1` by the BRP feed. The signature covers the topic, the record key, the value and the
+envelope's CloudEvents headers (`ce_*`), so a record cannot be moved to another topic, re-keyed or given another
+event id or type. Two headers carry it: `vt_sig` (the 64-byte signature in base64: every header is text,
+vtkit.envelope) and `vt_sig_key` (the signer's key id: the first 16 bytes of the SHA-256 of the raw public key,
+hex). Ed25519 signatures are deterministic, so an outbox row signed again when it is re-sent (after a broker loss)
+carries the same signature.
 
 Keys: `<key_dir>/pki/signers/<org>.key` (only the producing organisation has its own) and `<org>.pem`, a certificate
 for the key issued by the suite's CA with O=<org>, OU=record-signer (vtkit.pki). A verifier trusts a key only
@@ -45,6 +46,8 @@ def writer_of(topic: str) -> str | None:
     """The one organisation that may write a signed topic; None for a topic whose records are not signed."""
     if topic == topics.NATIONAL_RVDK:
         return pki.RVDK_SIGNER
+    if topic == topics.NATIONAL_BRP:
+        return pki.BRP_SIGNER
     region = topics.tenant_of(topic)
     return region if region and topic == topics.intake(region) else None
 

@@ -209,7 +209,7 @@ async def test_fuzz_consumers(stack: Any) -> None:
         melding = melding_received(stack.keys, TENANT, [random_bsn()], event_id=melding_id)
         await publish_melding(publisher, melding, melding_id)
         [facts_id] = await publish_facts(stack.kafka, [build_facts(stack.keys, random_bsn(), "Kerkstraat 2, 3511 AB Utrecht",
-                                                                   "0344")])
+                                                                   "0344")], stack.keys)
 
         def dead_lettered(bad: Bad) -> set[str]:
             return {consumer_service(h.get("dl_consumer", ""), stack.notifier_group)

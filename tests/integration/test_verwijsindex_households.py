@@ -24,7 +24,7 @@ from vtkit.envelope import header_map
 from vtkit.grpcserver import wait_healthy
 from vtkit.keystore import KeyStore
 from vtkit.scenario import TopicWatcher, random_bsn
-from vtkit.simulators import brp
+from vtkit.simulators import brp, publish_feed
 from vtkit.testing import ServiceProcess
 
 SCHOOL, GP, POLICE = "utrecht", "rotterdam-rijnmond", "drenthe"  # region tokens stand in for registrants
@@ -100,7 +100,7 @@ async def test_a_shared_parent_makes_a_family_match_with_the_regievoerder(servic
     async with TopicWatcher(kafka, [topics.NATIONAL_VERWIJSINDEX]) as watcher:
         await register(service, keys, SCHOOL, a, "Anna")
         await brp.publish_facts(kafka, [brp.build_facts(keys, a, "3511 AB 12", "GM0344", parents=[mother]),
-                                        brp.build_facts(keys, b, "9711 CD 3", "GM0344", parents=[mother])])
+                                        brp.build_facts(keys, b, "9711 CD 3", "GM0344", parents=[mother])], keys)
         await register(service, keys, GP, b, "Bert")
         event = await watcher.wait_for(family_for({pseudonym(keys, a), pseudonym(keys, b)}), 30, "family match")
     match = event.message
@@ -113,7 +113,7 @@ async def test_one_home_address_makes_a_family_match(service: ServiceProcess, ka
     a, b = random_bsn(), random_bsn()
     async with TopicWatcher(kafka, [topics.NATIONAL_VERWIJSINDEX]) as watcher:
         await brp.publish_facts(kafka, [brp.build_facts(keys, a, "1234 AB 5", "GM0363", parents=[random_bsn()]),
-                                        brp.build_facts(keys, b, "1234ab 5", "GM0363", parents=[random_bsn()])])
+                                        brp.build_facts(keys, b, "1234ab 5", "GM0363", parents=[random_bsn()])], keys)
         await register(service, keys, SCHOOL, a, "Anna")
         await register(service, keys, GP, b, "Bert")
         event = await watcher.wait_for(family_for({pseudonym(keys, a), pseudonym(keys, b)}), 30, "family match")
@@ -124,7 +124,7 @@ async def test_an_institution_address_makes_no_family_match(service: ServiceProc
     a, b = random_bsn(), random_bsn()
     youths = {pseudonym(keys, a), pseudonym(keys, b)}
     async with TopicWatcher(kafka, [topics.NATIONAL_VERWIJSINDEX]) as watcher:
-        await brp.publish_facts(kafka, [brp.build_facts(keys, y, "1000 AA 1", "GM0344", institution=True) for y in (a, b)])
+        await brp.publish_facts(kafka, [brp.build_facts(keys, y, "1000 AA 1", "GM0344", institution=True) for y in (a, b)], keys)
         await register(service, keys, SCHOOL, a, "Anna")
         await register(service, keys, GP, b, "Bert")
         await facts_applied(service, keys, a)
@@ -143,10 +143,10 @@ async def test_a_move_notifies_the_registrants_and_the_new_regievoerder(service:
     a, ref = random_bsn(), str(uuid.uuid4())
     now = dt.datetime.now(dt.UTC)
     async with TopicWatcher(kafka, [topics.NATIONAL_VERWIJSINDEX]) as watcher:
-        await brp.publish_facts(kafka, [brp.build_facts(keys, a, "3511 AB 12", "GM0344", person_ref=ref, observed_at=now)])
+        await brp.publish_facts(kafka, [brp.build_facts(keys, a, "3511 AB 12", "GM0344", person_ref=ref, observed_at=now)], keys)
         await register(service, keys, SCHOOL, a, "Anna")
         await brp.publish_facts(kafka, [brp.build_facts(keys, a, "1011 AB 1", "GM0363", person_ref=ref,
-                                                        observed_at=now + dt.timedelta(seconds=1))])
+                                                        observed_at=now + dt.timedelta(seconds=1))], keys)
         event = await watcher.wait_for(lambda _t, m: isinstance(m, events_pb2.YouthRelocated)
                                        and m.youth_pseudonym == pseudonym(keys, a), 30, "relocation notice")
     notice = event.message
@@ -159,7 +159,7 @@ async def test_a_move_notifies_the_registrants_and_the_new_regievoerder(service:
 async def test_death_ends_the_signals(service: ServiceProcess, kafka: str, keys: KeyStore) -> None:
     a = random_bsn()
     signal_id = await register(service, keys, SCHOOL, a, "Anna")
-    await brp.publish_facts(kafka, [brp.build_facts(keys, a, "3511 AB 12", "GM0344", date_of_death=dt.date.today())])
+    await brp.publish_facts(kafka, [brp.build_facts(keys, a, "3511 AB 12", "GM0344", date_of_death=dt.date.today())], keys)
     await facts_applied(service, keys, a)
     listed = await call(service.address, "ListMySignals", svc.ListMySignalsRequest(), keys, SCHOOL)
     assert signal_id not in {s.signal_id for s in listed.signals}  # type: ignore[attr-defined]
@@ -175,7 +175,7 @@ async def test_facts_the_verwijsindex_cannot_open_are_dead_lettered(service: Ser
     facts.youth.recipient, facts.youth.ephemeral_public_key = sealed.recipient, sealed.ephemeral_public_key
     facts.youth.nonce, facts.youth.ciphertext = sealed.nonce, sealed.ciphertext
     async with TopicWatcher(kafka, [topics.DEAD_LETTERS]) as watcher:
-        (event_id,) = await brp.publish_facts(kafka, [facts])
+        (event_id,) = await brp.publish_facts(kafka, [facts], keys)
         deadline = asyncio.get_running_loop().time() + 30
         while not any(header_map(r.headers, strict=False).get("ce_id") == event_id for r in watcher.records):
             assert asyncio.get_running_loop().time() < deadline, "facts not dead-lettered"
@@ -183,6 +183,20 @@ async def test_facts_the_verwijsindex_cannot_open_are_dead_lettered(service: Ser
     (record,) = [r for r in watcher.records if header_map(r.headers, strict=False).get("ce_id") == event_id]
     assert header_map(record.headers, strict=False)["dl_consumer"] == "vt-verwijsindex-brp"
     assert service.proc is not None and service.proc.poll() is None  # a bad record never stops the service
+
+
+async def test_facts_the_brp_did_not_sign_are_dead_lettered(service: ServiceProcess, kafka: str,
+                                                             keys: KeyStore) -> None:
+    """Only the BRP writes household facts (vtkit.signing): unsigned ones are not acted on."""
+    unsigned = await publish_feed(kafka, topics.NATIONAL_BRP, "brp", [(f"ref-{random_bsn()}", brp.build_facts(
+        keys, random_bsn(), "3511 AB 12", "GM0344"))])
+    async with TopicWatcher(kafka, [topics.DEAD_LETTERS]) as watcher:
+        deadline = asyncio.get_running_loop().time() + 30
+        while not any(header_map(r.headers, strict=False).get("ce_id") == unsigned[0] for r in watcher.records):
+            assert asyncio.get_running_loop().time() < deadline, "unsigned facts not dead-lettered"
+            await asyncio.sleep(0.2)
+    (record,) = [r for r in watcher.records if header_map(r.headers, strict=False).get("ce_id") == unsigned[0]]
+    assert "UntrustedRecord: unsigned" in header_map(record.headers, strict=False)["dl_reason"]
 
 
 async def test_only_the_inspector_reads_the_logbook_and_each_query_is_logged(service: ServiceProcess,

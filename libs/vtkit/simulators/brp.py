@@ -37,6 +37,7 @@ from vt.verwijsindex.v1 import events_pb2 as vi_events
 from vtkit import topics
 from vtkit.crypto import seal
 from vtkit.keystore import KeyStore
+from vtkit.signing import Signers
 from vtkit.simulators import publish_feed
 
 SOURCE = "brp-simulator"
@@ -77,16 +78,18 @@ def build_facts(keys: KeyStore, bsn: str, address: str, municipality_code: str, 
     return facts
 
 
-async def publish_facts(bootstrap: str, facts: Sequence[vi_events.HouseholdFacts]) -> list[str]:
-    """Publish facts (key = person_ref) in order, waiting for each ack; returns their event ids."""
-    return await publish_feed(bootstrap, topics.NATIONAL_BRP, SOURCE, [(item.person_ref, item) for item in facts])
+async def publish_facts(bootstrap: str, facts: Sequence[vi_events.HouseholdFacts], keys: KeyStore) -> list[str]:
+    """Publish facts (key = person_ref) in order, signed as the BRP (the verwijsindex acts only on signed ones),
+    waiting for each ack; returns their event ids."""
+    return await publish_feed(bootstrap, topics.NATIONAL_BRP, SOURCE, [(item.person_ref, item) for item in facts],
+                              Signers(keys.root).headers)
 
 
 async def publish_household_facts(bootstrap: str, keys: KeyStore, bsn: str, address: str, municipality_code: str,
                                   **options: object) -> str:
     """Publish the household facts of one youth (options as in `build_facts`); returns the event id."""
     facts = build_facts(keys, bsn, address, municipality_code, **options)  # type: ignore[arg-type]
-    (event_id,) = await publish_facts(bootstrap, [facts])
+    (event_id,) = await publish_facts(bootstrap, [facts], keys)
     return event_id
 
 
@@ -149,7 +152,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if not args.bootstrap or not args.key_dir:
         parser.error("set KAFKA_BOOTSTRAP_SERVERS and VT_KEY_DIR (or --bootstrap and --key-dir)")
-    facts = build_facts(KeyStore(args.key_dir), args.bsn, args.address, args.municipality, parents=args.parent,
+    keys = KeyStore(args.key_dir)
+    facts = build_facts(keys, args.bsn, args.address, args.municipality, parents=args.parent,
                         institution=args.institution, date_of_death=args.died, person_ref=args.person_ref)
     if args.register:
         if not args.street or not args.city:
@@ -157,7 +161,7 @@ def main(argv: list[str] | None = None) -> None:
         postcode, _, number = args.address.rpartition(" ")
         BrpRegister(args.register).register(args.bsn, BrpAddress(args.street, number, postcode, args.city,
                                                                  args.municipality))
-    (event_id,) = asyncio.run(publish_facts(args.bootstrap, [facts]))
+    (event_id,) = asyncio.run(publish_facts(args.bootstrap, [facts], keys))
     print(event_id, facts.person_ref, facts.municipality_code)
 
 

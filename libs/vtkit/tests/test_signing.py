@@ -29,7 +29,7 @@ def refused(verifier: RecordVerifier, topic: str, key: bytes, value: bytes, head
 
 def test_only_intake_topics_and_the_rvdk_feed_are_signed_each_by_its_one_writer() -> None:
     assert writer_of(topics.intake("groningen")) == "groningen"
-    assert writer_of(topics.NATIONAL_RVDK) == "rvdk"
+    assert writer_of(topics.NATIONAL_RVDK) == "rvdk" and writer_of(topics.NATIONAL_BRP) == "brp"
     assert writer_of(topics.register("groningen")) is None and writer_of(topics.NATIONAL_ASSESSMENTS) is None
 
 

@@ -19,6 +19,7 @@ from vtkit.kafka import Handler, PermanentError, Publisher, consume, ensure_topi
 from vtkit.keystore import KeyStore, usable_keys
 from vtkit.outbox import HEALTH_NAME as OUTBOX_HEALTH
 from vtkit.outbox import OutboxRelay, SharedProducer
+from vtkit.signing import RecordVerifier
 
 from verwijsindex import grpc_api
 from verwijsindex.adapters.brp import InvalidFacts, facts_from_proto
@@ -94,7 +95,9 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
              asyncio.create_task(expiry_loop(app, settings.service.expiry_scan_seconds, stop), name="expiry"),
              asyncio.create_task(consume(settings.kafka, [topics.NATIONAL_BRP], BRP_GROUP,
                                          brp_handler(app, opener, app.pseudonymizer), producer, stop,
-                                         expected=[events_pb2.HouseholdFacts]), name="brp"),
+                                         expected=[events_pb2.HouseholdFacts],
+                                         # only the BRP writes these facts, signed (vtkit.signing)
+                                         verify=RecordVerifier.load(settings.service.key_dir).check), name="brp"),
              # The access log's copy on vt.national.audit.v1, from the file, never in the request path.
              asyncio.create_task(AuditForwarder(settings.service.audit_path, Publisher(producer)).run(stop),
                                  name="audit-forwarder")]
