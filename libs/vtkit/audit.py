@@ -1,20 +1,26 @@
-"""NEN 7513 access log: append-only, hash-chained JSON lines with signed checkpoints (domain.md 7).
+"""NEN 7513 access log: append-only, hash-chained JSON lines with signed checkpoints and a signed witness of its
+head, one writer per log (domain.md 7; docs/architecture.md, "The access log").
 
 Every record says what happened (`action` one of ACTIONS, plus a free-text `what`), when, about whom
 (`subject`: a case id / contact id / person pseudonym / signal id, never a BSN or a name), by whom (`who`:
-tenant, role, user (the credential role@tenant when no person is named), acting for whom (default: the
-tenant)), why (`purpose`), from where (`where`: service and peer address) and the `outcome`
-("denied" for a refused access, with the status in `detail`).
+tenant, role, user (the acting worker a case system names on the call, bound to its organisation, else the
+credential role@tenant), acting for whom (default: the tenant)), why (`purpose`), from where (`where`: service and
+peer address) and the `outcome` ("denied" for a refused access, with the status in `detail`).
 
-Each record carries `seq`, the previous record's hash (`prev`) and its own `hash`: SHA-256 over the
-canonical JSON (sorted keys, no spaces) of the record without `hash` and `sig`. Every `checkpoint_every`
-records, the record also carries `sig`: an Ed25519 signature (key `audit.key` of the key store) over its
-hash, which covers the whole chain before it. The file is written (and fsynced) first; an optional
-publisher hook then receives the record (topics.NATIONAL_AUDIT), so a broker outage never loses one.
+Each record carries `seq`, the previous record's hash (`prev`) and its own `hash`: SHA-256 over the canonical JSON
+(sorted keys, no spaces) of the record without `hash` and `sig`. The first record names `checkpoint_every` (N):
+every N-th record must carry `sig`, an Ed25519 signature (the service's own key, `audit/<service>.key` of the key
+store) over its hash, which covers the whole chain before it. Editing a record and recomputing the chain therefore
+needs the service's private key. Cutting lines off the end is caught by the witness: `<file>.witness`, a separate
+append-only file (in production on other storage) of signed heads (seq, hash), written at every checkpoint and
+whenever the forwarder has copied records to vt.national.audit.v1 (the second anchor); the log must still contain
+the last witnessed head. A torn last line after a crash is moved to `<file>.torn` when the log is opened again.
+Files are the owner's only (0600).
 
-    python -m vtkit.audit verify FILE [--key-dir DIR]         OK <count> or the first tampered line
-    python -m vtkit.audit show FILE --role auditor [--key-dir DIR] [--tenant T] [--user U]
-`show` is refused for any role but auditor, and both the refusal and the reading are logged in FILE.
+    python -m vtkit.audit verify FILE --key-dir DIR     OK <count> or the first tampered line; no keys: refused
+    python -m vtkit.audit query ADDRESS --key-dir DIR   read a service's log as the inspector (audited there)
+Reading is a query to the service that writes the log (vt.audit.v1.AuditService, vtkit.audit_query), so no
+second process ever appends to a live log.
 """
 
 from __future__ import annotations
@@ -31,16 +37,19 @@ import sys
 import threading
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from stdnum.nl import bsn as stdnum_bsn
 
+from vtkit.auth import acting_user
+
 ACTIONS = ("create", "read", "update", "delete", "export", "search", "denied", "emergency")
 GENESIS = "0" * 64
 DEFAULT_CHECKPOINT_EVERY = 100
-AUDITOR_ROLE = "auditor"
+# The national inspector (vtkit.pki NATIONAL_ROLES) is the auditor: the only caller that may read an access log.
+AUDITOR_ROLE = "inspector"
 
 Publisher = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -86,23 +95,31 @@ def _last_line(path: pathlib.Path) -> str | None:
 
 
 class AuditLog:
-    """One service's audit file. Thread-safe; `record` is the async entry point."""
+    """One service's audit file, written by this object only. Thread-safe; `record` is the async entry point."""
 
     def __init__(self, path: str | pathlib.Path, service: str, *, signer: Ed25519PrivateKey | None = None,
-                 checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY, publisher: Publisher | None = None):
+                 checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY, publisher: Publisher | None = None,
+                 witness_path: str | pathlib.Path | None = None):
         self.path = pathlib.Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.witness_path = pathlib.Path(witness_path) if witness_path else witness_of(self.path)
         self.service = service
         self.signer = signer
         self.checkpoint_every = checkpoint_every
         self.publisher = publisher
         self._lock = threading.Lock()
+        for file in (self.path, self.witness_path):
+            _owner_only(file)
+        _repair_torn_tail(self.path)
+        _repair_torn_tail(self.witness_path)
         last = _last_line(self.path)
         if last is None:
             self._seq, self._prev = 0, GENESIS
         else:
             tail = json.loads(last)
             self._seq, self._prev = int(tail["seq"]), str(tail["hash"])
+        witnessed = _last_line(self.witness_path)
+        self._witnessed = int(json.loads(witnessed)["seq"]) if witnessed else 0
 
     def append(self, *, action: str, what: str, subject: Mapping[str, str], tenant: str, role: str,
                purpose: str, outcome: str, user: str = "", on_behalf_of: str = "", peer: str = "",
@@ -112,7 +129,7 @@ class AuditLog:
         # All four "by whom" parts are always present. A gRPC credential belongs to an organisation's system,
         # not a person: without a named user the credential itself (role@tenant) is the one who acted, for
         # its own organisation.
-        who = {"tenant": tenant, "role": role, "user": user or f"{role}@{tenant}",
+        who = {"tenant": tenant, "role": role, "user": user or acting_user() or f"{role}@{tenant}",
                "on_behalf_of": on_behalf_of or tenant}
         with self._lock:
             record: dict[str, Any] = {
@@ -123,17 +140,33 @@ class AuditLog:
             }
             if detail:
                 record["detail"] = detail
+            if record["seq"] == 1:
+                record["checkpoint_every"] = self.checkpoint_every  # the verifier requires these checkpoints
             record["hash"] = record_hash(record)
-            if self.signer is not None and record["seq"] % self.checkpoint_every == 0:
+            checkpoint = self.signer is not None and record["seq"] % self.checkpoint_every == 0
+            if checkpoint and self.signer is not None:
                 record["sig"] = self.signer.sign(bytes.fromhex(record["hash"])).hex()
-            line = json.dumps(record, sort_keys=True, ensure_ascii=False)
-            with open(self.path, "a", encoding="utf-8") as log:
-                log.write(line + "\n")
-                log.flush()
-                # An access that happened must stay logged even if the machine crashes right after.
-                os.fsync(log.fileno())
+            _append_line(self.path, json.dumps(record, sort_keys=True, ensure_ascii=False))
             self._seq, self._prev = record["seq"], record["hash"]
+            if checkpoint or record["seq"] == 1:
+                self._witness_locked()
         return record
+
+    def witness(self) -> bool:
+        """Write the current head (seq, hash, signed) to the witness file when it moved since the last one; the
+        forwarder calls it after every pass, so at most that interval of records is not yet witnessed."""
+        with self._lock:
+            return self._witness_locked()
+
+    def _witness_locked(self) -> bool:
+        if self.signer is None or self._seq == self._witnessed:
+            return False
+        head = {"seq": self._seq, "hash": self._prev, "when": dt.datetime.now(dt.UTC).isoformat(),
+                "service": self.service}
+        head["sig"] = self.signer.sign(_head_bytes(self._seq, self._prev)).hex()
+        _append_line(self.witness_path, json.dumps(head, sort_keys=True))
+        self._witnessed = self._seq
+        return True
 
     async def record(self, **fields: Any) -> dict[str, Any]:
         written = await asyncio.to_thread(lambda: self.append(**fields))
@@ -160,10 +193,16 @@ class Verdict:
         return f"TAMPERED at line {self.line}: {self.reason}"
 
 
-def verify(path: str | pathlib.Path, public_key: Ed25519PublicKey | None = None) -> Verdict:
-    """Checks every line's exact form, the chain (seq, prev, hash) and, given the public key, every
-    checkpoint signature. Returns the first tampered line (1-based)."""
-    prev, count, checkpoints = GENESIS, 0, 0
+class AuditKeys(Protocol):
+    def audit_public(self, service: str) -> Ed25519PublicKey: ...
+
+
+def verify(path: str | pathlib.Path, keys: AuditKeys, witness_path: str | pathlib.Path | None = None) -> Verdict:
+    """Checks every line's exact form, the chain (seq, prev, hash), that every N-th record (N: the first record's
+    `checkpoint_every`) carries a valid signature of the service that wrote it, and that the log still holds the
+    last head its witness file signed (nothing cut off the end). Returns the first tampered line (1-based)."""
+    prev, count, checkpoints, every, service = GENESIS, 0, 0, 0, ""
+    hashes: dict[int, str] = {}
     with open(path, "rb") as f:
         for number, raw in enumerate(f, start=1):
             try:
@@ -183,15 +222,88 @@ def verify(path: str | pathlib.Path, public_key: Ed25519PublicKey | None = None)
                 return Verdict(False, count, checkpoints, number, "previous-hash link broken")
             if record.get("hash") != record_hash(record):
                 return Verdict(False, count, checkpoints, number, "content does not match its hash")
-            if "sig" in record and public_key is not None:
+            if count == 0:
+                every, service = int(record.get("checkpoint_every") or 0), str(record.get("where", {}).get("service"))
+                if every < 1:
+                    return Verdict(False, count, checkpoints, number, "the first record names no checkpoint interval")
+            if record.get("where", {}).get("service") != service:
+                return Verdict(False, count, checkpoints, number, "a record of another service in this log")
+            if record["seq"] % every == 0 or "sig" in record:
                 try:
-                    public_key.verify(bytes.fromhex(str(record["sig"])), bytes.fromhex(record["hash"]))
+                    keys.audit_public(service).verify(bytes.fromhex(str(record["sig"])), bytes.fromhex(record["hash"]))
+                except KeyError:
+                    return Verdict(False, count, checkpoints, number, "checkpoint signature missing")
                 except (InvalidSignature, ValueError):
                     return Verdict(False, count, checkpoints, number, "checkpoint signature invalid")
+                except FileNotFoundError:
+                    return Verdict(False, count, checkpoints, number, f"no audit key of {service} to verify with")
                 checkpoints += 1
-            prev = record["hash"]
+            prev = hashes[record["seq"]] = record["hash"]
             count += 1
-    return Verdict(True, count, checkpoints)
+    return _check_witness(pathlib.Path(witness_path) if witness_path else witness_of(pathlib.Path(path)), keys,
+                          hashes, service, Verdict(True, count, checkpoints))
+
+
+def _check_witness(path: pathlib.Path, keys: AuditKeys, hashes: dict[int, str], service: str,
+                   verdict: Verdict) -> Verdict:
+    """The log must contain the last head the witness signed: a log cut short, or rewritten below it, fails."""
+    heads = [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+    if not heads:
+        if hashes:
+            return Verdict(False, verdict.count, verdict.checkpoints, None, f"no witness file {path.name}: the log "
+                           "cannot be shown complete")
+        return verdict
+    head = heads[-1]
+    try:
+        keys.audit_public(str(head.get("service") or service)).verify(
+            bytes.fromhex(str(head["sig"])), _head_bytes(int(head["seq"]), str(head["hash"])))
+    except (InvalidSignature, ValueError, KeyError, FileNotFoundError):
+        return Verdict(False, verdict.count, verdict.checkpoints, None, "the witness's last head is not signed")
+    if head.get("service") != service or hashes.get(int(head["seq"])) != head["hash"]:
+        return Verdict(False, verdict.count, verdict.checkpoints, min(int(head["seq"]), verdict.count + 1),
+                       f"the witness signed record {head['seq']} with another hash, or the log ends before it "
+                       "(lines cut off or rewritten)")
+    return verdict
+
+
+def witness_of(path: pathlib.Path) -> pathlib.Path:
+    return path.with_name(path.name + ".witness")
+
+
+def _head_bytes(seq: int, head_hash: str) -> bytes:
+    return f"vt-audit-head:{seq}:{head_hash}".encode()
+
+
+def _owner_only(path: pathlib.Path) -> None:
+    """Create the file 0600 (or tighten an older one): access logs name who looked at what."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.close(fd)
+    path.chmod(0o600)
+
+
+def _append_line(path: pathlib.Path, line: str) -> None:
+    with open(path, "a", encoding="utf-8") as out:
+        out.write(line + "\n")
+        out.flush()
+        # An access that happened must stay logged even if the machine crashes right after.
+        os.fsync(out.fileno())
+
+
+def _repair_torn_tail(path: pathlib.Path) -> None:
+    """A crash while writing leaves a last line without its newline (or half a JSON object): it is moved, as it
+    is, to `<file>.torn` for the investigator and cut from the log, so the log goes on from its last whole record."""
+    data = path.read_bytes()
+    if not data or data.endswith(b"\n"):
+        return
+    cut = data.rfind(b"\n") + 1
+    with open(path.with_name(path.name + ".torn"), "ab") as torn:
+        torn.write(data[cut:] + b"\n")
+    with open(path, "r+b") as log:
+        log.truncate(cut)
+        os.fsync(log.fileno())
+    import logging
+    logging.getLogger(__name__).warning("torn last audit record moved aside", extra={"file": path.name,
+                                                                                    "bytes": len(data) - cut})
 
 
 # domain.md 7: what, when, about whom, by whom (user, role, organisation, acting for whom), why, from where, outcome.
@@ -237,8 +349,12 @@ class AuditForwarder:
     the broker acknowledged (`<file>.published` holds its seq). At-least-once; the envelope id is derived
     from the record hash, so consumers dedupe a re-sent record."""
 
-    def __init__(self, path: str | pathlib.Path, publisher: Any = None, *, interval: float = 0.5):
+    def __init__(self, path: str | pathlib.Path, publisher: Any = None, *, interval: float = 0.5,
+                 log: AuditLog | None = None):
         self.path = pathlib.Path(path)
+        # The log whose head is witnessed after each pass that copied records: the topic and the witness file
+        # then both anchor it (module docstring).
+        self.log = log
         self.cursor_path = self.path.with_name(self.path.name + ".published")
         self.publisher = publisher  # vtkit.kafka.Publisher
         self.interval = interval
@@ -267,6 +383,8 @@ class AuditForwarder:
                                          envelope)
             done, sent = record["seq"], sent + 1
             self.cursor_path.write_text(str(done))
+        if sent and self.log is not None:
+            await asyncio.to_thread(self.log.witness)
         return sent
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -285,54 +403,59 @@ class AuditForwarder:
                 await asyncio.wait_for(stop.wait(), self.interval)
 
 
-def _signer_from(key_dir: str | None) -> Ed25519PrivateKey | None:
-    if not key_dir:
-        return None
-    from vtkit.keystore import KeyStore
-    return KeyStore(key_dir).audit_signer()
+def read_after(path: str | pathlib.Path, after_seq: int, limit: int) -> tuple[list[str], int]:
+    """Up to `limit` lines (as written) of records after `after_seq`, and the log's last seq now."""
+    lines: list[str] = []
+    last = 0
+    file = pathlib.Path(path)
+    for line in (file.read_text(encoding="utf-8").splitlines() if file.exists() else []):
+        if not line.strip():
+            continue
+        seq = int(json.loads(line)["seq"])
+        last = seq
+        if seq > after_seq and len(lines) < limit:
+            lines.append(line)
+    return lines, last
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m vtkit.audit")
+    parser = argparse.ArgumentParser(prog="python -m vtkit.audit", description="NEN 7513 access logs")
     sub = parser.add_subparsers(dest="command", required=True)
-    v = sub.add_parser("verify", help="check the hash chain and checkpoint signatures")
+    v = sub.add_parser("verify", help="check the hash chain, the required checkpoint signatures and the witness")
     v.add_argument("file")
-    v.add_argument("--key-dir", default=os.environ.get("VT_KEY_DIR"))
-    s = sub.add_parser("show", help="print the log (auditor only; the reading is logged)")
-    s.add_argument("file")
-    s.add_argument("--role", required=True)
-    s.add_argument("--tenant", default="national")
-    s.add_argument("--user", default=os.environ.get("USER", ""))
-    s.add_argument("--purpose", default="audit")
-    s.add_argument("--key-dir", default=os.environ.get("VT_KEY_DIR"))
+    v.add_argument("--key-dir", default=os.environ.get("VT_KEY_DIR"), help="where the services' audit keys are")
+    v.add_argument("--witness", default=None, help="the witness file (default: FILE.witness)")
+    q = sub.add_parser("query", help="read a service's log as the inspector (the service records the reading)")
+    q.add_argument("address", help="the service's gRPC address, e.g. 127.0.0.1:50061")
+    q.add_argument("--key-dir", default=os.environ.get("VT_KEY_DIR"))
+    q.add_argument("--purpose", required=True, help="why the log is read (recorded)")
+    q.add_argument("--after", type=int, default=0, help="records after this sequence number")
+    sub.add_parser("show", help="replaced by `query`: a second process never appends to a live log")
     args = parser.parse_args(argv)
+    if args.command == "show":
+        print("`show` is replaced by `query ADDRESS --purpose ...`: the service that writes a log answers reads of it "
+              "/ gebruik `query`", file=sys.stderr)
+        return 2
+    if not args.key_dir:
+        # One line, never a traceback.
+        print("no key directory: give --key-dir or VT_KEY_DIR / geen sleutelmap", file=sys.stderr)
+        return 2
+    from vtkit.keystore import KeyStore
+
+    keys = KeyStore(args.key_dir)
+    if args.command == "query":
+        from vtkit.audit_query import read_log
+
+        reply = asyncio.run(read_log(args.address, keys, args.purpose, args.after))
+        for line in reply.lines:
+            print(line)
+        return 0
     if not pathlib.Path(args.file).is_file():
-        # One line, never a traceback, and never a new log where none was (reading must not create one).
         print(f"no audit log at {args.file} / geen auditlog op {args.file}", file=sys.stderr)
         return 2
-
-    if args.command == "verify":
-        from vtkit.keystore import KeyStore
-        public = KeyStore(args.key_dir).audit_public() if args.key_dir else None
-        verdict = verify(args.file, public)
-        suffix = "" if public else " (signatures not checked: no --key-dir / VT_KEY_DIR)"
-        print(str(verdict) + (suffix if verdict.ok else ""))
-        return 0 if verdict.ok else 1
-
-    signer = _signer_from(args.key_dir)
-    log = AuditLog(args.file, "vtkit.audit-cli", signer=signer)
-    subject = {"audit_log": pathlib.Path(args.file).name}
-    if args.role != AUDITOR_ROLE:
-        log.append(action="denied", what="read audit log", subject=subject, tenant=args.tenant, role=args.role,
-                   user=args.user, purpose=args.purpose, outcome="denied", peer="local", detail="permission_denied")
-        print("refused: the audit log is for the auditor role only", file=sys.stderr)
-        return 2
-    records = read(args.file)
-    log.append(action="read", what="read audit log", subject=subject, tenant=args.tenant, role=args.role,
-               user=args.user, purpose=args.purpose, outcome="success", peer="local")
-    for record in records:
-        print(json.dumps(record, sort_keys=True, ensure_ascii=False))
-    return 0
+    verdict = verify(args.file, keys, args.witness)
+    print(str(verdict))
+    return 0 if verdict.ok else 1
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ plaintext, and then TokenAuthInterceptor resolves a bearer token issued per orga
 from __future__ import annotations
 
 import contextvars
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,15 @@ OPEN_METHODS = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 class Caller:
     tenant: str
     role: str
+    # The person acting in the calling organisation's system (a case system names its worker on each call with
+    # the metadata USER_HEADER / USER_ROLE_HEADER); bound to the certificate's organisation, so a claim can never
+    # name a user of another one. Empty when the call names nobody.
+    user: str = ""
+    user_role: str = ""
+
+
+USER_HEADER, USER_ROLE_HEADER = "vt-user", "vt-user-role"
+_USER = re.compile(r"[A-Za-z0-9._@-]{1,64}")
 
 
 def caller() -> Caller:
@@ -33,6 +43,31 @@ def caller() -> Caller:
     if current is None:
         raise RuntimeError("no authenticated caller in this context")
     return current
+
+
+def acting_user() -> str:
+    """The named user of the current call as the audit log records it ("<user>[/<role>]@<organisation>"), or ""
+    outside a call or when the call names nobody."""
+    current = _caller.get()
+    if current is None or not current.user:
+        return ""
+    role = f"/{current.user_role}" if current.user_role else ""
+    return f"{current.user}{role}@{current.tenant}"
+
+
+def user_metadata(user: str, role: str = "") -> tuple[tuple[str, str], ...]:
+    """The metadata a case system sends to name the worker acting (vtkit.audit records them)."""
+    return ((USER_HEADER, user), *(((USER_ROLE_HEADER, role),) if role else ()))
+
+
+def _named(who: Caller, context: grpc.aio.ServicerContext) -> Caller | str:
+    """`who` with the user the call names, or the reason the names are refused."""
+    metadata = {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
+    user, role = metadata.get(USER_HEADER, ""), metadata.get(USER_ROLE_HEADER, "")
+    for name, value in ((USER_HEADER, user), (USER_ROLE_HEADER, role)):
+        if value and not _USER.fullmatch(value):
+            return f"{name}: 1 to 64 letters, digits or . _ @ -"
+    return Caller(who.tenant, who.role, user, role) if user else who
 
 
 def bearer_metadata(token: str) -> tuple[tuple[str, str], ...]:
@@ -47,7 +82,12 @@ def _as(handler: Any, who_of: Callable[[grpc.aio.ServicerContext], Caller | None
         who = who_of(context)
         if who is None:
             await context.abort(grpc.StatusCode.UNAUTHENTICATED, "client certificate names no organisation")
-        reset = _caller.set(who)
+        assert who is not None
+        named = _named(who, context)
+        if isinstance(named, str):
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, named)
+        assert isinstance(named, Caller)
+        reset = _caller.set(named)
         try:
             return await inner(request, context)
         finally:

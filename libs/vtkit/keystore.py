@@ -12,8 +12,9 @@ and by the test fixtures):
   pseudonym.key               HMAC key, hex (radar and verwijsindex only)
   (field key of a national owner that is not a VT tenant, e.g. the verwijsindex: registrant contact
    details, opened by notifier: a data key "<owner>:<n>" like a tenant's)
-  audit.key                   Ed25519 private key, hex: signs audit-log checkpoints (vtkit.audit)
-  audit.pub                   its public key, hex (what the verifier needs)
+  audit/<service>.key         Ed25519 private key, hex, one per service ("intake-<tenant>", "radar", ...): signs
+                              that service's audit-log checkpoints and witness heads (vtkit.audit)
+  audit/<service>.pub         its public key, hex (what the verifier needs)
   tokens.json                 bearer token -> {"tenant": ..., "role": ...} for gRPC callers
 A service reads only what it is entitled to; in production this is a KMS/HSM (implement
 vtkit.keys.DataKeyStore and pass it as `data_keys`).
@@ -127,12 +128,13 @@ class KeyStore:
     def pseudonymizer(self) -> Pseudonymizer:
         return Pseudonymizer(self._read_hex("pseudonym.key"))
 
-    def audit_signer(self) -> Ed25519PrivateKey:
-        """The key that signs audit-log checkpoints (created by `init` in key dirs made before it existed)."""
-        return Ed25519PrivateKey.from_private_bytes(self._read_hex("audit.key"))
+    def audit_signer(self, service: str) -> Ed25519PrivateKey:
+        """The key that signs `service`'s audit-log checkpoints: one per service, so one service's key cannot
+        rewrite another's log."""
+        return Ed25519PrivateKey.from_private_bytes(self._read_hex("audit", f"{audit_key_name(service)}.key"))
 
-    def audit_public(self) -> Ed25519PublicKey:
-        return Ed25519PublicKey.from_public_bytes(self._read_hex("audit.pub"))
+    def audit_public(self, service: str) -> Ed25519PublicKey:
+        return Ed25519PublicKey.from_public_bytes(self._read_hex("audit", f"{audit_key_name(service)}.pub"))
 
     def tokens(self) -> dict[str, dict[str, str]]:
         return dict(json.loads((self.root / "tokens.json").read_text()))
@@ -169,6 +171,16 @@ def usable_keys(key_dir: str, service: str, owner: str) -> KeyStore:
     return keys
 
 
+def audit_services() -> list[str]:
+    """Every service that keeps a NEN 7513 access log (vtkit.audit), by the name it writes in its records."""
+    return ["radar", "verwijsindex", "notifier", *(f"intake/{t}" for t in all_tenants())]
+
+
+def audit_key_name(service: str) -> str:
+    """The file name of a service's audit key: "intake/utrecht" -> "intake-utrecht"."""
+    return service.replace("/", "-")
+
+
 def _write_secret(path: pathlib.Path, text: str) -> None:
     private_dirs(path.parent)
     if not path.exists():
@@ -191,9 +203,11 @@ def init_keys(root: str | os.PathLike[str]) -> KeyStore:
         opener = SealOpener(recipient, bytes.fromhex(private.read_text().strip()))
         _write_secret(base / "seal" / f"{recipient}.pub", opener.public_key.hex())
     _write_secret(base / "pseudonym.key", secrets.token_hex(32))
-    _write_secret(base / "audit.key", secrets.token_hex(32))  # an Ed25519 private key is 32 random bytes
-    audit_key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex((base / "audit.key").read_text().strip()))
-    _write_secret(base / "audit.pub", audit_key.public_key().public_bytes_raw().hex())
+    for service in audit_services():
+        name = audit_key_name(service)
+        _write_secret(base / "audit" / f"{name}.key", secrets.token_hex(32))  # an Ed25519 key is 32 random bytes
+        audit_key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex((base / "audit" / f"{name}.key").read_text()))
+        _write_secret(base / "audit" / f"{name}.pub", audit_key.public_key().public_bytes_raw().hex())
     tokens_path = base / "tokens.json"
     if not tokens_path.exists():
         # The dev-mode credentials (VT_GRPC_PLAINTEXT=1): one token per organisation that has a certificate.

@@ -54,7 +54,7 @@ async def audited(path: pathlib.Path, keys: KeyStore, match: Callable[[Record], 
         await asyncio.sleep(0.2)
     record = found[0]
     assert audit.missing_fields(record) == [], (what, audit.missing_fields(record), record)
-    verdict = audit.verify(path, keys.audit_public())
+    verdict = audit.verify(path, keys)
     assert verdict.ok, verdict
     return record
 

@@ -4,9 +4,11 @@ is new (the cursor survives a restart)."""
 
 from __future__ import annotations
 
+import json
 import pathlib
 import uuid
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from vt.audit.v1 import events_pb2
 from vtkit import audit, topics
 from vtkit.kafka import Publisher
@@ -18,11 +20,12 @@ async def test_audit_file_is_copied_to_the_audit_topic_once(kafka: str, keys: Ke
                                                             tmp_path: pathlib.Path) -> None:
     service = f"test-{uuid.uuid4().hex[:8]}"
     path = tmp_path / "audit.jsonl"
-    log = audit.AuditLog(path, service, signer=keys.audit_signer(), checkpoint_every=3)
+    key = Ed25519PrivateKey.generate()  # this test service's own audit key
+    log = audit.AuditLog(path, service, signer=key, checkpoint_every=3)
     for i in range(5):
         log.append(action="read", what="read contact", subject={"contact_id": f"c-{i}"}, tenant="utrecht",
                    role="region", purpose="triage", outcome="success", peer="ipv4:127.0.0.1:1")
-    forwarder = audit.AuditForwarder(path, publisher)
+    forwarder = audit.AuditForwarder(path, publisher, log=log)
     assert await forwarder.forward_pending() == 5
     log.append(action="denied", what="read contact", subject={"contact_id": "x"}, tenant="fryslan", role="region",
                purpose="", outcome="denied", detail="not_found")
@@ -38,4 +41,15 @@ async def test_audit_file_is_copied_to_the_audit_topic_once(kafka: str, keys: Ke
         "denied", "fryslan", "not_found", {"contact_id": "x"})
     copy = tmp_path / "copy.jsonl"
     copy.write_text("".join(c.line + "\n" for c in copies))
-    assert audit.verify(copy, keys.audit_public()).ok
+    # The copy verifies like the file, against the service's key and the head the forwarder had witnessed.
+    assert audit.verify(copy, OneKey(key), audit.witness_of(path)).ok
+    heads = [json.loads(line)["seq"] for line in audit.witness_of(path).read_text().splitlines()]
+    assert heads == [1, 3, 5, 6]  # the first record, checkpoints 3 and 6, and after the first forwarding pass: 5
+
+
+class OneKey:
+    def __init__(self, key: Ed25519PrivateKey):
+        self.key = key
+
+    def audit_public(self, service: str) -> Ed25519PublicKey:
+        return self.key.public_key()

@@ -109,7 +109,7 @@ async def expect_denied(stubs: OrgStubs[Any], method: str, request: Any, caller:
 
 
 def denials(path: pathlib.Path, keys: KeyStore) -> list[dict[str, Any]]:
-    assert audit.verify(path, keys.audit_public()).ok, audit.verify(path, keys.audit_public())
+    assert audit.verify(path, keys).ok, audit.verify(path, keys)
     return [r for r in audit.read(path) if r["outcome"] == "denied"]
 
 

@@ -178,7 +178,7 @@ async def test_get_contact_reads_own_contacts_only_and_every_read_is_audited(
     assert audit[0]["who"] == {"tenant": TENANT, "role": "region", "user": f"region@{TENANT}",
                                "on_behalf_of": TENANT} and audit[0]["purpose"] == "triage"
     assert audit[0]["what"] and audit[0]["when"] and audit[0]["where"]["peer"]
-    assert vt_audit.verify(data_dir / f"audit-intake-{TENANT}.jsonl", keys.audit_public()).ok
+    assert vt_audit.verify(data_dir / f"audit-intake-{TENANT}.jsonl", keys).ok
 
 
 async def test_advies_vervolgadvies_and_conversion_publish_their_events(intake: ServiceProcess, kafka: str,

@@ -168,7 +168,7 @@ async def test_record_decision_for_own_case_publishes_assessment_completed(
                 if e["what"] == "record decision" and e["subject"]["case_id"] == case_id}
     assert {(REGION, "invalid_argument", ""), (OTHER, "denied", "not_found"), (REGION, "success", ""),
             (REGION, "failed_precondition", "")} <= outcomes
-    assert audit.verify(data_dir / "audit-radar.jsonl", keys.audit_public()).ok
+    assert audit.verify(data_dir / "audit-radar.jsonl", keys).ok
     assert "verzuim" not in (data_dir / "audit-radar.jsonl").read_text()
 
 

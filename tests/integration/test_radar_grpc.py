@@ -97,5 +97,5 @@ async def test_get_assessment_and_lookup_for_own_tenant_only(kafka: str, keys: K
     assert {("read assessment", REGION_A, "success", ""), ("search register", REGION_A, "success", ""),
             ("read assessment", REGION_B, "denied", "not_found"),
             ("search register", OUTSIDER, "denied", "not_found")} <= seen
-    assert audit.verify(data_dir / "audit-radar.jsonl", keys.audit_public()).ok
+    assert audit.verify(data_dir / "audit-radar.jsonl", keys).ok
     assert bsn not in text

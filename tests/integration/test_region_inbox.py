@@ -125,6 +125,6 @@ async def test_a_case_system_that_was_down_gets_every_item_once_in_order_and_the
     assert any(r["action"] == "search" and r["what"] == "list inbox" and r["who"]["tenant"] == TENANT for r in records)
     assert any(r["outcome"] == "denied" and r["what"] == "acknowledge inbox item" and r["who"]["tenant"] == OTHER
                for r in records)
-    assert audit.verify(data_dir / "audit-notifier.jsonl", keys.audit_public()).ok
+    assert audit.verify(data_dir / "audit-notifier.jsonl", keys).ok
 
 

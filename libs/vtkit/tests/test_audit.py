@@ -1,19 +1,27 @@
-"""vtkit.audit: the hash chain, checkpoints, the verifier and the audited, auditor-only reading."""
+"""vtkit.audit: the hash chain, required checkpoints, the witness, the verifier, and reading as a query the log's
+service answers for the inspector only, itself audited."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import pathlib
 import subprocess
 import sys
 
+import grpc
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from vtkit import audit
+from vt.audit.v1 import audit_service_pb2, audit_service_pb2_grpc
+from vtkit import audit, auth
+from vtkit.audit_query import read_log, serve_audit_log
+from vtkit.channels import client_channel
+from vtkit.grpcserver import GrpcServer
 from vtkit.keystore import KeyStore, init_keys
 
 N = 25
+SERVICE = "radar"  # a service with its own audit key in the key store
 
 
 @pytest.fixture()
@@ -22,7 +30,7 @@ def keys(tmp_path: pathlib.Path) -> KeyStore:
 
 
 def write_log(path: pathlib.Path, keys: KeyStore, n: int = N, every: int = 5) -> None:
-    log = audit.AuditLog(path, "test", signer=keys.audit_signer(), checkpoint_every=every)
+    log = audit.AuditLog(path, SERVICE, signer=keys.audit_signer(SERVICE), checkpoint_every=every)
     for i in range(n):
         log.append(action="read", what="read contact", subject={"contact_id": f"c-{i}"}, tenant="utrecht",
                    role="region", purpose="triage", outcome="success", peer="ipv4:127.0.0.1:5000", user="u1")
@@ -33,12 +41,13 @@ def test_clean_log_verifies_with_its_checkpoints_and_continues_after_reopen(tmp_
     path = tmp_path / "a.jsonl"
     write_log(path, keys, 12)
     write_log(path, keys, 13)  # a restarted service continues the chain
-    verdict = audit.verify(path, keys.audit_public())
+    verdict = audit.verify(path, keys)
     assert verdict.ok and verdict.count == N and verdict.checkpoints == 5, verdict
     first = audit.read(path)[0]
     assert first["prev"] == audit.GENESIS and first["who"] == {"tenant": "utrecht", "role": "region", "user": "u1",
                                                                   "on_behalf_of": "utrecht"}
-    assert first["where"] == {"service": "test", "peer": "ipv4:127.0.0.1:5000"} and first["action"] == "read"
+    assert first["where"] == {"service": SERVICE, "peer": "ipv4:127.0.0.1:5000"} and first["action"] == "read"
+    assert first["checkpoint_every"] == 5
 
 
 def test_one_edited_byte_in_any_record_is_reported_at_its_line(tmp_path: pathlib.Path, keys: KeyStore) -> None:
@@ -53,7 +62,7 @@ def test_one_edited_byte_in_any_record_is_reported_at_its_line(tmp_path: pathlib
             position = starts[number - 1] + offset
             data[position] = data[position] ^ 0x01
             path.write_bytes(bytes(data))
-            verdict = audit.verify(path, keys.audit_public())
+            verdict = audit.verify(path, keys)
             assert not verdict.ok and verdict.line == number, (number, offset, verdict)
 
 
@@ -62,12 +71,12 @@ def test_removed_and_reordered_lines_are_detected(tmp_path: pathlib.Path, keys: 
     write_log(path, keys)
     lines = path.read_text().splitlines(keepends=True)
     path.write_text("".join(lines[:10] + lines[11:]))
-    verdict = audit.verify(path, keys.audit_public())
+    verdict = audit.verify(path, keys)
     assert not verdict.ok and verdict.line == 11
     path.write_text("".join(lines[1:]))
-    assert audit.verify(path, keys.audit_public()).line == 1
+    assert audit.verify(path, keys).line == 1
     path.write_text("".join(lines[:3] + [lines[4], lines[3]] + lines[5:]))
-    assert audit.verify(path, keys.audit_public()).line == 4
+    assert audit.verify(path, keys).line == 4
 
 
 def test_forged_checkpoint_is_detected(tmp_path: pathlib.Path, keys: KeyStore) -> None:
@@ -85,8 +94,7 @@ def test_forged_checkpoint_is_detected(tmp_path: pathlib.Path, keys: KeyStore) -
             record["sig"] = forger.sign(bytes.fromhex(record["hash"])).hex()
         prev = record["hash"]
     path.write_text("".join(json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n" for r in records))
-    assert audit.verify(path).ok  # the chain alone cannot tell: that is what the signatures are for
-    verdict = audit.verify(path, keys.audit_public())
+    verdict = audit.verify(path, keys)  # the chain alone cannot tell: that is what the signatures are for
     assert not verdict.ok and verdict.line == 10 and "signature" in verdict.reason
 
 
@@ -99,7 +107,7 @@ def test_publisher_gets_every_record_after_the_file_and_an_outage_loses_nothing(
             raise ConnectionError("broker down")
         published.append(record)
 
-    log = audit.AuditLog(tmp_path / "a.jsonl", "test", signer=keys.audit_signer(), publisher=publish)
+    log = audit.AuditLog(tmp_path / "a.jsonl", SERVICE, signer=keys.audit_signer(SERVICE), publisher=publish)
 
     async def run() -> None:
         for action in ("create", "read", "denied"):
@@ -108,31 +116,127 @@ def test_publisher_gets_every_record_after_the_file_and_an_outage_loses_nothing(
 
     asyncio.run(run())
     assert [r["seq"] for r in published] == [1, 3]
-    assert audit.verify(tmp_path / "a.jsonl", keys.audit_public()).count == 3
+    assert audit.verify(tmp_path / "a.jsonl", keys).count == 3
     with pytest.raises(ValueError):
         log.append(action="peek", what="x", subject={}, tenant="t", role="r", purpose="p", outcome="success")
+
+
+def test_dropped_checkpoint_signatures_are_tampering(tmp_path: pathlib.Path, keys: KeyStore) -> None:
+    """An insider edits record 10 and recomputes the chain from there, dropping the signatures they cannot make:
+    every 5th record must carry one."""
+    path = tmp_path / "a.jsonl"
+    write_log(path, keys)
+    records = audit.read(path)
+    records[9]["purpose"] = "curiosity"
+    prev = records[8]["hash"]
+    for record in records[9:]:
+        record.pop("sig", None)
+        record["prev"] = prev
+        record["hash"] = audit.record_hash(record)
+        prev = record["hash"]
+    path.write_text("".join(json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n" for r in records))
+    verdict = audit.verify(path, keys)
+    assert not verdict.ok and verdict.line == 10 and verdict.reason == "checkpoint signature missing"
+
+
+def test_lines_cut_off_the_end_are_caught_by_the_witness(tmp_path: pathlib.Path, keys: KeyStore) -> None:
+    path = tmp_path / "a.jsonl"
+    write_log(path, keys, 23)  # checkpoints (and witnessed heads) at 5, 10, 15, 20
+    log = audit.AuditLog(path, SERVICE, signer=keys.audit_signer(SERVICE), checkpoint_every=5)
+    assert log.witness() and not log.witness()  # the forwarder's pass: head 23 witnessed, once
+    whole = path.read_text().splitlines(keepends=True)
+    assert audit.verify(path, keys).ok
+    path.write_text("".join(whole[:21]))  # the last two records cut off: the chain alone is still fine
+    verdict = audit.verify(path, keys)
+    assert not verdict.ok and "cut off or rewritten" in verdict.reason
+    path.write_text("")
+    assert not audit.verify(path, keys).ok
+    path.write_text("".join(whole))
+    audit.witness_of(path).unlink()  # and the witness itself removed
+    assert "no witness" in audit.verify(path, keys).reason
+
+
+def test_another_services_key_cannot_sign_this_log(tmp_path: pathlib.Path, keys: KeyStore) -> None:
+    path = tmp_path / "a.jsonl"
+    log = audit.AuditLog(path, SERVICE, signer=keys.audit_signer("notifier"), checkpoint_every=2)
+    for i in range(2):
+        log.append(action="read", what="x", subject={"case_id": f"c{i}"}, tenant="utrecht", role="region",
+                   purpose="p", outcome="success")
+    verdict = audit.verify(path, keys)
+    assert not verdict.ok and verdict.line == 2 and "signature invalid" in verdict.reason
+
+
+def test_a_torn_last_line_is_moved_aside_and_the_log_goes_on(tmp_path: pathlib.Path, keys: KeyStore) -> None:
+    path = tmp_path / "a.jsonl"
+    write_log(path, keys, 3)
+    with open(path, "a") as log_file:
+        log_file.write('{"seq": 4, "action": "re')  # the machine died while writing
+    write_log(path, keys, 2)
+    assert audit.verify(path, keys).ok and audit.verify(path, keys).count == 5
+    assert (tmp_path / "a.jsonl.torn").read_text() == '{"seq": 4, "action": "re\n'
+
+
+def test_log_and_witness_are_the_owners_only(tmp_path: pathlib.Path, keys: KeyStore) -> None:
+    path = tmp_path / "a.jsonl"
+    write_log(path, keys, 1)
+    assert path.stat().st_mode & 0o777 == 0o600 and audit.witness_of(path).stat().st_mode & 0o777 == 0o600
+
+
+def test_the_worker_a_case_system_names_is_the_user_in_the_record(tmp_path: pathlib.Path) -> None:
+    log = audit.AuditLog(tmp_path / "a.jsonl", SERVICE)
+    token = auth._caller.set(auth.Caller("utrecht", "region", "w-1042", "casemanager"))
+    try:
+        record = log.append(action="read", what="read contact", subject={"contact_id": "c"}, tenant="utrecht",
+                            role="region", purpose="triage", outcome="success")
+    finally:
+        auth._caller.reset(token)
+    assert record["who"]["user"] == "w-1042/casemanager@utrecht"
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "vtkit.audit", *args], capture_output=True, text=True, timeout=60)
 
 
-def test_cli_verify_and_show_is_auditor_only_and_itself_audited(tmp_path: pathlib.Path, keys: KeyStore) -> None:
+async def test_reading_a_log_is_a_query_the_service_answers_for_the_inspector_only(
+        tmp_path: pathlib.Path, keys: KeyStore) -> None:
+    path = tmp_path / "audit-radar.jsonl"
+    log = audit.AuditLog(path, SERVICE, signer=keys.audit_signer(SERVICE), checkpoint_every=5)
+    for i in range(7):
+        log.append(action="read", what="read case", subject={"case_id": f"c-{i}"}, tenant="utrecht", role="region",
+                   purpose="triage", outcome="success", peer="ipv4:127.0.0.1:1")
+    server = GrpcServer(0, keys, "radar")
+    serve_audit_log(server, log)
+    await server.start()
+    try:
+        reply = await read_log(server.address, keys, "jaarlijkse controle", after_seq=2)
+        assert [json.loads(line)["seq"] for line in reply.lines] == [3, 4, 5, 6, 7] and reply.last_seq == 7
+        async with client_channel(server.address, keys, "utrecht") as channel:
+            with pytest.raises(grpc.aio.AioRpcError) as err:
+                await audit_service_pb2_grpc.AuditServiceStub(channel).ReadLog(
+                    audit_service_pb2.ReadLogRequest(purpose="nieuwsgierig"), metadata=auth.user_metadata("w-7"))
+        assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        shown = await asyncio.to_thread(cli, "query", server.address, "--key-dir", str(keys.root), "--purpose", "x")
+        assert shown.returncode == 0 and len(shown.stdout.splitlines()) == 9, shown
+    finally:
+        await server.stop(0)
+    records = audit.read(path)  # written by the log's one writer: the service that serves the query
+    assert [(r["action"], r["who"]["tenant"], r["who"]["role"], r["who"]["user"]) for r in records[7:]] == [
+        ("read", "national", "inspector", "inspector@national"), ("denied", "utrecht", "region", "w-7@utrecht"),
+        ("read", "national", "inspector", "inspector@national")]
+    assert audit.verify(path, keys).ok
+
+
+def test_verify_refuses_without_keys_and_show_is_gone(tmp_path: pathlib.Path, keys: KeyStore,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "a.jsonl"
     write_log(path, keys, 7)
-    result = cli("verify", str(path), "--key-dir", str(keys.root))
-    assert result.returncode == 0 and result.stdout.startswith("OK 7 records"), result
-
-    refused = cli("show", str(path), "--role", "region", "--tenant", "utrecht", "--key-dir", str(keys.root))
-    assert refused.returncode == 2 and refused.stdout == ""
-    shown = cli("show", str(path), "--role", "auditor", "--user", "inspecteur-1", "--key-dir", str(keys.root))
-    assert shown.returncode == 0 and len(shown.stdout.splitlines()) == 8
-    records = audit.read(path)
-    assert [(r["action"], r["who"]["role"], r["outcome"]) for r in records[-2:]] == [
-        ("denied", "region", "denied"), ("read", "auditor", "success")]
-    assert records[-1]["who"]["user"] == "inspecteur-1"
-    assert cli("verify", str(path), "--key-dir", str(keys.root)).stdout.startswith("OK 9 records")
-
+    assert cli("verify", str(path), "--key-dir", str(keys.root)).stdout.startswith("OK 7 records")
+    monkeypatch.delenv("VT_KEY_DIR", raising=False)
+    refused = subprocess.run([sys.executable, "-m", "vtkit.audit", "verify", str(path)], capture_output=True,
+                             text=True, timeout=60, env={k: v for k, v in os.environ.items() if k != "VT_KEY_DIR"})
+    assert refused.returncode == 2 and "no key directory" in refused.stderr and "Traceback" not in refused.stderr
+    gone = cli("show", str(path))
+    assert gone.returncode == 2 and "query" in gone.stderr
     lines = path.read_text().splitlines(keepends=True)
     lines[4] = lines[4].replace('"triage"', '"triagE"')
     path.write_text("".join(lines))
@@ -149,15 +253,14 @@ def test_a_bsn_named_as_subject_is_withheld_and_every_nen7513_field_is_present(t
     assert "111222333" not in (tmp_path / "a.jsonl").read_text()
     assert audit.missing_fields(record) == []
     assert record["who"] == {"tenant": "utrecht", "role": "region", "user": "region@utrecht", "on_behalf_of": "utrecht"}
-    incomplete = {**record, "purpose": "", "where": {"service": "test", "peer": ""}, "subject": {"case_id": ""}}
+    incomplete = {**record, "purpose": "", "where": {"service": SERVICE, "peer": ""}, "subject": {"case_id": ""}}
     assert audit.missing_fields(incomplete) == ["subject", "purpose", "where.peer"]
 
 
-@pytest.mark.parametrize("command", [["verify"], ["show", "--role", "auditor"]])
 def test_the_cli_on_a_missing_log_says_so_in_one_line_and_creates_nothing(
-        tmp_path: pathlib.Path, command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+        tmp_path: pathlib.Path, keys: KeyStore, capsys: pytest.CaptureFixture[str]) -> None:
     missing = tmp_path / "audit-nowhere.jsonl"
-    assert audit.main([command[0], str(missing), *command[1:]]) == 2
+    assert audit.main(["verify", str(missing), "--key-dir", str(keys.root)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no audit log at" in err and "Traceback" not in err
     assert not missing.exists()

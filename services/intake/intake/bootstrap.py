@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaProducer
 from vt.intake.v1 import intake_service_pb2_grpc
 from vtkit.audit import AuditForwarder, AuditLog
+from vtkit.audit_query import serve_audit_log
 from vtkit.config import ConfigError
 from vtkit.grpcserver import GrpcServer
 from vtkit.kafka import KafkaSettings, Publisher
@@ -102,13 +103,14 @@ def bootstrap(settings: Settings, kafka: KafkaSettings) -> IntakeApp:
     if filled := store.backfill_person_ids(proto.MELDING_RECEIVED_TYPE, proto.person_ids_of_melding_received):
         log.info("person ids backfilled", extra={"contacts": filled})
     server = GrpcServer(settings.grpc_port, keys, "intake")
-    relay = outbox_relay(store, kafka, tenant.id, AuditForwarder(settings.audit_path), server,
+    # NEN 7513 access log: hash-chained, checkpoints and witness heads signed with this intake's own audit key.
+    audit = AuditLog(settings.audit_path, f"intake/{tenant.id}", signer=keys.audit_signer(f"intake/{tenant.id}"))
+    relay = outbox_relay(store, kafka, tenant.id, AuditForwarder(settings.audit_path, log=audit), server,
                          RecordSigner.load(settings.key_dir, tenant.id))
     handlers = IntakeHandlers(tenant.id, tenant.region, store, protector, on_commit=relay.wake)
-    # NEN 7513 access log: hash-chained, checkpoints signed with the key store's audit key.
-    audit = AuditLog(settings.audit_path, f"intake/{tenant.id}", signer=keys.audit_signer())
     server.add(intake_service_pb2_grpc.add_IntakeServiceServicer_to_server,
                IntakeServicer(handlers, audit), [SERVICE_NAME])
+    serve_audit_log(server, audit)
     # The meldformulier is the region's own channel: it calls the same handlers, as this tenant.
     web = WebServer(Meldformulier(handlers, tenant, audit=audit), settings.http_host, settings.http_port)
     return IntakeApp(settings, store, relay, server, web, handlers, audit)

@@ -7,6 +7,7 @@ import logging
 
 from vt.notifier.v1 import notifier_service_pb2_grpc
 from vtkit.audit import AuditForwarder, AuditLog
+from vtkit.audit_query import serve_audit_log
 from vtkit.grpcserver import GrpcServer
 from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, start_producer, stop_producer
 from vtkit.keystore import usable_keys
@@ -59,7 +60,7 @@ async def run_notifier(settings: Settings, kafka: KafkaSettings, stop: asyncio.E
     # The store's connection belongs to the event loop (threaded=False), as for the scheduler and the RPCs.
     relay = OutboxRelay("notifier", store, outbox_records(store), SharedProducer(producer, kafka), tenant="national",
                         poll_interval=settings.scan_seconds, threaded=False, on_quarantine=degraded)
-    audit = AuditLog(settings.audit_path, "notifier", signer=keys.audit_signer())  # NEN 7513 access log
+    audit = AuditLog(settings.audit_path, "notifier", signer=keys.audit_signer("notifier"))  # NEN 7513 access log
     scheduler = Scheduler(store, clients, BackoffPolicy(settings.retry_base_seconds, settings.max_attempts),
                           settings.scan_seconds, on_settled=relay.wake, audit=audit)
 
@@ -70,6 +71,7 @@ async def run_notifier(settings: Settings, kafka: KafkaSettings, stop: asyncio.E
     handler = EventHandler(store, on_scheduled=scheduled, keys=keys)
     server.add(notifier_service_pb2_grpc.add_NotifierServiceServicer_to_server,
                NotifierApi(store, on_change=scheduled, audit=audit), [SERVICE_NAME])
+    serve_audit_log(server, audit)
     await server.start()
     log.info("listening", extra={"address": server.address, "regions": sorted(endpoints), "db": str(store_path),
                                  "letter_gateway": settings.letter_gateway,
@@ -81,7 +83,7 @@ async def run_notifier(settings: Settings, kafka: KafkaSettings, stop: asyncio.E
              asyncio.create_task(scheduler.run(stop), name="scheduler"),
              asyncio.create_task(relay.run(stop), name="outbox"),
              # The access log's copy on vt.national.audit.v1, from the file, never in the request path.
-             asyncio.create_task(AuditForwarder(settings.audit_path, Publisher(producer)).run(stop),
+             asyncio.create_task(AuditForwarder(settings.audit_path, Publisher(producer), log=audit).run(stop),
                                  name="audit-forwarder")]
     crashed: BaseException | None = None
     try:

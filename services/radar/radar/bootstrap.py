@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from vt.radar.v1 import radar_service_pb2_grpc
 from vtkit.audit import AuditForwarder, AuditLog
+from vtkit.audit_query import serve_audit_log
 from vtkit.config import ConfigError
 from vtkit.grpcserver import GrpcServer
 from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, start_producer, stop_producer
@@ -69,12 +70,13 @@ def make_main(settings: RadarSettings, kafka: KafkaSettings) -> Callable[[asynci
             if ready.done() and not stop.is_set() and not app.crashed:
                 # Health turns SERVING only now: the worker runs and its tables are recovered.
                 grpc_server = GrpcServer(settings.grpc_port, keys, "radar")
-                api = RadarApi(streams, AuditLog(settings.audit_path, "radar", signer=keys.audit_signer()), radar,
-                               commit)
+                audit = AuditLog(settings.audit_path, "radar", signer=keys.audit_signer("radar"))
+                api = RadarApi(streams, audit, radar, commit)
                 # The access log's copy on vt.national.audit.v1, from the file, never in the request path.
-                forwarding = asyncio.create_task(AuditForwarder(settings.audit_path, Publisher(producer)).run(
-                    forwarder_stop), name="audit-forwarder")
+                forwarding = asyncio.create_task(AuditForwarder(settings.audit_path, Publisher(producer),
+                                                                log=audit).run(forwarder_stop), name="audit-forwarder")
                 grpc_server.add(radar_service_pb2_grpc.add_RadarServiceServicer_to_server, api, [SERVICE_NAME])
+                serve_audit_log(grpc_server, audit)
                 await grpc_server.start()
                 log.info("listening", extra={"address": grpc_server.address, "app_id": settings.app_id})
                 await _first(stopping, crashed)

@@ -11,6 +11,7 @@ from aiokafka.structs import ConsumerRecord
 from vt.verwijsindex.v1 import events_pb2
 from vtkit import topics
 from vtkit.audit import AuditForwarder, AuditLog
+from vtkit.audit_query import serve_audit_log
 from vtkit.config import ConfigError
 from vtkit.crypto import Pseudonymizer, SealOpener
 from vtkit.envelope import Event
@@ -72,7 +73,7 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
         app = build_app(settings, keys)
         opener = keys.seal_opener(SOURCE)
         # NEN 7513 access log of refusals (the logbook keeps the accepted changes and inspector queries).
-        audit = AuditLog(settings.service.audit_path, "verwijsindex", signer=keys.audit_signer())
+        audit = AuditLog(settings.service.audit_path, "verwijsindex", signer=keys.audit_signer("verwijsindex"))
     except FileNotFoundError as exc:  # a missing key file is a configuration problem: say which
         raise ConfigError(f"configuration error: {exc}") from None
     # Started during a broker outage we wait for the broker (retrying with back-off) rather than exit; the
@@ -89,6 +90,7 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
                         tenant="national", poll_interval=1.0, threaded=False, on_quarantine=degraded)
     app.on_commit = relay.wake
     grpc_api.add_to(server, app, audit)
+    serve_audit_log(server, audit)
     await server.start()
     log.info("listening", extra={"grpc": server.address, "database": str(settings.service.database)})
     tasks = [asyncio.create_task(relay.run(stop), name="relay"),
@@ -99,7 +101,7 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
                                          # only the BRP writes these facts, signed (vtkit.signing)
                                          verify=RecordVerifier.load(settings.service.key_dir).check), name="brp"),
              # The access log's copy on vt.national.audit.v1, from the file, never in the request path.
-             asyncio.create_task(AuditForwarder(settings.service.audit_path, Publisher(producer)).run(stop),
+             asyncio.create_task(AuditForwarder(settings.service.audit_path, Publisher(producer), log=audit).run(stop),
                                  name="audit-forwarder")]
     try:
         done, _ = await asyncio.wait([*tasks, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
