@@ -30,6 +30,8 @@ DELIVERIES = Counter("vt_deliveries", "Delivery attempts by kind and outcome", [
 HOUSEHOLD_LETTER_UNADDRESSED = Counter("vt_household_letter_unaddressed", "Directbetrokkenen the household letter "
                                        "cannot reach (reason: no_address, no_name, or no_adult for a child)",
                                        ["tenant", "reason"])
+EMERGENCY_ACCESS = Counter("vt_emergency_access_total", "Break-glass reads of a region's contacts by another region",
+                           ["tenant", "by"])
 RECORDS_UNTRUSTED = Counter("vt_records_untrusted_total", "Records of a signed topic refused before acting (reason: "
                             "unsigned, unknown_signer, wrong_writer, bad_signature); each is dead-lettered",
                             ["topic", "reason"])

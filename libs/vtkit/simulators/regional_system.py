@@ -185,6 +185,9 @@ class FakeRegionalSystem(receivers_pb2_grpc.RegionalCallbackServiceServicer):
             fields.update(first=item.assessment_input.first,
                           changes=[receivers_pb2.InboxSource.Name(c.source).removeprefix("INBOX_SOURCE_")
                                    for c in item.assessment_input.changes])
+        elif detail == "emergency_access":
+            fields.update(by_tenant=item.emergency_access.by_tenant_id, by_user=item.emergency_access.by_user,
+                          reason_key_id=item.emergency_access.reason.key_id)
         elif detail == "deadline_overdue":
             fields.update(deadline=receivers_pb2.InboxDeadline.Name(item.deadline_overdue.deadline)
                           .removeprefix("INBOX_DEADLINE_"), resolved=item.deadline_overdue.resolved)

@@ -10,8 +10,10 @@ from typing import Any, TypeVar
 import grpc
 from vt.intake.v1 import intake_service_pb2 as pb
 from vt.intake.v1 import intake_service_pb2_grpc
+from vtkit import metrics
 from vtkit.audit import AuditLog
 from vtkit.auth import Caller, caller
+from vtkit.tenants import all_tenants
 
 from intake.adapters import proto
 from intake.domain.errors import ConflictError, ContactNotFound, DomainError, TooLarge, ValidationError
@@ -38,6 +40,10 @@ def _nested(prefix: str, parse: Callable[[], T]) -> T:
         return parse()
     except DomainError as exc:
         raise exc.under(prefix) from None
+
+
+# A break-glass reason long enough to say why it cannot wait, short enough to stay a reason.
+MIN_EMERGENCY_REASON, MAX_EMERGENCY_REASON = 20, 1000
 
 
 class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
@@ -132,6 +138,8 @@ class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
 
     async def GetContact(self, request: pb.GetContactRequest, context: Any) -> Any:
         subject = {"contact_id": request.contact_id}
+        if request.emergency_reason.strip() and caller().tenant != self.tenant:
+            return await self._break_glass(request, context, subject)
 
         async def audited(outcome: str) -> None:
             # Every read attempt of personal data is logged; refusals by _answer.
@@ -150,6 +158,31 @@ class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
             return proto.contact_response(record, payload)
 
         return await self._answer(context, run, "read contact", subject)
+
+    async def _break_glass(self, request: pb.GetContactRequest, context: Any, subject: dict[str, str]) -> Any:
+        """Another VT region reads a contact because it cannot wait (docs/architecture.md, "The access log"): only a
+        region's system, with a reason; logged as `emergency` and told to this region's inbox before the answer."""
+        who = caller()
+        reason = request.emergency_reason.strip()
+        if who.role != "region" or who.tenant not in all_tenants():
+            await self._audit(context, action="denied", what="read contact (break-glass)", subject=subject,
+                              outcome="denied", purpose=reason[:MAX_EMERGENCY_REASON], detail="permission_denied")
+            await context.abort(grpc.StatusCode.PERMISSION_DENIED, "break-glass is for a VT region's system only")
+        if not MIN_EMERGENCY_REASON <= len(reason) <= MAX_EMERGENCY_REASON:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                f"emergency_reason: {MIN_EMERGENCY_REASON} to {MAX_EMERGENCY_REASON} characters: why "
+                                "this cannot wait")
+        try:
+            record, payload = await self.handlers.get_contact(request.contact_id)
+        except ContactNotFound as exc:
+            await self._audit(context, action="denied", what="read contact (break-glass)", subject=subject,
+                              outcome="denied", purpose=reason, detail="not_found")
+            await context.abort(_STATUS[type(exc)], str(exc))
+        await self.handlers.report_emergency_access(request.contact_id, who.tenant, who.user, reason)
+        metrics.EMERGENCY_ACCESS.labels(self.tenant, who.tenant).inc()
+        await self._audit(context, action="emergency", what="read contact (break-glass)", subject=subject,
+                          outcome="success", purpose=reason)
+        return proto.contact_response(record, payload)
 
     async def DestroyDossier(self, request: pb.DestroyDossierRequest, context: Any) -> Any:
         """Wmo 5.3.5: the region's own staff (role region) destroy a household's dossier on a written request."""

@@ -158,6 +158,16 @@ class IntakeHandlers:
         payload = self.protector.decrypt_bytes(record.payload, event_id=record.contact_id, field=PAYLOAD_FIELD)
         return record, payload
 
+    async def report_emergency_access(self, contact_id: str, by_tenant: str, by_user: str, reason: str) -> None:
+        """A break-glass read by another region is told to this region's inbox (EmergencyAccess, in the outbox
+        before the contact is answered)."""
+        now, event_id = self._clock(), new_event_id()
+        message = proto.emergency_access(tenant=self.tenant, contact_id=contact_id, by_tenant=by_tenant,
+                                         by_user=by_user, at=now, reason=reason, event_id=event_id,
+                                         protector=self.protector)
+        await asyncio.to_thread(self.store.queue, [self._event(contact_id, message, event_id, now)])
+        self._on_commit()
+
     async def destroy_dossier(self, contact_id: str,
                               reason: int = DESTRUCTION_REQUEST) -> tuple[str, list[str], dt.datetime]:
         """Destroy the dossier `contact_id` belongs to: blank its contacts and queue DossierDestroyed (one

@@ -313,6 +313,17 @@ class ContactStore(OutboxBookkeeping):
                 "SELECT DISTINCT dossier_id FROM contacts WHERE destroyed_at IS NOT NULL AND key_destroyed = 0"
                 " AND dossier_id != ''")]
 
+    def queue(self, outbox: Sequence[OutboxEntry]) -> None:
+        """Events that belong to no new contact (a break-glass read), durable before the caller answers."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._insert_outbox(outbox)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
     def _insert_outbox(self, outbox: Sequence[OutboxEntry]) -> None:
         self._db.executemany(
             "INSERT INTO outbox (topic, record_key, value, event_id, event_type, event_source, event_time,"

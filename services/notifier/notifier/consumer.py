@@ -87,6 +87,8 @@ class EventHandler:
                 self.on_melding_received(event.envelope, event.message, record.topic if record else None)
             elif isinstance(event.message, intake_events.DossierDestroyed):
                 self.on_dossier_destroyed(event.message, record.topic if record else None)
+            elif isinstance(event.message, intake_events.EmergencyAccess):
+                self.on_emergency_access(event.envelope, event.message, record.topic if record else None)
             elif isinstance(event.message, intake_events.AmbtshalveMeldingMade):
                 self.on_ambtshalve(event.envelope, event.message)
             elif isinstance(event.message, vi_events.SignalMatch):
@@ -183,6 +185,14 @@ class EventHandler:
         if self.store.put_case(msg.tenant_id, msg.contact_id, envelope.id, received_at, msg.SerializeToString()):
             self._move_letter_due(msg.tenant_id, msg.contact_id)
             log.info("case recorded", extra={"case_id": msg.contact_id, "tenant": msg.tenant_id})
+
+    def on_emergency_access(self, envelope: Envelope, msg: intake_events.EmergencyAccess, topic: str | None) -> None:
+        """Another region read one of this region's contacts by break-glass: its inbox (privacy officer) hears it."""
+        if not msg.tenant_id or not msg.contact_id or not msg.by_tenant_id:
+            raise InvalidCause("EmergencyAccess without tenant_id, contact_id or by_tenant_id")
+        if topic is not None and topic != topics.intake(msg.tenant_id):
+            raise InvalidCause(f"EmergencyAccess of {msg.tenant_id!r} on {topic}")
+        self.inbox.emergency_access(envelope.id, msg)
 
     def on_dossier_destroyed(self, msg: intake_events.DossierDestroyed, topic: str | None) -> None:
         """The household's dossier was destroyed (Wmo 5.3.5 request or 5.3.4 retention): its fields no longer

@@ -9,6 +9,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 
+from vt.intake.v1 import events_pb2 as intake_events
 from vt.notifier.v1 import receivers_pb2
 from vtkit import metrics
 from vtkit.calendar import AMSTERDAM
@@ -65,6 +66,12 @@ class Inbox:
         now = self.clock()
         return self.item(DeliveryKind.INBOX_LETTER_NOT_SENT, f"{letter_key}/{person_id}/not-sent", tenant, case_id,
                          proto.letter_not_sent_item(person_id, reason, now), now)
+
+    def emergency_access(self, event_id: str, msg: intake_events.EmergencyAccess) -> bool:
+        """A break-glass read of one of the region's contacts: once per event."""
+        at = proto.to_datetime(msg.at, msg.HasField("at")) or self.clock()
+        return self.item(DeliveryKind.INBOX_EMERGENCY_ACCESS, event_id, msg.tenant_id, msg.contact_id,
+                         proto.emergency_access_item(msg, event_id), at)
 
     def overdue(self, tenant: str, case_id: str, deadline: Deadline, due_at: dt.datetime | None,
                 detected_at: dt.datetime) -> None:

@@ -46,6 +46,7 @@ EXPORT_PURPOSE = {
     DeliveryKind.INBOX_DEADLINE_OVERDUE: "bewaken van wettelijke termijnen",
     DeliveryKind.INBOX_ESCALATION: "escalatie van een niet bevestigd signaal naar de teamleider",
     DeliveryKind.INBOX_LETTER_NOT_SENT: "informeren van het huishouden: brief niet te bezorgen",
+    DeliveryKind.INBOX_EMERGENCY_ACCESS: "melden van een noodtoegang (break-glass) aan de privacyfunctionaris",
     DeliveryKind.MUNICIPALITY_NOTICE: "informeren van de gemeente over een verzoek aan de Raad voor de Kinderbescherming",
     DeliveryKind.OVERDRACHT_NOTICE: "overdracht van de zorg aan de ontvangende partij",
     DeliveryKind.AMBTSHALVE_DECISION_NOTICE: "informeren van de professional over het besluit op een ambtshalve melding",

@@ -361,6 +361,13 @@ def dossier_destroyed(*, tenant: str, dossier_id: str, contact_ids: Sequence[str
                                        destroyed_at=_timestamp(destroyed_at), reason=reason)  # type: ignore[arg-type]
 
 
+def emergency_access(*, tenant: str, contact_id: str, by_tenant: str, by_user: str, at: dt.datetime, reason: str,
+                     event_id: str, protector: PersonalDataProtector) -> events_pb2.EmergencyAccess:
+    return events_pb2.EmergencyAccess(
+        tenant_id=tenant, contact_id=contact_id, by_tenant_id=by_tenant, by_user=by_user, at=_timestamp(at),
+        reason=_encrypted(protector.encrypt_bytes(reason.encode(), event_id=event_id, field="emergency_reason")))
+
+
 def destroy_dossier_response(dossier_id: str, contact_ids: Sequence[str],
                              destroyed_at: dt.datetime) -> pb.DestroyDossierResponse:
     return pb.DestroyDossierResponse(dossier_id=dossier_id, contact_ids=list(contact_ids),

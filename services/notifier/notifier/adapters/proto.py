@@ -204,6 +204,14 @@ def letter_not_sent_item(person_id: str, reason: str, at: dt.datetime) -> receiv
                                    letter_not_sent=receivers_pb2.LetterNotSentItem(reason=reason))
 
 
+def emergency_access_item(msg: intake_events.EmergencyAccess, event_id: str) -> receivers_pb2.InboxItem:
+    """For the region's privacy officer: who read which contact by break-glass, and why (still sealed)."""
+    return receivers_pb2.InboxItem(
+        kind=receivers_pb2.INBOX_ITEM_KIND_EMERGENCY_ACCESS, occurred_at=msg.at,
+        emergency_access=receivers_pb2.EmergencyAccessItem(by_tenant_id=msg.by_tenant_id, by_user=msg.by_user,
+                                                           reason=msg.reason, reason_event_id=event_id))
+
+
 def radar_deadline(kind: int) -> Deadline:
     deadline = _DEADLINES.get(kind)  # type: ignore[call-overload]
     if deadline is None:

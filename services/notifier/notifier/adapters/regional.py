@@ -49,7 +49,8 @@ PROFESSIONAL_KINDS = frozenset({DeliveryKind.VERWIJSINDEX_MATCH_NOTICE, Delivery
 
 # Pushed with DeliverInboxItem to the region's case system (the register match keeps DeliverRegisterMatch).
 INBOX_ITEM_KINDS = frozenset({DeliveryKind.INBOX_ASSESSMENT_INPUT, DeliveryKind.INBOX_MONITORING_ALERT,
-                              DeliveryKind.INBOX_DEADLINE_OVERDUE, DeliveryKind.INBOX_LETTER_NOT_SENT})
+                              DeliveryKind.INBOX_DEADLINE_OVERDUE, DeliveryKind.INBOX_LETTER_NOT_SENT,
+                              DeliveryKind.INBOX_EMERGENCY_ACCESS})
 
 
 class LetterSource(Protocol):

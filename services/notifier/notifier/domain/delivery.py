@@ -31,6 +31,7 @@ class DeliveryKind(enum.Enum):
     INBOX_MONITORING_ALERT = "INBOX_MONITORING_ALERT"
     INBOX_DEADLINE_OVERDUE = "INBOX_DEADLINE_OVERDUE"
     INBOX_LETTER_NOT_SENT = "INBOX_LETTER_NOT_SENT"
+    INBOX_EMERGENCY_ACCESS = "INBOX_EMERGENCY_ACCESS"
     # An inbox item nobody acknowledged in time, sent to the region's team-lead address.
     INBOX_ESCALATION = "INBOX_ESCALATION"
     # Outgoing decisions with content (docs/architecture.md "Outgoing notices"), besides RVDK_REQUEST_NOTICE and

@@ -22,7 +22,7 @@ WORKING_DAY_HOURS = 8
 # Everything listed by ListInbox; the register match keeps its own receiver call (DeliverRegisterMatch).
 INBOX_KINDS = frozenset({DeliveryKind.REGISTER_MATCH_NOTICE, DeliveryKind.INBOX_ASSESSMENT_INPUT,
                          DeliveryKind.INBOX_MONITORING_ALERT, DeliveryKind.INBOX_DEADLINE_OVERDUE,
-                         DeliveryKind.INBOX_LETTER_NOT_SENT})
+                         DeliveryKind.INBOX_LETTER_NOT_SENT, DeliveryKind.INBOX_EMERGENCY_ACCESS})
 
 
 def acknowledge_before(occurred_at: dt.datetime, acute: bool) -> dt.datetime:

@@ -133,3 +133,19 @@ class DossierDestroyed(_message.Message):
     destroyed_at: _timestamp_pb2.Timestamp
     reason: DestructionReason
     def __init__(self, tenant_id: _Optional[str] = ..., dossier_id: _Optional[str] = ..., contact_ids: _Optional[_Iterable[str]] = ..., destroyed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reason: _Optional[_Union[DestructionReason, str]] = ...) -> None: ...
+
+class EmergencyAccess(_message.Message):
+    __slots__ = ("tenant_id", "contact_id", "by_tenant_id", "by_user", "at", "reason")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    CONTACT_ID_FIELD_NUMBER: _ClassVar[int]
+    BY_TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    BY_USER_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    contact_id: str
+    by_tenant_id: str
+    by_user: str
+    at: _timestamp_pb2.Timestamp
+    reason: _common_pb2.EncryptedField
+    def __init__(self, tenant_id: _Optional[str] = ..., contact_id: _Optional[str] = ..., by_tenant_id: _Optional[str] = ..., by_user: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reason: _Optional[_Union[_common_pb2.EncryptedField, _Mapping]] = ...) -> None: ...

@@ -288,12 +288,14 @@ class SubmitAmbtshalveMeldingResponse(_message.Message):
     def __init__(self, contact_id: _Optional[str] = ..., reference: _Optional[str] = ..., professional_to_be_informed: _Optional[bool] = ..., person_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GetContactRequest(_message.Message):
-    __slots__ = ("contact_id", "purpose")
+    __slots__ = ("contact_id", "purpose", "emergency_reason")
     CONTACT_ID_FIELD_NUMBER: _ClassVar[int]
     PURPOSE_FIELD_NUMBER: _ClassVar[int]
+    EMERGENCY_REASON_FIELD_NUMBER: _ClassVar[int]
     contact_id: str
     purpose: str
-    def __init__(self, contact_id: _Optional[str] = ..., purpose: _Optional[str] = ...) -> None: ...
+    emergency_reason: str
+    def __init__(self, contact_id: _Optional[str] = ..., purpose: _Optional[str] = ..., emergency_reason: _Optional[str] = ...) -> None: ...
 
 class GetContactResponse(_message.Message):
     __slots__ = ("contact_id", "reference", "kind", "received_at", "linked_contact_id", "advies", "melding", "same_day", "person_ids", "conversion_criteria", "ambtshalve_conditions", "mdo")

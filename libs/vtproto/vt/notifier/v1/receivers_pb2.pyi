@@ -19,6 +19,7 @@ class InboxItemKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     INBOX_ITEM_KIND_DEADLINE_OVERDUE: _ClassVar[InboxItemKind]
     INBOX_ITEM_KIND_REGISTER_MATCH: _ClassVar[InboxItemKind]
     INBOX_ITEM_KIND_LETTER_NOT_SENT: _ClassVar[InboxItemKind]
+    INBOX_ITEM_KIND_EMERGENCY_ACCESS: _ClassVar[InboxItemKind]
 
 class InboxSource(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -46,6 +47,7 @@ INBOX_ITEM_KIND_MONITORING_ALERT: InboxItemKind
 INBOX_ITEM_KIND_DEADLINE_OVERDUE: InboxItemKind
 INBOX_ITEM_KIND_REGISTER_MATCH: InboxItemKind
 INBOX_ITEM_KIND_LETTER_NOT_SENT: InboxItemKind
+INBOX_ITEM_KIND_EMERGENCY_ACCESS: InboxItemKind
 INBOX_SOURCE_UNSPECIFIED: InboxSource
 INBOX_SOURCE_MELDING_SAME_ORGANISATION: InboxSource
 INBOX_SOURCE_OTHER_VT_ORGANISATION: InboxSource
@@ -167,6 +169,18 @@ class RegisterMatchItem(_message.Message):
     other: _common_pb2.Involvement
     def __init__(self, other: _Optional[_Union[_common_pb2.Involvement, _Mapping]] = ...) -> None: ...
 
+class EmergencyAccessItem(_message.Message):
+    __slots__ = ("by_tenant_id", "by_user", "reason", "reason_event_id")
+    BY_TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    BY_USER_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    REASON_EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    by_tenant_id: str
+    by_user: str
+    reason: _common_pb2.EncryptedField
+    reason_event_id: str
+    def __init__(self, by_tenant_id: _Optional[str] = ..., by_user: _Optional[str] = ..., reason: _Optional[_Union[_common_pb2.EncryptedField, _Mapping]] = ..., reason_event_id: _Optional[str] = ...) -> None: ...
+
 class LetterNotSentItem(_message.Message):
     __slots__ = ("reason",)
     REASON_FIELD_NUMBER: _ClassVar[int]
@@ -174,7 +188,7 @@ class LetterNotSentItem(_message.Message):
     def __init__(self, reason: _Optional[str] = ...) -> None: ...
 
 class InboxItem(_message.Message):
-    __slots__ = ("idempotency_key", "tenant_id", "case_id", "kind", "person_ids", "occurred_at", "acute", "acknowledge_before", "escalated", "acknowledged_at", "assessment_input", "monitoring_alert", "deadline_overdue", "register_match", "letter_not_sent")
+    __slots__ = ("idempotency_key", "tenant_id", "case_id", "kind", "person_ids", "occurred_at", "acute", "acknowledge_before", "escalated", "acknowledged_at", "assessment_input", "monitoring_alert", "deadline_overdue", "register_match", "letter_not_sent", "emergency_access")
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     TENANT_ID_FIELD_NUMBER: _ClassVar[int]
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -190,6 +204,7 @@ class InboxItem(_message.Message):
     DEADLINE_OVERDUE_FIELD_NUMBER: _ClassVar[int]
     REGISTER_MATCH_FIELD_NUMBER: _ClassVar[int]
     LETTER_NOT_SENT_FIELD_NUMBER: _ClassVar[int]
+    EMERGENCY_ACCESS_FIELD_NUMBER: _ClassVar[int]
     idempotency_key: str
     tenant_id: str
     case_id: str
@@ -205,7 +220,8 @@ class InboxItem(_message.Message):
     deadline_overdue: DeadlineOverdueItem
     register_match: RegisterMatchItem
     letter_not_sent: LetterNotSentItem
-    def __init__(self, idempotency_key: _Optional[str] = ..., tenant_id: _Optional[str] = ..., case_id: _Optional[str] = ..., kind: _Optional[_Union[InboxItemKind, str]] = ..., person_ids: _Optional[_Iterable[str]] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., acute: _Optional[bool] = ..., acknowledge_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., escalated: _Optional[bool] = ..., acknowledged_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., assessment_input: _Optional[_Union[AssessmentInputItem, _Mapping]] = ..., monitoring_alert: _Optional[_Union[MonitoringAlertItem, _Mapping]] = ..., deadline_overdue: _Optional[_Union[DeadlineOverdueItem, _Mapping]] = ..., register_match: _Optional[_Union[RegisterMatchItem, _Mapping]] = ..., letter_not_sent: _Optional[_Union[LetterNotSentItem, _Mapping]] = ...) -> None: ...
+    emergency_access: EmergencyAccessItem
+    def __init__(self, idempotency_key: _Optional[str] = ..., tenant_id: _Optional[str] = ..., case_id: _Optional[str] = ..., kind: _Optional[_Union[InboxItemKind, str]] = ..., person_ids: _Optional[_Iterable[str]] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., acute: _Optional[bool] = ..., acknowledge_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., escalated: _Optional[bool] = ..., acknowledged_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., assessment_input: _Optional[_Union[AssessmentInputItem, _Mapping]] = ..., monitoring_alert: _Optional[_Union[MonitoringAlertItem, _Mapping]] = ..., deadline_overdue: _Optional[_Union[DeadlineOverdueItem, _Mapping]] = ..., register_match: _Optional[_Union[RegisterMatchItem, _Mapping]] = ..., letter_not_sent: _Optional[_Union[LetterNotSentItem, _Mapping]] = ..., emergency_access: _Optional[_Union[EmergencyAccessItem, _Mapping]] = ...) -> None: ...
 
 class DeliverInboxItemRequest(_message.Message):
     __slots__ = ("item",)
