@@ -26,6 +26,8 @@ OPEN_METHODS = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 class Caller:
     tenant: str
     role: str
+    # A registrant organisation's sector (from its certificate: vtkit.registrants); empty for every other caller.
+    sector: str = ""
 
 
 def caller() -> Caller:
@@ -82,7 +84,7 @@ def peer_caller(context: grpc.aio.ServicerContext) -> Caller | None:
         who = identity_from_pem(bytes(certs[0]))
     except (NotAnIdentity, ValueError):
         return None
-    return Caller(who.tenant, who.role)
+    return Caller(who.tenant, who.role, who.sector)
 
 
 class TokenAuthInterceptor(grpc.aio.ServerInterceptor):
@@ -90,7 +92,7 @@ class TokenAuthInterceptor(grpc.aio.ServerInterceptor):
     (UNAUTHENTICATED) and exposes the caller."""
 
     def __init__(self, tokens: Mapping[str, Mapping[str, str]]):
-        self._tokens = {t: Caller(v["tenant"], v["role"]) for t, v in tokens.items()}
+        self._tokens = {t: Caller(v["tenant"], v["role"], v.get("sector", "")) for t, v in tokens.items()}
 
     async def intercept_service(self, continuation: Callable[[Any], Awaitable[Any]], details: Any) -> Any:
         handler = await continuation(details)
