@@ -218,8 +218,12 @@ def _ensure_tokens(path: pathlib.Path) -> None:
     """The dev-mode credentials (VT_GRPC_PLAINTEXT=1): one token per organisation that has a certificate. Existing
     tokens are kept; an organisation added since (a registrant organisation of registrants.toml) gets one."""
     tokens: dict[str, dict[str, str]] = json.loads(path.read_text()) if path.exists() else {}
+    # The one identity every registrant organisation used to share: each has its own now (vtkit.registrants).
+    shared = [t for t, who in tokens.items() if (who["tenant"], who["role"]) == ("national", "registrant")]
+    for token in shared:
+        del tokens[token]
     have = {(who["tenant"], who["role"]) for who in tokens.values()}
-    added = False
+    added = bool(shared)
     for org in organisations():
         if (org.tenant, org.role) not in have:
             who = {"tenant": org.tenant, "role": org.role}

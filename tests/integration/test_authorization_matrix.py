@@ -281,7 +281,7 @@ async def verwijsindex(kafka: str, keys: KeyStore, tmp_path: pathlib.Path) -> As
 
 def signal_request(name: str, registrant_id: str = "") -> vpb.RegisterSignalRequest:
     return vpb.RegisterSignalRequest(
-        youth_bsn=random_bsn(), youth_date_of_birth=common_pb2.Date(year=2012, month=4, day=1), risk_code=5,
+        youth_bsn=random_bsn(), youth_date_of_birth=common_pb2.Date(year=2012, month=4, day=1),
         registrant=vpb.Registrant(registrant_id=registrant_id, name=name, organisation=f"{name} org",
                                   phone="0301234567", email=f"{name.lower()}@example.nl",
                                   sector=vpb.SECTOR_EDUCATION))

@@ -209,7 +209,7 @@ async def test_a_registrant_organisation_registers_with_its_own_certificate(
     try:
         await wait_healthy(process.address, 60, keys=keys)
         request = vsvc.RegisterSignalRequest(
-            youth_bsn=random_bsn(), youth_date_of_birth=common_pb2.Date(year=2012, month=4, day=1), risk_code=5,
+            youth_bsn=random_bsn(), youth_date_of_birth=common_pb2.Date(year=2012, month=4, day=1),
             registrant=vsvc.Registrant(name="Jeugdarts", organisation="GGD", phone="0301234567",
                                        sector=vsvc.SECTOR_HEALTH_CARE))
         async with OrgStubs(process.address, keys, vsvc_grpc.VerwijsindexServiceStub) as stub:

@@ -45,7 +45,7 @@ async def healthy(process: ServiceProcess) -> None:
 
 def request(bsn: str, name: str) -> svc.RegisterSignalRequest:
     return svc.RegisterSignalRequest(
-        youth_bsn=bsn, youth_date_of_birth=common_pb2.Date(year=2012, month=4, day=1), risk_code=5,
+        youth_bsn=bsn, youth_date_of_birth=common_pb2.Date(year=2012, month=4, day=1),
         registrant=svc.Registrant(name=name, organisation=f"{name} org", phone="0301234567",
                                   sector=svc.SECTOR_EDUCATION))
 

@@ -59,7 +59,7 @@ def today() -> dt.date:
 def request(bsn: str, name: str, dob: dt.date = dt.date(2012, 4, 1), sector: int = svc.SECTOR_EDUCATION,
             registrant_id: str = "") -> svc.RegisterSignalRequest:
     return svc.RegisterSignalRequest(
-        youth_bsn=bsn, youth_date_of_birth=common_pb2.Date(year=dob.year, month=dob.month, day=dob.day), risk_code=5,
+        youth_bsn=bsn, youth_date_of_birth=common_pb2.Date(year=dob.year, month=dob.month, day=dob.day),
         registrant=svc.Registrant(registrant_id=registrant_id, name=name, organisation=f"{name} org", phone="0301234567",
                                   email=f"{name.lower()}@example.nl", sector=sector))
 
