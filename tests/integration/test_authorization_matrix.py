@@ -45,8 +45,8 @@ from vtkit.envelope import envelope_for, new_event_id
 from vtkit.grpcserver import wait_healthy
 from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
-from vtkit.registrants import example
 from vtkit.ops.cli import read_all
+from vtkit.registrants import example
 from vtkit.scenario import melding_request, random_bsn
 from vtkit.testing import ServiceProcess
 

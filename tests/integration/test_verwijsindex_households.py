@@ -190,7 +190,8 @@ async def test_facts_the_verwijsindex_cannot_open_are_dead_lettered(service: Ser
 async def test_only_the_inspector_reads_the_logbook_and_each_query_is_logged(service: ServiceProcess,
                                                                              keys: KeyStore) -> None:
     signal_id = await register(service, keys, SCHOOL, random_bsn(), "Anna")
-    for who in ((SCHOOL, "registrant"), ("utrecht", "region"), ("national", "rvdk"), ("national", "operations"), ("national", "notifier")):
+    for who in ((SCHOOL, "registrant"), ("utrecht", "region"), ("national", "rvdk"), ("national", "operations"),
+                ("national", "notifier")):
         with pytest.raises(grpc.aio.AioRpcError) as err:
             await call(service.address, "ListLogbook", svc.ListLogbookRequest(), keys, *who)
         assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED, who

@@ -9,8 +9,8 @@ import sys
 
 import pytest
 from cryptography import x509
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from vtkit import pki
 from vtkit.registrants import SECTORS, example, registrant_organisations
 from vtkit.tenants import all_tenants
@@ -220,3 +220,24 @@ def test_vt_ca_dir_and_the_cli_option_choose_the_ca_dir(tmp_path: pathlib.Path, 
     pki.init_pki(tmp_path / "b")  # the same CA: both key dirs trust each other's certificates
     assert (tmp_path / "a" / "pki" / "ca.pem").read_bytes() == (tmp_path / "b" / "pki" / "ca.pem").read_bytes()
     assert not (tmp_path / "b-ca").exists()
+
+
+def test_an_old_tokens_file_gets_a_token_per_registrant_organisation_with_its_sector(tmp_path: pathlib.Path) -> None:
+    """Plaintext dev mode names callers by tokens.json: the shared national/registrant token goes, each registrant
+    organisation gets its own, with the sector its certificate names; existing tokens are kept."""
+    import json
+
+    from vtkit.auth import Caller, TokenAuthInterceptor
+    from vtkit.keystore import init_keys
+
+    keys = init_keys(tmp_path / "keys")
+    tokens = keys.tokens()
+    school = example("education")
+    kept = {t: w for t, w in tokens.items() if w["role"] != "registrant"}
+    (keys.root / "tokens.json").write_text(json.dumps({**kept, "old": {"tenant": "national", "role": "registrant"}}))
+    init_keys(keys.root)
+    again = keys.tokens()
+    assert "old" not in again and kept.items() <= again.items()
+    token = keys.token_for(school.id, "registrant")
+    assert again[token] == {"tenant": school.id, "role": "registrant", "sector": "education"}
+    assert TokenAuthInterceptor(again)._tokens[token] == Caller(school.id, "registrant", "education")
