@@ -79,8 +79,10 @@ FUZZ_EXAMPLES ?= 1000
 fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest -m fuzz tests/fuzz -s -q -p no:cacheprovider
 
-# Issue 7: mutual TLS. A local CA and every server and organisation certificate (vtkit.pki), in the
-# key dir `make run` uses (VT_VAR_DIR/keys, default var/keys); existing ones are kept.
+# Issue 7: mutual TLS. A local CA and every server and organisation certificate (vtkit.pki: the regions, the
+# national organisations, the example registrant organisations of libs/vtkit/registrants.toml), in the key dir
+# `make run` uses (VT_VAR_DIR/keys, default var/keys); existing ones are kept. The CA's private key goes to
+# VT_VAR_DIR/keys-ca (or VT_CA_DIR), never into the key dir: services refuse to start with it there.
 VT_VAR_DIR ?= var
 certs: $(STAMP)
 	$(PY) -m vtkit.pki init $(VT_VAR_DIR)/keys

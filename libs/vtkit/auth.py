@@ -10,6 +10,7 @@ plaintext, and then TokenAuthInterceptor resolves a bearer token issued per orga
 from __future__ import annotations
 
 import contextvars
+import dataclasses
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ class Caller:
     # name a user of another one. Empty when the call names nobody.
     user: str = ""
     user_role: str = ""
+    # A registrant organisation's sector (from its certificate: vtkit.registrants); empty for every other caller.
+    sector: str = ""
 
 
 USER_HEADER, USER_ROLE_HEADER = "vt-user", "vt-user-role"
@@ -67,7 +70,7 @@ def _named(who: Caller, context: grpc.aio.ServicerContext) -> Caller | str:
     for name, value in ((USER_HEADER, user), (USER_ROLE_HEADER, role)):
         if value and not _USER.fullmatch(value):
             return f"{name}: 1 to 64 letters, digits or . _ @ -"
-    return Caller(who.tenant, who.role, user, role) if user else who
+    return dataclasses.replace(who, user=user, user_role=role) if user else who
 
 
 def bearer_metadata(token: str) -> tuple[tuple[str, str], ...]:
@@ -122,7 +125,7 @@ def peer_caller(context: grpc.aio.ServicerContext) -> Caller | None:
         who = identity_from_pem(bytes(certs[0]))
     except (NotAnIdentity, ValueError):
         return None
-    return Caller(who.tenant, who.role)
+    return Caller(who.tenant, who.role, sector=who.sector)
 
 
 class TokenAuthInterceptor(grpc.aio.ServerInterceptor):
@@ -130,7 +133,7 @@ class TokenAuthInterceptor(grpc.aio.ServerInterceptor):
     (UNAUTHENTICATED) and exposes the caller."""
 
     def __init__(self, tokens: Mapping[str, Mapping[str, str]]):
-        self._tokens = {t: Caller(v["tenant"], v["role"]) for t, v in tokens.items()}
+        self._tokens = {t: Caller(v["tenant"], v["role"], sector=v.get("sector", "")) for t, v in tokens.items()}
 
     async def intercept_service(self, continuation: Callable[[Any], Awaitable[Any]], details: Any) -> Any:
         handler = await continuation(details)

@@ -15,7 +15,9 @@ and by the test fixtures):
   audit/<service>.key         Ed25519 private key, hex, one per service ("intake-<tenant>", "radar", ...): signs
                               that service's audit-log checkpoints and witness heads (vtkit.audit)
   audit/<service>.pub         its public key, hex (what the verifier needs)
-  tokens.json                 bearer token -> {"tenant": ..., "role": ...} for gRPC callers
+  tokens.json                 bearer token -> {"tenant": ..., "role": ...(, "sector": ...)} for gRPC callers
+  pki/                        mTLS certificates and keys (vtkit.pki); never the CA's private key, which lives in
+                              the CA dir beside the key dir (a service finding one refuses to start: refuse_ca_key)
 A service reads only what it is entitled to; in production this is a KMS/HSM (implement
 vtkit.keys.DataKeyStore and pass it as `data_keys`).
 
@@ -46,7 +48,7 @@ from vtkit.keys import (
     load_master_key,
     private_dirs,
 )
-from vtkit.pki import init_pki, organisations
+from vtkit.pki import ca_keys_in, init_pki, organisations
 from vtkit.tenants import all_tenants
 
 # Who identifiers and notices are sealed to: the matching services, and the RvdK (its requests from VT carry the
@@ -160,9 +162,22 @@ class _LiveCipher(TenantCipher):
         return self._keys.tenant_cipher(self.tenant_id).encrypt(plaintext, event_id=event_id, field=field)
 
 
+def refuse_ca_key(key_dir: str | os.PathLike[str], service: str) -> None:
+    """A service never starts with the CA's private key in its key dir: whoever reads that dir (the service, a
+    backup, a mounted Secret) could issue any organisation's certificate (vtkit.pki; docs/architecture.md, "Keys
+    and certificates"). A ConfigError naming the file(s)."""
+    found = ca_keys_in(key_dir)
+    if found:
+        raise ConfigError(f"configuration error: {service} refuses to start: its key directory holds the CA private "
+                          f"key ({', '.join(str(p) for p in found)}); the CA key belongs in the CA directory only "
+                          "(VT_CA_DIR, used by `python -m vtkit.pki init`): move it there")
+
+
 def usable_keys(key_dir: str, service: str, owner: str) -> KeyStore:
     """A service's key store, checked at start (never SERVING, then failing every request, without a usable key):
-    the master key is there and opens `owner`'s newest data key. A ConfigError naming the service otherwise."""
+    no CA private key in it, the master key is there and opens `owner`'s newest data key. A ConfigError naming the
+    service otherwise."""
+    refuse_ca_key(key_dir, service)
     keys = KeyStore(key_dir)
     try:
         keys.check_data_keys(owner)
@@ -208,13 +223,35 @@ def init_keys(root: str | os.PathLike[str]) -> KeyStore:
         _write_secret(base / "audit" / f"{name}.key", secrets.token_hex(32))  # an Ed25519 key is 32 random bytes
         audit_key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex((base / "audit" / f"{name}.key").read_text()))
         _write_secret(base / "audit" / f"{name}.pub", audit_key.public_key().public_bytes_raw().hex())
-    tokens_path = base / "tokens.json"
-    if not tokens_path.exists():
-        # The dev-mode credentials (VT_GRPC_PLAINTEXT=1): one token per organisation that has a certificate.
-        tokens = {secrets.token_urlsafe(24): {"tenant": o.tenant, "role": o.role} for o in organisations()}
-        _write_secret(tokens_path, json.dumps(tokens, indent=1))
+    _ensure_tokens(base / "tokens.json")
     init_pki(base)  # mTLS certificates for every organisation and server
     return KeyStore(base)
+
+
+def _ensure_tokens(path: pathlib.Path) -> None:
+    """The dev-mode credentials (VT_GRPC_PLAINTEXT=1): one token per organisation that has a certificate. Existing
+    tokens are kept; an organisation added since (a registrant organisation of registrants.toml) gets one."""
+    tokens: dict[str, dict[str, str]] = json.loads(path.read_text()) if path.exists() else {}
+    # The one identity every registrant organisation used to share: each has its own now (vtkit.registrants).
+    shared = [t for t, who in tokens.items() if (who["tenant"], who["role"]) == ("national", "registrant")]
+    for token in shared:
+        del tokens[token]
+    have = {(who["tenant"], who["role"]) for who in tokens.values()}
+    added = bool(shared)
+    for org in organisations():
+        if (org.tenant, org.role) not in have:
+            who = {"tenant": org.tenant, "role": org.role}
+            if org.sector:
+                who["sector"] = org.sector
+            tokens[secrets.token_urlsafe(24)] = who
+            added = True
+    if added or not path.exists():
+        private_dirs(path.parent)
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(json.dumps(tokens, indent=1))
+        os.replace(tmp, path)
 
 
 def rotate_key(root: str | os.PathLike[str], owner: str) -> str:

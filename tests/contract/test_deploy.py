@@ -238,3 +238,37 @@ def test_the_redrive_job_validates_and_runs_as_ops_redrive() -> None:
     sources = job["spec"]["template"]["spec"]["volumes"][0]["projected"]["sources"]
     assert sources[0]["secret"]["name"] == "kafka-user-ops-redrive"
     assert job["spec"]["template"]["spec"]["containers"][0]["args"][0] == "redrive"
+
+
+# What a service's vt-pki-<service> Secret may give it (deploy/k8s/README.md): the CA certificate, its server
+# certificate and key, and the notifier its client certificate. Never a CA private key (vtkit.pki).
+PKI_ITEMS = {"ca.pem", "server.pem", "server.key", "client.pem", "client.key"}
+
+
+def test_no_workload_mounts_the_ca_private_key() -> None:
+    """Whoever holds the CA key can issue any organisation's certificate: no Secret a pod mounts names it. A key
+    Secret mounted whole (vt-keys-<service>) is filled by the platform's secret store, which must not put a CA key
+    there either: the service would refuse to start (vtkit.keystore.refuse_ca_key)."""
+    jobs = [d for d in k8s.render("national") if d["kind"] == "Job"]
+    jobs += [yaml.safe_load(p.read_text()) for p in sorted((K8S / "jobs").glob("*.yaml"))]
+    workloads = [d for d in everything() if d["kind"] in WORKLOAD_KINDS] + jobs
+    assert workloads
+    seen_pki = 0
+    for workload in workloads:
+        name = workload["metadata"].get("name") or workload["metadata"]["generateName"]
+        for volume in workload["spec"]["template"]["spec"].get("volumes", []):
+            secrets = [s["secret"] for s in volume.get("projected", {}).get("sources", []) if "secret" in s]
+            if "secret" in volume:
+                secrets.append({"name": volume["secret"]["secretName"], "items": volume["secret"].get("items")})
+            for secret in secrets:
+                items = secret.get("items")
+                assert "ca-key" not in secret["name"] and not secret["name"].startswith("vt-ca"), (name, secret)
+                if items is None:
+                    assert secret["name"].startswith("vt-keys-"), (name, secret["name"])  # only the key files, whole
+                    continue
+                for item in items:
+                    assert item["key"] != "ca.key" and not item["path"].endswith("ca.key"), (name, item)
+                if secret["name"].startswith("vt-pki-"):
+                    seen_pki += 1
+                    assert {i["key"] for i in items} <= PKI_ITEMS, (name, items)
+    assert seen_pki >= 4  # radar, verwijsindex, notifier and every region's intake

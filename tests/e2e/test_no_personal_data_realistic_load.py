@@ -83,7 +83,7 @@ def registration(item: LoadItem, rng: random.Random) -> tuple[vpb.RegisterSignal
                              email=f"{first.lower()}.{rng.randrange(10**6)}@jeugdzorg.example",
                              sector=vpb.SECTOR_YOUTH_CARE, coordinator=f"{rng.choice(FIRST_NAMES)} Coordinator")
     request = vpb.RegisterSignalRequest(youth_bsn=item.bsn, youth_date_of_birth=common_pb2.Date(year=2014, month=5, day=9),
-                                        risk_code=3, registrant=contact)
+                                        registrant=contact)
     return request, [contact.name, contact.phone, contact.email, contact.coordinator]
 
 
@@ -109,7 +109,7 @@ def invalid_requests(items: list[LoadItem]) -> list[tuple[str, str, object, list
     no_organisation.CopyFrom(advies.request)
     no_organisation.idempotency_key += "-no-organisation"
     no_organisation.asker.identity.organisation = ""
-    vi_bad_bsn = vpb.RegisterSignalRequest(youth_bsn=bad_bsn, risk_code=3,
+    vi_bad_bsn = vpb.RegisterSignalRequest(youth_bsn=bad_bsn,
                                            youth_date_of_birth=common_pb2.Date(year=2014, month=5, day=9),
                                            registrant=vpb.Registrant(name="Iris Dekker", phone="0612312312",
                                                                      email="iris.dekker@jeugdzorg.example"))

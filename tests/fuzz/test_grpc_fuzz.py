@@ -101,7 +101,7 @@ def advies(key: str) -> ipb.RegisterAdviesRequest:
 
 def signal(name: str) -> vpb.RegisterSignalRequest:
     return vpb.RegisterSignalRequest(
-        youth_bsn=random_bsn(), youth_date_of_birth=common_pb2.Date(year=2012, month=4, day=1), risk_code=5,
+        youth_bsn=random_bsn(), youth_date_of_birth=common_pb2.Date(year=2012, month=4, day=1),
         registrant=vpb.Registrant(name=name, organisation=f"{name} org", phone="0301234567",
                                   email=f"{name.lower()}@example.nl", sector=vpb.SECTOR_EDUCATION))
 

@@ -147,7 +147,7 @@ async def test_verwijsindex_register_list_logbook_withdraw_are_audited(kafka: st
             dob = dt.date.today().replace(year=dt.date.today().year - 10)
             registered = await stub.RegisterSignal(vpb.RegisterSignalRequest(
                 youth_bsn=bsn, youth_date_of_birth=common_pb2.Date(year=dob.year, month=dob.month, day=dob.day),
-                risk_code=5, registrant=vpb.Registrant(name="Anna Registrant", organisation="School",
+                registrant=vpb.Registrant(name="Anna Registrant", organisation="School",
                                                        phone="0301234567", email="anna@example.nl",
                                                        sector=vpb.SECTOR_EDUCATION)), timeout=10)
             signal_id = registered.signal_id

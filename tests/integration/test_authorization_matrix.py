@@ -9,6 +9,8 @@ Each RPC has one entry in EXERCISE saying how it is tried. An RPC in a descripto
   list    a tenant-scoped listing: A's answer never contains B's object
   create  creates an object of the caller only: A's call on B's intake is PERMISSION_DENIED (audited); in the
           verwijsindex a forged registrant id of B still registers for A (B never sees it)
+The verwijsindex is tried between VT regions and registrant organisations (two schools, a GP: each its own
+certificate, libs/vtkit/registrants.py), in every ordered pair of VI_CALLERS.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from vtkit.grpcserver import wait_healthy
 from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
 from vtkit.ops.cli import read_all
+from vtkit.registrants import example
 from vtkit.scenario import melding_request, random_bsn
 from vtkit.testing import ServiceProcess
 
@@ -100,10 +103,10 @@ def test_every_rpc_has_an_exercise() -> None:
     assert not set(EXERCISE) - set(rpcs), "EXERCISE names RPCs that no longer exist"
 
 
-async def expect_denied(stubs: OrgStubs[Any], method: str, request: Any, caller: str) -> grpc.StatusCode:
-    """`caller` (a region) calls `method` over its own mTLS channel and must be refused."""
+async def expect_denied(stubs: OrgStubs[Any], method: str, request: Any, caller: str | tuple[str, str]) -> grpc.StatusCode:
+    """`caller` (a region, or a (tenant, role) identity) calls `method` over its own mTLS channel and must be refused."""
     with pytest.raises(grpc.aio.AioRpcError) as err:
-        await getattr(stubs(caller), method)(request, timeout=10)
+        await getattr(stubs(*((caller,) if isinstance(caller, str) else caller)), method)(request, timeout=10)
     assert err.value.code() in DENIED, (method, err.value.code(), err.value.details())
     return err.value.code()
 
@@ -281,37 +284,44 @@ async def verwijsindex(kafka: str, keys: KeyStore, tmp_path: pathlib.Path) -> As
 
 def signal_request(name: str, registrant_id: str = "") -> vpb.RegisterSignalRequest:
     return vpb.RegisterSignalRequest(
-        youth_bsn=random_bsn(), youth_date_of_birth=common_pb2.Date(year=2012, month=4, day=1), risk_code=5,
+        youth_bsn=random_bsn(), youth_date_of_birth=common_pb2.Date(year=2012, month=4, day=1),
         registrant=vpb.Registrant(registrant_id=registrant_id, name=name, organisation=f"{name} org",
                                   phone="0301234567", email=f"{name.lower()}@example.nl",
                                   sector=vpb.SECTOR_EDUCATION))
+
+
+# Registrants of the verwijsindex: two regions and three registrant organisations (two of one sector). Their tenants
+# (region ids, organisation ids) are disjoint (vtkit.pki.identity_from_pem), so the tenant names the caller below.
+VI_CALLERS = [("utrecht", "region"), ("fryslan", "region"), (example("education", 0).id, "registrant"),
+              (example("education", 1).id, "registrant"), (example("health_care").id, "registrant")]
+VI_PAIRS = list(itertools.permutations(VI_CALLERS, 2))
 
 
 async def test_verwijsindex_matrix(verwijsindex: ServiceProcess, keys: KeyStore, tmp_path: pathlib.Path,
                                    kafka: str) -> None:
     async with OrgStubs(verwijsindex.address, keys, verwijsindex_service_pb2_grpc.VerwijsindexServiceStub) as stub:
 
-        signals = {t: (await stub(t).RegisterSignal(signal_request("Anna"))).signal_id
-                   for t in TENANTS}
+        signals = {who: (await stub(*who).RegisterSignal(signal_request("Anna"))).signal_id for who in VI_CALLERS}
         calls = 0
-        for a, b in PAIRS:
-            forged = await stub(a).RegisterSignal(signal_request("Bert", registrant_id=b))
+        for a, b in VI_PAIRS:
+            forged = await stub(*a).RegisterSignal(signal_request("Bert", registrant_id=b[0]))
             calls += 1
             withdraw = vpb.WithdrawSignalRequest(signal_id=signals[b], reason=vpb.WITHDRAW_REASON_WRONG)
             await expect_denied(stub, "WithdrawSignal", withdraw, a)
             await expect_denied(stub, "ListLogbook", vpb.ListLogbookRequest(signal_id=signals[b]),
                                 a)
-            mine_a = {s.signal_id for s in (await stub(a).ListMySignals(vpb.ListMySignalsRequest())).signals}
-            mine_b = {s.signal_id for s in (await stub(b).ListMySignals(vpb.ListMySignalsRequest())).signals}
+            mine_a = {s.signal_id for s in (await stub(*a).ListMySignals(vpb.ListMySignalsRequest())).signals}
+            mine_b = {s.signal_id for s in (await stub(*b).ListMySignals(vpb.ListMySignalsRequest())).signals}
             calls += 4
             assert signals[b] not in mine_a and forged.signal_id in mine_a and forged.signal_id not in mine_b
             assert signals[b] in mine_b  # still active: A's withdrawal did nothing
     got = {(r["who"]["tenant"], r["what"], r["subject"]["signal_id"], r["detail"])
            for r in denials(tmp_path / "vi" / "audit-verwijsindex.jsonl", keys)}
-    for a, b in PAIRS:
-        assert {(a, "withdraw signal", signals[b], "not_found"), (a, "read logbook", signals[b], "permission_denied")} <= got
+    for a, b in VI_PAIRS:
+        assert {(a[0], "withdraw signal", signals[b], "not_found"),
+                (a[0], "read logbook", signals[b], "permission_denied")} <= got
     await assert_forwarded(kafka, "verwijsindex", {(t, w, s) for t, w, s, _ in got}, "signal_id")
-    print(f"verwijsindex: 4 RPCs x {len(PAIRS)} pairs = {calls}")
+    print(f"verwijsindex: 4 RPCs x {len(VI_PAIRS)} pairs = {calls}")
 
 
 async def test_notifier_matrix(kafka: str, keys: KeyStore, tmp_path: pathlib.Path, publisher: Publisher) -> None:

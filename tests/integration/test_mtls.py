@@ -27,6 +27,7 @@ from vtkit.broker import free_port
 from vtkit.channels import OrgStubs, client_channel
 from vtkit.grpcserver import PLAINTEXT_FLAG, GrpcServer, check, reflected_services, wait_healthy
 from vtkit.keystore import KeyStore, init_keys
+from vtkit.registrants import example
 from vtkit.scenario import melding_request, random_bsn
 from vtkit.testing import ServiceProcess
 
@@ -76,7 +77,7 @@ def ssl_channel(address: str, key_dir: pathlib.Path, client: tuple[str, str] | N
 
 
 async def test_the_caller_is_read_from_the_certificate(server: GrpcServer, keys: KeyStore) -> None:
-    for tenant, role in [("utrecht", "region"), ("national", "inspector"), ("national", "registrant")]:
+    for tenant, role in [("utrecht", "region"), ("national", "inspector"), (example("youth_care").id, "registrant")]:
         async with client_channel(server.address, keys, tenant, role) as channel:
             assert await who_am_i(channel) == f"{tenant}/{role}"
 
@@ -201,21 +202,22 @@ async def test_the_probe_command_of_the_k8s_manifests(server: GrpcServer, keys: 
 
 async def test_a_registrant_organisation_registers_with_its_own_certificate(
         kafka: str, keys: KeyStore, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """national/registrant (a registrant organisation that is no VT region) may use the verwijsindex; the
-    signal is its own, not the region's whose token it forges."""
+    """A registrant organisation that is no VT region (here a GGD's youth health care) uses the verwijsindex with
+    its own certificate; the signal is its own, not the region's whose token it forges."""
     monkeypatch.delenv(PLAINTEXT_FLAG, raising=False)
+    ggd = example("youth_health_care").id
     env = {"KAFKA_BOOTSTRAP_SERVERS": kafka, "VT_KEY_DIR": str(keys.root), "VT_DATA_DIR": str(tmp_path / "vi")}
     process = ServiceProcess("verwijsindex", "verwijsindex", env=env, log_path=tmp_path / "vi.log").start()
     try:
         await wait_healthy(process.address, 60, keys=keys)
         request = vsvc.RegisterSignalRequest(
-            youth_bsn=random_bsn(), youth_date_of_birth=common_pb2.Date(year=2012, month=4, day=1), risk_code=5,
+            youth_bsn=random_bsn(), youth_date_of_birth=common_pb2.Date(year=2012, month=4, day=1),
             registrant=vsvc.Registrant(name="Jeugdarts", organisation="GGD", phone="0301234567",
                                        sector=vsvc.SECTOR_HEALTH_CARE))
         async with OrgStubs(process.address, keys, vsvc_grpc.VerwijsindexServiceStub) as stub:
             forged = bearer_metadata(keys.token_for("utrecht"))
-            signal = await stub("national", "registrant").RegisterSignal(request, metadata=forged, timeout=10)
-            mine = await stub("national", "registrant").ListMySignals(vsvc.ListMySignalsRequest(), timeout=10)
+            signal = await stub(ggd, "registrant").RegisterSignal(request, metadata=forged, timeout=10)
+            mine = await stub(ggd, "registrant").ListMySignals(vsvc.ListMySignalsRequest(), timeout=10)
             utrechts = await stub("utrecht").ListMySignals(vsvc.ListMySignalsRequest(), timeout=10)
         assert signal.signal_id in {s.signal_id for s in mine.signals}
         assert signal.signal_id not in {s.signal_id for s in utrechts.signals}

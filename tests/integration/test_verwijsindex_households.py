@@ -23,11 +23,13 @@ from vtkit.crypto import seal
 from vtkit.envelope import header_map
 from vtkit.grpcserver import wait_healthy
 from vtkit.keystore import KeyStore
+from vtkit.registrants import example
 from vtkit.scenario import TopicWatcher, random_bsn
 from vtkit.simulators import brp, publish_feed
 from vtkit.testing import ServiceProcess
 
-SCHOOL, GP, POLICE = "utrecht", "rotterdam-rijnmond", "drenthe"  # region tokens stand in for registrants
+# Registrant organisations, each with its own certificate (libs/vtkit/registrants.toml).
+SCHOOL, GP, POLICE = example("education").id, example("health_care").id, example("police_and_justice").id
 INSPECTOR = ("national", "inspector")
 
 
@@ -45,7 +47,7 @@ async def healthy(process: ServiceProcess) -> None:
 
 def request(bsn: str, name: str) -> svc.RegisterSignalRequest:
     return svc.RegisterSignalRequest(
-        youth_bsn=bsn, youth_date_of_birth=common_pb2.Date(year=2012, month=4, day=1), risk_code=5,
+        youth_bsn=bsn, youth_date_of_birth=common_pb2.Date(year=2012, month=4, day=1),
         registrant=svc.Registrant(name=name, organisation=f"{name} org", phone="0301234567",
                                   sector=svc.SECTOR_EDUCATION))
 
@@ -68,7 +70,7 @@ async def call(address: str, method: str, message: object, keys: KeyStore, tenan
 
 
 async def register(service: ServiceProcess, keys: KeyStore, tenant: str, bsn: str, name: str) -> str:
-    reply = await call(service.address, "RegisterSignal", request(bsn, name), keys, tenant)
+    reply = await call(service.address, "RegisterSignal", request(bsn, name), keys, tenant, "registrant")
     return str(reply.signal_id)  # type: ignore[attr-defined]
 
 
@@ -161,7 +163,7 @@ async def test_death_ends_the_signals(service: ServiceProcess, kafka: str, keys:
     signal_id = await register(service, keys, SCHOOL, a, "Anna")
     await brp.publish_facts(kafka, [brp.build_facts(keys, a, "3511 AB 12", "GM0344", date_of_death=dt.date.today())], keys)
     await facts_applied(service, keys, a)
-    listed = await call(service.address, "ListMySignals", svc.ListMySignalsRequest(), keys, SCHOOL)
+    listed = await call(service.address, "ListMySignals", svc.ListMySignalsRequest(), keys, SCHOOL, "registrant")
     assert signal_id not in {s.signal_id for s in listed.signals}  # type: ignore[attr-defined]
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await register(service, keys, GP, a, "Bert")
@@ -202,7 +204,8 @@ async def test_facts_the_brp_did_not_sign_are_dead_lettered(service: ServiceProc
 async def test_only_the_inspector_reads_the_logbook_and_each_query_is_logged(service: ServiceProcess,
                                                                              keys: KeyStore) -> None:
     signal_id = await register(service, keys, SCHOOL, random_bsn(), "Anna")
-    for who in ((SCHOOL, "region"), ("national", "rvdk"), ("national", "operations"), ("national", "notifier")):
+    for who in ((SCHOOL, "registrant"), ("utrecht", "region"), ("national", "rvdk"), ("national", "operations"),
+                ("national", "notifier")):
         with pytest.raises(grpc.aio.AioRpcError) as err:
             await call(service.address, "ListLogbook", svc.ListLogbookRequest(), keys, *who)
         assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED, who

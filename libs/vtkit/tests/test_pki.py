@@ -9,11 +9,13 @@ import sys
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from vtkit import pki
+from vtkit.registrants import SECTORS, example, registrant_organisations
 from vtkit.tenants import all_tenants
 
-NATIONAL_ROLES = {"rvdk", "operations", "notifier", "inspector", "registrant"}
+NATIONAL_ROLES = {"rvdk", "operations", "notifier", "inspector"}
 
 
 def init(key_dir: pathlib.Path) -> str:
@@ -36,8 +38,12 @@ def test_init_creates_one_certificate_per_organisation_and_is_idempotent(tmp_pat
     clients = sorted((tmp_path / "pki" / "clients").rglob("*.pem"))
     identities = {(p.parent.name, p.stem) for p in clients}
     assert len(all_tenants()) == 25
-    assert identities == {(t, "region") for t in all_tenants()} | {("national", r) for r in NATIONAL_ROLES}
-    assert len(clients) == 25 + len(NATIONAL_ROLES)
+    registrants = {(o.id, "registrant") for o in registrant_organisations()}
+    assert identities == {(t, "region") for t in all_tenants()} | {("national", r) for r in NATIONAL_ROLES} | registrants
+    assert len(clients) == 25 + len(NATIONAL_ROLES) + len(registrants)
+    # A few example organisations of every sector (registrants.toml), each with a certificate of its own.
+    assert {o.sector for o in registrant_organisations()} == set(SECTORS)
+    assert not (tmp_path / "pki" / "ca.key").exists() and (pki.ca_dir(tmp_path) / "ca.key").exists()
     init(tmp_path)
     assert snapshot(tmp_path) == first, "a second init must keep every key and certificate"
 
@@ -56,7 +62,7 @@ def test_subject_names_the_identity_and_chains_to_the_ca(tmp_path: pathlib.Path)
     assert pki.identity_from_pem(cert_path.read_bytes()) == pki.Identity("utrecht", "region")
     inspector = pki.client_paths(tmp_path, "national", "inspector")[0].read_bytes()
     assert pki.identity_from_pem(inspector) == pki.Identity("national", "inspector")
-    for key in [key_path, tmp_path / "pki" / "ca.key", pki.server_paths(tmp_path, "radar")[1]]:
+    for key in [key_path, pki.ca_dir(tmp_path) / "ca.key", pki.server_paths(tmp_path, "radar")[1]]:
         assert stat.S_IMODE(key.stat().st_mode) == 0o600, key
 
 
@@ -75,7 +81,7 @@ def test_server_certificates_name_their_service_and_are_no_caller(tmp_path: path
 
 def test_a_new_ca_reissues_every_certificate(tmp_path: pathlib.Path) -> None:
     pki.init_pki(tmp_path)
-    (tmp_path / "pki" / "ca.key").unlink()
+    (pki.ca_dir(tmp_path) / "ca.key").unlink()
     pki.init_pki(tmp_path)
     ca = load(tmp_path / "pki" / "ca.pem")
     for cert_path in (tmp_path / "pki").rglob("*.pem"):
@@ -145,3 +151,93 @@ async def test_grpc_health_port_answers_kubelets_plaintext_probe_with_health_onl
                 await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=3)
     finally:
         await server.stop(0)
+
+
+# -- registrant organisations (vtkit.registrants) and where the CA key lives ------------------------------------
+
+
+def _ca(key_dir: pathlib.Path) -> tuple[x509.Certificate, object]:
+    authority = pki.ca_dir(key_dir)
+    key = serialization.load_pem_private_key((authority / "ca.key").read_bytes(), password=None)
+    return load(authority / "ca.pem"), key
+
+
+def test_a_registrant_certificate_names_its_organisation_and_sector(tmp_path: pathlib.Path) -> None:
+    pki.init_pki(tmp_path)
+    school = example("education")
+    cert_path, _ = pki.client_paths(tmp_path, school.id, "registrant")
+    cert = load(cert_path)
+    cert.verify_directly_issued_by(load(tmp_path / "pki" / "ca.pem"))
+    assert [a.value for a in cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)] == [school.id]
+    assert [a.value for a in cert.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)] == ["registrant"]
+    assert [a.value for a in cert.subject.get_attributes_for_oid(NameOID.BUSINESS_CATEGORY)] == ["education"]
+    assert pki.identity_from_pem(cert_path.read_bytes()) == pki.Identity(school.id, "registrant", "education")
+    # No organisation shares a certificate any more: the old national/registrant one is gone.
+    assert not pki.client_paths(tmp_path, "national", "registrant")[0].exists()
+
+
+@pytest.mark.parametrize("who", [
+    pki.Identity("national", "registrant"),            # the certificate every registrant shared: no sector
+    pki.Identity("brin-01ab", "registrant"),           # no sector
+    pki.Identity("brin-01ab", "registrant", "bakery"),  # not one of the seven sectors
+    pki.Identity("utrecht", "registrant", "education"),  # a region's id: radar and the notifier scope by tenant
+    pki.Identity("national", "registrant", "education"),
+    pki.Identity("utrecht", "region", "education"),     # only a registrant names a sector
+])
+def test_a_registrant_certificate_without_its_own_id_and_sector_is_no_identity(
+        tmp_path: pathlib.Path, who: pki.Identity) -> None:
+    pki.init_pki(tmp_path)
+    paths = (tmp_path / "forged.pem", tmp_path / "forged.key")
+    pki._issue(_ca(tmp_path), pki.identity_subject(who), [ExtendedKeyUsageOID.CLIENT_AUTH], None, paths)  # type: ignore[arg-type]
+    with pytest.raises(pki.NotAnIdentity):
+        pki.identity_from_pem(paths[0].read_bytes())
+
+
+def test_the_ca_key_stays_outside_the_key_dir_and_an_old_one_is_moved_out(tmp_path: pathlib.Path) -> None:
+    key_dir = tmp_path / "keys"
+    pki.init_pki(key_dir)
+    assert pki.ca_dir(key_dir) == tmp_path / "keys-ca"
+    assert pki.ca_keys_in(key_dir) == []
+    before = snapshot(key_dir)
+    # A key dir of before: the CA key under pki/. init moves it to the CA dir and keeps every certificate.
+    (pki.ca_dir(key_dir) / "ca.key").rename(key_dir / "pki" / "ca.key")
+    assert pki.ca_keys_in(key_dir) == [key_dir / "pki" / "ca.key"]
+    out = subprocess.run([sys.executable, "-m", "vtkit.pki", "init", str(key_dir)], capture_output=True, text=True,
+                         check=True)
+    assert "moved the CA key" in out.stderr
+    assert not (key_dir / "pki" / "ca.key").exists() and (tmp_path / "keys-ca" / "ca.key").exists()
+    assert snapshot(key_dir) == before
+    # Under another name it is still found: by its public key, the CA certificate's.
+    (key_dir / "spare.key").write_bytes((tmp_path / "keys-ca" / "ca.key").read_bytes())
+    assert pki.ca_keys_in(key_dir) == [key_dir / "spare.key"]
+
+
+def test_vt_ca_dir_and_the_cli_option_choose_the_ca_dir(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    init_out = subprocess.run([sys.executable, "-m", "vtkit.pki", "init", str(tmp_path / "a"), "--ca-dir",
+                               str(tmp_path / "authority")], capture_output=True, text=True, check=True).stdout
+    assert (tmp_path / "authority" / "ca.key").exists() and str(tmp_path / "authority") in init_out
+    monkeypatch.setenv(pki.CA_DIR_ENV, str(tmp_path / "authority"))
+    pki.init_pki(tmp_path / "b")  # the same CA: both key dirs trust each other's certificates
+    assert (tmp_path / "a" / "pki" / "ca.pem").read_bytes() == (tmp_path / "b" / "pki" / "ca.pem").read_bytes()
+    assert not (tmp_path / "b-ca").exists()
+
+
+def test_an_old_tokens_file_gets_a_token_per_registrant_organisation_with_its_sector(tmp_path: pathlib.Path) -> None:
+    """Plaintext dev mode names callers by tokens.json: the shared national/registrant token goes, each registrant
+    organisation gets its own, with the sector its certificate names; existing tokens are kept."""
+    import json
+
+    from vtkit.auth import Caller, TokenAuthInterceptor
+    from vtkit.keystore import init_keys
+
+    keys = init_keys(tmp_path / "keys")
+    tokens = keys.tokens()
+    school = example("education")
+    kept = {t: w for t, w in tokens.items() if w["role"] != "registrant"}
+    (keys.root / "tokens.json").write_text(json.dumps({**kept, "old": {"tenant": "national", "role": "registrant"}}))
+    init_keys(keys.root)
+    again = keys.tokens()
+    assert "old" not in again and kept.items() <= again.items()
+    token = keys.token_for(school.id, "registrant")
+    assert again[token] == {"tenant": school.id, "role": "registrant", "sector": "education"}
+    assert TokenAuthInterceptor(again)._tokens[token] == Caller(school.id, "registrant", sector="education")

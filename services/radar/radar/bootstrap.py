@@ -12,7 +12,7 @@ from vtkit.audit_query import serve_audit_log
 from vtkit.config import ConfigError
 from vtkit.grpcserver import GrpcServer
 from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, start_producer, stop_producer
-from vtkit.keystore import KeyStore
+from vtkit.keystore import KeyStore, refuse_ca_key
 from vtkit.outbox import OutboxRelay, SharedProducer
 from vtkit.outbox_store import SqliteOutbox
 
@@ -30,6 +30,7 @@ async def _first(*waits: asyncio.Future[object] | asyncio.Task[object]) -> None:
 
 def make_main(settings: RadarSettings, kafka: KafkaSettings) -> Callable[[asyncio.Event], Awaitable[None]]:
     async def main(stop: asyncio.Event) -> None:
+        refuse_ca_key(settings.key_dir, "radar")
         keys = KeyStore(settings.key_dir)
         try:
             # At start, not at the first melding: the seal and pseudonym keys, and a master key that loads.

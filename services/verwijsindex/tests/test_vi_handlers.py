@@ -37,7 +37,7 @@ def app(tmp_path: pathlib.Path, keys: KeyStore, clock: Clock) -> Verwijsindex:
 
 
 def reg(bsn: str = BSN, name: str = "Anna", dob: dt.date = dt.date(2012, 4, 1)) -> Registration:
-    return Registration(bsn, dob, 5, None, Contact(name, "Org", "0612345678", "a@example.nl", Sector.YOUTH_CARE))
+    return Registration(bsn, dob, None, Contact(name, "Org", "0612345678", "a@example.nl", Sector.YOUTH_CARE))
 
 
 def events(app: Verwijsindex) -> list[object]:
@@ -136,3 +136,26 @@ def test_archived_signal_notifies_a_new_registrant_once(app: Verwijsindex) -> No
     assert kinds == [events_pb2.MATCH_KIND_ARCHIVED, events_pb2.MATCH_KIND_CLIENT]
     archived = matches(app)[0]
     assert sorted(r.registrant_id for r in archived.registrants) == ["drenthe", "utrecht"]
+
+
+def test_a_database_of_before_forgets_the_risk_codes_it_kept(tmp_path: pathlib.Path, keys: KeyStore) -> None:
+    """Signals stored before kept a risk code (and the logbook "risk_code=N"): opening the store drops both."""
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    cipher = keys.field_cipher("verwijsindex")
+    app = Verwijsindex(Store(path, cipher), keys.pseudonymizer(), cipher)
+    signal = app.register("utrecht", reg()).signal
+    app.store.close()
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("ALTER TABLE signals ADD COLUMN risk_code INTEGER NOT NULL DEFAULT 7")
+    db.execute("UPDATE logbook SET detail = 'risk_code=7' WHERE action = 'registered'")
+    db.close()
+    store = Store(path, cipher)
+    try:
+        assert "risk_code" not in {r["name"] for r in store._db.execute("PRAGMA table_info(signals)")}
+        assert [(e.action, e.detail) for e in store.logbook(signal.signal_id)] == [("registered", "")]
+        assert store.get_signal(signal.signal_id) == signal
+    finally:
+        store.close()
+    assert b"risk_code=7" not in b"".join(p.read_bytes() for p in tmp_path.glob("old.sqlite3*"))

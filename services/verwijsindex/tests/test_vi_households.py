@@ -31,7 +31,7 @@ def app(tmp_path: pathlib.Path, keys: KeyStore) -> Verwijsindex:
 
 
 def reg(bsn: str, name: str) -> Registration:
-    return Registration(bsn, dt.date(2012, 4, 1), 5, None, Contact(name, "Org", "0612345678", "", Sector.EDUCATION))
+    return Registration(bsn, dt.date(2012, 4, 1), None, Contact(name, "Org", "0612345678", "", Sector.EDUCATION))
 
 
 def facts(keys: KeyStore, bsn: str, address: str = "3511 AB 12", municipality: str = "GM0344",
@@ -140,7 +140,7 @@ def test_logbook_query_is_recorded_and_filters(app: Verwijsindex, keys: KeyStore
     signal = app.register("school", reg(A, "Anna")).signal
     app.register("school", reg(B, "Anna"))
     entries = app.logbook("national:inspector", signal_id=signal.signal_id)
-    assert [e.action for e in entries] == ["registered"] and "risk_code=5" in entries[0].detail
+    assert [e.action for e in entries] == ["registered"] and entries[0].detail == "sector=education"
     last = app.store.logbook()[-1]
     assert (last.action, last.actor, last.signal_id) == ("logbook_query", "national:inspector", signal.signal_id)
     assert len(app.logbook("national:inspector", limit=2)) == 2

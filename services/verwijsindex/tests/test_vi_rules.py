@@ -1,4 +1,4 @@
-"""Registration and expiry rules: the age limit, the removal date, the risk codes."""
+"""Registration and expiry rules: the age limit, the removal date; no reason in a signal."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ D = dt.date
 CONTACT = Contact("J. de Vries", "Basisschool De Linde", "0301234567", "jdv@example.nl", Sector.EDUCATION)
 
 
-def registration(dob: dt.date | None = D(2010, 5, 1), removal: dt.date | None = None, risk: int = 3,
+def registration(dob: dt.date | None = D(2010, 5, 1), removal: dt.date | None = None,
                  bsn: str = "111222333", contact: Contact = CONTACT) -> Registration:
-    return Registration(bsn, dob, risk, removal, contact)
+    return Registration(bsn, dob, removal, contact)
 
 
 def test_age_limit_is_the_23rd_birthday_exactly() -> None:
@@ -55,11 +55,12 @@ def test_two_years_from_leap_day_never_exceeds_two_years() -> None:
     assert rules.max_removal_date(D(2028, 2, 29)) == D(2030, 2, 28)
 
 
-@pytest.mark.parametrize("risk", [0, 13, -1])
-def test_risk_code_outside_1_to_12_is_rejected(risk: int) -> None:
-    with pytest.raises(rules.RuleViolation) as err:
-        rules.validate_registration(registration(risk=risk), D(2026, 1, 1))
-    assert err.value.field == "risk_code"
+def test_a_registration_carries_no_reason() -> None:
+    # docs/domain.md section 6: a signal holds the youth, the registrant, when and until when; never which of the
+    # twelve risks it is about (the request's deprecated risk_code is not even read: adapters.proto).
+    fields = {f.name for f in dataclasses.fields(rules.validate_registration(registration(), D(2026, 1, 1)))}
+    assert fields == {"youth_bsn", "registered_on", "planned_removal", "age_limit_date", "contact"}
+    assert not {f.name for f in dataclasses.fields(Signal)} & {"risk_code", "risk", "reason"}
 
 
 @pytest.mark.parametrize("bsn", ["", "123456789", "11122233x", "1112223334"])

@@ -20,16 +20,18 @@ log = logging.getLogger(__name__)
 
 
 def registrant_id(who: Caller) -> str:
-    """The registrant is the authenticated organisation, never a request field. A VT region
-    (role "region") registers as its tenant id; national callers share the tenant
-    "national", so their role keeps them apart."""
-    return who.tenant if who.role == "region" else f"{who.tenant}:{who.role}"
+    """The registrant is the authenticated organisation, never a request field. A VT region (role "region")
+    registers as its tenant id, a registrant organisation (school, GP, police...) as the organisation id of its own
+    certificate (O=<register>-<code>: vtkit.registrants), so two schools are two registrants that match each other
+    and never see each other's signals. National callers share the tenant "national": their role keeps them apart."""
+    return who.tenant if who.role in REGISTRANT_ROLES else f"{who.tenant}:{who.role}"
 
 
-# Organisations that may register, withdraw and list signals: the VT regions and registrant
-# organisations (schools, GPs, youth care, ...). National service tokens (rvdk, operations,
-# notifier) and the inspector are not registrants (domain.md 6: authorised officials only).
-REGISTRANT_ROLES = frozenset({"region", "registrant"})
+# Organisations that may register, withdraw and list signals: the VT regions and the registrant organisations
+# (schools, GPs, youth care, ...), each with its own certificate naming its sector. National service identities
+# (rvdk, operations, notifier) and the inspector are not registrants (domain.md 6: authorised officials only).
+REGION_ROLE, REGISTRANT_ROLE = "region", "registrant"
+REGISTRANT_ROLES = frozenset({REGION_ROLE, REGISTRANT_ROLE})
 INSPECTOR_ROLE = "inspector"
 # Why each operation touches the verwijsindex (the NEN 7513 "why").
 PURPOSE = {"register signal": "signaal afgeven (Wet verwijsindex risicojongeren)",
@@ -37,9 +39,15 @@ PURPOSE = {"register signal": "signaal afgeven (Wet verwijsindex risicojongeren)
            "read logbook": "toezicht (inspectie)"}
 
 
+def _may_register(who: Caller) -> bool:
+    """A region, or a registrant organisation whose certificate names one of the seven sectors (vtkit.pki refuses
+    other registrant certificates already; this keeps the plaintext dev mode's tokens to the same rule)."""
+    return who.role == REGION_ROLE or (who.role == REGISTRANT_ROLE and proto.sector_named(who.sector) is not None)
+
+
 async def _registrant(context: grpc.aio.ServicerContext) -> str:
     who = caller()
-    if who.role not in REGISTRANT_ROLES:
+    if not _may_register(who):
         await context.abort(grpc.StatusCode.PERMISSION_DENIED, f"role {who.role!r} may not use the verwijsindex as registrant")
     return registrant_id(who)
 
@@ -68,15 +76,14 @@ class VerwijsindexServicer(svc_grpc.VerwijsindexServiceServicer):
 
     async def _registrant(self, context: Any, what: str, subject: dict[str, str]) -> str:
         """The caller as registrant; another role is refused, and the refusal logged."""
-        who = caller()
-        if who.role not in REGISTRANT_ROLES:
+        if not _may_register(caller()):
             await self._denied(context, what, subject, "permission_denied")
         return await _registrant(context)
 
     async def RegisterSignal(self, request: svc.RegisterSignalRequest, context: Any) -> svc.RegisterSignalResponse:
         who = await self._registrant(context, "register signal", {"signal_id": "(none: refused)"})
         try:
-            result = self.app.register(who, proto.registration_from_request(request))
+            result = self.app.register(who, proto.registration_from_request(request, proto.sector_named(caller().sector)))
         except RuleViolation as exc:
             # No signal exists to name: the subject is the refused request (the BSN never enters the log).
             await self._log(context, "create", "register signal", {"signal_id": "(none: rejected)"},

@@ -102,9 +102,11 @@ class Verwijsindex:
                             registered_at=now, planned_removal=valid.planned_removal,
                             age_limit_date=valid.age_limit_date, status=SignalStatus.ACTIVE, contact=valid.contact)
             on_youth = self.store.signals_on_youth(youth)
-            self.store.insert_signal(signal, valid.risk_code)
+            self.store.insert_signal(signal)
+            # Who and when, never why: a signal and its logbook hold no reason (docs/domain.md section 6).
+            sector = valid.contact.sector.value if valid.contact.sector else ""
             self.store.log(now, "registered", registrant_id, signal_id=signal.signal_id, youth_pseudonym=youth,
-                           registrant_id=registrant_id, detail=f"risk_code={valid.risk_code}")
+                           registrant_id=registrant_id, detail=f"sector={sector}")
             self._publish(youth, proto.signal_registered(signal), now)
             for match in (matching.client_match(signal, on_youth), matching.archived_match(signal, on_youth),
                           self._family_match(signal, on_youth)):

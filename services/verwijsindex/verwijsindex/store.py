@@ -32,7 +32,6 @@ CREATE TABLE IF NOT EXISTS signals (
   registered_at TEXT NOT NULL,
   planned_removal TEXT NOT NULL,
   age_limit_date TEXT NOT NULL,
-  risk_code INTEGER NOT NULL,          -- kept for the logbook only, never in an event
   status TEXT NOT NULL,
   contact_key_id TEXT NOT NULL,
   contact_nonce BLOB NOT NULL,
@@ -136,7 +135,19 @@ class Store(OutboxBookkeeping):
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(SCHEMA)
         self._db.executescript(QUARANTINE_SCHEMA)
+        self._forget_reasons()
         self._cipher = cipher
+
+    def _forget_reasons(self) -> None:
+        """A database of before kept each signal's risk code, and the logbook's registrations named it ("risk_code=5").
+        A signal holds no reason (docs/domain.md section 6): drop the column and the logbook's copies, once."""
+        columns = {r["name"] for r in self._db.execute("PRAGMA table_info(signals)")}
+        if "risk_code" not in columns:
+            return
+        with self.transaction():
+            self._db.execute("ALTER TABLE signals DROP COLUMN risk_code")
+            self._db.execute("UPDATE logbook SET detail = '' WHERE action = 'registered' AND detail LIKE 'risk_code=%'")
+        self._db.execute("VACUUM")  # the dropped values leave the file's free pages too
 
     def close(self) -> None:
         self._db.close()
@@ -179,13 +190,13 @@ class Store(OutboxBookkeeping):
     def _signals(self, sql: str, args: Sequence[object]) -> list[Signal]:
         return [self._signal(r) for r in self._db.execute(sql, args).fetchall()]
 
-    def insert_signal(self, signal: Signal, risk_code: int) -> None:
+    def insert_signal(self, signal: Signal) -> None:
         sealed = self._seal_contact(signal.signal_id, signal.contact)
         self._db.execute(
             "INSERT INTO signals (signal_id, youth_pseudonym, registrant_id, registered_at, planned_removal, age_limit_date,"
-            " risk_code, status, contact_key_id, contact_nonce, contact_ciphertext) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            " status, contact_key_id, contact_nonce, contact_ciphertext) VALUES (?,?,?,?,?,?,?,?,?,?)",
             (signal.signal_id, signal.youth_pseudonym, signal.registrant_id, _iso(signal.registered_at),
-             _iso(signal.planned_removal), _iso(signal.age_limit_date), risk_code, signal.status.value,
+             _iso(signal.planned_removal), _iso(signal.age_limit_date), signal.status.value,
              sealed.key_id, sealed.nonce, sealed.ciphertext))
 
     def get_signal(self, signal_id: str) -> Signal | None:

@@ -64,15 +64,25 @@ def timestamp(value: dt.datetime) -> Timestamp:
     return stamp
 
 
-def registration_from_request(request: svc.RegisterSignalRequest) -> Registration:
-    """The request's registrant_id is ignored on purpose: the registrant is the authenticated caller."""
+def sector_named(value: str) -> Sector | None:
+    """The Sector a registrant organisation's certificate names (vtkit.registrants.SECTORS), None if none of them."""
+    try:
+        return Sector(value)
+    except ValueError:
+        return None
+
+
+def registration_from_request(request: svc.RegisterSignalRequest, certified_sector: Sector | None = None
+                              ) -> Registration:
+    """The request's registrant_id is ignored on purpose: the registrant is the authenticated caller. So is its
+    sector when the caller's certificate names one (a registrant organisation's): the certificate's wins. The
+    deprecated risk_code is never read: a signal holds no reason (docs/domain.md section 6)."""
     r = request.registrant
     contact = Contact(name=r.name, organisation=r.organisation, phone=r.phone, email=r.email,
-                      sector=_SECTORS.get(r.sector), coordinator=r.coordinator)
+                      sector=certified_sector or _SECTORS.get(r.sector), coordinator=r.coordinator)
     return Registration(
         youth_bsn=request.youth_bsn,
         youth_date_of_birth=date_from_proto(request.youth_date_of_birth, "youth_date_of_birth"),
-        risk_code=request.risk_code,
         planned_removal=date_from_proto(request.planned_removal, "planned_removal"),
         contact=contact,
     )

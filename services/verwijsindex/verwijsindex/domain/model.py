@@ -1,5 +1,6 @@
-"""Values the verwijsindex works with. A signal never holds the risk reason or case content,
-and the youth is known here only by a keyed pseudonym of the BSN."""
+"""Values the verwijsindex works with. A signal never holds the risk reason or case content (not even the
+number of one of the twelve risks: docs/domain.md section 6), and the youth is known here only by a keyed
+pseudonym of the BSN."""
 
 from __future__ import annotations
 
@@ -54,7 +55,6 @@ class Registration:
 
     youth_bsn: str
     youth_date_of_birth: dt.date | None
-    risk_code: int
     planned_removal: dt.date | None
     contact: Contact
 
@@ -64,7 +64,6 @@ class ValidRegistration:
     """A validated registration: what may be stored (the BSN itself is not kept)."""
 
     youth_bsn: str  # canonical 9 digits; only used to derive the pseudonym
-    risk_code: int
     registered_on: dt.date
     planned_removal: dt.date
     age_limit_date: dt.date  # the 23rd birthday: the signal expires then at the latest

@@ -14,7 +14,6 @@ MAX_SIGNAL_YEARS = 2
 # Contact details are read by people and copied into every match notice and logbook page: keep them short.
 MAX_CONTACT_FIELD = 200
 ARCHIVE_YEARS = 5
-RISK_CODES = range(1, 13)
 
 
 class RuleViolation(ValueError):
@@ -83,8 +82,6 @@ def validate_registration(request: Registration, today: dt.date) -> ValidRegistr
         raise RuleViolation("youth_date_of_birth", "lies in the future")
     if not is_under_age_limit(dob, today):
         raise RuleViolation("youth_date_of_birth", f"the youth must be under {AGE_LIMIT_YEARS} on the registration date")
-    if request.risk_code not in RISK_CODES:
-        raise RuleViolation("risk_code", "must be one of the 12 risk codes (1..12)")
     if request.contact.sector is None:
         raise RuleViolation("registrant.sector", "must be one of the seven registrant sectors")
     if not request.contact.name.strip():
@@ -100,7 +97,7 @@ def validate_registration(request: Registration, today: dt.date) -> ValidRegistr
         raise RuleViolation("planned_removal", "must lie after the registration date")
     if removal > latest:
         raise RuleViolation("planned_removal", f"may be at most {MAX_SIGNAL_YEARS} years after registration ({latest})")
-    return ValidRegistration(youth_bsn=bsn, risk_code=request.risk_code, registered_on=today, planned_removal=removal,
+    return ValidRegistration(youth_bsn=bsn, registered_on=today, planned_removal=removal,
                              age_limit_date=age_limit_date(dob), contact=request.contact)
 
 

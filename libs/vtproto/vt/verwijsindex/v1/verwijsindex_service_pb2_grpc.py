@@ -27,7 +27,9 @@ if _version_not_supported:
 
 class VerwijsindexServiceStub:
     """The Verwijsindex risicojongeren (Jeugdwet 7.1). The registrant is the
-    authenticated caller.
+    authenticated caller: a VT region, or a registrant organisation (school, GP,
+    police...) by the organisation id of its own client certificate; the sector of
+    a registrant organisation's signal is its certificate's.
     """
 
     def __init__(self, channel):
@@ -60,7 +62,9 @@ class VerwijsindexServiceStub:
 
 class VerwijsindexServiceServicer:
     """The Verwijsindex risicojongeren (Jeugdwet 7.1). The registrant is the
-    authenticated caller.
+    authenticated caller: a VT region, or a registrant organisation (school, GP,
+    police...) by the organisation id of its own client certificate; the sector of
+    a registrant organisation's signal is its certificate's.
     """
 
     def RegisterSignal(self, request, context):
@@ -122,7 +126,9 @@ def add_VerwijsindexServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class VerwijsindexService:
     """The Verwijsindex risicojongeren (Jeugdwet 7.1). The registrant is the
-    authenticated caller.
+    authenticated caller: a VT region, or a registrant organisation (school, GP,
+    police...) by the organisation id of its own client certificate; the sector of
+    a registrant organisation's signal is its certificate's.
     """
 
     @staticmethod
