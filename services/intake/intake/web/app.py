@@ -367,6 +367,11 @@ async def _posted(request: web.Request) -> FormData:
     return FormData([(k, v) for k, v in posted.items() if isinstance(v, str)])
 
 
+# After an answer sent before the whole body arrived (408, 413), aiohttp keeps reading what still comes for this
+# long (default 10 s), so that a client still sending sees the answer; a slow sender would hold its connection.
+LINGER_SECONDS = 2.0
+
+
 class WebServer:
     """Serves the meldformulier on host:port (port 0 = a free one; see `address` once started), within the
     edge limits of intake.web.edge (connection cap, timeouts, request slots)."""
@@ -374,7 +379,8 @@ class WebServer:
     def __init__(self, form: Meldformulier, host: str, port: int):
         # keepalive_timeout is also the header timeout: aiohttp closes a connection whose request has not fully
         # arrived within it (intake.web.edge). No access log (request lines hold paths only, but no need).
-        self._runner = web.AppRunner(form.app(), access_log=None, keepalive_timeout=form.edge.idle_timeout)
+        self._runner = web.AppRunner(form.app(), access_log=None, keepalive_timeout=form.edge.idle_timeout,
+                                     lingering_time=LINGER_SECONDS)
         self._form = form
         self._host, self._port = host, port
         self.address = ""
