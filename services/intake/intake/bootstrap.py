@@ -110,6 +110,7 @@ def bootstrap(settings: Settings, kafka: KafkaSettings) -> IntakeApp:
     handlers = IntakeHandlers(tenant.id, tenant.region, store, protector, on_commit=relay.wake)
     # NEN 7513 access log: hash-chained, checkpoints signed with the key store's audit key.
     audit = AuditLog(settings.audit_path, f"intake/{tenant.id}", signer=keys.audit_signer())
+    server.audit_refusals(audit)  # UNAUTHENTICATED calls with a verified certificate (vtkit.auth)
     server.add(intake_service_pb2_grpc.add_IntakeServiceServicer_to_server,
                IntakeServicer(handlers, audit), [SERVICE_NAME])
     # The meldformulier is the region's own channel: it calls the same handlers, as this tenant.
