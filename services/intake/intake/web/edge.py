@@ -37,8 +37,8 @@ log = logging.getLogger(__name__)
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 # What a connection over the cap gets before it is closed (the request was not read, so no page can be chosen).
-OVER_CAP = ("Het is op dit moment erg druk op deze website. Probeer het over een minuut opnieuw, of bel gratis "
-            "0800-2000 (dag en nacht). Bij acuut gevaar: bel 112.\n").encode()
+OVER_CAP = (b"Het is op dit moment erg druk op deze website. Probeer het over een minuut opnieuw, of bel gratis "
+            b"0800-2000 (dag en nacht). Bij acuut gevaar: bel 112.\n")
 OVER_CAP_RESPONSE = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
                      b"Retry-After: 60\r\nCache-Control: no-store\r\nConnection: close\r\n"
                      b"Content-Length: " + str(len(OVER_CAP)).encode() + b"\r\n\r\n" + OVER_CAP)
