@@ -88,8 +88,8 @@ class ProofOfWork:
         issued, nonce, bits, mac = parts
         if not hmac.compare_digest(mac, self._mac(issued, nonce, bits)):
             return Proof.FORGED
-        if (not solution.isdigit() or len(solution) > MAX_SOLUTION_DIGITS or int(bits) < self.bits
-                or not solves(challenge, solution, int(bits))):
+        well_formed = solution.isascii() and solution.isdigit() and len(solution) <= MAX_SOLUTION_DIGITS
+        if not well_formed or int(bits) < self.bits or not solves(challenge, solution, int(bits)):
             return Proof.FORGED
         now = self.clock()
         if int(issued) > now + 60:
@@ -107,7 +107,8 @@ class ProofOfWork:
         return Proof.SOLVED
 
     def _forget_expired(self, now: float) -> None:
-        # Challenges are issued in time order, so the oldest entries expire first.
+        # Entries are kept in the order they were spent, roughly the order they expire in: stop at the first one
+        # still valid (one that expires earlier behind it goes on the next pass, or by max_used).
         while self._used:
             nonce, (_, expires) = next(iter(self._used.items()))
             if expires >= now:
