@@ -5,6 +5,11 @@ certificate the TLS handshake verified against the suite's CA (vtkit.pki); metad
 "authorization" is ignored. Only with the dev flag VT_GRPC_PLAINTEXT=1 does a server run in
 plaintext, and then TokenAuthInterceptor resolves a bearer token issued per organisation
 (keystore tokens.json). Either way handlers read `caller()`.
+
+Every call refused UNAUTHENTICATED is counted (vt_grpc_unauthenticated_total{service, reason}, no personal data in
+labels) and handed to `on_refused`, which a server sets to write the NEN 7513 record when the refused caller
+presented a CA-verified certificate (vtkit.grpcserver.GrpcServer.audit_refusals). A caller without one never
+gets this far: the TLS handshake refuses it, which grpcio does not show to Python (see vtkit.grpcserver).
 """
 
 from __future__ import annotations
@@ -18,10 +23,30 @@ from typing import Any
 
 import grpc
 
+from vtkit import metrics
 from vtkit.pki import NotAnIdentity, identity_from_pem
 
 _caller: contextvars.ContextVar["Caller | None"] = contextvars.ContextVar("vt_caller", default=None)
 OPEN_METHODS = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+# (context, full method name, reason): called before a call is refused UNAUTHENTICATED.
+OnRefused = Callable[[grpc.aio.ServicerContext, str, str], Awaitable[None]]
+
+
+def service_of(method: str) -> str:
+    """"/vt.intake.v1.IntakeService/SubmitMelding" -> "vt.intake.v1.IntakeService" (a metric label)."""
+    return method.strip("/").split("/", 1)[0] or "unknown"
+
+
+class _Refusals:
+    """Counts UNAUTHENTICATED refusals and passes them on to the server's hook, if it has one."""
+
+    def __init__(self) -> None:
+        self.on_refused: OnRefused | None = None
+
+    async def refused(self, context: grpc.aio.ServicerContext, method: str, reason: str) -> None:
+        metrics.GRPC_UNAUTHENTICATED.labels(service_of(method), reason).inc()
+        if self.on_refused is not None:
+            await self.on_refused(context, method, reason)
 
 
 @dataclass(frozen=True)
@@ -77,13 +102,15 @@ def bearer_metadata(token: str) -> tuple[tuple[str, str], ...]:
     return (("authorization", f"Bearer {token}"),)
 
 
-def _as(handler: Any, who_of: Callable[[grpc.aio.ServicerContext], Caller | None]) -> Any:
+def _as(handler: Any, who_of: Callable[[grpc.aio.ServicerContext], Caller | None], method: str,
+        refusals: _Refusals) -> Any:
     """`handler` run with `caller()` set to `who_of(context)`; UNAUTHENTICATED when that is None."""
     inner = handler.unary_unary
 
     async def authenticated(request: Any, context: grpc.aio.ServicerContext) -> Any:
         who = who_of(context)
         if who is None:
+            await refusals.refused(context, method, "no_identity")
             await context.abort(grpc.StatusCode.UNAUTHENTICATED, "client certificate names no organisation")
         assert who is not None
         named = _named(who, context)
@@ -100,20 +127,23 @@ def _as(handler: Any, who_of: Callable[[grpc.aio.ServicerContext], Caller | None
                                                response_serializer=handler.response_serializer)
 
 
-class CertAuthInterceptor(grpc.aio.ServerInterceptor):
+class CertAuthInterceptor(grpc.aio.ServerInterceptor, _Refusals):
     """mTLS: the caller is the O (tenant) and OU (role) of the verified peer certificate.
 
     The interceptor does not see the call's transport, so it wraps the handler and reads the peer
     certificate from the servicer context when the call runs. Health and reflection stay open to any
     certificate the CA issued (the handshake already required one)."""
 
+    def __init__(self) -> None:
+        _Refusals.__init__(self)
+
     async def intercept_service(self, continuation: Callable[[Any], Awaitable[Any]], details: Any) -> Any:
         handler = await continuation(details)
         if handler is None or details.method.startswith(OPEN_METHODS):
             return handler
         if handler.unary_unary is None:
-            return _deny(handler)
-        return _as(handler, peer_caller)
+            return _deny(handler, details.method, "not_unary", self)
+        return _as(handler, peer_caller, details.method, self)
 
 
 def peer_caller(context: grpc.aio.ServicerContext) -> Caller | None:
@@ -128,11 +158,28 @@ def peer_caller(context: grpc.aio.ServicerContext) -> Caller | None:
     return Caller(who.tenant, who.role, sector=who.sector)
 
 
-class TokenAuthInterceptor(grpc.aio.ServerInterceptor):
+def peer_certificate_names(context: grpc.aio.ServicerContext) -> dict[str, str] | None:
+    """O, OU and CN of the verified peer certificate (whatever of them it has), or None without one."""
+    certs = context.auth_context().get("x509_pem_cert") or []
+    if len(certs) != 1:
+        return None
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    try:
+        subject = x509.load_pem_x509_certificate(bytes(certs[0])).subject
+    except ValueError:
+        return None
+    names = {"O": NameOID.ORGANIZATION_NAME, "OU": NameOID.ORGANIZATIONAL_UNIT_NAME, "CN": NameOID.COMMON_NAME}
+    return {key: str(values[0].value) for key, oid in names.items() if (values := subject.get_attributes_for_oid(oid))}
+
+
+class TokenAuthInterceptor(grpc.aio.ServerInterceptor, _Refusals):
     """Plaintext dev mode only (VT_GRPC_PLAINTEXT=1). Rejects calls without a known token
     (UNAUTHENTICATED) and exposes the caller."""
 
     def __init__(self, tokens: Mapping[str, Mapping[str, str]]):
+        _Refusals.__init__(self)
         self._tokens = {t: Caller(v["tenant"], v["role"], sector=v.get("sector", "")) for t, v in tokens.items()}
 
     async def intercept_service(self, continuation: Callable[[Any], Awaitable[Any]], details: Any) -> Any:
@@ -143,12 +190,13 @@ class TokenAuthInterceptor(grpc.aio.ServerInterceptor):
         token = str(metadata.get("authorization", "")).removeprefix("Bearer ").strip()
         who = self._tokens.get(token)
         if who is None or handler.unary_unary is None:
-            return _deny(handler)
-        return _as(handler, lambda _context: who)
+            return _deny(handler, details.method, "unknown_token" if who is None else "not_unary", self)
+        return _as(handler, lambda _context: who, details.method, self)
 
 
-def _deny(handler: Any) -> Any:
+def _deny(handler: Any, method: str, reason: str, refusals: _Refusals) -> Any:
     async def abort(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        await refusals.refused(context, method, reason)
         await context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing or unknown credential")
 
     return grpc.unary_unary_rpc_method_handler(abort, request_deserializer=handler.request_deserializer,

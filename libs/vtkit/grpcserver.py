@@ -8,6 +8,19 @@ tokens.json instead (vtkit.auth.TokenAuthInterceptor).
 GRPC_HEALTH_PORT (a deployment sets it; unset by default) adds a second, plaintext listener that serves the
 standard health service (grpc.health.v1.Health) and nothing else, sharing the main server's statuses: kubelet's
 built-in `grpc:` probe speaks neither TLS nor mutual TLS, and an answer of SERVING/NOT_SERVING discloses nothing.
+
+Refused TLS handshakes. grpcio gives Python no event for a failed handshake (no client certificate, one the CA did
+not sign, an expired one): grpc core drops the connection before any interceptor or servicer sees it, and logs
+"Handshake failed ..." only at GRPC_VERBOSITY=info, without the peer's address. What Python can see:
+  * every handshake the server starts: the server's credentials are dynamic (grpc.dynamic_ssl_server_credentials)
+    and grpcio calls their certificate fetcher once per new connection before the handshake, so
+    vt_grpc_tls_handshakes_total{server} counts handshakes attempted, exactly;
+  * every connection that completed one, at its first unary call (PeerCounter below: a peer address seen for the
+    first time), vt_grpc_tls_peers_total{server}.
+Their difference is the refused handshakes plus connections that never made a call (or whose address was seen
+before); an alert on its rate is what operations can have. Who was refused is not known: no certificate was
+verified, so there is no organisation to audit. Calls refused after a handshake (UNAUTHENTICATED) are counted and
+audited exactly (vtkit.auth, `audit_refusals`).
 """
 
 from __future__ import annotations
@@ -15,15 +28,17 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from vtkit import pki
-from vtkit.auth import CertAuthInterceptor, TokenAuthInterceptor
+from vtkit import metrics, pki
+from vtkit.audit import AuditLog
+from vtkit.auth import CertAuthInterceptor, OnRefused, TokenAuthInterceptor, peer_certificate_names
 from vtkit.grpcguard import RequestGuard
 from vtkit.keystore import KeyStore
 
@@ -37,6 +52,54 @@ PROBE_IDENTITY = ("national", "operations")
 def plaintext_enabled() -> bool:
     """The explicit dev flag; anything but "1" means mutual TLS."""
     return os.environ.get(PLAINTEXT_FLAG, "") == "1"
+
+
+class PeerCounter(grpc.aio.ServerInterceptor):
+    """Counts connections at their first unary call: a peer address ("ipv4:127.0.0.1:54321") not seen among the
+    last `remembered` ones. Approximate by nature (module docstring); costs one dict lookup per call."""
+
+    def __init__(self, server: str, remembered: int = 10_000):
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._remembered = remembered
+        self._peers = metrics.GRPC_TLS_PEERS.labels(server)
+
+    def _saw(self, peer: str) -> None:
+        if peer in self._seen:
+            self._seen.move_to_end(peer)
+            return
+        self._peers.inc()
+        self._seen[peer] = None
+        if len(self._seen) > self._remembered:
+            self._seen.popitem(last=False)
+
+    async def intercept_service(self, continuation: Callable[[Any], Awaitable[Any]], details: Any) -> Any:
+        handler = await continuation(details)
+        if handler is None or handler.unary_unary is None:
+            return handler
+        inner = handler.unary_unary
+
+        async def counted(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            self._saw(context.peer())
+            return await inner(request, context)
+
+        return grpc.unary_unary_rpc_method_handler(counted, request_deserializer=handler.request_deserializer,
+                                                   response_serializer=handler.response_serializer)
+
+
+def audit_refusal(audit: AuditLog) -> OnRefused:
+    """The NEN 7513 record of a call refused UNAUTHENTICATED whose caller presented a CA-verified certificate (one
+    that names no client organisation, e.g. a server certificate): it names what the certificate names."""
+
+    async def record(context: grpc.aio.ServicerContext, method: str, reason: str) -> None:
+        names = peer_certificate_names(context)
+        if names is None:  # nobody verified: nothing to name (counted all the same)
+            return
+        await audit.record(action="denied", what=f"gRPC call {method}", subject={},
+                           tenant=names.get("O", "unknown"), role=names.get("OU", "unknown"),
+                           user=f"certificate CN={names.get('CN', '')}", purpose="not stated", outcome="denied",
+                           peer=context.peer() or "", detail=f"unauthenticated: {reason}")
+
+    return record
 
 
 def default_keys(keys: KeyStore | None) -> KeyStore:
@@ -62,21 +125,31 @@ class GrpcServer:
             log.warning("gRPC server %s on %s:%s runs WITHOUT TLS (%s=1, dev only): callers are identified by "
                         "bearer tokens anyone holding tokens.json can present", name or "?", host, port,
                         PLAINTEXT_FLAG)
-            interceptor: grpc.aio.ServerInterceptor = TokenAuthInterceptor(keys.tokens())
+            interceptor: CertAuthInterceptor | TokenAuthInterceptor = TokenAuthInterceptor(keys.tokens())
         else:
             if name not in pki.SERVER_NAMES:
                 raise ValueError(f"unknown server certificate {name!r}; one of {pki.SERVER_NAMES}")
             interceptor = CertAuthInterceptor()
-        # RequestGuard innermost: an undecodable body answers INVALID_ARGUMENT, after authentication.
-        self.server = grpc.aio.server(interceptors=[interceptor, RequestGuard()])
+        self._auth = interceptor
+        # PeerCounter outermost (it counts connections, before anything refuses a call); RequestGuard innermost:
+        # an undecodable body answers INVALID_ARGUMENT, after authentication.
+        self.server = grpc.aio.server(interceptors=[PeerCounter(name or "plaintext"), interceptor, RequestGuard()])
         self.health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         if self.plaintext:
             self.port = self.server.add_insecure_port(f"{host}:{port}")
         else:
             cert, key = pki.server_pair(keys.root, name)
-            credentials = grpc.ssl_server_credentials([(key, cert)], root_certificates=pki.ca_pem(keys.root),
-                                                      require_client_auth=True)
+            configuration = grpc.ssl_server_certificate_configuration([(key, cert)],
+                                                                      root_certificates=pki.ca_pem(keys.root))
+            handshakes = metrics.GRPC_TLS_HANDSHAKES.labels(name)
+
+            def fetch_configuration() -> None:
+                # grpcio calls this before every TLS handshake (module docstring); None keeps the configuration.
+                handshakes.inc()
+
+            credentials = grpc.dynamic_ssl_server_credentials(configuration, fetch_configuration,
+                                                              require_client_authentication=True)
             self.port = self.server.add_secure_port(f"{host}:{port}", credentials)
         self.host = host
         # The plaintext health-only listener for kubelet's gRPC probe (module docstring); no interceptors, no
@@ -92,6 +165,10 @@ class GrpcServer:
         # service as a whole ("") still serves: readiness stays up, the operator's check shows it.
         self._parts: dict[str, bool] = {}
         self._started = False
+
+    def audit_refusals(self, audit: AuditLog) -> None:
+        """Write a NEN 7513 `denied` record for every call refused UNAUTHENTICATED whose certificate was verified."""
+        self._auth.on_refused = audit_refusal(audit)
 
     def add(self, add_to_server: Callable[[Any, Any], None], servicer: Any, full_names: Iterable[str]) -> None:
         add_to_server(servicer, self.server)

@@ -49,8 +49,20 @@ INBOX_UNACKNOWLEDGED = Gauge("vt_inbox_unacknowledged", "Region inbox items not 
 INBOX_ACKNOWLEDGED = Counter("vt_inbox_acknowledged", "Region inbox items acknowledged, in time or not",
                              ["tenant", "in_time"])
 INBOX_ESCALATIONS = Counter("vt_inbox_escalations", "Region inbox items escalated to the team lead", ["tenant"])
-FORM_REFUSALS = Counter("vt_form_refusals", "Public form submissions refused, per region and reason (rate_address, "
-                        "rate_region)", ["tenant", "reason"])
+FORM_REFUSALS = Counter("vt_form_refusals", "Public form requests refused, per region and reason: rate_address, "
+                        "rate_region, rate_address_unproven and rate_region_unproven (the stricter limits without a "
+                        "solved proof of work), challenge_forged, challenge_replayed, connections (over the "
+                        "connection cap), busy (no request slot), body_timeout", ["tenant", "reason"])
+FORM_CONNECTIONS = Gauge("vt_form_connections", "Open HTTP connections of the public form, as last seen when one was "
+                         "accepted", ["tenant"])
+GRPC_UNAUTHENTICATED = Counter("vt_grpc_unauthenticated", "gRPC calls refused UNAUTHENTICATED, per service and reason "
+                               "(no_identity: a CA-verified certificate that names no organisation; unknown_token: "
+                               "dev plaintext mode; not_unary)", ["service", "reason"])
+GRPC_TLS_HANDSHAKES = Counter("vt_grpc_tls_handshakes", "TLS handshakes a gRPC server started (one per new "
+                              "connection; grpcio calls the server's certificate fetcher for each)", ["server"])
+GRPC_TLS_PEERS = Counter("vt_grpc_tls_peers", "Connections whose handshake succeeded, counted at their first call "
+                         "(the peer address seen for the first time). Started minus these = refused handshakes, "
+                         "plus connections that never made a call", ["server"])
 NORM_SHARE = Gauge("vt_norm_share", "Share on time over the last 365 days per region (sector norms): assessments "
                    "decided within 5 working days (norm 0.9), onderzoeken finished within 10 weeks (norm 0.8)",
                    ["tenant", "norm"])

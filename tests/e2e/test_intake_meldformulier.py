@@ -19,11 +19,13 @@ import re
 import sqlite3
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 from intake.testkit import http_address, intake_process
+from intake.web.friction import solves
 from intake.web.pages import NEUTRAL_URL
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+from playwright.async_api import Browser, BrowserContext, Page, Request, async_playwright, expect
 from vtkit import topics
 from vtkit.grpcserver import wait_healthy
 from vtkit.keystore import KeyStore
@@ -300,6 +302,31 @@ async def test_form_pages_are_not_stored_by_the_browser(base: str, browser: Brow
     for path in ("/melding", "/melding?als=professional", "/advies?als=omstander"):
         response = await page.goto(f"{base}{path}")
         assert response is not None and response.headers["cache-control"] == "no-store"
+
+
+async def test_the_browser_does_the_proof_of_work_and_without_javascript_the_form_is_still_taken(
+        base: str, browser: Browser, data_dir: pathlib.Path) -> None:
+    sent: list[dict[str, list[str]]] = []
+
+    def remember(request: Request) -> None:
+        if request.method == "POST":
+            sent.append(parse_qs(request.post_data or "", keep_blank_values=True))
+
+    for javascript in (True, False):
+        context = await browser.new_context(java_script_enabled=javascript)
+        page = await context.new_page()
+        page.on("request", remember)
+        await page.goto(f"{base}/melding")
+        await fill_melding(page, random_bsn(), name="Petra de Vries")
+        await send(page)
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Uw melding is ontvangen")
+        challenge, answer = sent[-1]["uitdaging"][0], sent[-1]["bewijs"][0]
+        if javascript:  # the page's script found the solution (intake.web.friction), the server took it
+            assert answer.isdigit() and solves(challenge, answer, int(challenge.split(".")[2]))
+        else:  # no script: sent without it, taken all the same (at the stricter rate)
+            assert answer == ""
+        await context.close()
+    assert len(stored_contacts(data_dir)) == 2
 
 
 async def test_every_page_shows_112_0800_2000_the_privacy_link_and_the_quick_exit(

@@ -118,6 +118,19 @@ async def test_a_melding_without_contact_details_is_refused_with_field_and_reaso
     assert details.startswith("melding.melder.phone: ") and "advies" in details, details
 
 
+async def test_a_narrative_over_its_encoded_size_is_refused_naming_field_and_rule(intake: ServiceProcess,
+                                                                                  keys: KeyStore) -> None:
+    # 15,000 characters, far below the limit by count, but 6,000 control characters make it 45,000 bytes once
+    # encoded: over the narrative's 32 KB (intake.domain.rules), the same limit the meldformulier applies.
+    request = melding_request(random_bsn())
+    request.melding.narrative = "Zij gilt \x07" * 1000 + "\x00" * 5000
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await call(intake.address, Org(keys, TENANT), "SubmitMelding", request)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    details = str(caught.value.details())
+    assert details.startswith("melding.narrative: is 45,000 bytes once encoded") and "32,768" in details, details
+
+
 async def test_an_advies_with_household_data_is_refused(intake: ServiceProcess, keys: KeyStore) -> None:
     request = advies_request()
     request.directbetrokkenen.add(role=common_pb2.PERSON_ROLE_CHILD, bsn=random_bsn())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaProducer
@@ -28,6 +29,8 @@ from intake.retention import run_retention
 from intake.settings import Settings
 from intake.store import ContactStore, PendingEvent
 from intake.web.app import Meldformulier, WebServer
+from intake.web.edge import EdgeLimits
+from intake.web.friction import ProofOfWork
 
 log = logging.getLogger("intake")
 
@@ -105,6 +108,7 @@ def bootstrap(settings: Settings, kafka: KafkaSettings) -> IntakeApp:
     server = GrpcServer(settings.grpc_port, keys, "intake")
     # NEN 7513 access log: hash-chained, checkpoints and witness heads signed with this intake's own audit key.
     audit = AuditLog(settings.audit_path, f"intake/{tenant.id}", signer=keys.audit_signer(f"intake/{tenant.id}"))
+    server.audit_refusals(audit)  # UNAUTHENTICATED calls with a verified certificate (vtkit.auth)
     relay = outbox_relay(store, kafka, tenant.id, AuditForwarder(settings.audit_path, log=audit), server,
                          RecordSigner.load(settings.key_dir, tenant.id))
     handlers = IntakeHandlers(tenant.id, tenant.region, store, protector, on_commit=relay.wake)
@@ -112,5 +116,15 @@ def bootstrap(settings: Settings, kafka: KafkaSettings) -> IntakeApp:
                IntakeServicer(handlers, audit), [SERVICE_NAME])
     serve_audit_log(server, audit)
     # The meldformulier is the region's own channel: it calls the same handlers, as this tenant.
-    web = WebServer(Meldformulier(handlers, tenant, audit=audit), settings.http_host, settings.http_port)
+    edge = EdgeLimits(settings.http_max_connections, settings.http_max_concurrent_requests,
+                      settings.http_idle_timeout_seconds, settings.http_body_timeout_seconds,
+                      settings.http_queue_seconds, settings.http_backlog)
+    try:
+        edge.check()
+    except ValueError as exc:
+        raise ConfigError(f"configuration error: {exc}") from None
+    secret = secrets.token_bytes(32)  # per process: a restart makes open forms ask to be sent again
+    form = Meldformulier(handlers, tenant, secret=secret, audit=audit,
+                         friction=ProofOfWork(secret, bits=settings.form_pow_bits), edge=edge)
+    web = WebServer(form, settings.http_host, settings.http_port)
     return IntakeApp(settings, store, relay, server, web, handlers, audit)

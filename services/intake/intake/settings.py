@@ -16,6 +16,16 @@ class Settings:
     grpc_port: int = env("GRPC_PORT", 0, doc="0 picks a free port")
     http_host: str = env("HTTP_HOST", "127.0.0.1", doc="interface of the meldformulier (web)")
     http_port: int = env("HTTP_PORT", 0, doc="port of the meldformulier; 0 picks a free port")
+    # The form as a hardened edge (intake.web.edge, docs/architecture.md "The public form as an edge").
+    http_max_connections: int = env("HTTP_MAX_CONNECTIONS", 256, doc="open HTTP connections; more are answered 503")
+    http_max_concurrent_requests: int = env("HTTP_MAX_CONCURRENT_REQUESTS", 16,
+                                            doc="form requests handled at once; the rest wait (HTTP_QUEUE_SECONDS)")
+    http_queue_seconds: float = env("HTTP_QUEUE_SECONDS", 5.0, doc="longest wait for a request slot, then 503")
+    http_idle_timeout_seconds: float = env("HTTP_IDLE_TIMEOUT_SECONDS", 15.0,
+                                           doc="request headers must arrive within this; also the keep-alive idle time")
+    http_body_timeout_seconds: float = env("HTTP_BODY_TIMEOUT_SECONDS", 30.0, doc="a form body must arrive within this")
+    http_backlog: int = env("HTTP_BACKLOG", 64, doc="listen backlog of the form's socket")
+    form_pow_bits: int = env("VT_FORM_POW_BITS", 12, doc="proof-of-work difficulty of the form (0 = none needed)")
     retention_sweep_seconds: float = env("VT_RETENTION_SWEEP_SECONDS", 3600.0,
                                          doc="how often dossiers past the 20-year retention are destroyed")
 

@@ -61,6 +61,7 @@ async def run_notifier(settings: Settings, kafka: KafkaSettings, stop: asyncio.E
     relay = OutboxRelay("notifier", store, outbox_records(store), SharedProducer(producer, kafka), tenant="national",
                         poll_interval=settings.scan_seconds, threaded=False, on_quarantine=degraded)
     audit = AuditLog(settings.audit_path, "notifier", signer=keys.audit_signer("notifier"))  # NEN 7513 access log
+    server.audit_refusals(audit)
     scheduler = Scheduler(store, clients, BackoffPolicy(settings.retry_base_seconds, settings.max_attempts),
                           settings.scan_seconds, on_settled=relay.wake, audit=audit)
 

@@ -72,6 +72,7 @@ def make_main(settings: RadarSettings, kafka: KafkaSettings) -> Callable[[asynci
                 # Health turns SERVING only now: the worker runs and its tables are recovered.
                 grpc_server = GrpcServer(settings.grpc_port, keys, "radar")
                 audit = AuditLog(settings.audit_path, "radar", signer=keys.audit_signer("radar"))
+                grpc_server.audit_refusals(audit)
                 api = RadarApi(streams, audit, radar, commit)
                 # The access log's copy on vt.national.audit.v1, from the file, never in the request path.
                 forwarding = asyncio.create_task(AuditForwarder(settings.audit_path, Publisher(producer),

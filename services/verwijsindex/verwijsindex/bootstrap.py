@@ -81,6 +81,7 @@ async def main(settings: Settings, stop: asyncio.Event) -> None:
     await ensure_topics(settings.kafka, stop=stop)
     producer = await start_producer(settings.kafka, stop=stop)
     server = GrpcServer(settings.service.grpc_port, keys, "verwijsindex")
+    server.audit_refusals(audit)
 
     async def degraded(quarantined: int) -> None:
         await server.set_part(OUTBOX_HEALTH, quarantined == 0)

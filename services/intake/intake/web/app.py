@@ -30,6 +30,7 @@ from intake.domain.errors import ConflictError, ValidationError
 from intake.handlers import IntakeHandlers
 from intake.store import ContactRecord
 from intake.web import pages
+from intake.web.edge import CappedTCPSite, EdgeLimits, request_guard
 from intake.web.forms import (
     ADVIES_ORDER,
     FORM_LEVEL,
@@ -49,6 +50,7 @@ from intake.web.forms import (
     with_person_added,
     with_person_removed,
 )
+from intake.web.friction import Proof, ProofOfWork
 from intake.web.limits import FormLimits, TokenBuckets
 
 log = logging.getLogger(__name__)
@@ -69,6 +71,8 @@ CHOOSE = {"melding": "Kies of u meldt als professional of als omstander.",
 TOO_MANY = ("Er zijn vanaf deze verbinding of bij Veilig Thuis in korte tijd veel formulieren verstuurd. Wat u "
             "invulde staat er nog: verstuur het over {minutes} minuten opnieuw, of bel gratis 0800-2000 (dag en nacht). "
             "Bij acuut gevaar: bel 112.")
+NOT_OURS = ("Dit formulier is al eens verstuurd, of kwam niet van deze website. Wat u invulde staat er nog: "
+            "controleer het en verstuur het opnieuw.")
 FAILED = ("Er ging bij ons iets mis: uw {what} is misschien niet verstuurd. Wat u invulde staat er nog; verstuur "
           "het opnieuw. Twee keer versturen maakt geen tweede {what}.")
 
@@ -91,24 +95,44 @@ ERROR_PAGES: dict[int, tuple[str, list[str]]] = {
         f"Wat u verstuurde is groter dan {MAX_POST_BYTES // (1024 * 1024)} MB; zoveel neemt dit formulier niet aan. "
         "Uw formulier is niet verstuurd.",
         "Ga met de knop Terug van uw browser terug naar het formulier, maak uw tekst korter en verstuur het opnieuw."]),
+    408: ("Het versturen duurde te lang", [
+        "Uw formulier kwam niet binnen de tijd helemaal bij ons aan en is niet verstuurd. Misschien is uw "
+        "verbinding traag of onderbroken.",
+        "Ga met de knop Terug van uw browser terug naar het formulier en verstuur het opnieuw, of bel gratis "
+        "0800-2000 (dag en nacht)."]),
+    415: ("Dit kan niet op deze pagina", ["Deze pagina kan dit verzoek niet verwerken. Begin opnieuw via het begin."]),
     500: ("Er ging bij ons iets mis", ["Er ging iets mis aan onze kant. Wat u misschien verstuurde, is niet "
                                        "verwerkt. Probeer het over een paar minuten opnieuw."]),
+    503: ("Het is erg druk op deze website", [
+        "Op dit moment worden er heel veel formulieren tegelijk verstuurd. Wat u misschien verstuurde, is niet "
+        "verwerkt.",
+        "Ga met de knop Terug van uw browser terug naar het formulier en verstuur het over een minuut opnieuw, of "
+        "bel gratis 0800-2000 (dag en nacht)."]),
 }
+# Answers after which the connection is closed: the request body may still be arriving (or never will).
+CLOSE_AFTER = (408, 413, 415)
 
 
 class Meldformulier:
     def __init__(self, handlers: IntakeHandlers, tenant: Tenant, secret: bytes | None = None,
-                 audit: AuditLog | None = None, limits: FormLimits | None = None):
+                 audit: AuditLog | None = None, limits: FormLimits | None = None,
+                 friction: ProofOfWork | None = None, edge: EdgeLimits | None = None):
         self.handlers = handlers
-        # Default: 10 submissions per client address per 10 minutes, 120 per region per 10 minutes.
-        self.limits = limits or FormLimits(TokenBuckets(10, 600), TokenBuckets(120, 600))
+        # Default: 10 submissions per client address per 10 minutes, 120 per region per 10 minutes; without a
+        # solved proof of work (no JavaScript) 5 per address and 40 per region (intake.web.friction).
+        self.limits = limits or FormLimits(TokenBuckets(10, 600), TokenBuckets(120, 600),
+                                           TokenBuckets(5, 600), TokenBuckets(40, 600))
         self.org = tenant.name
         self.tenant = tenant.id
         self._secret = secret or secrets.token_bytes(32)
+        self.friction = friction or ProofOfWork(self._secret)
+        self.edge = edge or EdgeLimits()
         self.audit = audit  # the same NEN 7513 log as the gRPC path
 
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=MAX_POST_BYTES, middlewares=[self._dutch_errors])
+        # _dutch_errors outermost: the edge's refusals (408, 413, 415, 503) become Dutch pages too.
+        app = web.Application(client_max_size=MAX_POST_BYTES,
+                              middlewares=[self._dutch_errors, request_guard(self.edge, self.tenant)])
         app.add_routes([web.get("/", self.index), web.get("/privacy", self.privacy),
                         web.get("/melding", self.melding_form), web.post("/melding", self.melding_submit),
                         web.get("/advies", self.advies_form), web.post("/advies", self.advies_submit)])
@@ -183,7 +207,7 @@ class Meldformulier:
             key = form_key or str(uuid.uuid4())
             return pages.form_context(form, errors, key, self._sign(cookie, key), melder_type=melder_type,
                                       professional=melder_type == "professional", persons=person_count(form),
-                                      notice=notice, focus=focus)
+                                      notice=notice, focus=focus, challenge=self.friction.issue())
 
         return self._page(request, f"{kind.name}.html", ("Fout: " if errors else "") + kind.title, status, context)
 
@@ -205,7 +229,12 @@ class Meldformulier:
             return await handler(request)
         except web.HTTPException as exc:
             if exc.status in ERROR_PAGES:
-                return self._error_page(request, exc.status)
+                page = self._error_page(request, exc.status)
+                if "Retry-After" in exc.headers:
+                    page.headers["Retry-After"] = exc.headers["Retry-After"]
+                if exc.status in CLOSE_AFTER:
+                    page.force_close()
+                return page
             raise
         except Exception:
             log.exception("meldformulier page failed", extra={"path": request.path})
@@ -292,7 +321,14 @@ class Meldformulier:
             if method != kind.method:
                 return self._form_page(request, kind, form, {FORM_LEVEL: EXPIRED}, status=409)
             return self._confirmation(request, kind, record, form)
-        refused = self.limits.refused(request.remote or "")
+        proof = self.friction.check(form.text("uitdaging"), form.text("bewijs"), form_key)
+        if proof in (Proof.FORGED, Proof.REPLAYED):
+            # Counted, not audited: no organisation is known, and a record per refusal would let an anonymous
+            # flood write (and fsync) the audit log at will.
+            metrics.FORM_REFUSALS.labels(self.tenant, f"challenge_{proof.value}").inc()
+            log.warning("form submission refused: proof of work", extra={"proof": proof.value})
+            return self._form_page(request, kind, form, {FORM_LEVEL: NOT_OURS}, status=403, form_key=form_key)
+        refused = self.limits.refused(request.remote or "", proven=proof == Proof.SOLVED)
         if refused is not None:
             which, wait = refused
             minutes = max(1, math.ceil(wait / 60))
@@ -331,17 +367,27 @@ async def _posted(request: web.Request) -> FormData:
     return FormData([(k, v) for k, v in posted.items() if isinstance(v, str)])
 
 
+# After an answer sent before the whole body arrived (408, 413), aiohttp keeps reading what still comes for this
+# long (default 10 s), so that a client still sending sees the answer; a slow sender would hold its connection.
+LINGER_SECONDS = 2.0
+
+
 class WebServer:
-    """Serves the meldformulier on host:port (port 0 = a free one; see `address` once started)."""
+    """Serves the meldformulier on host:port (port 0 = a free one; see `address` once started), within the
+    edge limits of intake.web.edge (connection cap, timeouts, request slots)."""
 
     def __init__(self, form: Meldformulier, host: str, port: int):
-        self._runner = web.AppRunner(form.app(), access_log=None)  # no request lines (paths only, but no need)
+        # keepalive_timeout is also the header timeout: aiohttp closes a connection whose request has not fully
+        # arrived within it (intake.web.edge). No access log (request lines hold paths only, but no need).
+        self._runner = web.AppRunner(form.app(), access_log=None, keepalive_timeout=form.edge.idle_timeout,
+                                     lingering_time=LINGER_SECONDS)
+        self._form = form
         self._host, self._port = host, port
         self.address = ""
 
     async def start(self) -> None:
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self._host, self._port)
+        site = CappedTCPSite(self._runner, self._host, self._port, self._form.edge, self._form.tenant)
         await site.start()
         host, port = self._runner.addresses[0][:2]
         self.address = f"{host}:{port}"

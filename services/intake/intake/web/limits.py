@@ -47,11 +47,22 @@ class TokenBuckets:
 
 @dataclass(frozen=True)
 class FormLimits:
-    """Per client address and per region; `refused` says which limit refused and for how long."""
+    """Per client address and per region; `refused` says which limit refused and for how long.
+
+    A submission without a solved proof of work (intake.web.friction: no JavaScript, or a bot that skips the
+    work) first takes from the stricter `unproven_*` buckets, then from the ordinary ones too, so the region's
+    overall limit holds for both."""
     per_address: TokenBuckets
     per_region: TokenBuckets
+    unproven_per_address: TokenBuckets | None = None
+    unproven_per_region: TokenBuckets | None = None
 
-    def refused(self, address: str) -> tuple[str, float] | None:
+    def refused(self, address: str, proven: bool = True) -> tuple[str, float] | None:
+        if not proven:
+            if self.unproven_per_address is not None and (wait := self.unproven_per_address.take(address)):
+                return "address_unproven", wait
+            if self.unproven_per_region is not None and (wait := self.unproven_per_region.take("region")):
+                return "region_unproven", wait
         wait = self.per_address.take(address)
         if wait:
             return "address", wait
