@@ -202,7 +202,7 @@ async def test_an_organisation_cannot_withdraw_or_list_another_organisations_sig
     assert mine.signal_id in ids and theirs.signal_id not in ids and regions.signal_id not in ids  # type: ignore[attr-defined]
     # Each refusal is in the NEN 7513 access log with the organisation that tried, and the log still verifies.
     path = pathlib.Path(service.env["VT_DATA_DIR"]) / "audit-verwijsindex.jsonl"
-    assert audit.verify(path, keys.audit_public()).ok
+    assert audit.verify(path, keys).ok
     denied = {(r["who"]["tenant"], r["who"]["role"], r["subject"]["signal_id"], r["detail"])
               for r in audit.read(path) if r["outcome"] == "denied" and r["what"] == "withdraw signal"}
     assert {(*SCHOOL, theirs.signal_id, "not_found"), (*SCHOOL, regions.signal_id, "not_found"),  # type: ignore[attr-defined]
