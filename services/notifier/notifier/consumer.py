@@ -67,6 +67,11 @@ class EventHandler:
 
     async def __call__(self, event: Event, record: ConsumerRecord | None = None) -> None:
         try:
+            region = topics.tenant_of(record.topic) if record is not None else ""
+            if region and event.envelope.tenant and event.envelope.tenant != region:
+                # A region writes only its own topics: a record naming another region there is not acted on
+                # (docs/architecture.md, "Who wrote a record"); the handlers check the body's tenant likewise.
+                raise InvalidCause(f"envelope tenant {event.envelope.tenant!r} on {record.topic if record else ''}")
             if isinstance(event.message, radar_events.AssessmentDue):
                 self.on_assessment_due(event.envelope, event.message)
             elif isinstance(event.message, radar_events.RegisterMatch):
