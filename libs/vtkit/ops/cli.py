@@ -208,6 +208,7 @@ def table(rows: list[dict[str, Any]], columns: Sequence[str], title: str | None 
     return out
 
 
+FILE_WIDTH = 10_000
 NUMERIC = {"partitions", "messages", "committed", "end", "lag", "bytes", "seq", "value_bytes", "partition"}
 
 
@@ -436,8 +437,10 @@ def main(argv: list[str] | None = None) -> None:
     args = top.parse_args(argv)
     if args.command == "redrive" and not (args.ids or args.all):
         top.error("redrive needs dead letter ids or --all")
-    out = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 250)
-    err = Console(stderr=True, soft_wrap=False, width=None if sys.stderr.isatty() else 250)
+    # Into a file or a pipe a row stays one line, however long (grep finds a dead letter's whole row); a table no
+    # wider than its content is not padded out to this width.
+    out = Console(soft_wrap=False, width=None if sys.stdout.isatty() else FILE_WIDTH)
+    err = Console(stderr=True, soft_wrap=False, width=None if sys.stderr.isatty() else FILE_WIDTH)
     result = asyncio.run(run(args, err))
     out.print(result, markup=False, highlight=False) if isinstance(result, str) else out.print(result)
 
