@@ -346,11 +346,15 @@ def to_proto(record: Mapping[str, Any]) -> Any:
 class AuditForwarder:
     """Copies a service's audit file to topics.NATIONAL_AUDIT in the background, from the file: the request
     path never waits for the broker, and after an outage (or a restart) it continues after the last record
-    the broker acknowledged (`<file>.published` holds its seq). At-least-once; the envelope id is derived
-    from the record hash, so consumers dedupe a re-sent record."""
+    the broker acknowledged. At-least-once; the envelope id is derived from the record hash, so consumers dedupe a
+    re-sent record.
+
+    Its cost does not grow with the log: `<file>.published` holds the last forwarded seq and the byte offset after
+    it, each pass reads only from there, sends a batch of records and awaits the broker once, and writes the cursor
+    once per batch (a cursor of an older version, a seq alone, is found by one scan)."""
 
     def __init__(self, path: str | pathlib.Path, publisher: Any = None, *, interval: float = 0.5,
-                 log: AuditLog | None = None):
+                 log: AuditLog | None = None, batch: int = 500):
         self.path = pathlib.Path(path)
         # The log whose head is witnessed after each pass that copied records: the topic and the witness file
         # then both anchor it (module docstring).
@@ -358,12 +362,42 @@ class AuditForwarder:
         self.cursor_path = self.path.with_name(self.path.name + ".published")
         self.publisher = publisher  # vtkit.kafka.Publisher
         self.interval = interval
+        self.batch = batch
 
     def published_seq(self) -> int:
+        return self._cursor()[0]
+
+    def _cursor(self) -> tuple[int, int]:
+        """(last forwarded seq, byte offset after it; -1 when unknown)."""
         try:
-            return int(self.cursor_path.read_text().strip() or 0)
+            parts = self.cursor_path.read_text().split()
         except FileNotFoundError:
-            return 0
+            return 0, 0
+        seq = int(parts[0]) if parts else 0
+        return seq, int(parts[1]) if len(parts) > 1 else (0 if seq == 0 else -1)
+
+    def _read_batch(self, seq: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+        """Up to `batch` whole records after `seq`, from `offset` (found by a scan when unknown or past the end),
+        and the offset after the last one read."""
+        if not self.path.exists():
+            return [], 0
+        if offset < 0 or offset > self.path.stat().st_size:
+            offset = 0  # an older cursor, or a file that is not the one the cursor was written for: scan by seq
+        records: list[dict[str, Any]] = []
+        with open(self.path, "rb") as f:
+            f.seek(offset)
+            for raw in f:
+                if not raw.endswith(b"\n"):
+                    break  # a record still being written: the next pass takes it
+                offset += len(raw)
+                if not raw.strip():
+                    continue
+                record = json.loads(raw)
+                if record["seq"] > seq:
+                    records.append(record)
+                    if len(records) >= self.batch:
+                        break
+        return records, offset
 
     async def forward_pending(self, publisher: Any = None) -> int:
         """Publish every record after the cursor (with `publisher`, or the one given at construction)."""
@@ -372,17 +406,23 @@ class AuditForwarder:
         from vtkit import topics
         from vtkit.envelope import envelope_for
 
-        done, sent = self.published_seq(), 0
-        for record in await asyncio.to_thread(read, self.path):
-            if record["seq"] <= done:
-                continue
-            message = to_proto(record)
-            envelope = envelope_for(message, source=f"audit/{message.service}", tenant=message.tenant,
-                                    event_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"vt-audit:{record['hash']}")))
-            await (publisher or self.publisher).publish(topics.NATIONAL_AUDIT, f"{message.service}:{record['seq']}", message,
-                                         envelope)
-            done, sent = record["seq"], sent + 1
-            self.cursor_path.write_text(str(done))
+        sent = 0
+        while True:
+            done, offset = self._cursor()
+            records, offset = await asyncio.to_thread(self._read_batch, done, offset)
+            if not records:
+                if offset != self._cursor()[1]:
+                    self.cursor_path.write_text(f"{done} {offset}")  # an older cursor gets its offset
+                break
+            items = []
+            for record in records:
+                message = to_proto(record)
+                envelope = envelope_for(message, source=f"audit/{message.service}", tenant=message.tenant,
+                                        event_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"vt-audit:{record['hash']}")))
+                items.append((topics.NATIONAL_AUDIT, f"{message.service}:{record['seq']}", message, envelope))
+            await (publisher or self.publisher).publish_batch(items)
+            self.cursor_path.write_text(f"{records[-1]['seq']} {offset}")
+            sent += len(records)
         if sent and self.log is not None:
             await asyncio.to_thread(self.log.witness)
         return sent

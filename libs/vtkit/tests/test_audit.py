@@ -9,6 +9,7 @@ import os
 import pathlib
 import subprocess
 import sys
+from typing import Any
 
 import grpc
 import pytest
@@ -264,3 +265,35 @@ def test_the_cli_on_a_missing_log_says_so_in_one_line_and_creates_nothing(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no audit log at" in err and "Traceback" not in err
     assert not missing.exists()
+
+
+class Batches:
+    """Records what the forwarder hands the publisher, batch by batch (the broker itself: test_audit_forwarding)."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[int]] = []
+
+    async def publish_batch(self, items: list[tuple[str, str, Any, Any]]) -> None:
+        self.batches.append([int(key.rsplit(":", 1)[1]) for _, key, _, _ in items])
+
+
+def test_the_forwarder_reads_from_its_offset_sends_in_batches_and_writes_its_cursor_once_per_batch(
+        tmp_path: pathlib.Path, keys: KeyStore) -> None:
+    path = tmp_path / "a.jsonl"
+    write_log(path, keys, 12)
+    sink = Batches()
+    forwarder = audit.AuditForwarder(path, sink, batch=5)
+    assert asyncio.run(forwarder.forward_pending()) == 12
+    assert sink.batches == [[1, 2, 3, 4, 5], [6, 7, 8, 9, 10], [11, 12]]
+    assert forwarder.cursor_path.read_text() == f"12 {path.stat().st_size}"
+    # A record being written (no newline yet) waits for the next pass; then only the new bytes are read.
+    with open(path, "a") as log_file:
+        log_file.write('{"seq": 13')
+    assert asyncio.run(forwarder.forward_pending()) == 0
+    path.write_text(path.read_text().rsplit("\n", 1)[0] + "\n")
+    write_log(path, keys, 2)
+    assert asyncio.run(forwarder.forward_pending()) == 2 and sink.batches[-1] == [13, 14]
+    # An older cursor (the seq alone) is found by one scan and gets its offset.
+    forwarder.cursor_path.write_text("14")
+    assert asyncio.run(forwarder.forward_pending()) == 0
+    assert forwarder.cursor_path.read_text() == f"14 {path.stat().st_size}"
