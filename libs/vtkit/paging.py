@@ -37,13 +37,13 @@ def page_size(requested: int) -> int:
     return requested
 
 
-def encode_token(rpc: str, key: Sequence[str | int]) -> str:
+def encode_token(rpc: str, key: Sequence[str | int | float]) -> str:
     """An opaque token for the row key `key` of `rpc`'s order."""
     body = json.dumps([rpc, *key], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(body).decode().rstrip("=")
 
 
-def decode_token(rpc: str, token: str, types: Sequence[type]) -> tuple[str | int, ...] | None:
+def decode_token(rpc: str, token: str, types: Sequence[type]) -> tuple[str | int | float, ...] | None:
     """The row key a token of `rpc` carries (None for an empty token, the first page); PageError for anything
     that is not a token of this RPC with a key of these types."""
     if not token:
