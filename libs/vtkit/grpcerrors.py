@@ -55,9 +55,10 @@ async def abort_invalid(context: grpc.aio.ServicerContext, field: str, rule: str
 
 
 async def abort_violations(context: grpc.aio.ServicerContext, violations: list[tuple[str, str]],
-                           code: grpc.StatusCode = grpc.StatusCode.INVALID_ARGUMENT) -> NoReturn:
-    """Several offending fields at once: one FieldViolation each; the message joins them with "; "."""
-    message = "; ".join(f"{field}: {rule}" for field, rule in violations)
+                           code: grpc.StatusCode = grpc.StatusCode.INVALID_ARGUMENT, message: str = "") -> NoReturn:
+    """Several offending fields at once: one FieldViolation each; the message joins them with "; " unless given
+    (a message clients already read stays as it was)."""
+    message = message or "; ".join(f"{field}: {rule}" for field, rule in violations)
     await context.abort_with_status(bad_request_status(code, message, violations))
     raise AssertionError("abort_with_status returns only by raising")
 
