@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from collections.abc import Sequence
 
 DEFAULT_PAGE, MAX_PAGE = 100, 500
@@ -37,6 +38,15 @@ def page_size(requested: int) -> int:
     return requested
 
 
+def _storable(value: object) -> bool:
+    """A forged token must not reach a store as a value it cannot compare (SQLite integers are 64-bit)."""
+    if isinstance(value, int):
+        return -(2**63) <= value < 2**63
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return True
+
+
 def encode_token(rpc: str, key: Sequence[str | int | float]) -> str:
     """An opaque token for the row key `key` of `rpc`'s order."""
     body = json.dumps([rpc, *key], separators=(",", ":")).encode()
@@ -53,6 +63,6 @@ def decode_token(rpc: str, token: str, types: Sequence[type]) -> tuple[str | int
     except (binascii.Error, ValueError, UnicodeDecodeError):
         parts = None
     if (not isinstance(parts, list) or len(parts) != len(types) + 1 or parts[0] != rpc
-            or not all(type(p) is t for p, t in zip(parts[1:], types, strict=True))):
+            or not all(type(p) is t and _storable(p) for p, t in zip(parts[1:], types, strict=True))):
         raise PageError("page_token", f"not a next_page_token of {rpc}")
     return tuple(parts[1:])

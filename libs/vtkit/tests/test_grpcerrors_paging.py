@@ -41,3 +41,7 @@ def test_page_sizes_and_tokens() -> None:
         with pytest.raises(PageError) as err:
             decode_token(rpc, bad, (str, str, str))
         assert (err.value.field, err.value.rule) == ("page_token", f"not a next_page_token of {rpc}")
+    # A forged key the store could not compare (SQLite integers are 64-bit) is refused like any other bad token.
+    with pytest.raises(PageError):
+        decode_token("ListLogbook", encode_token("ListLogbook", (2**70,)), (int,))
+    assert decode_token("ListLogbook", encode_token("ListLogbook", (42,)), (int,)) == (42,)

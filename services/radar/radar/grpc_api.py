@@ -173,6 +173,8 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
         if after is not None:
             try:
                 cursor = (dt.datetime.fromisoformat(str(after[0])), str(after[1]), str(after[2]))
+                if cursor[0].tzinfo is None:  # due moments are aware: a naive one could not be compared
+                    raise ValueError("naive")
             except ValueError:
                 await abort_invalid(context, "page_token", "not a next_page_token of ListOverdue")
             items = [i for i in items if _overdue_key(i) > cursor]
