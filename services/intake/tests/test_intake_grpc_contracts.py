@@ -15,6 +15,7 @@ from intake.protection import PersonalDataProtector
 from intake.store import ContactStore
 from vt.intake.v1 import intake_service_pb2 as pb
 from vt.intake.v1 import intake_service_pb2_grpc
+from vtkit import auth
 from vtkit.audit import AuditLog
 from vtkit.channels import client_channel
 from vtkit.grpcerrors import field_violations
@@ -62,3 +63,13 @@ async def test_a_broken_rule_carries_a_bad_request_with_the_field_path_and_keeps
 async def test_a_refusal_that_names_no_field_of_the_request_carries_no_violation(address: str, keys: KeyStore) -> None:
     err = await refusal(address, keys, "GetContact", pb.GetContactRequest(contact_id="nope", purpose="triage"))
     assert err.code() == grpc.StatusCode.NOT_FOUND and field_violations(err) == []
+
+
+async def test_a_malformed_user_header_is_named_as_the_offending_field(address: str, keys: KeyStore) -> None:
+    async with client_channel(address, keys, TENANT) as channel:
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await intake_service_pb2_grpc.IntakeServiceStub(channel).GetContact(
+                pb.GetContactRequest(contact_id="x", purpose="triage"), metadata=auth.user_metadata("not a name!"),
+                timeout=10)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert field_violations(err.value) == [(auth.USER_HEADER, "1 to 64 letters, digits or . _ @ -")]
