@@ -13,6 +13,7 @@ from vtkit import pki
 from vtkit.audit import AUDITOR_ROLE, AuditLog, read_after
 from vtkit.auth import caller
 from vtkit.channels import client_channel
+from vtkit.grpcerrors import abort_invalid, abort_violations
 from vtkit.grpcserver import GrpcServer
 from vtkit.keystore import KeyStore
 
@@ -33,10 +34,11 @@ class AuditQuery(audit_service_pb2_grpc.AuditServiceServicer):
             await self.log.record(action="denied", outcome="denied", detail="permission_denied", **fields)
             await context.abort(grpc.StatusCode.PERMISSION_DENIED, "the access log is for the inspector only")
         if not request.purpose.strip():
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "purpose: required: why the log is read")
+            await abort_invalid(context, "purpose", "required: why the log is read")
         if not 0 <= request.limit <= MAX_LIMIT or request.after_seq < 0:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
-                                f"limit: 0 to {MAX_LIMIT} (0 means {DEFAULT_LIMIT}); after_seq: not negative")
+            rules = [("limit", f"0 to {MAX_LIMIT} (0 means {DEFAULT_LIMIT})"), ("after_seq", "not negative")]
+            broken = [rules[0]] * (not 0 <= request.limit <= MAX_LIMIT) + [rules[1]] * (request.after_seq < 0)
+            await abort_violations(context, broken, message="; ".join(f"{f}: {r}" for f, r in rules))
         lines, last = await asyncio.to_thread(read_after, self.log.path, request.after_seq,
                                               request.limit or DEFAULT_LIMIT)
         await self.log.record(action="read", outcome="success", detail=f"{len(lines)} records", **fields)

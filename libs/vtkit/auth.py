@@ -24,6 +24,7 @@ from typing import Any
 import grpc
 
 from vtkit import metrics
+from vtkit.grpcerrors import abort_message
 from vtkit.pki import NotAnIdentity, identity_from_pem
 
 _caller: contextvars.ContextVar["Caller | None"] = contextvars.ContextVar("vt_caller", default=None)
@@ -115,7 +116,8 @@ def _as(handler: Any, who_of: Callable[[grpc.aio.ServicerContext], Caller | None
         assert who is not None
         named = _named(who, context)
         if isinstance(named, str):
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, named)
+            # The header is the offending "field" of the call (vtkit.grpcerrors).
+            await abort_message(context, grpc.StatusCode.INVALID_ARGUMENT, named)
         assert isinstance(named, Caller)
         reset = _caller.set(named)
         try:

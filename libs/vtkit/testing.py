@@ -279,3 +279,20 @@ def notifier_deadlines(db_path: pathlib.Path) -> dict[str, int]:
         db.close()
     return {"cases": cases, "callback_deadlines": sum(1 for n in per_case.values() if n == 1),
             "without_deadline": without, "more_than_one": sum(1 for n in per_case.values() if n > 1)}
+
+
+@contextlib.asynccontextmanager
+async def serving(keys: Any, name: str, add_to_server: Any, servicer: Any, full_name: str) -> AsyncIterator[str]:
+    """One servicer on a real gRPC server (mutual TLS, the suite's interceptors) on loopback, at a port of
+    VT_PORT_RANGE (vtkit.broker.free_port); yields its address. For contract tests that need the wire (status
+    details in trailers, paging) but no broker or service process."""
+    from vtkit.broker import free_port
+    from vtkit.grpcserver import GrpcServer
+
+    server = GrpcServer(free_port(), keys, name)
+    server.add(add_to_server, servicer, [full_name])
+    await server.start()
+    try:
+        yield server.address
+    finally:
+        await server.stop(0)

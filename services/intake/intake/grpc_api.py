@@ -13,6 +13,7 @@ from vt.intake.v1 import intake_service_pb2_grpc
 from vtkit import metrics
 from vtkit.audit import AuditLog
 from vtkit.auth import Caller, caller
+from vtkit.grpcerrors import abort_error, abort_invalid
 from vtkit.tenants import all_tenants
 
 from intake.adapters import proto
@@ -86,7 +87,9 @@ class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
                               detail="not_found")
             await context.abort(_STATUS[type(exc)], str(exc))
         except DomainError as exc:
-            await context.abort(_STATUS[type(exc)], str(exc))
+            # The message `field.path: rule`, and for INVALID_ARGUMENT/FAILED_PRECONDITION a google.rpc.BadRequest
+            # naming the same field (vtkit.grpcerrors; docs/architecture.md, "Errors").
+            await abort_error(context, _STATUS[type(exc)], exc)
         raise AssertionError("unreachable: context.abort raises")
 
     async def _create(self, context: Any, method: str, record: Any, purpose: str = "intake") -> Any:
@@ -169,9 +172,8 @@ class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
                               outcome="denied", purpose=reason[:MAX_EMERGENCY_REASON], detail="permission_denied")
             await context.abort(grpc.StatusCode.PERMISSION_DENIED, "break-glass is for a VT region's system only")
         if not MIN_EMERGENCY_REASON <= len(reason) <= MAX_EMERGENCY_REASON:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
-                                f"emergency_reason: {MIN_EMERGENCY_REASON} to {MAX_EMERGENCY_REASON} characters: why "
-                                "this cannot wait")
+            await abort_invalid(context, "emergency_reason",
+                                f"{MIN_EMERGENCY_REASON} to {MAX_EMERGENCY_REASON} characters: why this cannot wait")
         try:
             record, payload = await self.handlers.get_contact(request.contact_id)
         except ContactNotFound as exc:

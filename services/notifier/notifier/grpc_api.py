@@ -12,6 +12,8 @@ from vtkit import metrics
 from vtkit.audit import AuditLog
 from vtkit.auth import caller
 from vtkit.calendar import AMSTERDAM, end_of_day, local_date
+from vtkit.grpcerrors import abort_error, abort_invalid
+from vtkit.paging import MAX_PAGE, PageError, decode_token, encode_token, page_size
 
 from notifier.adapters import proto
 from notifier.domain import DeliveryKind
@@ -44,13 +46,23 @@ class NotifierApi(notifier_service_pb2_grpc.NotifierServiceServicer):
                              context: grpc.aio.ServicerContext) -> notifier_service_pb2.ListDeliveriesResponse:
         # The tenant comes from the credential, never from the request (design.md, tenancy).
         tenant = caller().tenant
-        rows = self.store.list_for_tenant(tenant, proto.states_from_proto(request.state), request.case_id)
+        try:
+            size = page_size(request.page_size)
+            after = decode_token("ListDeliveries", request.page_token, (float, str))
+        except PageError as exc:
+            await abort_error(context, grpc.StatusCode.INVALID_ARGUMENT, exc)
+        # Ordered by (created_at, key): both fixed for a delivery, the key unique, so pages never skip or repeat.
+        keyed = self.store.deliveries_page(tenant, proto.states_from_proto(request.state), request.case_id,
+                                           after, size + 1)  # type: ignore[arg-type]
+        more = len(keyed) > size
+        keyed = keyed[:size]
+        rows = [d for _, d in keyed]
         # Deadlines are Amsterdam calendar days: "overdue" flips at local midnight, not UTC midnight.
         today = dt.datetime.now(AMSTERDAM).date()
         waiting = {d.key for d in rows if d.kind is DeliveryKind.HOUSEHOLD_LETTER and d.state.is_open
                    and self.store.melder_contact(tenant, d.case_id) is None}
         await self._log(context, "search", "list deliveries", request.case_id, "success")
-        return proto.list_response(rows, today, waiting)
+        return proto.list_response(rows, today, waiting, encode_token("ListDeliveries", keyed[-1][0]) if more else "")
 
     async def ConfirmMelderContacted(self, request: notifier_service_pb2.ConfirmMelderContactedRequest,
                                      context: grpc.aio.ServicerContext
@@ -60,14 +72,14 @@ class NotifierApi(notifier_service_pb2_grpc.NotifierServiceServicer):
         tenant = caller().tenant
         outcome = proto.contact_outcome(request.outcome)
         if outcome is None:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "outcome: required: contacted or not reached")
+            await abort_invalid(context, "outcome", "required: contacted or not reached")
         now = dt.datetime.now(dt.UTC)
         try:
             contacted_at = proto.to_datetime(request.contacted_at, request.HasField("contacted_at")) or now
         except InvalidCause as exc:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"contacted_at: {exc}")
+            await abort_invalid(context, "contacted_at", str(exc))
         if contacted_at > now + CLOCK_SKEW:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "contacted_at: must not lie in the future")
+            await abort_invalid(context, "contacted_at", "must not lie in the future")
         if not request.case_id or not self.store.knows_case(tenant, request.case_id):
             # Also for another region's case: its existence is not disclosed.
             await self._log(context, "denied", "confirm melder contacted", request.case_id, "denied", "not_found")
@@ -88,7 +100,7 @@ class NotifierApi(notifier_service_pb2_grpc.NotifierServiceServicer):
         try:
             check_postponement(request.weeks, request.reason)
         except InvalidPostponement as exc:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+            await abort_error(context, grpc.StatusCode.INVALID_ARGUMENT, exc)
         letter = self.store.letter_for_case(tenant, request.case_id) if request.case_id else None
         case = self.store.get_case(tenant, request.case_id) if request.case_id else None
         if case is None:
@@ -118,12 +130,12 @@ class NotifierApi(notifier_service_pb2_grpc.NotifierServiceServicer):
         try:
             size = page_size(request.page_size)
             after = parse_page_token(request.page_token)
-        except ValueError as exc:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        except PageError as exc:
+            await abort_error(context, grpc.StatusCode.INVALID_ARGUMENT, exc)
         try:
             since = proto.to_datetime(request.since, request.HasField("since"))
         except InvalidCause as exc:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"since: {exc}")
+            await abort_invalid(context, "since", str(exc))
         rows = self.store.inbox_page(tenant, after, size + 1, since, request.unacknowledged_only, request.case_id)
         page, more = rows[:size], len(rows) > size
         await self._log(context, "search", "list inbox", request.case_id, "success", f"{len(page)} items")
@@ -135,7 +147,7 @@ class NotifierApi(notifier_service_pb2_grpc.NotifierServiceServicer):
         """A worker of the caller's region saw these items. A key of another region is NOT_FOUND, as unknown."""
         tenant = caller().tenant
         if not request.idempotency_keys or len(request.idempotency_keys) > MAX_PAGE:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"idempotency_keys: give 1 to {MAX_PAGE} keys")
+            await abort_invalid(context, "idempotency_keys", f"give 1 to {MAX_PAGE} keys")
         now = dt.datetime.now(dt.UTC)
         done, unknown = self.store.acknowledge(tenant, request.idempotency_keys, now)
         if unknown:
@@ -150,18 +162,9 @@ class NotifierApi(notifier_service_pb2_grpc.NotifierServiceServicer):
         return notifier_service_pb2.AcknowledgeInboxResponse(acknowledged=len(done))
 
 
-DEFAULT_PAGE, MAX_PAGE = 100, 500
-
-
-def page_size(requested: int) -> int:
-    if requested == 0:
-        return DEFAULT_PAGE
-    if not 1 <= requested <= MAX_PAGE:
-        raise ValueError(f"page_size: must be between 1 and {MAX_PAGE} (0 means {DEFAULT_PAGE})")
-    return requested
-
-
 def page_token(seq: int) -> str:
+    # ListInbox's tokens keep the form they were published with ("inbox-<seq>"); the sizes and the refusals are
+    # vtkit.paging's, shared with every other List RPC.
     return f"inbox-{seq}"
 
 
@@ -170,5 +173,5 @@ def parse_page_token(token: str) -> int:
         return 0
     prefix, _, number = token.partition("-")
     if prefix != "inbox" or not number.isdigit():
-        raise ValueError("page_token: not a next_page_token of ListInbox")
+        raise PageError("page_token", "not a next_page_token of ListInbox")
     return int(number)

@@ -385,15 +385,26 @@ class Store(OutboxBookkeeping):
 
     def list_for_tenant(self, tenant_id: str, states: Collection[DeliveryState] = (), case_id: str = "",
                         limit: int = 1000) -> list[Delivery]:
-        sql, args = "SELECT * FROM deliveries WHERE tenant_id=?", [tenant_id]
+        return [d for _, d in self.deliveries_page(tenant_id, states, case_id, None, limit)]
+
+    def deliveries_page(self, tenant_id: str, states: Collection[DeliveryState], case_id: str,
+                        after: tuple[float, str] | None, limit: int) -> list[tuple[tuple[float, str], Delivery]]:
+        """Deliveries in (created_at, key) order after the row key `after`, each with its row key: both columns are
+        fixed for a delivery and the key is unique, so paging by it never skips or repeats one (vtkit.paging). The
+        key is the stored value itself, not a datetime made from it, so the comparison is exact."""
+        sql, args = "SELECT * FROM deliveries WHERE tenant_id=?", list[object]([tenant_id])
         if states:
             sql += f" AND state IN ({','.join('?' * len(states))})"
             args += [s.value for s in states]
         if case_id:
             sql += " AND case_id=?"
             args.append(case_id)
-        sql += " ORDER BY created_at LIMIT ?"
-        return [_row_to_delivery(r) for r in self.db.execute(sql, (*args, limit)).fetchall()]
+        if after is not None:
+            sql += " AND (created_at, key) > (?, ?)"
+            args += [after[0], after[1]]
+        sql += " ORDER BY created_at, key LIMIT ?"
+        return [((float(r["created_at"]), r["key"]), _row_to_delivery(r))
+                for r in self.db.execute(sql, (*args, limit)).fetchall()]
 
     def open_tenants(self, except_kinds: Collection[DeliveryKind] = ()) -> set[str]:
         kinds = [k.value for k in except_kinds]

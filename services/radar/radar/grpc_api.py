@@ -20,9 +20,11 @@ from vt.radar.v1 import radar_service_pb2, radar_service_pb2_grpc
 from vtkit.audit import AuditLog
 from vtkit.auth import caller
 from vtkit.calendar import local_date
+from vtkit.grpcerrors import abort_error, abort_invalid, abort_message
+from vtkit.paging import PageError, decode_token, encode_token, page_size
 
 from radar.adapters import proto
-from radar.domain.cases import CaseRecord, DeadlineKind, joined_meldingen
+from radar.domain.cases import CaseRecord, DeadlineKind, OverdueDeadline, joined_meldingen
 from radar.domain.decisions import InvalidDecision
 from radar.domain.history import assessment_input, has_case, involvement_of
 from radar.domain.lifecycle import LifecycleConflict, extension_until, norms, validate_outcome, validate_reason
@@ -49,6 +51,10 @@ class State(Protocol):
 MAX_ID = 128
 # The norms count decisions of this suite: a period before it holds nothing (and year 1 minus a year overflows).
 FIRST_NORMS_YEAR = 2000
+
+
+def _overdue_key(item: OverdueDeadline) -> tuple[dt.datetime, str, str]:
+    return item.due_at, item.case_id, item.kind.value
 
 
 class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
@@ -78,7 +84,7 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
         if len(case_id) > MAX_ID:
             # No case has such an id: answered at once, and kept out of the access log (a fuzzed 120 KB id was
             # written, fsynced and forwarded before the NOT_FOUND).
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"case_id: at most {MAX_ID} characters")
+            await abort_invalid(context, "case_id", f"at most {MAX_ID} characters")
         record = self.state.case(case_id) if case_id else None
         if record is None or not record.belongs_to(caller().tenant):
             await self._log(what, subject, "not_found", context)
@@ -122,7 +128,7 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
             self.radar.validate(chosen)
         except InvalidDecision as exc:
             await self._log(what, subject, "invalid_argument", context)
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+            await abort_error(context, grpc.StatusCode.INVALID_ARGUMENT, exc)
         record = await self._own_case(what, subject, context)
         pending = self._pending.get(record.case_id)
         if record.closed:
@@ -135,7 +141,7 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
             result = self.radar.record_decision(record.tenant_id, record, chosen, dt.datetime.now(dt.UTC), episode)
         except DecisionConflict as exc:
             await self._log(what, subject, "failed_precondition", context)
-            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
+            await abort_message(context, grpc.StatusCode.FAILED_PRECONDITION, str(exc))
         if result.output is not None:
             await self.commit([result.output])  # on disk before we answer
             if pending is None:
@@ -150,15 +156,33 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
     async def ListOverdue(self, request: radar_service_pb2.ListOverdueRequest,
                           context: grpc.aio.ServicerContext) -> radar_service_pb2.ListOverdueResponse:
         tenant = caller().tenant
+        try:
+            size = page_size(request.page_size)
+            after = decode_token("ListOverdue", request.page_token, (str, str, str))
+        except PageError as exc:
+            await abort_error(context, grpc.StatusCode.INVALID_ARGUMENT, exc)
         now = dt.datetime.now(dt.UTC)
         cases = list(self.state.all_cases())
         joined = joined_meldingen(cases)  # their deadline is their episode's
         items = [item for record in cases if record.belongs_to(tenant)
                  for item in record.overdue_deadlines(now)
                  if not (item.kind is DeadlineKind.ASSESSMENT and record.case_id in joined)]
-        items.sort(key=lambda i: (i.due_at, i.case_id, i.kind.value))
+        # (due_at, case_id, kind) orders the deadlines totally and never changes for one, so the page after the
+        # token's key never skips or repeats a deadline (vtkit.paging); the key is compared as a time, not as text.
+        items.sort(key=_overdue_key)
+        if after is not None:
+            try:
+                cursor = (dt.datetime.fromisoformat(str(after[0])), str(after[1]), str(after[2]))
+                if cursor[0].tzinfo is None:  # due moments are aware: a naive one could not be compared
+                    raise ValueError("naive")
+            except ValueError:
+                await abort_invalid(context, "page_token", "not a next_page_token of ListOverdue")
+            items = [i for i in items if _overdue_key(i) > cursor]
+        page, more = items[:size], len(items) > size
         await self._log("list overdue", {"case_id": "", "tenant": tenant}, "success", context)
-        return proto.overdue_response(items)
+        last = page[-1] if page else None
+        token = encode_token("ListOverdue", (last.due_at.isoformat(), last.case_id, last.kind.value)) if more and last else ""
+        return proto.overdue_response(page, token)
 
     # ---- after the decision: the onderzoek and monitoring ---------------------------------------------------------
 
@@ -171,10 +195,10 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
             result = step(record)
         except InvalidDecision as exc:
             await self._log(what, subject, "invalid_argument", context)
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+            await abort_error(context, grpc.StatusCode.INVALID_ARGUMENT, exc)
         except (LifecycleConflict, DecisionConflict) as exc:
             await self._log(what, subject, "failed_precondition", context)
-            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
+            await abort_error(context, grpc.StatusCode.FAILED_PRECONDITION, exc)
         if result.output is not None:
             await self.commit([result.output])
         await self._log(what, subject, "success", context)
@@ -197,13 +221,13 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
             validate_outcome(outcome)  # first: it reveals nothing about which cases exist
         except InvalidDecision as exc:
             await self._log(what, subject, "invalid_argument", context)
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+            await abort_error(context, grpc.StatusCode.INVALID_ARGUMENT, exc)
         pending = self._pending_outcomes.get(request.case_id)
         if pending is not None and pending[0] != outcome.fingerprint():
             await self._own_case(what, subject, context)
             await self._log(what, subject, "failed_precondition", context)
-            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, "case_id: the onderzoek is being ended already, "
-                                                                     "with another outcome")
+            await abort_invalid(context, "case_id", "the onderzoek is being ended already, with another outcome",
+                                grpc.StatusCode.FAILED_PRECONDITION)
         now = dt.datetime.now(dt.UTC)
         _, result = await self._step(what, subject, context,
                                      lambda r: self.radar.record_onderzoek_outcome(r.tenant_id, r, outcome, now))
@@ -243,13 +267,13 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
         for name in ("from", "to"):
             given = getattr(request, name)
             if given.year and proto.to_date(given) is None:
-                await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{name}: not a calendar date")
+                await abort_invalid(context, name, "not a calendar date")
             if given.year and given.year < FIRST_NORMS_YEAR:
-                await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{name}: not before {FIRST_NORMS_YEAR}-01-01")
+                await abort_invalid(context, name, f"not before {FIRST_NORMS_YEAR}-01-01")
         last = proto.to_date(request.to) or local_date(now)
         first = proto.to_date(getattr(request, "from")) or last - dt.timedelta(days=364)
         if first > last:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "from: must not be after to")
+            await abort_invalid(context, "from", "must not be after to")
         figures = norms(list(self.state.all_cases()), tenant, first, last, now)
         await self._log("read norms", {"case_id": "", "tenant": tenant}, "success", context)
         return proto.norms_response(figures)

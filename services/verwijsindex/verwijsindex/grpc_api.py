@@ -11,6 +11,8 @@ from vt.verwijsindex.v1 import verwijsindex_service_pb2 as svc
 from vt.verwijsindex.v1 import verwijsindex_service_pb2_grpc as svc_grpc
 from vtkit.audit import AuditLog
 from vtkit.auth import Caller, caller
+from vtkit.grpcerrors import abort_error
+from vtkit.paging import PageError, decode_token, encode_token, page_size
 
 from verwijsindex.adapters import proto
 from verwijsindex.domain.rules import RuleViolation
@@ -52,9 +54,9 @@ async def _registrant(context: grpc.aio.ServicerContext) -> str:
     return registrant_id(who)
 
 
-async def _invalid(context: grpc.aio.ServicerContext, exc: RuleViolation) -> NoReturn:
-    await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-    raise AssertionError("abort returns only by raising")
+async def _invalid(context: grpc.aio.ServicerContext, exc: RuleViolation | PageError) -> NoReturn:
+    # The message `field: rule` plus a google.rpc.BadRequest naming the field (vtkit.grpcerrors).
+    await abort_error(context, grpc.StatusCode.INVALID_ARGUMENT, exc)
 
 
 class VerwijsindexServicer(svc_grpc.VerwijsindexServiceServicer):
@@ -114,24 +116,46 @@ class VerwijsindexServicer(svc_grpc.VerwijsindexServiceServicer):
 
     async def ListMySignals(self, request: svc.ListMySignalsRequest, context: Any) -> svc.ListMySignalsResponse:
         who = await self._registrant(context, "list own signals", {"registrant_id": registrant_id(caller())})
-        signals = self.app.list_mine(who)
+        try:
+            size = page_size(request.page_size)
+            after = decode_token("ListMySignals", request.page_token, (str, str))
+        except PageError as exc:
+            await _invalid(context, exc)
+        signals = self.app.list_mine_page(who, after, size + 1)  # type: ignore[arg-type]
+        page, more = signals[:size], len(signals) > size
         await self._log(context, "search", "list own signals", {"registrant_id": who},
-                        f"success ({len(signals)} signals)")
-        return proto.list_response(signals)
+                        f"success ({len(page)} signals)")
+        # The cursor is the stored row key (registered_at as stored, signal_id): exact, never a re-formatted time.
+        last = page[-1] if page else None
+        token = encode_token("ListMySignals", (last.registered_at.isoformat(), last.signal_id)) if more and last else ""
+        return proto.list_response(page, token)
 
     async def ListLogbook(self, request: svc.ListLogbookRequest, context: Any) -> svc.ListLogbookResponse:
         who = caller()
         if who.role != INSPECTOR_ROLE:
             await self._denied(context, "read logbook", {"signal_id": request.signal_id}, "permission_denied")
             await context.abort(grpc.StatusCode.PERMISSION_DENIED, "the logbook is for the inspector only")
+        # Paging when asked for (a page_size or a page_token), oldest first by sequence; else `limit` as always, so
+        # a client that does not page sees no change (proto/vt/verwijsindex/v1/verwijsindex_service.proto).
+        paging = bool(request.page_size or request.page_token)
+        try:
+            size = page_size(request.page_size)
+            after = decode_token("ListLogbook", request.page_token, (int,))
+        except PageError as exc:
+            await _invalid(context, exc)
         entries = self.app.logbook(registrant_id(who), signal_id=request.signal_id or None,
                                    youth_pseudonym=request.youth_pseudonym or None,
-                                   registrant_id=request.registrant_id or None, limit=request.limit)
+                                   registrant_id=request.registrant_id or None,
+                                   limit=size + 1 if paging else request.limit,
+                                   after_seq=(int(after[0]) if after else 0) if paging else None)
+        more = paging and len(entries) > size
+        if paging:
+            entries = entries[:size]
         subject = {k: v for k, v in (("signal_id", request.signal_id), ("youth_pseudonym", request.youth_pseudonym),
                                      ("registrant_id", request.registrant_id)) if v} or {"logbook": "all"}
         await self._log(context, "read", "read logbook", subject, f"success ({len(entries)} entries)")
         log.info("logbook queried", extra={"inspector": registrant_id(who), "entries": len(entries)})
-        return proto.logbook_response(entries)
+        return proto.logbook_response(entries, encode_token("ListLogbook", (entries[-1].seq,)) if more else "")
 
 
 def add_to(server: Any, app: Verwijsindex, audit: AuditLog | None = None) -> None:

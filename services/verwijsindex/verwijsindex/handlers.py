@@ -136,6 +136,10 @@ class Verwijsindex:
     def list_mine(self, registrant_id: str) -> list[Signal]:
         return self.store.active_signals_of(registrant_id)
 
+    def list_mine_page(self, registrant_id: str, after: tuple[str, str] | None, limit: int) -> list[Signal]:
+        """The registrant's active signals in (registered_at, signal_id) order after that key (vtkit.paging)."""
+        return self.store.active_signals_page(registrant_id, after, limit)
+
     def apply_household_facts(self, facts: HouseholdFacts) -> FactsApplied:
         """Store the BRP facts of a youth and act on them: death ends the youth's signals, a new
         municipality notifies the registrants and the new regievoerder, and a new household
@@ -169,16 +173,18 @@ class Verwijsindex:
         return result
 
     def logbook(self, inspector: str, *, signal_id: str | None = None, youth_pseudonym: str | None = None,
-                registrant_id: str | None = None, limit: int = 1000) -> list[LogEntry]:
+                registrant_id: str | None = None, limit: int = 1000, after_seq: int | None = None) -> list[LogEntry]:
         """The logbook for an inspector; the query itself is recorded in the same transaction (who,
-        when, which filter) and shows up in the next query."""
+        when, which filter) and shows up in the next query. With `after_seq` (paging) the oldest `limit` entries
+        after that sequence number, else the newest `limit`."""
         now = self.clock()
         limit = max(1, min(limit or 1000, 1000))
         with self.store.transaction():
             entries = self.store.logbook(signal_id, youth_pseudonym=youth_pseudonym, registrant_id=registrant_id,
-                                         limit=limit)
+                                         limit=limit, after_seq=after_seq)
+            paged = "" if after_seq is None else f" after_seq={after_seq}"
             self.store.log(now, "logbook_query", inspector, signal_id=signal_id, youth_pseudonym=youth_pseudonym,
-                           registrant_id=registrant_id, detail=f"limit={limit} returned={len(entries)}")
+                           registrant_id=registrant_id, detail=f"limit={limit}{paged} returned={len(entries)}")
         return entries
 
     def expire_due(self) -> int:

@@ -118,6 +118,7 @@ class LogEntry:
     youth_pseudonym: str | None
     registrant_id: str | None
     detail: str
+    seq: int = 0  # the logbook's own order: what ListLogbook pages by
 
 
 def _iso(value: dt.date | dt.datetime) -> str:
@@ -215,6 +216,16 @@ class Store(OutboxBookkeeping):
         return self._signals("SELECT * FROM signals WHERE registrant_id = ? AND status = 'active' ORDER BY registered_at",
                              (registrant_id,))
 
+    def active_signals_page(self, registrant_id: str, after: tuple[str, str] | None, limit: int) -> list[Signal]:
+        """Active signals in (registered_at, signal_id) order after that row key: both fixed for a signal, the id
+        unique, so paging never skips or repeats one (vtkit.paging). registered_at is compared as stored (ISO text,
+        which is how active_signals_of orders as well)."""
+        sql, args = "SELECT * FROM signals WHERE registrant_id = ? AND status = 'active'", [registrant_id]
+        if after is not None:
+            sql += " AND (registered_at, signal_id) > (?, ?)"
+            args += [after[0], after[1]]
+        return self._signals(sql + " ORDER BY registered_at, signal_id LIMIT ?", (*args, limit))
+
     def due_for_expiry(self, today: dt.date) -> list[Signal]:
         # ISO dates compare correctly as text.
         return self._signals("SELECT * FROM signals WHERE status = 'active' AND (planned_removal <= ? OR age_limit_date <= ?)",
@@ -306,17 +317,26 @@ class Store(OutboxBookkeeping):
                          " VALUES (?,?,?,?,?,?,?)", (_iso(at), action, actor, signal_id, youth_pseudonym, registrant_id, detail))
 
     def logbook(self, signal_id: str | None = None, *, youth_pseudonym: str | None = None,
-                registrant_id: str | None = None, limit: int | None = None) -> list[LogEntry]:
-        """Entries oldest first; with `limit`, the newest `limit` of them."""
-        where, args = [], []
+                registrant_id: str | None = None, limit: int | None = None,
+                after_seq: int | None = None) -> list[LogEntry]:
+        """Entries oldest first; with `limit`, the newest `limit` of them; with `after_seq`, the oldest `limit` after
+        that sequence number (a page: the sequence only grows, so paging never skips or repeats an entry)."""
+        where: list[str] = []
+        args: list[object] = []
+        if after_seq is not None:
+            where.append("seq > ?")
+            args.append(after_seq)
         for column, value in (("signal_id", signal_id), ("youth_pseudonym", youth_pseudonym),
                               ("registrant_id", registrant_id)):
             if value is not None:
                 where.append(f"{column} = ?")
                 args.append(value)
-        sql = "SELECT * FROM logbook" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY seq DESC"
+        order = "ASC" if after_seq is not None else "DESC"
+        sql = "SELECT * FROM logbook" + (" WHERE " + " AND ".join(where) if where else "") + f" ORDER BY seq {order}"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        rows = self._db.execute(sql, args).fetchall()[::-1]
+        rows = self._db.execute(sql, args).fetchall()
+        if after_seq is None:
+            rows = rows[::-1]
         return [LogEntry(dt.datetime.fromisoformat(r["at"]), r["action"], r["actor"], r["signal_id"], r["youth_pseudonym"],
-                         r["registrant_id"], r["detail"]) for r in rows]
+                         r["registrant_id"], r["detail"], r["seq"]) for r in rows]

@@ -325,11 +325,11 @@ def delivery_summary(d: Delivery, today: dt.date, waiting: bool = False) -> noti
         overdue=d.overdue(today), waiting_for_melder_contact=waiting)
 
 
-def list_response(deliveries: Collection[Delivery], today: dt.date,
-                  waiting: Collection[str] = ()) -> notifier_service_pb2.ListDeliveriesResponse:
+def list_response(deliveries: Collection[Delivery], today: dt.date, waiting: Collection[str] = (),
+                  next_page_token: str = "") -> notifier_service_pb2.ListDeliveriesResponse:
     """`waiting`: keys of the household letters that wait for ConfirmMelderContacted."""
     return notifier_service_pb2.ListDeliveriesResponse(
-        deliveries=[delivery_summary(d, today, d.key in waiting) for d in deliveries])
+        deliveries=[delivery_summary(d, today, d.key in waiting) for d in deliveries], next_page_token=next_page_token)
 
 
 _CONTACT_OUTCOMES = {notifier_service_pb2.MELDER_CONTACT_OUTCOME_CONTACTED: "contacted",

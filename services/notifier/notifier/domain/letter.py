@@ -33,7 +33,12 @@ MAX_POSTPONE_WEEKS = 2
 
 
 class InvalidPostponement(ValueError):
-    pass
+    """A postponement that breaks the rule; `field` names the request field (the message is the rule)."""
+
+    def __init__(self, message: str, field: str = ""):
+        super().__init__(message)
+        self.field = field
+        self.rule = message
 
 
 def letter_due_date(received_on: dt.date, postponed_weeks: int = 0) -> dt.date:
@@ -43,9 +48,9 @@ def letter_due_date(received_on: dt.date, postponed_weeks: int = 0) -> dt.date:
 
 def check_postponement(weeks: int, reason: str) -> None:
     if not 1 <= weeks <= MAX_POSTPONE_WEEKS:
-        raise InvalidPostponement(f"a postponement is 1 to {MAX_POSTPONE_WEEKS} weeks, not {weeks}")
+        raise InvalidPostponement(f"a postponement is 1 to {MAX_POSTPONE_WEEKS} weeks, not {weeks}", "weeks")
     if not reason.strip():
-        raise InvalidPostponement("a postponement needs a reason")
+        raise InvalidPostponement("a postponement needs a reason", "reason")
 
 
 # The national phone number of Veilig Thuis: free, day and night; it connects to the caller's own region.

@@ -344,8 +344,8 @@ def decision_response(event_id: str, decided_at: dt.datetime,
     return reply
 
 
-def overdue_response(items: list[OverdueDeadline]) -> radar_service_pb2.ListOverdueResponse:
-    return radar_service_pb2.ListOverdueResponse(overdue=[
+def overdue_response(items: list[OverdueDeadline], next_page_token: str = "") -> radar_service_pb2.ListOverdueResponse:
+    return radar_service_pb2.ListOverdueResponse(next_page_token=next_page_token, overdue=[
         radar_service_pb2.OverdueDeadline(case_id=i.case_id, kind=_KINDS[i.kind],
                                           due_date=date(calendar.local_date(i.due_at)), due_at=timestamp(i.due_at))
         for i in items])

@@ -99,10 +99,11 @@ def register_response(signal: Signal) -> svc.RegisterSignalResponse:
     return svc.RegisterSignalResponse(signal_id=signal.signal_id, planned_removal=date_to_proto(signal.planned_removal))
 
 
-def list_response(signals: list[Signal]) -> svc.ListMySignalsResponse:
+def list_response(signals: list[Signal], next_page_token: str = "") -> svc.ListMySignalsResponse:
     return svc.ListMySignalsResponse(signals=[
         svc.SignalSummary(signal_id=s.signal_id, registered_at=timestamp(s.registered_at),
-                          planned_removal=date_to_proto(s.planned_removal)) for s in signals])
+                          planned_removal=date_to_proto(s.planned_removal)) for s in signals],
+        next_page_token=next_page_token)
 
 
 def signal_registered(signal: Signal) -> events_pb2.SignalRegistered:
@@ -147,8 +148,8 @@ def youth_relocated(move: Relocation, notice_id: str, event_id: str, at: dt.date
                                      regievoerder_id=regievoerder_id, relocated_at=timestamp(at))
 
 
-def logbook_response(entries: list[LogEntry]) -> svc.ListLogbookResponse:
-    return svc.ListLogbookResponse(entries=[
+def logbook_response(entries: list[LogEntry], next_page_token: str = "") -> svc.ListLogbookResponse:
+    return svc.ListLogbookResponse(next_page_token=next_page_token, entries=[
         svc.LogbookEntry(at=timestamp(e.at), action=e.action, actor=e.actor, signal_id=e.signal_id or "",
                          youth_pseudonym=e.youth_pseudonym or "", registrant_id=e.registrant_id or "",
                          detail=e.detail) for e in entries])

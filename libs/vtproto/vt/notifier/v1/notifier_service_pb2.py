@@ -28,39 +28,39 @@ from vt.notifier.v1 import events_pb2 as vt_dot_notifier_dot_v1_dot_events__pb2
 from vt.notifier.v1 import receivers_pb2 as vt_dot_notifier_dot_v1_dot_receivers__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%vt/notifier/v1/notifier_service.proto\x12\x0evt.notifier.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19vt/common/v1/common.proto\x1a\x1bvt/notifier/v1/events.proto\x1a\x1evt/notifier/v1/receivers.proto\"\\\n\x15ListDeliveriesRequest\x12,\n\x05state\x18\x02 \x01(\x0e\x32\x1d.vt.notifier.v1.DeliveryState\x12\x0f\n\x07\x63\x61se_id\x18\x03 \x01(\tJ\x04\x08\x01\x10\x02\"\xb2\x02\n\x0f\x44\x65liverySummary\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12*\n\x04kind\x18\x02 \x01(\x0e\x32\x1c.vt.notifier.v1.DeliveryKind\x12\x0f\n\x07\x63\x61se_id\x18\x03 \x01(\t\x12,\n\x05state\x18\x04 \x01(\x0e\x32\x1d.vt.notifier.v1.DeliveryState\x12$\n\x08\x64ue_date\x18\x05 \x01(\x0b\x32\x12.vt.common.v1.Date\x12.\n\nupdated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x61ttempts\x18\x07 \x01(\x05\x12\x0f\n\x07overdue\x18\x08 \x01(\x08\x12\"\n\x1awaiting_for_melder_contact\x18\t \x01(\x08\"M\n\x16ListDeliveriesResponse\x12\x33\n\ndeliveries\x18\x01 \x03(\x0b\x32\x1f.vt.notifier.v1.DeliverySummary\"G\n\x15PostponeLetterRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\r\n\x05weeks\x18\x03 \x01(\x05\"W\n\x16PostponeLetterResponse\x12&\n\nlatest_due\x18\x01 \x01(\x0b\x32\x12.vt.common.v1.Date\x12\x15\n\rpostponements\x18\x02 \x01(\x05\"\x92\x01\n\x10ListInboxRequest\x12)\n\x05since\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x1b\n\x13unacknowledged_only\x18\x04 \x01(\x08\x12\x0f\n\x07\x63\x61se_id\x18\x05 \x01(\t\"V\n\x11ListInboxResponse\x12(\n\x05items\x18\x01 \x03(\x0b\x32\x19.vt.notifier.v1.InboxItem\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"3\n\x17\x41\x63knowledgeInboxRequest\x12\x18\n\x10idempotency_keys\x18\x01 \x03(\t\"0\n\x18\x41\x63knowledgeInboxResponse\x12\x14\n\x0c\x61\x63knowledged\x18\x01 \x01(\x05\"\x99\x01\n\x1d\x43onfirmMelderContactedRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x35\n\x07outcome\x18\x02 \x01(\x0e\x32$.vt.notifier.v1.MelderContactOutcome\x12\x30\n\x0c\x63ontacted_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa2\x01\n\x1e\x43onfirmMelderContactedResponse\x12\x35\n\x07outcome\x18\x01 \x01(\x0e\x32$.vt.notifier.v1.MelderContactOutcome\x12\x30\n\x0c\x63ontacted_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fletter_released\x18\x03 \x01(\x08*\x84\x01\n\rDeliveryState\x12\x1e\n\x1a\x44\x45LIVERY_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x44\x45LIVERY_STATE_PENDING\x10\x01\x12\x1c\n\x18\x44\x45LIVERY_STATE_DELIVERED\x10\x02\x12\x19\n\x15\x44\x45LIVERY_STATE_FAILED\x10\x03*\x8c\x01\n\x14MelderContactOutcome\x12&\n\"MELDER_CONTACT_OUTCOME_UNSPECIFIED\x10\x00\x12$\n MELDER_CONTACT_OUTCOME_CONTACTED\x10\x01\x12&\n\"MELDER_CONTACT_OUTCOME_NOT_REACHED\x10\x02\x32\x85\x04\n\x0fNotifierService\x12_\n\x0eListDeliveries\x12%.vt.notifier.v1.ListDeliveriesRequest\x1a&.vt.notifier.v1.ListDeliveriesResponse\x12_\n\x0ePostponeLetter\x12%.vt.notifier.v1.PostponeLetterRequest\x1a&.vt.notifier.v1.PostponeLetterResponse\x12P\n\tListInbox\x12 .vt.notifier.v1.ListInboxRequest\x1a!.vt.notifier.v1.ListInboxResponse\x12\x65\n\x10\x41\x63knowledgeInbox\x12\'.vt.notifier.v1.AcknowledgeInboxRequest\x1a(.vt.notifier.v1.AcknowledgeInboxResponse\x12w\n\x16\x43onfirmMelderContacted\x12-.vt.notifier.v1.ConfirmMelderContactedRequest\x1a..vt.notifier.v1.ConfirmMelderContactedResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%vt/notifier/v1/notifier_service.proto\x12\x0evt.notifier.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19vt/common/v1/common.proto\x1a\x1bvt/notifier/v1/events.proto\x1a\x1evt/notifier/v1/receivers.proto\"\x83\x01\n\x15ListDeliveriesRequest\x12,\n\x05state\x18\x02 \x01(\x0e\x32\x1d.vt.notifier.v1.DeliveryState\x12\x0f\n\x07\x63\x61se_id\x18\x03 \x01(\t\x12\x12\n\npage_token\x18\x04 \x01(\t\x12\x11\n\tpage_size\x18\x05 \x01(\x05J\x04\x08\x01\x10\x02\"\xb2\x02\n\x0f\x44\x65liverySummary\x12\x17\n\x0fidempotency_key\x18\x01 \x01(\t\x12*\n\x04kind\x18\x02 \x01(\x0e\x32\x1c.vt.notifier.v1.DeliveryKind\x12\x0f\n\x07\x63\x61se_id\x18\x03 \x01(\t\x12,\n\x05state\x18\x04 \x01(\x0e\x32\x1d.vt.notifier.v1.DeliveryState\x12$\n\x08\x64ue_date\x18\x05 \x01(\x0b\x32\x12.vt.common.v1.Date\x12.\n\nupdated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x61ttempts\x18\x07 \x01(\x05\x12\x0f\n\x07overdue\x18\x08 \x01(\x08\x12\"\n\x1awaiting_for_melder_contact\x18\t \x01(\x08\"f\n\x16ListDeliveriesResponse\x12\x33\n\ndeliveries\x18\x01 \x03(\x0b\x32\x1f.vt.notifier.v1.DeliverySummary\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"G\n\x15PostponeLetterRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\r\n\x05weeks\x18\x03 \x01(\x05\"W\n\x16PostponeLetterResponse\x12&\n\nlatest_due\x18\x01 \x01(\x0b\x32\x12.vt.common.v1.Date\x12\x15\n\rpostponements\x18\x02 \x01(\x05\"\x92\x01\n\x10ListInboxRequest\x12)\n\x05since\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x1b\n\x13unacknowledged_only\x18\x04 \x01(\x08\x12\x0f\n\x07\x63\x61se_id\x18\x05 \x01(\t\"V\n\x11ListInboxResponse\x12(\n\x05items\x18\x01 \x03(\x0b\x32\x19.vt.notifier.v1.InboxItem\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"3\n\x17\x41\x63knowledgeInboxRequest\x12\x18\n\x10idempotency_keys\x18\x01 \x03(\t\"0\n\x18\x41\x63knowledgeInboxResponse\x12\x14\n\x0c\x61\x63knowledged\x18\x01 \x01(\x05\"\x99\x01\n\x1d\x43onfirmMelderContactedRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x35\n\x07outcome\x18\x02 \x01(\x0e\x32$.vt.notifier.v1.MelderContactOutcome\x12\x30\n\x0c\x63ontacted_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa2\x01\n\x1e\x43onfirmMelderContactedResponse\x12\x35\n\x07outcome\x18\x01 \x01(\x0e\x32$.vt.notifier.v1.MelderContactOutcome\x12\x30\n\x0c\x63ontacted_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fletter_released\x18\x03 \x01(\x08*\x84\x01\n\rDeliveryState\x12\x1e\n\x1a\x44\x45LIVERY_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x44\x45LIVERY_STATE_PENDING\x10\x01\x12\x1c\n\x18\x44\x45LIVERY_STATE_DELIVERED\x10\x02\x12\x19\n\x15\x44\x45LIVERY_STATE_FAILED\x10\x03*\x8c\x01\n\x14MelderContactOutcome\x12&\n\"MELDER_CONTACT_OUTCOME_UNSPECIFIED\x10\x00\x12$\n MELDER_CONTACT_OUTCOME_CONTACTED\x10\x01\x12&\n\"MELDER_CONTACT_OUTCOME_NOT_REACHED\x10\x02\x32\x85\x04\n\x0fNotifierService\x12_\n\x0eListDeliveries\x12%.vt.notifier.v1.ListDeliveriesRequest\x1a&.vt.notifier.v1.ListDeliveriesResponse\x12_\n\x0ePostponeLetter\x12%.vt.notifier.v1.PostponeLetterRequest\x1a&.vt.notifier.v1.PostponeLetterResponse\x12P\n\tListInbox\x12 .vt.notifier.v1.ListInboxRequest\x1a!.vt.notifier.v1.ListInboxResponse\x12\x65\n\x10\x41\x63knowledgeInbox\x12\'.vt.notifier.v1.AcknowledgeInboxRequest\x1a(.vt.notifier.v1.AcknowledgeInboxResponse\x12w\n\x16\x43onfirmMelderContacted\x12-.vt.notifier.v1.ConfirmMelderContactedRequest\x1a..vt.notifier.v1.ConfirmMelderContactedResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'vt.notifier.v1.notifier_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_DELIVERYSTATE']._serialized_start=1484
-  _globals['_DELIVERYSTATE']._serialized_end=1616
-  _globals['_MELDERCONTACTOUTCOME']._serialized_start=1619
-  _globals['_MELDERCONTACTOUTCOME']._serialized_end=1759
-  _globals['_LISTDELIVERIESREQUEST']._serialized_start=178
-  _globals['_LISTDELIVERIESREQUEST']._serialized_end=270
-  _globals['_DELIVERYSUMMARY']._serialized_start=273
-  _globals['_DELIVERYSUMMARY']._serialized_end=579
-  _globals['_LISTDELIVERIESRESPONSE']._serialized_start=581
-  _globals['_LISTDELIVERIESRESPONSE']._serialized_end=658
-  _globals['_POSTPONELETTERREQUEST']._serialized_start=660
-  _globals['_POSTPONELETTERREQUEST']._serialized_end=731
-  _globals['_POSTPONELETTERRESPONSE']._serialized_start=733
-  _globals['_POSTPONELETTERRESPONSE']._serialized_end=820
-  _globals['_LISTINBOXREQUEST']._serialized_start=823
-  _globals['_LISTINBOXREQUEST']._serialized_end=969
-  _globals['_LISTINBOXRESPONSE']._serialized_start=971
-  _globals['_LISTINBOXRESPONSE']._serialized_end=1057
-  _globals['_ACKNOWLEDGEINBOXREQUEST']._serialized_start=1059
-  _globals['_ACKNOWLEDGEINBOXREQUEST']._serialized_end=1110
-  _globals['_ACKNOWLEDGEINBOXRESPONSE']._serialized_start=1112
-  _globals['_ACKNOWLEDGEINBOXRESPONSE']._serialized_end=1160
-  _globals['_CONFIRMMELDERCONTACTEDREQUEST']._serialized_start=1163
-  _globals['_CONFIRMMELDERCONTACTEDREQUEST']._serialized_end=1316
-  _globals['_CONFIRMMELDERCONTACTEDRESPONSE']._serialized_start=1319
-  _globals['_CONFIRMMELDERCONTACTEDRESPONSE']._serialized_end=1481
-  _globals['_NOTIFIERSERVICE']._serialized_start=1762
-  _globals['_NOTIFIERSERVICE']._serialized_end=2279
+  _globals['_DELIVERYSTATE']._serialized_start=1549
+  _globals['_DELIVERYSTATE']._serialized_end=1681
+  _globals['_MELDERCONTACTOUTCOME']._serialized_start=1684
+  _globals['_MELDERCONTACTOUTCOME']._serialized_end=1824
+  _globals['_LISTDELIVERIESREQUEST']._serialized_start=179
+  _globals['_LISTDELIVERIESREQUEST']._serialized_end=310
+  _globals['_DELIVERYSUMMARY']._serialized_start=313
+  _globals['_DELIVERYSUMMARY']._serialized_end=619
+  _globals['_LISTDELIVERIESRESPONSE']._serialized_start=621
+  _globals['_LISTDELIVERIESRESPONSE']._serialized_end=723
+  _globals['_POSTPONELETTERREQUEST']._serialized_start=725
+  _globals['_POSTPONELETTERREQUEST']._serialized_end=796
+  _globals['_POSTPONELETTERRESPONSE']._serialized_start=798
+  _globals['_POSTPONELETTERRESPONSE']._serialized_end=885
+  _globals['_LISTINBOXREQUEST']._serialized_start=888
+  _globals['_LISTINBOXREQUEST']._serialized_end=1034
+  _globals['_LISTINBOXRESPONSE']._serialized_start=1036
+  _globals['_LISTINBOXRESPONSE']._serialized_end=1122
+  _globals['_ACKNOWLEDGEINBOXREQUEST']._serialized_start=1124
+  _globals['_ACKNOWLEDGEINBOXREQUEST']._serialized_end=1175
+  _globals['_ACKNOWLEDGEINBOXRESPONSE']._serialized_start=1177
+  _globals['_ACKNOWLEDGEINBOXRESPONSE']._serialized_end=1225
+  _globals['_CONFIRMMELDERCONTACTEDREQUEST']._serialized_start=1228
+  _globals['_CONFIRMMELDERCONTACTEDREQUEST']._serialized_end=1381
+  _globals['_CONFIRMMELDERCONTACTEDRESPONSE']._serialized_start=1384
+  _globals['_CONFIRMMELDERCONTACTEDRESPONSE']._serialized_end=1546
+  _globals['_NOTIFIERSERVICE']._serialized_start=1827
+  _globals['_NOTIFIERSERVICE']._serialized_end=2344
 # @@protoc_insertion_point(module_scope)

@@ -34,12 +34,16 @@ MELDER_CONTACT_OUTCOME_CONTACTED: MelderContactOutcome
 MELDER_CONTACT_OUTCOME_NOT_REACHED: MelderContactOutcome
 
 class ListDeliveriesRequest(_message.Message):
-    __slots__ = ("state", "case_id")
+    __slots__ = ("state", "case_id", "page_token", "page_size")
     STATE_FIELD_NUMBER: _ClassVar[int]
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     state: DeliveryState
     case_id: str
-    def __init__(self, state: _Optional[_Union[DeliveryState, str]] = ..., case_id: _Optional[str] = ...) -> None: ...
+    page_token: str
+    page_size: int
+    def __init__(self, state: _Optional[_Union[DeliveryState, str]] = ..., case_id: _Optional[str] = ..., page_token: _Optional[str] = ..., page_size: _Optional[int] = ...) -> None: ...
 
 class DeliverySummary(_message.Message):
     __slots__ = ("idempotency_key", "kind", "case_id", "state", "due_date", "updated_at", "attempts", "overdue", "waiting_for_melder_contact")
@@ -64,10 +68,12 @@ class DeliverySummary(_message.Message):
     def __init__(self, idempotency_key: _Optional[str] = ..., kind: _Optional[_Union[_events_pb2.DeliveryKind, str]] = ..., case_id: _Optional[str] = ..., state: _Optional[_Union[DeliveryState, str]] = ..., due_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attempts: _Optional[int] = ..., overdue: _Optional[bool] = ..., waiting_for_melder_contact: _Optional[bool] = ...) -> None: ...
 
 class ListDeliveriesResponse(_message.Message):
-    __slots__ = ("deliveries",)
+    __slots__ = ("deliveries", "next_page_token")
     DELIVERIES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     deliveries: _containers.RepeatedCompositeFieldContainer[DeliverySummary]
-    def __init__(self, deliveries: _Optional[_Iterable[_Union[DeliverySummary, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, deliveries: _Optional[_Iterable[_Union[DeliverySummary, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class PostponeLetterRequest(_message.Message):
     __slots__ = ("case_id", "reason", "weeks")

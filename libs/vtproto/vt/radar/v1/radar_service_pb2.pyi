@@ -74,8 +74,12 @@ class RecordDecisionResponse(_message.Message):
     def __init__(self, event_id: _Optional[str] = ..., decided_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., onderzoek_due_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ...) -> None: ...
 
 class ListOverdueRequest(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("page_token", "page_size")
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    page_token: str
+    page_size: int
+    def __init__(self, page_token: _Optional[str] = ..., page_size: _Optional[int] = ...) -> None: ...
 
 class OverdueDeadline(_message.Message):
     __slots__ = ("case_id", "kind", "due_date", "due_at")
@@ -90,10 +94,12 @@ class OverdueDeadline(_message.Message):
     def __init__(self, case_id: _Optional[str] = ..., kind: _Optional[_Union[_events_pb2.DeadlineKind, str]] = ..., due_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ListOverdueResponse(_message.Message):
-    __slots__ = ("overdue",)
+    __slots__ = ("overdue", "next_page_token")
     OVERDUE_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     overdue: _containers.RepeatedCompositeFieldContainer[OverdueDeadline]
-    def __init__(self, overdue: _Optional[_Iterable[_Union[OverdueDeadline, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, overdue: _Optional[_Iterable[_Union[OverdueDeadline, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class RecordOnderzoekStartedRequest(_message.Message):
     __slots__ = ("case_id",)

@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from vt.common.v1 import common_pb2 as vt_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n-vt/verwijsindex/v1/verwijsindex_service.proto\x12\x12vt.verwijsindex.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19vt/common/v1/common.proto\"\xa6\x01\n\nRegistrant\x12\x15\n\rregistrant_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x14\n\x0corganisation\x18\x03 \x01(\t\x12\r\n\x05phone\x18\x04 \x01(\t\x12\r\n\x05\x65mail\x18\x05 \x01(\t\x12*\n\x06sector\x18\x06 \x01(\x0e\x32\x1a.vt.verwijsindex.v1.Sector\x12\x13\n\x0b\x63oordinator\x18\x07 \x01(\t\"\xd3\x01\n\x15RegisterSignalRequest\x12\x11\n\tyouth_bsn\x18\x01 \x01(\t\x12/\n\x13youth_date_of_birth\x18\x02 \x01(\x0b\x32\x12.vt.common.v1.Date\x12\x15\n\trisk_code\x18\x03 \x01(\x05\x42\x02\x18\x01\x12+\n\x0fplanned_removal\x18\x04 \x01(\x0b\x32\x12.vt.common.v1.Date\x12\x32\n\nregistrant\x18\x05 \x01(\x0b\x32\x1e.vt.verwijsindex.v1.Registrant\"X\n\x16RegisterSignalResponse\x12\x11\n\tsignal_id\x18\x01 \x01(\t\x12+\n\x0fplanned_removal\x18\x02 \x01(\x0b\x32\x12.vt.common.v1.Date\"^\n\x15WithdrawSignalRequest\x12\x11\n\tsignal_id\x18\x01 \x01(\t\x12\x32\n\x06reason\x18\x02 \x01(\x0e\x32\".vt.verwijsindex.v1.WithdrawReason\"\x18\n\x16WithdrawSignalResponse\"\x16\n\x14ListMySignalsRequest\"\x82\x01\n\rSignalSummary\x12\x11\n\tsignal_id\x18\x01 \x01(\t\x12\x31\n\rregistered_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x0fplanned_removal\x18\x03 \x01(\x0b\x32\x12.vt.common.v1.Date\"K\n\x15ListMySignalsResponse\x12\x32\n\x07signals\x18\x01 \x03(\x0b\x32!.vt.verwijsindex.v1.SignalSummary\"f\n\x12ListLogbookRequest\x12\x11\n\tsignal_id\x18\x01 \x01(\t\x12\x17\n\x0fyouth_pseudonym\x18\x02 \x01(\t\x12\x15\n\rregistrant_id\x18\x03 \x01(\t\x12\r\n\x05limit\x18\x04 \x01(\x05\"\xa8\x01\n\x0cLogbookEntry\x12&\n\x02\x61t\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06\x61\x63tion\x18\x02 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x03 \x01(\t\x12\x11\n\tsignal_id\x18\x04 \x01(\t\x12\x17\n\x0fyouth_pseudonym\x18\x05 \x01(\t\x12\x15\n\rregistrant_id\x18\x06 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x07 \x01(\t\"H\n\x13ListLogbookResponse\x12\x31\n\x07\x65ntries\x18\x01 \x03(\x0b\x32 .vt.verwijsindex.v1.LogbookEntry*\xd9\x01\n\x06Sector\x12\x16\n\x12SECTOR_UNSPECIFIED\x10\x00\x12\x15\n\x11SECTOR_YOUTH_CARE\x10\x01\x12\x1c\n\x18SECTOR_YOUTH_HEALTH_CARE\x10\x02\x12\x16\n\x12SECTOR_HEALTH_CARE\x10\x03\x12\x14\n\x10SECTOR_EDUCATION\x10\x04\x12\x19\n\x15SECTOR_SOCIAL_SUPPORT\x10\x05\x12\x1a\n\x16SECTOR_WORK_AND_INCOME\x10\x06\x12\x1d\n\x19SECTOR_POLICE_AND_JUSTICE\x10\x07*k\n\x0eWithdrawReason\x12\x1f\n\x1bWITHDRAW_REASON_UNSPECIFIED\x10\x00\x12\x19\n\x15WITHDRAW_REASON_WRONG\x10\x01\x12\x1d\n\x19WITHDRAW_REASON_RISK_GONE\x10\x02\x32\xad\x03\n\x13VerwijsindexService\x12g\n\x0eRegisterSignal\x12).vt.verwijsindex.v1.RegisterSignalRequest\x1a*.vt.verwijsindex.v1.RegisterSignalResponse\x12g\n\x0eWithdrawSignal\x12).vt.verwijsindex.v1.WithdrawSignalRequest\x1a*.vt.verwijsindex.v1.WithdrawSignalResponse\x12\x64\n\rListMySignals\x12(.vt.verwijsindex.v1.ListMySignalsRequest\x1a).vt.verwijsindex.v1.ListMySignalsResponse\x12^\n\x0bListLogbook\x12&.vt.verwijsindex.v1.ListLogbookRequest\x1a\'.vt.verwijsindex.v1.ListLogbookResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n-vt/verwijsindex/v1/verwijsindex_service.proto\x12\x12vt.verwijsindex.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19vt/common/v1/common.proto\"\xa6\x01\n\nRegistrant\x12\x15\n\rregistrant_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x14\n\x0corganisation\x18\x03 \x01(\t\x12\r\n\x05phone\x18\x04 \x01(\t\x12\r\n\x05\x65mail\x18\x05 \x01(\t\x12*\n\x06sector\x18\x06 \x01(\x0e\x32\x1a.vt.verwijsindex.v1.Sector\x12\x13\n\x0b\x63oordinator\x18\x07 \x01(\t\"\xd3\x01\n\x15RegisterSignalRequest\x12\x11\n\tyouth_bsn\x18\x01 \x01(\t\x12/\n\x13youth_date_of_birth\x18\x02 \x01(\x0b\x32\x12.vt.common.v1.Date\x12\x15\n\trisk_code\x18\x03 \x01(\x05\x42\x02\x18\x01\x12+\n\x0fplanned_removal\x18\x04 \x01(\x0b\x32\x12.vt.common.v1.Date\x12\x32\n\nregistrant\x18\x05 \x01(\x0b\x32\x1e.vt.verwijsindex.v1.Registrant\"X\n\x16RegisterSignalResponse\x12\x11\n\tsignal_id\x18\x01 \x01(\t\x12+\n\x0fplanned_removal\x18\x02 \x01(\x0b\x32\x12.vt.common.v1.Date\"^\n\x15WithdrawSignalRequest\x12\x11\n\tsignal_id\x18\x01 \x01(\t\x12\x32\n\x06reason\x18\x02 \x01(\x0e\x32\".vt.verwijsindex.v1.WithdrawReason\"\x18\n\x16WithdrawSignalResponse\"=\n\x14ListMySignalsRequest\x12\x12\n\npage_token\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\"\x82\x01\n\rSignalSummary\x12\x11\n\tsignal_id\x18\x01 \x01(\t\x12\x31\n\rregistered_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x0fplanned_removal\x18\x03 \x01(\x0b\x32\x12.vt.common.v1.Date\"d\n\x15ListMySignalsResponse\x12\x32\n\x07signals\x18\x01 \x03(\x0b\x32!.vt.verwijsindex.v1.SignalSummary\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x8d\x01\n\x12ListLogbookRequest\x12\x11\n\tsignal_id\x18\x01 \x01(\t\x12\x17\n\x0fyouth_pseudonym\x18\x02 \x01(\t\x12\x15\n\rregistrant_id\x18\x03 \x01(\t\x12\r\n\x05limit\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\x12\x11\n\tpage_size\x18\x06 \x01(\x05\"\xa8\x01\n\x0cLogbookEntry\x12&\n\x02\x61t\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06\x61\x63tion\x18\x02 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x03 \x01(\t\x12\x11\n\tsignal_id\x18\x04 \x01(\t\x12\x17\n\x0fyouth_pseudonym\x18\x05 \x01(\t\x12\x15\n\rregistrant_id\x18\x06 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x07 \x01(\t\"a\n\x13ListLogbookResponse\x12\x31\n\x07\x65ntries\x18\x01 \x03(\x0b\x32 .vt.verwijsindex.v1.LogbookEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\xd9\x01\n\x06Sector\x12\x16\n\x12SECTOR_UNSPECIFIED\x10\x00\x12\x15\n\x11SECTOR_YOUTH_CARE\x10\x01\x12\x1c\n\x18SECTOR_YOUTH_HEALTH_CARE\x10\x02\x12\x16\n\x12SECTOR_HEALTH_CARE\x10\x03\x12\x14\n\x10SECTOR_EDUCATION\x10\x04\x12\x19\n\x15SECTOR_SOCIAL_SUPPORT\x10\x05\x12\x1a\n\x16SECTOR_WORK_AND_INCOME\x10\x06\x12\x1d\n\x19SECTOR_POLICE_AND_JUSTICE\x10\x07*k\n\x0eWithdrawReason\x12\x1f\n\x1bWITHDRAW_REASON_UNSPECIFIED\x10\x00\x12\x19\n\x15WITHDRAW_REASON_WRONG\x10\x01\x12\x1d\n\x19WITHDRAW_REASON_RISK_GONE\x10\x02\x32\xad\x03\n\x13VerwijsindexService\x12g\n\x0eRegisterSignal\x12).vt.verwijsindex.v1.RegisterSignalRequest\x1a*.vt.verwijsindex.v1.RegisterSignalResponse\x12g\n\x0eWithdrawSignal\x12).vt.verwijsindex.v1.WithdrawSignalRequest\x1a*.vt.verwijsindex.v1.WithdrawSignalResponse\x12\x64\n\rListMySignals\x12(.vt.verwijsindex.v1.ListMySignalsRequest\x1a).vt.verwijsindex.v1.ListMySignalsResponse\x12^\n\x0bListLogbook\x12&.vt.verwijsindex.v1.ListLogbookRequest\x1a\'.vt.verwijsindex.v1.ListLogbookResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,10 +35,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_REGISTERSIGNALREQUEST'].fields_by_name['risk_code']._loaded_options = None
   _globals['_REGISTERSIGNALREQUEST'].fields_by_name['risk_code']._serialized_options = b'\030\001'
-  _globals['_SECTOR']._serialized_start=1308
-  _globals['_SECTOR']._serialized_end=1525
-  _globals['_WITHDRAWREASON']._serialized_start=1527
-  _globals['_WITHDRAWREASON']._serialized_end=1634
+  _globals['_SECTOR']._serialized_start=1437
+  _globals['_SECTOR']._serialized_end=1654
+  _globals['_WITHDRAWREASON']._serialized_start=1656
+  _globals['_WITHDRAWREASON']._serialized_end=1763
   _globals['_REGISTRANT']._serialized_start=130
   _globals['_REGISTRANT']._serialized_end=296
   _globals['_REGISTERSIGNALREQUEST']._serialized_start=299
@@ -50,17 +50,17 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_WITHDRAWSIGNALRESPONSE']._serialized_start=698
   _globals['_WITHDRAWSIGNALRESPONSE']._serialized_end=722
   _globals['_LISTMYSIGNALSREQUEST']._serialized_start=724
-  _globals['_LISTMYSIGNALSREQUEST']._serialized_end=746
-  _globals['_SIGNALSUMMARY']._serialized_start=749
-  _globals['_SIGNALSUMMARY']._serialized_end=879
-  _globals['_LISTMYSIGNALSRESPONSE']._serialized_start=881
-  _globals['_LISTMYSIGNALSRESPONSE']._serialized_end=956
-  _globals['_LISTLOGBOOKREQUEST']._serialized_start=958
-  _globals['_LISTLOGBOOKREQUEST']._serialized_end=1060
-  _globals['_LOGBOOKENTRY']._serialized_start=1063
-  _globals['_LOGBOOKENTRY']._serialized_end=1231
-  _globals['_LISTLOGBOOKRESPONSE']._serialized_start=1233
-  _globals['_LISTLOGBOOKRESPONSE']._serialized_end=1305
-  _globals['_VERWIJSINDEXSERVICE']._serialized_start=1637
-  _globals['_VERWIJSINDEXSERVICE']._serialized_end=2066
+  _globals['_LISTMYSIGNALSREQUEST']._serialized_end=785
+  _globals['_SIGNALSUMMARY']._serialized_start=788
+  _globals['_SIGNALSUMMARY']._serialized_end=918
+  _globals['_LISTMYSIGNALSRESPONSE']._serialized_start=920
+  _globals['_LISTMYSIGNALSRESPONSE']._serialized_end=1020
+  _globals['_LISTLOGBOOKREQUEST']._serialized_start=1023
+  _globals['_LISTLOGBOOKREQUEST']._serialized_end=1164
+  _globals['_LOGBOOKENTRY']._serialized_start=1167
+  _globals['_LOGBOOKENTRY']._serialized_end=1335
+  _globals['_LISTLOGBOOKRESPONSE']._serialized_start=1337
+  _globals['_LISTLOGBOOKRESPONSE']._serialized_end=1434
+  _globals['_VERWIJSINDEXSERVICE']._serialized_start=1766
+  _globals['_VERWIJSINDEXSERVICE']._serialized_end=2195
 # @@protoc_insertion_point(module_scope)

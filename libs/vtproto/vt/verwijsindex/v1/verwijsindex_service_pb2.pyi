@@ -92,8 +92,12 @@ class WithdrawSignalResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class ListMySignalsRequest(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("page_token", "page_size")
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    page_token: str
+    page_size: int
+    def __init__(self, page_token: _Optional[str] = ..., page_size: _Optional[int] = ...) -> None: ...
 
 class SignalSummary(_message.Message):
     __slots__ = ("signal_id", "registered_at", "planned_removal")
@@ -106,22 +110,28 @@ class SignalSummary(_message.Message):
     def __init__(self, signal_id: _Optional[str] = ..., registered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., planned_removal: _Optional[_Union[_common_pb2.Date, _Mapping]] = ...) -> None: ...
 
 class ListMySignalsResponse(_message.Message):
-    __slots__ = ("signals",)
+    __slots__ = ("signals", "next_page_token")
     SIGNALS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     signals: _containers.RepeatedCompositeFieldContainer[SignalSummary]
-    def __init__(self, signals: _Optional[_Iterable[_Union[SignalSummary, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, signals: _Optional[_Iterable[_Union[SignalSummary, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class ListLogbookRequest(_message.Message):
-    __slots__ = ("signal_id", "youth_pseudonym", "registrant_id", "limit")
+    __slots__ = ("signal_id", "youth_pseudonym", "registrant_id", "limit", "page_token", "page_size")
     SIGNAL_ID_FIELD_NUMBER: _ClassVar[int]
     YOUTH_PSEUDONYM_FIELD_NUMBER: _ClassVar[int]
     REGISTRANT_ID_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     signal_id: str
     youth_pseudonym: str
     registrant_id: str
     limit: int
-    def __init__(self, signal_id: _Optional[str] = ..., youth_pseudonym: _Optional[str] = ..., registrant_id: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+    page_token: str
+    page_size: int
+    def __init__(self, signal_id: _Optional[str] = ..., youth_pseudonym: _Optional[str] = ..., registrant_id: _Optional[str] = ..., limit: _Optional[int] = ..., page_token: _Optional[str] = ..., page_size: _Optional[int] = ...) -> None: ...
 
 class LogbookEntry(_message.Message):
     __slots__ = ("at", "action", "actor", "signal_id", "youth_pseudonym", "registrant_id", "detail")
@@ -142,7 +152,9 @@ class LogbookEntry(_message.Message):
     def __init__(self, at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., action: _Optional[str] = ..., actor: _Optional[str] = ..., signal_id: _Optional[str] = ..., youth_pseudonym: _Optional[str] = ..., registrant_id: _Optional[str] = ..., detail: _Optional[str] = ...) -> None: ...
 
 class ListLogbookResponse(_message.Message):
-    __slots__ = ("entries",)
+    __slots__ = ("entries", "next_page_token")
     ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     entries: _containers.RepeatedCompositeFieldContainer[LogbookEntry]
-    def __init__(self, entries: _Optional[_Iterable[_Union[LogbookEntry, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, entries: _Optional[_Iterable[_Union[LogbookEntry, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
