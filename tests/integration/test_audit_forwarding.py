@@ -32,8 +32,10 @@ async def test_audit_file_is_copied_to_the_audit_topic_once(kafka: str, keys: Ke
     again = audit.AuditForwarder(path, publisher)  # as after a restart
     assert await again.forward_pending() == 1 and await again.forward_pending() == 0
 
-    copies = [events_pb2.AuditRecord.FromString(r.value) for r in await read_all(kafka, topics.NATIONAL_AUDIT)
-              if r.key and r.key.decode().startswith(f"{service}:")]
+    # Keyed by service and seq, the copies spread over partitions: their order on the topic is no promise (a batch
+    # is sent at once), the seq is.
+    copies = sorted((events_pb2.AuditRecord.FromString(r.value) for r in await read_all(kafka, topics.NATIONAL_AUDIT)
+                     if r.key and r.key.decode().startswith(f"{service}:")), key=lambda c: c.seq)
     assert [c.seq for c in copies] == [1, 2, 3, 4, 5, 6]
     assert "".join(c.line + "\n" for c in copies) == path.read_text()  # byte for byte the file
     assert copies[2].checkpoint_signature and not copies[1].checkpoint_signature
