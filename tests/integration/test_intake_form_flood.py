@@ -2,7 +2,7 @@
 over its connection cap, that send part of a request line, part of the headers, or part of a body and then
 nothing, and are opened again as soon as the server closes them. While it lasts, the process's gRPC health
 answers SERVING and a SubmitMelding over mTLS succeeds, and its open file descriptors (/proc/<pid>/fd) stay under
-a bound: its baseline + the connection cap + the listen backlog + a margin. When it stops, a normal form GET
+a bound: its warm baseline + the connection cap + twice the listen backlog + a margin. When it stops, a normal form GET
 works again. The timeouts are configured short (1 s); every wait is on a condition (a metric the process
 exports, an answer), never a fixed sleep."""
 
@@ -106,8 +106,14 @@ async def test_half_sent_requests_cannot_exhaust_descriptors_or_starve_grpc(
     process, metrics_port = intake
     assert process.proc is not None
     pid, web = process.proc.pid, http_address(process)
+    # The baseline of a process that has worked: its database files, its producer's broker connections and the
+    # audit log are open (CI38 counted them into the flood: 108 against a bound of 99 from a cold baseline).
+    warm = await call(process.address, Org(keys, TENANT), "SubmitMelding", melding_request(random_bsn()), timeout=15)
+    assert warm.contact_id
     baseline = open_fds(pid)
-    bound = baseline + CAP + BACKLOG + MARGIN
+    # The cap and the backlog, plus the refused connections accepted in one batch before they are closed (asyncio
+    # accepts up to a backlog's worth per wake-up), plus the margin. Without the cap the flood's 300 show.
+    bound = baseline + CAP + 2 * BACKLOG + MARGIN
     peak = [baseline]
     stop, closed = asyncio.Event(), [0]
 
