@@ -9,9 +9,12 @@ import asyncio
 import pathlib
 import subprocess
 import sys
+import uuid
 
 from intake.testkit import call, contact_ids, intake_process, read_topic
+from notifier.testing import Notifier, assessment_due, publish_due
 from radar.testing import melding_received, publish_melding
+from vt.notifier.v1.events_pb2 import DeliveryRequested
 from vtkit import topics
 from vtkit.broker import EmbeddedBroker, free_port
 from vtkit.channels import Org
@@ -146,3 +149,38 @@ async def test_the_rvdk_feed_publishes_from_its_outbox_and_again_after_a_broker_
     finally:
         broker.stop()
     assert len(first) == 3 and again == first  # the same signals, the same event ids
+
+
+async def test_the_notifier_publishes_its_delivery_events_again_to_a_broker_that_lost_everything(
+        tmp_path: pathlib.Path, keys: KeyStore, data_dir: pathlib.Path) -> None:
+    """The deliveries are durable in the notifier's store; their Delivery* events, once on the broker, were gone
+    with it. Kept in the outbox after sending, they are published again with the same event ids."""
+    port = free_port()
+    broker = EmbeddedBroker(port).start()
+    notifier = Notifier(broker.bootstrap_servers, keys, data_dir, tmp_path / "logs", {})
+    case_id = f"case-{uuid.uuid4()}"
+
+    def requested(records: list) -> list:  # type: ignore[type-arg]
+        return [e for _, e, _ in records if isinstance(e.message, DeliveryRequested) and e.message.case_id == case_id]
+
+    try:
+        await ensure_topics(KafkaSettings(bootstrap_servers=broker.bootstrap_servers))
+        await notifier.start()
+        producer = await start_producer(KafkaSettings(bootstrap_servers=broker.bootstrap_servers))
+        try:
+            await publish_due(Publisher(producer), assessment_due(TENANT, case_id))
+        finally:
+            await producer.stop()
+        first = requested(await read_topic(broker.bootstrap_servers, topics.NATIONAL_DELIVERIES,
+                                           lambda r: bool(requested(r))))
+
+        broker.stop()  # everything it held is gone
+        broker = EmbeddedBroker(port).start()
+        again = requested(await read_topic(broker.bootstrap_servers, topics.NATIONAL_DELIVERIES,
+                                           lambda r: bool(requested(r)), timeout=60))
+    finally:
+        code = notifier.stop()
+        broker.stop()
+    assert code == 0, notifier.proc.log_text()[-3000:] if notifier.proc else ""
+    assert [e.envelope.id for e in again] == [e.envelope.id for e in first]  # the same event: consumers dedupe
+    assert notifier.proc is not None and "the broker lost its history" in notifier.proc.log_text()

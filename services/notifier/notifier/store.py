@@ -24,6 +24,8 @@ from notifier.domain import Delivery, DeliveryKind, DeliveryState, Verdict
 from notifier.domain.delivery import CASE_KINDS
 from notifier.domain.inbox import INBOX_KINDS
 
+# Published Delivery* events are kept this long, so a broker that lost its history gets them again.
+OUTBOX_KEEP_DAYS = 30
 OPEN_STATES = (DeliveryState.PENDING.value, DeliveryState.IN_FLIGHT.value)
 
 SCHEMA = """
@@ -54,7 +56,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     delivery_key TEXT NOT NULL REFERENCES deliveries (key),
     created_at   REAL NOT NULL,
     reason       TEXT NOT NULL DEFAULT '',
-    permanent    INTEGER NOT NULL DEFAULT 0
+    permanent    INTEGER NOT NULL DEFAULT 0,
+    sent_at      REAL                   -- when the broker acknowledged it; kept OUTBOX_KEEP_DAYS to publish again
 );
 -- Per case, what intake recorded (MeldingReceived, still encrypted: opened only to render a letter).
 CREATE TABLE IF NOT EXISTS cases (
@@ -241,6 +244,9 @@ class Store(OutboxBookkeeping):
         for column, ddl in MIGRATIONS.items():
             if column not in columns:
                 self.db.execute(ddl)
+        if "sent_at" not in {r[1] for r in self.db.execute("PRAGMA table_info(outbox)")}:
+            self.db.execute("ALTER TABLE outbox ADD COLUMN sent_at REAL")
+        self.db.execute("CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox (seq) WHERE sent_at IS NULL")
 
     def close(self) -> None:
         self.db.close()
@@ -667,24 +673,30 @@ class Store(OutboxBookkeeping):
         rows = self.db.execute(
             "SELECT o.seq, o.event_id, o.event, o.created_at AS o_created_at, o.reason AS o_reason, o.permanent, d.* "
             "FROM outbox o JOIN deliveries d ON d.key = o.delivery_key"
-            " WHERE o.seq NOT IN (SELECT seq FROM outbox_quarantine) ORDER BY o.seq LIMIT ?", (limit,)).fetchall()
+            " WHERE o.sent_at IS NULL AND o.seq NOT IN (SELECT seq FROM outbox_quarantine) ORDER BY o.seq LIMIT ?",
+            (limit,)).fetchall()
         return [OutboxEntry(seq=r["seq"], event_id=r["event_id"], event=r["event"], delivery=_row_to_delivery(r),
                             created_at=_dt(r["o_created_at"]) or dt.datetime.now(dt.UTC), reason=r["o_reason"],
                             permanent=bool(r["permanent"])) for r in rows]
 
     def unsent_count(self) -> int:
-        return int(self.db.execute("SELECT COUNT(*) FROM outbox WHERE seq NOT IN (SELECT seq FROM outbox_quarantine)")
-                   .fetchone()[0])
+        return int(self.db.execute("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND seq NOT IN"
+                                   " (SELECT seq FROM outbox_quarantine)").fetchone()[0])
 
     def _outbox_db(self) -> AbstractContextManager[sqlite3.Connection]:
         return nullcontext(self.db)  # one connection, on the event loop
 
     def requeue_sent(self) -> int:
-        """Nothing to queue again: a row is deleted once published (the deliveries themselves are durable here,
-        and their schedule goes on; only the Delivery* events already published are not repeated)."""
-        return 0
+        """The broker lost its history: every Delivery* event still kept is published again, with its event id
+        (consumers dedupe), so the national picture of deliveries comes back (docs/architecture.md, Broker loss)."""
+        with self._tx() as db:
+            return int(db.execute("UPDATE outbox SET sent_at = NULL WHERE sent_at IS NOT NULL").rowcount)
 
     def mark_sent(self, seqs: Collection[int]) -> None:
-        """The broker acknowledged these rows: they are done (deleted)."""
+        """The broker acknowledged these rows: kept, marked sent, for a broker that loses them; those sent more than
+        OUTBOX_KEEP_DAYS ago go (a broker keeps its topics at least that long, docs/architecture.md)."""
+        now = dt.datetime.now(dt.UTC)
         with self._tx() as db:
-            db.executemany("DELETE FROM outbox WHERE seq=?", [(seq,) for seq in seqs])
+            db.executemany("UPDATE outbox SET sent_at=? WHERE seq=?", [(_ts(now), seq) for seq in seqs])
+            db.execute("DELETE FROM outbox WHERE sent_at < ? AND seq NOT IN (SELECT seq FROM outbox_quarantine)",
+                       (_ts(now - dt.timedelta(days=OUTBOX_KEEP_DAYS)),))

@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 from notifier.domain import AttemptOutcome, BackoffPolicy, Delivery, DeliveryKind, DeliveryState, judge_attempt
-from notifier.store import Store
+from notifier.store import OUTBOX_KEEP_DAYS, Store
 
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 LEASE = dt.timedelta(seconds=10)
@@ -102,12 +102,27 @@ def test_settle_retry_then_failure(store: Store) -> None:
     assert failed.delivery.attempts == 2
 
 
-def test_outbox_done_removes_and_event_ids_are_fixed(store: Store) -> None:
+def test_sent_rows_are_kept_to_publish_again_after_a_broker_loss_with_their_event_ids(store: Store) -> None:
     store.add(delivery())
     first = store.unsent()
     assert store.unsent()[0].event_id == first[0].event_id  # a re-publication reuses the ce_id
     store.mark_sent([first[0].seq])
-    assert store.unsent() == []
+    assert store.unsent() == [] and store.unsent_count() == 0
+    # The broker lost its history: the Delivery* events go again, the same events.
+    assert store.requeue_sent() == 1
+    assert [(e.seq, e.event_id) for e in store.unsent()] == [(first[0].seq, first[0].event_id)]
+
+
+def test_rows_sent_longer_ago_than_a_broker_keeps_them_go(store: Store) -> None:
+    store.add(delivery())
+    [row] = store.unsent()
+    store.mark_sent([row.seq])
+    old = (dt.datetime.now(dt.UTC) - dt.timedelta(days=OUTBOX_KEEP_DAYS + 1)).timestamp()
+    store.db.execute("UPDATE outbox SET sent_at=?", (old,))
+    store.add(delivery("second"))
+    [second] = store.unsent()
+    store.mark_sent([second.seq])  # marking prunes what was sent too long ago
+    assert store.requeue_sent() == 1 and [e.event_id for e in store.unsent()] == [second.event_id]
 
 
 def test_list_for_tenant_filters(store: Store) -> None:
