@@ -31,7 +31,8 @@ def registrant_id(who: Caller) -> str:
 
 # Organisations that may register, withdraw and list signals: the VT regions and the registrant organisations
 # (schools, GPs, youth care, ...), each with its own certificate naming its sector. National service identities
-# (rvdk, operations, notifier) and the inspector are not registrants (domain.md 6: authorised officials only).
+# (rvdk, operations, notifier) and the inspector are not registrants (authorised officials only:
+# docs/architecture.md, "Keys and certificates").
 REGION_ROLE, REGISTRANT_ROLE = "region", "registrant"
 REGISTRANT_ROLES = frozenset({REGION_ROLE, REGISTRANT_ROLE})
 INSPECTOR_ROLE = "inspector"

@@ -141,7 +141,8 @@ class Store(OutboxBookkeeping):
 
     def _forget_reasons(self) -> None:
         """A database of before kept each signal's risk code, and the logbook's registrations named it ("risk_code=5").
-        A signal holds no reason (docs/domain.md section 6): drop the column and the logbook's copies, once."""
+        A signal holds no reason (docs/architecture.md, "Keys and certificates"): drop the column and the logbook's
+        copies, once."""
         columns = {r["name"] for r in self._db.execute("PRAGMA table_info(signals)")}
         if "risk_code" not in columns:
             return
