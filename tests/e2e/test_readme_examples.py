@@ -1,6 +1,7 @@
-"""The README's `buf curl` examples, run as written against `make run` (python -m vtkit.stack) on its fixed port
-layout, moved by VT_BASE_PORT to a free range: the commands are taken from README.md, so the test fails when the
-README drifts from the API or from the ports `make run` listens on."""
+"""The `buf curl` examples of docs/api.md (moved there from the README), run as written against `make run`
+(python -m vtkit.stack) on its fixed port layout, moved by VT_BASE_PORT to a free range: the commands are taken
+from docs/api.md, so the test fails when the document drifts from the API or from the ports `make run` listens on
+(the README's "Set-up" table; libs/vtkit/tests/test_stack_ports.py checks those)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ import time
 from vtkit.processes import ROOT
 from vtkit.stack import DEFAULT_BASE_PORT, port_is_free
 
-README = (ROOT / "README.md").read_text(encoding="utf-8")
+EXAMPLES_DOC = "docs/api.md"
+EXAMPLES = (ROOT / EXAMPLES_DOC).read_text(encoding="utf-8")
 
 
 # The stack's fixed layout needs 161 ports in a row. The test workers' own ranges (VT_PORT_RANGE) are strewn with
@@ -35,13 +37,13 @@ def _base_port() -> int:
 
 
 def _moved(text: str, base: int) -> str:
-    """The README's make-run ports, moved from the default base to `base` (same offsets)."""
+    """The examples' make-run ports, moved from the default base to `base` (same offsets)."""
     return re.sub(r"127\.0\.0\.1:(5\d{4})", lambda m: f"127.0.0.1:{int(m[1]) - DEFAULT_BASE_PORT + base}", text)
 
 
 def readme_setup() -> str:
     """PKI, ME, ADDR and the buf curl `call` of the Intake API section."""
-    block = README[README.index("## Intake API"):]
+    block = EXAMPLES[EXAMPLES.index("## Intake API"):]
     block = block[block.index("```sh") + 5:block.index("```", block.index("```sh") + 5)]
     lines = [line for line in block.splitlines() if line.startswith(("PKI=", "ADDR="))]
     buf = block[block.index("call() { .venv/bin/buf curl"):]
@@ -51,29 +53,29 @@ def readme_setup() -> str:
 
 
 def readme_call(rpc: str, prefix: str = "") -> str:
-    """The README's example `call RPC '...json...'` (`ncall` for the notifier, `rcall` for radar: the shell command,
+    """The example `call RPC '...json...'` (`ncall` for the notifier, `rcall` for radar: the shell command,
     as written)."""
-    match = re.search(rf"^\s*{prefix}call {rpc} '.*?'$", README, re.S | re.M)
-    assert match, f"README has no `{prefix}call {rpc}` example"
+    match = re.search(rf"^\s*{prefix}call {rpc} '.*?'$", EXAMPLES, re.S | re.M)
+    assert match, f"{EXAMPLES_DOC} has no `{prefix}call {rpc}` example"
     return match[0].strip()
 
 
 def readme_service_setup() -> str:
-    """The NOTIFIER= and RADAR= addresses and the buf curl `ncall` and `rcall` of the README."""
-    lines = [line for line in README.splitlines() if line.startswith(("NOTIFIER=", "RADAR="))]
+    """The NOTIFIER= and RADAR= addresses and the buf curl `ncall` and `rcall` of the examples."""
+    lines = [line for line in EXAMPLES.splitlines() if line.startswith(("NOTIFIER=", "RADAR="))]
     calls = []
     for name in ("ncall", "rcall"):
-        start = README.index(f"{name}() {{ .venv/bin/buf curl")
-        calls.append(README[start:README.index("; }", start) + 3])
+        start = EXAMPLES.index(f"{name}() {{ .venv/bin/buf curl")
+        calls.append(EXAMPLES[start:EXAMPLES.index("; }", start) + 3])
     return "\n".join([*lines, *calls])
 
 
-def test_readme_buf_curl_examples_work_against_make_runs_fixed_ports(tmp_path: pathlib.Path) -> None:
+def test_api_doc_buf_curl_examples_work_against_make_runs_fixed_ports(tmp_path: pathlib.Path) -> None:
     base = _base_port()
     var = tmp_path / "var"
     subprocess.run([sys.executable, "-m", "vtkit.pki", "init", str(var / "keys")], check=True, cwd=ROOT,
                    stdout=subprocess.DEVNULL)
-    (tmp_path / ".venv").symlink_to(ROOT / ".venv")  # the README's commands name .venv/bin/buf and var/keys
+    (tmp_path / ".venv").symlink_to(ROOT / ".venv")  # the examples name .venv/bin/buf and var/keys
     env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
     env.update(VT_VAR_DIR=str(var), PYTHONUNBUFFERED="1", VT_BASE_PORT=str(base))
     out = tmp_path / "stack.out"
@@ -99,7 +101,7 @@ def test_readme_buf_curl_examples_work_against_make_runs_fixed_ports(tmp_path: p
         assert melding["contactId"] and melding["sameDay"] is True
         again = call(readme_call("SubmitMelding"))  # the same idempotency key: the first answer, no second contact
         assert again["contactId"] == melding["contactId"]
-        # The README's placeholder id ("6f1c...") stands for the contact the first example returned.
+        # The examples' placeholder id ("6f1c...") stands for the contact the first example returned.
         contact = call(readme_call("GetContact").replace("6f1c...", str(advies["contactId"])))
         assert contact["contactId"] == advies["contactId"] and contact["kind"] == "CONTACT_KIND_ADVIES"
         vervolg = call(readme_call("RegisterVervolgadvies").replace("6f1c...", str(advies["contactId"])))
