@@ -60,7 +60,7 @@ test: $(STAMP) proto-check chromium fonts
 unit: $(STAMP) fonts
 	$(VENV)/bin/pytest -q libs/vtkit/tests services -p no:cacheprovider
 
-# Issue 9: figures, not tests. `make bench` writes var/bench/results.{json,md} (BENCH_N=1000 meldingen;
+# Figures, not tests (docs/measurements.md). `make bench` writes var/bench/results.{json,md} (BENCH_N=1000 meldingen;
 # BENCH_K=radar runs tests/perf/bench_radar.py instead, BENCH_K=state radar's state after 10 simulated years
 # into var/bench/radar_state.{json,md}; BENCH_PROFILE=<dir> adds py-spy profiles;
 # the pipeline run also measures CPU per melding per process and an open loop at BENCH_RATE=200/s, and adds a
@@ -73,14 +73,15 @@ bench: $(STAMP)
 chaos: $(STAMP)
 	$(VENV)/bin/pytest -m chaos tests/chaos -s -q -p no:cacheprovider
 
-# Issue 7: the fuzz tests of tests/fuzz (every RPC, every Kafka consumer) with a longer budget than the
+# The fuzz tests of tests/fuzz (every RPC, every Kafka consumer) with a longer budget than the
 # FUZZ_EXAMPLES=30 inputs per RPC and per topic they get in `make test`.
 FUZZ_EXAMPLES ?= 1000
 fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest -m fuzz tests/fuzz -s -q -p no:cacheprovider
 
-# Issue 7: mutual TLS. A local CA and every server and organisation certificate (vtkit.pki: the regions, the
-# national organisations, the example registrant organisations of libs/vtkit/registrants.toml), in the key dir
+# Mutual TLS (docs/security.md, "Identity: mTLS"). A local CA and every server and organisation certificate
+# (vtkit.pki: the regions, the national organisations, the example registrant organisations of
+# libs/vtkit/registrants.toml), in the key dir
 # `make run` uses (VT_VAR_DIR/keys, default var/keys); existing ones are kept. The CA's private key goes to
 # VT_VAR_DIR/keys-ca (or VT_CA_DIR), never into the key dir: services refuse to start with it there.
 VT_VAR_DIR ?= var

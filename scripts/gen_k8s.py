@@ -22,7 +22,7 @@ K8S = ROOT / "deploy" / "k8s"
 ACCESS = K8S / "kafka" / "access.yaml"
 CLUSTER = "vt-kafka"
 KAFKA_NAMESPACE = "kafka"
-DOMAIN = "veiligthuis.example"  # the public domain; change it here and regenerate (README, "Edge")
+DOMAIN = "veiligthuis.example"  # the public domain; change it here and regenerate (deploy/k8s/README.md)
 TWENTY_YEARS_MS = 20 * 365 * 24 * 3600 * 1000 + 5 * 24 * 3600 * 1000  # Wmo 5.3.4, leap days included
 NATIONAL_PARTITIONS = 12  # a region scales by partitions x workers; national topics carry all regions
 

@@ -1,5 +1,5 @@
 """NEN 7513 access log: append-only, hash-chained JSON lines with signed checkpoints and a signed witness of its
-head, one writer per log (domain.md 7; docs/architecture.md, "The access log").
+head, one writer per log (docs/domain.md section 7; docs/architecture.md, "The access log").
 
 Every record says what happened (`action` one of ACTIONS, plus a free-text `what`), when, about whom
 (`subject`: a case id / contact id / person pseudonym / signal id, never a BSN or a name), by whom (`who`:
@@ -306,7 +306,7 @@ def _repair_torn_tail(path: pathlib.Path) -> None:
                                                                                     "bytes": len(data) - cut})
 
 
-# domain.md 7: what, when, about whom, by whom (user, role, organisation, acting for whom), why, from where, outcome.
+# docs/domain.md section 7: what, when, about whom, by whom (user, role, organisation, acting for whom), why, from where, outcome.
 NEN7513_FIELDS = ("action", "what", "when", "subject", "who.user", "who.role", "who.tenant", "who.on_behalf_of",
                   "purpose", "where.service", "where.peer", "outcome")
 

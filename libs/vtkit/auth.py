@@ -1,6 +1,6 @@
 """Who is calling: the tenant and role come from the credential, never from a request field.
 
-Every server requires mutual TLS (issue 7): CertAuthInterceptor reads the caller from the client
+Every server requires mutual TLS (docs/security.md, "Identity: mTLS"): CertAuthInterceptor reads the caller from the client
 certificate the TLS handshake verified against the suite's CA (vtkit.pki); metadata such as
 "authorization" is ignored. Only with the dev flag VT_GRPC_PLAINTEXT=1 does a server run in
 plaintext, and then TokenAuthInterceptor resolves a bearer token issued per organisation

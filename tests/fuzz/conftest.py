@@ -1,4 +1,4 @@
-"""The fuzz run's own broker and one real process of each service (issue 7, "Bad input").
+"""The fuzz run's own broker and one real process of each service (docs/measurements.md, "Fuzz").
 
 The broker is the module's own (embedded mode): the garbage the Kafka fuzz publishes must never reach
 the readers of the shared session broker that later test modules start from the earliest offset.

@@ -1,4 +1,4 @@
-"""Regression tests of what the fuzz run found (issue 7, "Bad input"), each on the smallest input that
+"""Regression tests of what the fuzz run found (docs/measurements.md, "Fuzz"), each on the smallest input that
 showed it, so a finding stays fixed even if the drawn inputs change."""
 
 from __future__ import annotations

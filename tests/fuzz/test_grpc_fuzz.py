@@ -1,4 +1,4 @@
-"""Fuzz every RPC of the suite (issue 7, "Bad input") against real service processes.
+"""Fuzz every RPC of the suite (docs/measurements.md, "Fuzz") against real service processes.
 
 The RPCs are enumerated from the proto descriptors of IntakeService, RadarService, VerwijsindexService
 and NotifierService, so a new RPC is fuzzed without touching this file. Each is called, as an identity

@@ -1,4 +1,4 @@
-"""Fuzz every Kafka consumer of the suite (issue 7, "Bad input") on real service processes.
+"""Fuzz every Kafka consumer of the suite (docs/measurements.md, "Fuzz") on real service processes.
 
 On every topic radar, notifier and the verwijsindex consume, publish random bytes without an envelope,
 random bytes and a truncated valid record under the topic's type, a valid record with an unknown

@@ -1,8 +1,9 @@
-"""NEN 7513 completeness (issue 7): each kind of access to personal data that had no record before now writes
-one, through the real service process: the meldformulier's create (intake over HTTP), the notifier's deliveries
-to receivers (export), the verwijsindex's accepted register/list/logbook/withdraw (create/search/read/delete)
-and radar's read/search/update. Every record found has all fields of domain.md 7 (vtkit.audit.missing_fields),
-the file's chain verifies, no BSN or name is in it, and the same record (by hash) is on vt.national.audit.v1."""
+"""NEN 7513 completeness (docs/security.md, "Audit (NEN 7513)"): each kind of access to personal data that had no record
+before now writes one, through the real service process: the meldformulier's create (intake over HTTP), the
+notifier's deliveries to receivers (export), the verwijsindex's accepted register/list/logbook/withdraw
+(create/search/read/delete) and radar's read/search/update. Every record found has all fields of docs/domain.md
+section 7 (vtkit.audit.missing_fields), the file's chain verifies, no BSN or name is in it, and the same record (by
+hash) is on vt.national.audit.v1."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ Record = dict[str, Any]
 
 async def audited(path: pathlib.Path, keys: KeyStore, match: Callable[[Record], bool], what: str,
                   timeout: float = 20.0) -> Record:
-    """The first record of the service's audit file that `match`es; it must carry every domain.md 7 field."""
+    """The first record of the service's audit file that `match`es; it must carry every docs/domain.md section 7 field."""
     deadline = time.monotonic() + timeout
     while True:
         found = [r for r in audit.read(path) if match(r)]

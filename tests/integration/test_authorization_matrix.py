@@ -1,4 +1,4 @@
-"""Authorization matrix (issue 7): every RPC of IntakeService, RadarService, VerwijsindexService and
+"""Authorization matrix (docs/security.md): every RPC of IntakeService, RadarService, VerwijsindexService and
 NotifierService, enumerated from the proto descriptors, called by tenant A on tenant B's object for every
 ordered pair of TENANTS, against real service processes on the session broker.
 

@@ -1,4 +1,4 @@
-"""Issue 9 (chaos, part b): a service started while the broker is unreachable does not exit. radar, notifier and
+"""A service started while the broker is unreachable does not exit. radar, notifier and
 verwijsindex retry the broker with back-off (vtkit.kafka.until_connected, a log line per attempt) and keep their
 gRPC health from answering SERVING until connected; intake serves meanwhile (its outbox takes the meldingen).
 Once the broker's port opens they become healthy and the pipeline works: meldingen get assessed and called back."""

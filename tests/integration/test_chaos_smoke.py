@@ -1,8 +1,8 @@
-"""The short version of `make chaos` (issue 9), same assertions on a small load: 60 meldingen of the synthetic
-load over 2 regions while intake, radar, verwijsindex and notifier are each SIGKILLed once and started again on
-the same ports and data, and the broker link (a TCP proxy every client goes through) is cut for 3 s. Every
-acknowledged melding is received, assessed exactly once, has its deadline in the notifier and is called back
-exactly once; the intakes' outboxes held meldingen during the cut and are empty at the end.
+"""The short version of `make chaos` (docs/measurements.md, "Chaos"), same assertions on a small load: 60 meldingen of
+the synthetic load over 2 regions while intake, radar, verwijsindex and notifier are each SIGKILLed once and started
+again on the same ports and data, and the broker link (a TCP proxy every client goes through) is cut for 3 s. Every
+acknowledged melding is received, assessed exactly once, has its deadline in the notifier and is called back exactly
+once; the intakes' outboxes held meldingen during the cut and are empty at the end.
 
 The harness also records a decision for every melding (radar RecordDecision, as the region's case worker, retried
 while radar is down) and the notifier is killed once after 20 decisions, with letters in flight: every decided case

@@ -1,4 +1,5 @@
-"""Mutual TLS on every gRPC server (issue 7): real servers on loopback, real certificates of the key dir.
+"""Mutual TLS on every gRPC server (docs/security.md, "Identity: mTLS"): real servers on loopback, real certificates of
+the key dir.
 
 The caller's tenant and role come from its client certificate only. A WhoAmI method, served by the
 suite's GrpcServer, answers with `vtkit.auth.caller()`, so a test can see what the server believes;

@@ -1,8 +1,8 @@
-"""Issue 6 against the real notifier process: the callback content reaches the region and only then
-the household letter (a PDF, encrypted under the region's key) reaches the letter gateway; a
-bystander melder without consent is not in it; one recorded postponement of the 4-week notice;
-verwijsindex matches reach each registrant with only the others' contact details; a relocation
-notice reaches each registrant and the new regievoerder once.
+"""First the melder, then the household (docs/domain.md section 4), against the real notifier process: the callback
+content reaches the region and only then the household letter (a PDF, encrypted under the region's key) reaches the
+letter gateway; a bystander melder without consent is not in it; one recorded postponement of the 4-week notice;
+verwijsindex matches reach each registrant with only the others' contact details; a relocation notice reaches each
+registrant and the new regievoerder once.
 
 All fakes are real gRPC servers; MeldingReceived / AssessmentCompleted / SignalMatch are published
 on the session broker exactly as intake, radar and verwijsindex publish them (YouthRelocated too)."""

@@ -1,4 +1,5 @@
-"""Issue 9 (a melding lost in make chaos): radar must never commit a record whose outputs it did not publish.
+"""A melding was once lost in make chaos (docs/measurements.md, "Chaos"): radar must never commit a record whose outputs
+it did not publish.
 
 A batch whose handling raises (here: the producer fails with an error that is not a KafkaError, which
 radar's retry does not cover). With faust's take_events the agent left the batch by the exception and

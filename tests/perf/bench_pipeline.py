@@ -1,4 +1,4 @@
-"""The whole pipeline against the raw broker, in one run on one machine (issue 9, `make bench`).
+"""The whole pipeline against the raw broker, in one run on one machine (`make bench`, docs/measurements.md).
 
     make bench          (BENCH_N=1000 meldingen, BENCH_CONCURRENCY=32, BENCH_SEED=9, BENCH_TENANTS=4 regions;
                          then the open loop: BENCH_RATE=200 meldingen/s for BENCH_OPEN_SECONDS=10,

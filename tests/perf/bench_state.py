@@ -1,4 +1,4 @@
-"""Radar's table state after 10 simulated years of national history (issue 9, `make bench BENCH_K=state`).
+"""Radar's table state after 10 simulated years of national history (`make bench BENCH_K=state`, docs/measurements.md).
 
     make bench BENCH_K=state      (RADAR_STATE_YEARS=10, RADAR_STATE_MELDINGEN=127340 a year, CBS 2023)
 

@@ -1,4 +1,4 @@
-"""python -m vtkit.loadgen [n]: the summary of n generated items (proportions of domain.md section 9)."""
+"""python -m vtkit.loadgen [n]: the summary of n generated items (proportions of docs/domain.md section 9)."""
 
 import json
 import sys

@@ -1,4 +1,4 @@
-"""A reproducible synthetic national load in the proportions of domain.md section 9 (CBS 2023).
+"""A reproducible synthetic national load in the proportions of docs/domain.md section 9 (CBS 2023).
 
     from vtkit.loadgen import LoadProfile, generate
     items = generate(1000, seed=7)                     # list[LoadItem], the same for the same seed
@@ -10,7 +10,7 @@ Proportions (each drawn independently per item, so a run of n items matches them
 - region: 54% of contacts in the west (the Randstad regions below, as far as they are among the chosen tenants);
 - repeat signals: about 28% of meldingen are about a child already seen in the same region;
 - cross-region: about 3% of meldingen are about a child already seen in another region;
-- acute: 10% of meldingen (assumption; domain.md gives no national figure);
+- acute: 10% of meldingen (assumption; docs/domain.md gives no national figure);
 - RvdK signals: one per 20 meldingen, about a child already seen (assumption);
 - verwijsindex registrations: one per 10 meldingen, by a professional about a child already seen (assumption).
 

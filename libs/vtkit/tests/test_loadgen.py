@@ -1,4 +1,4 @@
-"""The synthetic load has the proportions of domain.md section 9 and is reproducible from its seed."""
+"""The synthetic load has the proportions of docs/domain.md section 9 and is reproducible from its seed."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`make run` listens on fixed, documented ports (README "Set-up"), so the README's examples reach the services;
+"""`make run` listens on fixed, documented ports (README "Set-up"), so the examples of docs/api.md reach the services;
 a port that is taken is said in one line. Plans the stack without starting anything."""
 
 from __future__ import annotations

@@ -135,7 +135,7 @@ class IntakeHandlers:
         async def build() -> Built:
             rules.validate_ambtshalve(conditions, mdo)
             _nested("melding", lambda: rules.validate_melding(melding))
-            # The professional is always told the decision and its consequences (domain.md 2).
+            # The professional is always told the decision and its consequences (docs/domain.md section 2).
             dossier = await self._dossier_for(melding)
             record = self._melding_contact(melding, ContactKind.AMBTSHALVE_MELDING, dossier,
                                            Justification(ambtshalve_conditions=conditions, mdo=mdo),

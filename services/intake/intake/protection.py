@@ -10,7 +10,7 @@ Field names bind a ciphertext to its place in the event (vtkit.crypto associated
   "contact"           the stored request at rest (event id = contact id)
 
 Which key: a melding's fields (melder, content, persons, criteria, mdo_participants) and its stored request are encrypted under
-its dossier's key ("<tenant>/dossier/<id>", see README "Dossiers"), so destroying that one key shreds the
+its dossier's key ("<tenant>/dossier/<id>", see services/intake/README.md, "Dossiers"), so destroying that one key shreds the
 household everywhere. An advies (no household data) is encrypted under the tenant's newest key, looked
 up per use, so a `python -m vtkit.keystore rotate` takes effect without a restart. Decryption resolves
 whichever key the ciphertext names.

@@ -40,7 +40,7 @@ CREATE TABLE IF NOT EXISTS contacts (
     payload_key_id TEXT NOT NULL,
     payload_nonce BLOB NOT NULL,
     payload BLOB NOT NULL,
-    -- the household dossier the contact belongs to ('' for an advies never converted); see README "Dossiers"
+    -- the household dossier the contact belongs to ('' for an advies never converted); see services/intake/README.md, "Dossiers"
     dossier_id TEXT NOT NULL DEFAULT '',
     -- set when the dossier was destroyed: the payload is blanked, only ids and times remain
     destroyed_at TEXT,

@@ -1,4 +1,4 @@
-"""What an advies records (domain.md 2): each of the three outcomes (end of contact is still an
+"""What an advies records (docs/domain.md section 2): each of the three outcomes (end of contact is still an
 advies), the support VT agreed and the follow-up appointment are kept; an advies gives VT no action
 towards the household: its only event is AdviesRegistered, with no persons."""
 

@@ -1,4 +1,4 @@
-"""Every domain rule of intake (domain.md 2-3), on pure domain objects."""
+"""Every domain rule of intake (docs/domain.md sections 2-3), on pure domain objects."""
 
 from __future__ import annotations
 

@@ -250,7 +250,7 @@ class EventHandler:
             # A melding that joined its household's episode: its melder is called back, but the household letter
             # and any notice are the episode's decision's (one per household episode).
             return
-        # Every melding's household is informed (domain.md section 4), so the letter does not wait for
+        # Every melding's household is informed (docs/domain.md section 4), so the letter does not wait for
         # radar's household_letter_required flag, which older events lack.
         letter_key = delivery_key(envelope.id, DeliveryKind.HOUSEHOLD_LETTER)
         weeks = sum(p.weeks for p in self.store.postponements(msg.tenant_id, msg.case_id))
@@ -264,7 +264,7 @@ class EventHandler:
         """The notices that follow a decision (docs/architecture.md "Outgoing notices"), scheduled with the decision
         as it arrived (still encrypted) and built when sent (notifier.notices): the RvdK request and, once the RvdK
         has it, the municipality notice; the hand-over to an overdracht's receiving party; and, for an ambtshalve
-        melding, the decision to its professional (domain.md sections 1, 2 and 4)."""
+        melding, the decision to its professional (docs/domain.md sections 1, 2 and 4)."""
         body = decided.SerializeToString()
 
         def schedule(kind: DeliveryKind, part: str, after: str | None = None) -> str:

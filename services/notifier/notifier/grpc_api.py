@@ -44,7 +44,7 @@ class NotifierApi(notifier_service_pb2_grpc.NotifierServiceServicer):
 
     async def ListDeliveries(self, request: notifier_service_pb2.ListDeliveriesRequest,
                              context: grpc.aio.ServicerContext) -> notifier_service_pb2.ListDeliveriesResponse:
-        # The tenant comes from the credential, never from the request (design.md, tenancy).
+        # The tenant comes from the credential, never from the request (docs/security.md, "Protection of personal data").
         tenant = caller().tenant
         try:
             size = page_size(request.page_size)

@@ -122,7 +122,7 @@ CREATE TABLE IF NOT EXISTS undecided_letters_late (
     reported_at REAL NOT NULL,
     PRIMARY KEY (tenant_id, case_id)
 );
--- Every postponement of informing the household (domain.md section 4), never deleted.
+-- Every postponement of informing the household (docs/domain.md section 4), never deleted.
 CREATE TABLE IF NOT EXISTS postponements (
     seq         INTEGER PRIMARY KEY AUTOINCREMENT,
     tenant_id   TEXT NOT NULL,

@@ -22,7 +22,7 @@ of the tables (a later record of the same key sees the earlier one's result), al
 outputs are sent at once and awaited together, then the table values are written and
 the agent acks the batch (faust commits it later). Waiting for the broker's acknowledgement
 of each record one at a time was what limited radar (docs/perf/profile.md).
-Only records acked that way move the committed offsets (radar.offsets, issue 9): a batch
+Only records acked that way move the committed offsets (radar.offsets): a batch
 interrupted by a SIGTERM, a crash or a rebalance is read again.
 """
 

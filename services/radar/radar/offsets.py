@@ -1,4 +1,5 @@
-"""Only records radar handled may move its committed offsets (issue 9: a melding lost in make chaos).
+"""Only records radar handled may move its committed offsets (a melding was once lost in make chaos:
+docs/measurements.md, "Chaos").
 
 faust (faust-streaming 0.15) acknowledges records it never handed to an agent: a stream that pulls a
 record while the flow is suspended (a rebalance has begun) or whose generation is stale "skips" it

@@ -1,4 +1,4 @@
-"""The domain stays pure: no faust, gRPC, Kafka or protobuf (design.md, layout and style)."""
+"""The domain stays pure: no faust, gRPC, Kafka or protobuf (docs/architecture.md, "How it fits together")."""
 
 from __future__ import annotations
 

@@ -64,7 +64,7 @@ CREATE TABLE IF NOT EXISTS matches (
   matched_at TEXT NOT NULL,
   UNIQUE (youth_pseudonym, registrant_set)
 );
--- BRP household facts per youth, on pseudonyms only (domain.md 6: family match, regievoerder).
+-- BRP household facts per youth, on pseudonyms only (docs/domain.md section 6: family match, regievoerder).
 CREATE TABLE IF NOT EXISTS household_facts (
   youth_pseudonym TEXT PRIMARY KEY,
   address_pseudonym TEXT NOT NULL,
@@ -80,7 +80,7 @@ CREATE TABLE IF NOT EXISTS household_parents (
   PRIMARY KEY (youth_pseudonym, parent_pseudonym)
 );
 CREATE INDEX IF NOT EXISTS household_parent ON household_parents (parent_pseudonym);
--- Who registered, removed, expired or received a match, and when (domain.md 6).
+-- Who registered, removed, expired or received a match, and when (docs/domain.md section 6).
 CREATE TABLE IF NOT EXISTS logbook (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   at TEXT NOT NULL,

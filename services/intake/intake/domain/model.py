@@ -1,4 +1,4 @@
-"""The intake domain: advies, vervolgadvies, melding, conversion and ambtshalve melding (domain.md 2-3).
+"""The intake domain: advies, vervolgadvies, melding, conversion and ambtshalve melding (docs/domain.md sections 2-3).
 
 Pure Python. Enum values equal the protobuf enum numbers of the v1 contract so the adapter can
 translate by value; 0 always means "not specified".
@@ -159,7 +159,7 @@ class Advies:
     directbetrokkenen: tuple[Directbetrokkene, ...] = ()
 
     def as_stored(self) -> "Advies":
-        """What may be kept: a bystander's details only with consent (domain.md 2)."""
+        """What may be kept: a bystander's details only with consent (docs/domain.md section 2)."""
         keep = self.asker.type == MelderType.PROFESSIONAL or self.asker.consent_to_keep_details
         if keep or self.asker.identity is None:
             return self
@@ -192,7 +192,7 @@ class Melding:
 
     @property
     def melder_may_be_named(self) -> bool:
-        """Disclosure to the household (domain.md 3): a bystander only with explicit consent,
+        """Disclosure to the household (docs/domain.md section 3): a bystander only with explicit consent,
         a professional unless a withhold ground is recorded."""
         if self.melder_type == MelderType.BYSTANDER:
             return self.disclosure.bystander_consents
@@ -210,7 +210,7 @@ class Melding:
 
 @dataclass(frozen=True)
 class ConversionCriteria:
-    """Why an advies became a melding (domain.md 2). Free text that may name people: personal data."""
+    """Why an advies became a melding (docs/domain.md section 2). Free text that may name people: personal data."""
 
     nature_and_severity: str = ""
     asker_inability: str = ""

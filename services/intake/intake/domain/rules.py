@@ -1,4 +1,4 @@
-"""Validation rules of domain.md sections 2 and 3.
+"""Validation rules of docs/domain.md sections 2 and 3.
 
 Every check raises ValidationError(field, rule) with the field path as the caller sent it
 (relative to the request; the service layer nests it under e.g. "melding.") and the rule in
@@ -171,7 +171,7 @@ def validate_melding(melding: Melding) -> None:
 
 
 def validate_conversion(advies_id: str, criteria: ConversionCriteria) -> None:
-    """Conversion needs both grounds of domain.md 2: nature/severity AND the asker's inability."""
+    """Conversion needs both grounds of docs/domain.md section 2: nature/severity AND the asker's inability."""
     validate_text_sizes(criteria, "criteria")
     if not advies_id.strip():
         raise ValidationError("advies_id", "name the advies to convert")
@@ -184,7 +184,7 @@ def validate_conversion(advies_id: str, criteria: ConversionCriteria) -> None:
 
 
 def validate_ambtshalve(conditions: AmbtshalveConditions, mdo: MultidisciplinaryConsultation) -> None:
-    """An ambtshalve melding needs all four conditions and a preceding MDO (domain.md 2)."""
+    """An ambtshalve melding needs all four conditions and a preceding MDO (docs/domain.md section 2)."""
     validate_text_sizes(mdo, "mdo")
     checks = {
         "high_acute_risk": "the safety risk must be high and acute",

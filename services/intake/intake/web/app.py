@@ -351,7 +351,7 @@ class Meldformulier:
         record = outcome
         if self.audit is not None:
             # Written (and fsynced) before the confirmation leaves, as on the gRPC path. The visitor is not
-            # authenticated and the melder's identity stays protected (domain.md 7): no name in the log.
+            # authenticated and the melder's identity stays protected (docs/domain.md section 7): no name in the log.
             await self.audit.record(action="create", what=f"meldformulier {kind.what}",
                                     subject={"contact_id": record.contact_id}, tenant=self.tenant, role="melder",
                                     user="anonymous web visitor", on_behalf_of="not stated", purpose="intake",

@@ -261,7 +261,7 @@ NO_IDENTITY_HINT = "Wilt u onbekend blijven? Vraag dan advies: dat kan zonder uw
 
 # One Dutch message per rule, keyed by the domain field path with list indices as "[]".
 MESSAGES: dict[str, tuple[str, str]] = {
-    # melding (domain.md 3)
+    # melding (docs/domain.md section 3)
     "melding.melder_type": ("melder_type", "Kies of u meldt als professional of als omstander."),
     "melding.melder.name": ("naam", "Vul uw naam in. Veilig Thuis neemt een melding alleen aan als u uw naam en "
                                     "contactgegevens geeft. " + NO_IDENTITY_HINT),
@@ -282,7 +282,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "melding.directbetrokkenen[].house_number": ("huisnummer", "Vul het huisnummer in, " + _FALLBACK),
     "melding.nature": ("aard", "Kies de aard van uw zorg."),
     "melding.nature[]": ("aard", "Kies de aard van uw zorg uit de lijst."),
-    # advies (domain.md 2)
+    # advies (docs/domain.md section 2)
     "asker.type": ("melder_type", "Kies of u advies vraagt als professional of als omstander."),
     "asker.identity.name": ("naam", "Vul uw naam in: een advies aan een professional wordt op uw naam geregistreerd."),
     "asker.identity.organisation": ("organisatie", "Vul de naam van uw organisatie in."),

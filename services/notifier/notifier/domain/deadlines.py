@@ -1,4 +1,4 @@
-"""Working-day deadlines of deliveries (domain.md sections 4 and 8)."""
+"""Working-day deadlines of deliveries (docs/domain.md sections 4 and 8)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import datetime as dt
 # so the domain may use it: the working-day rule must be the same in every service.
 from vtkit.calendar import due_after_working_days
 
-# Within 5 working days of the melding VT contacts the melder (domain.md section 4).
+# Within 5 working days of the melding VT contacts the melder (docs/domain.md section 4).
 CALLBACK_WORKING_DAYS = 5
 
 

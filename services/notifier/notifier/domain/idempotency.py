@@ -10,8 +10,8 @@ from notifier.domain.delivery import DeliveryKind
 def delivery_key(cause_event_id: str, kind: DeliveryKind) -> str:
     """sha256 hex of "<cause ce_id>:<kind>".
 
-    The cause event id is the Kafka dedupe key (design.md), so the same event read twice yields the
-    same key, and one event that causes several kinds of delivery yields one key per kind. The key
+    The cause event id is the Kafka dedupe key (docs/architecture.md, "Contracts and records"), so the same event
+    read twice yields the same key, and one event that causes several kinds of delivery yields one key per kind. The key
     is also sent to the receiver, which dedupes on it after a crash between send and bookkeeping.
     """
     if not cause_event_id:

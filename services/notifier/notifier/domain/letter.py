@@ -1,4 +1,4 @@
-"""The household letter (domain.md sections 3 and 4): its deadline and its text, as pure functions.
+"""The household letter (docs/domain.md sections 3 and 4): its deadline and its text, as pure functions.
 
 The text covers the subjects of the "Er is een melding over mij gedaan" page: what happened, that
 Veilig Thuis assesses the safety, who may be contacted, that help can be organised locally, that
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 # Informing the people involved is due at the latest 4 weeks after recording; each postponement
-# moves it by at most 2 weeks and needs a reason (domain.md section 4).
+# moves it by at most 2 weeks and needs a reason (docs/domain.md section 4).
 LETTER_WEEKS = 4
 MAX_POSTPONE_WEEKS = 2
 

@@ -1,9 +1,9 @@
 """What the outgoing notices of a decision say, and to whom they go (docs/architecture.md "Outgoing notices").
 
 Pure rules, no protobuf: the RvdK request (the children, the reason, the requesting region), the municipality
-notice (which region asked the RvdK about which child living there: nothing more, domain.md section 1), the
+notice (which region asked the RvdK about which child living there: nothing more, docs/domain.md section 1), the
 hand-over to the receiving party of an overdracht, and what the professional of an ambtshalve melding is told
-(domain.md section 2: the decision and its consequences). The texts are plain Dutch for the professionals who read
+(docs/domain.md section 2: the decision and its consequences). The texts are plain Dutch for the professionals who read
 them; `notifier.notices` puts them into the receivers' messages.
 """
 
@@ -60,7 +60,7 @@ def by_municipality(kids: Sequence[Person], book: AddressBook) -> tuple[dict[str
     return found, unknown
 
 
-# The one thing the municipality is told (domain.md section 1: VT must inform the municipality when it asks the
+# The one thing the municipality is told (docs/domain.md section 1: VT must inform the municipality when it asks the
 # RvdK to investigate): who asked, about which child, when. Never the reason, the concern or the melder.
 MUNICIPALITY_TEXT = ("{region} heeft op {date} de Raad voor de Kinderbescherming gevraagd een onderzoek te doen naar "
                      "{children}, wonend in uw gemeente. Wij informeren u hierover omdat de wet dat vraagt. Vragen? "
@@ -89,7 +89,7 @@ DECISION_TEXT = {
     "DECISION_RVDK_REQUEST": "Veilig Thuis vraagt de Raad voor de Kinderbescherming om onderzoek te doen.",
 }
 
-# What a decision means for the professional whose client VT reported ambtshalve (domain.md section 2).
+# What a decision means for the professional whose client VT reported ambtshalve (docs/domain.md section 2).
 DECISION_CONSEQUENCES = {
     "DECISION_ONDERZOEK": ("Veilig Thuis blijft verantwoordelijk voor het zicht op veiligheid tijdens het onderzoek "
                            "(uiterlijk 10 weken).",
@@ -107,7 +107,7 @@ DECISION_CONSEQUENCES = {
                               "De gemeente van het kind wordt geïnformeerd dat de Raad is gevraagd."),
 }
 
-# The four conditions an ambtshalve melding was made on (domain.md section 2), as the professional reads them.
+# The four conditions an ambtshalve melding was made on (docs/domain.md section 2), as the professional reads them.
 CONDITION_TEXT = {
     "high_acute_risk": "Het veiligheidsrisico voor de betrokkenen of anderen is hoog en acuut.",
     "professional_cannot_increase_safety": "U kunt of wilt de veiligheid, ook met steun van Veilig Thuis, niet "

@@ -11,7 +11,7 @@ from typing import Any
 
 from radar.domain.deadlines import onderzoek_deadline
 
-# Households under safety conditions are followed about 1.5 years on average (domain.md section 4).
+# Households under safety conditions are followed about 1.5 years on average (docs/domain.md section 4).
 DEFAULT_MONITORING_DAYS = 548
 
 

@@ -1,4 +1,4 @@
-"""Deadline of the veiligheidsbeoordeling (domain.md section 4).
+"""Deadline of the veiligheidsbeoordeling (docs/domain.md section 4).
 
 Acute meldingen are assessed the same day (Europe/Amsterdam date of receipt);
 every other melding within 5 working days of receipt, the day of receipt not counted.
@@ -32,7 +32,7 @@ def is_overdue(deadline_at: dt.datetime, now: dt.datetime) -> bool:
     return now > deadline_at
 
 
-# An onderzoek ends with a decision on next steps within 10 weeks of deciding on it (domain.md section 4).
+# An onderzoek ends with a decision on next steps within 10 weeks of deciding on it (docs/domain.md section 4).
 ONDERZOEK_WEEKS = 10
 
 

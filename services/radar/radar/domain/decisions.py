@@ -1,4 +1,4 @@
-"""The decision of the veiligheidsbeoordeling as the regional worker records it (domain.md section 4):
+"""The decision of the veiligheidsbeoordeling as the regional worker records it (docs/domain.md section 4):
 what is required, and what follows from it for the notifier and for radar's own deadlines."""
 
 from __future__ import annotations
@@ -150,7 +150,7 @@ def validate(decision: DecisionInput) -> None:
 
 
 def validate_rvdk_reason(decision: DecisionInput) -> None:
-    """The RvdK is asked with a reason (domain.md section 4): a ground and VT's account; no reason on other
+    """The RvdK is asked with a reason (docs/domain.md section 4): a ground and VT's account; no reason on other
     decisions, so case content never travels where nothing needs it."""
     reason = decision.rvdk_reason
     if decision.decision is not Decision.RVDK_REQUEST:
@@ -189,7 +189,7 @@ def validate_receiver(decision: DecisionInput) -> None:
 
 
 def consequences(decision: Decision, decided_at: dt.datetime) -> Consequences:
-    """Every melding has a known melder (domain.md section 3), who is called back first; then the household
+    """Every melding has a known melder (docs/domain.md section 3), who is called back first; then the household
     is informed. An RvdK request goes to the Raad, and the municipality is told about it."""
     rvdk = decision is Decision.RVDK_REQUEST
     return Consequences(melder_callback_required=True, household_letter_required=True, rvdk_request=rvdk,

@@ -1,5 +1,5 @@
 """The per-person history: register, match decision and the collection part of
-the veiligheidsbeoordeling (domain.md sections 4 and 5).
+the veiligheidsbeoordeling (docs/domain.md sections 4 and 5).
 
 Every function takes the current history and returns an Outcome with a new
 history; the input is never modified. An event id seen before changes nothing.

@@ -1,4 +1,4 @@
-"""Match detection on pseudonyms (domain.md section 6).
+"""Match detection on pseudonyms (docs/domain.md section 6).
 
 Client match: active signals of two or more registrants on one youth. Every registrant
 involved is a party; a registrant joining an existing match makes a new match (a new

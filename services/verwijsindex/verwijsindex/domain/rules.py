@@ -1,4 +1,4 @@
-"""Registration, removal and expiry rules (domain.md section 6)."""
+"""Registration, removal and expiry rules (docs/domain.md section 6)."""
 
 from __future__ import annotations
 
@@ -119,6 +119,6 @@ def normalised_address(raw: str) -> str:
 def deceased(facts: HouseholdFacts) -> bool:
     """Death ends every signal on the youth at once. They are deleted, not archived: the
     archive exists only to tell a new registrant of the same youth about an earlier signal
-    (domain.md 6), which cannot happen for a youth who has died; keeping them would only keep
+    (docs/domain.md section 6), which cannot happen for a youth who has died; keeping them would only keep
     data about a closed file. The logbook keeps who registered and when, and why it ended."""
     return facts.date_of_death is not None
