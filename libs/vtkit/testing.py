@@ -192,15 +192,35 @@ async def outbox_backlogs(stack: Any) -> dict[str, float]:
     return {tenant: row["backlog"] for tenant, row in (await _intake_outboxes(stack)).items()}
 
 
-async def recovered_from_broker_loss(stack: Any, losses: int, timeout: float = 600.0) -> bool:
-    """Waits until every intake noticed `losses` broker losses (vt_broker_recoveries_total) and published its
-    whole outbox again (backlog 0): the new broker holds every melding again."""
+async def recovered_from_broker_loss(stack: Any, timeout: float = 600.0) -> bool:
+    """Waits until every intake published its whole outbox to the broker the stack now has: its outbox names the
+    broker's cluster id (the relay notes it in the transaction that marks the rows unsent again) and holds no unsent
+    row. Read from the intakes' SQLite files, not their metrics: an intake SIGKILLed around a loss starts with its
+    counters at zero (vt_broker_recoveries_total once kept a chaos run waiting for a recovery it had done)."""
+    import sqlite3
     import time
+
+    from vtkit.kafka import KafkaSettings, cluster_id, start_producer, stop_producer
+    from vtkit.outbox_store import last_cluster
+
+    producer = await start_producer(KafkaSettings(bootstrap_servers=stack.bootstrap))
+    try:
+        current = await cluster_id(producer)
+    finally:
+        await stop_producer(producer)
+
+    def published_to_current(tenant: str) -> bool:
+        path = stack.var_dir / "data" / f"intake-{tenant}.sqlite3"
+        try:
+            with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)) as db:
+                return last_cluster(db) == current and not db.execute(
+                    "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL").fetchone()[0]
+        except sqlite3.Error:
+            return False  # being created or migrated: the next sample reads it
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        rows = await _intake_outboxes(stack)
-        if len(rows) == len(stack.tenants) and all(r["recoveries"] >= losses and not r["backlog"] for r in rows.values()):
+        if all(published_to_current(t) for t in stack.tenants):
             return True
         await asyncio.sleep(0.5)
     return False

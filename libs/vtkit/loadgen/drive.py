@@ -165,10 +165,12 @@ class EventCollector:
         self._task = asyncio.create_task(self._run())
         return self
 
-    def read_again(self) -> None:
+    async def read_again(self) -> None:
         """After a broker loss: read the new broker from its beginning. Kept positions would skip whatever the
-        new broker holds below them (a consumer without a group keeps its positions across the loss)."""
-        self._consumer.seek_to_beginning()
+        new broker holds below them (a consumer without a group keeps its positions across the loss). Awaited:
+        aiokafka's seek_to_beginning is a coroutine, and an unawaited one moved nothing (the chaos harness then
+        missed the AssessmentDue of cases the new broker held below its old positions, and never decided them)."""
+        await self._consumer.seek_to_beginning()
 
     async def __aexit__(self, *exc: object) -> None:
         import asyncio

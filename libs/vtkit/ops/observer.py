@@ -181,7 +181,7 @@ class Observer:
         if self.broker.cluster_id not in ("", cluster) and self._task is not None and self._consumer is not None:
             # A new, empty broker: the streams are read again from its beginning as the services republish
             # (positions kept from the old one would skip what the new one holds below them).
-            self._consumer.seek_to_beginning()
+            await self._consumer.seek_to_beginning()  # a coroutine: unawaited it moved nothing
             self.dead_letters.clear()  # the old broker's dead letters went with it
             self.recent_dead_letters.clear()
         scraped = await scrape(self.metrics_urls)
