@@ -51,10 +51,14 @@ SEED = int(os.environ.get("CHAOS_SEED", "11"))
 OUTAGE_SECONDS = float(os.environ.get("CHAOS_OUTAGE_SECONDS", "10"))
 DECIDE_FRACTION = float(os.environ.get("CHAOS_DECIDE_FRACTION", "0.25"))  # all: 13.7 min here, see docs/measurements.md "Chaos"
 DECIDE_KILL_AT = float(os.environ.get("CHAOS_DECIDE_KILL_AT", "0.5"))  # notifier killed after this share of decisions
-# CHAOS_BROKER_LOSSES=2: the broker is SIGKILLed and an empty one started in its place that many times (evenly
-# over the run). Off by default: a 1,000-melding run with two losses and SIGKILLs did not settle yet (README,
-# "Broker loss"; docs/architecture.md).
-BROKER_LOSSES = int(os.environ.get("CHAOS_BROKER_LOSSES", "0"))
+# CHAOS_BROKER_LOSSES: the broker is SIGKILLed and an empty one started in its place that many times (evenly over the
+# run); each service notices the new cluster id and publishes its outbox again by itself (docs/architecture.md,
+# "Broker loss").
+BROKER_LOSSES = int(os.environ.get("CHAOS_BROKER_LOSSES", "2"))
+# Meanwhile the RvdK feed publishes signals about children of the load and two registrants register new youths at the
+# verwijsindex (vtkit.loadgen.signals).
+RVDK_SIGNALS = int(os.environ.get("CHAOS_RVDK_SIGNALS", str(max(1, MELDINGEN // 50))))
+VERWIJSINDEX_YOUTHS = int(os.environ.get("CHAOS_VERWIJSINDEX_YOUTHS", str(max(1, MELDINGEN // 100))))
 TENANTS = ("amsterdam-amstelland", "rotterdam-rijnmond", "twente")
 VICTIMS = [f"intake-{TENANTS[0]}", "radar", "verwijsindex", "notifier", f"intake-{TENANTS[1]}", f"intake-{TENANTS[2]}"]
 # CHAOS_VICTIMS=radar (comma-separated names) kills only those, e.g. to hunt a radar loss with many radar restarts.
@@ -88,7 +92,8 @@ async def test_the_suite_survives_sigkills_and_a_broker_outage_under_load(kafka:
                                      decide_fraction=DECIDE_FRACTION,
                                      decision_kills=[(max(1, int(MELDINGEN * DECIDE_FRACTION * DECIDE_KILL_AT)),
                                                       "notifier")],
-                                     broker=broker, broker_losses=losses)
+                                     broker=broker, broker_losses=losses, rvdk_signals=RVDK_SIGNALS,
+                                     verwijsindex_youths=VERWIJSINDEX_YOUTHS)
         backlogs = await outbox_drained(stack)
     finally:
         stack.stop()
@@ -129,6 +134,11 @@ async def test_the_suite_survives_sigkills_and_a_broker_outage_under_load(kafka:
     assert report.letters_undecided == 0
     assert report.letters_in_flight_at_kill and report.letters_in_flight_at_kill[0] > 0  # notifier died mid-letters
     assert len(report.broker_losses) == len(losses) and not report.final_missing, report.final_missing
+    # The RvdK feed's signals each in their child's assessment once, on the last broker too; each youth of the
+    # registrants matched, and each registrant notified once per match.
+    signals = report.signals
+    assert signals.lost() == 0 and signals.rvdk_applied_twice == 0, report.missing
+    assert signals.match_notices_second_distinct == 0 and signals.youths_registered == VERWIJSINDEX_YOUTHS
     if link is not None:
         assert report.outage_seconds >= OUTAGE_SECONDS
         assert any(outbox_peak.values()), "no intake took a melding into its outbox during the cut"

@@ -9,6 +9,7 @@ from typing import Any
 
 from vtkit.loadgen.drive import EventCollector, Submission, submit_all
 from vtkit.loadgen.generate import generate
+from vtkit.loadgen.signals import SignalReport
 
 
 @dataclass
@@ -46,6 +47,7 @@ class ChaosReport:
     restarted_after_outage: list[str] = field(default_factory=list)  # exits not caused by a SIGKILL, started again
     seconds: float = 0.0
     missing: dict[str, list[str]] = field(default_factory=dict)
+    signals: SignalReport = field(default_factory=SignalReport)  # the RvdK feed and the verwijsindex's registrants
 
     def line(self) -> str:
         return (f"acknowledged {self.acknowledged}, received {self.received}, assessed {self.assessed} "
@@ -58,7 +60,8 @@ class ChaosReport:
                 f"letters {self.letter_second_distinct}, letters lost {self.letters_lost}; {len(self.kills)} SIGKILLs "
                 f"({', '.join(self.kills)}), broker link cut {self.outage_seconds:.0f} s, {len(self.broker_losses)} "
                 f"broker losses (time to recover {', '.join(f'{s:.1f} s' for s in self.recovery_seconds) or '-'}; "
-                f"missing on the last broker {self.final_missing or 'none'}), {self.seconds:.0f} s in all")
+                f"missing on the last broker {self.final_missing or 'none'}); {self.signals.line()}; "
+                f"{self.seconds:.0f} s in all")
 
 
 def _fake_receiver_rows(path: Any) -> list[dict[str, Any]]:
@@ -76,7 +79,8 @@ async def run_chaos(stack: Any, meldingen: int, *, seed: int = 0, kills: Sequenc
                     outage_seconds: float = 5.0, concurrency: int = 16, settle_timeout: float = 300.0,
                     stall_timeout: float = 180.0, progress: bool = False, decide_fraction: float = 1.0,
                     decision_kills: Sequence[tuple[int, str]] = (), decision_concurrency: int = 8,
-                    broker: Any = None, broker_losses: Sequence[int] = ()) -> ChaosReport:
+                    broker: Any = None, broker_losses: Sequence[int] = (), rvdk_signals: int = 0,
+                    verwijsindex_youths: int = 0) -> ChaosReport:
     """Drives `meldingen` meldingen (the synthetic load, over the stack's tenants) into a started Stack and meanwhile:
     - `kills`: (after this many acknowledgements, process name) — SIGKILL it and start it again on the same ports
       and data directories;
@@ -91,7 +95,10 @@ async def run_chaos(stack: Any, meldingen: int, *, seed: int = 0, kills: Sequenc
       letters are in flight when it dies;
     - `broker_losses`: after this many acknowledgements the `broker` (a vtkit.testing.LosableBroker) is SIGKILLed
       and a new, empty one takes its place; the time until every intake published its outbox again is the
-      "time to recover", and at the end everything is checked on the last broker too.
+      "time to recover", and at the end everything is checked on the last broker too;
+    - `rvdk_signals` RvdK signals about children of the load and `verwijsindex_youths` youths registered by two
+      registrants, spread over the run (vtkit.loadgen.signals): each signal in its child's assessment once, each
+      youth matched and each registrant notified once (report.signals).
     Then waits (settle_timeout, or until nothing moved for stall_timeout) until every acknowledged melding is
     assessed and its callback delivered and every decided case has its outcome callback and letter, and counts."""
     import asyncio
@@ -104,6 +111,7 @@ async def run_chaos(stack: Any, meldingen: int, *, seed: int = 0, kills: Sequenc
     from vtkit.grpcserver import wait_healthy
     from vtkit.keystore import KeyStore
     from vtkit.loadgen.decisions import CaseWorkers, chosen
+    from vtkit.loadgen.signals import SignalFeeds
 
     rng = random.Random(seed)
     report = ChaosReport()
@@ -183,6 +191,21 @@ async def run_chaos(stack: Any, meldingen: int, *, seed: int = 0, kills: Sequenc
                     workers.submit(case_id, acked_tenant[case_id])
             await asyncio.sleep(0.25)
 
+    async def feed_signals() -> None:
+        """RvdK signals about children met once in the load (so no household episode or repeat folds their case
+        into another), and new youths for the registrants, at evenly spaced acknowledgement counts."""
+        counts = collections.Counter(i.bsn for i in items)
+        children = [i.bsn for i in items if counts[i.bsn] == 1]
+        rng.shuffle(children)
+        plan = sorted([(len(items) * (k + 1) // (rvdk_signals + 1), "rvdk") for k in range(rvdk_signals)]
+                      + [(len(items) * (k + 1) // (verwijsindex_youths + 1), "youth") for k in range(verwijsindex_youths)])
+        for count, what in plan:
+            await at(count)
+            if what == "rvdk" and children:
+                await feeds.rvdk_signal(children.pop())
+            elif what == "youth":
+                feeds.register_youth()
+
     async def broker_loss() -> None:
         from vtkit.testing import recovered_from_broker_loss
 
@@ -223,9 +246,11 @@ async def run_chaos(stack: Any, meldingen: int, *, seed: int = 0, kills: Sequenc
 
     finished = asyncio.Event()
     started = time.perf_counter()
-    watched = [topics.NATIONAL_ASSESSMENTS, topics.NATIONAL_DELIVERIES] + [topics.intake(t) for t in tenants]
-    async with EventCollector(stack.bootstrap, watched) as events, workers:
+    watched = [topics.NATIONAL_ASSESSMENTS, topics.NATIONAL_DELIVERIES, topics.NATIONAL_RVDK,
+               topics.NATIONAL_VERWIJSINDEX] + [topics.intake(t) for t in tenants]
+    async with EventCollector(stack.bootstrap, watched) as events, workers, SignalFeeds(stack, keys) as feeds:
         feeder = asyncio.create_task(feed_decisions())
+        chaos_signals = asyncio.create_task(feed_signals())
         decision_chaos = asyncio.create_task(decision_killer())
         chaos = [asyncio.create_task(killer())]
         if link is not None:
@@ -235,12 +260,17 @@ async def run_chaos(stack: Any, meldingen: int, *, seed: int = 0, kills: Sequenc
         submissions = await submit_all(addresses, keys, items, concurrency=concurrency, retry_for=180,
                                        progress=progress, on_ack=on_ack)
         finished.set()
-        await asyncio.gather(*chaos)
+        await asyncio.gather(*chaos, chaos_signals)
+        await feeds.registered()
         for name in stack.processes:  # anything the outage took down comes back
             await revive(name)
         ack = {s.contact_id: s.tenant for s in submissions if s.contact_id}
         report.acknowledged = len(ack)
         cases = set(ack)
+        # Children whose case is never decided in the run: their RvdK signals must reach their assessment.
+        open_children = {item.bsn for item, s in zip(items, submissions, strict=True)
+                         if s.contact_id and not chosen(s.contact_id, decide_fraction)}
+        endpoint_file = stack.var_dir / "data" / "professional-endpoint.jsonl"
         callback = notifier_events.DELIVERY_KIND_MELDER_CALLBACK
         files = {t: stack.var_dir / "data" / f"regional-system-{t}.jsonl" for t in tenants}
         letter_file = stack.var_dir / "data" / "letter-gateway.jsonl"
@@ -281,6 +311,8 @@ async def run_chaos(stack: Any, meldingen: int, *, seed: int = 0, kills: Sequenc
             if not set(workers.joined) <= set(episodes()):
                 return False  # a melding refused as joined: its episode's decision has not reached it yet
             letters_due, outcomes_due = expected_after_decisions()
+            if not feeds.arrived(events, open_children, _fake_receiver_rows(endpoint_file)):
+                return False
             return outcomes_due <= set(outcome_rows) and letters_due <= set(letter_rows)
 
         def episodes() -> dict[str, str]:
@@ -346,13 +378,19 @@ async def run_chaos(stack: Any, meldingen: int, *, seed: int = 0, kills: Sequenc
             async with EventCollector(stack.bootstrap, watched) as last:
                 def complete() -> bool:
                     return (cases <= set(last.messages["MeldingReceived"]) and cases <= set(last.messages["AssessmentDue"])
-                            and decided <= set(last.messages["AssessmentCompleted"]))
+                            and decided <= set(last.messages["AssessmentCompleted"])
+                            and set(feeds.rvdk) <= set(last.messages["RvdkSignal"]))
 
                 await last.wait_until(complete, 120)
                 report.final_missing = {k: v for k, v in {
                     "MeldingReceived": len(cases - set(last.messages["MeldingReceived"])),
                     "AssessmentDue": len(cases - set(last.messages["AssessmentDue"])),
                     "AssessmentCompleted": len(decided - set(last.messages["AssessmentCompleted"]))}.items() if v}
+            report.signals = feeds.report(events, last, _fake_receiver_rows(endpoint_file), open_children)
+        else:
+            report.signals = feeds.report(events, None, _fake_receiver_rows(endpoint_file), open_children)
+        if report.signals.missing:
+            report.missing.update(report.signals.missing)
         failed = [s.error for s in submissions if not s.contact_id]
         if failed:
             report.missing["not acknowledged (client gave up)"] = failed[:10]

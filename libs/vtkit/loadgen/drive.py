@@ -145,7 +145,8 @@ class EventCollector:
     type that still do not decode are counted in `undecodable`, never silently dropped."""
 
     KEYS = {"AssessmentDue": "case_id", "AssessmentInput": "case_id", "AssessmentCompleted": "case_id",
-            "DeliveryRequested": "idempotency_key", "DeliveryDelivered": "idempotency_key", "MeldingReceived": "contact_id"}
+            "DeliveryRequested": "idempotency_key", "DeliveryDelivered": "idempotency_key", "MeldingReceived": "contact_id",
+            "RvdkSignal": "signal_id", "SignalMatch": "match_id"}
 
     def __init__(self, bootstrap: str, topics: Sequence[str]):
         from aiokafka import AIOKafkaConsumer
@@ -154,6 +155,8 @@ class EventCollector:
         self.messages: dict[str, dict[str, Any]] = {k: {} for k in self.KEYS}  # type -> key -> first message
         self.sizes: dict[str, int] = {}
         self.undecodable: dict[str, int] = {}
+        # RvdK signal id -> the most times one AssessmentInput listed it (1: applied once; 2: applied twice)
+        self.rvdk_in_inputs: dict[str, int] = {}
         self._consumer = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap, group_id=None,
                                           auto_offset_reset="earliest", enable_auto_commit=False)
         self._task: Any = None
@@ -180,17 +183,20 @@ class EventCollector:
         await self._consumer.stop()
 
     async def _run(self) -> None:
+        import collections
         import time
 
         from vt.intake.v1 import events_pb2 as intake_events
         from vt.notifier.v1 import events_pb2 as notifier_events
         from vt.radar.v1 import events_pb2 as radar_events
+        from vt.rvdk.v1 import events_pb2 as rvdk_events
+        from vt.verwijsindex.v1 import events_pb2 as verwijsindex_events
 
         from vtkit.envelope import DecodeError, decode
 
         types: list[Any] = [radar_events.AssessmentDue, radar_events.AssessmentInput, radar_events.AssessmentCompleted,
                             notifier_events.DeliveryRequested, notifier_events.DeliveryDelivered,
-                            intake_events.MeldingReceived]
+                            intake_events.MeldingReceived, rvdk_events.RvdkSignal, verwijsindex_events.SignalMatch]
         assert {t.DESCRIPTOR.name for t in types} == set(self.KEYS)
         while True:
             batches = await self._consumer.getmany(timeout_ms=200, max_records=5000)
@@ -208,6 +214,9 @@ class EventCollector:
                     key = getattr(event.message, self.KEYS[kind])
                     self.seen[kind].append((key, event.envelope.id, now))
                     self.messages[kind].setdefault(key, event.message)
+                    if kind == "AssessmentInput":
+                        for signal_id, times in collections.Counter(i.signal_id for i in event.message.rvdk).items():
+                            self.rvdk_in_inputs[signal_id] = max(times, self.rvdk_in_inputs.get(signal_id, 0))
                     self.sizes.setdefault(kind, len(record.value or b"") + sum(len(k) + len(v) for k, v in record.headers))
 
     def first(self, kind: str) -> dict[str, float]:

@@ -288,7 +288,9 @@ class RadarStreams:
             raise PermanentError("record key is not the pseudonym of the PersonSignal")
         outputs, outcome = self.radar.on_person_signal(event, self.person(pseudonym, staged) or PersonHistory())
         if outcome.duplicate:
-            log.debug("duplicate person signal ignored", extra={"ce_id": event.envelope.id})
+            # Read again: the history stays; the open cases' inputs go out again (radar.domain.history.replayed).
+            log.debug("duplicate person signal: inputs emitted again", extra={"ce_id": event.envelope.id})
+            staged.publish(outputs)
             return
         staged.publish(outputs)
         staged.put(self.persons, pseudonym, outcome.history.to_dict())

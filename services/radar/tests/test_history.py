@@ -95,12 +95,21 @@ def test_same_organisation_again_is_no_match_but_lists_earlier_case() -> None:
     assert out.history.involvements["utrecht"].since == day(0)
 
 
-def test_redelivered_event_changes_nothing() -> None:
+def test_redelivered_event_changes_nothing_and_emits_the_open_cases_inputs_again() -> None:
     h = apply_melding(PersonHistory(), melding("utrecht", "c1"), "e1", day(0)).history
-    h = apply_melding(h, melding("zeeland", "c2"), "e2", day(0)).history
+    first = apply_melding(h, melding("zeeland", "c2"), "e2", day(0))
+    h = first.history
     again = apply_melding(h, melding("zeeland", "c2"), "e2", day(0))
-    assert again.duplicate and again.matches == [] and again.inputs == [] and again.history is h
-    assert apply_rvdk(h, rvdk("s"), "e1", day(1)).duplicate
+    assert again.duplicate and again.matches == [] and again.alerts == [] and again.history is h
+    # What a broker loss may have taken before the notifier read it: the inputs, as they are now.
+    assert sorted(i.case_id for i in again.inputs) == ["c1", "c2"] == sorted(i.case_id for i in first.inputs)
+    assert sorted(again.inputs, key=lambda i: i.case_id) == sorted(first.inputs, key=lambda i: i.case_id)
+    with_rvdk = apply_rvdk(h, rvdk("s"), "r1", day(1))
+    replayed = apply_rvdk(with_rvdk.history, rvdk("s"), "r1", day(1))
+    assert replayed.duplicate and replayed.history is with_rvdk.history and replayed.inputs == with_rvdk.inputs
+    closed_all = apply_case_closed(apply_case_closed(h, closed("utrecht", "c1"), "x1").history,
+                                   closed("zeeland", "c2"), "x2").history
+    assert apply_rvdk(closed_all, rvdk("s"), "e1", day(1)).inputs == []  # no open case: nothing to emit
 
 
 def test_rvdk_after_the_melding_joins_open_assessments_only() -> None:
@@ -192,7 +201,7 @@ def test_verwijsindex_match_alerts_monitored_cases_only_and_is_deduplicated() ->
     assert alert.verwijsindex_match == match and alert.other is None and alert.rvdk is None
     assert out.inputs == [] and out.history.involvements == h.involvements
     again = apply_verwijsindex_match(out.history, match, "v1", day(10))
-    assert again.duplicate and again.alerts == []
+    assert again.duplicate and again.alerts == [] and again.inputs == []  # no open case left
     assert apply_verwijsindex_match(out.history, VerwijsindexMatchFact("m2", 2, day(200)), "v2", day(200)).alerts == []
 
 

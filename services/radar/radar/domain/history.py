@@ -2,7 +2,8 @@
 the veiligheidsbeoordeling (docs/domain.md sections 4 and 5).
 
 Every function takes the current history and returns an Outcome with a new
-history; the input is never modified. An event id seen before changes nothing.
+history; the input is never modified. An event id seen before changes nothing; it
+only emits again the assessment inputs of the person's open cases (`replayed`).
 """
 
 from __future__ import annotations
@@ -32,10 +33,21 @@ from radar.domain.model import (
 )
 
 
+def replayed(current: PersonHistory, at: dt.datetime) -> Outcome:
+    """A signal seen before, read again: after a broker loss every producer publishes its history again
+    (docs/architecture.md, "Broker loss"), and the assessment inputs radar derived from the signal may have gone with
+    the lost broker before the notifier read them. So the inputs of the person's open cases are emitted again, under
+    the signal's derived event ids: a consumer that had them dedupes, one that had not gets them now (with what is
+    known today, which includes the signal). The history does not change."""
+    out = Outcome(current, duplicate=True)
+    out.inputs.extend(assessment_input(current, case_id, at) for case_id in current.open_cases)
+    return out
+
+
 def apply_melding(current: PersonHistory, melding: MeldingFact, event_id: str, at: dt.datetime) -> Outcome:
     """A person of a melding is registered; a second organisation makes a match."""
     if current.seen(event_id):
-        return Outcome(current, duplicate=True)
+        return replayed(current, at)
     history = copy.deepcopy(current)
     tenant = melding.tenant_id
     new_tenant = tenant not in history.involvements
@@ -99,7 +111,7 @@ def match_copies(new: Involvement, case_id: str, person_id: str, existing: Invol
 def apply_rvdk(current: PersonHistory, info: RvdkFact, event_id: str, at: dt.datetime) -> Outcome:
     """RvdK information joins every open assessment of this person."""
     if current.seen(event_id):
-        return Outcome(current, duplicate=True)
+        return replayed(current, at)
     history = copy.deepcopy(current)
     history.mark_processed(event_id)
     if any(r.signal_id == info.signal_id for r in history.rvdk):
@@ -117,7 +129,7 @@ def apply_verwijsindex_match(current: PersonHistory, match: VerwijsindexMatchFac
     """A verwijsindex match about the person joins every open assessment (that it happened, its kind and when; no
     registrant data) and alerts each monitored case's region."""
     if current.seen(event_id):
-        return Outcome(current, duplicate=True)
+        return replayed(current, at)
     history = copy.deepcopy(current)
     history.mark_processed(event_id)
     if any(m.match_id == match.match_id for m in history.verwijsindex_matches):
