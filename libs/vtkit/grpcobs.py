@@ -35,6 +35,8 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from vtkit import tracing
 from vtkit.metrics import GRPC_CLIENT_HANDLED, GRPC_CLIENT_SECONDS, GRPC_SERVER_HANDLED, GRPC_SERVER_SECONDS, GRPC_SERVER_STARTED
 
+UNTRACED = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+
 
 def split_method(method: str) -> tuple[str, str]:
     """"/vt.intake.v1.IntakeService/SubmitMelding" -> ("vt.intake.v1.IntakeService", "SubmitMelding")."""
@@ -66,6 +68,8 @@ class ServerObservability(grpc.aio.ServerInterceptor):
             return None
         service, method = split_method(details.method)
         metadata = details.invocation_metadata
+        # Health probes and reflection are counted but start no trace (a probe every few seconds is no work).
+        traced = not details.method.startswith(UNTRACED)
 
         def observed(behaviour: Callable[..., Any]) -> Callable[..., Any]:
             if inspect.isasyncgenfunction(behaviour):
@@ -77,7 +81,7 @@ class ServerObservability(grpc.aio.ServerInterceptor):
                 return streamed
 
             async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
-                with _ServerCall(service, method, metadata, context, details.method):
+                with _ServerCall(service, method, metadata, context, details.method, traced):
                     return await behaviour(request, context)
             return unary
 

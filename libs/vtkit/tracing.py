@@ -214,8 +214,9 @@ def consumer_span(topic: str, headers: Headers | None, consumer: str, partition:
 def start_producer_span(topic: str, headers: Headers, parent: otel_context.Context | None = None,
                         parent_from_headers: bool = False) -> tuple[Span | None, list[tuple[str, bytes]]]:
     """A producer span for one record and the record's headers carrying it. Its parent: `parent`, else the context
-    in `headers` when `parent_from_headers` (an outbox row's stored context), else the current one. With
-    `parent_from_headers` and no context in the headers there is no trace to continue: no span, headers unchanged.
+    in `headers` when `parent_from_headers` (an outbox row's stored context), else the current one. Without such a
+    context there is no trace to continue: no span, headers unchanged (a background send, e.g. the audit copy, starts
+    no trace of its own).
     The caller ends the span when the broker acknowledged the record (`end_span`)."""
     if not _enabled:
         return None, list(headers)
@@ -223,6 +224,8 @@ def start_producer_span(topic: str, headers: Headers, parent: otel_context.Conte
         parent = context_from_headers(headers)
         if parent is None:
             return None, list(headers)
+    elif parent is None and not trace.get_current_span().get_span_context().is_valid:
+        return None, list(headers)  # traces start where work comes in (a call, a record), not at a send
     span = _tracer.start_span(f"send {topic}", context=parent, kind=SpanKind.PRODUCER,
                               attributes={**_kafka_attributes(topic, _header(headers, "ce_id"), _header(headers, "ce_tenant")),
                                           "messaging.operation.type": "send"})
