@@ -58,24 +58,26 @@ def enabled() -> bool:
     return _enabled
 
 
-def setup_tracing(service: str, environ: Mapping[str, str] | None = None) -> bool:
-    """Install the SDK with the exporter the environment names; False (and nothing installed) when tracing is off."""
+def setup_tracing(service: str, environ: Mapping[str, str] | None = None, exporter: Any = None) -> bool:
+    """Install the SDK with the exporter the environment names (or `exporter`, a SpanExporter: the unit tests' in-memory
+    one); False (and nothing installed) when tracing is off."""
     global _enabled, _tracer, _provider
     environ = os.environ if environ is None else environ
-    exporter_name = environ.get(EXPORTER_ENV, "none").strip().lower() or "none"
+    exporter_name = "given" if exporter is not None else environ.get(EXPORTER_ENV, "none").strip().lower() or "none"
     if exporter_name == "none":
         return False
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 
-    exporter: SpanExporter
-    if exporter_name == "console":
+    if exporter is not None:
+        processor: Any = SimpleSpanProcessor(exporter)
+    elif exporter_name == "console":
         from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 
         out: IO[str] = open(environ[FILE_ENV], "a", buffering=1) if environ.get(FILE_ENV) else sys.stderr  # noqa: SIM115
-        exporter = ConsoleSpanExporter(out=out, formatter=lambda span: json.dumps(json.loads(span.to_json())) + "\n")
-        processor: Any = SimpleSpanProcessor(exporter)  # written when the span ends: a test reads it at once
+        console = ConsoleSpanExporter(out=out, formatter=lambda span: json.dumps(json.loads(span.to_json())) + "\n")
+        processor = SimpleSpanProcessor(console)  # written when the span ends: a test reads it at once
     elif exporter_name == "otlp":
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 
