@@ -25,7 +25,8 @@ def lines() -> Iterator[io.StringIO]:
     try:
         yield out
     finally:
-        root.handlers[:], _ = saved[0], root.setLevel(saved[1])
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
         structlog.reset_defaults()
 
 

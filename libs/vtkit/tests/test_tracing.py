@@ -92,7 +92,7 @@ def test_grpc_metadata_carries_the_context(spans: InMemorySpanExporter) -> None:
     parent = tracing.context_from_metadata(metadata)
     with tracing.span("server", parent=parent, kind=SpanKind.SERVER) as server:
         pass
-    assert server.parent.span_id == ids(client)[1]  # type: ignore[attr-defined]
+    assert server is not None and server.parent.span_id == ids(client)[1]  # type: ignore[attr-defined]
     assert tracing.context_from_metadata((("authorization", "x"),)) is None
 
 
