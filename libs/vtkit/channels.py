@@ -4,6 +4,8 @@ Every gRPC client in the suite (services calling each other, tests, demo, load g
 opens its channel here, so how an organisation proves who it is lives in one place: its client
 certificate from `<key_dir>/pki/clients/<tenant>/<role>.pem` over mutual TLS (vtkit.pki). Only
 with the dev flag VT_GRPC_PLAINTEXT=1 is the channel plaintext with the organisation's bearer token.
+Every unary call on such a channel is counted and timed (vt_grpc_client_*) and, with tracing on, carries the
+trace context in its metadata (vtkit.grpcobs).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import grpc
 
 from vtkit import pki
 from vtkit.auth import bearer_metadata
+from vtkit.grpcobs import ClientObservability
 from vtkit.grpcserver import plaintext_enabled
 from vtkit.keystore import KeyStore
 
@@ -45,8 +48,10 @@ def _credentials(key_dir: str, tenant: str, role: str) -> grpc.ChannelCredential
 def client_channel(address: str, keys: KeyStore, tenant: str, role: str = "region") -> grpc.aio.Channel:
     """A channel to `address` on which every call is made as organisation `tenant` in `role`."""
     if plaintext_enabled():
-        return grpc.aio.insecure_channel(address, interceptors=[_BearerToken(keys.token_for(tenant, role))])
-    return grpc.aio.secure_channel(address, _credentials(str(keys.root.resolve()), tenant, role))
+        return grpc.aio.insecure_channel(address, interceptors=[ClientObservability(),
+                                                                _BearerToken(keys.token_for(tenant, role))])
+    return grpc.aio.secure_channel(address, _credentials(str(keys.root.resolve()), tenant, role),
+                                   interceptors=[ClientObservability()])
 
 
 

@@ -40,6 +40,7 @@ from vtkit import metrics, pki
 from vtkit.audit import AuditLog
 from vtkit.auth import CertAuthInterceptor, OnRefused, TokenAuthInterceptor, peer_certificate_names
 from vtkit.grpcguard import RequestGuard
+from vtkit.grpcobs import ServerObservability
 from vtkit.keystore import KeyStore
 
 log = logging.getLogger("vtkit.grpcserver")
@@ -131,9 +132,11 @@ class GrpcServer:
                 raise ValueError(f"unknown server certificate {name!r}; one of {pki.SERVER_NAMES}")
             interceptor = CertAuthInterceptor()
         self._auth = interceptor
-        # PeerCounter outermost (it counts connections, before anything refuses a call); RequestGuard innermost:
-        # an undecodable body answers INVALID_ARGUMENT, after authentication.
-        self.server = grpc.aio.server(interceptors=[PeerCounter(name or "plaintext"), interceptor, RequestGuard()])
+        # PeerCounter outermost (it counts connections, before anything refuses a call); then the call metrics and
+        # span (vtkit.grpcobs: they see the refusals of authentication too); RequestGuard innermost: an undecodable
+        # body answers INVALID_ARGUMENT, after authentication.
+        self.server = grpc.aio.server(interceptors=[PeerCounter(name or "plaintext"), ServerObservability(),
+                                                    interceptor, RequestGuard()])
         self.health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         if self.plaintext:

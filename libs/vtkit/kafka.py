@@ -26,7 +26,7 @@ from aiokafka.protocol.metadata import MetadataRequest
 from aiokafka.structs import ConsumerRecord
 from google.protobuf import message as pb_message
 
-from vtkit import metrics
+from vtkit import metrics, tracing
 from vtkit import topics as topic_names
 from vtkit.config import ConfigError, env
 from vtkit.envelope import MAX_VALUE_BYTES, DecodeError, Envelope, Event, decode, encode
@@ -244,8 +244,15 @@ class Publisher:
         value, headers = encode(message, envelope)
         if self.sign is not None:
             headers = self.sign(topic, key.encode(), value, headers)
-        with metrics.PUBLISH_SECONDS.labels(topic).time():
-            await self.producer.send_and_wait(topic, value, key=key.encode(), headers=headers)
+        # The trace headers are outside what the signature covers (vtkit.signing): added after signing.
+        span, headers = tracing.start_producer_span(topic, headers)
+        try:
+            with metrics.PUBLISH_SECONDS.labels(topic).time():
+                await self.producer.send_and_wait(topic, value, key=key.encode(), headers=headers)
+        except BaseException as exc:
+            tracing.end_span(span, exc)
+            raise
+        tracing.end_span(span)
         metrics.EVENTS_PUBLISHED.labels(topic, envelope.tenant).inc()
 
     async def publish_batch(self, items: Sequence[tuple[str, str, pb_message.Message, Envelope]]) -> None:
@@ -257,7 +264,9 @@ class Publisher:
             value, headers = encode(message, envelope)
             if self.sign is not None:
                 headers = self.sign(topic, key.encode(), value, headers)
+            span, headers = tracing.start_producer_span(topic, headers)
             futures.append(await self.producer.send(topic, value, key=key.encode(), headers=headers))
+            tracing.end_when_done(span, futures[-1])
         await asyncio.gather(*futures)
         for topic, _key, _message, envelope in items:
             metrics.EVENTS_PUBLISHED.labels(topic, envelope.tenant).inc()
@@ -327,7 +336,8 @@ async def _handle_one(record: ConsumerRecord, handler: Handler, producer: AIOKaf
                       expected: Sequence[type[pb_message.Message]] | None, verify: Verify | None = None) -> None:
     if redriven_for_another(record, group_id):
         return
-    with metrics.PROCESSING_SECONDS.labels(record.topic).time():
+    with tracing.consumer_span(record.topic, record.headers, group_id, record.partition, record.offset), \
+            metrics.PROCESSING_SECONDS.labels(record.topic).time():
         try:
             if verify is not None:
                 verify(record.topic, record.key, record.value, record.headers)

@@ -75,3 +75,15 @@ def serve(port: int, host: str = "127.0.0.1") -> int:
     """Start the /metrics endpoint in a background thread; returns the port it listens on."""
     server, _ = start_http_server(port, addr=host)
     return int(server.server_port)
+# gRPC calls, server and client side (vtkit.grpcobs): by the callee's service, method and status code.
+_GRPC_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+GRPC_SERVER_STARTED = Counter("vt_grpc_server_started", "gRPC calls a server started", ["grpc_service", "grpc_method"])
+GRPC_SERVER_HANDLED = Counter("vt_grpc_server_handled", "gRPC calls a server completed, by status code",
+                              ["grpc_service", "grpc_method", "grpc_code"])
+GRPC_SERVER_SECONDS = Histogram("vt_grpc_server_handling_seconds", "Time a server took for one gRPC call, "
+                                "interceptors (authentication) included", ["grpc_service", "grpc_method"],
+                                buckets=_GRPC_BUCKETS)
+GRPC_CLIENT_HANDLED = Counter("vt_grpc_client_handled", "Unary gRPC calls a client made, by the answer's status code",
+                              ["grpc_service", "grpc_method", "grpc_code"])
+GRPC_CLIENT_SECONDS = Histogram("vt_grpc_client_handling_seconds", "Time from a client's call to the answer",
+                                ["grpc_service", "grpc_method"], buckets=_GRPC_BUCKETS)

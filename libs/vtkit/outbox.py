@@ -34,7 +34,7 @@ from aiokafka.errors import (
     RecordTooLargeError,
 )
 
-from vtkit import metrics
+from vtkit import metrics, tracing
 from vtkit.envelope import MAX_VALUE_BYTES
 from vtkit.kafka import KafkaSettings, cluster_id, ensure_topics, make_producer
 
@@ -288,8 +288,16 @@ class OutboxRelay(Generic[R]):
         if len(record.value) > MAX_VALUE_BYTES:
             # Every consumer refuses such a record (vtkit.envelope.decode): sending it helps no one.
             raise PoisonRow(f"value of {len(record.value)} bytes exceeds the limit of {MAX_VALUE_BYTES} bytes")
-        future: asyncio.Future[Any] = await producer.send(record.topic, record.value, key=record.key,
-                                                          headers=record.headers)
+        # A row written while a trace was active carries its context in its headers (vtkit.tracing): the record is
+        # sent in a producer span of that trace, whose context replaces the stored one. Outside the signed bytes.
+        span, headers = tracing.start_producer_span(record.topic, record.headers, parent_from_headers=True)
+        try:
+            future: asyncio.Future[Any] = await producer.send(record.topic, record.value, key=record.key,
+                                                              headers=headers)
+        except BaseException as exc:
+            tracing.end_span(span, exc)
+            raise
+        tracing.end_when_done(span, future)
         return future
 
     async def _quarantine(self, row: R, record: OutboxRecord | None, exc: BaseException) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from vtkit import tracing
 from vtkit.outbox import RECOVERY_REQUESTED, OutboxRecord
 
 # Every outbox keeps its quarantine and the cluster it last published to in the same shape, in its own
@@ -138,14 +139,16 @@ class SqliteOutbox(OutboxBookkeeping):
             self._db.close()
 
     def add(self, records: Sequence[OutboxRecord]) -> None:
-        """Durable when this returns (one transaction, one fsync)."""
+        """Durable when this returns (one transaction, one fsync). The records keep the trace context they are added
+        in (their headers), which the relay continues (vtkit.tracing)."""
         now = dt.datetime.now(dt.UTC).isoformat()
         with self._lock, self._transaction():
             self._db.executemany(
                 "INSERT OR IGNORE INTO outbox (event_id, topic, record_key, value, headers, tenant, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(r.event_id, r.topic, r.key, r.value, json.dumps([[k, v.decode()] for k, v in r.headers]), r.tenant,
-                  now) for r in records])
+                [(r.event_id, r.topic, r.key, r.value,
+                  json.dumps([[k, v.decode()] for k, v in tracing.headers_with_context(r.headers)]), r.tenant, now)
+                 for r in records])
 
     def unsent(self, limit: int = 100) -> list[StoredRow]:
         with self._lock:

@@ -1,4 +1,5 @@
-"""Entrypoint helper: JSON logs, /metrics when METRICS_PORT is set, graceful stop on SIGTERM/SIGINT."""
+"""Entrypoint helper: JSON logs, /metrics when METRICS_PORT is set, tracing when OTEL_TRACES_EXPORTER names an
+exporter (vtkit.tracing), graceful stop on SIGTERM/SIGINT."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import signal
 import tomllib
 from collections.abc import Awaitable, Callable
 
-from vtkit import kafka, metrics
+from vtkit import kafka, metrics, tracing
 from vtkit.logs import setup_logging
 
 
@@ -28,6 +29,7 @@ def version() -> str:
 def run(service: str, main: Callable[[asyncio.Event], Awaitable[None]], level: str = "INFO") -> None:
     """Run `main(stop)` until it returns; SIGTERM/SIGINT set `stop` so it can drain and exit."""
     setup_logging(service, level)
+    tracing.setup_tracing(service)
     kafka.SERVICE_NAME = service  # named in the dead letters it writes (dl_service)
     metrics.BUILD_INFO.labels(service, version()).set(1)
     log = logging.getLogger(service)
@@ -44,4 +46,7 @@ def run(service: str, main: Callable[[asyncio.Event], Awaitable[None]], level: s
         await main(stop)
         log.info("stopped")
 
-    asyncio.run(runner())
+    try:
+        asyncio.run(runner())
+    finally:
+        tracing.shutdown()  # the batch exporter sends what it still holds

@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+from vtkit import tracing
 from vtkit.crypto import Ciphertext
 from vtkit.envelope import Envelope
 from vtkit.outbox import OutboxRecord
@@ -74,7 +75,10 @@ CREATE TABLE IF NOT EXISTS outbox (
     event_source TEXT NOT NULL,
     event_time TEXT NOT NULL,
     event_tenant TEXT NOT NULL,
-    sent_at TEXT
+    sent_at TEXT,
+    -- the W3C trace context the row was written in ('' when tracing was off): the relay sends the record in that
+    -- trace (vtkit.tracing); ids only
+    trace_context TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox(seq) WHERE sent_at IS NULL;
 CREATE INDEX IF NOT EXISTS outbox_record_key ON outbox(record_key);
@@ -86,6 +90,7 @@ MIGRATIONS = {"dossier_id": "ALTER TABLE contacts ADD COLUMN dossier_id TEXT NOT
               "destroyed_at": "ALTER TABLE contacts ADD COLUMN destroyed_at TEXT",
               "key_destroyed": "ALTER TABLE contacts ADD COLUMN key_destroyed INTEGER NOT NULL DEFAULT 0",
               "person_ids": "ALTER TABLE contacts ADD COLUMN person_ids TEXT"}
+OUTBOX_MIGRATIONS = {"trace_context": "ALTER TABLE outbox ADD COLUMN trace_context TEXT NOT NULL DEFAULT ''"}
 # Created after the migrations (they may name new columns).
 INDEXES = """
 CREATE INDEX IF NOT EXISTS contacts_dossier ON contacts(dossier_id) WHERE dossier_id != '';
@@ -119,6 +124,7 @@ class OutboxEntry:
     key: str
     value: bytes
     envelope: Envelope
+    trace_context: str = ""  # as stored (vtkit.tracing.carrier); set by the store, not by the handlers
 
 
 @dataclass(frozen=True)
@@ -129,7 +135,8 @@ class PendingEvent:
     def record(self) -> OutboxRecord:
         """The Kafka record exactly as committed (value and envelope fixed at insert time)."""
         e = self.entry
-        return OutboxRecord(e.topic, e.key.encode(), e.value, e.envelope.headers(), e.envelope.id, e.envelope.tenant)
+        return OutboxRecord(e.topic, e.key.encode(), e.value, e.envelope.headers() + tracing.carrier_headers(e.trace_context),
+                            e.envelope.id, e.envelope.tenant)
 
 
 class ContactStore(OutboxBookkeeping):
@@ -148,6 +155,10 @@ class ContactStore(OutboxBookkeeping):
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(contacts)")}
             for column, ddl in MIGRATIONS.items():
                 if column not in columns:
+                    self._db.execute(ddl)
+            outbox_columns = {row[1] for row in self._db.execute("PRAGMA table_info(outbox)")}
+            for column, ddl in OUTBOX_MIGRATIONS.items():
+                if column not in outbox_columns:
                     self._db.execute(ddl)
             self._db.executescript(INDEXES)
 
@@ -325,11 +336,13 @@ class ContactStore(OutboxBookkeeping):
                 raise
 
     def _insert_outbox(self, outbox: Sequence[OutboxEntry]) -> None:
+        # The trace the rows are written in (the request's span, when tracing is on): the relay continues it.
+        trace_context = tracing.carrier()
         self._db.executemany(
             "INSERT INTO outbox (topic, record_key, value, event_id, event_type, event_source, event_time,"
-            " event_tenant) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " event_tenant, trace_context) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(e.topic, e.key, e.value, e.envelope.id, e.envelope.type, e.envelope.source,
-              e.envelope.time.isoformat(), e.envelope.tenant) for e in outbox])
+              e.envelope.time.isoformat(), e.envelope.tenant, trace_context) for e in outbox])
 
     # -- outbox -----------------------------------------------------------------------------
 
@@ -337,11 +350,11 @@ class ContactStore(OutboxBookkeeping):
         """Unsent outbox rows in insertion order (the order contacts were acknowledged)."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT seq, topic, record_key, value, event_id, event_type, event_source, event_time, event_tenant"
-                f" FROM outbox WHERE {UNSENT} ORDER BY seq LIMIT ?", (limit,)).fetchall()
+                "SELECT seq, topic, record_key, value, event_id, event_type, event_source, event_time, event_tenant,"
+                f" trace_context FROM outbox WHERE {UNSENT} ORDER BY seq LIMIT ?", (limit,)).fetchall()
         return [PendingEvent(r[0], OutboxEntry(r[1], r[2], r[3], Envelope(id=r[4], type=r[5], source=r[6],
                                                                           time=dt.datetime.fromisoformat(r[7]),
-                                                                          tenant=r[8])))
+                                                                          tenant=r[8]), r[9]))
                 for r in rows]
 
     def mark_sent(self, seqs: Sequence[int]) -> None:

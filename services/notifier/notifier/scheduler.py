@@ -18,7 +18,7 @@ import random
 import time
 from collections.abc import Callable
 
-from vtkit import metrics
+from vtkit import metrics, tracing
 from vtkit.audit import AuditLog
 from vtkit.calendar import AMSTERDAM, end_of_day, local_date
 
@@ -178,7 +178,13 @@ class Scheduler:
             claimed = self.store.claim(delivery, self.clock(), self.lease)
             if claimed is None:
                 return  # changed since the scan read it
-            outcome, reason = await self.clients.send(claimed)
+            # With tracing on, the attempt continues the trace of the event that scheduled it; the call to the
+            # receiver is its child span and carries the context in its metadata (vtkit.grpcobs).
+            parent = tracing.context_from_carrier(self.store.trace_context(claimed.key)) if tracing.enabled() else None
+            with tracing.span(f"deliver {claimed.kind.value}", parent=parent, attributes={
+                    "vt.delivery.kind": claimed.kind.value, "vt.tenant": claimed.tenant_id,
+                    "vt.delivery.attempt": claimed.attempts}):
+                outcome, reason = await self.clients.send(claimed)
             now = self.clock()
             policy = self.persistent_policy if claimed.kind in PERSISTENT_KINDS else self.policy
             verdict = judge_attempt(outcome, claimed.attempts, policy, now, self.rand(), reason)

@@ -18,6 +18,7 @@ from collections.abc import Collection, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 
+from vtkit import tracing
 from vtkit.outbox_store import QUARANTINE_SCHEMA, OutboxBookkeeping
 
 from notifier.domain import Delivery, DeliveryKind, DeliveryState, Verdict
@@ -45,7 +46,8 @@ CREATE TABLE IF NOT EXISTS deliveries (
     updated_at      REAL NOT NULL,
     last_error      TEXT NOT NULL DEFAULT '',
     after_key       TEXT,               -- not sent before this delivery was delivered (letter after callback)
-    overdue_for     TEXT                -- the due date an overdue event was emitted for
+    overdue_for     TEXT,               -- the due date an overdue event was emitted for
+    trace_context   TEXT NOT NULL DEFAULT ''  -- W3C trace context of the cause's handling (vtkit.tracing), ids only
 );
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (state, next_attempt_at);
 CREATE INDEX IF NOT EXISTS deliveries_case ON deliveries (tenant_id, case_id);
@@ -137,7 +139,8 @@ CREATE TABLE IF NOT EXISTS postponements (
 
 # Columns added after the first release: added to an existing file on open.
 MIGRATIONS = {"after_key": "ALTER TABLE deliveries ADD COLUMN after_key TEXT",
-              "overdue_for": "ALTER TABLE deliveries ADD COLUMN overdue_for TEXT"}
+              "overdue_for": "ALTER TABLE deliveries ADD COLUMN overdue_for TEXT",
+              "trace_context": "ALTER TABLE deliveries ADD COLUMN trace_context TEXT NOT NULL DEFAULT ''"}
 
 
 @dataclass(frozen=True)
@@ -310,12 +313,12 @@ class Store(OutboxBookkeeping):
             return False
         cur = db.execute(
             "INSERT OR IGNORE INTO deliveries (key, kind, tenant_id, case_id, cause_event_id, due_date, body, state,"
-            " attempts, created_at, deliver_after, next_attempt_at, updated_at, after_key)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " attempts, created_at, deliver_after, next_attempt_at, updated_at, after_key, trace_context)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (delivery.key, delivery.kind.value, delivery.tenant_id, delivery.case_id, delivery.cause_event_id,
              delivery.due_date.isoformat() if delivery.due_date else None, delivery.body, delivery.state.value,
              delivery.attempts, _ts(delivery.created_at), _ts(delivery.deliver_after), _ts(delivery.deliver_after),
-             _ts(delivery.created_at), delivery.after_key))
+             _ts(delivery.created_at), delivery.after_key, tracing.carrier()))
         if cur.rowcount == 0:
             return False
         self._outbox(db, "requested", delivery.key, delivery.created_at)
@@ -355,6 +358,11 @@ class Store(OutboxBookkeeping):
              DeliveryKind.HOUSEHOLD_LETTER.value, *inbox,
              *OPEN_STATES, *inbox, limit)).fetchall()
         return [_row_to_delivery(r) for r in rows]
+
+    def trace_context(self, key: str) -> str:
+        """The trace context the delivery was scheduled in ('' when none): its attempts continue that trace."""
+        row = self.db.execute("SELECT trace_context FROM deliveries WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else ""
 
     def claim(self, delivery: Delivery, now: dt.datetime, lease: dt.timedelta) -> Delivery | None:
         """Mark in flight before the remote call; None when someone else changed it meanwhile."""

@@ -37,7 +37,7 @@ from typing import Any, cast
 import faust
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
-from vtkit import metrics, topics
+from vtkit import metrics, topics, tracing
 from vtkit.calendar import local_date
 from vtkit.envelope import DecodeError, Event, decode, encode
 from vtkit.faults import hold_point
@@ -200,7 +200,7 @@ class RadarStreams:
             staged.event = event
             await self._process(consumer, event.message, work, staged)
         await hold_point(f"{consumer}.publish")  # tests stop radar here, between handling and publishing
-        await self.publish(staged.outputs)
+        await self.publish(staged.outputs, staged.traces)
         staged.apply()
 
     async def _process(self, consumer: str, message: Any, work: Work, staged: Staged) -> None:
@@ -208,7 +208,8 @@ class RadarStreams:
         if redriven_for_another(message, consumer):
             return  # re-driven for another consumer of this topic (vtkit.kafka.REDRIVE_FOR): ours was handled
         try:
-            with metrics.PROCESSING_SECONDS.labels(message.topic).time():
+            with tracing.consumer_span(message.topic, message.headers, consumer, message.partition, message.offset), \
+                    metrics.PROCESSING_SECONDS.labels(message.topic).time():
                 self.verifier.check(message.topic, message.key, message.value, message.headers)
                 event = decode(message.value, message.headers)
                 await work(event, message, staged)
@@ -302,16 +303,19 @@ class RadarStreams:
 
     # ---- output ------------------------------------------------------------------------------------------------
 
-    async def publish(self, outputs: list[Out]) -> None:
-        """Send all records and wait until the broker acknowledged every one (order per partition is kept)."""
+    async def publish(self, outputs: list[Out], traces: list[Any] | None = None) -> None:
+        """Send all records and wait until the broker acknowledged every one (order per partition is kept). With
+        tracing on, each is sent in a producer span continuing `traces[i]`, the context of the record it came from."""
         if not outputs:
             return
 
         async def send_all() -> None:
             futures = []
-            for out in outputs:
+            for i, out in enumerate(outputs):
                 value, headers = encode(out.message, out.envelope)
+                span, headers = tracing.start_producer_span(out.topic, headers, parent=traces[i] if traces else None)
                 futures.append(await self.producer.send(out.topic, value, key=out.key.encode(), headers=headers))
+                tracing.end_when_done(span, futures[-1])
             await asyncio.gather(*futures)
 
         await self._retrying(send_all)

@@ -15,6 +15,7 @@ from collections.abc import MutableMapping
 from typing import Any
 
 from faust.streams import _current_event
+from vtkit import tracing
 
 from radar.handlers import Out
 
@@ -22,11 +23,15 @@ from radar.handlers import Out
 class Staged:
     def __init__(self) -> None:
         self.outputs: list[Out] = []
+        # Per output, the trace context of the record it came from (None with tracing off): published later, in
+        # a producer span of that trace (vtkit.tracing).
+        self.traces: list[Any] = []
         self._writes: dict[int, tuple[MutableMapping[str, Any], dict[str, tuple[Any, Any]]]] = {}
         self.event: Any = None  # the faust event of the record being handled
 
     def publish(self, outputs: list[Out]) -> None:
         self.outputs.extend(outputs)
+        self.traces.extend([tracing.current_context()] * len(outputs))
 
     def put(self, table: MutableMapping[str, Any], key: str, value: Any) -> None:
         self._writes.setdefault(id(table), (table, {}))[1][key] = (value, self.event)
