@@ -56,7 +56,9 @@ async def test_sigterm_mid_batch_commits_only_meldingen_whose_assessment_due_was
             await radar.wait_for_log(HELD_MESSAGE)  # the first batch is out, the second one is held
             # faust commits in the background (every few seconds): wait until the first batch is committed, so
             # the stop below always meets a worker with committed work and a batch in flight.
-            for _ in range(150):
+            # A condition with a generous deadline: on a loaded machine (the chaos smoke test beside it) 30 s once
+            # was not enough for faust's first background commit.
+            for _ in range(600):
                 if sum((await committed_offsets(kafka, TENANT, app_id)).values()) > 0:
                     break
                 await asyncio.sleep(0.2)

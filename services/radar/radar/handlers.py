@@ -229,7 +229,12 @@ class Radar:
                 raise PermanentError(f"AssessmentCompleted of {msg.tenant_id!r} for a case of another tenant")
             record = record or CaseRecord(msg.tenant_id, msg.case_id)
             if record.closed:
-                return [], None  # the decision is known already
+                if record.decision_event_id == event.envelope.id:
+                    # The same decision read again (after a broker loss radar's outbox publishes it again): what it
+                    # derived may have gone with the lost broker, so it is emitted again under the same ids.
+                    return (self._closed_signals(record, event.envelope.id, event.envelope.time)
+                            + self._episode_decided(event, record, case)), None
+                return [], None  # another decision is known already
             record.close(proto.to_datetime(msg.decided_at), proto.decision(msg.decision), self.monitoring_days,
                          proto.decision_of(msg).fingerprint(), event.envelope.id, msg.episode_case_id)
             record.judgement = proto.judgement(msg.judgement).value
@@ -286,12 +291,12 @@ class Radar:
         outs = []
         for member_id in record.episode_members:
             member = case(member_id)
-            if member is not None and member.closed:
-                continue
             # The id RecordDecision gives that melding's decision: whichever of the two reaches the topic first is its
             # one decision everywhere (consumers dedupe on it), so a melding decided on its own while its
             # EpisodeJoined was in flight is never decided twice.
             event_id = derived_event_id(f"{record.tenant_id}|{member_id}", "assessment-completed")
+            if member is not None and member.closed and member.decision_event_id != event_id:
+                continue  # decided otherwise; one closed by this decision gets the same event again (replay)
             completed = proto.member_completed(msg, member_id)
             # The melder of each joined melding is told what the episode's melder is told, under that melding's
             # own dossier key; the household text stays with the episode's letter.

@@ -110,13 +110,17 @@ def test_decision_closes_the_case_for_each_person_and_starts_monitoring(keys: Ke
     event_id = new_event_id()
     msg = melding_received(keys, "utrecht", [random_bsn(), random_bsn()], event_id=event_id)
     record = radar.on_intake(as_event(msg, "utrecht", event_id)).case
-    outputs, closed = radar.on_assessment(as_event(completed("utrecht", msg.contact_id), "utrecht"), record)
+    decision = as_event(completed("utrecht", msg.contact_id), "utrecht")
+    outputs, closed = radar.on_assessment(decision, record)
     assert closed is not None and closed.closed and closed.monitor_until is not None
     assert [o.message.WhichOneof("signal") for o in outputs] == ["case_closed", "case_closed"]
     assert {o.key for o in outputs} == set(closed.persons.values())
     assert outputs[0].message.case_closed.monitor_until.ToDatetime(dt.UTC) == closed.monitor_until
-    # the same decision again changes nothing; another tenant's decision is refused
+    # another decision event for the decided case changes nothing; another tenant's decision is refused
     assert radar.on_assessment(as_event(completed("utrecht", msg.contact_id), "utrecht"), closed) == ([], None)
+    # the same decision event read again (a broker loss took what it derived): the same outputs, the case unchanged
+    again, unchanged = radar.on_assessment(decision, closed)
+    assert unchanged is None and [(o.envelope.id, o.key) for o in again] == [(o.envelope.id, o.key) for o in outputs]
     with pytest.raises(PermanentError):
         radar.on_assessment(as_event(completed("zeeland", msg.contact_id), "zeeland"), record)
 
