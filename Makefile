@@ -88,10 +88,10 @@ certs: $(STAMP)
 	$(PY) -m vtkit.pki init $(VT_VAR_DIR)/keys
 
 run: $(STAMP) certs fonts
-	$(PY) -m vtkit.stack
+	$(PY) -m devstack.stack
 
 demo: $(STAMP)
-	$(PY) -m vtkit.cli demo
+	$(PY) -m devstack.cli demo
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache var

@@ -11,15 +11,15 @@ from typing import Any
 
 import grpc
 import pytest
-from radar.testing import eventually
+from vttest.radar import eventually
 from vt.intake.v1 import intake_service_pb2 as ipb
 from vt.intake.v1 import intake_service_pb2_grpc
 from vtkit import audit
 from vtkit.auth import user_metadata
 from vtkit.channels import Org, client_channel
 from vtkit.keystore import KeyStore
-from vtkit.scenario import melding_request, random_bsn, submit_melding
-from vtkit.stack import Stack
+from devstack.scenario import melding_request, random_bsn, submit_melding
+from devstack.stack import Stack
 
 A, B = "gelderland-zuid", "twente"
 REASON = "Kind nu in acuut gevaar bij opvang in onze regio; regio A niet bereikbaar in de nacht."

@@ -13,7 +13,7 @@ import subprocess
 from typing import Any
 
 from notifier.letters import opened
-from radar.testing import eventually
+from vttest.radar import eventually
 from vt.common.v1 import common_pb2
 from vt.intake.v1 import intake_service_pb2 as ipb
 from vt.notifier.v1 import receivers_pb2
@@ -21,8 +21,8 @@ from vt.radar.v1 import events_pb2 as radar_events
 from vt.radar.v1 import radar_service_pb2, radar_service_pb2_grpc
 from vtkit.channels import Org, OrgStubs
 from vtkit.keystore import KeyStore
-from vtkit.scenario import submit_melding
-from vtkit.stack import Stack
+from devstack.scenario import submit_melding
+from devstack.stack import Stack
 
 A = "utrecht"
 MELDER, ORGANISATION, PHONE = "Paula Verbeek-Smits", "Praktijk Zonnehoek", "030-7654321"

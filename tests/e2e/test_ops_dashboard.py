@@ -15,11 +15,11 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from playwright.async_api import expect
 from vt.radar.v1 import events_pb2
 from vtkit import topics
-from vtkit.broker import free_port
+from devstack.broker import free_port
 from vtkit.envelope import envelope_for
 from vtkit.kafka import KafkaSettings, Publisher, make_producer
-from vtkit.stack import wait_http
-from vtkit.testing import ServiceProcess, headless_chromium
+from devstack.stack import wait_http
+from vttest import ServiceProcess, headless_chromium
 
 TENANT = "hollands-midden"
 
@@ -27,7 +27,7 @@ TENANT = "hollands-midden"
 @pytest.fixture()
 async def dashboard(kafka: str, tmp_path: pathlib.Path) -> AsyncIterator[str]:
     port = free_port()
-    process = ServiceProcess("ops", "vtkit.ops", {"KAFKA_BOOTSTRAP_SERVERS": kafka, "OPS_HTTP_PORT": str(port),
+    process = ServiceProcess("ops", "ops", {"KAFKA_BOOTSTRAP_SERVERS": kafka, "OPS_HTTP_PORT": str(port),
                                                   "VT_DATA_DIR": str(tmp_path / "data"), "OPS_REDRIVE": "1",
                                                   "OPS_HISTORY_INTERVAL": "1"},
                              tmp_path / "ops.log").start()

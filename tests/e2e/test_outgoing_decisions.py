@@ -9,7 +9,7 @@ the receivers as real gRPC servers (docs/architecture.md "Outgoing notices"):
 - an ambtshalve melding: its professional hears of the melding (conditions, MDO, what happens now) and, after the
   decision, of the decision and what it means.
 
-Each body is opened here as its receiver opens it (vtkit.simulators.professional.open_notice). Neither the reason nor
+Each body is opened here as its receiver opens it (simulators.professional.open_notice). Neither the reason nor
 the child's name is in clear on the assessments topic or in a service log."""
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 import grpc
 import pytest
-from intake.testkit import call, intake_process
-from notifier.testing import Notifier, eventually
-from radar.testing import eventually as radar_eventually
-from radar.testing import radar_process, start_radar
+from vttest.intake import call, intake_process
+from vttest.notifier import Notifier, eventually
+from vttest.radar import eventually as radar_eventually
+from vttest.radar import radar_process, start_radar
 from vt.common.v1 import common_pb2
 from vt.intake.v1 import intake_service_pb2 as ipb
 from vt.notifier.v1 import receivers_pb2
@@ -33,13 +33,13 @@ from vtkit import topics
 from vtkit.channels import Org, OrgStubs
 from vtkit.grpcserver import wait_healthy
 from vtkit.keystore import KeyStore
-from vtkit.processes import ServiceProcess
-from vtkit.scenario import TopicWatcher
-from vtkit.simulators.brp import BrpAddress, BrpRegister
-from vtkit.simulators.letter_gateway import FakeLetterGateway
-from vtkit.simulators.professional import FakeProfessionalEndpoint
-from vtkit.simulators.regional_system import FakeRegionalSystem
-from vtkit.simulators.rvdk import FakeRvdkReceiver, random_bsn
+from devstack.processes import ServiceProcess
+from devstack.scenario import TopicWatcher
+from simulators.brp import BrpAddress, BrpRegister
+from simulators.letter_gateway import FakeLetterGateway
+from simulators.professional import FakeProfessionalEndpoint
+from simulators.regional_system import FakeRegionalSystem
+from simulators.rvdk import FakeRvdkReceiver, random_bsn
 
 TENANT = "fryslan"
 REGION_NAME = "Veilig Thuis Fryslân"

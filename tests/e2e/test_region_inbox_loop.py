@@ -10,7 +10,7 @@ import json
 import pathlib
 from typing import Any
 
-from radar.testing import eventually
+from vttest.radar import eventually
 from vt.notifier.v1 import notifier_service_pb2 as npb
 from vt.notifier.v1 import notifier_service_pb2_grpc, receivers_pb2
 from vt.radar.v1 import events_pb2 as radar_events
@@ -19,8 +19,8 @@ from vtkit import topics
 from vtkit.channels import Org, OrgStubs
 from vtkit.grpcserver import wait_healthy
 from vtkit.keystore import KeyStore
-from vtkit.scenario import TopicWatcher, melding_request, random_bsn, submit_melding, wait_for_record
-from vtkit.stack import Stack
+from devstack.scenario import TopicWatcher, melding_request, random_bsn, submit_melding, wait_for_record
+from devstack.stack import Stack
 
 A, B = "amsterdam-amstelland", "rotterdam-rijnmond"
 

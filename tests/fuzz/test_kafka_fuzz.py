@@ -4,7 +4,7 @@ On every topic radar, notifier and the verwijsindex consume, publish random byte
 random bytes and a truncated valid record under the topic's type, a valid record with an unknown
 ce_type, a header that is not UTF-8, a ce_time that is no time, a record with one field of several MB,
 a record of a type foreign to the topic, and FUZZ_EXAMPLES records drawn from the topic's type and as
-many mutants of a valid record (vtkit.testing_fuzz). Each record that cannot be decoded must reach vt.national.deadletter.v1 from
+many mutants of a valid record (vttest.fuzz). Each record that cannot be decoded must reach vt.national.deadletter.v1 from
 every consumer of its topic with a reason; what decodes may be handled or dead-lettered. Afterwards a
 valid melding still yields radar's assessment and notifier's delivery, valid BRP facts are still
 applied, and every process is alive and SERVING.
@@ -24,8 +24,8 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from google.protobuf import message as pb_message
 from notifier.consumer import source_topics
-from notifier.testing import assessment_due
-from radar.testing import melding_received, publish_melding
+from vttest.notifier import assessment_due
+from vttest.radar import melding_received, publish_melding
 from verwijsindex.bootstrap import BRP_GROUP
 from vt.audit.v1 import events_pb2 as audit_events
 from vt.intake.v1 import events_pb2 as intake_events
@@ -39,10 +39,10 @@ from vtkit.channels import client_channel
 from vtkit.envelope import envelope_for, new_event_id
 from vtkit.grpcserver import wait_healthy
 from vtkit.kafka import Publisher
-from vtkit.scenario import random_bsn
+from devstack.scenario import random_bsn
 from vtkit.signing import Signers
-from vtkit.simulators.brp import build_facts, publish_facts
-from vtkit.testing_fuzz import examples, messages, mutations
+from simulators.brp import build_facts, publish_facts
+from vttest.fuzz import examples, messages, mutations
 
 pytestmark = pytest.mark.fuzz
 
@@ -136,7 +136,7 @@ def bad_records(topic: str, keys: Any) -> list[Bad]:
 
 class DeadLetters:
     """Reads the dead-letter topic from the start; headers decoded leniently, since the fuzz puts
-    headers there that are not UTF-8 (radar.testing.Watcher would stop at the first)."""
+    headers there that are not UTF-8 (vttest.radar.Watcher would stop at the first)."""
 
     def __init__(self, bootstrap: str):
         self.consumer = AIOKafkaConsumer(topics.DEAD_LETTERS, bootstrap_servers=bootstrap, group_id=f"fuzz-{uuid.uuid4()}",

@@ -18,7 +18,7 @@ from typing import Any
 from radar.app import RadarStreams
 from radar.handlers import Radar
 from radar.settings import RadarSettings
-from radar.testing import Watcher
+from vttest.radar import Watcher
 from vt.radar.v1 import events_pb2
 from vtkit import topics
 from vtkit.kafka import KafkaSettings, make_producer

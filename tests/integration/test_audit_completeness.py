@@ -16,10 +16,10 @@ from collections.abc import Callable
 from typing import Any
 
 import aiohttp
-from intake.testkit import http_address, intake_process
-from notifier.testing import Notifier, assessment_due, eventually, publish_due
-from radar.testing import eventually as radar_eventually
-from radar.testing import melding_received, publish_melding, radar_process, start_radar
+from vttest.intake import http_address, intake_process
+from vttest.notifier import Notifier, assessment_due, eventually, publish_due
+from vttest.radar import eventually as radar_eventually
+from vttest.radar import melding_received, publish_melding, radar_process, start_radar
 from vt.audit.v1 import events_pb2 as audit_events
 from vt.common.v1 import common_pb2
 from vt.radar.v1 import events_pb2 as radar_events
@@ -33,10 +33,10 @@ from vtkit.envelope import new_event_id
 from vtkit.grpcserver import wait_healthy
 from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
-from vtkit.ops.cli import read_all
-from vtkit.scenario import random_bsn
-from vtkit.simulators.regional_system import FakeRegionalSystem
-from vtkit.testing import ServiceProcess
+from ops.cli import read_all
+from devstack.scenario import random_bsn
+from simulators.regional_system import FakeRegionalSystem
+from vttest import ServiceProcess
 
 Record = dict[str, Any]
 

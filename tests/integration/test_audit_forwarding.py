@@ -13,7 +13,7 @@ from vt.audit.v1 import events_pb2
 from vtkit import audit, topics
 from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
-from vtkit.ops.cli import read_all
+from ops.cli import read_all
 
 
 async def test_audit_file_is_copied_to_the_audit_topic_once(kafka: str, keys: KeyStore, publisher: Publisher,

@@ -23,7 +23,7 @@ from prometheus_client import REGISTRY
 from vtkit import pki
 from vtkit.audit import AuditLog
 from vtkit.auth import caller
-from vtkit.broker import free_port
+from devstack.broker import free_port
 from vtkit.channels import client_channel, server_probe_channel
 from vtkit.grpcserver import PLAINTEXT_FLAG, GrpcServer
 from vtkit.keystore import KeyStore, init_keys

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from notifier.letters import sealed
-from notifier.testing import DeliveryEvents, Notifier, eventually
+from vttest.notifier import DeliveryEvents, Notifier, eventually
 from vt.common.v1 import common_pb2
 from vt.intake.v1 import events_pb2 as intake_events
 from vt.notifier.v1 import notifier_service_pb2, notifier_service_pb2_grpc
@@ -23,8 +23,8 @@ from vtkit.channels import OrgStubs
 from vtkit.envelope import envelope_for
 from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
-from vtkit.simulators.letter_gateway import FakeLetterGateway
-from vtkit.simulators.regional_system import FakeRegionalSystem
+from simulators.letter_gateway import FakeLetterGateway
+from simulators.regional_system import FakeRegionalSystem
 
 LETTER = 2  # vt.notifier.v1.DeliveryKind household letter
 

@@ -9,9 +9,9 @@ import uuid
 from collections.abc import Callable
 
 import pytest
-from notifier.testing import DeliveryEvents, Notifier, assessment_due, eventually, of_case, publish_due
+from vttest.notifier import DeliveryEvents, Notifier, assessment_due, eventually, of_case, publish_due
 from vtkit.kafka import Publisher
-from vtkit.simulators.regional_system import FakeRegionalSystem
+from simulators.regional_system import FakeRegionalSystem
 
 
 async def test_sigkill_after_delivery_then_restart_sends_no_new_delivery(

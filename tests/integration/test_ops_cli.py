@@ -18,9 +18,9 @@ from vt.radar.v1 import events_pb2
 from vtkit import topics
 from vtkit.envelope import Event, envelope_for, header_map
 from vtkit.kafka import KafkaSettings, PermanentError, Publisher, consume, make_producer
-from vtkit.ops.cli import main as vt_ops
-from vtkit.ops.cli import parser, read_all
-from vtkit.processes import ROOT
+from ops.cli import main as vt_ops
+from ops.cli import parser, read_all
+from devstack.processes import ROOT
 
 from tests.integration.test_ops import eventually
 
@@ -203,7 +203,7 @@ def test_topics_and_lag_leave_no_unclosed_client_and_progress_is_plain_in_a_log(
     env = {**os.environ, "PYTHONWARNINGS": "always", "COLUMNS": "200"}
     for command in (["topics"], ["lag"], ["deadletters"]):
         with open(log, "wb") as sink:
-            done = subprocess.run([sys.executable, "-m", "vtkit.ops.cli", "--kafka", kafka,
+            done = subprocess.run([sys.executable, "-m", "ops.cli", "--kafka", kafka,
                                    "--data-dir", str(tmp_path), *command], cwd=ROOT, env=env, stdout=sink,
                                   stderr=subprocess.STDOUT, timeout=120)
         text = log.read_text()

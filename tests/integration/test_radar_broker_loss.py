@@ -8,16 +8,16 @@ from __future__ import annotations
 import pathlib
 import uuid
 
-from radar.testing import Watcher, eventually, melding_received, publish_melding, radar_process, start_radar
+from vttest.radar import Watcher, eventually, melding_received, publish_melding, radar_process, start_radar
 from vt.radar.v1 import events_pb2, radar_service_pb2, radar_service_pb2_grpc
 from vtkit import topics
-from vtkit.broker import EmbeddedBroker, free_port
+from devstack.broker import EmbeddedBroker, free_port
 from vtkit.channels import OrgStubs
 from vtkit.envelope import new_event_id
 from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, start_producer
 from vtkit.keystore import KeyStore
 from vtkit.signing import Signers
-from vtkit.simulators.rvdk import random_bsn
+from simulators.rvdk import random_bsn
 
 REGION = "flevoland"
 

@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator
 
 import grpc
 import pytest
-from radar.testing import Seen, Watcher, eventually, melding_received, publish_melding, radar_process, start_radar
+from vttest.radar import Seen, Watcher, eventually, melding_received, publish_melding, radar_process, start_radar
 from vt.common.v1 import common_pb2
 from vt.radar.v1 import events_pb2, radar_service_pb2, radar_service_pb2_grpc
 from vtkit import audit, calendar, topics
@@ -27,8 +27,8 @@ from vtkit.crypto import Ciphertext
 from vtkit.envelope import envelope_for, new_event_id
 from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
-from vtkit.simulators.rvdk import random_bsn
-from vtkit.testing import ServiceProcess
+from simulators.rvdk import random_bsn
+from vttest import ServiceProcess
 
 REGION = "hollands-midden"
 OTHER = "noord-holland-noord"

@@ -7,7 +7,7 @@ import asyncio
 
 import grpc
 import pytest
-from radar.testing import Watcher, eventually, melding_received, publish_melding
+from vttest.radar import Watcher, eventually, melding_received, publish_melding
 from vt.intake.v1 import events_pb2 as intake_events
 from vt.radar.v1 import events_pb2, radar_service_pb2, radar_service_pb2_grpc
 from vtkit import topics
@@ -15,8 +15,8 @@ from vtkit.channels import OrgStubs
 from vtkit.envelope import envelope_for, new_event_id
 from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
-from vtkit.simulators.rvdk import random_bsn
-from vtkit.testing import ServiceProcess
+from simulators.rvdk import random_bsn
+from vttest import ServiceProcess
 
 REGION_A = "noord-holland-noord"
 REGION_B = "flevoland"

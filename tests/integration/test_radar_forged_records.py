@@ -4,7 +4,7 @@ another region changes nothing for that region: the record is dead-lettered with
 
 from __future__ import annotations
 
-from radar.testing import Watcher, eventually, melding_received, publish_melding
+from vttest.radar import Watcher, eventually, melding_received, publish_melding
 from vt.intake.v1 import events_pb2 as intake_events
 from vt.radar.v1 import events_pb2, radar_service_pb2, radar_service_pb2_grpc
 from vtkit import topics
@@ -12,8 +12,8 @@ from vtkit.channels import OrgStubs
 from vtkit.envelope import envelope_for, new_event_id
 from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
-from vtkit.processes import ServiceProcess
-from vtkit.simulators.rvdk import random_bsn
+from devstack.processes import ServiceProcess
+from simulators.rvdk import random_bsn
 
 WRITER, VICTIM = "groningen", "drenthe"
 

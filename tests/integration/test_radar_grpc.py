@@ -9,15 +9,15 @@ import uuid
 
 import grpc
 import pytest
-from radar.testing import Watcher, eventually, melding_received, publish_melding
+from vttest.radar import Watcher, eventually, melding_received, publish_melding
 from vt.radar.v1 import events_pb2, radar_service_pb2, radar_service_pb2_grpc
 from vtkit import audit, topics
 from vtkit.channels import OrgStubs
 from vtkit.envelope import new_event_id
 from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
-from vtkit.simulators.rvdk import publish_rvdk_signal, random_bsn
-from vtkit.testing import ServiceProcess
+from simulators.rvdk import publish_rvdk_signal, random_bsn
+from vttest import ServiceProcess
 
 REGION_A = "gelderland-zuid"
 REGION_B = "haaglanden"

@@ -14,7 +14,7 @@ import asyncio
 import pathlib
 import uuid
 
-from radar.testing import (
+from vttest.radar import (
     Watcher,
     committed_offsets,
     melding_received,
@@ -29,7 +29,7 @@ from vtkit.envelope import new_event_id
 from vtkit.faults import HELD_MESSAGE
 from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
-from vtkit.simulators.rvdk import random_bsn
+from simulators.rvdk import random_bsn
 
 TENANT = "fryslan"
 BATCH = 500  # radar.app.BATCH

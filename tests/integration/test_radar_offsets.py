@@ -17,7 +17,7 @@ import sys
 import uuid
 
 from radar.settings import RadarSettings
-from radar.testing import melding_received, meldingen_below_committed, publish_melding
+from vttest.radar import melding_received, meldingen_below_committed, publish_melding
 from vtkit.envelope import new_event_id
 from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore

@@ -13,7 +13,7 @@ import pytest
 from vtkit import pki
 from vtkit.keys import MASTER_KEY_ENV
 from vtkit.keystore import KeyStore
-from vtkit.processes import ServiceProcess
+from devstack.processes import ServiceProcess
 
 
 def intake_with_master_key(tmp_path: pathlib.Path, kafka: str, keys: KeyStore, master_key: pathlib.Path) -> ServiceProcess:

@@ -24,9 +24,9 @@ from vtkit.envelope import header_map
 from vtkit.grpcserver import wait_healthy
 from vtkit.keystore import KeyStore
 from vtkit.registrants import example
-from vtkit.scenario import TopicWatcher, random_bsn
-from vtkit.simulators import brp, publish_feed
-from vtkit.testing import ServiceProcess
+from devstack.scenario import TopicWatcher, random_bsn
+from simulators import brp, publish_feed
+from vttest import ServiceProcess
 
 # Registrant organisations, each with its own certificate (libs/vtkit/registrants.toml).
 SCHOOL, GP, POLICE = example("education").id, example("health_care").id, example("police_and_justice").id

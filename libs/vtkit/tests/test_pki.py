@@ -121,7 +121,7 @@ async def test_grpc_health_port_answers_kubelets_plaintext_probe_with_health_onl
     import grpc
     from grpc_health.v1 import health_pb2, health_pb2_grpc
     from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
-    from vtkit.broker import free_port
+    from devstack.broker import free_port
     from vtkit.grpcserver import GrpcServer
     from vtkit.keystore import init_keys
 

@@ -20,8 +20,8 @@ from vtkit.audit import AuditLog
 from vtkit.channels import client_channel
 from vtkit.grpcerrors import field_violations
 from vtkit.keystore import KeyStore
-from vtkit.scenario import melding_request, random_bsn
-from vtkit.testing import serving
+from devstack.scenario import melding_request, random_bsn
+from vttest import serving
 
 TENANT = "fryslan"
 

@@ -19,7 +19,7 @@ from intake.store import ContactStore
 from intake.web.app import Meldformulier, WebServer
 from intake.web.edge import EdgeLimits
 from prometheus_client import REGISTRY
-from vtkit.broker import free_port
+from devstack.broker import free_port
 from vtkit.keystore import KeyStore
 from vtkit.tenants import get_tenant
 

@@ -25,7 +25,7 @@ from vtkit.config import ConfigError
 from vtkit.envelope import Event, envelope_for
 from vtkit.kafka import PermanentError
 from vtkit.keystore import KeyStore
-from vtkit.simulators.regional_system import FakeRegionalSystem, read_records
+from simulators.regional_system import FakeRegionalSystem, read_records
 
 MELDER = common_pb2.EncryptedField(key_id="utrecht:1", nonce=b"\x01" * 12, ciphertext=b"\xffsecret\x00")
 

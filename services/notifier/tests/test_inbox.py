@@ -26,7 +26,7 @@ from vtkit import metrics
 from vtkit.calendar import AMSTERDAM
 from vtkit.envelope import Event, envelope_for
 from vtkit.keystore import KeyStore
-from vtkit.simulators.regional_system import FakeRegionalSystem
+from simulators.regional_system import FakeRegionalSystem
 
 TENANT, CASE = "utrecht", "case-7"
 # Monday 7 December 2026, 10:00 in Amsterdam: office hours.

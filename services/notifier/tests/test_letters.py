@@ -49,7 +49,7 @@ from vtkit import auth, metrics
 from vtkit.calendar import AMSTERDAM
 from vtkit.envelope import Event, envelope_for
 from vtkit.keystore import KeyStore, init_keys
-from vtkit.simulators.brp import BrpAddress, BrpRegister
+from simulators.brp import BrpAddress, BrpRegister
 
 BYSTANDER = "Bea Buurvrouw"
 WITNESS = "Wim Getuige"

@@ -17,7 +17,7 @@ from vt.verwijsindex.v1 import events_pb2
 from vtkit.crypto import seal
 from vtkit.envelope import decode
 from vtkit.keystore import KeyStore
-from vtkit.simulators import brp
+from simulators import brp
 
 A, B, C = "111222333", "123456782", "100000009"  # youths
 MOTHER, FATHER = "999998778", "999999990"
