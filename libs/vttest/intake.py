@@ -6,21 +6,17 @@ from __future__ import annotations
 import json
 import pathlib
 import time
-import uuid
-from collections.abc import Callable
 from typing import Any
 
 import grpc
-from aiokafka import AIOKafkaConsumer
 from vt.intake.v1 import events_pb2, intake_service_pb2_grpc
 from vtkit.channels import Org
-from vtkit.envelope import Event, decode
 from vtkit.keystore import KeyStore
-from vttest import ServiceProcess
+
+from vttest import Records, ServiceProcess, read_topic  # noqa: F401  (read_topic: re-exported)
 
 # Importing events_pb2 registers the intake event types, so decode() can resolve ce_type.
 _EVENT_TYPES = events_pb2.DESCRIPTOR
-Records = list[tuple[bytes, Event, bytes]]  # (record key, decoded event, raw value)
 
 
 def intake_process(tmp_path: pathlib.Path, kafka: str, keys: KeyStore, tenant: str, data_dir: pathlib.Path,
@@ -38,25 +34,6 @@ async def call(address: str, who: Org | None, method: str, request: Any, timeout
     async with (who.channel(address) if who is not None else grpc.aio.insecure_channel(address)) as channel:
         stub = intake_service_pb2_grpc.IntakeServiceStub(channel)
         return await getattr(stub, method)(request, timeout=timeout)
-
-
-async def read_topic(bootstrap: str, topic: str, until: Callable[[Records], bool], timeout: float = 20.0) -> Records:
-    """Read `topic` from the earliest offset with a fresh consumer group until `until(records)` holds."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"test-{uuid.uuid4()}",
-                                auto_offset_reset="earliest", enable_auto_commit=False, metadata_max_age_ms=500)
-    await consumer.start()
-    records: Records = []
-    try:
-        deadline = time.monotonic() + timeout
-        while not until(records):
-            if time.monotonic() > deadline:
-                raise AssertionError(f"condition not met on {topic} within {timeout}s; {len(records)} records seen")
-            batches = await consumer.getmany(timeout_ms=500)
-            for batch in batches.values():
-                records += [(r.key, decode(r.value, r.headers), r.value) for r in batch]
-    finally:
-        await consumer.stop()
-    return records
 
 
 def contact_ids(records: Records, type_name: str = "MeldingReceived") -> list[str]:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from notifier.consumer import source_topics
 from vt.common.v1 import common_pb2
 from vt.notifier.v1 import events_pb2
 from vt.radar.v1 import events_pb2 as radar_events
@@ -25,26 +26,13 @@ from vtkit.envelope import Envelope, envelope_for, header_map
 from vtkit.grpcserver import wait_healthy
 from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
-from vttest import ServiceProcess
 
-from notifier.consumer import source_topics
+from vttest import ServiceProcess
 
 WAIT = 60.0
 # Received on the Monday before Christmas: 25 and 26 December do not count.
 RECEIVED = dt.datetime(2025, 12, 22, 10, 30, tzinfo=AMSTERDAM)
 EXPECTED_DUE = dt.date(2025, 12, 31)
-
-
-async def eventually(check: Callable[[], Any], what: str, timeout: float = WAIT) -> Any:
-    """Poll `check` until it returns something truthy; fail naming `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(0.1)
 
 
 def assessment_due(tenant: str, case_id: str, with_due_date: bool = True) -> radar_events.AssessmentDue:

@@ -8,11 +8,10 @@ import datetime as dt
 import pathlib
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import grpc
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from vt.common.v1 import common_pb2
 from vt.intake.v1 import events_pb2 as intake_events
@@ -22,6 +21,7 @@ from vtkit.envelope import DecodeError, Envelope, decode, envelope_for, header_m
 from vtkit.grpcserver import wait_healthy
 from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
+
 from vttest import ServiceProcess
 
 WAIT = 60.0
@@ -133,18 +133,6 @@ async def start_radar(process: ServiceProcess, timeout: float = WAIT) -> Service
         process.stop()
         raise AssertionError(f"radar did not become healthy:\n{process.log_text()[-3000:]}") from None
     return process
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 30.0) -> Any:
-    """Retry a check (an assertion or an RPC) until it passes: radar's tables fill asynchronously."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return await check()
-        except (AssertionError, grpc.aio.AioRpcError):
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.2)
 
 
 async def committed_offsets(bootstrap: str, tenant: str, group: str) -> dict[int, int]:

@@ -38,9 +38,9 @@ import random
 
 import pytest
 from devstack.broker import free_port, wait_for_broker
-from loadgen import run_chaos
 from devstack.processes import ROOT
 from devstack.stack import Stack
+from loadgen import run_chaos
 from vttest import CuttableLink, LosableBroker, OutboxWatch, notifier_deadlines, outbox_drained
 
 pytestmark = [pytest.mark.chaos]

@@ -8,11 +8,11 @@ import datetime as dt
 import pathlib
 
 import aiohttp
-from vt.common.v1 import common_pb2
 from devstack.demo import cross_region_scenario, expected_callback_due
+from devstack.stack import Stack
+from vt.common.v1 import common_pb2
 from vtkit.grpcserver import reflected_services
 from vtkit.keystore import KeyStore
-from devstack.stack import Stack
 
 A, B = "amsterdam-amstelland", "rotterdam-rijnmond"
 

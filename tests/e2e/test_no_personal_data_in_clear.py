@@ -8,11 +8,11 @@ import asyncio
 import pathlib
 import time
 
-from vtkit import topics
 from devstack.demo import cross_region_scenario
-from vtkit.keystore import KeyStore
-from ops.cli import read_all
 from devstack.stack import Stack
+from ops.cli import read_all
+from vtkit import topics
+from vtkit.keystore import KeyStore
 
 A, B = "amsterdam-amstelland", "rotterdam-rijnmond"
 # The personal data cross_region_scenario sends (devstack.scenario.melding_request); the BSN is added per run.

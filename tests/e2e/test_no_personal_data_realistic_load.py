@@ -18,6 +18,11 @@ import time
 from collections.abc import Iterable
 
 import grpc
+from devstack.stack import Stack
+from loadgen.drive import submit_all
+from loadgen.generate import FIRST_NAMES, SURNAMES, LoadItem, generate, personal_values
+from ops.cli import read_all
+from simulators.rvdk import build_signal, publish_signals
 from vt.common.v1 import common_pb2
 from vt.intake.v1 import intake_service_pb2 as ipb
 from vt.intake.v1 import intake_service_pb2_grpc
@@ -28,11 +33,6 @@ from vt.verwijsindex.v1 import verwijsindex_service_pb2_grpc
 from vtkit import audit, topics
 from vtkit.channels import client_channel
 from vtkit.keystore import KeyStore
-from loadgen.drive import submit_all
-from loadgen.generate import FIRST_NAMES, SURNAMES, LoadItem, generate, personal_values
-from ops.cli import read_all
-from simulators.rvdk import build_signal, publish_signals
-from devstack.stack import Stack
 
 TENANTS = ("amsterdam-amstelland", "rotterdam-rijnmond", "utrecht")
 CONTACTS = 300

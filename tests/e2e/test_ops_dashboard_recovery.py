@@ -9,16 +9,16 @@ import asyncio
 import pathlib
 
 import aiohttp
-from playwright.async_api import expect
-from vttest.radar import melding_received, publish_melding
-from vtkit import topics
 from devstack.broker import EmbeddedBroker, free_port
+from devstack.stack import wait_http
+from playwright.async_api import expect
+from simulators.rvdk import random_bsn
+from vtkit import topics
 from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, start_producer
 from vtkit.keystore import KeyStore
 from vtkit.signing import Signers
-from simulators.rvdk import random_bsn
-from devstack.stack import wait_http
 from vttest import ServiceProcess, headless_chromium
+from vttest.radar import melding_received, publish_melding
 
 TENANT = "drenthe"
 SHOTS = pathlib.Path(__file__).resolve().parents[2] / "docs" / "screenshots"

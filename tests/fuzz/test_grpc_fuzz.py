@@ -19,6 +19,7 @@ from typing import Any
 
 import grpc
 import pytest
+from devstack.scenario import melding_request, random_bsn
 from google.protobuf import text_format
 from google.protobuf.descriptor import Descriptor, MethodDescriptor
 from vt.common.v1 import common_pb2
@@ -33,7 +34,6 @@ from vt.verwijsindex.v1 import verwijsindex_service_pb2, verwijsindex_service_pb
 from vt.verwijsindex.v1 import verwijsindex_service_pb2 as vpb
 from vtkit.channels import client_channel
 from vtkit.grpcserver import wait_healthy
-from devstack.scenario import melding_request, random_bsn
 from vttest.fuzz import examples, messages, mutations, raw_bodies
 
 pytestmark = pytest.mark.fuzz

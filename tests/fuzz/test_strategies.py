@@ -9,11 +9,11 @@ import pkgutil
 
 import pytest
 import vt
+from devstack.scenario import melding_request, random_bsn
 from google.protobuf.descriptor import FieldDescriptor
 from vt.audit.v1 import events_pb2 as audit_events
 from vt.intake.v1 import intake_service_pb2 as ipb
 from vt.radar.v1 import events_pb2 as radar_events
-from devstack.scenario import melding_request, random_bsn
 from vttest.fuzz import examples, messages, mutations, raw_bodies
 
 pytestmark = pytest.mark.fuzz

@@ -8,14 +8,14 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 
 import pytest
-from vttest.notifier import DeliveryEvents, Notifier
-from vttest.radar import radar_process, start_radar
-from vtkit.kafka import Publisher
-from vtkit.keystore import KeyStore
 from simulators.letter_gateway import FakeLetterGateway
 from simulators.professional import FakeProfessionalEndpoint
 from simulators.regional_system import FakeRegionalSystem
+from vtkit.kafka import Publisher
+from vtkit.keystore import KeyStore
 from vttest import ServiceProcess
+from vttest.notifier import DeliveryEvents, Notifier
+from vttest.radar import radar_process, start_radar
 
 
 @pytest.fixture()

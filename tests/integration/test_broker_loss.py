@@ -11,21 +11,21 @@ import subprocess
 import sys
 import uuid
 
-from vttest.intake import call, contact_ids, intake_process, read_topic
-from vttest.notifier import Notifier, assessment_due, publish_due
-from vttest.radar import melding_received, publish_melding
+from devstack.broker import EmbeddedBroker, free_port
+from devstack.processes import ROOT
+from devstack.scenario import melding_request, random_bsn
+from ops.cli import read_all
+from ops.observer import Observer
 from vt.notifier.v1.events_pb2 import DeliveryRequested
 from vtkit import topics
-from devstack.broker import EmbeddedBroker, free_port
 from vtkit.channels import Org
 from vtkit.grpcserver import wait_healthy
 from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, start_producer
 from vtkit.keystore import KeyStore
-from ops.cli import read_all
-from ops.observer import Observer
-from devstack.processes import ROOT
-from devstack.scenario import melding_request, random_bsn
 from vtkit.signing import Signers
+from vttest.intake import call, contact_ids, intake_process, read_topic
+from vttest.notifier import Notifier, assessment_due, publish_due
+from vttest.radar import melding_received, publish_melding
 
 TENANT = "drenthe"
 

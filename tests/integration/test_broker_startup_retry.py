@@ -9,10 +9,10 @@ import asyncio
 import pathlib
 
 from devstack.broker import free_port, wait_for_broker
+from devstack.stack import Stack, wait_http
+from loadgen import run_chaos
 from vtkit.grpcserver import wait_healthy
 from vtkit.keystore import KeyStore
-from loadgen import run_chaos
-from devstack.stack import Stack, wait_http
 from vttest import CuttableLink, ServiceProcess, broker_advertised_at
 
 TENANT = "utrecht"

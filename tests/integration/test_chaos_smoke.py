@@ -14,9 +14,9 @@ import contextlib
 import pathlib
 
 from devstack.broker import free_port, wait_for_broker
-from loadgen import run_chaos
 from devstack.processes import stop_all
 from devstack.stack import Stack
+from loadgen import run_chaos
 from vttest import CuttableLink, OutboxWatch, broker_advertised_at, notifier_deadlines, outbox_drained
 
 A, B = "amsterdam-amstelland", "twente"

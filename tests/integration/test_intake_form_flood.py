@@ -18,14 +18,14 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-from vttest.intake import call, http_address, intake_process
-from prometheus_client.parser import text_string_to_metric_families
 from devstack.broker import free_port
+from devstack.scenario import melding_request, random_bsn
+from prometheus_client.parser import text_string_to_metric_families
 from vtkit.channels import Org
 from vtkit.grpcserver import health_status, wait_healthy
 from vtkit.keystore import KeyStore
-from devstack.scenario import melding_request, random_bsn
 from vttest import ServiceProcess
+from vttest.intake import call, http_address, intake_process
 
 TENANT = "flevoland"
 CAP, BACKLOG = 40, 16

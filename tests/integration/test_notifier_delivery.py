@@ -17,16 +17,7 @@ from typing import Any
 
 import grpc
 import pytest
-from vttest.notifier import (
-    EXPECTED_DUE,
-    DeliveryEvents,
-    Notifier,
-    assessment_due,
-    eventually,
-    of_case,
-    publish_due,
-    redrive,
-)
+from simulators.regional_system import FakeRegionalSystem, read_records
 from vt.notifier.v1 import events_pb2, notifier_service_pb2, notifier_service_pb2_grpc
 from vtkit import topics
 from vtkit.calendar import end_of_day
@@ -34,8 +25,8 @@ from vtkit.channels import client_channel
 from vtkit.grpcserver import wait_healthy
 from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
-from simulators.regional_system import FakeRegionalSystem, read_records
-from vttest import ServiceProcess
+from vttest import ServiceProcess, eventually
+from vttest.notifier import EXPECTED_DUE, DeliveryEvents, Notifier, assessment_due, of_case, publish_due, redrive
 
 WAIT = 60.0
 

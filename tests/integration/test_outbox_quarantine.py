@@ -13,19 +13,19 @@ import subprocess
 import sys
 import uuid
 
-from vttest.intake import call, intake_process
-from vttest.radar import Watcher
+from devstack.broker import free_port
+from devstack.processes import ROOT, ServiceProcess
+from devstack.scenario import melding_request, random_bsn
+from ops.observer import Observer
 from vt.radar.v1 import events_pb2
 from vtkit import topics
-from devstack.broker import free_port
 from vtkit.channels import Org
 from vtkit.envelope import MAX_VALUE_BYTES
 from vtkit.grpcserver import health_status, wait_healthy
 from vtkit.keystore import KeyStore
-from ops.observer import Observer
 from vtkit.outbox import HEALTH_NAME
-from devstack.processes import ROOT, ServiceProcess
-from devstack.scenario import melding_request, random_bsn
+from vttest.intake import call, intake_process
+from vttest.radar import Watcher
 
 TENANT = "zeeland"
 

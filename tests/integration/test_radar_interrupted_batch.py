@@ -14,6 +14,13 @@ import asyncio
 import pathlib
 import uuid
 
+from simulators.rvdk import random_bsn
+from vt.radar.v1 import events_pb2
+from vtkit import topics
+from vtkit.envelope import new_event_id
+from vtkit.faults import HELD_MESSAGE
+from vtkit.kafka import Publisher
+from vtkit.keystore import KeyStore
 from vttest.radar import (
     Watcher,
     committed_offsets,
@@ -23,13 +30,6 @@ from vttest.radar import (
     radar_process,
     start_radar,
 )
-from vt.radar.v1 import events_pb2
-from vtkit import topics
-from vtkit.envelope import new_event_id
-from vtkit.faults import HELD_MESSAGE
-from vtkit.kafka import Publisher
-from vtkit.keystore import KeyStore
-from simulators.rvdk import random_bsn
 
 TENANT = "fryslan"
 BATCH = 500  # radar.app.BATCH

@@ -9,14 +9,14 @@ from collections.abc import AsyncIterator
 
 import grpc
 import pytest
-from vt.notifier.v1 import receivers_pb2, receivers_pb2_grpc
-from vtkit.channels import OrgStubs
-from vtkit.keystore import KeyStore
-from vtkit.registrants import example
 from simulators.letter_gateway import FakeLetterGateway
 from simulators.professional import FakeProfessionalEndpoint
 from simulators.regional_system import FakeRegionalSystem
 from simulators.rvdk import FakeRvdkReceiver
+from vt.notifier.v1 import receivers_pb2, receivers_pb2_grpc
+from vtkit.channels import OrgStubs
+from vtkit.keystore import KeyStore
+from vtkit.registrants import example
 
 # Organisations with a certificate of the suite's CA that are not the notifier.
 OTHERS = [("utrecht", "region"), ("national", "rvdk"), ("national", "operations"), (example("education").id, "registrant")]

@@ -14,8 +14,8 @@ import os
 import pathlib
 
 import pytest
-from loadgen.bench import append_history, run_pipeline
 from devstack.processes import ROOT
+from loadgen.bench import append_history, run_pipeline
 
 pytestmark = pytest.mark.bench
 

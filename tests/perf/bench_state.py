@@ -26,16 +26,16 @@ import time
 from collections.abc import Callable
 
 import pytest
+from devstack.processes import ROOT
+from loadgen import LoadProfile
+from loadgen.generate import WEST
 from radar.domain.cases import DEFAULT_MONITORING_DAYS, MONITORED_DECISIONS, CaseRecord, Decision
 from radar.domain.deadlines import assessment_deadline
 from radar.domain.history import apply_case_closed, apply_melding, apply_rvdk
 from radar.domain.model import CaseClosedFact, MeldingFact, Outcome, PersonHistory, RvdkFact
 from rocksdict import Rdict
-from vtkit.crypto import Pseudonymizer
-from loadgen import LoadProfile
-from loadgen.generate import WEST
-from devstack.processes import ROOT
 from simulators.rvdk import random_bsn
+from vtkit.crypto import Pseudonymizer
 from vtkit.tenants import all_tenants
 
 pytestmark = pytest.mark.bench

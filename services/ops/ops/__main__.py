@@ -7,11 +7,11 @@ import logging
 from dataclasses import dataclass
 
 from aiohttp import web
-
 from vtkit import service
-from devstack.broker import wait_for_broker
 from vtkit.config import env, load_settings
 from vtkit.kafka import KafkaSettings
+from vtkit.service import wait_for_broker
+
 from ops.dashboard import build_app
 from ops.deadletters import HandledStore
 from ops.observer import History, Observer

@@ -42,15 +42,17 @@ from aiokafka.structs import ConsumerRecord, TopicPartition
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-
 from vtkit import topics
 from vtkit.config import load_settings
 from vtkit.envelope import DecodeError, decode
 from vtkit.kafka import KafkaSettings
+from vtkit.outbox_store import quarantined, request_recovery
+
 from ops.deadletters import HandledStore, dead_letter_row, lenient_headers, redrive_rows
 from ops.observer import Observer
-from vtkit.outbox_store import quarantined, request_recovery
-from devstack.processes import ROOT
+
+# The checkout (services/ops/ops/cli.py -> the repository; /app in the image): `make run` writes var/ there.
+ROOT = pathlib.Path(__file__).resolve().parents[3]
 
 
 def kafka_from(args: argparse.Namespace) -> KafkaSettings:
@@ -305,7 +307,6 @@ async def case_story(kafka: str | KafkaSettings, ident: str, progress: Console |
     service, role, outcome: never the user, purpose or detail)."""
     from aiokafka.admin import AIOKafkaAdminClient
     from vt.audit.v1 import events_pb2 as audit_events
-
     from vtkit.tenants import all_tenants
 
     admin = AIOKafkaAdminClient(**_settings(kafka).client_kwargs())

@@ -10,8 +10,8 @@ from typing import Any
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
-
 from vtkit.kafka import KafkaSettings
+
 from ops.deadletters import redrive_rows
 from ops.observer import History, Observer
 

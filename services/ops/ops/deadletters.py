@@ -24,7 +24,6 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord, TopicPartition
-
 from vtkit import topics
 from vtkit.envelope import DecodeError, decode
 from vtkit.kafka import (

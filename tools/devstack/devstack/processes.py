@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from devstack.broker import free_port
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+ROOT = pathlib.Path(__file__).resolve().parents[3]  # tools/devstack/devstack/processes.py: the repository
 
 
 @dataclass

@@ -11,12 +11,11 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord
+from simulators.rvdk import random_bsn  # noqa: F401  (re-exported for tests and the demo)
 from vt.common.v1 import common_pb2
 from vt.intake.v1 import intake_service_pb2, intake_service_pb2_grpc
-
 from vtkit.channels import Org
 from vtkit.envelope import DecodeError, Event, decode
-from simulators.rvdk import random_bsn  # noqa: F401  (re-exported for tests and the demo)
 
 
 def melding_request(bsn: str, *, acute: bool = False, melder_name: str = "Petra de Vries",

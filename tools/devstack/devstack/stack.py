@@ -20,10 +20,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from devstack.broker import EmbeddedBroker, free_port, wait_for_broker
+from devstack.processes import ROOT, ServiceProcess, stop_all
 from vtkit.grpcserver import wait_healthy
 from vtkit.kafka import KafkaSettings, ensure_topics
 from vtkit.keystore import KeyStore, init_keys
-from devstack.processes import ROOT, ServiceProcess, stop_all
 
 DEFAULT_DEMO_TENANTS = ("amsterdam-amstelland", "rotterdam-rijnmond", "utrecht")
 # `make run` listens on fixed, documented ports (README "Set-up"), counted from VT_BASE_PORT; 0 picks free ones

@@ -38,17 +38,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
-from vt.notifier.v1 import events_pb2 as notifier_events
-
-from vtkit import topics
 from devstack.broker import embedded_broker_pid
+from devstack.stack import Stack
+from vt.notifier.v1 import events_pb2 as notifier_events
+from vtkit import topics
 from vtkit.kafka import KafkaSettings, ensure_topics, make_producer
 from vtkit.keystore import KeyStore
+from vtkit.signing import RecordVerifier, Signers
+
 from loadgen.cpu import CpuWindow
 from loadgen.drive import EventCollector, peak_rss_mib, percentiles, submit_all, submit_open_loop
 from loadgen.generate import CONTACTS_PER_YEAR, generate
-from vtkit.signing import RecordVerifier, Signers
-from devstack.stack import Stack
 
 CALLBACK = notifier_events.DELIVERY_KIND_MELDER_CALLBACK
 PROFILED = ("radar", "notifier")

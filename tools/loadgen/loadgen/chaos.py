@@ -99,10 +99,10 @@ async def run_chaos(stack: Any, meldingen: int, *, seed: int = 0, kills: Sequenc
     import time
 
     from vt.notifier.v1 import events_pb2 as notifier_events
-
     from vtkit import topics
     from vtkit.grpcserver import wait_healthy
     from vtkit.keystore import KeyStore
+
     from loadgen.decisions import CaseWorkers, chosen
 
     rng = random.Random(seed)

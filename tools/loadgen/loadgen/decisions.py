@@ -16,7 +16,6 @@ from typing import Any
 
 import grpc
 from vt.radar.v1 import events_pb2, radar_service_pb2, radar_service_pb2_grpc
-
 from vtkit.channels import OrgStubs
 from vtkit.keystore import KeyStore
 

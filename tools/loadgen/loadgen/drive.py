@@ -47,7 +47,6 @@ async def _submit(stub: Any, item: LoadItem, result: Submission, retry_for: floa
 
 def _stubs(addresses: dict[str, str], keys: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     from vt.intake.v1 import intake_service_pb2_grpc
-
     from vtkit.channels import client_channel
 
     channels = {t: client_channel(a, keys, t) for t, a in addresses.items()}
@@ -183,7 +182,6 @@ class EventCollector:
         from vt.intake.v1 import events_pb2 as intake_events
         from vt.notifier.v1 import events_pb2 as notifier_events
         from vt.radar.v1 import events_pb2 as radar_events
-
         from vtkit.envelope import DecodeError, decode
 
         types: list[Any] = [radar_events.AssessmentDue, radar_events.AssessmentInput, radar_events.AssessmentCompleted,

@@ -28,10 +28,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from simulators.rvdk import random_bsn
 from vt.common.v1 import common_pb2
 from vt.intake.v1 import intake_service_pb2
-
-from simulators.rvdk import random_bsn
 from vtkit.tenants import all_tenants
 
 ADVIEZEN_2023 = 143_210

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from google.protobuf import message as pb_message
-
 from vtkit.envelope import envelope_for
 from vtkit.kafka import KafkaSettings, Publisher, Sign, make_producer
 

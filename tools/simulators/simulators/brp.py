@@ -23,21 +23,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import json
 import os
-import pathlib
 import uuid
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
 
 from stdnum.nl import bsn as stdnum_bsn
 from vt.common.v1 import common_pb2
 from vt.verwijsindex.v1 import events_pb2 as vi_events
-
 from vtkit import topics
+from vtkit.brp_register import BrpAddress, BrpRegister  # noqa: F401  (the register this simulator fills)
 from vtkit.crypto import seal
 from vtkit.keystore import KeyStore
 from vtkit.signing import Signers
+
 from simulators import publish_feed
 
 SOURCE = "brp-simulator"
@@ -91,47 +89,6 @@ async def publish_household_facts(bootstrap: str, keys: KeyStore, bsn: str, addr
     facts = build_facts(keys, bsn, address, municipality_code, **options)  # type: ignore[arg-type]
     (event_id,) = await publish_facts(bootstrap, [facts], keys)
     return event_id
-
-
-@dataclass(frozen=True)
-class BrpAddress:
-    """A person's home address as the BRP has it (verblijfplaats), with its municipality (CBS code)."""
-    street: str
-    house_number: str
-    postcode: str
-    city: str
-    municipality_code: str = ""
-
-
-class BrpRegister:
-    """The simulator's register of persons: BSN -> current home address, in a JSON file (written whole, replaced
-    atomically) so a test or `make run` can fill it and the notifier, another process, reads it. Re-read on each
-    look-up: small, and a move shows at once."""
-
-    def __init__(self, path: str | os.PathLike[str]):
-        self.path = pathlib.Path(path)
-
-    def _read(self) -> dict[str, dict[str, str]]:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {}
-        return data if isinstance(data, dict) else {}
-
-    def register(self, bsn: str, address: BrpAddress) -> None:
-        data = self._read()
-        data[stdnum_bsn.validate(bsn)] = asdict(address)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-        tmp.replace(self.path)
-
-    def address_of(self, bsn: str) -> BrpAddress | None:
-        row = self._read().get(bsn.strip())
-        if not isinstance(row, dict):
-            return None
-        return BrpAddress(**{k: str(row.get(k, "")) for k in ("street", "house_number", "postcode", "city",
-                                                              "municipality_code")})
 
 
 def main(argv: list[str] | None = None) -> None:

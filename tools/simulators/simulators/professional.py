@@ -18,9 +18,9 @@ import os
 import grpc
 from google.protobuf.message import Message
 from vt.notifier.v1 import receivers_pb2, receivers_pb2_grpc
-
 from vtkit.crypto import Ciphertext, Sealed
 from vtkit.keystore import KeyStore
+
 from simulators.regional_system import FakeRegionalSystem, read_records
 
 SERVICE_NAME = "vt.notifier.v1.ProfessionalNotificationService"

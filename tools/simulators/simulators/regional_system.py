@@ -38,7 +38,6 @@ from typing import Any
 
 import grpc
 from vt.notifier.v1 import notifier_service_pb2, notifier_service_pb2_grpc, receivers_pb2, receivers_pb2_grpc
-
 from vtkit.auth import caller
 from vtkit.channels import OrgStubs
 from vtkit.grpcserver import GrpcServer

@@ -30,7 +30,6 @@ from stdnum.nl import bsn as stdnum_bsn
 from vt.common.v1 import common_pb2
 from vt.notifier.v1 import receivers_pb2
 from vt.rvdk.v1 import events_pb2 as rvdk_events
-
 from vtkit import topics
 from vtkit.crypto import seal
 from vtkit.envelope import encode, envelope_for
@@ -40,6 +39,7 @@ from vtkit.outbox import OutboxRecord, OutboxRelay, OwnProducer
 from vtkit.outbox_store import SqliteOutbox
 from vtkit.pki import RVDK_SIGNER
 from vtkit.signing import RecordSigner, Signers
+
 from simulators import publish_feed
 from simulators.professional import FakeProfessionalEndpoint, open_notice
 
