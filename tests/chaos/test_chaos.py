@@ -41,7 +41,14 @@ from devstack.broker import free_port, wait_for_broker
 from devstack.processes import ROOT
 from devstack.stack import Stack
 from loadgen import run_chaos
-from vttest import CuttableLink, LosableBroker, OutboxWatch, notifier_deadlines, outbox_drained
+from vttest import (
+    CuttableLink,
+    LosableBroker,
+    OutboxWatch,
+    notifier_deadlines,
+    outbox_drained,
+    recovered_from_broker_loss,
+)
 
 pytestmark = [pytest.mark.chaos]
 
@@ -88,7 +95,7 @@ async def test_the_suite_survives_sigkills_and_a_broker_outage_under_load(kafka:
                                      decide_fraction=DECIDE_FRACTION,
                                      decision_kills=[(max(1, int(MELDINGEN * DECIDE_FRACTION * DECIDE_KILL_AT)),
                                                       "notifier")],
-                                     broker=broker, broker_losses=losses)
+                                     broker=broker, broker_losses=losses, recovered=recovered_from_broker_loss)
         backlogs = await outbox_drained(stack)
     finally:
         stack.stop()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,7 +76,8 @@ async def run_chaos(stack: Any, meldingen: int, *, seed: int = 0, kills: Sequenc
                     outage_seconds: float = 5.0, concurrency: int = 16, settle_timeout: float = 300.0,
                     stall_timeout: float = 180.0, progress: bool = False, decide_fraction: float = 1.0,
                     decision_kills: Sequence[tuple[int, str]] = (), decision_concurrency: int = 8,
-                    broker: Any = None, broker_losses: Sequence[int] = ()) -> ChaosReport:
+                    broker: Any = None, broker_losses: Sequence[int] = (),
+                    recovered: Callable[[Any, int], Awaitable[bool]] | None = None) -> ChaosReport:
     """Drives `meldingen` meldingen (the synthetic load, over the stack's tenants) into a started Stack and meanwhile:
     - `kills`: (after this many acknowledgements, process name) — SIGKILL it and start it again on the same ports
       and data directories;
@@ -91,7 +92,9 @@ async def run_chaos(stack: Any, meldingen: int, *, seed: int = 0, kills: Sequenc
       letters are in flight when it dies;
     - `broker_losses`: after this many acknowledgements the `broker` (a vttest.LosableBroker) is SIGKILLed
       and a new, empty one takes its place; the time until every intake published its outbox again is the
-      "time to recover", and at the end everything is checked on the last broker too.
+      "time to recover", and at the end everything is checked on the last broker too. `recovered(stack, losses)`
+      (e.g. vttest.recovered_from_broker_loss, given by the caller: a tool imports neither test support nor
+      the ops service) says when every intake published its outbox again;
     Then waits (settle_timeout, or until nothing moved for stall_timeout) until every acknowledged melding is
     assessed and its callback delivered and every decided case has its outcome callback and letter, and counts."""
     import asyncio
@@ -184,15 +187,14 @@ async def run_chaos(stack: Any, meldingen: int, *, seed: int = 0, kills: Sequenc
             await asyncio.sleep(0.25)
 
     async def broker_loss() -> None:
-        from vttest import recovered_from_broker_loss
-
         for count in sorted(broker_losses):
             await at(count)
             lost_at = time.monotonic()
             report.broker_losses.append(acked)
             await broker.lose()
             events.read_again()
-            if not await recovered_from_broker_loss(stack, broker.losses):
+            assert recovered is not None
+            if not await recovered(stack, broker.losses):
                 raise RuntimeError("the intakes did not publish their outboxes again within 600 s")
             report.recovery_seconds.append(time.monotonic() - lost_at)
             for name in stack.processes:  # anything that died of the loss comes back
@@ -228,6 +230,8 @@ async def run_chaos(stack: Any, meldingen: int, *, seed: int = 0, kills: Sequenc
         if link is not None:
             chaos.append(asyncio.create_task(outage()))
         if broker_losses:
+            if recovered is None:
+                raise ValueError("broker_losses needs recovered(stack, losses)")
             chaos.append(asyncio.create_task(broker_loss()))
         submissions = await submit_all(addresses, keys, items, concurrency=concurrency, retry_for=180,
                                        progress=progress, on_ack=on_ack)
