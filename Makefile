@@ -10,12 +10,13 @@ PROTOS  := $(shell find proto -name '*.proto')
 
 venv: $(STAMP)
 
-# The lock pins every package; the .pth file puts libs/, services/ and tools/ on the path
-# so `python -m intake` works without an install step per service.
-$(STAMP): requirements.lock scripts/venv_paths.txt
+# requirements/dev.lock pins every package (runtime, tools and tests); each image installs only its service's
+# runtime set, requirements/<service>.txt (scripts/gen_requirements.py). The .pth file puts libs/, services/ and
+# tools/ on the path so `python -m intake` works without an install step per service.
+$(STAMP): requirements/dev.lock scripts/venv_paths.txt
 	$(PY_BASE) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet -r requirements/dev.lock
 	sed "s|^|$(CURDIR)/|" scripts/venv_paths.txt > $(VENV)/$(PTH)
 	touch $(STAMP)
 
@@ -35,6 +36,8 @@ lint: $(STAMP) proto-check
 	else echo "buf breaking skipped: no branch main in this copy"; fi
 	$(VENV)/bin/ruff check libs/vtkit libs/vttest services tools tests scripts
 	$(VENV)/bin/mypy
+	$(PY) scripts/gen_requirements.py --check
+	$(VENV)/bin/hadolint --config .hadolint.yaml services/*/Dockerfile
 
 # The meldformulier's e2e test (tests/e2e/test_intake_meldformulier.py) drives Debian's chromium
 # headless; install it when missing (sudo only when not root).

@@ -1,6 +1,6 @@
 """CPU time of processes, read from /proc (Linux only), for the bench's CPU per melding.
 
-psutil is not in requirements.lock, and what is needed is small: utime + stime (+ cutime + cstime of reaped
+psutil is not in requirements/dev.lock, and what is needed is small: utime + stime (+ cutime + cstime of reaped
 children) of /proc/<pid>/stat in clock ticks, plus the live descendants, found through the ppid field of
 /proc/*/stat. A service process (devstack.processes: `python -m <module>`) forks nothing today; its descendants are
 counted anyway, so a worker process a service might start later is not silently left out."""
