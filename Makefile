@@ -10,12 +10,13 @@ PROTOS  := $(shell find proto -name '*.proto')
 
 venv: $(STAMP)
 
-# The lock pins every package; the .pth file puts libs/ and services/ on the path
-# so `python -m intake` works without an install step per service.
-$(STAMP): requirements.lock scripts/venv_paths.txt
+# requirements/dev.lock pins every package (runtime, tools and tests); each image installs only its service's
+# runtime set, requirements/<service>.txt (scripts/gen_requirements.py). The .pth file puts libs/, services/ and
+# tools/ on the path so `python -m intake` works without an install step per service.
+$(STAMP): requirements/dev.lock scripts/venv_paths.txt
 	$(PY_BASE) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet -r requirements/dev.lock
 	sed "s|^|$(CURDIR)/|" scripts/venv_paths.txt > $(VENV)/$(PTH)
 	touch $(STAMP)
 
@@ -33,8 +34,10 @@ lint: $(STAMP) proto-check
 	cd proto && ../$(VENV)/bin/buf lint
 	@if git rev-parse --verify -q main >/dev/null; then cd proto && ../$(VENV)/bin/buf breaking --against '../$(BUF_AGAINST)' && echo "buf breaking: no breaking change against $(BUF_AGAINST)"; \
 	else echo "buf breaking skipped: no branch main in this copy"; fi
-	$(VENV)/bin/ruff check libs/vtkit services tests scripts
+	$(VENV)/bin/ruff check libs/vtkit libs/vttest services tools tests scripts
 	$(VENV)/bin/mypy
+	$(PY) scripts/gen_requirements.py --check
+	$(VENV)/bin/hadolint --config .hadolint.yaml services/*/Dockerfile
 
 # The meldformulier's e2e test (tests/e2e/test_intake_meldformulier.py) drives Debian's chromium
 # headless; install it when missing (sudo only when not root).
@@ -58,7 +61,7 @@ test: $(STAMP) proto-check chromium fonts
 
 # The unit tests only: no broker, no processes, about 10 s.
 unit: $(STAMP) fonts
-	$(VENV)/bin/pytest -q libs/vtkit/tests services -p no:cacheprovider
+	$(VENV)/bin/pytest -q libs/vtkit/tests services tools -p no:cacheprovider
 
 # Figures, not tests (docs/measurements.md). `make bench` writes var/bench/results.{json,md} (BENCH_N=1000 meldingen;
 # BENCH_K=radar runs tests/perf/bench_radar.py instead, BENCH_K=state radar's state after 10 simulated years
@@ -89,10 +92,10 @@ certs: $(STAMP)
 	$(PY) -m vtkit.pki init $(VT_VAR_DIR)/keys
 
 run: $(STAMP) certs fonts
-	$(PY) -m vtkit.stack
+	$(PY) -m devstack
 
 demo: $(STAMP)
-	$(PY) -m vtkit.cli demo
+	$(PY) -m devstack.cli demo
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache var

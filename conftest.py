@@ -10,10 +10,10 @@ import pytest
 from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, make_producer
 from vtkit.keystore import KeyStore, init_keys
 from vtkit.signing import Signers
-from vtkit.testing import BrokerUnavailable, kafka_bootstrap, kafka_mode
+from vttest import BrokerUnavailable, kafka_bootstrap, kafka_mode
 
 # `make test` runs the suite on several pytest-xdist workers: each picks the ports of its brokers, services
-# and fake systems (and those of the processes it starts) from its own slice of vtkit.broker's range.
+# and fake systems (and those of the processes it starts) from its own slice of devstack.broker's range.
 _worker = os.environ.get("PYTEST_XDIST_WORKER", "")
 if _worker.startswith("gw"):
     _low = 20000 + 1500 * (int(_worker[2:]) % 8)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextvars
 import dataclasses
+import os
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -28,6 +29,16 @@ from vtkit.grpcerrors import abort_message
 from vtkit.pki import NotAnIdentity, identity_from_pem
 
 _caller: contextvars.ContextVar["Caller | None"] = contextvars.ContextVar("vt_caller", default=None)
+# The dev flag VT_GRPC_PLAINTEXT=1: servers listen in plaintext and accept tokens.json's bearer tokens, clients
+# (vtkit.channels) connect in plaintext with a token. Here, below both vtkit.grpcserver and vtkit.channels.
+PLAINTEXT_FLAG = "VT_GRPC_PLAINTEXT"
+
+
+def plaintext_enabled() -> bool:
+    """The explicit dev flag; anything but "1" means mutual TLS."""
+    return os.environ.get(PLAINTEXT_FLAG, "") == "1"
+
+
 OPEN_METHODS = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 # (context, full method name, reason): called before a call is refused UNAUTHENTICATED.
 OnRefused = Callable[[grpc.aio.ServicerContext, str, str], Awaitable[None]]

@@ -18,9 +18,8 @@ from typing import Any, Generic, TypeVar
 import grpc
 
 from vtkit import pki
-from vtkit.auth import bearer_metadata
+from vtkit.auth import bearer_metadata, plaintext_enabled
 from vtkit.grpcobs import ClientObservability
-from vtkit.grpcserver import plaintext_enabled
 from vtkit.keystore import KeyStore
 
 S = TypeVar("S")

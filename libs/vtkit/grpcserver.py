@@ -38,21 +38,23 @@ from grpc_reflection.v1alpha import reflection
 
 from vtkit import metrics, pki
 from vtkit.audit import AuditLog
-from vtkit.auth import CertAuthInterceptor, OnRefused, TokenAuthInterceptor, peer_certificate_names
+from vtkit.auth import (
+    PLAINTEXT_FLAG,
+    CertAuthInterceptor,
+    OnRefused,
+    TokenAuthInterceptor,
+    peer_certificate_names,
+    plaintext_enabled,
+)
+from vtkit.channels import client_channel, server_probe_channel
 from vtkit.grpcguard import RequestGuard
 from vtkit.grpcobs import ServerObservability
 from vtkit.keystore import KeyStore
 
 log = logging.getLogger("vtkit.grpcserver")
-PLAINTEXT_FLAG = "VT_GRPC_PLAINTEXT"
 HEALTH_PORT_ENV = "GRPC_HEALTH_PORT"
 # The identity health checks and reflection use: any CA-issued certificate is accepted there.
 PROBE_IDENTITY = ("national", "operations")
-
-
-def plaintext_enabled() -> bool:
-    """The explicit dev flag; anything but "1" means mutual TLS."""
-    return os.environ.get(PLAINTEXT_FLAG, "") == "1"
 
 
 class PeerCounter(grpc.aio.ServerInterceptor):
@@ -209,8 +211,6 @@ class GrpcServer:
 
 
 def _probe_channel(address: str, keys: KeyStore | None) -> grpc.aio.Channel:
-    from vtkit.channels import client_channel  # channels imports this module's flag
-
     return client_channel(address, default_keys(keys), *PROBE_IDENTITY)
 
 
@@ -255,8 +255,6 @@ async def reflected_services(address: str, keys: KeyStore | None = None) -> list
 async def check(address: str, key_dir: str, server_name: str, timeout: float) -> bool:
     """One health check presenting the server certificate `server_name` as client certificate (what a
     pod's probe holds); plaintext under the dev flag."""
-    from vtkit.channels import server_probe_channel
-
     async with server_probe_channel(address, key_dir, server_name) as channel:
         try:
             reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=timeout)

@@ -8,6 +8,7 @@ import logging
 import os
 import pathlib
 import signal
+import time
 import tomllib
 from collections.abc import Awaitable, Callable
 
@@ -50,3 +51,18 @@ def run(service: str, main: Callable[[asyncio.Event], Awaitable[None]], level: s
         asyncio.run(runner())
     finally:
         tracing.shutdown()  # the batch exporter sends what it still holds
+
+
+async def wait_for_broker(bootstrap_servers: str, timeout: float = 30.0) -> None:
+    """Wait until a TCP connection to the first bootstrap server succeeds."""
+    host, _, port = bootstrap_servers.split(",")[0].rpartition(":")
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            _, writer = await asyncio.open_connection(host or "127.0.0.1", int(port))
+            writer.close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no broker at {bootstrap_servers}") from None
+            await asyncio.sleep(0.1)

@@ -2,7 +2,7 @@
 intake (3 regions), radar, verwijsindex and notifier are SIGKILLed at moments drawn from CHAOS_SEED (CHAOS_KILLS
 in all, 18 by default: each of the six processes three times) and started again on the same ports and data
 directories, and while the broker link is cut for CHAOS_OUTAGE_SECONDS (10 s by default) halfway: every client
-reaches the broker through a TCP proxy the test controls (vtkit.testing.CuttableLink), so intake keeps
+reaches the broker through a TCP proxy the test controls (vttest.CuttableLink), so intake keeps
 acknowledging into its outbox and must drain it afterwards.
 
 Then: every acknowledged melding has its MeldingReceived on its intake topic, exactly one assessment (one
@@ -37,11 +37,17 @@ import pathlib
 import random
 
 import pytest
-from vtkit.broker import free_port, wait_for_broker
-from vtkit.loadgen import run_chaos
-from vtkit.processes import ROOT
-from vtkit.stack import Stack
-from vtkit.testing import CuttableLink, LosableBroker, OutboxWatch, notifier_deadlines, outbox_drained
+from devstack.broker import free_port, wait_for_broker
+from devstack.processes import ROOT
+from devstack.stack import Stack
+from loadgen import run_chaos
+from vttest import (
+    CuttableLink,
+    LosableBroker,
+    OutboxWatch,
+    notifier_deadlines,
+    outbox_drained,
+)
 
 pytestmark = [pytest.mark.chaos]
 
@@ -56,7 +62,7 @@ DECIDE_KILL_AT = float(os.environ.get("CHAOS_DECIDE_KILL_AT", "0.5"))  # notifie
 # "Broker loss").
 BROKER_LOSSES = int(os.environ.get("CHAOS_BROKER_LOSSES", "2"))
 # Meanwhile the RvdK feed publishes signals about children of the load and two registrants register new youths at the
-# verwijsindex (vtkit.loadgen.signals).
+# verwijsindex (loadgen.signals).
 RVDK_SIGNALS = int(os.environ.get("CHAOS_RVDK_SIGNALS", str(max(1, MELDINGEN // 50))))
 VERWIJSINDEX_YOUTHS = int(os.environ.get("CHAOS_VERWIJSINDEX_YOUTHS", str(max(1, MELDINGEN // 100))))
 TENANTS = ("amsterdam-amstelland", "rotterdam-rijnmond", "twente")

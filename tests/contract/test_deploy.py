@@ -33,7 +33,7 @@ def _load(name: str, path: pathlib.Path) -> ModuleType:
 
 k8s = _load("vt_contract_k8s", HERE / "k8s.py")
 ROOT, K8S = k8s.ROOT, k8s.K8S
-SERVICES = ("intake", "radar", "verwijsindex", "notifier")
+SERVICES = ("intake", "radar", "verwijsindex", "notifier", "ops")
 # What an SRE applies: the Kafka cluster (with or without Cruise Control), the national services, the regions.
 KUSTOMIZATIONS = ["kafka", "kafka-cruise-control", "national", "regions"]
 WORKLOAD_KINDS = ("StatefulSet", "Deployment")
@@ -230,6 +230,28 @@ def test_each_service_has_a_multi_stage_non_root_dockerfile(service: str) -> Non
     user = [line for line in lines if line.startswith("USER ")]
     assert user and user[-1] not in ("USER root", "USER 0")
     assert f'ENTRYPOINT ["python", "-m", "{service}"]' in lines
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_image_holds_only_its_runtime_set_vtkit_the_protos_and_its_service(service: str) -> None:
+    """No tools, no test support, no other service, and only the packages of requirements/<service>.txt."""
+    lines = (ROOT / "services" / service / "Dockerfile").read_text().splitlines()
+    copies = [line.split()[1:] for line in lines if line.startswith("COPY ") and "--from=" not in line]
+    assert copies == [[f"requirements/{service}.txt", "requirements.txt"], ["libs/vtkit", "/app/libs/vtkit"],
+                      ["libs/vtproto", "/app/libs/vtproto"],
+                      [f"services/{service}/{service}", f"/app/services/{service}/{service}"]]
+    assert [line for line in lines if "pip install" in line] == [
+        "RUN python -m venv /opt/venv && /opt/venv/bin/pip install --no-cache-dir -r requirements.txt"]
+
+
+def test_the_ops_dashboard_and_the_redrive_job_run_the_ops_image() -> None:
+    dashboard, = [d for d in k8s.render("national") if d["kind"] == "Deployment" and d["metadata"]["name"] == "ops-dashboard"]
+    job = yaml.safe_load((K8S / "jobs" / "ops-redrive.yaml").read_text())
+    for pod, command in ((dashboard["spec"]["template"]["spec"], ["python", "-m", "ops"]),
+                         (job["spec"]["template"]["spec"], ["python", "-m", "ops.cli"])):
+        container, = pod["containers"]
+        assert container["image"].startswith("ghcr.io/vt-exchange/ops:")
+        assert container["command"] == command
 
 
 def test_the_redrive_job_validates_and_runs_as_ops_redrive() -> None:

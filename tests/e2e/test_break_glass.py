@@ -11,15 +11,15 @@ from typing import Any
 
 import grpc
 import pytest
-from radar.testing import eventually
+from devstack.scenario import melding_request, random_bsn, submit_melding
+from devstack.stack import Stack
 from vt.intake.v1 import intake_service_pb2 as ipb
 from vt.intake.v1 import intake_service_pb2_grpc
 from vtkit import audit
 from vtkit.auth import user_metadata
 from vtkit.channels import Org, client_channel
 from vtkit.keystore import KeyStore
-from vtkit.scenario import melding_request, random_bsn, submit_melding
-from vtkit.stack import Stack
+from vttest import eventually
 
 A, B = "gelderland-zuid", "twente"
 REASON = "Kind nu in acuut gevaar bij opvang in onze regio; regio A niet bereikbaar in de nacht."
@@ -58,7 +58,7 @@ async def test_another_region_reads_by_break_glass_only_with_a_reason_audited_an
         assert contact.contact_id == case_id and contact.kind == ipb.CONTACT_KIND_MELDING
 
         record = tmp_path / "var" / "data" / f"regional-system-{A}.jsonl"
-        [item] = await eventually(lambda: _found(lambda: inbox_items(record, case_id)), timeout=60)
+        [item] = await eventually(lambda: _found(lambda: inbox_items(record, case_id)), timeout=60, truthy=False)
     finally:
         stack.stop()
     assert (item["by_tenant"], item["by_user"], item["tenant_id"]) == (B, "w-2207", A)

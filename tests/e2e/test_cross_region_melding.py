@@ -8,11 +8,11 @@ import datetime as dt
 import pathlib
 
 import aiohttp
+from devstack.demo import cross_region_scenario, expected_callback_due
+from devstack.stack import Stack
 from vt.common.v1 import common_pb2
-from vtkit.demo import cross_region_scenario, expected_callback_due
 from vtkit.grpcserver import reflected_services
 from vtkit.keystore import KeyStore
-from vtkit.stack import Stack
 
 A, B = "amsterdam-amstelland", "rotterdam-rijnmond"
 

@@ -12,8 +12,9 @@ import pathlib
 import subprocess
 from typing import Any
 
+from devstack.scenario import submit_melding
+from devstack.stack import Stack
 from notifier.letters import opened
-from radar.testing import eventually
 from vt.common.v1 import common_pb2
 from vt.intake.v1 import intake_service_pb2 as ipb
 from vt.notifier.v1 import receivers_pb2
@@ -21,8 +22,7 @@ from vt.radar.v1 import events_pb2 as radar_events
 from vt.radar.v1 import radar_service_pb2, radar_service_pb2_grpc
 from vtkit.channels import Org, OrgStubs
 from vtkit.keystore import KeyStore
-from vtkit.scenario import submit_melding
-from vtkit.stack import Stack
+from vttest import eventually
 
 A = "utrecht"
 MELDER, ORGANISATION, PHONE = "Paula Verbeek-Smits", "Praktijk Zonnehoek", "030-7654321"
@@ -82,7 +82,7 @@ async def test_the_melder_is_told_first_and_the_household_never_learns_who_told(
             household=common_pb2.HouseholdNotice(agreements=f"U praat met ons over de veiligheid; {MENTION} ook.",
                                                  contact_person=f"{MELDER}"))
         async with OrgStubs(stack.processes["radar"].address, keys, radar_service_pb2_grpc.RadarServiceStub) as radar:
-            decided = await eventually(lambda: radar(A).RecordDecision(decision))  # NOT_FOUND until radar has it
+            decided = await eventually(lambda: radar(A).RecordDecision(decision), truthy=False)  # NOT_FOUND until radar has it
 
         regional = data / f"regional-system-{A}.jsonl"
         letters_sent = data / "letter-gateway.jsonl"
@@ -91,7 +91,7 @@ async def test_the_melder_is_told_first_and_the_household_never_learns_who_told(
             sent = rows(letters_sent, "SendLetter")
             assert len(sent) >= 2, "waiting for the household letters"
             return sent
-        sent = await eventually(two_letters, timeout=120)
+        sent = await eventually(two_letters, timeout=120, truthy=False)
         [callback] = [r for r in rows(regional, "DeliverCallback") if r["case_id"] == case_id and not r["due_date"]]
         [confirmed] = [r for r in rows(regional, "ConfirmMelderContacted") if r["case_id"] == case_id]
         # The callback with its four contents, then the conversation, then (only then) the letters.

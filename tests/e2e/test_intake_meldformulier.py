@@ -22,15 +22,15 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
-from intake.testkit import http_address, intake_process
+from devstack.scenario import TopicWatcher, random_bsn
 from intake.web.friction import solves
 from intake.web.pages import NEUTRAL_URL
 from playwright.async_api import Browser, BrowserContext, Page, Request, async_playwright, expect
 from vtkit import topics
 from vtkit.grpcserver import wait_healthy
 from vtkit.keystore import KeyStore
-from vtkit.scenario import TopicWatcher, random_bsn
-from vtkit.testing import ServiceProcess
+from vttest import ServiceProcess
+from vttest.intake import http_address, intake_process
 
 TENANT = "utrecht"
 CHROMIUM = "/usr/bin/chromium"

@@ -8,14 +8,14 @@ import asyncio
 import pathlib
 import time
 
+from devstack.demo import cross_region_scenario
+from devstack.stack import Stack
+from ops.cli import read_all
 from vtkit import topics
-from vtkit.demo import cross_region_scenario
 from vtkit.keystore import KeyStore
-from vtkit.ops.cli import read_all
-from vtkit.stack import Stack
 
 A, B = "amsterdam-amstelland", "rotterdam-rijnmond"
-# The personal data cross_region_scenario sends (vtkit.scenario.melding_request); the BSN is added per run.
+# The personal data cross_region_scenario sends (devstack.scenario.melding_request); the BSN is added per run.
 PERSONAL = ["Petra de Vries", "Karel Smit", "0201234567", "p.devries@example.nl"]
 
 

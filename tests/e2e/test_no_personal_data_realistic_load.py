@@ -1,5 +1,5 @@
 """Scanner under a realistic load (docs/security.md): the whole suite (three regions, radar, verwijsindex, notifier with
-its receivers) takes a few hundred contacts from vtkit.loadgen (adviezen and meldingen whose melders each have
+its receivers) takes a few hundred contacts from loadgen (adviezen and meldingen whose melders each have
 their own name, phone and e-mail, and a second person known by name and address, the street address also in the
 narrative), RvdK signals, verwijsindex registrations and a set of invalid requests. Afterwards every personal
 value used (BSNs, names, street addresses, postcodes, phone numbers, e-mail addresses) is searched for in clear
@@ -18,6 +18,11 @@ import time
 from collections.abc import Iterable
 
 import grpc
+from devstack.stack import Stack
+from loadgen.drive import submit_all
+from loadgen.generate import FIRST_NAMES, SURNAMES, LoadItem, generate, personal_values
+from ops.cli import read_all
+from simulators.rvdk import build_signal, publish_signals
 from vt.common.v1 import common_pb2
 from vt.intake.v1 import intake_service_pb2 as ipb
 from vt.intake.v1 import intake_service_pb2_grpc
@@ -28,11 +33,6 @@ from vt.verwijsindex.v1 import verwijsindex_service_pb2_grpc
 from vtkit import audit, topics
 from vtkit.channels import client_channel
 from vtkit.keystore import KeyStore
-from vtkit.loadgen.drive import submit_all
-from vtkit.loadgen.generate import FIRST_NAMES, SURNAMES, LoadItem, generate, personal_values
-from vtkit.ops.cli import read_all
-from vtkit.simulators.rvdk import build_signal, publish_signals
-from vtkit.stack import Stack
 
 TENANTS = ("amsterdam-amstelland", "rotterdam-rijnmond", "utrecht")
 CONTACTS = 300

@@ -11,15 +11,15 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
+from devstack.broker import free_port
+from devstack.stack import wait_http
 from google.protobuf.timestamp_pb2 import Timestamp
 from playwright.async_api import expect
 from vt.radar.v1 import events_pb2
 from vtkit import topics
-from vtkit.broker import free_port
 from vtkit.envelope import envelope_for
 from vtkit.kafka import KafkaSettings, Publisher, make_producer
-from vtkit.stack import wait_http
-from vtkit.testing import ServiceProcess, headless_chromium
+from vttest import ServiceProcess, headless_chromium
 
 TENANT = "hollands-midden"
 
@@ -27,7 +27,7 @@ TENANT = "hollands-midden"
 @pytest.fixture()
 async def dashboard(kafka: str, tmp_path: pathlib.Path) -> AsyncIterator[str]:
     port = free_port()
-    process = ServiceProcess("ops", "vtkit.ops", {"KAFKA_BOOTSTRAP_SERVERS": kafka, "OPS_HTTP_PORT": str(port),
+    process = ServiceProcess("ops", "ops", {"KAFKA_BOOTSTRAP_SERVERS": kafka, "OPS_HTTP_PORT": str(port),
                                                   "VT_DATA_DIR": str(tmp_path / "data"), "OPS_REDRIVE": "1",
                                                   "OPS_HISTORY_INTERVAL": "1"},
                              tmp_path / "ops.log").start()
@@ -89,7 +89,8 @@ async def test_dashboard_under_load_with_a_dead_letter_redriven_and_handled_and_
         kafka: str, publisher: Publisher, dashboard: str) -> None:
     import asyncio
 
-    from tests.integration.test_ops import eventually
+    from vttest import eventually
+
     from tests.integration.test_ops_cli import _consumer_loop
 
     topic = topics.register(TENANT)
@@ -130,7 +131,7 @@ async def test_dashboard_under_load_with_a_dead_letter_redriven_and_handled_and_
             fail.clear()  # the cause is fixed: re-drive from the page, to this consumer only
             await row.get_by_role("button", name="Opnieuw aanbieden").click()
             await expect(page.locator("#dead-note")).to_contain_text(f"for {group}", timeout=30_000)
-            await eventually(lambda: failing.id in handled, 60)
+            await eventually(lambda: failing.id in handled, timeout=60)
             await row.get_by_role("button", name="Afgehandeld").click()
             await expect(row).to_contain_text("afgehandeld", timeout=30_000)
             await expect(row.get_by_role("button", name="Afgehandeld")).to_be_disabled()

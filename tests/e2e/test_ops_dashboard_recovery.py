@@ -9,16 +9,16 @@ import asyncio
 import pathlib
 
 import aiohttp
+from devstack.broker import EmbeddedBroker, free_port
+from devstack.stack import wait_http
 from playwright.async_api import expect
-from radar.testing import melding_received, publish_melding
+from simulators.rvdk import random_bsn
 from vtkit import topics
-from vtkit.broker import EmbeddedBroker, free_port
 from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, start_producer
 from vtkit.keystore import KeyStore
 from vtkit.signing import Signers
-from vtkit.simulators.rvdk import random_bsn
-from vtkit.stack import wait_http
-from vtkit.testing import ServiceProcess, headless_chromium
+from vttest import ServiceProcess, headless_chromium
+from vttest.radar import melding_received, publish_melding
 
 TENANT = "drenthe"
 SHOTS = pathlib.Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -56,7 +56,7 @@ async def test_the_dashboard_shows_a_broker_loss_and_the_recovery_as_it_goes(key
                 await producer.stop()
 
         await publish(0, 4)
-        ops = ServiceProcess("ops", "vtkit.ops", {"KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
+        ops = ServiceProcess("ops", "ops", {"KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
                                                   "OPS_HTTP_PORT": str(port), "VT_DATA_DIR": str(tmp_path / "data"),
                                                   "OPS_HISTORY_INTERVAL": "1"}, tmp_path / "ops.log").start()
         url = f"http://127.0.0.1:{port}/"

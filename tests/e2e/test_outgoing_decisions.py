@@ -9,7 +9,7 @@ the receivers as real gRPC servers (docs/architecture.md "Outgoing notices"):
 - an ambtshalve melding: its professional hears of the melding (conditions, MDO, what happens now) and, after the
   decision, of the decision and what it means.
 
-Each body is opened here as its receiver opens it (vtkit.simulators.professional.open_notice). Neither the reason nor
+Each body is opened here as its receiver opens it (simulators.professional.open_notice). Neither the reason nor
 the child's name is in clear on the assessments topic or in a service log."""
 
 from __future__ import annotations
@@ -20,10 +20,13 @@ from dataclasses import dataclass
 
 import grpc
 import pytest
-from intake.testkit import call, intake_process
-from notifier.testing import Notifier, eventually
-from radar.testing import eventually as radar_eventually
-from radar.testing import radar_process, start_radar
+from devstack.processes import ServiceProcess
+from devstack.scenario import TopicWatcher
+from simulators.brp import BrpAddress, BrpRegister
+from simulators.letter_gateway import FakeLetterGateway
+from simulators.professional import FakeProfessionalEndpoint
+from simulators.regional_system import FakeRegionalSystem
+from simulators.rvdk import FakeRvdkReceiver, random_bsn
 from vt.common.v1 import common_pb2
 from vt.intake.v1 import intake_service_pb2 as ipb
 from vt.notifier.v1 import receivers_pb2
@@ -33,13 +36,10 @@ from vtkit import topics
 from vtkit.channels import Org, OrgStubs
 from vtkit.grpcserver import wait_healthy
 from vtkit.keystore import KeyStore
-from vtkit.processes import ServiceProcess
-from vtkit.scenario import TopicWatcher
-from vtkit.simulators.brp import BrpAddress, BrpRegister
-from vtkit.simulators.letter_gateway import FakeLetterGateway
-from vtkit.simulators.professional import FakeProfessionalEndpoint
-from vtkit.simulators.regional_system import FakeRegionalSystem
-from vtkit.simulators.rvdk import FakeRvdkReceiver, random_bsn
+from vttest import eventually
+from vttest.intake import call, intake_process
+from vttest.notifier import Notifier
+from vttest.radar import radar_process, start_radar
 
 TENANT = "fryslan"
 REGION_NAME = "Veilig Thuis Fryslân"
@@ -113,7 +113,7 @@ async def decide(suite: Suite, case_id: str, request: radar_service_pb2.RecordDe
     async with OrgStubs(suite.radar.address, suite.keys, radar_service_pb2_grpc.RadarServiceStub) as radar:
         request.case_id = case_id
         # NOT_FOUND until radar has read the melding from intake's topic.
-        await radar_eventually(lambda: radar(TENANT).RecordDecision(request, timeout=10), timeout=60)
+        await eventually(lambda: radar(TENANT).RecordDecision(request, timeout=10), timeout=60, truthy=False)
 
 
 def notices(suite: Suite, recipient: str, subject: str) -> list[receivers_pb2.NotifyRequest]:

@@ -1,7 +1,7 @@
 """The `buf curl` examples of docs/api.md (moved there from the README), run as written against `make run`
-(python -m vtkit.stack) on its fixed port layout, moved by VT_BASE_PORT to a free range: the commands are taken
+(python -m devstack) on its fixed port layout, moved by VT_BASE_PORT to a free range: the commands are taken
 from docs/api.md, so the test fails when the document drifts from the API or from the ports `make run` listens on
-(the README's "Set-up" table; libs/vtkit/tests/test_stack_ports.py checks those)."""
+(the README's "Set-up" table; tools/devstack/tests/test_stack_ports.py checks those)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import subprocess
 import sys
 import time
 
-from vtkit.processes import ROOT
-from vtkit.stack import DEFAULT_BASE_PORT, port_is_free
+from devstack.processes import ROOT
+from devstack.stack import DEFAULT_BASE_PORT, port_is_free
 
 EXAMPLES_DOC = "docs/api.md"
 EXAMPLES = (ROOT / EXAMPLES_DOC).read_text(encoding="utf-8")
@@ -28,7 +28,7 @@ FIXED_LAYOUT_RANGE = (61000, 65000)
 
 
 def _base_port() -> int:
-    """A base whose whole fixed layout (base .. base+160, vtkit.stack) is free."""
+    """A base whose whole fixed layout (base .. base+160, devstack.stack) is free."""
     low, high = FIXED_LAYOUT_RANGE
     for base in range(low, high - 170, 170):
         if all(port_is_free(p) for p in range(base, base + 161)):
@@ -80,7 +80,7 @@ def test_api_doc_buf_curl_examples_work_against_make_runs_fixed_ports(tmp_path: 
     env.update(VT_VAR_DIR=str(var), PYTHONUNBUFFERED="1", VT_BASE_PORT=str(base))
     out = tmp_path / "stack.out"
     with open(out, "wb") as sink:
-        stack = subprocess.Popen([sys.executable, "-m", "vtkit.stack"], cwd=ROOT, env=env, stdout=sink,
+        stack = subprocess.Popen([sys.executable, "-m", "devstack.stack"], cwd=ROOT, env=env, stdout=sink,
                                  stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + 180

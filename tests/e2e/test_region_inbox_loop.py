@@ -10,7 +10,8 @@ import json
 import pathlib
 from typing import Any
 
-from radar.testing import eventually
+from devstack.scenario import TopicWatcher, melding_request, random_bsn, submit_melding, wait_for_record
+from devstack.stack import Stack
 from vt.notifier.v1 import notifier_service_pb2 as npb
 from vt.notifier.v1 import notifier_service_pb2_grpc, receivers_pb2
 from vt.radar.v1 import events_pb2 as radar_events
@@ -19,8 +20,7 @@ from vtkit import topics
 from vtkit.channels import Org, OrgStubs
 from vtkit.grpcserver import wait_healthy
 from vtkit.keystore import KeyStore
-from vtkit.scenario import TopicWatcher, melding_request, random_bsn, submit_melding, wait_for_record
-from vtkit.stack import Stack
+from vttest import eventually
 
 A, B = "amsterdam-amstelland", "rotterdam-rijnmond"
 
@@ -48,7 +48,7 @@ async def test_a_monitoring_alert_waits_for_a_case_system_that_is_down_and_arriv
             decision = radar_service_pb2.RecordDecisionRequest(
                 case_id=case_a, judgement=radar_events.SAFETY_JUDGEMENT_STRUCTURAL_UNSAFETY,
                 decision=radar_events.DECISION_VOORWAARDEN_EN_VERVOLG, responsible_for_safety="wijkteam Oost")
-            await eventually(lambda: radar(A).RecordDecision(decision))  # NOT_FOUND until radar has the case
+            await eventually(lambda: radar(A).RecordDecision(decision), truthy=False)  # NOT_FOUND until radar has the case
             await watch.wait_for(lambda t, m: isinstance(m, radar_events.PersonSignal) and m.HasField("case_closed")
                                  and m.case_closed.case_id == case_a, 60, "the household monitored")
 
@@ -61,7 +61,7 @@ async def test_a_monitoring_alert_waits_for_a_case_system_that_is_down_and_arriv
                 assert any(i.kind == receivers_pb2.INBOX_ITEM_KIND_MONITORING_ALERT for i in reply.items), reply
                 return reply
 
-            waiting = await eventually(listed, timeout=60)
+            waiting = await eventually(listed, timeout=60, truthy=False)
             [alert] = [i for i in waiting.items if i.kind == receivers_pb2.INBOX_ITEM_KIND_MONITORING_ALERT]
             assert list(alert.person_ids) == [person_a] and alert.tenant_id == A
             assert alert.monitoring_alert.signal.organisation.tenant_id == B

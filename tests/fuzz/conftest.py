@@ -13,13 +13,13 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 import pytest
-from intake.testkit import intake_process
-from notifier.testing import Notifier
-from radar.testing import radar_process, start_radar
 from vtkit.grpcserver import wait_healthy
 from vtkit.kafka import KafkaSettings, ensure_topics
 from vtkit.keystore import KeyStore
-from vtkit.testing import BrokerUnavailable, ServiceProcess, kafka_bootstrap, kafka_mode
+from vttest import BrokerUnavailable, ServiceProcess, kafka_bootstrap, kafka_mode
+from vttest.intake import intake_process
+from vttest.notifier import Notifier
+from vttest.radar import radar_process, start_radar
 
 TENANT = "utrecht"
 

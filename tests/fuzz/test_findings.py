@@ -13,13 +13,13 @@ from intake.adapters import proto as intake_proto
 from intake.domain.errors import ValidationError
 from notifier.adapters import proto as notifier_proto
 from notifier.domain.causes import InvalidCause
+from ops.cli import read_all
 from radar.adapters import proto as radar_proto
 from verwijsindex.adapters import brp
 from vt.intake.v1 import intake_service_pb2 as ipb
 from vtkit import topics
 from vtkit.envelope import MAX_VALUE_BYTES, DecodeError, decode, envelope_for
 from vtkit.kafka import KafkaSettings, PermanentError, dead_letter, ensure_topics
-from vtkit.ops.cli import read_all
 
 pytestmark = pytest.mark.fuzz
 # Seconds far outside the Timestamp range (years 1-9999): protobuf's ToDatetime raises ValueError.

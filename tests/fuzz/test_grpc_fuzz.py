@@ -2,7 +2,7 @@
 
 The RPCs are enumerated from the proto descriptors of IntakeService, RadarService, VerwijsindexService
 and NotifierService, so a new RPC is fuzzed without touching this file. Each is called, as an identity
-allowed to call it, with FUZZ_EXAMPLES messages drawn from its request descriptor (vtkit.testing_fuzz)
+allowed to call it, with FUZZ_EXAMPLES messages drawn from its request descriptor (vttest.fuzz)
 and as many raw bodies that need not parse. Every answer must be a deliberate one: never INTERNAL,
 UNKNOWN or DEADLINE_EXCEEDED (a crash, an unmapped exception, a hang), an INVALID_ARGUMENT names the
 field it refuses, and the process is alive and SERVING after every batch.
@@ -19,6 +19,7 @@ from typing import Any
 
 import grpc
 import pytest
+from devstack.scenario import melding_request, random_bsn
 from google.protobuf import text_format
 from google.protobuf.descriptor import Descriptor, MethodDescriptor
 from vt.common.v1 import common_pb2
@@ -33,8 +34,7 @@ from vt.verwijsindex.v1 import verwijsindex_service_pb2, verwijsindex_service_pb
 from vt.verwijsindex.v1 import verwijsindex_service_pb2 as vpb
 from vtkit.channels import client_channel
 from vtkit.grpcserver import wait_healthy
-from vtkit.scenario import melding_request, random_bsn
-from vtkit.testing_fuzz import examples, messages, mutations, raw_bodies
+from vttest.fuzz import examples, messages, mutations, raw_bodies
 
 pytestmark = pytest.mark.fuzz
 

@@ -4,7 +4,7 @@ On every topic radar, notifier and the verwijsindex consume, publish random byte
 random bytes and a truncated valid record under the topic's type, a valid record with an unknown
 ce_type, a header that is not UTF-8, a ce_time that is no time, a record with one field of several MB,
 a record of a type foreign to the topic, and FUZZ_EXAMPLES records drawn from the topic's type and as
-many mutants of a valid record (vtkit.testing_fuzz). Each record that cannot be decoded must reach vt.national.deadletter.v1 from
+many mutants of a valid record (vttest.fuzz). Each record that cannot be decoded must reach vt.national.deadletter.v1 from
 every consumer of its topic with a reason; what decodes may be handled or dead-lettered. Afterwards a
 valid melding still yields radar's assessment and notifier's delivery, valid BRP facts are still
 applied, and every process is alive and SERVING.
@@ -15,17 +15,16 @@ from __future__ import annotations
 import asyncio
 import collections
 import os
-import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from devstack.scenario import random_bsn
 from google.protobuf import message as pb_message
 from notifier.consumer import source_topics
-from notifier.testing import assessment_due
-from radar.testing import melding_received, publish_melding
+from simulators.brp import build_facts, publish_facts
 from verwijsindex.bootstrap import BRP_GROUP
 from vt.audit.v1 import events_pb2 as audit_events
 from vt.intake.v1 import events_pb2 as intake_events
@@ -39,10 +38,11 @@ from vtkit.channels import client_channel
 from vtkit.envelope import envelope_for, new_event_id
 from vtkit.grpcserver import wait_healthy
 from vtkit.kafka import Publisher
-from vtkit.scenario import random_bsn
 from vtkit.signing import Signers
-from vtkit.simulators.brp import build_facts, publish_facts
-from vtkit.testing_fuzz import examples, messages, mutations
+from vttest import eventually
+from vttest.fuzz import examples, messages, mutations
+from vttest.notifier import assessment_due
+from vttest.radar import melding_received, publish_melding
 
 pytestmark = pytest.mark.fuzz
 
@@ -136,7 +136,7 @@ def bad_records(topic: str, keys: Any) -> list[Bad]:
 
 class DeadLetters:
     """Reads the dead-letter topic from the start; headers decoded leniently, since the fuzz puts
-    headers there that are not UTF-8 (radar.testing.Watcher would stop at the first)."""
+    headers there that are not UTF-8 (vttest.radar.Watcher would stop at the first)."""
 
     def __init__(self, bootstrap: str):
         self.consumer = AIOKafkaConsumer(topics.DEAD_LETTERS, bootstrap_servers=bootstrap, group_id=f"fuzz-{uuid.uuid4()}",
@@ -174,21 +174,6 @@ def test_every_consumed_topic_is_fuzzed() -> None:
     assert notifier_topics == {t for t, (_, who) in TOPICS.items() if "notifier" in who}
 
 
-async def eventually(check: Any, what: str, timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            result = await check()
-            if result:
-                return result
-        except Exception:  # noqa: BLE001 - an RPC refused while the tables fill: try again
-            if time.monotonic() > deadline:
-                raise
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(0.3)
-
-
 async def test_fuzz_consumers(stack: Any) -> None:
     dead = await DeadLetters(stack.kafka).start()
     producer = AIOKafkaProducer(bootstrap_servers=stack.kafka, acks="all", max_request_size=4 * HUGE)
@@ -224,7 +209,7 @@ async def test_fuzz_consumers(stack: Any) -> None:
             return all(TOPICS[b.topic][1] <= dead_lettered(b) for b in must)
 
         try:
-            await eventually(all_dead_lettered, "the dead-letter copies")
+            await eventually(all_dead_lettered, "the dead-letter copies", retry_on=(Exception,))
         finally:
             missing = [f"{b.kind} on {b.topic}: {sorted(TOPICS[b.topic][1] - dead_lettered(b))}" for b in must
                        if not TOPICS[b.topic][1] <= dead_lettered(b)]
@@ -236,7 +221,7 @@ async def test_fuzz_consumers(stack: Any) -> None:
                                              request_serializer=rpb.GetAssessmentRequest.SerializeToString,
                                              response_deserializer=rpb.GetAssessmentResponse.FromString)
             await eventually(lambda: assessment(rpb.GetAssessmentRequest(case_id=melding.contact_id), timeout=5),
-                             "radar's assessment of the valid melding")
+                             "radar's assessment of the valid melding", retry_on=(Exception,))
         async with client_channel(notifier.address, stack.keys, TENANT) as channel:
             deliveries = channel.unary_unary("/vt.notifier.v1.NotifierService/ListDeliveries",
                                              request_serializer=npb.ListDeliveriesRequest.SerializeToString,
@@ -246,13 +231,13 @@ async def test_fuzz_consumers(stack: Any) -> None:
                 reply = await deliveries(npb.ListDeliveriesRequest(case_id=melding.contact_id), timeout=5)
                 return bool(reply.deliveries)
 
-            await eventually(delivered, "notifier's delivery for the valid melding")
+            await eventually(delivered, "notifier's delivery for the valid melding", retry_on=(Exception,))
         vi = stack.processes["vt.verwijsindex.v1"]
 
         async def facts_applied() -> bool:
             return facts_id in vi.log_text() and '"household facts"' in vi.log_text()
 
-        await eventually(facts_applied, "the verwijsindex applying valid BRP facts")
+        await eventually(facts_applied, "the verwijsindex applying valid BRP facts", retry_on=(Exception,))
         for name, process in stack.processes.items():
             assert process.proc is not None and process.proc.poll() is None, f"{name} died:\n{process.log_text()[-3000:]}"
             await wait_healthy(process.address, timeout=10, keys=stack.keys)

@@ -1,4 +1,4 @@
-"""vtkit.testing_fuzz draws what it promises: every message type of the suite, unknown enum numbers,
+"""vttest.fuzz draws what it promises: every message type of the suite, unknown enum numbers,
 map entries, at most one oneof member, extreme integers, huge strings, unparseable raw bodies and
 mutants that keep most of a valid seed."""
 
@@ -9,12 +9,12 @@ import pkgutil
 
 import pytest
 import vt
+from devstack.scenario import melding_request, random_bsn
 from google.protobuf.descriptor import FieldDescriptor
 from vt.audit.v1 import events_pb2 as audit_events
 from vt.intake.v1 import intake_service_pb2 as ipb
 from vt.radar.v1 import events_pb2 as radar_events
-from vtkit.scenario import melding_request, random_bsn
-from vtkit.testing_fuzz import examples, messages, mutations, raw_bodies
+from vttest.fuzz import examples, messages, mutations, raw_bodies
 
 pytestmark = pytest.mark.fuzz
 

@@ -8,14 +8,14 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 
 import pytest
-from notifier.testing import DeliveryEvents, Notifier
-from radar.testing import radar_process, start_radar
+from simulators.letter_gateway import FakeLetterGateway
+from simulators.professional import FakeProfessionalEndpoint
+from simulators.regional_system import FakeRegionalSystem
 from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
-from vtkit.simulators.letter_gateway import FakeLetterGateway
-from vtkit.simulators.professional import FakeProfessionalEndpoint
-from vtkit.simulators.regional_system import FakeRegionalSystem
-from vtkit.testing import ServiceProcess
+from vttest import ServiceProcess
+from vttest.notifier import DeliveryEvents, Notifier
+from vttest.radar import radar_process, start_radar
 
 
 @pytest.fixture()

@@ -18,11 +18,11 @@ from typing import Any
 from radar.app import RadarStreams
 from radar.handlers import Radar
 from radar.settings import RadarSettings
-from radar.testing import Watcher
 from vt.radar.v1 import events_pb2
 from vtkit import topics
 from vtkit.kafka import KafkaSettings, make_producer
 from vtkit.keystore import KeyStore
+from vttest.radar import Watcher
 
 
 async def main(bootstrap: str, key_dir: str, data_dir: str, app_id: str, cases_file: str, out: str) -> None:

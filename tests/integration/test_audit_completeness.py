@@ -17,10 +17,9 @@ from collections.abc import Callable
 from typing import Any
 
 import aiohttp
-from intake.testkit import http_address, intake_process
-from notifier.testing import Notifier, assessment_due, eventually, publish_due
-from radar.testing import eventually as radar_eventually
-from radar.testing import melding_received, publish_melding, radar_process, start_radar
+from devstack.scenario import random_bsn
+from ops.cli import read_all
+from simulators.regional_system import FakeRegionalSystem
 from vt.audit.v1 import events_pb2 as audit_events
 from vt.common.v1 import common_pb2
 from vt.radar.v1 import events_pb2 as radar_events
@@ -34,10 +33,10 @@ from vtkit.envelope import new_event_id
 from vtkit.grpcserver import wait_healthy
 from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
-from vtkit.ops.cli import read_all
-from vtkit.scenario import random_bsn
-from vtkit.simulators.regional_system import FakeRegionalSystem
-from vtkit.testing import ServiceProcess
+from vttest import ServiceProcess, eventually
+from vttest.intake import http_address, intake_process
+from vttest.notifier import Notifier, assessment_due, publish_due
+from vttest.radar import melding_received, publish_melding, radar_process, start_radar
 
 Record = dict[str, Any]
 
@@ -195,15 +194,15 @@ async def test_radar_read_search_update_and_overdue_list_are_audited(kafka: str,
                 assert len(reply.inputs) == 1
                 return reply
 
-            await radar_eventually(assessment, timeout=60)
+            await eventually(assessment, timeout=60, truthy=False)
             # Retried like the read: a consumer-group rebalance on the shared broker can hide the tables briefly.
-            await radar_eventually(lambda: stub.LookupInvolvement(
-                rpb.LookupInvolvementRequest(case_id=case_id, person_id=person_id), timeout=10))
-            await radar_eventually(lambda: stub.RecordDecision(rpb.RecordDecisionRequest(
+            await eventually(lambda: stub.LookupInvolvement(
+                rpb.LookupInvolvementRequest(case_id=case_id, person_id=person_id), timeout=10), truthy=False)
+            await eventually(lambda: stub.RecordDecision(rpb.RecordDecisionRequest(
                 case_id=case_id, judgement=radar_events.SAFETY_JUDGEMENT_ACUTE_UNSAFETY,
                 decision=radar_events.DECISION_RVDK_REQUEST, responsible_for_safety="VT team",
                 agreements="geen", rvdk_reason=common_pb2.RvdkRequestReason(
-                    ground=common_pb2.RVDK_REQUEST_GROUND_URGENT, explanation="geen")), timeout=10))
+                    ground=common_pb2.RVDK_REQUEST_GROUND_URGENT, explanation="geen")), timeout=10), truthy=False)
             await stub.ListOverdue(rpb.ListOverdueRequest(), timeout=10)
         path = data_dir / "audit-radar.jsonl"
         records = [await audited(path, keys, lambda r, a=action, w=what: r["action"] == a and r["what"] == w

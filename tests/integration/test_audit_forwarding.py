@@ -9,11 +9,11 @@ import pathlib
 import uuid
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from ops.cli import read_all
 from vt.audit.v1 import events_pb2
 from vtkit import audit, topics
 from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
-from vtkit.ops.cli import read_all
 
 
 async def test_audit_file_is_copied_to_the_audit_topic_once(kafka: str, keys: KeyStore, publisher: Publisher,

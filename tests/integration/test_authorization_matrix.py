@@ -25,9 +25,8 @@ from typing import Any
 
 import grpc
 import pytest
-from intake.testkit import intake_process
-from notifier.testing import Notifier, assessment_due, publish_due
-from radar.testing import eventually, melding_received, publish_melding, radar_process, start_radar
+from devstack.scenario import melding_request, random_bsn
+from ops.cli import read_all
 from vt.audit.v1 import events_pb2 as audit_events
 from vt.common.v1 import common_pb2
 from vt.intake.v1 import intake_service_pb2 as ipb
@@ -45,10 +44,11 @@ from vtkit.envelope import envelope_for, new_event_id
 from vtkit.grpcserver import wait_healthy
 from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
-from vtkit.ops.cli import read_all
 from vtkit.registrants import example
-from vtkit.scenario import melding_request, random_bsn
-from vtkit.testing import ServiceProcess
+from vttest import ServiceProcess, eventually
+from vttest.intake import intake_process
+from vttest.notifier import Notifier, assessment_due, publish_due
+from vttest.radar import melding_received, publish_melding, radar_process, start_radar
 
 TENANTS = ("utrecht", "fryslan", "zeeland")
 PAIRS = list(itertools.permutations(TENANTS, 2))  # 6 ordered pairs (A, B)
@@ -232,7 +232,7 @@ async def test_radar_matrix(kafka: str, keys: KeyStore, tmp_path: pathlib.Path, 
 
                 async def seen(t: str = t, case_id: str = case_id) -> Any:
                     return await stub(t).GetAssessment(rpb.GetAssessmentRequest(case_id=case_id))
-                await eventually(seen)
+                await eventually(seen, truthy=False)
             calls = 0
             for a, b in PAIRS:
                 case_b, person_b = cases[b]

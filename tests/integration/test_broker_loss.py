@@ -11,21 +11,21 @@ import subprocess
 import sys
 import uuid
 
-from intake.testkit import call, contact_ids, intake_process, read_topic
-from notifier.testing import Notifier, assessment_due, publish_due
-from radar.testing import melding_received, publish_melding
+from devstack.broker import EmbeddedBroker, free_port
+from devstack.processes import ROOT
+from devstack.scenario import melding_request, random_bsn
+from ops.cli import read_all
+from ops.observer import Observer
 from vt.notifier.v1.events_pb2 import DeliveryRequested
 from vtkit import topics
-from vtkit.broker import EmbeddedBroker, free_port
 from vtkit.channels import Org
 from vtkit.grpcserver import wait_healthy
 from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, start_producer
 from vtkit.keystore import KeyStore
-from vtkit.ops.cli import read_all
-from vtkit.ops.observer import Observer
-from vtkit.processes import ROOT
-from vtkit.scenario import melding_request, random_bsn
 from vtkit.signing import Signers
+from vttest.intake import call, contact_ids, intake_process, read_topic
+from vttest.notifier import Notifier, assessment_due, publish_due
+from vttest.radar import melding_received, publish_melding
 
 TENANT = "drenthe"
 
@@ -79,7 +79,7 @@ async def test_vt_ops_recover_makes_every_outbox_publish_again(
                                               melding_request(random_bsn())) for _ in range(3)))
         ours = [reply.contact_id for reply in replies]
         await read_topic(kafka, topics.intake(tenant), lambda r: set(ours) <= set(contact_ids(r)))
-        done = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "vtkit.ops.cli", "recover", "--data-dir",
+        done = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "ops.cli", "recover", "--data-dir",
                                                         str(data_dir)], capture_output=True, text=True, cwd=ROOT)
         assert done.returncode == 0 and f"intake-{tenant}.sqlite3: publishes its outbox again" in done.stdout, done
         records = await read_topic(kafka, topics.intake(tenant), lambda r: all(contact_ids(r).count(c) == 2 for c in ours),
@@ -129,7 +129,7 @@ async def test_the_rvdk_feed_publishes_from_its_outbox_and_again_after_a_broker_
 
     async def feed(broker: EmbeddedBroker, *extra: str) -> None:
         done = await asyncio.to_thread(subprocess.run, [
-            sys.executable, "-m", "vtkit.simulators.rvdk", "--bootstrap", broker.bootstrap_servers, "--key-dir",
+            sys.executable, "-m", "simulators.rvdk", "--bootstrap", broker.bootstrap_servers, "--key-dir",
             str(keys.root), "--outbox", str(outbox), *extra], capture_output=True, text=True, cwd=ROOT)
         assert done.returncode == 0, done.stderr[-2000:]
 

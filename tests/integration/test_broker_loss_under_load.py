@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import pathlib
 
-from vtkit.broker import free_port, wait_for_broker
-from vtkit.loadgen import run_chaos
-from vtkit.processes import stop_all
-from vtkit.stack import Stack
-from vtkit.testing import LosableBroker, notifier_deadlines
+from devstack.broker import free_port, wait_for_broker
+from devstack.processes import stop_all
+from devstack.stack import Stack
+from loadgen import run_chaos
+from vttest import LosableBroker, notifier_deadlines
 
 A, B = "amsterdam-amstelland", "twente"
 N = 40

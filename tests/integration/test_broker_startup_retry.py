@@ -8,12 +8,12 @@ from __future__ import annotations
 import asyncio
 import pathlib
 
-from vtkit.broker import free_port, wait_for_broker
+from devstack.broker import free_port, wait_for_broker
+from devstack.stack import Stack, wait_http
+from loadgen import run_chaos
 from vtkit.grpcserver import wait_healthy
 from vtkit.keystore import KeyStore
-from vtkit.loadgen import run_chaos
-from vtkit.stack import Stack, wait_http
-from vtkit.testing import CuttableLink, ServiceProcess, broker_advertised_at
+from vttest import CuttableLink, ServiceProcess, broker_advertised_at
 
 TENANT = "utrecht"
 WAITING = ("radar", "notifier", "verwijsindex")  # the services that need the broker before they can serve

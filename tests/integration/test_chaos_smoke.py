@@ -13,11 +13,11 @@ from __future__ import annotations
 import contextlib
 import pathlib
 
-from vtkit.broker import free_port, wait_for_broker
-from vtkit.loadgen import run_chaos
-from vtkit.processes import stop_all
-from vtkit.stack import Stack
-from vtkit.testing import CuttableLink, OutboxWatch, broker_advertised_at, notifier_deadlines, outbox_drained
+from devstack.broker import free_port, wait_for_broker
+from devstack.processes import stop_all
+from devstack.stack import Stack
+from loadgen import run_chaos
+from vttest import CuttableLink, OutboxWatch, broker_advertised_at, notifier_deadlines, outbox_drained
 
 A, B = "amsterdam-amstelland", "twente"
 N = 60

@@ -9,14 +9,14 @@ import re
 import aiohttp
 import grpc
 import pytest
-from intake.testkit import call, intake_process
+from devstack.broker import free_port
+from devstack.scenario import melding_request, random_bsn
 from vt.intake.v1 import intake_service_pb2 as pb
 from vt.intake.v1 import intake_service_pb2_grpc
-from vtkit.broker import free_port
 from vtkit.channels import Org, server_probe_channel
 from vtkit.grpcserver import wait_healthy
 from vtkit.keystore import KeyStore
-from vtkit.scenario import melding_request, random_bsn
+from vttest.intake import call, intake_process
 
 TENANT = "flevoland"
 SERVICE = "vt.intake.v1.IntakeService"

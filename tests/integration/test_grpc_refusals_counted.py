@@ -18,12 +18,12 @@ from collections.abc import AsyncIterator
 
 import grpc
 import pytest
+from devstack.broker import free_port
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from prometheus_client import REGISTRY
 from vtkit import pki
 from vtkit.audit import AuditLog
 from vtkit.auth import caller
-from vtkit.broker import free_port
 from vtkit.channels import client_channel, server_probe_channel
 from vtkit.grpcserver import PLAINTEXT_FLAG, GrpcServer
 from vtkit.keystore import KeyStore, init_keys

@@ -11,7 +11,7 @@ from typing import Any
 
 import grpc
 import pytest
-from intake.testkit import Records, intake_process, read_topic
+from devstack.scenario import melding_request, random_bsn
 from vt.common.v1 import common_pb2
 from vt.intake.v1 import events_pb2, intake_service_pb2_grpc
 from vt.intake.v1 import intake_service_pb2 as pb
@@ -21,8 +21,8 @@ from vtkit.channels import client_channel
 from vtkit.crypto import Ciphertext, DecryptionError, Sealed, TenantCipher, unwrap_opened
 from vtkit.grpcserver import wait_healthy
 from vtkit.keystore import KeyStore
-from vtkit.scenario import melding_request, random_bsn
-from vtkit.testing import ServiceProcess
+from vttest import ServiceProcess
+from vttest.intake import Records, intake_process, read_topic
 
 TENANT = "drenthe"
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 import asyncio
 import pathlib
 
-from intake.testkit import call, contact_ids, intake_process, read_topic
+from devstack.broker import free_port, wait_for_broker
+from devstack.scenario import melding_request, random_bsn
 from vtkit import topics
-from vtkit.broker import free_port, wait_for_broker
 from vtkit.channels import Org
 from vtkit.grpcserver import wait_healthy
 from vtkit.keystore import KeyStore
-from vtkit.scenario import melding_request, random_bsn
-from vtkit.testing import CuttableLink, broker_advertised_at
+from vttest import CuttableLink, broker_advertised_at
+from vttest.intake import call, contact_ids, intake_process, read_topic
 
 CONTACTS = 30
 

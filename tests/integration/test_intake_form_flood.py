@@ -18,14 +18,14 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-from intake.testkit import call, http_address, intake_process
+from devstack.broker import free_port
+from devstack.scenario import melding_request, random_bsn
 from prometheus_client.parser import text_string_to_metric_families
-from vtkit.broker import free_port
 from vtkit.channels import Org
 from vtkit.grpcserver import health_status, wait_healthy
 from vtkit.keystore import KeyStore
-from vtkit.scenario import melding_request, random_bsn
-from vtkit.testing import ServiceProcess
+from vttest import ServiceProcess
+from vttest.intake import call, http_address, intake_process
 
 TENANT = "flevoland"
 CAP, BACKLOG = 40, 16

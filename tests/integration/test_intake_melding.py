@@ -7,15 +7,15 @@ import json
 import pathlib
 
 import pytest
-from intake.testkit import Records, call, intake_process, read_topic
+from devstack.scenario import melding_request, random_bsn
 from vt.intake.v1 import events_pb2
 from vtkit import topics
 from vtkit.channels import Org
 from vtkit.crypto import WRAPPED_PREFIX, Ciphertext, Sealed, unwrap_opened
 from vtkit.grpcserver import wait_healthy
 from vtkit.keystore import KeyStore
-from vtkit.scenario import melding_request, random_bsn
-from vtkit.testing import ServiceProcess
+from vttest import ServiceProcess
+from vttest.intake import Records, call, intake_process, read_topic
 
 TENANT = "groningen"
 

@@ -9,7 +9,7 @@ import uuid
 
 import grpc
 import pytest
-from intake.testkit import Records, call, contact_ids, intake_process, read_topic
+from devstack.scenario import melding_request, random_bsn
 from vt.common.v1 import common_pb2
 from vt.intake.v1 import events_pb2
 from vt.intake.v1 import intake_service_pb2 as pb
@@ -19,8 +19,8 @@ from vtkit.channels import Org
 from vtkit.crypto import Ciphertext
 from vtkit.grpcserver import wait_healthy
 from vtkit.keystore import KeyStore
-from vtkit.scenario import melding_request, random_bsn
-from vtkit.testing import ServiceProcess
+from vttest import ServiceProcess
+from vttest.intake import Records, call, contact_ids, intake_process, read_topic
 
 TENANT, OTHER = "fryslan", "gelderland-zuid"
 

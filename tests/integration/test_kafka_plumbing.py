@@ -7,11 +7,11 @@ import asyncio
 import uuid
 
 from aiokafka.admin import AIOKafkaAdminClient
+from devstack.scenario import TopicWatcher
 from vt.radar.v1 import events_pb2
 from vtkit import topics
 from vtkit.envelope import Event, envelope_for, header_map
 from vtkit.kafka import KafkaSettings, Publisher, consume, ensure_topics, make_producer
-from vtkit.scenario import TopicWatcher
 
 
 async def test_topics_are_created_explicitly(kafka: str) -> None:

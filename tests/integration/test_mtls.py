@@ -16,21 +16,21 @@ from collections.abc import AsyncIterator
 
 import grpc
 import pytest
+from devstack.broker import free_port
+from devstack.scenario import melding_request, random_bsn
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from intake.testkit import intake_process
 from vt.common.v1 import common_pb2
 from vt.intake.v1 import intake_service_pb2_grpc
 from vt.verwijsindex.v1 import verwijsindex_service_pb2 as vsvc
 from vt.verwijsindex.v1 import verwijsindex_service_pb2_grpc as vsvc_grpc
 from vtkit import pki
 from vtkit.auth import bearer_metadata, caller
-from vtkit.broker import free_port
 from vtkit.channels import OrgStubs, client_channel
 from vtkit.grpcserver import PLAINTEXT_FLAG, GrpcServer, check, reflected_services, wait_healthy
 from vtkit.keystore import KeyStore, init_keys
 from vtkit.registrants import example
-from vtkit.scenario import melding_request, random_bsn
-from vtkit.testing import ServiceProcess
+from vttest import ServiceProcess
+from vttest.intake import intake_process
 
 WHO = "/vt.test.WhoAmI/Who"
 

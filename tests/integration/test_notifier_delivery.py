@@ -17,16 +17,7 @@ from typing import Any
 
 import grpc
 import pytest
-from notifier.testing import (
-    EXPECTED_DUE,
-    DeliveryEvents,
-    Notifier,
-    assessment_due,
-    eventually,
-    of_case,
-    publish_due,
-    redrive,
-)
+from simulators.regional_system import FakeRegionalSystem, read_records
 from vt.notifier.v1 import events_pb2, notifier_service_pb2, notifier_service_pb2_grpc
 from vtkit import topics
 from vtkit.calendar import end_of_day
@@ -34,8 +25,8 @@ from vtkit.channels import client_channel
 from vtkit.grpcserver import wait_healthy
 from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
-from vtkit.simulators.regional_system import FakeRegionalSystem, read_records
-from vtkit.testing import ServiceProcess
+from vttest import ServiceProcess, eventually
+from vttest.notifier import EXPECTED_DUE, DeliveryEvents, Notifier, assessment_due, of_case, publish_due, redrive
 
 WAIT = 60.0
 
@@ -188,7 +179,7 @@ async def test_callback_reaches_the_regional_simulator_running_as_its_own_proces
         publisher: Publisher, make_notifier: Callable[..., Notifier], tmp_path: pathlib.Path, keys: KeyStore) -> None:
     tenant, case_id = "ijsselland", f"case-{uuid.uuid4()}"
     record = tmp_path / "regional-process.jsonl"
-    regional = ServiceProcess("regional", "vtkit.simulators.regional_system", env={"RECORD_FILE": str(record), "TENANT": tenant,
+    regional = ServiceProcess("regional", "simulators.regional_system", env={"RECORD_FILE": str(record), "TENANT": tenant,
                               "VT_KEY_DIR": str(keys.root)}, log_path=tmp_path / "logs" / "regional.log").start()
     try:
         await wait_healthy(regional.address, timeout=WAIT, keys=keys)

@@ -5,7 +5,6 @@ session broker as intake and radar publish them."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import uuid
@@ -13,7 +12,8 @@ from collections.abc import Callable
 from typing import Any
 
 from notifier.letters import sealed
-from notifier.testing import DeliveryEvents, Notifier, eventually
+from simulators.letter_gateway import FakeLetterGateway
+from simulators.regional_system import FakeRegionalSystem
 from vt.common.v1 import common_pb2
 from vt.intake.v1 import events_pb2 as intake_events
 from vt.notifier.v1 import notifier_service_pb2, notifier_service_pb2_grpc
@@ -23,8 +23,8 @@ from vtkit.channels import OrgStubs
 from vtkit.envelope import envelope_for
 from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
-from vtkit.simulators.letter_gateway import FakeLetterGateway
-from vtkit.simulators.regional_system import FakeRegionalSystem
+from vttest import eventually
+from vttest.notifier import DeliveryEvents, Notifier
 
 LETTER = 2  # vt.notifier.v1.DeliveryKind household letter
 
@@ -80,7 +80,7 @@ async def test_a_destroyed_dossiers_letter_is_cancelled_and_never_sent(
         async def scheduled() -> list[Any]:
             return [d for d in await letters_of_held() if d.state == notifier_service_pb2.DELIVERY_STATE_PENDING]
 
-        await eventually_async(scheduled, "the held household letter scheduled")
+        await eventually(scheduled, "the held household letter scheduled")
         await publish_destroyed(publisher, held_tenant, held)
 
         def cancelled(seen: list[tuple[str, str, Any, dict[str, str]]]) -> bool:
@@ -96,10 +96,3 @@ async def test_a_destroyed_dossiers_letter_is_cancelled_and_never_sent(
     assert letter_gateway.distinct(held) == []
 
 
-async def eventually_async(check: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not (found := await check()):
-        assert loop.time() < deadline, what
-        await asyncio.sleep(0.2)
-    return found

@@ -20,7 +20,10 @@ from collections.abc import Callable
 import grpc
 import pytest
 from notifier.letters import opened, sealed
-from notifier.testing import DeliveryEvents, Notifier, eventually
+from simulators.brp import BrpAddress, BrpRegister
+from simulators.letter_gateway import FakeLetterGateway
+from simulators.professional import FakeProfessionalEndpoint
+from simulators.regional_system import FakeRegionalSystem
 from vt.common.v1 import common_pb2
 from vt.intake.v1 import events_pb2 as intake_events
 from vt.notifier.v1 import notifier_service_pb2, notifier_service_pb2_grpc, receivers_pb2
@@ -33,10 +36,8 @@ from vtkit.channels import OrgStubs
 from vtkit.envelope import envelope_for
 from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
-from vtkit.simulators.brp import BrpAddress, BrpRegister
-from vtkit.simulators.letter_gateway import FakeLetterGateway
-from vtkit.simulators.professional import FakeProfessionalEndpoint
-from vtkit.simulators.regional_system import FakeRegionalSystem
+from vttest import eventually
+from vttest.notifier import DeliveryEvents, Notifier
 
 BYSTANDER = "Bea Buurvrouw"
 # Known to the melding by BSN only: the BRP simulator's register has the first one's address, not the second's.

@@ -9,9 +9,10 @@ import uuid
 from collections.abc import Callable
 
 import pytest
-from notifier.testing import DeliveryEvents, Notifier, assessment_due, eventually, of_case, publish_due
+from simulators.regional_system import FakeRegionalSystem
 from vtkit.kafka import Publisher
-from vtkit.simulators.regional_system import FakeRegionalSystem
+from vttest import eventually
+from vttest.notifier import DeliveryEvents, Notifier, assessment_due, of_case, publish_due
 
 
 async def test_sigkill_after_delivery_then_restart_sends_no_new_delivery(

@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import inspect
-import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer
 from google.protobuf.timestamp_pb2 import Timestamp
+from ops.cli import main as vt_ops
+from ops.cli import read_all
+from ops.observer import Observer
 from vt.radar.v1 import events_pb2
 from vtkit import topics
 from vtkit.envelope import envelope_for
 from vtkit.kafka import Publisher
-from vtkit.ops.cli import main as vt_ops
-from vtkit.ops.cli import read_all
-from vtkit.ops.observer import Observer
+from vttest import eventually
 
 TENANT = "noord-en-midden-limburg"
 
@@ -28,19 +26,6 @@ def ts(moment: dt.datetime) -> Timestamp:
     stamp = Timestamp()
     stamp.FromDatetime(moment)
     return stamp
-
-
-async def eventually(check: Callable[[], Any], timeout: float = 30.0) -> Any:
-    """Poll `check` (plain or async) until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if inspect.isawaitable(result):
-            result = await result
-        if result:
-            return result
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.3)
 
 
 async def test_overdue_assessments_appear_per_region_and_leave_when_completed(kafka: str, publisher: Publisher) -> None:
@@ -102,10 +87,10 @@ async def test_replay_outbox_publishes_the_same_events_again(kafka: str, keys: A
                                                              capsys: pytest.CaptureFixture[str]) -> None:
     """After a broker loss the operator queues the intake outboxes again; the relay re-publishes with the
     original event ids (consumers dedupe), so nothing acknowledged stays missing."""
-    from intake.testkit import intake_process
+    from devstack.scenario import TopicWatcher, melding_request, random_bsn, submit_melding
     from vtkit.channels import Org
     from vtkit.grpcserver import wait_healthy
-    from vtkit.scenario import TopicWatcher, melding_request, random_bsn, submit_melding
+    from vttest.intake import intake_process
 
     tenant = "zuid-holland-zuid"
     process = intake_process(tmp_path, kafka, keys, tenant, data_dir).start()
@@ -150,7 +135,7 @@ async def test_read_all_returns_every_record_of_a_multi_record_batch(kafka: str)
 
 
 async def test_a_service_that_does_not_answer_is_listed_down_and_the_sample_goes_on(kafka: str) -> None:
-    from vtkit.broker import free_port
+    from devstack.broker import free_port
 
     nobody = f"http://127.0.0.1:{free_port()}/metrics"
     sample = await Observer(kafka, metrics_urls={"radar": nobody, "notifier": nobody}).sample()

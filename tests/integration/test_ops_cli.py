@@ -13,16 +13,15 @@ import uuid
 from typing import Any
 
 import pytest
+from devstack.processes import ROOT
+from ops.cli import main as vt_ops
+from ops.cli import parser, read_all
 from vt.intake.v1 import events_pb2 as intake_events
 from vt.radar.v1 import events_pb2
 from vtkit import topics
 from vtkit.envelope import Event, envelope_for, header_map
 from vtkit.kafka import KafkaSettings, PermanentError, Publisher, consume, make_producer
-from vtkit.ops.cli import main as vt_ops
-from vtkit.ops.cli import parser, read_all
-from vtkit.processes import ROOT
-
-from tests.integration.test_ops import eventually
+from vttest import eventually
 
 TENANT = "zeeland"
 
@@ -87,13 +86,13 @@ async def test_dead_letter_provenance_redrive_to_the_failed_consumer_only_and_ha
     data = tmp_path / "data"
     try:
         await publisher.publish(topic, f"c-{marker}", entry, envelope)
-        await eventually(lambda: envelope.id in seen_other, 60)
+        await eventually(lambda: envelope.id in seen_other, timeout=60)
 
         async def dead() -> list[Any]:
             return [r for r in await read_all(kafka, topics.DEAD_LETTERS)
                     if header_map(r.headers, strict=False).get("ce_id") == envelope.id]
 
-        [letter] = await eventually(dead, 60)
+        [letter] = await eventually(dead, timeout=60)
         headers = header_map(letter.headers, strict=False)
         original = [r for r in await read_all(kafka, topic) if header_map(r.headers, strict=False).get("ce_id") == envelope.id][0]
         assert headers["dl_consumer"] == failing and headers["dl_group"] == failing
@@ -109,14 +108,14 @@ async def test_dead_letter_provenance_redrive_to_the_failed_consumer_only_and_ha
         fail.clear()  # the cause is fixed
         out = await asyncio.to_thread(run_ops, capsys, "--kafka", kafka, "--data-dir", str(data), "redrive", ident)
         assert f"{ident} -> {topic}/{original.partition}@{original.offset} for {failing}" in out
-        await eventually(lambda: envelope.id in seen_failing, 60)
+        await eventually(lambda: envelope.id in seen_failing, timeout=60)
         # The other group got the re-driven record too (same topic) and skipped it: still one handling. Its position
         # passing the re-driven record's offset is the condition, not a sleep.
         redriven = [r for r in await read_all(kafka, topic)
                     if header_map(r.headers, strict=False).get("vt_redrive_for") == failing]
         assert len(redriven) == 1 and header_map(redriven[0].headers, strict=False)["ce_id"] == envelope.id
         assert redriven[0].value == original.value and redriven[0].partition == original.partition
-        await eventually(lambda: _committed_past(kafka, other, redriven[0]), 60)
+        await eventually(lambda: _committed_past(kafka, other, redriven[0]), timeout=60)
         assert seen_other.count(envelope.id) == 1 and seen_failing.count(envelope.id) == 1
 
         out = await asyncio.to_thread(run_ops, capsys, "--kafka", kafka, "--data-dir", str(data), "handled", ident)
@@ -203,7 +202,7 @@ def test_topics_and_lag_leave_no_unclosed_client_and_progress_is_plain_in_a_log(
     env = {**os.environ, "PYTHONWARNINGS": "always", "COLUMNS": "200"}
     for command in (["topics"], ["lag"], ["deadletters"]):
         with open(log, "wb") as sink:
-            done = subprocess.run([sys.executable, "-m", "vtkit.ops.cli", "--kafka", kafka,
+            done = subprocess.run([sys.executable, "-m", "ops.cli", "--kafka", kafka,
                                    "--data-dir", str(tmp_path), *command], cwd=ROOT, env=env, stdout=sink,
                                   stderr=subprocess.STDOUT, timeout=120)
         text = log.read_text()

@@ -13,19 +13,19 @@ import subprocess
 import sys
 import uuid
 
-from intake.testkit import call, intake_process
-from radar.testing import Watcher
+from devstack.broker import free_port
+from devstack.processes import ROOT, ServiceProcess
+from devstack.scenario import melding_request, random_bsn
+from ops.observer import Observer
 from vt.radar.v1 import events_pb2
 from vtkit import topics
-from vtkit.broker import free_port
 from vtkit.channels import Org
 from vtkit.envelope import MAX_VALUE_BYTES
 from vtkit.grpcserver import health_status, wait_healthy
 from vtkit.keystore import KeyStore
-from vtkit.ops.observer import Observer
 from vtkit.outbox import HEALTH_NAME
-from vtkit.processes import ROOT, ServiceProcess
-from vtkit.scenario import melding_request, random_bsn
+from vttest.intake import call, intake_process
+from vttest.radar import Watcher
 
 TENANT = "zeeland"
 
@@ -70,7 +70,7 @@ async def test_a_row_that_can_never_be_sent_is_quarantined_and_the_acute_melding
         await watcher.stop()
         assert intake.stop() == 0, intake.log_text()[-3000:]
 
-    listed = (await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "vtkit.ops.cli", "quarantine", "--data-dir",
+    listed = (await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "ops.cli", "quarantine", "--data-dir",
                                                        str(data_dir)], capture_output=True, text=True, cwd=ROOT,
                                       check=True)).stdout
     assert poison in listed and "exceeds the limit" in listed, listed

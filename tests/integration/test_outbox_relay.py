@@ -9,10 +9,10 @@ import pathlib
 import sqlite3
 import uuid
 
+from ops.cli import read_all
 from vtkit import topics
 from vtkit.envelope import MAX_VALUE_BYTES
 from vtkit.kafka import KafkaSettings, ensure_topics
-from vtkit.ops.cli import read_all
 from vtkit.outbox import OutboxRecord, OutboxRelay, OwnProducer
 from vtkit.outbox_store import SqliteOutbox, StoredRow, quarantined
 

@@ -8,16 +8,17 @@ from __future__ import annotations
 import pathlib
 import uuid
 
-from radar.testing import Watcher, eventually, melding_received, publish_melding, radar_process, start_radar
+from devstack.broker import EmbeddedBroker, free_port
+from simulators.rvdk import random_bsn
 from vt.radar.v1 import events_pb2, radar_service_pb2, radar_service_pb2_grpc
 from vtkit import topics
-from vtkit.broker import EmbeddedBroker, free_port
 from vtkit.channels import OrgStubs
 from vtkit.envelope import new_event_id
 from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, start_producer
 from vtkit.keystore import KeyStore
 from vtkit.signing import Signers
-from vtkit.simulators.rvdk import random_bsn
+from vttest import eventually
+from vttest.radar import Watcher, melding_received, publish_melding, radar_process, start_radar
 
 REGION = "flevoland"
 
@@ -41,7 +42,7 @@ async def test_a_recorded_decision_survives_the_loss_of_the_broker(
         try:
             async with OrgStubs(radar.address, keys, radar_service_pb2_grpc.RadarServiceStub) as stub:
                 await eventually(lambda: stub(REGION).GetAssessment(
-                    radar_service_pb2.GetAssessmentRequest(case_id=melding.contact_id)))
+                    radar_service_pb2.GetAssessmentRequest(case_id=melding.contact_id)), truthy=False)
                 reply = await stub(REGION).RecordDecision(radar_service_pb2.RecordDecisionRequest(
                     case_id=melding.contact_id, judgement=events_pb2.SAFETY_JUDGEMENT_SAFE,
                     decision=events_pb2.DECISION_NO_FURTHER_STEPS, responsible_for_safety="gezin zelf"))

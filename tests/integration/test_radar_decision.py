@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator
 
 import grpc
 import pytest
-from radar.testing import Seen, Watcher, eventually, melding_received, publish_melding, radar_process, start_radar
+from simulators.rvdk import random_bsn
 from vt.common.v1 import common_pb2
 from vt.radar.v1 import events_pb2, radar_service_pb2, radar_service_pb2_grpc
 from vtkit import audit, calendar, topics
@@ -27,8 +27,8 @@ from vtkit.crypto import Ciphertext
 from vtkit.envelope import envelope_for, new_event_id
 from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
-from vtkit.simulators.rvdk import random_bsn
-from vtkit.testing import ServiceProcess
+from vttest import ServiceProcess, eventually
+from vttest.radar import Seen, Watcher, melding_received, publish_melding, radar_process, start_radar
 
 REGION = "hollands-midden"
 OTHER = "noord-holland-noord"
@@ -81,7 +81,7 @@ async def new_melding(keys: KeyStore, publisher: Publisher, tenant: str, bsn: st
 
 async def case_known(stub: RadarStubs, keys: KeyStore, tenant: str, case_id: str) -> None:
     """Wait until radar's case table holds the case (RecordDecision answers NOT_FOUND before)."""
-    await eventually(lambda: stub(tenant).GetAssessment(radar_service_pb2.GetAssessmentRequest(case_id=case_id)))
+    await eventually(lambda: stub(tenant).GetAssessment(radar_service_pb2.GetAssessmentRequest(case_id=case_id)), truthy=False)
 
 
 async def test_record_decision_for_own_case_publishes_assessment_completed(
@@ -151,7 +151,7 @@ async def test_record_decision_for_own_case_publishes_assessment_completed(
         again = await as_region.RecordDecision(request)
         assert again.event_id == reply.event_id and again.decided_at == reply.decided_at
         return again
-    await eventually(same_again)
+    await eventually(same_again, truthy=False)
     different = radar_service_pb2.RecordDecisionRequest()
     different.CopyFrom(request)
     different.decision = events_pb2.DECISION_NO_FURTHER_STEPS
@@ -339,7 +339,7 @@ async def test_onderzoek_starts_ends_with_voorwaarden_en_vervolg_and_monitoring_
     await watcher.wait_for(of_case(events_pb2.AssessmentInput, later.contact_id), what="the later melding processed")
     assert len(watcher.matching(alert_for(case_id))) == 1
     await eventually(lambda: refused(as_region.EndMonitoring(radar_service_pb2.EndMonitoringRequest(
-        case_id=case_id, reason="nogmaals")), grpc.StatusCode.FAILED_PRECONDITION, "case_id"))
+        case_id=case_id, reason="nogmaals")), grpc.StatusCode.FAILED_PRECONDITION, "case_id"), truthy=False)
 
     entries = [json.loads(line) for line in (data_dir / "audit-radar.jsonl").read_text().splitlines()]
     done = {(e["what"], e["outcome"]) for e in entries if e["subject"].get("case_id") == case_id}
@@ -418,7 +418,7 @@ async def test_norms_of_a_region_over_a_seeded_set_of_cases(keys: KeyStore, stub
         assert reply.onderzoeken.total == 2, reply  # both outcomes applied
         return reply
 
-    norms = await eventually(figures)
+    norms = await eventually(figures, truthy=False)
     assert (norms.assessments.total, norms.assessments.on_time, norms.assessments.meets_norm) == (3, 2, False)
     assert norms.assessments.norm == pytest.approx(0.9) and norms.assessments.share == pytest.approx(0.6667)
     assert (norms.onderzoeken.total, norms.onderzoeken.on_time, norms.onderzoeken.share) == (2, 1, 0.5)
@@ -447,7 +447,7 @@ async def test_a_second_melding_about_the_household_joins_its_open_assessment_on
     async def episode_due() -> None:
         reply = await as_region.GetAssessment(radar_service_pb2.GetAssessmentRequest(case_id=first.contact_id))
         assert reply.due.due_at.ToDatetime(dt.UTC) == today_end, reply.due  # the acute melding's deadline
-    await eventually(episode_due)
+    await eventually(episode_due, truthy=False)
 
     decision = radar_service_pb2.RecordDecisionRequest(
         case_id=acute.contact_id, judgement=events_pb2.SAFETY_JUDGEMENT_ACUTE_UNSAFETY,
@@ -491,7 +491,7 @@ async def test_a_second_melding_about_the_household_joins_its_open_assessment_on
         decision.case_id = acute.contact_id
         again = await as_region.RecordDecision(decision)
         assert joined.envelope is not None and again.event_id == joined.envelope.id
-    await eventually(same_decision)
+    await eventually(same_decision, truthy=False)
 
 
 async def test_a_melding_during_a_running_onderzoek_joins_it_and_after_its_outcome_starts_a_new_episode(

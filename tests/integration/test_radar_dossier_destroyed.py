@@ -7,7 +7,7 @@ import asyncio
 
 import grpc
 import pytest
-from radar.testing import Watcher, eventually, melding_received, publish_melding
+from simulators.rvdk import random_bsn
 from vt.intake.v1 import events_pb2 as intake_events
 from vt.radar.v1 import events_pb2, radar_service_pb2, radar_service_pb2_grpc
 from vtkit import topics
@@ -15,8 +15,8 @@ from vtkit.channels import OrgStubs
 from vtkit.envelope import envelope_for, new_event_id
 from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
-from vtkit.simulators.rvdk import random_bsn
-from vtkit.testing import ServiceProcess
+from vttest import ServiceProcess, eventually
+from vttest.radar import Watcher, melding_received, publish_melding
 
 REGION_A = "noord-holland-noord"
 REGION_B = "flevoland"
@@ -46,8 +46,9 @@ async def test_a_destroyed_dossier_leaves_no_involvement_and_no_assessment_in_ra
         async def b_is_involved() -> None:
             reply = await stub(REGION_A).LookupInvolvement(lookup)
             assert REGION_B in [i.tenant_id for i in reply.involvements]
-        await eventually(b_is_involved)
-        await eventually(lambda: stub(REGION_B).GetAssessment(radar_service_pb2.GetAssessmentRequest(case_id=case_b)))
+        await eventually(b_is_involved, truthy=False)
+        await eventually(lambda: stub(REGION_B).GetAssessment(radar_service_pb2.GetAssessmentRequest(case_id=case_b)),
+                         truthy=False)
 
         destroyed = intake_events.DossierDestroyed(tenant_id=REGION_B, dossier_id=case_b, contact_ids=[case_b])
         destroyed.destroyed_at.GetCurrentTime()
@@ -57,7 +58,7 @@ async def test_a_destroyed_dossier_leaves_no_involvement_and_no_assessment_in_ra
         async def b_is_forgotten() -> None:
             reply = await stub(REGION_A).LookupInvolvement(lookup)
             assert [i.tenant_id for i in reply.involvements] == [REGION_A]
-        await eventually(b_is_forgotten)
+        await eventually(b_is_forgotten, truthy=False)
         with pytest.raises(grpc.aio.AioRpcError) as err:
             await stub(REGION_B).GetAssessment(radar_service_pb2.GetAssessmentRequest(case_id=case_b))
         assert err.value.code() == grpc.StatusCode.NOT_FOUND

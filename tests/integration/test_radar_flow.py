@@ -13,7 +13,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-from radar.testing import Seen, Watcher, melding_received, publish_melding, radar_process, start_radar
+from simulators.rvdk import publish_rvdk_signal, random_bsn
 from vt.radar.v1 import events_pb2
 from vt.rvdk.v1 import events_pb2 as rvdk_events
 from vtkit import calendar, topics
@@ -21,8 +21,8 @@ from vtkit.envelope import new_event_id
 from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
 from vtkit.signing import Signers
-from vtkit.simulators.rvdk import publish_rvdk_signal, random_bsn
-from vtkit.testing import ServiceProcess
+from vttest import ServiceProcess
+from vttest.radar import Seen, Watcher, melding_received, publish_melding, radar_process, start_radar
 
 REGION_A = "amsterdam-amstelland"
 REGION_B = "utrecht"

@@ -4,7 +4,8 @@ another region changes nothing for that region: the record is dead-lettered with
 
 from __future__ import annotations
 
-from radar.testing import Watcher, eventually, melding_received, publish_melding
+from devstack.processes import ServiceProcess
+from simulators.rvdk import random_bsn
 from vt.intake.v1 import events_pb2 as intake_events
 from vt.radar.v1 import events_pb2, radar_service_pb2, radar_service_pb2_grpc
 from vtkit import topics
@@ -12,8 +13,8 @@ from vtkit.channels import OrgStubs
 from vtkit.envelope import envelope_for, new_event_id
 from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
-from vtkit.processes import ServiceProcess
-from vtkit.simulators.rvdk import random_bsn
+from vttest import eventually
+from vttest.radar import Watcher, melding_received, publish_melding
 
 WRITER, VICTIM = "groningen", "drenthe"
 
@@ -28,7 +29,7 @@ async def test_records_naming_another_region_on_a_regions_own_topic_are_dead_let
         await publish_melding(publisher, real, real_id)
         async with OrgStubs(radar.address, keys, radar_service_pb2_grpc.RadarServiceStub) as stub:
             await eventually(lambda: stub(VICTIM).GetAssessment(radar_service_pb2.GetAssessmentRequest(
-                case_id=real.contact_id)))
+                case_id=real.contact_id)), truthy=False)
 
             # The writer region forges, on its own topic, an acute melding and a DossierDestroyed for the victim.
             forged_id = new_event_id()

@@ -9,15 +9,15 @@ import uuid
 
 import grpc
 import pytest
-from radar.testing import Watcher, eventually, melding_received, publish_melding
+from simulators.rvdk import publish_rvdk_signal, random_bsn
 from vt.radar.v1 import events_pb2, radar_service_pb2, radar_service_pb2_grpc
 from vtkit import audit, topics
 from vtkit.channels import OrgStubs
 from vtkit.envelope import new_event_id
 from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
-from vtkit.simulators.rvdk import publish_rvdk_signal, random_bsn
-from vtkit.testing import ServiceProcess
+from vttest import ServiceProcess, eventually
+from vttest.radar import Watcher, melding_received, publish_melding
 
 REGION_A = "gelderland-zuid"
 REGION_B = "haaglanden"
@@ -52,7 +52,7 @@ async def test_get_assessment_and_lookup_for_own_tenant_only(kafka: str, keys: K
             assert len(reply.inputs) == 1
             return reply
 
-        reply = await eventually(assessment)
+        reply = await eventually(assessment, truthy=False)
         assert reply.due.case_id == case_a and reply.due.tenant_id == REGION_A
         [inp] = reply.inputs
         assert inp.person_id == person_a

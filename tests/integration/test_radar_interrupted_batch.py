@@ -14,7 +14,14 @@ import asyncio
 import pathlib
 import uuid
 
-from radar.testing import (
+from simulators.rvdk import random_bsn
+from vt.radar.v1 import events_pb2
+from vtkit import topics
+from vtkit.envelope import new_event_id
+from vtkit.faults import HELD_MESSAGE
+from vtkit.kafka import Publisher
+from vtkit.keystore import KeyStore
+from vttest.radar import (
     Watcher,
     committed_offsets,
     melding_received,
@@ -23,13 +30,6 @@ from radar.testing import (
     radar_process,
     start_radar,
 )
-from vt.radar.v1 import events_pb2
-from vtkit import topics
-from vtkit.envelope import new_event_id
-from vtkit.faults import HELD_MESSAGE
-from vtkit.kafka import Publisher
-from vtkit.keystore import KeyStore
-from vtkit.simulators.rvdk import random_bsn
 
 TENANT = "fryslan"
 BATCH = 500  # radar.app.BATCH

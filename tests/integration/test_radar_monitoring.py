@@ -11,15 +11,15 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-from radar.testing import Watcher, melding_received, publish_melding, radar_process, start_radar
+from simulators.rvdk import publish_rvdk_signal, random_bsn
 from vt.radar.v1 import events_pb2
 from vt.verwijsindex.v1 import events_pb2 as verwijsindex_events
 from vtkit import topics
 from vtkit.envelope import envelope_for, new_event_id
 from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
-from vtkit.simulators.rvdk import publish_rvdk_signal, random_bsn
-from vtkit.testing import ServiceProcess
+from vttest import ServiceProcess
+from vttest.radar import Watcher, melding_received, publish_melding, radar_process, start_radar
 
 REGION = "brabant-noordoost"
 OTHER = "flevoland"

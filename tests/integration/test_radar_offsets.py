@@ -18,10 +18,10 @@ import sys
 import uuid
 
 from radar.settings import RadarSettings
-from radar.testing import melding_received, meldingen_below_committed, publish_melding
 from vtkit.envelope import new_event_id
 from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
+from vttest.radar import melding_received, meldingen_below_committed, publish_melding
 
 TENANT = "drenthe"
 BACKLOG = 1500

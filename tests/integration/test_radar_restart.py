@@ -8,13 +8,13 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-from radar.testing import Seen, Watcher, melding_received, publish_melding, radar_process, start_radar
+from simulators.rvdk import random_bsn
 from vt.radar.v1 import events_pb2
 from vtkit import topics
 from vtkit.envelope import new_event_id
 from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
-from vtkit.simulators.rvdk import random_bsn
+from vttest.radar import Seen, Watcher, melding_received, publish_melding, radar_process, start_radar
 
 REGIONS = ("fryslan", "drenthe", "twente")
 

@@ -9,7 +9,8 @@ import datetime as dt
 import os
 import uuid
 
-from radar.testing import Watcher, publish_melding
+from devstack.processes import ServiceProcess
+from simulators.rvdk import random_bsn
 from vt.common.v1 import common_pb2
 from vt.intake.v1 import events_pb2 as intake_events
 from vt.radar.v1 import events_pb2
@@ -19,8 +20,7 @@ from vtkit.envelope import new_event_id
 from vtkit.kafka import Publisher
 from vtkit.keys import dossier_key_id
 from vtkit.keystore import KeyStore
-from vtkit.processes import ServiceProcess
-from vtkit.simulators.rvdk import random_bsn
+from vttest.radar import Watcher, publish_melding
 
 TENANT = "zuid-limburg"
 

@@ -9,14 +9,14 @@ from collections.abc import AsyncIterator
 
 import grpc
 import pytest
+from simulators.letter_gateway import FakeLetterGateway
+from simulators.professional import FakeProfessionalEndpoint
+from simulators.regional_system import FakeRegionalSystem
+from simulators.rvdk import FakeRvdkReceiver
 from vt.notifier.v1 import receivers_pb2, receivers_pb2_grpc
 from vtkit.channels import OrgStubs
 from vtkit.keystore import KeyStore
 from vtkit.registrants import example
-from vtkit.simulators.letter_gateway import FakeLetterGateway
-from vtkit.simulators.professional import FakeProfessionalEndpoint
-from vtkit.simulators.regional_system import FakeRegionalSystem
-from vtkit.simulators.rvdk import FakeRvdkReceiver
 
 # Organisations with a certificate of the suite's CA that are not the notifier.
 OTHERS = [("utrecht", "region"), ("national", "rvdk"), ("national", "operations"), (example("education").id, "registrant")]

@@ -14,19 +14,20 @@ from typing import Any
 
 import grpc
 import pytest
-from notifier.testing import Notifier, eventually
+from devstack.broker import free_port
+from ops.observer import Observer
+from simulators.regional_system import FakeRegionalSystem
 from vt.common.v1 import common_pb2
 from vt.notifier.v1 import notifier_service_pb2 as npb
 from vt.notifier.v1 import notifier_service_pb2_grpc, receivers_pb2
 from vt.radar.v1 import events_pb2 as radar_events
 from vtkit import audit, topics
-from vtkit.broker import free_port
 from vtkit.channels import OrgStubs
 from vtkit.envelope import envelope_for
 from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
-from vtkit.ops.observer import Observer
-from vtkit.simulators.regional_system import FakeRegionalSystem
+from vttest import eventually
+from vttest.notifier import Notifier
 
 TENANT, OTHER = "fryslan", "flevoland"
 

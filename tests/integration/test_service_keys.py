@@ -10,10 +10,10 @@ import pathlib
 import shutil
 
 import pytest
+from devstack.processes import ServiceProcess
 from vtkit import pki
 from vtkit.keys import MASTER_KEY_ENV
 from vtkit.keystore import KeyStore
-from vtkit.processes import ServiceProcess
 
 
 def intake_with_master_key(tmp_path: pathlib.Path, kafka: str, keys: KeyStore, master_key: pathlib.Path) -> ServiceProcess:

@@ -7,16 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from notifier.testing import Notifier
-from radar.testing import Watcher, melding_received, publish_melding
+from devstack.processes import ServiceProcess
+from simulators.rvdk import random_bsn
 from vt.radar.v1 import events_pb2
 from vtkit import topics
 from vtkit.envelope import encode, envelope_for, new_event_id
 from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
-from vtkit.processes import ServiceProcess
 from vtkit.signing import RecordSigner, Signers
-from vtkit.simulators.rvdk import random_bsn
+from vttest.notifier import Notifier
+from vttest.radar import Watcher, melding_received, publish_melding
 
 REGION, OTHER = "zeeland", "flevoland"
 

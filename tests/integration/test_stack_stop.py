@@ -1,8 +1,8 @@
 """Ctrl-C on `make run` stops the services first, then the broker, with no traceback.
 
-The stack runs as it does for a user (`python -m vtkit.stack`, embedded broker) in its own process group,
+The stack runs as it does for a user (`python -m devstack.stack`, embedded broker) in its own process group,
 and the SIGINT goes to that whole group, as a terminal sends it. Every service and the broker run in
-their own session (vtkit.processes), so only the stack receives it and stops them in order."""
+their own session (devstack.processes), so only the stack receives it and stops them in order."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 
-from vtkit.processes import ROOT
+from devstack.processes import ROOT
 
 SERVICES = ("intake-utrecht", "radar", "verwijsindex", "notifier")
 
@@ -27,7 +27,7 @@ def test_ctrl_c_stops_services_then_broker_without_traceback(tmp_path: pathlib.P
     env.update(VT_VAR_DIR=str(var), VT_DEMO_TENANTS="utrecht", PYTHONUNBUFFERED="1", VT_BASE_PORT="0")
     out = tmp_path / "stack.out"
     with open(out, "wb") as sink:
-        stack = subprocess.Popen([sys.executable, "-m", "vtkit.stack"], cwd=ROOT, env=env, stdout=sink,
+        stack = subprocess.Popen([sys.executable, "-m", "devstack.stack"], cwd=ROOT, env=env, stdout=sink,
                                  stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + 120

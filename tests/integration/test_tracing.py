@@ -13,16 +13,17 @@ from collections.abc import Callable
 from typing import Any
 
 import aiohttp
-from intake.testkit import call, intake_process
-from notifier.testing import Notifier, eventually
-from radar.testing import radar_process, start_radar
+from devstack.broker import free_port
+from devstack.scenario import melding_request, random_bsn
+from simulators.regional_system import FakeRegionalSystem
 from vtkit import topics
-from vtkit.broker import free_port
 from vtkit.channels import Org
 from vtkit.grpcserver import wait_healthy
 from vtkit.keystore import KeyStore
-from vtkit.scenario import melding_request, random_bsn
-from vtkit.simulators.regional_system import FakeRegionalSystem
+from vttest import eventually
+from vttest.intake import call, intake_process
+from vttest.notifier import Notifier
+from vttest.radar import radar_process, start_radar
 
 TENANT = "ijsselland"
 

@@ -13,6 +13,8 @@ from collections.abc import AsyncIterator
 
 import grpc
 import pytest
+from devstack.scenario import TopicWatcher, random_bsn
+from simulators import brp, publish_feed
 from vt.common.v1 import common_pb2
 from vt.verwijsindex.v1 import events_pb2
 from vt.verwijsindex.v1 import verwijsindex_service_pb2 as svc
@@ -24,9 +26,7 @@ from vtkit.envelope import header_map
 from vtkit.grpcserver import wait_healthy
 from vtkit.keystore import KeyStore
 from vtkit.registrants import example
-from vtkit.scenario import TopicWatcher, random_bsn
-from vtkit.simulators import brp, publish_feed
-from vtkit.testing import ServiceProcess
+from vttest import ServiceProcess
 
 # Registrant organisations, each with its own certificate (libs/vtkit/registrants.toml).
 SCHOOL, GP, POLICE = example("education").id, example("health_care").id, example("police_and_justice").id

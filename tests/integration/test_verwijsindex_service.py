@@ -13,12 +13,13 @@ from collections.abc import AsyncIterator
 
 import grpc
 import pytest
+from devstack.broker import EmbeddedBroker
+from devstack.scenario import TopicWatcher, random_bsn
 from vt.common.v1 import common_pb2
 from vt.verwijsindex.v1 import events_pb2
 from vt.verwijsindex.v1 import verwijsindex_service_pb2 as svc
 from vt.verwijsindex.v1 import verwijsindex_service_pb2_grpc as svc_grpc
 from vtkit import audit, topics
-from vtkit.broker import EmbeddedBroker
 from vtkit.calendar import AMSTERDAM
 from vtkit.channels import client_channel
 from vtkit.crypto import Ciphertext
@@ -27,8 +28,7 @@ from vtkit.grpcserver import wait_healthy
 from vtkit.kafka import KafkaSettings, ensure_topics
 from vtkit.keystore import KeyStore
 from vtkit.registrants import example
-from vtkit.scenario import TopicWatcher, random_bsn
-from vtkit.testing import ServiceProcess, kafka_mode
+from vttest import ServiceProcess, kafka_mode
 
 # Callers: (tenant, role) of a client certificate. Two schools, a GP and a VT region.
 SCHOOL = (example("education", 0).id, "registrant")

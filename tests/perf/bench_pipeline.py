@@ -5,7 +5,7 @@
                          at most BENCH_OPEN_MAX_IN_FLIGHT=64 outstanding)
     BENCH_PROFILE=docs/perf/raw make bench      (also py-spy records radar and notifier)
 
-What is measured: vtkit.loadgen.bench. Results: var/bench/results.json and results.md (printed too); each run
+What is measured: loadgen.bench. Results: var/bench/results.json and results.md (printed too); each run
 adds a row to the history in docs/measurements.md (BENCH_HISTORY=<file> elsewhere, BENCH_HISTORY= not at all)."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import os
 import pathlib
 
 import pytest
-from vtkit.loadgen.bench import append_history, run_pipeline
-from vtkit.processes import ROOT
+from devstack.processes import ROOT
+from loadgen.bench import append_history, run_pipeline
 
 pytestmark = pytest.mark.bench
 

@@ -21,15 +21,15 @@ import uuid
 
 import pytest
 from aiokafka import AIOKafkaConsumer
-from radar.testing import melding_received, radar_process, start_radar
+from simulators.rvdk import random_bsn
 from vt.radar.v1 import events_pb2
 from vtkit import topics
 from vtkit.envelope import encode, envelope_for, new_event_id
 from vtkit.kafka import KafkaSettings, Publisher, ensure_topics
 from vtkit.keystore import KeyStore
 from vtkit.signing import Signers
-from vtkit.simulators.rvdk import random_bsn
 from vtkit.tenants import all_tenants
+from vttest.radar import melding_received, radar_process, start_radar
 
 N = int(os.environ.get("RADAR_BENCH_N", "2000"))
 TIMEOUT = 600.0

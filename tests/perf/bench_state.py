@@ -2,7 +2,7 @@
 
     make bench BENCH_K=state      (RADAR_STATE_YEARS=10, RADAR_STATE_MELDINGEN=127340 a year, CBS 2023)
 
-Fast path, no broker: the meldingen of RADAR_STATE_YEARS years (the proportions of vtkit.loadgen's LoadProfile:
+Fast path, no broker: the meldingen of RADAR_STATE_YEARS years (the proportions of loadgen's LoadProfile:
 28% repeat signals in the same region, 3% cross-region, one RvdK signal per 20 meldingen, 54% in the west)
 go through radar's own domain functions in the order the agents apply them: the intake agent's case record
 (CaseRecord), the person agent's history (apply_melding / apply_rvdk / apply_case_closed), and a decision
@@ -26,16 +26,16 @@ import time
 from collections.abc import Callable
 
 import pytest
+from devstack.processes import ROOT
+from loadgen import LoadProfile
+from loadgen.generate import WEST
 from radar.domain.cases import DEFAULT_MONITORING_DAYS, MONITORED_DECISIONS, CaseRecord, Decision
 from radar.domain.deadlines import assessment_deadline
 from radar.domain.history import apply_case_closed, apply_melding, apply_rvdk
 from radar.domain.model import CaseClosedFact, MeldingFact, Outcome, PersonHistory, RvdkFact
 from rocksdict import Rdict
+from simulators.rvdk import random_bsn
 from vtkit.crypto import Pseudonymizer
-from vtkit.loadgen import LoadProfile
-from vtkit.loadgen.generate import WEST
-from vtkit.processes import ROOT
-from vtkit.simulators.rvdk import random_bsn
 from vtkit.tenants import all_tenants
 
 pytestmark = pytest.mark.bench

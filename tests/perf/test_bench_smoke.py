@@ -1,4 +1,4 @@
-"""The short `make bench` that runs in `make test`: the same code path (vtkit.loadgen.bench.run_pipeline)
+"""The short `make bench` that runs in `make test`: the same code path (loadgen.bench.run_pipeline)
 with 50 meldingen and an open loop of 20 meldingen/s for 2 s. It asserts behaviour, not speed: every melding was
 acknowledged, assessed and its melder callback scheduled, and the result files carry every figure the long run
 reports, CPU per melding and the open-loop latencies included; the history row is written to a scratch file."""
@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import pathlib
 
-from vtkit.loadgen.bench import HISTORY_HEADER, LOADGEN, REQUIRED, append_history, run_pipeline
+from loadgen.bench import HISTORY_HEADER, LOADGEN, REQUIRED, append_history, run_pipeline
 
 N = 50
 TENANTS = ("amsterdam-amstelland", "twente")

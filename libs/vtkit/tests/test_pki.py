@@ -119,9 +119,9 @@ async def test_grpc_health_port_answers_kubelets_plaintext_probe_with_health_onl
     # deploy/k8s probes with kubelet's native `grpc:` probe, which has no TLS: GRPC_HEALTH_PORT serves the
     # health service (and only it) in plaintext, with the main server's statuses.
     import grpc
+    from devstack.broker import free_port
     from grpc_health.v1 import health_pb2, health_pb2_grpc
     from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
-    from vtkit.broker import free_port
     from vtkit.grpcserver import GrpcServer
     from vtkit.keystore import init_keys
 

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 import grpc
 import pytest
+from devstack.scenario import melding_request, random_bsn
 from intake.grpc_api import SERVICE_NAME, IntakeServicer
 from intake.handlers import IntakeHandlers
 from intake.protection import PersonalDataProtector
@@ -20,8 +21,7 @@ from vtkit.audit import AuditLog
 from vtkit.channels import client_channel
 from vtkit.grpcerrors import field_violations
 from vtkit.keystore import KeyStore
-from vtkit.scenario import melding_request, random_bsn
-from vtkit.testing import serving
+from vttest import serving
 
 TENANT = "fryslan"
 

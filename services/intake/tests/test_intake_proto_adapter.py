@@ -6,13 +6,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from devstack.scenario import melding_request
 from intake.adapters import proto
 from intake.domain import rules
 from intake.domain.errors import ValidationError
 from intake.domain.model import ConcernNature, DisclosureGround, MelderType, PersonRole
 from vt.common.v1 import common_pb2
 from vt.intake.v1 import intake_service_pb2 as pb
-from vtkit.scenario import melding_request
 
 
 def test_a_melding_request_becomes_a_domain_melding_and_round_trips() -> None:

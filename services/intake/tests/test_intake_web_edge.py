@@ -13,13 +13,13 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 from aiohttp import web
+from devstack.broker import free_port
 from intake.handlers import IntakeHandlers
 from intake.protection import PersonalDataProtector
 from intake.store import ContactStore
 from intake.web.app import Meldformulier, WebServer
 from intake.web.edge import EdgeLimits
 from prometheus_client import REGISTRY
-from vtkit.broker import free_port
 from vtkit.keystore import KeyStore
 from vtkit.tenants import get_tenant
 

@@ -25,7 +25,7 @@ class Settings:
                              doc="host:port of the RvdK's ProfessionalNotificationService, where RvdK requests go; "
                                  "unset: to NOTIFIER_PROFESSIONAL_ENDPOINT like every other notice")
     brp_register: str = env("NOTIFIER_BRP_REGISTER", "",
-                            doc="the BRP simulator's register file (vtkit.simulators.brp.BrpRegister): where the "
+                            doc="the BRP simulator's register file (simulators.brp.BrpRegister): where the "
                                 "household letter finds a person's address by BSN; unset: only the melding's")
     retry_base_seconds: float = env("NOTIFIER_RETRY_BASE_SECONDS", 1.0)
     max_attempts: int = env("NOTIFIER_MAX_ATTEMPTS", 8)

@@ -17,6 +17,7 @@ from notifier.domain import AttemptOutcome, BackoffPolicy, DeliveryKind, Deliver
 from notifier.scheduler import Scheduler
 from notifier.settings import parse_endpoints
 from notifier.store import Store
+from simulators.regional_system import FakeRegionalSystem, read_records
 from vt.common.v1 import common_pb2
 from vt.notifier.v1 import receivers_pb2
 from vt.radar.v1 import events_pb2 as radar_events
@@ -25,7 +26,6 @@ from vtkit.config import ConfigError
 from vtkit.envelope import Event, envelope_for
 from vtkit.kafka import PermanentError
 from vtkit.keystore import KeyStore
-from vtkit.simulators.regional_system import FakeRegionalSystem, read_records
 
 MELDER = common_pb2.EncryptedField(key_id="utrecht:1", nonce=b"\x01" * 12, ciphertext=b"\xffsecret\x00")
 

@@ -16,6 +16,7 @@ from notifier.domain import AttemptOutcome, BackoffPolicy, Delivery, DeliveryKin
 from notifier.domain.inbox import Change, InputView, RvdkView, Source, acknowledge_before, changes_between
 from notifier.scheduler import PERSISTENT_MAX_ATTEMPTS, Scheduler
 from notifier.store import Store
+from simulators.regional_system import FakeRegionalSystem
 from vt.common.v1 import common_pb2
 from vt.intake.v1 import events_pb2 as intake_events
 from vt.notifier.v1 import receivers_pb2
@@ -26,7 +27,6 @@ from vtkit import metrics
 from vtkit.calendar import AMSTERDAM
 from vtkit.envelope import Event, envelope_for
 from vtkit.keystore import KeyStore
-from vtkit.simulators.regional_system import FakeRegionalSystem
 
 TENANT, CASE = "utrecht", "case-7"
 # Monday 7 December 2026, 10:00 in Amsterdam: office hours.

@@ -39,6 +39,7 @@ from notifier.domain.letter import (
 from notifier.grpc_api import NotifierApi
 from notifier.letters import LetterBuilder, letters_for, opened, sealed
 from notifier.store import Store
+from simulators.brp import BrpAddress, BrpRegister
 from vt.common.v1 import common_pb2
 from vt.intake.v1 import events_pb2 as intake_events
 from vt.notifier.v1 import notifier_service_pb2, receivers_pb2
@@ -49,7 +50,6 @@ from vtkit import auth, metrics
 from vtkit.calendar import AMSTERDAM
 from vtkit.envelope import Event, envelope_for
 from vtkit.keystore import KeyStore, init_keys
-from vtkit.simulators.brp import BrpAddress, BrpRegister
 
 BYSTANDER = "Bea Buurvrouw"
 WITNESS = "Wim Getuige"

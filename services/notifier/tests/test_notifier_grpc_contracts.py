@@ -17,7 +17,7 @@ from vt.notifier.v1 import notifier_service_pb2_grpc
 from vtkit.channels import client_channel
 from vtkit.grpcerrors import field_violations
 from vtkit.keystore import KeyStore
-from vtkit.testing import serving
+from vttest import serving
 
 TENANT = "utrecht"
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)

@@ -8,14 +8,14 @@ import pytest
 from radar.domain.history import apply_case_closed, apply_case_destroyed, apply_melding, involvement_of
 from radar.domain.model import CaseClosedFact, CaseDestroyedFact, MeldingFact, PersonHistory
 from radar.handlers import Radar
-from radar.testing import melding_received
+from simulators.rvdk import random_bsn
 from vt.intake.v1 import events_pb2 as intake_events
 from vt.radar.v1 import events_pb2
 from vtkit import topics
 from vtkit.envelope import Event, decode, encode, envelope_for, new_event_id
 from vtkit.kafka import PermanentError
 from vtkit.keystore import KeyStore
-from vtkit.simulators.rvdk import random_bsn
+from vttest.radar import melding_received
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 

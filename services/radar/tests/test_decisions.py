@@ -21,14 +21,14 @@ from radar.domain.decisions import (
     validate,
 )
 from radar.handlers import DecisionConflict, Radar
-from radar.testing import melding_received
+from simulators.rvdk import random_bsn
 from vt.common.v1 import common_pb2
 from vt.radar.v1 import events_pb2
 from vtkit import topics
 from vtkit.crypto import Ciphertext
 from vtkit.envelope import Event, decode, encode, envelope_for, new_event_id
 from vtkit.keystore import KeyStore
-from vtkit.simulators.rvdk import random_bsn
+from vttest.radar import melding_received
 
 AMS = ZoneInfo("Europe/Amsterdam")
 NOW = dt.datetime(2026, 3, 3, 10, 0, tzinfo=dt.UTC)

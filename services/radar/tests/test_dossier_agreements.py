@@ -13,13 +13,13 @@ import pytest
 from radar.domain.cases import Decision
 from radar.domain.decisions import DecisionInput, Judgement
 from radar.handlers import DecisionConflict, Radar
-from radar.testing import melding_received
+from simulators.rvdk import random_bsn
 from vt.common.v1 import common_pb2
 from vt.radar.v1 import events_pb2
 from vtkit.crypto import Ciphertext, DecryptionError, seal, wrap_for_sealing
 from vtkit.envelope import decode, encode, envelope_for, new_event_id
 from vtkit.keystore import KeyStore, init_keys
-from vtkit.simulators.rvdk import random_bsn
+from vttest.radar import melding_received
 
 NOW = dt.datetime(2026, 3, 3, 10, 0, tzinfo=dt.UTC)
 TENANT = "utrecht"

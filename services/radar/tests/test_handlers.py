@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from radar.domain.model import PersonHistory
 from radar.handlers import Radar
-from radar.testing import melding_received
+from simulators.rvdk import build_signal, random_bsn
 from vt.intake.v1 import events_pb2 as intake_events
 from vt.radar.v1 import events_pb2
 from vt.verwijsindex.v1 import events_pb2 as verwijsindex_events
@@ -15,7 +15,7 @@ from vtkit import topics
 from vtkit.envelope import Event, decode, encode, envelope_for, new_event_id
 from vtkit.kafka import PermanentError
 from vtkit.keystore import KeyStore
-from vtkit.simulators.rvdk import build_signal, random_bsn
+from vttest.radar import melding_received
 
 
 def as_event(message, tenant: str = "", event_id: str | None = None) -> Event:  # type: ignore[no-untyped-def]

@@ -22,7 +22,7 @@ from vtkit.audit import AuditLog
 from vtkit.channels import client_channel
 from vtkit.grpcerrors import field_violations
 from vtkit.keystore import KeyStore
-from vtkit.testing import serving
+from vttest import serving
 
 TENANT = "utrecht"
 PAST = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)  # every deadline below has passed

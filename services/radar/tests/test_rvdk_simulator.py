@@ -1,15 +1,15 @@
-"""The RvdK feed simulator (vtkit.simulators.rvdk) produces what radar expects."""
+"""The RvdK feed simulator (simulators.rvdk) produces what radar expects."""
 
 from __future__ import annotations
 
 import random
 
 import pytest
+from simulators.rvdk import build_signal, parse_kind, random_bsn, random_signals
 from stdnum.nl import bsn as stdnum_bsn
 from vt.rvdk.v1 import events_pb2 as rvdk_events
 from vtkit.crypto import Sealed
 from vtkit.keystore import KeyStore
-from vtkit.simulators.rvdk import build_signal, parse_kind, random_bsn, random_signals
 
 
 def test_random_bsns_pass_the_eleven_proof() -> None:

@@ -18,7 +18,7 @@ from vt.verwijsindex.v1 import verwijsindex_service_pb2_grpc as vgrpc
 from vtkit.channels import client_channel
 from vtkit.grpcerrors import field_violations
 from vtkit.keystore import KeyStore
-from vtkit.testing import serving
+from vttest import serving
 
 TENANT = "utrecht"
 SERVICE = vpb.DESCRIPTOR.services_by_name["VerwijsindexService"].full_name

@@ -7,6 +7,7 @@ import datetime as dt
 import pathlib
 
 import pytest
+from simulators import brp
 from verwijsindex.adapters import proto
 from verwijsindex.adapters.brp import InvalidFacts, facts_from_proto
 from verwijsindex.domain.model import Contact, HouseholdFacts, Registration, Sector
@@ -17,7 +18,6 @@ from vt.verwijsindex.v1 import events_pb2
 from vtkit.crypto import seal
 from vtkit.envelope import decode
 from vtkit.keystore import KeyStore
-from vtkit.simulators import brp
 
 A, B, C = "111222333", "123456782", "100000009"  # youths
 MOTHER, FATHER = "999998778", "999999990"

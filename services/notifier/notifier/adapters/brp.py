@@ -1,13 +1,13 @@
-"""The BRP as the notifier's AddressBook: here the BRP simulator's register (vtkit.simulators.brp.BrpRegister,
-a JSON file; NOTIFIER_BRP_REGISTER). A real BRP client (e.g. the Haal Centraal BRP API) would be another class
-with the same `address_of` (the address and its municipality code, for the household letter and the municipality
-notice of an RvdK request)."""
+"""The BRP as the notifier's AddressBook: here the BRP simulator's register (vtkit.brp_register.BrpRegister,
+a JSON file the BRP simulator fills; NOTIFIER_BRP_REGISTER). A real BRP client (e.g. the Haal Centraal BRP API)
+would be another class with the same `address_of` (the address and its municipality code, for the household
+letter and the municipality notice of an RvdK request)."""
 
 from __future__ import annotations
 
 import os
 
-from vtkit.simulators.brp import BrpRegister
+from vtkit.brp_register import BrpRegister
 
 from notifier.domain.letter import Address
 
