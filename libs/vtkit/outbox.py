@@ -169,7 +169,8 @@ class OutboxRelay(Generic[R]):
                  producer: ProducerSource, *, tenant: str = "", batch_size: int = 100, poll_interval: float = 0.5,
                  max_backoff: float = 10.0, threaded: bool = True,
                  after_drain: Callable[[AIOKafkaProducer], Awaitable[None]] | None = None,
-                 on_quarantine: Callable[[int], Awaitable[None]] | None = None, broker_check_seconds: float = 5.0):
+                 on_quarantine: Callable[[int], Awaitable[None]] | None = None, broker_check_seconds: float = 5.0,
+                 on_new_cluster: Callable[[], None] | None = None):
         self.service = service
         self.tenant = tenant  # metrics label of the backlog and the quarantine
         self.store = store
@@ -182,6 +183,9 @@ class OutboxRelay(Generic[R]):
         self.after_drain = after_drain  # e.g. copy the access log to the audit topic on the same producer
         self.on_quarantine = on_quarantine  # told the quarantine's size (health: degraded)
         self.broker_check_seconds = broker_check_seconds
+        # Told when the broker is found replaced while the service runs (not at its start): a service whose consumers
+        # hold positions on the lost broker acts on it (radar restarts; docs/architecture.md, "Broker loss").
+        self.on_new_cluster = on_new_cluster
         self._broker_checked = -math.inf  # monotonic time of the last cluster id check
         self._wake = asyncio.Event()
 
@@ -228,6 +232,7 @@ class OutboxRelay(Generic[R]):
         if time.monotonic() - self._broker_checked < self.broker_check_seconds:
             return
         current = await cluster_id(producer)
+        running = self._broker_checked != -math.inf  # not the check at the service's start
         self._broker_checked = time.monotonic()
         previous = await self._store(self.store.broker_cluster)
         if current == previous:
@@ -243,6 +248,8 @@ class OutboxRelay(Generic[R]):
             log.warning(f"{why}: publishing the outbox again",
                         extra={"service": self.service, "tenant": self.tenant, "previous_cluster": previous,
                                "cluster": current, "rows": requeued})
+            if running and previous != RECOVERY_REQUESTED and self.on_new_cluster is not None:
+                self.on_new_cluster()
 
     async def _send_batch(self, producer: AIOKafkaProducer, rows: Sequence[R]) -> tuple[list[int], Exception | None]:
         """Queue every record, then wait for all acknowledgements; poison rows are quarantined on the way.

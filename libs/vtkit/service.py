@@ -8,6 +8,7 @@ import logging
 import os
 import pathlib
 import signal
+import sys
 import time
 import tomllib
 from collections.abc import Awaitable, Callable
@@ -25,6 +26,17 @@ def version() -> str:
         return str(tomllib.loads(project.read_text())["project"]["version"])
     except (OSError, KeyError, tomllib.TOMLDecodeError):
         return "unknown"
+
+
+_restart_reason = ""
+
+
+def restart_after_stop(reason: str) -> None:
+    """Asks `run` to start the service again, in this process, once `main` has returned (the caller also sets
+    `stop`). For state that only a fresh start rebuilds: radar's consumers keep their positions and commit
+    bookkeeping of a broker that was lost, and only a new start reads the new broker from its beginning."""
+    global _restart_reason
+    _restart_reason = reason
 
 
 def run(service: str, main: Callable[[asyncio.Event], Awaitable[None]], level: str = "INFO") -> None:
@@ -51,6 +63,15 @@ def run(service: str, main: Callable[[asyncio.Event], Awaitable[None]], level: s
         asyncio.run(runner())
     finally:
         tracing.shutdown()  # the batch exporter sends what it still holds
+    if _restart_reason:
+        # The same process (pid, log file, environment) runs the service's module again from the start: works
+        # under any supervisor, or none (make run). Descriptors are not inherited (PEP 446).
+        spec = getattr(sys.modules["__main__"], "__spec__", None)
+        module = spec.parent if spec is not None and spec.parent else service
+        log.warning("restarting", extra={"reason": _restart_reason})
+        for handler in logging.getLogger().handlers:
+            handler.flush()
+        os.execv(sys.executable, [sys.executable, "-m", module])
 
 
 async def wait_for_broker(bootstrap_servers: str, timeout: float = 30.0) -> None:

@@ -65,3 +65,52 @@ async def test_a_recorded_decision_survives_the_loss_of_the_broker(
         broker.stop()
     assert completed.envelope is not None and completed.envelope.id == reply.event_id
     assert "the broker lost its history" in radar.log_text()
+
+
+async def test_radar_running_when_the_broker_is_replaced_starts_again_and_reads_the_new_broker_from_its_beginning(
+        tmp_path: pathlib.Path, keys: KeyStore, data_dir: pathlib.Path) -> None:
+    """Radar's consumers hold positions (and faust its committed-offset bookkeeping) on the lost broker; meldingen
+    that reach the new broker first (acknowledged during the loss, published from intake's outbox) lie below those
+    positions. Radar notices the new cluster id itself, starts again in the same process and reads them."""
+    port = free_port()
+    broker = EmbeddedBroker(port).start()
+    app_id = f"vt-radar-{uuid.uuid4().hex[:8]}"
+    settings = KafkaSettings(bootstrap_servers=broker.bootstrap_servers)
+
+    async def publish(count: int) -> list[str]:
+        await ensure_topics(settings)
+        producer = await start_producer(settings)
+        try:
+            cases = []
+            for _ in range(count):
+                event_id = new_event_id()
+                melding = melding_received(keys, REGION, [random_bsn()], event_id=event_id)
+                await publish_melding(Publisher(producer, Signers(keys.root).headers), melding, event_id)
+                cases.append(melding.contact_id)
+            return cases
+        finally:
+            await producer.stop()
+
+    async def assessed(cases: list[str], what: str) -> None:
+        watcher = await Watcher(broker.bootstrap_servers, topics.NATIONAL_ASSESSMENTS).start()
+        try:
+            await watcher.wait_for(lambda s: isinstance(s.message, events_pb2.AssessmentDue)
+                                   and s.message.case_id in cases, count=len(cases), what=what)
+        finally:
+            await watcher.stop()
+
+    radar = await start_radar(radar_process(broker.bootstrap_servers, keys, data_dir, tmp_path / "radar.log", app_id,
+                                            RADAR_TABLE_STORE="rocksdict"))
+    try:
+        await assessed(await publish(12), "the meldingen on the first broker")  # positions move up
+        pid = radar.proc.pid if radar.proc is not None else None
+        broker.stop()
+        broker = EmbeddedBroker(port).start()
+        after = await publish(12)
+        await radar.wait_for_log("restarting")
+        await assessed(after, "the meldingen that reached only the new broker")
+        assert radar.proc is not None and radar.proc.pid == pid and radar.proc.poll() is None  # the same process
+    finally:
+        assert radar.stop() == 0, radar.log_text()[-3000:]
+        broker.stop()
+    assert "consumers start again from the new broker's beginning" in radar.log_text()

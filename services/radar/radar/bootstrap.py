@@ -15,6 +15,7 @@ from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, start_producer,
 from vtkit.keystore import KeyStore, refuse_ca_key
 from vtkit.outbox import OutboxRelay, SharedProducer
 from vtkit.outbox_store import SqliteOutbox
+from vtkit.service import restart_after_stop
 
 from radar.app import RadarStreams
 from radar.grpc_api import SERVICE_NAME, RadarApi
@@ -49,7 +50,16 @@ def make_main(settings: RadarSettings, kafka: KafkaSettings) -> Callable[[asynci
         streams = RadarStreams(settings, kafka, radar, producer)
         # Decisions are facts radar produces itself: on disk in its outbox before RecordDecision answers.
         outbox = SqliteOutbox(settings.outbox_path)
-        relay = OutboxRelay("radar", outbox, lambda row: [row.record], SharedProducer(producer, kafka), tenant="national")
+
+        def broker_replaced() -> None:
+            # faust keeps its positions and committed-offset bookkeeping of the lost broker: records the new broker
+            # holds below them (meldingen acknowledged during the loss) would be skipped. A fresh start reads the
+            # new broker from its beginning; the tables on disk stay, and replays are recognised.
+            restart_after_stop("the broker lost its history: consumers start again from the new broker's beginning")
+            stop.set()
+
+        relay = OutboxRelay("radar", outbox, lambda row: [row.record], SharedProducer(producer, kafka), tenant="national",
+                            on_new_cluster=broker_replaced)
         relay_stop = asyncio.Event()
         relaying = asyncio.create_task(relay.run(relay_stop), name="outbox-relay")
 

@@ -101,9 +101,10 @@ def test_redelivered_event_changes_nothing_and_emits_the_open_cases_inputs_again
     h = first.history
     again = apply_melding(h, melding("zeeland", "c2"), "e2", day(0))
     assert again.duplicate and again.matches == [] and again.alerts == [] and again.history is h
-    # What a broker loss may have taken before the notifier read it: the inputs, as they are now.
-    assert sorted(i.case_id for i in again.inputs) == ["c1", "c2"] == sorted(i.case_id for i in first.inputs)
-    assert sorted(again.inputs, key=lambda i: i.case_id) == sorted(first.inputs, key=lambda i: i.case_id)
+    # What a broker loss may have taken before the notifier read it: the melding's own input, as it is now (the other
+    # region's case got its input from its own melding).
+    assert [i.case_id for i in again.inputs] == ["c2"]
+    assert again.inputs == [i for i in first.inputs if i.case_id == "c2"]
     with_rvdk = apply_rvdk(h, rvdk("s"), "r1", day(1))
     replayed = apply_rvdk(with_rvdk.history, rvdk("s"), "r1", day(1))
     assert replayed.duplicate and replayed.history is with_rvdk.history and replayed.inputs == with_rvdk.inputs

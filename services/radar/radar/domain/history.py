@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+from collections.abc import Iterable
 
 from radar.domain.model import (
     MAX_MATCHES,
@@ -33,21 +34,24 @@ from radar.domain.model import (
 )
 
 
-def replayed(current: PersonHistory, at: dt.datetime) -> Outcome:
+def replayed(current: PersonHistory, at: dt.datetime, cases: Iterable[str] | None = None) -> Outcome:
     """A signal seen before, read again: after a broker loss every producer publishes its history again
     (docs/architecture.md, "Broker loss"), and the assessment inputs radar derived from the signal may have gone with
     the lost broker before the notifier read them. So the inputs of the person's open cases are emitted again, under
     the signal's derived event ids: a consumer that had them dedupes, one that had not gets them now (with what is
-    known today, which includes the signal). The history does not change."""
+    known today, which includes the signal). `cases`: the open cases the signal was about (a melding: its own case
+    and the episode it joined); None: every open case (an RvdK signal or a match is news for all of them). The
+    history does not change."""
     out = Outcome(current, duplicate=True)
-    out.inputs.extend(assessment_input(current, case_id, at) for case_id in current.open_cases)
+    out.inputs.extend(assessment_input(current, case_id, at) for case_id in current.open_cases
+                      if cases is None or case_id in cases)
     return out
 
 
 def apply_melding(current: PersonHistory, melding: MeldingFact, event_id: str, at: dt.datetime) -> Outcome:
     """A person of a melding is registered; a second organisation makes a match."""
     if current.seen(event_id):
-        return replayed(current, at)
+        return replayed(current, at, {melding.case_id, _joins(current, melding.tenant_id, melding.case_id)})
     history = copy.deepcopy(current)
     tenant = melding.tenant_id
     new_tenant = tenant not in history.involvements
