@@ -17,6 +17,7 @@ from vtkit.envelope import encode, envelope_for
 
 from verwijsindex.adapters import proto
 from verwijsindex.domain import matching, rules
+from verwijsindex.domain.errors import NotActive, NotFound
 from verwijsindex.domain.model import (
     HouseholdFacts,
     Match,
@@ -29,14 +30,6 @@ from verwijsindex.domain.model import (
 from verwijsindex.store import LogEntry, Store
 
 SOURCE = "verwijsindex"
-
-
-class NotFound(LookupError):
-    """Unknown id, or an id that belongs to another registrant (the same answer, on purpose)."""
-
-
-class NotActive(RuntimeError):
-    """The signal exists for this registrant but is archived already."""
 
 
 @dataclass(frozen=True)
