@@ -1,8 +1,10 @@
 """Environment-only configuration, parsed once into typed settings objects.
 
-A service declares a frozen dataclass whose fields carry `env(...)` metadata and
-calls `load_settings(cls)` at start; a missing required value stops it with a
-message naming the variable.
+A service declares a frozen dataclass whose fields carry `env(...)` metadata (and `group(...)` for a settings
+dataclass of its own, such as vtkit.kafka.KafkaSettings, read from the same environment); `vtkit.service.run_service`
+calls `load_settings(cls)` at start. A missing required value stops it with a message naming every missing
+variable, of the groups too; a dataclass's `__post_init__` checks what a single variable cannot (it raises
+ConfigError).
 """
 
 from __future__ import annotations
@@ -26,6 +28,11 @@ def env(name: str, default: Any = _REQUIRED, doc: str = "") -> Any:
     return dataclasses.field(default=field_default, metadata={"env": name, "doc": doc})
 
 
+def group(cls: type[Any], doc: str = "") -> Any:
+    """A settings field holding another settings dataclass (e.g. KafkaSettings), loaded from the same environment."""
+    return dataclasses.field(metadata={"group": cls, "doc": doc})
+
+
 def _convert(raw: str, kind: Any, name: str) -> Any:
     try:
         if kind in (int, "int"):
@@ -43,11 +50,18 @@ def _convert(raw: str, kind: Any, name: str) -> Any:
     return raw
 
 
-def load_settings(cls: type[T], environ: Mapping[str, str] | None = None) -> T:
-    source = os.environ if environ is None else environ
+def _values(cls: type[Any], source: Mapping[str, str], missing: list[str]) -> dict[str, Any] | None:
+    """The constructor arguments of `cls` from `source`; None (and the names in `missing`) when some are missing."""
     values: dict[str, Any] = {}
-    missing = []
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+    complete = True
+    for f in dataclasses.fields(cls):
+        if (nested := f.metadata.get("group")) is not None:
+            inner = _values(nested, source, missing)
+            if inner is None:
+                complete = False
+            else:
+                values[f.name] = nested(**inner)
+            continue
         name = f.metadata.get("env")
         if name is None:
             continue
@@ -55,6 +69,14 @@ def load_settings(cls: type[T], environ: Mapping[str, str] | None = None) -> T:
             values[f.name] = _convert(source[name], f.type, name)
         elif f.default is dataclasses.MISSING:
             missing.append(name)
-    if missing:
+            complete = False
+    return values if complete else None
+
+
+def load_settings(cls: type[T], environ: Mapping[str, str] | None = None) -> T:
+    source = os.environ if environ is None else environ
+    missing: list[str] = []
+    values = _values(cls, source, missing)  # type: ignore[arg-type]
+    if values is None:
         raise ConfigError(f"configuration error: missing required environment variable(s): {', '.join(missing)}")
     return cls(**values)

@@ -10,7 +10,8 @@ the rich error model of https://grpc.io/docs/guides/error/). Clients read it wit
     [violation] = BadRequest.FromString(status.details[0].value).field_violations
 
 The message text stays exactly what it was: existing clients and tests read it. All four services go through
-this module (docs/architecture.md, "Errors"), so the mapping cannot drift apart per service.
+this module (docs/architecture.md, "Errors"), so the mapping cannot drift apart per service: a domain error
+(vtkit.errors) answers with the status of its kind, `STATUS`, through `abort_domain`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import grpc
 from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
+
+from vtkit.errors import DomainError, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 
 # The codes whose refusal is about a request field (a FAILED_PRECONDITION that names no field carries nothing).
 FIELD_CODES = frozenset({grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.FAILED_PRECONDITION,
@@ -85,6 +88,32 @@ async def abort_error(context: grpc.aio.ServicerContext, code: grpc.StatusCode, 
             rule = rest if named == field else message
         await context.abort_with_status(bad_request_status(code, message, [(field, rule)]))
     await abort_message(context, code, message)
+
+
+# The status of each kind of domain error; a DomainError of no kind is a refusal by a rule: FAILED_PRECONDITION.
+STATUS: dict[type[DomainError], grpc.StatusCode] = {
+    InvalidArgument: grpc.StatusCode.INVALID_ARGUMENT,
+    NotFound: grpc.StatusCode.NOT_FOUND,
+    FailedPrecondition: grpc.StatusCode.FAILED_PRECONDITION,
+    PermissionDenied: grpc.StatusCode.PERMISSION_DENIED,
+    DomainError: grpc.StatusCode.FAILED_PRECONDITION,
+}
+
+
+def status_of(error: DomainError) -> grpc.StatusCode:
+    """The status code of a domain error: that of the first kind in its class hierarchy."""
+    return next(STATUS[kind] for kind in type(error).__mro__ if kind in STATUS)
+
+
+def outcome_of(error: DomainError) -> str:
+    """The access log's outcome of a call refused with `error` ("invalid_argument", "failed_precondition", ...)."""
+    return status_of(error).name.lower()
+
+
+async def abort_domain(context: grpc.aio.ServicerContext, error: DomainError) -> NoReturn:
+    """End the call for a domain error: the status of its kind, the message str(error), and a BadRequest naming its
+    field when the code is about a request field (abort_error)."""
+    await abort_error(context, status_of(error), error)
 
 
 def field_violations(error: grpc.RpcError) -> list[tuple[str, str]]:

@@ -18,16 +18,16 @@ import json
 import math
 from collections.abc import Sequence
 
+from vtkit.errors import InvalidArgument
+
 DEFAULT_PAGE, MAX_PAGE = 100, 500
 
 
-class PageError(ValueError):
+class PageError(InvalidArgument, ValueError):
     """A page_size or page_token the RPC cannot take; `field` and `rule` as in every refusal."""
 
     def __init__(self, field: str, rule: str):
-        super().__init__(f"{field}: {rule}")
-        self.field = field
-        self.rule = rule
+        super().__init__(field, rule)
 
 
 def page_size(requested: int) -> int:

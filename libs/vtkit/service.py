@@ -1,5 +1,12 @@
 """Entrypoint helper: JSON logs, /metrics when METRICS_PORT is set, tracing when OTEL_TRACES_EXPORTER names an
-exporter (vtkit.tracing), graceful stop on SIGTERM/SIGINT."""
+exporter (vtkit.tracing), graceful stop on SIGTERM/SIGINT.
+
+Every service has the same skeleton (docs/architecture.md, "Where things are"): `settings.py` holds a frozen
+dataclass `Settings` (vtkit.config, with the Kafka settings as its `kafka` group where the service uses Kafka),
+`bootstrap.py` a function `bootstrap(settings) -> App` (the composition root), and `__main__.py` is
+
+    run_service("<name>", Settings, bootstrap)
+"""
 
 from __future__ import annotations
 
@@ -12,9 +19,20 @@ import sys
 import time
 import tomllib
 from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TypeVar
 
 from vtkit import kafka, metrics, tracing
+from vtkit.config import load_settings
 from vtkit.logs import setup_logging
+
+S = TypeVar("S")
+
+
+class App(Protocol):
+    """What a service's `bootstrap(settings)` returns: the process, built, not yet running."""
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Run until `stop` is set (or a part fails: then raise, e.g. SystemExit(1)), then stop in order."""
 
 
 def version() -> str:
@@ -72,6 +90,19 @@ def run(service: str, main: Callable[[asyncio.Event], Awaitable[None]], level: s
         for handler in logging.getLogger().handlers:
             handler.flush()
         os.execv(sys.executable, [sys.executable, "-m", module])
+
+
+def run_service(service: str, settings_type: type[S], bootstrap: Callable[[S], App]) -> None:
+    """`python -m <service>`: settings from the environment (a missing or invalid value stops it here, naming the
+    variable), logs at the settings' `log_level` (INFO when it has none), then `bootstrap(settings).run(stop)`."""
+    settings = load_settings(settings_type)
+    level: Any = getattr(settings, "log_level", "INFO")
+
+    async def main(stop: asyncio.Event) -> None:
+        # Built inside the running loop: grpc.aio objects bind to the loop that creates them.
+        await bootstrap(settings).run(stop)
+
+    run(service, main, level)
 
 
 async def wait_for_broker(bootstrap_servers: str, timeout: float = 30.0) -> None:

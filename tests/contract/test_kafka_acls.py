@@ -113,14 +113,15 @@ def test_the_notifier_reads_what_it_subscribes_to_and_writes_deliveries_dead_let
 
 def test_radar_reads_what_its_agents_subscribe_to_and_owns_its_changelogs() -> None:
     from radar.app import RadarStreams
-    from radar.settings import RadarSettings
+    from radar.settings import Settings as RadarSettings
     from vtkit.kafka import KafkaSettings
     from vtkit.pki import init_pki
 
     directory = tempfile.mkdtemp()
     init_pki(directory)  # radar trusts the signer certificates of the suite's CA (vtkit.signing)
-    streams = RadarStreams(RadarSettings(key_dir=directory, data_dir=directory, table_store="memory"),
-                           KafkaSettings(bootstrap_servers="127.0.0.1:1"), None, None)  # type: ignore[arg-type]
+    kafka = KafkaSettings(bootstrap_servers="127.0.0.1:1")
+    streams = RadarStreams(RadarSettings(key_dir=directory, data_dir=directory, kafka=kafka, table_store="memory"),
+                           kafka, None, None)  # type: ignore[arg-type]
     subscribed = {t for agent in streams.app.agents.values() for t in agent.channel.topics}
     assert reads("radar") == subscribed
     assert writes("radar") == {topics.NATIONAL_ASSESSMENTS, topics.NATIONAL_RADAR_PERSON, topics.DEAD_LETTERS,

@@ -17,7 +17,7 @@ from typing import Any
 
 from radar.app import RadarStreams
 from radar.handlers import Radar
-from radar.settings import RadarSettings
+from radar.settings import Settings as RadarSettings
 from vt.radar.v1 import events_pb2
 from vtkit import topics
 from vtkit.kafka import KafkaSettings, make_producer
@@ -28,9 +28,9 @@ from vttest.radar import Watcher
 async def main(bootstrap: str, key_dir: str, data_dir: str, app_id: str, cases_file: str, out: str) -> None:
     ours = set(json.loads(pathlib.Path(cases_file).read_text()))
     keys = KeyStore(key_dir)
-    settings = RadarSettings(key_dir=key_dir, data_dir=data_dir, app_id=app_id, table_store="memory",
-                             session_timeout=6.0)
     kafka_settings = KafkaSettings(bootstrap_servers=bootstrap)
+    settings = RadarSettings(key_dir=key_dir, data_dir=data_dir, kafka=kafka_settings, app_id=app_id,
+                             table_store="memory", session_timeout=6.0)
 
     def ours_due(s: Any) -> bool:
         return isinstance(s.message, events_pb2.AssessmentDue) and s.message.case_id in ours

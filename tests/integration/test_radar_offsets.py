@@ -17,9 +17,9 @@ import pathlib
 import sys
 import uuid
 
-from radar.settings import RadarSettings
+from radar.settings import Settings as RadarSettings
 from vtkit.envelope import new_event_id
-from vtkit.kafka import Publisher
+from vtkit.kafka import KafkaSettings, Publisher
 from vtkit.keystore import KeyStore
 from vttest.radar import melding_received, meldingen_below_committed, publish_melding
 
@@ -29,8 +29,8 @@ BACKLOG = 1500
 
 async def test_a_batch_that_fails_is_not_committed(
         kafka: str, keys: KeyStore, tmp_path: pathlib.Path, publisher: Publisher) -> None:
-    settings = RadarSettings(key_dir=str(keys.root), data_dir=str(tmp_path), app_id=f"vt-radar-{uuid.uuid4().hex[:8]}",
-                             table_store="memory", session_timeout=6.0)
+    settings = RadarSettings(key_dir=str(keys.root), data_dir=str(tmp_path), kafka=KafkaSettings(bootstrap_servers=kafka),
+                             app_id=f"vt-radar-{uuid.uuid4().hex[:8]}", table_store="memory", session_timeout=6.0)
     ours: set[str] = set()  # the broker is shared with other tests
     for _ in range(BACKLOG // 250):
         batch = [(melding_received(keys, TENANT, [], event_id=e), e) for e in (new_event_id() for _ in range(250))]

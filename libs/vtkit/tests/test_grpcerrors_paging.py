@@ -45,3 +45,23 @@ def test_page_sizes_and_tokens() -> None:
     with pytest.raises(PageError):
         decode_token("ListLogbook", encode_token("ListLogbook", (2**70,)), (int,))
     assert decode_token("ListLogbook", encode_token("ListLogbook", (42,)), (int,)) == (42,)
+
+
+def test_a_domain_error_answers_with_the_status_of_its_kind() -> None:
+    from vtkit import errors
+    from vtkit.grpcerrors import outcome_of, status_of
+
+    class Archived(errors.FailedPrecondition, RuntimeError):
+        pass
+
+    assert status_of(errors.InvalidArgument("melding.bsn", "not a BSN")) == grpc.StatusCode.INVALID_ARGUMENT
+    assert status_of(errors.NotFound(rule="no such signal")) == grpc.StatusCode.NOT_FOUND
+    assert status_of(errors.PermissionDenied(rule="inspector only")) == grpc.StatusCode.PERMISSION_DENIED
+    assert status_of(Archived(rule="archived")) == grpc.StatusCode.FAILED_PRECONDITION
+    assert status_of(errors.DomainError("case_id", "closed")) == grpc.StatusCode.FAILED_PRECONDITION
+    assert status_of(PageError("page_size", "too large")) == grpc.StatusCode.INVALID_ARGUMENT
+    assert outcome_of(errors.InvalidArgument("x", "y")) == "invalid_argument"
+    # The message: "field: rule", the rule alone, or the text a service answered before.
+    assert str(errors.InvalidArgument("melding.bsn", "not a BSN")) == "melding.bsn: not a BSN"
+    assert str(errors.NotFound(rule="no such signal")) == "no such signal"
+    assert str(errors.InvalidArgument("weeks", "1 to 2 weeks", message="1 to 2 weeks")) == "1 to 2 weeks"

@@ -35,3 +35,19 @@ def test_settings_are_typed_and_missing_values_are_named() -> None:
         load_settings(Demo, {})
     with pytest.raises(ConfigError, match="GRPC_PORT"):
         load_settings(Demo, {"VT_TENANT": "x", "GRPC_PORT": "abc"})
+
+
+def test_a_group_is_loaded_from_the_same_environment_and_its_missing_variables_are_named_too() -> None:
+    from vtkit.config import group
+    from vtkit.kafka import KafkaSettings
+
+    @dataclasses.dataclass(frozen=True)
+    class WithKafka:
+        data_dir: str = env("VT_DATA_DIR")
+        kafka: KafkaSettings = group(KafkaSettings)
+        port: int = env("GRPC_PORT", 0)
+
+    with pytest.raises(ConfigError, match="VT_DATA_DIR, KAFKA_BOOTSTRAP_SERVERS"):
+        load_settings(WithKafka, {})
+    loaded = load_settings(WithKafka, {"VT_DATA_DIR": "/d", "KAFKA_BOOTSTRAP_SERVERS": "k:9092", "GRPC_PORT": "7"})
+    assert (loaded.data_dir, loaded.kafka.bootstrap_servers, loaded.port) == ("/d", "k:9092", 7)

@@ -94,7 +94,7 @@ def outbox_relay(store: ContactStore, kafka: KafkaSettings, tenant: str, audit: 
                        after_drain=forward_audit, on_quarantine=degraded)
 
 
-def bootstrap(settings: Settings, kafka: KafkaSettings) -> IntakeApp:
+def bootstrap(settings: Settings) -> IntakeApp:
     try:
         tenant = get_tenant(settings.tenant)
     except UnknownTenant as exc:
@@ -109,7 +109,7 @@ def bootstrap(settings: Settings, kafka: KafkaSettings) -> IntakeApp:
     # NEN 7513 access log: hash-chained, checkpoints and witness heads signed with this intake's own audit key.
     audit = AuditLog(settings.audit_path, f"intake/{tenant.id}", signer=keys.audit_signer(f"intake/{tenant.id}"))
     server.audit_refusals(audit)  # UNAUTHENTICATED calls with a verified certificate (vtkit.auth)
-    relay = outbox_relay(store, kafka, tenant.id, AuditForwarder(settings.audit_path, log=audit), server,
+    relay = outbox_relay(store, settings.kafka, tenant.id, AuditForwarder(settings.audit_path, log=audit), server,
                          RecordSigner.load(settings.key_dir, tenant.id))
     handlers = IntakeHandlers(tenant.id, tenant.region, store, protector, on_commit=relay.wake)
     server.add(intake_service_pb2_grpc.add_IntakeServiceServicer_to_server,

@@ -13,22 +13,16 @@ from vt.intake.v1 import intake_service_pb2_grpc
 from vtkit import metrics
 from vtkit.audit import AuditLog
 from vtkit.auth import Caller, caller
-from vtkit.grpcerrors import abort_error, abort_invalid
+from vtkit.grpcerrors import abort_domain, abort_invalid
 from vtkit.tenants import all_tenants
 
 from intake.adapters import proto
-from intake.domain.errors import ConflictError, ContactNotFound, DomainError, TooLarge, ValidationError
+from intake.domain.errors import ContactNotFound, DomainError, ValidationError
 from intake.handlers import IntakeHandlers
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-_STATUS: dict[type[DomainError], grpc.StatusCode] = {
-    ValidationError: grpc.StatusCode.INVALID_ARGUMENT,
-    TooLarge: grpc.StatusCode.INVALID_ARGUMENT,
-    ContactNotFound: grpc.StatusCode.NOT_FOUND,
-    ConflictError: grpc.StatusCode.FAILED_PRECONDITION,
-}
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["IntakeService"].full_name
 
 
@@ -85,11 +79,11 @@ class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
             # Unknown here, or another region's contact (each region has its own store): a denial.
             await self._audit(context, action="denied", what=what, subject=subject or {}, outcome="denied",
                               detail="not_found")
-            await context.abort(_STATUS[type(exc)], str(exc))
+            await abort_domain(context, exc)
         except DomainError as exc:
-            # The message `field.path: rule`, and for INVALID_ARGUMENT/FAILED_PRECONDITION a google.rpc.BadRequest
-            # naming the same field (vtkit.grpcerrors; docs/architecture.md, "Errors").
-            await abort_error(context, _STATUS[type(exc)], exc)
+            # The status of its kind, the message `field.path: rule`, and for INVALID_ARGUMENT/FAILED_PRECONDITION a
+            # google.rpc.BadRequest naming the same field (vtkit.grpcerrors; docs/architecture.md, "Errors").
+            await abort_domain(context, exc)
         raise AssertionError("unreachable: context.abort raises")
 
     async def _create(self, context: Any, method: str, record: Any, purpose: str = "intake") -> Any:
@@ -179,7 +173,7 @@ class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
         except ContactNotFound as exc:
             await self._audit(context, action="denied", what="read contact (break-glass)", subject=subject,
                               outcome="denied", purpose=reason, detail="not_found")
-            await context.abort(_STATUS[type(exc)], str(exc))
+            await abort_domain(context, exc)
         await self.handlers.report_emergency_access(request.contact_id, who.tenant, who.user, reason)
         metrics.EMERGENCY_ACCESS.labels(self.tenant, who.tenant).inc()
         await self._audit(context, action="emergency", what="read contact (break-glass)", subject=subject,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pathlib
 from dataclasses import dataclass
 
-from vtkit.config import env
+from vtkit.config import env, group
+from vtkit.kafka import KafkaSettings
 
 
 @dataclass(frozen=True)
@@ -13,6 +14,7 @@ class Settings:
     tenant: str = env("VT_TENANT", doc="the VT organisation this intake serves (tenants.toml id)")
     key_dir: str = env("VT_KEY_DIR", doc="key directory (vtkit.keystore)")
     data_dir: str = env("VT_DATA_DIR", doc="where the SQLite store and audit log live")
+    kafka: KafkaSettings = group(KafkaSettings, doc="the KAFKA_* variables (vtkit.kafka)")
     grpc_port: int = env("GRPC_PORT", 0, doc="0 picks a free port")
     http_host: str = env("HTTP_HOST", "127.0.0.1", doc="interface of the meldformulier (web)")
     http_port: int = env("HTTP_PORT", 0, doc="port of the meldformulier; 0 picks a free port")

@@ -12,7 +12,7 @@ from vtkit import metrics
 from vtkit.audit import AuditLog
 from vtkit.auth import caller
 from vtkit.calendar import AMSTERDAM, end_of_day, local_date
-from vtkit.grpcerrors import abort_error, abort_invalid
+from vtkit.grpcerrors import abort_domain, abort_invalid
 from vtkit.paging import MAX_PAGE, PageError, decode_token, encode_token, page_size
 
 from notifier.adapters import proto
@@ -50,7 +50,7 @@ class NotifierApi(notifier_service_pb2_grpc.NotifierServiceServicer):
             size = page_size(request.page_size)
             after = decode_token("ListDeliveries", request.page_token, (float, str))
         except PageError as exc:
-            await abort_error(context, grpc.StatusCode.INVALID_ARGUMENT, exc)
+            await abort_domain(context, exc)
         # Ordered by (created_at, key): both fixed for a delivery, the key unique, so pages never skip or repeat.
         keyed = self.store.deliveries_page(tenant, proto.states_from_proto(request.state), request.case_id,
                                            after, size + 1)  # type: ignore[arg-type]
@@ -100,7 +100,7 @@ class NotifierApi(notifier_service_pb2_grpc.NotifierServiceServicer):
         try:
             check_postponement(request.weeks, request.reason)
         except InvalidPostponement as exc:
-            await abort_error(context, grpc.StatusCode.INVALID_ARGUMENT, exc)
+            await abort_domain(context, exc)
         letter = self.store.letter_for_case(tenant, request.case_id) if request.case_id else None
         case = self.store.get_case(tenant, request.case_id) if request.case_id else None
         if case is None:
@@ -131,7 +131,7 @@ class NotifierApi(notifier_service_pb2_grpc.NotifierServiceServicer):
             size = page_size(request.page_size)
             after = parse_page_token(request.page_token)
         except PageError as exc:
-            await abort_error(context, grpc.StatusCode.INVALID_ARGUMENT, exc)
+            await abort_domain(context, exc)
         try:
             since = proto.to_datetime(request.since, request.HasField("since"))
         except InvalidCause as exc:

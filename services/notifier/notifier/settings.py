@@ -5,7 +5,8 @@ from __future__ import annotations
 import pathlib
 from dataclasses import dataclass
 
-from vtkit.config import ConfigError, env
+from vtkit.config import ConfigError, env, group
+from vtkit.kafka import KafkaSettings
 from vtkit.tenants import all_tenants
 
 
@@ -13,6 +14,7 @@ from vtkit.tenants import all_tenants
 class Settings:
     key_dir: str = env("VT_KEY_DIR", doc="key directory (tokens.json for gRPC callers)")
     data_dir: str = env("VT_DATA_DIR", doc="directory of notifier.sqlite3")
+    kafka: KafkaSettings = group(KafkaSettings, doc="the KAFKA_* variables (vtkit.kafka)")
     grpc_port: int = env("GRPC_PORT", 0)
     regional_endpoints: str = env("NOTIFIER_REGIONAL_ENDPOINTS", "", doc='comma list "tenant=host:port"')
     teamlead_endpoints_raw: str = env("NOTIFIER_TEAMLEAD_ENDPOINTS", "",
@@ -34,6 +36,11 @@ class Settings:
     call_timeout_seconds: float = env("NOTIFIER_CALL_TIMEOUT_SECONDS", 5.0)
     group_id: str = env("NOTIFIER_GROUP_ID", "vt-notifier")
     log_level: str = env("LOG_LEVEL", "INFO")
+
+    def __post_init__(self) -> None:
+        # A wrong endpoint list stops the service at start, naming the variable.
+        self.endpoints()
+        self.teamlead_endpoints()
 
     @property
     def db_path(self) -> pathlib.Path:

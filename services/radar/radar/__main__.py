@@ -1,15 +1,9 @@
-"""`python -m radar`: the radar service (faust worker + gRPC), configured from the environment."""
+"""`python -m radar`: the radar service (faust worker + gRPC)."""
 
-from vtkit.service import run
+from vtkit.service import run_service
 
-from radar.bootstrap import make_main
-from radar.settings import load
-
-
-def main() -> None:
-    settings, kafka = load()
-    run("radar", make_main(settings, kafka), level=settings.log_level)
-
+from radar.bootstrap import bootstrap
+from radar.settings import Settings
 
 if __name__ == "__main__":
-    main()
+    run_service("radar", Settings, bootstrap)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from vt.radar.v1 import radar_service_pb2_grpc
 from vtkit.audit import AuditForwarder, AuditLog
 from vtkit.audit_query import serve_audit_log
 from vtkit.config import ConfigError
 from vtkit.grpcserver import GrpcServer
-from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, start_producer, stop_producer
+from vtkit.kafka import Publisher, ensure_topics, start_producer, stop_producer
 from vtkit.keystore import KeyStore, refuse_ca_key
 from vtkit.outbox import OutboxRelay, SharedProducer
 from vtkit.outbox_store import SqliteOutbox
@@ -20,7 +20,7 @@ from vtkit.service import restart_after_stop
 from radar.app import RadarStreams
 from radar.grpc_api import SERVICE_NAME, RadarApi
 from radar.handlers import Out, Radar
-from radar.settings import RadarSettings
+from radar.settings import Settings
 
 log = logging.getLogger("radar")
 
@@ -29,25 +29,25 @@ async def _first(*waits: asyncio.Future[object] | asyncio.Task[object]) -> None:
     await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
 
 
-def make_main(settings: RadarSettings, kafka: KafkaSettings) -> Callable[[asyncio.Event], Awaitable[None]]:
-    async def main(stop: asyncio.Event) -> None:
-        refuse_ca_key(settings.key_dir, "radar")
-        keys = KeyStore(settings.key_dir)
-        try:
-            # At start, not at the first melding: the seal and pseudonym keys, and a master key that loads.
-            radar = Radar(keys.seal_opener("radar"), keys.pseudonymizer(), settings.monitoring_days,
-                          keys.tenant_cipher, case_cipher=keys.case_cipher)
-            keys.data_keys  # noqa: B018 (loads and checks the master key)
-        except (FileNotFoundError, ValueError) as exc:
-            raise ConfigError(f"configuration error: radar's keys cannot be used: {exc}") from None
+@dataclass
+class RadarApp:
+    """Radar with its keys and the use cases; the faust worker, the producer and the gRPC server are built in `run`,
+    once the broker answers (health SERVING only when the worker's tables are recovered)."""
+
+    settings: Settings
+    keys: KeyStore
+    radar: Radar
+
+    async def run(self, stop: asyncio.Event) -> None:
+        settings, keys, radar = self.settings, self.keys, self.radar
         # Started during a broker outage we wait for the broker (retrying with back-off) rather than exit; the
         # faust worker starts, and health turns SERVING, only after. Auto-creation is off: declare every topic
         # before the worker subscribes.
-        await ensure_topics(kafka, stop=stop)
+        await ensure_topics(settings.kafka, stop=stop)
         # Each agent waits for the broker's ack of its outputs before it moves on (outputs before table
         # writes), so lingering for a fuller batch only adds latency to every event: linger 0.
-        producer = await start_producer(kafka, linger_ms=0, stop=stop)
-        streams = RadarStreams(settings, kafka, radar, producer)
+        producer = await start_producer(settings.kafka, linger_ms=0, stop=stop)
+        streams = RadarStreams(settings, settings.kafka, radar, producer)
         # Decisions are facts radar produces itself: on disk in its outbox before RecordDecision answers.
         outbox = SqliteOutbox(settings.outbox_path)
 
@@ -58,8 +58,8 @@ def make_main(settings: RadarSettings, kafka: KafkaSettings) -> Callable[[asynci
             restart_after_stop("the broker lost its history: consumers start again from the new broker's beginning")
             stop.set()
 
-        relay = OutboxRelay("radar", outbox, lambda row: [row.record], SharedProducer(producer, kafka), tenant="national",
-                            on_new_cluster=broker_replaced)
+        relay = OutboxRelay("radar", outbox, lambda row: [row.record], SharedProducer(producer, settings.kafka),
+                            tenant="national", on_new_cluster=broker_replaced)
         relay_stop = asyncio.Event()
         relaying = asyncio.create_task(relay.run(relay_stop), name="outbox-relay")
 
@@ -117,4 +117,15 @@ def make_main(settings: RadarSettings, kafka: KafkaSettings) -> Callable[[asynci
             log.error("faust worker stopped unexpectedly", extra={"reason": repr(getattr(app, "crash_reason", None))})
             raise SystemExit(1)
 
-    return main
+
+def bootstrap(settings: Settings) -> RadarApp:
+    refuse_ca_key(settings.key_dir, "radar")
+    keys = KeyStore(settings.key_dir)
+    try:
+        # At start, not at the first melding: the seal and pseudonym keys, and a master key that loads.
+        radar = Radar(keys.seal_opener("radar"), keys.pseudonymizer(), settings.monitoring_days,
+                      keys.tenant_cipher, case_cipher=keys.case_cipher)
+        keys.data_keys  # noqa: B018 (loads and checks the master key)
+    except (FileNotFoundError, ValueError) as exc:
+        raise ConfigError(f"configuration error: radar's keys cannot be used: {exc}") from None
+    return RadarApp(settings, keys, radar)

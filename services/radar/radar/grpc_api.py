@@ -20,7 +20,7 @@ from vt.radar.v1 import radar_service_pb2, radar_service_pb2_grpc
 from vtkit.audit import AuditLog
 from vtkit.auth import caller
 from vtkit.calendar import local_date
-from vtkit.grpcerrors import abort_error, abort_invalid, abort_message
+from vtkit.grpcerrors import abort_domain, abort_invalid, outcome_of
 from vtkit.paging import PageError, decode_token, encode_token, page_size
 
 from radar.adapters import proto
@@ -127,8 +127,8 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
             # Validation first: it reveals nothing about which cases exist.
             self.radar.validate(chosen)
         except InvalidDecision as exc:
-            await self._log(what, subject, "invalid_argument", context)
-            await abort_error(context, grpc.StatusCode.INVALID_ARGUMENT, exc)
+            await self._log(what, subject, outcome_of(exc), context)
+            await abort_domain(context, exc)
         record = await self._own_case(what, subject, context)
         pending = self._pending.get(record.case_id)
         if record.closed:
@@ -140,8 +140,8 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
             episode = joined_meldingen(self.state.all_cases()).get(record.case_id, "")
             result = self.radar.record_decision(record.tenant_id, record, chosen, dt.datetime.now(dt.UTC), episode)
         except DecisionConflict as exc:
-            await self._log(what, subject, "failed_precondition", context)
-            await abort_message(context, grpc.StatusCode.FAILED_PRECONDITION, str(exc))
+            await self._log(what, subject, outcome_of(exc), context)
+            await abort_domain(context, exc)
         if result.output is not None:
             await self.commit([result.output])  # on disk before we answer
             if pending is None:
@@ -160,7 +160,7 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
             size = page_size(request.page_size)
             after = decode_token("ListOverdue", request.page_token, (str, str, str))
         except PageError as exc:
-            await abort_error(context, grpc.StatusCode.INVALID_ARGUMENT, exc)
+            await abort_domain(context, exc)
         now = dt.datetime.now(dt.UTC)
         cases = list(self.state.all_cases())
         joined = joined_meldingen(cases)  # their deadline is their episode's
@@ -193,12 +193,9 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
         record = await self._own_case(what, subject, context)
         try:
             result = step(record)
-        except InvalidDecision as exc:
-            await self._log(what, subject, "invalid_argument", context)
-            await abort_error(context, grpc.StatusCode.INVALID_ARGUMENT, exc)
-        except (LifecycleConflict, DecisionConflict) as exc:
-            await self._log(what, subject, "failed_precondition", context)
-            await abort_error(context, grpc.StatusCode.FAILED_PRECONDITION, exc)
+        except (InvalidDecision, LifecycleConflict, DecisionConflict) as exc:
+            await self._log(what, subject, outcome_of(exc), context)
+            await abort_domain(context, exc)
         if result.output is not None:
             await self.commit([result.output])
         await self._log(what, subject, "success", context)
@@ -220,8 +217,8 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
         try:
             validate_outcome(outcome)  # first: it reveals nothing about which cases exist
         except InvalidDecision as exc:
-            await self._log(what, subject, "invalid_argument", context)
-            await abort_error(context, grpc.StatusCode.INVALID_ARGUMENT, exc)
+            await self._log(what, subject, outcome_of(exc), context)
+            await abort_domain(context, exc)
         pending = self._pending_outcomes.get(request.case_id)
         if pending is not None and pending[0] != outcome.fingerprint():
             await self._own_case(what, subject, context)

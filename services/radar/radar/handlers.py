@@ -26,6 +26,7 @@ from vtkit.crypto import (
     unwrap_opened,
 )
 from vtkit.envelope import Envelope, Event, encode, envelope_for
+from vtkit.errors import FailedPrecondition
 from vtkit.kafka import PermanentError
 from vtkit.outbox import OutboxRecord
 
@@ -89,8 +90,11 @@ class IntakeResult:
     case: CaseRecord | None = None
 
 
-class DecisionConflict(Exception):
-    """The case was decided already, differently."""
+class DecisionConflict(FailedPrecondition):
+    """The case was decided already, differently (FAILED_PRECONDITION; the message is the rule)."""
+
+    def __init__(self, message: str):
+        super().__init__(rule=message)
 
 
 @dataclass(frozen=True)

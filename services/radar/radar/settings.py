@@ -5,16 +5,17 @@ from __future__ import annotations
 import pathlib
 from dataclasses import dataclass
 
-from vtkit.config import ConfigError, env, load_settings
+from vtkit.config import ConfigError, env, group
 from vtkit.kafka import KafkaSettings
 
 TABLE_STORES = ("rocksdict", "memory")
 
 
 @dataclass(frozen=True)
-class RadarSettings:
+class Settings:
     key_dir: str = env("VT_KEY_DIR", doc="directory of the key store (radar reads its seal key and pseudonym key)")
     data_dir: str = env("VT_DATA_DIR", doc="local state; the table store lives in $VT_DATA_DIR/radar")
+    kafka: KafkaSettings = group(KafkaSettings, doc="the KAFKA_* variables (vtkit.kafka; faust's broker too)")
     grpc_port: int = env("GRPC_PORT", 0)
     app_id: str = env("RADAR_APP_ID", "vt-radar", doc="faust app id = consumer group and changelog prefix")
     table_store: str = env("RADAR_TABLE_STORE", "rocksdict", doc="rocksdict (production) or memory (unit tests)")
@@ -22,6 +23,10 @@ class RadarSettings:
     monitoring_days: int = env("RADAR_MONITORING_DAYS", 548, doc="how long a household with safety conditions is followed")
     deadline_scan_seconds: float = env("RADAR_DEADLINE_SCAN_SECONDS", 30.0, doc="interval of the overdue-deadline scan")
     session_timeout: float = env("RADAR_SESSION_TIMEOUT", 10.0, doc="consumer group session timeout in seconds")
+
+    def __post_init__(self) -> None:
+        if self.table_store not in TABLE_STORES:
+            raise ConfigError(f"configuration error: RADAR_TABLE_STORE must be one of {', '.join(TABLE_STORES)}")
 
     @property
     def state_dir(self) -> pathlib.Path:
@@ -41,8 +46,5 @@ class RadarSettings:
         return "memory://" if self.table_store == "memory" else "rocksdb://"
 
 
-def load() -> tuple[RadarSettings, KafkaSettings]:
-    settings = load_settings(RadarSettings)
-    if settings.table_store not in TABLE_STORES:
-        raise ConfigError(f"configuration error: RADAR_TABLE_STORE must be one of {', '.join(TABLE_STORES)}")
-    return settings, load_settings(KafkaSettings)
+# The name radar.app knows the settings by.
+RadarSettings = Settings

@@ -7,7 +7,7 @@ import pathlib
 
 from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth
 from radar.app import faust_app
-from radar.settings import RadarSettings
+from radar.settings import Settings
 from vtkit.config import load_settings
 from vtkit.kafka import KafkaSettings
 
@@ -15,9 +15,10 @@ SECURITY_KEYS = ("security_protocol", "sasl_mechanism", "sasl_plain_username", "
 
 
 def _radar(tmp_path: pathlib.Path, **kafka_env: str) -> tuple[KafkaSettings, dict[str, object]]:
-    kafka = load_settings(KafkaSettings, {"KAFKA_BOOTSTRAP_SERVERS": "k1:9093,k2:9093", **kafka_env})
-    settings = load_settings(RadarSettings, {"VT_KEY_DIR": str(tmp_path), "VT_DATA_DIR": str(tmp_path),
-                                             "RADAR_TABLE_STORE": "memory"})
+    settings = load_settings(Settings, {"VT_KEY_DIR": str(tmp_path), "VT_DATA_DIR": str(tmp_path),
+                                        "RADAR_TABLE_STORE": "memory", "KAFKA_BOOTSTRAP_SERVERS": "k1:9093,k2:9093",
+                                        **kafka_env})
+    kafka = settings.kafka
     app = faust_app(settings, kafka)
     return kafka, dict(credentials_to_aiokafka_auth(app.conf.broker_credentials))
 

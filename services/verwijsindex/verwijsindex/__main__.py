@@ -1,22 +1,9 @@
-"""`python -m verwijsindex`: settings from the environment, JSON logs, stop on SIGTERM."""
+"""`python -m verwijsindex`: the Verwijsindex risicojongeren."""
 
-from __future__ import annotations
+from vtkit.service import run_service
 
-import asyncio
-
-from vtkit.service import run
-
-from verwijsindex import bootstrap, settings
-
-
-def main() -> None:
-    config = settings.load()
-
-    async def serve(stop: asyncio.Event) -> None:
-        await bootstrap.main(config, stop)
-
-    run("verwijsindex", serve, level=config.service.log_level)
-
+from verwijsindex.bootstrap import bootstrap
+from verwijsindex.settings import Settings
 
 if __name__ == "__main__":
-    main()
+    run_service("verwijsindex", Settings, bootstrap)

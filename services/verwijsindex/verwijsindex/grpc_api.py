@@ -1,22 +1,22 @@
-"""gRPC entrypoint: authenticates the registrant, translates via adapters.proto and maps
-domain outcomes to status codes. No rules live here."""
+"""gRPC entrypoint: authenticates the registrant, translates via adapters.proto and answers domain errors with
+their status (vtkit.grpcerrors.abort_domain). No rules live here."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any, NoReturn
+from typing import Any
 
 import grpc
 from vt.verwijsindex.v1 import verwijsindex_service_pb2 as svc
 from vt.verwijsindex.v1 import verwijsindex_service_pb2_grpc as svc_grpc
 from vtkit.audit import AuditLog
 from vtkit.auth import Caller, caller
-from vtkit.grpcerrors import abort_error
+from vtkit.grpcerrors import abort_domain
 from vtkit.paging import PageError, decode_token, encode_token, page_size
 
 from verwijsindex.adapters import proto
-from verwijsindex.domain.rules import RuleViolation
-from verwijsindex.handlers import NotActive, NotFound, Verwijsindex
+from verwijsindex.domain.errors import NotActive, NotFound, RuleViolation
+from verwijsindex.handlers import Verwijsindex
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +55,6 @@ async def _registrant(context: grpc.aio.ServicerContext) -> str:
     return registrant_id(who)
 
 
-async def _invalid(context: grpc.aio.ServicerContext, exc: RuleViolation | PageError) -> NoReturn:
-    # The message `field: rule` plus a google.rpc.BadRequest naming the field (vtkit.grpcerrors).
-    await abort_error(context, grpc.StatusCode.INVALID_ARGUMENT, exc)
-
-
 class VerwijsindexServicer(svc_grpc.VerwijsindexServiceServicer):
     def __init__(self, app: Verwijsindex, audit: AuditLog | None = None):
         self.app = app
@@ -91,7 +86,7 @@ class VerwijsindexServicer(svc_grpc.VerwijsindexServiceServicer):
             # No signal exists to name: the subject is the refused request (the BSN never enters the log).
             await self._log(context, "create", "register signal", {"signal_id": "(none: rejected)"},
                             "invalid_argument", exc.__class__.__name__)
-            await _invalid(context, exc)
+            await abort_domain(context, exc)
         signal = result.signal
         await self._log(context, "create", "register signal",
                         {"signal_id": signal.signal_id, "youth_pseudonym": signal.youth_pseudonym},
@@ -105,12 +100,12 @@ class VerwijsindexServicer(svc_grpc.VerwijsindexServiceServicer):
         try:
             self.app.withdraw(who, request.signal_id, proto.withdraw_reason(request))
         except RuleViolation as exc:
-            await _invalid(context, exc)
-        except NotFound:
+            await abort_domain(context, exc)
+        except NotFound as exc:
             await self._denied(context, "withdraw signal", {"signal_id": request.signal_id}, "not_found")
-            await context.abort(grpc.StatusCode.NOT_FOUND, "no such signal")
-        except NotActive:
-            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, "signal is archived already")
+            await abort_domain(context, exc)
+        except NotActive as exc:
+            await abort_domain(context, exc)
         await self._log(context, "delete", "withdraw signal", {"signal_id": request.signal_id}, "success")
         log.info("signal withdrawn", extra={"signal_id": request.signal_id, "registrant": who})
         return svc.WithdrawSignalResponse()
@@ -121,7 +116,7 @@ class VerwijsindexServicer(svc_grpc.VerwijsindexServiceServicer):
             size = page_size(request.page_size)
             after = decode_token("ListMySignals", request.page_token, (str, str))
         except PageError as exc:
-            await _invalid(context, exc)
+            await abort_domain(context, exc)
         signals = self.app.list_mine_page(who, after, size + 1)  # type: ignore[arg-type]
         page, more = signals[:size], len(signals) > size
         await self._log(context, "search", "list own signals", {"registrant_id": who},
@@ -143,7 +138,7 @@ class VerwijsindexServicer(svc_grpc.VerwijsindexServiceServicer):
             size = page_size(request.page_size)
             after = decode_token("ListLogbook", request.page_token, (int,))
         except PageError as exc:
-            await _invalid(context, exc)
+            await abort_domain(context, exc)
         entries = self.app.logbook(registrant_id(who), signal_id=request.signal_id or None,
                                    youth_pseudonym=request.youth_pseudonym or None,
                                    registrant_id=request.registrant_id or None,

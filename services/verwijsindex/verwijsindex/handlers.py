@@ -9,14 +9,13 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from google.protobuf import message as pb_message
 from vtkit import topics
 from vtkit.calendar import local_date
 from vtkit.crypto import Pseudonymizer, TenantCipher
-from vtkit.envelope import encode, envelope_for
 
 from verwijsindex.adapters import proto
 from verwijsindex.domain import matching, rules
+from verwijsindex.domain.errors import NotActive, NotFound
 from verwijsindex.domain.model import (
     HouseholdFacts,
     Match,
@@ -29,14 +28,6 @@ from verwijsindex.domain.model import (
 from verwijsindex.store import LogEntry, Store
 
 SOURCE = "verwijsindex"
-
-
-class NotFound(LookupError):
-    """Unknown id, or an id that belongs to another registrant (the same answer, on purpose)."""
-
-
-class NotActive(RuntimeError):
-    """The signal exists for this registrant but is archived already."""
 
 
 @dataclass(frozen=True)
@@ -246,7 +237,6 @@ class Verwijsindex:
                            registrant_id=recipient,
                            detail=f"from={move.from_municipality_code} to={move.to_municipality_code}")
 
-    def _publish(self, key: str, message: pb_message.Message, now: dt.datetime, event_id: str | None = None) -> None:
-        envelope = envelope_for(message, source=SOURCE, event_id=event_id, time=now)
-        value, headers = encode(message, envelope)
-        self.store.add_outbox(envelope.id, topics.NATIONAL_VERWIJSINDEX, key, value, headers, now)
+    def _publish(self, key: str, message: proto.Event, now: dt.datetime, event_id: str | None = None) -> None:
+        event_id, value, headers = proto.encoded(message, SOURCE, now, event_id)
+        self.store.add_outbox(event_id, topics.NATIONAL_VERWIJSINDEX, key, value, headers, now)

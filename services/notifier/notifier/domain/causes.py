@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from vtkit.errors import InvalidArgument
+
 
 @dataclass(frozen=True)
 class AssessmentDueFacts:
@@ -25,5 +27,8 @@ class RegisterMatchFacts:
     other_tenant_id: str
 
 
-class InvalidCause(ValueError):
-    """An event the notifier can never act on (missing tenant or case): dead-lettered."""
+class InvalidCause(InvalidArgument, ValueError):
+    """An event the notifier can never act on (missing tenant or case): dead-lettered. The message is the rule."""
+
+    def __init__(self, message: str):
+        super().__init__(rule=message)

@@ -26,19 +26,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+from vtkit.errors import InvalidArgument
+
 # Informing the people involved is due at the latest 4 weeks after recording; each postponement
 # moves it by at most 2 weeks and needs a reason (docs/domain.md section 4).
 LETTER_WEEKS = 4
 MAX_POSTPONE_WEEKS = 2
 
 
-class InvalidPostponement(ValueError):
+class InvalidPostponement(InvalidArgument, ValueError):
     """A postponement that breaks the rule; `field` names the request field (the message is the rule)."""
 
     def __init__(self, message: str, field: str = ""):
-        super().__init__(message)
-        self.field = field
-        self.rule = message
+        super().__init__(field, message, message=message)
 
 
 def letter_due_date(received_on: dt.date, postponed_weeks: int = 0) -> dt.date:

@@ -13,6 +13,8 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from vtkit.errors import FailedPrecondition
+
 from notifier.domain.delivery import DeliveryKind
 from notifier.domain.letter import AddressBook, Person, is_child
 
@@ -34,10 +36,13 @@ def professional_recipient(tenant_id: str, melding_id: str) -> str:
     return f"professional:{tenant_id}:{melding_id}"
 
 
-class NoticeUndeliverable(ValueError):
+class NoticeUndeliverable(FailedPrecondition, ValueError):
     """The notice cannot be made from what the case holds (no child for an RvdK request, no municipality known for
     any child): sending it again cannot change that, so the delivery fails with the reason (visible in
-    ListDeliveries and on the dashboard) instead of retrying."""
+    ListDeliveries and on the dashboard) instead of retrying. The message is the reason."""
+
+    def __init__(self, message: str):
+        super().__init__(rule=message)
 
 
 def children(persons: Sequence[Person], today: dt.date) -> list[Person]:

@@ -8,6 +8,8 @@ import hashlib
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from vtkit.errors import InvalidArgument
+
 from radar.domain.cases import Decision
 from radar.domain.deadlines import Deadline, onderzoek_deadline
 
@@ -36,12 +38,11 @@ class RvdkReason:
     explanation: str
 
 
-class InvalidDecision(ValueError):
-    """A decision that cannot be recorded; `field` names the offending request field."""
+class InvalidDecision(InvalidArgument, ValueError):
+    """A decision that cannot be recorded; `field` names the offending request field (INVALID_ARGUMENT)."""
 
     def __init__(self, field: str, reason: str):
-        super().__init__(f"{field}: {reason}")
-        self.field = field
+        super().__init__(field, reason)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from vtkit import calendar
+from vtkit.errors import FailedPrecondition
 
 from radar.domain.cases import CaseRecord, Decision
 from radar.domain.decisions import DecisionInput, InvalidDecision, validate
@@ -20,12 +21,11 @@ FOLLOW_UPS = frozenset({Decision.VOORWAARDEN_EN_VERVOLG, Decision.OVERDRACHT, De
 MAX_REASON = 2_000
 
 
-class LifecycleConflict(Exception):
+class LifecycleConflict(FailedPrecondition):
     """The case is not in a state that allows the step (FAILED_PRECONDITION); names the field and the rule."""
 
     def __init__(self, field: str, reason: str):
-        super().__init__(f"{field}: {reason}")
-        self.field = field
+        super().__init__(field, reason)
 
 
 def validate_outcome(outcome: DecisionInput) -> None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TypeAlias
 
+from google.protobuf import message as pb_message
 from google.protobuf.timestamp_pb2 import Timestamp
 from vt.common.v1 import common_pb2
 from vt.verwijsindex.v1 import events_pb2
 from vt.verwijsindex.v1 import verwijsindex_service_pb2 as svc
 from vtkit.crypto import Ciphertext, TenantCipher
+from vtkit.envelope import encode, envelope_for
 
 from verwijsindex.domain.model import (
     Contact,
@@ -37,6 +40,18 @@ _SECTOR_CODES = {v: k for k, v in _SECTORS.items()}
 _REASONS = {svc.WITHDRAW_REASON_WRONG: WithdrawReason.WRONG, svc.WITHDRAW_REASON_RISK_GONE: WithdrawReason.RISK_GONE}
 _KINDS = {MatchKind.CLIENT: events_pb2.MATCH_KIND_CLIENT, MatchKind.FAMILY: events_pb2.MATCH_KIND_FAMILY,
           MatchKind.ARCHIVED: events_pb2.MATCH_KIND_ARCHIVED}
+
+
+# An event of the verwijsindex as the use cases hold it: built here, encoded here (`encoded`), opaque to them.
+Event: TypeAlias = pb_message.Message
+
+
+def encoded(message: Event, source: str, at: dt.datetime, event_id: str | None = None
+            ) -> tuple[str, bytes, list[tuple[str, bytes]]]:
+    """The event id, value and headers (vtkit.envelope) of an event for the outbox."""
+    envelope = envelope_for(message, source=source, event_id=event_id, time=at)
+    value, headers = encode(message, envelope)
+    return envelope.id, value, headers
 
 
 def contact_field(registrant_id: str) -> str:

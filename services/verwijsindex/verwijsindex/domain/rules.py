@@ -1,4 +1,4 @@
-"""Registration, removal and expiry rules (docs/domain.md section 6)."""
+"""Registration, removal and expiry rules (docs/domain.md section 6). Refusals are RuleViolation (domain.errors)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import enum
 
 from stdnum.nl import bsn as nl_bsn
 
+from verwijsindex.domain.errors import RuleViolation
 from verwijsindex.domain.model import HouseholdFacts, Registration, Signal, ValidRegistration
 
 AGE_LIMIT_YEARS = 23
@@ -14,15 +15,6 @@ MAX_SIGNAL_YEARS = 2
 # Contact details are read by people and copied into every match notice and logbook page: keep them short.
 MAX_CONTACT_FIELD = 200
 ARCHIVE_YEARS = 5
-
-
-class RuleViolation(ValueError):
-    """A request that breaks a rule; `field` names the offending request field."""
-
-    def __init__(self, field: str, rule: str):
-        super().__init__(f"{field}: {rule}")
-        self.field = field
-        self.rule = rule
 
 
 class ExpiryReason(enum.Enum):
