@@ -34,8 +34,9 @@ def _load(name: str, path: pathlib.Path) -> ModuleType:
 k8s = _load("vt_contract_k8s", HERE / "k8s.py")
 ROOT, K8S = k8s.ROOT, k8s.K8S
 SERVICES = ("intake", "radar", "verwijsindex", "notifier", "ops")
-# What an SRE applies: the Kafka cluster (with or without Cruise Control), the national services, the regions.
-KUSTOMIZATIONS = ["kafka", "kafka-cruise-control", "national", "regions"]
+# What an SRE applies: the Kafka cluster (with or without Cruise Control), the national services, the regions, the
+# Grafana dashboard.
+KUSTOMIZATIONS = ["kafka", "kafka-cruise-control", "national", "regions", "monitoring"]
 WORKLOAD_KINDS = ("StatefulSet", "Deployment")
 
 
