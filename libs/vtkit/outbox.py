@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import math
 import time
@@ -41,6 +42,10 @@ from vtkit.kafka import KafkaSettings, cluster_id, ensure_topics, make_producer
 log = logging.getLogger("vtkit.outbox")
 FINAL_DRAIN_SECONDS = 2.0
 HEALTH_NAME = "vt.outbox"  # NOT_SERVING while rows are quarantined: the service runs, degraded
+# After a broker was found replaced, the outbox is published a second time this long after (see _second_pass), if
+# that is within SECOND_PASS_WITHIN of it.
+SECOND_PASS_AFTER = 30.0
+SECOND_PASS_WITHIN = 120.0
 RECOVERY_REQUESTED = "recovery requested by an operator"  # in place of a cluster id: `vt-ops recover`
 
 # What the broker or the client answers for a record that will never be accepted, however often it is sent.
@@ -88,6 +93,8 @@ class OutboxStore(Protocol[R]):
     def broker_cluster(self) -> str: ...
 
     def note_broker_cluster(self, cluster_id: str) -> None: ...
+
+    def broker_cluster_noted_at(self) -> dt.datetime | None: ...
 
     def requeue_sent(self) -> int:
         """Mark every row the store still holds as unsent again (the broker lost them); returns how many."""
@@ -170,7 +177,7 @@ class OutboxRelay(Generic[R]):
                  max_backoff: float = 10.0, threaded: bool = True,
                  after_drain: Callable[[AIOKafkaProducer], Awaitable[None]] | None = None,
                  on_quarantine: Callable[[int], Awaitable[None]] | None = None, broker_check_seconds: float = 5.0,
-                 on_new_cluster: Callable[[], None] | None = None):
+                 on_new_cluster: Callable[[], None] | None = None, second_pass_after: float = SECOND_PASS_AFTER):
         self.service = service
         self.tenant = tenant  # metrics label of the backlog and the quarantine
         self.store = store
@@ -186,6 +193,8 @@ class OutboxRelay(Generic[R]):
         # Told when the broker is found replaced while the service runs (not at its start): a service whose consumers
         # hold positions on the lost broker acts on it (radar restarts; docs/architecture.md, "Broker loss").
         self.on_new_cluster = on_new_cluster
+        self.second_pass_after = second_pass_after
+        self._second_pass_done = ""  # the cluster this process checked for a second pass
         self._broker_checked = -math.inf  # monotonic time of the last cluster id check
         self._wake = asyncio.Event()
 
@@ -236,6 +245,7 @@ class OutboxRelay(Generic[R]):
         self._broker_checked = time.monotonic()
         previous = await self._store(self.store.broker_cluster)
         if current == previous:
+            await self._second_pass(current)
             return
         if previous:
             await self.producer.declare_topics()
@@ -250,6 +260,25 @@ class OutboxRelay(Generic[R]):
                                "cluster": current, "rows": requeued})
             if running and previous != RECOVERY_REQUESTED and self.on_new_cluster is not None:
                 self.on_new_cluster()
+
+    async def _second_pass(self, cluster: str) -> None:
+        """Publishes the outbox once more, `second_pass_after` seconds after the broker was found replaced: tansu 0.6
+        (the embedded broker) can acknowledge a batch and lose it when several producers write the first batches of
+        a partition at the same moment, which is exactly what every relay does right after a loss (a recorded
+        decision, acknowledged, was missing on the new broker; docs/architecture.md, "Broker loss"). Consumers
+        dedupe on the event ids. Also after a restart soon after the loss (radar restarts itself then)."""
+        if self._second_pass_done == cluster:
+            return
+        noted = await self._store(self.store.broker_cluster_noted_at)
+        age = (dt.datetime.now(dt.UTC) - noted).total_seconds() if noted is not None else math.inf
+        if age < self.second_pass_after:
+            return
+        self._second_pass_done = cluster
+        if age > SECOND_PASS_WITHIN:
+            return  # noted long ago: an ordinary start
+        requeued = await self._store(self.store.requeue_sent)
+        log.warning("publishing the outbox a second time after the broker was replaced",
+                    extra={"service": self.service, "tenant": self.tenant, "cluster": cluster, "rows": requeued})
 
     async def _send_batch(self, producer: AIOKafkaProducer, rows: Sequence[R]) -> tuple[list[int], Exception | None]:
         """Queue every record, then wait for all acknowledgements; poison rows are quarantined on the way.

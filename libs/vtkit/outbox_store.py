@@ -42,6 +42,12 @@ def last_cluster(db: sqlite3.Connection) -> str:
     return str(row[0]) if row else ""
 
 
+def cluster_noted_at(db: sqlite3.Connection) -> dt.datetime | None:
+    """When the relay noted the cluster it publishes to (at the first publish, or when it found the broker replaced)."""
+    row = db.execute("SELECT seen_at FROM outbox_broker").fetchone()
+    return dt.datetime.fromisoformat(row[0]) if row else None
+
+
 def note_cluster(db: sqlite3.Connection, cluster_id: str) -> None:
     db.execute("INSERT OR REPLACE INTO outbox_broker (only_row, cluster_id, seen_at) VALUES (1, ?, ?)",
                (cluster_id, dt.datetime.now(dt.UTC).isoformat()))
@@ -95,6 +101,10 @@ class OutboxBookkeeping(abc.ABC):
     def note_broker_cluster(self, cluster_id: str) -> None:
         with self._outbox_db() as db:
             note_cluster(db, cluster_id)
+
+    def broker_cluster_noted_at(self) -> dt.datetime | None:
+        with self._outbox_db() as db:
+            return cluster_noted_at(db)
 
 
 @dataclass(frozen=True)
