@@ -1,37 +1,22 @@
 """The production manifests (deploy/k8s) and Dockerfiles, checked without a cluster.
 
-Every kustomization is rendered by the real kustomize (tests/contract/k8s.py) and every object validated: the
+Every kustomization is rendered by the real kustomize (libs/vttest/k8s.py) and every object validated: the
 Kubernetes kinds against the official schemas (kubernetes-validate, strict), Strimzi's and the Prometheus
 Operator's against their vendored CRD schemas (jsonschema, strict). Then what the manifests promise: all 25
 regions, metrics scraped, native gRPC probes, the edge, KRaft Kafka replicated over zones."""
 
 from __future__ import annotations
 
-import importlib.util
-import pathlib
 import subprocess
 import sys
-from types import ModuleType
 from typing import Any
 
 import pytest
 import yaml
 from vtkit import topics
 from vtkit.tenants import all_tenants
+from vttest import k8s
 
-HERE = pathlib.Path(__file__).resolve().parent
-
-
-def _load(name: str, path: pathlib.Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-k8s = _load("vt_contract_k8s", HERE / "k8s.py")
 ROOT, K8S = k8s.ROOT, k8s.K8S
 SERVICES = ("intake", "radar", "verwijsindex", "notifier", "ops")
 # What an SRE applies: the Kafka cluster (with or without Cruise Control), the national services, the regions, the

@@ -15,31 +15,14 @@
 from __future__ import annotations
 
 import ast
-import importlib.util
 import json
 import pathlib
 import re
-import sys
-from types import ModuleType
 from typing import Any
 
 import pytest
+from vttest import k8s
 
-HERE = pathlib.Path(__file__).resolve().parent
-
-
-def _load(name: str, path: pathlib.Path) -> ModuleType:
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-k8s = _load("vt_contract_k8s", HERE / "k8s.py")
 ROOT, K8S = k8s.ROOT, k8s.K8S
 DASHBOARD = K8S / "monitoring" / "grafana-dashboard.json"
 OPS_PAGE = ROOT / "services" / "ops" / "ops" / "dashboard.html"

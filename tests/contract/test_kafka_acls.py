@@ -4,32 +4,14 @@ literal or prefix match, Read/Write imply Describe), and held against what the s
 
 from __future__ import annotations
 
-import importlib.util
-import pathlib
-import sys
 import tempfile
-from types import ModuleType
 from typing import Any
 
 import pytest
 from vtkit import topics
 from vtkit.tenants import all_tenants
+from vttest import k8s
 
-HERE = pathlib.Path(__file__).resolve().parent
-
-
-def _load(name: str, path: pathlib.Path) -> ModuleType:
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-k8s = _load("vt_contract_k8s", HERE / "k8s.py")
 IMPLIES_DESCRIBE = {"Read", "Write", "Delete", "Alter"}
 
 

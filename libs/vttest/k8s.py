@@ -20,9 +20,9 @@ import jsonschema
 import kubernetes_validate
 import yaml
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+ROOT = pathlib.Path(__file__).resolve().parents[2]  # libs/vttest/k8s.py -> the repository
 K8S = ROOT / "deploy" / "k8s"
-SCHEMAS = pathlib.Path(__file__).resolve().parent / "schemas"
+SCHEMAS = ROOT / "tests" / "contract" / "schemas"
 # The oldest Kubernetes minor the manifests promise (deploy/k8s/README.md) and the newest kubernetes-validate knows.
 K8S_VERSIONS = ("1.31", "1.35")
 CRD_GROUPS = {"kafka.strimzi.io", "monitoring.coreos.com"}
