@@ -10,6 +10,7 @@ retried too: a restarted radar may answer before its case table has caught up wi
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 import zlib
 from typing import Any
@@ -21,6 +22,8 @@ from vtkit.keystore import KeyStore
 
 # Part of radar's refusal of a decision on a melding that joined its household's open assessment.
 EPISODE = "household episode"
+# Radar names the episode's case in the refusal: "... record the decision on <case id>, it covers this melding".
+EPISODE_CASE = re.compile(r"record the decision on ([0-9a-f-]+),")
 RETRIED = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.NOT_FOUND}
 
 
@@ -98,6 +101,11 @@ class CaseWorkers:
             except grpc.aio.AioRpcError as exc:
                 if exc.code() == grpc.StatusCode.FAILED_PRECONDITION and EPISODE in (exc.details() or ""):
                     self.joined[case_id] = exc.details() or ""
+                    # As a case worker would: decide the episode radar names; its decision covers this melding (a
+                    # chosen melding whose episode's own case was not chosen was otherwise never decided).
+                    lead = EPISODE_CASE.search(exc.details() or "")
+                    if lead:
+                        self.submit(lead.group(1), tenant)
                     return
                 if exc.code() in RETRIED and time.monotonic() < deadline:
                     self.retries += 1
