@@ -13,13 +13,13 @@ Run it in the venv `make venv` built (the distributions' metadata comes from the
 
 from __future__ import annotations
 
-import ast
 import importlib.metadata as md
 import pathlib
 import re
 import sys
 
 from packaging.requirements import Requirement
+from vttest.imports import imports, runtime_files
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 LOCK = ROOT / "requirements" / "dev.lock"
@@ -43,23 +43,6 @@ def lock_pins() -> dict[str, str]:
             name, _, _ = line.partition("==")
             pins[canonical(name)] = line
     return pins
-
-
-def imports(path: pathlib.Path, module_level_only: bool = False) -> set[str]:
-    """Top-level names of the absolute imports in a file (only the module-level ones if asked)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
-    nodes = tree.body if module_level_only else list(ast.walk(tree))
-    names = set()
-    for node in nodes:
-        if isinstance(node, ast.Import):
-            names |= {alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names.add(node.module.split(".")[0])
-    return names
-
-
-def runtime_files(package: pathlib.Path) -> list[pathlib.Path]:
-    return [f for f in sorted(package.rglob("*.py")) if "tests" not in f.relative_to(package).parts]
 
 
 def third_party(names: set[str]) -> set[str]:

@@ -14,10 +14,10 @@
 
 from __future__ import annotations
 
-import ast
 import pathlib
 
 import pytest
+from vttest.imports import imports, runtime_files
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -33,25 +33,9 @@ TOOLS = _packages("tools")
 TEST_SUPPORT = {"vttest"}
 
 
-def imported(path: pathlib.Path) -> set[str]:
-    """The top-level names of every absolute import in a file."""
-    names = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
-        if isinstance(node, ast.Import):
-            names |= {alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names.add(node.module.split(".")[0])
-    return names
-
-
-def runtime_files(package: pathlib.Path) -> list[pathlib.Path]:
-    """A package's modules without its tests (libs/vtkit/tests is test code next to the package)."""
-    return [f for f in sorted(package.rglob("*.py")) if "tests" not in f.relative_to(package).parts]
-
-
 def violations(package: pathlib.Path, forbidden: set[str]) -> list[str]:
     return [f"{f.relative_to(ROOT)} imports {name}" for f in runtime_files(package)
-            for name in sorted(imported(f) & forbidden)]
+            for name in sorted(imports(f) & forbidden)]
 
 
 def test_the_layout_is_what_this_test_assumes() -> None:
@@ -78,4 +62,4 @@ def test_a_tool_imports_no_service_and_no_test_support(tool: str) -> None:
 def test_the_check_sees_imports_inside_functions(tmp_path: pathlib.Path) -> None:
     module = tmp_path / "m.py"
     module.write_text("import os\n\ndef f():\n    from vttest.radar import Watcher\n    import ops.cli\n")
-    assert imported(module) == {"os", "vttest", "ops"}
+    assert imports(module) == {"os", "vttest", "ops"}
