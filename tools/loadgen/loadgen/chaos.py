@@ -164,10 +164,16 @@ async def run_chaos(stack: Any, meldingen: int, *, seed: int = 0, kills: Sequenc
     workers = CaseWorkers(stack.processes["radar"].address, keys, concurrency=decision_concurrency)
     settling_done = asyncio.Event()
 
+    child_count = collections.Counter(i.bsn for i in items)
+    open_children_acked: list[str] = []  # children met once in the load whose melding is acknowledged, not decided
+
     def on_ack(submission: Submission) -> None:
         nonlocal acked
         acked += 1
         acked_tenant[submission.contact_id] = submission.tenant
+        child = items[submission.index].bsn if submission.index >= 0 else ""
+        if child and child_count[child] == 1 and not chosen(submission.contact_id, decide_fraction):
+            open_children_acked.append(child)
         progressed.set()
 
     async def at(count: int) -> None:
@@ -229,16 +235,14 @@ async def run_chaos(stack: Any, meldingen: int, *, seed: int = 0, kills: Sequenc
 
     async def feed_signals() -> None:
         """RvdK signals about children met once in the load (so no household episode or repeat folds their case
-        into another), and new youths for the registrants, at evenly spaced acknowledgement counts."""
-        counts = collections.Counter(i.bsn for i in items)
-        children = [i.bsn for i in items if counts[i.bsn] == 1]
-        rng.shuffle(children)
+        into another) whose melding is acknowledged and not chosen for a decision (so the signal must reach an open
+        assessment), and new youths for the registrants, at evenly spaced acknowledgement counts."""
         plan = sorted([(len(items) * (k + 1) // (rvdk_signals + 1), "rvdk") for k in range(rvdk_signals)]
                       + [(len(items) * (k + 1) // (verwijsindex_youths + 1), "youth") for k in range(verwijsindex_youths)])
         for count, what in plan:
             await at(count)
-            if what == "rvdk" and children:
-                await feeds.rvdk_signal(children.pop())
+            if what == "rvdk" and open_children_acked:
+                await feeds.rvdk_signal(open_children_acked.pop(rng.randrange(len(open_children_acked))))
             elif what == "youth":
                 feeds.register_youth()
 

@@ -18,6 +18,7 @@ class Submission:
     acked: float = 0.0  # perf_counter at the acknowledgement
     attempts: int = 0
     error: str = ""
+    index: int = -1  # its item's place in the submitted list
 
 
 async def _submit(stub: Any, item: LoadItem, result: Submission, retry_for: float, on_ack: Any) -> None:
@@ -66,7 +67,7 @@ async def submit_all(addresses: dict[str, str], keys: Any, items: Sequence[LoadI
 
     channels, stubs = _stubs(addresses, keys)
     semaphore = asyncio.Semaphore(concurrency)
-    results = [Submission(tenant=item.tenant) for item in items]
+    results = [Submission(tenant=item.tenant, index=i) for i, item in enumerate(items)]
     bar = ProgressBar(len(items), "meldingen acknowledged") if progress else None
 
     async def one(index: int, item: LoadItem) -> None:
