@@ -1,7 +1,7 @@
 """Radar must never commit the offset of a MeldingReceived whose AssessmentDue it has not published.
 
-A SIGTERM arrives while radar is in the middle of a batch: the fault point `radar.intake.publish`
-(vtkit.faults) holds radar's second intake batch between handling and publishing, so the stop lands
+A SIGTERM arrives while radar is in the middle of a batch: the fault point `radar.intake.publish/<topic>`
+(vtkit.faults) holds radar's second batch from this test's region topic between handling and publishing, so the stop lands
 there on every machine, fast or slow. faust's `take_events` acked every buffered event in a `finally:` when the agent was
 cancelled, and the worker could commit those offsets on its way out (not seen in this test before the
 fix: faust's stop happened to commit first). A batch is acked only after its outputs are acknowledged,
@@ -51,7 +51,7 @@ async def test_sigterm_mid_batch_commits_only_meldingen_whose_assessment_due_was
     watcher = await Watcher(kafka, topics.NATIONAL_ASSESSMENTS).start()
     try:
         radar = await start_radar(radar_process(kafka, keys, tmp_path / "data", tmp_path / "radar.log", app_id,
-                                                VT_FAULT_HOLD="radar.intake.publish@2"))
+                                                VT_FAULT_HOLD=f"radar.intake.publish/{topics.intake(TENANT)}@2"))
         try:
             await radar.wait_for_log(HELD_MESSAGE)  # the first batch is out, the second one is held
             # faust commits in the background (every few seconds): wait until the first batch is committed, so

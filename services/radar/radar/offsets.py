@@ -14,19 +14,26 @@ The agents call `mark_handled` for each record once its outputs are acknowledged
 done, then ack it. Before faust computes a partition's commit, acks of records that were not handled
 are dropped (faust's Cython stream writes them straight into `_acked`, so overriding `ack` would not
 see them), gaps are ignored, and nothing is committed unless the handled run starts at the committed
-offset. An unhandled record stays above the committed offset and is read again after the rebalance or
-restart (outputs carry derived event ids, so a second handling is harmless)."""
+offset (for a group without one, faust's case after a broker loss: at the first offset fetched). An unhandled record stays above the committed offset. faust does not deliver it again by itself (its
+read position has passed it), so a commit held back at the same offset for REREAD_AFTER seconds makes
+the consumer seek the partition back to the committed offset before its next fetch: the lost record
+and those after it are read again (outputs carry derived event ids, so a second handling is harmless).
+After a broker loss this was how acknowledged meldingen waited for radar's next restart
+(docs/measurements.md, "Broker loss under load")."""
 
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from typing import Any
 
 from faust.transport.drivers.aiokafka import Consumer
 from faust.types import TP, Message
 
 log = logging.getLogger(__name__)
+REREAD_AFTER = 10.0  # seconds; a batch being handled is acked well within this, a lost record never is
 
 
 class HandledOnlyConsumer(Consumer):
@@ -34,34 +41,82 @@ class HandledOnlyConsumer(Consumer):
         super().__init__(*args, **kwargs)
         self._handled: defaultdict[TP, set[int]] = defaultdict(set)
         self.released = 0  # acks dropped because radar never handled the record (tests, the log)
-        self._held: dict[TP, int] = {}  # partitions whose commit waits for the record at this offset
+        self.rereads = 0  # partitions read again from their committed offset (tests, the log)
+        self.reread_after = REREAD_AFTER
+        # The first offset fetched since the partition was assigned: where reading began (the committed
+        # offset, or where the reset policy put a group that has none). faust keeps no committed offset
+        # for a new group (nor for offset 0), and then committed whatever run was acked first.
+        self._first_fetched: dict[TP, int] = {}
+        self._held: dict[TP, tuple[int, float]] = {}  # partition -> (offset its commit waits for, since)
+        self._to_reread: dict[TP, int] = {}
 
     def mark_handled(self, message: Message) -> None:
         self._handled[message.tp].add(message.offset)
 
+    def _next_to_commit(self, tp: TP) -> int | None:
+        """The offset the next committed run must start at; None while no record was fetched since the assignment."""
+        committed, first = self._committed_offset[tp], self._first_fetched.get(tp)
+        if first is None:
+            return None
+        return first if committed is None else max(committed, first)
+
     def _new_offset(self, tp: TP) -> int | None:
         acked, handled = self._acked[tp], self._handled[tp]
-        committed = self._committed_offset[tp]
+        start = self._next_to_commit(tp)
         unhandled = [offset for offset in acked if offset not in handled]
         self.released += len(unhandled)
         # Already committed (acked in an earlier generation, before the committed offset was read again):
         # nothing to do for them, and they must not hide the hole check below.
-        stale = [offset for offset in acked if committed is not None and offset < committed]
+        stale = [offset for offset in acked if start is not None and offset < start]
         if unhandled or stale:
             # Forgotten, so the ack of the same offset re-read and handled later counts.
             self._acked_index[tp].difference_update(unhandled + stale)
-            acked[:] = [offset for offset in acked if offset in handled and (committed is None or offset >= committed)]
+            acked[:] = [offset for offset in acked if offset in handled and (start is None or offset >= start)]
         self._gap.pop(tp, None)
-        if acked and committed is not None and min(acked) != committed:
-            # The record at the committed offset is not handled yet: faust lost it on the way (the next
-            # rebalance or restart reads it again) or it is still on its way. Say so once per offset.
-            if self._held.get(tp) != committed:
-                self._held[tp] = committed
-                log.warning("commit held back: record at the committed offset not handled",
-                            extra={"topic": tp.topic, "partition": tp.partition, "offset": committed,
-                                   "first_handled": min(acked)})
+        if not acked or start is None:
             return None
+        if min(acked) != start:
+            self._hold(tp, start, min(acked))
+            return None
+        self._held.pop(tp, None)
         new_offset: int | None = super()._new_offset(tp)
         if new_offset is not None:
             handled.difference_update([offset for offset in handled if offset < new_offset])
         return new_offset
+
+    def _hold(self, tp: TP, start: int, first_handled: int) -> None:
+        """The record at `start` is not handled yet: still on its way, or faust lost it. Say so once per
+        offset; still held after reread_after: read the partition again from there (getmany)."""
+        held, now = self._held.get(tp), time.monotonic()
+        if held is None or held[0] != start:
+            self._held[tp] = (start, now)
+            log.warning("commit held back: record at the committed offset not handled",
+                        extra={"topic": tp.topic, "partition": tp.partition, "offset": start,
+                               "first_handled": first_handled})
+        elif now - held[1] >= self.reread_after:
+            self._held[tp] = (start, now)
+            self._to_reread[tp] = start
+
+    async def on_partitions_revoked(self, revoked: set[TP]) -> None:
+        for tp in revoked:
+            self._first_fetched.pop(tp, None)
+            self._held.pop(tp, None)
+            self._to_reread.pop(tp, None)
+        await super().on_partitions_revoked(revoked)
+
+    async def getmany(self, timeout: float) -> AsyncIterator[tuple[TP, Message]]:
+        # Seek between two fetches, never inside one: the rest of a fetched run would move faust's read
+        # position past the offset again and the re-read records would be dropped as already read.
+        while self._to_reread:
+            tp, offset = self._to_reread.popitem()
+            if tp not in self.assignment():
+                continue  # revoked meanwhile: its new owner starts at the committed offset anyway
+            self.rereads += 1
+            log.warning("reading a partition again from its committed offset: a record there was never handled",
+                        extra={"topic": tp.topic, "partition": tp.partition, "offset": offset})
+            await self.seek(tp, offset)
+        first_fetched = self._first_fetched
+        async for tp, message in super().getmany(timeout):
+            if tp not in first_fetched:
+                first_fetched[tp] = message.offset
+            yield tp, message
