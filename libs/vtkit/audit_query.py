@@ -16,6 +16,7 @@ from vtkit.channels import client_channel
 from vtkit.grpcerrors import abort_invalid, abort_violations
 from vtkit.grpcserver import GrpcServer
 from vtkit.keystore import KeyStore
+from vtkit.servicer import Access
 
 SERVICE_NAME = "vt.audit.v1.AuditService"
 DEFAULT_LIMIT, MAX_LIMIT = 500, 1000
@@ -24,15 +25,15 @@ DEFAULT_LIMIT, MAX_LIMIT = 500, 1000
 class AuditQuery(audit_service_pb2_grpc.AuditServiceServicer):
     def __init__(self, log: AuditLog):
         self.log = log
+        self.access = Access(log)
 
     async def ReadLog(self, request: audit_service_pb2.ReadLogRequest,
                       context: grpc.aio.ServicerContext) -> audit_service_pb2.ReadLogResponse:
         who = caller()
-        fields = {"what": "read audit log", "subject": {"audit_log": self.log.service}, "tenant": who.tenant,
-                  "role": who.role, "purpose": request.purpose, "peer": context.peer() or ""}
+        what, subject = "read audit log", {"audit_log": self.log.service}
         if (who.tenant, who.role) != (pki.NATIONAL_TENANT, AUDITOR_ROLE):
-            await self.log.record(action="denied", outcome="denied", detail="permission_denied", **fields)
-            await context.abort(grpc.StatusCode.PERMISSION_DENIED, "the access log is for the inspector only")
+            await self.access.deny(context, what, subject, grpc.StatusCode.PERMISSION_DENIED,
+                                   "the access log is for the inspector only", request.purpose)
         if not request.purpose.strip():
             await abort_invalid(context, "purpose", "required: why the log is read")
         if not 0 <= request.limit <= MAX_LIMIT or request.after_seq < 0:
@@ -41,7 +42,8 @@ class AuditQuery(audit_service_pb2_grpc.AuditServiceServicer):
             await abort_violations(context, broken, message="; ".join(f"{f}: {r}" for f, r in rules))
         lines, last = await asyncio.to_thread(read_after, self.log.path, request.after_seq,
                                               request.limit or DEFAULT_LIMIT)
-        await self.log.record(action="read", outcome="success", detail=f"{len(lines)} records", **fields)
+        await self.access.record(context, what, subject, action="read", detail=f"{len(lines)} records",
+                                 purpose=request.purpose)
         return audit_service_pb2.ReadLogResponse(lines=lines, last_seq=last)
 
 

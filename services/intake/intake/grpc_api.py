@@ -14,6 +14,7 @@ from vtkit import metrics
 from vtkit.audit import AuditLog
 from vtkit.auth import Caller, caller
 from vtkit.grpcerrors import abort_domain, abort_invalid
+from vtkit.servicer import Access
 from vtkit.tenants import all_tenants
 
 from intake.adapters import proto
@@ -44,7 +45,7 @@ MIN_EMERGENCY_REASON, MAX_EMERGENCY_REASON = 20, 1000
 class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
     def __init__(self, handlers: IntakeHandlers, audit: AuditLog):
         self.handlers = handlers
-        self.audit = audit
+        self.access = Access(audit)  # written (and fsynced) before the answer leaves
         self.tenant = handlers.tenant
 
     def _authorise(self) -> Caller:
@@ -53,14 +54,6 @@ class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
         if who.tenant != self.tenant:
             raise TenantMismatch(who.tenant)
         return who
-
-    async def _audit(self, context: Any, *, action: str, what: str, subject: dict[str, str], outcome: str,
-                     purpose: str = "", detail: str = "") -> None:
-        # Written (and fsynced) before the answer leaves: no access is answered without its record.
-        who = caller()
-        peer = context.peer() if context is not None else ""
-        await self.audit.record(action=action, what=what, subject=subject, tenant=who.tenant, role=who.role,
-                                purpose=purpose or "not stated", outcome=outcome, peer=peer or "", detail=detail)
 
     async def _answer(self, context: grpc.aio.ServicerContext, use_case: Callable[[], Awaitable[T]],
                       what: str = "", subject: dict[str, str] | None = None, region_only: bool = False) -> T:
@@ -71,15 +64,11 @@ class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
             return await use_case()
         except TenantMismatch as exc:
             # Another region's caller: refused, and the refusal is in the access log (NEN 7513).
-            await self._audit(context, action="denied", what=what, subject=subject or {}, outcome="denied",
-                              detail="permission_denied")
-            await context.abort(grpc.StatusCode.PERMISSION_DENIED,
-                                f"this intake serves {self.tenant}; a caller of {exc} cannot use it")
+            await self.access.deny(context, what, subject or {}, grpc.StatusCode.PERMISSION_DENIED,
+                                   f"this intake serves {self.tenant}; a caller of {exc} cannot use it")
         except ContactNotFound as exc:
             # Unknown here, or another region's contact (each region has its own store): a denial.
-            await self._audit(context, action="denied", what=what, subject=subject or {}, outcome="denied",
-                              detail="not_found")
-            await abort_domain(context, exc)
+            await self.access.refuse(context, what, subject or {}, exc, action="read")
         except DomainError as exc:
             # The status of its kind, the message `field.path: rule`, and for INVALID_ARGUMENT/FAILED_PRECONDITION a
             # google.rpc.BadRequest naming the same field (vtkit.grpcerrors; docs/architecture.md, "Errors").
@@ -87,8 +76,7 @@ class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
         raise AssertionError("unreachable: context.abort raises")
 
     async def _create(self, context: Any, method: str, record: Any, purpose: str = "intake") -> Any:
-        await self._audit(context, action="create", what=f"{method}", subject={"contact_id": record.contact_id},
-                          outcome="success", purpose=purpose)
+        await self.access.record(context, method, {"contact_id": record.contact_id}, action="create", purpose=purpose)
         return proto.receipt_response(method, record)
 
     async def RegisterAdvies(self, request: pb.RegisterAdviesRequest, context: Any) -> Any:
@@ -140,8 +128,8 @@ class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
 
         async def audited(outcome: str) -> None:
             # Every read attempt of personal data is logged; refusals by _answer.
-            await self._audit(context, action="read", what="read contact", subject=subject,
-                              purpose=request.purpose, outcome=outcome)
+            await self.access.record(context, "read contact", subject, action="read", outcome=outcome,
+                                     purpose=request.purpose)
 
         async def run() -> Any:
             try:
@@ -161,23 +149,20 @@ class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
         region's system, with a reason; logged as `emergency` and told to this region's inbox before the answer."""
         who = caller()
         reason = request.emergency_reason.strip()
+        what = "read contact (break-glass)"
         if who.role != "region" or who.tenant not in all_tenants():
-            await self._audit(context, action="denied", what="read contact (break-glass)", subject=subject,
-                              outcome="denied", purpose=reason[:MAX_EMERGENCY_REASON], detail="permission_denied")
-            await context.abort(grpc.StatusCode.PERMISSION_DENIED, "break-glass is for a VT region's system only")
+            await self.access.deny(context, what, subject, grpc.StatusCode.PERMISSION_DENIED,
+                                   "break-glass is for a VT region's system only", reason[:MAX_EMERGENCY_REASON])
         if not MIN_EMERGENCY_REASON <= len(reason) <= MAX_EMERGENCY_REASON:
             await abort_invalid(context, "emergency_reason",
                                 f"{MIN_EMERGENCY_REASON} to {MAX_EMERGENCY_REASON} characters: why this cannot wait")
         try:
             record, payload = await self.handlers.get_contact(request.contact_id)
         except ContactNotFound as exc:
-            await self._audit(context, action="denied", what="read contact (break-glass)", subject=subject,
-                              outcome="denied", purpose=reason, detail="not_found")
-            await abort_domain(context, exc)
+            await self.access.refuse(context, what, subject, exc, action="emergency", purpose=reason)
         await self.handlers.report_emergency_access(request.contact_id, who.tenant, who.user, reason)
         metrics.EMERGENCY_ACCESS.labels(self.tenant, who.tenant).inc()
-        await self._audit(context, action="emergency", what="read contact (break-glass)", subject=subject,
-                          outcome="success", purpose=reason)
+        await self.access.record(context, what, subject, action="emergency", purpose=reason)
         return proto.contact_response(record, payload)
 
     async def DestroyDossier(self, request: pb.DestroyDossierRequest, context: Any) -> Any:
@@ -188,9 +173,9 @@ class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
             if not request.request_reference.strip():
                 raise ValidationError("request_reference", "name the written request this destruction answers")
             dossier_id, contact_ids, when = await self.handlers.destroy_dossier(request.contact_id)
-            await self._audit(context, action="delete", what="DestroyDossier",
-                              subject={**subject, "dossier_id": dossier_id, "contact_ids": ",".join(contact_ids)},
-                              purpose="destruction request Wmo 5.3.5", outcome="success")
+            await self.access.record(context, "DestroyDossier",
+                                     {**subject, "dossier_id": dossier_id, "contact_ids": ",".join(contact_ids)},
+                                     action="delete", purpose="destruction request Wmo 5.3.5")
             return proto.destroy_dossier_response(dossier_id, contact_ids, when)
 
         return await self._answer(context, run, "DestroyDossier", subject, region_only=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import NoReturn
 
 import grpc
 from vt.notifier.v1 import notifier_service_pb2, notifier_service_pb2_grpc
@@ -14,6 +15,7 @@ from vtkit.auth import caller
 from vtkit.calendar import AMSTERDAM, end_of_day, local_date
 from vtkit.grpcerrors import abort_domain, abort_invalid
 from vtkit.paging import MAX_PAGE, PageError, decode_token, encode_token, page_size
+from vtkit.servicer import Access
 
 from notifier.adapters import proto
 from notifier.domain import DeliveryKind
@@ -30,17 +32,16 @@ class NotifierApi(notifier_service_pb2_grpc.NotifierServiceServicer):
     def __init__(self, store: Store, on_change: Callable[[], None] = lambda: None, audit: AuditLog | None = None):
         self.store = store
         self.on_change = on_change
-        self.audit = audit
+        self.access = Access(audit, purpose="delivery to region and household")
 
-    async def _log(self, context: grpc.aio.ServicerContext, action: str, what: str, case_id: str, outcome: str,
+    async def _log(self, context: grpc.aio.ServicerContext, action: str, what: str, case_id: str,
                    detail: str = "") -> None:
-        """NEN 7513 record (vtkit.audit); a NOT_FOUND for a case of another tenant is a denial."""
-        if self.audit is None:
-            return
-        who = caller()
-        await self.audit.record(action=action, what=what, subject={"case_id": case_id}, tenant=who.tenant,
-                                role=who.role, purpose="delivery to region and household", outcome=outcome,
-                                detail=detail, peer=context.peer() or "")
+        await self.access.record(context, what, {"case_id": case_id}, action=action, detail=detail)
+
+    async def _no_case(self, context: grpc.aio.ServicerContext, what: str, case_id: str) -> NoReturn:
+        # Also for another region's case: its existence is not disclosed.
+        await self.access.deny(context, what, {"case_id": case_id}, grpc.StatusCode.NOT_FOUND,
+                               "case_id: no case of your region with this id")
 
     async def ListDeliveries(self, request: notifier_service_pb2.ListDeliveriesRequest,
                              context: grpc.aio.ServicerContext) -> notifier_service_pb2.ListDeliveriesResponse:
@@ -61,7 +62,7 @@ class NotifierApi(notifier_service_pb2_grpc.NotifierServiceServicer):
         today = dt.datetime.now(AMSTERDAM).date()
         waiting = {d.key for d in rows if d.kind is DeliveryKind.HOUSEHOLD_LETTER and d.state.is_open
                    and self.store.melder_contact(tenant, d.case_id) is None}
-        await self._log(context, "search", "list deliveries", request.case_id, "success")
+        await self._log(context, "search", "list deliveries", request.case_id)
         return proto.list_response(rows, today, waiting, encode_token("ListDeliveries", keyed[-1][0]) if more else "")
 
     async def ConfirmMelderContacted(self, request: notifier_service_pb2.ConfirmMelderContactedRequest,
@@ -81,14 +82,12 @@ class NotifierApi(notifier_service_pb2_grpc.NotifierServiceServicer):
         if contacted_at > now + CLOCK_SKEW:
             await abort_invalid(context, "contacted_at", "must not lie in the future")
         if not request.case_id or not self.store.knows_case(tenant, request.case_id):
-            # Also for another region's case: its existence is not disclosed.
-            await self._log(context, "denied", "confirm melder contacted", request.case_id, "denied", "not_found")
-            await context.abort(grpc.StatusCode.NOT_FOUND, "case_id: no case of your region with this id")
+            await self._no_case(context, "confirm melder contacted", request.case_id)
         assert outcome is not None
         contact = self.store.confirm_melder_contact(tenant, request.case_id, outcome, contacted_at, now)
         letter = self.store.letter_for_case(tenant, request.case_id)
         self.on_change()
-        await self._log(context, "update", "confirm melder contacted", request.case_id, "success", contact.outcome)
+        await self._log(context, "update", "confirm melder contacted", request.case_id, contact.outcome)
         return proto.contact_response(contact, letter is not None and letter.state.is_open)
 
     async def PostponeLetter(self, request: notifier_service_pb2.PostponeLetterRequest,
@@ -104,9 +103,7 @@ class NotifierApi(notifier_service_pb2_grpc.NotifierServiceServicer):
         letter = self.store.letter_for_case(tenant, request.case_id) if request.case_id else None
         case = self.store.get_case(tenant, request.case_id) if request.case_id else None
         if case is None:
-            # Also for another tenant's case: its existence is not disclosed.
-            await self._log(context, "denied", "postpone letter", request.case_id, "denied", "not_found")
-            await context.abort(grpc.StatusCode.NOT_FOUND, "case_id: no case of your region with this id")
+            await self._no_case(context, "postpone letter", request.case_id)
         assert case is not None
         if letter is not None and not letter.state.is_open:
             await context.abort(grpc.StatusCode.FAILED_PRECONDITION, f"the letter is already {letter.state.value}")
@@ -120,7 +117,7 @@ class NotifierApi(notifier_service_pb2_grpc.NotifierServiceServicer):
         count = self.store.postpone(tenant, request.case_id, request.weeks, request.reason, now, due_before, new_due,
                                     hold_until)
         self.on_change()
-        await self._log(context, "update", "postpone letter", request.case_id, "success")
+        await self._log(context, "update", "postpone letter", request.case_id)
         return notifier_service_pb2.PostponeLetterResponse(latest_due=proto.from_date(new_due), postponements=count)
 
     async def ListInbox(self, request: notifier_service_pb2.ListInboxRequest,
@@ -138,7 +135,7 @@ class NotifierApi(notifier_service_pb2_grpc.NotifierServiceServicer):
             await abort_invalid(context, "since", str(exc))
         rows = self.store.inbox_page(tenant, after, size + 1, since, request.unacknowledged_only, request.case_id)
         page, more = rows[:size], len(rows) > size
-        await self._log(context, "search", "list inbox", request.case_id, "success", f"{len(page)} items")
+        await self._log(context, "search", "list inbox", request.case_id, f"{len(page)} items")
         return notifier_service_pb2.ListInboxResponse(
             items=[proto.listed_item(r) for r in page], next_page_token=page_token(page[-1].seq) if more else "")
 
@@ -151,13 +148,14 @@ class NotifierApi(notifier_service_pb2_grpc.NotifierServiceServicer):
         now = dt.datetime.now(dt.UTC)
         done, unknown = self.store.acknowledge(tenant, request.idempotency_keys, now)
         if unknown:
-            await self._log(context, "denied", "acknowledge inbox item", "", "denied",
-                            f"not_found: {len(unknown)} of {len(request.idempotency_keys)} keys")
+            await self.access.record(context, "acknowledge inbox item", {"case_id": ""}, action="denied",
+                                     outcome="denied",
+                                     detail=f"not_found: {len(unknown)} of {len(request.idempotency_keys)} keys")
             await context.abort(grpc.StatusCode.NOT_FOUND, f"idempotency_keys: {len(unknown)} keys name no item of "
                                                            "your region; nothing was acknowledged")
         for row in done:
             metrics.INBOX_ACKNOWLEDGED.labels(tenant, str(now <= row.acknowledge_before).lower()).inc()
-            await self._log(context, "update", "acknowledge inbox item", row.delivery.case_id, "success")
+            await self._log(context, "update", "acknowledge inbox item", row.delivery.case_id)
         self.on_change()
         return notifier_service_pb2.AcknowledgeInboxResponse(acknowledged=len(done))
 

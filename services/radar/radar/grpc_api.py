@@ -13,15 +13,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Protocol
+from typing import NoReturn, Protocol
 
 import grpc
 from vt.radar.v1 import radar_service_pb2, radar_service_pb2_grpc
 from vtkit.audit import AuditLog
 from vtkit.auth import caller
 from vtkit.calendar import local_date
-from vtkit.grpcerrors import abort_domain, abort_invalid, outcome_of
+from vtkit.errors import DomainError
+from vtkit.grpcerrors import abort_domain, abort_invalid
 from vtkit.paging import PageError, decode_token, encode_token, page_size
+from vtkit.servicer import Access
 
 from radar.adapters import proto
 from radar.domain.cases import CaseRecord, DeadlineKind, OverdueDeadline, joined_meldingen
@@ -61,7 +63,7 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
     def __init__(self, state: State, audit: AuditLog, radar: Radar, commit: Callable[[list[Out]], Awaitable[None]]):
         self.state = state
         self.commit = commit  # durable in radar's outbox when it returns
-        self.audit = audit
+        self.access = Access(audit, purpose="veiligheidsbeoordeling")
         self.radar = radar
         # Decisions published but not yet applied to the case table by the agent (this process only):
         # case id -> (fingerprint, result). Lets a quick second call with another decision fail too.
@@ -69,15 +71,13 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
         # The same for onderzoek outcomes.
         self._pending_outcomes: dict[str, tuple[str, LifecycleResult]] = {}
 
-    async def _log(self, what: str, subject: dict[str, str], outcome: str,
-                   context: grpc.aio.ServicerContext | None = None) -> None:
-        """One NEN 7513 record; a NOT_FOUND for a case or person the caller may not see is a denial."""
-        who = caller()
-        denied = outcome == "not_found"
-        await self.audit.record(action="denied" if denied else ACTIONS[what], what=what, subject=subject,
-                                tenant=who.tenant, role=who.role, purpose="veiligheidsbeoordeling",
-                                outcome="denied" if denied else outcome, detail=outcome if denied else "",
-                                peer=(context.peer() if context is not None else "") or "")
+    async def _log(self, what: str, subject: dict[str, str], context: grpc.aio.ServicerContext,
+                   outcome: str = "success") -> None:
+        await self.access.record(context, what, subject, action=ACTIONS[what], outcome=outcome)
+
+    async def _refuse(self, what: str, subject: dict[str, str], context: grpc.aio.ServicerContext,
+                      error: DomainError) -> NoReturn:
+        await self.access.refuse(context, what, subject, error, action=ACTIONS[what])
 
     async def _own_case(self, what: str, subject: dict[str, str], context: grpc.aio.ServicerContext) -> CaseRecord:
         case_id = subject["case_id"]
@@ -87,8 +87,8 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
             await abort_invalid(context, "case_id", f"at most {MAX_ID} characters")
         record = self.state.case(case_id) if case_id else None
         if record is None or not record.belongs_to(caller().tenant):
-            await self._log(what, subject, "not_found", context)
-            await context.abort(grpc.StatusCode.NOT_FOUND, "case not found")
+            # Also another region's case: a case or person the caller may not see is a denial, answered as unknown.
+            await self.access.deny(context, what, subject, grpc.StatusCode.NOT_FOUND, "case not found")
         assert record is not None
         return record
 
@@ -102,7 +102,7 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
             history = self.state.person(pseudonym)
             if history is not None and has_case(history, record.tenant_id, record.case_id):
                 inputs.append(assessment_input(history, record.case_id, now))
-        await self._log("read assessment", subject, "success", context)
+        await self._log("read assessment", subject, context)
         return proto.assessment_response(record.due, inputs)
 
     async def LookupInvolvement(self, request: radar_service_pb2.LookupInvolvementRequest,
@@ -113,10 +113,9 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
         history = self.state.person(pseudonym) if pseudonym else None
         views = involvement_of(history, record.tenant_id) if history is not None else None
         if views is None:
-            await self._log("search register", subject, "not_found", context)
-            await context.abort(grpc.StatusCode.NOT_FOUND, "person not found")
+            await self.access.deny(context, "search register", subject, grpc.StatusCode.NOT_FOUND, "person not found")
         assert views is not None
-        await self._log("search register", subject, "success", context)
+        await self._log("search register", subject, context)
         return proto.lookup_response(views)
 
     async def RecordDecision(self, request: radar_service_pb2.RecordDecisionRequest,
@@ -127,21 +126,19 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
             # Validation first: it reveals nothing about which cases exist.
             self.radar.validate(chosen)
         except InvalidDecision as exc:
-            await self._log(what, subject, outcome_of(exc), context)
-            await abort_domain(context, exc)
+            await self._refuse(what, subject, context, exc)
         record = await self._own_case(what, subject, context)
         pending = self._pending.get(record.case_id)
         if record.closed:
             self._pending.pop(record.case_id, None)
         elif pending is not None and pending[0] != chosen.fingerprint():
-            await self._log(what, subject, "failed_precondition", context)
+            await self._log(what, subject, context, "failed_precondition")
             await context.abort(grpc.StatusCode.FAILED_PRECONDITION, "case is being decided already, differently")
         try:
             episode = joined_meldingen(self.state.all_cases()).get(record.case_id, "")
             result = self.radar.record_decision(record.tenant_id, record, chosen, dt.datetime.now(dt.UTC), episode)
         except DecisionConflict as exc:
-            await self._log(what, subject, outcome_of(exc), context)
-            await abort_domain(context, exc)
+            await self._refuse(what, subject, context, exc)
         if result.output is not None:
             await self.commit([result.output])  # on disk before we answer
             if pending is None:
@@ -150,7 +147,7 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
                     del self._pending[next(iter(self._pending))]
             else:
                 result = pending[1]  # a retry: answer what the first call answered
-        await self._log(what, subject, "success", context)
+        await self._log(what, subject, context)
         return proto.decision_response(result.event_id, result.decided_at, result.onderzoek_due_at)
 
     async def ListOverdue(self, request: radar_service_pb2.ListOverdueRequest,
@@ -179,7 +176,7 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
                 await abort_invalid(context, "page_token", "not a next_page_token of ListOverdue")
             items = [i for i in items if _overdue_key(i) > cursor]
         page, more = items[:size], len(items) > size
-        await self._log("list overdue", {"case_id": "", "tenant": tenant}, "success", context)
+        await self._log("list overdue", {"case_id": "", "tenant": tenant}, context)
         last = page[-1] if page else None
         token = encode_token("ListOverdue", (last.due_at.isoformat(), last.case_id, last.kind.value)) if more and last else ""
         return proto.overdue_response(page, token)
@@ -194,11 +191,10 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
         try:
             result = step(record)
         except (InvalidDecision, LifecycleConflict, DecisionConflict) as exc:
-            await self._log(what, subject, outcome_of(exc), context)
-            await abort_domain(context, exc)
+            await self._refuse(what, subject, context, exc)
         if result.output is not None:
             await self.commit([result.output])
-        await self._log(what, subject, "success", context)
+        await self._log(what, subject, context)
         return record, result
 
     async def RecordOnderzoekStarted(self, request: radar_service_pb2.RecordOnderzoekStartedRequest,
@@ -217,12 +213,11 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
         try:
             validate_outcome(outcome)  # first: it reveals nothing about which cases exist
         except InvalidDecision as exc:
-            await self._log(what, subject, outcome_of(exc), context)
-            await abort_domain(context, exc)
+            await self._refuse(what, subject, context, exc)
         pending = self._pending_outcomes.get(request.case_id)
         if pending is not None and pending[0] != outcome.fingerprint():
             await self._own_case(what, subject, context)
-            await self._log(what, subject, "failed_precondition", context)
+            await self._log(what, subject, context, "failed_precondition")
             await abort_invalid(context, "case_id", "the onderzoek is being ended already, with another outcome",
                                 grpc.StatusCode.FAILED_PRECONDITION)
         now = dt.datetime.now(dt.UTC)
@@ -272,5 +267,5 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
         if first > last:
             await abort_invalid(context, "from", "must not be after to")
         figures = norms(list(self.state.all_cases()), tenant, first, last, now)
-        await self._log("read norms", {"case_id": "", "tenant": tenant}, "success", context)
+        await self._log("read norms", {"case_id": "", "tenant": tenant}, context)
         return proto.norms_response(figures)

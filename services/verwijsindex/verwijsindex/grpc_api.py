@@ -13,6 +13,7 @@ from vtkit.audit import AuditLog
 from vtkit.auth import Caller, caller
 from vtkit.grpcerrors import abort_domain
 from vtkit.paging import PageError, decode_token, encode_token, page_size
+from vtkit.servicer import Access
 
 from verwijsindex.adapters import proto
 from verwijsindex.domain.errors import NotActive, NotFound, RuleViolation
@@ -48,35 +49,23 @@ def _may_register(who: Caller) -> bool:
     return who.role == REGION_ROLE or (who.role == REGISTRANT_ROLE and proto.sector_named(who.sector) is not None)
 
 
-async def _registrant(context: grpc.aio.ServicerContext) -> str:
-    who = caller()
-    if not _may_register(who):
-        await context.abort(grpc.StatusCode.PERMISSION_DENIED, f"role {who.role!r} may not use the verwijsindex as registrant")
-    return registrant_id(who)
-
-
 class VerwijsindexServicer(svc_grpc.VerwijsindexServiceServicer):
     def __init__(self, app: Verwijsindex, audit: AuditLog | None = None):
         self.app = app
-        self.audit = audit
+        # Every access, accepted or refused, goes to the NEN 7513 access log; the logbook (SQLite, for the
+        # inspector) keeps the accepted changes besides.
+        self.access = Access(audit, purposes=PURPOSE)
 
-    async def _log(self, context: Any, action: str, what: str, subject: dict[str, str], outcome: str,
-                   detail: str = "") -> None:
-        """Every access, accepted or refused, goes to the NEN 7513 access log (vtkit.audit), written before the
-        answer leaves; the logbook (SQLite, for the inspector) keeps the accepted changes besides."""
-        if self.audit is not None:
-            who = caller()
-            await self.audit.record(action=action, what=what, subject=subject, tenant=who.tenant, role=who.role,
-                                    purpose=PURPOSE[what], outcome=outcome, detail=detail, peer=context.peer() or "")
-
-    async def _denied(self, context: Any, what: str, subject: dict[str, str], detail: str) -> None:
-        await self._log(context, "denied", what, subject, "denied", detail)
+    async def _log(self, context: Any, action: str, what: str, subject: dict[str, str], outcome: str = "success") -> None:
+        await self.access.record(context, what, subject, action=action, outcome=outcome)
 
     async def _registrant(self, context: Any, what: str, subject: dict[str, str]) -> str:
         """The caller as registrant; another role is refused, and the refusal logged."""
-        if not _may_register(caller()):
-            await self._denied(context, what, subject, "permission_denied")
-        return await _registrant(context)
+        who = caller()
+        if not _may_register(who):
+            await self.access.deny(context, what, subject, grpc.StatusCode.PERMISSION_DENIED,
+                                   f"role {who.role!r} may not use the verwijsindex as registrant")
+        return registrant_id(who)
 
     async def RegisterSignal(self, request: svc.RegisterSignalRequest, context: Any) -> svc.RegisterSignalResponse:
         who = await self._registrant(context, "register signal", {"signal_id": "(none: refused)"})
@@ -84,9 +73,8 @@ class VerwijsindexServicer(svc_grpc.VerwijsindexServiceServicer):
             result = self.app.register(who, proto.registration_from_request(request, proto.sector_named(caller().sector)))
         except RuleViolation as exc:
             # No signal exists to name: the subject is the refused request (the BSN never enters the log).
-            await self._log(context, "create", "register signal", {"signal_id": "(none: rejected)"},
-                            "invalid_argument", exc.__class__.__name__)
-            await abort_domain(context, exc)
+            await self.access.refuse(context, "register signal", {"signal_id": "(none: rejected)"}, exc,
+                                     action="create")
         signal = result.signal
         await self._log(context, "create", "register signal",
                         {"signal_id": signal.signal_id, "youth_pseudonym": signal.youth_pseudonym},
@@ -97,16 +85,12 @@ class VerwijsindexServicer(svc_grpc.VerwijsindexServiceServicer):
 
     async def WithdrawSignal(self, request: svc.WithdrawSignalRequest, context: Any) -> svc.WithdrawSignalResponse:
         who = await self._registrant(context, "withdraw signal", {"signal_id": request.signal_id})
+        subject = {"signal_id": request.signal_id}
         try:
             self.app.withdraw(who, request.signal_id, proto.withdraw_reason(request))
-        except RuleViolation as exc:
-            await abort_domain(context, exc)
-        except NotFound as exc:
-            await self._denied(context, "withdraw signal", {"signal_id": request.signal_id}, "not_found")
-            await abort_domain(context, exc)
-        except NotActive as exc:
-            await abort_domain(context, exc)
-        await self._log(context, "delete", "withdraw signal", {"signal_id": request.signal_id}, "success")
+        except (RuleViolation, NotFound, NotActive) as exc:
+            await self.access.refuse(context, "withdraw signal", subject, exc, action="delete")
+        await self._log(context, "delete", "withdraw signal", subject)
         log.info("signal withdrawn", extra={"signal_id": request.signal_id, "registrant": who})
         return svc.WithdrawSignalResponse()
 
@@ -119,8 +103,7 @@ class VerwijsindexServicer(svc_grpc.VerwijsindexServiceServicer):
             await abort_domain(context, exc)
         signals = self.app.list_mine_page(who, after, size + 1)  # type: ignore[arg-type]
         page, more = signals[:size], len(signals) > size
-        await self._log(context, "search", "list own signals", {"registrant_id": who},
-                        f"success ({len(page)} signals)")
+        await self._log(context, "search", "list own signals", {"registrant_id": who}, f"success ({len(page)} signals)")
         # The cursor is the stored row key (registered_at as stored, signal_id): exact, never a re-formatted time.
         last = page[-1] if page else None
         token = encode_token("ListMySignals", (last.registered_at.isoformat(), last.signal_id)) if more and last else ""
@@ -129,8 +112,8 @@ class VerwijsindexServicer(svc_grpc.VerwijsindexServiceServicer):
     async def ListLogbook(self, request: svc.ListLogbookRequest, context: Any) -> svc.ListLogbookResponse:
         who = caller()
         if who.role != INSPECTOR_ROLE:
-            await self._denied(context, "read logbook", {"signal_id": request.signal_id}, "permission_denied")
-            await context.abort(grpc.StatusCode.PERMISSION_DENIED, "the logbook is for the inspector only")
+            await self.access.deny(context, "read logbook", {"signal_id": request.signal_id},
+                                   grpc.StatusCode.PERMISSION_DENIED, "the logbook is for the inspector only")
         # Paging when asked for (a page_size or a page_token), oldest first by sequence; else `limit` as always, so
         # a client that does not page sees no change (proto/vt/verwijsindex/v1/verwijsindex_service.proto).
         paging = bool(request.page_size or request.page_token)
