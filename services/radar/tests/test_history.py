@@ -6,6 +6,7 @@ import datetime as dt
 
 from radar.domain.history import (
     apply_case_closed,
+    apply_case_destroyed,
     apply_melding,
     apply_rvdk,
     apply_verwijsindex_match,
@@ -14,7 +15,9 @@ from radar.domain.history import (
     involvement_of,
 )
 from radar.domain.model import (
+    MAX_PROCESSED_IDS,
     CaseClosedFact,
+    CaseDestroyedFact,
     InvolvementView,
     MeldingFact,
     PersonHistory,
@@ -100,7 +103,8 @@ def test_redelivered_event_changes_nothing_and_emits_the_open_cases_inputs_again
     first = apply_melding(h, melding("zeeland", "c2"), "e2", day(0))
     h = first.history
     again = apply_melding(h, melding("zeeland", "c2"), "e2", day(0))
-    assert again.duplicate and again.matches == [] and again.alerts == [] and again.history is h
+    # The match the melding made is emitted again as it was (the same copies: the handler derives the same ids).
+    assert again.duplicate and again.matches == first.matches and len(first.matches) == 2 and again.history is h
     # What a broker loss may have taken before the notifier read it: the melding's own input, as it is now (the other
     # region's case got its input from its own melding).
     assert [i.case_id for i in again.inputs] == ["c2"]
@@ -202,8 +206,27 @@ def test_verwijsindex_match_alerts_monitored_cases_only_and_is_deduplicated() ->
     assert alert.verwijsindex_match == match and alert.other is None and alert.rvdk is None
     assert out.inputs == [] and out.history.involvements == h.involvements
     again = apply_verwijsindex_match(out.history, match, "v1", day(10))
-    assert again.duplicate and again.alerts == [] and again.inputs == []  # no open case left
+    assert again.duplicate and again.alerts == out.alerts and again.inputs == []  # no open case left
     assert apply_verwijsindex_match(out.history, VerwijsindexMatchFact("m2", 2, day(200)), "v2", day(200)).alerts == []
+
+
+def test_the_matches_and_alerts_a_signal_gave_are_kept_while_its_id_is_and_forgotten_with_the_dossier() -> None:
+    h = apply_melding(PersonHistory(), melding("utrecht", "c1", "p1"), "e1", day(0)).history
+    h = apply_case_closed(h, closed("utrecht", "c1", "p1", n=5, monitor_days=100), "x").history
+    out = apply_melding(h, melding("zeeland", "z1", "p9", n=6), "e2", day(6))
+    assert len(out.matches) == 2 and [a.trigger for a in out.alerts] == [Trigger.MELDING_OTHER_ORGANISATION]
+    kept = PersonHistory.from_dict(out.history.to_dict())  # radar's table holds them
+    assert kept == out.history and kept.notices["e2"].alerts == tuple(out.alerts)
+    again = apply_melding(kept, melding("zeeland", "z1", "p9", n=6), "e2", day(6))
+    assert (again.matches, again.alerts) == (out.matches, out.alerts)
+    # A destroyed dossier: nothing about its case is emitted again.
+    destroyed = apply_case_destroyed(out.history, CaseDestroyedFact("utrecht", "c1"), "d1").history
+    assert "e2" not in destroyed.notices
+    # An id that fell out of the processed ids takes its notices with it.
+    h = out.history
+    for n in range(MAX_PROCESSED_IDS):
+        h.mark_processed(f"later-{n}")
+    assert not h.seen("e2") and "e2" not in h.notices
 
 
 def test_closing_without_safety_conditions_does_not_monitor() -> None:

@@ -24,6 +24,7 @@ from radar.domain.model import (
     MeldingFact,
     Monitored,
     MonitoringAlertOut,
+    Notices,
     OpenCase,
     Outcome,
     PersonHistory,
@@ -34,24 +35,36 @@ from radar.domain.model import (
 )
 
 
-def replayed(current: PersonHistory, at: dt.datetime, cases: Iterable[str] | None = None) -> Outcome:
+def replayed(current: PersonHistory, event_id: str, at: dt.datetime, cases: Iterable[str] | None = None) -> Outcome:
     """A signal seen before, read again: after a broker loss every producer publishes its history again
     (docs/architecture.md, "Broker loss"), and the assessment inputs radar derived from the signal may have gone with
     the lost broker before the notifier read them. So the inputs of the person's open cases are emitted again, under
     the signal's derived event ids: a consumer that had them dedupes, one that had not gets them now (with what is
     known today, which includes the signal). `cases`: the open cases the signal was about (a melding: its own case
     and the episode it joined); None: every open case (an RvdK signal or a match is news for all of them). The
+    matches and monitoring alerts the signal gave are emitted again as they were (the history keeps them). The
     history does not change."""
     out = Outcome(current, duplicate=True)
     out.inputs.extend(assessment_input(current, case_id, at) for case_id in current.open_cases
                       if cases is None or case_id in cases)
+    notices = current.notices.get(event_id)
+    if notices is not None:
+        out.matches.extend(notices.matches)
+        out.alerts.extend(notices.alerts)
+    return out
+
+
+def _remember(out: Outcome, event_id: str) -> Outcome:
+    """Keeps the matches and alerts a signal gave with its event id (replayed emits them again)."""
+    if out.matches or out.alerts:
+        out.history.notices[event_id] = Notices(tuple(out.matches), tuple(out.alerts))
     return out
 
 
 def apply_melding(current: PersonHistory, melding: MeldingFact, event_id: str, at: dt.datetime) -> Outcome:
     """A person of a melding is registered; a second organisation makes a match."""
     if current.seen(event_id):
-        return replayed(current, at, {melding.case_id, _joins(current, melding.tenant_id, melding.case_id)})
+        return replayed(current, event_id, at, {melding.case_id, _joins(current, melding.tenant_id, melding.case_id)})
     history = copy.deepcopy(current)
     tenant = melding.tenant_id
     new_tenant = tenant not in history.involvements
@@ -90,7 +103,7 @@ def apply_melding(current: PersonHistory, melding: MeldingFact, event_id: str, a
         else:
             out.alerts.append(MonitoringAlertOut(m.tenant_id, m.case_id, m.person_id, Trigger.MELDING_OTHER_ORGANISATION,
                                                  InvolvementView(tenant, own.since), None, at))
-    return out
+    return _remember(out, event_id)
 
 
 def _monitored_at(history: PersonHistory, moment: dt.datetime) -> list[Monitored]:
@@ -115,7 +128,7 @@ def match_copies(new: Involvement, case_id: str, person_id: str, existing: Invol
 def apply_rvdk(current: PersonHistory, info: RvdkFact, event_id: str, at: dt.datetime) -> Outcome:
     """RvdK information joins every open assessment of this person."""
     if current.seen(event_id):
-        return replayed(current, at)
+        return replayed(current, event_id, at)
     history = copy.deepcopy(current)
     history.mark_processed(event_id)
     if any(r.signal_id == info.signal_id for r in history.rvdk):
@@ -125,7 +138,7 @@ def apply_rvdk(current: PersonHistory, info: RvdkFact, event_id: str, at: dt.dat
     out.inputs.extend(assessment_input(history, c, at) for c in history.open_cases)
     out.alerts.extend(MonitoringAlertOut(m.tenant_id, m.case_id, m.person_id, Trigger.RVDK, None, info, at)
                       for m in _monitored_at(history, at))
-    return out
+    return _remember(out, event_id)
 
 
 def apply_verwijsindex_match(current: PersonHistory, match: VerwijsindexMatchFact, event_id: str,
@@ -133,7 +146,7 @@ def apply_verwijsindex_match(current: PersonHistory, match: VerwijsindexMatchFac
     """A verwijsindex match about the person joins every open assessment (that it happened, its kind and when; no
     registrant data) and alerts each monitored case's region."""
     if current.seen(event_id):
-        return replayed(current, at)
+        return replayed(current, event_id, at)
     history = copy.deepcopy(current)
     history.mark_processed(event_id)
     if any(m.match_id == match.match_id for m in history.verwijsindex_matches):
@@ -145,7 +158,7 @@ def apply_verwijsindex_match(current: PersonHistory, match: VerwijsindexMatchFac
     out.alerts.extend(MonitoringAlertOut(m.tenant_id, m.case_id, m.person_id, Trigger.VERWIJSINDEX_MATCH, None, None,
                                          at, match)
                       for m in _monitored_at(history, at))
-    return out
+    return _remember(out, event_id)
 
 
 def apply_case_closed(current: PersonHistory, closed: CaseClosedFact, event_id: str) -> Outcome:
@@ -187,6 +200,7 @@ def apply_case_destroyed(current: PersonHistory, destroyed: CaseDestroyedFact, e
     history.open_onderzoeken.pop(case_id, None)
     history.monitored.pop(case_id, None)
     history.closed_case_ids = [c for c in history.closed_case_ids if c != case_id]
+    history.notices = {e: n for e, n in history.notices.items() if not n.about_case(case_id)}
     return Outcome(history)
 
 

@@ -130,12 +130,17 @@ class PersonHistory:
     processed: list[str] = field(default_factory=list)
     # Verwijsindex matches about the person: only that one happened, its kind and when (no registrant data).
     verwijsindex_matches: list[VerwijsindexMatchFact] = field(default_factory=list)
+    # Processed event id -> the matches and alerts it gave, for as long as the id is in `processed`: a signal read
+    # again after a broker loss emits them again as they were (docs/architecture.md, "Broker loss").
+    notices: dict[str, Notices] = field(default_factory=dict)
 
     def seen(self, event_id: str) -> bool:
         return event_id in self.processed
 
     def mark_processed(self, event_id: str) -> None:
         self.processed.append(event_id)
+        for forgotten in self.processed[:-MAX_PROCESSED_IDS]:
+            self.notices.pop(forgotten, None)
         del self.processed[:-MAX_PROCESSED_IDS]
 
     def to_dict(self) -> dict[str, Any]:
@@ -144,16 +149,14 @@ class PersonHistory:
                 {"tenant_id": i.tenant_id, "since": i.since.isoformat(), "cases": [[c, p] for c, p in i.cases.items()]}
                 for i in self.involvements.values()
             ],
-            "rvdk": [
-                {"signal_id": r.signal_id, "kind": r.kind, "observed_at": r.observed_at.isoformat(), "office": r.office}
-                for r in self.rvdk
-            ],
+            "rvdk": [_rvdk_to(r) for r in self.rvdk],
             "open_cases": [[o.tenant_id, o.case_id, o.person_id] for o in self.open_cases.values()],
             "open_onderzoeken": [[o.tenant_id, o.case_id, o.person_id] for o in self.open_onderzoeken.values()],
             "closed_case_ids": list(self.closed_case_ids),
             "monitored": [[m.tenant_id, m.case_id, m.person_id, m.until.isoformat()] for m in self.monitored.values()],
             "processed": list(self.processed),
-            "verwijsindex_matches": [[m.match_id, m.kind, m.matched_at.isoformat()] for m in self.verwijsindex_matches],
+            "verwijsindex_matches": [_match_fact_to(m) for m in self.verwijsindex_matches],
+            "notices": {event_id: n.to_dict() for event_id, n in self.notices.items()},
         }
 
     @classmethod
@@ -166,15 +169,14 @@ class PersonHistory:
             involvements[inv.tenant_id] = inv
         return cls(
             involvements=involvements,
-            rvdk=[RvdkFact(r["signal_id"], int(r["kind"]), dt.datetime.fromisoformat(r["observed_at"]), r["office"])
-                  for r in data.get("rvdk", [])],
+            rvdk=[_rvdk_from(r) for r in data.get("rvdk", [])],
             open_cases={c: OpenCase(t, c, p) for t, c, p in data.get("open_cases", [])},
             open_onderzoeken={c: OpenCase(t, c, p) for t, c, p in data.get("open_onderzoeken", [])},
             closed_case_ids=list(data.get("closed_case_ids", [])),
             monitored={c: Monitored(t, c, p, dt.datetime.fromisoformat(u)) for t, c, p, u in data.get("monitored", [])},
             processed=list(data.get("processed", [])),
-            verwijsindex_matches=[VerwijsindexMatchFact(i, int(k), dt.datetime.fromisoformat(at))
-                                  for i, k, at in data.get("verwijsindex_matches", [])],
+            verwijsindex_matches=[_match_fact_from(m) for m in data.get("verwijsindex_matches", [])],
+            notices={event_id: Notices.from_dict(n) for event_id, n in data.get("notices", {}).items()},
         )
 
 
@@ -254,3 +256,60 @@ class Outcome:
     inputs: list[AssessmentInputOut] = field(default_factory=list)
     alerts: list[MonitoringAlertOut] = field(default_factory=list)
     joins: list[EpisodeJoinOut] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Notices:
+    """The matches and monitoring alerts one processed signal gave."""
+
+    matches: tuple[MatchOut, ...] = ()
+    alerts: tuple[MonitoringAlertOut, ...] = ()
+
+    def about_case(self, case_id: str) -> bool:
+        return (any(case_id in (m.own_case_id, *m.own.case_ids, *m.other.case_ids) for m in self.matches)
+                or any(a.case_id == case_id or (a.other and case_id in a.other.case_ids) for a in self.alerts))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"matches": [[m.match_key, m.addressed_to, m.own_case_id, m.own_person_id, _view_to(m.own),
+                             _view_to(m.other), m.matched_at.isoformat()] for m in self.matches],
+                "alerts": [[a.tenant_id, a.case_id, a.person_id, a.trigger.value, a.other and _view_to(a.other),
+                            a.rvdk and _rvdk_to(a.rvdk), a.detected_at.isoformat(),
+                            a.verwijsindex_match and _match_fact_to(a.verwijsindex_match)] for a in self.alerts]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Notices":
+        return cls(
+            matches=tuple(MatchOut(key, to, case, person, _view_from(own), _view_from(other), _time(at))
+                          for key, to, case, person, own, other, at in data.get("matches", [])),
+            alerts=tuple(MonitoringAlertOut(tenant, case, person, Trigger(trigger), other and _view_from(other),
+                                            rvdk and _rvdk_from(rvdk), _time(at), match and _match_fact_from(match))
+                         for tenant, case, person, trigger, other, rvdk, at, match in data.get("alerts", [])))
+
+
+def _time(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text)
+
+
+def _view_to(view: InvolvementView) -> list[Any]:
+    return [view.tenant_id, view.since.isoformat(), list(view.case_ids)]
+
+
+def _view_from(row: list[Any]) -> InvolvementView:
+    return InvolvementView(row[0], _time(row[1]), tuple(row[2]))
+
+
+def _rvdk_to(fact: RvdkFact) -> dict[str, Any]:
+    return {"signal_id": fact.signal_id, "kind": fact.kind, "observed_at": fact.observed_at.isoformat(),
+            "office": fact.office}
+
+
+def _rvdk_from(row: dict[str, Any]) -> RvdkFact:
+    return RvdkFact(row["signal_id"], int(row["kind"]), _time(row["observed_at"]), row["office"])
+
+
+def _match_fact_to(fact: VerwijsindexMatchFact) -> list[Any]:
+    return [fact.match_id, fact.kind, fact.matched_at.isoformat()]
+
+
+def _match_fact_from(row: list[Any]) -> VerwijsindexMatchFact:
+    return VerwijsindexMatchFact(row[0], int(row[1]), _time(row[2]))
