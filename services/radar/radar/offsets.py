@@ -14,7 +14,8 @@ The agents call `mark_handled` for each record once its outputs are acknowledged
 done, then ack it. Before faust computes a partition's commit, acks of records that were not handled
 are dropped (faust's Cython stream writes them straight into `_acked`, so overriding `ack` would not
 see them), gaps are ignored, and nothing is committed unless the handled run starts at the committed
-offset (for a group without one, faust's case after a broker loss: at the first offset fetched). An unhandled record stays above the committed offset. faust does not deliver it again by itself (its
+offset (for a group without one, faust's case after a broker loss: at the first offset fetched).
+An unhandled record stays above the committed offset. faust does not deliver it again by itself (its
 read position has passed it), so a commit held back at the same offset for REREAD_AFTER seconds makes
 the consumer seek the partition back to the committed offset before its next fetch: the lost record
 and those after it are read again (outputs carry derived event ids, so a second handling is harmless).
