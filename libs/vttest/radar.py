@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from radar.adapters import proto
 from vt.common.v1 import common_pb2
 from vt.intake.v1 import events_pb2 as intake_events
 from vtkit import topics
 from vtkit.crypto import seal
-from vtkit.envelope import DecodeError, Envelope, decode, envelope_for, header_map
+from vtkit.envelope import DecodeError, Envelope, decode, encode, envelope_for, header_map
 from vtkit.grpcserver import wait_healthy
 from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
@@ -173,3 +174,20 @@ async def meldingen_below_committed(bootstrap: str, tenant: str, group: str, our
     finally:
         await reader.stop()
     return below, sum(committed.values())
+
+
+def radar_input(message: Any, tenant: str = "", event_id: str | None = None, source: str = "test",
+                time: dt.datetime | None = None) -> tuple[Any, Envelope]:
+    """`message` as radar's agents hand it to radar.handlers: through a Kafka record (envelope and all) and
+    radar.adapters.proto. Returns (domain input, envelope); the input is None for an event radar ignores."""
+    event = decode(*encode(message, envelope_for(message, source=source, tenant=tenant, event_id=event_id, time=time)))
+    name = event.envelope.type
+    read = (proto.read_intake if name.startswith("vt.intake.") else proto.read_rvdk if name.startswith("vt.rvdk.")
+            else proto.read_verwijsindex if name.startswith("vt.verwijsindex.")
+            else proto.read_person_signal if name == "vt.radar.v1.PersonSignal" else proto.read_assessments)
+    return read(event.message), event.envelope
+
+
+def published(out: Any) -> Any:
+    """The protobuf message radar publishes for a radar.outputs.Out."""
+    return proto.message_of(out.event)

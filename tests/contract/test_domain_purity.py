@@ -9,6 +9,9 @@ Forbidden in a domain module:
     vtkit, except PURE_VTKIT                              vtkit's other modules do I/O (keys, Kafka, gRPC, files)
     the service's own modules outside domain/             handlers, adapters, store, grpc_api, bootstrap call it,
                                                           never the other way round
+
+The use cases (handlers.py; in the notifier scheduler.py) and radar's events (inputs.py, outputs.py) work on domain
+objects too: they may do I/O through vtkit, but import no wire format (grpc, google.protobuf, vt.*).
 """
 
 from __future__ import annotations
@@ -86,6 +89,29 @@ def test_the_domain_imports_no_io_no_wire_format_and_nothing_above_it(service: s
 def test_every_service_with_rules_is_checked() -> None:
     with_domain = {p.parent.parent.name for p in ROOT.glob("services/*/*/domain/__init__.py")}
     assert with_domain == set(SERVICES_WITH_A_DOMAIN)
+
+
+# The notifier's consumer.py is its Kafka adapter: it builds the receivers' requests itself (docs/architecture.md).
+USE_CASES = ("intake/intake/handlers.py", "verwijsindex/verwijsindex/handlers.py", "radar/radar/handlers.py",
+             "radar/radar/inputs.py", "radar/radar/outputs.py", "notifier/notifier/scheduler.py")
+WIRE_FORMATS = frozenset({"grpc", "google", "vt"})
+
+
+def wire_formats(path: pathlib.Path) -> list[str]:
+    return sorted(name for name in imports(path, path.parent.name) if name.split(".")[0] in WIRE_FORMATS)
+
+
+@pytest.mark.parametrize("module", USE_CASES)
+def test_the_use_cases_import_no_wire_format(module: str) -> None:
+    assert wire_formats(ROOT / "services" / module) == []
+
+
+def test_the_use_case_check_finds_protobuf(tmp_path: pathlib.Path) -> None:
+    module = tmp_path / "handlers.py"
+    module.write_text("from vtkit import topics\n\ndef f():\n    from google.protobuf import message\n"
+                      "from vt.radar.v1 import events_pb2\n")
+    assert wire_formats(module) == ["google.protobuf", "google.protobuf.message", "vt.radar.v1",
+                                    "vt.radar.v1.events_pb2"]
 
 
 @pytest.mark.parametrize(("source", "why"), [

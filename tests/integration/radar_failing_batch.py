@@ -15,6 +15,7 @@ import pathlib
 import sys
 from typing import Any
 
+from radar.adapters import proto
 from radar.app import RadarStreams
 from radar.handlers import Radar
 from radar.settings import Settings as RadarSettings
@@ -50,7 +51,7 @@ async def main(bootstrap: str, key_dir: str, data_dir: str, app_id: str, cases_f
 
     producer.send = send_or_fail  # type: ignore[method-assign]
     radar = Radar(keys.seal_opener("radar"), keys.pseudonymizer(), settings.monitoring_days, keys.tenant_cipher,
-                  case_cipher=keys.case_cipher)
+                  case_cipher=keys.case_cipher, encoding=proto)
     streams = RadarStreams(settings, kafka_settings, radar, producer)
     app = streams.app
     app.in_worker = True

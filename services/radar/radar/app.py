@@ -39,18 +39,20 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from vtkit import metrics, topics, tracing
 from vtkit.calendar import local_date
-from vtkit.envelope import DecodeError, Event, decode, encode
+from vtkit.envelope import DecodeError, Event, decode
 from vtkit.faults import drops_here, hold_point
 from vtkit.kafka import KafkaSettings, PermanentError, dead_letter, redriven_for_another
 from vtkit.signing import RecordVerifier
 from vtkit.tenants import all_tenants
 
+from radar import inputs
 from radar.adapters import proto
 from radar.domain.cases import CaseRecord
 from radar.domain.lifecycle import norms
 from radar.domain.model import PersonHistory
-from radar.handlers import Out, Radar
+from radar.handlers import Radar
 from radar.offsets import HandledOnlyConsumer
+from radar.outputs import Out
 from radar.settings import RadarSettings
 from radar.staging import Staged
 
@@ -250,29 +252,32 @@ class RadarStreams:
         if named != {region}:
             raise PermanentError(f"record on {message.topic} names tenant(s) {sorted(named)}: a region's topic "
                                  f"carries only {region!r}'s records")
-        if isinstance(event.message, proto.DossierDestroyed):
+        received = proto.read_intake(event.message)
+        if isinstance(received, inputs.DossierDestroyed):
             # Keyed by the dossier id, which is its melding's case id: that case is in this partition.
-            cases = [self.case(case_id, staged) for case_id in event.message.contact_ids]
-            outputs, dropped = self.radar.on_dossier_destroyed(event, cases)
+            cases = [self.case(case_id, staged) for case_id in received.contact_ids]
+            outputs, dropped = self.radar.on_dossier_destroyed(received, event.envelope, cases)
             staged.publish(outputs)
             for case_id in dropped:
                 staged.put(self.cases, case_id, None)
             return
-        case_id = getattr(event.message, "contact_id", "")
-        result = self.radar.on_intake(event, self.case(case_id, staged) if case_id else None)
+        if received is None:
+            return
+        result = self.radar.on_intake(received, event.envelope, self.case(received.contact_id, staged))
         staged.publish(result.outputs)
         if result.case is not None:
             staged.put(self.cases, result.case.case_id, result.case.to_dict())
 
     async def _on_assessment(self, event: Event, message: Any, staged: Staged) -> None:
-        if not isinstance(event.message, (proto.AssessmentCompleted, proto.DeadlineOverdue, proto.OnderzoekStarted,
-                                          proto.OnderzoekCompleted, proto.MonitoringChanged, proto.EpisodeJoined)):
+        received = proto.read_assessments(event.message)
+        if received is None:
             return  # radar's own AssessmentDue / AssessmentInput / MonitoringAlert
         # Keyed by the case the record changes (an episode's case for EpisodeJoined).
-        case_id = event.message.episode_case_id if isinstance(event.message, proto.EpisodeJoined) else event.message.case_id
+        case_id = received.episode_case_id if isinstance(received, inputs.EpisodeJoined) else received.case_id
         if message.key != case_id.encode():
             raise PermanentError("record key is not the case id")
-        outputs, record = self.radar.on_assessment(event, self.case(case_id, staged), lambda c: self.case(c, staged))
+        outputs, record = self.radar.on_assessment(received, event.envelope, self.case(case_id, staged),
+                                                   lambda c: self.case(c, staged))
         staged.publish(outputs)
         if record is not None:
             staged.put(self.cases, case_id, record.to_dict())
@@ -293,16 +298,19 @@ class RadarStreams:
             log.exception("deadline scan failed")
 
     async def _on_rvdk(self, event: Event, message: Any, staged: Staged) -> None:
-        staged.publish(self.radar.on_rvdk(event))
+        staged.publish(self.radar.on_rvdk(proto.read_rvdk(event.message), event.envelope))
 
     async def _on_verwijsindex(self, event: Event, message: Any, staged: Staged) -> None:
-        staged.publish(self.radar.on_verwijsindex(event, message.key))
+        received = proto.read_verwijsindex(event.message)
+        if received is not None:
+            staged.publish(self.radar.on_verwijsindex(received, event.envelope, message.key))
 
     async def _on_person(self, event: Event, message: Any, staged: Staged) -> None:
         pseudonym = getattr(event.message, "pseudonym", "")
         if message.key != pseudonym.encode():
             raise PermanentError("record key is not the pseudonym of the PersonSignal")
-        outputs, outcome = self.radar.on_person_signal(event, self.person(pseudonym, staged) or PersonHistory())
+        outputs, outcome = self.radar.on_person_signal(proto.read_person_signal(event.message), event.envelope,
+                                                       self.person(pseudonym, staged) or PersonHistory())
         if outcome.duplicate:
             # Read again: the history stays; the open cases' inputs go out again (radar.domain.history.replayed).
             log.debug("duplicate person signal: inputs emitted again", extra={"ce_id": event.envelope.id})
@@ -327,7 +335,7 @@ class RadarStreams:
         async def send_all() -> None:
             futures = []
             for i, out in enumerate(outputs):
-                value, headers = encode(out.message, out.envelope)
+                value, headers = proto.record(out)
                 span, headers = tracing.start_producer_span(out.topic, headers, parent=traces[i] if traces else None)
                 futures.append(await self.producer.send(out.topic, value, key=out.key.encode(), headers=headers))
                 tracing.end_when_done(span, futures[-1])
@@ -335,7 +343,7 @@ class RadarStreams:
 
         await self._retrying(send_all)
         for out in outputs:
-            metrics.EVENTS_PUBLISHED.labels(out.topic, out.envelope.tenant).inc()
+            metrics.EVENTS_PUBLISHED.labels(out.topic, out.tenant).inc()
 
     async def _retrying(self, action: Callable[[], Awaitable[None]]) -> None:
         """Broker trouble is transient: retry (re-sending is safe, event ids are deterministic)."""

@@ -17,9 +17,11 @@ from vtkit.outbox import OutboxRelay, SharedProducer
 from vtkit.outbox_store import SqliteOutbox
 from vtkit.service import restart_after_stop
 
+from radar.adapters import proto
 from radar.app import RadarStreams
 from radar.grpc_api import SERVICE_NAME, RadarApi
-from radar.handlers import Out, Radar
+from radar.handlers import Radar
+from radar.outputs import Out
 from radar.settings import Settings
 
 log = logging.getLogger("radar")
@@ -64,7 +66,7 @@ class RadarApp:
         relaying = asyncio.create_task(relay.run(relay_stop), name="outbox-relay")
 
         async def commit(outputs: list[Out]) -> None:
-            await asyncio.to_thread(outbox.add, [out.record() for out in outputs])
+            await asyncio.to_thread(outbox.add, [proto.outbox_record(out) for out in outputs])
             relay.wake()
 
         app = streams.app
@@ -124,7 +126,7 @@ def bootstrap(settings: Settings) -> RadarApp:
     try:
         # At start, not at the first melding: the seal and pseudonym keys, and a master key that loads.
         radar = Radar(keys.seal_opener("radar"), keys.pseudonymizer(), settings.monitoring_days,
-                      keys.tenant_cipher, case_cipher=keys.case_cipher)
+                      keys.tenant_cipher, case_cipher=keys.case_cipher, encoding=proto)
         keys.data_keys  # noqa: B018 (loads and checks the master key)
     except (FileNotFoundError, ValueError) as exc:
         raise ConfigError(f"configuration error: radar's keys cannot be used: {exc}") from None

@@ -31,7 +31,8 @@ from radar.domain.decisions import InvalidDecision
 from radar.domain.history import assessment_input, has_case, involvement_of
 from radar.domain.lifecycle import LifecycleConflict, extension_until, norms, validate_outcome, validate_reason
 from radar.domain.model import PersonHistory
-from radar.handlers import DecisionConflict, DecisionResult, LifecycleResult, Out, Radar
+from radar.handlers import DecisionConflict, DecisionResult, LifecycleResult, Radar
+from radar.outputs import Out
 
 SERVICE_NAME = "vt.radar.v1.RadarService"
 # NEN 7513 action of each logged operation.
@@ -103,7 +104,7 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
             if history is not None and has_case(history, record.tenant_id, record.case_id):
                 inputs.append(assessment_input(history, record.case_id, now))
         await self._log("read assessment", subject, context)
-        return proto.assessment_response(record.due, inputs)
+        return proto.assessment_response(record, inputs)
 
     async def LookupInvolvement(self, request: radar_service_pb2.LookupInvolvementRequest,
                                 context: grpc.aio.ServicerContext) -> radar_service_pb2.LookupInvolvementResponse:

@@ -17,7 +17,7 @@ from typing import Any
 from faust.streams import _current_event
 from vtkit import tracing
 
-from radar.handlers import Out
+from radar.outputs import Out
 
 
 class Staged:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from radar.adapters import proto
 from radar.domain.history import apply_case_closed, apply_case_destroyed, apply_melding, involvement_of
 from radar.domain.model import CaseClosedFact, CaseDestroyedFact, MeldingFact, PersonHistory
 from radar.handlers import Radar
@@ -12,17 +13,12 @@ from simulators.rvdk import random_bsn
 from vt.intake.v1 import events_pb2 as intake_events
 from vt.radar.v1 import events_pb2
 from vtkit import topics
-from vtkit.envelope import Event, decode, encode, envelope_for, new_event_id
+from vtkit.envelope import new_event_id
 from vtkit.kafka import PermanentError
 from vtkit.keystore import KeyStore
-from vttest.radar import melding_received
+from vttest.radar import melding_received, published, radar_input
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
-
-
-def as_event(message, tenant: str) -> Event:  # type: ignore[no-untyped-def]
-    value, headers = encode(message, envelope_for(message, source="test", tenant=tenant))
-    return decode(value, headers)
 
 
 def history_with_two_regions() -> PersonHistory:
@@ -54,28 +50,28 @@ def test_a_later_melding_of_another_region_no_longer_matches_on_the_destroyed_ca
 
 @pytest.fixture()
 def radar(keys: KeyStore) -> Radar:
-    return Radar(keys.seal_opener("radar"), keys.pseudonymizer())
+    return Radar(keys.seal_opener("radar"), keys.pseudonymizer(), encoding=proto)
 
 
 def test_dossier_destroyed_signals_every_person_of_the_case_and_drops_the_case(keys: KeyStore, radar: Radar) -> None:
     event_id = new_event_id()
     msg = melding_received(keys, "utrecht", [random_bsn(), random_bsn()], event_id=event_id, received_at=T0)
-    case = radar.on_intake(as_event(msg, "utrecht")).case
+    case = radar.on_intake(*radar_input(msg, "utrecht")).case
     assert case is not None
     destroyed = intake_events.DossierDestroyed(tenant_id="utrecht", dossier_id=msg.contact_id,
                                                contact_ids=[msg.contact_id, "an-advies-of-the-dossier"])
-    outputs, dropped = radar.on_dossier_destroyed(as_event(destroyed, "utrecht"), [case, None])
+    outputs, dropped = radar.on_dossier_destroyed(*radar_input(destroyed, "utrecht"), [case, None])
     assert dropped == [msg.contact_id]
     assert {o.key for o in outputs} == set(case.persons.values())
-    assert all(o.topic == topics.NATIONAL_RADAR_PERSON and isinstance(o.message, events_pb2.PersonSignal)
-               and o.message.case_destroyed.case_id == msg.contact_id for o in outputs)
+    assert all(o.topic == topics.NATIONAL_RADAR_PERSON and isinstance(published(o), events_pb2.PersonSignal)
+               and published(o).case_destroyed.case_id == msg.contact_id for o in outputs)
 
 
 def test_a_region_cannot_destroy_another_regions_case(keys: KeyStore, radar: Radar) -> None:
     msg = melding_received(keys, "utrecht", [random_bsn()], event_id=new_event_id(), received_at=T0)
-    case = radar.on_intake(as_event(msg, "utrecht")).case
+    case = radar.on_intake(*radar_input(msg, "utrecht")).case
     destroyed = intake_events.DossierDestroyed(tenant_id="twente", dossier_id=msg.contact_id,
                                                contact_ids=[msg.contact_id])
-    assert radar.on_dossier_destroyed(as_event(destroyed, "twente"), [case]) == ([], [])
+    assert radar.on_dossier_destroyed(*radar_input(destroyed, "twente"), [case]) == ([], [])
     with pytest.raises(PermanentError):
-        radar.on_dossier_destroyed(as_event(destroyed, "utrecht"), [case])  # envelope and event disagree
+        radar.on_dossier_destroyed(*radar_input(destroyed, "utrecht"), [case])  # envelope and event disagree

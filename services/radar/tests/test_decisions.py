@@ -8,6 +8,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from radar.adapters import proto
 from radar.domain.cases import CaseRecord, Decision
 from radar.domain.decisions import (
     DecisionInput,
@@ -26,9 +27,9 @@ from vt.common.v1 import common_pb2
 from vt.radar.v1 import events_pb2
 from vtkit import topics
 from vtkit.crypto import Ciphertext
-from vtkit.envelope import Event, decode, encode, envelope_for, new_event_id
+from vtkit.envelope import new_event_id
 from vtkit.keystore import KeyStore
-from vttest.radar import melding_received
+from vttest.radar import melding_received, published, radar_input
 
 AMS = ZoneInfo("Europe/Amsterdam")
 NOW = dt.datetime(2026, 3, 3, 10, 0, tzinfo=dt.UTC)
@@ -46,14 +47,9 @@ def choice(decision: Decision = Decision.ONDERZOEK, **changes: object) -> Decisi
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
 
-def as_event(message, tenant: str, event_id: str | None = None, source: str = "test") -> Event:  # type: ignore[no-untyped-def]
-    value, headers = encode(message, envelope_for(message, source=source, tenant=tenant, event_id=event_id))
-    return decode(value, headers)
-
-
 @pytest.fixture()
 def radar(keys: KeyStore) -> Radar:
-    return Radar(keys.seal_opener("radar"), keys.pseudonymizer(), tenant_cipher=keys.tenant_cipher)
+    return Radar(keys.seal_opener("radar"), keys.pseudonymizer(), tenant_cipher=keys.tenant_cipher, encoding=proto)
 
 
 @pytest.mark.parametrize(("bad", "field"), [
@@ -115,15 +111,15 @@ def test_consequences_for_the_notifier() -> None:
 def test_record_decision_publishes_assessment_completed_with_encrypted_agreements(keys: KeyStore, radar: Radar) -> None:
     event_id = new_event_id()
     melding = melding_received(keys, "utrecht", [random_bsn()], event_id=event_id)
-    record = radar.on_intake(as_event(melding, "utrecht", event_id)).case
+    record = radar.on_intake(*radar_input(melding, "utrecht", event_id)).case
     assert record is not None
     chosen = choice(Decision.RVDK_REQUEST, case_id=melding.contact_id, agreements="Moeder belt dagelijks de school")
     result = radar.record_decision("utrecht", record, chosen, NOW)
     assert result.output is not None and result.onderzoek_due_at is None
     out = result.output
-    assert (out.topic, out.key, out.envelope.tenant, out.envelope.id) == (
+    assert (out.topic, out.key, out.tenant, out.event_id) == (
         topics.NATIONAL_ASSESSMENTS, melding.contact_id, "utrecht", result.event_id)
-    msg = out.message
+    msg = published(out)
     assert isinstance(msg, events_pb2.AssessmentCompleted)
     assert msg.decision == events_pb2.DECISION_RVDK_REQUEST and msg.rvdk_request and msg.municipality_notice
     assert msg.melder_callback_required and msg.household_letter_required
@@ -146,7 +142,7 @@ def test_record_decision_publishes_assessment_completed_with_encrypted_agreement
     assert radar.record_decision("utrecht", record, chosen, NOW + dt.timedelta(seconds=5)).event_id == result.event_id
 
     # the agent reads the event back and closes the case; the same decision again answers the recorded one
-    _, closed = radar.on_assessment(as_event(msg, "utrecht", result.event_id, source="radar"), record)
+    _, closed = radar.on_assessment(*radar_input(msg, "utrecht", result.event_id, source="radar"), record)
     assert closed is not None and closed.closed and closed.decision is Decision.RVDK_REQUEST
     again = radar.record_decision("utrecht", closed, chosen, NOW + dt.timedelta(days=1))
     assert again.output is None and again.event_id == result.event_id and again.decided_at == NOW
@@ -158,14 +154,14 @@ def test_record_decision_publishes_assessment_completed_with_encrypted_agreement
 def test_what_the_melder_and_the_household_are_told_are_sealed_apart(keys: KeyStore, radar: Radar) -> None:
     event_id = new_event_id()
     melding = melding_received(keys, "utrecht", [random_bsn()], event_id=event_id)
-    record = radar.on_intake(as_event(melding, "utrecht", event_id)).case
+    record = radar.on_intake(*radar_input(melding, "utrecht", event_id)).case
     assert record is not None
     feedback = MelderFeedback("Structureel onveilig", "Wij doen onderzoek", "Let op het verzuim", "Wij bellen u terug")
     chosen = dataclasses.replace(choice(case_id=melding.contact_id, agreements=""), melder_feedback=feedback,
                                  household=HouseholdNotice("U komt dinsdag op gesprek", "Marleen Bakker"))
     result = radar.record_decision("utrecht", record, chosen, NOW)
     assert result.output is not None
-    msg = result.output.message
+    msg = published(result.output)
     assert isinstance(msg, events_pb2.AssessmentCompleted) and not msg.HasField("agreements")
     assert b"verzuim" not in msg.SerializeToString() and b"dinsdag" not in msg.SerializeToString()
     cipher = keys.tenant_cipher("utrecht")
@@ -184,23 +180,23 @@ def test_what_the_melder_and_the_household_are_told_are_sealed_apart(keys: KeySt
 def test_onderzoek_deadline_is_state_and_reported_overdue_once(keys: KeyStore, radar: Radar) -> None:
     event_id = new_event_id()
     melding = melding_received(keys, "utrecht", [random_bsn()], event_id=event_id, received_at=NOW)
-    record = radar.on_intake(as_event(melding, "utrecht", event_id)).case
+    record = radar.on_intake(*radar_input(melding, "utrecht", event_id)).case
     assert record is not None
     result = radar.record_decision("utrecht", record, choice(case_id=melding.contact_id), NOW)
     assert result.output is not None and result.onderzoek_due_at == dt.datetime(2026, 5, 12, 23, 59, 59, tzinfo=AMS)
-    assert result.output.message.onderzoek_due_date.day == 12
-    _, decided = radar.on_assessment(as_event(result.output.message, "utrecht", result.event_id), record)
+    assert published(result.output).onderzoek_due_date.day == 12
+    _, decided = radar.on_assessment(*radar_input(published(result.output), "utrecht", result.event_id), record)
     assert decided is not None and decided.onderzoek_due_at == result.onderzoek_due_at
     assert CaseRecord.from_dict(decided.to_dict()) == decided
 
     assert radar.overdue([decided], dt.datetime(2026, 5, 12, 21, 0, tzinfo=dt.UTC)) == []
     [report] = radar.overdue([decided], dt.datetime(2026, 5, 13, 8, 0, tzinfo=dt.UTC))
-    assert report.message.kind == events_pb2.DEADLINE_KIND_ONDERZOEK and report.key == melding.contact_id
-    assert report.message.due_at.ToDatetime(dt.UTC) == result.onderzoek_due_at
+    assert published(report).kind == events_pb2.DEADLINE_KIND_ONDERZOEK and report.key == melding.contact_id
+    assert published(report).due_at.ToDatetime(dt.UTC) == result.onderzoek_due_at
     [listed] = decided.overdue_deadlines(dt.datetime(2026, 5, 13, 8, 0, tzinfo=dt.UTC))
     assert listed.kind.value == "onderzoek"
     # radar's own report read back marks the onderzoek; an assessment report does not
-    _, marked = radar.on_assessment(as_event(report.message, "utrecht", report.envelope.id, source="radar"), decided)
+    _, marked = radar.on_assessment(*radar_input(published(report), "utrecht", report.event_id, source="radar"), decided)
     assert marked is not None and marked.onderzoek_overdue_reported and not marked.overdue_reported
     assert radar.overdue([marked], dt.datetime(2026, 6, 1, tzinfo=dt.UTC)) == []
     # still listed: the deadline has passed, whether reported or not

@@ -10,6 +10,7 @@ import pathlib
 from typing import Any
 
 import pytest
+from radar.adapters import proto
 from radar.domain.cases import Decision
 from radar.domain.decisions import DecisionInput, Judgement
 from radar.handlers import DecisionConflict, Radar
@@ -17,9 +18,9 @@ from simulators.rvdk import random_bsn
 from vt.common.v1 import common_pb2
 from vt.radar.v1 import events_pb2
 from vtkit.crypto import Ciphertext, DecryptionError, seal, wrap_for_sealing
-from vtkit.envelope import decode, encode, envelope_for, new_event_id
+from vtkit.envelope import new_event_id
 from vtkit.keystore import KeyStore, init_keys
-from vttest.radar import melding_received
+from vttest.radar import melding_received, published, radar_input
 
 NOW = dt.datetime(2026, 3, 3, 10, 0, tzinfo=dt.UTC)
 TENANT = "utrecht"
@@ -38,14 +39,13 @@ def decide(keys: KeyStore, radar: Radar, with_dossier: bool,
         keys.data_keys.create_dossier_key(TENANT, melding.contact_id, NOW)
     if destroyed:
         keys.data_keys.destroy(f"{TENANT}/dossier/{melding.contact_id}")
-    value, headers = encode(melding, envelope_for(melding, source="test", tenant=TENANT, event_id=event_id))
-    record = radar.on_intake(decode(value, headers)).case
+    record = radar.on_intake(*radar_input(melding, TENANT, event_id)).case
     assert record is not None
     chosen = DecisionInput(melding.contact_id, Judgement.STRUCTURAL_UNSAFETY, Decision.ONDERZOEK, "",
                            "VT Utrecht, team Noord", "Moeder belt dagelijks de school")
     result = radar.record_decision(TENANT, record, chosen, NOW)
-    assert result.output is not None and isinstance(result.output.message, events_pb2.AssessmentCompleted)
-    return melding.contact_id, result.output.message, result.event_id
+    assert result.output is not None and isinstance(published(result.output), events_pb2.AssessmentCompleted)
+    return melding.contact_id, published(result.output), result.event_id
 
 
 def agreements(keys: KeyStore, msg: events_pb2.AssessmentCompleted, event_id: str) -> bytes:
@@ -56,7 +56,7 @@ def agreements(keys: KeyStore, msg: events_pb2.AssessmentCompleted, event_id: st
 
 def test_agreements_are_under_the_dossier_key_and_shredded_with_it(keys: KeyStore) -> None:
     radar = Radar(keys.seal_opener("radar"), keys.pseudonymizer(), tenant_cipher=keys.tenant_cipher,
-                  case_cipher=keys.case_cipher)
+                  case_cipher=keys.case_cipher, encoding=proto)
     case_id, msg, event_id = decide(keys, radar, with_dossier=True)
     assert msg.agreements.key_id == f"{TENANT}/dossier/{case_id}"
     assert agreements(keys, msg, event_id) == b"Moeder belt dagelijks de school"
@@ -67,7 +67,7 @@ def test_agreements_are_under_the_dossier_key_and_shredded_with_it(keys: KeyStor
 
 def test_without_a_dossier_key_the_tenant_key_is_used_and_a_destroyed_dossier_refuses(keys: KeyStore) -> None:
     radar = Radar(keys.seal_opener("radar"), keys.pseudonymizer(), tenant_cipher=keys.tenant_cipher,
-                  case_cipher=keys.case_cipher)
+                  case_cipher=keys.case_cipher, encoding=proto)
     _, msg, event_id = decide(keys, radar, with_dossier=False)
     assert msg.agreements.key_id == f"{TENANT}:1"
     assert agreements(keys, msg, event_id) == b"Moeder belt dagelijks de school"
@@ -90,13 +90,13 @@ def wrapped_melding(keys: KeyStore, bsn: str, event_id: str) -> Any:
 
 def test_a_wrapped_identity_gives_the_same_pseudonym_until_its_dossier_is_destroyed(keys: KeyStore) -> None:
     radar = Radar(keys.seal_opener("radar"), keys.pseudonymizer(), tenant_cipher=keys.tenant_cipher,
-                  case_cipher=keys.case_cipher)
+                  case_cipher=keys.case_cipher, encoding=proto)
     bsn, event_id = random_bsn(), new_event_id()
     msg = wrapped_melding(keys, bsn, event_id)
-    event = decode(*encode(msg, envelope_for(msg, source="test", tenant=TENANT, event_id=event_id)))
-    live = radar.on_intake(event)
+    event = radar_input(msg, TENANT, event_id)
+    live = radar.on_intake(*event)
     assert live.case is not None
     assert list(live.case.persons.values()) == [keys.pseudonymizer().pseudonym(b"bsn:" + bsn.encode())]
     keys.data_keys.destroy(f"{TENANT}/dossier/{msg.contact_id}")
-    replayed = radar.on_intake(event)  # the same record read again from history after the destruction
+    replayed = radar.on_intake(*event)  # the same record read again from history after the destruction
     assert replayed.case is None and not replayed.outputs

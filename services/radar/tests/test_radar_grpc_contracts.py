@@ -10,10 +10,12 @@ from collections.abc import AsyncIterator, Iterable
 
 import grpc
 import pytest
+from radar.adapters import proto
 from radar.domain.cases import CaseRecord
 from radar.domain.model import PersonHistory
 from radar.grpc_api import SERVICE_NAME, RadarApi
-from radar.handlers import Out, Radar
+from radar.handlers import Radar
+from radar.outputs import Out
 from vt.common.v1 import common_pb2
 from vt.radar.v1 import events_pb2
 from vt.radar.v1 import radar_service_pb2 as rpb
@@ -58,7 +60,7 @@ async def address(tmp_path: pathlib.Path, keys: KeyStore) -> AsyncIterator[str]:
     async def commit(outputs: list[Out]) -> None:
         raise AssertionError("no test here writes an event")
 
-    radar = Radar(keys.seal_opener("radar"), keys.pseudonymizer())
+    radar = Radar(keys.seal_opener("radar"), keys.pseudonymizer(), encoding=proto)
     audit = AuditLog(tmp_path / "audit.jsonl", "radar")
     async with serving(keys, "radar", rgrpc.add_RadarServiceServicer_to_server,
                        RadarApi(Cases(overdue_cases()), audit, radar, commit), SERVICE_NAME) as served:

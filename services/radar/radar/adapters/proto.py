@@ -1,11 +1,12 @@
-"""The only place where protobuf messages and radar's domain objects meet."""
+"""The only place where protobuf messages and radar's domain objects meet: the records radar reads become
+radar.inputs events, radar.outputs events become the records it publishes, and the gRPC requests and responses."""
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
-from dataclasses import dataclass
 
+from google.protobuf import message as pb_message
 from google.protobuf.timestamp_pb2 import Timestamp
 from vt.common.v1 import common_pb2
 from vt.intake.v1 import events_pb2 as intake_events
@@ -15,19 +16,13 @@ from vt.rvdk.v1 import events_pb2 as rvdk_events
 from vt.verwijsindex.v1 import events_pb2 as verwijsindex_events
 from vtkit import calendar
 from vtkit.crypto import Ciphertext, Sealed
+from vtkit.envelope import Envelope, encode, envelope_for
 from vtkit.kafka import PermanentError
+from vtkit.outbox import OutboxRecord
 
+from radar import inputs, outputs
 from radar.domain.cases import CaseRecord, DeadlineKind, Decision, OverdueDeadline
-from radar.domain.deadlines import Deadline
-from radar.domain.decisions import (
-    Consequences,
-    DecisionInput,
-    HouseholdNotice,
-    Judgement,
-    MelderFeedback,
-    RvdkGround,
-    RvdkReason,
-)
+from radar.domain.decisions import DecisionInput, HouseholdNotice, Judgement, MelderFeedback, RvdkGround, RvdkReason
 from radar.domain.lifecycle import Figure, Norms
 from radar.domain.model import (
     AssessmentInputOut,
@@ -43,18 +38,6 @@ from radar.domain.model import (
     Trigger,
     VerwijsindexMatchFact,
 )
-
-MeldingReceived = intake_events.MeldingReceived
-DossierDestroyed = intake_events.DossierDestroyed
-RvdkSignal = rvdk_events.RvdkSignal
-PersonSignal = radar_events.PersonSignal
-AssessmentCompleted = radar_events.AssessmentCompleted
-DeadlineOverdue = radar_events.DeadlineOverdue
-EpisodeJoined = radar_events.EpisodeJoined
-OnderzoekStarted = radar_events.OnderzoekStarted
-OnderzoekCompleted = radar_events.OnderzoekCompleted
-MonitoringChanged = radar_events.MonitoringChanged
-SignalMatch = verwijsindex_events.SignalMatch
 
 _DECISIONS = {
     radar_events.DECISION_ONDERZOEK: Decision.ONDERZOEK,
@@ -105,55 +88,93 @@ def date(day: dt.date) -> common_pb2.Date:
     return common_pb2.Date(year=day.year, month=day.month, day=day.day)
 
 
+def ciphertext(field: common_pb2.EncryptedField) -> Ciphertext:
+    return Ciphertext(field.key_id, field.nonce, field.ciphertext)
+
+
 def sealed(identifier: common_pb2.SealedIdentifier) -> Sealed:
     return Sealed(identifier.recipient, identifier.ephemeral_public_key, identifier.nonce, identifier.ciphertext)
 
 
-# ---- inputs ----------------------------------------------------------------------------------------------------
+# ---- inputs: the events radar reads (radar.inputs) ---------------------------------------------------------------
 
-@dataclass(frozen=True)
-class SealedPerson:
-    person_id: str
-    identity: Sealed | None  # None: no identifier to match on
+def _optional_datetime(message: pb_message.Message, name: str) -> dt.datetime | None:
+    return to_datetime(getattr(message, name)) if message.HasField(name) else None
 
 
-def persons_of(melding: intake_events.MeldingReceived) -> list[SealedPerson]:
-    return [SealedPerson(p.person_id, sealed(p.sealed_identity) if p.HasField("sealed_identity") else None)
-            for p in melding.persons]
+def _optional_ciphertext(message: pb_message.Message, name: str) -> Ciphertext | None:
+    return ciphertext(getattr(message, name)) if message.HasField(name) else None
 
 
-def assessment_due(melding: intake_events.MeldingReceived, deadline: Deadline) -> radar_events.AssessmentDue:
-    due = radar_events.AssessmentDue(
-        tenant_id=melding.tenant_id, case_id=melding.contact_id, received_at=melding.received_at,
-        acute=melding.acute, due_date=date(deadline.due_date), due_at=timestamp(deadline.due_at),
-        melder_type=melding.melder_type, melder_may_be_named=melding.melder_may_be_named)
-    if melding.HasField("melder"):
-        due.melder.CopyFrom(melding.melder)
-    return due
+def read_intake(message: pb_message.Message) -> inputs.MeldingReceived | inputs.DossierDestroyed | None:
+    """None: adviezen and other intake events carry no household data for radar."""
+    if isinstance(message, intake_events.MeldingReceived):
+        return melding_received(message)
+    if isinstance(message, intake_events.DossierDestroyed):
+        return inputs.DossierDestroyed(message.tenant_id, tuple(message.contact_ids))
+    return None
 
 
-def melding_signal(pseudonym: str, fact: MeldingFact) -> radar_events.PersonSignal:
-    signal = radar_events.PersonSignal(pseudonym=pseudonym, melding=radar_events.MeldingSignal(
-        tenant_id=fact.tenant_id, case_id=fact.case_id, person_id=fact.person_id,
-        received_at=timestamp(fact.received_at)))
-    if fact.due_at is not None:
-        signal.melding.due_at.CopyFrom(timestamp(fact.due_at))
-    return signal
+def melding_received(melding: intake_events.MeldingReceived) -> inputs.MeldingReceived:
+    if not melding.contact_id or not melding.tenant_id or not melding.HasField("received_at"):
+        raise PermanentError("MeldingReceived without contact_id, tenant_id or received_at")
+    persons = tuple(inputs.SealedPerson(p.person_id, sealed(p.sealed_identity) if p.HasField("sealed_identity") else None)
+                    for p in melding.persons)
+    return inputs.MeldingReceived(
+        melding.tenant_id, melding.contact_id, to_datetime(melding.received_at), melding.acute, persons,
+        dossier_id=melding.dossier_id, melder_type=int(melding.melder_type),
+        melder_may_be_named=melding.melder_may_be_named, melder=_optional_ciphertext(melding, "melder"))
 
 
-def rvdk_info(signal: rvdk_events.RvdkSignal) -> radar_events.RvdkInfo:
-    return radar_events.RvdkInfo(signal_id=signal.signal_id, kind=signal.kind, observed_at=signal.observed_at,
-                                 rvdk_office=signal.rvdk_office)
+def read_rvdk(message: pb_message.Message) -> inputs.RvdkSignal:
+    if not isinstance(message, rvdk_events.RvdkSignal):
+        raise PermanentError(f"unexpected {message.DESCRIPTOR.full_name} on the RvdK topic")
+    if not message.signal_id or not message.HasField("child"):
+        raise PermanentError("RvdkSignal without signal_id or child")
+    return inputs.RvdkSignal(sealed(message.child), RvdkFact(message.signal_id, int(message.kind),
+                                                             to_datetime(message.observed_at), message.rvdk_office))
 
 
-def rvdk_signal(pseudonym: str, signal: rvdk_events.RvdkSignal) -> radar_events.PersonSignal:
-    return radar_events.PersonSignal(pseudonym=pseudonym, rvdk=rvdk_info(signal))
+def read_verwijsindex(message: pb_message.Message) -> inputs.SignalMatch | None:
+    """None: other verwijsindex events (SignalRegistered, YouthRelocated) are not radar's."""
+    if not isinstance(message, verwijsindex_events.SignalMatch):
+        return None
+    if not message.match_id or not message.youth_pseudonym or not message.HasField("matched_at"):
+        raise PermanentError("SignalMatch without match_id, youth_pseudonym or matched_at")
+    return inputs.SignalMatch(message.youth_pseudonym, VerwijsindexMatchFact(
+        message.match_id, int(message.kind), to_datetime(message.matched_at)))
 
 
-def verwijsindex_match_signal(pseudonym: str, match: verwijsindex_events.SignalMatch) -> radar_events.PersonSignal:
-    """Only the match id, kind and moment: the registrants' (encrypted) contacts stay with the notifier."""
-    return radar_events.PersonSignal(pseudonym=pseudonym, verwijsindex_match=radar_events.VerwijsindexMatchInfo(
-        match_id=match.match_id, kind=match.kind, matched_at=match.matched_at))
+def read_person_signal(message: pb_message.Message) -> inputs.PersonSignal:
+    if not isinstance(message, radar_events.PersonSignal) or not message.pseudonym:
+        raise PermanentError("not a PersonSignal with a pseudonym")
+    fact = signal_fact(message)
+    if fact is None:
+        raise PermanentError(f"PersonSignal without a known signal ({message.WhichOneof('signal')})")
+    return inputs.PersonSignal(message.pseudonym, fact)
+
+
+def read_assessments(message: pb_message.Message) -> inputs.AssessmentEvent | None:
+    """None: radar's own AssessmentDue / AssessmentInput / MonitoringAlert, nothing to do."""
+    if isinstance(message, radar_events.AssessmentCompleted):
+        if not message.case_id or not message.tenant_id or not message.HasField("decided_at"):
+            raise PermanentError("AssessmentCompleted without case_id, tenant_id or decided_at")
+        return inputs.AssessmentCompleted(message.tenant_id, to_datetime(message.decided_at), decision_of(message),
+                                          message.episode_case_id, _optional_ciphertext(message, "agreements"),
+                                          _optional_ciphertext(message, "melder_feedback"))
+    if isinstance(message, radar_events.DeadlineOverdue):
+        return inputs.DeadlineOverdue(message.case_id, deadline_kind(message.kind))
+    if isinstance(message, radar_events.EpisodeJoined):
+        return inputs.EpisodeJoined(message.tenant_id, message.episode_case_id, message.case_id,
+                                    _optional_datetime(message, "due_at"), _optional_datetime(message, "joined_at"))
+    if isinstance(message, radar_events.OnderzoekStarted):
+        return inputs.OnderzoekStarted(message.tenant_id, message.case_id, to_datetime(message.started_at))
+    if isinstance(message, radar_events.OnderzoekCompleted):
+        return inputs.OnderzoekCompleted(message.tenant_id, message.case_id, to_datetime(message.completed_at),
+                                         outcome_of(message), _optional_datetime(message, "monitor_until"))
+    if isinstance(message, radar_events.MonitoringChanged):
+        return inputs.MonitoringChanged(message.tenant_id, message.case_id, to_datetime(message.monitor_until))
+    return None
 
 
 def decision(value: int) -> Decision:
@@ -218,19 +239,10 @@ def decision_of(completed: radar_events.AssessmentCompleted) -> DecisionInput:
                          overdracht_receiver_id=completed.overdracht_receiver_id)
 
 
-def case_closed_signal(pseudonym: str, fact: CaseClosedFact, chosen: Decision) -> radar_events.PersonSignal:
-    closed = radar_events.CaseClosed(tenant_id=fact.tenant_id, case_id=fact.case_id, person_id=fact.person_id,
-                                     closed_at=timestamp(fact.closed_at),
-                                     decision=_DECISIONS_BACK.get(chosen, radar_events.DECISION_UNSPECIFIED))
-    if fact.monitor_until is not None:
-        closed.monitor_until.CopyFrom(timestamp(fact.monitor_until))
-    closed.onderzoek_running = fact.onderzoek_open
-    return radar_events.PersonSignal(pseudonym=pseudonym, case_closed=closed)
-
-
-def case_destroyed_signal(pseudonym: str, fact: CaseDestroyedFact) -> radar_events.PersonSignal:
-    return radar_events.PersonSignal(pseudonym=pseudonym, case_destroyed=radar_events.CaseDestroyed(
-        tenant_id=fact.tenant_id, case_id=fact.case_id))
+def outcome_of(completed: radar_events.OnderzoekCompleted) -> DecisionInput:
+    return DecisionInput(completed.case_id, judgement(completed.judgement), decision(completed.follow_up),
+                        completed.overdracht_to, completed.responsible_for_safety, "",
+                        overdracht_receiver_id=completed.overdracht_receiver_id)
 
 
 def signal_fact(signal: radar_events.PersonSignal
@@ -257,7 +269,94 @@ def signal_fact(signal: radar_events.PersonSignal
     return None
 
 
-# ---- outputs ---------------------------------------------------------------------------------------------------
+# ---- outputs: the events radar publishes (radar.outputs) -------------------------------------------------------
+
+def record(out: outputs.Out) -> tuple[bytes, list[tuple[str, bytes]]]:
+    """The value and headers of the Kafka record `out` is published as."""
+    message = message_of(out.event)
+    return encode(message, envelope_of(out, message))
+
+
+def outbox_record(out: outputs.Out) -> OutboxRecord:
+    value, headers = record(out)
+    return OutboxRecord(out.topic, out.key.encode(), value, headers, out.event_id, out.tenant)
+
+
+def envelope_of(out: outputs.Out, message: pb_message.Message | None = None) -> Envelope:
+    return envelope_for(message or message_of(out.event), source=outputs.SOURCE, tenant=out.tenant,
+                        event_id=out.event_id, time=out.at)
+
+
+def message_of(event: outputs.Event) -> pb_message.Message:
+    if isinstance(event, outputs.AssessmentDue):
+        return assessment_due(event)
+    if isinstance(event, outputs.PersonSignal):
+        return person_signal(event)
+    if isinstance(event, outputs.RegisterEntry):
+        return register_entry(event.pseudonym, event.entry)
+    if isinstance(event, outputs.RegisterMatch):
+        return register_match(event.match_id, event.match)
+    if isinstance(event, AssessmentInputOut):
+        return assessment_input(event)
+    if isinstance(event, MonitoringAlertOut):
+        return monitoring_alert(event)
+    if isinstance(event, outputs.EpisodeJoined):
+        return episode_joined(event.join, event.joined_at)
+    if isinstance(event, outputs.DeadlineOverdue):
+        return deadline_overdue(event)
+    if isinstance(event, outputs.AssessmentCompleted):
+        return assessment_completed(event)
+    if isinstance(event, outputs.OnderzoekStarted):
+        return radar_events.OnderzoekStarted(tenant_id=event.tenant_id, case_id=event.case_id,
+                                             started_at=timestamp(event.started_at), within_norm=event.within_norm)
+    if isinstance(event, outputs.OnderzoekCompleted):
+        return onderzoek_completed(event)
+    return monitoring_changed(event)
+
+
+def assessment_due(event: outputs.AssessmentDue) -> radar_events.AssessmentDue:
+    due = radar_events.AssessmentDue(
+        tenant_id=event.tenant_id, case_id=event.case_id, received_at=timestamp(event.received_at),
+        acute=event.acute, due_date=date(event.deadline.due_date), due_at=timestamp(event.deadline.due_at),
+        melder_type=event.melder_type, melder_may_be_named=event.melder_may_be_named)  # type: ignore[arg-type]
+    if event.melder is not None:
+        due.melder.CopyFrom(encrypted_field(event.melder))
+    return due
+
+
+def person_signal(signal: outputs.PersonSignal) -> radar_events.PersonSignal:
+    pseudonym, fact = signal.pseudonym, signal.fact
+    if isinstance(fact, MeldingFact):
+        return melding_signal(pseudonym, fact)
+    if isinstance(fact, RvdkFact):
+        return radar_events.PersonSignal(pseudonym=pseudonym, rvdk=rvdk_info(fact))
+    if isinstance(fact, VerwijsindexMatchFact):
+        # Only the match id, kind and moment: the registrants' (encrypted) contacts stay with the notifier.
+        return radar_events.PersonSignal(pseudonym=pseudonym, verwijsindex_match=verwijsindex_match_info(fact))
+    if isinstance(fact, CaseClosedFact):
+        return case_closed_signal(pseudonym, fact, signal.decision)
+    return radar_events.PersonSignal(pseudonym=pseudonym, case_destroyed=radar_events.CaseDestroyed(
+        tenant_id=fact.tenant_id, case_id=fact.case_id))
+
+
+def melding_signal(pseudonym: str, fact: MeldingFact) -> radar_events.PersonSignal:
+    signal = radar_events.PersonSignal(pseudonym=pseudonym, melding=radar_events.MeldingSignal(
+        tenant_id=fact.tenant_id, case_id=fact.case_id, person_id=fact.person_id,
+        received_at=timestamp(fact.received_at)))
+    if fact.due_at is not None:
+        signal.melding.due_at.CopyFrom(timestamp(fact.due_at))
+    return signal
+
+
+def case_closed_signal(pseudonym: str, fact: CaseClosedFact, chosen: Decision) -> radar_events.PersonSignal:
+    closed = radar_events.CaseClosed(tenant_id=fact.tenant_id, case_id=fact.case_id, person_id=fact.person_id,
+                                     closed_at=timestamp(fact.closed_at),
+                                     decision=_DECISIONS_BACK.get(chosen, radar_events.DECISION_UNSPECIFIED))
+    if fact.monitor_until is not None:
+        closed.monitor_until.CopyFrom(timestamp(fact.monitor_until))
+    closed.onderzoek_running = fact.onderzoek_open
+    return radar_events.PersonSignal(pseudonym=pseudonym, case_closed=closed)
+
 
 def involvement(view: InvolvementView) -> common_pb2.Involvement:
     return common_pb2.Involvement(tenant_id=view.tenant_id, since=timestamp(view.since), case_ids=list(view.case_ids))
@@ -275,9 +374,14 @@ def register_match(match_id: str, match: MatchOut) -> radar_events.RegisterMatch
         matched_at=timestamp(match.matched_at))
 
 
-def rvdk_info_of(fact: RvdkFact) -> radar_events.RvdkInfo:
+def rvdk_info(fact: RvdkFact) -> radar_events.RvdkInfo:
     return radar_events.RvdkInfo(signal_id=fact.signal_id, kind=fact.kind,  # type: ignore[arg-type]
                                  observed_at=timestamp(fact.observed_at), rvdk_office=fact.office)
+
+
+def verwijsindex_match_info(fact: VerwijsindexMatchFact) -> radar_events.VerwijsindexMatchInfo:
+    return radar_events.VerwijsindexMatchInfo(match_id=fact.match_id, kind=fact.kind,  # type: ignore[arg-type]
+                                              matched_at=timestamp(fact.matched_at))
 
 
 def assessment_input(data: AssessmentInputOut) -> radar_events.AssessmentInput:
@@ -285,12 +389,10 @@ def assessment_input(data: AssessmentInputOut) -> radar_events.AssessmentInput:
         tenant_id=data.tenant_id, case_id=data.case_id, person_id=data.person_id,
         earlier_case_ids=list(data.earlier_case_ids),
         other_organisations=[involvement(v) for v in data.other_organisations],
-        rvdk=[rvdk_info_of(r) for r in data.rvdk], collected_at=timestamp(data.collected_at),
+        rvdk=[rvdk_info(r) for r in data.rvdk], collected_at=timestamp(data.collected_at),
         repeat_melding=data.repeat_melding, repeat_of_case_id=data.repeat_of_case_id,
         joins_case_id=data.joins_case_id, joined_by_case_ids=list(data.joined_by_case_ids),
-        verwijsindex_matches=[radar_events.VerwijsindexMatchInfo(match_id=m.match_id, kind=m.kind,  # type: ignore[arg-type]
-                                                                 matched_at=timestamp(m.matched_at))
-                              for m in data.verwijsindex_matches])
+        verwijsindex_matches=[verwijsindex_match_info(m) for m in data.verwijsindex_matches])
 
 
 def monitoring_alert(alert: MonitoringAlertOut) -> radar_events.MonitoringAlert:
@@ -299,42 +401,81 @@ def monitoring_alert(alert: MonitoringAlertOut) -> radar_events.MonitoringAlert:
     if alert.other is not None:
         msg.other.CopyFrom(involvement(alert.other))
     if alert.rvdk is not None:
-        msg.rvdk.CopyFrom(rvdk_info_of(alert.rvdk))
+        msg.rvdk.CopyFrom(rvdk_info(alert.rvdk))
     if alert.verwijsindex_match is not None:
-        v = alert.verwijsindex_match
-        msg.verwijsindex_match.CopyFrom(radar_events.VerwijsindexMatchInfo(
-            match_id=v.match_id, kind=v.kind, matched_at=timestamp(v.matched_at)))  # type: ignore[arg-type]
+        msg.verwijsindex_match.CopyFrom(verwijsindex_match_info(alert.verwijsindex_match))
     return msg
 
 
-def deadline_overdue(record: CaseRecord, now: dt.datetime,
-                     kind: DeadlineKind = DeadlineKind.ASSESSMENT) -> radar_events.DeadlineOverdue:
-    due_at = record.due_at if kind is DeadlineKind.ASSESSMENT else record.onderzoek_due_at
-    assert due_at is not None
-    return radar_events.DeadlineOverdue(tenant_id=record.tenant_id, case_id=record.case_id, kind=_KINDS[kind],
-                                        due_at=timestamp(due_at), detected_at=timestamp(now))
+def episode_joined(join: EpisodeJoinOut, at: dt.datetime) -> radar_events.EpisodeJoined:
+    msg = radar_events.EpisodeJoined(tenant_id=join.tenant_id, episode_case_id=join.episode_case_id,
+                                     case_id=join.case_id, joined_at=timestamp(at))
+    if join.due_at is not None:
+        msg.due_at.CopyFrom(timestamp(join.due_at))
+    return msg
 
 
-def assessment_completed(tenant: str, chosen: DecisionInput, decided_at: dt.datetime, then: Consequences,
-                         agreements: Ciphertext | None, rvdk: Ciphertext | None = None
-                         ) -> radar_events.AssessmentCompleted:
+def deadline_overdue(event: outputs.DeadlineOverdue) -> radar_events.DeadlineOverdue:
+    return radar_events.DeadlineOverdue(tenant_id=event.tenant_id, case_id=event.case_id, kind=_KINDS[event.kind],
+                                        due_at=timestamp(event.due_at), detected_at=timestamp(event.detected_at))
+
+
+def _encrypted_fields(msg: pb_message.Message, **fields: Ciphertext | None) -> None:
+    for name, value in fields.items():
+        if value is not None:
+            getattr(msg, name).CopyFrom(encrypted_field(value))
+
+
+def assessment_completed(event: outputs.AssessmentCompleted) -> radar_events.AssessmentCompleted:
     msg = radar_events.AssessmentCompleted(
-        tenant_id=tenant, case_id=chosen.case_id, judgement=_JUDGEMENTS_BACK[chosen.judgement],
-        decision=_DECISIONS_BACK[chosen.decision], overdracht_to=chosen.overdracht_to.strip(),
-        responsible_for_safety=chosen.responsible_for_safety.strip(), decided_at=timestamp(decided_at),
-        melder_callback_required=then.melder_callback_required, household_letter_required=then.household_letter_required,
-        rvdk_request=then.rvdk_request, municipality_notice=then.municipality_notice,
-        overdracht_receiver_id=chosen.overdracht_receiver_id.strip())
-    if agreements is not None:
-        msg.agreements.CopyFrom(common_pb2.EncryptedField(key_id=agreements.key_id, nonce=agreements.nonce,
-                                                          ciphertext=agreements.ciphertext))
-    if rvdk is not None:
-        msg.rvdk_reason.CopyFrom(encrypted_field(rvdk))
-    if then.onderzoek is not None:
-        msg.onderzoek_due_date.CopyFrom(date(then.onderzoek.due_date))
-        msg.onderzoek_due_at.CopyFrom(timestamp(then.onderzoek.due_at))
+        tenant_id=event.tenant_id, case_id=event.case_id,
+        judgement=_JUDGEMENTS_BACK.get(event.judgement, radar_events.SAFETY_JUDGEMENT_UNSPECIFIED),
+        decision=_DECISIONS_BACK.get(event.decision, radar_events.DECISION_UNSPECIFIED),
+        overdracht_to=event.overdracht_to, responsible_for_safety=event.responsible_for_safety,
+        decided_at=timestamp(event.decided_at), melder_callback_required=event.melder_callback_required,
+        household_letter_required=event.household_letter_required, rvdk_request=event.rvdk_request,
+        municipality_notice=event.municipality_notice, overdracht_receiver_id=event.overdracht_receiver_id,
+        episode_case_ids=list(event.episode_case_ids), episode_case_id=event.episode_case_id)
+    _encrypted_fields(msg, agreements=event.agreements, rvdk_reason=event.rvdk_reason,
+                      melder_feedback=event.melder_feedback, household=event.household)
+    if event.onderzoek_due is not None:
+        msg.onderzoek_due_date.CopyFrom(date(event.onderzoek_due.due_date))
+        msg.onderzoek_due_at.CopyFrom(timestamp(event.onderzoek_due.due_at))
     return msg
 
+
+def onderzoek_completed(event: outputs.OnderzoekCompleted) -> radar_events.OnderzoekCompleted:
+    outcome = event.outcome
+    msg = radar_events.OnderzoekCompleted(
+        tenant_id=event.tenant_id, case_id=outcome.case_id, judgement=_JUDGEMENTS_BACK[outcome.judgement],
+        follow_up=_DECISIONS_BACK[outcome.decision], overdracht_to=outcome.overdracht_to,
+        responsible_for_safety=outcome.responsible_for_safety, completed_at=timestamp(event.completed_at),
+        within_norm=event.within_norm, overdracht_receiver_id=outcome.overdracht_receiver_id.strip())
+    _encrypted_fields(msg, rvdk_reason=event.rvdk_reason, agreements=event.agreements)
+    if event.monitor_until is not None:
+        msg.monitor_until.CopyFrom(timestamp(event.monitor_until))
+    return msg
+
+
+def monitoring_changed(event: outputs.MonitoringChanged) -> radar_events.MonitoringChanged:
+    return radar_events.MonitoringChanged(
+        tenant_id=event.tenant_id, case_id=event.case_id, monitor_until=timestamp(event.monitor_until),
+        changed_at=timestamp(event.changed_at), reason=encrypted_field(event.reason),
+        change=radar_events.MONITORING_CHANGE_ENDED if event.ended else radar_events.MONITORING_CHANGE_EXTENDED)
+
+
+# ---- table values (JSON) ---------------------------------------------------------------------------------------
+
+def due_text(due: outputs.AssessmentDue) -> str:
+    """The AssessmentDue as radar published it, kept in its case record (CaseRecord.due) for GetAssessment."""
+    return base64.b64encode(assessment_due(due).SerializeToString()).decode()
+
+
+def due_from_text(text: str) -> radar_events.AssessmentDue:
+    return radar_events.AssessmentDue.FromString(base64.b64decode(text))
+
+
+# ---- gRPC requests and responses -------------------------------------------------------------------------------
 
 def decision_response(event_id: str, decided_at: dt.datetime,
                       onderzoek_due_at: dt.datetime | None) -> radar_service_pb2.RecordDecisionResponse:
@@ -351,65 +492,25 @@ def overdue_response(items: list[OverdueDeadline], next_page_token: str = "") ->
         for i in items])
 
 
-# ---- table values (JSON) ---------------------------------------------------------------------------------------
-
-def due_to_text(due: radar_events.AssessmentDue) -> str:
-    return base64.b64encode(due.SerializeToString()).decode()
-
-
-def due_from_text(text: str) -> radar_events.AssessmentDue:
-    return radar_events.AssessmentDue.FromString(base64.b64decode(text))
-
-
-# ---- gRPC responses --------------------------------------------------------------------------------------------
-
-def assessment_response(due_text: str, inputs: list[AssessmentInputOut]) -> radar_service_pb2.GetAssessmentResponse:
-    return radar_service_pb2.GetAssessmentResponse(due=due_from_text(due_text) if due_text else None,
-                                                   inputs=[assessment_input(i) for i in inputs])
+def assessment_response(record: CaseRecord, collected: list[AssessmentInputOut]
+                        ) -> radar_service_pb2.GetAssessmentResponse:
+    """The AssessmentDue radar published, due when the case is due: a household episode at the earliest deadline
+    of its meldingen (EpisodeJoined moves CaseRecord.due_at)."""
+    due = due_from_text(record.due) if record.due else None
+    if due is not None and record.due_at is not None and due.due_at != timestamp(record.due_at):
+        due.due_at.CopyFrom(timestamp(record.due_at))
+        due.due_date.CopyFrom(date(calendar.local_date(record.due_at)))
+    return radar_service_pb2.GetAssessmentResponse(due=due, inputs=[assessment_input(i) for i in collected])
 
 
 def lookup_response(views: list[InvolvementView]) -> radar_service_pb2.LookupInvolvementResponse:
     return radar_service_pb2.LookupInvolvementResponse(involvements=[involvement(v) for v in views])
 
 
-# -- the onderzoek and monitoring ---------------------------------------------------------------------------
-
-
 def outcome_request(request: radar_service_pb2.RecordOnderzoekOutcomeRequest) -> DecisionInput:
     return DecisionInput(request.case_id, judgement(request.judgement), decision(request.follow_up),
                         request.overdracht_to, request.responsible_for_safety, request.agreements,
                         rvdk_reason=rvdk_reason(request), overdracht_receiver_id=request.overdracht_receiver_id)
-
-
-def outcome_of(completed: radar_events.OnderzoekCompleted) -> DecisionInput:
-    return DecisionInput(completed.case_id, judgement(completed.judgement), decision(completed.follow_up),
-                        completed.overdracht_to, completed.responsible_for_safety, "",
-                        overdracht_receiver_id=completed.overdracht_receiver_id)
-
-
-def onderzoek_completed(tenant: str, outcome: DecisionInput, at: dt.datetime, within_norm: bool,
-                        monitor_until: dt.datetime | None, agreements: Ciphertext | None,
-                        rvdk: Ciphertext | None = None) -> radar_events.OnderzoekCompleted:
-    msg = radar_events.OnderzoekCompleted(
-        tenant_id=tenant, case_id=outcome.case_id, judgement=_JUDGEMENTS_BACK[outcome.judgement],
-        follow_up=_DECISIONS_BACK[outcome.decision], overdracht_to=outcome.overdracht_to,
-        responsible_for_safety=outcome.responsible_for_safety, completed_at=timestamp(at), within_norm=within_norm,
-        overdracht_receiver_id=outcome.overdracht_receiver_id.strip())
-    if rvdk is not None:
-        msg.rvdk_reason.CopyFrom(encrypted_field(rvdk))
-    if monitor_until is not None:
-        msg.monitor_until.CopyFrom(timestamp(monitor_until))
-    if agreements is not None:
-        msg.agreements.CopyFrom(encrypted_field(agreements))
-    return msg
-
-
-def monitoring_changed(tenant: str, case_id: str, ended: bool, until: dt.datetime, at: dt.datetime,
-                       reason: Ciphertext) -> radar_events.MonitoringChanged:
-    return radar_events.MonitoringChanged(
-        tenant_id=tenant, case_id=case_id, monitor_until=timestamp(until), changed_at=timestamp(at),
-        change=radar_events.MONITORING_CHANGE_ENDED if ended else radar_events.MONITORING_CHANGE_EXTENDED,
-        reason=encrypted_field(reason))
 
 
 def started_response(at: dt.datetime, within_norm: bool, due_at: dt.datetime | None
@@ -448,50 +549,3 @@ def norms_response(n: Norms) -> radar_service_pb2.GetNormsResponse:
         assessments=_figure(n.assessments), onderzoeken=_figure(n.onderzoeken), open_assessments=n.open_assessments,
         overdue_assessments=n.overdue_assessments, open_onderzoeken=n.open_onderzoeken,
         overdue_onderzoeken=n.overdue_onderzoeken)
-
-
-# -- the household episode ------------------------------------------------------------------------------------
-
-
-def episode_joined(join: EpisodeJoinOut, at: dt.datetime) -> radar_events.EpisodeJoined:
-    msg = radar_events.EpisodeJoined(tenant_id=join.tenant_id, episode_case_id=join.episode_case_id,
-                                     case_id=join.case_id, joined_at=timestamp(at))
-    if join.due_at is not None:
-        msg.due_at.CopyFrom(timestamp(join.due_at))
-    return msg
-
-
-def with_due_at(due_text: str, due_at: dt.datetime) -> str:
-    """The stored AssessmentDue of an episode whose deadline moved to an earlier melding's."""
-    if not due_text:
-        return due_text
-    due = due_from_text(due_text)
-    due.due_at.CopyFrom(timestamp(due_at))
-    due.due_date.CopyFrom(date(calendar.local_date(due_at)))
-    return due_to_text(due)
-
-
-def member_completed(lead: radar_events.AssessmentCompleted, case_id: str) -> radar_events.AssessmentCompleted:
-    """The episode's decision for one melding that joined it: its melder is called back; the household letter,
-    an RvdK request and the onderzoek are the episode's, not repeated."""
-    return radar_events.AssessmentCompleted(
-        tenant_id=lead.tenant_id, case_id=case_id, judgement=lead.judgement, decision=lead.decision,
-        overdracht_to=lead.overdracht_to, responsible_for_safety=lead.responsible_for_safety,
-        decided_at=lead.decided_at, melder_callback_required=True, household_letter_required=False,
-        episode_case_id=lead.case_id)
-
-
-def ciphertext(field: common_pb2.EncryptedField) -> Ciphertext:
-    return Ciphertext(field.key_id, field.nonce, field.ciphertext)
-
-
-def joined_onderzoek(episode: CaseRecord, case_id: str, at: dt.datetime) -> radar_events.AssessmentCompleted:
-    """A melding that joined its household's running onderzoek is decided with it: no onderzoek of its own, its
-    melder called back, no household letter of its own."""
-    return radar_events.AssessmentCompleted(
-        tenant_id=episode.tenant_id, case_id=case_id,
-        judgement=_JUDGEMENTS_BACK.get(Judgement(episode.judgement or "unspecified"),
-                                       radar_events.SAFETY_JUDGEMENT_UNSPECIFIED),
-        decision=radar_events.DECISION_ONDERZOEK, responsible_for_safety=episode.responsible_for_safety,
-        decided_at=timestamp(at), melder_callback_required=True, household_letter_required=False,
-        episode_case_id=episode.case_id)
