@@ -10,10 +10,11 @@ from collections.abc import AsyncIterator
 
 import grpc
 import pytest
-from notifier.adapters import proto
+from notifier.adapters import events, proto
 from notifier.adapters.regional import RegionalClients, classify
 from notifier.consumer import EventHandler
 from notifier.domain import AttemptOutcome, BackoffPolicy, DeliveryKind, DeliveryState, delivery_key
+from notifier.domain.callback import Callback
 from notifier.scheduler import Scheduler
 from notifier.settings import parse_endpoints
 from notifier.store import Store
@@ -90,7 +91,10 @@ async def test_register_match_goes_to_the_addressed_region(store: Store) -> None
 
 def test_callback_body_passes_melder_through_unchanged() -> None:
     msg = due_event(with_due=True)
-    body = proto.callback_body(msg, "key", dt.date(2026, 4, 13))
+    facts = events.assessment_due(msg)
+    body = proto.callback_body(Callback(key="key", tenant_id=facts.tenant_id, case_id=facts.case_id,
+                                        due_date=dt.date(2026, 4, 13), received_at=facts.received_at,
+                                        acute=facts.acute, melder=facts.melder))
     request = receivers_pb2.DeliverCallbackRequest.FromString(body)
     assert request.melder.SerializeToString() == MELDER.SerializeToString()
     assert request.received_at == msg.received_at and request.acute
