@@ -20,8 +20,10 @@ from notifier.settings import parse_endpoints
 from notifier.store import Store
 from simulators.regional_system import FakeRegionalSystem, read_records
 from vt.common.v1 import common_pb2
+from vt.intake.v1 import events_pb2 as intake_events
 from vt.notifier.v1 import receivers_pb2
 from vt.radar.v1 import events_pb2 as radar_events
+from vt.verwijsindex.v1 import events_pb2 as vi_events
 from vtkit.calendar import AMSTERDAM
 from vtkit.config import ConfigError
 from vtkit.envelope import Event, envelope_for
@@ -77,6 +79,18 @@ async def test_other_types_are_ignored_and_invalid_ones_dead_lettered(store: Sto
     stray = radar_events.RegisterMatch(addressed_to="atlantis", own_case_id="c")
     with pytest.raises(PermanentError):
         await handler(Event(envelope_for(stray, source="radar"), stray))
+
+
+@pytest.mark.parametrize("message", [
+    radar_events.MonitoringAlert(tenant_id="utrecht", case_id="c", trigger=radar_events.MONITORING_TRIGGER_RVDK,
+                                 rvdk=radar_events.RvdkInfo(kind=647)),  # type: ignore[arg-type]
+    intake_events.DossierDestroyed(tenant_id="utrecht", dossier_id="d", reason=647),  # type: ignore[arg-type]
+    vi_events.SignalMatch(match_id="m", kind=647),  # type: ignore[arg-type]
+])
+async def test_an_enum_value_the_notifier_does_not_know_is_dead_lettered(store: Store, message: object) -> None:
+    """A newer producer's value is not told on as a wrong name, nor does it stop the consumer (fuzz run)."""
+    with pytest.raises(PermanentError, match="unknown .* 647"):
+        await EventHandler(store)(Event(envelope_for(message, source="radar"), message))  # type: ignore[arg-type]
 
 
 async def test_register_match_goes_to_the_addressed_region(store: Store) -> None:

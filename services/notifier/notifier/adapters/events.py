@@ -2,8 +2,8 @@
 notifier.consumer's events are read. What the notifier passes on unread is kept as it arrived (serialized), so it
 reaches its receiver byte for byte.
 
-A timestamp or a date that cannot be a datetime raises InvalidCause (the record is dead-lettered); the use cases
-check the rest (a missing tenant, an unknown region)."""
+A timestamp or a date that cannot be a datetime, or an enum value this notifier does not know, raises InvalidCause
+(the record is dead-lettered); the use cases check the rest (a missing tenant, an unknown region)."""
 
 from __future__ import annotations
 
@@ -54,6 +54,15 @@ _DEADLINES = {radar_events.DEADLINE_KIND_ASSESSMENT: Deadline.ASSESSMENT,
 
 def _stamp(msg: Any, name: str) -> dt.datetime | None:
     return to_datetime(getattr(msg, name), msg.HasField(name))
+
+
+def _name(enum: Any, value: int) -> str:
+    """An enum value's name. A value this notifier does not know (a newer producer) cannot be told on: the record
+    is dead-lettered (and can be re-driven after an upgrade) instead of stopping the consumer."""
+    try:
+        return str(enum.Name(value))
+    except ValueError:
+        raise InvalidCause(f"unknown {enum.DESCRIPTOR.name} {value}") from None
 
 
 def _opaque(msg: Any, name: str) -> Opaque | None:
@@ -117,11 +126,11 @@ def onderzoek_completed(msg: radar_events.OnderzoekCompleted) -> OnderzoekComple
 def input_view(msg: radar_events.AssessmentInput) -> InputView:
     return InputView(
         other_organisations=tuple((o.tenant_id, _stamp(o, "since")) for o in msg.other_organisations),
-        rvdk=tuple(RvdkView(r.signal_id, _RVDK_KIND.Name(r.kind), r.rvdk_office, _stamp(r, "observed_at"))
+        rvdk=tuple(RvdkView(r.signal_id, _name(_RVDK_KIND, r.kind), r.rvdk_office, _stamp(r, "observed_at"))
                    for r in msg.rvdk),
         earlier_case_ids=tuple(msg.earlier_case_ids), joined_by_case_ids=tuple(msg.joined_by_case_ids),
         joins_case_id=msg.joins_case_id,
-        verwijsindex_matches=tuple(MatchView(m.match_id, vi_events.MatchKind.Name(m.kind), _stamp(m, "matched_at"))
+        verwijsindex_matches=tuple(MatchView(m.match_id, _name(vi_events.MatchKind, m.kind), _stamp(m, "matched_at"))
                                    for m in msg.verwijsindex_matches))
 
 
@@ -145,10 +154,10 @@ def monitoring_alert(msg: radar_events.MonitoringAlert) -> MonitoringAlertFacts:
     if source is Source.OTHER_VT_ORGANISATION:
         signal = Change(source, _stamp(msg.other, "since") or at, organisation=msg.other.tenant_id)
     elif source is Source.RVDK:
-        signal = Change(source, _stamp(msg.rvdk, "observed_at") or at, rvdk_kind=_RVDK_KIND.Name(msg.rvdk.kind),
+        signal = Change(source, _stamp(msg.rvdk, "observed_at") or at, rvdk_kind=_name(_RVDK_KIND, msg.rvdk.kind),
                         rvdk_office=msg.rvdk.rvdk_office)
     elif source is Source.VERWIJSINDEX:
-        signal = Change(source, at, match_kind=vi_events.MatchKind.Name(msg.verwijsindex_match.kind))
+        signal = Change(source, at, match_kind=_name(vi_events.MatchKind, msg.verwijsindex_match.kind))
     return MonitoringAlertFacts(tenant_id=msg.tenant_id, case_id=msg.case_id, person_id=msg.person_id,
                                 detected_at=at, signal=signal)
 
@@ -177,7 +186,7 @@ def emergency_access(msg: intake_events.EmergencyAccess) -> EmergencyAccessFacts
 
 
 def dossier_destroyed(msg: intake_events.DossierDestroyed) -> DossierDestroyedFacts:
-    reason = intake_events.DestructionReason.Name(msg.reason).removeprefix("DESTRUCTION_REASON_").lower()
+    reason = _name(intake_events.DestructionReason, msg.reason).removeprefix("DESTRUCTION_REASON_").lower()
     return DossierDestroyedFacts(tenant_id=msg.tenant_id, dossier_id=msg.dossier_id,
                                  contact_ids=tuple(msg.contact_ids), reason=reason)
 
@@ -193,7 +202,7 @@ def _registrants(msg: vi_events.SignalMatch | vi_events.YouthRelocated) -> tuple
 
 
 def signal_match(msg: vi_events.SignalMatch) -> SignalMatchFacts:
-    return SignalMatchFacts(match_id=msg.match_id, match_kind=vi_events.MatchKind.Name(msg.kind),
+    return SignalMatchFacts(match_id=msg.match_id, match_kind=_name(vi_events.MatchKind, msg.kind),
                             different_youths=msg.different_youths, municipality_code=msg.municipality_code,
                             registrants=_registrants(msg))
 
