@@ -10,7 +10,7 @@ Forbidden in a domain module:
     the service's own modules outside domain/             handlers, adapters, store, grpc_api, bootstrap call it,
                                                           never the other way round
 
-The use cases (handlers.py; in the notifier scheduler.py) and radar's events (inputs.py, outputs.py) work on domain
+The use cases (handlers.py; in the notifier consumer.py and scheduler.py) and radar's events (inputs.py, outputs.py) work on domain
 objects too: they may do I/O through vtkit, but import no wire format (grpc, google.protobuf, vt.*).
 """
 
@@ -91,9 +91,9 @@ def test_every_service_with_rules_is_checked() -> None:
     assert with_domain == set(SERVICES_WITH_A_DOMAIN)
 
 
-# The notifier's consumer.py is its Kafka adapter: it builds the receivers' requests itself (docs/architecture.md).
 USE_CASES = ("intake/intake/handlers.py", "verwijsindex/verwijsindex/handlers.py", "radar/radar/handlers.py",
-             "radar/radar/inputs.py", "radar/radar/outputs.py", "notifier/notifier/scheduler.py")
+             "radar/radar/inputs.py", "radar/radar/outputs.py", "notifier/notifier/consumer.py",
+             "notifier/notifier/scheduler.py")
 WIRE_FORMATS = frozenset({"grpc", "google", "vt"})
 
 

@@ -9,14 +9,14 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 
-from vt.intake.v1 import events_pb2 as intake_events
 from vt.notifier.v1 import receivers_pb2
 from vtkit import metrics
 from vtkit.calendar import AMSTERDAM
 
 from notifier.adapters import proto
 from notifier.domain import Delivery, DeliveryKind, delivery_key
-from notifier.domain.inbox import Deadline, acknowledge_before
+from notifier.domain.causes import AssessmentInputFacts, EmergencyAccessFacts, MonitoringAlertFacts
+from notifier.domain.inbox import Change, Deadline, acknowledge_before
 from notifier.store import Store
 
 log = logging.getLogger("notifier.inbox")
@@ -67,11 +67,18 @@ class Inbox:
         return self.item(DeliveryKind.INBOX_LETTER_NOT_SENT, f"{letter_key}/{person_id}/not-sent", tenant, case_id,
                          proto.letter_not_sent_item(person_id, reason, now), now)
 
-    def emergency_access(self, event_id: str, msg: intake_events.EmergencyAccess) -> bool:
+    def assessment_input(self, event_id: str, facts: AssessmentInputFacts, changes: list[Change], first: bool) -> bool:
+        return self.item(DeliveryKind.INBOX_ASSESSMENT_INPUT, event_id, facts.tenant_id, facts.case_id,
+                         proto.assessment_input_item(facts, changes, first), facts.collected_at)
+
+    def monitoring_alert(self, event_id: str, alert: MonitoringAlertFacts) -> bool:
+        return self.item(DeliveryKind.INBOX_MONITORING_ALERT, event_id, alert.tenant_id, alert.case_id,
+                         proto.monitoring_alert_item(alert), alert.detected_at)
+
+    def emergency_access(self, event_id: str, access: EmergencyAccessFacts) -> bool:
         """A break-glass read of one of the region's contacts: once per event."""
-        at = proto.to_datetime(msg.at, msg.HasField("at")) or self.clock()
-        return self.item(DeliveryKind.INBOX_EMERGENCY_ACCESS, event_id, msg.tenant_id, msg.contact_id,
-                         proto.emergency_access_item(msg, event_id), at)
+        return self.item(DeliveryKind.INBOX_EMERGENCY_ACCESS, event_id, access.tenant_id, access.contact_id,
+                         proto.emergency_access_item(access, event_id), access.at or self.clock())
 
     def overdue(self, tenant: str, case_id: str, deadline: Deadline, due_at: dt.datetime | None,
                 detected_at: dt.datetime) -> None:

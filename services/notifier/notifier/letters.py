@@ -22,11 +22,12 @@ from vt.notifier.v1 import receivers_pb2
 from vt.radar.v1 import events_pb2 as radar_events
 from vtkit import metrics
 from vtkit.calendar import local_date
-from vtkit.crypto import Ciphertext, DecryptionError, TenantCipher
+from vtkit.crypto import DecryptionError, TenantCipher
 from vtkit.keystore import KeyStore
 from vtkit.tenants import get_tenant
 
 from notifier.adapters.pdf import render_letter
+from notifier.adapters.proto import opened, sealed
 from notifier.domain import Delivery
 from notifier.domain.letter import (
     NOT_ADDRESSED_ROLES,
@@ -48,15 +49,6 @@ log = logging.getLogger("notifier.letters")
 
 class LetterNotReady(LookupError):
     """The case's MeldingReceived has not arrived yet: retried later, never sent without it."""
-
-
-def opened(cipher: TenantCipher, field: common_pb2.EncryptedField, event_id: str, name: str) -> bytes:
-    return cipher.decrypt(Ciphertext(field.key_id, field.nonce, field.ciphertext), event_id=event_id, field=name)
-
-
-def sealed(cipher: TenantCipher, plaintext: bytes, event_id: str, name: str) -> common_pb2.EncryptedField:
-    c = cipher.encrypt(plaintext, event_id=event_id, field=name)
-    return common_pb2.EncryptedField(key_id=c.key_id, nonce=c.nonce, ciphertext=c.ciphertext)
 
 
 def _json(data: bytes) -> dict[str, Any]:

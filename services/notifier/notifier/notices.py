@@ -28,6 +28,7 @@ from vtkit.crypto import TenantCipher, seal
 from vtkit.keystore import KeyStore
 from vtkit.tenants import get_tenant
 
+from notifier.adapters.proto import opened, sealed
 from notifier.domain import Delivery, DeliveryKind
 from notifier.domain.letter import VT_PHONE, AddressBook, NoAddressBook, Person, letter_key
 from notifier.domain.notices import (
@@ -45,7 +46,7 @@ from notifier.domain.notices import (
     municipality_text,
     professional_recipient,
 )
-from notifier.letters import LetterNotReady, opened, persons, sealed
+from notifier.letters import LetterNotReady, persons
 from notifier.store import CaseRecord, Store
 
 log = logging.getLogger("notifier.notices")

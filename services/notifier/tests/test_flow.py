@@ -10,17 +10,20 @@ from collections.abc import AsyncIterator
 
 import grpc
 import pytest
-from notifier.adapters import proto
+from notifier.adapters import events, proto
 from notifier.adapters.regional import RegionalClients, classify
 from notifier.consumer import EventHandler
 from notifier.domain import AttemptOutcome, BackoffPolicy, DeliveryKind, DeliveryState, delivery_key
+from notifier.domain.callback import Callback
 from notifier.scheduler import Scheduler
 from notifier.settings import parse_endpoints
 from notifier.store import Store
 from simulators.regional_system import FakeRegionalSystem, read_records
 from vt.common.v1 import common_pb2
+from vt.intake.v1 import events_pb2 as intake_events
 from vt.notifier.v1 import receivers_pb2
 from vt.radar.v1 import events_pb2 as radar_events
+from vt.verwijsindex.v1 import events_pb2 as vi_events
 from vtkit.calendar import AMSTERDAM
 from vtkit.config import ConfigError
 from vtkit.envelope import Event, envelope_for
@@ -78,6 +81,18 @@ async def test_other_types_are_ignored_and_invalid_ones_dead_lettered(store: Sto
         await handler(Event(envelope_for(stray, source="radar"), stray))
 
 
+@pytest.mark.parametrize("message", [
+    radar_events.MonitoringAlert(tenant_id="utrecht", case_id="c", trigger=radar_events.MONITORING_TRIGGER_RVDK,
+                                 rvdk=radar_events.RvdkInfo(kind=647)),  # type: ignore[arg-type]
+    intake_events.DossierDestroyed(tenant_id="utrecht", dossier_id="d", reason=647),  # type: ignore[arg-type]
+    vi_events.SignalMatch(match_id="m", kind=647),  # type: ignore[arg-type]
+])
+async def test_an_enum_value_the_notifier_does_not_know_is_dead_lettered(store: Store, message: object) -> None:
+    """A newer producer's value is not told on as a wrong name, nor does it stop the consumer (fuzz run)."""
+    with pytest.raises(PermanentError, match="unknown .* 647"):
+        await EventHandler(store)(Event(envelope_for(message, source="radar"), message))  # type: ignore[arg-type]
+
+
 async def test_register_match_goes_to_the_addressed_region(store: Store) -> None:
     msg = radar_events.RegisterMatch(match_id="m1", addressed_to="drenthe", own_case_id="d-7", own_person_id="p-2",
                                      other=common_pb2.Involvement(tenant_id="utrecht"))
@@ -90,7 +105,10 @@ async def test_register_match_goes_to_the_addressed_region(store: Store) -> None
 
 def test_callback_body_passes_melder_through_unchanged() -> None:
     msg = due_event(with_due=True)
-    body = proto.callback_body(msg, "key", dt.date(2026, 4, 13))
+    facts = events.assessment_due(msg)
+    body = proto.callback_body(Callback(key="key", tenant_id=facts.tenant_id, case_id=facts.case_id,
+                                        due_date=dt.date(2026, 4, 13), received_at=facts.received_at,
+                                        acute=facts.acute, melder=facts.melder))
     request = receivers_pb2.DeliverCallbackRequest.FromString(body)
     assert request.melder.SerializeToString() == MELDER.SerializeToString()
     assert request.received_at == msg.received_at and request.acute

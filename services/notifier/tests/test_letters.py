@@ -18,6 +18,7 @@ from notifier import redrive
 from notifier.adapters import proto
 from notifier.adapters.brp import BrpAddressBook
 from notifier.adapters.pdf import render_letter
+from notifier.adapters.proto import opened, sealed
 from notifier.consumer import VERWIJSINDEX, EventHandler
 from notifier.domain import DeliveryKind, DeliveryState, Verdict, delivery_key
 from notifier.domain.letter import (
@@ -37,7 +38,7 @@ from notifier.domain.letter import (
     without_terms,
 )
 from notifier.grpc_api import NotifierApi
-from notifier.letters import LetterBuilder, letters_for, opened, sealed
+from notifier.letters import LetterBuilder, letters_for
 from notifier.store import Store
 from simulators.brp import BrpAddress, BrpRegister
 from vt.common.v1 import common_pb2

@@ -11,6 +11,7 @@ import json
 import pathlib
 
 import pytest
+from notifier.adapters.proto import opened, sealed
 from notifier.consumer import EventHandler
 from notifier.domain import Delivery, DeliveryKind, delivery_key
 from notifier.domain.letter import Address, Person
@@ -20,7 +21,6 @@ from notifier.domain.notices import (
     decision_consequences,
     municipality_text,
 )
-from notifier.letters import opened, sealed
 from notifier.notices import NoticeBuilder
 from notifier.store import Store
 from vt.common.v1 import common_pb2

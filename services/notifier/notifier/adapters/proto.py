@@ -1,26 +1,36 @@
-"""The only place where protobuf messages and domain objects meet.
+"""Where protobuf messages and domain objects meet (the consumed events are read in adapters/events.py).
 
-A delivery's body is the receiver request serialized at scheduling time: the melder's
-EncryptedField is copied from the event into it unchanged and sent byte for byte, never opened.
+A delivery's body is the receiver request serialized at scheduling time, built here from the use case's content
+(notifier.domain.callback, notifier.domain.verwijsindex): the melder's EncryptedField is copied from the event into
+it unchanged and sent byte for byte, never opened.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
 from google.protobuf import timestamp_pb2
 from vt.common.v1 import common_pb2
 from vt.intake.v1 import events_pb2 as intake_events
 from vt.notifier.v1 import events_pb2, notifier_service_pb2, receivers_pb2
 from vt.radar.v1 import events_pb2 as radar_events
-from vt.rvdk.v1 import events_pb2 as rvdk_events
-from vt.verwijsindex.v1 import events_pb2 as vi_events
+from vt.verwijsindex.v1 import verwijsindex_service_pb2 as vi_service
 from vtkit.calendar import end_of_day
+from vtkit.crypto import Ciphertext, DecryptionError, TenantCipher
 
 from notifier.domain import Delivery, DeliveryKind, DeliveryState
-from notifier.domain.causes import AssessmentDueFacts, InvalidCause, RegisterMatchFacts
-from notifier.domain.inbox import Change, Deadline, InputView, MatchView, RvdkView, Source
+from notifier.domain.callback import Callback
+from notifier.domain.causes import (
+    AssessmentInputFacts,
+    EmergencyAccessFacts,
+    InvalidCause,
+    MonitoringAlertFacts,
+    RegisterMatchFacts,
+    SealedContact,
+)
+from notifier.domain.inbox import Change, Deadline
+from notifier.domain.verwijsindex import NoticeContact, ProfessionalNotice
 from notifier.store import InboxRow, MelderContact
 
 # -- scalar helpers -----------------------------------------------------------------------------
@@ -56,6 +66,15 @@ def from_datetime(value: dt.datetime | None) -> timestamp_pb2.Timestamp | None:
     return stamp
 
 
+def opened(cipher: TenantCipher, field: common_pb2.EncryptedField, event_id: str, name: str) -> bytes:
+    return cipher.decrypt(Ciphertext(field.key_id, field.nonce, field.ciphertext), event_id=event_id, field=name)
+
+
+def sealed(cipher: TenantCipher, plaintext: bytes, event_id: str, name: str) -> common_pb2.EncryptedField:
+    c = cipher.encrypt(plaintext, event_id=event_id, field=name)
+    return common_pb2.EncryptedField(key_id=c.key_id, nonce=c.nonce, ciphertext=c.ciphertext)
+
+
 def kind_to_proto(kind: DeliveryKind) -> int:
     return int(events_pb2.DeliveryKind.Value(f"DELIVERY_KIND_{kind.value}"))
 
@@ -76,40 +95,59 @@ def states_from_proto(state: int) -> set[DeliveryState]:
     return {d for d, p in _STATE_TO_PROTO.items() if p == state}
 
 
-# -- incoming events ----------------------------------------------------------------------------
+# -- delivery bodies (stored in the delivery row, sent as they are) -------------------------------
 
 
-def assessment_due_facts(msg: radar_events.AssessmentDue) -> AssessmentDueFacts:
-    if not msg.tenant_id or not msg.case_id:
-        raise InvalidCause("AssessmentDue without tenant_id or case_id")
-    return AssessmentDueFacts(tenant_id=msg.tenant_id, case_id=msg.case_id,
-                              received_at=to_datetime(msg.received_at, msg.HasField("received_at")),
-                              acute=msg.acute, due_date=to_date(msg.due_date))
-
-
-def callback_body(msg: radar_events.AssessmentDue, key: str, due_date: dt.date | None) -> bytes:
-    request = receivers_pb2.DeliverCallbackRequest(idempotency_key=key, tenant_id=msg.tenant_id, case_id=msg.case_id,
-                                                   due_date=from_date(due_date), acute=msg.acute)
-    if msg.HasField("received_at"):
-        request.received_at.CopyFrom(msg.received_at)
-    if msg.HasField("melder"):
-        request.melder.CopyFrom(msg.melder)
+def callback_body(callback: Callback) -> bytes:
+    request = receivers_pb2.DeliverCallbackRequest(
+        idempotency_key=callback.key, tenant_id=callback.tenant_id, case_id=callback.case_id,
+        due_date=from_date(callback.due_date), received_at=from_datetime(callback.received_at), acute=callback.acute,
+        feedback_event_id=callback.feedback_event_id)
+    for name, part in (("melder", callback.melder), ("agreements", callback.agreements),
+                       ("feedback", callback.feedback)):
+        if part is not None:  # passed through, never opened here
+            getattr(request, name).CopyFrom(common_pb2.EncryptedField.FromString(part))
     return request.SerializeToString()
 
 
-def register_match_facts(msg: radar_events.RegisterMatch) -> RegisterMatchFacts:
-    if not msg.addressed_to or not msg.own_case_id:
-        raise InvalidCause("RegisterMatch without addressed_to or own_case_id")
-    return RegisterMatchFacts(match_id=msg.match_id, addressed_to=msg.addressed_to, case_id=msg.own_case_id,
-                              person_id=msg.own_person_id, other_tenant_id=msg.other.tenant_id)
-
-
-def register_match_body(msg: radar_events.RegisterMatch, key: str) -> bytes:
-    request = receivers_pb2.DeliverRegisterMatchRequest(idempotency_key=key, tenant_id=msg.addressed_to,
-                                                        case_id=msg.own_case_id, person_id=msg.own_person_id)
-    if msg.HasField("other"):
-        request.other.CopyFrom(msg.other)
+def register_match_body(match: RegisterMatchFacts, key: str) -> bytes:
+    request = receivers_pb2.DeliverRegisterMatchRequest(idempotency_key=key, tenant_id=match.addressed_to,
+                                                        case_id=match.case_id, person_id=match.person_id)
+    if match.other is not None:
+        request.other.CopyFrom(common_pb2.Involvement.FromString(match.other))
     return request.SerializeToString()
+
+
+def opened_contacts(cipher: TenantCipher, event_id: str, registrants: Sequence[SealedContact]) -> list[NoticeContact]:
+    """The registrants' contacts of a verwijsindex event, opened (event id = the record's ce_id)."""
+    contacts: list[NoticeContact] = []
+    for registrant in registrants:
+        try:
+            plain = opened(cipher, common_pb2.EncryptedField.FromString(registrant.contact), event_id,
+                           f"registrant_contact/{registrant.registrant_id}")
+        except DecryptionError as exc:
+            raise InvalidCause(f"contact of registrant {registrant.registrant_id} does not decrypt") from exc
+        r = vi_service.Registrant.FromString(plain)
+        contacts.append(NoticeContact(registrant_id=registrant.registrant_id, name=r.name, organisation=r.organisation,
+                                      phone=r.phone, email=r.email, coordinator=r.coordinator))
+    return contacts
+
+
+def notify_body(cipher: TenantCipher, key: str, recipient: str, subject: str, notice: ProfessionalNotice) -> bytes:
+    """A verwijsindex notice to one recipient, encrypted under the verwijsindex field key (bound to the delivery's
+    key and the recipient), so SQLite holds it encrypted."""
+    plain = receivers_pb2.ProfessionalNotice(
+        match_id=notice.match_id, match_kind=notice.match_kind, different_youths=notice.different_youths,
+        others=[receivers_pb2.NoticeContact(registrant_id=c.registrant_id, name=c.name, organisation=c.organisation,
+                                            phone=c.phone, email=c.email, coordinator=c.coordinator)
+                for c in notice.others],
+        from_municipality_code=notice.from_municipality_code, to_municipality_code=notice.to_municipality_code)
+    request = receivers_pb2.NotifyRequest(idempotency_key=key, recipient_id=recipient, subject=subject,
+                                          body=sealed(cipher, plain.SerializeToString(), key, f"notice/{recipient}"))
+    return request.SerializeToString()
+
+
+# -- stored events ------------------------------------------------------------------------------
 
 
 def melding_acute(melding: bytes) -> bool:
@@ -117,33 +155,12 @@ def melding_acute(melding: bytes) -> bool:
     return intake_events.MeldingReceived.FromString(melding).acute
 
 
+def melding_ambtshalve(melding: bytes) -> bool:
+    """Whether a stored MeldingReceived is a melding VT made ambtshalve."""
+    return intake_events.MeldingReceived.FromString(melding).origin == intake_events.MELDING_ORIGIN_AMBTSHALVE
+
+
 # -- region inbox -------------------------------------------------------------------------------
-
-_RVDK_KIND = rvdk_events.RvdkSignalKind
-_TRIGGER_SOURCE = {
-    radar_events.MONITORING_TRIGGER_MELDING_SAME_ORGANISATION: Source.MELDING_SAME_ORGANISATION,
-    radar_events.MONITORING_TRIGGER_MELDING_OTHER_ORGANISATION: Source.OTHER_VT_ORGANISATION,
-    radar_events.MONITORING_TRIGGER_RVDK: Source.RVDK,
-    radar_events.MONITORING_TRIGGER_VERWIJSINDEX_MATCH: Source.VERWIJSINDEX,
-}
-_DEADLINES = {radar_events.DEADLINE_KIND_ASSESSMENT: Deadline.ASSESSMENT,
-              radar_events.DEADLINE_KIND_ONDERZOEK: Deadline.ONDERZOEK}
-
-
-def _stamp(msg: object, name: str) -> dt.datetime | None:
-    return to_datetime(getattr(msg, name), msg.HasField(name))  # type: ignore[attr-defined]
-
-
-def input_view(msg: radar_events.AssessmentInput) -> InputView:
-    return InputView(
-        other_organisations=tuple((o.tenant_id, _stamp(o, "since")) for o in msg.other_organisations),
-        rvdk=tuple(RvdkView(r.signal_id, _RVDK_KIND.Name(r.kind), r.rvdk_office, _stamp(r, "observed_at"))
-                   for r in msg.rvdk),
-        earlier_case_ids=tuple(msg.earlier_case_ids), joined_by_case_ids=tuple(msg.joined_by_case_ids),
-        joins_case_id=msg.joins_case_id,
-        verwijsindex_matches=tuple(MatchView(m.match_id, vi_events.MatchKind.Name(m.kind), _stamp(m, "matched_at"))
-                                   for m in msg.verwijsindex_matches))
-
 
 def inbox_change(change: Change) -> receivers_pb2.InboxChange:
     out = receivers_pb2.InboxChange(source=receivers_pb2.InboxSource.Value(f"INBOX_SOURCE_{change.source.value}"),  # type: ignore[arg-type]
@@ -156,8 +173,9 @@ def inbox_change(change: Change) -> receivers_pb2.InboxChange:
     return out
 
 
-def assessment_input_item(msg: radar_events.AssessmentInput, changes: list[Change], first: bool
-                          ) -> receivers_pb2.InboxItem:
+def assessment_input_item(facts: AssessmentInputFacts, changes: list[Change], first: bool) -> receivers_pb2.InboxItem:
+    """Built from the input as it arrived: its involvements are told to the region as they are."""
+    msg = radar_events.AssessmentInput.FromString(facts.as_received)
     detail = receivers_pb2.AssessmentInputItem(
         first=first, changes=[inbox_change(c) for c in changes],
         other_organisations=[common_pb2.Involvement(tenant_id=o.tenant_id, since=o.since)
@@ -169,23 +187,10 @@ def assessment_input_item(msg: radar_events.AssessmentInput, changes: list[Chang
                                    assessment_input=detail)
 
 
-def monitoring_alert_item(msg: radar_events.MonitoringAlert) -> receivers_pb2.InboxItem:
-    source = _TRIGGER_SOURCE.get(msg.trigger)
-    if source is None:
-        raise InvalidCause(f"MonitoringAlert with trigger {msg.trigger}")
-    at = _stamp(msg, "detected_at")
-    change = Change(source, at)
-    if source is Source.OTHER_VT_ORGANISATION:
-        change = Change(source, _stamp(msg.other, "since") or at, organisation=msg.other.tenant_id)
-    elif source is Source.RVDK:
-        change = Change(source, _stamp(msg.rvdk, "observed_at") or at, rvdk_kind=_RVDK_KIND.Name(msg.rvdk.kind),
-                        rvdk_office=msg.rvdk.rvdk_office)
-    elif source is Source.VERWIJSINDEX:
-        change = Change(source, at, match_kind=vi_events.MatchKind.Name(msg.verwijsindex_match.kind))
-    signal = inbox_change(change)
-    return receivers_pb2.InboxItem(kind=receivers_pb2.INBOX_ITEM_KIND_MONITORING_ALERT, person_ids=[msg.person_id],
-                                   occurred_at=from_datetime(at),
-                                   monitoring_alert=receivers_pb2.MonitoringAlertItem(signal=signal))
+def monitoring_alert_item(alert: MonitoringAlertFacts) -> receivers_pb2.InboxItem:
+    return receivers_pb2.InboxItem(kind=receivers_pb2.INBOX_ITEM_KIND_MONITORING_ALERT, person_ids=[alert.person_id],
+                                   occurred_at=from_datetime(alert.detected_at),
+                                   monitoring_alert=receivers_pb2.MonitoringAlertItem(signal=inbox_change(alert.signal)))
 
 
 def deadline_item(deadline: Deadline, due_at: dt.datetime | None, occurred_at: dt.datetime,
@@ -204,19 +209,15 @@ def letter_not_sent_item(person_id: str, reason: str, at: dt.datetime) -> receiv
                                    letter_not_sent=receivers_pb2.LetterNotSentItem(reason=reason))
 
 
-def emergency_access_item(msg: intake_events.EmergencyAccess, event_id: str) -> receivers_pb2.InboxItem:
+def emergency_access_item(access: EmergencyAccessFacts, event_id: str) -> receivers_pb2.InboxItem:
     """For the region's privacy officer: who read which contact by break-glass, and why (still sealed)."""
     return receivers_pb2.InboxItem(
-        kind=receivers_pb2.INBOX_ITEM_KIND_EMERGENCY_ACCESS, occurred_at=msg.at,
-        emergency_access=receivers_pb2.EmergencyAccessItem(by_tenant_id=msg.by_tenant_id, by_user=msg.by_user,
-                                                           reason=msg.reason, reason_event_id=event_id))
-
-
-def radar_deadline(kind: int) -> Deadline:
-    deadline = _DEADLINES.get(kind)  # type: ignore[call-overload]
-    if deadline is None:
-        raise InvalidCause(f"DeadlineOverdue of kind {kind}")
-    return deadline
+        kind=receivers_pb2.INBOX_ITEM_KIND_EMERGENCY_ACCESS,
+        # Both set even when the event lacks them (empty), as when the event's own fields were copied.
+        occurred_at=from_datetime(access.at) or timestamp_pb2.Timestamp(),
+        emergency_access=receivers_pb2.EmergencyAccessItem(
+            by_tenant_id=access.by_tenant_id, by_user=access.by_user,
+            reason=common_pb2.EncryptedField.FromString(access.reason), reason_event_id=event_id))
 
 
 def with_acknowledgement(item: receivers_pb2.InboxItem, acute: bool, before: dt.datetime) -> bytes:
@@ -267,23 +268,6 @@ def register_match_request(delivery: Delivery) -> receivers_pb2.DeliverRegisterM
     request = receivers_pb2.DeliverRegisterMatchRequest.FromString(delivery.body)
     request.idempotency_key, request.tenant_id, request.case_id = delivery.key, delivery.tenant_id, delivery.case_id
     return request
-
-
-def follow_up_decision(outcome: radar_events.OnderzoekCompleted) -> radar_events.AssessmentCompleted:
-    """The onderzoek's outcome in the shape of a decision, for the notices that follow it (notifier.notices). Its
-    encrypted fields stay as they are: they open with the outcome's event id, the delivery's cause."""
-    decided = radar_events.AssessmentCompleted(
-        tenant_id=outcome.tenant_id, case_id=outcome.case_id, judgement=outcome.judgement, decision=outcome.follow_up,
-        overdracht_to=outcome.overdracht_to, responsible_for_safety=outcome.responsible_for_safety,
-        overdracht_receiver_id=outcome.overdracht_receiver_id,
-        rvdk_request=outcome.follow_up == radar_events.DECISION_RVDK_REQUEST)
-    if outcome.HasField("completed_at"):
-        decided.decided_at.CopyFrom(outcome.completed_at)
-    if outcome.HasField("agreements"):
-        decided.agreements.CopyFrom(outcome.agreements)
-    if outcome.HasField("rvdk_reason"):
-        decided.rvdk_reason.CopyFrom(outcome.rvdk_reason)
-    return decided
 
 
 def notify_request(delivery: Delivery) -> receivers_pb2.NotifyRequest:
