@@ -10,8 +10,8 @@ Forbidden in a domain module:
     the service's own modules outside domain/             handlers, adapters, store, grpc_api, bootstrap call it,
                                                           never the other way round
 
-The use cases (handlers.py; in the notifier consumer.py and scheduler.py) and radar's events (inputs.py, outputs.py) work on domain
-objects too: they may do I/O through vtkit, but import no wire format (grpc, google.protobuf, vt.*).
+The use cases (handlers.py; in the notifier consumer.py and scheduler.py) and radar's events (inputs.py, outputs.py)
+work on domain objects too: they may do I/O through vtkit, but import no wire format (grpc, google.protobuf, vt.*).
 """
 
 from __future__ import annotations
