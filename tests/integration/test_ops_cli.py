@@ -20,7 +20,7 @@ from vt.intake.v1 import events_pb2 as intake_events
 from vt.radar.v1 import events_pb2
 from vtkit import topics
 from vtkit.envelope import Event, envelope_for, header_map
-from vtkit.kafka import KafkaSettings, PermanentError, Publisher, consume, make_producer
+from vtkit.kafka import KafkaSettings, PermanentError, Publisher, consume, ensure_topics, make_producer
 from vttest import eventually
 
 TENANT = "zeeland"
@@ -200,6 +200,8 @@ async def test_the_story_of_a_case_in_time_order_with_no_personal_data(kafka: st
 def test_topics_and_lag_leave_no_unclosed_client_and_progress_is_plain_in_a_log(kafka: str, tmp_path: pathlib.Path) -> None:
     log = tmp_path / "ops.log"
     env = {**os.environ, "PYTHONWARNINGS": "always", "COLUMNS": "200"}
+    # The broker is shared: when this test runs first, no other test has created the topics yet.
+    asyncio.run(ensure_topics(KafkaSettings(bootstrap_servers=kafka)))
     for command in (["topics"], ["lag"], ["deadletters"]):
         with open(log, "wb") as sink:
             done = subprocess.run([sys.executable, "-m", "ops.cli", "--kafka", kafka,

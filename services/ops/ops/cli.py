@@ -45,7 +45,7 @@ from rich.table import Table
 from vtkit import topics
 from vtkit.config import load_settings
 from vtkit.envelope import DecodeError, decode
-from vtkit.kafka import KafkaSettings
+from vtkit.kafka import KafkaSettings, true_end_offsets
 from vtkit.outbox_store import quarantined, request_recovery
 
 from ops.deadletters import HandledStore, dead_letter_row, lenient_headers, redrive_rows
@@ -118,14 +118,16 @@ async def read_range(kafka: str | KafkaSettings, topic: str, last: int | None = 
                      progress: Console | None = None) -> list[ConsumerRecord]:
     """The records of a topic up to its end at the time of the call: all of them, or (last=N) the last N of each
     partition, found by seeking to end-N per partition instead of reading the topic from its beginning."""
-    consumer = AIOKafkaConsumer(**_settings(kafka).client_kwargs(), enable_auto_commit=False)
+    settings = _settings(kafka)
+    consumer = AIOKafkaConsumer(**settings.client_kwargs(), enable_auto_commit=False)
     await consumer.start()
     reading: Reading | None = None
     try:
         partitions = await _partitions(consumer, topic)
         consumer.assign(partitions)
         begins = await consumer.beginning_offsets(partitions)
-        ends = await consumer.end_offsets(partitions)
+        # The embedded broker reports a partition's end as its last record batch's first offset + 1.
+        ends = await true_end_offsets(settings, await consumer.end_offsets(partitions))
         starts = {tp: begins[tp] if last is None else max(begins[tp], ends[tp] - last) for tp in partitions}
         for tp, offset in starts.items():
             consumer.seek(tp, offset)
@@ -133,15 +135,6 @@ async def read_range(kafka: str | KafkaSettings, topic: str, last: int | None = 
         records: list[ConsumerRecord] = []
         while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
             for batch in (await consumer.getmany(timeout_ms=500)).values():
-                records += batch
-                reading.advance(len(batch))
-        # tansu (the embedded broker) reports a partition's end as the base offset of its last record batch + 1,
-        # so the rest of that batch is only found by reading on, until a poll brings nothing more.
-        for _ in range(20):
-            more = await consumer.getmany(timeout_ms=300)
-            if not more:
-                break
-            for batch in more.values():
                 records += batch
                 reading.advance(len(batch))
         if last is not None:  # a batch may start before end-N: keep the last N of each partition
