@@ -16,9 +16,10 @@ are dropped (faust's Cython stream writes them straight into `_acked`, so overri
 see them), gaps are ignored, and nothing is committed unless the handled run starts at the committed
 offset (for a group without one, faust's case after a broker loss: at the first offset fetched).
 An unhandled record stays above the committed offset. faust does not deliver it again by itself (its
-read position has passed it), so a commit held back at the same offset for REREAD_AFTER seconds makes
-the consumer seek the partition back to the committed offset before its next fetch: the lost record
-and those after it are read again (outputs carry derived event ids, so a second handling is harmless).
+read position has passed it), so when a record at or after the next commit's start was handed to faust
+and that start has not moved for REREAD_AFTER seconds, the consumer seeks the partition back to it
+before its next fetch: the lost record and those after it are read again (outputs carry derived event
+ids, so a second handling is harmless).
 After a broker loss this was how acknowledged meldingen waited for radar's next restart
 (docs/measurements.md, "Broker loss under load")."""
 
@@ -48,8 +49,9 @@ class HandledOnlyConsumer(Consumer):
         # offset, or where the reset policy put a group that has none). faust keeps no committed offset
         # for a new group (nor for offset 0), and then committed whatever run was acked first.
         self._first_fetched: dict[TP, int] = {}
-        self._held: dict[TP, tuple[int, float]] = {}  # partition -> (offset its commit waits for, since)
-        self._to_reread: dict[TP, int] = {}
+        self._held: dict[TP, int] = {}  # partition -> the offset its held commit was logged for
+        self._delivered: dict[TP, int] = {}  # the last offset handed to faust per partition
+        self._waiting: dict[TP, tuple[int, float]] = {}  # partition -> (offset its next commit starts at, since)
         # Corrects the ends the broker reports (vtkit.kafka.true_end_offsets); set by radar.app.
         self.true_ends: Callable[[Mapping[TP, int]], Awaitable[Mapping[TP, int]]] | None = None
 
@@ -88,40 +90,54 @@ class HandledOnlyConsumer(Consumer):
         return new_offset
 
     def _hold(self, tp: TP, start: int, first_handled: int) -> None:
-        """The record at `start` is not handled yet: still on its way, or faust lost it. Say so once per
-        offset; still held after reread_after: read the partition again from there (getmany)."""
-        held, now = self._held.get(tp), time.monotonic()
-        if held is None or held[0] != start:
-            self._held[tp] = (start, now)
+        """The record at `start` is not handled yet: still on its way, or faust lost it (then `_stale` finds it)."""
+        if self._held.get(tp) != start:
+            self._held[tp] = start
             log.warning("commit held back: record at the committed offset not handled",
                         extra={"topic": tp.topic, "partition": tp.partition, "offset": start,
                                "first_handled": first_handled})
-        elif now - held[1] >= self.reread_after:
-            self._held[tp] = (start, now)
-            self._to_reread[tp] = start
+
+    def _stale(self, now: float) -> list[tuple[TP, int]]:
+        """Partitions to read again: a record at or after where the next commit starts was handed to faust, and
+        that start has not moved for reread_after seconds. A batch is handled and committed well within it; a
+        record faust skipped never is, also when it was the last of its partition (no commit is held for it)."""
+        stale = []
+        for tp, delivered in self._delivered.items():
+            start = self._next_to_commit(tp)
+            if start is None or delivered < start:
+                self._waiting.pop(tp, None)
+                continue
+            waiting = self._waiting.get(tp)
+            if waiting is None or waiting[0] != start:
+                self._waiting[tp] = (start, now)
+            elif now - waiting[1] >= self.reread_after:
+                self._waiting[tp] = (start, now)
+                stale.append((tp, start))
+        return stale
 
     async def on_partitions_revoked(self, revoked: set[TP]) -> None:
         for tp in revoked:
             self._first_fetched.pop(tp, None)
             self._held.pop(tp, None)
-            self._to_reread.pop(tp, None)
+            self._delivered.pop(tp, None)
+            self._waiting.pop(tp, None)
         await super().on_partitions_revoked(revoked)
 
     async def getmany(self, timeout: float) -> AsyncIterator[tuple[TP, Message]]:
         # Seek between two fetches, never inside one: the rest of a fetched run would move faust's read
         # position past the offset again and the re-read records would be dropped as already read.
-        while self._to_reread:
-            tp, offset = self._to_reread.popitem()
+        for tp, offset in self._stale(time.monotonic()):
             if tp not in self.assignment():
                 continue  # revoked meanwhile: its new owner starts at the committed offset anyway
             self.rereads += 1
             log.warning("reading a partition again from its committed offset: a record there was never handled",
                         extra={"topic": tp.topic, "partition": tp.partition, "offset": offset})
             await self.seek(tp, offset)
-        first_fetched = self._first_fetched
+        first_fetched, delivered = self._first_fetched, self._delivered
         async for tp, message in super().getmany(timeout):
             if tp not in first_fetched:
                 first_fetched[tp] = message.offset
+            delivered[tp] = message.offset
             yield tp, message
 
     async def highwaters(self, *partitions: TP) -> Mapping[TP, int]:
