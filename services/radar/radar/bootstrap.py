@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from vt.radar.v1 import radar_service_pb2_grpc
 from vtkit.audit import AuditForwarder, AuditLog
@@ -29,6 +30,10 @@ log = logging.getLogger("radar")
 
 async def _first(*waits: asyncio.Future[object] | asyncio.Task[object]) -> None:
     await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+
+
+def _failed(task: asyncio.Future[Any]) -> BaseException | None:
+    return task.exception() if task.done() and not task.cancelled() else None
 
 
 @dataclass
@@ -79,8 +84,15 @@ class RadarApp:
         forwarder_stop = asyncio.Event()
         forwarding: asyncio.Task[None] | None = None
         try:
-            await _first(ready, stopping, crashed)
-            if ready.done() and not stop.is_set() and not app.crashed:
+            await _first(ready, stopping, crashed, starting)
+            if starting.done() and not ready.done() and _failed(starting) is None:
+                await _first(ready, stopping, crashed)  # started; the tables are still being recovered
+            if (failure := _failed(starting)) is not None and not ready.done():
+                # faust does not crash when a part of it cannot start (its producer could not reach a broker that
+                # was lost while radar started): it would wait for ever, never ready. Start again, afresh.
+                log.error("the faust worker could not start; starting again", extra={"reason": repr(failure)})
+                restart_after_stop(f"the faust worker could not start: {failure!r}")
+            elif ready.done() and not stop.is_set() and not app.crashed:
                 # Health turns SERVING only now: the worker runs and its tables are recovered.
                 grpc_server = GrpcServer(settings.grpc_port, keys, "radar")
                 audit = AuditLog(settings.audit_path, "radar", signer=keys.audit_signer("radar"))
