@@ -133,6 +133,9 @@ class HandledOnlyConsumer(Consumer):
             log.warning("reading a partition again from its committed offset: a record there was never handled",
                         extra={"topic": tp.topic, "partition": tp.partition, "offset": offset})
             await self.seek(tp, offset)
+            # Only what is handed over from here counts: an offset delivered before (perhaps by a broker that was
+            # lost meanwhile, above the new broker's end) would make every later check read the partition again.
+            self._delivered[tp] = offset - 1
         first_fetched, delivered = self._first_fetched, self._delivered
         async for tp, message in super().getmany(timeout):
             if tp not in first_fetched:
