@@ -185,10 +185,13 @@ class Radar:
             fact = MeldingFact(melding.tenant_id, melding.contact_id, person_id, melding.received_at, deadline.due_at)
             outs.append(Out(topics.NATIONAL_RADAR_PERSON, pseudonym, outputs.PersonSignal(pseudonym, fact),
                             derived_event_id(ce_id, "person-signal", str(index), person_id), melding.tenant_id, at))
+        if previous is not None and previous.tenant_id == melding.tenant_id and previous.due_at is not None:
+            # The same melding read again (a restart or a broker loss replays it): its outputs go out again under the
+            # same ids, but the case keeps what happened to it since (its episode's members, its decision, the
+            # onderzoek). Rebuilt from the melding, a joined melding was no longer covered by its episode's decision.
+            return IntakeResult(outs, None)
         case = CaseRecord(melding.tenant_id, melding.contact_id, deadline.due_at, dict(persons), self._encoding.due_text(due),
                           dossier_id=melding.dossier_id)
-        if previous is not None and previous.tenant_id == melding.tenant_id:
-            case.overdue_reported = previous.overdue_reported
         if previous is not None and previous.tenant_id == melding.tenant_id and previous.closed_at is not None:
             # The decision arrived before the melding itself: close the case for its persons now.
             case.close(previous.closed_at, previous.decision, self.monitoring_days, previous.decision_fingerprint,

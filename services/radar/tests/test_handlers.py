@@ -44,6 +44,12 @@ def test_melding_gives_assessment_due_and_person_signals_keyed_by_pseudonym(keys
     # a redelivery yields the very same event ids
     again = radar.on_intake(*radar_input(msg, "utrecht", event_id))
     assert [o.event_id for o in again.outputs] == [o.event_id for o in result.outputs]
+    # Read again once the case has a history (a restart or a broker loss replays the melding): the same outputs, and
+    # the case record is left as it is, so a melding that joined the episode stays covered by its decision.
+    case = result.case
+    case.episode_members.append("a-joined-melding")
+    replayed = radar.on_intake(*radar_input(msg, "utrecht", event_id), case)
+    assert [o.event_id for o in replayed.outputs] == [o.event_id for o in result.outputs] and replayed.case is None
 
 
 def test_same_bsn_sealed_twice_gives_the_same_pseudonym(keys: KeyStore, radar: Radar) -> None:
