@@ -21,8 +21,8 @@ import grpc
 
 from vtkit.audit import AuditLog
 from vtkit.auth import caller
-from vtkit.errors import DomainError, NotFound, PermissionDenied
-from vtkit.grpcerrors import abort_domain, abort_message, outcome_of
+from vtkit.errors import DomainError
+from vtkit.grpcerrors import abort_domain, abort_message, outcome_of, status_of
 
 # The refusals that are denials: the caller may not see (NOT_FOUND, as unknown) or may not do (PERMISSION_DENIED).
 DENIALS = frozenset({grpc.StatusCode.NOT_FOUND, grpc.StatusCode.PERMISSION_DENIED})
@@ -65,8 +65,8 @@ class Access:
                      action: str, purpose: str = "") -> NoReturn:
         """Record a call refused with a domain error (a NotFound or PermissionDenied as a denial, any other kind
         with the intended action and its status as outcome), then end it with the error's status."""
-        if isinstance(error, NotFound | PermissionDenied):
-            code = grpc.StatusCode.NOT_FOUND if isinstance(error, NotFound) else grpc.StatusCode.PERMISSION_DENIED
+        code = status_of(error)
+        if code in DENIALS:
             await self.denied(context, what, subject, code, purpose)
         else:
             await self.record(context, what, subject, action=action, outcome=outcome_of(error), purpose=purpose)
