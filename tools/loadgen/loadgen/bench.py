@@ -17,7 +17,7 @@ version in `make test` (test_bench_smoke.py): same code path, different load.
 6. open loop: after that, on the same stack, open_rate meldingen a second for open_seconds (another seed),
    started on schedule whatever the earlier ones do, at most open_max_in_flight outstanding; acknowledgement
    and submission -> AssessmentDue latency, measured from each melding's scheduled start.
-With `profile_dir`, py-spy samples radar and notifier during the submission phase (raw collapsed stacks,
+With `profile_dir`, py-spy samples radar, notifier and one intake during the submission phase (raw collapsed stacks,
 summarised by tests/perf/pyspy_summary.py)."""
 
 from __future__ import annotations
@@ -132,7 +132,8 @@ def git_commit() -> str:
 def start_profilers(stack: Stack, out_dir: pathlib.Path) -> list[subprocess.Popen[bytes]]:
     out_dir.mkdir(parents=True, exist_ok=True)
     spy = pathlib.Path(sys.executable).with_name("py-spy")
-    pids = {name: proc.pid for name in PROFILED if (proc := stack.processes[name].proc) is not None}
+    intake = next(name for name in stack.processes if name.startswith("intake-"))  # the intakes are alike
+    pids = {name: proc.pid for name in (*PROFILED, intake) if (proc := stack.processes[name].proc) is not None}
     return [subprocess.Popen([str(spy), "record", "--pid", str(pid), "--format", "raw", "--rate", "200",
                               "--nonblocking", "-o", str(out_dir / f"{name}.collapsed")],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
