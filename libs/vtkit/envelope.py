@@ -92,6 +92,18 @@ def header_map(headers: Sequence[tuple[str, bytes]] | None, strict: bool = True)
     return out
 
 
+def header_value(headers: Sequence[tuple[str, bytes]] | None, name: str) -> str:
+    """One header's value ('' when absent or not UTF-8), without reading the rest: a consumer can pass over
+    records it does not act on (by ce_type) before it verifies or decodes them."""
+    for key, value in headers or ():
+        if key == name:
+            try:
+                return value.decode() if value is not None else ""
+            except UnicodeDecodeError:
+                return ""
+    return ""
+
+
 def decode(value: bytes | None, headers: Sequence[tuple[str, bytes]] | None,
            expected: Sequence[type[pb_message.Message]] | None = None) -> Event:
     """Decode a record; raises DecodeError with a reason for anything unusable."""

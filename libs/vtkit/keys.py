@@ -24,6 +24,7 @@ data-keys/ shorter-lived than the 3-month destruction deadline, or let a KMS hol
 from __future__ import annotations
 
 import abc
+import collections
 import datetime as dt
 import json
 import os
@@ -36,6 +37,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 MASTER_KEY_ENV = "VT_MASTER_KEY_FILE"
 RETENTION_YEARS = 20  # Wmo 5.3.4: twenty years from the last change
+# Unwrapped keys a process keeps (LocalDataKeyStore): about 1 MiB, the dossiers of a few days' meldingen nationally.
+CACHED_KEYS = 4096
 _SAFE = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 
 
@@ -185,9 +188,11 @@ class LocalDataKeyStore(DataKeyStore):
       data-keys/dossiers/<tenant>/<id>.destroyed   tombstone: when it was destroyed (no key material)
 
     A rotation or destruction by another process (the rotate command, intake) is seen by the next call of
-    every process without a restart: only owner key generations are cached, because a generation never
-    changes once written (rotation adds the next one); dossier keys are read every time, so a destroyed
-    one refuses at once.
+    every process without a restart. Unwrapped keys are cached, because a key id's material never changes once
+    written (rotation adds a generation, a dossier keeps its key until it is destroyed); what can change is
+    checked on every call with one stat instead of a read, a JSON parse and an unwrap: a dossier key's
+    tombstone (a destroyed one refuses at once) and, for the newest generation of an owner, whether the next
+    generation's file exists (a rotation only ever adds n+1).
     """
 
     def __init__(self, key_dir: str | os.PathLike[str], master_key: bytes | None = None):
@@ -195,7 +200,11 @@ class LocalDataKeyStore(DataKeyStore):
         self.root = self.key_dir / "data-keys"
         self._master = AESGCM(master_key if master_key is not None else load_master_key(self.key_dir))
         self._lock = threading.Lock()  # one rotation at a time within a process
-        self._generation_keys: dict[str, bytes] = {}  # "<owner>:<n>" -> key: immutable once written
+        # key id -> unwrapped key (immutable once written), the most recently used last; bounded, because a
+        # region makes a dossier key per household and radar reads every region's.
+        self._keys: collections.OrderedDict[str, bytes] = collections.OrderedDict()
+        self._cache_lock = threading.Lock()  # intake reads keys from worker threads
+        self._newest: dict[str, int] = {}  # owner -> newest generation seen
 
     # -- paths --------------------------------------------------------------------------------
 
@@ -227,13 +236,17 @@ class LocalDataKeyStore(DataKeyStore):
 
     def data_key(self, key_id: str) -> bytes:
         dossier = parse_dossier_key_id(key_id)
+        if dossier is not None and self._dossier_path(*dossier, suffix=".destroyed").exists():
+            self._forget(key_id)
+            raise KeyDestroyed(key_id)
+        with self._cache_lock:
+            key = self._keys.get(key_id)
+            if key is not None:
+                self._keys.move_to_end(key_id)
+                return key
         if dossier is not None:
             path = self._dossier_path(*dossier)
-            if self._dossier_path(*dossier, suffix=".destroyed").exists():
-                raise KeyDestroyed(key_id)
         else:
-            if key_id in self._generation_keys:
-                return self._generation_keys[key_id]
             owner, _, generation = key_id.rpartition(":")
             if not owner or not generation.isdigit():
                 raise UnknownKey(key_id)
@@ -242,15 +255,24 @@ class LocalDataKeyStore(DataKeyStore):
             key = self._unwrap(key_id, path)
         except FileNotFoundError:
             raise UnknownKey(key_id) from None
-        if dossier is None:
-            self._generation_keys[key_id] = key
+        with self._cache_lock:
+            self._keys[key_id] = key
+            if len(self._keys) > CACHED_KEYS:
+                self._keys.popitem(last=False)
         return key
 
+    def _forget(self, key_id: str) -> None:
+        with self._cache_lock:
+            self._keys.pop(key_id, None)
+
     def current_key_id(self, owner: str) -> str:
-        generations = self._generations(owner)
-        if not generations:
-            raise UnknownKey(f"{owner}: no field key (run `python -m vtkit.keystore init {self.key_dir}`)")
-        return f"{owner}:{generations[-1]}"
+        newest = self._newest.get(owner)
+        if newest is None or (self._owner_dir(owner) / f"{newest + 1}.json").exists():
+            generations = self._generations(owner)
+            if not generations:
+                raise UnknownKey(f"{owner}: no field key (run `python -m vtkit.keystore init {self.key_dir}`)")
+            newest = self._newest[owner] = generations[-1]
+        return f"{owner}:{newest}"
 
     def rotate(self, owner: str) -> str:
         with self._lock:
@@ -287,6 +309,7 @@ class LocalDataKeyStore(DataKeyStore):
         if dossier is None:
             raise ValueError(f"only dossier keys are destroyed, not {key_id}")
         path = self._dossier_path(*dossier)
+        self._forget(key_id)
         # The tombstone first: from here on every reader answers KeyDestroyed, even if the unlink is lost.
         _write_atomic(self._dossier_path(*dossier, ".destroyed"),
                       json.dumps({"key_id": key_id, "destroyed_at": dt.datetime.now(dt.UTC).isoformat()}))

@@ -176,6 +176,32 @@ class TestLocalDataKeyStore(DataKeyStoreContract):
         assert sorted(p.name for p in folder.iterdir()) == ["gone.destroyed"]
         assert set(json.loads((folder / "gone.destroyed").read_text())) == {"key_id", "destroyed_at"}
 
+    def test_a_cached_key_still_follows_another_process_s_destruction_and_rotation(
+            self, tmp_path: pathlib.Path, store: DataKeyStore, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Keys are unwrapped once per process (radar reads a dossier key per record), yet a destruction or a
+        rotation by another process (intake, the rotate command: here a second store on the same directory)
+        is seen at this process's next call."""
+        other = LocalDataKeyStore(tmp_path, master_key=bytes(range(32)))
+        key_id = other.create_dossier_key("utrecht", "d-cached", T0)
+        owner_key = other.ensure_owner("utrecht")
+        unwraps: list[str] = []
+        unwrap = LocalDataKeyStore._unwrap
+
+        def counted(self: LocalDataKeyStore, kid: str, path: pathlib.Path) -> bytes:
+            unwraps.append(kid)
+            return unwrap(self, kid, path)
+
+        monkeypatch.setattr(LocalDataKeyStore, "_unwrap", counted)
+        for _ in range(3):
+            store.data_key(key_id)
+            store.data_key(store.current_key_id("utrecht"))
+        assert unwraps == [key_id, owner_key]
+        other.destroy(key_id)
+        with pytest.raises(KeyDestroyed):
+            store.data_key(key_id)
+        rotated = other.rotate("utrecht")
+        assert store.current_key_id("utrecht") == rotated
+
 
 class TestInMemoryKms(DataKeyStoreContract):
     @pytest.fixture()

@@ -40,7 +40,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from vtkit import metrics, topics, tracing
 from vtkit.calendar import local_date
-from vtkit.envelope import DecodeError, Event, decode
+from vtkit.envelope import DecodeError, Event, decode, header_value
 from vtkit.faults import drops_here, hold_point
 from vtkit.kafka import KafkaSettings, PermanentError, dead_letter, redriven_for_another, true_end_offsets
 from vtkit.signing import RecordVerifier
@@ -158,6 +158,8 @@ class RadarStreams:
             self._agent("verwijsindex", self._on_verwijsindex))
         app.agent(self.person_topic, name="radar.person")(self._agent("person", self._on_person))
         app.agent(self.assessments_topic, name="radar.assessments")(self._agent("assessments", self._on_assessment))
+        # consumer -> the ce_types it acts on (None: all); other records are passed over before any work.
+        self._acts_on = {"radar.assessments": proto.ASSESSMENT_INPUT_TYPES}
         app.timer(settings.deadline_scan_seconds, name="radar.deadlines")(self.scan_deadlines)
 
     async def _on_startup_finished(self) -> None:
@@ -233,6 +235,10 @@ class RadarStreams:
         """Decode and handle one record; whatever cannot be processed is dead-lettered, never fatal."""
         if redriven_for_another(message, consumer):
             return  # re-driven for another consumer of this topic (vtkit.kafka.REDRIVE_FOR): ours was handled
+        acts_on = self._acts_on.get(consumer)
+        if acts_on is not None and header_value(message.headers, "ce_type") not in acts_on:
+            metrics.EVENTS_CONSUMED.labels(message.topic, "", "passed_over").inc()
+            return
         try:
             with tracing.consumer_span(message.topic, message.headers, consumer, message.partition, message.offset), \
                     metrics.PROCESSING_SECONDS.labels(message.topic).time():

@@ -154,6 +154,14 @@ def read_person_signal(message: pb_message.Message) -> inputs.PersonSignal:
     return inputs.PersonSignal(message.pseudonym, fact)
 
 
+# What radar acts on in vt.national.assessments.v1; the rest there is its own output (AssessmentDue, AssessmentInput,
+# MonitoringAlert, ...), about half of the topic's records, which it skips by the ce_type header without
+# verifying or decoding them (docs/architecture.md, "Case lifecycle").
+ASSESSMENT_INPUT_TYPES = frozenset(m.DESCRIPTOR.full_name for m in (
+    radar_events.AssessmentCompleted, radar_events.DeadlineOverdue, radar_events.EpisodeJoined,
+    radar_events.OnderzoekStarted, radar_events.OnderzoekCompleted, radar_events.MonitoringChanged))
+
+
 def read_assessments(message: pb_message.Message) -> inputs.AssessmentEvent | None:
     """None: radar's own AssessmentDue / AssessmentInput / MonitoringAlert, nothing to do."""
     if isinstance(message, radar_events.AssessmentCompleted):
