@@ -9,6 +9,7 @@
 2. raw: the same number of records of the same size and headers produced with aiokafka to a fresh
    4-partition topic of the same broker and consumed by one aiokafka consumer; from the first send
    until the last record is consumed.
+Also radar's CPU time per melding (/proc, from the first send until every AssessmentInput is out).
 The melding messages are built (sealed, encrypted) before the clock starts."""
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import uuid
 
 import pytest
 from aiokafka import AIOKafkaConsumer
+from loadgen.cpu import cpu_seconds
 from simulators.rvdk import random_bsn
 from vt.radar.v1 import events_pb2
 from vtkit import topics
@@ -91,12 +93,15 @@ async def test_radar_throughput_against_raw_aiokafka(kafka: str, keys: KeyStore,
         await asyncio.sleep(2.0)  # radar idle and joined
         case_ids = {case_id for _, case_id, _, _ in prepared}
         wanted = {"AssessmentDue": set(case_ids), "AssessmentInput": set(case_ids)}
+        assert process.proc is not None
+        cpu_before = cpu_seconds(process.proc.pid)
         t0 = time.perf_counter()
         futures = [await publisher.producer.send(topic, value, key=key.encode(), headers=headers)
                    for topic, key, value, headers in prepared]
         await asyncio.gather(*futures)
         published = time.perf_counter() - t0
         done = await _count_until(watcher, wanted, t0)
+        radar_cpu_ms = 1000 * (cpu_seconds(process.proc.pid) - cpu_before) / N
     finally:
         await watcher.stop()
         assert process.stop() == 0, process.log_text()[-3000:]
@@ -129,6 +134,7 @@ async def test_radar_throughput_against_raw_aiokafka(kafka: str, keys: KeyStore,
     print(f"  published in {published:.2f} s ({N / published:.0f}/s)")
     print(f"  radar AssessmentDue   all out after {done['AssessmentDue']:.2f} s: {due_rate:.0f} events/s")
     print(f"  radar AssessmentInput all out after {done['AssessmentInput']:.2f} s: {input_rate:.0f} events/s")
+    print(f"  radar CPU per melding {radar_cpu_ms:.2f} ms (user + system, /proc, until every AssessmentInput was out)")
     print(f"  raw aiokafka produce->consume {raw_seconds:.2f} s (produced in {raw_published:.2f} s): {raw_rate:.0f} records/s")
     print(f"  ratio radar/raw: AssessmentDue {due_rate / raw_rate:.2f}, AssessmentInput {input_rate / raw_rate:.2f}")
     assert due_rate > 0 and input_rate > 0 and raw_rate > 0
