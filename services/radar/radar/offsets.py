@@ -21,7 +21,12 @@ and that start has not moved for REREAD_AFTER seconds, the consumer seeks the pa
 before its next fetch: the lost record and those after it are read again (outputs carry derived event
 ids, so a second handling is harmless).
 After a broker loss this was how acknowledged meldingen waited for radar's next restart
-(docs/measurements.md, "Broker loss under load")."""
+(docs/measurements.md, "Broker loss under load").
+
+An offset can also hold no record at all (a hole in the partition's offsets). The first record a read from
+an offset returns is then above it, and nothing below it can ever be handled: the next commit starts at
+that first record, as after an assignment. Without this a commit held at a hole was read again every
+REREAD_AFTER seconds for ever (CI60: vt.national.verwijsindex.v1 partition 0, offset 2)."""
 
 from __future__ import annotations
 
@@ -38,20 +43,73 @@ log = logging.getLogger(__name__)
 REREAD_AFTER = 10.0  # seconds; a batch being handled is acked well within this, a lost record never is
 
 
+class ReadPositions:
+    """Per partition: where reading (again) began, what was last handed to faust, and since when the next commit
+    has waited at its start. Pure bookkeeping; the consumer below feeds it and acts on `stale`."""
+
+    def __init__(self, reread_after: float = REREAD_AFTER) -> None:
+        self.reread_after = reread_after
+        # The first offset fetched since the partition was assigned (or read again): where reading began (the
+        # committed offset, or where the reset policy put a group that has none). faust keeps no committed
+        # offset for a new group (nor for offset 0), and then committed whatever run was acked first.
+        self.first_fetched: dict[TP, int] = {}
+        self.delivered: dict[TP, int] = {}  # the last offset handed to faust per partition
+        self._waiting: dict[TP, tuple[int, float]] = {}  # partition -> (offset its next commit starts at, since)
+        self._reading_from: dict[TP, int] = {}  # partition -> the offset a re-read sought to, until a record came
+
+    def fetched(self, tp: TP, offset: int) -> None:
+        sought = self._reading_from.pop(tp, None)
+        if sought is not None and offset > sought:
+            log.warning("no record at these offsets: the next commit starts after them",
+                        extra={"topic": tp.topic, "partition": tp.partition, "offset": sought, "next": offset})
+            self.first_fetched[tp] = max(self.first_fetched.get(tp, offset), offset)
+        self.first_fetched.setdefault(tp, offset)
+        self.delivered[tp] = offset
+
+    def next_to_commit(self, tp: TP, committed: int | None) -> int | None:
+        """The offset the next committed run must start at; None while no record was fetched since the assignment."""
+        first = self.first_fetched.get(tp)
+        if first is None:
+            return None
+        return first if committed is None else max(committed, first)
+
+    def stale(self, now: float, committed: Callable[[TP], int | None]) -> list[tuple[TP, int]]:
+        """Partitions to read again: a record at or after where the next commit starts was handed to faust, and
+        that start has not moved for reread_after seconds. A batch is handled and committed well within it; a
+        record faust skipped never is, also when it was the last of its partition (no commit is held for it)."""
+        stale = []
+        for tp, delivered in self.delivered.items():
+            start = self.next_to_commit(tp, committed(tp))
+            if start is None or delivered < start:
+                self._waiting.pop(tp, None)
+                continue
+            waiting = self._waiting.get(tp)
+            if waiting is None or waiting[0] != start:
+                self._waiting[tp] = (start, now)
+            elif now - waiting[1] >= self.reread_after:
+                self._waiting[tp] = (start, now)
+                stale.append((tp, start))
+        return stale
+
+    def reading_again(self, tp: TP, offset: int) -> None:
+        # Only what is handed over from here counts: an offset delivered before (perhaps by a broker that was
+        # lost meanwhile, above the new broker's end) would make every later check read the partition again.
+        self.delivered[tp] = offset - 1
+        self._reading_from[tp] = offset
+
+    def forget(self, tp: TP) -> None:
+        for book in (self.first_fetched, self.delivered, self._waiting, self._reading_from):
+            book.pop(tp, None)
+
+
 class HandledOnlyConsumer(Consumer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._handled: defaultdict[TP, set[int]] = defaultdict(set)
         self.released = 0  # acks dropped because radar never handled the record (tests, the log)
         self.rereads = 0  # partitions read again from their committed offset (tests, the log)
-        self.reread_after = REREAD_AFTER
-        # The first offset fetched since the partition was assigned: where reading began (the committed
-        # offset, or where the reset policy put a group that has none). faust keeps no committed offset
-        # for a new group (nor for offset 0), and then committed whatever run was acked first.
-        self._first_fetched: dict[TP, int] = {}
+        self.positions = ReadPositions()
         self._held: dict[TP, int] = {}  # partition -> the offset its held commit was logged for
-        self._delivered: dict[TP, int] = {}  # the last offset handed to faust per partition
-        self._waiting: dict[TP, tuple[int, float]] = {}  # partition -> (offset its next commit starts at, since)
         # Corrects the ends the broker reports (vtkit.kafka.true_end_offsets); set by radar.app.
         self.true_ends: Callable[[Mapping[TP, int]], Awaitable[Mapping[TP, int]]] | None = None
 
@@ -59,11 +117,7 @@ class HandledOnlyConsumer(Consumer):
         self._handled[message.tp].add(message.offset)
 
     def _next_to_commit(self, tp: TP) -> int | None:
-        """The offset the next committed run must start at; None while no record was fetched since the assignment."""
-        committed, first = self._committed_offset[tp], self._first_fetched.get(tp)
-        if first is None:
-            return None
-        return first if committed is None else max(committed, first)
+        return self.positions.next_to_commit(tp, self._committed_offset[tp])
 
     def _new_offset(self, tp: TP) -> int | None:
         acked, handled = self._acked[tp], self._handled[tp]
@@ -97,50 +151,26 @@ class HandledOnlyConsumer(Consumer):
                         extra={"topic": tp.topic, "partition": tp.partition, "offset": start,
                                "first_handled": first_handled})
 
-    def _stale(self, now: float) -> list[tuple[TP, int]]:
-        """Partitions to read again: a record at or after where the next commit starts was handed to faust, and
-        that start has not moved for reread_after seconds. A batch is handled and committed well within it; a
-        record faust skipped never is, also when it was the last of its partition (no commit is held for it)."""
-        stale = []
-        for tp, delivered in self._delivered.items():
-            start = self._next_to_commit(tp)
-            if start is None or delivered < start:
-                self._waiting.pop(tp, None)
-                continue
-            waiting = self._waiting.get(tp)
-            if waiting is None or waiting[0] != start:
-                self._waiting[tp] = (start, now)
-            elif now - waiting[1] >= self.reread_after:
-                self._waiting[tp] = (start, now)
-                stale.append((tp, start))
-        return stale
-
     async def on_partitions_revoked(self, revoked: set[TP]) -> None:
         for tp in revoked:
-            self._first_fetched.pop(tp, None)
+            self.positions.forget(tp)
             self._held.pop(tp, None)
-            self._delivered.pop(tp, None)
-            self._waiting.pop(tp, None)
         await super().on_partitions_revoked(revoked)
 
     async def getmany(self, timeout: float) -> AsyncIterator[tuple[TP, Message]]:
         # Seek between two fetches, never inside one: the rest of a fetched run would move faust's read
         # position past the offset again and the re-read records would be dropped as already read.
-        for tp, offset in self._stale(time.monotonic()):
+        for tp, offset in self.positions.stale(time.monotonic(), self._committed_offset.get):
             if tp not in self.assignment():
                 continue  # revoked meanwhile: its new owner starts at the committed offset anyway
             self.rereads += 1
             log.warning("reading a partition again from its committed offset: a record there was never handled",
                         extra={"topic": tp.topic, "partition": tp.partition, "offset": offset})
             await self.seek(tp, offset)
-            # Only what is handed over from here counts: an offset delivered before (perhaps by a broker that was
-            # lost meanwhile, above the new broker's end) would make every later check read the partition again.
-            self._delivered[tp] = offset - 1
-        first_fetched, delivered = self._first_fetched, self._delivered
+            self.positions.reading_again(tp, offset)
+        fetched = self.positions.fetched
         async for tp, message in super().getmany(timeout):
-            if tp not in first_fetched:
-                first_fetched[tp] = message.offset
-            delivered[tp] = message.offset
+            fetched(tp, message.offset)
             yield tp, message
 
     async def highwaters(self, *partitions: TP) -> Mapping[TP, int]:
