@@ -15,7 +15,8 @@ needs the service's private key. Cutting lines off the end is caught by the witn
 append-only file (in production on other storage) of signed heads (seq, hash), written at every checkpoint and
 whenever the forwarder has copied records to vt.national.audit.v1 (the second anchor); the log must still contain
 the last witnessed head. A torn last line after a crash is moved to `<file>.torn` when the log is opened again.
-Files are the owner's only (0600).
+Files are the owner's only (0600). Concurrent `record` calls share one write and one fsync (vtkit.groupcommit;
+docs/architecture.md, "The access log"): each returns once its own record is on disk.
 
     python -m vtkit.audit verify FILE --key-dir DIR     OK <count> or the first tampered line; no keys: refused
     python -m vtkit.audit query ADDRESS --key-dir DIR   read a service's log as the inspector (audited there)
@@ -35,7 +36,7 @@ import pathlib
 import re
 import sys
 import threading
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -44,6 +45,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from stdnum.nl import bsn as stdnum_bsn
 
 from vtkit.auth import acting_user
+from vtkit.groupcommit import GroupCommit
 
 ACTIONS = ("create", "read", "update", "delete", "export", "search", "denied", "emergency")
 GENESIS = "0" * 64
@@ -101,12 +103,18 @@ def _last_line(path: pathlib.Path) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class _Entry:
+    """A record's fields as the caller gave them; `seq`, `when`, `prev`, `hash` and `sig` are added when written."""
+    fields: dict[str, Any]
+
+
 class AuditLog:
     """One service's audit file, written by this object only. Thread-safe; `record` is the async entry point."""
 
     def __init__(self, path: str | pathlib.Path, service: str, *, signer: Ed25519PrivateKey | None = None,
                  checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY, publisher: Publisher | None = None,
-                 witness_path: str | pathlib.Path | None = None):
+                 witness_path: str | pathlib.Path | None = None, fsync: Callable[[int], None] = os.fsync):
         self.path = pathlib.Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.witness_path = pathlib.Path(witness_path) if witness_path else witness_of(self.path)
@@ -114,7 +122,10 @@ class AuditLog:
         self.signer = signer
         self.checkpoint_every = checkpoint_every
         self.publisher = publisher
+        self._fsync = fsync
         self._lock = threading.Lock()
+        # Concurrent `record` calls share one write and one fsync (vtkit.groupcommit).
+        self._group: GroupCommit[_Entry, dict[str, Any]] = GroupCommit(self._write_batch)
         for file in (self.path, self.witness_path):
             _owner_only(file)
         _repair_torn_tail(self.path)
@@ -128,9 +139,24 @@ class AuditLog:
         witnessed = _last_line(self.witness_path)
         self._witnessed = int(json.loads(witnessed)["seq"]) if witnessed else 0
 
+    @property
+    def waiting(self) -> int:
+        """Records of `record` calls queued behind the write in progress (they go in the next one)."""
+        return self._group.waiting
+
     def append(self, *, action: str, what: str, subject: Mapping[str, str], tenant: str, role: str,
                purpose: str, outcome: str, user: str = "", on_behalf_of: str = "", peer: str = "",
                detail: str = "") -> dict[str, Any]:
+        """Write one record now, durable when this returns (tools and tests; services use `record`)."""
+        entry = self._entry(action=action, what=what, subject=subject, tenant=tenant, role=role, purpose=purpose,
+                            outcome=outcome, user=user, on_behalf_of=on_behalf_of, peer=peer, detail=detail)
+        return self._write_batch([entry])[0]
+
+    def _entry(self, *, action: str, what: str, subject: Mapping[str, str], tenant: str, role: str,
+               purpose: str, outcome: str, user: str = "", on_behalf_of: str = "", peer: str = "",
+               detail: str = "") -> _Entry:
+        """The record's own fields, before its place in the chain is known. Made in the caller's context, which
+        names the acting worker (vtkit.auth.acting_user)."""
         if action not in ACTIONS:
             raise ValueError(f"unknown audit action {action!r}; one of {ACTIONS}")
         # All four "by whom" parts are always present. A gRPC credential belongs to an organisation's system,
@@ -138,45 +164,59 @@ class AuditLog:
         # its own organisation.
         who = {"tenant": tenant, "role": role, "user": user or acting_user() or f"{role}@{tenant}",
                "on_behalf_of": on_behalf_of or tenant}
+        fields: dict[str, Any] = {"action": action, "what": what, "subject": withhold_bsns(subject), "who": who,
+                                  "purpose": purpose or "not stated", "where": {"service": self.service, "peer": peer},
+                                  "outcome": outcome}
+        if detail:
+            fields["detail"] = detail
+        return _Entry(fields)
+
+    def _write_batch(self, entries: Sequence[_Entry]) -> list[dict[str, Any]]:
+        """Chain, sign and append the entries in one write and one fsync; then witness the first record and each
+        checkpoint among them, as one record at a time would have. The head moves only once the lines are on disk."""
         with self._lock:
-            record: dict[str, Any] = {
-                "seq": self._seq + 1, "action": action, "what": what,
-                "when": dt.datetime.now(dt.UTC).isoformat(), "subject": withhold_bsns(subject), "who": who,
-                "purpose": purpose or "not stated", "where": {"service": self.service, "peer": peer},
-                "outcome": outcome, "prev": self._prev,
-            }
-            if detail:
-                record["detail"] = detail
-            if record["seq"] == 1:
+            records = self._chained(entries)
+            _append_lines(self.path, [json.dumps(r, sort_keys=True, ensure_ascii=False) for r in records], self._fsync)
+            self._seq, self._prev = records[-1]["seq"], records[-1]["hash"]
+            self._witness_heads([(r["seq"], r["hash"]) for r in records if "sig" in r or r["seq"] == 1])
+        return records
+
+    def _chained(self, entries: Sequence[_Entry]) -> list[dict[str, Any]]:
+        seq, prev, records = self._seq, self._prev, []
+        for entry in entries:
+            seq += 1
+            record: dict[str, Any] = {"seq": seq, **entry.fields, "when": dt.datetime.now(dt.UTC).isoformat(),
+                                      "prev": prev}
+            if seq == 1:
                 record["checkpoint_every"] = self.checkpoint_every  # the verifier requires these checkpoints
-            record["hash"] = record_hash(record)
-            checkpoint = self.signer is not None and record["seq"] % self.checkpoint_every == 0
-            if checkpoint and self.signer is not None:
+            record["hash"] = prev = record_hash(record)
+            if self.signer is not None and seq % self.checkpoint_every == 0:
                 record["sig"] = self.signer.sign(bytes.fromhex(record["hash"])).hex()
-            _append_line(self.path, json.dumps(record, sort_keys=True, ensure_ascii=False))
-            self._seq, self._prev = record["seq"], record["hash"]
-            if checkpoint or record["seq"] == 1:
-                self._witness_locked()
-        return record
+            records.append(record)
+        return records
 
     def witness(self) -> bool:
         """Write the current head (seq, hash, signed) to the witness file when it moved since the last one; the
         forwarder calls it after every pass, so at most that interval of records is not yet witnessed."""
         with self._lock:
-            return self._witness_locked()
+            return self._witness_heads([(self._seq, self._prev)])
 
-    def _witness_locked(self) -> bool:
-        if self.signer is None or self._seq == self._witnessed:
+    def _witness_heads(self, heads: Sequence[tuple[int, str]]) -> bool:
+        """Append the signed heads not yet witnessed (in one write and fsync). Call with the lock held."""
+        heads = [(seq, head_hash) for seq, head_hash in heads if seq > self._witnessed]
+        if self.signer is None or not heads:
             return False
-        head = {"seq": self._seq, "hash": self._prev, "when": dt.datetime.now(dt.UTC).isoformat(),
-                "service": self.service}
-        head["sig"] = self.signer.sign(_head_bytes(self._seq, self._prev)).hex()
-        _append_line(self.witness_path, json.dumps(head, sort_keys=True))
-        self._witnessed = self._seq
+        lines = []
+        for seq, head_hash in heads:
+            head = {"seq": seq, "hash": head_hash, "when": dt.datetime.now(dt.UTC).isoformat(), "service": self.service}
+            head["sig"] = self.signer.sign(_head_bytes(seq, head_hash)).hex()
+            lines.append(json.dumps(head, sort_keys=True))
+        _append_lines(self.witness_path, lines, self._fsync)
+        self._witnessed = heads[-1][0]
         return True
 
     async def record(self, **fields: Any) -> dict[str, Any]:
-        written = await asyncio.to_thread(lambda: self.append(**fields))
+        written = await self._group.submit(self._entry(**fields))
         if self.publisher is not None:
             try:
                 await self.publisher(written)
@@ -288,12 +328,12 @@ def _owner_only(path: pathlib.Path) -> None:
     path.chmod(0o600)
 
 
-def _append_line(path: pathlib.Path, line: str) -> None:
+def _append_lines(path: pathlib.Path, lines: Sequence[str], fsync: Callable[[int], None] = os.fsync) -> None:
     with open(path, "a", encoding="utf-8") as out:
-        out.write(line + "\n")
+        out.write("".join(line + "\n" for line in lines))
         out.flush()
         # An access that happened must stay logged even if the machine crashes right after.
-        os.fsync(out.fileno())
+        fsync(out.fileno())
 
 
 def _repair_torn_tail(path: pathlib.Path) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vtkit import tracing
+from vtkit.groupcommit import sqlite_transaction
 from vtkit.outbox import RECOVERY_REQUESTED, OutboxRecord
 
 # Every outbox keeps its quarantine and the cluster it last published to in the same shape, in its own
@@ -152,7 +153,7 @@ class SqliteOutbox(OutboxBookkeeping):
         """Durable when this returns (one transaction, one fsync). The records keep the trace context they are added
         in (their headers), which the relay continues (vtkit.tracing)."""
         now = dt.datetime.now(dt.UTC).isoformat()
-        with self._lock, self._transaction():
+        with self._lock, sqlite_transaction(self._db):
             self._db.executemany(
                 "INSERT OR IGNORE INTO outbox (event_id, topic, record_key, value, headers, tenant, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -169,7 +170,7 @@ class SqliteOutbox(OutboxBookkeeping):
 
     def mark_sent(self, seqs: Sequence[int]) -> None:
         now = dt.datetime.now(dt.UTC).isoformat()
-        with self._lock, self._transaction():
+        with self._lock, sqlite_transaction(self._db):
             self._db.executemany("UPDATE outbox SET sent_at = ? WHERE seq = ?", [(now, seq) for seq in seqs])
 
     def unsent_count(self) -> int:
@@ -184,13 +185,3 @@ class SqliteOutbox(OutboxBookkeeping):
     def requeue_sent(self) -> int:
         with self._lock:
             return int(self._db.execute("UPDATE outbox SET sent_at = NULL WHERE sent_at IS NOT NULL").rowcount)
-
-    @contextlib.contextmanager
-    def _transaction(self) -> Iterator[None]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")

@@ -9,6 +9,7 @@ import os
 import pathlib
 import subprocess
 import sys
+import threading
 from typing import Any
 
 import grpc
@@ -301,3 +302,45 @@ def test_the_forwarder_reads_from_its_offset_sends_in_batches_and_writes_its_cur
     forwarder.cursor_path.write_text("14")
     assert asyncio.run(forwarder.forward_pending()) == 0
     assert forwarder.cursor_path.read_text() == f"14 {path.stat().st_size}"
+
+
+async def test_concurrent_records_share_one_write_and_fsync_and_each_caller_returns_once_its_record_is_durable(
+        tmp_path: pathlib.Path, keys: KeyStore) -> None:
+    """Group commit (vtkit.groupcommit): records that arrive while a write is in progress go together in the next
+    write; the chain, checkpoints and witness heads are those of one record at a time."""
+    n, path = 20, tmp_path / "a.jsonl"
+    fsyncs: list[int] = []
+    first_write_held, release = threading.Event(), threading.Event()
+
+    def held_fsync(fd: int) -> None:
+        fsyncs.append(fd)
+        if len(fsyncs) == 1:  # the first record's write waits until the others have queued behind it
+            first_write_held.set()
+            assert release.wait(10)
+        os.fsync(fd)
+
+    log = audit.AuditLog(path, SERVICE, signer=keys.audit_signer(SERVICE), checkpoint_every=5, fsync=held_fsync)
+
+    async def record(i: int) -> dict[str, Any]:
+        auth._caller.set(auth.Caller("utrecht", "region", f"w-{i}", ""))  # this task's own context
+        return await log.record(action="read", what="read contact", subject={"contact_id": f"c-{i}"},
+                                tenant="utrecht", role="region", purpose="triage", outcome="success")
+
+    first = asyncio.create_task(record(0))
+    assert await asyncio.to_thread(first_write_held.wait, 10)
+    others = [asyncio.create_task(record(i)) for i in range(1, n)]
+    await asyncio.sleep(0)  # each new task runs up to its wait for the write (tasks start in creation order)
+    assert log.waiting == n - 1
+    assert not any(task.done() for task in [first, *others])  # nobody answered before their fsync
+    release.set()
+    written = await asyncio.gather(first, *others)
+
+    assert audit.verify(path, keys).ok and audit.verify(path, keys).count == n
+    on_disk = audit.read(path)
+    assert sorted(r["subject"]["contact_id"] for r in on_disk) == sorted(f"c-{i}" for i in range(n))
+    assert [on_disk[r["seq"] - 1] for r in written] == written  # each caller got its own record, as written
+    assert all(r["who"]["user"] == f"w-{r['subject']['contact_id'][2:]}@utrecht" for r in on_disk)
+    heads = [json.loads(line)["seq"] for line in audit.witness_of(path).read_text().splitlines()]
+    assert heads == [1, 5, 10, 15, 20]
+    # Two writes of the log (record 1; records 2-20), each followed by one of the witness: 4 fsyncs for 20 records.
+    assert len(fsyncs) == 4 < n

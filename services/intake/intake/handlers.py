@@ -221,7 +221,8 @@ class IntakeHandlers:
                 if len(entry.value) > MAX_EVENT_BYTES:
                     raise TooLarge("request", f"is {len(entry.value):,} bytes once encoded and encrypted; at "
                                           f"most {MAX_EVENT_BYTES:,}: fewer directbetrokkenen or shorter texts")
-            earlier = await asyncio.to_thread(self.store.save, record, outbox, key, method, converts_advies)
+            # Committed with the contacts of other requests waiting at the same time; durable when it returns.
+            earlier = await self.store.save_in_group(record, outbox, key, method, converts_advies)
             self._on_commit()
         first_method, first = earlier
         if first_method != method:
@@ -243,12 +244,15 @@ class IntakeHandlers:
         """The household's dossier: a melding about a person of a household this region has a dossier of (a
         shared directbetrokkene, by the region's keyed hash of their identity) joins it (a hermelding); otherwise
         it opens one, whose id is its contact id. The key exists (on disk) before anything is encrypted under it."""
-        contact_id, received_at = str(uuid.uuid4()), self._clock()
-        keys = tuple(await asyncio.to_thread(self.protector.household_keys,
-                                             [p.identity_bytes() for p in melding.directbetrokkenen]))
-        dossier_id = await asyncio.to_thread(self.store.household_dossier, keys) or contact_id
-        protector = await asyncio.to_thread(self.protector.for_dossier, dossier_id, received_at)
-        return Dossier(dossier_id, contact_id, received_at, protector, keys)
+        identities = [p.identity_bytes() for p in melding.directbetrokkenen]
+        return await asyncio.to_thread(self._open_dossier, str(uuid.uuid4()), self._clock(), identities)
+
+    def _open_dossier(self, contact_id: str, received_at: dt.datetime, identities: list[bytes]) -> Dossier:
+        """Blocking (key files, the database): one worker-thread hop for the household's keyed hashes, the lookup
+        of its dossier and the dossier's key, instead of one hop each."""
+        keys = tuple(self.protector.household_keys(identities))
+        dossier_id = self.store.household_dossier(keys) or contact_id
+        return Dossier(dossier_id, contact_id, received_at, self.protector.for_dossier(dossier_id, received_at), keys)
 
     def _new_record(self, kind: ContactKind, payload: bytes, dossier: Dossier | None = None,
                     **extra: Any) -> ContactRecord:

@@ -4,6 +4,11 @@ A contact, its idempotency key and its outbox rows are written in ONE transactio
 acknowledged contact is never without its events and a crash never leaves half a contact.
 One connection guarded by a lock: SQLite serialises writers anyway, and callers run these
 methods in a worker thread (asyncio.to_thread) so the fsync never blocks the event loop.
+
+Group commit: the contacts of concurrent requests (`save_in_group`) are committed together, one BEGIN IMMEDIATE ...
+COMMIT (one WAL fsync) per batch of waiting saves, each save in its own savepoint so one that fails rolls back
+only itself; each request is answered once its batch's COMMIT returned (vtkit.groupcommit; docs/architecture.md,
+"Durability: every fact on disk at its producer first").
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from dataclasses import dataclass, field
 from vtkit import tracing
 from vtkit.crypto import Ciphertext
 from vtkit.envelope import Envelope
+from vtkit.groupcommit import GroupCommit, sqlite_savepoint, sqlite_transaction
 from vtkit.outbox import OutboxRecord
 from vtkit.outbox_store import QUARANTINE_SCHEMA, OutboxBookkeeping
 
@@ -128,6 +134,21 @@ class OutboxEntry:
 
 
 @dataclass(frozen=True)
+class _Save:
+    """One request's new contact as `save` takes it, with the trace context of that request (read where the request
+    runs: the group's writer thread runs in none)."""
+    contact: ContactRecord
+    outbox: Sequence[OutboxEntry]
+    idempotency_key: str
+    method: str
+    converts_advies: str
+    trace_context: str
+
+
+Saved = tuple[str, ContactRecord]
+
+
+@dataclass(frozen=True)
 class PendingEvent:
     seq: int
     entry: OutboxEntry
@@ -140,8 +161,12 @@ class PendingEvent:
 
 
 class ContactStore(OutboxBookkeeping):
-    def __init__(self, path: str | pathlib.Path):
+    def __init__(self, path: str | pathlib.Path, on_group_committed: Callable[[int], None] = lambda size: None):
         self.path = pathlib.Path(path)
+        # Called in the writer thread after each group's COMMIT with the number of saves it held (tests count
+        # commits with it); the group's requests are answered after it returns.
+        self._on_group_committed = on_group_committed
+        self._group: GroupCommit[_Save, Saved] = GroupCommit(self._save_group)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: explicit BEGIN IMMEDIATE / COMMIT, no implicit transactions.
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
@@ -165,6 +190,11 @@ class ContactStore(OutboxBookkeeping):
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    @property
+    def waiting_saves(self) -> int:
+        """Saves of `save_in_group` queued behind the group being committed (they go in the next one)."""
+        return self._group.waiting
 
     # -- contacts ---------------------------------------------------------------------------
 
@@ -200,30 +230,53 @@ class ContactStore(OutboxBookkeeping):
                              destroyed=row[12] is not None, person_ids=tuple(json.loads(row[13] or "[]")))
 
     def save(self, contact: ContactRecord, outbox: Sequence[OutboxEntry], idempotency_key: str, method: str,
-             converts_advies: str = "") -> tuple[str, ContactRecord]:
-        """Store a new contact with its events, atomically. If `idempotency_key` was used meanwhile
-        (a concurrent retry), nothing is written and the first (method, contact) is returned."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                earlier = self._find_by_key(idempotency_key)
-                if earlier is not None:
-                    self._db.execute("ROLLBACK")
-                    return earlier
-                if converts_advies:
-                    self._mark_converted(converts_advies, contact.contact_id, contact.dossier_id or contact.contact_id)
-                self._insert_contact(contact)
-                if contact.dossier_id:  # the first dossier of a person stays theirs (a concurrent one keeps its own)
-                    self._db.executemany("INSERT OR IGNORE INTO household_index (person_key, dossier_id) VALUES (?, ?)",
-                                         [(k, contact.dossier_id) for k in contact.household_keys])
-                self._db.execute("INSERT INTO idempotency (idempotency_key, method, contact_id) VALUES (?, ?, ?)",
-                                 (idempotency_key, method, contact.contact_id))
-                self._insert_outbox(outbox)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            return method, contact
+             converts_advies: str = "") -> Saved:
+        """Store a new contact with its events, atomically, now (blocking; a group of one). If `idempotency_key`
+        was used meanwhile (a concurrent retry), nothing is written and the first (method, contact) is returned."""
+        [outcome] = self._save_group([_Save(contact, outbox, idempotency_key, method, converts_advies,
+                                            tracing.carrier())])
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    async def save_in_group(self, contact: ContactRecord, outbox: Sequence[OutboxEntry], idempotency_key: str,
+                            method: str, converts_advies: str = "") -> Saved:
+        """`save`, committed together with the saves of other requests waiting at the same time: one COMMIT (one
+        fsync) for all of them, in a worker thread. Returns once that COMMIT returned: the contact is durable."""
+        return await self._group.submit(_Save(contact, outbox, idempotency_key, method, converts_advies,
+                                              tracing.carrier()))
+
+    def _save_group(self, saves: Sequence[_Save]) -> list[Saved | BaseException]:
+        """One transaction for the group, a savepoint per save: a save that fails (an advies already converted, a
+        broken constraint) is rolled back alone and answered with its error; the others are committed."""
+        with self._lock, sqlite_transaction(self._db):
+            outcomes = [self._save_alone(save) for save in saves]
+        self._on_group_committed(len(saves))
+        return outcomes
+
+    def _save_alone(self, save: _Save) -> Saved | BaseException:
+        try:
+            with sqlite_savepoint(self._db, "contact"):
+                return self._insert_new(save)
+        except Exception as exc:
+            return exc
+
+    def _insert_new(self, save: _Save) -> Saved:
+        contact = save.contact
+        # A retry with the key (also one earlier in this group) gets the first contact; nothing is written.
+        earlier = self._find_by_key(save.idempotency_key)
+        if earlier is not None:
+            return earlier
+        if save.converts_advies:
+            self._mark_converted(save.converts_advies, contact.contact_id, contact.dossier_id or contact.contact_id)
+        self._insert_contact(contact)
+        if contact.dossier_id:  # the first dossier of a person stays theirs (a concurrent one keeps its own)
+            self._db.executemany("INSERT OR IGNORE INTO household_index (person_key, dossier_id) VALUES (?, ?)",
+                                 [(k, contact.dossier_id) for k in contact.household_keys])
+        self._db.execute("INSERT INTO idempotency (idempotency_key, method, contact_id) VALUES (?, ?, ?)",
+                         (save.idempotency_key, save.method, contact.contact_id))
+        self._insert_outbox(save.outbox, save.trace_context)
+        return save.method, contact
 
     def _mark_converted(self, advies_id: str, melding_id: str, dossier_id: str) -> None:
         row = self._db.execute("SELECT kind, converted_to FROM contacts WHERE contact_id = ?", (advies_id,)).fetchone()
@@ -264,13 +317,8 @@ class ContactStore(OutboxBookkeeping):
             if not rows:
                 return 0
             filled = [(json.dumps(person_ids(value) if value else []), contact_id) for contact_id, value in rows]
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
+            with sqlite_transaction(self._db):
                 self._db.executemany("UPDATE contacts SET person_ids = ? WHERE contact_id = ?", filled)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
             return sum(1 for ids, _ in filled if ids != "[]")
 
     # -- dossiers -----------------------------------------------------------------------------
@@ -293,25 +341,19 @@ class ContactStore(OutboxBookkeeping):
         Unsent events of these contacts are dropped (they would only carry shredded ciphertexts) and the
         values of sent ones blanked. None when the dossier has no contacts here; the contact ids otherwise
         (also when it was destroyed before: the request is then only repeated, nothing is queued)."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                rows = self._db.execute("SELECT contact_id, destroyed_at FROM contacts WHERE dossier_id = ?"
-                                        " ORDER BY received_at", (dossier_id,)).fetchall()
-                ids = [r[0] for r in rows]
-                if rows and any(r[1] is None for r in rows):
-                    marks = ",".join("?" * len(ids))
-                    self._db.execute("UPDATE contacts SET payload = x'', payload_nonce = x'', destroyed_at = ?"
-                                     f" WHERE contact_id IN ({marks})", (now.isoformat(), *ids))
-                    self._db.execute(f"DELETE FROM outbox WHERE sent_at IS NULL AND record_key IN ({marks})", ids)
-                    self._db.execute(f"UPDATE outbox SET value = x'' WHERE record_key IN ({marks})", ids)
-                    self._insert_outbox([event(ids)])
-                self._db.execute("DELETE FROM household_index WHERE dossier_id = ?", (dossier_id,))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            return ids or None
+        with self._lock, sqlite_transaction(self._db):
+            rows = self._db.execute("SELECT contact_id, destroyed_at FROM contacts WHERE dossier_id = ?"
+                                    " ORDER BY received_at", (dossier_id,)).fetchall()
+            ids = [r[0] for r in rows]
+            if rows and any(r[1] is None for r in rows):
+                marks = ",".join("?" * len(ids))
+                self._db.execute("UPDATE contacts SET payload = x'', payload_nonce = x'', destroyed_at = ?"
+                                 f" WHERE contact_id IN ({marks})", (now.isoformat(), *ids))
+                self._db.execute(f"DELETE FROM outbox WHERE sent_at IS NULL AND record_key IN ({marks})", ids)
+                self._db.execute(f"UPDATE outbox SET value = x'' WHERE record_key IN ({marks})", ids)
+                self._insert_outbox([event(ids)])
+            self._db.execute("DELETE FROM household_index WHERE dossier_id = ?", (dossier_id,))
+        return ids or None
 
     def mark_key_destroyed(self, dossier_id: str) -> None:
         with self._lock:
@@ -326,18 +368,13 @@ class ContactStore(OutboxBookkeeping):
 
     def queue(self, outbox: Sequence[OutboxEntry]) -> None:
         """Events that belong to no new contact (a break-glass read), durable before the caller answers."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._insert_outbox(outbox)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._lock, sqlite_transaction(self._db):
+            self._insert_outbox(outbox)
 
-    def _insert_outbox(self, outbox: Sequence[OutboxEntry]) -> None:
+    def _insert_outbox(self, outbox: Sequence[OutboxEntry], trace_context: str | None = None) -> None:
         # The trace the rows are written in (the request's span, when tracing is on): the relay continues it.
-        trace_context = tracing.carrier()
+        if trace_context is None:
+            trace_context = tracing.carrier()
         self._db.executemany(
             "INSERT INTO outbox (topic, record_key, value, event_id, event_type, event_source, event_time,"
             " event_tenant, trace_context) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -359,15 +396,9 @@ class ContactStore(OutboxBookkeeping):
 
     def mark_sent(self, seqs: Sequence[int]) -> None:
         now = dt.datetime.now(dt.UTC).isoformat()
-        with self._lock:
-            # One transaction for the batch: one fsync instead of one per row.
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.executemany("UPDATE outbox SET sent_at = ? WHERE seq = ?", [(now, s) for s in seqs])
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        # One transaction for the batch: one fsync instead of one per row.
+        with self._lock, sqlite_transaction(self._db):
+            self._db.executemany("UPDATE outbox SET sent_at = ? WHERE seq = ?", [(now, s) for s in seqs])
 
     def mark_unsent(self, sent_since: dt.datetime) -> int:
         """Queue rows published at or after `sent_since` again (after a broker lost them); the relay

@@ -19,6 +19,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 
 from vtkit import tracing
+from vtkit.groupcommit import sqlite_savepoint, sqlite_transaction
 from vtkit.outbox_store import QUARANTINE_SCHEMA, OutboxBookkeeping
 
 from notifier.domain import Delivery, DeliveryKind, DeliveryState, Verdict
@@ -257,22 +258,11 @@ class Store(OutboxBookkeeping):
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         if self._grouped:  # inside group(): a savepoint, made durable by the group's commit
-            self.db.execute("SAVEPOINT tx")
-            try:
+            with sqlite_savepoint(self.db, "tx"):
                 yield self.db
-            except BaseException:
-                self.db.execute("ROLLBACK TO tx")
-                self.db.execute("RELEASE tx")
-                raise
-            self.db.execute("RELEASE tx")
             return
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with sqlite_transaction(self.db):
             yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
 
     @contextmanager
     def group(self) -> Iterator[None]:
@@ -284,16 +274,12 @@ class Store(OutboxBookkeeping):
         if self._grouped:
             yield
             return
-        self.db.execute("BEGIN IMMEDIATE")
-        self._grouped = True
-        try:
-            yield
-        except BaseException:
-            self._grouped = False
-            self.db.execute("ROLLBACK")
-            raise
-        self._grouped = False
-        self.db.execute("COMMIT")
+        with sqlite_transaction(self.db):
+            self._grouped = True
+            try:
+                yield
+            finally:
+                self._grouped = False
 
     def _outbox(self, db: sqlite3.Connection, event: str, key: str, now: dt.datetime, reason: str = "",
                 permanent: bool = False) -> None:

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from vtkit.crypto import Ciphertext, TenantCipher
+from vtkit.groupcommit import sqlite_transaction
 from vtkit.outbox import OutboxRecord
 from vtkit.outbox_store import QUARANTINE_SCHEMA, OutboxBookkeeping
 
@@ -156,13 +157,8 @@ class Store(OutboxBookkeeping):
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
+        with sqlite_transaction(self._db):
             yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
 
     # -- signals -------------------------------------------------------------------------
 

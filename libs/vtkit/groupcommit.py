@@ -1,0 +1,112 @@
+"""Group commit: concurrent writers of one durable file share its fsync.
+
+A caller `await`s `GroupCommit.submit(item)`. While no write is running, its item is written at once (in a worker
+thread, never on the event loop); items that arrive while a write is running wait, and the next write takes all of
+them in one batch: one transaction or one `write`, one fsync for the whole batch. Every caller is answered only after
+the batch holding ITS item is durable, with its own result or its own error. One writer at a time, so the order of
+the batches is the order the items arrived in.
+
+Used by the access log (vtkit.audit: one append and fsync per batch of records) and by intake's store (one SQLite
+COMMIT per batch of contacts, each in its own savepoint): docs/architecture.md, "Durability: every fact on disk at
+its producer first" and "The access log". `sqlite_savepoint` is the savepoint half, shared with the notifier's
+grouped transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from typing import Generic, TypeVar
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+
+class GroupCommit(Generic[Item, Result]):
+    """Coalesces the items of concurrent `submit` calls into batches for `write_batch`, which runs in a worker thread,
+    one batch at a time, and returns one outcome per item (a result, or an exception that fails that item only). An
+    exception raised by `write_batch` itself fails every item of the batch (nothing of it was made durable).
+
+    Bound to the event loop it is first used on while a batch is pending; between batches it may move to another
+    (tests run one `asyncio.run` after another)."""
+
+    def __init__(self, write_batch: Callable[[Sequence[Item]], Sequence[Result | BaseException]]):
+        self._write_batch = write_batch
+        self._waiting: list[tuple[Item, asyncio.Future[Result]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    @property
+    def waiting(self) -> int:
+        """Items queued for the next batch (while one is being written)."""
+        return len(self._waiting)
+
+    async def submit(self, item: Item) -> Result:
+        """The item's outcome, once the batch that holds it is durable."""
+        done: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+        self._waiting.append((item, done))
+        if self._writer is None:
+            # In a context of its own: the writer serves every caller, not the one that happened to start it (its
+            # trace span, its acting user); what an item needs of its caller's context travels in the item.
+            self._writer = asyncio.create_task(self._write_until_empty(), context=contextvars.Context())
+        # A cancelled caller does not stop the write (as with asyncio.to_thread): its item may still be stored.
+        return await done
+
+    async def _write_until_empty(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                await self._write(batch)
+        except asyncio.CancelledError:  # the loop is shutting down: the items still waiting are not written
+            for _, done in self._waiting:
+                done.cancel()
+            self._waiting = []
+            raise
+        finally:
+            self._writer = None
+
+    async def _write(self, batch: list[tuple[Item, asyncio.Future[Result]]]) -> None:
+        try:
+            outcomes = await asyncio.to_thread(self._write_batch, [item for item, _ in batch])
+        except asyncio.CancelledError:  # the loop is shutting down: nobody of this batch is answered
+            for _, done in batch:
+                done.cancel()
+            raise
+        except Exception as exc:  # the batch as a whole failed: nobody's item is durable
+            outcomes = [exc] * len(batch)
+        for (_, done), outcome in zip(batch, outcomes, strict=True):
+            if done.done():
+                continue
+            if isinstance(outcome, BaseException):
+                done.set_exception(outcome)
+            else:
+                done.set_result(outcome)
+
+
+@contextlib.contextmanager
+def sqlite_savepoint(db: sqlite3.Connection, name: str = "item") -> Iterator[sqlite3.Connection]:
+    """One write inside an open transaction: when it raises, only its own changes are rolled back and the
+    transaction goes on (the others of the batch are committed with it)."""
+    db.execute(f"SAVEPOINT {name}")
+    try:
+        yield db
+    except BaseException:
+        db.execute(f"ROLLBACK TO {name}")
+        db.execute(f"RELEASE {name}")
+        raise
+    db.execute(f"RELEASE {name}")
+
+
+@contextlib.contextmanager
+def sqlite_transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE ... COMMIT (durable when it returns, with synchronous=FULL), ROLLBACK when it raises.
+    The connection must be in autocommit mode (isolation_level=None)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")

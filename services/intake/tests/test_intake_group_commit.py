@@ -1,0 +1,161 @@
+"""Group commit of intake's store (services/intake/intake/store.py; vtkit.groupcommit): the contacts of concurrent
+requests share one COMMIT, each is answered only once that COMMIT returned, and one that fails in its savepoint
+leaves the others of its group stored. Through IntakeHandlers on a real SQLite file; the concurrency is made by
+holding the first group's writer until the others have queued behind it, never by timing."""
+
+from __future__ import annotations
+
+import asyncio
+import pathlib
+import sqlite3
+import threading
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+import pytest
+from intake.domain.errors import ConflictError
+from intake.domain.model import (
+    Advies,
+    Asker,
+    ConcernNature,
+    ConversionCriteria,
+    Directbetrokkene,
+    Identity,
+    MelderType,
+    Melding,
+    PersonRole,
+    Situation,
+)
+from intake.handlers import IntakeHandlers
+from intake.protection import PersonalDataProtector
+from intake.store import ContactStore
+from vtkit.keystore import KeyStore
+
+TENANT = "utrecht"
+TEACHER = Identity(name="Petra de Vries", organisation="De Regenboog", email="p@example.nl")
+BSNS = ("111222333", "123456782", "100000009", "100000010", "100000022", "100000034", "100000046", "100000058")
+
+
+def melding_about(bsn: str) -> Melding:
+    return Melding(melder_type=MelderType.PROFESSIONAL, melder=TEACHER, situation=Situation.CAN_HELP_MYSELF,
+                   directbetrokkenen=(Directbetrokkene(PersonRole.CHILD, bsn=bsn),),
+                   nature=(ConcernNature.CHILD_ABUSE,), narrative="blauwe plekken")
+
+
+class HeldCommits:
+    """The store's group-commit hook: records the size of every group, and holds the writer after the COMMIT of the
+    first group that follows `hold()` until `release`, so the requests started meanwhile queue behind it."""
+
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+        self.holding = False
+        self.held, self.release = threading.Event(), threading.Event()
+
+    def hold(self) -> None:
+        self.holding, self.sizes = True, []
+        self.held.clear()
+        self.release.clear()
+
+    def __call__(self, size: int) -> None:
+        self.sizes.append(size)
+        if self.holding:
+            self.holding = False
+            self.held.set()
+            assert self.release.wait(10), "the test never released the held group"
+
+
+@pytest.fixture()
+def commits() -> HeldCommits:
+    return HeldCommits()
+
+
+@pytest.fixture()
+def store(tmp_path: pathlib.Path, commits: HeldCommits) -> Iterator[ContactStore]:
+    db = ContactStore(tmp_path / "intake.sqlite3", on_group_committed=commits)
+    yield db
+    commits.release.set()
+    db.close()
+
+
+@pytest.fixture()
+def handlers(store: ContactStore, keys: KeyStore) -> IntakeHandlers:
+    return IntakeHandlers(TENANT, 9, store, PersonalDataProtector(keys, TENANT))
+
+
+async def behind_a_held_group(store: ContactStore, commits: HeldCommits, first: Awaitable[Any],
+                              others: list[Callable[[], Awaitable[Any]]]) -> list[asyncio.Task[Any]]:
+    """Start `first`, hold its group after its COMMIT, start `others` and release once every one of them has queued
+    its save (the next group takes them all). The tasks, `first`'s first."""
+    arrived, all_queued = 0, asyncio.Event()
+    save_in_group = store.save_in_group
+
+    async def counted_save(*args: Any) -> Any:
+        nonlocal arrived
+        saving = asyncio.ensure_future(save_in_group(*args))
+        await asyncio.sleep(0)  # the save's first step queues it (tasks run in the order they were created)
+        arrived += 1
+        if arrived == len(others):
+            all_queued.set()
+        return await saving
+
+    commits.hold()
+    started = asyncio.ensure_future(first)
+    assert await asyncio.to_thread(commits.held.wait, 10)
+    store.save_in_group = counted_save  # type: ignore[method-assign]
+    tasks = [started, *(asyncio.ensure_future(other()) for other in others)]
+    await asyncio.wait_for(all_queued.wait(), 30)
+    assert store.waiting_saves == len(others) and not any(task.done() for task in tasks)  # none answered early
+    commits.release.set()
+    return tasks
+
+
+def stored_elsewhere(store: ContactStore, contact_id: str) -> bool:
+    """Committed: another connection to the file sees the contact and its events."""
+    with sqlite3.connect(store.path) as other:
+        contacts = other.execute("SELECT COUNT(*) FROM contacts WHERE contact_id = ?", (contact_id,)).fetchone()[0]
+        events = other.execute("SELECT COUNT(*) FROM outbox WHERE record_key = ?", (contact_id,)).fetchone()[0]
+    return bool(contacts == 1 and events >= 1)
+
+
+async def test_concurrent_meldingen_share_commits_and_each_is_stored_when_it_is_acknowledged(
+        handlers: IntakeHandlers, store: ContactStore, commits: HeldCommits) -> None:
+    n = len(BSNS)
+    others = [lambda bsn=bsn: handlers.submit_melding(f"k-{bsn}", melding_about(bsn)) for bsn in BSNS[1:]]
+    # A retry of one of them while it waits in the same group: the first contact, stored once.
+    others.append(lambda: handlers.submit_melding(f"k-{BSNS[1]}", melding_about(BSNS[1])))
+    tasks = await behind_a_held_group(store, commits, handlers.submit_melding(f"k-{BSNS[0]}", melding_about(BSNS[0])),
+                                      others)
+    acknowledged = []
+    for finished in asyncio.as_completed(tasks):
+        record = await finished
+        assert stored_elsewhere(store, record.contact_id)  # durable before the request is answered
+        acknowledged.append(record)
+
+    assert commits.sizes == [1, n]  # n + 1 requests, two COMMITs
+    assert len({r.contact_id for r in acknowledged}) == n and tasks[1].result() == tasks[-1].result()
+    for record in acknowledged:
+        assert (await handlers.get_contact(record.contact_id))[0] == record
+    assert store.unsent_count() == n
+
+
+async def test_a_save_that_fails_in_its_group_is_rolled_back_alone_and_the_others_are_stored(
+        handlers: IntakeHandlers, store: ContactStore, commits: HeldCommits) -> None:
+    criteria = ConversionCriteria("ernstig", "kan het niet aan")
+    advies = await handlers.register_advies("a", Advies(asker=Asker(MelderType.PROFESSIONAL, TEACHER), question="?"))
+    # Both conversions of the advies pass the use case's check (neither is committed yet); the store refuses the
+    # second in its savepoint, and only that one.
+    tasks = await behind_a_held_group(store, commits, handlers.submit_melding("m-0", melding_about(BSNS[0])), [
+        lambda: handlers.convert_advies("c-1", advies.contact_id, criteria, melding_about(BSNS[1])),
+        lambda: handlers.convert_advies("c-2", advies.contact_id, criteria, melding_about(BSNS[2])),
+        lambda: handlers.submit_melding("m-3", melding_about(BSNS[3])),
+    ])
+    first, converted, refused, last = await asyncio.gather(*tasks, return_exceptions=True)
+
+    assert commits.sizes == [1, 3]
+    assert isinstance(refused, ConflictError) and refused.field == "advies_id"
+    for record in (first, converted, last):
+        assert stored_elsewhere(store, record.contact_id)
+    assert store.find_by_idempotency_key("c-2") is None
+    assert (await handlers.get_contact(advies.contact_id))[0].converted_to == converted.contact_id
+    assert store.unsent_count() == 1 + 1 + 2 + 1  # AdviesRegistered, MeldingReceived, the conversion's two, the last
+    assert await handlers.convert_advies("c-1", advies.contact_id, criteria, melding_about(BSNS[1])) == converted
