@@ -4,6 +4,9 @@ Nothing is scheduled in memory: every scan reads the table, so a restart resumes
 the last process stopped. A row is marked in flight (with a lease) before the remote call and
 settled after it; a process that dies mid-call leaves the row in flight until the lease expires,
 and the next attempt reuses the same idempotency key, which the receiver dedupes on.
+
+Each commit is an fsync (docs/architecture.md, "Durability"), so a scan claims the rows it starts in one
+transaction, and attempts that finish close together settle in one (notifier.settle_queue).
 """
 
 from __future__ import annotations
@@ -16,17 +19,19 @@ import functools
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from vtkit import metrics, tracing
 from vtkit.audit import AuditLog
 from vtkit.calendar import AMSTERDAM, end_of_day, local_date
 
 from notifier.adapters.regional import LETTER_KINDS, PROFESSIONAL_KINDS, RegionalClients
-from notifier.domain import BackoffPolicy, Delivery, DeliveryKind, DeliveryState, judge_attempt
+from notifier.domain import AttemptOutcome, BackoffPolicy, Delivery, DeliveryKind, DeliveryState, Verdict, judge_attempt
 from notifier.domain.inbox import INBOX_KINDS, Deadline
 from notifier.domain.letter import LETTER_WEEKS, letter_due_date
 from notifier.inbox import Inbox
+from notifier.settle_queue import SettleQueue
 from notifier.store import Store
 
 log = logging.getLogger("notifier.scheduler")
@@ -62,6 +67,15 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+@dataclass(frozen=True)
+class Settlement:
+    """The result of one attempt, as the settle queue writes it."""
+
+    claimed: Delivery
+    verdict: Verdict
+    at: dt.datetime
+
+
 class Scheduler:
     def __init__(self, store: Store, clients: RegionalClients, policy: BackoffPolicy, scan_seconds: float,
                  on_settled: Callable[[], None] = lambda: None, clock: Clock = utc_now,
@@ -78,8 +92,10 @@ class Scheduler:
         self.clock = clock
         self.rand = rand
         self.wake = asyncio.Event()
-        self._limit = asyncio.Semaphore(max_concurrent)
+        self.max_concurrent = max_concurrent
         self._running: dict[str, asyncio.Task[None]] = {}
+        self._left_due = False  # the last scan found more due rows than it had room for
+        self.settles: SettleQueue[Settlement, bool] = SettleQueue(store, self._record)
         self._unrouted_logged: set[str] = set()
         self.audit = audit  # every attempt hands personal data to a receiver: an "export" (NEN 7513)
         self.inbox = Inbox(store, clock, on_settled)
@@ -103,22 +119,42 @@ class Scheduler:
             await asyncio.gather(*self._running.values(), return_exceptions=True)
 
     def scan_once(self) -> int:
-        """Start an attempt for every due delivery not already being attempted; returns how many."""
+        """Start an attempt for every due delivery not already being attempted, as many as there is room for;
+        returns how many."""
         self._report_unrouted()
-        started = 0
         self.report_overdue()
         self.inbox.escalate_late()
         self._report_inbox()
-        for delivery in self.store.due(self.clock(), self.clients.endpoints.keys(),
-                                       any_tenant_kinds=self.clients.any_tenant_kinds(),
-                                       escalation_tenants=self.clients.teamlead_endpoints.keys()):
-            if delivery.key in self._running:
-                continue
-            task = asyncio.create_task(self._attempt(delivery))
-            self._running[delivery.key] = task
-            task.add_done_callback(functools.partial(self._done, delivery.key))
-            started += 1
-        return started
+        waiting = [d for d in self._due() if d.key not in self._running]
+        room = max(self.max_concurrent - len(self._running), 0)
+        self._left_due = len(waiting) > room
+        claimed = self._claim(waiting[:room])
+        for delivery in claimed:
+            self._start(delivery)
+        return len(claimed)
+
+    def _due(self) -> list[Delivery]:
+        return self.store.due(self.clock(), self.clients.endpoints.keys(),
+                              any_tenant_kinds=self.clients.any_tenant_kinds(),
+                              escalation_tenants=self.clients.teamlead_endpoints.keys())
+
+    def _claim(self, due: Sequence[Delivery]) -> list[Delivery]:
+        """Marks the rows in flight, each with its lease, in one transaction; leaves out those changed since the
+        scan read them, and those whose claim failed (still open: a later scan tries them again)."""
+        now = self.clock()
+        outcomes = self.store.each_apart([functools.partial(self.store.claim, d, now, self.lease) for d in due])
+        claimed = []
+        for delivery, outcome in zip(due, outcomes, strict=True):
+            if isinstance(outcome, Exception):
+                log.error("delivery not claimed", exc_info=outcome, extra={"idempotency_key": delivery.key})
+            elif outcome is not None:
+                claimed.append(outcome)
+        return claimed
+
+    def _start(self, claimed: Delivery) -> None:
+        task = asyncio.create_task(self._attempt(claimed))
+        self._running[claimed.key] = task
+        task.add_done_callback(functools.partial(self._done, claimed.key))
 
     def report_overdue(self) -> int:
         """One DeliveryOverdue event per open delivery and due date once that Amsterdam day is over
@@ -170,29 +206,20 @@ class Scheduler:
 
     def _done(self, key: str, task: asyncio.Task[None]) -> None:
         self._running.pop(key, None)
+        if self._left_due:  # a place is free for a row the last scan had to leave
+            self.wake.set()
         if not task.cancelled() and task.exception() is not None:
             log.error("delivery attempt crashed", exc_info=task.exception(), extra={"idempotency_key": key})
 
-    async def _attempt(self, delivery: Delivery) -> None:
-        async with self._limit:
-            claimed = self.store.claim(delivery, self.clock(), self.lease)
-            if claimed is None:
-                return  # changed since the scan read it
-            # With tracing on, the attempt continues the trace of the event that scheduled it; the call to the
-            # receiver is its child span and carries the context in its metadata (vtkit.grpcobs).
-            parent = tracing.context_from_carrier(self.store.trace_context(claimed.key)) if tracing.enabled() else None
-            with tracing.span(f"deliver {claimed.kind.value}", parent=parent, attributes={
-                    "vt.delivery.kind": claimed.kind.value, "vt.tenant": claimed.tenant_id,
-                    "vt.delivery.attempt": claimed.attempts}):
-                outcome, reason = await self.clients.send(claimed)
-            now = self.clock()
-            policy = self.persistent_policy if claimed.kind in PERSISTENT_KINDS else self.policy
-            verdict = judge_attempt(outcome, claimed.attempts, policy, now, self.rand(), reason)
-            if not self.store.settle(claimed, verdict, now):
-                log.warning("delivery changed during attempt", extra={"idempotency_key": claimed.key})
-                return
-            if verdict.state is DeliveryState.DELIVERED and claimed.kind is DeliveryKind.HOUSEHOLD_LETTER:
-                self.inbox.resolve_overdue(claimed.tenant_id, claimed.case_id, Deadline.HOUSEHOLD_LETTER, now)
+    async def _attempt(self, claimed: Delivery) -> None:
+        """Send a claimed delivery, settle its result and, once that is durable, account for it."""
+        outcome, reason = await self._send(claimed)
+        now = self.clock()
+        policy = self.persistent_policy if claimed.kind in PERSISTENT_KINDS else self.policy
+        verdict = judge_attempt(outcome, claimed.attempts, policy, now, self.rand(), reason)
+        if not await self.settles.settle(Settlement(claimed, verdict, now)):
+            log.warning("delivery changed during attempt", extra={"idempotency_key": claimed.key})
+            return
         await self._audit_export(claimed, verdict.state, reason)
         fields = {"idempotency_key": claimed.key, "kind": claimed.kind.value, "tenant": claimed.tenant_id,
                   "case_id": claimed.case_id, "attempts": claimed.attempts}
@@ -206,6 +233,26 @@ class Scheduler:
             log.info("delivery retry scheduled", extra={**fields, "reason": reason,
                                                         "next_attempt_at": verdict.next_attempt_at})
         self.on_settled()
+
+    async def _send(self, claimed: Delivery) -> tuple[AttemptOutcome, str]:
+        # With tracing on, the attempt continues the trace of the event that scheduled it; the call to the
+        # receiver is its child span and carries the context in its metadata (vtkit.grpcobs).
+        parent = tracing.context_from_carrier(self.store.trace_context(claimed.key)) if tracing.enabled() else None
+        with tracing.span(f"deliver {claimed.kind.value}", parent=parent, attributes={
+                "vt.delivery.kind": claimed.kind.value, "vt.tenant": claimed.tenant_id,
+                "vt.delivery.attempt": claimed.attempts}):
+            return await self.clients.send(claimed)
+
+    def _record(self, settlement: Settlement) -> bool:
+        """One attempt's writes (run by the settle queue inside its transaction): the row's new state with its
+        outbox row, and for a household letter delivered late the inbox item saying the deadline was met after
+        all. False when the row changed during the attempt."""
+        claimed, verdict, now = settlement.claimed, settlement.verdict, settlement.at
+        if not self.store.settle(claimed, verdict, now):
+            return False
+        if verdict.state is DeliveryState.DELIVERED and claimed.kind is DeliveryKind.HOUSEHOLD_LETTER:
+            self.inbox.resolve_overdue(claimed.tenant_id, claimed.case_id, Deadline.HOUSEHOLD_LETTER, now)
+        return True
 
     async def _audit_export(self, delivery: Delivery, state: DeliveryState, reason: str) -> None:
         """One record per attempt, after it (its outcome known): the notifier, a national service, acted

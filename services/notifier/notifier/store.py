@@ -14,9 +14,10 @@ import datetime as dt
 import pathlib
 import sqlite3
 import uuid
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
+from typing import TypeVar
 
 from vtkit import tracing
 from vtkit.groupcommit import sqlite_savepoint, sqlite_transaction
@@ -29,6 +30,7 @@ from notifier.domain.inbox import INBOX_KINDS
 # Published Delivery* events are kept this long, so a broker that lost its history gets them again.
 OUTBOX_KEEP_DAYS = 30
 OPEN_STATES = (DeliveryState.PENDING.value, DeliveryState.IN_FLIGHT.value)
+T = TypeVar("T")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -238,6 +240,8 @@ class Store(OutboxBookkeeping):
         # Autocommit mode; every write uses an explicit BEGIN IMMEDIATE ... COMMIT.
         self.db = sqlite3.connect(str(path), isolation_level=None)
         self._grouped = False
+        self._after_group: list[Callable[[], None]] = []
+        self.commits = 0  # transactions committed (each one fsync): what the batched writes save is counted here
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
@@ -263,6 +267,7 @@ class Store(OutboxBookkeeping):
             return
         with sqlite_transaction(self.db):
             yield self.db
+        self.commits += 1
 
     @contextmanager
     def group(self) -> Iterator[None]:
@@ -270,16 +275,51 @@ class Store(OutboxBookkeeping):
         commits the Kafka offsets only after it): a commit per record was most of the notifier's time.
         Writes of other tasks that run while the group is open (only possible when the consumer awaits a
         dead-letter send) join it; a rollback then undoes them too and they are redone after the restart
-        (at least once, idempotency keys unchanged)."""
+        (at least once, idempotency keys unchanged). The scheduler's settles wait for it to end instead
+        (`after_group`, notifier.settle_queue), so their outbox rows are durable before the relay sees them."""
         if self._grouped:
             yield
             return
-        with sqlite_transaction(self.db):
-            self._grouped = True
-            try:
-                yield
-            finally:
-                self._grouped = False
+        try:
+            with sqlite_transaction(self.db):
+                self._grouped = True
+                try:
+                    yield
+                finally:
+                    self._grouped = False
+            self.commits += 1
+        finally:
+            self._run_after_group()
+
+    @property
+    def in_group(self) -> bool:
+        """A group is open: what is written now becomes durable only when that group commits."""
+        return self._grouped
+
+    def after_group(self, callback: Callable[[], None]) -> None:
+        """Call `callback` once no group is open: at once, or when the open one ends (committed or rolled back)."""
+        if not self._grouped:
+            callback()
+            return
+        self._after_group.append(callback)
+
+    def _run_after_group(self) -> None:
+        callbacks, self._after_group = self._after_group, []
+        for callback in callbacks:
+            callback()
+
+    def each_apart(self, writes: Sequence[Callable[[], T]]) -> list[T | Exception]:
+        """The writes in one group (one commit, one fsync), each in a savepoint of its own: a write that raises
+        is undone alone and its exception stands in its place in the answer, the others are committed."""
+        with self.group():
+            return [self._apart(write) for write in writes]
+
+    def _apart(self, write: Callable[[], T]) -> T | Exception:
+        try:
+            with self._tx():
+                return write()
+        except Exception as exc:  # this write's alone: its caller decides, the group goes on
+            return exc
 
     def _outbox(self, db: sqlite3.Connection, event: str, key: str, now: dt.datetime, reason: str = "",
                 permanent: bool = False) -> None:
