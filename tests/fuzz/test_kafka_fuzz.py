@@ -24,6 +24,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from devstack.scenario import random_bsn
 from google.protobuf import message as pb_message
 from notifier.consumer import source_topics
+from radar.adapters.proto import PASSED_OVER_TYPES
 from simulators.brp import build_facts, publish_facts
 from verwijsindex.bootstrap import BRP_GROUP
 from vt.audit.v1 import events_pb2 as audit_events
@@ -202,17 +203,26 @@ async def test_fuzz_consumers(stack: Any) -> None:
 
         must = [b for b in sent if b.must_dead_letter]
 
+        def consumers(bad: Bad) -> set[str]:
+            """Who must dead-letter it: radar passes over its own event types on the assessments topic unread
+            (radar.adapters.proto.PASSED_OVER_TYPES); the notifier, which acts on them, still refuses them."""
+            who = TOPICS[bad.topic][1]
+            if bad.topic == topics.NATIONAL_ASSESSMENTS and dict(bad.headers).get("ce_type", b"").decode(
+                    errors="replace") in PASSED_OVER_TYPES:
+                return who - {"radar"}
+            return who
+
         async def all_dead_lettered() -> bool:
             for name, process in stack.processes.items():  # a consumer that crashed fails at once, with its log
                 if process.proc is not None and process.proc.poll() is not None:
                     pytest.fail(f"{name} exited during the Kafka fuzz:\n{process.log_text()[-3000:]}")
-            return all(TOPICS[b.topic][1] <= dead_lettered(b) for b in must)
+            return all(consumers(b) <= dead_lettered(b) for b in must)
 
         try:
             await eventually(all_dead_lettered, "the dead-letter copies", retry_on=(Exception,))
         finally:
-            missing = [f"{b.kind} on {b.topic}: {sorted(TOPICS[b.topic][1] - dead_lettered(b))}" for b in must
-                       if not TOPICS[b.topic][1] <= dead_lettered(b)]
+            missing = [f"{b.kind} on {b.topic}: {sorted(consumers(b) - dead_lettered(b))}" for b in must
+                       if not consumers(b) <= dead_lettered(b)]
             assert not missing, "bad records without a dead-letter copy from every consumer:\n" + "\n".join(missing)
 
         radar, notifier = stack.processes["vt.radar.v1"], stack.processes["vt.notifier.v1"]

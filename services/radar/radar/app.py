@@ -158,8 +158,8 @@ class RadarStreams:
             self._agent("verwijsindex", self._on_verwijsindex))
         app.agent(self.person_topic, name="radar.person")(self._agent("person", self._on_person))
         app.agent(self.assessments_topic, name="radar.assessments")(self._agent("assessments", self._on_assessment))
-        # consumer -> the ce_types it acts on (None: all); other records are passed over before any work.
-        self._acts_on = {"radar.assessments": proto.ASSESSMENT_INPUT_TYPES}
+        # consumer -> the ce_types it passes over before any work (radar's own outputs it never acts on).
+        self._passes_over = {"radar.assessments": proto.PASSED_OVER_TYPES}
         app.timer(settings.deadline_scan_seconds, name="radar.deadlines")(self.scan_deadlines)
 
     async def _on_startup_finished(self) -> None:
@@ -235,8 +235,7 @@ class RadarStreams:
         """Decode and handle one record; whatever cannot be processed is dead-lettered, never fatal."""
         if redriven_for_another(message, consumer):
             return  # re-driven for another consumer of this topic (vtkit.kafka.REDRIVE_FOR): ours was handled
-        acts_on = self._acts_on.get(consumer)
-        if acts_on is not None and header_value(message.headers, "ce_type") not in acts_on:
+        if header_value(message.headers, "ce_type") in self._passes_over.get(consumer, ()):
             metrics.EVENTS_CONSUMED.labels(message.topic, "", "passed_over").inc()
             return
         try:

@@ -43,7 +43,22 @@ async def test_own_outputs_are_passed_over_and_inputs_handled(tmp_path: pathlib.
         await streams._process("radar.assessments", record(message, "c-1"), work, Staged())
     assert handled == [m.DESCRIPTOR.full_name for m in acted_on]
     assert {m.DESCRIPTOR.full_name for m in acted_on} <= proto.ASSESSMENT_INPUT_TYPES
-    assert not {m.DESCRIPTOR.full_name for m in own} & proto.ASSESSMENT_INPUT_TYPES
+    assert {m.DESCRIPTOR.full_name for m in own} <= proto.PASSED_OVER_TYPES
+    assert not proto.PASSED_OVER_TYPES & proto.ASSESSMENT_INPUT_TYPES
+    # A type radar never writes is decoded and handled as before (garbage is still dead-lettered there).
+    foreign = events_pb2.MonitoringAlert(tenant_id="utrecht", case_id="c-1")
+    value, headers = encode(foreign, envelope_for(foreign, source="radar", tenant="utrecht"))
+    headers = [(k, b"vt.other.v1.Thing" if k == "ce_type" else v) for k, v in headers]
+    dead: list[str] = []
+
+    async def dead_letter(message: Any, consumer: str, reason: str) -> None:
+        dead.append(reason)
+
+    streams._dead_letter = dead_letter  # type: ignore[method-assign]
+    await streams._process("radar.assessments", SimpleNamespace(topic=topics.NATIONAL_ASSESSMENTS, key=b"c-1",
+                                                                value=value, headers=headers, partition=0, offset=1),
+                           work, Staged())
+    assert len(dead) == 1 and "vt.other.v1.Thing" in dead[0]
     # Another agent (no filter) handles whatever it reads.
     await streams._process("radar.person", record(own[0], "c-1"), work, Staged())
     assert handled[-1] == own[0].DESCRIPTOR.full_name

@@ -154,12 +154,15 @@ def read_person_signal(message: pb_message.Message) -> inputs.PersonSignal:
     return inputs.PersonSignal(message.pseudonym, fact)
 
 
-# What radar acts on in vt.national.assessments.v1; the rest there is its own output (AssessmentDue, AssessmentInput,
-# MonitoringAlert, ...), about half of the topic's records, which it skips by the ce_type header without
-# verifying or decoding them (docs/architecture.md, "Case lifecycle").
+# What radar acts on in vt.national.assessments.v1. The rest of radar's own event types there (AssessmentDue,
+# AssessmentInput, MonitoringAlert, ...: about half of the topic's records) it passes over by the ce_type header,
+# without verifying or decoding them (docs/architecture.md, "Case lifecycle"). A record of any other type, or
+# without one, is decoded as before, so garbage is still dead-lettered.
 ASSESSMENT_INPUT_TYPES = frozenset(m.DESCRIPTOR.full_name for m in (
     radar_events.AssessmentCompleted, radar_events.DeadlineOverdue, radar_events.EpisodeJoined,
     radar_events.OnderzoekStarted, radar_events.OnderzoekCompleted, radar_events.MonitoringChanged))
+PASSED_OVER_TYPES = frozenset(m.full_name for m in radar_events.DESCRIPTOR.message_types_by_name.values()
+                              ) - ASSESSMENT_INPUT_TYPES
 
 
 def read_assessments(message: pb_message.Message) -> inputs.AssessmentEvent | None:
