@@ -7,10 +7,11 @@ Flow (faust has no working joins, so everything is re-keyed onto the person):
   vt.national.verwijsindex.v1       --verwijsindex--> PersonSignal(verwijsindex_match) on SignalMatch (key: its pseudonym)
   vt.national.assessments.v1        --assessments---> PersonSignal(case_closed) on AssessmentCompleted
   vt.national.radar-person.v1       --person agent--> RegisterEntry / RegisterMatch / AssessmentInput / MonitoringAlert
-  deadline timer (scans the case table)            -> DeadlineOverdue (its own copy marks the case reported)
+  deadline timer (scans the open cases)            -> DeadlineOverdue (its own copy marks the case reported)
 The person table is keyed by pseudonym and co-partitioned with the radar-person
 topic; the case table is keyed by case id and co-partitioned with the intake and
-assessments topics (same key, same partition count, same partitioner).
+assessments topics (same key, same partition count, same partitioner), and so is
+the index of its open cases (radar.open_work), written with each case record.
 
 Outputs are published and acknowledged by the broker BEFORE the table is updated:
 a crash in between replays the input, which yields the same records with the same
@@ -32,7 +33,8 @@ import asyncio
 import datetime as dt
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, cast
 
 import faust
@@ -46,10 +48,10 @@ from vtkit.kafka import KafkaSettings, PermanentError, dead_letter, redriven_for
 from vtkit.signing import RecordVerifier
 from vtkit.tenants import all_tenants
 
-from radar import inputs
+from radar import inputs, open_work
 from radar.adapters import proto
 from radar.domain.cases import CaseRecord
-from radar.domain.lifecycle import norms
+from radar.domain.lifecycle import NORM_DAYS, counts_for_norms, norms
 from radar.domain.model import PersonHistory
 from radar.handlers import Radar
 from radar.offsets import HandledOnlyConsumer
@@ -67,6 +69,11 @@ RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 5.0)
 BATCH = 500
 BATCH_WINDOW = 0.05  # seconds take_events waits for a full batch: the latency a batch adds per hop
 STOP_DRAIN_SECONDS = 5.0  # how long a stopping worker lets its in-flight batches finish
+# The norm gauges count the decisions of the last 365 days, which only the whole case table holds: computed at most
+# this often, not at every deadline scan (docs/architecture.md, "Case lifecycle").
+NORM_GAUGES_SECONDS = 600.0
+# A whole-table read hands the event loop back after this many records (agents and heartbeats go on meanwhile).
+SCAN_CHUNK = 2_000
 
 
 class RadarApp(faust.App):
@@ -151,6 +158,12 @@ class RadarStreams:
         # Keys are strings and values plain dicts, both as JSON in the changelog.
         self.persons = app.Table("persons", schema=_json_schema(), partitions=PARTITIONS)
         self.cases = app.Table("cases", schema=_json_schema(), partitions=PARTITIONS)
+        # The ids of the cases with open work (radar.open_work): what the deadline scan, ListOverdue and
+        # RecordDecision read, instead of every case radar ever had.
+        self.open_index = app.Table("open_cases", schema=_json_schema(), partitions=PARTITIONS)
+        self._cases_changelog = self.cases.changelog_topic.get_topic_name()
+        self.cases.on_recover(self._index_open_cases_once)
+        self._norm_gauges_due = 0.0  # time.monotonic() of the next norm gauges
 
         app.agent(self.intake_topic, name="radar.intake")(self._agent("intake", self._on_intake))
         app.agent(self.rvdk_topic, name="radar.rvdk")(self._agent("rvdk", self._on_rvdk))
@@ -177,7 +190,40 @@ class RadarStreams:
         return PersonHistory.from_dict(data) if data else None
 
     def all_cases(self) -> list[CaseRecord]:
+        """Every case radar has (it grows with the years): the norms report only."""
         return [CaseRecord.from_dict(value) for value in list(self.cases.values()) if value]
+
+    def open_cases(self) -> list[CaseRecord]:
+        """The cases with open work (undecided, or an onderzoek without outcome): read through the index."""
+        return open_work.open_records(self.cases, self.open_index)
+
+    def _stage_case(self, staged: Staged, case_id: str, record: CaseRecord | None) -> None:
+        open_work.stage_case(staged, self.cases, self.open_index, case_id, record)
+
+    async def _index_open_cases_once(self) -> None:
+        """An installation from before the index has cases and no index: build it once, after its tables are
+        recovered and before the agents resume, for the partitions this worker owns (each entry into its case's
+        changelog partition)."""
+        if open_work.has_any(self.open_index) or not open_work.has_any(self.cases):
+            return
+        owned = {tp.partition for tp in self.app.assignor.assigned_actives()
+                 if tp.topic == self._cases_changelog}
+        count = 0
+        async for chunk in self._case_rows_in_chunks():
+            entries = open_work.entries_to_index(chunk, lambda c: open_work.partition_of(c, PARTITIONS) in owned)
+            for case_id, tenant in entries:
+                open_work.write_in_partition(self.open_index, case_id, tenant, topics.NATIONAL_ASSESSMENTS,
+                                             open_work.partition_of(case_id, PARTITIONS))
+                count += 1
+        log.info("index of open cases built from the case table", extra={"open_cases": count})
+
+    async def _case_rows_in_chunks(self) -> AsyncIterator[list[tuple[str, Any]]]:
+        """Every (case id, row) of the case table, SCAN_CHUNK at a time; between two chunks the event loop goes on
+        (heartbeats, agents, gRPC): a whole-table read at 10 years of history takes seconds."""
+        keys = list(self.cases.keys())
+        for start in range(0, len(keys), SCAN_CHUNK):
+            yield [(key, self.cases.get(key)) for key in keys[start:start + SCAN_CHUNK]]
+            await asyncio.sleep(0)
 
     # ---- agents ------------------------------------------------------------------------------------------------
 
@@ -273,14 +319,14 @@ class RadarStreams:
             outputs, dropped = self.radar.on_dossier_destroyed(received, event.envelope, cases)
             staged.publish(outputs)
             for case_id in dropped:
-                staged.put(self.cases, case_id, None)
+                self._stage_case(staged, case_id, None)
             return
         if received is None:
             return
         result = self.radar.on_intake(received, event.envelope, self.case(received.contact_id, staged))
         staged.publish(result.outputs)
         if result.case is not None:
-            staged.put(self.cases, result.case.case_id, result.case.to_dict())
+            self._stage_case(staged, result.case.case_id, result.case)
 
     async def _on_assessment(self, event: Event, message: Any, staged: Staged) -> None:
         received = proto.read_assessments(event.message)
@@ -294,22 +340,40 @@ class RadarStreams:
                                                    lambda c: self.case(c, staged))
         staged.publish(outputs)
         if record is not None:
-            staged.put(self.cases, case_id, record.to_dict())
+            self._stage_case(staged, case_id, record)
 
     async def scan_deadlines(self) -> None:
-        """Pending deadlines are table rows: a restart never forgets one (the scan is stateless)."""
+        """Pending deadlines are table rows: a restart never forgets one (the scan is stateless). It reads the open
+        cases only (radar.open_work): every deadline it can find is on one of them."""
         try:
             now = dt.datetime.now(dt.UTC)
-            cases = self.all_cases()
+            cases = self.open_cases()
             record_deadline_gauges(cases, now)
             outputs = self.radar.overdue(cases, now)
             if outputs:
                 log.info("deadlines overdue", extra={"count": len(outputs)})
                 await self.publish(outputs)
+            await self._record_norm_gauges_when_due(now)
         except asyncio.CancelledError:
             raise
         except Exception:  # the next scan tries again; a timer that dies would forget every deadline
             log.exception("deadline scan failed")
+
+    async def _record_norm_gauges_when_due(self, now: dt.datetime) -> None:
+        if time.monotonic() < self._norm_gauges_due:
+            return
+        self._norm_gauges_due = time.monotonic() + NORM_GAUGES_SECONDS
+        record_norm_gauges(await self._cases_for_norms(now), now)
+
+    async def _cases_for_norms(self, now: dt.datetime) -> list[CaseRecord]:
+        """The cases the norm gauges count (open, or decided or ended in the last 365 days), read from the whole
+        table in chunks so the event loop goes on between them."""
+        first = local_date(now) - dt.timedelta(days=NORM_DAYS - 1)
+        kept = []
+        async for chunk in self._case_rows_in_chunks():
+            records = (CaseRecord.from_dict(data) for _, data in chunk if data)
+            kept += [record for record in records if counts_for_norms(record, first)]
+        return kept
 
     async def _on_rvdk(self, event: Event, message: Any, staged: Staged) -> None:
         staged.publish(self.radar.on_rvdk(proto.read_rvdk(event.message), event.envelope))
@@ -373,23 +437,28 @@ class RadarStreams:
                 await asyncio.sleep(delay)
 
 
-def record_deadline_gauges(cases: list[CaseRecord], now: dt.datetime) -> None:
-    """Assessments and onderzoeken per region: pending, due today (Amsterdam) and overdue, for /metrics."""
+def deadline_counts(cases: list[CaseRecord], now: dt.datetime) -> dict[tuple[str, str, str], int]:
+    """(kind, region, state) -> how many assessments (undecided) and onderzoeken (without outcome) are pending, due
+    today (Amsterdam) or overdue. Only open cases have such a deadline (radar.open_work)."""
     today = local_date(now)
     counts: dict[tuple[str, str, str], int] = {}
     for case in cases:
         deadlines = []
         if case.due_at is not None and not case.closed:
             deadlines.append(("assessment", case.due_at))
-        if case.onderzoek_due_at is not None:
+        if case.onderzoek_due_at is not None and case.onderzoek_completed_at is None:
             deadlines.append(("onderzoek", case.onderzoek_due_at))
         for kind, due in deadlines:
             state = "overdue" if now > due else "due_today" if local_date(due) == today else "pending"
             counts[(kind, case.tenant_id, state)] = counts.get((kind, case.tenant_id, state), 0) + 1
+    return counts
+
+
+def record_deadline_gauges(cases: list[CaseRecord], now: dt.datetime) -> None:
+    """The deadline counts per region, for /metrics."""
     metrics.DEADLINES.clear()
-    for (kind, tenant, state), count in counts.items():
+    for (kind, tenant, state), count in deadline_counts(cases, now).items():
         metrics.DEADLINES.labels(kind, tenant, state).set(count)
-    record_norm_gauges(cases, now)
 
 
 def record_norm_gauges(cases: list[CaseRecord], now: dt.datetime) -> None:
@@ -399,7 +468,7 @@ def record_norm_gauges(cases: list[CaseRecord], now: dt.datetime) -> None:
         by_tenant.setdefault(case.tenant_id, []).append(case)
     last = local_date(now)
     for tenant, own in by_tenant.items():
-        figures = norms(own, tenant, last - dt.timedelta(days=364), last, now)
+        figures = norms(own, tenant, last - dt.timedelta(days=NORM_DAYS - 1), last, now)
         for name, figure in (("assessment_in_time", figures.assessments), ("onderzoek_in_time", figures.onderzoeken)):
             if figure.total:
                 metrics.NORM_SHARE.labels(tenant, name).set(round(figure.share, 4))

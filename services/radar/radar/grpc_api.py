@@ -47,7 +47,11 @@ class State(Protocol):
 
     def person(self, pseudonym: str) -> PersonHistory | None: ...
 
-    def all_cases(self) -> Iterable[CaseRecord]: ...
+    def all_cases(self) -> Iterable[CaseRecord]:
+        """Every case (grows with the years): the norms report only."""
+
+    def open_cases(self) -> Iterable[CaseRecord]:
+        """Every case with open work (CaseRecord.has_open_work), through radar's index of open cases."""
 
 
 # Case ids are intake's contact ids (a UUID); anything much longer names no case.
@@ -58,6 +62,13 @@ FIRST_NORMS_YEAR = 2000
 
 def _overdue_key(item: OverdueDeadline) -> tuple[dt.datetime, str, str]:
     return item.due_at, item.case_id, item.kind.value
+
+
+def overdue_of(cases: list[CaseRecord], tenant: str, now: dt.datetime) -> list[OverdueDeadline]:
+    """The region's overdue deadlines among `cases` (unsorted); a joined melding's assessment is its episode's."""
+    joined = joined_meldingen(cases)
+    return [item for record in cases if record.belongs_to(tenant) for item in record.overdue_deadlines(now)
+            if not (item.kind is DeadlineKind.ASSESSMENT and record.case_id in joined)]
 
 
 class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
@@ -136,7 +147,8 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
             await self._log(what, subject, context, "failed_precondition")
             await context.abort(grpc.StatusCode.FAILED_PRECONDITION, "case is being decided already, differently")
         try:
-            episode = joined_meldingen(self.state.all_cases()).get(record.case_id, "")
+            # Only an undecided case lists joined meldingen (joined_meldingen): the open cases are enough.
+            episode = joined_meldingen(self.state.open_cases()).get(record.case_id, "")
             result = self.radar.record_decision(record.tenant_id, record, chosen, dt.datetime.now(dt.UTC), episode)
         except DecisionConflict as exc:
             await self._refuse(what, subject, context, exc)
@@ -159,12 +171,8 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
             after = decode_token("ListOverdue", request.page_token, (str, str, str))
         except PageError as exc:
             await abort_domain(context, exc)
-        now = dt.datetime.now(dt.UTC)
-        cases = list(self.state.all_cases())
-        joined = joined_meldingen(cases)  # their deadline is their episode's
-        items = [item for record in cases if record.belongs_to(tenant)
-                 for item in record.overdue_deadlines(now)
-                 if not (item.kind is DeadlineKind.ASSESSMENT and record.case_id in joined)]
+        # An overdue deadline is open work: the open cases hold every one.
+        items = overdue_of(list(self.state.open_cases()), tenant, dt.datetime.now(dt.UTC))
         # (due_at, case_id, kind) orders the deadlines totally and never changes for one, so the page after the
         # token's key never skips or repeats a deadline (vtkit.paging); the key is compared as a time, not as text.
         items.sort(key=_overdue_key)
@@ -267,6 +275,7 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
         first = proto.to_date(getattr(request, "from")) or last - dt.timedelta(days=364)
         if first > last:
             await abort_invalid(context, "from", "must not be after to")
+        # Decisions of any period: the whole case table (docs/architecture.md, "Case lifecycle": not bounded yet).
         figures = norms(list(self.state.all_cases()), tenant, first, last, now)
         await self._log("read norms", {"case_id": "", "tenant": tenant}, context)
         return proto.norms_response(figures)

@@ -19,6 +19,9 @@ from vtkit import tracing
 
 from radar.outputs import Out
 
+# A staged value that removes its key from the table (a tombstone in its changelog) rather than storing a value.
+DELETED: Any = object()
+
 
 class Staged:
     def __init__(self) -> None:
@@ -36,19 +39,31 @@ class Staged:
     def put(self, table: MutableMapping[str, Any], key: str, value: Any) -> None:
         self._writes.setdefault(id(table), (table, {}))[1][key] = (value, self.event)
 
+    def delete(self, table: MutableMapping[str, Any], key: str) -> None:
+        """The key leaves the table when the batch is applied (nothing is written when it is not there)."""
+        self.put(table, key, DELETED)
+
     def get(self, table: MutableMapping[str, Any], key: str) -> Any:
         staged = self._writes.get(id(table))
         if staged is not None and key in staged[1]:
-            return staged[1][key][0]
+            value = staged[1][key][0]
+            return None if value is DELETED else value
         return table.get(key)
 
     def apply(self) -> None:
         """Writes the last staged value of every key (faust sends each to the table's changelog)."""
         for table, values in self._writes.values():
             for key, (value, event) in values.items():
+                # Whether a key to delete is there is asked before the event is set: with it, faust's rocksdb store
+                # looks only in that event's partition.
+                if value is DELETED and key not in table:
+                    continue
                 token = _current_event.set(weakref.ref(event) if event is not None else None)
                 try:
-                    table[key] = value
+                    if value is DELETED:
+                        del table[key]
+                    else:
+                        table[key] = value
                 finally:
                     _current_event.reset(token)
         self._writes.clear()

@@ -43,6 +43,9 @@ class Cases:
     def all_cases(self) -> Iterable[CaseRecord]:
         return list(self.records.values())
 
+    def open_cases(self) -> Iterable[CaseRecord]:
+        return [r for r in self.records.values() if r.has_open_work]
+
 
 def overdue_cases() -> list[CaseRecord]:
     """Nine overdue deadlines of utrecht: three cases due at the same moment (the case id breaks the tie), one

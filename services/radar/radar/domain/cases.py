@@ -109,6 +109,15 @@ class CaseRecord:
     def closed(self) -> bool:
         return self.closed_at is not None
 
+    @property
+    def has_open_work(self) -> bool:
+        """Something of this case can still fall due: its assessment (undecided; an episode's members are listed on
+        it) or its onderzoek (a 10-week deadline without an outcome). What is_overdue, is_onderzoek_overdue,
+        overdue_deadlines and joined_meldingen can find only on such a case, so radar's index of open work
+        (radar.app, `open_cases`) holds exactly these (docs/architecture.md, "Case lifecycle")."""
+        onderzoek_pending = self.onderzoek_due_at is not None and self.onderzoek_completed_at is None
+        return not self.closed or onderzoek_pending or self.onderzoek_open
+
     def belongs_to(self, tenant: str) -> bool:
         return self.tenant_id == tenant and self.due_at is not None
 

@@ -97,6 +97,7 @@ def extension_until(record: CaseRecord, until: dt.date | None, now: dt.datetime)
 
 ASSESSMENT_NORM = 0.90
 ONDERZOEK_NORM = 0.80
+NORM_DAYS = 365  # the norm gauges' period: the last 365 Amsterdam days, today included
 
 
 @dataclass(frozen=True)
@@ -144,3 +145,12 @@ def norms(cases: list[CaseRecord], tenant: str, first: dt.date, last: dt.date, n
         overdue_assessments=sum(1 for c in open_assessments if c.due_at and now > c.due_at),
         open_onderzoeken=len(open_onderzoeken),
         overdue_onderzoeken=sum(1 for c in open_onderzoeken if c.onderzoek_due_at and now > c.onderzoek_due_at))
+
+
+def counts_for_norms(case: CaseRecord, first: dt.date) -> bool:
+    """Whether `norms` over a period from `first` up to today can count this case: it is open (undecided or an
+    onderzoek running), or it was decided or its onderzoek ended on or after `first`. The others change no figure."""
+    def since_first(moment: dt.datetime | None) -> bool:
+        return moment is not None and calendar.local_date(moment) >= first
+
+    return case.has_open_work or since_first(case.closed_at) or since_first(case.onderzoek_completed_at)
