@@ -314,12 +314,7 @@ class RadarStreams:
                                  f"carries only {region!r}'s records")
         received = proto.read_intake(event.message)
         if isinstance(received, inputs.DossierDestroyed):
-            # Keyed by the dossier id, which is its melding's case id: that case is in this partition.
-            cases = [self.case(case_id, staged) for case_id in received.contact_ids]
-            outputs, dropped = self.radar.on_dossier_destroyed(received, event.envelope, cases)
-            staged.publish(outputs)
-            for case_id in dropped:
-                self._stage_case(staged, case_id, None)
+            staged.publish(self.radar.on_dossier_destroyed(received, event.envelope))
             return
         if received is None:
             return
@@ -336,6 +331,12 @@ class RadarStreams:
         case_id = received.episode_case_id if isinstance(received, inputs.EpisodeJoined) else received.case_id
         if message.key != case_id.encode():
             raise PermanentError("record key is not the case id")
+        if isinstance(received, inputs.CaseDestroyed):
+            signals, drop = self.radar.on_case_destroyed(received, event.envelope, self.case(case_id, staged))
+            staged.publish(signals)
+            if drop:
+                self._stage_case(staged, case_id, None)
+            return
         outputs, record = self.radar.on_assessment(received, event.envelope, self.case(case_id, staged),
                                                    lambda c: self.case(c, staged))
         staged.publish(outputs)

@@ -200,24 +200,31 @@ class Radar:
             outs += self._closed_signals(case, derived_event_id(ce_id, "case-closed"), at)
         return IntakeResult(outs, case)
 
-    def on_dossier_destroyed(self, destroyed: inputs.DossierDestroyed, envelope: Envelope,
-                             cases: list[CaseRecord | None]) -> tuple[list[Out], list[str]]:
-        """A region destroyed a household's dossier (crypto-shredded in intake): radar forgets its cases too.
-        Returns a PersonSignal(case_destroyed) per person of each case, so every person history drops the
-        case, and the ids of the case records to delete (their pending deadlines go with them)."""
+    def on_dossier_destroyed(self, destroyed: inputs.DossierDestroyed, envelope: Envelope) -> list[Out]:
+        """A region destroyed a household's dossier (crypto-shredded in intake): radar forgets its cases too. Its
+        meldingen live in other partitions than the DossierDestroyed record (keyed by the dossier id), so each
+        contact gets a CaseDestroyed keyed by its own id, and the case is dropped where it lives
+        (`on_case_destroyed`)."""
         if not destroyed.tenant_id or (envelope.tenant and envelope.tenant != destroyed.tenant_id):
             raise PermanentError("DossierDestroyed without tenant_id, or of another tenant than its envelope")
-        outs, dropped = [], []
-        for case in cases:
-            if case is None or case.tenant_id != destroyed.tenant_id:
-                continue  # an advies of the dossier (radar never had it), or another region's case id
-            fact = CaseDestroyedFact(case.tenant_id, case.case_id)
-            for person_id, pseudonym in case.persons.items():
-                outs.append(Out(topics.NATIONAL_RADAR_PERSON, pseudonym, outputs.PersonSignal(pseudonym, fact),
-                                derived_event_id(envelope.id, "case-destroyed", case.case_id, person_id),
-                                case.tenant_id, envelope.time))
-            dropped.append(case.case_id)
-        return outs, dropped
+        return [Out(topics.NATIONAL_ASSESSMENTS, contact_id, outputs.CaseDestroyed(destroyed.tenant_id, contact_id),
+                    derived_event_id(envelope.id, "case-destroyed", contact_id), destroyed.tenant_id, envelope.time)
+                for contact_id in destroyed.contact_ids]
+
+    def on_case_destroyed(self, destroyed: inputs.CaseDestroyed, envelope: Envelope,
+                          case: CaseRecord | None) -> tuple[list[Out], bool]:
+        """A PersonSignal(case_destroyed) per person of the case, so every person history drops it, and whether to
+        delete the case record (its pending deadlines go with it). Nothing for an advies of the dossier (radar
+        never had it) or another region's case id."""
+        if envelope.source != SOURCE:
+            raise PermanentError(f"CaseDestroyed from {envelope.source!r}: only radar writes it")
+        if case is None or case.tenant_id != destroyed.tenant_id:
+            return [], False
+        fact = CaseDestroyedFact(case.tenant_id, case.case_id)
+        return [Out(topics.NATIONAL_RADAR_PERSON, pseudonym, outputs.PersonSignal(pseudonym, fact),
+                    derived_event_id(envelope.id, "case-destroyed", case.case_id, person_id), case.tenant_id,
+                    envelope.time)
+                for person_id, pseudonym in case.persons.items()], True
 
     # ---- vt.national.assessments.v1 (decisions, and radar's own overdue reports) -------------------------------
 

@@ -126,5 +126,12 @@ class MonitoringChanged:
     monitor_until: dt.datetime
 
 
+@dataclass(frozen=True)
+class CaseDestroyed:
+    """Radar's own: a case of a destroyed dossier, read in the case's own partition (radar.outputs.CaseDestroyed)."""
+    tenant_id: str
+    case_id: str
+
+
 Lifecycle = OnderzoekStarted | OnderzoekCompleted | MonitoringChanged
 AssessmentEvent = AssessmentCompleted | DeadlineOverdue | EpisodeJoined | Lifecycle

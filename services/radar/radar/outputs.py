@@ -49,6 +49,16 @@ class RegisterMatch:
 
 
 @dataclass(frozen=True)
+class CaseDestroyed:
+    """To the case's own partition of vt.national.assessments.v1: radar's assessments agent drops the case there
+    (a table write goes to the changelog partition of the record being handled, so a dossier's other meldingen
+    cannot be dropped from its DossierDestroyed record's partition)."""
+
+    tenant_id: str
+    case_id: str
+
+
+@dataclass(frozen=True)
 class EpisodeJoined:
     join: EpisodeJoinOut
     joined_at: dt.datetime
@@ -119,7 +129,7 @@ class MonitoringChanged:
 
 Event = (AssessmentDue | PersonSignal | RegisterEntry | RegisterMatch | AssessmentInputOut | MonitoringAlertOut
          | EpisodeJoined | DeadlineOverdue | AssessmentCompleted | OnderzoekStarted | OnderzoekCompleted
-         | MonitoringChanged)
+         | MonitoringChanged | CaseDestroyed)
 
 
 @dataclass(frozen=True)

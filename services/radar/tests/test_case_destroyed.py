@@ -53,25 +53,39 @@ def radar(keys: KeyStore) -> Radar:
     return Radar(keys.seal_opener("radar"), keys.pseudonymizer(), encoding=proto)
 
 
-def test_dossier_destroyed_signals_every_person_of_the_case_and_drops_the_case(keys: KeyStore, radar: Radar) -> None:
-    event_id = new_event_id()
-    msg = melding_received(keys, "utrecht", [random_bsn(), random_bsn()], event_id=event_id, received_at=T0)
+def test_dossier_destroyed_sends_each_contact_to_its_own_partition(keys: KeyStore, radar: Radar) -> None:
+    """The DossierDestroyed record is keyed by the dossier id; the dossier's other meldingen live in other partitions of
+    radar's case table, where only a record keyed by their own id may write (a delete from here went to the wrong
+    changelog partition, and the case came back when the table was rebuilt from its changelog)."""
+    destroyed = intake_events.DossierDestroyed(tenant_id="utrecht", dossier_id="case-1",
+                                               contact_ids=["case-1", "case-2-a-hermelding", "an-advies"])
+    outputs = radar.on_dossier_destroyed(*radar_input(destroyed, "utrecht"))
+    assert [(o.topic, o.key) for o in outputs] == [(topics.NATIONAL_ASSESSMENTS, c) for c in destroyed.contact_ids]
+    assert all(isinstance(published(o), events_pb2.CaseDestroyed) and published(o).case_id == o.key
+               and published(o).tenant_id == "utrecht" for o in outputs)
+    assert [o.event_id for o in radar.on_dossier_destroyed(*radar_input(destroyed, "utrecht"))] != [
+        o.event_id for o in outputs]  # another DossierDestroyed event: other ids (the same one read again: the same)
+    with pytest.raises(PermanentError):
+        radar.on_dossier_destroyed(*radar_input(destroyed, "twente"))  # envelope and event disagree
+
+
+def test_case_destroyed_signals_every_person_of_the_case_and_drops_it(keys: KeyStore, radar: Radar) -> None:
+    msg = melding_received(keys, "utrecht", [random_bsn(), random_bsn()], event_id=new_event_id(), received_at=T0)
     case = radar.on_intake(*radar_input(msg, "utrecht")).case
     assert case is not None
-    destroyed = intake_events.DossierDestroyed(tenant_id="utrecht", dossier_id=msg.contact_id,
-                                               contact_ids=[msg.contact_id, "an-advies-of-the-dossier"])
-    outputs, dropped = radar.on_dossier_destroyed(*radar_input(destroyed, "utrecht"), [case, None])
-    assert dropped == [msg.contact_id]
+    destroyed = events_pb2.CaseDestroyed(tenant_id="utrecht", case_id=msg.contact_id)
+    outputs, drop = radar.on_case_destroyed(*radar_input(destroyed, "utrecht", source="radar"), case)
+    assert drop
     assert {o.key for o in outputs} == set(case.persons.values())
     assert all(o.topic == topics.NATIONAL_RADAR_PERSON and isinstance(published(o), events_pb2.PersonSignal)
                and published(o).case_destroyed.case_id == msg.contact_id for o in outputs)
+    assert radar.on_case_destroyed(*radar_input(destroyed, "utrecht", source="radar"), None) == ([], False)  # an advies
 
 
 def test_a_region_cannot_destroy_another_regions_case(keys: KeyStore, radar: Radar) -> None:
     msg = melding_received(keys, "utrecht", [random_bsn()], event_id=new_event_id(), received_at=T0)
     case = radar.on_intake(*radar_input(msg, "utrecht")).case
-    destroyed = intake_events.DossierDestroyed(tenant_id="twente", dossier_id=msg.contact_id,
-                                               contact_ids=[msg.contact_id])
-    assert radar.on_dossier_destroyed(*radar_input(destroyed, "twente"), [case]) == ([], [])
-    with pytest.raises(PermanentError):
-        radar.on_dossier_destroyed(*radar_input(destroyed, "utrecht"), [case])  # envelope and event disagree
+    destroyed = events_pb2.CaseDestroyed(tenant_id="twente", case_id=msg.contact_id)
+    assert radar.on_case_destroyed(*radar_input(destroyed, "twente", source="radar"), case) == ([], False)
+    with pytest.raises(PermanentError):  # only radar writes it
+        radar.on_case_destroyed(*radar_input(destroyed, "twente", source="intake/twente"), case)

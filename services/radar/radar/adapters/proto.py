@@ -160,12 +160,13 @@ def read_person_signal(message: pb_message.Message) -> inputs.PersonSignal:
 # without one, is decoded as before, so garbage is still dead-lettered.
 ASSESSMENT_INPUT_TYPES = frozenset(m.DESCRIPTOR.full_name for m in (
     radar_events.AssessmentCompleted, radar_events.DeadlineOverdue, radar_events.EpisodeJoined,
-    radar_events.OnderzoekStarted, radar_events.OnderzoekCompleted, radar_events.MonitoringChanged))
+    radar_events.OnderzoekStarted, radar_events.OnderzoekCompleted, radar_events.MonitoringChanged,
+    radar_events.CaseDestroyed))
 PASSED_OVER_TYPES = frozenset(m.full_name for m in radar_events.DESCRIPTOR.message_types_by_name.values()
                               ) - ASSESSMENT_INPUT_TYPES
 
 
-def read_assessments(message: pb_message.Message) -> inputs.AssessmentEvent | None:
+def read_assessments(message: pb_message.Message) -> inputs.AssessmentEvent | inputs.CaseDestroyed | None:
     """None: radar's own AssessmentDue / AssessmentInput / MonitoringAlert, nothing to do."""
     if isinstance(message, radar_events.AssessmentCompleted):
         if not message.case_id or not message.tenant_id or not message.HasField("decided_at"):
@@ -185,6 +186,10 @@ def read_assessments(message: pb_message.Message) -> inputs.AssessmentEvent | No
                                          outcome_of(message), _optional_datetime(message, "monitor_until"))
     if isinstance(message, radar_events.MonitoringChanged):
         return inputs.MonitoringChanged(message.tenant_id, message.case_id, to_datetime(message.monitor_until))
+    if isinstance(message, radar_events.CaseDestroyed):
+        if not message.case_id or not message.tenant_id:
+            raise PermanentError("CaseDestroyed without case_id or tenant_id")
+        return inputs.CaseDestroyed(message.tenant_id, message.case_id)
     return None
 
 
@@ -322,6 +327,8 @@ def message_of(event: outputs.Event) -> pb_message.Message:
                                              started_at=timestamp(event.started_at), within_norm=event.within_norm)
     if isinstance(event, outputs.OnderzoekCompleted):
         return onderzoek_completed(event)
+    if isinstance(event, outputs.CaseDestroyed):
+        return radar_events.CaseDestroyed(tenant_id=event.tenant_id, case_id=event.case_id)
     return monitoring_changed(event)
 
 
