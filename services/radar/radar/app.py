@@ -155,12 +155,18 @@ class RadarStreams:
         self.verwijsindex_topic = topic(topics.NATIONAL_VERWIJSINDEX)
         self.person_topic = topic(topics.NATIONAL_RADAR_PERSON)
         self.assessments_topic = topic(topics.NATIONAL_ASSESSMENTS)
-        # Keys are strings and values plain dicts, both as JSON in the changelog.
-        self.persons = app.Table("persons", schema=_json_schema(), partitions=PARTITIONS)
-        self.cases = app.Table("cases", schema=_json_schema(), partitions=PARTITIONS)
+        # Keys are strings and values plain dicts, both as JSON in the changelog. With two workers each keeps a
+        # standby copy of the other's partitions, from which it answers reads of any case (docs/architecture.md,
+        # "Radar with two workers"); faust applies standby writes only per full buffer (1,000 by default, no
+        # time limit), so a standby copy is written record by record to stay seconds behind, not hours.
+        def table(name: str) -> Any:
+            return app.Table(name, schema=_json_schema(), partitions=PARTITIONS, standby_buffer_size=1)
+
+        self.persons = table("persons")
+        self.cases = table("cases")
         # The ids of the cases with open work (radar.open_work): what the deadline scan, ListOverdue and
         # RecordDecision read, instead of every case radar ever had.
-        self.open_index = app.Table("open_cases", schema=_json_schema(), partitions=PARTITIONS)
+        self.open_index = table("open_cases")
         self._cases_changelog = self.cases.changelog_topic.get_topic_name()
         self.cases.on_recover(self._index_open_cases_once)
         self._norm_gauges_due = 0.0  # time.monotonic() of the next norm gauges

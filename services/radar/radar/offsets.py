@@ -151,6 +151,13 @@ class HandledOnlyConsumer(Consumer):
                         extra={"topic": tp.topic, "partition": tp.partition, "offset": start,
                                "first_handled": first_handled})
 
+    async def on_partitions_assigned(self, assigned: set[TP], generation_id: int = 0) -> None:
+        # Radar's input topics and tables are co-partitioned: the partition numbers of its source topics are the
+        # keys (cases, persons) this worker owns; the changelogs of the others it keeps as standby copies.
+        owned = sorted({tp.partition for tp in assigned if not self._is_changelog_tp(tp)})
+        log.info("partitions assigned", extra={"partitions": owned, "generation": generation_id})
+        await super().on_partitions_assigned(assigned, generation_id)
+
     async def on_partitions_revoked(self, revoked: set[TP]) -> None:
         for tp in revoked:
             self.positions.forget(tp)
@@ -168,9 +175,12 @@ class HandledOnlyConsumer(Consumer):
                         extra={"topic": tp.topic, "partition": tp.partition, "offset": offset})
             await self.seek(tp, offset)
             self.positions.reading_again(tp, offset)
-        fetched = self.positions.fetched
+        fetched, changelog = self.positions.fetched, self._is_changelog_tp
         async for tp, message in super().getmany(timeout):
-            fetched(tp, message.offset)
+            # A table's changelog (read at recovery, and all along for a standby partition of another worker) is
+            # applied by faust's table manager, never handled by an agent and never committed: not ours to watch.
+            if not changelog(tp):
+                fetched(tp, message.offset)
             yield tp, message
 
     async def highwaters(self, *partitions: TP) -> Mapping[TP, int]:
