@@ -28,7 +28,7 @@ from vtkit.servicer import Access
 from radar.adapters import proto
 from radar.domain.cases import CaseRecord, DeadlineKind, OverdueDeadline, joined_meldingen
 from radar.domain.decisions import InvalidDecision
-from radar.domain.history import assessment_input, has_case, involvement_of
+from radar.domain.history import assessment_input, cases_in_region, has_case, involvement_of
 from radar.domain.lifecycle import LifecycleConflict, extension_until, norms, validate_outcome, validate_reason
 from radar.domain.model import PersonHistory
 from radar.handlers import DecisionConflict, DecisionResult, LifecycleResult, Radar
@@ -147,8 +147,7 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
             await self._log(what, subject, context, "failed_precondition")
             await context.abort(grpc.StatusCode.FAILED_PRECONDITION, "case is being decided already, differently")
         try:
-            # Only an undecided case lists joined meldingen (joined_meldingen): the open cases are enough.
-            episode = joined_meldingen(self.state.open_cases()).get(record.case_id, "")
+            episode = self._episode_of(record)
             result = self.radar.record_decision(record.tenant_id, record, chosen, dt.datetime.now(dt.UTC), episode)
         except DecisionConflict as exc:
             await self._refuse(what, subject, context, exc)
@@ -162,6 +161,16 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
                 result = pending[1]  # a retry: answer what the first call answered
         await self._log(what, subject, context)
         return proto.decision_response(result.event_id, result.decided_at, result.onderzoek_due_at)
+
+    def _episode_of(self, record: CaseRecord) -> str:
+        """The open household episode the melding joined ('' if none). It joined through a shared person, so only the
+        cases of its persons in its region can list it: those few records are read, not every open case (a decision
+        decoded thousands of records per call, on the event loop the agents share)."""
+        candidates = sorted({case_id for pseudonym in record.persons.values()
+                             if (history := self.state.person(pseudonym)) is not None
+                             for case_id in cases_in_region(history, record.tenant_id) if case_id != record.case_id})
+        cases = [case for case in map(self.state.case, candidates) if case is not None]
+        return joined_meldingen(cases).get(record.case_id, "")
 
     async def ListOverdue(self, request: radar_service_pb2.ListOverdueRequest,
                           context: grpc.aio.ServicerContext) -> radar_service_pb2.ListOverdueResponse:

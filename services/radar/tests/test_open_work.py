@@ -10,7 +10,7 @@ import pathlib
 import time
 from collections.abc import Iterator
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from aiokafka.partitioner import DefaultPartitioner
@@ -24,7 +24,7 @@ from radar.app import NORM_GAUGES_SECONDS, PARTITIONS, RadarStreams, deadline_co
 from radar.domain.cases import CaseRecord, Decision, joined_meldingen
 from radar.domain.decisions import DecisionInput, Judgement
 from radar.domain.lifecycle import NORM_DAYS, counts_for_norms, norms
-from radar.grpc_api import overdue_of
+from radar.grpc_api import RadarApi, overdue_of
 from radar.handlers import Radar
 from radar.outputs import Out
 from radar.settings import Settings
@@ -297,3 +297,52 @@ def test_has_open_work_matches_the_deadline_predicates() -> None:
     joined = dataclasses.replace(record)
     joined.close(NOW, Decision.ONDERZOEK, episode_case_id="episode")  # its onderzoek is its episode's
     assert not joined.has_open_work
+
+
+async def settle(streams: RadarStreams, outputs: list[Out]) -> None:
+    """Radar reads back what it wrote to its own topics (person signals, episode joins), until nothing follows."""
+    while outputs:
+        out = outputs.pop(0)
+        if out.topic == topics.NATIONAL_RADAR_PERSON:
+            outputs += await handle_person(streams, out)
+        elif out.topic == topics.NATIONAL_ASSESSMENTS:
+            outputs += await handle(streams, out.topic, out.key, *proto.record(out))
+
+
+async def handle_person(streams: RadarStreams, out: Out) -> list[Out]:
+    staged = Staged()
+    value, headers = proto.record(out)
+    message = SimpleNamespace(topic=out.topic, key=out.key.encode(), value=value, headers=headers, partition=0,
+                              offset=0)
+    await streams._on_person(decode(value, headers), message, staged)
+    staged.apply()
+    return staged.outputs
+
+
+async def test_record_decision_finds_the_episode_through_the_persons_not_every_open_case(streams: RadarStreams,
+                                                                                         keys: KeyStore) -> None:
+    """RecordDecision refuses a melding that joined its household's open assessment, naming it. The melding joined
+    through a shared person, so its persons' cases in the region are the only candidates: radar reads those, not
+    every open case (it decoded thousands per decision, on the event loop its agents share)."""
+    async def melding_about(*bsns: str) -> str:
+        msg = melding_received(keys, TENANT, bsns, event_id=(event_id := new_event_id()), received_at=NOW)
+        value, headers = encode(msg, envelope_for(msg, source=f"intake-{TENANT}", tenant=TENANT, event_id=event_id))
+        await settle(streams, await handle(streams, topics.intake(TENANT), msg.contact_id, value, headers))
+        return msg.contact_id
+
+    streams.persons = CountingTable()  # type: ignore[assignment]
+    child = random_bsn()
+    first = await melding_about(child)
+    others = [await melding_about(random_bsn()) for _ in range(30)]  # open, of other households
+    joined = await melding_about(child, random_bsn())
+    api = RadarApi(streams, None, streams.radar, commit=None)  # type: ignore[arg-type]
+    record = streams.case(joined)
+    assert record is not None
+    cases = cast(CountingTable, streams.cases)
+    before = cases.reads
+    episode = api._episode_of(record)
+    assert cases.reads - before == 1  # the first melding's record: the only other case of the child
+    assert episode == first == joined_meldingen(streams.open_cases()).get(joined)  # what every open case gives
+    for other in others:
+        other_record = streams.case(other)
+        assert other_record is not None and api._episode_of(other_record) == ""

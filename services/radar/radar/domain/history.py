@@ -259,6 +259,13 @@ def involvement_of(history: PersonHistory, reader_tenant: str) -> list[Involveme
     return views
 
 
+def cases_in_region(history: PersonHistory, tenant: str) -> list[str]:
+    """The person's cases in one region, oldest first: the only cases a melding about the person can join as its
+    household episode (a melding joins an open assessment through a shared person)."""
+    inv = history.involvements.get(tenant)
+    return list(inv.cases) if inv is not None else []
+
+
 def has_case(history: PersonHistory, tenant: str, case_id: str) -> bool:
     inv = history.involvements.get(tenant)
     return inv is not None and case_id in inv.cases
