@@ -10,7 +10,7 @@ from typing import Any
 
 import grpc
 import pytest
-from aiokafka.partitioner import murmur2
+from radar import open_work
 from radar.app import PARTITIONS
 from simulators.rvdk import random_bsn
 from vt.intake.v1 import events_pb2 as intake_events
@@ -70,8 +70,8 @@ async def test_a_destroyed_dossier_leaves_no_involvement_and_no_assessment_in_ra
 
 
 def partition_of(case_id: str) -> int:
-    """The partition of radar's case table (and its changelog) a case id lands in: the key's, by Kafka's partitioner."""
-    return (murmur2(case_id.encode()) & 0x7FFFFFFF) % PARTITIONS
+    """The partition of radar's case table (and its changelog) a case id lands in."""
+    return open_work.partition_of(case_id, PARTITIONS)
 
 
 async def test_a_dossier_of_meldingen_in_other_partitions_stays_destroyed_when_radar_rebuilds_its_tables(

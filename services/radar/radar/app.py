@@ -164,8 +164,8 @@ class RadarStreams:
 
         self.persons = table("persons")
         self.cases = table("cases")
-        # The ids of the cases with open work (radar.open_work): what the deadline scan, ListOverdue and
-        # RecordDecision read, instead of every case radar ever had.
+        # The ids of the cases with open work (radar.open_work): what the deadline scan, the gauges and ListOverdue
+        # read, instead of every case radar ever had.
         self.open_index = table("open_cases")
         self._cases_changelog = self.cases.changelog_topic.get_topic_name()
         self.cases.on_recover(self._index_open_cases_once)

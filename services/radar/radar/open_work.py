@@ -1,6 +1,6 @@
 """Radar's index of open work: the ids of the cases that still have something pending (`CaseRecord.has_open_work`),
-kept beside the case table so that the deadline scan, ListOverdue and RecordDecision read the open cases only and
-their cost does not grow with radar's history (docs/architecture.md, "Case lifecycle").
+kept beside the case table so that the deadline scan, the deadline gauges and ListOverdue read the open cases only
+and their cost does not grow with radar's history (docs/architecture.md, "Case lifecycle").
 
 The index is a faust table like `cases` (key: case id, value: the case's tenant), written through the same staged
 batch as the case record (radar.staging) with the same record's event: it is in the same changelog partition as
