@@ -154,7 +154,7 @@ class AuditLog:
 
     def _entry(self, *, action: str, what: str, subject: Mapping[str, str], tenant: str, role: str,
                purpose: str, outcome: str, user: str = "", on_behalf_of: str = "", peer: str = "",
-               detail: str = "") -> _Entry:
+               detail: str = "", via: str = "") -> _Entry:
         """The record's own fields, before its place in the chain is known. Made in the caller's context, which
         names the acting worker (vtkit.auth.acting_user)."""
         if action not in ACTIONS:
@@ -167,6 +167,8 @@ class AuditLog:
         fields: dict[str, Any] = {"action": action, "what": what, "subject": withhold_bsns(subject), "who": who,
                                   "purpose": purpose or "not stated", "where": {"service": self.service, "peer": peer},
                                   "outcome": outcome}
+        if via:  # relayed by another worker of the service (vtkit.auth.ON_BEHALF_HEADER): `peer` is that worker
+            fields["where"]["via"] = via
         if detail:
             fields["detail"] = detail
         return _Entry(fields)

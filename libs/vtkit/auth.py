@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextvars
 import dataclasses
+import json
 import os
 import re
 from collections.abc import Awaitable, Callable, Mapping
@@ -72,10 +73,19 @@ class Caller:
     user_role: str = ""
     # A registrant organisation's sector (from its certificate: vtkit.registrants); empty for every other caller.
     sector: str = ""
+    # The delegate ("<tenant>/<role>") that relayed this call for the organisation above: a worker of the same
+    # service that forwarded it to the worker owning the object (ON_BEHALF_HEADER). Empty for a direct call.
+    via: str = ""
 
 
 USER_HEADER, USER_ROLE_HEADER = "vt-user", "vt-user-role"
 _USER = re.compile(r"[A-Za-z0-9._@-]{1,64}")
+# A service run as several workers forwards a call to the worker that owns its object, naming the caller it acts
+# for in this header (docs/architecture.md, "Radar with two workers"). A server believes it only from the delegate
+# identities it was built with (the service's own workers' certificate); anyone else naming it is refused.
+ON_BEHALF_HEADER = "vt-on-behalf-of"
+_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
+Delegates = frozenset[tuple[str, str]]
 
 
 def caller() -> Caller:
@@ -100,13 +110,44 @@ def user_metadata(user: str, role: str = "") -> tuple[tuple[str, str], ...]:
     return ((USER_HEADER, user), *(((USER_ROLE_HEADER, role),) if role else ()))
 
 
-def _named(who: Caller, context: grpc.aio.ServicerContext) -> Caller | str:
-    """`who` with the user the call names, or the reason the names are refused."""
+def on_behalf_metadata(who: Caller) -> tuple[tuple[str, str], ...]:
+    """The metadata a delegate sends to forward a call of `who` (its user included) to another worker."""
+    named = {"tenant": who.tenant, "role": who.role, "sector": who.sector}
+    return ((ON_BEHALF_HEADER, json.dumps(named, sort_keys=True, separators=(",", ":"))),
+            *(user_metadata(who.user, who.user_role) if who.user else ()))
+
+
+Refusal = tuple[grpc.StatusCode, str]
+
+
+def _represented(who: Caller, claim: str, delegates: Delegates) -> Caller | Refusal:
+    """The organisation a delegate's call names, or why the claim is refused."""
+    if (who.tenant, who.role) not in delegates:
+        return (grpc.StatusCode.PERMISSION_DENIED,
+                f"{ON_BEHALF_HEADER}: only this service's own workers may act for another organisation")
+    try:
+        named = json.loads(claim)
+        tenant, role, sector = (str(named.get(k, "")) for k in ("tenant", "role", "sector"))
+    except (ValueError, AttributeError):
+        return grpc.StatusCode.INVALID_ARGUMENT, f"{ON_BEHALF_HEADER}: not a JSON object naming tenant and role"
+    if not (_NAME.fullmatch(tenant) and _NAME.fullmatch(role)) or (sector and not _NAME.fullmatch(sector)):
+        return grpc.StatusCode.INVALID_ARGUMENT, f"{ON_BEHALF_HEADER}: tenant and role of 1 to 64 letters, digits or . _ -"
+    return Caller(tenant, role, sector=sector, via=f"{who.tenant}/{who.role}")
+
+
+def _named(who: Caller, context: grpc.aio.ServicerContext, delegates: Delegates = frozenset()) -> Caller | Refusal:
+    """`who` (or the organisation a delegate acts for) with the user the call names, or why the names are refused
+    (the header is the offending "field" of the call: vtkit.grpcerrors)."""
     metadata = {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
+    if (claim := metadata.get(ON_BEHALF_HEADER)) is not None:
+        represented = _represented(who, claim, delegates)
+        if not isinstance(represented, Caller):
+            return represented
+        who = represented
     user, role = metadata.get(USER_HEADER, ""), metadata.get(USER_ROLE_HEADER, "")
     for name, value in ((USER_HEADER, user), (USER_ROLE_HEADER, role)):
         if value and not _USER.fullmatch(value):
-            return f"{name}: 1 to 64 letters, digits or . _ @ -"
+            return grpc.StatusCode.INVALID_ARGUMENT, f"{name}: 1 to 64 letters, digits or . _ @ -"
     return dataclasses.replace(who, user=user, user_role=role) if user else who
 
 
@@ -115,7 +156,7 @@ def bearer_metadata(token: str) -> tuple[tuple[str, str], ...]:
 
 
 def _as(handler: Any, who_of: Callable[[grpc.aio.ServicerContext], Caller | None], method: str,
-        refusals: _Refusals) -> Any:
+        refusals: _Refusals, delegates: Delegates) -> Any:
     """`handler` run with `caller()` set to `who_of(context)`; UNAUTHENTICATED when that is None."""
     inner = handler.unary_unary
 
@@ -125,10 +166,9 @@ def _as(handler: Any, who_of: Callable[[grpc.aio.ServicerContext], Caller | None
             await refusals.refused(context, method, "no_identity")
             await context.abort(grpc.StatusCode.UNAUTHENTICATED, "client certificate names no organisation")
         assert who is not None
-        named = _named(who, context)
-        if isinstance(named, str):
-            # The header is the offending "field" of the call (vtkit.grpcerrors).
-            await abort_message(context, grpc.StatusCode.INVALID_ARGUMENT, named)
+        named = _named(who, context, delegates)
+        if not isinstance(named, Caller):
+            await abort_message(context, *named)
         assert isinstance(named, Caller)
         reset = _caller.set(named)
         try:
@@ -147,8 +187,9 @@ class CertAuthInterceptor(grpc.aio.ServerInterceptor, _Refusals):
     certificate from the servicer context when the call runs. Health and reflection stay open to any
     certificate the CA issued (the handshake already required one)."""
 
-    def __init__(self) -> None:
+    def __init__(self, delegates: Delegates = frozenset()) -> None:
         _Refusals.__init__(self)
+        self.delegates = delegates
 
     async def intercept_service(self, continuation: Callable[[Any], Awaitable[Any]], details: Any) -> Any:
         handler = await continuation(details)
@@ -156,7 +197,7 @@ class CertAuthInterceptor(grpc.aio.ServerInterceptor, _Refusals):
             return handler
         if handler.unary_unary is None:
             return _deny(handler, details.method, "not_unary", self)
-        return _as(handler, peer_caller, details.method, self)
+        return _as(handler, peer_caller, details.method, self, self.delegates)
 
 
 def peer_caller(context: grpc.aio.ServicerContext) -> Caller | None:
@@ -191,8 +232,9 @@ class TokenAuthInterceptor(grpc.aio.ServerInterceptor, _Refusals):
     """Plaintext dev mode only (VT_GRPC_PLAINTEXT=1). Rejects calls without a known token
     (UNAUTHENTICATED) and exposes the caller."""
 
-    def __init__(self, tokens: Mapping[str, Mapping[str, str]]):
+    def __init__(self, tokens: Mapping[str, Mapping[str, str]], delegates: Delegates = frozenset()):
         _Refusals.__init__(self)
+        self.delegates = delegates
         self._tokens = {t: Caller(v["tenant"], v["role"], sector=v.get("sector", "")) for t, v in tokens.items()}
 
     async def intercept_service(self, continuation: Callable[[Any], Awaitable[Any]], details: Any) -> Any:
@@ -204,7 +246,7 @@ class TokenAuthInterceptor(grpc.aio.ServerInterceptor, _Refusals):
         who = self._tokens.get(token)
         if who is None or handler.unary_unary is None:
             return _deny(handler, details.method, "unknown_token" if who is None else "not_unary", self)
-        return _as(handler, lambda _context: who, details.method, self)
+        return _as(handler, lambda _context: who, details.method, self, self.delegates)
 
 
 def _deny(handler: Any, method: str, reason: str, refusals: _Refusals) -> Any:

@@ -44,12 +44,15 @@ def _credentials(key_dir: str, tenant: str, role: str) -> grpc.ChannelCredential
                                         certificate_chain=cert)
 
 
-def client_channel(address: str, keys: KeyStore, tenant: str, role: str = "region") -> grpc.aio.Channel:
-    """A channel to `address` on which every call is made as organisation `tenant` in `role`."""
+def client_channel(address: str, keys: KeyStore, tenant: str, role: str = "region",
+                   server_name: str = "") -> grpc.aio.Channel:
+    """A channel to `address` on which every call is made as organisation `tenant` in `role`. `server_name`: the
+    name the server's certificate must hold when `address` is not one of them (one pod of several, by its IP)."""
     if plaintext_enabled():
         return grpc.aio.insecure_channel(address, interceptors=[ClientObservability(),
                                                                 _BearerToken(keys.token_for(tenant, role))])
-    return grpc.aio.secure_channel(address, _credentials(str(keys.root.resolve()), tenant, role),
+    options = [("grpc.ssl_target_name_override", server_name)] if server_name else []
+    return grpc.aio.secure_channel(address, _credentials(str(keys.root.resolve()), tenant, role), options=options,
                                    interceptors=[ClientObservability()])
 
 

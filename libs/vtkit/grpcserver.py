@@ -41,6 +41,7 @@ from vtkit.audit import AuditLog
 from vtkit.auth import (
     PLAINTEXT_FLAG,
     CertAuthInterceptor,
+    Delegates,
     OnRefused,
     TokenAuthInterceptor,
     peer_certificate_names,
@@ -119,7 +120,10 @@ def default_keys(keys: KeyStore | None) -> KeyStore:
 class GrpcServer:
     """`name` picks the server certificate (one of vtkit.pki.SERVER_NAMES)."""
 
-    def __init__(self, port: int, keys: KeyStore | None = None, name: str = "", host: str | None = None):
+    def __init__(self, port: int, keys: KeyStore | None = None, name: str = "", host: str | None = None,
+                 delegates: Delegates = frozenset()):
+        """`delegates`: the identities (tenant, role) that may forward a call for another organisation
+        (vtkit.auth.ON_BEHALF_HEADER): the service's own workers, when it runs several."""
         keys = default_keys(keys)
         # Loopback unless the deployment says otherwise: a pod behind a Kubernetes Service sets GRPC_HOST=0.0.0.0.
         host = host or os.environ.get("GRPC_HOST", "127.0.0.1")
@@ -128,11 +132,11 @@ class GrpcServer:
             log.warning("gRPC server %s on %s:%s runs WITHOUT TLS (%s=1, dev only): callers are identified by "
                         "bearer tokens anyone holding tokens.json can present", name or "?", host, port,
                         PLAINTEXT_FLAG)
-            interceptor: CertAuthInterceptor | TokenAuthInterceptor = TokenAuthInterceptor(keys.tokens())
+            interceptor: CertAuthInterceptor | TokenAuthInterceptor = TokenAuthInterceptor(keys.tokens(), delegates)
         else:
             if name not in pki.SERVER_NAMES:
                 raise ValueError(f"unknown server certificate {name!r}; one of {pki.SERVER_NAMES}")
-            interceptor = CertAuthInterceptor()
+            interceptor = CertAuthInterceptor(delegates)
         self._auth = interceptor
         # PeerCounter outermost (it counts connections, before anything refuses a call); then the call metrics and
         # span (vtkit.grpcobs: they see the refusals of authentication too); RequestGuard innermost: an undecodable

@@ -50,10 +50,11 @@ from vtkit.tenants import all_tenants
 SERVER_NAMES = ("intake", "radar", "verwijsindex", "notifier", "regional-system", "letter-gateway",
                 "professional-endpoint", "rvdk")
 NATIONAL_TENANT = "national"
-# National organisations besides the 25 regions: the RvdK feed, operations, the notifier and the inspector
-# (auditor). The verwijsindex's registrant organisations (school, GP, police...) are no national role: each has
-# a certificate of its own, with its sector (vtkit.registrants).
-NATIONAL_ROLES = ("rvdk", "operations", "notifier", "inspector")
+# National organisations besides the 25 regions: the RvdK feed, operations, the notifier, the inspector
+# (auditor) and radar, whose workers forward a call to the worker owning its case (vtkit.auth.ON_BEHALF_HEADER).
+# The verwijsindex's registrant organisations (school, GP, police...) are no national role: each has a certificate
+# of its own, with its sector (vtkit.registrants).
+NATIONAL_ROLES = ("rvdk", "operations", "notifier", "inspector", "radar")
 CA_DIR_ENV = "VT_CA_DIR"
 CA_YEARS = 10
 LEAF_DAYS = 825

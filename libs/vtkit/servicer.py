@@ -46,7 +46,7 @@ class Access:
         peer = (context.peer() if context is not None else "") or ""
         await self.audit.record(action=action, what=what, subject=subject, tenant=who.tenant, role=who.role,
                                 purpose=purpose or self.purposes.get(what, self.purpose), outcome=outcome, detail=detail,
-                                peer=peer)
+                                peer=peer, via=who.via)
 
     async def denied(self, context: Any, what: str, subject: dict[str, str], code: grpc.StatusCode,
                      purpose: str = "") -> None:

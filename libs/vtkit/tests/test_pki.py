@@ -15,7 +15,7 @@ from vtkit import pki
 from vtkit.registrants import SECTORS, example, registrant_organisations
 from vtkit.tenants import all_tenants
 
-NATIONAL_ROLES = {"rvdk", "operations", "notifier", "inspector"}
+NATIONAL_ROLES = {"rvdk", "operations", "notifier", "inspector", "radar"}
 
 
 def init(key_dir: pathlib.Path) -> str:

@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from vt.radar.v1 import radar_service_pb2_grpc
+from vt.radar.v1 import radar_peer_service_pb2_grpc, radar_service_pb2_grpc
 from vtkit.audit import AuditForwarder, AuditLog
 from vtkit.audit_query import serve_audit_log
 from vtkit.config import ConfigError
@@ -17,13 +17,15 @@ from vtkit.keystore import KeyStore, refuse_ca_key
 from vtkit.outbox import OutboxRelay, SharedProducer
 from vtkit.outbox_store import SqliteOutbox
 from vtkit.service import restart_after_stop
+from yarl import URL
 
 from radar.adapters import proto
-from radar.app import RadarStreams
-from radar.grpc_api import SERVICE_NAME, RadarApi
+from radar.app import PARTITIONS, RadarStreams
+from radar.grpc_api import PEER_SERVICE_NAME, SERVICE_NAME, RadarApi, RadarPeerApi
 from radar.handlers import Radar
 from radar.outputs import Out
 from radar.settings import Settings
+from radar.workers import PEER, Workers
 
 log = logging.getLogger("radar")
 
@@ -76,11 +78,18 @@ class RadarApp:
 
         app = streams.app
         app.in_worker = True  # started programmatically, not by the faust CLI
+        # The port is bound now (the server starts, and health turns SERVING, only once the tables are recovered):
+        # its address is how the other workers reach this one, advertised in the group's assignment
+        # (radar.workers). Only radar's own workers may forward a call for another organisation.
+        grpc_server = GrpcServer(settings.grpc_port, keys, "radar", delegates=frozenset({PEER}))
+        own_url = f"grpc://{settings.peer_address or grpc_server.address}"
+        app.conf.canonical_url = URL(own_url)
+        workers = Workers(app.assignor, streams.cases.changelog_topic.get_topic_name(), PARTITIONS, own_url, keys)
         stopping = asyncio.ensure_future(stop.wait())
         crashed = asyncio.ensure_future(app.wait_until_stopped())  # returns on stop or crash
         starting = asyncio.ensure_future(app.start())
         ready = asyncio.ensure_future(streams.ready.wait())
-        grpc_server: GrpcServer | None = None
+        started = False
         forwarder_stop = asyncio.Event()
         forwarding: asyncio.Task[None] | None = None
         try:
@@ -94,22 +103,25 @@ class RadarApp:
                 restart_after_stop(f"the faust worker could not start: {failure!r}")
             elif ready.done() and not stop.is_set() and not app.crashed:
                 # Health turns SERVING only now: the worker runs and its tables are recovered.
-                grpc_server = GrpcServer(settings.grpc_port, keys, "radar")
                 audit = AuditLog(settings.audit_path, "radar", signer=keys.audit_signer("radar"))
                 grpc_server.audit_refusals(audit)
-                api = RadarApi(streams, audit, radar, commit)
+                api = RadarApi(streams, audit, radar, commit, workers)
                 # The access log's copy on vt.national.audit.v1, from the file, never in the request path.
                 forwarding = asyncio.create_task(AuditForwarder(settings.audit_path, Publisher(producer),
                                                                 log=audit).run(forwarder_stop), name="audit-forwarder")
                 grpc_server.add(radar_service_pb2_grpc.add_RadarServiceServicer_to_server, api, [SERVICE_NAME])
+                grpc_server.add(radar_peer_service_pb2_grpc.add_RadarPeerServiceServicer_to_server,
+                                RadarPeerApi(streams, audit, workers), [PEER_SERVICE_NAME])
                 serve_audit_log(grpc_server, audit)
                 await grpc_server.start()
-                log.info("listening", extra={"address": grpc_server.address, "app_id": settings.app_id})
+                started = True
+                log.info("listening", extra={"address": grpc_server.address, "app_id": settings.app_id,
+                                             "peer_url": own_url})
                 await _first(stopping, crashed)
         finally:
             log.info("stopping")
-            if grpc_server is not None:
-                await grpc_server.stop(grace=2.0)
+            await grpc_server.stop(grace=2.0 if started else 0)
+            await workers.close()
             if forwarding is not None:
                 forwarder_stop.set()
                 try:

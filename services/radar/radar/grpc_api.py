@@ -7,18 +7,24 @@ Every call is in the access log. RecordDecision only writes AssessmentCompleted 
 outbox (on disk before it answers; the relay takes it to Kafka, also after a broker lost it):
 tables are written by the agents alone, and the assessments agent closes the case
 when it reads the event back.
+
+Radar may run as several workers that split the cases (docs/architecture.md, "Radar with two workers"): a call about
+one case is answered by the worker that owns it (forwarded there for the caller: radar.workers), so one worker
+guards each case's decision; a list is merged from every worker's own part (RadarPeerApi).
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import functools
 from collections.abc import Awaitable, Callable, Iterable
-from typing import NoReturn, Protocol
+from typing import Any, NoReturn, Protocol, TypeVar
 
 import grpc
-from vt.radar.v1 import radar_service_pb2, radar_service_pb2_grpc
+from vt.radar.v1 import radar_peer_service_pb2, radar_peer_service_pb2_grpc, radar_service_pb2, radar_service_pb2_grpc
 from vtkit.audit import AuditLog
-from vtkit.auth import caller
+from vtkit.auth import Caller, caller
 from vtkit.calendar import local_date
 from vtkit.errors import DomainError
 from vtkit.grpcerrors import abort_domain, abort_invalid
@@ -29,17 +35,28 @@ from radar.adapters import proto
 from radar.domain.cases import CaseRecord, DeadlineKind, OverdueDeadline, joined_meldingen
 from radar.domain.decisions import InvalidDecision
 from radar.domain.history import assessment_input, cases_in_region, has_case, involvement_of
-from radar.domain.lifecycle import LifecycleConflict, extension_until, norms, validate_outcome, validate_reason
+from radar.domain.lifecycle import (
+    LifecycleConflict,
+    Norms,
+    extension_until,
+    norms,
+    validate_outcome,
+    validate_reason,
+)
 from radar.domain.model import PersonHistory
+from radar.domain.overdue import Part, merged_page, overdue_key, overdue_of
 from radar.handlers import DecisionConflict, DecisionResult, LifecycleResult, Radar
 from radar.outputs import Out
+from radar.workers import FORWARD_TIMEOUT, PEER, Workers
 
 SERVICE_NAME = "vt.radar.v1.RadarService"
+PEER_SERVICE_NAME = "vt.radar.v1.RadarPeerService"
 # NEN 7513 action of each logged operation.
 ACTIONS = {"read assessment": "read", "search register": "search", "record decision": "update",
            "list overdue": "search", "start onderzoek": "update", "record onderzoek outcome": "update",
            "end monitoring": "update", "extend monitoring": "update", "read norms": "search"}
 MAX_PENDING = 10_000
+Reply = TypeVar("Reply")
 
 
 class State(Protocol):
@@ -60,23 +77,47 @@ MAX_ID = 128
 FIRST_NORMS_YEAR = 2000
 
 
-def _overdue_key(item: OverdueDeadline) -> tuple[dt.datetime, str, str]:
-    return item.due_at, item.case_id, item.kind.value
+def own_cases(cases: Iterable[CaseRecord], workers: Workers) -> list[CaseRecord]:
+    """The cases of this worker's own partitions: a standby copy of another worker's is that worker's to count."""
+    return [record for record in cases if workers.owns(record.case_id)]
 
 
-def overdue_of(cases: list[CaseRecord], tenant: str, now: dt.datetime) -> list[OverdueDeadline]:
-    """The region's overdue deadlines among `cases` (unsorted); a joined melding's assessment is its episode's."""
-    joined = joined_meldingen(cases)
-    return [item for record in cases if record.belongs_to(tenant) for item in record.overdue_deadlines(now)
-            if not (item.kind is DeadlineKind.ASSESSMENT and record.case_id in joined)]
+async def peer_answer(context: grpc.aio.ServicerContext, call: Awaitable[Reply]) -> Reply:
+    """The answer of another radar worker, or this call ended with its status (its details and BadRequest too)."""
+    try:
+        return await call
+    except grpc.aio.AioRpcError as exc:
+        details = [(k, v) for k, v in (exc.trailing_metadata() or ()) if k == "grpc-status-details-bin"]
+        await context.abort(exc.code(), exc.details() or "", trailing_metadata=tuple(details))
+        raise AssertionError("abort returns only by raising") from None
+
+
+def at_owner(method: Callable[..., Awaitable[Reply]]) -> Callable[..., Awaitable[Reply]]:
+    """The call about one case (request.case_id) answered by the worker that owns the case: forwarded there for the
+    caller when another worker owns it. One worker thus guards each case's decision and lifecycle, and a read sees
+    what was just written there (docs/architecture.md, "Radar with two workers")."""
+    name = method.__name__
+
+    @functools.wraps(method)
+    async def routed(self: RadarApi, request: Any, context: grpc.aio.ServicerContext) -> Reply:
+        owner = self.workers.owner_of(request.case_id) if request.case_id else None
+        if owner is None:
+            return await method(self, request, context)
+        if caller().via:  # forwarded here, yet another worker owns it: the assignment moved in between
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "the case is moving to another radar worker; try again")
+        return await peer_answer(context, self.workers.forward(owner, name, request, caller()))
+
+    return routed
 
 
 class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
-    def __init__(self, state: State, audit: AuditLog, radar: Radar, commit: Callable[[list[Out]], Awaitable[None]]):
+    def __init__(self, state: State, audit: AuditLog | None, radar: Radar,
+                 commit: Callable[[list[Out]], Awaitable[None]], workers: Workers | None = None):
         self.state = state
         self.commit = commit  # durable in radar's outbox when it returns
         self.access = Access(audit, purpose="veiligheidsbeoordeling")
         self.radar = radar
+        self.workers = workers or Workers.alone()
         # Decisions published but not yet applied to the case table by the agent (this process only):
         # case id -> (fingerprint, result). Lets a quick second call with another decision fail too.
         self._pending: dict[str, tuple[str, DecisionResult]] = {}
@@ -104,6 +145,7 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
         assert record is not None
         return record
 
+    @at_owner
     async def GetAssessment(self, request: radar_service_pb2.GetAssessmentRequest,
                             context: grpc.aio.ServicerContext) -> radar_service_pb2.GetAssessmentResponse:
         subject = {"case_id": request.case_id}
@@ -117,6 +159,7 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
         await self._log("read assessment", subject, context)
         return proto.assessment_response(record, inputs)
 
+    @at_owner
     async def LookupInvolvement(self, request: radar_service_pb2.LookupInvolvementRequest,
                                 context: grpc.aio.ServicerContext) -> radar_service_pb2.LookupInvolvementResponse:
         subject = {"case_id": request.case_id, "person_id": request.person_id}
@@ -130,6 +173,7 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
         await self._log("search register", subject, context)
         return proto.lookup_response(views)
 
+    @at_owner
     async def RecordDecision(self, request: radar_service_pb2.RecordDecisionRequest,
                              context: grpc.aio.ServicerContext) -> radar_service_pb2.RecordDecisionResponse:
         what, subject = "record decision", {"case_id": request.case_id}
@@ -180,23 +224,30 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
             after = decode_token("ListOverdue", request.page_token, (str, str, str))
         except PageError as exc:
             await abort_domain(context, exc)
-        # An overdue deadline is open work: the open cases hold every one.
-        items = overdue_of(list(self.state.open_cases()), tenant, dt.datetime.now(dt.UTC))
-        # (due_at, case_id, kind) orders the deadlines totally and never changes for one, so the page after the
-        # token's key never skips or repeats a deadline (vtkit.paging); the key is compared as a time, not as text.
-        items.sort(key=_overdue_key)
+        cursor: OverdueDeadline | None = None
         if after is not None:
+            # The key is compared as a time, not as text (radar.domain.overdue).
             try:
-                cursor = (dt.datetime.fromisoformat(str(after[0])), str(after[1]), str(after[2]))
-                if cursor[0].tzinfo is None:  # due moments are aware: a naive one could not be compared
+                cursor = OverdueDeadline(str(after[1]), DeadlineKind(str(after[2])),
+                                         dt.datetime.fromisoformat(str(after[0])))
+                if cursor.due_at.tzinfo is None:  # due moments are aware: a naive one could not be compared
                     raise ValueError("naive")
             except ValueError:
                 await abort_invalid(context, "page_token", "not a next_page_token of ListOverdue")
-            items = [i for i in items if _overdue_key(i) > cursor]
-        page, more = items[:size], len(items) > size
+        # An overdue deadline is open work: the open cases hold every one. This worker's part in full, the others'
+        # from their first `size` after the cursor.
+        items, joined = overdue_of(own_cases(self.state.open_cases(), self.workers), tenant, dt.datetime.now(dt.UTC))
+        parts = [Part(items if cursor is None else [i for i in items if overdue_key(i) > overdue_key(cursor)])]
+        asked = radar_peer_service_pb2.ListOwnOverdueRequest(
+            tenant_id=tenant, limit=size, joined_case_ids=sorted(joined),
+            after=proto.overdue_deadline(cursor) if cursor is not None else None)
+        replies = await asyncio.gather(*(peer_answer(context, self.workers.peer(address).ListOwnOverdue(
+            asked, timeout=FORWARD_TIMEOUT)) for address in self.workers.others()))
+        parts += [Part([proto.overdue_from(o) for o in reply.overdue], reply.more) for reply in replies]
+        left_out = joined.union(*(reply.joined_case_ids for reply in replies))
+        page, next_key = merged_page(parts, left_out, size)
         await self._log("list overdue", {"case_id": "", "tenant": tenant}, context)
-        last = page[-1] if page else None
-        token = encode_token("ListOverdue", (last.due_at.isoformat(), last.case_id, last.kind.value)) if more and last else ""
+        token = encode_token("ListOverdue", (next_key[0].isoformat(), next_key[1], next_key[2])) if next_key else ""
         return proto.overdue_response(page, token)
 
     # ---- after the decision: the onderzoek and monitoring ---------------------------------------------------------
@@ -215,6 +266,7 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
         await self._log(what, subject, context)
         return record, result
 
+    @at_owner
     async def RecordOnderzoekStarted(self, request: radar_service_pb2.RecordOnderzoekStartedRequest,
                                      context: grpc.aio.ServicerContext
                                      ) -> radar_service_pb2.RecordOnderzoekStartedResponse:
@@ -223,6 +275,7 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
                                           lambda r: self.radar.record_onderzoek_started(r.tenant_id, r, now))
         return proto.started_response(result.at, result.within_norm, record.onderzoek_due_at)
 
+    @at_owner
     async def RecordOnderzoekOutcome(self, request: radar_service_pb2.RecordOnderzoekOutcomeRequest,
                                      context: grpc.aio.ServicerContext
                                      ) -> radar_service_pb2.RecordOnderzoekOutcomeResponse:
@@ -249,6 +302,7 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
                 del self._pending_outcomes[next(iter(self._pending_outcomes))]
         return proto.outcome_response(result.event_id, result.at, result.within_norm, result.monitor_until)
 
+    @at_owner
     async def EndMonitoring(self, request: radar_service_pb2.EndMonitoringRequest,
                             context: grpc.aio.ServicerContext) -> radar_service_pb2.EndMonitoringResponse:
         now = dt.datetime.now(dt.UTC)
@@ -256,6 +310,7 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
                                      lambda r: self.radar.change_monitoring(r.tenant_id, r, None, request.reason, now))
         return radar_service_pb2.EndMonitoringResponse(ended_at=proto.timestamp(result.at))
 
+    @at_owner
     async def ExtendMonitoring(self, request: radar_service_pb2.ExtendMonitoringRequest,
                                context: grpc.aio.ServicerContext) -> radar_service_pb2.ExtendMonitoringResponse:
         now = dt.datetime.now(dt.UTC)
@@ -284,7 +339,57 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
         first = proto.to_date(getattr(request, "from")) or last - dt.timedelta(days=364)
         if first > last:
             await abort_invalid(context, "from", "must not be after to")
-        # Decisions of any period: the whole case table (docs/architecture.md, "Case lifecycle": not bounded yet).
-        figures = norms(list(self.state.all_cases()), tenant, first, last, now)
+        # Decisions of any period: the whole case table (docs/architecture.md, "Case lifecycle": not bounded yet);
+        # this worker's own cases, and every other worker's figures of its own (they add up).
+        figures = norms(own_cases(self.state.all_cases(), self.workers), tenant, first, last, now)
+        asked = radar_peer_service_pb2.GetOwnNormsRequest(tenant_id=tenant, to=proto.date(last),
+                                                          **{"from": proto.date(first)})
+        for reply in await asyncio.gather(*(peer_answer(context, self.workers.peer(address).GetOwnNorms(
+                asked, timeout=FORWARD_TIMEOUT)) for address in self.workers.others())):
+            figures += proto.norms_from(reply.norms)
         await self._log("read norms", {"case_id": "", "tenant": tenant}, context)
         return proto.norms_response(figures)
+
+
+class RadarPeerApi(radar_peer_service_pb2_grpc.RadarPeerServiceServicer):
+    """A radar worker's own part of a list read, for another radar worker only (radar.workers)."""
+
+    def __init__(self, state: State, audit: AuditLog | None, workers: Workers):
+        self.state = state
+        self.workers = workers
+        self.access = Access(audit, purpose="veiligheidsbeoordeling")
+
+    async def _peer_only(self, what: str, tenant: str, context: grpc.aio.ServicerContext) -> None:
+        who: Caller = caller()
+        if (who.tenant, who.role) != PEER or who.via:
+            await self.access.deny(context, what, {"case_id": "", "tenant": tenant}, grpc.StatusCode.PERMISSION_DENIED,
+                                   "for radar's own workers only")
+
+    async def ListOwnOverdue(self, request: radar_peer_service_pb2.ListOwnOverdueRequest,
+                             context: grpc.aio.ServicerContext) -> radar_peer_service_pb2.ListOwnOverdueResponse:
+        await self._peer_only("list overdue", request.tenant_id, context)
+        if request.limit < 1:
+            await abort_invalid(context, "limit", "at least 1")
+        items, joined = overdue_of(own_cases(self.state.open_cases(), self.workers), request.tenant_id,
+                                   dt.datetime.now(dt.UTC), request.joined_case_ids)
+        if request.HasField("after"):
+            cursor = overdue_key(proto.overdue_from(request.after))
+            items = [i for i in items if overdue_key(i) > cursor]
+        await self.access.record(context, "list overdue", {"case_id": "", "tenant": request.tenant_id},
+                                 action=ACTIONS["list overdue"])
+        return radar_peer_service_pb2.ListOwnOverdueResponse(
+            overdue=[proto.overdue_deadline(i) for i in items[:request.limit]], more=len(items) > request.limit,
+            joined_case_ids=sorted(joined))
+
+    async def GetOwnNorms(self, request: radar_peer_service_pb2.GetOwnNormsRequest,
+                          context: grpc.aio.ServicerContext) -> radar_peer_service_pb2.GetOwnNormsResponse:
+        await self._peer_only("read norms", request.tenant_id, context)
+        first, last = proto.to_date(getattr(request, "from")), proto.to_date(request.to)
+        if first is None or last is None:
+            await abort_invalid(context, "from", "from and to are calendar dates")
+        assert first is not None and last is not None
+        figures: Norms = norms(own_cases(self.state.all_cases(), self.workers), request.tenant_id, first, last,
+                               dt.datetime.now(dt.UTC))
+        await self.access.record(context, "read norms", {"case_id": "", "tenant": request.tenant_id},
+                                 action=ACTIONS["read norms"])
+        return radar_peer_service_pb2.GetOwnNormsResponse(norms=proto.norms_response(figures))

@@ -17,6 +17,9 @@ class Settings:
     data_dir: str = env("VT_DATA_DIR", doc="local state; the table store lives in $VT_DATA_DIR/radar")
     kafka: KafkaSettings = group(KafkaSettings, doc="the KAFKA_* variables (vtkit.kafka; faust's broker too)")
     grpc_port: int = env("GRPC_PORT", 0)
+    peer_address: str = env("RADAR_PEER_ADDRESS", "", doc="host:port at which the other radar workers reach this "
+                            "one's gRPC service (a call about a case goes to the worker owning it: radar.workers); "
+                            "empty: the address it listens on")
     app_id: str = env("RADAR_APP_ID", "vt-radar", doc="faust app id = consumer group and changelog prefix")
     table_store: str = env("RADAR_TABLE_STORE", "rocksdict", doc="rocksdict (production) or memory (unit tests)")
     log_level: str = env("LOG_LEVEL", "INFO")

@@ -24,7 +24,8 @@ from radar.app import NORM_GAUGES_SECONDS, PARTITIONS, RadarStreams, deadline_co
 from radar.domain.cases import CaseRecord, Decision, joined_meldingen
 from radar.domain.decisions import DecisionInput, Judgement
 from radar.domain.lifecycle import NORM_DAYS, counts_for_norms, norms
-from radar.grpc_api import RadarApi, overdue_of
+from radar.domain.overdue import overdue_of
+from radar.grpc_api import RadarApi
 from radar.handlers import Radar
 from radar.outputs import Out
 from radar.settings import Settings

@@ -503,11 +503,21 @@ def decision_response(event_id: str, decided_at: dt.datetime,
     return reply
 
 
+def overdue_deadline(i: OverdueDeadline) -> radar_service_pb2.OverdueDeadline:
+    return radar_service_pb2.OverdueDeadline(case_id=i.case_id, kind=_KINDS[i.kind],
+                                             due_date=date(calendar.local_date(i.due_at)), due_at=timestamp(i.due_at))
+
+
+def overdue_from(message: radar_service_pb2.OverdueDeadline) -> OverdueDeadline:
+    """Another radar worker's deadline (radar.workers): written by overdue_deadline, so its kind is known."""
+    kind = deadline_kind(message.kind)
+    assert kind is not None, message.kind
+    return OverdueDeadline(message.case_id, kind, to_datetime(message.due_at))
+
+
 def overdue_response(items: list[OverdueDeadline], next_page_token: str = "") -> radar_service_pb2.ListOverdueResponse:
-    return radar_service_pb2.ListOverdueResponse(next_page_token=next_page_token, overdue=[
-        radar_service_pb2.OverdueDeadline(case_id=i.case_id, kind=_KINDS[i.kind],
-                                          due_date=date(calendar.local_date(i.due_at)), due_at=timestamp(i.due_at))
-        for i in items])
+    return radar_service_pb2.ListOverdueResponse(next_page_token=next_page_token,
+                                                 overdue=[overdue_deadline(i) for i in items])
 
 
 def assessment_response(record: CaseRecord, collected: list[AssessmentInputOut]
@@ -560,6 +570,15 @@ def to_date(value: common_pb2.Date) -> dt.date | None:
 def _figure(f: Figure) -> radar_service_pb2.NormFigure:
     return radar_service_pb2.NormFigure(total=f.total, on_time=f.on_time, share=round(f.share, 4), norm=f.norm,
                                         meets_norm=f.meets_norm)
+
+
+def norms_from(message: radar_service_pb2.GetNormsResponse) -> Norms:
+    """Another radar worker's figures (radar.workers); share and meets_norm follow from the counts."""
+    def figure(f: radar_service_pb2.NormFigure) -> Figure:
+        return Figure(f.total, f.on_time, f.norm)
+
+    return Norms(figure(message.assessments), figure(message.onderzoeken), message.open_assessments,
+                 message.overdue_assessments, message.open_onderzoeken, message.overdue_onderzoeken)
 
 
 def norms_response(n: Norms) -> radar_service_pb2.GetNormsResponse:

@@ -114,6 +114,9 @@ class Figure:
     def meets_norm(self) -> bool:
         return self.total == 0 or self.share >= self.norm
 
+    def __add__(self, other: Figure) -> Figure:
+        return Figure(self.total + other.total, self.on_time + other.on_time, self.norm)
+
 
 @dataclass(frozen=True)
 class Norms:
@@ -123,6 +126,13 @@ class Norms:
     overdue_assessments: int
     open_onderzoeken: int
     overdue_onderzoeken: int
+
+    def __add__(self, other: Norms) -> Norms:
+        """The figures of two disjoint sets of cases (two radar workers' partitions) together: they are counts."""
+        return Norms(self.assessments + other.assessments, self.onderzoeken + other.onderzoeken,
+                     self.open_assessments + other.open_assessments,
+                     self.overdue_assessments + other.overdue_assessments,
+                     self.open_onderzoeken + other.open_onderzoeken, self.overdue_onderzoeken + other.overdue_onderzoeken)
 
 
 def norms(cases: list[CaseRecord], tenant: str, first: dt.date, last: dt.date, now: dt.datetime) -> Norms:
