@@ -249,7 +249,7 @@ def test_the_redrive_job_validates_and_runs_as_ops_redrive() -> None:
 
 
 # What a service's vt-pki-<service> Secret may give it (deploy/k8s/README.md): the CA certificate, its server
-# certificate and key, and the notifier its client certificate. Never a CA private key (vtkit.pki).
+# certificate and key, and the notifier and radar their client certificates. Never a CA private key (vtkit.pki).
 PKI_ITEMS = {"ca.pem", "server.pem", "server.key", "client.pem", "client.key"}
 
 

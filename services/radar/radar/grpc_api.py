@@ -46,6 +46,7 @@ from radar.domain.lifecycle import (
 from radar.domain.model import PersonHistory
 from radar.domain.overdue import Part, merged_page, overdue_key, overdue_of
 from radar.handlers import DecisionConflict, DecisionResult, LifecycleResult, Radar
+from radar.open_work import partition_of
 from radar.outputs import Out
 from radar.workers import FORWARD_TIMEOUT, PEER, Workers
 
@@ -79,7 +80,10 @@ FIRST_NORMS_YEAR = 2000
 
 def own_cases(cases: Iterable[CaseRecord], workers: Workers) -> list[CaseRecord]:
     """The cases of this worker's own partitions: a standby copy of another worker's is that worker's to count."""
-    return [record for record in cases if workers.owns(record.case_id)]
+    mine = workers.own_partitions()
+    if mine is None:
+        return list(cases)
+    return [record for record in cases if partition_of(record.case_id, workers.partitions) in mine]
 
 
 async def peer_answer(context: grpc.aio.ServicerContext, call: Awaitable[Reply]) -> Reply:
@@ -100,7 +104,8 @@ def at_owner(method: Callable[..., Awaitable[Reply]]) -> Callable[..., Awaitable
 
     @functools.wraps(method)
     async def routed(self: RadarApi, request: Any, context: grpc.aio.ServicerContext) -> Reply:
-        owner = self.workers.owner_of(request.case_id) if request.case_id else None
+        # An empty or overlong id names no case: refused where the call arrived.
+        owner = self.workers.owner_of(request.case_id) if 0 < len(request.case_id) <= MAX_ID else None
         if owner is None:
             return await method(self, request, context)
         if caller().via:  # forwarded here, yet another worker owns it: the assignment moved in between

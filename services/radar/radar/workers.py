@@ -78,13 +78,13 @@ class Workers:
         """The addresses of the other workers that own partitions now."""
         return sorted({address_of(url) for url in self._owners().values() if url != self.own_url})
 
-    def owns(self, case_id: str) -> bool:
-        """Whether a list read here counts the case: it is in this worker's own partitions (a standby copy of another
-        worker's is that worker's to count). True while the assignment names no other worker."""
+    def own_partitions(self) -> frozenset[int] | None:
+        """The partitions whose cases a list read here counts (a standby copy of another worker's is that worker's to
+        count); None: every case, while the assignment names no other worker."""
         owners = self._owners()
         if not any(url != self.own_url for url in owners.values()):
-            return True
-        return owners.get(partition_of(case_id, self.partitions)) == self.own_url
+            return None
+        return frozenset(partition for partition, url in owners.items() if url == self.own_url)
 
     def _channel(self, address: str) -> grpc.aio.Channel:
         if address not in self._channels:
