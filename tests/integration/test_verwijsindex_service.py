@@ -258,7 +258,9 @@ async def test_registrations_during_a_broker_outage_are_published_afterwards(
             assert match.message.kind == events_pb2.MATCH_KIND_CLIENT
             registered = watcher.matching(
                 lambda _t, m: isinstance(m, events_pb2.SignalRegistered) and m.youth_pseudonym == youth)
-            assert len(registered) == 2
+            # Both registrations, each under one event id. Delivery is at-least-once: a row whose first send reached
+            # the new broker unacknowledged is sent again under the same id (consumers dedupe on it), as CI saw.
+            assert len({event.envelope.id for event in registered}) == 2, registered
     finally:
         code = process.stop()
         broker.stop()
