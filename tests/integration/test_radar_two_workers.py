@@ -129,13 +129,14 @@ async def test_two_workers_answer_a_case_at_its_owner_and_list_the_region_from_b
                 OrgStubs(workers[1].address, keys, radar_service_pb2_grpc.RadarServiceStub) as at_second:
             stubs = (at_first(region), at_second(region))
             # Lists: the same, complete, from either worker, in pages smaller than a worker's part.
-            async def listed_by(stub: radar_service_pb2_grpc.RadarServiceStub) -> list[str]:
+            async def listed_by(stub: radar_service_pb2_grpc.RadarServiceStub, overdue: list[str]) -> list[str]:
                 listed = [case_id for case_id, _ in await list_all_overdue(stub, page_size=5)]
-                assert len(listed) == len(set(listed)) and sorted(listed) == regional, (listed, regional)
+                assert len(listed) == len(set(listed)) and sorted(listed) == overdue, (listed, overdue)
                 return listed
 
-            by_first = await eventually(lambda: listed_by(stubs[0]), "worker 1 lists every overdue case", timeout=30)
-            assert await listed_by(stubs[1]) == by_first
+            by_first = await eventually(lambda: listed_by(stubs[0], regional), "worker 1 lists every overdue case",
+                                        timeout=30)
+            assert await listed_by(stubs[1], regional) == by_first
             # The norms: both workers' own figures added up, from either worker.
             async with OrgStubs(workers[0].address, keys, radar_peer_service_pb2_grpc.RadarPeerServiceStub) as peer_1, \
                     OrgStubs(workers[1].address, keys, radar_peer_service_pb2_grpc.RadarPeerServiceStub) as peer_2:
@@ -186,6 +187,20 @@ async def test_two_workers_answer_a_case_at_its_owner_and_list_the_region_from_b
                 # Its own part only, not its standby copy of the other's.
                 assert held[0] <= {item.case_id for item in own.overdue} and not held[1] & {
                     item.case_id for item in own.overdue}
+
+            # The second worker stops: the first takes over its partitions and answers for every case alone (a call
+            # in between, forwarded to the stopped worker, is UNAVAILABLE and tried again by the case system).
+            assert workers[1].stop() == 0, workers[1].log_text()[-3000:]
+            await eventually(lambda: owned(workers[0]) == set(range(PARTITIONS)), "the first worker owns everything",
+                             timeout=60)
+            theirs = sorted(held[1])[1]
+
+            async def answered() -> None:
+                reply = await stubs[0].GetAssessment(radar_service_pb2.GetAssessmentRequest(case_id=theirs))
+                assert reply.due.case_id == theirs
+                await listed_by(stubs[0], [c for c in regional if c != case_id])  # the decided one is not overdue
+
+            await eventually(answered, "the first worker answers the second's cases", truthy=False, timeout=60)
     finally:
         await watcher.stop()
         for worker in workers:

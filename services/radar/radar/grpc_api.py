@@ -110,7 +110,8 @@ def at_owner(method: Callable[..., Awaitable[Reply]]) -> Callable[..., Awaitable
             return await method(self, request, context)
         if caller().via:  # forwarded here, yet another worker owns it: the assignment moved in between
             await context.abort(grpc.StatusCode.UNAVAILABLE, "the case is moving to another radar worker; try again")
-        return await peer_answer(context, self.workers.forward(owner, name, request, caller()))
+        return await peer_answer(context, self.workers.forward(owner, name, request, caller(),
+                                                               context.time_remaining()))
 
     return routed
 

@@ -92,10 +92,11 @@ class Workers:
             self._channels[address] = client_channel(address, self.keys, *PEER, server_name=SERVER_NAME)
         return self._channels[address]
 
-    async def forward(self, address: str, method: str, request: Any, who: Caller) -> Any:
-        """RadarService.`method` at the worker at `address`, for `who`."""
+    async def forward(self, address: str, method: str, request: Any, who: Caller, within: float | None) -> Any:
+        """RadarService.`method` at the worker at `address`, for `who`, within the caller's remaining time."""
         stub = radar_service_pb2_grpc.RadarServiceStub(self._channel(address))
-        return await getattr(stub, method)(request, metadata=on_behalf_metadata(who), timeout=FORWARD_TIMEOUT)
+        timeout = FORWARD_TIMEOUT if within is None else min(within, FORWARD_TIMEOUT)
+        return await getattr(stub, method)(request, metadata=on_behalf_metadata(who), timeout=timeout)
 
     def peer(self, address: str) -> radar_peer_service_pb2_grpc.RadarPeerServiceStub:
         return radar_peer_service_pb2_grpc.RadarPeerServiceStub(self._channel(address))
