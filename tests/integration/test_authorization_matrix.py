@@ -34,8 +34,9 @@ from vt.intake.v1 import intake_service_pb2_grpc
 from vt.notifier.v1 import notifier_service_pb2 as npb
 from vt.notifier.v1 import notifier_service_pb2_grpc
 from vt.radar.v1 import events_pb2 as radar_events
+from vt.radar.v1 import radar_peer_service_pb2 as ppb
+from vt.radar.v1 import radar_peer_service_pb2_grpc, radar_service_pb2_grpc
 from vt.radar.v1 import radar_service_pb2 as rpb
-from vt.radar.v1 import radar_service_pb2_grpc
 from vt.verwijsindex.v1 import verwijsindex_service_pb2 as vpb
 from vt.verwijsindex.v1 import verwijsindex_service_pb2_grpc
 from vtkit import audit, topics
@@ -57,6 +58,7 @@ DENIED = (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.PERMISSION_DENIED)
 SERVICES = {
     "vt.intake.v1.IntakeService": (ipb, intake_service_pb2_grpc.IntakeServiceStub),
     "vt.radar.v1.RadarService": (rpb, radar_service_pb2_grpc.RadarServiceStub),
+    "vt.radar.v1.RadarPeerService": (ppb, radar_peer_service_pb2_grpc.RadarPeerServiceStub),
     "vt.verwijsindex.v1.VerwijsindexService": (vpb, verwijsindex_service_pb2_grpc.VerwijsindexServiceStub),
     "vt.notifier.v1.NotifierService": (npb, notifier_service_pb2_grpc.NotifierServiceStub),
 }
@@ -79,6 +81,8 @@ EXERCISE: dict[str, tuple[str, str]] = {
     "vt.radar.v1.RadarService/EndMonitoring": ("object", "B's case"),
     "vt.radar.v1.RadarService/ExtendMonitoring": ("object", "B's case"),
     "vt.radar.v1.RadarService/GetNorms": ("list", "B's figures (the region is the caller's certificate)"),
+    "vt.radar.v1.RadarPeerService/ListOwnOverdue": ("object", "B's overdue cases (radar's own workers only)"),
+    "vt.radar.v1.RadarPeerService/GetOwnNorms": ("object", "B's figures (radar's own workers only)"),
     "vt.verwijsindex.v1.VerwijsindexService/RegisterSignal": ("create", "B as forged registrant"),
     "vt.verwijsindex.v1.VerwijsindexService/WithdrawSignal": ("object", "B's signal"),
     "vt.verwijsindex.v1.VerwijsindexService/ListMySignals": ("list", "B's signals"),
@@ -226,7 +230,8 @@ async def test_radar_matrix(kafka: str, keys: KeyStore, tmp_path: pathlib.Path, 
             msg = melding_received(keys, t, [random_bsn()], event_id=event_id)
             await publish_melding(publisher, msg, event_id)
             cases[t] = (msg.contact_id, msg.persons[0].person_id)
-        async with OrgStubs(process.address, keys, radar_service_pb2_grpc.RadarServiceStub) as stub:
+        async with OrgStubs(process.address, keys, radar_service_pb2_grpc.RadarServiceStub) as stub, \
+                OrgStubs(process.address, keys, radar_peer_service_pb2_grpc.RadarPeerServiceStub) as peer:
             for t in TENANTS:  # each tenant sees its own case once radar has it
                 case_id = cases[t][0]
 
@@ -258,16 +263,25 @@ async def test_radar_matrix(kafka: str, keys: KeyStore, tmp_path: pathlib.Path, 
                 assert case_b not in {i.case_id for i in overdue.overdue}
                 await stub(a).GetNorms(rpb.GetNormsRequest())  # the caller's own region's figures
                 calls += 2
+                # A worker's own part of B's lists: for radar's own workers only.
+                today = common_pb2.Date(year=2026, month=12, day=7)
+                for method, request in [("ListOwnOverdue", ppb.ListOwnOverdueRequest(tenant_id=b, limit=10)),
+                                        ("GetOwnNorms", ppb.GetOwnNormsRequest(tenant_id=b, to=today,
+                                                                               **{"from": today}))]:
+                    assert await expect_denied(peer, method, request, a) == grpc.StatusCode.PERMISSION_DENIED
+                    calls += 1
         log = denials(data / "audit-radar.jsonl", keys)
         got = {(r["who"]["tenant"], r["what"], r["subject"]["case_id"]) for r in log}
+        peer_denials = {(r["who"]["tenant"], r["what"], r["subject"]["tenant"]) for r in log if "tenant" in r["subject"]}
         for a, b in PAIRS:
             for what in ("read assessment", "search register", "record decision", "start onderzoek",
                          "record onderzoek outcome", "end monitoring", "extend monitoring"):
                 assert (a, what, cases[b][0]) in got, (a, b, what)
+            assert {(a, "list overdue", b), (a, "read norms", b)} <= peer_denials, (a, b)
     finally:
         assert process.stop() == 0, process.log_text()[-3000:]
     await assert_forwarded(kafka, "radar", got, "case_id")
-    print(f"radar: 9 RPCs x {len(PAIRS)} pairs = {calls}")
+    print(f"radar: 11 RPCs x {len(PAIRS)} pairs = {calls}")
 
 
 @pytest.fixture()

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any, NoReturn, Protocol, TypeVar
 
 import grpc
@@ -65,8 +65,8 @@ class State(Protocol):
 
     def person(self, pseudonym: str) -> PersonHistory | None: ...
 
-    def all_cases(self) -> Iterable[CaseRecord]:
-        """Every case (grows with the years): the norms report only."""
+    def case_chunks(self) -> AsyncIterator[list[CaseRecord]]:
+        """Every case (grows with the years), a chunk at a time: the norms report only."""
 
     def open_cases(self) -> Iterable[CaseRecord]:
         """Every case with open work (CaseRecord.has_open_work), through radar's index of open cases."""
@@ -84,6 +84,16 @@ def own_cases(cases: Iterable[CaseRecord], workers: Workers) -> list[CaseRecord]
     if mine is None:
         return list(cases)
     return [record for record in cases if partition_of(record.case_id, workers.partitions) in mine]
+
+
+async def own_norms(state: State, workers: Workers, tenant: str, first: dt.date, last: dt.date,
+                    now: dt.datetime) -> Norms:
+    """The norm figures of this worker's own cases. Decisions of any period: the whole case table, a chunk at a time
+    (docs/architecture.md, "Case lifecycle": not bounded by the period yet); the figures of chunks add up."""
+    figures = norms([], tenant, first, last, now)
+    async for chunk in state.case_chunks():
+        figures += norms(own_cases(chunk, workers), tenant, first, last, now)
+    return figures
 
 
 async def peer_answer(context: grpc.aio.ServicerContext, call: Awaitable[Reply]) -> Reply:
@@ -345,9 +355,8 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
         first = proto.to_date(getattr(request, "from")) or last - dt.timedelta(days=364)
         if first > last:
             await abort_invalid(context, "from", "must not be after to")
-        # Decisions of any period: the whole case table (docs/architecture.md, "Case lifecycle": not bounded yet);
-        # this worker's own cases, and every other worker's figures of its own (they add up).
-        figures = norms(own_cases(self.state.all_cases(), self.workers), tenant, first, last, now)
+        # This worker's own cases, and every other worker's figures of its own (they add up).
+        figures = await own_norms(self.state, self.workers, tenant, first, last, now)
         asked = radar_peer_service_pb2.GetOwnNormsRequest(tenant_id=tenant, to=proto.date(last),
                                                           **{"from": proto.date(first)})
         for reply in await asyncio.gather(*(peer_answer(context, self.workers.peer(address).GetOwnNorms(
@@ -394,8 +403,7 @@ class RadarPeerApi(radar_peer_service_pb2_grpc.RadarPeerServiceServicer):
         if first is None or last is None:
             await abort_invalid(context, "from", "from and to are calendar dates")
         assert first is not None and last is not None
-        figures: Norms = norms(own_cases(self.state.all_cases(), self.workers), request.tenant_id, first, last,
-                               dt.datetime.now(dt.UTC))
+        figures = await own_norms(self.state, self.workers, request.tenant_id, first, last, dt.datetime.now(dt.UTC))
         await self.access.record(context, "read norms", {"case_id": "", "tenant": request.tenant_id},
                                  action=ACTIONS["read norms"])
         return radar_peer_service_pb2.GetOwnNormsResponse(norms=proto.norms_response(figures))
