@@ -46,6 +46,7 @@ PERF = os.environ.get("INTAKE_BENCH_PERF")  # a directory: `perf record` of the 
 DUMP = os.environ.get("INTAKE_BENCH_DUMP")  # set: context switches per thread id, and a py-spy dump naming them
 PROFILE_ARGS = os.environ.get("INTAKE_BENCH_PROFILE_ARGS", "").split()  # e.g. --gil, --threads
 TENANT = "groningen"
+SPY = pathlib.Path(sys.executable).with_name("py-spy")
 PATHS = [line.strip() for line in (ROOT / "scripts" / "venv_paths.txt").read_text().splitlines() if line.strip()]
 
 
@@ -86,6 +87,32 @@ async def _drained(database: pathlib.Path, timeout: float = 120.0) -> None:
         await asyncio.sleep(0.05)
 
 
+def _profilers(pid: int, label: str) -> list[subprocess.Popen[bytes]]:
+    """py-spy (INTAKE_BENCH_PROFILE) and perf (INTAKE_BENCH_PERF) recording `pid`, as asked."""
+    started = []
+    if PROFILE:
+        out = pathlib.Path(PROFILE)
+        out.mkdir(parents=True, exist_ok=True)
+        started.append(subprocess.Popen([str(SPY), "record", "--pid", str(pid), "--format", "raw", "--rate", "200",
+                                         "--nonblocking", *PROFILE_ARGS, "-o", str(out / f"intake-{label}.collapsed")],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    if PERF:
+        out = pathlib.Path(PERF)
+        out.mkdir(parents=True, exist_ok=True)
+        started.append(subprocess.Popen(["perf", "record", "-F", "999", "-g", "-p", str(pid), "-o",
+                                         str(out / f"intake-{label}.perf.data")],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    return started
+
+
+def _stop(profilers: list[subprocess.Popen[bytes]], pid: int) -> None:
+    if DUMP:
+        print(subprocess.run([str(SPY), "dump", "--pid", str(pid)], capture_output=True, text=True).stdout)
+    for profiler in profilers:
+        profiler.send_signal(signal.SIGINT)  # both write their file on SIGINT
+        profiler.wait(timeout=60)
+
+
 async def _one(source: str, kafka: str, keys: KeyStore, work: pathlib.Path, label: str) -> dict[str, float]:
     root = ROOT if source == "." else pathlib.Path(source).resolve()
     data = work / label / "data"
@@ -108,34 +135,15 @@ async def _one(source: str, kafka: str, keys: KeyStore, work: pathlib.Path, labe
         await asyncio.sleep(1.0)
         assert process.proc is not None
         pid = process.proc.pid
-        spy = None
-        if PROFILE:
-            out = pathlib.Path(PROFILE)
-            out.mkdir(parents=True, exist_ok=True)
-            spy = subprocess.Popen([str(pathlib.Path(sys.executable).with_name("py-spy")), "record", "--pid", str(pid),
-                                    "--format", "raw", "--rate", "200", "--nonblocking", *PROFILE_ARGS, "-o",
-                                    str(out / f"intake-{label}.collapsed")],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            await asyncio.sleep(1.0)
-        perf = None
-        if PERF:
-            pathlib.Path(PERF).mkdir(parents=True, exist_ok=True)
-            perf = subprocess.Popen(["perf", "record", "-F", "999", "-g", "-p", str(pid), "-o",
-                                     str(pathlib.Path(PERF) / f"intake-{label}.perf.data")],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            await asyncio.sleep(1.0)
+        profilers = _profilers(pid, label)
+        if profilers:
+            await asyncio.sleep(1.0)  # attached
         threads0, cpu0, t0 = _threads(pid), cpu_seconds(pid), time.perf_counter()
         results = await submit_all(addresses, keys, measured, concurrency=CONCURRENCY)
         acked = time.perf_counter() - t0
         await _drained(database)
         cpu1, t1, threads1 = cpu_seconds(pid), time.perf_counter(), _threads(pid)
-        if DUMP:
-            print(subprocess.run([str(pathlib.Path(sys.executable).with_name("py-spy")), "dump", "--pid", str(pid)],
-                                 capture_output=True, text=True).stdout)
-        for profiler in (spy, perf):
-            if profiler is not None:
-                profiler.send_signal(signal.SIGINT)
-                profiler.wait(timeout=60)
+        _stop(profilers, pid)
         errors = [r.error for r in results if r.error]
         assert not errors, errors[:5]
     finally:
