@@ -44,6 +44,7 @@ SOURCES = [s.strip() for s in os.environ.get("INTAKE_BENCH_SOURCES", ".").split(
 PROFILE = os.environ.get("INTAKE_BENCH_PROFILE")
 PERF = os.environ.get("INTAKE_BENCH_PERF")  # a directory: `perf record` of the measured window (native view)
 DUMP = os.environ.get("INTAKE_BENCH_DUMP")  # set: context switches per thread id, and a py-spy dump naming them
+STRACE = os.environ.get("INTAKE_BENCH_STRACE")  # a directory: `strace -f -c` syscall counts (slows intake down)
 PROFILE_ARGS = os.environ.get("INTAKE_BENCH_PROFILE_ARGS", "").split()  # e.g. --gil, --threads
 TENANT = "groningen"
 SPY = pathlib.Path(sys.executable).with_name("py-spy")
@@ -102,6 +103,11 @@ def _profilers(pid: int, label: str) -> list[subprocess.Popen[bytes]]:
         started.append(subprocess.Popen(["perf", "record", "-F", "999", "-g", "-p", str(pid), "-o",
                                          str(out / f"intake-{label}.perf.data")],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    if STRACE:
+        out = pathlib.Path(STRACE)
+        out.mkdir(parents=True, exist_ok=True)
+        started.append(subprocess.Popen(["strace", "-f", "-c", "-o", str(out / f"intake-{label}.strace"), "-p", str(pid)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     return started
 
 
@@ -109,7 +115,7 @@ def _stop(profilers: list[subprocess.Popen[bytes]], pid: int) -> None:
     if DUMP:
         print(subprocess.run([str(SPY), "dump", "--pid", str(pid)], capture_output=True, text=True).stdout)
     for profiler in profilers:
-        profiler.send_signal(signal.SIGINT)  # both write their file on SIGINT
+        profiler.send_signal(signal.SIGINT)  # each writes its file on SIGINT
         profiler.wait(timeout=60)
 
 
