@@ -186,16 +186,8 @@ class ContactStore(OutboxBookkeeping):
                 if column not in outbox_columns:
                     self._db.execute(ddl)
             self._db.executescript(INDEXES)
-        # The lookups of every request (idempotency key, household): a connection of their own, so they do not wait
-        # for the store's lock while a group's transaction holds it through its COMMIT (WAL: a reader sees every
-        # committed transaction and never waits for the writer). Autocommit: each lookup reads the newest commit.
-        self._reader = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self._reader.execute("PRAGMA query_only=ON")
-        self._read_lock = threading.Lock()  # one connection: one lookup at a time
 
     def close(self) -> None:
-        with self._read_lock:
-            self._reader.close()
         with self._lock:
             self._db.close()
 
@@ -207,17 +199,15 @@ class ContactStore(OutboxBookkeeping):
     # -- contacts ---------------------------------------------------------------------------
 
     def find_by_idempotency_key(self, key: str) -> tuple[str, ContactRecord] | None:
-        """(method, contact) of a request already handled under `key` and committed, else None (a save checks again
-        in its own transaction)."""
-        with self._read_lock:
-            return self._find_by_key(key, self._reader)
+        """(method, contact) of a request already handled under `key`, else None."""
+        with self._lock:
+            return self._find_by_key(key)
 
-    def _find_by_key(self, key: str, db: sqlite3.Connection | None = None) -> tuple[str, ContactRecord] | None:
-        db = db or self._db
-        row = db.execute("SELECT method, contact_id FROM idempotency WHERE idempotency_key = ?", (key,)).fetchone()
+    def _find_by_key(self, key: str) -> tuple[str, ContactRecord] | None:
+        row = self._db.execute("SELECT method, contact_id FROM idempotency WHERE idempotency_key = ?", (key,)).fetchone()
         if row is None:
             return None
-        contact = self._get(row[1], db)
+        contact = self._get(row[1])
         assert contact is not None, "idempotency row without its contact (foreign key)"
         return row[0], contact
 
@@ -225,8 +215,8 @@ class ContactStore(OutboxBookkeeping):
         with self._lock:
             return self._get(contact_id)
 
-    def _get(self, contact_id: str, db: sqlite3.Connection | None = None) -> ContactRecord | None:
-        row = (db or self._db).execute(
+    def _get(self, contact_id: str) -> ContactRecord | None:
+        row = self._db.execute(
             "SELECT contact_id, reference, kind, received_at, linked_contact_id, same_day, professional_to_be_informed,"
             " converted_to, payload_key_id, payload_nonce, payload, dossier_id, destroyed_at, person_ids FROM contacts"
             " WHERE contact_id = ?",
@@ -338,8 +328,8 @@ class ContactStore(OutboxBookkeeping):
         if not person_keys:
             return None
         marks = ",".join("?" * len(person_keys))
-        with self._read_lock:
-            row = self._reader.execute(
+        with self._lock:
+            row = self._db.execute(
                 f"SELECT h.dossier_id FROM household_index h JOIN contacts c ON c.contact_id = h.dossier_id"
                 f" WHERE h.person_key IN ({marks}) AND c.destroyed_at IS NULL ORDER BY c.received_at LIMIT 1",
                 tuple(person_keys)).fetchone()
