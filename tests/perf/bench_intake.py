@@ -1,19 +1,22 @@
 """CPU of one intake process per melding, alone against the embedded broker.
 
-    VT_PORT_RANGE=24500-25999 .venv/bin/pytest -m bench tests/perf/bench_intake.py -s -p no:cacheprovider
+    VT_PORT_RANGE=24500-25999 .venv/bin/pytest -m bench tests/perf -k intake_cpu -s -p no:cacheprovider
 
 One intake (groningen) is started; INTAKE_BENCH_WARMUP (200) meldingen warm it up, then INTAKE_BENCH_N (2000)
 loadgen meldingen (seed INTAKE_BENCH_SEED, 9) are submitted over one mTLS channel, INTAKE_BENCH_CONCURRENCY (32) in
-flight. The intake's CPU time (utime + stime of /proc/<pid>/stat, loadgen.cpu) is read before the first submission
-and after its outbox is drained (every MeldingReceived sent, read from its SQLite file), so the relay's signing and
-sending and the access log's forwarding count too. Printed: CPU ms per melding, acknowledgements per second, the
-load average.
+flight (a closed loop: the acknowledgement latencies measure the queue as much as a melding). The intake's CPU time
+(utime + stime of /proc/<pid>/stat, loadgen.cpu) is read before the first submission and after its outbox is drained
+(every MeldingReceived sent, read from its SQLite file), so the relay's signing and sending and the access log's
+forwarding count too. Printed: CPU ms per melding, acknowledgements per second, ack p50/p99, the load average, and
+per melding the CPU of the main thread and of the other threads, user and system time, and context switches.
 
-Comparing two trees by turns: INTAKE_BENCH_SOURCES=a,b,a,b runs one intake per entry, one after the other, each
-with PYTHONPATH naming that repository's service and library folders (an entry `.` is this checkout), e.g. a
-`git worktree` of the baseline commit. INTAKE_BENCH_PROFILE=<dir> also records the measured window with py-spy
-(raw collapsed stacks; summarise with tests/perf/pyspy_summary.py;
-INTAKE_BENCH_PROFILE_ARGS=--gil samples only the thread holding the GIL)."""
+Comparing trees by turns (host noise drifts): INTAKE_BENCH_SOURCES=a,b,a,b runs one intake per entry, one after the
+other, each with PYTHONPATH naming that repository's service and library folders (an entry `.` is this checkout),
+e.g. a `git worktree` of the baseline commit. Profiles of the measured window: INTAKE_BENCH_PROFILE=<dir> (py-spy,
+raw collapsed stacks, summarise with tests/perf/pyspy_summary.py; INTAKE_BENCH_PROFILE_ARGS="--gil --threads"
+samples only the thread holding the GIL, by thread), INTAKE_BENCH_PERF=<dir> (perf record -g: the native view,
+kernel included), INTAKE_BENCH_STRACE=<dir> (syscall counts; slows intake down), INTAKE_BENCH_DUMP=1 (context
+switches per thread id and a py-spy dump naming the threads)."""
 
 from __future__ import annotations
 
@@ -29,7 +32,7 @@ import time
 import pytest
 from devstack.processes import ROOT, ServiceProcess
 from loadgen.cpu import CLK_TCK, cpu_seconds
-from loadgen.drive import submit_all
+from loadgen.drive import percentiles, submit_all
 from loadgen.generate import generate
 from vtkit.grpcserver import wait_healthy
 from vtkit.keystore import KeyStore
@@ -158,7 +161,9 @@ async def _one(source: str, kafka: str, keys: KeyStore, work: pathlib.Path, labe
     per_thread = {name: 1000 * (threads1[name] - threads0.get(name, 0.0)) / N for name in threads1}
     print(f"{label}: ms CPU/melding by thread name: "
           + ", ".join(f"{k} {v:.3f}" for k, v in sorted(per_thread.items(), key=lambda kv: -kv[1]) if v > 0.001))
-    return {"cpu_ms_per_melding": 1000 * (cpu1 - cpu0) / N, "acks_per_s": N / acked, "seconds": t1 - t0}
+    latency = percentiles([1000 * (r.acked - r.sent) for r in results], (50, 99))
+    return {"cpu_ms_per_melding": 1000 * (cpu1 - cpu0) / N, "acks_per_s": N / acked, "seconds": t1 - t0,
+            "ack_p50_ms": latency["p50"], "ack_p99_ms": latency["p99"]}
 
 
 async def test_intake_cpu_per_melding(kafka: str, keys: KeyStore, tmp_path: pathlib.Path) -> None:
@@ -168,6 +173,7 @@ async def test_intake_cpu_per_melding(kafka: str, keys: KeyStore, tmp_path: path
         row = await _one(source, kafka, keys, tmp_path, label)
         load = pathlib.Path("/proc/loadavg").read_text().split()[:3]
         rows.append(f"{label:24} {row['cpu_ms_per_melding']:6.3f} ms CPU/melding  {row['acks_per_s']:6.0f} acks/s  "
-                    f"{row['seconds']:5.1f} s  load {' '.join(load)}")
+                    f"{row['seconds']:5.1f} s  ack p50/p99 {row['ack_p50_ms']:4.0f}/{row['ack_p99_ms']:4.0f} ms  "
+                    f"load {' '.join(load)}")
         print(rows[-1], flush=True)
     print("\nintake CPU per melding (N={}, concurrency {}):\n{}".format(N, CONCURRENCY, "\n".join(rows)))
