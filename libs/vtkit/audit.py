@@ -377,8 +377,9 @@ def read(path: str | pathlib.Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
-def to_proto(record: Mapping[str, Any]) -> Any:
-    """The topic copy (vt.audit.v1.AuditRecord) of one file record."""
+def to_proto(record: Mapping[str, Any], line: str | None = None) -> Any:
+    """The topic copy (vt.audit.v1.AuditRecord) of one file record; `line`: the record as read from the file (what
+    AuditLog wrote: the same canonical JSON this would encode again), when at hand."""
     from vt.audit.v1 import events_pb2
 
     who, where = record.get("who", {}), record.get("where", {})
@@ -389,7 +390,7 @@ def to_proto(record: Mapping[str, Any]) -> Any:
         purpose=record.get("purpose", ""), service=where.get("service", ""), peer=where.get("peer", ""),
         outcome=record.get("outcome", ""), detail=record.get("detail", ""), prev_hash=record["prev"],
         hash=record["hash"], checkpoint_signature=record.get("sig", ""),
-        line=json.dumps(record, sort_keys=True, ensure_ascii=False))
+        line=json.dumps(record, sort_keys=True, ensure_ascii=False) if line is None else line)
 
 
 class AuditForwarder:
@@ -425,14 +426,14 @@ class AuditForwarder:
         seq = int(parts[0]) if parts else 0
         return seq, int(parts[1]) if len(parts) > 1 else (0 if seq == 0 else -1)
 
-    def _read_batch(self, seq: int, offset: int) -> tuple[list[dict[str, Any]], int]:
-        """Up to `batch` whole records after `seq`, from `offset` (found by a scan when unknown or past the end),
-        and the offset after the last one read."""
+    def _read_batch(self, seq: int, offset: int) -> tuple[list[tuple[dict[str, Any], str]], int]:
+        """Up to `batch` whole records after `seq` (each with its line as written), from `offset` (found by a scan
+        when unknown or past the end), and the offset after the last one read."""
         if not self.path.exists():
             return [], 0
         if offset < 0 or offset > self.path.stat().st_size:
             offset = 0  # an older cursor, or a file that is not the one the cursor was written for: scan by seq
-        records: list[dict[str, Any]] = []
+        records: list[tuple[dict[str, Any], str]] = []
         with open(self.path, "rb") as f:
             f.seek(offset)
             for raw in f:
@@ -443,7 +444,7 @@ class AuditForwarder:
                     continue
                 record = json.loads(raw)
                 if record["seq"] > seq:
-                    records.append(record)
+                    records.append((record, raw.decode().strip()))
                     if len(records) >= self.batch:
                         break
         return records, offset
@@ -464,13 +465,13 @@ class AuditForwarder:
                     self.cursor_path.write_text(f"{done} {offset}")  # an older cursor gets its offset
                 break
             items = []
-            for record in records:
-                message = to_proto(record)
+            for record, line in records:
+                message = to_proto(record, line)  # the line as written, not encoded again
                 envelope = envelope_for(message, source=f"audit/{message.service}", tenant=message.tenant,
                                         event_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"vt-audit:{record['hash']}")))
                 items.append((topics.NATIONAL_AUDIT, f"{message.service}:{record['seq']}", message, envelope))
             await (publisher or self.publisher).publish_batch(items)
-            self.cursor_path.write_text(f"{records[-1]['seq']} {offset}")
+            self.cursor_path.write_text(f"{records[-1][0]['seq']} {offset}")
             sent += len(records)
         if sent and self.log is not None:
             await asyncio.to_thread(self.log.witness)

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -140,11 +141,18 @@ def _raw_public(key: X25519PublicKey) -> bytes:
     return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
+@functools.lru_cache(maxsize=64)
+def _public_key(raw: bytes) -> X25519PublicKey:
+    """A recipient's public key, parsed once (a few recipients seal every record; the key object is immutable)."""
+    return X25519PublicKey.from_public_bytes(raw)
+
+
 def seal(identifier: bytes, recipient: str, recipient_public: bytes) -> Sealed:
-    """Seal `identifier` so that only `recipient` (holder of the private key) can open it."""
+    """Seal `identifier` so that only `recipient` (holder of the private key) can open it; a new ephemeral key
+    every time."""
     ephemeral = X25519PrivateKey.generate()
     ephemeral_public = _raw_public(ephemeral.public_key())
-    shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(recipient_public))
+    shared = ephemeral.exchange(_public_key(bytes(recipient_public)))
     nonce = os.urandom(12)
     key = _seal_key(shared, recipient, ephemeral_public)
     return Sealed(recipient, ephemeral_public, nonce, AESGCM(key).encrypt(nonce, identifier, recipient.encode()))

@@ -97,6 +97,14 @@ class DataKeyStore(abc.ABC):
     def touch_dossier(self, key_id: str, last_change: dt.datetime) -> None:
         """Record a later change of the dossier: its retention runs from the last change."""
 
+    def open_dossier_key(self, tenant: str, dossier_id: str, last_change: dt.datetime) -> tuple[str, bytes]:
+        """(key id, key) of the dossier for new data changed at `last_change`: the key is made if the dossier has
+        none (durable when this returns), and the change is recorded (its retention runs from it). What
+        create_dossier_key, touch_dossier and data_key do one after the other; a store may do it in fewer steps."""
+        key_id = self.create_dossier_key(tenant, dossier_id, last_change)
+        self.touch_dossier(key_id, last_change)
+        return key_id, self.data_key(key_id)
+
     @abc.abstractmethod
     def destroy(self, key_id: str) -> bool:
         """Destroy a dossier key for good; False when it was already gone. Tenant keys are never destroyed."""
@@ -228,9 +236,25 @@ class LocalDataKeyStore(DataKeyStore):
         return json.dumps({"key_id": key_id, "nonce": nonce.hex(), "wrapped": wrapped.hex(), **extra})
 
     def _unwrap(self, key_id: str, path: pathlib.Path) -> bytes:
-        record = json.loads(path.read_text())
+        return self._unwrap_record(key_id, json.loads(path.read_text()))
+
+    def _unwrap_record(self, key_id: str, record: dict[str, str]) -> bytes:
         return self._master.decrypt(bytes.fromhex(record["nonce"]), bytes.fromhex(record["wrapped"]),
                                     f"vt-wrap-v1|{key_id}".encode())
+
+    def _remember(self, key_id: str, key: bytes) -> None:
+        with self._cache_lock:
+            self._keys[key_id] = key
+            self._keys.move_to_end(key_id)
+            if len(self._keys) > CACHED_KEYS:
+                self._keys.popitem(last=False)
+
+    def _cached(self, key_id: str) -> bytes | None:
+        with self._cache_lock:
+            key = self._keys.get(key_id)
+            if key is not None:
+                self._keys.move_to_end(key_id)
+            return key
 
     # -- DataKeyStore -------------------------------------------------------------------------
 
@@ -239,11 +263,9 @@ class LocalDataKeyStore(DataKeyStore):
         if dossier is not None and self._dossier_path(*dossier, suffix=".destroyed").exists():
             self._forget(key_id)
             raise KeyDestroyed(key_id)
-        with self._cache_lock:
-            key = self._keys.get(key_id)
-            if key is not None:
-                self._keys.move_to_end(key_id)
-                return key
+        key = self._cached(key_id)
+        if key is not None:
+            return key
         if dossier is not None:
             path = self._dossier_path(*dossier)
         else:
@@ -255,10 +277,7 @@ class LocalDataKeyStore(DataKeyStore):
             key = self._unwrap(key_id, path)
         except FileNotFoundError:
             raise UnknownKey(key_id) from None
-        with self._cache_lock:
-            self._keys[key_id] = key
-            if len(self._keys) > CACHED_KEYS:
-                self._keys.popitem(last=False)
+        self._remember(key_id, key)
         return key
 
     def _forget(self, key_id: str) -> None:
@@ -288,8 +307,34 @@ class LocalDataKeyStore(DataKeyStore):
             raise KeyDestroyed(key_id)
         path = self._dossier_path(tenant, dossier_id)
         if not path.exists():
-            _write_atomic(path, self._wrap(key_id, AESGCM.generate_key(256), last_change=_iso(last_change)))
+            self._create_dossier_key(key_id, path, last_change)
         return key_id
+
+    def _create_dossier_key(self, key_id: str, path: pathlib.Path, last_change: dt.datetime) -> bytes:
+        key = AESGCM.generate_key(256)
+        _write_atomic(path, self._wrap(key_id, key, last_change=_iso(last_change)))
+        self._remember(key_id, key)  # written and fsynced: what data_key would read back and unwrap
+        return key
+
+    def open_dossier_key(self, tenant: str, dossier_id: str, last_change: dt.datetime) -> tuple[str, bytes]:
+        """create_dossier_key, touch_dossier and data_key with one read of the key file (none for a new dossier,
+        whose key was just written with this last change): the same checks, writes and fsyncs."""
+        key_id = dossier_key_id(tenant, dossier_id)
+        if self._dossier_path(tenant, dossier_id, ".destroyed").exists():
+            raise KeyDestroyed(key_id)
+        path = self._dossier_path(tenant, dossier_id)
+        try:
+            record = json.loads(path.read_text())
+        except FileNotFoundError:
+            return key_id, self._create_dossier_key(key_id, path, last_change)
+        if dt.datetime.fromisoformat(record["last_change"]) < last_change:  # as touch_dossier
+            record["last_change"] = _iso(last_change)
+            _write_atomic(path, json.dumps(record))
+        key = self._cached(key_id)
+        if key is None:
+            key = self._unwrap_record(key_id, record)
+            self._remember(key_id, key)
+        return key_id, key
 
     def touch_dossier(self, key_id: str, last_change: dt.datetime) -> None:
         dossier = parse_dossier_key_id(key_id)

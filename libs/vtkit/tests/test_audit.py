@@ -277,9 +277,11 @@ class Batches:
 
     def __init__(self) -> None:
         self.batches: list[list[int]] = []
+        self.lines: list[str] = []
 
     async def publish_batch(self, items: list[tuple[str, str, Any, Any]]) -> None:
         self.batches.append([int(key.rsplit(":", 1)[1]) for _, key, _, _ in items])
+        self.lines += [message.line for _, _, message, _ in items]
 
 
 def test_the_forwarder_reads_from_its_offset_sends_in_batches_and_writes_its_cursor_once_per_batch(
@@ -291,6 +293,7 @@ def test_the_forwarder_reads_from_its_offset_sends_in_batches_and_writes_its_cur
     assert asyncio.run(forwarder.forward_pending()) == 12
     assert sink.batches == [[1, 2, 3, 4, 5], [6, 7, 8, 9, 10], [11, 12]]
     assert forwarder.cursor_path.read_text() == f"12 {path.stat().st_size}"
+    assert "".join(line + "\n" for line in sink.lines) == path.read_text()  # each copy names its line as written
     # A record being written (no newline yet) waits for the next pass; then only the new bytes are read.
     with open(path, "a") as log_file:
         log_file.write('{"seq": 13')

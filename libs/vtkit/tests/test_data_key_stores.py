@@ -145,6 +145,17 @@ class DataKeyStoreContract:
         assert sorted(store.expired_dossier_keys(T0 + dt.timedelta(days=500))) == sorted(
             [touched, "utrecht/dossier/new"])
 
+    def test_opening_a_dossier_key_creates_it_once_and_records_each_later_change(self, store: DataKeyStore) -> None:
+        key_id, key = store.open_dossier_key("utrecht", "d-open", T0)
+        assert key_id == "utrecht/dossier/d-open" and len(key) == 32 and store.data_key(key_id) == key
+        assert store.open_dossier_key("utrecht", "d-open", T0 + dt.timedelta(days=365)) == (key_id, key)
+        store.open_dossier_key("utrecht", "d-open", T0)  # an earlier change does not move it back
+        assert store.expired_dossier_keys(T0 + dt.timedelta(days=300)) == []
+        assert store.expired_dossier_keys(T0 + dt.timedelta(days=366)) == [key_id]
+        store.destroy(key_id)
+        with pytest.raises(KeyDestroyed):  # never resurrected with a fresh key
+            store.open_dossier_key("utrecht", "d-open", T0 + dt.timedelta(days=400))
+
 
 class TestLocalDataKeyStore(DataKeyStoreContract):
     @pytest.fixture()
@@ -159,6 +170,13 @@ class TestLocalDataKeyStore(DataKeyStoreContract):
         assert texts and not any(key in t or key.hex().encode() in t for t in texts)
         with pytest.raises(InvalidTag):
             LocalDataKeyStore(tmp_path, master_key=bytes(32)).data_key(key_id)
+
+    def test_another_process_opens_the_dossier_key_as_written_and_sees_its_last_change(
+            self, tmp_path: pathlib.Path, store: DataKeyStore) -> None:
+        key_id, key = store.open_dossier_key("utrecht", "d-shared", T0)
+        other = LocalDataKeyStore(tmp_path, master_key=bytes(range(32)))
+        assert other.open_dossier_key("utrecht", "d-shared", T0 + dt.timedelta(days=30)) == (key_id, key)
+        assert store.expired_dossier_keys(T0 + dt.timedelta(days=29)) == []
 
     def test_a_wrapped_key_renamed_to_another_id_does_not_open(self, tmp_path: pathlib.Path,
                                                                store: DataKeyStore) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaProducer
@@ -47,6 +48,10 @@ class IntakeApp:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until `stop` is set, then stop relay, server and database in that order."""
+        # The blocking calls (asyncio.to_thread: lookups, dossier keys, group commits, the relay's store calls) share
+        # a few threads; asyncio.run shuts them down after the last call.
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(self.settings.blocking_threads, thread_name_prefix="intake-blocking"))
         relay_stop = asyncio.Event()
         relay_task = asyncio.create_task(self.relay.run(relay_stop), name="outbox-relay")
         sweep_task = asyncio.create_task(run_retention(self.handlers, self.audit,
@@ -99,6 +104,8 @@ def bootstrap(settings: Settings) -> IntakeApp:
         tenant = get_tenant(settings.tenant)
     except UnknownTenant as exc:
         raise ConfigError(f"configuration error: VT_TENANT: {exc}") from None
+    if settings.blocking_threads < 1:
+        raise ConfigError("configuration error: VT_BLOCKING_THREADS must be at least 1")
     keys = usable_keys(settings.key_dir, "intake", tenant.id)
     protector = PersonalDataProtector(keys, tenant.id)
     store = ContactStore(settings.database_path)

@@ -9,7 +9,7 @@ import secrets
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from vtkit import topics
 from vtkit.envelope import MAX_VALUE_BYTES, encode, envelope_for, new_event_id
@@ -38,6 +38,7 @@ MAX_EVENT_BYTES = MAX_VALUE_BYTES // 2
 DESTRUCTION_REQUEST, DESTRUCTION_RETENTION = 1, 2
 # What a use case builds before the commit: the contact, its events, and the advies it converts (or "").
 Built = tuple[ContactRecord, list[OutboxEntry], str]
+P = TypeVar("P")  # what a use case prepares in a worker thread before it builds (its dossier)
 
 
 @dataclass(frozen=True)
@@ -103,13 +104,15 @@ class IntakeHandlers:
         return await self._accept(key, "RegisterVervolgadvies", build)
 
     async def submit_melding(self, key: str, melding: Melding) -> ContactRecord:
-        async def build() -> Built:
+        def prepare() -> Dossier:
             _nested("melding", lambda: rules.validate_melding(melding))
-            dossier = await self._dossier_for(melding)
+            return self._dossier_of(melding)
+
+        async def build(dossier: Dossier) -> Built:
             record = self._melding_contact(melding, ContactKind.MELDING, dossier)
             return record, [self._melding_event(record, MeldingOrigin.DIRECT, melding, dossier)], ""
 
-        return await self._accept(key, "SubmitMelding", build)
+        return await self._accept_prepared(key, "SubmitMelding", prepare, build)
 
     async def convert_advies(self, key: str, advies_id: str, criteria: ConversionCriteria,
                              melding: Melding) -> ContactRecord:
@@ -132,11 +135,13 @@ class IntakeHandlers:
 
     async def submit_ambtshalve_melding(self, key: str, conditions: AmbtshalveConditions,
                                         mdo: MultidisciplinaryConsultation, melding: Melding) -> ContactRecord:
-        async def build() -> Built:
+        def prepare() -> Dossier:
             rules.validate_ambtshalve(conditions, mdo)
             _nested("melding", lambda: rules.validate_melding(melding))
+            return self._dossier_of(melding)
+
+        async def build(dossier: Dossier) -> Built:
             # The professional is always told the decision and its consequences (docs/domain.md section 2).
-            dossier = await self._dossier_for(melding)
             record = self._melding_contact(melding, ContactKind.AMBTSHALVE_MELDING, dossier,
                                            Justification(ambtshalve_conditions=conditions, mdo=mdo),
                                            professional_to_be_informed=True)
@@ -146,7 +151,7 @@ class IntakeHandlers:
             return record, [self._melding_event(record, MeldingOrigin.AMBTSHALVE, melding, dossier),
                             self._entry(record, made, event_id)], ""
 
-        return await self._accept(key, "SubmitAmbtshalveMelding", build)
+        return await self._accept_prepared(key, "SubmitAmbtshalveMelding", prepare, build)
 
     async def get_contact(self, contact_id: str) -> tuple[ContactRecord, bytes]:
         """The stored contact and its request payload (protobuf bytes), decrypted."""
@@ -216,14 +221,39 @@ class IntakeHandlers:
         rules.require_idempotency_key(key)
         earlier = await asyncio.to_thread(self.store.find_by_idempotency_key, key)
         if earlier is None:
-            record, outbox, converts_advies = await build()
-            for entry in outbox:  # each field is within its limit; together they must be too (docs/architecture.md)
-                if len(entry.value) > MAX_EVENT_BYTES:
-                    raise TooLarge("request", f"is {len(entry.value):,} bytes once encoded and encrypted; at "
-                                          f"most {MAX_EVENT_BYTES:,}: fewer directbetrokkenen or shorter texts")
-            # Committed with the contacts of other requests waiting at the same time; durable when it returns.
-            earlier = await self.store.save_in_group(record, outbox, key, method, converts_advies)
-            self._on_commit()
+            earlier = await self._save(key, method, await build())
+        return self._first(earlier, method)
+
+    async def _accept_prepared(self, key: str, method: str, prepare: Callable[[], P],
+                               build: Callable[[P], Awaitable[Built]]) -> ContactRecord:
+        """`_accept` whose blocking preparation (validation, the household's dossier and its key: `prepare`) runs in
+        the worker-thread hop of the idempotency lookup, after it and only when the key is new, as in `_accept`:
+        one hop per request instead of two."""
+        rules.require_idempotency_key(key)
+
+        def find_or_prepare() -> tuple[tuple[str, ContactRecord] | None, P | None]:
+            found = self.store.find_by_idempotency_key(key)
+            return (found, None) if found is not None else (None, prepare())
+
+        earlier, prepared = await asyncio.to_thread(find_or_prepare)
+        if earlier is None:
+            assert prepared is not None
+            earlier = await self._save(key, method, await build(prepared))
+        return self._first(earlier, method)
+
+    async def _save(self, key: str, method: str, built: Built) -> tuple[str, ContactRecord]:
+        record, outbox, converts_advies = built
+        for entry in outbox:  # each field is within its limit; together they must be too (docs/architecture.md)
+            if len(entry.value) > MAX_EVENT_BYTES:
+                raise TooLarge("request", f"is {len(entry.value):,} bytes once encoded and encrypted; at "
+                                      f"most {MAX_EVENT_BYTES:,}: fewer directbetrokkenen or shorter texts")
+        # Committed with the contacts of other requests waiting at the same time; durable when it returns.
+        saved = await self.store.save_in_group(record, outbox, key, method, converts_advies)
+        self._on_commit()
+        return saved
+
+    @staticmethod
+    def _first(earlier: tuple[str, ContactRecord], method: str) -> ContactRecord:
         first_method, first = earlier
         if first_method != method:
             raise ConflictError("idempotency_key", f"was already used for a {first_method} request; "
@@ -241,11 +271,16 @@ class IntakeHandlers:
     # -- building contacts and events -------------------------------------------------------
 
     async def _dossier_for(self, melding: Melding) -> Dossier:
+        """`_dossier_of` in a worker thread."""
+        return await asyncio.to_thread(self._dossier_of, melding)
+
+    def _dossier_of(self, melding: Melding) -> Dossier:
         """The household's dossier: a melding about a person of a household this region has a dossier of (a
         shared directbetrokkene, by the region's keyed hash of their identity) joins it (a hermelding); otherwise
-        it opens one, whose id is its contact id. The key exists (on disk) before anything is encrypted under it."""
+        it opens one, whose id is its contact id. The key exists (on disk) before anything is encrypted under it.
+        Blocking."""
         identities = [p.identity_bytes() for p in melding.directbetrokkenen]
-        return await asyncio.to_thread(self._open_dossier, str(uuid.uuid4()), self._clock(), identities)
+        return self._open_dossier(str(uuid.uuid4()), self._clock(), identities)
 
     def _open_dossier(self, contact_id: str, received_at: dt.datetime, identities: list[bytes]) -> Dossier:
         """Blocking (key files, the database): one worker-thread hop for the household's keyed hashes, the lookup

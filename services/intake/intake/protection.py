@@ -39,13 +39,16 @@ def person_field(person_id: str) -> str:
 class PersonalDataProtector:
     """Encrypts under the tenant's newest key; `for_dossier` gives one that encrypts under a dossier key."""
 
-    def __init__(self, keys: KeyStore, tenant: str, dossier_key: str = ""):
+    def __init__(self, keys: KeyStore, tenant: str, dossier_key: str = "", *,
+                 _dossier_cipher: TenantCipher | None = None, _radar_public_key: bytes | None = None):
         self.keys = keys
         self.tenant = tenant
         self.dossier_key = dossier_key
-        self._radar_public_key = keys.seal_public(MATCHING_SERVICE)
+        self._radar_public_key = keys.seal_public(MATCHING_SERVICE) if _radar_public_key is None else _radar_public_key
         # A dossier protector lives for one request: its key is read once. The tenant's is read per use.
-        self._dossier_cipher = keys.dossier_cipher(tenant, dossier_key) if dossier_key else None
+        if _dossier_cipher is None and dossier_key:
+            _dossier_cipher = keys.dossier_cipher(tenant, dossier_key)
+        self._dossier_cipher = _dossier_cipher
         self._household_key: bytes | None = None
 
     @property
@@ -63,11 +66,15 @@ class PersonalDataProtector:
         return [hmac.new(self._household_key, identity, hashlib.sha256).hexdigest() for identity in identities]
 
     def for_dossier(self, dossier_id: str, last_change: dt.datetime) -> PersonalDataProtector:
-        """Creates the dossier's key if it has none (blocking: the key is fsynced before data uses it)."""
-        key_id = self.keys.data_keys.create_dossier_key(self.tenant, dossier_id, last_change)
+        """Creates the dossier's key if it has none (blocking: the key is fsynced before data uses it); a later
+        melding is a change: its retention restarts. Radar's sealing key is this protector's (read at its start,
+        as for the tenant's own fields), not read again per request."""
+        data_keys = self.keys.data_keys
+        key_id, key = data_keys.open_dossier_key(self.tenant, dossier_id, last_change)
         assert key_id == dossier_key_id(self.tenant, dossier_id)
-        self.keys.data_keys.touch_dossier(key_id, last_change)  # a later melding is a change: retention restarts
-        return PersonalDataProtector(self.keys, self.tenant, key_id)
+        cipher = TenantCipher(self.tenant, key_id, key, resolve=data_keys.data_key)  # as KeyStore.dossier_cipher
+        return PersonalDataProtector(self.keys, self.tenant, key_id, _dossier_cipher=cipher,
+                                     _radar_public_key=self._radar_public_key)
 
     def encrypt_json(self, value: Any, *, event_id: str, field: str) -> Ciphertext:
         plaintext = json.dumps(value, ensure_ascii=False, sort_keys=True).encode()

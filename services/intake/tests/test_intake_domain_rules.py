@@ -231,6 +231,20 @@ def test_text_limits_count_the_encoded_bytes_not_the_characters() -> None:
     rules.validate_melding(melding(narrative="Kind komt met blauwe plekken op school. " * 700))  # 28 KB of text: fine
 
 
+def test_the_limit_is_exact_for_ascii_and_other_texts_alike() -> None:
+    """At the limit and one byte past it, for texts that take six bytes (a control character), one, or two to four
+    (accented letters, emoji) per character once encoded."""
+    limit = rules.SHORT_TEXT_BYTES
+    for unit in ("\x01", "J", "\u00eb", "\u20ac", "\U0001f600"):
+        size = rules.encoded_size(unit)
+        at_limit = unit * (limit // size)
+        rules.validate_melding(melding(melder=Identity(name=at_limit + "J" * (limit % size), phone="0201234567")))
+        with pytest.raises(ValidationError) as err:
+            rules.validate_melding(melding(melder=Identity(name=at_limit + "J" * (limit % size + 1),
+                                                           phone="0201234567")))
+        assert err.value.field == "melder.name", unit
+
+
 def test_short_fields_and_nested_fields_are_limited_too() -> None:
     with pytest.raises(ValidationError) as err:
         rules.validate_melding(melding(directbetrokkenen=(dataclasses.replace(CHILD_WITHOUT_BSN, surname="J" * 2000),)))

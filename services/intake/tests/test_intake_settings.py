@@ -34,3 +34,11 @@ def test_settings_are_typed_and_name_the_files() -> None:
 def test_an_unknown_tenant_stops_the_service() -> None:
     with pytest.raises(ConfigError, match="VT_TENANT.*atlantis"):
         bootstrap(Settings(tenant="atlantis", key_dir="/k", data_dir="/d", kafka=KafkaSettings(bootstrap_servers="x:1")))
+
+
+def test_blocking_calls_get_two_threads_unless_told_and_never_none() -> None:
+    assert load_settings(Settings, REQUIRED).blocking_threads == 2
+    assert load_settings(Settings, {**REQUIRED, "VT_BLOCKING_THREADS": "4"}).blocking_threads == 4
+    with pytest.raises(ConfigError, match="VT_BLOCKING_THREADS"):
+        bootstrap(Settings(tenant="groningen", key_dir="/k", data_dir="/d", blocking_threads=0,
+                           kafka=KafkaSettings(bootstrap_servers="x:1")))

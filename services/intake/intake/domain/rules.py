@@ -8,6 +8,7 @@ words, so the refusal is self-explanatory.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections.abc import Iterable, Iterator
 
@@ -54,16 +55,25 @@ def text_limit(name: str) -> int:
     return LONG_TEXT_BYTES if name in LONG_TEXTS else SHORT_TEXT_BYTES
 
 
+@functools.cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(kind))
+
+
 def text_size_problems(value: object, path: str = "") -> Iterator[TooLarge]:
     """Every text field of a request (dataclasses, nested, tuples of them) over its encoded-size limit."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        for f in dataclasses.fields(value):
-            yield from text_size_problems(getattr(value, f.name), f"{path}.{f.name}" if path else f.name)
+        for name in _field_names(type(value)):
+            yield from text_size_problems(getattr(value, name), f"{path}.{name}" if path else name)
     elif isinstance(value, tuple):
         for index, item in enumerate(value):
             yield from text_size_problems(item, f"{path}[{index}]")
     elif isinstance(value, str):
         limit = text_limit(path.rsplit(".", 1)[-1].split("[", 1)[0])
+        # An ASCII character takes at most six bytes encoded (a control character as \u00XX): such a text this short
+        # is within its limit without encoding it (any other text is encoded and measured, as always).
+        if value.isascii() and 6 * len(value) <= limit:
+            return
         if encoded_size(value) > limit:
             yield TooLarge(path, f"is {encoded_size(value):,} bytes once encoded (control characters count six "
                                  f"each); at most {limit:,} bytes are taken")
