@@ -21,7 +21,8 @@ With `profile_dir`, py-spy samples radar, notifier and one intake during the sub
 summarised by tests/perf/pyspy_summary.py).
 Also reported: how long the stack took to start (`startup_s`), the open file descriptors of every process at the end
 (`open_fds`; 25 regions run about 60 processes, docs/measurements.md) and the CPU each used while the started stack
-settled (`settle_cpu_s`, `settle_seconds` before the window). `prepare(stack)` runs after the stack is planned
+settled (`settle_cpu_s`, `settle_seconds` before the window, and with `settle_quiet` on until the stack uses less
+than that many cores). `prepare(stack)` runs after the stack is planned
 (keys made, ports chosen) and before it starts: a bench puts history into the data directory there."""
 
 from __future__ import annotations
@@ -133,6 +134,18 @@ def git_commit() -> str:
     return commit + ("-dirty" if dirty else "")
 
 
+async def wait_until_quiet(pids: dict[str, int], cores: float, step: float = 2.0, limit: float = 180.0) -> None:
+    """Wait until the processes together used less than `cores` CPU seconds a second over `step` (at most `limit`
+    seconds): start-up work that reads a long history (radar's first norm gauges) then stays out of the window."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        window = CpuWindow(pids)
+        window.start()
+        await asyncio.sleep(step)
+        if sum(window.stop().values()) / step < cores:
+            return
+
+
 def open_fds(pid: int) -> int:
     """File descriptors the process has open now (sockets included); -1 when it cannot be read."""
     try:
@@ -163,7 +176,8 @@ async def run_pipeline(kafka: str, work_dir: pathlib.Path, results_dir: pathlib.
                        concurrency: int, seed: int, tenants: Sequence[str],
                        profile_dir: pathlib.Path | None = None, raw_min: int = 5000, open_rate: float = 200.0,
                        open_seconds: float = 10.0, open_max_in_flight: int = 64,
-                       prepare: Callable[[Stack], None] | None = None, settle_seconds: float = 1.0) -> dict[str, Any]:
+                       prepare: Callable[[Stack], None] | None = None, settle_seconds: float = 1.0,
+                       settle_quiet: float | None = None) -> dict[str, Any]:
     """Runs the measurement and writes results.json and results.md into results_dir; returns the results."""
     load_before = os.getloadavg()[0]  # the machine may be shared: say how busy it was
     commit = git_commit()
@@ -192,6 +206,8 @@ async def run_pipeline(kafka: str, work_dir: pathlib.Path, results_dir: pathlib.
             settle = CpuWindow(pids)
             settle.start()
             await asyncio.sleep(settle_seconds)
+            if settle_quiet is not None:
+                await wait_until_quiet(pids, settle_quiet)
             settle_cpu_s = settle.stop()
             if profile_dir is not None:
                 profilers = start_profilers(stack, profile_dir)
