@@ -4,6 +4,7 @@
                          then the open loop: BENCH_RATE=200 meldingen/s for BENCH_OPEN_SECONDS=10,
                          at most BENCH_OPEN_MAX_IN_FLIGHT=64 outstanding)
     BENCH_PROFILE=docs/perf/raw make bench      (also py-spy records radar and notifier)
+    make bench BENCH_TENANTS=all                (all 25 regions at once: one intake and one fake case system each)
 
 What is measured: loadgen.bench. Results: var/bench/results.json and results.md (printed too); each run
 adds a row to the history in docs/measurements.md (BENCH_HISTORY=<file> elsewhere, BENCH_HISTORY= not at all)."""
@@ -16,14 +17,16 @@ import pathlib
 import pytest
 from devstack.processes import ROOT
 from loadgen.bench import append_history, run_pipeline
+from vtkit.tenants import all_tenants
 
 pytestmark = pytest.mark.bench
 
 N = int(os.environ.get("BENCH_N", "1000"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "32"))
 SEED = int(os.environ.get("BENCH_SEED", "9"))
-TENANTS = tuple(os.environ.get("BENCH_TENANTS",
-                               "amsterdam-amstelland,rotterdam-rijnmond,twente,brabant-zuidoost").split(","))
+DEFAULT_TENANTS = "amsterdam-amstelland,rotterdam-rijnmond,twente,brabant-zuidoost"
+_tenants = os.environ.get("BENCH_TENANTS", DEFAULT_TENANTS)
+TENANTS = tuple(sorted(all_tenants()) if _tenants == "all" else _tenants.split(","))
 RESULTS = pathlib.Path(os.environ.get("BENCH_RESULTS_DIR", ROOT / "var" / "bench"))
 PROFILE = os.environ.get("BENCH_PROFILE")
 RATE = float(os.environ.get("BENCH_RATE", "200"))

@@ -18,7 +18,12 @@ version in `make test` (test_bench_smoke.py): same code path, different load.
    started on schedule whatever the earlier ones do, at most open_max_in_flight outstanding; acknowledgement
    and submission -> AssessmentDue latency, measured from each melding's scheduled start.
 With `profile_dir`, py-spy samples radar, notifier and one intake during the submission phase (raw collapsed stacks,
-summarised by tests/perf/pyspy_summary.py)."""
+summarised by tests/perf/pyspy_summary.py).
+Also reported: how long the stack took to start (`startup_s`), the open file descriptors of every process at the end
+(`open_fds`; 25 regions run about 60 processes, docs/measurements.md) and the CPU each used while the started stack
+settled (`settle_cpu_s`, `settle_seconds` before the window, and with `settle_quiet` on until the stack uses less
+than that many cores). `prepare(stack)` runs after the stack is planned
+(keys made, ports chosen) and before it starts: a bench puts history into the data directory there."""
 
 from __future__ import annotations
 
@@ -34,7 +39,7 @@ import sys
 import textwrap
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
@@ -129,6 +134,26 @@ def git_commit() -> str:
     return commit + ("-dirty" if dirty else "")
 
 
+async def wait_until_quiet(pids: dict[str, int], cores: float, step: float = 2.0, limit: float = 180.0) -> None:
+    """Wait until the processes together used less than `cores` CPU seconds a second over `step` (at most `limit`
+    seconds): start-up work that reads a long history (radar's first norm gauges) then stays out of the window."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        window = CpuWindow(pids)
+        window.start()
+        await asyncio.sleep(step)
+        if sum(window.stop().values()) / step < cores:
+            return
+
+
+def open_fds(pid: int) -> int:
+    """File descriptors the process has open now (sockets included); -1 when it cannot be read."""
+    try:
+        return len(os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return -1
+
+
 def start_profilers(stack: Stack, out_dir: pathlib.Path) -> list[subprocess.Popen[bytes]]:
     out_dir.mkdir(parents=True, exist_ok=True)
     spy = pathlib.Path(sys.executable).with_name("py-spy")
@@ -150,7 +175,9 @@ def stop_profilers(profilers: list[subprocess.Popen[bytes]]) -> None:
 async def run_pipeline(kafka: str, work_dir: pathlib.Path, results_dir: pathlib.Path, *, n: int,
                        concurrency: int, seed: int, tenants: Sequence[str],
                        profile_dir: pathlib.Path | None = None, raw_min: int = 5000, open_rate: float = 200.0,
-                       open_seconds: float = 10.0, open_max_in_flight: int = 64) -> dict[str, Any]:
+                       open_seconds: float = 10.0, open_max_in_flight: int = 64,
+                       prepare: Callable[[Stack], None] | None = None, settle_seconds: float = 1.0,
+                       settle_quiet: float | None = None) -> dict[str, Any]:
     """Runs the measurement and writes results.json and results.md into results_dir; returns the results."""
     load_before = os.getloadavg()[0]  # the machine may be shared: say how busy it was
     commit = git_commit()
@@ -160,20 +187,30 @@ async def run_pipeline(kafka: str, work_dir: pathlib.Path, results_dir: pathlib.
     open_items = [i for i in generate(open_n, seed=seed + 1, tenants=tenants, meldingen_only=True) if i.kind == "melding"]
     stack = Stack(kafka, work_dir, tenants=tuple(tenants))
     stack.plan()
+    if prepare is not None:
+        prepare(stack)
     profilers: list[subprocess.Popen[bytes]] = []
     try:
-        await stack.start()
+        started = time.perf_counter()
+        # Processes start in parallel on 2 cores: each region adds two (its intake and its fake case system).
+        await stack.start(timeout=90.0 + 6.0 * len(tenants))
+        startup_s = time.perf_counter() - started
         keys = KeyStore(stack.key_dir)
         addresses = {t: stack.processes[f"intake-{t}"].address for t in tenants}
         watched = [topics.NATIONAL_ASSESSMENTS, topics.NATIONAL_DELIVERIES] + [topics.intake(t) for t in tenants]
+        pids = {name: p.proc.pid for name, p in stack.processes.items() if p.proc}
+        broker_pid = embedded_broker_pid(kafka)
+        if broker_pid is not None:
+            pids["broker"] = broker_pid
         async with EventCollector(kafka, watched) as events:
-            await asyncio.sleep(1.0)
+            settle = CpuWindow(pids)
+            settle.start()
+            await asyncio.sleep(settle_seconds)
+            if settle_quiet is not None:
+                await wait_until_quiet(pids, settle_quiet)
+            settle_cpu_s = settle.stop()
             if profile_dir is not None:
                 profilers = start_profilers(stack, profile_dir)
-            pids = {name: p.proc.pid for name, p in stack.processes.items() if p.proc}
-            broker_pid = embedded_broker_pid(kafka)
-            if broker_pid is not None:
-                pids["broker"] = broker_pid
             cpu = CpuWindow({**pids, LOADGEN: os.getpid()}, own=frozenset({LOADGEN}))
             cpu.start()
             t0 = time.perf_counter()
@@ -210,6 +247,7 @@ async def run_pipeline(kafka: str, work_dir: pathlib.Path, results_dir: pathlib.
             open_due_at = events.first("AssessmentDue")
         assert set(scheduled_at) == cases, f"{len(cases - set(scheduled_at))} callbacks not scheduled"
         rss = {name: peak_rss_mib(p.proc.pid) for name, p in stack.processes.items() if p.proc}
+        fds = {name: open_fds(pid) for name, pid in {**pids, LOADGEN: os.getpid()}.items()}
     finally:
         if profilers:
             stop_profilers(profilers)
@@ -235,6 +273,7 @@ async def run_pipeline(kafka: str, work_dir: pathlib.Path, results_dir: pathlib.
             "scheduled": percentiles([(scheduled_at[s.contact_id] - s.sent) * 1000 for s in submissions]),
         },
         "peak_rss_mib": rss,
+        "startup_s": startup_s, "settle_seconds": settle_seconds, "settle_cpu_s": settle_cpu_s, "open_fds": fds,
         "commit": commit,
         "cpu_window_s": cpu_window,
         "cpu_ms_per_melding": {
@@ -284,6 +323,11 @@ def markdown(r: dict[str, Any]) -> str:
         rows.append((f"{name} p50 / p95 / p99", f"{p['p50']:.0f} / {p['p95']:.0f} / {p['p99']:.0f} ms"))
     for name, mib in sorted(r["peak_rss_mib"].items()):
         rows.append((f"peak RSS {name}", f"{mib:.0f} MiB"))
+    rows.append(("peak RSS, all service processes together", f"{sum(r['peak_rss_mib'].values()):.0f} MiB"))
+    rows.append((f"stack start-up ({len(r['peak_rss_mib'])} processes)", f"{r['startup_s']:.1f} s"))
+    busiest = max(r["open_fds"].items(), key=lambda kv: kv[1])
+    rows.append(("open file descriptors: all processes / most in one", f"{sum(r['open_fds'].values())} / "
+                 f"{busiest[1]} ({busiest[0]})"))
     cpu = r["cpu_ms_per_melding"]
     rows.append((f"CPU per melding, suite total ({len(cpu['per_process'])} processes incl. broker; "
                  f"window {r['cpu_window_s']:.1f} s)", f"{cpu['total']:.1f} ms"))
