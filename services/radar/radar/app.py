@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
+import itertools
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -140,6 +141,7 @@ class RadarStreams:
     def __init__(self, settings: RadarSettings, kafka: KafkaSettings, radar: Radar, producer: AIOKafkaProducer):
         self.radar = radar
         self.producer = producer
+        self._memory_store = settings.table_store == "memory"  # faust's memory store: a dict per table
         # Records of the intake topics and the RvdK feed act only when their writer signed them (vtkit.signing).
         self.verifier = RecordVerifier.load(settings.key_dir)
         self.app = app = faust_app(settings, kafka)
@@ -231,10 +233,16 @@ class RadarStreams:
 
     async def _case_rows_in_chunks(self) -> AsyncIterator[list[tuple[str, Any]]]:
         """Every (case id, row) of the case table, SCAN_CHUNK at a time; between two chunks the event loop goes on
-        (heartbeats, agents, gRPC): a whole-table read at 10 years of history takes seconds."""
-        keys = list(self.cases.keys())
-        for start in range(0, len(keys), SCAN_CHUNK):
-            yield [(key, self.cases.get(key)) for key in keys[start:start + SCAN_CHUNK]]
+        (heartbeats, agents, gRPC): a whole-table read at 10 years of history takes seconds. One pass over each
+        partition's store (a RocksDB iterator sees the store as it was when it began, whatever the agents write
+        meanwhile): a get per key outside an event tries every partition's store in turn, which made a read of 10
+        years' cases three times as long (docs/measurements.md, "CPU per melding with a long history")."""
+        rows: Any = self.cases.items()
+        if self._memory_store:  # a dict may not change while it is iterated: take it at once
+            rows = list(rows)
+        remaining = iter(rows)
+        while chunk := list(itertools.islice(remaining, SCAN_CHUNK)):
+            yield chunk
             await asyncio.sleep(0)
 
     # ---- agents ------------------------------------------------------------------------------------------------
