@@ -52,7 +52,7 @@ from vtkit.tenants import all_tenants
 from radar import inputs, open_work
 from radar.adapters import proto
 from radar.domain.cases import CaseRecord
-from radar.domain.lifecycle import NORM_DAYS, counts_for_norms, norms
+from radar.domain.lifecycle import NORM_DAYS, counts_for_norms, may_count_for_norms, norms
 from radar.domain.model import PersonHistory
 from radar.handlers import Radar
 from radar.offsets import HandledOnlyConsumer
@@ -201,11 +201,12 @@ class RadarStreams:
         """Every case radar has (it grows with the years), at once: benches only (tests/perf)."""
         return [CaseRecord.from_dict(value) for value in list(self.cases.values()) if value]
 
-    async def case_chunks(self) -> AsyncIterator[list[CaseRecord]]:
-        """Every case, SCAN_CHUNK at a time: the norms. Ten years are about 1.3 million cases, more than radar's
+    async def case_chunks(self, may_count: Callable[[dict[str, Any]], bool]) -> AsyncIterator[list[CaseRecord]]:
+        """Every case whose stored row passes `may_count` (radar.domain.lifecycle.may_count_for_norms: only those
+        are decoded), SCAN_CHUNK rows at a time: the norms. Ten years are about 1.3 million cases, more than radar's
         memory holds decoded at once (deploy/k8s: 1 GiB); between two chunks the event loop goes on."""
         async for chunk in self._case_rows_in_chunks():
-            yield [CaseRecord.from_dict(data) for _, data in chunk if data]
+            yield [CaseRecord.from_dict(data) for _, data in chunk if data and may_count(data)]
 
     def open_cases(self) -> list[CaseRecord]:
         """The cases with open work (undecided, or an onderzoek without outcome): read through the index."""
@@ -391,7 +392,7 @@ class RadarStreams:
         table in chunks so the event loop goes on between them."""
         first = local_date(now) - dt.timedelta(days=NORM_DAYS - 1)
         kept = []
-        async for chunk in self.case_chunks():
+        async for chunk in self.case_chunks(lambda row: may_count_for_norms(row, first)):
             kept += [record for record in chunk if counts_for_norms(record, first)]
         return kept
 

@@ -39,6 +39,7 @@ from radar.domain.lifecycle import (
     LifecycleConflict,
     Norms,
     extension_until,
+    may_count_for_norms,
     norms,
     validate_outcome,
     validate_reason,
@@ -65,8 +66,8 @@ class State(Protocol):
 
     def person(self, pseudonym: str) -> PersonHistory | None: ...
 
-    def case_chunks(self) -> AsyncIterator[list[CaseRecord]]:
-        """Every case (grows with the years), a chunk at a time: the norms report only."""
+    def case_chunks(self, may_count: Callable[[dict[str, Any]], bool]) -> AsyncIterator[list[CaseRecord]]:
+        """Every case (grows with the years) whose stored row passes `may_count`, a chunk at a time: the norms only."""
 
     def open_cases(self) -> Iterable[CaseRecord]:
         """Every case with open work (CaseRecord.has_open_work), through radar's index of open cases."""
@@ -91,7 +92,7 @@ async def own_norms(state: State, workers: Workers, tenant: str, first: dt.date,
     """The norm figures of this worker's own cases. Decisions of any period: the whole case table, a chunk at a time
     (docs/architecture.md, "Case lifecycle": not bounded by the period yet); the figures of chunks add up."""
     figures = norms([], tenant, first, last, now)
-    async for chunk in state.case_chunks():
+    async for chunk in state.case_chunks(lambda row: may_count_for_norms(row, first, last)):
         figures += norms(own_cases(chunk, workers), tenant, first, last, now)
     return figures
 

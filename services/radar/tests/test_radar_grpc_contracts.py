@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import pathlib
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import Any
 
 import grpc
 import pytest
@@ -40,8 +41,8 @@ class Cases:
     def person(self, pseudonym: str) -> PersonHistory | None:
         return None
 
-    async def case_chunks(self) -> AsyncIterator[list[CaseRecord]]:
-        records = list(self.records.values())
+    async def case_chunks(self, may_count: Callable[[dict[str, Any]], bool]) -> AsyncIterator[list[CaseRecord]]:
+        records = [r for r in self.records.values() if may_count(r.to_dict())]
         for start in range(0, len(records), 2):  # small chunks: the figures of several add up
             yield records[start:start + 2]
 

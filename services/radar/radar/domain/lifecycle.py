@@ -7,7 +7,9 @@ Pure rules: a refusal names the request field and the rule (InvalidDecision) or 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from vtkit import calendar
 from vtkit.errors import FailedPrecondition
@@ -164,3 +166,22 @@ def counts_for_norms(case: CaseRecord, first: dt.date) -> bool:
         return moment is not None and calendar.local_date(moment) >= first
 
     return case.has_open_work or since_first(case.closed_at) or since_first(case.onderzoek_completed_at)
+
+
+# The stored dates are compared as text: an ISO moment's date in its own offset lies within a day of its Amsterdam
+# date, so a margin of two days never leaves out a case that counts.
+_SIEVE_MARGIN = dt.timedelta(days=2)
+
+
+def may_count_for_norms(row: Mapping[str, Any], first: dt.date, last: dt.date | None = None) -> bool:
+    """Whether a stored case (CaseRecord.to_dict) may change `norms` over [first, last] (None: up to today), read
+    from its text without decoding it: False only when it cannot. A sieve before CaseRecord.from_dict when the whole
+    case table is read (ten years of cases are mostly decided long ago); `norms` and `counts_for_norms` decide."""
+    closed, completed = row.get("closed_at"), row.get("onderzoek_completed_at")
+    if not closed or (row.get("onderzoek_due_at") and not completed):
+        return True  # undecided, or an onderzoek without its outcome
+    if row.get("decision") == Decision.ONDERZOEK.value and not completed and not row.get("episode_case_id"):
+        return True  # an onderzoek of its own is running
+    low = (first - _SIEVE_MARGIN).isoformat()
+    high = (last + _SIEVE_MARGIN).isoformat() if last is not None else "9999"
+    return any(isinstance(moment, str) and low <= moment[:10] <= high for moment in (closed, completed))
