@@ -21,9 +21,10 @@ from yarl import URL
 
 from radar.adapters import proto
 from radar.app import PARTITIONS, RadarStreams
-from radar.grpc_api import PEER_SERVICE_NAME, SERVICE_NAME, RadarApi, RadarPeerApi
+from radar.grpc_api import SERVICE_NAME, RadarApi
 from radar.handlers import Radar
 from radar.outputs import Out
+from radar.peer_api import PEER_SERVICE_NAME, RadarPeerApi
 from radar.settings import Settings
 from radar.workers import PEER, Workers
 

@@ -18,13 +18,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn, Protocol, TypeVar
 
 import grpc
-from vt.radar.v1 import radar_peer_service_pb2, radar_peer_service_pb2_grpc, radar_service_pb2, radar_service_pb2_grpc
+from vt.radar.v1 import radar_peer_service_pb2, radar_service_pb2, radar_service_pb2_grpc
 from vtkit.audit import AuditLog
-from vtkit.auth import Caller, caller
+from vtkit.auth import caller
 from vtkit.calendar import local_date
 from vtkit.errors import DomainError
 from vtkit.grpcerrors import abort_domain, abort_invalid
@@ -37,22 +37,18 @@ from radar.domain.decisions import InvalidDecision
 from radar.domain.history import assessment_input, cases_in_region, has_case, involvement_of
 from radar.domain.lifecycle import (
     LifecycleConflict,
-    Norms,
     extension_until,
-    may_count_for_norms,
-    norms,
     validate_outcome,
     validate_reason,
 )
 from radar.domain.model import PersonHistory
 from radar.domain.overdue import Part, merged_page, overdue_key, overdue_of
 from radar.handlers import DecisionConflict, DecisionResult, LifecycleResult, Radar
-from radar.open_work import partition_of
 from radar.outputs import Out
-from radar.workers import FORWARD_TIMEOUT, PEER, Workers
+from radar.peer_api import Cases, own_cases, own_norms, peer_answer
+from radar.workers import FORWARD_TIMEOUT, Workers
 
 SERVICE_NAME = "vt.radar.v1.RadarService"
-PEER_SERVICE_NAME = "vt.radar.v1.RadarPeerService"
 # NEN 7513 action of each logged operation.
 ACTIONS = {"read assessment": "read", "search register": "search", "record decision": "update",
            "list overdue": "search", "start onderzoek": "update", "record onderzoek outcome": "update",
@@ -61,50 +57,16 @@ MAX_PENDING = 10_000
 Reply = TypeVar("Reply")
 
 
-class State(Protocol):
+class State(Cases, Protocol):
     def case(self, case_id: str) -> CaseRecord | None: ...
 
     def person(self, pseudonym: str) -> PersonHistory | None: ...
-
-    def case_chunks(self, may_count: Callable[[dict[str, Any]], bool]) -> AsyncIterator[list[CaseRecord]]:
-        """Every case (grows with the years) whose stored row passes `may_count`, a chunk at a time: the norms only."""
-
-    def open_cases(self) -> Iterable[CaseRecord]:
-        """Every case with open work (CaseRecord.has_open_work), through radar's index of open cases."""
 
 
 # Case ids are intake's contact ids (a UUID); anything much longer names no case.
 MAX_ID = 128
 # The norms count decisions of this suite: a period before it holds nothing (and year 1 minus a year overflows).
 FIRST_NORMS_YEAR = 2000
-
-
-def own_cases(cases: Iterable[CaseRecord], workers: Workers) -> list[CaseRecord]:
-    """The cases of this worker's own partitions: a standby copy of another worker's is that worker's to count."""
-    mine = workers.own_partitions()
-    if mine is None:
-        return list(cases)
-    return [record for record in cases if partition_of(record.case_id, workers.partitions) in mine]
-
-
-async def own_norms(state: State, workers: Workers, tenant: str, first: dt.date, last: dt.date,
-                    now: dt.datetime) -> Norms:
-    """The norm figures of this worker's own cases. Decisions of any period: the whole case table, a chunk at a time
-    (docs/architecture.md, "Case lifecycle": not bounded by the period yet); the figures of chunks add up."""
-    figures = norms([], tenant, first, last, now)
-    async for chunk in state.case_chunks(lambda row: may_count_for_norms(row, first, last)):
-        figures += norms(own_cases(chunk, workers), tenant, first, last, now)
-    return figures
-
-
-async def peer_answer(context: grpc.aio.ServicerContext, call: Awaitable[Reply]) -> Reply:
-    """The answer of another radar worker, or this call ended with its status (its details and BadRequest too)."""
-    try:
-        return await call
-    except grpc.aio.AioRpcError as exc:
-        details = [(k, v) for k, v in (exc.trailing_metadata() or ()) if k == "grpc-status-details-bin"]
-        await context.abort(exc.code(), exc.details() or "", trailing_metadata=tuple(details))
-        raise AssertionError("abort returns only by raising") from None
 
 
 def at_owner(method: Callable[..., Awaitable[Reply]]) -> Callable[..., Awaitable[Reply]]:
@@ -365,46 +327,3 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
             figures += proto.norms_from(reply.norms)
         await self._log("read norms", {"case_id": "", "tenant": tenant}, context)
         return proto.norms_response(figures)
-
-
-class RadarPeerApi(radar_peer_service_pb2_grpc.RadarPeerServiceServicer):
-    """A radar worker's own part of a list read, for another radar worker only (radar.workers)."""
-
-    def __init__(self, state: State, audit: AuditLog | None, workers: Workers):
-        self.state = state
-        self.workers = workers
-        self.access = Access(audit, purpose="veiligheidsbeoordeling")
-
-    async def _peer_only(self, what: str, tenant: str, context: grpc.aio.ServicerContext) -> None:
-        who: Caller = caller()
-        if (who.tenant, who.role) != PEER or who.via:
-            await self.access.deny(context, what, {"case_id": "", "tenant": tenant}, grpc.StatusCode.PERMISSION_DENIED,
-                                   "for radar's own workers only")
-
-    async def ListOwnOverdue(self, request: radar_peer_service_pb2.ListOwnOverdueRequest,
-                             context: grpc.aio.ServicerContext) -> radar_peer_service_pb2.ListOwnOverdueResponse:
-        await self._peer_only("list overdue", request.tenant_id, context)
-        if request.limit < 1:
-            await abort_invalid(context, "limit", "at least 1")
-        items, joined = overdue_of(own_cases(self.state.open_cases(), self.workers), request.tenant_id,
-                                   dt.datetime.now(dt.UTC), request.joined_case_ids)
-        if request.HasField("after"):
-            cursor = overdue_key(proto.overdue_from(request.after))
-            items = [i for i in items if overdue_key(i) > cursor]
-        await self.access.record(context, "list overdue", {"case_id": "", "tenant": request.tenant_id},
-                                 action=ACTIONS["list overdue"])
-        return radar_peer_service_pb2.ListOwnOverdueResponse(
-            overdue=[proto.overdue_deadline(i) for i in items[:request.limit]], more=len(items) > request.limit,
-            joined_case_ids=sorted(joined))
-
-    async def GetOwnNorms(self, request: radar_peer_service_pb2.GetOwnNormsRequest,
-                          context: grpc.aio.ServicerContext) -> radar_peer_service_pb2.GetOwnNormsResponse:
-        await self._peer_only("read norms", request.tenant_id, context)
-        first, last = proto.to_date(getattr(request, "from")), proto.to_date(request.to)
-        if first is None or last is None:
-            await abort_invalid(context, "from", "from and to are calendar dates")
-        assert first is not None and last is not None
-        figures = await own_norms(self.state, self.workers, request.tenant_id, first, last, dt.datetime.now(dt.UTC))
-        await self.access.record(context, "read norms", {"case_id": "", "tenant": request.tenant_id},
-                                 action=ACTIONS["read norms"])
-        return radar_peer_service_pb2.GetOwnNormsResponse(norms=proto.norms_response(figures))
