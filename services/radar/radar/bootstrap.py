@@ -79,18 +79,17 @@ class RadarApp:
 
         app = streams.app
         app.in_worker = True  # started programmatically, not by the faust CLI
-        # The port is bound now (the server starts, and health turns SERVING, only once the tables are recovered):
-        # its address is how the other workers reach this one, advertised in the group's assignment
-        # (radar.workers). Only radar's own workers may forward a call for another organisation.
-        grpc_server = GrpcServer(settings.grpc_port, keys, "radar", delegates=frozenset({PEER}))
-        own_url = f"grpc://{settings.peer_address or grpc_server.address}"
+        # How the other workers reach this one, advertised in the group's assignment (radar.workers). The port is
+        # bound only once the tables are recovered: a case system calling before then is refused at once
+        # (UNAVAILABLE, tried again), not left waiting on a socket nobody serves.
+        own_url = f"grpc://{settings.advertised_address}"
         app.conf.canonical_url = URL(own_url)
         workers = Workers(app.assignor, streams.cases.changelog_topic.get_topic_name(), PARTITIONS, own_url, keys)
         stopping = asyncio.ensure_future(stop.wait())
         crashed = asyncio.ensure_future(app.wait_until_stopped())  # returns on stop or crash
         starting = asyncio.ensure_future(app.start())
         ready = asyncio.ensure_future(streams.ready.wait())
-        started = False
+        grpc_server: GrpcServer | None = None
         forwarder_stop = asyncio.Event()
         forwarding: asyncio.Task[None] | None = None
         try:
@@ -103,7 +102,9 @@ class RadarApp:
                 log.error("the faust worker could not start; starting again", extra={"reason": repr(failure)})
                 restart_after_stop(f"the faust worker could not start: {failure!r}")
             elif ready.done() and not stop.is_set() and not app.crashed:
-                # Health turns SERVING only now: the worker runs and its tables are recovered.
+                # Health turns SERVING only now: the worker runs and its tables are recovered. Only radar's own
+                # workers may forward a call for another organisation.
+                grpc_server = GrpcServer(settings.grpc_port, keys, "radar", delegates=frozenset({PEER}))
                 audit = AuditLog(settings.audit_path, "radar", signer=keys.audit_signer("radar"))
                 grpc_server.audit_refusals(audit)
                 api = RadarApi(streams, audit, radar, commit, workers)
@@ -115,13 +116,13 @@ class RadarApp:
                                 RadarPeerApi(streams, audit, workers), [PEER_SERVICE_NAME])
                 serve_audit_log(grpc_server, audit)
                 await grpc_server.start()
-                started = True
                 log.info("listening", extra={"address": grpc_server.address, "app_id": settings.app_id,
                                              "peer_url": own_url})
                 await _first(stopping, crashed)
         finally:
             log.info("stopping")
-            await grpc_server.stop(grace=2.0 if started else 0)
+            if grpc_server is not None:
+                await grpc_server.stop(grace=2.0)
             await workers.close()
             if forwarding is not None:
                 forwarder_stop.set()

@@ -19,7 +19,7 @@ class Settings:
     grpc_port: int = env("GRPC_PORT", 0)
     peer_address: str = env("RADAR_PEER_ADDRESS", "", doc="host:port at which the other radar workers reach this "
                             "one's gRPC service (a call about a case goes to the worker owning it: radar.workers); "
-                            "empty: the address it listens on")
+                            "empty: 127.0.0.1:GRPC_PORT")
     app_id: str = env("RADAR_APP_ID", "vt-radar", doc="faust app id = consumer group and changelog prefix")
     table_store: str = env("RADAR_TABLE_STORE", "rocksdict", doc="rocksdict (production) or memory (unit tests)")
     log_level: str = env("LOG_LEVEL", "INFO")
@@ -30,6 +30,12 @@ class Settings:
     def __post_init__(self) -> None:
         if self.table_store not in TABLE_STORES:
             raise ConfigError(f"configuration error: RADAR_TABLE_STORE must be one of {', '.join(TABLE_STORES)}")
+
+    @property
+    def advertised_address(self) -> str:
+        """How the other workers reach this one. Two workers need RADAR_PEER_ADDRESS or a fixed GRPC_PORT: with
+        port 0 (chosen at bind) every worker would name the same address, and each would answer for every case."""
+        return self.peer_address or f"127.0.0.1:{self.grpc_port}"
 
     @property
     def state_dir(self) -> pathlib.Path:
