@@ -19,7 +19,7 @@ import asyncio
 import datetime as dt
 import functools
 from collections.abc import Awaitable, Callable
-from typing import Any, NoReturn, Protocol, TypeVar
+from typing import Any, NoReturn, Protocol
 
 import grpc
 from vt.radar.v1 import radar_peer_service_pb2, radar_service_pb2, radar_service_pb2_grpc
@@ -42,10 +42,10 @@ from radar.domain.lifecycle import (
     validate_reason,
 )
 from radar.domain.model import PersonHistory
-from radar.domain.overdue import Part, merged_page, overdue_key, overdue_of
+from radar.domain.overdue import Part, merged_page
 from radar.handlers import DecisionConflict, DecisionResult, LifecycleResult, Radar
 from radar.outputs import Out
-from radar.peer_api import Cases, own_cases, own_norms, peer_answer
+from radar.peer_api import Cases, Reply, own_norms, own_overdue, peer_answer
 from radar.workers import FORWARD_TIMEOUT, Workers
 
 SERVICE_NAME = "vt.radar.v1.RadarService"
@@ -54,7 +54,6 @@ ACTIONS = {"read assessment": "read", "search register": "search", "record decis
            "list overdue": "search", "start onderzoek": "update", "record onderzoek outcome": "update",
            "end monitoring": "update", "extend monitoring": "update", "read norms": "search"}
 MAX_PENDING = 10_000
-Reply = TypeVar("Reply")
 
 
 class State(Cases, Protocol):
@@ -213,10 +212,9 @@ class RadarApi(radar_service_pb2_grpc.RadarServiceServicer):
                     raise ValueError("naive")
             except ValueError:
                 await abort_invalid(context, "page_token", "not a next_page_token of ListOverdue")
-        # An overdue deadline is open work: the open cases hold every one. This worker's part in full, the others'
-        # from their first `size` after the cursor.
-        items, joined = overdue_of(own_cases(self.state.open_cases(), self.workers), tenant, dt.datetime.now(dt.UTC))
-        parts = [Part(items if cursor is None else [i for i in items if overdue_key(i) > overdue_key(cursor)])]
+        # This worker's part in full, the others' from their first `size` after the cursor.
+        items, joined = own_overdue(self.state, self.workers, tenant, cursor)
+        parts = [Part(items)]
         asked = radar_peer_service_pb2.ListOwnOverdueRequest(
             tenant_id=tenant, limit=size, joined_case_ids=sorted(joined),
             after=proto.overdue_deadline(cursor) if cursor is not None else None)

@@ -15,7 +15,7 @@ from vtkit.grpcerrors import abort_invalid
 from vtkit.servicer import Access
 
 from radar.adapters import proto
-from radar.domain.cases import CaseRecord
+from radar.domain.cases import CaseRecord, OverdueDeadline
 from radar.domain.lifecycle import Norms, may_count_for_norms, norms
 from radar.domain.overdue import overdue_key, overdue_of
 from radar.open_work import partition_of
@@ -51,6 +51,18 @@ async def own_norms(state: Cases, workers: Workers, tenant: str, first: dt.date,
     return figures
 
 
+def own_overdue(state: Cases, workers: Workers, tenant: str, after: OverdueDeadline | None,
+                joined_elsewhere: Iterable[str] = ()) -> tuple[list[OverdueDeadline], set[str]]:
+    """The region's overdue deadlines of this worker's own cases after `after` (None: all), in order, and the
+    meldingen its cases show to have joined an episode (radar.domain.overdue.overdue_of). An overdue deadline is open
+    work: the open cases hold every one."""
+    items, joined = overdue_of(own_cases(state.open_cases(), workers), tenant, dt.datetime.now(dt.UTC),
+                               joined_elsewhere)
+    if after is not None:
+        items = [i for i in items if overdue_key(i) > overdue_key(after)]
+    return items, joined
+
+
 async def peer_answer(context: grpc.aio.ServicerContext, call: Awaitable[Reply]) -> Reply:
     """The answer of another radar worker, or this call ended with its status (its details and BadRequest too)."""
     try:
@@ -80,11 +92,8 @@ class RadarPeerApi(radar_peer_service_pb2_grpc.RadarPeerServiceServicer):
         await self._peer_only("list overdue", request.tenant_id, context)
         if request.limit < 1:
             await abort_invalid(context, "limit", "at least 1")
-        items, joined = overdue_of(own_cases(self.state.open_cases(), self.workers), request.tenant_id,
-                                   dt.datetime.now(dt.UTC), request.joined_case_ids)
-        if request.HasField("after"):
-            cursor = overdue_key(proto.overdue_from(request.after))
-            items = [i for i in items if overdue_key(i) > cursor]
+        after = proto.overdue_from(request.after) if request.HasField("after") else None
+        items, joined = own_overdue(self.state, self.workers, request.tenant_id, after, request.joined_case_ids)
         await self.access.record(context, "list overdue", {"case_id": "", "tenant": request.tenant_id},
                                  action="search")
         return radar_peer_service_pb2.ListOwnOverdueResponse(
