@@ -32,6 +32,8 @@ import pathlib
 import re
 import secrets
 import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -74,6 +76,15 @@ def retention_cutoff(now: dt.datetime, years: int = RETENTION_YEARS) -> dt.datet
         return now.replace(year=now.year - years, day=28)
 
 
+@dataclass(frozen=True)
+class DossierKeyWrite:
+    """What `DataKeyStore.prepare_dossier_key` leaves for the caller to commit with the data (intake's
+    dossier_keys table): a new key (`record`: wrapped, as a key file holds it) or only a later change (None)."""
+    dossier_id: str
+    last_change: dt.datetime
+    record: str | None
+
+
 class DataKeyStore(abc.ABC):
     """What the services need from a key store for personal data; a KMS/HSM adapter implements exactly this."""
 
@@ -104,6 +115,13 @@ class DataKeyStore(abc.ABC):
         key_id = self.create_dossier_key(tenant, dossier_id, last_change)
         self.touch_dossier(key_id, last_change)
         return key_id, self.data_key(key_id)
+
+    def prepare_dossier_key(self, tenant: str, dossier_id: str,
+                            last_change: dt.datetime) -> tuple[str, bytes, DossierKeyWrite | None]:
+        """`open_dossier_key` for a caller that commits the data under the key in a transaction of its own: a store
+        keeping keys in that database returns what is still to be written there with the data (DossierKeyWrite), and
+        the key is durable with the data, not before. A store of its own makes the key durable now (None)."""
+        return (*self.open_dossier_key(tenant, dossier_id, last_change), None)
 
     @abc.abstractmethod
     def destroy(self, key_id: str) -> bool:
@@ -154,6 +172,12 @@ def private_dirs(directory: pathlib.Path) -> None:
 
 def _write_atomic(path: pathlib.Path, text: str) -> None:
     """Write, fsync, rename, fsync the directory: a key acknowledged to the caller survives a crash."""
+    _write_file(path, text)
+    _fsync_dir(path.parent)
+
+
+def _write_file(path: pathlib.Path, text: str) -> None:
+    """Write and fsync a new file, then rename it into place: durable once its directory is fsynced."""
     private_dirs(path.parent)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -163,7 +187,6 @@ def _write_atomic(path: pathlib.Path, text: str) -> None:
     finally:
         os.close(fd)
     os.replace(tmp, path)
-    _fsync_dir(path.parent)
 
 
 def _fsync_dir(directory: pathlib.Path) -> None:
@@ -336,6 +359,44 @@ class LocalDataKeyStore(DataKeyStore):
             self._remember(key_id, key)
         return key_id, key
 
+    # -- the wrapped form, for a store that keeps dossier keys elsewhere and publishes them here ----------------
+
+    def wrap_dossier_key(self, key_id: str, key: bytes, last_change: dt.datetime) -> str:
+        """The key file's text for `key`, wrapped under the master key (associated data: the key id)."""
+        return self._wrap(key_id, key, last_change=_iso(last_change))
+
+    def unwrap_dossier_record(self, key_id: str, record: str) -> bytes:
+        return self._unwrap_record(key_id, json.loads(record))
+
+    def publish_dossier_records(self, records: Sequence[tuple[str, str]]) -> int:
+        """Write (key id, wrapped record) pairs as key files, each fsynced, and each directory fsynced once: what
+        every other process reads. A destroyed key (tombstone) is not written again. How many were written."""
+        directories, written = set(), 0
+        with self._lock:  # against `destroy` of the same key in another thread: its tombstone wins
+            for key_id, record in records:
+                dossier = parse_dossier_key_id(key_id)
+                if dossier is None:
+                    raise ValueError(f"{key_id} is not a dossier key")
+                if self._dossier_path(*dossier, ".destroyed").exists():
+                    continue
+                path = self._dossier_path(*dossier)
+                _write_file(path, record)
+                directories.add(path.parent)
+                written += 1
+            for directory in directories:
+                _fsync_dir(directory)
+        return written
+
+    def dossier_records(self, tenant: str) -> Iterator[tuple[str, str, dt.datetime]]:
+        """(key id, wrapped record, last change) of every live dossier key of `tenant` here."""
+        for path in sorted((self.root / "dossiers" / _check(tenant)).glob("*.json")):
+            try:
+                text = path.read_text()
+            except FileNotFoundError:
+                continue  # destroyed meanwhile
+            record = json.loads(text)
+            yield str(record["key_id"]), text, dt.datetime.fromisoformat(record["last_change"])
+
     def touch_dossier(self, key_id: str, last_change: dt.datetime) -> None:
         dossier = parse_dossier_key_id(key_id)
         if dossier is None:
@@ -353,22 +414,23 @@ class LocalDataKeyStore(DataKeyStore):
         dossier = parse_dossier_key_id(key_id)
         if dossier is None:
             raise ValueError(f"only dossier keys are destroyed, not {key_id}")
-        path = self._dossier_path(*dossier)
-        self._forget(key_id)
-        # The tombstone first: from here on every reader answers KeyDestroyed, even if the unlink is lost.
-        _write_atomic(self._dossier_path(*dossier, ".destroyed"),
-                      json.dumps({"key_id": key_id, "destroyed_at": dt.datetime.now(dt.UTC).isoformat()}))
-        if not path.exists():
-            return False
-        # Overwrite the wrapped key before unlinking it (a best effort on journaling/COW file systems).
-        size = path.stat().st_size
-        with path.open("r+b") as handle:
-            handle.write(b"\0" * size)
-            handle.flush()
-            os.fsync(handle.fileno())
-        path.unlink()
-        _fsync_dir(path.parent)
-        return True
+        with self._lock:  # one at a time with publish_dossier_records: a tombstone is never overtaken
+            path = self._dossier_path(*dossier)
+            self._forget(key_id)
+            # The tombstone first: from here on every reader answers KeyDestroyed, even if the unlink is lost.
+            _write_atomic(self._dossier_path(*dossier, ".destroyed"),
+                          json.dumps({"key_id": key_id, "destroyed_at": dt.datetime.now(dt.UTC).isoformat()}))
+            if not path.exists():
+                return False
+            # Overwrite the wrapped key before unlinking it (a best effort on journaling/COW file systems).
+            size = path.stat().st_size
+            with path.open("r+b") as handle:
+                handle.write(b"\0" * size)
+                handle.flush()
+                os.fsync(handle.fileno())
+            path.unlink()
+            _fsync_dir(path.parent)
+            return True
 
     def expired_dossier_keys(self, before: dt.datetime) -> list[str]:
         expired = []

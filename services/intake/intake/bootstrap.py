@@ -23,6 +23,7 @@ from vtkit.signing import RecordSigner
 from vtkit.tenants import UnknownTenant, get_tenant
 
 from intake.adapters import proto
+from intake.dossier_keys import region_keys
 from intake.grpc_api import SERVICE_NAME, IntakeServicer
 from intake.handlers import IntakeHandlers
 from intake.protection import PersonalDataProtector
@@ -106,9 +107,11 @@ def bootstrap(settings: Settings) -> IntakeApp:
         raise ConfigError(f"configuration error: VT_TENANT: {exc}") from None
     if settings.blocking_threads < 1:
         raise ConfigError("configuration error: VT_BLOCKING_THREADS must be at least 1")
-    keys = usable_keys(settings.key_dir, "intake", tenant.id)
-    protector = PersonalDataProtector(keys, tenant.id)
+    usable_keys(settings.key_dir, "intake", tenant.id)  # checked at start: no CA key, the master key opens ours
     store = ContactStore(settings.database_path)
+    # The region's dossier keys live in its database, committed with its contacts (intake.dossier_keys).
+    keys = region_keys(settings.key_dir, store, tenant.id)
+    protector = PersonalDataProtector(keys, tenant.id)
     # Contacts stored before person ids were kept get them from their MeldingReceived in the outbox, once.
     if filled := store.backfill_person_ids(proto.MELDING_RECEIVED_TYPE, proto.person_ids_of_melding_received):
         log.info("person ids backfilled", extra={"contacts": filled})

@@ -296,6 +296,7 @@ class IntakeHandlers:
         else:
             received_at, contact_id, protector = dossier.received_at, dossier.contact_id, dossier.protector
             extra["dossier_id"], extra["household_keys"] = dossier.id, dossier.household_keys
+            extra["dossier_key"] = dossier.protector.key_write  # committed with the contact
         # Human-readable reference for phone calls: region, day, random part (not a sequence,
         # so references reveal nothing about volumes).
         reference = f"VT{self.region:02d}-{received_at:%Y%m%d}-{secrets.token_hex(4).upper()}"

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from vtkit.crypto import Ciphertext, Sealed, TenantCipher, seal, wrap_for_sealing
-from vtkit.keys import dossier_key_id
+from vtkit.keys import DossierKeyWrite, dossier_key_id
 from vtkit.keystore import KeyStore
 
 MATCHING_SERVICE = "radar"
@@ -40,7 +40,8 @@ class PersonalDataProtector:
     """Encrypts under the tenant's newest key; `for_dossier` gives one that encrypts under a dossier key."""
 
     def __init__(self, keys: KeyStore, tenant: str, dossier_key: str = "", *,
-                 _dossier_cipher: TenantCipher | None = None, _radar_public_key: bytes | None = None):
+                 _dossier_cipher: TenantCipher | None = None, _radar_public_key: bytes | None = None,
+                 _key_write: DossierKeyWrite | None = None):
         self.keys = keys
         self.tenant = tenant
         self.dossier_key = dossier_key
@@ -50,6 +51,8 @@ class PersonalDataProtector:
             _dossier_cipher = keys.dossier_cipher(tenant, dossier_key)
         self._dossier_cipher = _dossier_cipher
         self._household_key: bytes | None = None
+        # What the contact's save commits with it: the dossier's new key or its later change (None: durable already).
+        self.key_write = _key_write
 
     @property
     def cipher(self) -> TenantCipher:
@@ -66,15 +69,16 @@ class PersonalDataProtector:
         return [hmac.new(self._household_key, identity, hashlib.sha256).hexdigest() for identity in identities]
 
     def for_dossier(self, dossier_id: str, last_change: dt.datetime) -> PersonalDataProtector:
-        """Creates the dossier's key if it has none (blocking: the key is fsynced before data uses it); a later
-        melding is a change: its retention restarts. Radar's sealing key is this protector's (read at its start,
-        as for the tenant's own fields), not read again per request."""
+        """The dossier's key, made if it has none; a later melding is a change: its retention restarts. With intake's
+        own key table (intake.dossier_keys) both are written by the contact's save (`key_write`), otherwise before
+        this returns. Blocking. Radar's sealing key is this protector's (read at its start, as for the tenant's own
+        fields), not read again per request."""
         data_keys = self.keys.data_keys
-        key_id, key = data_keys.open_dossier_key(self.tenant, dossier_id, last_change)
+        key_id, key, write = data_keys.prepare_dossier_key(self.tenant, dossier_id, last_change)
         assert key_id == dossier_key_id(self.tenant, dossier_id)
         cipher = TenantCipher(self.tenant, key_id, key, resolve=data_keys.data_key)  # as KeyStore.dossier_cipher
         return PersonalDataProtector(self.keys, self.tenant, key_id, _dossier_cipher=cipher,
-                                     _radar_public_key=self._radar_public_key)
+                                     _radar_public_key=self._radar_public_key, _key_write=write)
 
     def encrypt_json(self, value: Any, *, event_id: str, field: str) -> Ciphertext:
         plaintext = json.dumps(value, ensure_ascii=False, sort_keys=True).encode()

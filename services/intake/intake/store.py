@@ -26,6 +26,7 @@ from vtkit import tracing
 from vtkit.crypto import Ciphertext
 from vtkit.envelope import Envelope
 from vtkit.groupcommit import GroupCommit, sqlite_savepoint, sqlite_transaction
+from vtkit.keys import DossierKeyWrite, KeyDestroyed
 from vtkit.outbox import OutboxRecord
 from vtkit.outbox_store import QUARANTINE_SCHEMA, OutboxBookkeeping
 
@@ -86,6 +87,22 @@ CREATE TABLE IF NOT EXISTS outbox (
     -- trace (vtkit.tracing); ids only
     trace_context TEXT NOT NULL DEFAULT ''
 );
+-- The household dossiers' data keys, wrapped under the master key as a key file holds them, each committed with the
+-- contact that first uses it; published to the key store the other services read before any event under it is
+-- sent (intake.dossier_keys; docs/security.md, "Dossier keys").
+CREATE TABLE IF NOT EXISTS dossier_keys (
+    dossier_id TEXT PRIMARY KEY,
+    -- NULL once destroyed (crypto-shredding, Wmo 5.3.5); secure_delete zeroes the bytes it held in the file
+    record TEXT,
+    -- UTC, fixed width (utc_text): the 20-year retention runs from the dossier's last change (Wmo 5.3.4)
+    last_change TEXT NOT NULL,
+    destroyed_at TEXT,
+    published INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS dossier_keys_unpublished ON dossier_keys(dossier_id) WHERE published = 0;
+CREATE INDEX IF NOT EXISTS dossier_keys_live ON dossier_keys(last_change) WHERE record IS NOT NULL;
+-- One-time steps done on this file (the import of dossier keys kept as files before they were kept here).
+CREATE TABLE IF NOT EXISTS steps_done (step TEXT PRIMARY KEY);
 CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox(seq) WHERE sent_at IS NULL;
 CREATE INDEX IF NOT EXISTS outbox_record_key ON outbox(record_key);
 """
@@ -105,6 +122,13 @@ CREATE INDEX IF NOT EXISTS contacts_without_person_ids ON contacts(contact_id) W
 ADVIES_KINDS = (int(ContactKind.ADVIES), int(ContactKind.VERVOLGADVIES))
 
 
+def utc_text(moment: dt.datetime) -> str:
+    """A moment as fixed-width UTC text: such texts sort as the moments do (SQL comparisons and indexes)."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: pass an aware moment")
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 @dataclass(frozen=True)
 class ContactRecord:
     contact_id: str
@@ -122,6 +146,8 @@ class ContactRecord:
     person_ids: tuple[str, ...] = ()
     # Not a column: the household index entries (keyed hashes of its persons) `save` writes for a melding's dossier.
     household_keys: tuple[str, ...] = field(default=(), compare=False)
+    # Not a column: the dossier's key (new, or a later change) `save` commits with the contact.
+    dossier_key: DossierKeyWrite | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -167,6 +193,9 @@ class ContactStore(OutboxBookkeeping):
         # commits with it); the group's requests are answered after it returns.
         self._on_group_committed = on_group_committed
         self._group: GroupCommit[_Save, Saved] = GroupCommit(self._save_group)
+        # Called (in the relay's thread) after `unsent` read rows to send and before they are sent: publishes the
+        # dossier keys committed with them (intake.dossier_keys.DatabaseDossierKeys.publish).
+        self.before_sending: Callable[[], None] = lambda: None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: explicit BEGIN IMMEDIATE / COMMIT, no implicit transactions.
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
@@ -175,6 +204,8 @@ class ContactStore(OutboxBookkeeping):
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA foreign_keys=ON")
+            # A destroyed dossier key (and a blanked payload) is overwritten with zeros in the file, not only freed.
+            self._db.execute("PRAGMA secure_delete=ON")
             self._db.executescript(SCHEMA)
             self._db.executescript(QUARANTINE_SCHEMA)
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(contacts)")}
@@ -270,6 +301,8 @@ class ContactStore(OutboxBookkeeping):
         if save.converts_advies:
             self._mark_converted(save.converts_advies, contact.contact_id, contact.dossier_id or contact.contact_id)
         self._insert_contact(contact)
+        if contact.dossier_key is not None:
+            self._write_dossier_key(contact.dossier_key)
         if contact.dossier_id:  # the first dossier of a person stays theirs (a concurrent one keeps its own)
             self._db.executemany("INSERT OR IGNORE INTO household_index (person_key, dossier_id) VALUES (?, ?)",
                                  [(k, contact.dossier_id) for k in contact.household_keys])
@@ -352,8 +385,84 @@ class ContactStore(OutboxBookkeeping):
                 self._db.execute(f"DELETE FROM outbox WHERE sent_at IS NULL AND record_key IN ({marks})", ids)
                 self._db.execute(f"UPDATE outbox SET value = x'' WHERE record_key IN ({marks})", ids)
                 self._insert_outbox([event(ids)])
+            self._destroy_dossier_key(dossier_id, now)  # shredded with the blanking, in the same commit
             self._db.execute("DELETE FROM household_index WHERE dossier_id = ?", (dossier_id,))
         return ids or None
+
+    # -- dossier keys (intake.dossier_keys) ----------------------------------------------------
+
+    def _write_dossier_key(self, write: DossierKeyWrite) -> None:
+        """A new key, or a later change of the dossier; KeyDestroyed (this save alone rolls back) when the dossier
+        was destroyed meanwhile: nothing is stored under a shredded key."""
+        if write.record is not None:
+            inserted = self._db.execute("INSERT INTO dossier_keys (dossier_id, record, last_change) VALUES (?, ?, ?)"
+                                        " ON CONFLICT(dossier_id) DO NOTHING",
+                                        (write.dossier_id, write.record, utc_text(write.last_change))).rowcount
+            if not inserted:
+                row = self._db.execute("SELECT record FROM dossier_keys WHERE dossier_id = ?",
+                                       (write.dossier_id,)).fetchone()
+                if row[0] is not None and row[0] != write.record:  # never data under a key that is not the one kept
+                    raise RuntimeError(f"dossier {write.dossier_id} got another key meanwhile")
+        updated = self._db.execute("UPDATE dossier_keys SET last_change = max(last_change, ?)"
+                                   " WHERE dossier_id = ? AND record IS NOT NULL",
+                                   (utc_text(write.last_change), write.dossier_id)).rowcount
+        if not updated:
+            raise KeyDestroyed(write.dossier_id)
+
+    def write_dossier_key(self, write: DossierKeyWrite) -> None:
+        """`_write_dossier_key` in a transaction of its own (a key made outside a contact's save)."""
+        with self._lock, sqlite_transaction(self._db):
+            self._write_dossier_key(write)
+
+    def dossier_key(self, dossier_id: str) -> tuple[str | None] | None:
+        """(wrapped record, None once destroyed) of the dossier's key; None when this file has none."""
+        with self._lock:
+            row = self._db.execute("SELECT record FROM dossier_keys WHERE dossier_id = ?", (dossier_id,)).fetchone()
+        return None if row is None else (row[0],)
+
+    def destroy_dossier_key(self, dossier_id: str, now: dt.datetime) -> bool:
+        """Forget the dossier's key; False when there was no live one."""
+        with self._lock, sqlite_transaction(self._db):
+            return self._destroy_dossier_key(dossier_id, now)
+
+    def _destroy_dossier_key(self, dossier_id: str, now: dt.datetime) -> bool:
+        return bool(self._db.execute("UPDATE dossier_keys SET record = NULL, destroyed_at = ?"
+                                     " WHERE dossier_id = ? AND record IS NOT NULL",
+                                     (utc_text(now), dossier_id)).rowcount)
+
+    def expired_dossier_keys(self, before: dt.datetime) -> list[str]:
+        """Dossiers with a live key whose last change is before `before` (an index range, not a scan)."""
+        with self._lock:
+            return [r[0] for r in self._db.execute("SELECT dossier_id FROM dossier_keys WHERE record IS NOT NULL"
+                                                   " AND last_change < ? ORDER BY last_change", (utc_text(before),))]
+
+    def live_dossier_keys(self) -> list[str]:
+        with self._lock:
+            return [r[0] for r in self._db.execute("SELECT dossier_id FROM dossier_keys WHERE record IS NOT NULL")]
+
+    def unpublished_dossier_keys(self, limit: int = 500) -> list[tuple[str, str]]:
+        """(dossier id, wrapped record) of live keys not yet published to the shared key store."""
+        with self._lock:
+            return self._db.execute("SELECT dossier_id, record FROM dossier_keys WHERE published = 0"
+                                    " AND record IS NOT NULL LIMIT ?", (limit,)).fetchall()
+
+    def mark_dossier_keys_published(self, dossier_ids: Sequence[str]) -> None:
+        with self._lock, sqlite_transaction(self._db):
+            self._db.executemany("UPDATE dossier_keys SET published = 1 WHERE dossier_id = ?",
+                                 [(d,) for d in dossier_ids])
+
+    def import_dossier_keys(self, step: str, rows: Callable[[], Iterator[tuple[str, str, dt.datetime]]]) -> int:
+        """Once per file (`step`): (dossier id, wrapped record, last change) of keys kept elsewhere before,
+        as published ones. How many were imported (0 when the step was done before)."""
+        with self._lock:
+            if self._db.execute("SELECT 1 FROM steps_done WHERE step = ?", (step,)).fetchone():
+                return 0
+        imported = [(d, record, utc_text(when)) for d, record, when in rows()]
+        with self._lock, sqlite_transaction(self._db):
+            self._db.executemany("INSERT INTO dossier_keys (dossier_id, record, last_change, published)"
+                                 " VALUES (?, ?, ?, 1) ON CONFLICT(dossier_id) DO NOTHING", imported)
+            self._db.execute("INSERT INTO steps_done (step) VALUES (?)", (step,))
+        return len(imported)
 
     def mark_key_destroyed(self, dossier_id: str) -> None:
         with self._lock:
@@ -384,11 +493,14 @@ class ContactStore(OutboxBookkeeping):
     # -- outbox -----------------------------------------------------------------------------
 
     def unsent(self, limit: int = 100) -> list[PendingEvent]:
-        """Unsent outbox rows in insertion order (the order contacts were acknowledged)."""
+        """Unsent outbox rows in insertion order (the order contacts were acknowledged). Before they are returned
+        (to be sent), the dossier keys committed with them are published (`before_sending`)."""
         with self._lock:
             rows = self._db.execute(
                 "SELECT seq, topic, record_key, value, event_id, event_type, event_source, event_time, event_tenant,"
                 f" trace_context FROM outbox WHERE {UNSENT} ORDER BY seq LIMIT ?", (limit,)).fetchall()
+        if rows:
+            self.before_sending()
         return [PendingEvent(r[0], OutboxEntry(r[1], r[2], r[3], Envelope(id=r[4], type=r[5], source=r[6],
                                                                           time=dt.datetime.fromisoformat(r[7]),
                                                                           tenant=r[8]), r[9]))

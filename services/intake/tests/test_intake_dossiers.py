@@ -7,7 +7,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import os
 import pathlib
+import sqlite3
 
 import pytest
 from intake.domain.errors import ConflictError, ContactNotFound
@@ -23,6 +25,7 @@ from intake.domain.model import (
     PersonRole,
     Situation,
 )
+from intake.dossier_keys import region_keys
 from intake.handlers import IntakeHandlers
 from intake.protection import PersonalDataProtector
 from intake.retention import PURPOSE, sweep_once
@@ -31,7 +34,7 @@ from vt.intake.v1 import events_pb2
 from vtkit.audit import AuditLog
 from vtkit.crypto import DecryptionError
 from vtkit.envelope import decode
-from vtkit.keys import KeyDestroyed
+from vtkit.keys import KeyDestroyed, LocalDataKeyStore, UnknownKey
 from vtkit.keystore import KeyStore, init_keys
 
 TENANT = "utrecht"
@@ -52,9 +55,6 @@ class Clock:
         return self.now
 
 
-@pytest.fixture()
-def keys(tmp_path: pathlib.Path) -> KeyStore:
-    return init_keys(tmp_path / "keys")  # own key dir: the sweep must not see other tests' dossiers
 
 
 @pytest.fixture()
@@ -67,6 +67,17 @@ def store(tmp_path: pathlib.Path):  # type: ignore[no-untyped-def]
     db = ContactStore(tmp_path / "intake.sqlite3")
     yield db
     db.close()
+
+
+@pytest.fixture()
+def keys(tmp_path: pathlib.Path, store: ContactStore) -> KeyStore:
+    """As intake has them: the region's dossier keys in its database, the rest in its own key dir."""
+    return region_keys(init_keys(tmp_path / "keys").root, store, TENANT)
+
+
+def published(keys: KeyStore) -> LocalDataKeyStore:
+    """The shared key store as radar and the notifier read it."""
+    return LocalDataKeyStore(keys.root)
 
 
 @pytest.fixture()
@@ -162,22 +173,28 @@ async def test_the_retention_sweep_destroys_dossiers_twenty_years_after_their_la
 
 
 async def test_a_crash_between_blanking_and_key_destruction_is_finished_by_the_sweep(
-        handlers: IntakeHandlers, keys: KeyStore, monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path) -> None:
+        handlers: IntakeHandlers, store: ContactStore, keys: KeyStore, monkeypatch: pytest.MonkeyPatch,
+        tmp_path: pathlib.Path) -> None:
+    """Intake's own copy of the key goes with the blanking (one commit); the published one, which radar and the notifier
+    read, after it: a crash in between leaves the published key, and the sweep destroys it."""
     record = await handlers.submit_melding("m1", MELDING)
     key_id = f"{TENANT}/dossier/{record.contact_id}"
-    real_destroy = keys.data_keys.destroy
+    store.unsent()  # the relay publishes the key before it sends the MeldingReceived
+    assert published(keys).data_key(key_id) == keys.data_keys.data_key(key_id)
 
-    def crash(_key_id: str) -> bool:
+    def crash(_store: LocalDataKeyStore, _key_id: str) -> bool:
         raise OSError("power cut")
 
-    monkeypatch.setattr(keys.data_keys, "destroy", crash)
+    monkeypatch.setattr(LocalDataKeyStore, "destroy", crash)
     with pytest.raises(OSError):
         await handlers.destroy_dossier(record.contact_id)
-    assert keys.data_keys.data_key(key_id)  # blanked, but the key survived the "crash"
-    monkeypatch.setattr(keys.data_keys, "destroy", real_destroy)
-    await sweep_once(handlers, AuditLog(tmp_path / "audit.jsonl", f"intake/{TENANT}"))
     with pytest.raises(KeyDestroyed):
         keys.data_keys.data_key(key_id)
+    assert published(keys).data_key(key_id)  # the published key survived the "crash"
+    monkeypatch.undo()
+    await sweep_once(handlers, AuditLog(tmp_path / "audit.jsonl", f"intake/{TENANT}"))
+    with pytest.raises(KeyDestroyed):
+        published(keys).data_key(key_id)
 
 
 async def test_a_rotated_tenant_key_is_used_at_once_and_old_contacts_still_open(
@@ -225,3 +242,58 @@ async def test_a_hermelding_is_a_change_of_the_household_dossier_so_its_retentio
     clock.now = dt.datetime(2046, 5, 4, 9, 31, tzinfo=dt.UTC)  # 20 years after the first melding, 17 after the later
     assert await sweep_once(handlers, audit) == 0
     await handlers.get_contact(first.contact_id)
+
+
+# -- the dossier keys in intake's database (intake.dossier_keys) ---------------------------------------------------
+
+async def test_a_melding_s_key_is_committed_with_it_and_published_before_its_events_are_sent(
+        handlers: IntakeHandlers, store: ContactStore, keys: KeyStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No key file and no fsync of one before the acknowledgement: the key is a row of the contact's commit. The relay
+    publishes it (fsynced) when it reads the rows to send, before it sends them."""
+    fsynced: list[str] = []  # the files and directories os.fsync was called on (SQLite's own fsync is not os.fsync)
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (fsynced.append(os.readlink(f"/proc/self/fd/{fd}")), real_fsync(fd))[1])
+    record = await handlers.submit_melding("m1", MELDING)
+    key_id = f"{TENANT}/dossier/{record.contact_id}"
+    assert not [path for path in fsynced if "dossiers" in path]  # no key file on the way to the answer
+    assert store.dossier_key(record.contact_id) is not None
+    with pytest.raises(UnknownKey):
+        published(keys).data_key(key_id)
+    assert b"blauwe plekken" in (await handlers.get_contact(record.contact_id))[1]  # intake reads its own at once
+
+    [row] = store.unsent()  # what the relay does before it sends
+    assert published(keys).data_key(key_id) == keys.data_keys.data_key(key_id)
+    assert [path for path in fsynced if path.endswith(f"/dossiers/{TENANT}")]  # durable before the event is sent
+    assert row.entry.key == record.contact_id and store.unpublished_dossier_keys() == []
+
+
+async def test_a_save_that_fails_leaves_no_key_behind(handlers: IntakeHandlers, store: ContactStore,
+                                                      keys: KeyStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(store, "_insert_outbox", broken)
+    with pytest.raises(sqlite3.OperationalError):
+        await handlers.submit_melding("m1", MELDING)
+    monkeypatch.undo()
+    assert store.live_dossier_keys() == [] and store.unsent() == []
+    assert not list((keys.root / "data-keys" / "dossiers").glob("*/*.json"))
+
+
+def test_key_files_of_an_earlier_intake_are_imported_once(tmp_path: pathlib.Path, store: ContactStore) -> None:
+    """An intake that kept its dossier keys as files: its first start on this version takes them into its
+    database (as published), with their last change, so they open, count for retention and are destroyed here."""
+    key_dir = init_keys(tmp_path / "keys").root
+    files = LocalDataKeyStore(key_dir)
+    key_id, key = files.open_dossier_key(TENANT, "d-old", T0)
+    files.open_dossier_key("twente", "d-other-region", T0)
+    keys = region_keys(key_dir, store, TENANT).data_keys
+    assert store.live_dossier_keys() == ["d-old"] and store.unpublished_dossier_keys() == []
+    assert keys.data_key(key_id) == key
+    assert keys.expired_dossier_keys(T0 + dt.timedelta(days=1)) == [key_id]
+    files.open_dossier_key(TENANT, "d-made-as-a-file-later", T0)
+    region_keys(key_dir, store, TENANT)  # a restart imports nothing again
+    assert store.live_dossier_keys() == ["d-old"]
+    assert keys.destroy(key_id) is True
+    with pytest.raises(KeyDestroyed):
+        LocalDataKeyStore(key_dir).data_key(key_id)

@@ -26,6 +26,7 @@ from intake.domain.model import (
     PersonRole,
     Situation,
 )
+from intake.dossier_keys import region_keys
 from intake.handlers import IntakeHandlers
 from intake.protection import PersonalDataProtector
 from intake.store import ContactRecord, ContactStore
@@ -79,7 +80,7 @@ def store(tmp_path: pathlib.Path, commits: HeldCommits) -> Iterator[ContactStore
 
 @pytest.fixture()
 def handlers(store: ContactStore, keys: KeyStore) -> IntakeHandlers:
-    return IntakeHandlers(TENANT, 9, store, PersonalDataProtector(keys, TENANT))
+    return IntakeHandlers(TENANT, 9, store, PersonalDataProtector(region_keys(keys.root, store, TENANT), TENANT))
 
 
 async def behind_a_held_group(store: ContactStore, commits: HeldCommits, first: Awaitable[Any],

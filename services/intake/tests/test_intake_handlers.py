@@ -29,6 +29,7 @@ from intake.domain.model import (
     PersonRole,
     Situation,
 )
+from intake.dossier_keys import region_keys
 from intake.handlers import IntakeHandlers
 from intake.protection import PersonalDataProtector
 from intake.store import SCHEMA, ContactStore
@@ -57,7 +58,7 @@ def store(tmp_path: pathlib.Path):  # type: ignore[no-untyped-def]
 
 @pytest.fixture()
 def handlers(store: ContactStore, keys: KeyStore) -> IntakeHandlers:
-    protector = PersonalDataProtector(keys, TENANT)
+    protector = PersonalDataProtector(region_keys(keys.root, store, TENANT), TENANT)
     return IntakeHandlers(TENANT, 9, store, protector)
 
 
@@ -228,7 +229,7 @@ async def test_person_ids_are_stored_with_the_contact_and_name_the_persons_of_it
     store.close()
     reopened = ContactStore(store.path)
     try:
-        again = IntakeHandlers(TENANT, 9, reopened, PersonalDataProtector(keys, TENANT))
+        again = IntakeHandlers(TENANT, 9, reopened, PersonalDataProtector(region_keys(keys.root, reopened, TENANT), TENANT))
         retried = await again.submit_melding("k", dataclasses.replace(THREE, narrative="anders"))
         assert retried.person_ids == record.person_ids
         assert list(proto.receipt_response("SubmitMelding", retried).person_ids) == list(record.person_ids)
@@ -280,7 +281,7 @@ async def test_contacts_stored_before_person_ids_were_kept_get_them_from_their_e
         assert upgraded.get(melding.contact_id).person_ids == tuple(event_ids)  # type: ignore[union-attr]
         assert upgraded.get(advies.contact_id).person_ids == ()  # type: ignore[union-attr]
         assert upgraded.backfill_person_ids(proto.MELDING_RECEIVED_TYPE, proto.person_ids_of_melding_received) == 0
-        again = IntakeHandlers(TENANT, 9, upgraded, PersonalDataProtector(keys, TENANT))
+        again = IntakeHandlers(TENANT, 9, upgraded, PersonalDataProtector(region_keys(keys.root, upgraded, TENANT), TENANT))
         assert (await again.submit_melding("m", THREE)).person_ids == tuple(event_ids)  # a late retry
         assert len((await again.submit_melding("new", THREE)).person_ids) == 3
     finally:

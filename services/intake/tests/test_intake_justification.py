@@ -25,6 +25,7 @@ from intake.domain.model import (
     PersonRole,
     Situation,
 )
+from intake.dossier_keys import region_keys
 from intake.handlers import IntakeHandlers
 from intake.protection import PersonalDataProtector
 from intake.store import ContactStore
@@ -56,7 +57,7 @@ def store(tmp_path: pathlib.Path):  # type: ignore[no-untyped-def]
 
 @pytest.fixture()
 def handlers(store: ContactStore, keys: KeyStore) -> IntakeHandlers:
-    return IntakeHandlers(TENANT, 9, store, PersonalDataProtector(keys, TENANT))
+    return IntakeHandlers(TENANT, 9, store, PersonalDataProtector(region_keys(keys.root, store, TENANT), TENANT))
 
 
 def outbox(store: ContactStore) -> list[tuple[str, object, bytes]]:
