@@ -9,7 +9,6 @@ import pytest
 from intake.dossier_keys import DatabaseDossierKeys
 from intake.store import ContactStore
 from vtkit.keys import DataKeyStore
-
 from vttest.data_keys import DataKeyStoreContract
 
 
