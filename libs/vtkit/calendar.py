@@ -35,6 +35,15 @@ def _nl_holidays(year: int) -> frozenset[dt.date]:
     return frozenset(holidays.country_holidays("NL", years=year).keys())
 
 
+def load_holidays(today: dt.date | None = None) -> None:
+    """Load this year's and next year's public holidays now (the `holidays` package builds its NL calendar at the first
+    call, about 0.1 s of CPU): a service calls it at start, so its first deadline after a start is not the one that
+    waits for it."""
+    year = (today or dt.date.today()).year
+    _nl_holidays(year)
+    _nl_holidays(year + 1)
+
+
 def is_working_day(day: dt.date) -> bool:
     if day.weekday() >= 5:
         return False

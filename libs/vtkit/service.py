@@ -21,7 +21,7 @@ import tomllib
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
-from vtkit import kafka, metrics, tracing
+from vtkit import calendar, kafka, metrics, tracing
 from vtkit.config import load_settings
 from vtkit.logs import setup_logging
 
@@ -97,6 +97,7 @@ def run_service(service: str, settings_type: type[S], bootstrap: Callable[[S], A
     variable), logs at the settings' `log_level` (INFO when it has none), then `bootstrap(settings).run(stop)`."""
     settings = load_settings(settings_type)
     level: Any = getattr(settings, "log_level", "INFO")
+    calendar.load_holidays()  # before the first deadline is counted, not while it is (vtkit.calendar)
 
     async def main(stop: asyncio.Event) -> None:
         # Built inside the running loop: grpc.aio objects bind to the loop that creates them.

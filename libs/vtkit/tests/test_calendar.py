@@ -46,3 +46,14 @@ def test_due_date_uses_amsterdam_local_date() -> None:
 def test_naive_datetimes_are_refused() -> None:
     with pytest.raises(ValueError, match="naive"):
         due_after_working_days(dt.datetime(2026, 1, 1), 5)
+
+
+def test_load_holidays_builds_this_and_next_year_before_the_first_deadline_needs_them() -> None:
+    from vtkit import calendar
+
+    calendar._nl_holidays.cache_clear()
+    calendar.load_holidays(dt.date(2031, 6, 1))
+    assert calendar._nl_holidays.cache_info().currsize == 2
+    hits = calendar._nl_holidays.cache_info().hits
+    assert not is_working_day(dt.date(2031, 12, 25)) and not is_working_day(dt.date(2032, 1, 1))
+    assert calendar._nl_holidays.cache_info().hits == hits + 2  # counted from what was loaded, not built again

@@ -195,7 +195,7 @@ class ContactStore(OutboxBookkeeping):
         self._group: GroupCommit[_Save, Saved] = GroupCommit(self._save_group)
         # Called (in the relay's thread) after `unsent` read rows to send and before they are sent: publishes the
         # dossier keys committed with them (intake.dossier_keys.DatabaseDossierKeys.publish).
-        self.before_sending: Callable[[], None] = lambda: None
+        self.before_sending: Callable[[], object] = lambda: None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: explicit BEGIN IMMEDIATE / COMMIT, no implicit transactions.
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
