@@ -72,7 +72,7 @@ def streams_with_history(tmp_path: pathlib.Path) -> RadarStreams:
     radar = Radar(keys.seal_opener("radar"), keys.pseudonymizer(), encoding=proto)
     settings = load_settings(Settings, env)
     streams = RadarStreams(settings, settings.kafka, radar, producer=None)  # type: ignore[arg-type]
-    streams.cases, streams.open_index = {}, {}  # type: ignore[assignment]  # faust's memory store: a dict
+    streams.cases, streams.open_index, streams.recent_index = {}, {}, {}  # type: ignore[assignment]  # faust's memory store: a dict
     every = [closed_case(n) for n in range(CLOSED)] + [open_case(n) for n in range(OPEN)]
     for start in range(0, len(every), 500):  # batches of the agents' size
         staged = Staged()

@@ -52,13 +52,13 @@ from vtkit.tenants import all_tenants
 from radar import inputs, open_work
 from radar.adapters import proto
 from radar.domain.cases import CaseRecord
-from radar.domain.lifecycle import NORM_DAYS, counts_for_norms, may_count_for_norms, norms
+from radar.domain.lifecycle import NORM_DAYS, RECENT_DAYS, counts_for_norms, norms
 from radar.domain.model import PersonHistory
 from radar.handlers import Radar
 from radar.offsets import HandledOnlyConsumer
 from radar.outputs import Out
 from radar.settings import RadarSettings
-from radar.staging import Staged
+from radar.staging import DELETED, Staged
 
 log = logging.getLogger(__name__)
 Work = Callable[[Event, Any, Staged], Awaitable[None]]
@@ -169,8 +169,11 @@ class RadarStreams:
         # The ids of the cases with open work (radar.open_work): what the deadline scan, the gauges and ListOverdue
         # read, instead of every case radar ever had.
         self.open_index = table("open_cases")
+        # Case id -> the last day the norms count it by, for the cases decided or ended lately (radar.open_work): what
+        # the norm gauges and GetNorms read with the open cases, instead of every case.
+        self.recent_index = table("recent_cases")
         self._cases_changelog = self.cases.changelog_topic.get_topic_name()
-        self.cases.on_recover(self._index_open_cases_once)
+        self.cases.on_recover(self._index_cases_once)
         self._norm_gauges_due = 0.0  # time.monotonic() of the next norm gauges
 
         app.agent(self.intake_topic, name="radar.intake")(self._agent("intake", self._on_intake))
@@ -212,25 +215,58 @@ class RadarStreams:
         """The cases with open work (undecided, or an onderzoek without outcome): read through the index."""
         return open_work.open_records(self.cases, self.open_index)
 
-    def _stage_case(self, staged: Staged, case_id: str, record: CaseRecord | None) -> None:
-        open_work.stage_case(staged, self.cases, self.open_index, case_id, record)
+    async def recent_cases(self, first: dt.date) -> AsyncIterator[list[CaseRecord]]:
+        """The cases decided or ended on or after `first` (which must not be before RECENT_DAYS ago), through the
+        index of recent decisions, SCAN_CHUNK at a time: each read in its own partition's store."""
+        remaining = iter(open_work.recent_entries(self.recent_index, first))
+        while chunk := list(itertools.islice(remaining, SCAN_CHUNK)):
+            rows = [open_work.read_in_partition(self.cases, case_id, open_work.partition_of(case_id, PARTITIONS))
+                    for case_id in chunk]
+            yield [CaseRecord.from_dict(data) for data in rows if data]
+            await asyncio.sleep(0)
 
-    async def _index_open_cases_once(self) -> None:
-        """An installation from before the index has cases and no index: build it once, after its tables are
+    def _stage_case(self, staged: Staged, case_id: str, record: CaseRecord | None) -> None:
+        open_work.stage_case(staged, self.cases, self.open_index, case_id, record, self.recent_index)
+
+    def _owned_partitions(self) -> set[int]:
+        return {tp.partition for tp in self.app.assignor.assigned_actives() if tp.topic == self._cases_changelog}
+
+    def _prune_recent(self, today: dt.date) -> int:
+        """Entries of the index of recent decisions that no period read from it counts any more leave it (the owner
+        of a partition prunes it; a standby copy follows its changelog)."""
+        owned = self._owned_partitions()
+        stale = [case_id for case_id in open_work.stale_entries(self.recent_index, today - dt.timedelta(days=RECENT_DAYS))
+                 if open_work.partition_of(case_id, PARTITIONS) in owned]
+        for case_id in stale:
+            open_work.write_in_partition(self.recent_index, case_id, DELETED, topics.NATIONAL_ASSESSMENTS,
+                                         open_work.partition_of(case_id, PARTITIONS))
+        return len(stale)
+
+    async def _index_cases_once(self, now: dt.datetime | None = None) -> None:
+        """An installation from before an index has cases and not that index: build it once, after its tables are
         recovered and before the agents resume, for the partitions this worker owns (each entry into its case's
-        changelog partition)."""
-        if open_work.has_any(self.open_index) or not open_work.has_any(self.cases):
+        changelog partition). An installation whose cases were all decided more than RECENT_DAYS ago has an empty
+        index of recent decisions, and reads its cases once at each start here."""
+        open_missing, recent_missing = not open_work.has_any(self.open_index), not open_work.has_any(self.recent_index)
+        if not (open_missing or recent_missing) or not open_work.has_any(self.cases):
             return
-        owned = {tp.partition for tp in self.app.assignor.assigned_actives()
-                 if tp.topic == self._cases_changelog}
-        count = 0
+        owned = self._owned_partitions()
+
+        def mine(case_id: str) -> bool:
+            return open_work.partition_of(case_id, PARTITIONS) in owned
+
+        since = local_date(now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=RECENT_DAYS)
+        counts = {"open_cases": 0, "recent_cases": 0}
         async for chunk in self._case_rows_in_chunks():
-            entries = open_work.entries_to_index(chunk, lambda c: open_work.partition_of(c, PARTITIONS) in owned)
-            for case_id, tenant in entries:
-                open_work.write_in_partition(self.open_index, case_id, tenant, topics.NATIONAL_ASSESSMENTS,
-                                             open_work.partition_of(case_id, PARTITIONS))
-                count += 1
-        log.info("index of open cases built from the case table", extra={"open_cases": count})
+            entries = [(self.open_index, "open_cases", open_work.entries_to_index(chunk, mine))] if open_missing else []
+            if recent_missing:
+                entries.append((self.recent_index, "recent_cases", open_work.recent_to_index(chunk, mine, since)))
+            for index, name, pairs in entries:
+                for case_id, value in pairs:
+                    open_work.write_in_partition(index, case_id, value, topics.NATIONAL_ASSESSMENTS,
+                                                 open_work.partition_of(case_id, PARTITIONS))
+                    counts[name] += 1
+        log.info("indexes built from the case table", extra=counts)
 
     async def _case_rows_in_chunks(self) -> AsyncIterator[list[tuple[str, Any]]]:
         """Every (case id, row) of the case table, SCAN_CHUNK at a time; between two chunks the event loop goes on
@@ -388,13 +424,15 @@ class RadarStreams:
         record_norm_gauges(await self._cases_for_norms(now), now)
 
     async def _cases_for_norms(self, now: dt.datetime) -> list[CaseRecord]:
-        """The cases the norm gauges count (open, or decided or ended in the last 365 days), read from the whole
-        table in chunks so the event loop goes on between them."""
-        first = local_date(now) - dt.timedelta(days=NORM_DAYS - 1)
-        kept = []
-        async for chunk in self.case_chunks(lambda row: may_count_for_norms(row, first)):
-            kept += [record for record in chunk if counts_for_norms(record, first)]
-        return kept
+        """The cases the norm gauges count (open, or decided or ended in the last 365 days): the open cases and the
+        recent decisions, through their indexes, in chunks so the event loop goes on between them. Read at most every
+        NORM_GAUGES_SECONDS; the index of recent decisions is pruned first."""
+        today = local_date(now)
+        first = today - dt.timedelta(days=NORM_DAYS - 1)
+        if pruned := self._prune_recent(today):
+            log.info("index of recent decisions pruned", extra={"entries": pruned})
+        counted = await open_work.norm_cases(self.open_cases(), self.recent_cases(first))
+        return [record for record in counted if counts_for_norms(record, first)]
 
     async def _on_rvdk(self, event: Event, message: Any, staged: Staged) -> None:
         staged.publish(self.radar.on_rvdk(proto.read_rvdk(event.message), event.envelope))

@@ -1,8 +1,12 @@
-"""Radar's index of open work: the ids of the cases that still have something pending (`CaseRecord.has_open_work`),
-kept beside the case table so that the deadline scan, the deadline gauges and ListOverdue read the open cases only
-and their cost does not grow with radar's history (docs/architecture.md, "Case lifecycle").
+"""Radar's indexes beside the case table, so that what reads open or recent cases does not read every case radar ever
+had, and its cost does not grow with radar's history (docs/architecture.md, "Case lifecycle"):
+- the index of open work: the ids of the cases that still have something pending (`CaseRecord.has_open_work`), read
+  by the deadline scan, the deadline gauges and ListOverdue;
+- the index of recent decisions: case id -> the last day the norms count it by (lifecycle.last_counted_day: its
+  decision, its onderzoek's outcome), for the cases decided or ended in the last RECENT_DAYS, read by the norm gauges
+  and GetNorms (with the open cases: what the norms count). Older entries are pruned (`stale_entries`).
 
-The index is a faust table like `cases` (key: case id, value: the case's tenant), written through the same staged
+Each index is a faust table like `cases` (key: case id; value: the case's tenant, or the day), written through the same staged
 batch as the case record (radar.staging) with the same record's event: it is in the same changelog partition as
 its case, belongs to whichever worker owns the case, and comes back after a restart or a broker loss exactly as
 `cases` does (docs/architecture.md, "Broker loss"). A reader checks every record it loads again
@@ -10,28 +14,40 @@ its case, belongs to whichever worker owns the case, and comes back after a rest
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
 from aiokafka.partitioner import DefaultPartitioner
 from faust.streams import _current_event
+from vtkit import topics
 
 from radar.domain.cases import CaseRecord
-from radar.staging import Staged
+from radar.domain.lifecycle import last_counted_day
+from radar.staging import DELETED, Staged
 
 Table = MutableMapping[str, Any]
 
 
-def stage_case(staged: Staged, cases: Table, index: Table, case_id: str, record: CaseRecord | None) -> None:
-    """Stage a case record (None: the case is forgotten, a destroyed dossier) and its index entry together: they are
-    applied in the same batch, after the same acknowledged outputs (radar.app, handle_batch)."""
+def stage_case(staged: Staged, cases: Table, index: Table, case_id: str, record: CaseRecord | None,
+               recent: Table | None = None) -> None:
+    """Stage a case record (None: the case is forgotten, a destroyed dossier) and its index entries together: they
+    are applied in the same batch, after the same acknowledged outputs (radar.app, handle_batch)."""
     staged.put(cases, case_id, record.to_dict() if record is not None else None)
     if record is not None and record.has_open_work:
         staged.put(index, case_id, record.tenant_id)
     else:
         staged.delete(index, case_id)
+    if recent is None:
+        return
+    day = last_counted_day(record) if record is not None else None
+    if day is not None:
+        staged.put(recent, case_id, day.isoformat())
+    elif record is None:  # a decision is never undone: only a forgotten case leaves the index this way
+        staged.delete(recent, case_id)
 
 
 def open_records(cases: Mapping[str, Any], index: Mapping[str, Any]) -> list[CaseRecord]:
@@ -44,6 +60,36 @@ def open_records(cases: Mapping[str, Any], index: Mapping[str, Any]) -> list[Cas
         if record is not None and record.has_open_work:
             records.append(record)
     return records
+
+
+def recent_entries(recent: Mapping[str, Any], first: dt.date) -> list[str]:
+    """The ids of the cases the norms may count in a period from `first` on, as decided or ended (the open ones are
+    in the index of open work)."""
+    low = first.isoformat()
+    return [case_id for case_id, day in list(recent.items()) if day and day >= low]
+
+
+async def norm_cases(open_cases: Iterable[CaseRecord], recent: AsyncIterator[list[CaseRecord]]) -> list[CaseRecord]:
+    """What the norms of a period read: the open cases and the cases decided or ended in it, each once (a decided
+    case with its onderzoek running is in both indexes)."""
+    found = {record.case_id: record for record in open_cases}
+    async for chunk in recent:
+        found.update((record.case_id, record) for record in chunk)
+    return list(found.values())
+
+
+def stale_entries(recent: Mapping[str, Any], before: dt.date) -> list[str]:
+    """The ids of entries whose last counted day is before `before` (to prune: no period read from the index counts
+    them any more)."""
+    low = before.isoformat()
+    return [case_id for case_id, day in list(recent.items()) if not day or day < low]
+
+
+def read_in_partition(table: Mapping[str, Any], key: str, partition: int) -> Any:
+    """A key's value read from its own partition's store: outside an event faust's rocksdb store tries every
+    partition's store in turn (docs/measurements.md, "CPU per melding with a long history")."""
+    with _in_partition(topics.NATIONAL_ASSESSMENTS, partition):
+        return table.get(key)
 
 
 def has_any(table: Mapping[str, Any]) -> bool:
@@ -75,11 +121,21 @@ class _PartitionEvent:
 
 def write_in_partition(table: Table, key: str, value: Any, topic: str, partition: int) -> None:
     """Write a table key outside an agent into `partition` of its changelog (faust takes the partition from the
-    current event, radar.staging)."""
+    current event, radar.staging); DELETED removes it."""
+    with _in_partition(topic, partition):
+        if value is DELETED:
+            if key in table:
+                del table[key]
+        else:
+            table[key] = value
+
+
+@contextlib.contextmanager
+def _in_partition(topic: str, partition: int) -> Iterator[None]:
     event = _PartitionEvent(_Message(topic, partition))
     token = _current_event.set(weakref.ref(event))  # type: ignore[arg-type]
     try:
-        table[key] = value
+        yield
     finally:
         _current_event.reset(token)
 
@@ -91,3 +147,13 @@ def entries_to_index(cases: Iterable[tuple[str, Any]], owned: Callable[[str], bo
             record = CaseRecord.from_dict(data)
             if record.has_open_work:
                 yield case_id, record.tenant_id
+
+
+def recent_to_index(cases: Iterable[tuple[str, Any]], owned: Callable[[str], bool],
+                    since: dt.date) -> Iterator[tuple[str, str]]:
+    """(case id, last counted day) of every case this worker owns among `cases` decided or ended on or after `since`."""
+    for case_id, data in cases:
+        if data and owned(case_id):
+            day = last_counted_day(CaseRecord.from_dict(data))
+            if day is not None and day >= since:
+                yield case_id, day.isoformat()

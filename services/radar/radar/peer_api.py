@@ -11,14 +11,15 @@ import grpc
 from vt.radar.v1 import radar_peer_service_pb2, radar_peer_service_pb2_grpc
 from vtkit.audit import AuditLog
 from vtkit.auth import Caller, caller
+from vtkit.calendar import local_date
 from vtkit.grpcerrors import abort_invalid
 from vtkit.servicer import Access
 
 from radar.adapters import proto
 from radar.domain.cases import CaseRecord, OverdueDeadline
-from radar.domain.lifecycle import Norms, may_count_for_norms, norms
+from radar.domain.lifecycle import RECENT_DAYS, Norms, may_count_for_norms, norms
 from radar.domain.overdue import overdue_key, overdue_of
-from radar.open_work import partition_of
+from radar.open_work import norm_cases, partition_of
 from radar.workers import PEER, Workers
 
 PEER_SERVICE_NAME = "vt.radar.v1.RadarPeerService"
@@ -32,6 +33,10 @@ class Cases(Protocol):
     def open_cases(self) -> Iterable[CaseRecord]:
         """Every case with open work (CaseRecord.has_open_work), through radar's index of open cases."""
 
+    def recent_cases(self, first: dt.date) -> AsyncIterator[list[CaseRecord]]:
+        """The cases decided or ended on or after `first` (not before RECENT_DAYS ago), through radar's index of recent
+        decisions, a chunk at a time."""
+
 
 def own_cases(cases: Iterable[CaseRecord], workers: Workers) -> list[CaseRecord]:
     """The cases of this worker's own partitions: a standby copy of another worker's is that worker's to count."""
@@ -43,8 +48,12 @@ def own_cases(cases: Iterable[CaseRecord], workers: Workers) -> list[CaseRecord]
 
 async def own_norms(state: Cases, workers: Workers, tenant: str, first: dt.date, last: dt.date,
                     now: dt.datetime) -> Norms:
-    """The norm figures of this worker's own cases. Decisions of any period: the whole case table, a chunk at a time
-    (docs/architecture.md, "Case lifecycle": not bounded by the period yet); the figures of chunks add up."""
+    """The norm figures of this worker's own cases. A period from RECENT_DAYS ago or later: the open cases and the
+    recent decisions, through their indexes (docs/architecture.md, "Case lifecycle"); an earlier one: the whole case
+    table, a chunk at a time (the figures of chunks add up)."""
+    if first >= local_date(now) - dt.timedelta(days=RECENT_DAYS):
+        counted = await norm_cases(state.open_cases(), state.recent_cases(first))
+        return norms(own_cases(counted, workers), tenant, first, last, now)
     figures = norms([], tenant, first, last, now)
     async for chunk in state.case_chunks(lambda row: may_count_for_norms(row, first, last)):
         figures += norms(own_cases(chunk, workers), tenant, first, last, now)

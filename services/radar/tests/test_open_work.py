@@ -8,7 +8,6 @@ import dataclasses
 import datetime as dt
 import pathlib
 import time
-from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -23,7 +22,7 @@ from radar.adapters import proto
 from radar.app import NORM_GAUGES_SECONDS, PARTITIONS, RadarStreams, deadline_counts
 from radar.domain.cases import CaseRecord, Decision, joined_meldingen
 from radar.domain.decisions import DecisionInput, Judgement
-from radar.domain.lifecycle import NORM_DAYS, counts_for_norms, norms
+from radar.domain.lifecycle import NORM_DAYS, RECENT_DAYS, counts_for_norms, norms
 from radar.domain.overdue import overdue_of
 from radar.grpc_api import RadarApi
 from radar.handlers import Radar
@@ -33,6 +32,7 @@ from radar.staging import Staged
 from simulators.rvdk import random_bsn
 from vt.intake.v1 import events_pb2 as intake_events
 from vtkit import topics
+from vtkit.calendar import local_date
 from vtkit.config import load_settings
 from vtkit.envelope import decode, encode, envelope_for, new_event_id
 from vtkit.keystore import KeyStore
@@ -70,7 +70,7 @@ def streams(tmp_path: pathlib.Path, keys: KeyStore) -> RadarStreams:
     radar = Radar(keys.seal_opener("radar"), keys.pseudonymizer(), tenant_cipher=keys.tenant_cipher, encoding=proto)
     streams = RadarStreams(load_settings(Settings, env), load_settings(Settings, env).kafka, radar,
                            producer=None)  # type: ignore[arg-type]
-    streams.cases, streams.open_index = CountingTable(), CountingTable()  # type: ignore[assignment]
+    streams.cases, streams.open_index, streams.recent_index = CountingTable(), CountingTable(), CountingTable()  # type: ignore[assignment]
     return streams
 
 
@@ -166,8 +166,8 @@ def case_records(draw: st.DrawFn, index: int) -> CaseRecord:
         record.close(draw(MOMENTS), draw(st.sampled_from(list(Decision)[1:])),
                      episode_case_id=draw(st.sampled_from(["", "case-0"])))
         record.onderzoek_overdue_reported = draw(st.booleans())
-        if record.onderzoek_due_at is not None and draw(st.booleans()):
-            record.onderzoek_completed_at = draw(MOMENTS)
+        if record.onderzoek_due_at is not None and record.closed_at is not None and draw(st.booleans()):
+            record.onderzoek_completed_at = record.closed_at + dt.timedelta(days=draw(st.integers(0, 80)))
     return record
 
 
@@ -181,22 +181,23 @@ def histories(draw: st.DrawFn) -> list[CaseRecord]:
     return records
 
 
-def tables_of(records: list[CaseRecord]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The two tables as the agents leave them, each record written through the staged path."""
+def tables_of(records: list[CaseRecord]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The case table and its two indexes as the agents leave them, each record written through the staged path."""
     cases: dict[str, Any] = {}
     index: dict[str, Any] = {}
+    recent: dict[str, Any] = {}
     for record in records:
         staged = Staged()
-        open_work.stage_case(staged, cases, index, record.case_id, record)
+        open_work.stage_case(staged, cases, index, record.case_id, record, recent)
         staged.apply()
-    return cases, index
+    return cases, index, recent
 
 
 @settings(max_examples=150, deadline=None)
 @given(histories(), MOMENTS)
 def test_scan_overdue_list_and_episodes_from_the_open_cases_equal_those_from_all(records: list[CaseRecord],
                                                                                  now: dt.datetime) -> None:
-    cases, index = tables_of(records)
+    cases, index, recent_index = tables_of(records)
     everything = [CaseRecord.from_dict(v) for v in cases.values()]
     open_cases = open_work.open_records(cases, index)
     assert all(r.has_open_work for r in open_cases) and len(index) == len(open_cases)
@@ -209,26 +210,52 @@ def test_scan_overdue_list_and_episodes_from_the_open_cases_equal_those_from_all
         first = last - dt.timedelta(days=NORM_DAYS - 1)
         counted = [r for r in everything if counts_for_norms(r, first)]
         assert norms(counted, tenant, first, last, now) == norms(everything, tenant, first, last, now)
+        # GetNorms and the gauges: the open cases and the recent decisions, any period the index reaches
+        starts = {local_date(m) for r in everything for m in (r.closed_at, r.onderzoek_completed_at) if m}
+        for first in {last - dt.timedelta(days=NORM_DAYS - 1), *(d for d in starts if d <= last)}:  # each edge
+            recent = [CaseRecord.from_dict(cases[c]) for c in open_work.recent_entries(recent_index, first)]
+            read = {r.case_id: r for r in open_cases + recent}.values()
+            assert norms(list(read), tenant, first, last, now) == norms(everything, tenant, first, last, now)
+
+
+def test_an_onderzoek_ended_in_the_period_counts_though_its_decision_came_before_it() -> None:
+    record = CaseRecord(TENANT, "case-1", due_at=NOW - dt.timedelta(days=40))
+    record.close(NOW - dt.timedelta(days=30), Decision.ONDERZOEK)
+    record.onderzoek_completed_at = NOW
+    cases, index, recent = tables_of([record])
+    day = local_date(NOW)
+    assert index == {} and open_work.recent_entries(recent, day) == ["case-1"]
+    assert norms([record], TENANT, day, day, NOW).onderzoeken.total == 1
 
 
 # -- what a scan reads -----------------------------------------------------------------------------------------------
 
 
-def closed_and_open(streams: RadarStreams, closed: int, open_: int) -> Iterator[str]:
-    for n in range(closed + open_):
+def decided_and_open(streams: RadarStreams, long_ago: int, lately: int, open_: int) -> set[str]:
+    """Cases written as the agents write them: decided long before the index of recent decisions reaches, decided
+    lately, and open. The ids of the open ones."""
+    today, opened = dt.datetime.now(dt.UTC), set()
+    for n in range(long_ago + lately + open_):
         record = CaseRecord(TENANT, f"case-{n}", due_at=NOW - dt.timedelta(days=1))
-        if n < closed:
-            record.close(NOW - dt.timedelta(days=2), Decision.NO_FURTHER_STEPS)
+        if n < long_ago + lately:
+            record.close(today - dt.timedelta(days=RECENT_DAYS + 30 if n < long_ago else 2), Decision.NO_FURTHER_STEPS)
+        else:
+            opened.add(record.case_id)
         staged = Staged()
-        open_work.stage_case(staged, streams.cases, streams.open_index, record.case_id, record)
+        open_work.stage_case(staged, streams.cases, streams.open_index, record.case_id, record, streams.recent_index)
         staged.apply()
-        if n >= closed:
-            yield record.case_id
+    return opened
 
 
-async def test_a_scan_reads_the_open_cases_only_and_every_case_at_most_every_ten_minutes(
+def own_every_partition(streams: RadarStreams, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(streams.app.assignor, "assigned_actives",
+                        lambda: {TP(streams._cases_changelog, p) for p in range(PARTITIONS)})
+
+
+async def test_a_scan_reads_the_open_cases_and_the_norms_the_recent_decisions_never_the_old_ones(
         streams: RadarStreams, monkeypatch: pytest.MonkeyPatch) -> None:
-    opened = set(closed_and_open(streams, closed=3_000, open_=7))
+    opened = decided_and_open(streams, long_ago=3_000, lately=40, open_=7)
+    own_every_partition(streams, monkeypatch)
     published: list[Out] = []
 
     async def publish(outputs: list[Out], traces: Any = None) -> None:
@@ -236,9 +263,11 @@ async def test_a_scan_reads_the_open_cases_only_and_every_case_at_most_every_ten
 
     monkeypatch.setattr(streams, "publish", publish)
     cases: CountingTable = streams.cases  # type: ignore[assignment]
+    assert len(streams.recent_index) == 3_040  # written with each decision; the old ones are pruned by the gauges
     cases.reads = 0
-    await streams.scan_deadlines()  # the first scan also computes the norm gauges, from every case
-    assert cases.reads >= 3_000 and {o.key for o in published} == opened
+    await streams.scan_deadlines()  # the first scan also computes the norm gauges: the open and the recent cases
+    assert cases.reads == 2 * len(opened) + 40 and {o.key for o in published} == opened
+    assert len(streams.recent_index) == 40
     cases.reads, published[:] = 0, []
     await streams.scan_deadlines()
     assert cases.reads == len(opened) and {o.key for o in published} == opened
@@ -246,10 +275,10 @@ async def test_a_scan_reads_the_open_cases_only_and_every_case_at_most_every_ten
     monkeypatch.setattr(time, "monotonic", lambda: clock)
     cases.reads = 0
     await streams.scan_deadlines()  # ten minutes on: the norm gauges again
-    assert cases.reads >= 3_000
+    assert cases.reads == 2 * len(opened) + 40
 
 
-async def test_an_existing_installation_indexes_its_open_cases_once_in_their_own_partitions(
+async def test_an_existing_installation_indexes_its_open_and_recent_cases_once_in_their_own_partitions(
         streams: RadarStreams, monkeypatch: pytest.MonkeyPatch) -> None:
     records = [CaseRecord(TENANT, f"case-{n}", due_at=NOW) for n in range(60)]
     for record in records[:40]:
@@ -262,16 +291,18 @@ async def test_an_existing_installation_indexes_its_open_cases_once_in_their_own
     monkeypatch.setattr(open_work, "write_in_partition",
                         lambda table, key, value, topic, partition: (table.__setitem__(key, value),
                                                                      written.__setitem__(key, partition)))
-    await streams._index_open_cases_once()
+    await streams._index_cases_once(now=NOW)
     expected = {r.case_id for r in records[40:] if open_work.partition_of(r.case_id, PARTITIONS) in owned}
     assert expected and indexed(streams) == expected
-    assert all(written[c] == open_work.partition_of(c, PARTITIONS) for c in expected)
+    decided = {r.case_id for r in records[:40] if open_work.partition_of(r.case_id, PARTITIONS) in owned}
+    assert decided and streams.recent_index == dict.fromkeys(decided, local_date(NOW).isoformat())
+    assert all(written[c] == open_work.partition_of(c, PARTITIONS) for c in expected | decided)
     # the producers' partitioner: the partition of the records keyed by the case id
     assert all(open_work.partition_of(c, PARTITIONS) == DefaultPartitioner()(c.encode(), list(range(PARTITIONS)), None)
                for c in streams.cases)
     streams.cases.update({"case-new": CaseRecord(TENANT, "case-new", due_at=NOW).to_dict()})
-    await streams._index_open_cases_once()  # built: never again
-    assert indexed(streams) == expected
+    await streams._index_cases_once(now=NOW)  # built: never again
+    assert indexed(streams) == expected and set(streams.recent_index) == decided
 
 
 def test_a_write_outside_an_agent_names_its_changelog_partition() -> None:

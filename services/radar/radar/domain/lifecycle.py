@@ -100,6 +100,9 @@ def extension_until(record: CaseRecord, until: dt.date | None, now: dt.datetime)
 ASSESSMENT_NORM = 0.90
 ONDERZOEK_NORM = 0.80
 NORM_DAYS = 365  # the norm gauges' period: the last 365 Amsterdam days, today included
+# How far back radar's index of recently decided cases reaches (radar.open_work): the gauges' period and a month more.
+# A period of GetNorms that starts earlier is counted from the whole case table.
+RECENT_DAYS = NORM_DAYS + 31
 
 
 @dataclass(frozen=True)
@@ -157,6 +160,13 @@ def norms(cases: list[CaseRecord], tenant: str, first: dt.date, last: dt.date, n
         overdue_assessments=sum(1 for c in open_assessments if c.due_at and now > c.due_at),
         open_onderzoeken=len(open_onderzoeken),
         overdue_onderzoeken=sum(1 for c in open_onderzoeken if c.onderzoek_due_at and now > c.onderzoek_due_at))
+
+
+def last_counted_day(case: CaseRecord) -> dt.date | None:
+    """The latest Amsterdam date by which `norms` counts this case in a period (its decision, its onderzoek's
+    outcome); None while it has neither. A period that begins after this day counts the case as open work only."""
+    days = [calendar.local_date(moment) for moment in (case.closed_at, case.onderzoek_completed_at) if moment]
+    return max(days) if days else None
 
 
 def counts_for_norms(case: CaseRecord, first: dt.date) -> bool:
