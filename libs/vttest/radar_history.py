@@ -24,19 +24,21 @@ import pathlib
 import random
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from loadgen import LoadProfile
 from loadgen.generate import WEST
 from radar.domain.cases import DEFAULT_MONITORING_DAYS, CaseRecord, Decision, monitoring_until
 from radar.domain.deadlines import assessment_deadline
 from radar.domain.history import apply_case_closed, apply_melding, apply_rvdk
+from radar.domain.lifecycle import RECENT_DAYS, last_counted_day
 from radar.domain.model import CaseClosedFact, MeldingFact, Outcome, PersonHistory, RvdkFact
 from radar.open_work import partition_of
 from rocksdict import Options, Rdict
 from simulators.rvdk import random_bsn
+from vtkit.calendar import local_date
 from vtkit.crypto import Pseudonymizer
 from vtkit.tenants import all_tenants
 
@@ -60,6 +62,17 @@ class Tables:
         """case id -> tenant of every case with open work (radar.open_work's index)."""
         records = (CaseRecord.from_dict(value) for value in self.cases.values())
         return {r.case_id: r.tenant_id for r in records if r.has_open_work}
+
+    def recent_cases(self, end: dt.datetime) -> dict[str, str]:
+        """radar.open_work's index of recent decisions at `end`."""
+        return recent_index(self.cases.items(), end)
+
+
+def recent_index(cases: Iterable[tuple[str, dict[str, Any]]], end: dt.datetime) -> dict[str, str]:
+    """case id -> last counted day of the cases decided or ended in the RECENT_DAYS before `end` (radar.open_work)."""
+    since = local_date(end) - dt.timedelta(days=RECENT_DAYS)
+    days = ((case_id, last_counted_day(CaseRecord.from_dict(value))) for case_id, value in cases)
+    return {case_id: day.isoformat() for case_id, day in days if day is not None and day >= since}
 
 
 def simulate(years: float, pseudonymizer: Pseudonymizer, *, end: dt.datetime, seed: int = 10,
@@ -143,21 +156,40 @@ def table_dir(data_dir: pathlib.Path) -> pathlib.Path:
     return data_dir / "radar" / "v1" / "tables"
 
 
-def write_stores(tables: Tables, data_dir: pathlib.Path) -> dict[str, int]:
+def write_stores(tables: Tables, data_dir: pathlib.Path, end: dt.datetime) -> dict[str, int]:
     """Write the tables into radar's stores under `data_dir` (VT_DATA_DIR); returns the keys per table."""
+    counts = {}
+    for name, rows in (("persons", tables.persons), ("cases", tables.cases), ("open_cases", tables.open_cases()),
+                       ("recent_cases", tables.recent_cases(end))):
+        counts[name] = write_store(data_dir, name, rows)
+    return counts
+
+
+def write_store(data_dir: pathlib.Path, name: str, rows: Mapping[str, Any]) -> int:
+    """One table's stores, each key in its partition's."""
     directory = table_dir(data_dir)
     directory.mkdir(parents=True, exist_ok=True)
-    counts = {}
-    for name, rows in (("persons", tables.persons), ("cases", tables.cases), ("open_cases", tables.open_cases())):
-        stores = [Rdict(str(directory / f"{name}-{p}.db"), options=Options(raw_mode=True)) for p in range(PARTITIONS)]
-        for key in sorted(rows):
-            stores[partition_of(key, PARTITIONS)][json.dumps(key).encode()] = json.dumps(rows[key]).encode()
-        for store in stores:
-            store.flush()
-            store.compact_range(None, None)
+    stores = [Rdict(str(directory / f"{name}-{p}.db"), options=Options(raw_mode=True)) for p in range(PARTITIONS)]
+    for key in sorted(rows):
+        stores[partition_of(key, PARTITIONS)][json.dumps(key).encode()] = json.dumps(rows[key]).encode()
+    for store in stores:
+        store.flush()
+        store.compact_range(None, None)
+        store.close()
+    return len(rows)
+
+
+def add_recent_index(data_dir: pathlib.Path, end: dt.datetime) -> int:
+    """A state written before radar kept its index of recent decisions gets it, from its case stores."""
+    directory = table_dir(data_dir)
+    rows: dict[str, str] = {}
+    for p in range(PARTITIONS):
+        store = Rdict(str(directory / f"cases-{p}.db"), options=Options(raw_mode=True))
+        try:
+            rows.update(recent_index(((json.loads(cast(bytes, k)), json.loads(cast(bytes, v))) for k, v in store.items()), end))
+        finally:
             store.close()
-        counts[name] = len(rows)
-    return counts
+    return write_store(data_dir, "recent_cases", rows)
 
 
 def copy_stores(template: pathlib.Path, data_dir: pathlib.Path) -> None:
@@ -165,5 +197,5 @@ def copy_stores(template: pathlib.Path, data_dir: pathlib.Path) -> None:
     shutil.copytree(table_dir(template), table_dir(data_dir), dirs_exist_ok=True)
 
 
-def disk_bytes(data_dir: pathlib.Path, names: Sequence[str] = ("persons", "cases", "open_cases")) -> int:
+def disk_bytes(data_dir: pathlib.Path, names: Sequence[str] = ("persons", "cases", "open_cases", "recent_cases")) -> int:
     return sum(f.stat().st_size for name in names for f in table_dir(data_dir).glob(f"{name}-*.db/*") if f.is_file())

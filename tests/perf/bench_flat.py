@@ -94,12 +94,18 @@ def radar_state(cache: pathlib.Path) -> dict[str, Any]:
     """Radar's tables after YEARS years in cache/data (built once), pseudonymised with cache/keys."""
     done = cache / "built.json"
     if done.exists():
-        return dict(json.loads(done.read_text()))
+        built = dict(json.loads(done.read_text()))
+        if "recent_cases" not in built["keys"]:  # built before radar kept its index of recent decisions
+            end = dt.datetime.fromisoformat(built["built_at"])
+            built["keys"]["recent_cases"] = radar_history.add_recent_index(cache / "data", end)
+            done.write_text(json.dumps(built))
+        return built
     shutil.rmtree(cache, ignore_errors=True)
     keys = init_keys(cache / "keys")
     t0 = time.perf_counter()
-    tables = radar_history.simulate(YEARS, keys.pseudonymizer(), end=dt.datetime.now(dt.UTC))
-    keys_per_table = radar_history.write_stores(tables, cache / "data")
+    end = dt.datetime.now(dt.UTC)
+    tables = radar_history.simulate(YEARS, keys.pseudonymizer(), end=end)
+    keys_per_table = radar_history.write_stores(tables, cache / "data", end)
     built = {"years": YEARS, "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
              "build_seconds": round(time.perf_counter() - t0), "keys": keys_per_table,
              "disk_mib": round(radar_history.disk_bytes(cache / "data") / 2**20)}
