@@ -43,8 +43,10 @@ IMPORT_STEP = "dossier key files imported"
 
 def region_keys(key_dir: str | os.PathLike[str], store: ContactStore, tenant: str) -> KeyStore:
     """The key store as intake uses it: tenant keys (and other regions') from the key directory, the region's
-    dossier keys in `store`."""
-    return KeyStore(key_dir, data_keys=DatabaseDossierKeys(key_dir, store, tenant))
+    dossier keys in `store`, published by its relay before it sends the events of their commit."""
+    dossier_keys = DatabaseDossierKeys(key_dir, store, tenant)
+    store.before_sending = dossier_keys.publish
+    return KeyStore(key_dir, data_keys=dossier_keys)
 
 
 class DatabaseDossierKeys(LocalDataKeyStore):
@@ -53,7 +55,6 @@ class DatabaseDossierKeys(LocalDataKeyStore):
         super().__init__(key_dir, master_key)
         self.store = store
         self.tenant = tenant
-        store.before_sending = self.publish
         # The region's key files, at the first start on this database file (none after that).
         if imported := store.import_dossier_keys(IMPORT_STEP, self._own_files):
             log.info("dossier key files imported into the database", extra={"keys": imported})
