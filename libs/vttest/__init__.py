@@ -136,6 +136,14 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
+def screenshot_path(tmp_path: pathlib.Path, name: str) -> pathlib.Path:
+    """Where a browser test puts its screenshot `name`: the test's own directory, or $VT_SCREENSHOTS (e.g.
+    `VT_SCREENSHOTS=docs/screenshots` refreshes the ones in the docs; a plain test run leaves the source tree alone)."""
+    folder = pathlib.Path(os.environ.get("VT_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / name
+
+
 @contextlib.asynccontextmanager
 async def headless_chromium() -> AsyncIterator[Any]:
     """A Playwright Browser on Debian's Chromium; fails (never skips) when Chromium cannot start."""

@@ -13,7 +13,6 @@ $VT_SCREENSHOTS (e.g. `VT_SCREENSHOTS=docs/screenshots`) to refresh the ones in 
 from __future__ import annotations
 
 import json
-import os
 import pathlib
 import re
 import sqlite3
@@ -29,7 +28,7 @@ from playwright.async_api import Browser, BrowserContext, Page, Request, async_p
 from vtkit import topics
 from vtkit.grpcserver import wait_healthy
 from vtkit.keystore import KeyStore
-from vttest import ServiceProcess
+from vttest import ServiceProcess, screenshot_path
 from vttest.intake import http_address, intake_process
 
 TENANT = "utrecht"
@@ -77,10 +76,8 @@ def stored_contacts(data_dir: pathlib.Path) -> list[tuple[str, list[str]]]:
         return [(ref, json.loads(ids or "[]")) for ref, ids in db.execute("SELECT reference, person_ids FROM contacts")]
 
 
-def screenshot_path(tmp_path: pathlib.Path, name: str) -> pathlib.Path:
-    folder = pathlib.Path(os.environ.get("VT_SCREENSHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"meldformulier-{name}.png"
+def screenshot(tmp_path: pathlib.Path, name: str) -> pathlib.Path:
+    return screenshot_path(tmp_path, f"meldformulier-{name}.png")
 
 
 async def choose(page: Page, melder_type: str) -> None:
@@ -136,7 +133,7 @@ async def test_a_professional_files_a_melding_in_the_browser_and_it_reaches_kafk
         assert reference.startswith("VT09-")
         await expect(page.get_by_text("vandaag nog op")).to_be_visible()  # acute: same day
         await page.set_viewport_size(PHONE)
-        await page.screenshot(path=str(screenshot_path(tmp_path, "bevestiging")))
+        await page.screenshot(path=str(screenshot(tmp_path, "bevestiging")))
 
         event = await watcher.wait_for(lambda _, m: m.DESCRIPTOR.name == "MeldingReceived"
                                        and m.reference == reference, timeout=20, what="MeldingReceived")
@@ -185,7 +182,7 @@ async def test_one_submit_shows_every_problem_in_a_focused_summary_linking_to_ea
                      "#p1_huisnummer", "#aard"]
     for i, href in enumerate(hrefs):  # the same words next to the field
         await expect(page.locator(f"{href}-fout")).to_have_text("Fout: " + await links.nth(i).inner_text())
-    await page.screenshot(path=str(screenshot_path(tmp_path, "fout")))
+    await page.screenshot(path=str(screenshot(tmp_path, "fout")))
     await links.nth(3).click()  # a link takes the keyboard to its field
     await expect(page.get_by_role("group", name="Betrokkene 1", exact=True).get_by_label("Voornamen")).to_be_focused()
     await expect(page.get_by_label("Naam", exact=True)).to_have_value("Petra de Vries")
@@ -198,7 +195,7 @@ async def test_the_fields_follow_the_melder_type_without_script(base: str, brows
     context = await browser.new_context(java_script_enabled=False, viewport=PHONE)
     page = await context.new_page()
     await page.goto(f"{base}/melding")
-    await page.screenshot(path=str(screenshot_path(tmp_path, "stap1")))
+    await page.screenshot(path=str(screenshot(tmp_path, "stap1")))
     await choose(page, "Omstander (bijvoorbeeld buur, familielid of kennis)")
     await expect(page.get_by_label("Ik geef uitdrukkelijk toestemming", exact=False)).to_be_visible()
     await expect(page.get_by_label("Mag Veilig Thuis uw naam aan het gezin noemen", exact=False)).to_have_count(0)
@@ -235,7 +232,7 @@ async def test_three_people_are_added_and_one_removed_without_script_and_the_mel
     await expect(third.get_by_label("Achternaam")).to_have_value("Persoon4")  # the fourth moved up
     await expect(page.get_by_label("Naam", exact=True)).to_have_value("Petra de Vries")
     await expect(page.get_by_label("Wat is er aan de hand?")).to_have_value(re.compile("blauwe plekken"))
-    await page.screenshot(path=str(screenshot_path(tmp_path, "personen")))
+    await page.screenshot(path=str(screenshot(tmp_path, "personen")))
     assert stored_contacts(data_dir) == []  # adding and removing sends nothing
     await send(page)
     await expect(page.get_by_role("heading", level=1)).to_have_text("Uw melding is ontvangen")

@@ -1,7 +1,8 @@
 """The operations dashboard in headless Chromium: the real ops process reads a seeded broker and the
 page shows the overdue assessment, the dead letter and the per-region figures, with no external asset; under load
 its chart (server-side history) has axes and times; a dead letter from a real consumer is re-driven and marked
-handled from the page; at 375 px nothing needs horizontal scrolling. Screenshots go to docs/screenshots."""
+handled from the page; at 375 px nothing needs horizontal scrolling. Screenshots go to the test's own directory;
+set $VT_SCREENSHOTS (e.g. `VT_SCREENSHOTS=docs/screenshots`) to refresh the ones in the docs."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from vt.radar.v1 import events_pb2
 from vtkit import topics
 from vtkit.envelope import envelope_for
 from vtkit.kafka import KafkaSettings, Publisher, make_producer
-from vttest import ServiceProcess, headless_chromium
+from vttest import ServiceProcess, headless_chromium, screenshot_path
 
 TENANT = "hollands-midden"
 
@@ -75,18 +76,15 @@ async def test_dashboard_shows_overdue_deadlines_and_dead_letters(kafka: str, pu
         assert int(await page.locator("#total-overdue").inner_text()) >= 1
         assert int(await page.locator("#total-dead").inner_text()) >= 1
         await expect(page.locator("#tile-overdue")).to_have_class("tile alarm")
-        screenshot = SHOTS / "ops-dashboard.png"
+        screenshot = screenshot_path(tmp_path, "ops-dashboard.png")
         await page.screenshot(path=str(screenshot), full_page=True)
     print(f"dashboard screenshot: {screenshot}")
     assert screenshot.stat().st_size > 10_000
     assert requested and all(url.startswith(dashboard) for url in requested), requested
 
 
-SHOTS = pathlib.Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
-
 async def test_dashboard_under_load_with_a_dead_letter_redriven_and_handled_and_at_375_px(
-        kafka: str, publisher: Publisher, dashboard: str) -> None:
+        kafka: str, publisher: Publisher, dashboard: str, tmp_path: pathlib.Path) -> None:
     import asyncio
 
     from vttest import eventually
@@ -126,7 +124,7 @@ async def test_dashboard_under_load_with_a_dead_letter_redriven_and_handled_and_
             await expect(page.locator("#chart")).to_contain_text("berichten/s")
             await expect(page.locator("#chart text", has_text=":")).not_to_have_count(0)
             await page.wait_for_function("document.getElementById('total-rate').textContent !== '0.0'", timeout=30_000)
-            await page.screenshot(path=str(SHOTS / "ops-dashboard-load.png"), full_page=True)
+            await page.screenshot(path=str(screenshot_path(tmp_path, "ops-dashboard-load.png")), full_page=True)
 
             fail.clear()  # the cause is fixed: re-drive from the page, to this consumer only
             await row.get_by_role("button", name="Opnieuw aanbieden").click()
@@ -135,7 +133,7 @@ async def test_dashboard_under_load_with_a_dead_letter_redriven_and_handled_and_
             await row.get_by_role("button", name="Afgehandeld").click()
             await expect(row).to_contain_text("afgehandeld", timeout=30_000)
             await expect(row.get_by_role("button", name="Afgehandeld")).to_be_disabled()
-            await page.screenshot(path=str(SHOTS / "ops-dashboard-deadletter.png"), full_page=True)
+            await page.screenshot(path=str(screenshot_path(tmp_path, "ops-dashboard-deadletter.png")), full_page=True)
 
             mobile = await browser.new_page(viewport={"width": 375, "height": 812})
             await mobile.goto(dashboard)
@@ -143,7 +141,7 @@ async def test_dashboard_under_load_with_a_dead_letter_redriven_and_handled_and_
             await expect(mobile.locator("#chart path.line")).to_have_count(1, timeout=30_000)
             overflow = await mobile.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
             assert overflow <= 0, f"the page scrolls sideways at 375 px by {overflow} px"
-            await mobile.screenshot(path=str(SHOTS / "ops-dashboard-375.png"), full_page=True)
+            await mobile.screenshot(path=str(screenshot_path(tmp_path, "ops-dashboard-375.png")), full_page=True)
             # Dutch text with the technical term as a tooltip
             assert await mobile.locator("#tile-dead [title]").get_attribute("title") == \
                 "dead letters: records a consumer could not process"

@@ -1,7 +1,7 @@
 """The operations dashboard during a broker-loss recovery, in headless Chromium: the real ops process watches its own
 embedded broker; the broker is killed and started again empty, and the page shows the banner with how many of the
 intake records are back; as the intakes' outboxes publish again (here: the same records published anew) the
-progress bar fills and the banner goes when all are back. Screenshot: docs/screenshots/ops-dashboard-recovery.png."""
+progress bar fills and the banner goes when all are back. Screenshot: ops-dashboard-recovery.png (vttest.screenshot_path)."""
 
 from __future__ import annotations
 
@@ -17,11 +17,10 @@ from vtkit import topics
 from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, start_producer
 from vtkit.keystore import KeyStore
 from vtkit.signing import Signers
-from vttest import ServiceProcess, headless_chromium
+from vttest import ServiceProcess, headless_chromium, screenshot_path
 from vttest.radar import melding_received, publish_melding
 
 TENANT = "drenthe"
-SHOTS = pathlib.Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 async def seen_intake_records(url: str, count: int) -> None:
@@ -78,7 +77,7 @@ async def test_the_dashboard_shows_a_broker_loss_and_the_recovery_as_it_goes(key
             await expect(page.locator("#broker-text")).to_contain_text("2 van 4 intake-berichten terug (50%)",
                                                                        timeout=60_000)
             await expect(page.locator("#broker-progress")).to_have_attribute("value", "50")
-            shot = SHOTS / "ops-dashboard-recovery.png"
+            shot = screenshot_path(tmp_path, "ops-dashboard-recovery.png")
             await page.screenshot(path=str(shot), full_page=True)
             print(f"dashboard during recovery: {shot}")
 

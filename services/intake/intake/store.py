@@ -89,7 +89,7 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 -- The household dossiers' data keys, wrapped under the master key as a key file holds them, each committed with the
 -- contact that first uses it; published to the key store the other services read before any event under it is
--- sent (intake.dossier_keys; docs/security.md, "Dossier keys").
+-- sent (intake.dossier_keys; services/intake/README.md, "Dossiers, destruction and retention").
 CREATE TABLE IF NOT EXISTS dossier_keys (
     dossier_id TEXT PRIMARY KEY,
     -- NULL once destroyed (crypto-shredding, Wmo 5.3.5); secure_delete zeroes the bytes it held in the file
