@@ -1,5 +1,5 @@
 """An acknowledged contact is never lost: not when the process is SIGKILLed right after the
-acknowledgements, not when the broker is unreachable while contacts are accepted."""
+acknowledgements (its dossier key neither), not when the broker is unreachable while contacts are accepted."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from devstack.scenario import melding_request, random_bsn
 from vtkit import topics
 from vtkit.channels import Org
 from vtkit.grpcserver import wait_healthy
+from vtkit.keys import LocalDataKeyStore, dossier_key_id
 from vtkit.keystore import KeyStore
 from vttest import CuttableLink, broker_advertised_at
 from vttest.intake import call, contact_ids, intake_process, read_topic
@@ -44,6 +45,12 @@ async def test_sigkill_right_after_the_acknowledgements_loses_no_event(
     published = [(e.message.contact_id, e.envelope.id) for _, e, _ in records if e.message.contact_id in acknowledged]
     ids_per_contact = {contact: {eid for c, eid in published if c == contact} for contact in acknowledged}
     assert all(len(ids) == 1 for ids in ids_per_contact.values())
+    # Each dossier key was committed with its contact, and is in the shared key store (what radar and the notifier
+    # read) before its MeldingReceived was sent, also for the keys the killed process had not published yet.
+    shared = LocalDataKeyStore(keys.root)
+    for _, event, _ in records:
+        assert shared.data_key(event.message.content.key_id) == shared.data_key(dossier_key_id(tenant,
+                                                                                              event.message.dossier_id))
 
 
 async def test_contacts_accepted_while_the_broker_is_unreachable_are_published_later(
