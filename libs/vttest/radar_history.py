@@ -33,7 +33,7 @@ from loadgen.generate import WEST
 from radar.domain.cases import DEFAULT_MONITORING_DAYS, CaseRecord, Decision, monitoring_until
 from radar.domain.deadlines import assessment_deadline
 from radar.domain.history import apply_case_closed, apply_melding, apply_rvdk
-from radar.domain.lifecycle import RECENT_DAYS, last_counted_day
+from radar.domain.lifecycle import RECENT_DAYS, Decided
 from radar.domain.model import CaseClosedFact, MeldingFact, Outcome, PersonHistory, RvdkFact
 from radar.open_work import partition_of
 from rocksdict import Options, Rdict
@@ -63,16 +63,17 @@ class Tables:
         records = (CaseRecord.from_dict(value) for value in self.cases.values())
         return {r.case_id: r.tenant_id for r in records if r.has_open_work}
 
-    def recent_cases(self, end: dt.datetime) -> dict[str, str]:
+    def recent_cases(self, end: dt.datetime) -> dict[str, dict[str, Any]]:
         """radar.open_work's index of recent decisions at `end`."""
         return recent_index(self.cases.items(), end)
 
 
-def recent_index(cases: Iterable[tuple[str, dict[str, Any]]], end: dt.datetime) -> dict[str, str]:
-    """case id -> last counted day of the cases decided or ended in the RECENT_DAYS before `end` (radar.open_work)."""
+def recent_index(cases: Iterable[tuple[str, dict[str, Any]]], end: dt.datetime) -> dict[str, dict[str, Any]]:
+    """case id -> what the norms count of it (lifecycle.Decided), for the cases decided or ended in the RECENT_DAYS
+    before `end` (radar.open_work)."""
     since = local_date(end) - dt.timedelta(days=RECENT_DAYS)
-    days = ((case_id, last_counted_day(CaseRecord.from_dict(value))) for case_id, value in cases)
-    return {case_id: day.isoformat() for case_id, day in days if day is not None and day >= since}
+    decided = (Decided.of(CaseRecord.from_dict(value)) for _, value in cases)
+    return {d.case_id: d.to_dict() for d in decided if d is not None and d.day >= since}
 
 
 def simulate(years: float, pseudonymizer: Pseudonymizer, *, end: dt.datetime, seed: int = 10,
@@ -182,7 +183,7 @@ def write_store(data_dir: pathlib.Path, name: str, rows: Mapping[str, Any]) -> i
 def add_recent_index(data_dir: pathlib.Path, end: dt.datetime) -> int:
     """A state written before radar kept its index of recent decisions gets it, from its case stores."""
     directory = table_dir(data_dir)
-    rows: dict[str, str] = {}
+    rows: dict[str, dict[str, Any]] = {}
     for p in range(PARTITIONS):
         store = Rdict(str(directory / f"cases-{p}.db"), options=Options(raw_mode=True))
         try:

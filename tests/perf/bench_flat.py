@@ -95,9 +95,10 @@ def radar_state(cache: pathlib.Path) -> dict[str, Any]:
     done = cache / "built.json"
     if done.exists():
         built = dict(json.loads(done.read_text()))
-        if "recent_cases" not in built["keys"]:  # built before radar kept its index of recent decisions
+        if "recent_decided" not in built:  # built before radar kept its index of recent decisions (as it is now)
             end = dt.datetime.fromisoformat(built["built_at"])
             built["keys"]["recent_cases"] = radar_history.add_recent_index(cache / "data", end)
+            built["recent_decided"] = True
             done.write_text(json.dumps(built))
         return built
     shutil.rmtree(cache, ignore_errors=True)
@@ -106,7 +107,7 @@ def radar_state(cache: pathlib.Path) -> dict[str, Any]:
     end = dt.datetime.now(dt.UTC)
     tables = radar_history.simulate(YEARS, keys.pseudonymizer(), end=end)
     keys_per_table = radar_history.write_stores(tables, cache / "data", end)
-    built = {"years": YEARS, "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    built = {"years": YEARS, "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "recent_decided": True,
              "build_seconds": round(time.perf_counter() - t0), "keys": keys_per_table,
              "disk_mib": round(radar_history.disk_bytes(cache / "data") / 2**20)}
     done.write_text(json.dumps(built))

@@ -27,6 +27,7 @@ from radar import open_work
 from radar.adapters import proto
 from radar.app import RadarStreams, record_deadline_gauges, record_norm_gauges
 from radar.domain.cases import CaseRecord, Decision, joined_meldingen
+from radar.domain.lifecycle import Decided
 from radar.handlers import Radar
 from radar.settings import Settings
 from radar.staging import Staged
@@ -103,7 +104,7 @@ def test_deadline_scan_and_episode_lookup_read_the_open_cases_only(tmp_path: pat
     def scan_before() -> None:  # scan_deadlines as it was: every case, every 30 s
         cases = streams.all_cases()
         record_deadline_gauges(cases, NOW)
-        record_norm_gauges(cases, NOW)
+        record_norm_gauges(cases, [d for c in cases if (d := Decided.of(c)) is not None], NOW)
         streams.radar.overdue(cases, NOW)
 
     def scan_after() -> None:

@@ -35,7 +35,7 @@ import functools
 import itertools
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, cast
 
 import faust
@@ -52,7 +52,7 @@ from vtkit.tenants import all_tenants
 from radar import inputs, open_work
 from radar.adapters import proto
 from radar.domain.cases import CaseRecord
-from radar.domain.lifecycle import NORM_DAYS, RECENT_DAYS, counts_for_norms, norms
+from radar.domain.lifecycle import NORM_DAYS, RECENT_DAYS, Decided, norms_of
 from radar.domain.model import PersonHistory
 from radar.handlers import Radar
 from radar.offsets import HandledOnlyConsumer
@@ -215,15 +215,14 @@ class RadarStreams:
         """The cases with open work (undecided, or an onderzoek without outcome): read through the index."""
         return open_work.open_records(self.cases, self.open_index)
 
-    async def recent_cases(self, first: dt.date) -> AsyncIterator[list[CaseRecord]]:
-        """The cases decided or ended on or after `first` (which must not be before RECENT_DAYS ago), through the
-        index of recent decisions, SCAN_CHUNK at a time: each read in its own partition's store."""
-        remaining = iter(open_work.recent_entries(self.recent_index, first))
-        while chunk := list(itertools.islice(remaining, SCAN_CHUNK)):
-            rows = [open_work.read_in_partition(self.cases, case_id, open_work.partition_of(case_id, PARTITIONS))
-                    for case_id in chunk]
-            yield [CaseRecord.from_dict(data) for data in rows if data]
+    async def recent_decided(self, first: dt.date) -> list[Decided]:
+        """What the cases decided or ended on or after `first` (not before RECENT_DAYS ago) count for the norms, from
+        the index of recent decisions (no case record is read), SCAN_CHUNK entries at a time."""
+        values, found = list(self.recent_index.values()), []
+        for start in range(0, len(values), SCAN_CHUNK):
+            found += open_work.decided_since(values[start:start + SCAN_CHUNK], first)
             await asyncio.sleep(0)
+        return found
 
     def _stage_case(self, staged: Staged, case_id: str, record: CaseRecord | None) -> None:
         open_work.stage_case(staged, self.cases, self.open_index, case_id, record, self.recent_index)
@@ -258,7 +257,9 @@ class RadarStreams:
         since = local_date(now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=RECENT_DAYS)
         counts = {"open_cases": 0, "recent_cases": 0}
         async for chunk in self._case_rows_in_chunks():
-            entries = [(self.open_index, "open_cases", open_work.entries_to_index(chunk, mine))] if open_missing else []
+            entries: list[tuple[Any, str, Iterator[tuple[str, Any]]]] = []
+            if open_missing:
+                entries.append((self.open_index, "open_cases", open_work.entries_to_index(chunk, mine)))
             if recent_missing:
                 entries.append((self.recent_index, "recent_cases", open_work.recent_to_index(chunk, mine, since)))
             for index, name, pairs in entries:
@@ -421,18 +422,12 @@ class RadarStreams:
         if time.monotonic() < self._norm_gauges_due:
             return
         self._norm_gauges_due = time.monotonic() + NORM_GAUGES_SECONDS
-        record_norm_gauges(await self._cases_for_norms(now), now)
-
-    async def _cases_for_norms(self, now: dt.datetime) -> list[CaseRecord]:
-        """The cases the norm gauges count (open, or decided or ended in the last 365 days): the open cases and the
-        recent decisions, through their indexes, in chunks so the event loop goes on between them. Read at most every
-        NORM_GAUGES_SECONDS; the index of recent decisions is pruned first."""
         today = local_date(now)
-        first = today - dt.timedelta(days=NORM_DAYS - 1)
         if pruned := self._prune_recent(today):
             log.info("index of recent decisions pruned", extra={"entries": pruned})
-        counted = await open_work.norm_cases(self.open_cases(), self.recent_cases(first))
-        return [record for record in counted if counts_for_norms(record, first)]
+        # The last 365 days: the open cases and what the index of recent decisions holds of them.
+        decided = await self.recent_decided(today - dt.timedelta(days=NORM_DAYS - 1))
+        record_norm_gauges(self.open_cases(), decided, now)
 
     async def _on_rvdk(self, event: Event, message: Any, staged: Staged) -> None:
         staged.publish(self.radar.on_rvdk(proto.read_rvdk(event.message), event.envelope))
@@ -520,14 +515,19 @@ def record_deadline_gauges(cases: list[CaseRecord], now: dt.datetime) -> None:
         metrics.DEADLINES.labels(kind, tenant, state).set(count)
 
 
-def record_norm_gauges(cases: list[CaseRecord], now: dt.datetime) -> None:
-    """The sector norms per region over the last 365 days (no case or person ids in labels)."""
-    by_tenant: dict[str, list[CaseRecord]] = {}
-    for case in cases:
-        by_tenant.setdefault(case.tenant_id, []).append(case)
+def record_norm_gauges(open_cases: list[CaseRecord], decided: list[Decided], now: dt.datetime) -> None:
+    """The sector norms per region over the last 365 days (no case or person ids in labels), from the open cases and
+    what was decided (lifecycle.norms_of)."""
+    open_by_tenant: dict[str, list[CaseRecord]] = {}
+    decided_by_tenant: dict[str, list[Decided]] = {}
+    for case in open_cases:
+        open_by_tenant.setdefault(case.tenant_id, []).append(case)
+    for fact in decided:
+        decided_by_tenant.setdefault(fact.tenant_id, []).append(fact)
     last = local_date(now)
-    for tenant, own in by_tenant.items():
-        figures = norms(own, tenant, last - dt.timedelta(days=NORM_DAYS - 1), last, now)
+    for tenant in open_by_tenant.keys() | decided_by_tenant.keys():
+        figures = norms_of(open_by_tenant.get(tenant, []), decided_by_tenant.get(tenant, []), tenant,
+                           last - dt.timedelta(days=NORM_DAYS - 1), last, now)
         for name, figure in (("assessment_in_time", figures.assessments), ("onderzoek_in_time", figures.onderzoeken)):
             if figure.total:
                 metrics.NORM_SHARE.labels(tenant, name).set(round(figure.share, 4))

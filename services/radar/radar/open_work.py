@@ -2,11 +2,12 @@
 had, and its cost does not grow with radar's history (docs/architecture.md, "Case lifecycle"):
 - the index of open work: the ids of the cases that still have something pending (`CaseRecord.has_open_work`), read
   by the deadline scan, the deadline gauges and ListOverdue;
-- the index of recent decisions: case id -> the last day the norms count it by (lifecycle.last_counted_day: its
-  decision, its onderzoek's outcome), for the cases decided or ended in the last RECENT_DAYS, read by the norm gauges
-  and GetNorms (with the open cases: what the norms count). Older entries are pruned (`stale_entries`).
+- the index of recent decisions: case id -> what the norms count of its decision and onderzoek outcome, with the last
+  day they count it by (lifecycle.Decided), for the cases decided or ended in the last RECENT_DAYS, read by the norm
+  gauges and GetNorms (with the open cases: what the norms count) without reading the case records. Older entries
+  are pruned (`stale_entries`).
 
-Each index is a faust table like `cases` (key: case id; value: the case's tenant, or the day), written through the same staged
+Each index is a faust table like `cases` (key: case id; value: the case's tenant, or its Decided), written through the same staged
 batch as the case record (radar.staging) with the same record's event: it is in the same changelog partition as
 its case, belongs to whichever worker owns the case, and comes back after a restart or a broker loss exactly as
 `cases` does (docs/architecture.md, "Broker loss"). A reader checks every record it loads again
@@ -17,16 +18,15 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
 from aiokafka.partitioner import DefaultPartitioner
 from faust.streams import _current_event
-from vtkit import topics
 
 from radar.domain.cases import CaseRecord
-from radar.domain.lifecycle import last_counted_day
+from radar.domain.lifecycle import Decided
 from radar.staging import DELETED, Staged
 
 Table = MutableMapping[str, Any]
@@ -43,9 +43,9 @@ def stage_case(staged: Staged, cases: Table, index: Table, case_id: str, record:
         staged.delete(index, case_id)
     if recent is None:
         return
-    day = last_counted_day(record) if record is not None else None
-    if day is not None:
-        staged.put(recent, case_id, day.isoformat())
+    decided = Decided.of(record) if record is not None else None
+    if decided is not None:
+        staged.put(recent, case_id, decided.to_dict())
     elif record is None:  # a decision is never undone: only a forgotten case leaves the index this way
         staged.delete(recent, case_id)
 
@@ -62,34 +62,18 @@ def open_records(cases: Mapping[str, Any], index: Mapping[str, Any]) -> list[Cas
     return records
 
 
-def recent_entries(recent: Mapping[str, Any], first: dt.date) -> list[str]:
-    """The ids of the cases the norms may count in a period from `first` on, as decided or ended (the open ones are
-    in the index of open work)."""
+def decided_since(values: Iterable[Any], first: dt.date) -> list[Decided]:
+    """Of values of the index of recent decisions, those of the cases decided or ended on or after `first`: the norms of
+    a period from `first` on count these (and the open cases, from the index of open work)."""
     low = first.isoformat()
-    return [case_id for case_id, day in list(recent.items()) if day and day >= low]
-
-
-async def norm_cases(open_cases: Iterable[CaseRecord], recent: AsyncIterator[list[CaseRecord]]) -> list[CaseRecord]:
-    """What the norms of a period read: the open cases and the cases decided or ended in it, each once (a decided
-    case with its onderzoek running is in both indexes)."""
-    found = {record.case_id: record for record in open_cases}
-    async for chunk in recent:
-        found.update((record.case_id, record) for record in chunk)
-    return list(found.values())
+    return [Decided.from_dict(value) for value in values if value and value["day"] >= low]
 
 
 def stale_entries(recent: Mapping[str, Any], before: dt.date) -> list[str]:
     """The ids of entries whose last counted day is before `before` (to prune: no period read from the index counts
     them any more)."""
     low = before.isoformat()
-    return [case_id for case_id, day in list(recent.items()) if not day or day < low]
-
-
-def read_in_partition(table: Mapping[str, Any], key: str, partition: int) -> Any:
-    """A key's value read from its own partition's store: outside an event faust's rocksdb store tries every
-    partition's store in turn (docs/measurements.md, "CPU per melding with a long history")."""
-    with _in_partition(topics.NATIONAL_ASSESSMENTS, partition):
-        return table.get(key)
+    return [case_id for case_id, value in list(recent.items()) if not value or value["day"] < low]
 
 
 def has_any(table: Mapping[str, Any]) -> bool:
@@ -150,10 +134,10 @@ def entries_to_index(cases: Iterable[tuple[str, Any]], owned: Callable[[str], bo
 
 
 def recent_to_index(cases: Iterable[tuple[str, Any]], owned: Callable[[str], bool],
-                    since: dt.date) -> Iterator[tuple[str, str]]:
-    """(case id, last counted day) of every case this worker owns among `cases` decided or ended on or after `since`."""
+                    since: dt.date) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(case id, Decided as stored) of every case this worker owns among `cases` decided or ended on or after `since`."""
     for case_id, data in cases:
         if data and owned(case_id):
-            day = last_counted_day(CaseRecord.from_dict(data))
-            if day is not None and day >= since:
-                yield case_id, day.isoformat()
+            decided = Decided.of(CaseRecord.from_dict(data))
+            if decided is not None and decided.day >= since:
+                yield case_id, decided.to_dict()

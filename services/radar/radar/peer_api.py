@@ -17,9 +17,9 @@ from vtkit.servicer import Access
 
 from radar.adapters import proto
 from radar.domain.cases import CaseRecord, OverdueDeadline
-from radar.domain.lifecycle import RECENT_DAYS, Norms, may_count_for_norms, norms
+from radar.domain.lifecycle import RECENT_DAYS, Decided, Norms, may_count_for_norms, norms, norms_of
 from radar.domain.overdue import overdue_key, overdue_of
-from radar.open_work import norm_cases, partition_of
+from radar.open_work import partition_of
 from radar.workers import PEER, Workers
 
 PEER_SERVICE_NAME = "vt.radar.v1.RadarPeerService"
@@ -33,13 +33,22 @@ class Cases(Protocol):
     def open_cases(self) -> Iterable[CaseRecord]:
         """Every case with open work (CaseRecord.has_open_work), through radar's index of open cases."""
 
-    def recent_cases(self, first: dt.date) -> AsyncIterator[list[CaseRecord]]:
-        """The cases decided or ended on or after `first` (not before RECENT_DAYS ago), through radar's index of recent
-        decisions, a chunk at a time."""
+    async def recent_decided(self, first: dt.date) -> list[Decided]:
+        """What the cases decided or ended on or after `first` (not before RECENT_DAYS ago) count for the norms, from
+        radar's index of recent decisions."""
 
 
-def own_cases(cases: Iterable[CaseRecord], workers: Workers) -> list[CaseRecord]:
-    """The cases of this worker's own partitions: a standby copy of another worker's is that worker's to count."""
+class OfACase(Protocol):
+    @property
+    def case_id(self) -> str: ...
+
+
+Owned = TypeVar("Owned", bound=OfACase)
+
+
+def own_cases(cases: Iterable[Owned], workers: Workers) -> list[Owned]:
+    """The cases (or what is known of them) of this worker's own partitions: a standby copy of another worker's is that
+    worker's to count."""
     mine = workers.own_partitions()
     if mine is None:
         return list(cases)
@@ -52,8 +61,8 @@ async def own_norms(state: Cases, workers: Workers, tenant: str, first: dt.date,
     recent decisions, through their indexes (docs/architecture.md, "Case lifecycle"); an earlier one: the whole case
     table, a chunk at a time (the figures of chunks add up)."""
     if first >= local_date(now) - dt.timedelta(days=RECENT_DAYS):
-        counted = await norm_cases(state.open_cases(), state.recent_cases(first))
-        return norms(own_cases(counted, workers), tenant, first, last, now)
+        decided = own_cases(await state.recent_decided(first), workers)
+        return norms_of(own_cases(state.open_cases(), workers), decided, tenant, first, last, now)
     figures = norms([], tenant, first, last, now)
     async for chunk in state.case_chunks(lambda row: may_count_for_norms(row, first, last)):
         figures += norms(own_cases(chunk, workers), tenant, first, last, now)

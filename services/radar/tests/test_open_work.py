@@ -22,7 +22,7 @@ from radar.adapters import proto
 from radar.app import NORM_GAUGES_SECONDS, PARTITIONS, RadarStreams, deadline_counts
 from radar.domain.cases import CaseRecord, Decision, joined_meldingen
 from radar.domain.decisions import DecisionInput, Judgement
-from radar.domain.lifecycle import NORM_DAYS, RECENT_DAYS, counts_for_norms, norms
+from radar.domain.lifecycle import NORM_DAYS, RECENT_DAYS, Decided, counts_for_norms, norms, norms_of
 from radar.domain.overdue import overdue_of
 from radar.grpc_api import RadarApi
 from radar.handlers import Radar
@@ -31,7 +31,7 @@ from radar.settings import Settings
 from radar.staging import Staged
 from simulators.rvdk import random_bsn
 from vt.intake.v1 import events_pb2 as intake_events
-from vtkit import topics
+from vtkit import metrics, topics
 from vtkit.calendar import local_date
 from vtkit.config import load_settings
 from vtkit.envelope import decode, encode, envelope_for, new_event_id
@@ -213,9 +213,8 @@ def test_scan_overdue_list_and_episodes_from_the_open_cases_equal_those_from_all
         # GetNorms and the gauges: the open cases and the recent decisions, any period the index reaches
         starts = {local_date(m) for r in everything for m in (r.closed_at, r.onderzoek_completed_at) if m}
         for first in {last - dt.timedelta(days=NORM_DAYS - 1), *(d for d in starts if d <= last)}:  # each edge
-            recent = [CaseRecord.from_dict(cases[c]) for c in open_work.recent_entries(recent_index, first)]
-            read = {r.case_id: r for r in open_cases + recent}.values()
-            assert norms(list(read), tenant, first, last, now) == norms(everything, tenant, first, last, now)
+            decided = open_work.decided_since(recent_index.values(), first)
+            assert norms_of(open_cases, decided, tenant, first, last, now) == norms(everything, tenant, first, last, now)
 
 
 def test_an_onderzoek_ended_in_the_period_counts_though_its_decision_came_before_it() -> None:
@@ -224,8 +223,8 @@ def test_an_onderzoek_ended_in_the_period_counts_though_its_decision_came_before
     record.onderzoek_completed_at = NOW
     cases, index, recent = tables_of([record])
     day = local_date(NOW)
-    assert index == {} and open_work.recent_entries(recent, day) == ["case-1"]
-    assert norms([record], TENANT, day, day, NOW).onderzoeken.total == 1
+    assert index == {} and [d.case_id for d in open_work.decided_since(recent.values(), day)] == ["case-1"]
+    assert norms_of([], open_work.decided_since(recent.values(), day), TENANT, day, day, NOW).onderzoeken.total == 1
 
 
 # -- what a scan reads -----------------------------------------------------------------------------------------------
@@ -265,9 +264,10 @@ async def test_a_scan_reads_the_open_cases_and_the_norms_the_recent_decisions_ne
     cases: CountingTable = streams.cases  # type: ignore[assignment]
     assert len(streams.recent_index) == 3_040  # written with each decision; the old ones are pruned by the gauges
     cases.reads = 0
-    await streams.scan_deadlines()  # the first scan also computes the norm gauges: the open and the recent cases
-    assert cases.reads == 2 * len(opened) + 40 and {o.key for o in published} == opened
+    await streams.scan_deadlines()  # the first scan also computes the norm gauges: the open cases and the index
+    assert cases.reads == 2 * len(opened) and {o.key for o in published} == opened  # no decided case is read
     assert len(streams.recent_index) == 40
+    assert metrics.NORM_SHARE.labels(TENANT, "assessment_in_time")._value.get() == 0.0  # the 40, each decided late
     cases.reads, published[:] = 0, []
     await streams.scan_deadlines()
     assert cases.reads == len(opened) and {o.key for o in published} == opened
@@ -275,7 +275,7 @@ async def test_a_scan_reads_the_open_cases_and_the_norms_the_recent_decisions_ne
     monkeypatch.setattr(time, "monotonic", lambda: clock)
     cases.reads = 0
     await streams.scan_deadlines()  # ten minutes on: the norm gauges again
-    assert cases.reads == 2 * len(opened) + 40
+    assert cases.reads == 2 * len(opened)
 
 
 async def test_an_existing_installation_indexes_its_open_and_recent_cases_once_in_their_own_partitions(
@@ -295,7 +295,9 @@ async def test_an_existing_installation_indexes_its_open_and_recent_cases_once_i
     expected = {r.case_id for r in records[40:] if open_work.partition_of(r.case_id, PARTITIONS) in owned}
     assert expected and indexed(streams) == expected
     decided = {r.case_id for r in records[:40] if open_work.partition_of(r.case_id, PARTITIONS) in owned}
-    assert decided and streams.recent_index == dict.fromkeys(decided, local_date(NOW).isoformat())
+    assert decided and set(streams.recent_index) == decided
+    assert all(Decided.from_dict(streams.recent_index[c]) == Decided.of(CaseRecord.from_dict(streams.cases[c]))
+               for c in decided)
     assert all(written[c] == open_work.partition_of(c, PARTITIONS) for c in expected | decided)
     # the producers' partitioner: the partition of the records keyed by the case id
     assert all(open_work.partition_of(c, PARTITIONS) == DefaultPartitioner()(c.encode(), list(range(PARTITIONS)), None)

@@ -7,7 +7,7 @@ Pure rules: a refusal names the request field and the rule (InvalidDecision) or 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,33 +140,72 @@ class Norms:
                      self.open_onderzoeken + other.open_onderzoeken, self.overdue_onderzoeken + other.overdue_onderzoeken)
 
 
+@dataclass(frozen=True)
+class Decided:
+    """What the norms count of a case's decision and of its onderzoek's outcome, and the last day they count it by
+    (the later of the two, Amsterdam date). Radar's index of recent decisions holds it per case (radar.open_work), so the
+    figures of a recent period need no case record."""
+    tenant_id: str
+    case_id: str
+    due_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    onderzoek_due_at: dt.datetime | None
+    onderzoek_completed_at: dt.datetime | None
+    day: dt.date
+
+    @classmethod
+    def of(cls, case: CaseRecord) -> Decided | None:
+        """None while the case has neither a decision nor an onderzoek outcome."""
+        days = [calendar.local_date(moment) for moment in (case.closed_at, case.onderzoek_completed_at) if moment]
+        if not days:
+            return None
+        return cls(case.tenant_id, case.case_id, case.due_at, case.closed_at, case.onderzoek_due_at,
+                   case.onderzoek_completed_at, max(days))
+
+    def to_dict(self) -> dict[str, str | None]:
+        moments = {"due_at": self.due_at, "closed_at": self.closed_at, "onderzoek_due_at": self.onderzoek_due_at,
+                   "onderzoek_completed_at": self.onderzoek_completed_at}
+        return {"day": self.day.isoformat(), "tenant_id": self.tenant_id, "case_id": self.case_id,
+                **{name: moment.isoformat() if moment else None for name, moment in moments.items()}}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Decided:
+        def moment(name: str) -> dt.datetime | None:
+            return dt.datetime.fromisoformat(data[name]) if data.get(name) else None
+
+        return cls(data["tenant_id"], data["case_id"], moment("due_at"), moment("closed_at"), moment("onderzoek_due_at"),
+                   moment("onderzoek_completed_at"), dt.date.fromisoformat(data["day"]))
+
+
 def norms(cases: list[CaseRecord], tenant: str, first: dt.date, last: dt.date, now: dt.datetime) -> Norms:
     """The region's figures: decisions and onderzoek outcomes whose Amsterdam date lies in [first, last], and
     what is open and overdue now."""
+    return norms_of(cases, [d for c in cases if (d := Decided.of(c)) is not None], tenant, first, last, now)
+
+
+def norms_of(open_cases: Iterable[CaseRecord], decided: Iterable[Decided], tenant: str, first: dt.date, last: dt.date,
+             now: dt.datetime) -> Norms:
+    """`norms` from its two sources: the open and overdue counts from the cases (only those with open work count),
+    the period's figures from what was decided (radar reads the first from its index of open work, the second from
+    its index of recent decisions)."""
     def in_period(moment: dt.datetime | None) -> bool:
         return moment is not None and first <= calendar.local_date(moment) <= last
 
-    own = [c for c in cases if c.tenant_id == tenant and c.due_at is not None]
-    decided = [c for c in own if in_period(c.closed_at)]
-    finished = [c for c in own if c.onderzoek_due_at is not None and in_period(c.onderzoek_completed_at)]
-    open_assessments = [c for c in own if not c.closed]
-    open_onderzoeken = [c for c in own if c.onderzoek_open]
+    own = [d for d in decided if d.tenant_id == tenant and d.due_at is not None]
+    decisions = [d for d in own if in_period(d.closed_at)]
+    finished = [d for d in own if d.onderzoek_due_at is not None and in_period(d.onderzoek_completed_at)]
+    pending = [c for c in open_cases if c.tenant_id == tenant and c.due_at is not None]
+    open_assessments = [c for c in pending if not c.closed]
+    open_onderzoeken = [c for c in pending if c.onderzoek_open]
     return Norms(
-        assessments=Figure(len(decided), sum(1 for c in decided if c.closed_at and c.due_at and c.closed_at <= c.due_at),
+        assessments=Figure(len(decisions), sum(1 for d in decisions if d.closed_at and d.due_at and d.closed_at <= d.due_at),
                            ASSESSMENT_NORM),
-        onderzoeken=Figure(len(finished), sum(1 for c in finished if c.onderzoek_completed_at and c.onderzoek_due_at
-                                              and c.onderzoek_completed_at <= c.onderzoek_due_at), ONDERZOEK_NORM),
+        onderzoeken=Figure(len(finished), sum(1 for d in finished if d.onderzoek_completed_at and d.onderzoek_due_at
+                                              and d.onderzoek_completed_at <= d.onderzoek_due_at), ONDERZOEK_NORM),
         open_assessments=len(open_assessments),
         overdue_assessments=sum(1 for c in open_assessments if c.due_at and now > c.due_at),
         open_onderzoeken=len(open_onderzoeken),
         overdue_onderzoeken=sum(1 for c in open_onderzoeken if c.onderzoek_due_at and now > c.onderzoek_due_at))
-
-
-def last_counted_day(case: CaseRecord) -> dt.date | None:
-    """The latest Amsterdam date by which `norms` counts this case in a period (its decision, its onderzoek's
-    outcome); None while it has neither. A period that begins after this day counts the case as open work only."""
-    days = [calendar.local_date(moment) for moment in (case.closed_at, case.onderzoek_completed_at) if moment]
-    return max(days) if days else None
 
 
 def counts_for_norms(case: CaseRecord, first: dt.date) -> bool:
