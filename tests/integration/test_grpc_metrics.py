@@ -16,6 +16,7 @@ from vt.intake.v1 import intake_service_pb2_grpc
 from vtkit.channels import Org, server_probe_channel
 from vtkit.grpcserver import wait_healthy
 from vtkit.keystore import KeyStore
+from vttest import eventually
 from vttest.intake import call, intake_process
 
 TENANT = "flevoland"
@@ -52,8 +53,16 @@ async def test_calls_are_counted_by_method_and_status_code_and_timed(tmp_path: p
                 await intake_service_pb2_grpc.IntakeServiceStub(channel).SubmitMelding(melding_request(random_bsn()),
                                                                                        timeout=5)
         assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
-        async with aiohttp.ClientSession() as session, session.get(f"http://127.0.0.1:{port}/metrics") as reply:
-            metrics = await reply.text()
+
+        async def scrape() -> str:
+            async with aiohttp.ClientSession() as session, session.get(f"http://127.0.0.1:{port}/metrics") as reply:
+                text = await reply.text()
+            # A call is counted when its handler has returned: a refusal's status may reach the caller just before.
+            assert counted(text, "vt_grpc_server_handling_seconds_count", grpc_service=SERVICE,
+                           grpc_method="SubmitMelding") == 3
+            return text
+
+        metrics = await eventually(scrape, "the three SubmitMelding calls counted", timeout=10)
     finally:
         assert intake.stop() == 0, intake.log_text()[-3000:]
 
