@@ -5,7 +5,6 @@ tests against its database of dossier keys (intake.dossier_keys)."""
 from __future__ import annotations
 
 import datetime as dt
-import pathlib
 
 import pytest
 from vtkit.keys import DataKeyStore, KeyDestroyed, UnknownKey
@@ -14,11 +13,7 @@ T0 = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 
 
 class DataKeyStoreContract:
-    """Subclasses provide `store` (a fresh, empty backend)."""
-
-    @pytest.fixture()
-    def store(self, tmp_path: pathlib.Path) -> DataKeyStore:
-        raise NotImplementedError
+    """Subclasses (named Test...) define the fixture `store`: a fresh, empty backend. This class is not collected."""
 
     def test_an_owner_without_keys_is_unknown_until_its_first_generation(self, store: DataKeyStore) -> None:
         with pytest.raises(UnknownKey):

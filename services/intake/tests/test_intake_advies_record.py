@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from intake.domain.model import Advies, AdviesOutcome, Asker, ContactKind, Identity, MelderType
+from intake.dossier_keys import region_keys
 from intake.handlers import IntakeHandlers
 from intake.protection import PersonalDataProtector
 from intake.store import ContactStore
@@ -25,7 +26,7 @@ SUPPORT = ("voorbereiden van gesprekken met betrokkenen", "opstellen van een vei
 @pytest.fixture()
 def handlers(tmp_path: pathlib.Path, keys: KeyStore) -> Iterator[IntakeHandlers]:
     store = ContactStore(tmp_path / "intake.sqlite3")
-    yield IntakeHandlers(TENANT, 9, store, PersonalDataProtector(keys, TENANT))
+    yield IntakeHandlers(TENANT, 9, store, PersonalDataProtector(region_keys(keys.root, store, TENANT), TENANT))
     store.close()
 
 

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 import grpc
 import pytest
 from devstack.scenario import melding_request, random_bsn
+from intake.dossier_keys import region_keys
 from intake.grpc_api import SERVICE_NAME, IntakeServicer
 from intake.handlers import IntakeHandlers
 from intake.protection import PersonalDataProtector
@@ -29,7 +30,8 @@ TENANT = "fryslan"
 @pytest.fixture()
 async def address(tmp_path: pathlib.Path, keys: KeyStore) -> AsyncIterator[str]:
     store = ContactStore(tmp_path / "intake.sqlite3")
-    servicer = IntakeServicer(IntakeHandlers(TENANT, 9, store, PersonalDataProtector(keys, TENANT)),
+    protector = PersonalDataProtector(region_keys(keys.root, store, TENANT), TENANT)
+    servicer = IntakeServicer(IntakeHandlers(TENANT, 9, store, protector),
                               AuditLog(tmp_path / "audit.jsonl", f"intake/{TENANT}"))
     try:
         async with serving(keys, "intake", intake_service_pb2_grpc.add_IntakeServiceServicer_to_server, servicer,

@@ -14,6 +14,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from intake.domain.errors import TooLarge, ValidationError
 from intake.domain.model import Afwegingskader, ContactKind, Disclosure, DisclosureGround
+from intake.dossier_keys import region_keys
 from intake.handlers import IntakeHandlers
 from intake.protection import PersonalDataProtector
 from intake.store import ContactStore
@@ -35,7 +36,7 @@ ADVIES = {"melder_type": "professional", "naam": "Petra de Vries", "organisatie"
 @pytest.fixture()
 async def web(tmp_path: pathlib.Path, keys: KeyStore) -> AsyncIterator[tuple[TestClient, ContactStore]]:
     store = ContactStore(tmp_path / "intake.sqlite3")
-    protector = PersonalDataProtector(keys, TENANT)
+    protector = PersonalDataProtector(region_keys(keys.root, store, TENANT), TENANT)
     handlers = IntakeHandlers(TENANT, 9, store, protector)
     client = TestClient(TestServer(Meldformulier(handlers, get_tenant(TENANT)).app()))
     await client.start_server()

@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 from devstack.broker import free_port
+from intake.dossier_keys import region_keys
 from intake.handlers import IntakeHandlers
 from intake.protection import PersonalDataProtector
 from intake.store import ContactStore
@@ -43,8 +44,8 @@ class GatedForm(Meldformulier):
 @pytest.fixture()
 async def server(tmp_path: pathlib.Path, keys: KeyStore) -> AsyncIterator[tuple[WebServer, GatedForm]]:
     store = ContactStore(tmp_path / "intake.sqlite3")
-    form = GatedForm(IntakeHandlers(TENANT, 9, store, PersonalDataProtector(keys, TENANT)), get_tenant(TENANT),
-                     edge=LIMITS)
+    protector = PersonalDataProtector(region_keys(keys.root, store, TENANT), TENANT)
+    form = GatedForm(IntakeHandlers(TENANT, 9, store, protector), get_tenant(TENANT), edge=LIMITS)
     form.gate, form.entered = asyncio.Event(), asyncio.Event()
     web_server = WebServer(form, "127.0.0.1", free_port())
     await web_server.start()

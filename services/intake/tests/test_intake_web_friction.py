@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from intake.dossier_keys import region_keys
 from intake.handlers import IntakeHandlers
 from intake.protection import PersonalDataProtector
 from intake.store import ContactStore
@@ -43,7 +44,7 @@ def clock() -> Clock:
 @pytest.fixture()
 async def client(tmp_path: pathlib.Path, keys: KeyStore, clock: Clock) -> AsyncIterator[TestClient]:
     store = ContactStore(tmp_path / "intake.sqlite3")
-    handlers = IntakeHandlers(TENANT, 9, store, PersonalDataProtector(keys, TENANT))
+    handlers = IntakeHandlers(TENANT, 9, store, PersonalDataProtector(region_keys(keys.root, store, TENANT), TENANT))
     limits = FormLimits(TokenBuckets(5, 600, clock), TokenBuckets(100, 600, clock),
                         TokenBuckets(2, 600, clock), TokenBuckets(100, 600, clock))
     form = Meldformulier(handlers, get_tenant(TENANT), secret=SECRET, limits=limits,
