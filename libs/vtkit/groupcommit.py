@@ -110,3 +110,19 @@ def sqlite_transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
+
+
+@contextlib.contextmanager
+def sqlite_bookkeeping(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """`sqlite_transaction` for bookkeeping whose loss in a power cut only makes work be done again (which outbox rows
+    were sent: they are sent again under the same event ids; which dossier keys were published: they are written
+    again): committed without an fsync of its own (synchronous=NORMAL, which in WAL mode keeps the file consistent and
+    makes the commit durable with the next synced commit or checkpoint), then the connection's setting again. Not for
+    facts: an acknowledged contact is committed with synchronous=FULL."""
+    before = db.execute("PRAGMA synchronous").fetchone()[0]
+    db.execute("PRAGMA synchronous=NORMAL")
+    try:
+        with sqlite_transaction(db):
+            yield db
+    finally:
+        db.execute(f"PRAGMA synchronous={int(before)}")

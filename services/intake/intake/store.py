@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from vtkit import tracing
 from vtkit.crypto import Ciphertext
 from vtkit.envelope import Envelope
-from vtkit.groupcommit import GroupCommit, sqlite_savepoint, sqlite_transaction
+from vtkit.groupcommit import GroupCommit, sqlite_bookkeeping, sqlite_savepoint, sqlite_transaction
 from vtkit.keys import DossierKeyWrite, KeyDestroyed
 from vtkit.outbox import OutboxRecord
 from vtkit.outbox_store import QUARANTINE_SCHEMA, OutboxBookkeeping
@@ -447,7 +447,8 @@ class ContactStore(OutboxBookkeeping):
                                     " AND record IS NOT NULL LIMIT ?", (limit,)).fetchall()
 
     def mark_dossier_keys_published(self, dossier_ids: Sequence[str]) -> None:
-        with self._lock, sqlite_transaction(self._db):
+        # Lost in a power cut, the keys are only published again (the files are fsynced already): no fsync here.
+        with self._lock, sqlite_bookkeeping(self._db):
             self._db.executemany("UPDATE dossier_keys SET published = 1 WHERE dossier_id = ?",
                                  [(d,) for d in dossier_ids])
 
@@ -508,8 +509,9 @@ class ContactStore(OutboxBookkeeping):
 
     def mark_sent(self, seqs: Sequence[int]) -> None:
         now = dt.datetime.now(dt.UTC).isoformat()
-        # One transaction for the batch: one fsync instead of one per row.
-        with self._lock, sqlite_transaction(self._db):
+        # One transaction for the batch, without an fsync of its own: lost in a power cut, the rows are sent again under
+        # the same event ids, which every consumer dedupes (at-least-once).
+        with self._lock, sqlite_bookkeeping(self._db):
             self._db.executemany("UPDATE outbox SET sent_at = ? WHERE seq = ?", [(now, s) for s in seqs])
 
     def mark_unsent(self, sent_since: dt.datetime) -> int:
