@@ -15,7 +15,6 @@ its case, belongs to whichever worker owns the case, and comes back after a rest
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
@@ -106,20 +105,14 @@ class _PartitionEvent:
 def write_in_partition(table: Table, key: str, value: Any, topic: str, partition: int) -> None:
     """Write a table key outside an agent into `partition` of its changelog (faust takes the partition from the
     current event, radar.staging); DELETED removes it."""
-    with _in_partition(topic, partition):
+    event = _PartitionEvent(_Message(topic, partition))
+    token = _current_event.set(weakref.ref(event))  # type: ignore[arg-type]
+    try:
         if value is DELETED:
             if key in table:
                 del table[key]
         else:
             table[key] = value
-
-
-@contextlib.contextmanager
-def _in_partition(topic: str, partition: int) -> Iterator[None]:
-    event = _PartitionEvent(_Message(topic, partition))
-    token = _current_event.set(weakref.ref(event))  # type: ignore[arg-type]
-    try:
-        yield
     finally:
         _current_event.reset(token)
 
