@@ -229,7 +229,7 @@ class OutboxRelay(Generic[R]):
             sent += len(done)
             if failure is not None:
                 raise failure
-            log.info("published outbox", extra={"service": self.service, "count": len(done), "last_seq": rows[-1].seq})
+            log.debug("published outbox", extra={"service": self.service, "count": len(done), "last_seq": rows[-1].seq})
             await self._count_backlog()
         if self.after_drain is not None:
             await self.after_drain(await self.producer.get())

@@ -192,7 +192,7 @@ class EventHandler:
             raise InvalidCause(f"MeldingReceived of {facts.tenant_id!r} on {topic}")
         if self.store.put_case(facts.tenant_id, facts.contact_id, envelope.id, facts.received_at, facts.as_received):
             self._move_letter_due(facts.tenant_id, facts.contact_id)
-            log.info("case recorded", extra={"case_id": facts.contact_id, "tenant": facts.tenant_id})
+            log.debug("case recorded", extra={"case_id": facts.contact_id, "tenant": facts.tenant_id})
 
     def on_emergency_access(self, envelope: Envelope, facts: EmergencyAccessFacts, topic: str | None) -> None:
         """Another region read one of this region's contacts by break-glass: its inbox (privacy officer) hears it."""
@@ -351,10 +351,10 @@ class EventHandler:
         fields = {"idempotency_key": delivery.key, "kind": delivery.kind.value, "tenant": delivery.tenant_id,
                   "case_id": delivery.case_id, "cause_event_id": delivery.cause_event_id}
         if self.store.add(delivery):
-            log.info("delivery scheduled", extra={**fields, "due_date": delivery.due_date})
+            log.debug("delivery scheduled", extra={**fields, "due_date": delivery.due_date})
             self.on_scheduled()
         else:
-            log.info("duplicate event ignored", extra=fields)
+            log.debug("duplicate event ignored", extra=fields)
 
 
 async def run_consumer(settings: KafkaSettings, group_id: str, handler: EventHandler, producer: AIOKafkaProducer,

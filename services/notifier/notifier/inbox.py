@@ -55,10 +55,10 @@ class Inbox:
         fields = {"idempotency_key": delivery.key, "kind": delivery.kind.value, "tenant": delivery.tenant_id,
                   "case_id": delivery.case_id}
         if self.store.add_inbox(delivery, occurred_at, before):
-            log.info("inbox item scheduled", extra={**fields, "acknowledge_before": before})
+            log.debug("inbox item scheduled", extra={**fields, "acknowledge_before": before})
             self.on_scheduled()
             return True
-        log.info("duplicate event ignored", extra=fields)
+        log.debug("duplicate event ignored", extra=fields)
         return False
 
     def letter_not_sent(self, tenant: str, case_id: str, letter_key: str, person_id: str, reason: str) -> bool:

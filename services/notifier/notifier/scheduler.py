@@ -226,7 +226,7 @@ class Scheduler:
         outcome_label = "retry" if verdict.state not in (DeliveryState.DELIVERED, DeliveryState.FAILED) else verdict.state.value
         metrics.DELIVERIES.labels(claimed.kind.value, claimed.tenant_id, outcome_label).inc()
         if verdict.state is DeliveryState.DELIVERED:
-            log.info("delivered", extra=fields)
+            log.debug("delivered", extra=fields)
         elif verdict.state is DeliveryState.FAILED:
             log.warning("delivery failed", extra={**fields, "reason": verdict.reason, "permanent": verdict.permanent})
         else:
