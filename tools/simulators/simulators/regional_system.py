@@ -34,7 +34,7 @@ import json
 import logging
 import os
 import pathlib
-from typing import Any
+from typing import Any, TextIO
 
 import grpc
 from vt.notifier.v1 import notifier_service_pb2, notifier_service_pb2_grpc, receivers_pb2, receivers_pb2_grpc
@@ -79,6 +79,7 @@ class FakeRegionalSystem(receivers_pb2_grpc.RegionalCallbackServiceServicer):
         # Accepted DeliverCallback requests as received (sealed fields included), for tests that open them.
         self.callbacks: list[receivers_pb2.DeliverCallbackRequest] = []
         self._confirming: set[asyncio.Task[None]] = set()
+        self._records: TextIO | None = None  # the record file, opened at the first call
 
     @classmethod
     def from_env(cls) -> "FakeRegionalSystem":
@@ -108,6 +109,9 @@ class FakeRegionalSystem(receivers_pb2_grpc.RegionalCallbackServiceServicer):
         if self._server is not None:
             await self._server.stop(grace)
             self._server = None
+        if self._records is not None:
+            self._records.close()
+            self._records = None
 
     # -- queries for tests ------------------------------------------------------------------
 
@@ -238,10 +242,13 @@ class FakeRegionalSystem(receivers_pb2_grpc.RegionalCallbackServiceServicer):
     def _record(self, call: dict[str, Any]) -> None:
         self.calls.append(call)
         if self.record_file is not None:
-            self.record_file.parent.mkdir(parents=True, exist_ok=True)
-            with self.record_file.open("a", encoding="utf-8") as out:
-                out.write(json.dumps(call) + "\n")
-        log.info("received", extra={k: call[k] for k in ("method", "idempotency_key", "case_id", "status", "duplicate")})
+            if self._records is None:
+                self.record_file.parent.mkdir(parents=True, exist_ok=True)
+                self._records = self.record_file.open("a", encoding="utf-8")
+            # Flushed per call: tests in another process read the file while the fake runs.
+            self._records.write(json.dumps(call) + "\n")
+            self._records.flush()
+        log.debug("received", extra={k: call[k] for k in ("method", "idempotency_key", "case_id", "status", "duplicate")})
 
 
 def read_records(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
