@@ -67,6 +67,7 @@ class KeyStore:
     def __init__(self, root: str | os.PathLike[str], data_keys: DataKeyStore | None = None):
         self.root = pathlib.Path(root)
         self._data_keys = data_keys
+        self._readers: dict[str, TenantCipher] = {}
 
     @property
     def data_keys(self) -> DataKeyStore:
@@ -102,6 +103,15 @@ class KeyStore:
         keys = self.data_keys
         key_id = keys.current_key_id(tenant_id)
         return TenantCipher(tenant_id, key_id, keys.data_key(key_id), resolve=keys.data_key)
+
+    def tenant_reader(self, tenant_id: str) -> TenantCipher:
+        """A cipher that only opens the tenant's fields, each under the key it names: which key is newest does not
+        matter to a reader, so it is made once per tenant instead of looking the newest key up per call (radar
+        opens every identity of every melding with it). Not for encrypting: after a rotation it holds an older key."""
+        reader = self._readers.get(tenant_id)
+        if reader is None:
+            reader = self._readers[tenant_id] = self.tenant_cipher(tenant_id)
+        return reader
 
     def dossier_cipher(self, tenant_id: str, dossier_key: str) -> TenantCipher:
         """Encrypts under a dossier's key (vtkit.keys.dossier_key_id); decrypts like tenant_cipher."""

@@ -171,6 +171,7 @@ def test_keystore_ciphers_follow_rotation_and_shredding(tmp_path: pathlib.Path, 
         kms.ensure_owner("utrecht")
         keys = KeyStore(tmp_path, data_keys=kms)
     before = keys.tenant_cipher("utrecht").encrypt(b"oud", event_id="e1", field="content")
+    reader = keys.tenant_reader("utrecht")  # made before the rotation, kept: it opens both generations
     keys.data_keys.rotate("utrecht")
     cipher = keys.tenant_cipher("utrecht")
     after = cipher.encrypt(b"nieuw", event_id="e2", field="content")
@@ -179,12 +180,16 @@ def test_keystore_ciphers_follow_rotation_and_shredding(tmp_path: pathlib.Path, 
     dossier = keys.data_keys.create_dossier_key("utrecht", "d", T0)
     secret = keys.dossier_cipher("utrecht", dossier).encrypt(b"gezin", event_id="e3", field="person:1")
     assert keys.tenant_cipher("utrecht").decrypt(secret, event_id="e3", field="person:1") == b"gezin"
+    assert keys.tenant_reader("utrecht") is reader
+    assert [reader.decrypt(c, event_id=e, field=f) for c, e, f in
+            [(before, "e1", "content"), (after, "e2", "content"), (secret, "e3", "person:1")]] == [b"oud", b"nieuw", b"gezin"]
     foreign = TenantCipher("groningen", "groningen:1", bytes(32), resolve=keys.data_keys.data_key)
     with pytest.raises(DecryptionError):  # another tenant's cipher never resolves this tenant's keys
         foreign.decrypt(secret, event_id="e3", field="person:1")
     keys.data_keys.destroy(dossier)
-    with pytest.raises(DecryptionError):
-        keys.tenant_cipher("utrecht").decrypt(secret, event_id="e3", field="person:1")
+    for opener in (keys.tenant_cipher("utrecht"), reader):
+        with pytest.raises(DecryptionError):
+            opener.decrypt(secret, event_id="e3", field="person:1")
 
 
 def test_rotate_command_makes_generation_two_and_a_running_keystore_sees_it(tmp_path: pathlib.Path) -> None:

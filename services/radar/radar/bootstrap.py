@@ -152,7 +152,8 @@ def bootstrap(settings: Settings) -> RadarApp:
     try:
         # At start, not at the first melding: the seal and pseudonym keys, and a master key that loads.
         radar = Radar(keys.seal_opener("radar"), keys.pseudonymizer(), settings.monitoring_days,
-                      keys.tenant_cipher, case_cipher=keys.case_cipher, encoding=proto)
+                      keys.tenant_cipher, case_cipher=keys.case_cipher, encoding=proto,
+                      tenant_reader=keys.tenant_reader)
         keys.data_keys  # noqa: B018 (loads and checks the master key)
     except (FileNotFoundError, ValueError) as exc:
         raise ConfigError(f"configuration error: radar's keys cannot be used: {exc}") from None

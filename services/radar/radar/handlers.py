@@ -126,11 +126,14 @@ class Radar:
     def __init__(self, opener: SealOpener, pseudonymizer: Pseudonymizer,
                  monitoring_days: int = DEFAULT_MONITORING_DAYS,
                  tenant_cipher: Callable[[str], TenantCipher] | None = None,
-                 case_cipher: Callable[[str, str], TenantCipher] | None = None, *, encoding: Encoding):
+                 case_cipher: Callable[[str, str], TenantCipher] | None = None, *, encoding: Encoding,
+                 tenant_reader: Callable[[str], TenantCipher] | None = None):
         self._opener = opener
         self._pseudonymizer = pseudonymizer
         self.monitoring_days = monitoring_days
         self._tenant_cipher = tenant_cipher
+        # Opens what intake wrapped under a tenant's keys (vtkit KeyStore.tenant_reader: no key lookup per call).
+        self._tenant_reader = tenant_reader or tenant_cipher
         # (tenant, case id) -> the case's dossier cipher (vtkit KeyStore.case_cipher): the agreements about a
         # household are shredded with its dossier. Without it, the tenant key.
         self._case_cipher = case_cipher
@@ -141,7 +144,7 @@ class Radar:
         event id and field bind it). KeyShredded: the dossier was destroyed; KeyMissing: a key radar should have."""
         try:
             opened = self._opener.open(sealed)
-            cipher = self._tenant_cipher(tenant) if tenant and self._tenant_cipher is not None else None
+            cipher = self._tenant_reader(tenant) if tenant and self._tenant_reader is not None else None
             return self._pseudonymizer.pseudonym(unwrap_opened(opened, cipher, event_id=event_id, field=field))
         except KeyUnavailable:
             raise
