@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import json
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -147,23 +148,43 @@ def _public_key(raw: bytes) -> X25519PublicKey:
     return X25519PublicKey.from_public_bytes(raw)
 
 
+class Sealer:
+    """Seals the identifiers of one record to `recipient` under one ephemeral key, each with a nonce of its own:
+    one X25519 exchange per record instead of one per identifier, here and at the recipient (SealOpener keeps the
+    keys of recent ephemeral keys). Use one per record: identifiers that travel together may share an ephemeral
+    key, those of two records must not (docs/security.md, "Protection of personal data")."""
+
+    def __init__(self, recipient: str, recipient_public: bytes):
+        ephemeral = X25519PrivateKey.generate()
+        self.recipient = recipient
+        self._ephemeral_public = _raw_public(ephemeral.public_key())
+        shared = ephemeral.exchange(_public_key(bytes(recipient_public)))
+        self._aead = AESGCM(_seal_key(shared, recipient, self._ephemeral_public))
+
+    def seal(self, identifier: bytes) -> Sealed:
+        nonce = os.urandom(12)  # random 96-bit nonces: a record seals a handful of identifiers under its key
+        return Sealed(self.recipient, self._ephemeral_public, nonce,
+                      self._aead.encrypt(nonce, identifier, self.recipient.encode()))
+
+
 def seal(identifier: bytes, recipient: str, recipient_public: bytes) -> Sealed:
-    """Seal `identifier` so that only `recipient` (holder of the private key) can open it; a new ephemeral key
-    every time."""
-    ephemeral = X25519PrivateKey.generate()
-    ephemeral_public = _raw_public(ephemeral.public_key())
-    shared = ephemeral.exchange(_public_key(bytes(recipient_public)))
-    nonce = os.urandom(12)
-    key = _seal_key(shared, recipient, ephemeral_public)
-    return Sealed(recipient, ephemeral_public, nonce, AESGCM(key).encrypt(nonce, identifier, recipient.encode()))
+    """Seal `identifier` so that only `recipient` (holder of the private key) can open it, under an ephemeral key
+    of its own."""
+    return Sealer(recipient, recipient_public).seal(identifier)
 
 
 class SealOpener:
     """Held only by a matching service: opens identifiers sealed to it."""
 
+    # The keys of the last ephemeral keys seen: a record's identifiers share one (Sealer), so each record costs one
+    # X25519 exchange. Bounded; a key is derived again when it was evicted (the derivation is deterministic).
+    _RECENT = 256
+
     def __init__(self, recipient: str, private_key: bytes):
         self.recipient = recipient
         self._private = X25519PrivateKey.from_private_bytes(private_key)
+        self._recent: dict[bytes, AESGCM] = {}
+        self._recent_lock = threading.Lock()  # opened from the event loop and from worker threads
 
     @property
     def public_key(self) -> bytes:
@@ -173,13 +194,23 @@ class SealOpener:
         if sealed.recipient != self.recipient:
             raise DecryptionError(f"sealed to {sealed.recipient!r}, not {self.recipient!r}")
         try:
-            shared = self._private.exchange(X25519PublicKey.from_public_bytes(sealed.ephemeral_public_key))
-            key = _seal_key(shared, self.recipient, sealed.ephemeral_public_key)
-            return AESGCM(key).decrypt(sealed.nonce, sealed.ciphertext, self.recipient.encode())
+            return self._aead(bytes(sealed.ephemeral_public_key)).decrypt(sealed.nonce, sealed.ciphertext,
+                                                                         self.recipient.encode())
         except DecryptionError:
             raise
         except Exception:
             raise DecryptionError("sealed identifier did not open") from None
+
+    def _aead(self, ephemeral_public: bytes) -> AESGCM:
+        aead = self._recent.get(ephemeral_public)
+        if aead is None:
+            shared = self._private.exchange(X25519PublicKey.from_public_bytes(ephemeral_public))
+            aead = AESGCM(_seal_key(shared, self.recipient, ephemeral_public))
+            with self._recent_lock:
+                if len(self._recent) >= self._RECENT:
+                    del self._recent[next(iter(self._recent))]  # the oldest
+                self._recent[ephemeral_public] = aead
+        return aead
 
 
 class Pseudonymizer:

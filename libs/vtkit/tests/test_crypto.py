@@ -1,5 +1,6 @@
 import pytest
-from vtkit.crypto import DecryptionError, Pseudonymizer, SealOpener, TenantCipher, generate_x25519_private, seal
+from vtkit import crypto
+from vtkit.crypto import DecryptionError, Pseudonymizer, Sealed, Sealer, SealOpener, TenantCipher, generate_x25519_private, seal
 
 
 def cipher(tenant: str = "utrecht", key: bytes = b"k" * 32) -> TenantCipher:
@@ -37,6 +38,24 @@ def test_sealed_identifier_opens_only_for_its_recipient() -> None:
     impostor = SealOpener("radar", generate_x25519_private())
     with pytest.raises(DecryptionError):
         impostor.open(sealed)
+
+
+def test_one_records_identifiers_share_an_ephemeral_key_and_open_apart(monkeypatch: pytest.MonkeyPatch) -> None:
+    radar = SealOpener("radar", generate_x25519_private())
+    sealer, other = Sealer("radar", radar.public_key), Sealer("radar", radar.public_key)
+    first, second, elsewhere = sealer.seal(b"bsn:1"), sealer.seal(b"bsn:2"), other.seal(b"bsn:1")
+    assert first.ephemeral_public_key == second.ephemeral_public_key != elsewhere.ephemeral_public_key
+    assert len({first.nonce, second.nonce, elsewhere.nonce}) == 3
+    derived = []  # the key of an ephemeral key, derived from an X25519 exchange
+    real = crypto._seal_key
+    monkeypatch.setattr(crypto, "_seal_key", lambda *args: derived.append(args[2]) or real(*args))
+    assert [radar.open(s) for s in (first, second, elsewhere, first)] == [b"bsn:1", b"bsn:2", b"bsn:1", b"bsn:1"]
+    assert derived == [first.ephemeral_public_key, elsewhere.ephemeral_public_key]  # one per record, not per identifier
+    tampered = Sealed(second.recipient, second.ephemeral_public_key, second.nonce, second.ciphertext[:-1] + b"x")
+    with pytest.raises(DecryptionError):  # a known ephemeral key opens nothing that was not sealed under it
+        radar.open(tampered)
+    with pytest.raises(DecryptionError):
+        SealOpener("verwijsindex", generate_x25519_private()).open(first)
 
 
 def test_pseudonyms_are_stable_and_keyed() -> None:

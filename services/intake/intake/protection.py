@@ -25,7 +25,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from vtkit.crypto import Ciphertext, Sealed, TenantCipher, seal, wrap_for_sealing
+from vtkit.crypto import Ciphertext, Sealed, Sealer, TenantCipher, wrap_for_sealing
 from vtkit.keys import DossierKeyWrite, dossier_key_id
 from vtkit.keystore import KeyStore
 
@@ -91,11 +91,16 @@ class PersonalDataProtector:
         # Any of the tenant's keys, by the key id the ciphertext carries (older generations, dossier keys).
         return self.keys.tenant_cipher(self.tenant).decrypt(value, event_id=event_id, field=field)
 
-    def seal_for_matching(self, identity: bytes, *, event_id: str, person_id: str) -> Sealed:
-        """Only radar can open this; it derives the cross-region pseudonym from the exact bytes. Under a
-        dossier the identity is first encrypted under the dossier key (field "identity:<person id>"), so
+    def seal_for_matching(self, identities: Sequence[tuple[str, bytes]], *, event_id: str) -> list[Sealed]:
+        """(person id, identity) of one record, each sealed so that only radar can open it; it derives the
+        cross-region pseudonym from the exact bytes. One ephemeral key for the record (vtkit.crypto.Sealer). Under
+        a dossier each identity is first encrypted under the dossier key (field "identity:<person id>"), so
         after the dossier's destruction not even radar can open it from the topic history."""
-        if self._dossier_cipher is not None:
-            identity = wrap_for_sealing(self._dossier_cipher, identity, event_id=event_id,
-                                        field=f"identity:{person_id}")
-        return seal(identity, MATCHING_SERVICE, self._radar_public_key)
+        sealer = Sealer(MATCHING_SERVICE, self._radar_public_key)
+        sealed = []
+        for person_id, identity in identities:
+            if self._dossier_cipher is not None:
+                identity = wrap_for_sealing(self._dossier_cipher, identity, event_id=event_id,
+                                            field=f"identity:{person_id}")
+            sealed.append(sealer.seal(identity))
+        return sealed

@@ -32,7 +32,7 @@ from intake.retention import PURPOSE, sweep_once
 from intake.store import ContactRecord, ContactStore
 from vt.intake.v1 import events_pb2
 from vtkit.audit import AuditLog
-from vtkit.crypto import DecryptionError
+from vtkit.crypto import DecryptionError, Sealed, unwrap_opened
 from vtkit.envelope import decode
 from vtkit.keys import KeyDestroyed, LocalDataKeyStore, UnknownKey
 from vtkit.keystore import KeyStore, init_keys
@@ -106,6 +106,30 @@ async def test_a_melding_opens_a_dossier_whose_key_protects_its_fields(handlers:
         record.payload.key_id}
     advies = await handlers.register_advies("k2", Advies(asker=Asker(MelderType.PROFESSIONAL, TEACHER), question="?"))
     assert advies.dossier_id == "" and advies.payload.key_id == f"{TENANT}:1"
+
+
+async def test_a_meldings_identities_are_sealed_to_radar_under_one_ephemeral_key_of_its_own(
+        handlers: IntakeHandlers, store: ContactStore, keys: KeyStore) -> None:
+    two = dataclasses.replace(MELDING, directbetrokkenen=(Directbetrokkene(PersonRole.CHILD, bsn="111222333"),
+                                                          Directbetrokkene(PersonRole.VICTIM, bsn="123456782")))
+    await handlers.submit_melding("k1", two)
+    await handlers.submit_melding("k2", ANOTHER_HOUSEHOLD)
+    # The relay's read: it publishes the dossier keys (for radar's view below) before it sends.
+    (first, first_id), (second, second_id) = [
+        (e.message, e.envelope.id) for e in (decode(r.entry.value, r.entry.envelope.headers()) for r in store.unsent(1000))]
+    assert isinstance(first, events_pb2.MeldingReceived) and isinstance(second, events_pb2.MeldingReceived)
+    ephemeral = [[p.sealed_identity.ephemeral_public_key for p in e.persons] for e in (first, second)]
+    assert ephemeral[0][0] == ephemeral[0][1] != ephemeral[1][0]
+    assert first.persons[0].sealed_identity.nonce != first.persons[1].sealed_identity.nonce
+    radar, shared = keys.seal_opener("radar"), KeyStore(keys.root, data_keys=published(keys))
+    opened = []
+    for event, event_id in ((first, first_id), (second, second_id)):
+        for person in event.persons:
+            s = person.sealed_identity
+            inner = radar.open(Sealed(s.recipient, s.ephemeral_public_key, s.nonce, s.ciphertext))
+            opened.append(unwrap_opened(inner, shared.tenant_reader(TENANT), event_id=event_id,
+                                        field=f"identity:{person.person_id}"))
+    assert [b"111222333" in i for i in opened] == [True, False, False] and b"123456782" in opened[1]
 
 
 async def test_destruction_shreds_and_blanks_the_dossier_and_queues_dossier_destroyed(

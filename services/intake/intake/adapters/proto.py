@@ -284,15 +284,13 @@ _ORIGINS = {MeldingOrigin.DIRECT: events_pb2.MELDING_ORIGIN_DIRECT,
 def _person_refs(persons: Sequence[Directbetrokkene], person_ids: Sequence[str], event_id: str,
                  protector: PersonalDataProtector) -> list[common_pb2.PersonRef]:
     """One PersonRef per directbetrokkene, in request order, under the person id the contact stores for it."""
-    refs = []
-    for person, person_id in zip(persons, person_ids, strict=True):  # one id per person, never recomputed
-        refs.append(common_pb2.PersonRef(
-            person_id=person_id, role=_n(person.role),
-            sealed_identity=_sealed(protector.seal_for_matching(person.identity_bytes(), event_id=event_id,
-                                                                person_id=person_id)),
-            details=_encrypted(protector.encrypt_json(person.as_json(), event_id=event_id,
-                                                      field=person_field(person_id)))))
-    return refs
+    pairs = list(zip(persons, person_ids, strict=True))  # one id per person, never recomputed
+    sealed = protector.seal_for_matching([(person_id, person.identity_bytes()) for person, person_id in pairs],
+                                         event_id=event_id)
+    return [common_pb2.PersonRef(person_id=person_id, role=_n(person.role), sealed_identity=_sealed(identity),
+                                 details=_encrypted(protector.encrypt_json(person.as_json(), event_id=event_id,
+                                                                           field=person_field(person_id))))
+            for (person, person_id), identity in zip(pairs, sealed, strict=True)]
 
 
 def melding_received(*, tenant: str, event_id: str, record: ContactRecord, origin: MeldingOrigin, melding: Melding,
