@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from vtkit import tracing
-from vtkit.groupcommit import sqlite_savepoint, sqlite_transaction
+from vtkit.groupcommit import sqlite_bookkeeping, sqlite_savepoint, sqlite_transaction
 from vtkit.outbox_store import QUARANTINE_SCHEMA, OutboxBookkeeping
 
 from notifier.domain import Delivery, DeliveryKind, DeliveryState, Verdict
@@ -260,12 +260,14 @@ class Store(OutboxBookkeeping):
         self.db.close()
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
+    def _tx(self, *, bookkeeping: bool = False) -> Iterator[sqlite3.Connection]:
+        """bookkeeping: a write whose loss in a power cut only makes work be done again (vtkit.groupcommit
+        .sqlite_bookkeeping), committed without an fsync of its own."""
         if self._grouped:  # inside group(): a savepoint, made durable by the group's commit
             with sqlite_savepoint(self.db, "tx"):
                 yield self.db
             return
-        with sqlite_transaction(self.db):
+        with (sqlite_bookkeeping if bookkeeping else sqlite_transaction)(self.db):
             yield self.db
         self.commits += 1
 
@@ -728,9 +730,10 @@ class Store(OutboxBookkeeping):
 
     def mark_sent(self, seqs: Collection[int]) -> None:
         """The broker acknowledged these rows: kept, marked sent, for a broker that loses them; those sent more than
-        OUTBOX_KEEP_DAYS ago go (a broker keeps its topics at least that long, docs/architecture.md)."""
+        OUTBOX_KEEP_DAYS ago go (a broker keeps its topics at least that long, docs/architecture.md). Lost in a
+        power cut, the rows are sent again under the same event ids, which every consumer dedupes."""
         now = dt.datetime.now(dt.UTC)
-        with self._tx() as db:
+        with self._tx(bookkeeping=True) as db:
             db.executemany("UPDATE outbox SET sent_at=? WHERE seq=?", [(_ts(now), seq) for seq in seqs])
             db.execute("DELETE FROM outbox WHERE sent_at < ? AND seq NOT IN (SELECT seq FROM outbox_quarantine)",
                        (_ts(now - dt.timedelta(days=OUTBOX_KEEP_DAYS)),))
