@@ -9,6 +9,7 @@ import json
 import pathlib
 
 from loadgen.bench import HISTORY_HEADER, LOADGEN, REQUIRED, append_history, run_pipeline
+from vtkit import topics
 
 N = 50
 TENANTS = ("amsterdam-amstelland", "twente")
@@ -40,6 +41,8 @@ async def test_short_bench_reports_every_figure(kafka: str, tmp_path: pathlib.Pa
     assert cpu["per_process"]["radar"] > 0 and cpu["per_process"]["broker"] > 0
     assert abs(sum(cpu["per_process"].values()) - cpu["total"]) < 1e-6
     assert results["record_signature_us"]["sign"] > 0 and results["record_signature_us"]["verify"] > 0
+    records = results["records_per_melding"]  # each melding's MeldingReceived and AssessmentDue at least
+    assert records[topics.NATIONAL_ASSESSMENTS] >= 1 and sum(records.get(topics.intake(t), 0) for t in TENANTS) >= 1, records
     open_loop = results["open_loop"]
     assert open_loop["rate_per_s"] == 20 and open_loop["count"] == 40
     for key in ("ack_p50_ms", "ack_p99_ms", "assessment_p99_ms"):

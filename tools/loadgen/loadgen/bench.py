@@ -42,12 +42,12 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from devstack.broker import embedded_broker_pid
 from devstack.stack import Stack
 from vt.notifier.v1 import events_pb2 as notifier_events
 from vtkit import topics
-from vtkit.kafka import KafkaSettings, ensure_topics, make_producer
+from vtkit.kafka import KafkaSettings, ensure_topics, make_producer, true_end_offsets
 from vtkit.keystore import KeyStore
 from vtkit.signing import RecordVerifier, Signers
 
@@ -59,7 +59,7 @@ CALLBACK = notifier_events.DELIVERY_KIND_MELDER_CALLBACK
 PROFILED = ("radar", "notifier")
 # Every figure the result file must carry (the smoke test asserts them).
 REQUIRED = ("raw_msgs_per_s", "ack_per_s", "assessed_per_s", "scheduled_per_s", "ratio", "national_year_hours",
-            "latency_ms", "peak_rss_mib", "machine", "broker", "cpu_ms_per_melding", "open_loop")
+            "latency_ms", "peak_rss_mib", "machine", "broker", "cpu_ms_per_melding", "open_loop", "records_per_melding")
 LOADGEN = "loadgen"
 
 
@@ -119,6 +119,25 @@ def record_signature_cost(keys: KeyStore, size: int, count: int = 2000) -> dict[
         verifier.check(topic, str(i).encode(), value, one)
     t2 = time.process_time()
     return {"sign": (t1 - t0) * 1e6 / count, "verify": (t2 - t1) * 1e6 / count}
+
+
+async def topic_records(kafka: str) -> dict[str, int]:
+    """How many records each topic holds (its partitions' true end offsets: tansu answers ListOffsets with the last
+    batch's base offset + 1, vtkit.kafka.true_end_offsets): read before and after a window, the records the window
+    wrote, per topic (faust's changelogs and the services' own topics alike)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for topic in await consumer.topics()
+                      for p in consumer.partitions_for_topic(topic) or ()]
+        listed = await consumer.end_offsets(partitions) if partitions else {}
+    finally:
+        await consumer.stop()
+    ends = await true_end_offsets(KafkaSettings(bootstrap_servers=kafka), listed)
+    counts: dict[str, int] = {}
+    for tp, end in ends.items():
+        counts[tp.topic] = counts.get(tp.topic, 0) + end
+    return counts
 
 
 def git_commit() -> str:
@@ -211,6 +230,7 @@ async def run_pipeline(kafka: str, work_dir: pathlib.Path, results_dir: pathlib.
             settle_cpu_s = settle.stop()
             if profile_dir is not None:
                 profilers = start_profilers(stack, profile_dir)
+            records_before = await topic_records(kafka)
             cpu = CpuWindow({**pids, LOADGEN: os.getpid()}, own=frozenset({LOADGEN}))
             cpu.start()
             t0 = time.perf_counter()
@@ -224,6 +244,7 @@ async def run_pipeline(kafka: str, work_dir: pathlib.Path, results_dir: pathlib.
             await events.wait_until(lambda: len(events.keys("DeliveryRequested", is_callback)) >= len(cases), 600)
             cpu_window = time.perf_counter() - t0
             cpu_s = cpu.stop()
+            records_after = await topic_records(kafka)
             if profilers:
                 stop_profilers(profilers)
                 profilers = []
@@ -281,6 +302,10 @@ async def run_pipeline(kafka: str, work_dir: pathlib.Path, results_dir: pathlib.
             "per_process": {k: v * 1000 / n for k, v in sorted(cpu_s.items()) if k != LOADGEN},
             LOADGEN: cpu_s[LOADGEN] * 1000 / n,
         },
+        # Records written to each topic in the CPU window, per melding (the broker stores each, a consumer reads it).
+        "records_per_melding": {
+            topic: (count - records_before.get(topic, 0)) / n
+            for topic, count in sorted(records_after.items()) if count > records_before.get(topic, 0)},
         # What signing a melding's record (intake) and checking it (radar and the notifier each) costs, in CPU
         # microseconds per record of this run's size (vtkit.signing); included in the per-process figures above.
         "record_signature_us": signature_us,
@@ -334,6 +359,10 @@ def markdown(r: dict[str, Any]) -> str:
     for name, ms in sorted(cpu["per_process"].items(), key=lambda kv: -kv[1]):
         rows.append((f"CPU per melding {name}", f"{ms:.2f} ms"))
     rows.append(("CPU per melding load generator (not in the total)", f"{cpu[LOADGEN]:.2f} ms"))
+    records = r["records_per_melding"]
+    rows.append(("Kafka records written per melding, all topics", f"{sum(records.values()):.1f}"))
+    rows += [(f"Kafka records per melding {topic}", f"{count:.2f}")
+             for topic, count in sorted(records.items(), key=lambda kv: -kv[1])]
     sig = r["record_signature_us"]
     rows.append(("record signature: sign (intake) / verify (radar, notifier each), CPU per record",
                  f"{sig['sign']:.0f} / {sig['verify']:.0f} µs"))
