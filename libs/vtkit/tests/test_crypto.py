@@ -48,7 +48,12 @@ def test_one_records_identifiers_share_an_ephemeral_key_and_open_apart(monkeypat
     assert len({first.nonce, second.nonce, elsewhere.nonce}) == 3
     derived = []  # the key of an ephemeral key, derived from an X25519 exchange
     real = crypto._seal_key
-    monkeypatch.setattr(crypto, "_seal_key", lambda *args: derived.append(args[2]) or real(*args))
+
+    def counted(shared: bytes, recipient: str, ephemeral_public: bytes) -> bytes:
+        derived.append(ephemeral_public)
+        return real(shared, recipient, ephemeral_public)
+
+    monkeypatch.setattr(crypto, "_seal_key", counted)
     assert [radar.open(s) for s in (first, second, elsewhere, first)] == [b"bsn:1", b"bsn:2", b"bsn:1", b"bsn:1"]
     assert derived == [first.ephemeral_public_key, elsewhere.ephemeral_public_key]  # one per record, not per identifier
     tampered = Sealed(second.recipient, second.ephemeral_public_key, second.nonce, second.ciphertext[:-1] + b"x")

