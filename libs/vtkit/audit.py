@@ -13,8 +13,9 @@ every N-th record must carry `sig`, an Ed25519 signature (the service's own key,
 store) over its hash, which covers the whole chain before it. Editing a record and recomputing the chain therefore
 needs the service's private key. Cutting lines off the end is caught by the witness: `<file>.witness`, a separate
 append-only file (in production on other storage) of signed heads (seq, hash), written at every checkpoint and
-whenever the forwarder has copied records to vt.national.audit.v1 (the second anchor); the log must still contain
-the last witnessed head. A torn last line after a crash is moved to `<file>.torn` when the log is opened again.
+after the forwarder has copied records to vt.national.audit.v1 (the second anchor; at most once per forwarding
+interval); the log must still contain the last witnessed head. A torn last line after a crash is moved to
+`<file>.torn` when the log is opened again.
 Files are the owner's only (0600). Concurrent `record` calls share one write and one fsync (vtkit.groupcommit;
 docs/architecture.md, "The access log"): each returns once its own record is on disk.
 
@@ -31,11 +32,13 @@ import asyncio
 import datetime as dt
 import hashlib
 import json
+import math
 import os
 import pathlib
 import re
 import sys
 import threading
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -400,31 +403,45 @@ class AuditForwarder:
     re-sent record.
 
     Its cost does not grow with the log: `<file>.published` holds the last forwarded seq and the byte offset after
-    it, each pass reads only from there, sends a batch of records and awaits the broker once, and writes the cursor
-    once per batch (a cursor of an older version, a seq alone, is found by one scan)."""
+    it (read at the first pass, then kept in memory: this forwarder is its only writer), each pass reads only from
+    there, sends a batch of records and awaits the broker once, and writes the cursor once per batch (a cursor of an
+    older version, a seq alone, is found by one scan). A pass that reads fewer than `batch` records has reached the
+    end of the file: it does not read again (intake forwards after every relay pass, so at a region's rate each
+    melding had paid for a second read)."""
 
     def __init__(self, path: str | pathlib.Path, publisher: Any = None, *, interval: float = 0.5,
-                 log: AuditLog | None = None, batch: int = 500):
+                 log: AuditLog | None = None, batch: int = 500, clock: Callable[[], float] = time.monotonic):
         self.path = pathlib.Path(path)
-        # The log whose head is witnessed after each pass that copied records: the topic and the witness file
-        # then both anchor it (module docstring).
+        # The log whose head is witnessed after passes that copied records, at most once per `interval`: the topic
+        # and the witness file then both anchor it (module docstring). Intake forwards after every relay pass, so
+        # at a region's rate a witness per pass was a signature and an fsync per melding.
         self.log = log
         self.cursor_path = self.path.with_name(self.path.name + ".published")
         self.publisher = publisher  # vtkit.kafka.Publisher
         self.interval = interval
         self.batch = batch
+        self._clock = clock
+        self._position: tuple[int, int] | None = None  # the cursor as last read or written
+        self._unwitnessed = False  # records were copied since the last witness
+        self._witness_due = -math.inf
 
     def published_seq(self) -> int:
         return self._cursor()[0]
 
     def _cursor(self) -> tuple[int, int]:
         """(last forwarded seq, byte offset after it; -1 when unknown)."""
-        try:
-            parts = self.cursor_path.read_text().split()
-        except FileNotFoundError:
-            return 0, 0
-        seq = int(parts[0]) if parts else 0
-        return seq, int(parts[1]) if len(parts) > 1 else (0 if seq == 0 else -1)
+        if self._position is None:
+            try:
+                parts = self.cursor_path.read_text().split()
+            except FileNotFoundError:
+                parts = []
+            seq = int(parts[0]) if parts else 0
+            self._position = seq, int(parts[1]) if len(parts) > 1 else (0 if seq == 0 else -1)
+        return self._position
+
+    def _save_cursor(self, seq: int, offset: int) -> None:
+        self.cursor_path.write_text(f"{seq} {offset}")
+        self._position = seq, offset
 
     def _read_batch(self, seq: int, offset: int) -> tuple[list[tuple[dict[str, Any], str]], int]:
         """Up to `batch` whole records after `seq` (each with its line as written), from `offset` (found by a scan
@@ -462,7 +479,7 @@ class AuditForwarder:
             records, offset = await asyncio.to_thread(self._read_batch, done, offset)
             if not records:
                 if offset != self._cursor()[1]:
-                    self.cursor_path.write_text(f"{done} {offset}")  # an older cursor gets its offset
+                    self._save_cursor(done, offset)  # an older cursor gets its offset
                 break
             items = []
             for record, line in records:
@@ -471,10 +488,15 @@ class AuditForwarder:
                                         event_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"vt-audit:{record['hash']}")))
                 items.append((topics.NATIONAL_AUDIT, f"{message.service}:{record['seq']}", message, envelope))
             await (publisher or self.publisher).publish_batch(items)
-            self.cursor_path.write_text(f"{records[-1][0]['seq']} {offset}")
+            self._save_cursor(records[-1][0]["seq"], offset)
             sent += len(records)
-        if sent and self.log is not None:
+            if len(records) < self.batch:
+                break  # the end of the file: what is written meanwhile goes with the next pass
+        self._unwitnessed = self._unwitnessed or sent > 0
+        if self._unwitnessed and self.log is not None and self._clock() >= self._witness_due:
             await asyncio.to_thread(self.log.witness)
+            self._unwitnessed = False
+            self._witness_due = self._clock() + self.interval
         return sent
 
     async def run(self, stop: asyncio.Event) -> None:

@@ -301,10 +301,40 @@ def test_the_forwarder_reads_from_its_offset_sends_in_batches_and_writes_its_cur
     path.write_text(path.read_text().rsplit("\n", 1)[0] + "\n")
     write_log(path, keys, 2)
     assert asyncio.run(forwarder.forward_pending()) == 2 and sink.batches[-1] == [13, 14]
-    # An older cursor (the seq alone) is found by one scan and gets its offset.
+    # An older cursor (the seq alone), as a forwarder of this version finds it at its first start, is found by one
+    # scan and gets its offset.
     forwarder.cursor_path.write_text("14")
-    assert asyncio.run(forwarder.forward_pending()) == 0
-    assert forwarder.cursor_path.read_text() == f"14 {path.stat().st_size}"
+    upgraded = audit.AuditForwarder(path, sink, batch=5)
+    assert asyncio.run(upgraded.forward_pending()) == 0
+    assert upgraded.cursor_path.read_text() == f"14 {path.stat().st_size}"
+    assert len(sink.batches) == 4  # nothing sent again
+
+
+def test_the_forwarder_witnesses_the_head_at_most_once_per_interval_and_never_leaves_it_unwitnessed(
+        tmp_path: pathlib.Path, keys: KeyStore) -> None:
+    """Intake forwards after every relay pass (a melding each, at a region's rate): a witness per pass was a signature
+    and an fsync per melding. Copied records still get their witness, at the first pass after the interval."""
+    path, now = tmp_path / "a.jsonl", [100.0]
+    log = audit.AuditLog(path, SERVICE, signer=keys.audit_signer(SERVICE), checkpoint_every=1000)
+    forwarder = audit.AuditForwarder(path, Batches(), log=log, interval=0.5, clock=lambda: now[0])
+
+    def record_and_forward() -> int:
+        log.append(action="read", what="x", subject={"case_id": "c"}, tenant="utrecht", role="region", purpose="p",
+                   outcome="success")
+        return asyncio.run(forwarder.forward_pending())
+
+    def heads() -> list[int]:
+        return [json.loads(line)["seq"] for line in audit.witness_of(path).read_text().splitlines()]
+
+    assert [record_and_forward() for _ in range(3)] == [1, 1, 1]
+    assert heads() == [1]  # the first record (the log's own) and the first pass: head 1, once; 2 and 3 wait
+    now[0] += 0.5
+    assert asyncio.run(forwarder.forward_pending()) == 0 and heads() == [1, 3]  # due: a pass without new records
+    assert asyncio.run(forwarder.forward_pending()) == 0 and heads() == [1, 3]  # nothing new to witness
+    now[0] += 10
+    assert asyncio.run(forwarder.forward_pending()) == 0 and heads() == [1, 3]
+    assert record_and_forward() == 1 and heads() == [1, 3, 4]  # due long ago: at once
+    assert audit.verify(path, keys).ok
 
 
 async def test_concurrent_records_share_one_write_and_fsync_and_each_caller_returns_once_its_record_is_durable(
