@@ -15,7 +15,7 @@ other, each with PYTHONPATH naming that repository's service and library folders
 e.g. a `git worktree` of the baseline commit. Profiles of the measured window: INTAKE_BENCH_PROFILE=<dir> (py-spy,
 raw collapsed stacks, summarise with tests/perf/pyspy_summary.py; INTAKE_BENCH_PROFILE_ARGS="--gil --threads"
 samples only the thread holding the GIL, by thread), INTAKE_BENCH_PERF=<dir> (perf record -g: the native view,
-kernel included), INTAKE_BENCH_STRACE=<dir> (syscall counts; slows intake down), INTAKE_BENCH_DUMP=1 (context
+kernel included), INTAKE_BENCH_STRACE=<dir> (syscall counts, or INTAKE_BENCH_STRACE_ARGS; slows intake down), INTAKE_BENCH_DUMP=1 (context
 switches per thread id and a py-spy dump naming the threads)."""
 
 from __future__ import annotations
@@ -48,6 +48,8 @@ PROFILE = os.environ.get("INTAKE_BENCH_PROFILE")
 PERF = os.environ.get("INTAKE_BENCH_PERF")  # a directory: `perf record` of the measured window (native view)
 DUMP = os.environ.get("INTAKE_BENCH_DUMP")  # set: context switches per thread id, and a py-spy dump naming them
 STRACE = os.environ.get("INTAKE_BENCH_STRACE")  # a directory: `strace -f -c` syscall counts (slows intake down)
+# e.g. "-e trace=openat,fsync": each call with its file instead of the counts
+STRACE_ARGS = os.environ.get("INTAKE_BENCH_STRACE_ARGS", "-c").split()
 PROFILE_ARGS = os.environ.get("INTAKE_BENCH_PROFILE_ARGS", "").split()  # e.g. --gil, --threads
 TENANT = "groningen"
 SPY = pathlib.Path(sys.executable).with_name("py-spy")
@@ -109,7 +111,8 @@ def _profilers(pid: int, label: str) -> list[subprocess.Popen[bytes]]:
     if STRACE:
         out = pathlib.Path(STRACE)
         out.mkdir(parents=True, exist_ok=True)
-        started.append(subprocess.Popen(["strace", "-f", "-c", "-o", str(out / f"intake-{label}.strace"), "-p", str(pid)],
+        started.append(subprocess.Popen(["strace", "-f", *STRACE_ARGS, "-o", str(out / f"intake-{label}.strace"),
+                                         "-p", str(pid)],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     return started
 
