@@ -15,8 +15,8 @@ other, each with PYTHONPATH naming that repository's service and library folders
 e.g. a `git worktree` of the baseline commit. Profiles of the measured window: INTAKE_BENCH_PROFILE=<dir> (py-spy,
 raw collapsed stacks, summarise with tests/perf/pyspy_summary.py; INTAKE_BENCH_PROFILE_ARGS="--gil --threads"
 samples only the thread holding the GIL, by thread), INTAKE_BENCH_PERF=<dir> (perf record -g: the native view,
-kernel included), INTAKE_BENCH_STRACE=<dir> (syscall counts, or INTAKE_BENCH_STRACE_ARGS; slows intake down), INTAKE_BENCH_DUMP=1 (context
-switches per thread id and a py-spy dump naming the threads)."""
+kernel included), INTAKE_BENCH_STRACE=<dir> (syscall counts, or what INTAKE_BENCH_STRACE_ARGS asks; slows intake
+down), INTAKE_BENCH_DUMP=1 (context switches per thread id and a py-spy dump naming the threads)."""
 
 from __future__ import annotations
 
