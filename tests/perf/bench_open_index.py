@@ -25,9 +25,10 @@ import pytest
 from devstack.processes import ROOT
 from radar import open_work
 from radar.adapters import proto
-from radar.app import RadarStreams, record_deadline_gauges, record_norm_gauges
+from radar.app import RadarStreams
 from radar.domain.cases import CaseRecord, Decision, joined_meldingen
 from radar.domain.lifecycle import Decided
+from radar.gauges import record_deadline_gauges, record_norm_gauges
 from radar.handlers import Radar
 from radar.settings import Settings
 from radar.staging import Staged

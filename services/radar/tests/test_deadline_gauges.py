@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from radar.app import record_deadline_gauges
 from radar.domain.cases import CaseRecord
+from radar.gauges import record_deadline_gauges
 from vtkit import metrics
 
 

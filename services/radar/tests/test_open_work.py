@@ -19,11 +19,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from radar import open_work
 from radar.adapters import proto
-from radar.app import NORM_GAUGES_SECONDS, PARTITIONS, RadarStreams, deadline_counts
+from radar.app import NORM_GAUGES_SECONDS, PARTITIONS, RadarStreams
 from radar.domain.cases import CaseRecord, Decision, joined_meldingen
 from radar.domain.decisions import DecisionInput, Judgement
 from radar.domain.lifecycle import NORM_DAYS, RECENT_DAYS, Decided, counts_for_norms, norms, norms_of
 from radar.domain.overdue import overdue_of
+from radar.gauges import deadline_counts
 from radar.grpc_api import RadarApi
 from radar.handlers import Radar
 from radar.outputs import Out
