@@ -49,6 +49,8 @@ async def test_short_bench_reports_every_figure(kafka: str, tmp_path: pathlib.Pa
         assert open_loop[key] > 0, key
     assert open_loop["assessment_p99_ms"] >= open_loop["ack_p50_ms"]
     assert 0 <= open_loop["late_starts"] <= open_loop["count"]
+    # The intakes' own timing of the 40 calls: a bucket bound (at most 10 s, never "no calls counted": infinite).
+    assert 0 < open_loop["server_ack_p50_ms_at_most"] <= open_loop["server_ack_p99_ms_at_most"] <= 10_000, open_loop
 
     table = (results_dir / "results.md").read_text()
     for row in ("raw aiokafka produce->consume", "ratio pipeline / raw", "intake ack p50 / p95 / p99",
