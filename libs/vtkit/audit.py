@@ -493,11 +493,17 @@ class AuditForwarder:
             if len(records) < self.batch:
                 break  # the end of the file: what is written meanwhile goes with the next pass
         self._unwitnessed = self._unwitnessed or sent > 0
-        if self._unwitnessed and self.log is not None and self._clock() >= self._witness_due:
+        if self._clock() >= self._witness_due:
+            await self.witness()
+        return sent
+
+    async def witness(self) -> None:
+        """Witness the log's head now if records were copied since the last witness (forward_pending when the
+        interval has passed; the service at a clean stop, so no copied record stays unwitnessed)."""
+        if self._unwitnessed and self.log is not None:
             await asyncio.to_thread(self.log.witness)
             self._unwitnessed = False
             self._witness_due = self._clock() + self.interval
-        return sent
 
     async def run(self, stop: asyncio.Event) -> None:
         """Forward every `interval` until `stop`, then once more (the last records of this run)."""
@@ -510,6 +516,7 @@ class AuditForwarder:
             except Exception as exc:  # broker down: the file keeps everything; try again later
                 logging.getLogger(__name__).warning("audit records not forwarded yet", extra={"reason": repr(exc)})
             if stop.is_set():
+                await self.witness()
                 return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.interval)

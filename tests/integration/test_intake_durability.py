@@ -4,11 +4,12 @@ acknowledgements (its dossier key neither), not when the broker is unreachable w
 from __future__ import annotations
 
 import asyncio
+import json
 import pathlib
 
 from devstack.broker import free_port, wait_for_broker
 from devstack.scenario import melding_request, random_bsn
-from vtkit import topics
+from vtkit import audit, topics
 from vtkit.channels import Org
 from vtkit.grpcserver import wait_healthy
 from vtkit.keys import LocalDataKeyStore, dossier_key_id
@@ -65,6 +66,11 @@ async def test_contacts_accepted_while_the_broker_is_unreachable_are_published_l
     finally:
         assert offline.stop() == 0, offline.log_text()[-3000:]
     assert "retrying" in offline.log_text()
+    # Its access log was never copied to the (unreachable) audit topic: the clean stop witnessed the head, so the
+    # last records cannot be cut off unnoticed (the log itself witnesses only its first record and checkpoints).
+    log_path = data_dir / f"audit-intake-{tenant}.jsonl"
+    witnessed = [json.loads(line)["seq"] for line in audit.witness_of(log_path).read_text().splitlines()]
+    assert witnessed[-1] == audit.read(log_path)[-1]["seq"] >= 5 and audit.verify(log_path, keys).ok
 
     online = intake_process(tmp_path, kafka, keys, tenant, data_dir, name="intake-online").start()
     try:

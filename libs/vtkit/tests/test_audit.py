@@ -313,7 +313,8 @@ def test_the_forwarder_reads_from_its_offset_sends_in_batches_and_writes_its_cur
 def test_the_forwarder_witnesses_the_head_at_most_once_per_interval_and_never_leaves_it_unwitnessed(
         tmp_path: pathlib.Path, keys: KeyStore) -> None:
     """Intake forwards after every relay pass (a melding each, at a region's rate): a witness per pass was a signature
-    and an fsync per melding. Copied records still get their witness, at the first pass after the interval."""
+    and an fsync per melding. Copied records still get their witness, at the first pass after the interval or when
+    the service stops."""
     path, now = tmp_path / "a.jsonl", [100.0]
     log = audit.AuditLog(path, SERVICE, signer=keys.audit_signer(SERVICE), checkpoint_every=1000)
     forwarder = audit.AuditForwarder(path, Batches(), log=log, interval=0.5, clock=lambda: now[0])
@@ -334,7 +335,15 @@ def test_the_forwarder_witnesses_the_head_at_most_once_per_interval_and_never_le
     now[0] += 10
     assert asyncio.run(forwarder.forward_pending()) == 0 and heads() == [1, 3]
     assert record_and_forward() == 1 and heads() == [1, 3, 4]  # due long ago: at once
-    assert audit.verify(path, keys).ok
+    assert record_and_forward() == 1 and heads() == [1, 3, 4]
+
+    async def stopping() -> None:  # a service stopping: the forwarder's last pass witnesses what it copied
+        stop = asyncio.Event()
+        stop.set()
+        await forwarder.run(stop)
+
+    asyncio.run(stopping())
+    assert heads() == [1, 3, 4, 5] and audit.verify(path, keys).ok
 
 
 async def test_concurrent_records_share_one_write_and_fsync_and_each_caller_returns_once_its_record_is_durable(

@@ -79,6 +79,8 @@ class IntakeApp:
                 await relay_task
         await self.web.stop()
         await self.server.stop(grace=5)
+        # The head as the service leaves it (the forwarder witnesses at most once per interval while it runs).
+        await asyncio.to_thread(self.audit.witness)
         self.store.close()
         if relay_task.done() and not relay_task.cancelled() and relay_task.exception() is not None:
             raise SystemExit(1)
