@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 PTH     := $(shell $(PY_BASE) -c 'import sysconfig;print("lib/python"+sysconfig.get_python_version()+"/site-packages")')/vt-suite.pth
 PROTOS  := $(shell find proto -name '*.proto')
 
-.PHONY: venv proto proto-check lint chromium fonts test unit run demo clean bench chaos fuzz certs
+.PHONY: venv proto proto-check lint chromium fonts test unit run demo clean bench bench-turns chaos fuzz certs
 
 venv: $(STAMP)
 
@@ -73,6 +73,12 @@ unit: $(STAMP) fonts
 BENCH_K ?= pipeline
 bench: $(STAMP)
 	$(VENV)/bin/pytest -m bench tests/perf -k "$(BENCH_K)" -s -q -p no:cacheprovider
+
+# Two commits' `make bench` by turns (loadgen.turns: clean clones with their own venvs, BASE, NEW, BASE, NEW, ...),
+# e.g. `make bench-turns BASE=main~3 NEW=HEAD ROUNDS=3 TURNS_SET="BENCH_TENANTS=all"`: figures that compare.
+ROUNDS ?= 3
+bench-turns: $(STAMP)
+	$(PY) -m loadgen.turns $(BASE) $(or $(NEW),HEAD) --rounds $(ROUNDS) $(foreach v,$(TURNS_SET),--set $(v))
 
 chaos: $(STAMP)
 	$(VENV)/bin/pytest -m chaos tests/chaos -s -q -p no:cacheprovider
