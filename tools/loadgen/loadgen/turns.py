@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import pathlib
+import shutil
 import statistics
 import subprocess
 import sys
@@ -64,7 +65,7 @@ def checkout(rev: str, work: pathlib.Path) -> pathlib.Path:
     """A clean clone of this repository at `rev` with its own venv (reused when it is already there)."""
     target = work / rev
     if not (target / ".venv" / ".installed").exists():
-        subprocess.run(["rm", "-rf", str(target)], check=True)
+        shutil.rmtree(target, ignore_errors=True)  # a clone whose venv was never finished
         subprocess.run(["git", "clone", "-q", str(ROOT), str(target)], check=True)
         subprocess.run(["git", "-C", str(target), "checkout", "-q", rev], check=True)
         subprocess.run(["make", "venv"], cwd=target, check=True, stdout=subprocess.DEVNULL)
