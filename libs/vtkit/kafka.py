@@ -16,7 +16,7 @@ import ssl
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import tenacity
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -32,6 +32,9 @@ from vtkit import metrics, tracing
 from vtkit import topics as topic_names
 from vtkit.config import ConfigError, env
 from vtkit.envelope import MAX_VALUE_BYTES, DecodeError, Envelope, Event, decode, encode
+
+if TYPE_CHECKING:
+    from vtkit.group_cluster import GroupCluster
 
 log = logging.getLogger(__name__)
 
@@ -400,12 +403,13 @@ async def consume(settings: KafkaSettings, topics: Sequence[str], group_id: str,
                   producer: AIOKafkaProducer, stop: asyncio.Event,
                   expected: Sequence[type[pb_message.Message]] | None = None,
                   batch_scope: Callable[[], AbstractContextManager[Any]] | None = None,
-                  verify: Verify | None = None) -> None:
+                  verify: Verify | None = None, group_cluster: GroupCluster | None = None) -> None:
     """Run until `stop` is set. Undecodable or invalid records go to the dead-letter
     topic and never stop the loop; any other error propagates (the process restarts
     and the uncommitted batch is redelivered). `batch_scope` is entered around the
     handling of each fetched batch and left before its offsets are committed (the
-    notifier makes it one SQLite transaction)."""
+    notifier makes it one SQLite transaction). `group_cluster` makes the group read a
+    replaced broker from its start (vtkit.group_cluster)."""
     async def attempt() -> AIOKafkaConsumer:
         consumer = AIOKafkaConsumer(*topics, **settings.client_kwargs(), group_id=group_id,
                                     enable_auto_commit=False, auto_offset_reset="earliest")
@@ -424,8 +428,17 @@ async def consume(settings: KafkaSettings, topics: Sequence[str], group_id: str,
     except StartupStopped:
         return
     try:
+        if group_cluster is not None:
+            try:
+                await until_connected(f"cluster id {group_id}", lambda: group_cluster.settle(producer), stop=stop)
+            except StartupStopped:
+                return
         while not stop.is_set():
+            if group_cluster is not None:
+                await group_cluster.reset(consumer)
             batches = await consumer.getmany(timeout_ms=200, max_records=200)
+            if group_cluster is not None:
+                await group_cluster.check(producer)
             if not batches:
                 continue
             with batch_scope() if batch_scope else contextlib.nullcontext():
@@ -434,6 +447,8 @@ async def consume(settings: KafkaSettings, topics: Sequence[str], group_id: str,
                         await _handle_one(record, handler, producer, group_id, expected, verify)
                     metrics.CONSUMER_LAG.labels(group_id, tp.topic, str(tp.partition)).set(
                         max((consumer.highwater(tp) or 0) - records[-1].offset - 1, 0))
+            if group_cluster is not None and group_cluster.pending:
+                continue  # these positions may be on the lost broker; the reset commits the start instead
             try:
                 await consumer.commit()
             except CommitFailedError as exc:

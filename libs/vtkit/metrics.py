@@ -21,6 +21,8 @@ PUBLISH_SECONDS = Histogram("vt_event_publish_seconds", "Time from send to the b
 DEAD_LETTERS = Counter("vt_dead_letters", "Records sent to the dead-letter topic", ["topic", "consumer"])
 CONSUMER_LAG = Gauge("vt_consumer_lag", "Records between the group's position and the end of the partition",
                      ["group", "topic", "partition"])
+CONSUMER_REREADS = Counter("vt_consumer_rereads_total", "Times a consumer group found the broker replaced and read its "
+                           "topics again from their start (vtkit.group_cluster)", ["group"])
 OUTBOX_BACKLOG = Gauge("vt_outbox_backlog", "Outbox rows not yet acknowledged by the broker", ["service", "tenant"])
 BROKER_RECOVERIES = Counter("vt_broker_recoveries_total", "Times an outbox found the broker had lost its history and "
                             "published every row again (vtkit.outbox)", ["service", "tenant"])

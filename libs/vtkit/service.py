@@ -76,20 +76,46 @@ def run(service: str, main: Callable[[asyncio.Event], Awaitable[None]], level: s
         log.info("starting")
         await main(stop)
         log.info("stopped")
+        # Here, not after asyncio.run: its clean-up waits for every task left running, and a part that did not stop
+        # in time (radar's faust worker, in a group rejoin after a broker loss) would hold the exit or the start.
+        if _restart_reason:
+            _restart(service, log)
+        if not await _cancel_leftovers(LEFTOVER_SECONDS):
+            log.warning("tasks still running after the stop; exiting without them")
+            _flush(log)
+            os._exit(0)  # what main returned from is stopped; only what did not stop in time is left behind
 
     try:
         asyncio.run(runner())
     finally:
         tracing.shutdown()  # the batch exporter sends what it still holds
-    if _restart_reason:
-        # The same process (pid, log file, environment) runs the service's module again from the start: works
-        # under any supervisor, or none (make run). Descriptors are not inherited (PEP 446).
-        spec = getattr(sys.modules["__main__"], "__spec__", None)
-        module = spec.parent if spec is not None and spec.parent else service
-        log.warning("restarting", extra={"reason": _restart_reason})
-        for handler in logging.getLogger().handlers:
-            handler.flush()
-        os.execv(sys.executable, [sys.executable, "-m", module])
+
+
+LEFTOVER_SECONDS = 5.0
+
+
+async def _cancel_leftovers(timeout: float) -> bool:
+    """Cancel the tasks main left running; whether they all ended within `timeout`."""
+    leftovers = asyncio.all_tasks() - {asyncio.current_task()}
+    for task in leftovers:
+        task.cancel()
+    return not leftovers or not (await asyncio.wait(leftovers, timeout=timeout))[1]
+
+
+def _flush(log: logging.Logger) -> None:
+    tracing.shutdown()  # the batch exporter sends what it still holds
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+
+
+def _restart(service: str, log: logging.Logger) -> None:
+    """The same process (pid, log file, environment) runs the service's module again from the start: works under any
+    supervisor, or none (make run). Descriptors are not inherited (PEP 446)."""
+    spec = getattr(sys.modules["__main__"], "__spec__", None)
+    module = spec.parent if spec is not None and spec.parent else service
+    log.warning("restarting", extra={"reason": _restart_reason})
+    _flush(log)
+    os.execv(sys.executable, [sys.executable, "-m", module])
 
 
 def run_service(service: str, settings_type: type[S], bootstrap: Callable[[S], App]) -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from vt.notifier.v1 import notifier_service_pb2_grpc
 from vtkit.audit import AuditForwarder, AuditLog
 from vtkit.audit_query import serve_audit_log
+from vtkit.group_cluster import GroupCluster
 from vtkit.grpcserver import GrpcServer
 from vtkit.kafka import Publisher, ensure_topics, start_producer, stop_producer
 from vtkit.keystore import KeyStore, usable_keys
@@ -86,7 +87,9 @@ class NotifierApp:
                                      "rvdk_endpoint": settings.rvdk_endpoint})
 
         tasks = [asyncio.create_task(run_consumer(kafka, settings.group_id, handler, producer, stop,
-                                                   verify=RecordVerifier.load(settings.key_dir).check), name="consumer"),
+                                                   verify=RecordVerifier.load(settings.key_dir).check,
+                                                   group_cluster=GroupCluster(settings.db_path.parent, settings.group_id)),
+                                     name="consumer"),
                  asyncio.create_task(scheduler.run(stop), name="scheduler"),
                  asyncio.create_task(relay.run(stop), name="outbox"),
                  # The access log's copy on vt.national.audit.v1, from the file, never in the request path.

@@ -21,6 +21,7 @@ from aiokafka.structs import ConsumerRecord
 from vtkit import topics
 from vtkit.calendar import local_date
 from vtkit.envelope import Envelope, Event
+from vtkit.group_cluster import GroupCluster
 from vtkit.kafka import KafkaSettings, PermanentError, Verify, consume
 from vtkit.keystore import KeyStore
 from vtkit.tenants import all_tenants
@@ -358,7 +359,9 @@ class EventHandler:
 
 
 async def run_consumer(settings: KafkaSettings, group_id: str, handler: EventHandler, producer: AIOKafkaProducer,
-                       stop: asyncio.Event, source: Sequence[str] | None = None, verify: Verify | None = None) -> None:
-    """`verify`: the intake topics' records act only when their region signed them (vtkit.signing)."""
+                       stop: asyncio.Event, source: Sequence[str] | None = None, verify: Verify | None = None,
+                       group_cluster: GroupCluster | None = None) -> None:
+    """`verify`: the intake topics' records act only when their region signed them (vtkit.signing);
+    `group_cluster`: a replaced broker is read from its start (vtkit.group_cluster)."""
     await consume(settings, list(source or source_topics()), group_id, handler, producer, stop,
-                  batch_scope=handler.store.group, verify=verify)
+                  batch_scope=handler.store.group, verify=verify, group_cluster=group_cluster)

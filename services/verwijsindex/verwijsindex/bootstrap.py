@@ -16,6 +16,7 @@ from vtkit.audit_query import serve_audit_log
 from vtkit.config import ConfigError
 from vtkit.crypto import Pseudonymizer, SealOpener
 from vtkit.envelope import Event
+from vtkit.group_cluster import GroupCluster
 from vtkit.grpcserver import GrpcServer
 from vtkit.kafka import Handler, PermanentError, Publisher, consume, ensure_topics, start_producer, stop_producer
 from vtkit.keystore import KeyStore, usable_keys
@@ -101,7 +102,9 @@ class VerwijsindexApp:
                                              brp_handler(app, opener, app.pseudonymizer), producer, stop,
                                              expected=[events_pb2.HouseholdFacts],
                                              # only the BRP writes these facts, signed (vtkit.signing)
-                                             verify=RecordVerifier.load(settings.key_dir).check), name="brp"),
+                                             verify=RecordVerifier.load(settings.key_dir).check,
+                                             group_cluster=GroupCluster(settings.database.parent, BRP_GROUP)),
+                                     name="brp"),
                  # The access log's copy on vt.national.audit.v1, from the file, never in the request path.
                  asyncio.create_task(AuditForwarder(settings.audit_path, Publisher(producer), log=audit).run(stop),
                                      name="audit-forwarder")]
