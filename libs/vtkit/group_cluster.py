@@ -17,12 +17,15 @@ import logging
 import os
 import pathlib
 import time
+from collections.abc import Iterable
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from aiokafka.structs import TopicPartition
 
 from vtkit import metrics
-from vtkit.kafka import cluster_id
+from vtkit.kafka import KafkaSettings, cluster_id
+from vtkit.topics import TopicSpec
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +46,10 @@ class GroupCluster:
         """At the consumer's start: the remembered cluster is not the broker's, so the group's commits on it are the
         lost broker's positions (committed by a consumer that did not notice the loss) or none."""
         current = await cluster_id(producer)
-        remembered = self._remembered()
+        remembered = _remembered(self.path)
         self.cluster, self._checked = current, time.monotonic()
         if not remembered:
-            self._remember(current)  # a first start (or one before this file existed): its commits are its own
+            _remember(self.path, current)  # a first start (or one before this file existed): its commits are its own
         elif remembered != current:
             self._replaced(remembered, current)
 
@@ -77,26 +80,61 @@ class GroupCluster:
                                                                             "error": str(exc)[:200]})
             return
         self.pending = False
-        self._remember(self.cluster)
+        _remember(self.path, self.cluster)
         log.info("group offsets reset to the start of its partitions",
                  extra={"group": self.group_id, "cluster": self.cluster, "partitions": len(partitions)})
 
     def _replaced(self, previous: str, current: str) -> None:
         self.pending = True
-        metrics.CONSUMER_REREADS.labels(self.group_id).inc()
-        log.warning("the broker lost its history (new cluster id): reading the topics again from their start",
-                    extra={"group": self.group_id, "previous_cluster": previous, "cluster": current})
+        _reread(self.group_id, previous, current)
 
-    def _remembered(self) -> str:
+
+async def reset_before_joining(settings: KafkaSettings, producer: AIOKafkaProducer, data_dir: pathlib.Path,
+                               group_id: str, topics: Iterable[TopicSpec]) -> None:
+    """For a consumer that cannot seek by itself before it joins (radar's faust worker): when the broker is not the
+    cluster `<data_dir>/<group_id>.cluster` remembers, commit the start of every partition of `topics` for the group
+    before the worker joins it. Radar starts again when it finds the broker replaced, and its lost positions may
+    have been committed on the new broker before (or it was killed before it noticed)."""
+    path = data_dir / f"{group_id}.cluster"
+    current, remembered = await cluster_id(producer), _remembered(path)
+    if remembered and remembered != current:
+        _reread(group_id, remembered, current)
+        partitions = [TopicPartition(spec.name, p) for spec in topics for p in range(spec.partitions)]
+        consumer = AIOKafkaConsumer(**settings.client_kwargs(), group_id=group_id, enable_auto_commit=False)
+        await consumer.start()
         try:
-            return self.path.read_text().strip()
-        except FileNotFoundError:
-            return ""
+            consumer.assign(partitions)
+            await consumer.commit({tp: 0 for tp in partitions})  # a committed start below a log's start reads from it
+        except KafkaError as exc:
+            # Not while another member is in the group (Kafka refuses a commit from outside it); it resets too.
+            log.warning("group offsets not reset; the members read from their commits",
+                        extra={"group": group_id, "error": str(exc)[:200]})
+            return
+        finally:
+            await consumer.stop()
+        log.info("group offsets reset to the start of its partitions",
+                 extra={"group": group_id, "cluster": current, "partitions": len(partitions)})
+    if remembered != current:
+        _remember(path, current)
 
-    def _remember(self, cluster: str) -> None:
-        tmp = self.path.with_suffix(".tmp")
-        with open(tmp, "w") as file:
-            file.write(cluster + "\n")
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(tmp, self.path)
+
+def _reread(group_id: str, previous: str, current: str) -> None:
+    metrics.CONSUMER_REREADS.labels(group_id).inc()
+    log.warning("the broker lost its history (new cluster id): reading the topics again from their start",
+                extra={"group": group_id, "previous_cluster": previous, "cluster": current})
+
+
+def _remembered(path: pathlib.Path) -> str:
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        return ""
+
+
+def _remember(path: pathlib.Path, cluster: str) -> None:
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "w") as file:
+        file.write(cluster + "\n")
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(tmp, path)
