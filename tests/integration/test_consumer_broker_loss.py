@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import pathlib
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
@@ -61,12 +61,14 @@ async def _committed(settings: KafkaSettings, group: str, topic: str) -> int | N
 
 class LostUnderACommit:
     """A broker, and a handler that holds the lost broker's last record until the broker was replaced by one that
-    holds ON_THE_NEW records: the batch's commit then goes to the new broker."""
+    holds ON_THE_NEW records: the batch's commit then goes to the new broker. Entered, the lost broker holds its
+    ON_THE_LOST records and the consumers' producer is started."""
 
     def __init__(self, tmp_path: pathlib.Path):
         self.port = free_port()
         self.broker = EmbeddedBroker(self.port).start()
         self.settings = KafkaSettings(bootstrap_servers=self.broker.bootstrap_servers)
+        self.producer = make_producer(self.settings)
         self.topic, self.group = f"test-loss-{uuid.uuid4().hex[:8]}", f"test-{uuid.uuid4().hex[:8]}"
         self.lost = [f"lost-{i}" for i in range(ON_THE_LOST)]
         self.new = [f"new-{i}" for i in range(ON_THE_NEW)]
@@ -74,14 +76,24 @@ class LostUnderACommit:
         self.replaced = asyncio.Event()
         self.data_dir = tmp_path
 
-    def handler(self, after_the_loss: Callable[[], None] = lambda: None) -> Callable[[Event, object],
-                                                                                Awaitable[None]]:
+    async def __aenter__(self) -> LostUnderACommit:
+        await _publish(self.settings, self.topic, self.lost)
+        await self.producer.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.producer.stop()
+        self.broker.stop()
+
+    def consume(self, stop: asyncio.Event, cluster: GroupCluster,
+                after_the_loss: Callable[[], None] = lambda: None) -> asyncio.Task[None]:
         async def handle(event: Event, record: object) -> None:
             self.handled.append(event.message.case_id)
             if event.message.case_id == self.lost[-1]:
                 await self.replaced.wait()
                 after_the_loss()
-        return handle
+        return asyncio.create_task(consume(self.settings, [self.topic], self.group, handle, self.producer, stop,
+                                           group_cluster=cluster))
 
     async def replace_when_the_last_is_held(self) -> None:
         await _until(lambda: self.lost[-1] in self.handled, "the lost broker's records were not read")
@@ -90,59 +102,46 @@ class LostUnderACommit:
         await _publish(self.settings, self.topic, self.new)
         self.replaced.set()
 
+    async def every_new_record_read(self) -> None:
+        await _until(lambda: set(self.new) <= set(self.handled),
+                     f"records of the new broker never read: {sorted(set(self.new) - set(self.handled))}")
+
 
 async def test_a_consumer_reads_a_replaced_broker_from_its_start_after_committing_its_old_positions_there(
         tmp_path: pathlib.Path) -> None:
-    loss = LostUnderACommit(tmp_path)
     stop = asyncio.Event()
-    producer = make_producer(loss.settings)
-    try:
-        await _publish(loss.settings, loss.topic, loss.lost)
-        await producer.start()
+    async with LostUnderACommit(tmp_path) as loss:
         rereads = metrics.CONSUMER_REREADS.labels(loss.group)._value.get()
-        consuming = asyncio.create_task(consume(loss.settings, [loss.topic], loss.group, loss.handler(), producer, stop,
-                                                group_cluster=GroupCluster(loss.data_dir, loss.group, check_seconds=0.5)))
-        await loss.replace_when_the_last_is_held()
-        await _until(lambda: set(loss.new) <= set(loss.handled),
-                     f"records of the new broker never read: {sorted(set(loss.new) - set(loss.handled))}")
-        assert metrics.CONSUMER_REREADS.labels(loss.group)._value.get() == rereads + 1
-        new_cluster = await cluster_id(producer)
-        await _until(lambda: (loss.data_dir / f"{loss.group}.cluster").read_text().strip() == new_cluster,
-                     "the new cluster was not remembered")
-        stop.set()
-        await asyncio.wait_for(consuming, 30)
-    finally:
-        stop.set()
-        await producer.stop()
-        loss.broker.stop()
+        consuming = loss.consume(stop, GroupCluster(loss.data_dir, loss.group, check_seconds=0.5))
+        try:
+            await loss.replace_when_the_last_is_held()
+            await loss.every_new_record_read()
+            assert metrics.CONSUMER_REREADS.labels(loss.group)._value.get() == rereads + 1
+            new_cluster = await cluster_id(loss.producer)
+            await _until(lambda: (loss.data_dir / f"{loss.group}.cluster").read_text().strip() == new_cluster,
+                         "the new cluster was not remembered")
+        finally:
+            stop.set()
+            await asyncio.wait_for(consuming, 30)
 
 
 async def test_a_consumer_stopped_before_it_noticed_the_loss_reads_the_new_broker_from_its_start_when_it_starts(
         tmp_path: pathlib.Path) -> None:
-    loss = LostUnderACommit(tmp_path)
-    stop = asyncio.Event()
-    producer = make_producer(loss.settings)
-    try:
-        await _publish(loss.settings, loss.topic, loss.lost)
-        await producer.start()
+    async with LostUnderACommit(tmp_path) as loss:
         # It asks for the cluster only at its start, and is stopped (as if killed) right after the batch's commit.
-        never = GroupCluster(loss.data_dir, loss.group, check_seconds=3600)
-        consuming = asyncio.create_task(consume(loss.settings, [loss.topic], loss.group, loss.handler(stop.set),
-                                                producer, stop, group_cluster=never))
+        stop = asyncio.Event()
+        consuming = loss.consume(stop, GroupCluster(loss.data_dir, loss.group, check_seconds=3600),
+                                 after_the_loss=stop.set)
         await loss.replace_when_the_last_is_held()
         await asyncio.wait_for(consuming, 30)
         assert not set(loss.new) & set(loss.handled)
         assert await _committed(loss.settings, loss.group, loss.topic) == ON_THE_LOST  # the lost broker's position
 
         stop = asyncio.Event()
-        consuming = asyncio.create_task(consume(loss.settings, [loss.topic], loss.group, loss.handler(), producer, stop,
-                                                group_cluster=GroupCluster(loss.data_dir, loss.group)))
-        await _until(lambda: set(loss.new) <= set(loss.handled),
-                     f"records of the new broker never read: {sorted(set(loss.new) - set(loss.handled))}")
-        stop.set()
-        await asyncio.wait_for(consuming, 30)
+        consuming = loss.consume(stop, GroupCluster(loss.data_dir, loss.group))
+        try:
+            await loss.every_new_record_read()
+        finally:
+            stop.set()
+            await asyncio.wait_for(consuming, 30)
         assert await _committed(loss.settings, loss.group, loss.topic) == ON_THE_NEW
-    finally:
-        stop.set()
-        await producer.stop()
-        loss.broker.stop()
