@@ -4,11 +4,12 @@ new broker from its start instead of from its positions on the lost one (docs/ar
 The embedded broker (tansu) keeps everything in memory and starts as a new, empty cluster. aiokafka does not notice:
 a consumer whose broker was replaced commits its positions on the lost broker to the new one (tansu takes the commit
 of a member it never saw) and, after its rejoin, fetches from that commit. What the new broker holds below it (the
-outboxes published again, and what was published during the loss) was never read: a decision that never reached
-the notifier, seen once in tests/integration/test_broker_loss_under_load.py. tansu keeps no commit metadata, so the
-cluster cannot travel with the commit; the group remembers it in a file next to the consumer's own data. The file is
-written only once the group's offsets are known to be the cluster's own, so a consumer killed in between resets them
-again at its start."""
+outboxes published again, and what was published during the loss) was never read, which fits a decision that once
+never reached the notifier in tests/integration/test_broker_loss_under_load.py. tansu keeps no commit metadata, so
+the cluster cannot travel with the commit; the group remembers it in a file next to the consumer's own data. The file
+is written only once the group's offsets are known to be the cluster's own, so a consumer killed in between resets
+them again at its start. `GroupCluster` is for a plain aiokafka consumer (vtkit.kafka.consume); radar's faust worker
+cannot seek before it joins, so radar calls `reset_before_joining` at each start."""
 
 from __future__ import annotations
 
