@@ -210,3 +210,23 @@ async def test_radar_started_on_a_new_broker_holding_its_lost_positions_reads_th
         assert "reading the topics again from their start" in radar.log_text()
     finally:
         broker.stop()
+
+
+async def test_radar_whose_worker_cannot_start_starts_again_in_the_same_process(
+        tmp_path: pathlib.Path, keys: KeyStore, data_dir: pathlib.Path) -> None:
+    """faust does not crash when a part of it cannot start (its producer found no broker, lost while radar started):
+    radar starts again in the same process instead of waiting for a worker that never becomes ready. It exited with 1
+    instead (its crash check came first), which under `make run` (no supervisor) left no radar; in `make chaos` the
+    harness started it again. The fault point `radar.start` fails the worker's start at every start here."""
+    broker = EmbeddedBroker(free_port()).start()
+    radar = radar_process(broker.bootstrap_servers, keys, data_dir, tmp_path / "radar.log",
+                          f"vt-radar-{uuid.uuid4().hex[:8]}", VT_FAULT_DROP="radar.start@1")
+    radar.start()
+    try:
+        await eventually(lambda: radar.log_text().count('"msg": "restarting"') >= 2, timeout=90,
+                         what="radar starting again twice")
+        assert radar.proc is not None and radar.proc.poll() is None, radar.log_text()[-3000:]
+        assert "faust worker stopped unexpectedly" not in radar.log_text()
+    finally:
+        radar.kill()
+        broker.stop()

@@ -11,7 +11,7 @@ from vt.radar.v1 import radar_peer_service_pb2_grpc, radar_service_pb2_grpc
 from vtkit.audit import AuditForwarder, AuditLog
 from vtkit.audit_query import serve_audit_log
 from vtkit.config import ConfigError
-from vtkit.faults import hold_point
+from vtkit.faults import drops_here, hold_point
 from vtkit.group_cluster import reset_before_joining
 from vtkit.grpcserver import GrpcServer
 from vtkit.kafka import Publisher, ensure_topics, start_producer, stop_producer, until_connected
@@ -34,6 +34,12 @@ log = logging.getLogger("radar")
 
 
 APP_STOP_SECONDS = 15.0
+
+
+async def _start_worker(app: Any) -> None:
+    if drops_here("radar.start"):  # a test makes the worker's start fail here, as when its broker was lost (vtkit.faults)
+        raise RuntimeError("the faust worker's start failed at the fault point radar.start")
+    await app.start()
 
 
 async def _stop_worker(app: Any) -> None:
@@ -101,9 +107,10 @@ class RadarApp:
         workers = Workers(app.assignor, streams.cases.changelog_topic.get_topic_name(), PARTITIONS, own_url, keys)
         stopping = asyncio.ensure_future(stop.wait())
         crashed = asyncio.ensure_future(app.wait_until_stopped())  # returns on stop or crash
-        starting = asyncio.ensure_future(app.start())
+        starting = asyncio.ensure_future(_start_worker(app))
         ready = asyncio.ensure_future(streams.ready.wait())
         grpc_server: GrpcServer | None = None
+        restarting = False  # the worker could not start: this process starts again, not a crash to exit on
         forwarder_stop = asyncio.Event()
         forwarding: asyncio.Task[None] | None = None
         try:
@@ -115,6 +122,7 @@ class RadarApp:
                 # was lost while radar started): it would wait for ever, never ready. Start again, afresh.
                 log.error("the faust worker could not start; starting again", extra={"reason": repr(failure)})
                 restart_after_stop(f"the faust worker could not start: {failure!r}")
+                restarting = True
             elif ready.done() and not stop.is_set() and not app.crashed:
                 # Health turns SERVING only now: the worker runs and its tables are recovered. Only radar's own
                 # workers may forward a call for another organisation.
@@ -161,7 +169,7 @@ class RadarApp:
                             extra={"seconds": APP_STOP_SECONDS})
             await stop_producer(producer)
             outbox.close()
-        if app.crashed or (crashed.done() and not stop.is_set()):
+        if not restarting and (app.crashed or (crashed.done() and not stop.is_set())):
             log.error("faust worker stopped unexpectedly", extra={"reason": repr(getattr(app, "crash_reason", None))})
             raise SystemExit(1)
 
