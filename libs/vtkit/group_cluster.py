@@ -9,7 +9,7 @@ never reached the notifier in tests/integration/test_broker_loss_under_load.py. 
 the cluster cannot travel with the commit; the group remembers it in a file next to the consumer's own data. The file
 is written only once the group's offsets are known to be the cluster's own, so a consumer killed in between resets
 them again at its start. `GroupCluster` is for a plain aiokafka consumer (vtkit.kafka.consume); radar's faust worker
-cannot seek before it joins, so radar calls `reset_before_joining` at each start."""
+does not use it (docs/architecture.md, "Broker loss")."""
 
 from __future__ import annotations
 
@@ -18,15 +18,12 @@ import logging
 import os
 import pathlib
 import time
-from collections.abc import Iterable
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaError
-from aiokafka.structs import TopicPartition
 
 from vtkit import metrics
-from vtkit.kafka import KafkaSettings, cluster_id
-from vtkit.topics import TopicSpec
+from vtkit.kafka import cluster_id
 
 log = logging.getLogger(__name__)
 
@@ -88,35 +85,6 @@ class GroupCluster:
     def _replaced(self, previous: str, current: str) -> None:
         self.pending = True
         _reread(self.group_id, previous, current)
-
-
-async def reset_before_joining(settings: KafkaSettings, producer: AIOKafkaProducer, data_dir: pathlib.Path,
-                               group_id: str, topics: Iterable[TopicSpec]) -> None:
-    """For a consumer that cannot seek by itself before it joins (radar's faust worker): when the broker is not the
-    cluster `<data_dir>/<group_id>.cluster` remembers, commit the start of every partition of `topics` for the group
-    before the worker joins it. Radar starts again when it finds the broker replaced, and its lost positions may
-    have been committed on the new broker before (or it was killed before it noticed)."""
-    path = data_dir / f"{group_id}.cluster"
-    current, remembered = await cluster_id(producer), _remembered(path)
-    if remembered and remembered != current:
-        _reread(group_id, remembered, current)
-        partitions = [TopicPartition(spec.name, p) for spec in topics for p in range(spec.partitions)]
-        consumer = AIOKafkaConsumer(**settings.client_kwargs(), group_id=group_id, enable_auto_commit=False)
-        await consumer.start()
-        try:
-            consumer.assign(partitions)
-            await consumer.commit({tp: 0 for tp in partitions})  # a committed start below a log's start reads from it
-        except KafkaError as exc:
-            # Not while another member is in the group (Kafka refuses a commit from outside it); it resets too.
-            log.warning("group offsets not reset; the members read from their commits",
-                        extra={"group": group_id, "error": str(exc)[:200]})
-            return
-        finally:
-            await consumer.stop()
-        log.info("group offsets reset to the start of its partitions",
-                 extra={"group": group_id, "cluster": current, "partitions": len(partitions)})
-    if remembered != current:
-        _remember(path, current)
 
 
 def _reread(group_id: str, previous: str, current: str) -> None:

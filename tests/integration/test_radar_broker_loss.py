@@ -8,15 +8,13 @@ from __future__ import annotations
 import pathlib
 import uuid
 
-from aiokafka import AIOKafkaConsumer
-from aiokafka.structs import TopicPartition
 from devstack.broker import EmbeddedBroker, free_port
 from simulators.rvdk import random_bsn
 from vt.radar.v1 import events_pb2, radar_service_pb2, radar_service_pb2_grpc
 from vtkit import topics
 from vtkit.channels import OrgStubs
 from vtkit.envelope import new_event_id
-from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, start_producer, true_end_offsets
+from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, start_producer
 from vtkit.keystore import KeyStore
 from vtkit.signing import Signers
 from vttest import eventually
@@ -157,59 +155,6 @@ async def test_radar_whose_worker_does_not_stop_starts_again_after_a_broker_loss
         assert radar.stop(timeout=40) == 0, radar.log_text()[-3000:]
         broker.stop()
     assert radar.log_text().count("the faust worker did not stop in time") == 2
-
-
-async def test_radar_started_on_a_new_broker_holding_its_lost_positions_reads_the_new_broker_from_its_beginning(
-        tmp_path: pathlib.Path, keys: KeyStore, data_dir: pathlib.Path) -> None:
-    """A radar whose positions on a lost broker were committed on the new one (a faust commit under way at the loss)
-    and that was killed before it noticed the loss would start from them, above what the new broker holds below.
-    Here the new broker holds commits of radar's group at the end of each partition of the region's intake topic,
-    and radar's data directory remembers another cluster: radar sets its group's commits to the start before its
-    worker joins, and assesses every melding (vtkit.group_cluster.reset_before_joining)."""
-    port = free_port()
-    broker = EmbeddedBroker(port).start()
-    app_id = f"vt-radar-{uuid.uuid4().hex[:8]}"
-    settings = KafkaSettings(bootstrap_servers=broker.bootstrap_servers)
-    try:
-        await ensure_topics(settings)
-        producer = await start_producer(settings)
-        cases = []
-        try:
-            for _ in range(8):
-                event_id = new_event_id()
-                melding = melding_received(keys, REGION, [random_bsn()], event_id=event_id)
-                await publish_melding(Publisher(producer, Signers(keys.root).headers), melding, event_id)
-                cases.append(melding.contact_id)
-        finally:
-            await producer.stop()
-        lost_positions = AIOKafkaConsumer(bootstrap_servers=broker.bootstrap_servers, group_id=app_id,
-                                          enable_auto_commit=False)
-        await lost_positions.start()
-        try:
-            partitions = [TopicPartition(topics.intake(REGION), p) for p in range(4)]
-            lost_positions.assign(partitions)
-            ends = await true_end_offsets(settings, await lost_positions.end_offsets(partitions))
-            await lost_positions.commit(ends)
-        finally:
-            await lost_positions.stop()
-        assert sum(ends.values()) == len(cases)
-        (data_dir / f"{app_id}.cluster").write_text("vt-embedded-lost\n")
-
-        radar = await start_radar(radar_process(broker.bootstrap_servers, keys, data_dir, tmp_path / "radar.log",
-                                                app_id))
-        try:
-            watcher = await Watcher(broker.bootstrap_servers, topics.NATIONAL_ASSESSMENTS).start()
-            try:
-                await watcher.wait_for(lambda s: isinstance(s.message, events_pb2.AssessmentDue)
-                                       and s.message.case_id in cases, count=len(cases),
-                                       what="the meldingen below the lost positions")
-            finally:
-                await watcher.stop()
-        finally:
-            assert radar.stop() == 0, radar.log_text()[-3000:]
-        assert "reading the topics again from their start" in radar.log_text()
-    finally:
-        broker.stop()
 
 
 async def test_radar_whose_worker_cannot_start_starts_again_in_the_same_process(

@@ -48,7 +48,6 @@ from vtkit.faults import drops_here, hold_point
 from vtkit.kafka import KafkaSettings, PermanentError, dead_letter, redriven_for_another, true_end_offsets
 from vtkit.signing import RecordVerifier
 from vtkit.tenants import all_tenants
-from vtkit.topics import TopicSpec
 
 from radar import inputs, open_work
 from radar.adapters import proto
@@ -159,9 +158,6 @@ class RadarStreams:
         self.verwijsindex_topic = topic(topics.NATIONAL_VERWIJSINDEX)
         self.person_topic = topic(topics.NATIONAL_RADAR_PERSON)
         self.assessments_topic = topic(topics.NATIONAL_ASSESSMENTS)
-        self.source_topics = [TopicSpec(name, PARTITIONS) for source in (
-            self.intake_topic, self.rvdk_topic, self.verwijsindex_topic, self.person_topic, self.assessments_topic)
-            for name in source.topics]  # what its agents read, with its group's committed offsets
         # Keys are strings and values plain dicts, both as JSON in the changelog. With two workers each keeps a
         # standby copy of the other's partitions, from which it answers reads of any case (docs/architecture.md,
         # "Radar with two workers"); faust applies standby writes only per full buffer (1,000 by default, no

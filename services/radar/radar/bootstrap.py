@@ -12,9 +12,8 @@ from vtkit.audit import AuditForwarder, AuditLog
 from vtkit.audit_query import serve_audit_log
 from vtkit.config import ConfigError
 from vtkit.faults import drops_here, hold_point
-from vtkit.group_cluster import reset_before_joining
 from vtkit.grpcserver import GrpcServer
-from vtkit.kafka import Publisher, ensure_topics, start_producer, stop_producer, until_connected
+from vtkit.kafka import Publisher, ensure_topics, start_producer, stop_producer
 from vtkit.keystore import KeyStore, refuse_ca_key
 from vtkit.outbox import OutboxRelay, SharedProducer
 from vtkit.outbox_store import SqliteOutbox
@@ -74,10 +73,6 @@ class RadarApp:
         # writes), so lingering for a fuller batch only adds latency to every event: linger 0.
         producer = await start_producer(settings.kafka, linger_ms=0, stop=stop)
         streams = RadarStreams(settings, settings.kafka, radar, producer)
-        # The group's commits on a broker that replaced the one radar read may be the lost broker's positions: they are
-        # set to the start before the worker joins (vtkit.group_cluster; docs/architecture.md, "Broker loss").
-        await until_connected("radar's group offsets", lambda: reset_before_joining(
-            settings.kafka, producer, settings.outbox_path.parent, settings.app_id, streams.source_topics), stop=stop)
         # Decisions are facts radar produces itself: on disk in its outbox before RecordDecision answers.
         outbox = SqliteOutbox(settings.outbox_path)
 

@@ -24,7 +24,11 @@ from vtkit.keystore import KeyStore
 EPISODE = "household episode"
 # Radar names the episode's case in the refusal: "... record the decision on <case id>, it covers this melding".
 EPISODE_CASE = re.compile(r"record the decision on ([0-9a-f-]+),")
-RETRIED = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.NOT_FOUND}
+# CANCELLED: radar stopping (to start again after a broker loss) ends the calls still running after its grace; a
+# case worker that did not cancel its call tries it again (RecordDecision is idempotent). `make chaos` once gave up a
+# decision on it.
+RETRIED = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.NOT_FOUND,
+           grpc.StatusCode.CANCELLED}
 
 
 def chosen(case_id: str, fraction: float) -> bool:
