@@ -84,13 +84,9 @@ class GroupCluster:
 
     def _replaced(self, previous: str, current: str) -> None:
         self.pending = True
-        _reread(self.group_id, previous, current)
-
-
-def _reread(group_id: str, previous: str, current: str) -> None:
-    metrics.CONSUMER_REREADS.labels(group_id).inc()
-    log.warning("the broker lost its history (new cluster id): reading the topics again from their start",
-                extra={"group": group_id, "previous_cluster": previous, "cluster": current})
+        metrics.CONSUMER_REREADS.labels(self.group_id).inc()
+        log.warning("the broker lost its history (new cluster id): reading the topics again from their start",
+                    extra={"group": self.group_id, "previous_cluster": previous, "cluster": current})
 
 
 def _remembered(path: pathlib.Path) -> str:
