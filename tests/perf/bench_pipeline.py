@@ -3,7 +3,8 @@
     make bench          (BENCH_N=1000 meldingen, BENCH_CONCURRENCY=32, BENCH_SEED=9, BENCH_TENANTS=4 regions;
                          then the open loop: BENCH_RATE=200 meldingen/s for BENCH_OPEN_SECONDS=10,
                          at most BENCH_OPEN_MAX_IN_FLIGHT=64 outstanding)
-    BENCH_PROFILE=docs/perf/raw make bench      (also py-spy records radar and notifier)
+    BENCH_PROFILE=docs/perf/raw make bench      (also py-spy records radar, the notifier, an intake and a fake case
+                                                 system; BENCH_PROFILE_ARGS=--gil: only the thread holding the GIL)
     make bench BENCH_TENANTS=all                (all 25 regions at once: one intake and one fake case system each)
 
 What is measured: loadgen.bench. Results: var/bench/results.json and results.md (printed too); each run

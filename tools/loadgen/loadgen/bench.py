@@ -17,8 +17,9 @@ version in `make test` (test_bench_smoke.py): same code path, different load.
 6. open loop: after that, on the same stack, open_rate meldingen a second for open_seconds (another seed),
    started on schedule whatever the earlier ones do, at most open_max_in_flight outstanding; acknowledgement
    and submission -> AssessmentDue latency, measured from each melding's scheduled start.
-With `profile_dir`, py-spy samples radar, notifier and one intake during the submission phase (raw collapsed stacks,
-summarised by tests/perf/pyspy_summary.py).
+With `profile_dir`, py-spy samples radar, notifier, one intake and one fake regional system during the submission
+phase (raw collapsed stacks, summarised by tests/perf/pyspy_summary.py); BENCH_PROFILE_ARGS adds py-spy options
+(`--gil`: only the thread holding the GIL, i.e. the Python CPU without the waits in fsync or the kernel).
 Also reported: how long the stack took to start (`startup_s`), the open file descriptors of every process at the end
 (`open_fds`; 25 regions run about 60 processes, docs/measurements.md) and the CPU each used while the started stack
 settled (`settle_cpu_s`, `settle_seconds` before the window, and with `settle_quiet` on until the stack uses less
@@ -202,10 +203,13 @@ def open_fds(pid: int) -> int:
 def start_profilers(stack: Stack, out_dir: pathlib.Path) -> list[subprocess.Popen[bytes]]:
     out_dir.mkdir(parents=True, exist_ok=True)
     spy = pathlib.Path(sys.executable).with_name("py-spy")
-    intake = next(name for name in stack.processes if name.startswith("intake-"))  # the intakes are alike
-    pids = {name: proc.pid for name in (*PROFILED, intake) if (proc := stack.processes[name].proc) is not None}
+    # The intakes are alike, and so are the regions' fake case systems: one of each.
+    alike = [next(name for name in stack.processes if name.startswith(prefix))
+             for prefix in ("intake-", "regional-system-")]
+    pids = {name: proc.pid for name in (*PROFILED, *alike) if (proc := stack.processes[name].proc) is not None}
+    extra = os.environ.get("BENCH_PROFILE_ARGS", "").split()
     return [subprocess.Popen([str(spy), "record", "--pid", str(pid), "--format", "raw", "--rate", "200",
-                              "--nonblocking", "-o", str(out_dir / f"{name}.collapsed")],
+                              "--nonblocking", *extra, "-o", str(out_dir / f"{name}.collapsed")],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             for name, pid in pids.items()]
 

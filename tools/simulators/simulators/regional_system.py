@@ -132,14 +132,15 @@ class FakeRegionalSystem(receivers_pb2_grpc.RegionalCallbackServiceServicer):
 
     async def DeliverCallback(self, request: receivers_pb2.DeliverCallbackRequest,
                               context: grpc.aio.ServicerContext) -> receivers_pb2.DeliverCallbackResponse:
-        await self._receive("DeliverCallback", request, context, due_date=_date_iso(request.due_date),
-                            acute=request.acute, has_melder=request.HasField("melder"),
-                            melder_key_id=request.melder.key_id, has_agreements=request.HasField("agreements"),
-                            agreements_key_id=request.agreements.key_id, has_feedback=request.HasField("feedback"))
+        call = await self._receive("DeliverCallback", request, context, due_date=_date_iso(request.due_date),
+                                   acute=request.acute, has_melder=request.HasField("melder"),
+                                   melder_key_id=request.melder.key_id, has_agreements=request.HasField("agreements"),
+                                   agreements_key_id=request.agreements.key_id,
+                                   has_feedback=request.HasField("feedback"))
         self.callbacks.append(request)
-        first = [c for c in self.distinct(request.case_id, "DeliverCallback") if c["idempotency_key"] ==
-                 request.idempotency_key]
-        if self.confirm_via and not request.due_date.year and first:
+        # The worker calls the melder once, at the first delivery of the callback (not at a repeat of it). Decided
+        # from this call's own record: scanning every earlier call made the fake's cost grow with its history.
+        if self.confirm_via and not request.due_date.year and not call["duplicate"]:
             task = asyncio.create_task(self._confirm(request.tenant_id, request.case_id))
             self._confirming.add(task)
             task.add_done_callback(self._confirming.discard)
@@ -204,7 +205,9 @@ class FakeRegionalSystem(receivers_pb2_grpc.RegionalCallbackServiceServicer):
         return [c for c in self.distinct(case_id, "DeliverInboxItem") if kind in (None, c["kind"])]
 
     async def _receive(self, method: str, request: Any, context: grpc.aio.ServicerContext, key: str = "",
-                       **fields: Any) -> None:
+                       **fields: Any) -> dict[str, Any]:
+        """Records the call and answers it: aborts the call (the status recorded) unless it is accepted; returns the
+        accepted call's record."""
         who = caller()  # from the caller's client certificate (mTLS): recorded so tests can check it
         if (who.tenant, who.role) not in self.allowed_callers:
             self._record({"method": method, "caller": f"{who.tenant}/{who.role}",
@@ -230,14 +233,15 @@ class FakeRegionalSystem(receivers_pb2_grpc.RegionalCallbackServiceServicer):
         duplicate = status == "OK" and key in self._seen
         if status == "OK":
             self._seen.add(key)
-        self._record({"method": method, "caller": f"{who.tenant}/{who.role}", "idempotency_key": request.idempotency_key,
-                      "tenant_id": getattr(request, "tenant_id", ""), "case_id": getattr(request, "case_id", ""),
-                      **fields, "status": status, "duplicate": duplicate,
-                      "received": dt.datetime.now(dt.UTC).isoformat()})
+        call = {"method": method, "caller": f"{who.tenant}/{who.role}", "idempotency_key": request.idempotency_key,
+                "tenant_id": getattr(request, "tenant_id", ""), "case_id": getattr(request, "case_id", ""),
+                **fields, "status": status, "duplicate": duplicate, "received": dt.datetime.now(dt.UTC).isoformat()}
+        self._record(call)
         if status != "OK":
             await context.abort(getattr(grpc.StatusCode, status), detail)
         if self.delay_seconds:
             await asyncio.sleep(self.delay_seconds)
+        return call
 
     def _record(self, call: dict[str, Any]) -> None:
         self.calls.append(call)
