@@ -8,8 +8,9 @@ outboxes published again, and what was published during the loss) was never read
 never reached the notifier in tests/integration/test_broker_loss_under_load.py. tansu keeps no commit metadata, so
 the cluster cannot travel with the commit; the group remembers it in a file next to the consumer's own data. The file
 is written only once the group's offsets are known to be the cluster's own, so a consumer killed in between resets
-them again at its start. `GroupCluster` is for a plain aiokafka consumer (vtkit.kafka.consume); radar's faust worker
-does not use it (docs/architecture.md, "Broker loss")."""
+them again at its start. A plain aiokafka consumer (vtkit.kafka.consume) calls `reset` before each fetch; radar's
+faust worker seeks and commits in its own consumer once its partitions are assigned (radar.offsets) and calls
+`reset_done` (docs/architecture.md, "Broker loss")."""
 
 from __future__ import annotations
 
@@ -77,10 +78,15 @@ class GroupCluster:
             log.warning("group offsets not reset yet; trying again", extra={"group": self.group_id,
                                                                             "error": str(exc)[:200]})
             return
+        self.reset_done(len(partitions))
+
+    def reset_done(self, partitions: int) -> None:
+        """The consumer sought its `partitions` to their start and committed that start: the group's offsets are the
+        cluster's own from now on."""
         self.pending = False
         _remember(self.path, self.cluster)
         log.info("group offsets reset to the start of its partitions",
-                 extra={"group": self.group_id, "cluster": self.cluster, "partitions": len(partitions)})
+                 extra={"group": self.group_id, "cluster": self.cluster, "partitions": partitions})
 
     def _replaced(self, previous: str, current: str) -> None:
         self.pending = True

@@ -8,13 +8,15 @@ from __future__ import annotations
 import pathlib
 import uuid
 
+from aiokafka import AIOKafkaConsumer
+from aiokafka.structs import TopicPartition
 from devstack.broker import EmbeddedBroker, free_port
 from simulators.rvdk import random_bsn
 from vt.radar.v1 import events_pb2, radar_service_pb2, radar_service_pb2_grpc
 from vtkit import topics
 from vtkit.channels import OrgStubs
 from vtkit.envelope import new_event_id
-from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, start_producer
+from vtkit.kafka import KafkaSettings, Publisher, ensure_topics, start_producer, true_end_offsets
 from vtkit.keystore import KeyStore
 from vtkit.signing import Signers
 from vttest import eventually
@@ -174,4 +176,79 @@ async def test_radar_whose_worker_cannot_start_starts_again_in_the_same_process(
         assert "faust worker stopped unexpectedly" not in radar.log_text()
     finally:
         radar.kill()
+        broker.stop()
+
+
+async def _publish_meldingen(settings: KafkaSettings, keys: KeyStore, count: int) -> list[str]:
+    producer = await start_producer(settings)
+    cases = []
+    try:
+        for _ in range(count):
+            event_id = new_event_id()
+            melding = melding_received(keys, REGION, [random_bsn()], event_id=event_id)
+            await publish_melding(Publisher(producer, Signers(keys.root).headers), melding, event_id)
+            cases.append(melding.contact_id)
+    finally:
+        await producer.stop()
+    return cases
+
+
+async def test_radar_reads_a_new_broker_holding_its_lost_positions_from_the_beginning(
+        tmp_path: pathlib.Path, keys: KeyStore, data_dir: pathlib.Path) -> None:
+    """A faust commit under way when the broker was lost can reach the new, empty broker (tansu takes it from a group
+    it never saw): radar's group then has the lost broker's positions there, above what the new broker holds. Here
+    radar ran on a broker that is then lost; the new broker holds 8 meldingen and, for radar's group, commits at the
+    end of each partition of the region's intake topic. Radar, started again, finds another cluster than its data
+    directory remembers, seeks its partitions to their start once they are assigned and commits that start as a
+    member of the group (radar.offsets): it assesses all 8."""
+    port = free_port()
+    broker = EmbeddedBroker(port).start()
+    app_id = f"vt-radar-{uuid.uuid4().hex[:8]}"
+    try:
+        settings = KafkaSettings(bootstrap_servers=broker.bootstrap_servers)
+        await ensure_topics(settings)
+        [first] = await _publish_meldingen(settings, keys, 1)
+        radar = await start_radar(radar_process(broker.bootstrap_servers, keys, data_dir, tmp_path / "radar.log", app_id))
+        try:
+            watcher = await Watcher(broker.bootstrap_servers, topics.NATIONAL_ASSESSMENTS).start()
+            try:
+                await watcher.wait_for(lambda s: isinstance(s.message, events_pb2.AssessmentDue)
+                                       and s.message.case_id == first, what="the melding on the first broker")
+            finally:
+                await watcher.stop()
+        finally:
+            assert radar.stop() == 0, radar.log_text()[-3000:]
+        broker.stop()
+
+        broker = EmbeddedBroker(port).start()
+        await ensure_topics(settings)
+        cases = await _publish_meldingen(settings, keys, 8)
+        lost_positions = AIOKafkaConsumer(bootstrap_servers=broker.bootstrap_servers, group_id=app_id,
+                                          enable_auto_commit=False)
+        await lost_positions.start()
+        try:
+            partitions = [TopicPartition(topics.intake(REGION), p) for p in range(4)]
+            lost_positions.assign(partitions)
+            ends = await true_end_offsets(settings, await lost_positions.end_offsets(partitions))
+            await lost_positions.commit(ends)
+            assert await lost_positions.committed(partitions[0]) == ends[partitions[0]]
+        finally:
+            await lost_positions.stop()
+        assert sum(ends.values()) == len(cases)
+
+        radar = await start_radar(radar_process(broker.bootstrap_servers, keys, data_dir, tmp_path / "radar-2.log",
+                                                app_id))
+        try:
+            watcher = await Watcher(broker.bootstrap_servers, topics.NATIONAL_ASSESSMENTS).start()
+            try:
+                await watcher.wait_for(lambda s: isinstance(s.message, events_pb2.AssessmentDue)
+                                       and s.message.case_id in cases, count=len(cases),
+                                       what="the meldingen below the lost positions")
+            finally:
+                await watcher.stop()
+        finally:
+            assert radar.stop() == 0, radar.log_text()[-3000:]
+        assert "reading the topics again from their start" in radar.log_text()
+        assert "group offsets reset to the start of its partitions" in radar.log_text()
+    finally:
         broker.stop()

@@ -45,6 +45,7 @@ from vtkit import metrics, topics, tracing
 from vtkit.calendar import local_date
 from vtkit.envelope import DecodeError, Event, decode, header_value
 from vtkit.faults import drops_here, hold_point
+from vtkit.group_cluster import GroupCluster
 from vtkit.kafka import KafkaSettings, PermanentError, dead_letter, redriven_for_another, true_end_offsets
 from vtkit.signing import RecordVerifier
 from vtkit.tenants import all_tenants
@@ -80,6 +81,8 @@ SCAN_CHUNK = 2_000
 
 class RadarApp(faust.App):
     kafka: KafkaSettings  # set by faust_app: the KAFKA_* settings of every client radar makes
+    # Set by faust_app: the cluster the group's committed offsets belong to (vtkit.group_cluster, radar.offsets).
+    group_cluster: GroupCluster
 
     def _new_consumer(self) -> HandledOnlyConsumer:
         # As faust.App's, with the consumer that commits only handled records (radar.offsets).
@@ -87,6 +90,7 @@ class RadarApp(faust.App):
                                        on_partitions_revoked=self._on_partitions_revoked,
                                        on_partitions_assigned=self._on_partitions_assigned, beacon=self.beacon)
         consumer.true_ends = functools.partial(true_end_offsets, self.kafka)
+        consumer.group_cluster = self.group_cluster
         return consumer
 
     async def _consumer_wait_empty(self, consumer: Any, logger: Any) -> None:
@@ -131,6 +135,7 @@ def faust_app(settings: RadarSettings, kafka: KafkaSettings) -> faust.App:
         recovery_consistency_check=False,
     )
     app.kafka = kafka
+    app.group_cluster = GroupCluster(settings.outbox_path.parent, settings.app_id)
     return app
 
 

@@ -13,7 +13,7 @@ from vtkit.audit_query import serve_audit_log
 from vtkit.config import ConfigError
 from vtkit.faults import drops_here, hold_point
 from vtkit.grpcserver import GrpcServer
-from vtkit.kafka import Publisher, ensure_topics, start_producer, stop_producer
+from vtkit.kafka import Publisher, ensure_topics, start_producer, stop_producer, until_connected
 from vtkit.keystore import KeyStore, refuse_ca_key
 from vtkit.outbox import OutboxRelay, SharedProducer
 from vtkit.outbox_store import SqliteOutbox
@@ -73,6 +73,9 @@ class RadarApp:
         # writes), so lingering for a fuller batch only adds latency to every event: linger 0.
         producer = await start_producer(settings.kafka, linger_ms=0, stop=stop)
         streams = RadarStreams(settings, settings.kafka, radar, producer)
+        # Which cluster the group's committed offsets belong to: another than the broker's means they may be a lost
+        # broker's positions, and the worker reads its partitions from their start (radar.offsets).
+        await until_connected("radar's cluster id", lambda: streams.app.group_cluster.settle(producer), stop=stop)
         # Decisions are facts radar produces itself: on disk in its outbox before RecordDecision answers.
         outbox = SqliteOutbox(settings.outbox_path)
 

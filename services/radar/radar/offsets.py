@@ -26,7 +26,13 @@ After a broker loss this was how acknowledged meldingen waited for radar's next 
 An offset can also hold no record at all (a hole in the partition's offsets). The first record a read from
 an offset returns is then above it, and nothing below it can ever be handled: the next commit starts at
 that first record, as after an assignment. Without this a commit held at a hole was read again every
-REREAD_AFTER seconds for ever (CI60: vt.national.verwijsindex.v1 partition 0, offset 2)."""
+REREAD_AFTER seconds for ever (CI60: vt.national.verwijsindex.v1 partition 0, offset 2).
+
+After a broker loss the group's commits on the new broker may be the lost broker's positions (a faust commit under
+way at the loss reaches the new broker, which takes it from a group it never saw). Radar starts again when it finds
+the broker replaced, and then knows it from its data directory (vtkit.group_cluster): once its partitions are
+assigned, before its streams resume, it seeks them to their start and commits that start as a member of the group
+(tansu refuses a commit from outside a group that had members, docs/architecture.md, "Broker loss")."""
 
 from __future__ import annotations
 
@@ -38,6 +44,7 @@ from typing import Any
 
 from faust.transport.drivers.aiokafka import Consumer
 from faust.types import TP, Message
+from vtkit.group_cluster import GroupCluster
 
 log = logging.getLogger(__name__)
 REREAD_AFTER = 10.0  # seconds; a batch being handled is acked well within this, a lost record never is
@@ -112,6 +119,8 @@ class HandledOnlyConsumer(Consumer):
         self._held: dict[TP, int] = {}  # partition -> the offset its held commit was logged for
         # Corrects the ends the broker reports (vtkit.kafka.true_end_offsets); set by radar.app.
         self.true_ends: Callable[[Mapping[TP, int]], Awaitable[Mapping[TP, int]]] | None = None
+        # The cluster the group's commits belong to; set by radar.app, settled by radar.bootstrap before the worker starts.
+        self.group_cluster: GroupCluster | None = None
 
     def mark_handled(self, message: Message) -> None:
         self._handled[message.tp].add(message.offset)
@@ -157,6 +166,27 @@ class HandledOnlyConsumer(Consumer):
         owned = sorted({tp.partition for tp in assigned if not self._is_changelog_tp(tp)})
         log.info("partitions assigned", extra={"partitions": owned, "generation": generation_id})
         await super().on_partitions_assigned(assigned, generation_id)
+
+    async def perform_seek(self) -> None:
+        # faust seeks the assigned partitions to their committed offsets here, after each assignment and before the
+        # streams resume: where a commit of the lost broker's positions would be read from.
+        await super().perform_seek()
+        if self.group_cluster is not None and self.group_cluster.pending:
+            await self._read_from_start(self.group_cluster)
+
+    async def _read_from_start(self, cluster: GroupCluster) -> None:
+        """Every source partition assigned to this worker from its start, and that start committed for the group.
+        A commit refused (the group rebalanced meanwhile) leaves the reset pending for the next assignment."""
+        partitions = sorted(tp for tp in self.assignment() if not self._is_changelog_tp(tp))
+        if not partitions:
+            return
+        starts = await self.earliest_offsets(*partitions)
+        for tp in partitions:
+            await self.seek(tp, starts[tp])
+            self.positions.forget(tp)
+            self._committed_offset[tp] = starts[tp] or None  # faust's bookkeeping: None for "from the start"
+        if await self._commit({tp: starts[tp] for tp in partitions}):
+            cluster.reset_done(len(partitions))
 
     async def on_partitions_revoked(self, revoked: set[TP]) -> None:
         for tp in revoked:
