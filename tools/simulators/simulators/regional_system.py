@@ -53,6 +53,13 @@ def _date_iso(date: Any) -> str:
     return dt.date(date.year, date.month, date.day).isoformat()
 
 
+# Answers after which the worker tries the confirmation again (it is idempotent): the notifier was away, busy, or
+# stopping (a stopping server ends the calls it still has with CANCELLED; a make chaos run once lost a household letter
+# when the confirmation was given up after one).
+CONFIRM_AGAIN = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.CANCELLED,
+                           grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.ABORTED})
+
+
 class FakeRegionalSystem(receivers_pb2_grpc.RegionalCallbackServiceServicer):
     # Subclasses playing another receiver (letter gateway, professional endpoint) override these.
     service_name = SERVICE_NAME
@@ -160,7 +167,7 @@ class FakeRegionalSystem(receivers_pb2_grpc.RegionalCallbackServiceServicer):
                     status = "OK"
                 except grpc.aio.AioRpcError as exc:
                     status = exc.code().name
-                    if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+                    if exc.code() in CONFIRM_AGAIN:
                         await asyncio.sleep(min(0.5 * attempt, 5.0))
                         continue
                 self._record({"method": "ConfirmMelderContacted", "caller": f"{tenant}/region", "idempotency_key": "",
