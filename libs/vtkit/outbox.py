@@ -17,6 +17,7 @@ later melding of a region, acute ones included, while health said SERVING.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import datetime as dt
 import logging
@@ -37,7 +38,7 @@ from aiokafka.errors import (
 
 from vtkit import metrics, tracing
 from vtkit.envelope import MAX_VALUE_BYTES
-from vtkit.kafka import KafkaSettings, cluster_id, ensure_topics, make_producer
+from vtkit.kafka import KafkaSettings, cluster_id, ensure_topics, make_producer, send_batched
 
 log = logging.getLogger("vtkit.outbox")
 FINAL_DRAIN_SECONDS = 2.0
@@ -197,6 +198,7 @@ class OutboxRelay(Generic[R]):
         self._second_pass_done = ""  # the cluster this process checked for a second pass
         self._broker_checked = -math.inf  # monotonic time of the last cluster id check
         self._wake = asyncio.Event()
+        self._alone = False  # the next pass sends one record per batch (a refusal in a shared batch)
 
     def wake(self) -> None:
         """Called after a commit so the new rows go out now instead of at the next poll."""
@@ -281,37 +283,61 @@ class OutboxRelay(Generic[R]):
                     extra={"service": self.service, "tenant": self.tenant, "cluster": cluster, "rows": requeued})
 
     async def _send_batch(self, producer: AIOKafkaProducer, rows: Sequence[R]) -> tuple[list[int], Exception | None]:
-        """Queue every record, then wait for all acknowledgements; poison rows are quarantined on the way.
-        Returns the rows acknowledged and the first other failure (broker trouble: the rest is sent again)."""
-        queued: list[tuple[R, list[OutboxRecord], list[asyncio.Future[Any]]]] = []
-        failure: Exception | None = None
+        """Queue every record as record batches (vtkit.kafka.send_batched), then wait for all acknowledgements; poison
+        rows are quarantined on the way. Returns the rows acknowledged and the first other failure (broker trouble: the
+        rest is sent again)."""
+        prepared: list[tuple[R, list[OutboxRecord]]] = []
         for row in rows:
-            records: list[OutboxRecord] = []
-            futures: list[asyncio.Future[Any]] = []
             try:
                 records = self.records(row)
             except Exception as exc:  # the row's content, not the broker: it will fail the same way every time
                 await self._quarantine(row, None, exc)
                 continue
-            try:
-                for record in records:
-                    futures.append(await self._send(producer, record))
-            except (PoisonRow, *REFUSED_FOR_GOOD) as exc:
-                await asyncio.gather(*futures, return_exceptions=True)
-                await self._quarantine(row, records[0] if records else None, exc)
+            # Every consumer refuses a record larger than this (vtkit.envelope.decode): sending it helps no one.
+            if too_large := next((r for r in records if len(r.value) > MAX_VALUE_BYTES), None):
+                await self._quarantine(row, too_large, PoisonRow(
+                    f"value of {len(too_large.value)} bytes exceeds the limit of {MAX_VALUE_BYTES} bytes"))
                 continue
-            except Exception as exc:
-                await asyncio.gather(*futures, return_exceptions=True)
-                failure = exc
-                break
-            queued.append((row, records, futures))
-        outcomes = await asyncio.gather(*(asyncio.gather(*futures, return_exceptions=True) for _, _, futures in queued))
+            prepared.append((row, records))
+        # A row written while a trace was active carries its context in its headers (vtkit.tracing): each record is
+        # sent in a producer span of that trace, whose context replaces the stored one. Outside the signed bytes.
+        spans, outgoing = [], []
+        for _, records in prepared:
+            for record in records:
+                span, headers = tracing.start_producer_span(record.topic, record.headers, parent_from_headers=True)
+                spans.append(span)
+                outgoing.append((record.topic, record.key, record.value, headers))
+        alone, self._alone = self._alone, False
+        try:
+            futures = await send_batched(producer, outgoing, alone=alone)
+        except Exception as exc:
+            for span in spans:
+                tracing.end_span(span, exc)
+            return [], exc
+        for span, future in zip(spans, futures, strict=True):
+            tracing.end_when_done(span, future)
+        batches = list(dict.fromkeys(futures))
+        result = dict(zip(batches, await asyncio.gather(*batches, return_exceptions=True), strict=True))
+        per_row: list[list[asyncio.Future[Any]]] = []  # each row's futures
+        rows_of: collections.defaultdict[int, set[int]] = collections.defaultdict(set)  # the rows in each batch
+        position = 0
+        for n, (_, records) in enumerate(prepared):
+            per_row.append(futures[position:position + len(records)])
+            position += len(records)
+            for future in per_row[-1]:
+                rows_of[id(future)].add(n)
         done: list[int] = []
-        for (row, records, _), results in zip(queued, outcomes, strict=True):
-            errors = [r for r in results if isinstance(r, BaseException)]
+        failure: Exception | None = None
+        for (row, records), mine in zip(prepared, per_row, strict=True):
+            errors = [result[f] for f in mine if isinstance(result[f], BaseException)]
             refused = [e for e in errors if isinstance(e, REFUSED_FOR_GOOD)]
-            if refused:
+            if refused and all(len(rows_of[id(f)]) == 1 for f in mine if isinstance(result[f], REFUSED_FOR_GOOD)):
                 await self._quarantine(row, records[0], refused[0])
+            elif refused:
+                # Refused in a batch with other rows' records: which one is poison is not known. Sent again one record
+                # per batch (the next pass), where a refusal names its row.
+                self._alone = True
+                failure = failure or (refused[0] if isinstance(refused[0], Exception) else RuntimeError(str(refused[0])))
             elif errors:
                 failure = failure or (errors[0] if isinstance(errors[0], Exception) else RuntimeError(str(errors[0])))
             else:
@@ -319,22 +345,6 @@ class OutboxRelay(Generic[R]):
                 for record in records:
                     metrics.EVENTS_PUBLISHED.labels(record.topic, record.tenant).inc()
         return done, failure
-
-    async def _send(self, producer: AIOKafkaProducer, record: OutboxRecord) -> asyncio.Future[Any]:
-        if len(record.value) > MAX_VALUE_BYTES:
-            # Every consumer refuses such a record (vtkit.envelope.decode): sending it helps no one.
-            raise PoisonRow(f"value of {len(record.value)} bytes exceeds the limit of {MAX_VALUE_BYTES} bytes")
-        # A row written while a trace was active carries its context in its headers (vtkit.tracing): the record is
-        # sent in a producer span of that trace, whose context replaces the stored one. Outside the signed bytes.
-        span, headers = tracing.start_producer_span(record.topic, record.headers, parent_from_headers=True)
-        try:
-            future: asyncio.Future[Any] = await producer.send(record.topic, record.value, key=record.key,
-                                                              headers=headers)
-        except BaseException as exc:
-            tracing.end_span(span, exc)
-            raise
-        tracing.end_when_done(span, future)
-        return future
 
     async def _quarantine(self, row: R, record: OutboxRecord | None, exc: BaseException) -> None:
         reason = f"{type(exc).__name__}: {exc}"

@@ -46,7 +46,15 @@ from vtkit.calendar import local_date
 from vtkit.envelope import DecodeError, Event, decode, header_value
 from vtkit.faults import drops_here, hold_point
 from vtkit.group_cluster import GroupCluster
-from vtkit.kafka import KafkaSettings, PermanentError, dead_letter, redriven_for_another, true_end_offsets
+from vtkit.kafka import (
+    KafkaSettings,
+    Outgoing,
+    PermanentError,
+    dead_letter,
+    redriven_for_another,
+    send_batched,
+    true_end_offsets,
+)
 from vtkit.signing import RecordVerifier
 from vtkit.tenants import all_tenants
 
@@ -108,7 +116,7 @@ class RadarApp(faust.App):
             log.warning("stopping with a batch in flight; it is read again after the restart")
 
 
-def faust_app(settings: RadarSettings, kafka: KafkaSettings) -> faust.App:
+def faust_app(settings: RadarSettings, kafka: KafkaSettings) -> RadarApp:
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     app = RadarApp(
         settings.app_id,
@@ -471,12 +479,16 @@ class RadarStreams:
             return
 
         async def send_all() -> None:
-            futures = []
+            outgoing: list[Outgoing] = []
+            spans = []
             for i, out in enumerate(outputs):
                 value, headers = proto.record(out)
                 span, headers = tracing.start_producer_span(out.topic, headers, parent=traces[i] if traces else None)
-                futures.append(await self.producer.send(out.topic, value, key=out.key.encode(), headers=headers))
-                tracing.end_when_done(span, futures[-1])
+                spans.append(span)
+                outgoing.append((out.topic, out.key.encode(), value, headers))
+            futures = await send_batched(self.producer, outgoing)  # record batches: less CPU per record (vtkit.kafka)
+            for span, future in zip(spans, futures, strict=True):
+                tracing.end_when_done(span, future)
             await asyncio.gather(*futures)
 
         await self._retrying(send_all)
