@@ -2,8 +2,8 @@
 can never be sent is quarantined instead of blocking the rows behind it.
 
 A service writes its facts and their outbox rows in one transaction (docs/architecture.md, Durability);
-the relay reads unsent rows in batches, sends every record of a batch at once (one producer keeps the
-order per partition), waits for the broker's acknowledgements, then marks the batch sent in one
+the relay reads unsent rows in batches, sends their records as record batches (vtkit.kafka.send_batched: one
+per partition, in order), waits for the broker's acknowledgements, then marks the rows sent in one
 transaction. A broker outage delays rows and is retried with back-off, for ever. A crash between the
 acknowledgement and the mark re-sends rows with their stored event ids: consumers dedupe on them.
 

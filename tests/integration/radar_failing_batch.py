@@ -1,5 +1,6 @@
 """Helper process of test_radar_offsets.py (not a test): radar's faust app in-process, with a producer whose
-send fails once (not a KafkaError) after the first AssessmentDue of the given cases. Writes the case ids it
+send_batch (radar publishes record batches: vtkit.kafka.send_batched) fails once (not a KafkaError) after the first
+AssessmentDue of the given cases. Writes the case ids it
 saw an AssessmentDue for to OUT and leaves with os._exit: faust's in-process shutdown leaves tasks behind
 that keep the event loop from closing.
 
@@ -40,16 +41,16 @@ async def main(bootstrap: str, key_dir: str, data_dir: str, app_id: str, cases_f
     producer = make_producer(kafka_settings, linger_ms=0)
     await producer.start()
     failing, failed = False, False
-    send = producer.send
+    send_batch = producer.send_batch
 
     async def send_or_fail(*args: Any, **kwargs: Any) -> Any:
         nonlocal failing, failed
         if failing:
             failing, failed = False, True
             raise RuntimeError("injected: a failure that is not a KafkaError")
-        return await send(*args, **kwargs)
+        return await send_batch(*args, **kwargs)
 
-    producer.send = send_or_fail  # type: ignore[method-assign]
+    producer.send_batch = send_or_fail  # type: ignore[method-assign]
     radar = Radar(keys.seal_opener("radar"), keys.pseudonymizer(), settings.monitoring_days, keys.tenant_cipher,
                   case_cipher=keys.case_cipher, encoding=proto)
     streams = RadarStreams(settings, kafka_settings, radar, producer)
