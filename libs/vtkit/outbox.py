@@ -333,12 +333,10 @@ class OutboxRelay(Generic[R]):
             refused = [e for e in errors if isinstance(e, REFUSED_FOR_GOOD)]
             if refused and all(len(rows_of[id(f)]) == 1 for f in mine if isinstance(result[f], REFUSED_FOR_GOOD)):
                 await self._quarantine(row, records[0], refused[0])
-            elif refused:
-                # Refused in a batch with other rows' records: which one is poison is not known. Sent again one record
-                # per batch (the next pass), where a refusal names its row.
-                self._alone = True
-                failure = failure or (refused[0] if isinstance(refused[0], Exception) else RuntimeError(str(refused[0])))
             elif errors:
+                # Refused in a batch with other rows' records: which one is poison is not known. The next pass sends one
+                # record per batch, where a refusal names its row.
+                self._alone = self._alone or bool(refused)
                 failure = failure or (errors[0] if isinstance(errors[0], Exception) else RuntimeError(str(errors[0])))
             else:
                 done.append(row.seq)

@@ -8,11 +8,15 @@ import asyncio
 import pathlib
 import sqlite3
 import uuid
+from collections.abc import Sequence
+from typing import Any
 
+import pytest
+from aiokafka.errors import RecordTooLargeError
 from ops.cli import read_all
 from vtkit import topics
 from vtkit.envelope import MAX_VALUE_BYTES
-from vtkit.kafka import KafkaSettings, ensure_topics
+from vtkit.kafka import KafkaSettings, ensure_topics, send_batched
 from vtkit.outbox import OutboxRecord, OutboxRelay, OwnProducer
 from vtkit.outbox_store import SqliteOutbox, StoredRow, quarantined
 
@@ -67,4 +71,53 @@ async def test_poison_rows_are_quarantined_and_the_rows_behind_them_sent(tmp_pat
     assert "MessageSizeTooLargeError" in held[5]["reason"]
     assert outbox.unsent_count() == 0 and outbox.quarantined_count() == 3
     assert seen_quarantine[-1] == 3
+    outbox.close()
+
+
+async def test_a_refusal_in_a_batch_shared_by_rows_quarantines_only_the_poison_row(
+        tmp_path: pathlib.Path, kafka: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The broker refuses a record batch as a whole. When the batch held records of several rows the relay cannot
+    tell which row is poison: it quarantines none, and the next pass sends one record per batch, where the refusal
+    names its row. The embedded broker refuses no size (it ignores max.message.bytes), so the refusal is made here:
+    a batch holding the poison record fails with RecordTooLargeError, as a Kafka broker answers it."""
+    await ensure_topics(KafkaSettings(bootstrap_servers=kafka))
+    outbox = SqliteOutbox(tmp_path / "outbox.sqlite3")
+    same_key = b"one-case"  # one partition, so the rows share a batch
+    rows = [OutboxRecord(TOPIC, same_key, value, [("ce_id", value)], value.decode())
+            for value in (f"good-{uuid.uuid4()}".encode(), f"poison-{uuid.uuid4()}".encode(),
+                          f"good-{uuid.uuid4()}".encode())]
+    outbox.add(rows)
+    passes: list[bool] = []
+
+    async def refusing(producer: Any, records: Sequence[Any], *, alone: bool = False) -> list[asyncio.Future[Any]]:
+        passes.append(alone)
+        poison = [value.startswith(b"poison") for _, _, value, _ in records]
+        refused: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        refused.set_exception(RecordTooLargeError("the broker refused the batch"))
+        if any(poison) and not alone:
+            return [refused] * len(records)  # one batch (the rows share a partition), refused as a whole
+        sent = iter(await send_batched(producer, [r for r, bad in zip(records, poison, strict=True) if not bad],
+                                       alone=alone))
+        return [refused if bad else next(sent) for bad in poison]
+
+    monkeypatch.setattr("vtkit.outbox.send_batched", refusing)
+    relay = OutboxRelay("test", outbox, lambda row: [row.record], OwnProducer(KafkaSettings(bootstrap_servers=kafka)),
+                        max_backoff=0.2)
+    stop = asyncio.Event()
+    running = asyncio.create_task(relay.run(stop))
+    try:
+        for _ in range(100):
+            if outbox.unsent_count() == 0:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        stop.set()
+        await running
+    assert passes[:2] == [False, True]  # the shared batch, then one record per batch
+    on_topic = {r.value for r in await read_all(kafka, TOPIC) if r.key == same_key}
+    assert {rows[0].value, rows[2].value} <= on_topic and rows[1].value not in on_topic
+    with sqlite3.connect(tmp_path / "outbox.sqlite3") as db:
+        held = list(quarantined(db))
+    assert [row["event_id"] for row in held] == [rows[1].event_id]
+    assert "RecordTooLargeError" in held[0]["reason"]
     outbox.close()
