@@ -28,6 +28,20 @@ def record(value: bytes = b"ok", headers: list[tuple[str, bytes]] | None = None)
     return OutboxRecord(TOPIC, event_id.encode(), value, [("ce_id", event_id.encode()), *(headers or [])], event_id)
 
 
+async def _run_until_drained(relay: OutboxRelay[StoredRow], outbox: SqliteOutbox) -> None:
+    """Runs the relay until every row is sent or quarantined (at most 30 s), then stops it."""
+    stop = asyncio.Event()
+    running = asyncio.create_task(relay.run(stop))
+    try:
+        for _ in range(150):
+            if outbox.unsent_count() == 0:
+                break
+            await asyncio.sleep(0.2)
+    finally:
+        stop.set()
+        await running
+
+
 async def test_poison_rows_are_quarantined_and_the_rows_behind_them_sent(tmp_path: pathlib.Path, kafka: str) -> None:
     await ensure_topics(KafkaSettings(bootstrap_servers=kafka))
     outbox = SqliteOutbox(tmp_path / "outbox.sqlite3")
@@ -48,16 +62,7 @@ async def test_poison_rows_are_quarantined_and_the_rows_behind_them_sent(tmp_pat
         seen_quarantine.append(count)
 
     relay = OutboxRelay("test", outbox, records, OwnProducer(KafkaSettings(bootstrap_servers=kafka)), on_quarantine=told)
-    stop = asyncio.Event()
-    running = asyncio.create_task(relay.run(stop))
-    try:
-        for _ in range(150):  # sent or quarantined, every row
-            if outbox.unsent_count() == 0:
-                break
-            await asyncio.sleep(0.2)
-    finally:
-        stop.set()
-        await running
+    await _run_until_drained(relay, outbox)
     on_topic = {r.key.decode() for r in await read_all(kafka, TOPIC) if r.key}
     assert {r.event_id for r in good} <= on_topic
     assert not {unconvertible.event_id, too_large_for_consumers.event_id} & on_topic
@@ -103,16 +108,7 @@ async def test_a_refusal_in_a_batch_shared_by_rows_quarantines_only_the_poison_r
     monkeypatch.setattr("vtkit.outbox.send_batched", refusing)
     relay = OutboxRelay("test", outbox, lambda row: [row.record], OwnProducer(KafkaSettings(bootstrap_servers=kafka)),
                         max_backoff=0.2)
-    stop = asyncio.Event()
-    running = asyncio.create_task(relay.run(stop))
-    try:
-        for _ in range(100):
-            if outbox.unsent_count() == 0:
-                break
-            await asyncio.sleep(0.1)
-    finally:
-        stop.set()
-        await running
+    await _run_until_drained(relay, outbox)
     assert passes[:2] == [False, True]  # the shared batch, then one record per batch
     on_topic = {r.value for r in await read_all(kafka, TOPIC) if r.key == same_key}
     assert {rows[0].value, rows[2].value} <= on_topic and rows[1].value not in on_topic
