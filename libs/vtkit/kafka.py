@@ -177,7 +177,8 @@ async def _create_missing_topics(settings: KafkaSettings, specs: list[topic_name
     try:
         await admin.start()
         existing = set(await admin.list_topics())
-        missing = [NewTopic(s.name, s.partitions, replication) for s in specs if s.name not in existing]
+        missing = [NewTopic(s.name, s.partitions, replication, topic_configs=s.configs)
+                   for s in specs if s.name not in existing]
         if missing:
             try:
                 await admin.create_topics(missing)

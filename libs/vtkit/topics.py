@@ -34,6 +34,11 @@ def tenant_of(topic: str) -> str:
 class TopicSpec:
     name: str
     partitions: int
+    compacted: bool = False  # cleanup.policy=compact: a table's changelog keeps each key's last value
+
+    @property
+    def configs(self) -> dict[str, str]:
+        return {"cleanup.policy": "compact"} if self.compacted else {}
 
 
 def all_topics(partitions: int = 4) -> list[TopicSpec]:

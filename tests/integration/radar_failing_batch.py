@@ -22,7 +22,7 @@ from radar.handlers import Radar
 from radar.settings import Settings as RadarSettings
 from vt.radar.v1 import events_pb2
 from vtkit import topics
-from vtkit.kafka import KafkaSettings, make_producer
+from vtkit.kafka import KafkaSettings, ensure_topics, make_producer
 from vtkit.keystore import KeyStore
 from vttest.radar import Watcher
 
@@ -54,6 +54,7 @@ async def main(bootstrap: str, key_dir: str, data_dir: str, app_id: str, cases_f
     radar = Radar(keys.seal_opener("radar"), keys.pseudonymizer(), settings.monitoring_days, keys.tenant_cipher,
                   case_cipher=keys.case_cipher, encoding=proto)
     streams = RadarStreams(settings, kafka_settings, radar, producer)
+    await ensure_topics(kafka_settings, streams.changelog_topics)  # radar's bootstrap creates them (faust does not)
     app = streams.app
     app.in_worker = True
     asyncio.ensure_future(app.start())

@@ -13,6 +13,8 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from simulators.rvdk import publish_rvdk_signal, random_bsn
 from vt.radar.v1 import events_pb2
 from vt.rvdk.v1 import events_pb2 as rvdk_events
@@ -164,3 +166,25 @@ async def test_undecodable_record_is_dead_lettered_and_processing_continues(
                            and s.message.case_id == good.contact_id, what="AssessmentDue after dead letters")
     assert not watcher.matching(lambda s: isinstance(s.message, events_pb2.AssessmentDue)
                                 and s.message.case_id == bad.contact_id)
+
+
+async def test_radar_declares_its_changelog_topics_compacted_before_its_worker_joins(
+        kafka: str, radar: ServiceProcess) -> None:
+    """faust's own declaration of a table's changelog ran beside the group join; a join that came first assigned no
+    changelog partitions and the worker crashed at its first table write (PartitionsMismatch). Radar creates them
+    with the other topics before the worker starts, and faust declares nothing (its declaration is off), so the
+    changelogs exist only because radar made them."""
+    app_id = radar.env["RADAR_APP_ID"]
+    names = [f"{app_id}-{table}-changelog" for table in ("persons", "cases", "open_cases", "recent_cases")]
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(names)
+        [configs] = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, n) for n in names])
+    finally:
+        await admin.close()
+    assert {t["topic"]: len(t["partitions"]) for t in described} == dict.fromkeys(names, 4)
+    # a resource: (error code, message, type, name, entries); an entry: (name, value, ...)
+    policies = {r[3]: {e[0]: e[1] for e in r[4]}.get("cleanup.policy") for r in configs.resources}
+    assert policies == dict.fromkeys(names, "compact")
+    assert "Ignoring missing topic" not in radar.log_text()  # what faust's assignor logged at the join that came first

@@ -129,6 +129,11 @@ def faust_app(settings: RadarSettings, kafka: KafkaSettings) -> RadarApp:
         web_enabled=False,
         topic_partitions=PARTITIONS,
         topic_disable_leader=True,
+        # radar declares its changelog topics itself, with the other topics, before the worker joins its group
+        # (RadarStreams.changelog_topics): faust's own declaration ran beside the join, and a join that came first
+        # (seen in make chaos after a broker loss: "Ignoring missing topic") assigned no changelog partitions and
+        # crashed the worker at its first table write (PartitionsMismatch, "... has 0 partitions").
+        topic_allow_declare=False,
         producer_acks=-1,
         consumer_auto_offset_reset="earliest",
         # tansu completes a group join only after about half the session timeout;
@@ -187,6 +192,10 @@ class RadarStreams:
         # the norm gauges and GetNorms read with the open cases, instead of every case.
         self.recent_index = table("recent_cases")
         self._cases_changelog = self.cases.changelog_topic.get_topic_name()
+        # faust names and configures a table's changelog; radar creates it (faust_app: topic_allow_declare off).
+        self.changelog_topics = [
+            topics.TopicSpec(table.changelog_topic.get_topic_name(), PARTITIONS, compacted=True)
+            for table in (self.persons, self.cases, self.open_index, self.recent_index)]
         self.cases.on_recover(self._index_cases_once)
         self._norm_gauges_due = 0.0  # time.monotonic() of the next norm gauges
 

@@ -18,6 +18,7 @@ from vtkit.keystore import KeyStore, refuse_ca_key
 from vtkit.outbox import OutboxRelay, SharedProducer
 from vtkit.outbox_store import SqliteOutbox
 from vtkit.service import restart_after_stop
+from vtkit.topics import all_topics
 from yarl import URL
 
 from radar.adapters import proto
@@ -66,13 +67,13 @@ class RadarApp:
     async def run(self, stop: asyncio.Event) -> None:
         settings, keys, radar = self.settings, self.keys, self.radar
         # Started during a broker outage we wait for the broker (retrying with back-off) rather than exit; the
-        # faust worker starts, and health turns SERVING, only after. Auto-creation is off: declare every topic
-        # before the worker subscribes.
-        await ensure_topics(settings.kafka, stop=stop)
+        # faust worker starts, and health turns SERVING, only after.
         # Each agent waits for the broker's ack of its outputs before it moves on (outputs before table
         # writes), so lingering for a fuller batch only adds latency to every event: linger 0.
         producer = await start_producer(settings.kafka, linger_ms=0, stop=stop)
         streams = RadarStreams(settings, settings.kafka, radar, producer)
+        # Auto-creation is off: every topic, the tables' changelogs too, exists before the worker joins its group.
+        await ensure_topics(settings.kafka, [*all_topics(), *streams.changelog_topics], stop=stop)
         # Which cluster the group's committed offsets belong to: another than the broker's means they may be a lost
         # broker's positions, and the worker reads its partitions from their start (radar.offsets).
         await until_connected("radar's cluster id", lambda: streams.app.group_cluster.settle(producer), stop=stop)
