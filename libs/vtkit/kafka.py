@@ -13,7 +13,7 @@ import datetime as dt
 import functools
 import logging
 import ssl
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -31,7 +31,7 @@ from google.protobuf import message as pb_message
 from vtkit import metrics, tracing
 from vtkit import topics as topic_names
 from vtkit.config import ConfigError, env
-from vtkit.envelope import MAX_VALUE_BYTES, DecodeError, Envelope, Event, decode, encode
+from vtkit.envelope import MAX_VALUE_BYTES, DecodeError, Envelope, Event, decode, encode, header_value
 
 if TYPE_CHECKING:
     from vtkit.group_cluster import GroupCluster
@@ -445,8 +445,14 @@ Verify = Callable[[str, bytes | None, bytes | None, Sequence[tuple[str, bytes]] 
 
 
 async def _handle_one(record: ConsumerRecord, handler: Handler, producer: AIOKafkaProducer, group_id: str,
-                      expected: Sequence[type[pb_message.Message]] | None, verify: Verify | None = None) -> None:
+                      expected: Sequence[type[pb_message.Message]] | None, verify: Verify | None = None,
+                      passes_over: Collection[str] = frozenset()) -> None:
     if redriven_for_another(record, group_id):
+        return
+    if passes_over and header_value(record.headers, "ce_type") in passes_over:
+        # A type the handler never acts on: no signature check, decoding or span (a record without the header is
+        # decoded as before, so garbage is still dead-lettered).
+        metrics.EVENTS_CONSUMED.labels(record.topic, "", "passed_over").inc()
         return
     with tracing.consumer_span(record.topic, record.headers, group_id, record.partition, record.offset), \
             metrics.PROCESSING_SECONDS.labels(record.topic).time():
@@ -465,13 +471,15 @@ async def consume(settings: KafkaSettings, topics: Sequence[str], group_id: str,
                   producer: AIOKafkaProducer, stop: asyncio.Event,
                   expected: Sequence[type[pb_message.Message]] | None = None,
                   batch_scope: Callable[[], AbstractContextManager[Any]] | None = None,
-                  verify: Verify | None = None, group_cluster: GroupCluster | None = None) -> None:
+                  verify: Verify | None = None, group_cluster: GroupCluster | None = None,
+                  passes_over: Collection[str] = frozenset()) -> None:
     """Run until `stop` is set. Undecodable or invalid records go to the dead-letter
     topic and never stop the loop; any other error propagates (the process restarts
     and the uncommitted batch is redelivered). `batch_scope` is entered around the
     handling of each fetched batch and left before its offsets are committed (the
     notifier makes it one SQLite transaction). `group_cluster` makes the group read a
-    replaced broker from its start (vtkit.group_cluster)."""
+    replaced broker from its start (vtkit.group_cluster). `passes_over`: the ce_types on
+    these topics the handler never acts on, passed over unread."""
     async def attempt() -> AIOKafkaConsumer:
         consumer = AIOKafkaConsumer(*topics, **settings.client_kwargs(), group_id=group_id,
                                     enable_auto_commit=False, auto_offset_reset="earliest")
@@ -506,7 +514,7 @@ async def consume(settings: KafkaSettings, topics: Sequence[str], group_id: str,
             with batch_scope() if batch_scope else contextlib.nullcontext():
                 for tp, records in batches.items():
                     for record in records:
-                        await _handle_one(record, handler, producer, group_id, expected, verify)
+                        await _handle_one(record, handler, producer, group_id, expected, verify, passes_over)
                     metrics.CONSUMER_LAG.labels(group_id, tp.topic, str(tp.partition)).set(
                         max((consumer.highwater(tp) or 0) - records[-1].offset - 1, 0))
             if group_cluster is not None and group_cluster.pending:

@@ -58,3 +58,45 @@ async def test_undecodable_record_goes_to_dead_letters_and_the_consumer_continue
             assert "missing header" in reason and header_map(record.headers, strict=False)["dl_topic"] == topic
     finally:
         await producer.stop()
+
+
+async def test_types_the_handler_never_acts_on_are_passed_over_unread(kafka: str) -> None:
+    """A consumer given `passes_over` neither decodes nor dead-letters a record of such a type, even one that does not
+    decode; a record of another type that does not decode is dead-lettered as before. All three records share a key,
+    so they are in one partition, handled in order, and their dead letters are in one partition too."""
+    settings = KafkaSettings(bootstrap_servers=kafka)
+    await ensure_topics(settings)
+    topic = topics.register("zeeland")
+    marker = str(uuid.uuid4())
+    producer = make_producer(settings)
+    await producer.start()
+    handled: list[Event] = []
+    stop = asyncio.Event()
+
+    async def handler(event: Event, record: object) -> None:
+        handled.append(event)
+        if getattr(event.message, "own_case_id", "") == marker:
+            stop.set()
+
+    def garbage(ce_type: str, ce_id: str) -> list[tuple[str, bytes]]:
+        return [("ce_id", ce_id.encode()), ("ce_type", ce_type.encode())]
+
+    try:
+        entry, match = events_pb2.RegisterEntry.DESCRIPTOR.full_name, events_pb2.RegisterMatch.DESCRIPTOR.full_name
+        await producer.send_and_wait(topic, b"\x00garbage", key=marker.encode(), headers=garbage(entry, "passed-over"))
+        await producer.send_and_wait(topic, b"\x00garbage", key=marker.encode(), headers=garbage(match, "control"))
+        good = events_pb2.RegisterMatch(addressed_to="zeeland", own_case_id=marker)
+        await Publisher(producer).publish(topic, marker, good, envelope_for(good, source="test", tenant="zeeland"))
+        async with TopicWatcher(kafka, [topics.DEAD_LETTERS]) as dead:
+            await asyncio.wait_for(consume(settings, [topic], f"test-{marker}", handler, producer, stop,
+                                           passes_over={entry}), 60)
+            deadline = asyncio.get_running_loop().time() + 30
+            while not any(r for r in dead.records if r.key == marker.encode()):
+                assert asyncio.get_running_loop().time() < deadline, "no dead letter"
+                await asyncio.sleep(0.2)
+            ours = [header_map(r.headers, strict=False)["ce_id"] for r in dead.records if r.key == marker.encode()]
+    finally:
+        await producer.stop()
+    assert ours == ["control"]  # the passed-over record, one offset before it, was not dead-lettered
+    assert [type(e.message).__name__ for e in handled if getattr(e.message, "own_case_id", "") == marker] == [
+        "RegisterMatch"]

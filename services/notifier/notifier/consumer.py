@@ -364,4 +364,5 @@ async def run_consumer(settings: KafkaSettings, group_id: str, handler: EventHan
     """`verify`: the intake topics' records act only when their region signed them (vtkit.signing);
     `group_cluster`: a replaced broker is read from its start (vtkit.group_cluster)."""
     await consume(settings, list(source or source_topics()), group_id, handler, producer, stop,
-                  batch_scope=handler.store.group, verify=verify, group_cluster=group_cluster)
+                  batch_scope=handler.store.group, verify=verify, group_cluster=group_cluster,
+                  passes_over=events.PASSED_OVER_TYPES)

@@ -231,6 +231,13 @@ _TRANSLATIONS: dict[type[Message], Callable[[Any], Facts]] = {
 }
 
 
+# The types on the notifier's topics it never acts on (RegisterEntry, CaseClosed, ...), by ce_type: the consumer
+# passes them over before it verifies or decodes them (vtkit.kafka.consume). About one record per melding.
+PASSED_OVER_TYPES = frozenset(
+    m.full_name for package in (radar_events, intake_events, vi_events)
+    for m in package.DESCRIPTOR.message_types_by_name.values()) - {t.DESCRIPTOR.full_name for t in _TRANSLATIONS}
+
+
 def facts_of(message: Message) -> Facts | None:
     """The facts of a consumed event; None for the other types on these topics (RegisterEntry, ...): not ours."""
     translate = _TRANSLATIONS.get(type(message))
