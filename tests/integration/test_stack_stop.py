@@ -1,4 +1,4 @@
-"""Ctrl-C on `make run` stops the services first, then the broker, with no traceback.
+"""`make run` starts a service that exits again; Ctrl-C stops the services first, then the broker, with no traceback.
 
 The stack runs as it does for a user (`python -m devstack.stack`, embedded broker) in its own process group,
 and the SIGINT goes to that whole group, as a terminal sends it. Every service and the broker run in
@@ -6,6 +6,8 @@ their own session (devstack.processes), so only the stack receives it and stops 
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import pathlib
 import signal
@@ -14,11 +16,14 @@ import sys
 import time
 
 from devstack.processes import ROOT
+from vtkit.grpcserver import wait_healthy
+from vtkit.keystore import KeyStore
 
 SERVICES = ("intake-utrecht", "radar", "verwijsindex", "notifier")
 
 
-def test_ctrl_c_stops_services_then_broker_without_traceback(tmp_path: pathlib.Path) -> None:
+def test_a_killed_service_is_started_again_and_ctrl_c_stops_services_then_broker_without_traceback(
+        tmp_path: pathlib.Path) -> None:
     var = tmp_path / "var"
     subprocess.run([sys.executable, "-m", "vtkit.pki", "init", str(var / "keys")], check=True, cwd=ROOT,
                    stdout=subprocess.DEVNULL)
@@ -34,8 +39,19 @@ def test_ctrl_c_stops_services_then_broker_without_traceback(tmp_path: pathlib.P
         while "Ctrl-C stops it" not in out.read_text() and stack.poll() is None and time.monotonic() < deadline:
             time.sleep(0.1)
         assert "Ctrl-C stops it" in out.read_text(), out.read_text()[-3000:]
+        assert len(_descendants(stack.pid)) >= len(SERVICES) + 1
+
+        # A service that exits (here SIGKILLed) is started again by the stack and serves again (devstack.supervisor).
+        [killed] = [pid for pid in _descendants(stack.pid) if "verwijsindex" in _cmdline(pid)]
+        os.kill(killed, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while "verwijsindex started again" not in out.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "verwijsindex exited with -9; starting it again in 1 s" in out.read_text(), out.read_text()[-3000:]
+        address = json.loads((var / "stack.json").read_text())["services"]["verwijsindex"]
+        asyncio.run(wait_healthy(address, timeout=60, keys=KeyStore(var / "keys")))
         children = _descendants(stack.pid)
-        assert len(children) >= len(SERVICES) + 1, children
+        assert [pid for pid in children if "verwijsindex" in _cmdline(pid)] != [killed]
 
         os.killpg(stack.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
         code = stack.wait(60)
@@ -63,6 +79,10 @@ def _descendants(pid: int) -> list[int]:
             found.append(int(child))
             todo.append(int(child))
     return found
+
+
+def _cmdline(pid: int) -> str:
+    return pathlib.Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
 
 
 def _alive(pid: int) -> bool:

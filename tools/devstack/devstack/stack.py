@@ -25,6 +25,7 @@ from vtkit.keystore import KeyStore, init_keys
 
 from devstack.broker import EmbeddedBroker, free_port, wait_for_broker
 from devstack.processes import ROOT, ServiceProcess, stop_all
+from devstack.supervisor import CrashLoop, Supervisor
 
 DEFAULT_DEMO_TENANTS = ("amsterdam-amstelland", "rotterdam-rijnmond", "utrecht")
 # `make run` listens on fixed, documented ports (README "Set-up"), counted from VT_BASE_PORT; 0 picks free ones
@@ -250,12 +251,15 @@ def main() -> None:
 
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
+        supervisor = Supervisor(stack.processes)
         try:
-            while not stopped and all(p.proc and p.proc.poll() is None for p in stack.processes.values()):
+            while not stopped:
+                for line in supervisor.tick():
+                    print(line, file=sys.stderr, flush=True)
                 time.sleep(0.5)
-            for name, p in stack.processes.items():
-                if p.proc and p.proc.poll() is not None:
-                    print(f"{name} exited with {p.proc.returncode}; see {p.log_path}", file=sys.stderr)
+        except CrashLoop as exc:
+            print(f"{exc}: stopping the stack", file=sys.stderr)
+            raise SystemExit(1) from None
         finally:
             print("stopping ...")
             stack.stop()

@@ -1,0 +1,68 @@
+"""`make run` starts a service again when it exits, with back-off, and stops the stack when one keeps exiting.
+The processes are real (`python -m this`, which prints and exits); the clock is the test's, so the back-off is
+stepped through, not waited for. The whole stack doing it: tests/integration/test_stack_stop.py."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+from devstack.processes import ServiceProcess
+from devstack.supervisor import CrashLoop, Supervisor
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def exiting(tmp_path: pathlib.Path) -> ServiceProcess:
+    return ServiceProcess("zen", "this", env={}, log_path=tmp_path / "zen.log").start()
+
+
+def exited(process: ServiceProcess) -> int:
+    assert process.proc is not None
+    return process.proc.wait(30)
+
+
+def test_an_exited_service_is_started_again_after_its_back_off(tmp_path: pathlib.Path) -> None:
+    clock, process = Clock(), exiting(tmp_path)
+    supervisor = Supervisor({"zen": process}, clock=clock)
+    first = process.proc
+    assert exited(process) == 0
+    assert supervisor.tick() == [f"zen exited with 0; starting it again in 1 s (see {tmp_path / 'zen.log'})"]
+    clock.now += 0.5
+    assert supervisor.tick() == [] and process.proc is first  # not yet: the back-off
+    clock.now += 0.5
+    assert supervisor.tick() == ["zen started again"]
+    assert process.proc is not first
+    assert exited(process) == 0
+    assert "starting it again in 2 s" in supervisor.tick()[0]  # the second exit waits twice as long
+
+
+def test_a_service_that_keeps_exiting_stops_the_stack(tmp_path: pathlib.Path) -> None:
+    clock, process = Clock(), exiting(tmp_path)
+    supervisor = Supervisor({"zen": process}, max_restarts=2, window=600, clock=clock)
+    for _ in range(2):
+        exited(process)
+        supervisor.tick()
+        clock.now += 30
+        assert supervisor.tick() == ["zen started again"]
+    exited(process)
+    with pytest.raises(CrashLoop, match="zen exited 3 times within 600 s"):
+        supervisor.tick()
+
+
+def test_exits_longer_ago_than_the_window_do_not_count(tmp_path: pathlib.Path) -> None:
+    clock, process = Clock(), exiting(tmp_path)
+    supervisor = Supervisor({"zen": process}, max_restarts=1, window=600, clock=clock)
+    for _ in range(3):
+        exited(process)
+        [said] = supervisor.tick()
+        assert "starting it again in 1 s" in said  # each exit the first within the window
+        clock.now += 601
+        assert supervisor.tick() == ["zen started again"]
+    exited(process)
