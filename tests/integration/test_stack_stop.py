@@ -50,8 +50,18 @@ def test_a_killed_service_is_started_again_and_ctrl_c_stops_services_then_broker
         assert "verwijsindex exited with -9; starting it again in 1 s" in out.read_text(), out.read_text()[-3000:]
         address = json.loads((var / "stack.json").read_text())["services"]["verwijsindex"]
         asyncio.run(wait_healthy(address, timeout=60, keys=KeyStore(var / "keys")))
+        assert [pid for pid in _descendants(stack.pid) if "verwijsindex" in _cmdline(pid)] != [killed]
+
+        # The embedded broker too: a new, empty one on its port (a broker loss), and radar serves again after it.
+        [tansu] = [pid for pid in _descendants(stack.pid) if "tansu" in _cmdline(pid)]
+        os.kill(tansu, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while "kafka started again" not in out.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "kafka exited with -9; starting it again in 1 s" in out.read_text(), out.read_text()[-3000:]
+        radar = json.loads((var / "stack.json").read_text())["services"]["radar"]
+        _serving_after_restart(radar, var / "logs" / "radar.log", KeyStore(var / "keys"))
         children = _descendants(stack.pid)
-        assert [pid for pid in children if "verwijsindex" in _cmdline(pid)] != [killed]
 
         os.killpg(stack.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
         code = stack.wait(60)
@@ -79,6 +89,15 @@ def _descendants(pid: int) -> list[int]:
             found.append(int(child))
             todo.append(int(child))
     return found
+
+
+def _serving_after_restart(address: str, log: pathlib.Path, keys: KeyStore) -> None:
+    """Radar starts again on the new broker (it notices the new cluster id): wait for that, then for its health."""
+    deadline = time.monotonic() + 90
+    while "the broker lost its history" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert "the broker lost its history" in log.read_text(), log.read_text()[-3000:]
+    asyncio.run(wait_healthy(address, timeout=90, keys=keys))
 
 
 def _cmdline(pid: int) -> str:

@@ -7,6 +7,7 @@ no transactions, no compaction (docs/architecture.md, "The embedded broker"). Bo
 from __future__ import annotations
 
 import os
+import pathlib
 import random
 import socket
 import subprocess
@@ -65,7 +66,12 @@ class EmbeddedBroker:
     def __init__(self, port: int | None = None, log: IO[bytes] | int | None = subprocess.DEVNULL):
         self.port = port or free_port()
         self._log = log
+        self.log_path = pathlib.Path(getattr(log, "name", os.devnull))
         self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def proc(self) -> subprocess.Popen[bytes] | None:
+        return self._proc
 
     @property
     def bootstrap_servers(self) -> str:

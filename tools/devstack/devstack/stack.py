@@ -199,24 +199,25 @@ def port_is_free(port: int) -> bool:
 
 
 @contextlib.contextmanager
-def broker_for_stack(var_dir: pathlib.Path, port: int | None = None) -> Iterator[str]:
+def broker_for_stack(var_dir: pathlib.Path, port: int | None = None) -> Iterator[tuple[str, EmbeddedBroker | None]]:
+    """The bootstrap servers, and the embedded broker when the stack runs one."""
     external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     if external:
-        yield external
+        yield external, None
         return
     if port and not port_is_free(port):
         raise PortInUse(f"in use: port {port} (kafka); stop what uses it, or start with VT_BASE_PORT=0 (free ports)"
                         " or another VT_BASE_PORT")
     (var_dir / "logs").mkdir(parents=True, exist_ok=True)
     with open(var_dir / "logs" / "broker.log", "ab") as log, EmbeddedBroker(port=port, log=log) as broker:
-        yield broker.bootstrap_servers
+        yield broker.bootstrap_servers, broker
 
 
 def main() -> None:
     var_dir = pathlib.Path(os.environ.get("VT_VAR_DIR", ROOT / "var"))
     tenants = tuple(t for t in os.environ.get("VT_DEMO_TENANTS", ",".join(DEFAULT_DEMO_TENANTS)).split(",") if t)
     base = int(os.environ.get("VT_BASE_PORT", str(DEFAULT_BASE_PORT)))
-    with broker_for_stack(var_dir, base + FIXED_OFFSETS["kafka"] if base else None) as bootstrap:
+    with broker_for_stack(var_dir, base + FIXED_OFFSETS["kafka"] if base else None) as (bootstrap, broker):
         stack = Stack(bootstrap, var_dir, tenants, base_port=base)
         stack.plan()
         stack.check_fixed_ports()
@@ -251,7 +252,7 @@ def main() -> None:
 
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
-        supervisor = Supervisor(stack.processes)
+        supervisor = Supervisor({**stack.processes, **({"kafka": broker} if broker is not None else {})})
         try:
             while not stopped:
                 for line in supervisor.tick():

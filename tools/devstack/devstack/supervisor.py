@@ -2,20 +2,33 @@
 Always, with back-off). Every service recovers at its start from what it keeps on disk and the broker holds
 (docs/architecture.md, "Broker loss"), so starting it again is the recovery; a stack that stopped whole when one
 service exited (radar after faust crashed following a broker loss) left a region without acute meldingen assessed.
+The embedded broker too: a new, empty one on the same port is a broker loss, which the services recover from.
 
 A service that keeps exiting is not hidden: each exit is said with its log, each start again waits twice as long
 (1 s to 30 s), and more than `max_restarts` exits within `window` seconds stop the stack (CrashLoop)."""
 
 from __future__ import annotations
 
+import pathlib
+import subprocess
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-
-from devstack.processes import ServiceProcess
+from typing import Protocol
 
 FIRST_DELAY, MAX_DELAY = 1.0, 30.0
+
+
+class Supervised(Protocol):
+    """A ServiceProcess, or the EmbeddedBroker."""
+
+    log_path: pathlib.Path
+
+    @property
+    def proc(self) -> subprocess.Popen[bytes] | None: ...
+
+    def start(self) -> object: ...
 
 
 class CrashLoop(Exception):
@@ -24,7 +37,7 @@ class CrashLoop(Exception):
 
 @dataclass
 class Supervisor:
-    processes: Mapping[str, ServiceProcess]
+    processes: Mapping[str, Supervised]
     max_restarts: int = 5
     window: float = 600.0
     clock: Callable[[], float] = time.monotonic

@@ -4,9 +4,12 @@ stepped through, not waited for. The whole stack doing it: tests/integration/tes
 
 from __future__ import annotations
 
+import asyncio
 import pathlib
 
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
+from devstack.broker import EmbeddedBroker
 from devstack.processes import ServiceProcess
 from devstack.supervisor import CrashLoop, Supervisor
 
@@ -66,3 +69,29 @@ def test_exits_longer_ago_than_the_window_do_not_count(tmp_path: pathlib.Path) -
         clock.now += 601
         assert supervisor.tick() == ["zen started again"]
     exited(process)
+
+
+def test_the_embedded_broker_is_started_again_on_its_port_as_a_new_cluster(tmp_path: pathlib.Path) -> None:
+    """A new, empty broker where the lost one was: the services notice its cluster id and recover (a broker loss,
+    docs/architecture.md)."""
+    clock = Clock()
+    with open(tmp_path / "broker.log", "ab") as log, EmbeddedBroker(log=log) as broker:
+        supervisor = Supervisor({"kafka": broker}, clock=clock)
+        before = asyncio.run(cluster_of(broker.bootstrap_servers))
+        assert broker.proc is not None
+        broker.proc.kill()
+        broker.proc.wait()
+        assert supervisor.tick() == [f"kafka exited with -9; starting it again in 1 s (see {tmp_path / 'broker.log'})"]
+        clock.now += 1
+        assert supervisor.tick() == ["kafka started again"]
+        after = asyncio.run(cluster_of(broker.bootstrap_servers))
+    assert before and after and before != after
+
+
+async def cluster_of(bootstrap: str) -> str:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        return str((await admin.describe_cluster())["cluster_id"])
+    finally:
+        await admin.close()
