@@ -64,7 +64,8 @@ unit: $(STAMP) fonts
 	$(VENV)/bin/pytest -q libs/vtkit/tests services tools -p no:cacheprovider
 
 # Figures, not tests (docs/measurements.md). `make bench` writes var/bench/results.{json,md} (BENCH_N=1000 meldingen;
-# BENCH_TENANTS=all: all 25 regions at once; BENCH_K=radar runs tests/perf/bench_radar.py instead, BENCH_K=state radar's state after 10 simulated years
+# BENCH_TENANTS=all: all 25 regions at once; BENCH_K=radar runs tests/perf/bench_radar.py instead (BENCH_K=notifier: the
+# notifier alone, tests/perf/bench_notifier.py), BENCH_K=state radar's state after 10 simulated years
 # into var/bench/radar_state.{json,md}, BENCH_K=open_index radar's deadline scan over a long history, BENCH_K=flat CPU per
 # melding with 10 years of radar state and a year of access records against an empty start; BENCH_PROFILE=<dir> adds py-spy profiles;
 # the pipeline run also measures CPU per melding per process and an open loop at BENCH_RATE=200/s, and adds a
