@@ -85,6 +85,20 @@ class BrokerUnavailable(RuntimeError):
     pass
 
 
+async def assigned(consumer: Any, *, at_end: bool = False) -> None:
+    """Wait until `consumer` (subscribed, in a group) has its partitions; with `at_end`, also fix its position at each
+    partition's current end ("latest"), so what is published afterwards is all it reads."""
+    for _ in range(600):
+        if consumer.assignment():
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError("consumer got no partitions")
+    if at_end:
+        for tp in consumer.assignment():
+            await consumer.position(tp)
+
+
 def kafka_mode(option: str | None = None) -> str:
     mode = option or os.environ.get("VT_TEST_KAFKA") or (
         "external" if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") else "embedded")

@@ -42,25 +42,14 @@ def test_a_killed_service_is_started_again_and_ctrl_c_stops_services_then_broker
         assert len(_descendants(stack.pid)) >= len(SERVICES) + 1
 
         # A service that exits (here SIGKILLed) is started again by the stack and serves again (devstack.supervisor).
-        [killed] = [pid for pid in _descendants(stack.pid) if "verwijsindex" in _cmdline(pid)]
-        os.kill(killed, signal.SIGKILL)
-        deadline = time.monotonic() + 60
-        while "verwijsindex started again" not in out.read_text() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert "verwijsindex exited with -9; starting it again in 1 s" in out.read_text(), out.read_text()[-3000:]
-        address = json.loads((var / "stack.json").read_text())["services"]["verwijsindex"]
-        asyncio.run(wait_healthy(address, timeout=60, keys=KeyStore(var / "keys")))
+        services = json.loads((var / "stack.json").read_text())["services"]
+        killed = _kill_and_see_started_again(stack.pid, out, "verwijsindex", "verwijsindex")
+        asyncio.run(wait_healthy(services["verwijsindex"], timeout=60, keys=KeyStore(var / "keys")))
         assert [pid for pid in _descendants(stack.pid) if "verwijsindex" in _cmdline(pid)] != [killed]
-
-        # The embedded broker too: a new, empty one on its port (a broker loss), and radar serves again after it.
-        [tansu] = [pid for pid in _descendants(stack.pid) if "tansu" in _cmdline(pid)]
-        os.kill(tansu, signal.SIGKILL)
-        deadline = time.monotonic() + 60
-        while "kafka started again" not in out.read_text() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert "kafka exited with -9; starting it again in 1 s" in out.read_text(), out.read_text()[-3000:]
-        radar = json.loads((var / "stack.json").read_text())["services"]["radar"]
-        _serving_after_restart(radar, var / "logs" / "radar.log", KeyStore(var / "keys"))
+        # The embedded broker too: a new, empty one on its port (a broker loss); radar notices and serves again.
+        _kill_and_see_started_again(stack.pid, out, "tansu", "kafka")
+        _wait_for_text(var / "logs" / "radar.log", "the broker lost its history", 90)
+        asyncio.run(wait_healthy(services["radar"], timeout=90, keys=KeyStore(var / "keys")))
         children = _descendants(stack.pid)
 
         os.killpg(stack.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
@@ -91,13 +80,20 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-def _serving_after_restart(address: str, log: pathlib.Path, keys: KeyStore) -> None:
-    """Radar starts again on the new broker (it notices the new cluster id): wait for that, then for its health."""
-    deadline = time.monotonic() + 90
-    while "the broker lost its history" not in log.read_text() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert "the broker lost its history" in log.read_text(), log.read_text()[-3000:]
-    asyncio.run(wait_healthy(address, timeout=90, keys=keys))
+def _kill_and_see_started_again(stack: int, out: pathlib.Path, command: str, name: str) -> int:
+    """SIGKILL the stack's process whose command line holds `command`; the stack says it starts `name` again."""
+    [killed] = [pid for pid in _descendants(stack) if command in _cmdline(pid)]
+    os.kill(killed, signal.SIGKILL)
+    _wait_for_text(out, f"{name} started again", 60)
+    assert f"{name} exited with -9; starting it again in 1 s" in out.read_text(), out.read_text()[-3000:]
+    return killed
+
+
+def _wait_for_text(path: pathlib.Path, text: str, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while text not in path.read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert text in path.read_text(), path.read_text()[-3000:]
 
 
 def _cmdline(pid: int) -> str:

@@ -34,6 +34,7 @@ from vtkit.envelope import encode, envelope_for, new_event_id
 from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
 from vtkit.signing import Signers
+from vttest import assigned
 from vttest.notifier import Notifier, assessment_due
 from vttest.radar import melding_received
 
@@ -87,12 +88,7 @@ async def test_notifier_cpu_per_melding(kafka: str, keys: KeyStore, publisher: P
     try:
         process = await notifier.start()  # its group starts at the topics' ends: nothing of other tests
         await delivered.start()
-        for _ in range(600):
-            if delivered.assignment():
-                break
-            await asyncio.sleep(0.1)
-        for tp in delivered.assignment():
-            await delivered.position(tp)  # pin "latest" before anything is published
+        await assigned(delivered, at_end=True)  # "latest" fixed before anything is published
         await asyncio.sleep(2.0)  # the notifier idle and joined
         assert process.proc is not None
         cpu_before = cpu_seconds(process.proc.pid)

@@ -31,20 +31,13 @@ from vtkit.kafka import KafkaSettings, Publisher, ensure_topics
 from vtkit.keystore import KeyStore
 from vtkit.signing import Signers
 from vtkit.tenants import all_tenants
+from vttest import assigned
 from vttest.radar import melding_received, radar_process, start_radar
 
 N = int(os.environ.get("RADAR_BENCH_N", "2000"))
 TIMEOUT = 600.0
 
 pytestmark = pytest.mark.bench
-
-
-async def assigned(consumer: AIOKafkaConsumer) -> None:
-    for _ in range(600):
-        if consumer.assignment():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("consumer got no partitions")
 
 
 async def _count_until(consumer: AIOKafkaConsumer, wanted: dict[str, set[str]], t0: float) -> dict[str, float]:
@@ -87,9 +80,7 @@ async def test_radar_throughput_against_raw_aiokafka(kafka: str, keys: KeyStore,
                                auto_offset_reset="latest", enable_auto_commit=False)
     try:
         await watcher.start()
-        await assigned(watcher)
-        for tp in watcher.assignment():
-            await watcher.position(tp)  # pin "latest" before anything is published
+        await assigned(watcher, at_end=True)  # "latest" fixed before anything is published
         await asyncio.sleep(2.0)  # radar idle and joined
         case_ids = {case_id for _, case_id, _, _ in prepared}
         wanted = {"AssessmentDue": set(case_ids), "AssessmentInput": set(case_ids)}
