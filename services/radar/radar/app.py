@@ -193,9 +193,8 @@ class RadarStreams:
         self.recent_index = table("recent_cases")
         self._cases_changelog = self.cases.changelog_topic.get_topic_name()
         # faust names and configures a table's changelog; radar creates it (faust_app: topic_allow_declare off).
-        self.changelog_topics = [
-            topics.TopicSpec(table.changelog_topic.get_topic_name(), PARTITIONS, compacted=True)
-            for table in (self.persons, self.cases, self.open_index, self.recent_index)]
+        self.changelog_topics = [topics.TopicSpec(table.changelog_topic.get_topic_name(), PARTITIONS, compacted=True)
+                                 for table in app.tables.values()]
         self.cases.on_recover(self._index_cases_once)
         self._norm_gauges_due = 0.0  # time.monotonic() of the next norm gauges
 
