@@ -42,7 +42,8 @@ from notifier.domain.letter import (
     without_terms,
 )
 from notifier.inbox import Inbox
-from notifier.store import CaseRecord, Store
+from notifier.store import Store
+from notifier.store_rows import CaseRecord
 
 log = logging.getLogger("notifier.letters")
 

@@ -47,7 +47,8 @@ from notifier.domain.notices import (
     professional_recipient,
 )
 from notifier.letters import LetterNotReady, persons
-from notifier.store import CaseRecord, Store
+from notifier.store import Store
+from notifier.store_rows import CaseRecord
 
 log = logging.getLogger("notifier.notices")
 

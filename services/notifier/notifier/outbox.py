@@ -17,7 +17,8 @@ from vtkit.envelope import Envelope, encode
 from vtkit.outbox import OutboxRecord
 
 from notifier.adapters import proto
-from notifier.store import OutboxEntry, Store
+from notifier.store import Store
+from notifier.store_rows import OutboxEntry
 
 log = logging.getLogger("notifier.outbox")
 SOURCE = "notifier"

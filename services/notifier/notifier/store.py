@@ -16,7 +16,6 @@ import sqlite3
 import uuid
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass
 from typing import TypeVar
 
 from vtkit import tracing
@@ -26,212 +25,26 @@ from vtkit.outbox_store import QUARANTINE_SCHEMA, OutboxBookkeeping
 from notifier.domain import Delivery, DeliveryKind, DeliveryState, Verdict
 from notifier.domain.delivery import CASE_KINDS
 from notifier.domain.inbox import INBOX_KINDS
+from notifier.store_rows import (
+    INBOX_ROWS,
+    CaseRecord,
+    InboxRow,
+    MelderContact,
+    OutboxEntry,
+    Postponement,
+    case_of,
+    delivery_of,
+    from_ts,
+    inbox_row_of,
+    marks,
+    to_ts,
+)
+from notifier.store_schema import MIGRATIONS, SCHEMA
 
 # Published Delivery* events are kept this long, so a broker that lost its history gets them again.
 OUTBOX_KEEP_DAYS = 30
 OPEN_STATES = (DeliveryState.PENDING.value, DeliveryState.IN_FLIGHT.value)
 T = TypeVar("T")
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS deliveries (
-    key             TEXT PRIMARY KEY,   -- idempotency key: sha256(cause ce_id:kind)
-    kind            TEXT NOT NULL,
-    tenant_id       TEXT NOT NULL,
-    case_id         TEXT NOT NULL,
-    cause_event_id  TEXT NOT NULL,
-    due_date        TEXT,               -- ISO date, Europe/Amsterdam calendar day
-    body            BLOB NOT NULL,      -- receiver request, encoded by adapters.proto
-    state           TEXT NOT NULL,
-    attempts        INTEGER NOT NULL DEFAULT 0,
-    created_at      REAL NOT NULL,
-    deliver_after   REAL NOT NULL,      -- not sent before this moment
-    next_attempt_at REAL NOT NULL,      -- retry time, or the in-flight lease expiry
-    updated_at      REAL NOT NULL,
-    last_error      TEXT NOT NULL DEFAULT '',
-    after_key       TEXT,               -- not sent before this delivery was delivered (letter after callback)
-    overdue_for     TEXT,               -- the due date an overdue event was emitted for
-    trace_context   TEXT NOT NULL DEFAULT ''  -- W3C trace context of the cause's handling (vtkit.tracing), ids only
-);
-CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (state, next_attempt_at);
-CREATE INDEX IF NOT EXISTS deliveries_case ON deliveries (tenant_id, case_id);
-CREATE TABLE IF NOT EXISTS outbox (
-    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
-    event_id     TEXT NOT NULL UNIQUE,  -- ce_id of the published event, fixed before publishing
-    event        TEXT NOT NULL,         -- requested | delivered | failed | overdue
-    delivery_key TEXT NOT NULL REFERENCES deliveries (key),
-    created_at   REAL NOT NULL,
-    reason       TEXT NOT NULL DEFAULT '',
-    permanent    INTEGER NOT NULL DEFAULT 0,
-    sent_at      REAL                   -- when the broker acknowledged it; kept OUTBOX_KEEP_DAYS to publish again
-);
--- Per case, what intake recorded (MeldingReceived, still encrypted: opened only to render a letter).
-CREATE TABLE IF NOT EXISTS cases (
-    tenant_id   TEXT NOT NULL,
-    case_id     TEXT NOT NULL,
-    event_id    TEXT NOT NULL,          -- ce_id of the MeldingReceived (associated data of its fields)
-    received_at REAL NOT NULL,
-    melding     BLOB NOT NULL,          -- serialized vt.intake.v1.MeldingReceived
-    PRIMARY KEY (tenant_id, case_id)
-);
--- Cases whose dossier intake destroyed (DossierDestroyed): nothing more is kept or sent for them.
-CREATE TABLE IF NOT EXISTS destroyed_cases (
-    tenant_id    TEXT NOT NULL,
-    case_id      TEXT NOT NULL,
-    destroyed_at REAL NOT NULL,
-    PRIMARY KEY (tenant_id, case_id)
-);
--- The region inbox (notifier.domain.inbox): one row per item, next to its delivery. seq orders ListInbox and
--- is its page token; rows are kept (the region may reconcile long after).
-CREATE TABLE IF NOT EXISTS inbox (
-    seq                INTEGER PRIMARY KEY AUTOINCREMENT,
-    key                TEXT NOT NULL UNIQUE REFERENCES deliveries (key),
-    tenant_id          TEXT NOT NULL,
-    case_id            TEXT NOT NULL,
-    occurred_at        REAL NOT NULL,
-    acknowledge_before REAL NOT NULL,
-    acknowledged_at    REAL,
-    escalated_at       REAL
-);
-CREATE INDEX IF NOT EXISTS inbox_tenant ON inbox (tenant_id, seq);
-CREATE INDEX IF NOT EXISTS inbox_unacknowledged ON inbox (acknowledged_at, escalated_at, acknowledge_before);
--- The last assessment input per person of a case, so that an inbox item can say what changed.
-CREATE TABLE IF NOT EXISTS assessment_inputs (
-    tenant_id TEXT NOT NULL,
-    case_id   TEXT NOT NULL,
-    person_id TEXT NOT NULL,
-    input     BLOB NOT NULL,            -- serialized vt.radar.v1.AssessmentInput
-    PRIMARY KEY (tenant_id, case_id, person_id)
-);
--- The region's word that it talked with the melder about the decision, or could not reach them: a case's household
--- letter waits for it (docs/architecture.md, "What leaves Veilig Thuis"). The first confirmation counts.
-CREATE TABLE IF NOT EXISTS melder_contacts (
-    tenant_id    TEXT NOT NULL,
-    case_id      TEXT NOT NULL,
-    outcome      TEXT NOT NULL,         -- contacted | not_reached
-    contacted_at REAL NOT NULL,
-    recorded_at  REAL NOT NULL,
-    PRIMARY KEY (tenant_id, case_id)
-);
--- Meldingen that joined their household's open assessment (radar's EpisodeJoined): their household is informed by
--- the episode's letter, so they have no letter deadline of their own.
-CREATE TABLE IF NOT EXISTS episode_members (
-    tenant_id       TEXT NOT NULL,
-    case_id         TEXT NOT NULL,
-    episode_case_id TEXT NOT NULL,
-    PRIMARY KEY (tenant_id, case_id)
-);
--- Cases whose household letter deadline passed before any decision, reported to the region once.
-CREATE TABLE IF NOT EXISTS undecided_letters_late (
-    tenant_id   TEXT NOT NULL,
-    case_id     TEXT NOT NULL,
-    reported_at REAL NOT NULL,
-    PRIMARY KEY (tenant_id, case_id)
-);
--- Every postponement of informing the household (docs/domain.md section 4), never deleted.
-CREATE TABLE IF NOT EXISTS postponements (
-    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
-    tenant_id   TEXT NOT NULL,
-    case_id     TEXT NOT NULL,
-    weeks       INTEGER NOT NULL,
-    reason      TEXT NOT NULL,
-    recorded_at REAL NOT NULL,
-    due_before  TEXT NOT NULL,
-    due_after   TEXT NOT NULL
-);
-"""
-
-# Columns added after the first release: added to an existing file on open.
-MIGRATIONS = {"after_key": "ALTER TABLE deliveries ADD COLUMN after_key TEXT",
-              "overdue_for": "ALTER TABLE deliveries ADD COLUMN overdue_for TEXT",
-              "trace_context": "ALTER TABLE deliveries ADD COLUMN trace_context TEXT NOT NULL DEFAULT ''"}
-
-
-@dataclass(frozen=True)
-class CaseRecord:
-    tenant_id: str
-    case_id: str
-    event_id: str
-    received_at: dt.datetime
-    melding: bytes
-
-
-@dataclass(frozen=True)
-class Postponement:
-    weeks: int
-    reason: str
-    recorded_at: dt.datetime
-    due_before: dt.date
-    due_after: dt.date
-
-
-@dataclass(frozen=True)
-class MelderContact:
-    outcome: str  # "contacted" | "not_reached"
-    contacted_at: dt.datetime
-    recorded_at: dt.datetime
-
-
-@dataclass(frozen=True)
-class OutboxEntry:
-    seq: int
-    event_id: str
-    event: str
-    delivery: Delivery
-    created_at: dt.datetime
-    reason: str
-    permanent: bool
-
-
-@dataclass(frozen=True)
-class InboxRow:
-    seq: int
-    delivery: Delivery
-    occurred_at: dt.datetime
-    acknowledge_before: dt.datetime
-    acknowledged_at: dt.datetime | None
-    escalated_at: dt.datetime | None
-
-
-def _ts(moment: dt.datetime) -> float:
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime")
-    return moment.timestamp()
-
-
-def _dt(seconds: float | None) -> dt.datetime | None:
-    return None if seconds is None else dt.datetime.fromtimestamp(seconds, dt.UTC)
-
-
-def _marks(values: Collection[object]) -> str:
-    return ",".join("?" * len(values))
-
-
-def _row_to_delivery(row: sqlite3.Row) -> Delivery:
-    return Delivery(
-        key=row["key"], kind=DeliveryKind(row["kind"]), tenant_id=row["tenant_id"], case_id=row["case_id"],
-        cause_event_id=row["cause_event_id"],
-        due_date=dt.date.fromisoformat(row["due_date"]) if row["due_date"] else None,
-        created_at=_dt(row["created_at"]) or dt.datetime.now(dt.UTC), deliver_after=_dt(row["deliver_after"]) or
-        dt.datetime.now(dt.UTC), body=bytes(row["body"]), state=DeliveryState(row["state"]), attempts=row["attempts"],
-        next_attempt_at=_dt(row["next_attempt_at"]), updated_at=_dt(row["updated_at"]), last_error=row["last_error"],
-        after_key=row["after_key"])
-
-
-def _case(row: sqlite3.Row) -> CaseRecord:
-    return CaseRecord(tenant_id=row["tenant_id"], case_id=row["case_id"], event_id=row["event_id"],
-                      received_at=_dt(row["received_at"]) or dt.datetime.now(dt.UTC), melding=bytes(row["melding"]))
-
-
-# An inbox item with its delivery, as _inbox_row reads it.
-INBOX_ROWS = ("SELECT i.seq, i.occurred_at AS i_occurred_at, i.acknowledge_before, i.acknowledged_at, i.escalated_at,"
-              " d.* FROM inbox i JOIN deliveries d ON d.key = i.key")
-
-
-def _inbox_row(row: sqlite3.Row) -> InboxRow:
-    return InboxRow(seq=row["seq"], delivery=_row_to_delivery(row),
-                    occurred_at=_dt(row["i_occurred_at"]) or dt.datetime.now(dt.UTC),
-                    acknowledge_before=_dt(row["acknowledge_before"]) or dt.datetime.now(dt.UTC),
-                    acknowledged_at=_dt(row["acknowledged_at"]), escalated_at=_dt(row["escalated_at"]))
 
 
 class Store(OutboxBookkeeping):
@@ -326,7 +139,7 @@ class Store(OutboxBookkeeping):
     def _outbox(self, db: sqlite3.Connection, event: str, key: str, now: dt.datetime, reason: str = "",
                 permanent: bool = False) -> None:
         db.execute("INSERT INTO outbox (event_id, event, delivery_key, created_at, reason, permanent) VALUES (?,?,?,?,?,?)",
-                   (str(uuid.uuid4()), event, key, _ts(now), reason, int(permanent)))
+                   (str(uuid.uuid4()), event, key, to_ts(now), reason, int(permanent)))
 
     # -- scheduling ---------------------------------------------------------------------------
 
@@ -345,8 +158,8 @@ class Store(OutboxBookkeeping):
             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (delivery.key, delivery.kind.value, delivery.tenant_id, delivery.case_id, delivery.cause_event_id,
              delivery.due_date.isoformat() if delivery.due_date else None, delivery.body, delivery.state.value,
-             delivery.attempts, _ts(delivery.created_at), _ts(delivery.deliver_after), _ts(delivery.deliver_after),
-             _ts(delivery.created_at), delivery.after_key, tracing.carrier()))
+             delivery.attempts, to_ts(delivery.created_at), to_ts(delivery.deliver_after), to_ts(delivery.deliver_after),
+             to_ts(delivery.created_at), delivery.after_key, tracing.carrier()))
         if cur.rowcount == 0:
             return False
         self._outbox(db, "requested", delivery.key, delivery.created_at)
@@ -364,8 +177,8 @@ class Store(OutboxBookkeeping):
         national = [k.value for k in any_tenant_kinds]
         escalation = DeliveryKind.INBOX_ESCALATION.value
         inbox = [k.value for k in INBOX_KINDS]
-        route = (f"(kind NOT IN ({_marks(national)}) AND kind != ? AND tenant_id IN ({_marks(tenants)}))"
-                 f" OR kind IN ({_marks(national)}) OR (kind = ? AND tenant_id IN ({_marks(escalation_tenants)}))")
+        route = (f"(kind NOT IN ({marks(national)}) AND kind != ? AND tenant_id IN ({marks(tenants)}))"
+                 f" OR kind IN ({marks(national)}) OR (kind = ? AND tenant_id IN ({marks(escalation_tenants)}))")
         rows = self.db.execute(
             f"SELECT * FROM deliveries d WHERE state IN (?,?) AND next_attempt_at <= ? AND deliver_after <= ?"
             f" AND ({route}) AND (after_key IS NULL OR after_key IN"
@@ -373,19 +186,19 @@ class Store(OutboxBookkeeping):
             # A letter, and a notice built from the case (notifier.notices), waits (without using attempts) until its
             # case's MeldingReceived has arrived; a letter also until the region confirmed the conversation with the
             # melder (ConfirmMelderContacted).
-            f" AND (kind NOT IN ({_marks(CASE_KINDS)}) OR EXISTS (SELECT 1 FROM cases c WHERE c.tenant_id = d.tenant_id"
+            f" AND (kind NOT IN ({marks(CASE_KINDS)}) OR EXISTS (SELECT 1 FROM cases c WHERE c.tenant_id = d.tenant_id"
             f" AND c.case_id = d.case_id))"
             f" AND (kind != ? OR EXISTS (SELECT 1 FROM melder_contacts m"
             f" WHERE m.tenant_id = d.tenant_id AND m.case_id = d.case_id))"
-            f" AND (kind NOT IN ({_marks(inbox)}) OR NOT EXISTS (SELECT 1 FROM deliveries p WHERE"
+            f" AND (kind NOT IN ({marks(inbox)}) OR NOT EXISTS (SELECT 1 FROM deliveries p WHERE"
             f" p.tenant_id = d.tenant_id AND p.case_id = d.case_id AND p.rowid < d.rowid AND p.state IN (?,?)"
-            f" AND p.kind IN ({_marks(inbox)})))"
+            f" AND p.kind IN ({marks(inbox)})))"
             f" ORDER BY next_attempt_at LIMIT ?",
-            (*OPEN_STATES, _ts(now), _ts(now), *national, escalation, *tenants, *national, escalation,
+            (*OPEN_STATES, to_ts(now), to_ts(now), *national, escalation, *tenants, *national, escalation,
              *escalation_tenants, DeliveryState.DELIVERED.value, *(k.value for k in CASE_KINDS),
              DeliveryKind.HOUSEHOLD_LETTER.value, *inbox,
              *OPEN_STATES, *inbox, limit)).fetchall()
-        return [_row_to_delivery(r) for r in rows]
+        return [delivery_of(r) for r in rows]
 
     def trace_context(self, key: str) -> str:
         """The trace context the delivery was scheduled in ('' when none): its attempts continue that trace."""
@@ -399,7 +212,7 @@ class Store(OutboxBookkeeping):
             cur = db.execute(
                 "UPDATE deliveries SET state=?, attempts=?, next_attempt_at=?, updated_at=? "
                 "WHERE key=? AND attempts=? AND state IN (?,?)",
-                (claimed.state.value, claimed.attempts, _ts(claimed.next_attempt_at or now), _ts(now), delivery.key,
+                (claimed.state.value, claimed.attempts, to_ts(claimed.next_attempt_at or now), to_ts(now), delivery.key,
                  delivery.attempts, *OPEN_STATES))
         return claimed if cur.rowcount == 1 else None
 
@@ -409,7 +222,7 @@ class Store(OutboxBookkeeping):
             cur = db.execute(
                 "UPDATE deliveries SET state=?, next_attempt_at=?, updated_at=?, last_error=? "
                 "WHERE key=? AND attempts=? AND state=?",
-                (verdict.state.value, _ts(verdict.next_attempt_at or now), _ts(now), verdict.reason[:1000], claimed.key,
+                (verdict.state.value, to_ts(verdict.next_attempt_at or now), to_ts(now), verdict.reason[:1000], claimed.key,
                  claimed.attempts, DeliveryState.IN_FLIGHT.value))
             if cur.rowcount != 1:
                 return False
@@ -423,7 +236,7 @@ class Store(OutboxBookkeeping):
 
     def get(self, key: str) -> Delivery | None:
         row = self.db.execute("SELECT * FROM deliveries WHERE key=?", (key,)).fetchone()
-        return _row_to_delivery(row) if row else None
+        return delivery_of(row) if row else None
 
     def list_for_tenant(self, tenant_id: str, states: Collection[DeliveryState] = (), case_id: str = "",
                         limit: int = 1000) -> list[Delivery]:
@@ -445,7 +258,7 @@ class Store(OutboxBookkeeping):
             sql += " AND (created_at, key) > (?, ?)"
             args += [after[0], after[1]]
         sql += " ORDER BY created_at, key LIMIT ?"
-        return [((float(r["created_at"]), r["key"]), _row_to_delivery(r))
+        return [((float(r["created_at"]), r["key"]), delivery_of(r))
                 for r in self.db.execute(sql, (*args, limit)).fetchall()]
 
     def open_tenants(self, except_kinds: Collection[DeliveryKind] = ()) -> set[str]:
@@ -459,7 +272,7 @@ class Store(OutboxBookkeeping):
         if key:
             sql += " AND key=?"
             args.append(key)
-        return [_row_to_delivery(r) for r in self.db.execute(sql + " ORDER BY updated_at", args).fetchall()]
+        return [delivery_of(r) for r in self.db.execute(sql + " ORDER BY updated_at", args).fetchall()]
 
     def redrive(self, keys: Collection[str], now: dt.datetime) -> int:
         """Failed deliveries back to pending with a fresh attempt budget (same idempotency key), so a
@@ -469,7 +282,7 @@ class Store(OutboxBookkeeping):
             for key in keys:
                 cur = db.execute("UPDATE deliveries SET state=?, attempts=0, next_attempt_at=?, updated_at=?,"
                                  " last_error='' WHERE key=? AND state=?",
-                                 (DeliveryState.PENDING.value, _ts(now), _ts(now), key, DeliveryState.FAILED.value))
+                                 (DeliveryState.PENDING.value, to_ts(now), to_ts(now), key, DeliveryState.FAILED.value))
                 count += cur.rowcount
         return count
 
@@ -480,7 +293,7 @@ class Store(OutboxBookkeeping):
         rows = self.db.execute(
             "SELECT * FROM deliveries WHERE state IN (?,?) AND due_date IS NOT NULL AND due_date < ?"
             " AND (overdue_for IS NULL OR overdue_for != due_date)", (*OPEN_STATES, today.isoformat())).fetchall()
-        return [_row_to_delivery(r) for r in rows]
+        return [delivery_of(r) for r in rows]
 
     def mark_overdue(self, delivery: Delivery, now: dt.datetime) -> bool:
         with self._tx() as db:
@@ -500,7 +313,7 @@ class Store(OutboxBookkeeping):
             if self._destroyed(db, tenant_id, case_id):
                 return False
             cur = db.execute("INSERT OR IGNORE INTO cases (tenant_id, case_id, event_id, received_at, melding)"
-                             " VALUES (?,?,?,?,?)", (tenant_id, case_id, event_id, _ts(received_at), melding))
+                             " VALUES (?,?,?,?,?)", (tenant_id, case_id, event_id, to_ts(received_at), melding))
             return cur.rowcount == 1
 
     @staticmethod
@@ -518,7 +331,7 @@ class Store(OutboxBookkeeping):
         marks = ",".join("?" * len(ids))
         with self._tx() as db:
             db.executemany("INSERT OR IGNORE INTO destroyed_cases (tenant_id, case_id, destroyed_at) VALUES (?,?,?)",
-                           [(tenant_id, c, _ts(now)) for c in ids])
+                           [(tenant_id, c, to_ts(now)) for c in ids])
             for table in ("cases", "assessment_inputs", "inbox"):  # nothing of the dossier stays listed
                 db.execute(f"DELETE FROM {table} WHERE tenant_id=? AND case_id IN ({marks})", (tenant_id, *ids))
             open_keys = [r[0] for r in db.execute(
@@ -526,13 +339,13 @@ class Store(OutboxBookkeeping):
                 (tenant_id, *ids, *OPEN_STATES))]
             for key in open_keys:
                 db.execute("UPDATE deliveries SET state=?, updated_at=?, last_error=? WHERE key=?",
-                           (DeliveryState.FAILED.value, _ts(now), reason, key))
+                           (DeliveryState.FAILED.value, to_ts(now), reason, key))
                 self._outbox(db, "failed", key, now, reason, permanent=True)
             return len(open_keys)
 
     def get_case(self, tenant_id: str, case_id: str) -> CaseRecord | None:
         row = self.db.execute("SELECT * FROM cases WHERE tenant_id=? AND case_id=?", (tenant_id, case_id)).fetchone()
-        return None if row is None else _case(row)
+        return None if row is None else case_of(row)
 
     def put_episode_member(self, tenant_id: str, case_id: str, episode_case_id: str) -> None:
         with self._tx() as db:
@@ -549,13 +362,13 @@ class Store(OutboxBookkeeping):
             " AND d.kind = ?) AND NOT EXISTS (SELECT 1 FROM episode_members e WHERE e.tenant_id = c.tenant_id"
             " AND e.case_id = c.case_id) AND NOT EXISTS (SELECT 1 FROM undecided_letters_late u"
             " WHERE u.tenant_id = c.tenant_id AND u.case_id = c.case_id)",
-            (_ts(received_before), DeliveryKind.HOUSEHOLD_LETTER.value)).fetchall()
-        return [(_case(r), int(r["weeks"])) for r in rows]
+            (to_ts(received_before), DeliveryKind.HOUSEHOLD_LETTER.value)).fetchall()
+        return [(case_of(r), int(r["weeks"])) for r in rows]
 
     def mark_undecided_letter_late(self, tenant_id: str, case_id: str, now: dt.datetime) -> None:
         with self._tx() as db:
             db.execute("INSERT OR IGNORE INTO undecided_letters_late (tenant_id, case_id, reported_at) VALUES (?,?,?)",
-                       (tenant_id, case_id, _ts(now)))
+                       (tenant_id, case_id, to_ts(now)))
 
     def knows_case(self, tenant_id: str, case_id: str) -> bool:
         """The case's MeldingReceived or any delivery about it is known here."""
@@ -568,7 +381,7 @@ class Store(OutboxBookkeeping):
         """Records the region's confirmation once; a repeat returns the first."""
         with self._tx() as db:
             db.execute("INSERT OR IGNORE INTO melder_contacts (tenant_id, case_id, outcome, contacted_at, recorded_at)"
-                       " VALUES (?,?,?,?,?)", (tenant_id, case_id, outcome, _ts(contacted_at), _ts(now)))
+                       " VALUES (?,?,?,?,?)", (tenant_id, case_id, outcome, to_ts(contacted_at), to_ts(now)))
         found = self.melder_contact(tenant_id, case_id)
         assert found is not None
         return found
@@ -578,13 +391,13 @@ class Store(OutboxBookkeeping):
                               " AND case_id=?", (tenant_id, case_id)).fetchone()
         if row is None:
             return None
-        return MelderContact(row["outcome"], _dt(row["contacted_at"]) or dt.datetime.now(dt.UTC),
-                             _dt(row["recorded_at"]) or dt.datetime.now(dt.UTC))
+        return MelderContact(row["outcome"], from_ts(row["contacted_at"]) or dt.datetime.now(dt.UTC),
+                             from_ts(row["recorded_at"]) or dt.datetime.now(dt.UTC))
 
     def letter_for_case(self, tenant_id: str, case_id: str) -> Delivery | None:
         row = self.db.execute("SELECT * FROM deliveries WHERE tenant_id=? AND case_id=? AND kind=? ORDER BY created_at"
                               " LIMIT 1", (tenant_id, case_id, DeliveryKind.HOUSEHOLD_LETTER.value)).fetchone()
-        return _row_to_delivery(row) if row else None
+        return delivery_of(row) if row else None
 
     def set_letter_due(self, tenant_id: str, case_id: str, due_date: dt.date) -> int:
         """The letter's latest due date follows the case's receipt (4 weeks) and its postponements."""
@@ -595,7 +408,7 @@ class Store(OutboxBookkeeping):
     def postponements(self, tenant_id: str, case_id: str) -> list[Postponement]:
         rows = self.db.execute("SELECT * FROM postponements WHERE tenant_id=? AND case_id=? ORDER BY seq",
                                (tenant_id, case_id)).fetchall()
-        return [Postponement(weeks=r["weeks"], reason=r["reason"], recorded_at=_dt(r["recorded_at"]) or
+        return [Postponement(weeks=r["weeks"], reason=r["reason"], recorded_at=from_ts(r["recorded_at"]) or
                              dt.datetime.now(dt.UTC), due_before=dt.date.fromisoformat(r["due_before"]),
                              due_after=dt.date.fromisoformat(r["due_after"])) for r in rows]
 
@@ -605,11 +418,11 @@ class Store(OutboxBookkeeping):
         it until `hold_until`; returns the count so far."""
         with self._tx() as db:
             db.execute("INSERT INTO postponements (tenant_id, case_id, weeks, reason, recorded_at, due_before,"
-                       " due_after) VALUES (?,?,?,?,?,?,?)", (tenant_id, case_id, weeks, reason, _ts(now),
+                       " due_after) VALUES (?,?,?,?,?,?,?)", (tenant_id, case_id, weeks, reason, to_ts(now),
                                                             due_before.isoformat(), new_due.isoformat()))
             db.execute("UPDATE deliveries SET due_date=?, deliver_after=MAX(deliver_after, ?), updated_at=?"
                        " WHERE tenant_id=? AND case_id=? AND kind=? AND state IN (?,?)",
-                       (new_due.isoformat(), _ts(hold_until), _ts(now), tenant_id, case_id,
+                       (new_due.isoformat(), to_ts(hold_until), to_ts(now), tenant_id, case_id,
                         DeliveryKind.HOUSEHOLD_LETTER.value, *OPEN_STATES))
             return int(db.execute("SELECT COUNT(*) FROM postponements WHERE tenant_id=? AND case_id=?",
                                   (tenant_id, case_id)).fetchone()[0])
@@ -622,7 +435,7 @@ class Store(OutboxBookkeeping):
             if not self._insert(db, delivery):
                 return False
             db.execute("INSERT INTO inbox (key, tenant_id, case_id, occurred_at, acknowledge_before) VALUES (?,?,?,?,?)",
-                       (delivery.key, delivery.tenant_id, delivery.case_id, _ts(occurred_at), _ts(acknowledge_before)))
+                       (delivery.key, delivery.tenant_id, delivery.case_id, to_ts(occurred_at), to_ts(acknowledge_before)))
             return True
 
     def inbox_page(self, tenant_id: str, after_seq: int = 0, limit: int = 100, since: dt.datetime | None = None,
@@ -631,13 +444,13 @@ class Store(OutboxBookkeeping):
         args: list[object] = [tenant_id, after_seq]
         if since is not None:
             sql += " AND i.occurred_at >= ?"
-            args.append(_ts(since))
+            args.append(to_ts(since))
         if unacknowledged_only:
             sql += " AND i.acknowledged_at IS NULL"
         if case_id:
             sql += " AND i.case_id = ?"
             args.append(case_id)
-        return [_inbox_row(r) for r in self.db.execute(sql + " ORDER BY i.seq LIMIT ?", (*args, limit)).fetchall()]
+        return [inbox_row_of(r) for r in self.db.execute(sql + " ORDER BY i.seq LIMIT ?", (*args, limit)).fetchall()]
 
     def acknowledge(self, tenant_id: str, keys: Collection[str], now: dt.datetime) -> tuple[list[InboxRow], list[str]]:
         """Mark the region's items acknowledged (the first time counts), all or nothing. Returns the rows
@@ -646,26 +459,26 @@ class Store(OutboxBookkeeping):
         wanted = list(dict.fromkeys(keys))
         with self._tx() as db:
             rows = {r["key"]: r for r in db.execute(
-                f"{INBOX_ROWS} WHERE i.tenant_id = ? AND i.key IN ({_marks(wanted)})", (tenant_id, *wanted))}
+                f"{INBOX_ROWS} WHERE i.tenant_id = ? AND i.key IN ({marks(wanted)})", (tenant_id, *wanted))}
             unknown = [k for k in wanted if k not in rows]
             if unknown:
                 return [], unknown
             fresh = [rows[k] for k in wanted if rows[k]["acknowledged_at"] is None]
-            db.executemany("UPDATE inbox SET acknowledged_at = ? WHERE key = ?", [(_ts(now), r["key"]) for r in fresh])
-            return [_inbox_row(r) for r in fresh], []
+            db.executemany("UPDATE inbox SET acknowledged_at = ? WHERE key = ?", [(to_ts(now), r["key"]) for r in fresh])
+            return [inbox_row_of(r) for r in fresh], []
 
     def unacknowledged_late(self, now: dt.datetime, limit: int = 100) -> list[InboxRow]:
         """Items past their acknowledgement deadline, not acknowledged and not yet escalated."""
         rows = self.db.execute(
             f"{INBOX_ROWS} WHERE i.acknowledged_at IS NULL AND i.escalated_at IS NULL AND i.acknowledge_before < ?"
-            " ORDER BY i.seq LIMIT ?", (_ts(now), limit)).fetchall()
-        return [_inbox_row(r) for r in rows]
+            " ORDER BY i.seq LIMIT ?", (to_ts(now), limit)).fetchall()
+        return [inbox_row_of(r) for r in rows]
 
     def escalate(self, item: InboxRow, escalation: Delivery, now: dt.datetime) -> bool:
         """Mark the item escalated and schedule the escalation, once."""
         with self._tx() as db:
             cur = db.execute("UPDATE inbox SET escalated_at = ? WHERE seq = ? AND escalated_at IS NULL"
-                             " AND acknowledged_at IS NULL", (_ts(now), item.seq))
+                             " AND acknowledged_at IS NULL", (to_ts(now), item.seq))
             if cur.rowcount != 1:
                 return False
             self._insert(db, escalation)
@@ -674,7 +487,7 @@ class Store(OutboxBookkeeping):
     def inbox_figures(self, now: dt.datetime) -> dict[str, tuple[int, int]]:
         """Per region: (items not acknowledged, of which past their acknowledgement deadline)."""
         rows = self.db.execute("SELECT tenant_id, COUNT(*), SUM(acknowledge_before < ?) FROM inbox"
-                               " WHERE acknowledged_at IS NULL GROUP BY tenant_id", (_ts(now),)).fetchall()
+                               " WHERE acknowledged_at IS NULL GROUP BY tenant_id", (to_ts(now),)).fetchall()
         return {r[0]: (int(r[1]), int(r[2] or 0)) for r in rows}
 
     def households_informed_late(self, today: dt.date) -> dict[str, int]:
@@ -711,8 +524,8 @@ class Store(OutboxBookkeeping):
             "FROM outbox o JOIN deliveries d ON d.key = o.delivery_key"
             " WHERE o.sent_at IS NULL AND o.seq NOT IN (SELECT seq FROM outbox_quarantine) ORDER BY o.seq LIMIT ?",
             (limit,)).fetchall()
-        return [OutboxEntry(seq=r["seq"], event_id=r["event_id"], event=r["event"], delivery=_row_to_delivery(r),
-                            created_at=_dt(r["o_created_at"]) or dt.datetime.now(dt.UTC), reason=r["o_reason"],
+        return [OutboxEntry(seq=r["seq"], event_id=r["event_id"], event=r["event"], delivery=delivery_of(r),
+                            created_at=from_ts(r["o_created_at"]) or dt.datetime.now(dt.UTC), reason=r["o_reason"],
                             permanent=bool(r["permanent"])) for r in rows]
 
     def unsent_count(self) -> int:
@@ -734,6 +547,6 @@ class Store(OutboxBookkeeping):
         power cut, the rows are sent again under the same event ids, which every consumer dedupes."""
         now = dt.datetime.now(dt.UTC)
         with self._tx(bookkeeping=True) as db:
-            db.executemany("UPDATE outbox SET sent_at=? WHERE seq=?", [(_ts(now), seq) for seq in seqs])
+            db.executemany("UPDATE outbox SET sent_at=? WHERE seq=?", [(to_ts(now), seq) for seq in seqs])
             db.execute("DELETE FROM outbox WHERE sent_at < ? AND seq NOT IN (SELECT seq FROM outbox_quarantine)",
-                       (_ts(now - dt.timedelta(days=OUTBOX_KEEP_DAYS)),))
+                       (to_ts(now - dt.timedelta(days=OUTBOX_KEEP_DAYS)),))
