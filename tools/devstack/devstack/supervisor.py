@@ -49,22 +49,27 @@ class Supervisor:
         now, said = self.clock(), []
         for name, process in self.processes.items():
             if name in self._due:
-                if now >= self._due[name]:
-                    del self._due[name]
+                if now < self._due[name]:
+                    continue
+                del self._due[name]
+                try:
                     process.start()
-                    said.append(f"{name} started again")
-                continue
-            if process.proc is None or process.proc.poll() is None:
-                continue
-            exits = self._exits.setdefault(name, deque())
-            exits.append(now)
-            while exits and exits[0] < now - self.window:
-                exits.popleft()
-            if len(exits) > self.max_restarts:
-                raise CrashLoop(f"{name} exited {len(exits)} times within {self.window:.0f} s (the last time with "
-                                f"{process.proc.returncode}); see {process.log_path}")
-            delay = min(FIRST_DELAY * 2 ** (len(exits) - 1), MAX_DELAY)
-            self._due[name] = now + delay
-            said.append(f"{name} exited with {process.proc.returncode}; starting it again in {delay:.0f} s "
-                        f"(see {process.log_path})")
+                except Exception as exc:  # e.g. the broker's port not free yet: one more exit, started again later
+                    said.append(self._exited(name, now, f"could not start ({exc})", process.log_path))
+                    continue
+                said.append(f"{name} started again")
+            elif process.proc is not None and process.proc.poll() is not None:
+                said.append(self._exited(name, now, f"exited with {process.proc.returncode}", process.log_path))
         return said
+
+    def _exited(self, name: str, now: float, what: str, log_path: pathlib.Path) -> str:
+        exits = self._exits.setdefault(name, deque())
+        exits.append(now)
+        while exits and exits[0] < now - self.window:
+            exits.popleft()
+        if len(exits) > self.max_restarts:
+            raise CrashLoop(f"{name} exited {len(exits)} times within {self.window:.0f} s (the last time: {what}); "
+                            f"see {log_path}")
+        delay = min(FIRST_DELAY * 2 ** (len(exits) - 1), MAX_DELAY)
+        self._due[name] = now + delay
+        return f"{name} {what}; starting it again in {delay:.0f} s (see {log_path})"

@@ -71,6 +71,32 @@ def test_exits_longer_ago_than_the_window_do_not_count(tmp_path: pathlib.Path) -
     exited(process)
 
 
+class StartFailsOnce(ServiceProcess):
+    """A service whose next start fails once, as the broker's does while its port is not free yet."""
+
+    fail_next = False
+
+    def start(self) -> ServiceProcess:
+        if self.fail_next:
+            self.fail_next = False
+            raise OSError("port in use")
+        return super().start()
+
+
+def test_a_start_that_fails_counts_as_an_exit_and_is_tried_again(tmp_path: pathlib.Path) -> None:
+    clock = Clock()
+    process = StartFailsOnce("zen", "this", env={}, log_path=tmp_path / "zen.log").start()
+    supervisor = Supervisor({"zen": process}, clock=clock)
+    exited(process)
+    supervisor.tick()
+    process.fail_next = True
+    clock.now += 1
+    assert supervisor.tick() == [f"zen could not start (port in use); starting it again in 2 s (see {tmp_path / 'zen.log'})"]
+    clock.now += 2
+    assert supervisor.tick() == ["zen started again"]
+    exited(process)
+
+
 def test_the_embedded_broker_is_started_again_on_its_port_as_a_new_cluster(tmp_path: pathlib.Path) -> None:
     """A new, empty broker where the lost one was: the services notice its cluster id and recover (a broker loss,
     docs/architecture.md)."""
