@@ -20,7 +20,7 @@ import pathlib
 import subprocess
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Any
 
 import grpc
@@ -97,6 +97,13 @@ async def assigned(consumer: Any, *, at_end: bool = False) -> None:
     if at_end:
         for tp in consumer.assignment():
             await consumer.position(tp)
+
+
+async def send_all(producer: Any, records: Iterable[tuple[str, str, bytes, Any]]) -> None:
+    """Send (topic, key, value, headers) records as fast as the producer takes them, then wait for every ack."""
+    futures = [await producer.send(topic, value, key=key.encode(), headers=headers)
+               for topic, key, value, headers in records]
+    await asyncio.gather(*futures)
 
 
 def kafka_mode(option: str | None = None) -> str:

@@ -34,7 +34,7 @@ from vtkit.envelope import encode, envelope_for, new_event_id
 from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
 from vtkit.signing import Signers
-from vttest import assigned
+from vttest import assigned, send_all
 from vttest.notifier import Notifier, assessment_due
 from vttest.radar import melding_received
 
@@ -93,9 +93,7 @@ async def test_notifier_cpu_per_melding(kafka: str, keys: KeyStore, publisher: P
         assert process.proc is not None
         cpu_before = cpu_seconds(process.proc.pid)
         t0 = time.perf_counter()
-        futures = [await publisher.producer.send(topic, value, key=key.encode(), headers=headers)
-                   for topic, key, value, headers in prepared]
-        await asyncio.gather(*futures)
+        await send_all(publisher.producer, prepared)
         waiting = {(case_id, kind) for case_id in cases for kind in KINDS}
         deadline = time.monotonic() + TIMEOUT
         while waiting:

@@ -31,7 +31,7 @@ from vtkit.kafka import KafkaSettings, Publisher, ensure_topics
 from vtkit.keystore import KeyStore
 from vtkit.signing import Signers
 from vtkit.tenants import all_tenants
-from vttest import assigned
+from vttest import assigned, send_all
 from vttest.radar import melding_received, radar_process, start_radar
 
 N = int(os.environ.get("RADAR_BENCH_N", "2000"))
@@ -87,9 +87,7 @@ async def test_radar_throughput_against_raw_aiokafka(kafka: str, keys: KeyStore,
         assert process.proc is not None
         cpu_before = cpu_seconds(process.proc.pid)
         t0 = time.perf_counter()
-        futures = [await publisher.producer.send(topic, value, key=key.encode(), headers=headers)
-                   for topic, key, value, headers in prepared]
-        await asyncio.gather(*futures)
+        await send_all(publisher.producer, prepared)
         published = time.perf_counter() - t0
         done = await _count_until(watcher, wanted, t0)
         radar_cpu_ms = 1000 * (cpu_seconds(process.proc.pid) - cpu_before) / N
@@ -108,9 +106,7 @@ async def test_radar_throughput_against_raw_aiokafka(kafka: str, keys: KeyStore,
     try:
         await assigned(consumer)
         t0 = time.perf_counter()
-        futures = [await publisher.producer.send(raw_topic, value, key=key.encode(), headers=headers)
-                   for _, key, value, headers in prepared]
-        await asyncio.gather(*futures)
+        await send_all(publisher.producer, [(raw_topic, key, value, headers) for _, key, value, headers in prepared])
         raw_published = time.perf_counter() - t0
         seen = 0
         while seen < N:

@@ -37,19 +37,17 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer
-from aiokafka.structs import ConsumerRecord, TopicPartition
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from vtkit import topics
 from vtkit.config import load_settings
-from vtkit.envelope import DecodeError, decode
-from vtkit.kafka import KafkaSettings, true_end_offsets
+from vtkit.kafka import KafkaSettings
 from vtkit.outbox_store import quarantined, request_recovery
 
-from ops.deadletters import HandledStore, dead_letter_row, lenient_headers, redrive_rows
+from ops.case_story import case_story
+from ops.deadletters import HandledStore, dead_letter_row, redrive_rows
 from ops.observer import Observer
+from ops.reading import metadata, read_all, read_range, settings_of
 
 # The checkout (services/ops/ops/cli.py -> the repository; /app in the image): `make run` writes var/ there.
 ROOT = pathlib.Path(__file__).resolve().parents[3]
@@ -67,104 +65,6 @@ def kafka_from(args: argparse.Namespace) -> KafkaSettings:
     else:
         sys.exit("no broker: pass --kafka, set KAFKA_BOOTSTRAP_SERVERS, or start the suite with `make run`")
     return load_settings(KafkaSettings, {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap})
-
-
-def _settings(kafka: str | KafkaSettings) -> KafkaSettings:
-    return kafka if isinstance(kafka, KafkaSettings) else KafkaSettings(bootstrap_servers=kafka)
-
-
-class Reading:
-    """Progress of reading records: a rich bar on a terminal; in a log file (stderr not a TTY) a plain line at
-    start, every quarter and end, with no cursor movements or colour codes."""
-
-    def __init__(self, console: Console | None, description: str, total: int, unit: str = "records"):
-        self.console, self.description, self.total, self.done, self._said = console, description, max(total, 0), 0, -1
-        self.unit = unit
-        self._bar: Progress | None = None
-        if console is not None and console.is_terminal:
-            self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                 TimeElapsedColumn(), console=console, transient=True)
-            self._task = self._bar.add_task(description, total=self.total or None)
-            self._bar.start()
-        else:
-            self._line()
-
-    def _line(self) -> None:
-        if self.console is None:
-            return
-        quarter = 4 if self.total == 0 else min(4, 4 * self.done // self.total)
-        if quarter != self._said:
-            self._said = quarter
-            share = f" ({100 * self.done // self.total}%)" if self.total else ""
-            self.console.print(f"{self.description}: {self.done} of {self.total} {self.unit}{share}", markup=False,
-                               highlight=False)
-
-    def advance(self, n: int) -> None:
-        self.done += n
-        if self._bar is not None:
-            self._bar.update(self._task, completed=min(self.done, self.total) if self.total else self.done)
-        else:
-            self._line()
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.stop()
-        elif self._said != 4:
-            self.done = max(self.done, self.total)
-            self._line()
-
-
-async def read_range(kafka: str | KafkaSettings, topic: str, last: int | None = None,
-                     progress: Console | None = None) -> list[ConsumerRecord]:
-    """The records of a topic up to its end at the time of the call: all of them, or (last=N) the last N of each
-    partition, found by seeking to end-N per partition instead of reading the topic from its beginning."""
-    settings = _settings(kafka)
-    consumer = AIOKafkaConsumer(**settings.client_kwargs(), enable_auto_commit=False)
-    await consumer.start()
-    reading: Reading | None = None
-    try:
-        partitions = await _partitions(consumer, topic)
-        consumer.assign(partitions)
-        begins = await consumer.beginning_offsets(partitions)
-        # The embedded broker reports a partition's end as its last record batch's first offset + 1.
-        ends = await true_end_offsets(settings, await consumer.end_offsets(partitions))
-        starts = {tp: begins[tp] if last is None else max(begins[tp], ends[tp] - last) for tp in partitions}
-        for tp, offset in starts.items():
-            consumer.seek(tp, offset)
-        reading = Reading(progress, f"reading {topic}", sum(ends[tp] - starts[tp] for tp in partitions))
-        records: list[ConsumerRecord] = []
-        while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
-            for batch in (await consumer.getmany(timeout_ms=500)).values():
-                records += batch
-                reading.advance(len(batch))
-        if last is not None:  # a batch may start before end-N: keep the last N of each partition
-            records = [r for tp in partitions
-                       for r in sorted((r for r in records if r.partition == tp.partition), key=lambda r: r.offset)[-last:]]
-        return sorted(records, key=lambda r: (r.timestamp, r.partition, r.offset))
-    finally:
-        if reading is not None:
-            reading.close()
-        await consumer.stop()
-
-
-async def read_all(kafka: str | KafkaSettings, topic: str, progress: Console | None = None) -> list[ConsumerRecord]:
-    """Every record of a topic, from the beginning to its end at the time of the call."""
-    return await read_range(kafka, topic, None, progress)
-
-
-async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
-    await consumer._client.force_metadata_update()  # noqa: SLF001 (aiokafka has no public refresh)
-    found = consumer.partitions_for_topic(topic)
-    if not found:
-        sys.exit(f"topic {topic} does not exist")
-    return [TopicPartition(topic, p) for p in sorted(found)]
-
-
-def metadata(record: ConsumerRecord) -> dict[str, Any]:
-    headers, problems = lenient_headers(record)
-    return {"offset": f"{record.partition}:{record.offset}", "key": (record.key or b"").decode(errors="replace"),
-            "type": headers.get("ce_type", ""), "id": headers.get("ce_id", ""), "tenant": headers.get("ce_tenant", ""),
-            "time": headers.get("ce_time", ""), "bytes": len(record.value or b""), "problem": "; ".join(problems)}
 
 
 async def dead_letters(kafka: str | KafkaSettings, store: HandledStore, progress: Console | None = None) -> list[dict[str, Any]]:
@@ -186,7 +86,7 @@ async def redrive(kafka: str | KafkaSettings, selected: Sequence[str], everythin
     each one's original record, re-read from its topic, to the consumer that failed it only."""
     store = store or HandledStore(None)
     chosen = _choose(await dead_letters(kafka, store, progress), selected, everything)
-    return await redrive_rows(_settings(kafka), chosen, store)
+    return await redrive_rows(settings_of(kafka), chosen, store)
 
 
 def table(rows: list[dict[str, Any]], columns: Sequence[str], title: str | None = None,
@@ -262,91 +162,6 @@ def recover(data_dir: pathlib.Path) -> str:
     return "\n".join(lines) or f"no service outboxes in {data_dir}"
 
 
-
-
-# Fields that name a case (or a contact that is one) in the events of the suite; their values are ids, never
-# personal data, so they may be matched and shown.
-CASE_FIELDS = ("case_id", "contact_id", "episode_case_id", "melding_id", "advies_id", "linked_advies_id",
-               "previous_advies_id", "dossier_id")
-CASE_LISTS = ("contact_ids", "episode_case_ids")
-
-
-def _case_ids(message: Any) -> set[str]:
-    fields = message.DESCRIPTOR.fields_by_name
-    ids = {str(getattr(message, f)) for f in CASE_FIELDS if f in fields and getattr(message, f)}
-    for f in CASE_LISTS:
-        if f in fields:
-            ids |= {str(v) for v in getattr(message, f)}
-    return ids
-
-
-def _detail(message: Any) -> str:
-    """What kind of step an event is, from its enums and flags only (never a text field)."""
-    parts = []
-    for field in message.DESCRIPTOR.fields:
-        if getattr(field, "is_repeated", False) or getattr(field, "label", 0) == 3:  # 3: LABEL_REPEATED
-            continue
-        value = getattr(message, field.name)
-        if field.enum_type is not None and value:
-            parts.append(f"{field.name}={field.enum_type.values_by_number[value].name}")
-        elif field.type == field.TYPE_BOOL and value:
-            parts.append(field.name)
-    return " ".join(parts)[:120]
-
-
-async def case_story(kafka: str | KafkaSettings, ident: str, progress: Console | None = None) -> list[dict[str, Any]]:
-    """Every record about one case (by its reference or case id), in time order, as metadata: intake, national
-    assessments, register, deliveries (the notifier's Delivery* events), dead letters and audit records (action,
-    service, role, outcome: never the user, purpose or detail)."""
-    from aiokafka.admin import AIOKafkaAdminClient
-    from vt.audit.v1 import events_pb2 as audit_events
-    from vtkit.tenants import all_tenants
-
-    admin = AIOKafkaAdminClient(**_settings(kafka).client_kwargs())
-    await admin.start()
-    try:
-        existing = set(await admin.list_topics())  # asking a missing topic's partitions would create it on tansu
-    finally:
-        await admin.close()
-    regional = [name for t in sorted(all_tenants()) for name in (topics.intake(t), topics.register(t))]
-    wanted = [t for t in [*regional, topics.NATIONAL_ASSESSMENTS, topics.NATIONAL_DELIVERIES, topics.DEAD_LETTERS,
-                          topics.NATIONAL_AUDIT] if t in existing]
-    decoded: list[tuple[ConsumerRecord, Any]] = []
-    reading = Reading(progress, "reading topics", len(wanted), "topics")
-    for topic in wanted:
-        records = await read_all(kafka, topic)
-        reading.advance(1)
-        for record in records:
-            try:
-                decoded.append((record, decode(record.value, record.headers).message))
-            except DecodeError:
-                decoded.append((record, None))
-    reading.close()
-    ids = {ident}
-    for _, message in decoded:  # a reference names the melding's case; links bring their partners in
-        if message is not None and getattr(message, "reference", None) == ident:
-            ids |= _case_ids(message)
-    for _ in range(2):
-        for record, message in decoded:
-            if message is not None and record.topic != topics.NATIONAL_AUDIT and _case_ids(message) & ids:
-                ids |= {i for i in _case_ids(message) if i} - {getattr(message, "dossier_id", "")}
-    rows = []
-    for record, message in decoded:
-        headers, _ = lenient_headers(record)
-        base = {"topic": record.topic, "offset": f"{record.partition}:{record.offset}", "event_id": headers.get("ce_id", ""),
-                "tenant": headers.get("ce_tenant", ""), "time": headers.get("ce_time", "")}
-        if isinstance(message, audit_events.AuditRecord):
-            if ids & set(message.subject.values()):
-                rows.append({**base, "time": message.when, "type": f"audit {message.action}",
-                             "detail": f"{message.what} by {message.service} ({message.role or '-'}): {message.outcome}"})
-        elif record.topic == topics.DEAD_LETTERS:
-            row = dead_letter_row(record)
-            if (record.key or b"").decode(errors="replace") in ids or (message is not None and _case_ids(message) & ids):
-                rows.append({**base, "type": f"dead letter ({row['type'] or '?'})",
-                             "detail": f"{row['consumer']} on {row['origin']}: {row['reason'][:80]}"})
-        elif message is not None and _case_ids(message) & ids:
-            rows.append({**base, "type": type(message).__name__, "detail": _detail(message)})
-    return sorted(rows, key=lambda r: r["time"])
 
 
 def _data_dir(args: argparse.Namespace) -> pathlib.Path:
