@@ -30,7 +30,7 @@ from vt.notifier.v1 import events_pb2 as delivery_events
 from vt.radar.v1 import events_pb2 as radar_events
 from vtkit import topics
 from vtkit.calendar import due_after_working_days
-from vtkit.envelope import encode, envelope_for, new_event_id
+from vtkit.envelope import encode, envelope_for, header_value, new_event_id
 from vtkit.kafka import Publisher
 from vtkit.keystore import KeyStore
 from vtkit.signing import Signers
@@ -100,7 +100,7 @@ async def test_notifier_cpu_per_melding(kafka: str, keys: KeyStore, publisher: P
             assert time.monotonic() < deadline, f"{len(waiting)} deliveries not delivered within {TIMEOUT} s"
             for records in (await delivered.getmany(timeout_ms=200, max_records=5000)).values():
                 for record in records:
-                    if dict(record.headers).get("ce_type") == delivery_events.DeliveryDelivered.DESCRIPTOR.full_name.encode():
+                    if header_value(record.headers, "ce_type") == delivery_events.DeliveryDelivered.DESCRIPTOR.full_name:
                         done = delivery_events.DeliveryDelivered.FromString(record.value)
                         waiting.discard((done.case_id, done.kind))
         seconds = time.perf_counter() - t0
