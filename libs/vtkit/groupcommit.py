@@ -9,7 +9,8 @@ the batches is the order the items arrived in.
 Used by the access log (vtkit.audit: one append and fsync per batch of records) and by intake's store (one SQLite
 COMMIT per batch of contacts, each in its own savepoint): docs/architecture.md, "Durability: every fact on disk at
 its producer first" and "The access log". `sqlite_savepoint` is the savepoint half, shared with the notifier's
-grouped transaction.
+grouped transaction. `Coalescer` is the same mechanism for a batch that is itself awaited, such as one remote call
+for several deliveries (the notifier's DeliverBatch, docs/architecture.md "Outgoing notices").
 """
 
 from __future__ import annotations
@@ -18,63 +19,66 @@ import asyncio
 import contextlib
 import contextvars
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Generic, TypeVar
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 
-class GroupCommit(Generic[Item, Result]):
-    """Coalesces the items of concurrent `submit` calls into batches for `write_batch`, which runs in a worker thread,
-    one batch at a time, and returns one outcome per item (a result, or an exception that fails that item only). An
-    exception raised by `write_batch` itself fails every item of the batch (nothing of it was made durable).
+class Coalescer(Generic[Item, Result]):
+    """Coalesces the items of concurrent `submit` calls into batches for `run_batch`, one batch at a time (at most
+    `max_batch` items each), which returns one outcome per item (a result, or an exception that fails that item only).
+    An exception raised by `run_batch` itself fails every item of the batch.
 
     Bound to the event loop it is first used on while a batch is pending; between batches it may move to another
     (tests run one `asyncio.run` after another)."""
 
-    def __init__(self, write_batch: Callable[[Sequence[Item]], Sequence[Result | BaseException]]):
-        self._write_batch = write_batch
+    def __init__(self, run_batch: Callable[[Sequence[Item]], Awaitable[Sequence[Result | BaseException]]],
+                 max_batch: int | None = None):
+        self._run_batch = run_batch
+        self._max_batch = max_batch
         self._waiting: list[tuple[Item, asyncio.Future[Result]]] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._runner: asyncio.Task[None] | None = None
 
     @property
     def waiting(self) -> int:
-        """Items queued for the next batch (while one is being written)."""
+        """Items queued for the next batch (while one is running)."""
         return len(self._waiting)
 
     async def submit(self, item: Item) -> Result:
-        """The item's outcome, once the batch that holds it is durable."""
+        """The item's outcome, once the batch that holds it is done."""
         done: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         self._waiting.append((item, done))
-        if self._writer is None:
-            # In a context of its own: the writer serves every caller, not the one that happened to start it (its
+        if self._runner is None:
+            # In a context of its own: the runner serves every caller, not the one that happened to start it (its
             # trace span, its acting user); what an item needs of its caller's context travels in the item.
-            self._writer = asyncio.create_task(self._write_until_empty(), context=contextvars.Context())
-        # A cancelled caller does not stop the write (as with asyncio.to_thread): its item may still be stored.
+            self._runner = asyncio.create_task(self._run_until_empty(), context=contextvars.Context())
+        # A cancelled caller does not stop the batch (as with asyncio.to_thread): its item may still be done.
         return await done
 
-    async def _write_until_empty(self) -> None:
+    async def _run_until_empty(self) -> None:
         try:
             while self._waiting:
-                batch, self._waiting = self._waiting, []
-                await self._write(batch)
-        except asyncio.CancelledError:  # the loop is shutting down: the items still waiting are not written
+                cut = len(self._waiting) if self._max_batch is None else self._max_batch
+                batch, self._waiting = self._waiting[:cut], self._waiting[cut:]
+                await self._run(batch)
+        except asyncio.CancelledError:  # the loop is shutting down: the items still waiting are not run
             for _, done in self._waiting:
                 done.cancel()
             self._waiting = []
             raise
         finally:
-            self._writer = None
+            self._runner = None
 
-    async def _write(self, batch: list[tuple[Item, asyncio.Future[Result]]]) -> None:
+    async def _run(self, batch: list[tuple[Item, asyncio.Future[Result]]]) -> None:
         try:
-            outcomes = await asyncio.to_thread(self._write_batch, [item for item, _ in batch])
+            outcomes = await self._run_batch([item for item, _ in batch])
         except asyncio.CancelledError:  # the loop is shutting down: nobody of this batch is answered
             for _, done in batch:
                 done.cancel()
             raise
-        except Exception as exc:  # the batch as a whole failed: nobody's item is durable
+        except Exception as exc:  # the batch as a whole failed
             outcomes = [exc] * len(batch)
         for (_, done), outcome in zip(batch, outcomes, strict=True):
             if done.done():
@@ -83,6 +87,18 @@ class GroupCommit(Generic[Item, Result]):
                 done.set_exception(outcome)
             else:
                 done.set_result(outcome)
+
+
+class GroupCommit(Coalescer[Item, Result]):
+    """A `Coalescer` whose batch is a synchronous write (`write_batch`), run in a worker thread, never on the event
+    loop: an exception raised by `write_batch` itself fails every item of the batch (nothing of it was made
+    durable)."""
+
+    def __init__(self, write_batch: Callable[[Sequence[Item]], Sequence[Result | BaseException]]):
+        async def in_a_thread(items: Sequence[Item]) -> Sequence[Result | BaseException]:
+            return await asyncio.to_thread(write_batch, items)
+
+        super().__init__(in_a_thread)
 
 
 @contextlib.contextmanager

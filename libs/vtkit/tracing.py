@@ -255,13 +255,18 @@ def end_when_done(span: Span | None, future: Any) -> None:
 
 @contextlib.contextmanager
 def span(name: str, parent: otel_context.Context | None = None, kind: SpanKind = SpanKind.INTERNAL,
-         attributes: Mapping[str, Any] | None = None) -> Iterator[Span | None]:
-    """An internal span (current inside the block); nothing when tracing is off. Attributes: ids only."""
+         attributes: Mapping[str, Any] | None = None,
+         linked: Sequence[otel_context.Context | None] = ()) -> Iterator[Span | None]:
+    """An internal span (current inside the block); nothing when tracing is off. Attributes: ids only. `linked`: the
+    contexts of other spans this one also serves (a batch: its parent is the first item's span, the others' are
+    links)."""
     if not _enabled:
         yield None
         return
-    with _tracer.start_as_current_span(name, context=parent, kind=kind, attributes=attributes, record_exception=False,
-                                       set_status_on_exception=False) as current:
+    links = [trace.Link(c) for c in (trace.get_current_span(ctx).get_span_context() for ctx in linked if ctx)
+             if c.is_valid]
+    with _tracer.start_as_current_span(name, context=parent, kind=kind, attributes=attributes, links=links,
+                                       record_exception=False, set_status_on_exception=False) as current:
         with _error_type(current):
             yield current
 

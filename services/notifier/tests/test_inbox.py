@@ -7,8 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import pathlib
 from collections.abc import AsyncIterator
+from typing import Any
 
-import grpc
 import pytest
 from notifier.adapters.regional import RegionalClients
 from notifier.consumer import EventHandler
@@ -19,7 +19,6 @@ from notifier.store import Store
 from simulators.regional_system import FakeRegionalSystem
 from vt.common.v1 import common_pb2
 from vt.intake.v1 import events_pb2 as intake_events
-from vt.notifier.v1 import receivers_pb2
 from vt.radar.v1 import events_pb2 as radar_events
 from vt.rvdk.v1 import events_pb2 as rvdk_events
 from vt.verwijsindex.v1 import events_pb2 as vi_events
@@ -228,13 +227,10 @@ class RejectsOne(FakeRegionalSystem):
 
     rejected_person = "p-bad"
 
-    async def DeliverInboxItem(self, request: receivers_pb2.DeliverInboxItemRequest,
-                               context: grpc.aio.ServicerContext) -> receivers_pb2.DeliverInboxItemResponse:
-        if self.rejected_person in request.item.person_ids:
-            self.calls.append({"method": "DeliverInboxItem", "status": "INVALID_ARGUMENT", "case_id": request.item.case_id,
-                               "duplicate": False})
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "person_ids: unknown person")
-        return await super().DeliverInboxItem(request, context)
+    def refusal(self, method: str, request: Any) -> tuple[str, str] | None:
+        if method == "DeliverInboxItem" and self.rejected_person in request.person_ids:
+            return "INVALID_ARGUMENT", "person_ids: unknown person"
+        return None
 
 
 async def test_down_for_hours_then_everything_once_in_order_and_a_rejected_item_does_not_block(

@@ -19,6 +19,10 @@ waits for that confirmation. The confirmation is recorded as a call of method "C
 DeliverInboxItem (the region inbox) is recorded with the item's kind, person ids and what it says (source of a
 monitoring alert, the changes of an assessment input, the deadline); the team lead's escalated copy too.
 
+DeliverBatch takes each of its deliveries as the single call of its kind (recorded as that method, with "batch": the
+number of deliveries in the call) and answers one result per delivery; `batched=False` plays a receiver that does not
+implement it yet (UNIMPLEMENTED), so the notifier's single calls can be seen.
+
 Run standalone: `python -m simulators.regional_system` (env GRPC_PORT, RECORD_FILE, TENANT,
 FAIL_FIRST, FAIL_PERMANENT, CONFIRM_VIA_NOTIFIER; VT_KEY_DIR for its certificates). Like every server of the suite it
 requires mutual TLS (vtkit.grpcserver); the notifier, its only caller, calls as national/notifier. Any other
@@ -70,8 +74,9 @@ class FakeRegionalSystem(receivers_pb2_grpc.RegionalCallbackServiceServicer):
 
     def __init__(self, port: int = 0, record_file: str | os.PathLike[str] | None = None, tenant: str = "",
                  fail_first: int = 0, fail_permanent: bool = False, delay_seconds: float = 0.0,
-                 keys: KeyStore | None = None, confirm_via: str = ""):
+                 keys: KeyStore | None = None, confirm_via: str = "", batched: bool = True):
         self.port = port
+        self.batched = batched
         self.keys = keys  # None: the key dir of VT_KEY_DIR
         self.record_file = pathlib.Path(record_file) if record_file else None
         self.tenant = tenant
@@ -139,11 +144,11 @@ class FakeRegionalSystem(receivers_pb2_grpc.RegionalCallbackServiceServicer):
 
     async def DeliverCallback(self, request: receivers_pb2.DeliverCallbackRequest,
                               context: grpc.aio.ServicerContext) -> receivers_pb2.DeliverCallbackResponse:
-        call = await self._receive("DeliverCallback", request, context, due_date=_date_iso(request.due_date),
-                                   acute=request.acute, has_melder=request.HasField("melder"),
-                                   melder_key_id=request.melder.key_id, has_agreements=request.HasField("agreements"),
-                                   agreements_key_id=request.agreements.key_id,
-                                   has_feedback=request.HasField("feedback"))
+        call = await self._receive("DeliverCallback", request, context, **_callback_fields(request))
+        self._took_callback(request, call)
+        return receivers_pb2.DeliverCallbackResponse()
+
+    def _took_callback(self, request: receivers_pb2.DeliverCallbackRequest, call: dict[str, Any]) -> None:
         self.callbacks.append(request)
         # The worker calls the melder once, at the first delivery of the callback (not at a repeat of it). Decided
         # from this call's own record: scanning every earlier call made the fake's cost grow with its history.
@@ -151,7 +156,6 @@ class FakeRegionalSystem(receivers_pb2_grpc.RegionalCallbackServiceServicer):
             task = asyncio.create_task(self._confirm(request.tenant_id, request.case_id))
             self._confirming.add(task)
             task.add_done_callback(self._confirming.discard)
-        return receivers_pb2.DeliverCallbackResponse()
 
     async def _confirm(self, tenant: str, case_id: str) -> None:
         """The worker called the melder: tell the notifier, as the region (its certificate), until it answers."""
@@ -177,35 +181,44 @@ class FakeRegionalSystem(receivers_pb2_grpc.RegionalCallbackServiceServicer):
 
     async def DeliverRegisterMatch(self, request: receivers_pb2.DeliverRegisterMatchRequest,
                                    context: grpc.aio.ServicerContext) -> receivers_pb2.DeliverRegisterMatchResponse:
-        await self._receive("DeliverRegisterMatch", request, context, due_date="", person_id=request.person_id,
-                            other_tenant=request.other.tenant_id)
+        await self._receive("DeliverRegisterMatch", request, context, **_register_match_fields(request))
         return receivers_pb2.DeliverRegisterMatchResponse()
 
     async def DeliverInboxItem(self, request: receivers_pb2.DeliverInboxItemRequest,
                                context: grpc.aio.ServicerContext) -> receivers_pb2.DeliverInboxItemResponse:
-        item = request.item
-        detail = item.WhichOneof("detail") or ""
-        fields: dict[str, Any] = {"kind": receivers_pb2.InboxItemKind.Name(item.kind).removeprefix("INBOX_ITEM_KIND_"),
-                                  "person_ids": list(item.person_ids), "escalated": item.escalated, "acute": item.acute,
-                                  "acknowledge_before": item.acknowledge_before.ToDatetime(dt.UTC).isoformat()}
-        if detail == "monitoring_alert":
-            signal = item.monitoring_alert.signal
-            fields.update(source=receivers_pb2.InboxSource.Name(signal.source).removeprefix("INBOX_SOURCE_"),
-                          organisation=signal.organisation.tenant_id)
-        elif detail == "assessment_input":
-            fields.update(first=item.assessment_input.first,
-                          changes=[receivers_pb2.InboxSource.Name(c.source).removeprefix("INBOX_SOURCE_")
-                                   for c in item.assessment_input.changes])
-        elif detail == "emergency_access":
-            fields.update(by_tenant=item.emergency_access.by_tenant_id, by_user=item.emergency_access.by_user,
-                          reason_key_id=item.emergency_access.reason.key_id)
-        elif detail == "deadline_overdue":
-            fields.update(deadline=receivers_pb2.InboxDeadline.Name(item.deadline_overdue.deadline)
-                          .removeprefix("INBOX_DEADLINE_"), resolved=item.deadline_overdue.resolved)
-        # The team lead's copy of an item carries the item's own key: a separate delivery, not a repeat.
-        key = item.idempotency_key + ("/escalated" if item.escalated else "")
-        await self._receive("DeliverInboxItem", item, context, key=key, due_date="", **fields)
+        key, fields = _inbox_fields(request.item)
+        await self._receive("DeliverInboxItem", request.item, context, key=key, **fields)
         return receivers_pb2.DeliverInboxItemResponse()
+
+    async def DeliverBatch(self, request: receivers_pb2.DeliverBatchRequest,
+                           context: grpc.aio.ServicerContext) -> receivers_pb2.DeliverBatchResponse:
+        """Each delivery as its single call would be taken, with one result each, in the order asked."""
+        if not self.batched:
+            await context.abort(grpc.StatusCode.UNIMPLEMENTED, "Method not implemented!")
+        await self._check_caller("DeliverBatch", request, context)
+        size = len(request.deliveries)
+        results = []
+        for one in request.deliveries:
+            kind = one.WhichOneof("delivery")
+            if kind == "callback":
+                call, detail = self._admit("DeliverCallback", one.callback, batch=size, **_callback_fields(one.callback))
+                if call["status"] == "OK":
+                    self._took_callback(one.callback, call)
+            elif kind == "register_match":
+                call, detail = self._admit("DeliverRegisterMatch", one.register_match, batch=size,
+                                           **_register_match_fields(one.register_match))
+            elif kind == "inbox_item":
+                key, fields = _inbox_fields(one.inbox_item.item)
+                call, detail = self._admit("DeliverInboxItem", one.inbox_item.item, key=key, batch=size, **fields)
+            else:
+                results.append(receivers_pb2.DeliveryResult(code=grpc.StatusCode.INVALID_ARGUMENT.value[0],
+                                                            message="a delivery of no kind"))
+                continue
+            results.append(receivers_pb2.DeliveryResult(code=getattr(grpc.StatusCode, call["status"]).value[0],
+                                                        message=detail))
+        if self.delay_seconds:
+            await asyncio.sleep(self.delay_seconds)
+        return receivers_pb2.DeliverBatchResponse(results=results)
 
     def inbox(self, case_id: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
         """Inbox items acknowledged at first delivery (no repeats), optionally of one case and kind."""
@@ -215,6 +228,21 @@ class FakeRegionalSystem(receivers_pb2_grpc.RegionalCallbackServiceServicer):
                        **fields: Any) -> dict[str, Any]:
         """Records the call and answers it: aborts the call (the status recorded) unless it is accepted; returns the
         accepted call's record."""
+        await self._check_caller(method, request, context)
+        call, detail = self._admit(method, request, key, **fields)
+        if call["status"] != "OK":
+            await context.abort(getattr(grpc.StatusCode, call["status"]), detail)
+        if self.delay_seconds:
+            await asyncio.sleep(self.delay_seconds)
+        return call
+
+    def refusal(self, method: str, request: Any) -> tuple[str, str] | None:
+        """A status name and why, for a delivery this system refuses whatever the attempt (a test's case system
+        that does not know a person); None: decided as usual. Refusals do not use up FAIL_FIRST."""
+        return None
+
+    async def _check_caller(self, method: str, request: Any, context: grpc.aio.ServicerContext) -> None:
+        """Aborts the call of anyone but the allowed callers, recorded."""
         who = caller()  # from the caller's client certificate (mTLS): recorded so tests can check it
         if (who.tenant, who.role) not in self.allowed_callers:
             self._record({"method": method, "caller": f"{who.tenant}/{who.role}",
@@ -224,10 +252,18 @@ class FakeRegionalSystem(receivers_pb2_grpc.RegionalCallbackServiceServicer):
                           "received": dt.datetime.now(dt.UTC).isoformat()})
             await context.abort(grpc.StatusCode.PERMISSION_DENIED,
                                 f"{self.service_name} takes calls from the notifier only, not from {who.tenant}/{who.role}")
+
+    def _admit(self, method: str, request: Any, key: str = "", **fields: Any) -> tuple[dict[str, Any], str]:
+        """Decides and records one delivery of an allowed caller: its record (status "OK" when accepted) and, when
+        refused, why."""
+        who = caller()
+        refusal = self.refusal(method, request)
         per = (method, getattr(request, "case_id", ""))
-        attempt = self._attempts[per] = self._attempts.get(per, 0) + 1
+        attempt = self._attempts[per] = self._attempts.get(per, 0) + (refusal is None)
         status, detail = "OK", ""
-        if self.fail_permanent:
+        if refusal is not None:
+            status, detail = refusal
+        elif self.fail_permanent:
             status, detail = "INVALID_ARGUMENT", "injected permanent failure"
         elif attempt <= self.fail_first:
             status, detail = "UNAVAILABLE", f"injected failure {attempt} of {self.fail_first}"
@@ -244,11 +280,7 @@ class FakeRegionalSystem(receivers_pb2_grpc.RegionalCallbackServiceServicer):
                 "tenant_id": getattr(request, "tenant_id", ""), "case_id": getattr(request, "case_id", ""),
                 **fields, "status": status, "duplicate": duplicate, "received": dt.datetime.now(dt.UTC).isoformat()}
         self._record(call)
-        if status != "OK":
-            await context.abort(getattr(grpc.StatusCode, status), detail)
-        if self.delay_seconds:
-            await asyncio.sleep(self.delay_seconds)
-        return call
+        return call, detail
 
     def _record(self, call: dict[str, Any]) -> None:
         self.calls.append(call)
@@ -260,6 +292,41 @@ class FakeRegionalSystem(receivers_pb2_grpc.RegionalCallbackServiceServicer):
             self._records.write(json.dumps(call) + "\n")
             self._records.flush()
         log.debug("received", extra={k: call[k] for k in ("method", "idempotency_key", "case_id", "status", "duplicate")})
+
+
+def _callback_fields(request: receivers_pb2.DeliverCallbackRequest) -> dict[str, Any]:
+    return {"due_date": _date_iso(request.due_date), "acute": request.acute, "has_melder": request.HasField("melder"),
+            "melder_key_id": request.melder.key_id, "has_agreements": request.HasField("agreements"),
+            "agreements_key_id": request.agreements.key_id, "has_feedback": request.HasField("feedback")}
+
+
+def _register_match_fields(request: receivers_pb2.DeliverRegisterMatchRequest) -> dict[str, Any]:
+    return {"due_date": "", "person_id": request.person_id, "other_tenant": request.other.tenant_id}
+
+
+def _inbox_fields(item: receivers_pb2.InboxItem) -> tuple[str, dict[str, Any]]:
+    """The key an inbox item is deduped on, and what is recorded of it."""
+    detail = item.WhichOneof("detail") or ""
+    fields: dict[str, Any] = {"due_date": "",
+                              "kind": receivers_pb2.InboxItemKind.Name(item.kind).removeprefix("INBOX_ITEM_KIND_"),
+                              "person_ids": list(item.person_ids), "escalated": item.escalated, "acute": item.acute,
+                              "acknowledge_before": item.acknowledge_before.ToDatetime(dt.UTC).isoformat()}
+    if detail == "monitoring_alert":
+        signal = item.monitoring_alert.signal
+        fields.update(source=receivers_pb2.InboxSource.Name(signal.source).removeprefix("INBOX_SOURCE_"),
+                      organisation=signal.organisation.tenant_id)
+    elif detail == "assessment_input":
+        fields.update(first=item.assessment_input.first,
+                      changes=[receivers_pb2.InboxSource.Name(c.source).removeprefix("INBOX_SOURCE_")
+                               for c in item.assessment_input.changes])
+    elif detail == "emergency_access":
+        fields.update(by_tenant=item.emergency_access.by_tenant_id, by_user=item.emergency_access.by_user,
+                      reason_key_id=item.emergency_access.reason.key_id)
+    elif detail == "deadline_overdue":
+        fields.update(deadline=receivers_pb2.InboxDeadline.Name(item.deadline_overdue.deadline)
+                      .removeprefix("INBOX_DEADLINE_"), resolved=item.deadline_overdue.resolved)
+    # The team lead's copy of an item carries the item's own key: a separate delivery, not a repeat.
+    return item.idempotency_key + ("/escalated" if item.escalated else ""), fields
 
 
 def read_records(path: str | os.PathLike[str]) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from vtkit.channels import client_channel
 from vtkit.keystore import KeyStore
 
 from notifier.adapters import proto
+from notifier.adapters.receiver_batch import ReceiverBatches
 from notifier.domain import AttemptOutcome, Delivery, DeliveryKind
 from notifier.domain.notices import NOTICE_KINDS, NoticeUndeliverable
 
@@ -82,7 +83,7 @@ class RegionalClients:
         self.letters = letters
         self.notices = notices
         self.rvdk_endpoint = rvdk_endpoint
-        self._stubs: dict[str, receivers_pb2_grpc.RegionalCallbackServiceStub] = {}
+        self._receivers: dict[str, ReceiverBatches] = {}  # per regional or team-lead address
         self._channels: list[grpc.aio.Channel] = []
         self._letter_stub: receivers_pb2_grpc.LetterGatewayServiceStub | None = None
         self._professional_stub: receivers_pb2_grpc.ProfessionalNotificationServiceStub | None = None
@@ -150,11 +151,13 @@ class RegionalClients:
     def serves(self, tenant_id: str) -> bool:
         return tenant_id in self.endpoints
 
-    def _stub(self, address: str) -> receivers_pb2_grpc.RegionalCallbackServiceStub:
-        stub = self._stubs.get(address)
-        if stub is None:
-            stub = self._stubs[address] = receivers_pb2_grpc.RegionalCallbackServiceStub(self._channel(address))
-        return stub
+    def receiver(self, address: str) -> ReceiverBatches:
+        """The batches of the regional or team-lead receiver at `address`."""
+        receiver = self._receivers.get(address)
+        if receiver is None:
+            stub = receivers_pb2_grpc.RegionalCallbackServiceStub(self._channel(address))
+            receiver = self._receivers[address] = ReceiverBatches(stub, address, self.timeout)
+        return receiver
 
     async def send(self, delivery: Delivery) -> tuple[AttemptOutcome, str]:
         """One attempt; returns the outcome and, for a failure, "CODE: details"."""
@@ -163,18 +166,21 @@ class RegionalClients:
                 await self._send_national(delivery)
                 return AttemptOutcome.OK, ""
             if delivery.kind is DeliveryKind.INBOX_ESCALATION:
-                stub = self._stub(self.teamlead_endpoints[delivery.tenant_id])
-                await stub.DeliverInboxItem(proto.inbox_request(delivery), timeout=self.timeout)
-                return AttemptOutcome.OK, ""
-            stub = self._stub(self.endpoints[delivery.tenant_id])
-            if delivery.kind in INBOX_ITEM_KINDS:
-                await stub.DeliverInboxItem(proto.inbox_request(delivery), timeout=self.timeout)
-            elif delivery.kind is DeliveryKind.MELDER_CALLBACK:
-                await stub.DeliverCallback(proto.callback_request(delivery), timeout=self.timeout)
-            elif delivery.kind is DeliveryKind.REGISTER_MATCH_NOTICE:
-                await stub.DeliverRegisterMatch(proto.register_match_request(delivery), timeout=self.timeout)
+                address = self.teamlead_endpoints[delivery.tenant_id]
+                batched = receivers_pb2.BatchedDelivery(inbox_item=proto.inbox_request(delivery))
             else:
-                return AttemptOutcome.PERMANENT, f"no regional receiver for {delivery.kind.value}"
+                address = self.endpoints[delivery.tenant_id]
+                if delivery.kind in INBOX_ITEM_KINDS:
+                    batched = receivers_pb2.BatchedDelivery(inbox_item=proto.inbox_request(delivery))
+                elif delivery.kind is DeliveryKind.MELDER_CALLBACK:
+                    batched = receivers_pb2.BatchedDelivery(callback=proto.callback_request(delivery))
+                elif delivery.kind is DeliveryKind.REGISTER_MATCH_NOTICE:
+                    batched = receivers_pb2.BatchedDelivery(register_match=proto.register_match_request(delivery))
+                else:
+                    return AttemptOutcome.PERMANENT, f"no regional receiver for {delivery.kind.value}"
+            code, details = await self.receiver(address).deliver(batched)
+            if code is not grpc.StatusCode.OK:
+                return classify(code), f"{code.name}: {details}"
         except grpc.aio.AioRpcError as exc:
             return classify(exc.code()), f"{exc.code().name}: {exc.details() or ''}"
         except NoticeUndeliverable as exc:

@@ -61,6 +61,36 @@ AMBTSHALVE_STAGE_UNSPECIFIED: AmbtshalveStage
 AMBTSHALVE_STAGE_MELDING: AmbtshalveStage
 AMBTSHALVE_STAGE_DECISION: AmbtshalveStage
 
+class DeliverBatchRequest(_message.Message):
+    __slots__ = ("deliveries",)
+    DELIVERIES_FIELD_NUMBER: _ClassVar[int]
+    deliveries: _containers.RepeatedCompositeFieldContainer[BatchedDelivery]
+    def __init__(self, deliveries: _Optional[_Iterable[_Union[BatchedDelivery, _Mapping]]] = ...) -> None: ...
+
+class BatchedDelivery(_message.Message):
+    __slots__ = ("callback", "register_match", "inbox_item")
+    CALLBACK_FIELD_NUMBER: _ClassVar[int]
+    REGISTER_MATCH_FIELD_NUMBER: _ClassVar[int]
+    INBOX_ITEM_FIELD_NUMBER: _ClassVar[int]
+    callback: DeliverCallbackRequest
+    register_match: DeliverRegisterMatchRequest
+    inbox_item: DeliverInboxItemRequest
+    def __init__(self, callback: _Optional[_Union[DeliverCallbackRequest, _Mapping]] = ..., register_match: _Optional[_Union[DeliverRegisterMatchRequest, _Mapping]] = ..., inbox_item: _Optional[_Union[DeliverInboxItemRequest, _Mapping]] = ...) -> None: ...
+
+class DeliverBatchResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[DeliveryResult]
+    def __init__(self, results: _Optional[_Iterable[_Union[DeliveryResult, _Mapping]]] = ...) -> None: ...
+
+class DeliveryResult(_message.Message):
+    __slots__ = ("code", "message")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    code: int
+    message: str
+    def __init__(self, code: _Optional[int] = ..., message: _Optional[str] = ...) -> None: ...
+
 class DeliverCallbackRequest(_message.Message):
     __slots__ = ("idempotency_key", "tenant_id", "case_id", "due_date", "received_at", "acute", "melder", "agreements", "feedback", "feedback_event_id")
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]

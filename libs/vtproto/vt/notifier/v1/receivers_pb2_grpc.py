@@ -52,6 +52,11 @@ class RegionalCallbackServiceStub:
                 request_serializer=vt_dot_notifier_dot_v1_dot_receivers__pb2.DeliverInboxItemRequest.SerializeToString,
                 response_deserializer=vt_dot_notifier_dot_v1_dot_receivers__pb2.DeliverInboxItemResponse.FromString,
                 _registered_method=True)
+        self.DeliverBatch = channel.unary_unary(
+                '/vt.notifier.v1.RegionalCallbackService/DeliverBatch',
+                request_serializer=vt_dot_notifier_dot_v1_dot_receivers__pb2.DeliverBatchRequest.SerializeToString,
+                response_deserializer=vt_dot_notifier_dot_v1_dot_receivers__pb2.DeliverBatchResponse.FromString,
+                _registered_method=True)
 
 
 class RegionalCallbackServiceServicer:
@@ -84,6 +89,16 @@ class RegionalCallbackServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DeliverBatch(self, request, context):
+        """Several of the deliveries above in one call: what the notifier has for this receiver at the same moment (at
+        most 32). The receiver handles each as it would the single call of its kind and answers one result per delivery,
+        in the order asked; one delivery's failure fails only that delivery, which the notifier tries again by itself.
+        A receiver that answers UNIMPLEMENTED gets the single calls instead (docs/architecture.md "Outgoing notices").
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RegionalCallbackServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -101,6 +116,11 @@ def add_RegionalCallbackServiceServicer_to_server(servicer, server):
                     servicer.DeliverInboxItem,
                     request_deserializer=vt_dot_notifier_dot_v1_dot_receivers__pb2.DeliverInboxItemRequest.FromString,
                     response_serializer=vt_dot_notifier_dot_v1_dot_receivers__pb2.DeliverInboxItemResponse.SerializeToString,
+            ),
+            'DeliverBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeliverBatch,
+                    request_deserializer=vt_dot_notifier_dot_v1_dot_receivers__pb2.DeliverBatchRequest.FromString,
+                    response_serializer=vt_dot_notifier_dot_v1_dot_receivers__pb2.DeliverBatchResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -187,6 +207,33 @@ class RegionalCallbackService:
             '/vt.notifier.v1.RegionalCallbackService/DeliverInboxItem',
             vt_dot_notifier_dot_v1_dot_receivers__pb2.DeliverInboxItemRequest.SerializeToString,
             vt_dot_notifier_dot_v1_dot_receivers__pb2.DeliverInboxItemResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeliverBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vt.notifier.v1.RegionalCallbackService/DeliverBatch',
+            vt_dot_notifier_dot_v1_dot_receivers__pb2.DeliverBatchRequest.SerializeToString,
+            vt_dot_notifier_dot_v1_dot_receivers__pb2.DeliverBatchResponse.FromString,
             options,
             channel_credentials,
             insecure,
