@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from aiokafka.errors import RecordTooLargeError
 from ops.cli import read_all
-from vtkit import topics
+from vtkit import metrics, topics
 from vtkit.envelope import MAX_VALUE_BYTES
 from vtkit.kafka import KafkaSettings, ensure_topics, send_batched
 from vtkit.outbox import OutboxRecord, OutboxRelay, OwnProducer
@@ -117,3 +117,32 @@ async def test_a_refusal_in_a_batch_shared_by_rows_quarantines_only_the_poison_r
     assert [row["event_id"] for row in held] == [rows[1].event_id]
     assert "RecordTooLargeError" in held[0]["reason"]
     outbox.close()
+
+
+class CountedOutbox(SqliteOutbox):
+    """Counts the relay's reads of unsent rows."""
+
+    reads = 0
+
+    def unsent(self, limit: int = 100) -> list[StoredRow]:
+        self.reads += 1
+        return super().unsent(limit)
+
+
+async def test_a_pass_that_reads_less_than_a_batch_reads_no_more_and_shows_an_empty_backlog(
+        tmp_path: pathlib.Path, kafka: str) -> None:
+    await ensure_topics(KafkaSettings(bootstrap_servers=kafka))
+    outbox = CountedOutbox(tmp_path / "outbox.sqlite3")
+    outbox.add([record() for _ in range(5)])
+    relay = OutboxRelay("test-short-pass", outbox, lambda row: [row.record],
+                        OwnProducer(KafkaSettings(bootstrap_servers=kafka)), batch_size=3)
+    try:
+        assert await relay.publish_pending() == 5
+        # A full batch of 3, then 2: fewer than a batch is all there was, so no third read for an empty answer.
+        assert outbox.reads == 2 and outbox.unsent_count() == 0
+        assert metrics.OUTBOX_BACKLOG.labels("test-short-pass", "")._value.get() == 0
+        outbox.add([record()])
+        assert await relay.publish_pending() == 1 and outbox.reads == 3
+    finally:
+        await relay.producer.close()
+        outbox.close()
