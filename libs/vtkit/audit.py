@@ -424,6 +424,11 @@ class AuditForwarder:
         self._position: tuple[int, int] | None = None  # the cursor as last read or written
         self._unwitnessed = False  # records were copied since the last witness
         self._witness_due = -math.inf
+        self._passed_at = -math.inf  # when forward_pending last ran
+
+    def due(self) -> bool:
+        """At least `interval` since the last pass: for a caller that may call more often than the copy needs."""
+        return self._clock() - self._passed_at >= self.interval
 
     def published_seq(self) -> int:
         return self._cursor()[0]
@@ -474,6 +479,7 @@ class AuditForwarder:
         from vtkit.envelope import envelope_for
 
         sent = 0
+        self._passed_at = self._clock()
         while True:
             done, offset = self._cursor()
             records, offset = await asyncio.to_thread(self._read_batch, done, offset)

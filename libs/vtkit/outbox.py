@@ -199,6 +199,7 @@ class OutboxRelay(Generic[R]):
         self._broker_checked = -math.inf  # monotonic time of the last cluster id check
         self._wake = asyncio.Event()
         self._alone = False  # the next pass sends one record per batch (a refusal in a shared batch)
+        self.stopping = False  # the last pass, after `stop` (after_drain may do now what it would leave for later)
 
     def wake(self) -> None:
         """Called after a commit so the new rows go out now instead of at the next poll."""
@@ -212,6 +213,7 @@ class OutboxRelay(Generic[R]):
                 await self._retry_until_done(self.publish_pending, stop)
                 await self._sleep_or_wake(stop)
             # What was committed while stopping (a request in its grace period), if the broker answers at once.
+            self.stopping = True
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.publish_pending(), FINAL_DRAIN_SECONDS)
         finally:

@@ -93,13 +93,18 @@ def outbox_relay(store: ContactStore, kafka: KafkaSettings, tenant: str, audit: 
     vt.national.audit.v1 on the same producer; a quarantined row turns health `vt.outbox` NOT_SERVING."""
 
     async def forward_audit(producer: AIOKafkaProducer) -> None:
-        await audit.forward_pending(Publisher(producer))
+        # The copy follows the file, which is the record: at most once per forwarder interval (the relay passes at
+        # least every poll interval), and at the relay's last pass. After every pass, at a region's rate of a melding
+        # per pass, each copied record paid for a pass of its own (a file read in a worker thread, a send, a cursor).
+        if relay.stopping or audit.due():
+            await audit.forward_pending(Publisher(producer))
 
     async def degraded(quarantined: int) -> None:
         await server.set_part(OUTBOX_HEALTH, quarantined == 0)
 
-    return OutboxRelay("intake", store, lambda row: [signer.sign(row.record())], OwnProducer(kafka), tenant=tenant,
-                       after_drain=forward_audit, on_quarantine=degraded)
+    relay = OutboxRelay("intake", store, lambda row: [signer.sign(row.record())], OwnProducer(kafka), tenant=tenant,
+                        after_drain=forward_audit, on_quarantine=degraded)
+    return relay
 
 
 def bootstrap(settings: Settings) -> IntakeApp:
