@@ -178,7 +178,8 @@ class OutboxRelay(Generic[R]):
                  max_backoff: float = 10.0, threaded: bool = True,
                  after_drain: Callable[[AIOKafkaProducer], Awaitable[None]] | None = None,
                  on_quarantine: Callable[[int], Awaitable[None]] | None = None, broker_check_seconds: float = 5.0,
-                 on_new_cluster: Callable[[], None] | None = None, second_pass_after: float = SECOND_PASS_AFTER):
+                 on_new_cluster: Callable[[], None] | None = None, second_pass_after: float = SECOND_PASS_AFTER,
+                 linger: float = 0.0):
         self.service = service
         self.tenant = tenant  # metrics label of the backlog and the quarantine
         self.store = store
@@ -195,11 +196,13 @@ class OutboxRelay(Generic[R]):
         # hold positions on the lost broker acts on it (radar restarts; docs/architecture.md, "Broker loss").
         self.on_new_cluster = on_new_cluster
         self.second_pass_after = second_pass_after
+        self.linger = linger  # seconds a pass waits after the commit that woke it
         self._second_pass_done = ""  # the cluster this process checked for a second pass
         self._broker_checked = -math.inf  # monotonic time of the last cluster id check
         self._wake = asyncio.Event()
         self._alone = False  # the next pass sends one record per batch (a refusal in a shared batch)
         self.stopping = False  # the last pass, after `stop` (after_drain may do now what it would leave for later)
+        self._drained = False  # the last pass ended with nothing unsent
 
     def wake(self) -> None:
         """Called after a commit so the new rows go out now instead of at the next poll."""
@@ -221,8 +224,11 @@ class OutboxRelay(Generic[R]):
 
     async def publish_pending(self) -> int:
         """Send unsent rows until none are left; returns how many were marked sent."""
-        # Counted before touching the broker, so an outage shows as a growing backlog on /metrics.
-        await self._count_backlog()
+        # Counted before touching the broker, so an outage shows as a growing backlog on /metrics; after a pass that
+        # drained the outbox only what was committed since is there, and a failing pass is retried and counted then.
+        if not self._drained:
+            await self._count_backlog()
+        self._drained = False
         sent = 0
         await self._check_broker(await self.producer.get())
         while rows := await self._store(self.store.unsent, self.batch_size):
@@ -240,6 +246,7 @@ class OutboxRelay(Generic[R]):
                 metrics.OUTBOX_BACKLOG.labels(self.service, self.tenant).set(0)
                 break
             await self._count_backlog()
+        self._drained = True
         if self.after_drain is not None:
             await self.after_drain(await self.producer.get())
         return sent
@@ -392,6 +399,10 @@ class OutboxRelay(Generic[R]):
         woken = asyncio.ensure_future(self._wake.wait())
         try:
             await asyncio.wait({stopping, woken}, timeout=self.poll_interval, return_when=asyncio.FIRST_COMPLETED)
+            if self.linger and woken.done() and not stopping.done():
+                # Woken by a commit: the commits of the next moments go in the same pass (one read, one send, one
+                # mark per pass, each a worker-thread hop, however few rows it carries).
+                await asyncio.wait({stopping}, timeout=self.linger)
         finally:
             stopping.cancel()
             woken.cancel()

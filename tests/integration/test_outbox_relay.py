@@ -19,6 +19,7 @@ from vtkit.envelope import MAX_VALUE_BYTES
 from vtkit.kafka import KafkaSettings, ensure_topics, send_batched
 from vtkit.outbox import OutboxRecord, OutboxRelay, OwnProducer
 from vtkit.outbox_store import SqliteOutbox, StoredRow, quarantined
+from vttest import eventually
 
 TOPIC = topics.NATIONAL_RVDK
 
@@ -146,3 +147,26 @@ async def test_a_pass_that_reads_less_than_a_batch_reads_no_more_and_shows_an_em
     finally:
         await relay.producer.close()
         outbox.close()
+
+
+async def test_a_relay_with_a_linger_waits_after_the_waking_commit_for_the_next_ones(
+        tmp_path: pathlib.Path, kafka: str) -> None:
+    await ensure_topics(KafkaSettings(bootstrap_servers=kafka))
+    outbox = CountedOutbox(tmp_path / "outbox.sqlite3")
+    relay = OutboxRelay("test-linger", outbox, lambda row: [row.record], OwnProducer(KafkaSettings(bootstrap_servers=kafka)),
+                        linger=60.0, poll_interval=60.0)
+    stop = asyncio.Event()
+    running = asyncio.create_task(relay.run(stop))
+    try:
+        await eventually(lambda: outbox.reads == 1, "the first pass (nothing to send)", interval=0.01)
+        outbox.add([record()])
+        relay.wake()
+        await asyncio.sleep(0.2)
+        assert outbox.reads == 1 and outbox.unsent_count() == 1  # woken, but lingering: nothing read yet
+        outbox.add([record()])
+        relay.wake()
+    finally:
+        stop.set()  # ends the linger: the last pass sends what the linger gathered
+        await running
+    assert outbox.unsent_count() == 0 and outbox.reads == 2  # both in one read
+    outbox.close()
