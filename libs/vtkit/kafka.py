@@ -13,6 +13,7 @@ import datetime as dt
 import functools
 import logging
 import ssl
+import struct
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import CommitFailedError, KafkaError, MessageSizeTooLargeError, TopicAlreadyExistsError
 from aiokafka.helpers import create_ssl_context
-from aiokafka.partitioner import DefaultPartitioner, murmur2
+from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.protocol.metadata import MetadataRequest
 from aiokafka.structs import ConsumerRecord, TopicPartition
 from google.protobuf import message as pb_message
@@ -195,6 +196,32 @@ async def ensure_topics(settings: KafkaSettings, specs: Iterable[topic_names.Top
     await until_connected("ensure_topics", lambda: _create_missing_topics(settings, chosen, replication), stop=stop)
 
 
+_M, _MASK = 0x5BD1E995, 0xFFFFFFFF
+
+
+def murmur2(data: bytes) -> int:
+    """The Java client's murmur2 (org.apache.kafka.common.utils.Utils.murmur2), as aiokafka.partitioner.murmur2 computes
+    it, in about half its time: the 4-byte words unpacked at once instead of byte by byte, and no mask that cannot
+    change the value (libs/vtkit/tests/test_murmur2.py checks it against aiokafka's). A key is hashed once per
+    record sent; keys of deliveries and signals are new ones, so remembering them does not help there."""
+    length = len(data)
+    h = 0x9747B28C ^ length
+    words = length // 4
+    for k in struct.unpack_from(f"<{words}I", data):
+        k = (k * _M) & _MASK
+        k ^= k >> 24
+        h = ((h * _M) & _MASK) ^ ((k * _M) & _MASK)
+    if tail := data[words * 4:]:
+        if len(tail) >= 3:
+            h ^= tail[2] << 16
+        if len(tail) >= 2:
+            h ^= tail[1] << 8
+        h = ((h ^ tail[0]) * _M) & _MASK
+    h ^= h >> 13
+    h = (h * _M) & _MASK
+    return h ^ (h >> 15)
+
+
 @functools.lru_cache(maxsize=16384)
 def _key_hash(key: bytes) -> int:
     return murmur2(key) & 0x7FFFFFFF
@@ -202,8 +229,8 @@ def _key_hash(key: bytes) -> int:
 
 def key_partitioner(key: bytes | None, all_partitions: list[int], available: list[int]) -> int:
     """aiokafka's default partitioner (the Java client's murmur2 of the key: every client places a key alike), with
-    the hash remembered per key. aiokafka computes murmur2 in pure Python (about 3% of radar's CPU), and the records
-    of one melding share a few keys (its case id, its household's pseudonyms)."""
+    the hash remembered per key. aiokafka computes murmur2 in pure Python (about 3% of radar's CPU; `murmur2` here is
+    faster), and the records of one melding share a few keys (its case id, its household's pseudonyms)."""
     if key is None:
         return int(DefaultPartitioner()(None, all_partitions, available))
     return all_partitions[_key_hash(bytes(key)) % len(all_partitions)]
