@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 
 import grpc
 
-from vtkit.audit import AuditLog
+from vtkit.audit import AuditLog, CommittedWith
 from vtkit.auth import caller
 from vtkit.errors import DomainError
 from vtkit.grpcerrors import abort_domain, abort_message, outcome_of, status_of
@@ -47,6 +47,19 @@ class Access:
         await self.audit.record(action=action, what=what, subject=subject, tenant=who.tenant, role=who.role,
                                 purpose=purpose or self.purposes.get(what, self.purpose), outcome=outcome, detail=detail,
                                 peer=peer, via=who.via)
+
+    def with_commit(self, context: Any, what: str, *, action: str, purpose: str = "") -> CommittedWith | None:
+        """A successful access to be recorded with the commit of what it is about (vtkit.audit.CommittedWith), made
+        from the caller now; None without an access log."""
+        audit = self.audit
+        if audit is None:
+            return None
+        who = caller()
+        peer = (context.peer() if context is not None else "") or ""
+        fields = {"action": action, "what": what, "tenant": who.tenant, "role": who.role,
+                  "purpose": purpose or self.purposes.get(what, self.purpose), "outcome": "success", "peer": peer,
+                  "via": who.via}
+        return CommittedWith(audit, lambda subject: audit.entry(subject=subject, **fields))
 
     async def denied(self, context: Any, what: str, subject: dict[str, str], code: grpc.StatusCode,
                      purpose: str = "") -> None:

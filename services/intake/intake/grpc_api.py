@@ -11,7 +11,7 @@ import grpc
 from vt.intake.v1 import intake_service_pb2 as pb
 from vt.intake.v1 import intake_service_pb2_grpc
 from vtkit import metrics
-from vtkit.audit import AuditLog
+from vtkit.audit import AuditLog, CommittedWith
 from vtkit.auth import Caller, caller
 from vtkit.grpcerrors import abort_domain, abort_invalid
 from vtkit.servicer import Access
@@ -75,40 +75,53 @@ class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
             await abort_domain(context, exc)
         raise AssertionError("unreachable: context.abort raises")
 
-    async def _create(self, context: Any, method: str, record: Any, purpose: str = "intake") -> Any:
-        await self.access.record(context, method, {"contact_id": record.contact_id}, action="create", purpose=purpose)
+    def _creation(self, context: Any, method: str, purpose: str = "intake") -> CommittedWith | None:
+        """The access record of a contact's creation, to be written with its commit (intake.store.save_in_group)."""
+        return self.access.with_commit(context, method, action="create", purpose=purpose)
+
+    async def _create(self, context: Any, method: str, record: Any, creation: CommittedWith | None,
+                      purpose: str = "intake") -> Any:
+        if creation is None or not creation.written:  # the key's earlier contact: no commit wrote it
+            await self.access.record(context, method, {"contact_id": record.contact_id}, action="create",
+                                     purpose=purpose)
         return proto.receipt_response(method, record)
 
     async def RegisterAdvies(self, request: pb.RegisterAdviesRequest, context: Any) -> Any:
         async def run() -> Any:
-            record = await self.handlers.register_advies(request.idempotency_key, proto.advies_from_proto(request))
-            return await self._create(context, "RegisterAdvies", record)
+            creation = self._creation(context, "RegisterAdvies")
+            record = await self.handlers.register_advies(request.idempotency_key, proto.advies_from_proto(request),
+                                                         creation)
+            return await self._create(context, "RegisterAdvies", record, creation)
 
         return await self._answer(context, run, "RegisterAdvies")
 
     async def RegisterVervolgadvies(self, request: pb.RegisterVervolgadviesRequest, context: Any) -> Any:
         async def run() -> Any:
             advies = _nested("advies", lambda: proto.advies_from_proto(request.advies))
+            creation = self._creation(context, "RegisterVervolgadvies")
             record = await self.handlers.register_vervolgadvies(request.idempotency_key, request.previous_advies_id,
-                                                                advies)
-            return await self._create(context, "RegisterVervolgadvies", record)
+                                                                advies, creation)
+            return await self._create(context, "RegisterVervolgadvies", record, creation)
 
         return await self._answer(context, run, "RegisterVervolgadvies", {"advies_id": request.previous_advies_id})
 
     async def SubmitMelding(self, request: pb.SubmitMeldingRequest, context: Any) -> Any:
         async def run() -> Any:
             melding = _nested("melding", lambda: proto.melding_from_proto(request.melding))
-            record = await self.handlers.submit_melding(request.idempotency_key, melding)
-            return await self._create(context, "SubmitMelding", record)
+            creation = self._creation(context, "SubmitMelding")
+            record = await self.handlers.submit_melding(request.idempotency_key, melding, creation)
+            return await self._create(context, "SubmitMelding", record, creation)
 
         return await self._answer(context, run, "SubmitMelding")
 
     async def ConvertAdvies(self, request: pb.ConvertAdviesRequest, context: Any) -> Any:
         async def run() -> Any:
             melding = _nested("melding", lambda: proto.melding_from_proto(request.melding))
+            creation = self._creation(context, "ConvertAdvies")
             record = await self.handlers.convert_advies(request.idempotency_key, request.advies_id,
-                                                        proto.conversion_criteria_from_proto(request.criteria), melding)
-            return await self._create(context, "ConvertAdvies", record)
+                                                        proto.conversion_criteria_from_proto(request.criteria), melding,
+                                                        creation)
+            return await self._create(context, "ConvertAdvies", record, creation)
 
         return await self._answer(context, run, "ConvertAdvies", {"advies_id": request.advies_id})
 
@@ -116,8 +129,10 @@ class IntakeServicer(intake_service_pb2_grpc.IntakeServiceServicer):
         async def run() -> Any:
             conditions, mdo = proto.ambtshalve_from_proto(request)
             melding = _nested("melding", lambda: proto.melding_from_proto(request.melding))
-            record = await self.handlers.submit_ambtshalve_melding(request.idempotency_key, conditions, mdo, melding)
-            return await self._create(context, "SubmitAmbtshalveMelding", record)
+            creation = self._creation(context, "SubmitAmbtshalveMelding")
+            record = await self.handlers.submit_ambtshalve_melding(request.idempotency_key, conditions, mdo, melding,
+                                                                   creation)
+            return await self._create(context, "SubmitAmbtshalveMelding", record, creation)
 
         return await self._answer(context, run, "SubmitAmbtshalveMelding")
 

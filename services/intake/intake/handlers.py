@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from vtkit import topics
+from vtkit.audit import CommittedWith
 from vtkit.envelope import MAX_VALUE_BYTES, encode, envelope_for, new_event_id
 from vtkit.keys import dossier_key_id, parse_dossier_key_id, retention_cutoff
 
@@ -86,24 +87,25 @@ class IntakeHandlers:
 
     # -- use cases --------------------------------------------------------------------------
 
-    async def register_advies(self, key: str, advies: Advies) -> ContactRecord:
+    async def register_advies(self, key: str, advies: Advies, access: CommittedWith | None = None) -> ContactRecord:
         async def build() -> Built:
             rules.validate_advies(advies)
             record = self._advies_contact(advies, ContactKind.ADVIES, previous_advies_id="")
             return record, [self._advies_event(record, advies)], ""
 
-        return await self._accept(key, "RegisterAdvies", build)
+        return await self._accept(key, "RegisterAdvies", build, access)
 
-    async def register_vervolgadvies(self, key: str, previous_advies_id: str, advies: Advies) -> ContactRecord:
+    async def register_vervolgadvies(self, key: str, previous_advies_id: str, advies: Advies,
+                                     access: CommittedWith | None = None) -> ContactRecord:
         async def build() -> Built:
             _nested("advies", lambda: rules.validate_advies(advies))
             await self._existing_advies("previous_advies_id", previous_advies_id)
             record = self._advies_contact(advies, ContactKind.VERVOLGADVIES, previous_advies_id)
             return record, [self._advies_event(record, advies)], ""
 
-        return await self._accept(key, "RegisterVervolgadvies", build)
+        return await self._accept(key, "RegisterVervolgadvies", build, access)
 
-    async def submit_melding(self, key: str, melding: Melding) -> ContactRecord:
+    async def submit_melding(self, key: str, melding: Melding, access: CommittedWith | None = None) -> ContactRecord:
         def prepare() -> Dossier:
             _nested("melding", lambda: rules.validate_melding(melding))
             return self._dossier_of(melding)
@@ -112,10 +114,10 @@ class IntakeHandlers:
             record = self._melding_contact(melding, ContactKind.MELDING, dossier)
             return record, [self._melding_event(record, MeldingOrigin.DIRECT, melding, dossier)], ""
 
-        return await self._accept_prepared(key, "SubmitMelding", prepare, build)
+        return await self._accept_prepared(key, "SubmitMelding", prepare, build, access)
 
     async def convert_advies(self, key: str, advies_id: str, criteria: ConversionCriteria,
-                             melding: Melding) -> ContactRecord:
+                             melding: Melding, access: CommittedWith | None = None) -> ContactRecord:
         async def build() -> Built:
             rules.validate_conversion(advies_id, criteria)
             _nested("melding", lambda: rules.validate_melding(melding))
@@ -131,10 +133,11 @@ class IntakeHandlers:
             return record, [self._melding_event(record, MeldingOrigin.CONVERTED_ADVIES, melding, dossier),
                             self._entry(record, converted, event_id)], advies_id
 
-        return await self._accept(key, "ConvertAdvies", build)
+        return await self._accept(key, "ConvertAdvies", build, access)
 
     async def submit_ambtshalve_melding(self, key: str, conditions: AmbtshalveConditions,
-                                        mdo: MultidisciplinaryConsultation, melding: Melding) -> ContactRecord:
+                                        mdo: MultidisciplinaryConsultation, melding: Melding,
+                                        access: CommittedWith | None = None) -> ContactRecord:
         def prepare() -> Dossier:
             rules.validate_ambtshalve(conditions, mdo)
             _nested("melding", lambda: rules.validate_melding(melding))
@@ -151,7 +154,7 @@ class IntakeHandlers:
             return record, [self._melding_event(record, MeldingOrigin.AMBTSHALVE, melding, dossier),
                             self._entry(record, made, event_id)], ""
 
-        return await self._accept_prepared(key, "SubmitAmbtshalveMelding", prepare, build)
+        return await self._accept_prepared(key, "SubmitAmbtshalveMelding", prepare, build, access)
 
     async def get_contact(self, contact_id: str) -> tuple[ContactRecord, bytes]:
         """The stored contact and its request payload (protobuf bytes), decrypted."""
@@ -217,15 +220,18 @@ class IntakeHandlers:
 
     # -- the common acceptance path ---------------------------------------------------------
 
-    async def _accept(self, key: str, method: str, build: Callable[[], Awaitable[Built]]) -> ContactRecord:
+    async def _accept(self, key: str, method: str, build: Callable[[], Awaitable[Built]],
+                      access: CommittedWith | None = None) -> ContactRecord:
+        """The contact of a new key, stored with its outbox rows and `access` (the caller's access record: written with
+        the commit), or the contact of the key's first request."""
         rules.require_idempotency_key(key)
         earlier = await asyncio.to_thread(self.store.find_by_idempotency_key, key)
         if earlier is None:
-            earlier = await self._save(key, method, await build())
+            earlier = await self._save(key, method, await build(), access)
         return self._first(earlier, method)
 
     async def _accept_prepared(self, key: str, method: str, prepare: Callable[[], P],
-                               build: Callable[[P], Awaitable[Built]]) -> ContactRecord:
+                               build: Callable[[P], Awaitable[Built]], access: CommittedWith | None = None) -> ContactRecord:
         """`_accept` whose blocking preparation (validation, the household's dossier and its key: `prepare`) runs in
         the worker-thread hop of the idempotency lookup, after it and only when the key is new, as in `_accept`:
         one hop per request instead of two."""
@@ -238,17 +244,17 @@ class IntakeHandlers:
         earlier, prepared = await asyncio.to_thread(find_or_prepare)
         if earlier is None:
             assert prepared is not None
-            earlier = await self._save(key, method, await build(prepared))
+            earlier = await self._save(key, method, await build(prepared), access)
         return self._first(earlier, method)
 
-    async def _save(self, key: str, method: str, built: Built) -> tuple[str, ContactRecord]:
+    async def _save(self, key: str, method: str, built: Built, access: CommittedWith | None) -> tuple[str, ContactRecord]:
         record, outbox, converts_advies = built
         for entry in outbox:  # each field is within its limit; together they must be too (docs/architecture.md)
             if len(entry.value) > MAX_EVENT_BYTES:
                 raise TooLarge("request", f"is {len(entry.value):,} bytes once encoded and encrypted; at "
                                       f"most {MAX_EVENT_BYTES:,}: fewer directbetrokkenen or shorter texts")
         # Committed with the contacts of other requests waiting at the same time; durable when it returns.
-        saved = await self.store.save_in_group(record, outbox, key, method, converts_advies)
+        saved = await self.store.save_in_group(record, outbox, key, method, converts_advies, access)
         self._on_commit()
         return saved
 

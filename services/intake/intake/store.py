@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from vtkit import tracing
+from vtkit.audit import CommittedWith, write_committed
 from vtkit.crypto import Ciphertext
 from vtkit.envelope import Envelope
 from vtkit.groupcommit import GroupCommit, sqlite_bookkeeping, sqlite_savepoint, sqlite_transaction
@@ -169,6 +170,7 @@ class _Save:
     method: str
     converts_advies: str
     trace_context: str
+    access: CommittedWith | None = None  # the request's access record, written right after the commit
 
 
 Saved = tuple[str, ContactRecord]
@@ -271,18 +273,26 @@ class ContactStore(OutboxBookkeeping):
         return outcome
 
     async def save_in_group(self, contact: ContactRecord, outbox: Sequence[OutboxEntry], idempotency_key: str,
-                            method: str, converts_advies: str = "") -> Saved:
+                            method: str, converts_advies: str = "", access: CommittedWith | None = None) -> Saved:
         """`save`, committed together with the saves of other requests waiting at the same time: one COMMIT (one
-        fsync) for all of them, in a worker thread. Returns once that COMMIT returned: the contact is durable."""
+        fsync) for all of them, in a worker thread. Returns once that COMMIT returned: the contact is durable, and so
+        is `access` (the access record of this contact's creation, made here in the request's context) unless the key
+        named an earlier contact (`access.written` stays False: the caller records that answer)."""
+        if access is not None:
+            access.prepare({"contact_id": contact.contact_id})
         return await self._group.submit(_Save(contact, outbox, idempotency_key, method, converts_advies,
-                                              tracing.carrier()))
+                                              tracing.carrier(), access))
 
     def _save_group(self, saves: Sequence[_Save]) -> list[Saved | BaseException]:
         """One transaction for the group, a savepoint per save: a save that fails (an advies already converted, a
-        broken constraint) is rolled back alone and answered with its error; the others are committed."""
+        broken constraint) is rolled back alone and answered with its error; the others are committed. Then the
+        access records of the contacts created, in the same worker-thread batch (vtkit.audit.CommittedWith)."""
         with self._lock, sqlite_transaction(self._db):
             outcomes = [self._save_alone(save) for save in saves]
         self._on_group_committed(len(saves))
+        write_committed([save.access for save, outcome in zip(saves, outcomes, strict=True)
+                         if save.access is not None and not isinstance(outcome, BaseException)
+                         and outcome[1].contact_id == save.contact.contact_id])
         return outcomes
 
     def _save_alone(self, save: _Save) -> Saved | BaseException:

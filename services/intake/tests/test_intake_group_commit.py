@@ -6,6 +6,7 @@ holding the first group's writer until the others have queued behind it, never b
 from __future__ import annotations
 
 import asyncio
+import os
 import pathlib
 import sqlite3
 import threading
@@ -30,6 +31,8 @@ from intake.dossier_keys import region_keys
 from intake.handlers import IntakeHandlers
 from intake.protection import PersonalDataProtector
 from intake.store import ContactRecord, ContactStore
+from vtkit.audit import AuditLog, CommittedWith
+from vtkit.audit import read as audit_read
 from vtkit.keystore import KeyStore
 
 TENANT = "utrecht"
@@ -165,3 +168,35 @@ async def test_a_save_that_fails_in_its_group_is_rolled_back_alone_and_the_other
     assert store.unsent_count() == 1 + 1 + 2 + 1  # AdviesRegistered, MeldingReceived, the conversion's two, the last
     again = await handlers.convert_advies(converted_key, advies.contact_id, criteria, melding_about(BSNS[1]))
     assert again == converted
+
+
+async def test_each_new_contact_s_access_record_is_written_with_its_group_and_a_retry_s_is_left_to_the_caller(
+        handlers: IntakeHandlers, store: ContactStore, commits: HeldCommits, tmp_path: pathlib.Path) -> None:
+    syncs: list[int] = []
+
+    def fsync(fd: int) -> None:
+        syncs.append(fd)
+        os.fsync(fd)
+
+    log = AuditLog(tmp_path / "audit.jsonl", f"intake/{TENANT}", fsync=fsync)
+
+    def creation() -> CommittedWith:  # as the servicer makes it (vtkit.servicer.Access.with_commit)
+        return CommittedWith(log, lambda subject: log.entry(action="create", what="SubmitMelding", subject=subject,
+                                                            tenant=TENANT, role="region", purpose="intake",
+                                                            outcome="success"))
+
+    made = [creation() for _ in range(4)]
+    tasks = await behind_a_held_group(store, commits, handlers.submit_melding("k-0", melding_about(BSNS[0]), made[0]), [
+        lambda: handlers.submit_melding("k-1", melding_about(BSNS[1]), made[1]),
+        lambda: handlers.submit_melding("k-1", melding_about(BSNS[1]), made[2]),  # a retry in the same group
+        lambda: handlers.submit_melding("k-3", melding_about(BSNS[3]), made[3]),
+    ])
+    for finished in asyncio.as_completed(tasks):
+        record = await finished
+        logged = [r["subject"]["contact_id"] for r in audit_read(log.path)]
+        assert record.contact_id in logged or record == tasks[1].result()  # on disk before the answer (or a retry)
+    contacts = [task.result().contact_id for task in tasks]
+    assert [access.written for access in made] == [True, True, False, True]
+    assert [r["subject"]["contact_id"] for r in audit_read(log.path)] == [contacts[0], contacts[1], contacts[3]]
+    assert contacts[2] == contacts[1]  # the retry's answer: its caller records it, naming the earlier contact
+    assert len(syncs) == 2  # one write and fsync per group, with its commit
