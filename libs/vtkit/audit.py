@@ -39,7 +39,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -433,8 +433,9 @@ def to_proto(record: Mapping[str, Any], line: str | None = None) -> Any:
 class AuditForwarder:
     """Copies a service's audit file to topics.NATIONAL_AUDIT in the background, from the file: the request
     path never waits for the broker, and after an outage (or a restart) it continues after the last record
-    the broker acknowledged. At-least-once; the envelope id is derived from the record hash, so consumers dedupe a
-    re-sent record.
+    the broker acknowledged. The records a pass read go as one Kafka record (vt.audit.v1.AuditRecords, keyed by the
+    service, so a service's copies stay in order), or a few when they are many. At-least-once: a batch sent again
+    has the same envelope id when it holds the same records, and a reader keeps each record (its hash) once.
 
     Its cost does not grow with the log: `<file>.published` holds the last forwarded seq and the byte offset after
     it (read at the first pass, then kept in memory: this forwarder is its only writer), each pass reads only from
@@ -509,6 +510,8 @@ class AuditForwarder:
         """Publish every record after the cursor (with `publisher`, or the one given at construction)."""
         import uuid
 
+        from vt.audit.v1 import events_pb2
+
         from vtkit import topics
         from vtkit.envelope import envelope_for
 
@@ -522,11 +525,13 @@ class AuditForwarder:
                     self._save_cursor(done, offset)  # an older cursor gets its offset
                 break
             items = []
-            for record, line in records:
-                message = to_proto(record, line)  # the line as written, not encoded again
-                envelope = envelope_for(message, source=f"audit/{message.service}", tenant=message.tenant,
-                                        event_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"vt-audit:{record['hash']}")))
-                items.append((topics.NATIONAL_AUDIT, f"{message.service}:{record['seq']}", message, envelope))
+            for chunk in copy_batches([to_proto(record, line) for record, line in records]):  # each line as written
+                copies = events_pb2.AuditRecords(records=chunk)
+                # The same records give the same id (a batch sent again after a crash); a reader keeps each record once.
+                service = chunk[0].service  # one file, one service
+                envelope = envelope_for(copies, source=f"audit/{service}", event_id=str(
+                    uuid.uuid5(uuid.NAMESPACE_URL, f"vt-audit:{chunk[0].hash}:{chunk[-1].hash}")))
+                items.append((topics.NATIONAL_AUDIT, service, copies, envelope))
             await (publisher or self.publisher).publish_batch(items)
             self._save_cursor(records[-1][0]["seq"], offset)
             sent += len(records)
@@ -560,6 +565,37 @@ class AuditForwarder:
                 return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.interval)
+
+
+# A batch of copies stays well under what every consumer takes (vtkit.envelope.MAX_VALUE_BYTES, 512 KiB).
+COPIES_MAX_BYTES = 256 * 1024
+
+
+def copy_batches(copies: Sequence[Any]) -> list[list[Any]]:
+    """The copies in order, in runs of at most COPIES_MAX_BYTES (a record over it alone)."""
+    chunks: list[list[Any]] = [[]]
+    size = 0
+    for copy in copies:
+        length = copy.ByteSize() + 8  # the field's tag and length
+        if chunks[-1] and size + length > COPIES_MAX_BYTES:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(copy)
+        size += length
+    return chunks
+
+
+def unpack_copies(values: Iterable[bytes]) -> list[Any]:
+    """The access records (vt.audit.v1.AuditRecord) in values of vt.national.audit.v1 records, each once (by its hash:
+    two workers of one service keep a log each, with the same service name and seqs), in the order read: a batch sent
+    again is read once."""
+    from vt.audit.v1 import events_pb2
+
+    found: dict[str, Any] = {}
+    for value in values:
+        for copy in events_pb2.AuditRecords.FromString(value).records:
+            found.setdefault(copy.hash, copy)
+    return list(found.values())
 
 
 def read_after(path: str | pathlib.Path, after_seq: int, limit: int) -> tuple[list[str], int]:

@@ -20,7 +20,6 @@ import aiohttp
 from devstack.scenario import random_bsn
 from ops.cli import read_all
 from simulators.regional_system import FakeRegionalSystem
-from vt.audit.v1 import events_pb2 as audit_events
 from vt.common.v1 import common_pb2
 from vt.radar.v1 import events_pb2 as radar_events
 from vt.radar.v1 import radar_service_pb2 as rpb
@@ -64,7 +63,7 @@ async def on_audit_topic(kafka: str, records: list[Record], timeout: float = 20.
     wanted = {r["hash"] for r in records}
     deadline = time.monotonic() + timeout
     while True:
-        copies = [audit_events.AuditRecord.FromString(r.value) for r in await read_all(kafka, topics.NATIONAL_AUDIT)]
+        copies = audit.unpack_copies(r.value for r in await read_all(kafka, topics.NATIONAL_AUDIT))
         missing = wanted - {c.hash for c in copies}
         if not missing:
             by_hash = {c.hash: c for c in copies}

@@ -38,10 +38,11 @@ async def test_audit_file_is_copied_to_the_audit_topic_once(kafka: str, keys: Ke
     again = audit.AuditForwarder(path, publisher)  # as after a restart
     assert await again.forward_pending() == 1 and await again.forward_pending() == 0
 
-    # Keyed by service and seq, the copies spread over partitions: their order on the topic is no promise (a batch
-    # is sent at once), the seq is.
-    copies = sorted((events_pb2.AuditRecord.FromString(r.value) for r in await read_all(kafka, topics.NATIONAL_AUDIT)
-                     if r.key and r.key.decode().startswith(f"{service}:")), key=lambda c: c.seq)
+    # Keyed by the service: its copies in one partition, in order, a pass's records in one Kafka record.
+    mine = [r for r in await read_all(kafka, topics.NATIONAL_AUDIT) if r.key == service.encode()]
+    assert len(mine) == 2 and len({r.partition for r in mine}) == 1
+    assert [c.seq for c in events_pb2.AuditRecords.FromString(mine[0].value).records] == [1, 2, 3, 4, 5]
+    copies = audit.unpack_copies(r.value for r in mine)
     assert [c.seq for c in copies] == [1, 2, 3, 4, 5, 6]
     assert "".join(c.line + "\n" for c in copies) == path.read_text()  # byte for byte the file
     assert copies[2].checkpoint_signature and not copies[1].checkpoint_signature
@@ -88,8 +89,8 @@ async def test_intake_copies_its_access_log_at_most_once_per_interval_and_at_its
                        role="region", purpose="triage", outcome="success", peer="ipv4:127.0.0.1:1")
 
     async def copied() -> list[int]:
-        return sorted(events_pb2.AuditRecord.FromString(r.value).seq for r in await read_all(kafka, topics.NATIONAL_AUDIT)
-                      if r.key and r.key.decode().startswith(f"{service}:"))
+        return [c.seq for c in audit.unpack_copies(r.value for r in await read_all(kafka, topics.NATIONAL_AUDIT)
+                                                   if r.key == service.encode())]
 
     try:
         access(2)

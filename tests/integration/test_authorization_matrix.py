@@ -27,7 +27,6 @@ import grpc
 import pytest
 from devstack.scenario import melding_request, random_bsn
 from ops.cli import read_all
-from vt.audit.v1 import events_pb2 as audit_events
 from vt.common.v1 import common_pb2
 from vt.intake.v1 import intake_service_pb2 as ipb
 from vt.intake.v1 import intake_service_pb2_grpc
@@ -127,8 +126,8 @@ async def assert_forwarded(kafka: str, service: str, denied: set[tuple[str, str,
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         copies = {(c.tenant, c.what, c.subject.get(subject_key, "")) for c in
-                  (audit_events.AuditRecord.FromString(r.value) for r in await read_all(kafka, topics.NATIONAL_AUDIT)
-                   if r.key and r.key.startswith(f"{service}:".encode())) if c.outcome == "denied"}
+                  audit.unpack_copies(r.value for r in await read_all(kafka, topics.NATIONAL_AUDIT)
+                                      if r.key == service.encode()) if c.outcome == "denied"}
         if denied <= copies:
             return
         await asyncio.sleep(0.5)

@@ -16,6 +16,7 @@ import pytest
 from devstack.processes import ROOT
 from ops.cli import main as vt_ops
 from ops.cli import parser, read_all
+from vt.audit.v1 import events_pb2 as audit_events
 from vt.intake.v1 import events_pb2 as intake_events
 from vt.radar.v1 import events_pb2
 from vtkit import topics
@@ -191,10 +192,17 @@ async def test_the_story_of_a_case_in_time_order_with_no_personal_data(kafka: st
     other = events_pb2.AssessmentDue(tenant_id=TENANT, case_id=f"other-{case}")
     await publisher.publish(topics.NATIONAL_ASSESSMENTS, f"other-{case}", other,
                             envelope_for(other, source="test", tenant=TENANT))
+    # A service's access records of one forwarding pass share a Kafka record: only the case's is in its story.
+    copies = audit_events.AuditRecords(records=[
+        audit_events.AuditRecord(seq=7, action="read", what="read contact", when="2099-01-01T00:00:00+00:00",
+                                 subject={"contact_id": case}, service="intake/utrecht", role="region", outcome="success"),
+        audit_events.AuditRecord(seq=8, action="export", what="export elsewhere", when="2099-01-01T00:00:01+00:00",
+                                 subject={"contact_id": f"other-{case}"}, service="intake/utrecht", outcome="success")])
+    await publisher.publish(topics.NATIONAL_AUDIT, "intake/utrecht", copies, envelope_for(copies, source="audit/test"))
     out = await asyncio.to_thread(run_ops, capsys, "--kafka", kafka, "case", reference)
-    lines = [x for x in out.splitlines() if "MeldingReceived" in x or "AssessmentDue" in x]
-    assert "MeldingReceived" in lines[0] and "AssessmentDue" in lines[1] and len(lines) == 2, out
-    assert "acute" in lines[0] and f"other-{case}" not in out
+    lines = [x for x in out.splitlines() if "MeldingReceived" in x or "AssessmentDue" in x or "audit" in x]
+    assert "MeldingReceived" in lines[0] and "AssessmentDue" in lines[1] and "audit read" in lines[2], out
+    assert len(lines) == 3 and "acute" in lines[0] and f"other-{case}" not in out and "export" not in out
 
 
 def test_topics_and_lag_leave_no_unclosed_client_and_progress_is_plain_in_a_log(kafka: str, tmp_path: pathlib.Path) -> None:

@@ -280,8 +280,9 @@ class Batches:
         self.lines: list[str] = []
 
     async def publish_batch(self, items: list[tuple[str, str, Any, Any]]) -> None:
-        self.batches.append([int(key.rsplit(":", 1)[1]) for _, key, _, _ in items])
-        self.lines += [message.line for _, _, message, _ in items]
+        self.batches.append([copy.seq for _, _, message, _ in items for copy in message.records])
+        self.lines += [copy.line for _, _, message, _ in items for copy in message.records]
+        self.keys = {key for _, key, _, _ in items}
 
 
 def test_the_forwarder_reads_from_its_offset_sends_in_batches_and_writes_its_cursor_once_per_batch(
@@ -292,6 +293,7 @@ def test_the_forwarder_reads_from_its_offset_sends_in_batches_and_writes_its_cur
     forwarder = audit.AuditForwarder(path, sink, batch=5)
     assert asyncio.run(forwarder.forward_pending()) == 12
     assert sink.batches == [[1, 2, 3, 4, 5], [6, 7, 8, 9, 10], [11, 12]]
+    assert sink.keys == {SERVICE}  # keyed by the service: its copies stay in order, in one partition
     assert forwarder.cursor_path.read_text() == f"12 {path.stat().st_size}"
     assert "".join(line + "\n" for line in sink.lines) == path.read_text()  # each copy names its line as written
     # A record being written (no newline yet) waits for the next pass; then only the new bytes are read.
@@ -386,3 +388,16 @@ async def test_concurrent_records_share_one_write_and_fsync_and_each_caller_retu
     assert heads == [1, 5, 10, 15, 20]
     # Two writes of the log (record 1; records 2-20), each followed by one of the witness: 4 fsyncs for 20 records.
     assert len(fsyncs) == 4 < n
+
+
+def test_copies_go_in_batches_under_the_consumers_limit_and_a_batch_sent_again_is_read_once() -> None:
+    from vt.audit.v1 import events_pb2
+
+    def copy(seq: int, size: int) -> Any:
+        return events_pb2.AuditRecord(seq=seq, service=SERVICE, line="x" * size, hash=f"h{seq}")
+
+    big = [copy(1, 100_000), copy(2, 100_000), copy(3, 100_000), copy(4, 300_000), copy(5, 10)]
+    assert [[c.seq for c in batch] for batch in audit.copy_batches(big)] == [[1, 2], [3], [4], [5]]
+    values = [events_pb2.AuditRecords(records=[copy(1, 1), copy(2, 1)]).SerializeToString(),
+              events_pb2.AuditRecords(records=[copy(1, 1), copy(2, 1), copy(3, 1)]).SerializeToString()]  # sent again
+    assert [c.seq for c in audit.unpack_copies(values)] == [1, 2, 3]

@@ -84,10 +84,10 @@ async def case_story(kafka: str | KafkaSettings, ident: str, progress: Console |
         headers, _ = lenient_headers(record)
         base = {"topic": record.topic, "offset": f"{record.partition}:{record.offset}", "event_id": headers.get("ce_id", ""),
                 "tenant": headers.get("ce_tenant", ""), "time": headers.get("ce_time", "")}
-        if isinstance(message, audit_events.AuditRecord):
-            if ids & set(message.subject.values()):
-                rows.append({**base, "time": message.when, "type": f"audit {message.action}",
-                             "detail": f"{message.what} by {message.service} ({message.role or '-'}): {message.outcome}"})
+        if isinstance(message, audit_events.AuditRecords):  # a service's access records of one forwarding pass
+            rows += [{**base, "time": copy.when, "type": f"audit {copy.action}",
+                      "detail": f"{copy.what} by {copy.service} ({copy.role or '-'}): {copy.outcome}"}
+                     for copy in message.records if ids & set(copy.subject.values())]
         elif record.topic == topics.DEAD_LETTERS:
             row = dead_letter_row(record)
             if (record.key or b"").decode(errors="replace") in ids or (message is not None and _case_ids(message) & ids):

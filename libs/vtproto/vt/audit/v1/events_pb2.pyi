@@ -1,8 +1,8 @@
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
-from typing import ClassVar as _ClassVar, Optional as _Optional
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
@@ -52,3 +52,9 @@ class AuditRecord(_message.Message):
     checkpoint_signature: str
     line: str
     def __init__(self, seq: _Optional[int] = ..., action: _Optional[str] = ..., what: _Optional[str] = ..., when: _Optional[str] = ..., subject: _Optional[_Mapping[str, str]] = ..., tenant: _Optional[str] = ..., role: _Optional[str] = ..., user: _Optional[str] = ..., on_behalf_of: _Optional[str] = ..., purpose: _Optional[str] = ..., service: _Optional[str] = ..., peer: _Optional[str] = ..., outcome: _Optional[str] = ..., detail: _Optional[str] = ..., prev_hash: _Optional[str] = ..., hash: _Optional[str] = ..., checkpoint_signature: _Optional[str] = ..., line: _Optional[str] = ...) -> None: ...
+
+class AuditRecords(_message.Message):
+    __slots__ = ("records",)
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
+    records: _containers.RepeatedCompositeFieldContainer[AuditRecord]
+    def __init__(self, records: _Optional[_Iterable[_Union[AuditRecord, _Mapping]]] = ...) -> None: ...
