@@ -196,7 +196,10 @@ async def test_each_new_contact_s_access_record_is_written_with_its_group_and_a_
         logged = [r["subject"]["contact_id"] for r in audit_read(log.path)]
         assert record.contact_id in logged or record == tasks[1].result()  # on disk before the answer (or a retry)
     contacts = [task.result().contact_id for task in tasks]
-    assert [access.written for access in made] == [True, True, False, True]
-    assert [r["subject"]["contact_id"] for r in audit_read(log.path)] == [contacts[0], contacts[1], contacts[3]]
-    assert contacts[2] == contacts[1]  # the retry's answer: its caller records it, naming the earlier contact
+    # Which of the key's two requests reaches the group first depends on its worker-thread hop: that one stores the
+    # contact and its record; the other answers the same contact, and its caller records that answer.
+    assert made[0].written and made[3].written and [made[1].written, made[2].written].count(True) == 1
+    logged = [r["subject"]["contact_id"] for r in audit_read(log.path)]
+    assert logged[0] == contacts[0] and sorted(logged[1:]) == sorted([contacts[1], contacts[3]])
+    assert contacts[2] == contacts[1]
     assert len(syncs) == 2  # one write and fsync per group, with its commit
