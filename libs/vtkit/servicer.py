@@ -42,11 +42,7 @@ class Access:
                      outcome: str = "success", detail: str = "", purpose: str = "") -> None:
         if self.audit is None:
             return
-        who = caller()
-        peer = (context.peer() if context is not None else "") or ""
-        await self.audit.record(action=action, what=what, subject=subject, tenant=who.tenant, role=who.role,
-                                purpose=purpose or self.purposes.get(what, self.purpose), outcome=outcome, detail=detail,
-                                peer=peer, via=who.via)
+        await self.audit.record(subject=subject, **self._fields(context, what, action, outcome, detail, purpose))
 
     def with_commit(self, context: Any, what: str, *, action: str, purpose: str = "") -> CommittedWith | None:
         """A successful access to be recorded with the commit of what it is about (vtkit.audit.CommittedWith), made
@@ -54,12 +50,16 @@ class Access:
         audit = self.audit
         if audit is None:
             return None
+        fields = self._fields(context, what, action, "success", "", purpose)
+        return CommittedWith(audit, lambda subject: audit.entry(subject=subject, **fields))
+
+    def _fields(self, context: Any, what: str, action: str, outcome: str, detail: str, purpose: str) -> dict[str, Any]:
+        """A record's fields but its subject: the caller (certificate) and its peer, and the "why"."""
         who = caller()
         peer = (context.peer() if context is not None else "") or ""
-        fields = {"action": action, "what": what, "tenant": who.tenant, "role": who.role,
-                  "purpose": purpose or self.purposes.get(what, self.purpose), "outcome": "success", "peer": peer,
-                  "via": who.via}
-        return CommittedWith(audit, lambda subject: audit.entry(subject=subject, **fields))
+        return {"action": action, "what": what, "tenant": who.tenant, "role": who.role,
+                "purpose": purpose or self.purposes.get(what, self.purpose), "outcome": outcome, "detail": detail,
+                "peer": peer, "via": who.via}
 
     async def denied(self, context: Any, what: str, subject: dict[str, str], code: grpc.StatusCode,
                      purpose: str = "") -> None:
