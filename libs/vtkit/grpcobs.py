@@ -33,7 +33,14 @@ import grpc
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from vtkit import tracing
-from vtkit.metrics import GRPC_CLIENT_HANDLED, GRPC_CLIENT_SECONDS, GRPC_SERVER_HANDLED, GRPC_SERVER_SECONDS, GRPC_SERVER_STARTED
+from vtkit.metrics import (
+    GRPC_CLIENT_HANDLED,
+    GRPC_CLIENT_SECONDS,
+    GRPC_SERVER_HANDLED,
+    GRPC_SERVER_SECONDS,
+    GRPC_SERVER_STARTED,
+    child,
+)
 
 UNTRACED = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 
@@ -96,20 +103,6 @@ class ServerObservability(grpc.aio.ServerInterceptor):
         return grpc.stream_stream_rpc_method_handler(observed(handler.stream_stream), **serializers)
 
 
-# The metric children of each (service, method) and (service, method, code), looked up once, not per call (a child
-# never changes once made; labels() takes a lock and builds its key every time).
-_STARTED: dict[tuple[str, str], Any] = {}
-_SECONDS: dict[tuple[str, str], Any] = {}
-_HANDLED: dict[tuple[str, str, str], Any] = {}
-
-
-def _child(cache: dict[Any, Any], metric: Any, labels: Any) -> Any:
-    child = cache.get(labels)
-    if child is None:
-        child = cache[labels] = metric.labels(*labels)
-    return child
-
-
 class _ServerCall:
     """One server call's metrics and span (a context manager around the servicer)."""
 
@@ -123,7 +116,7 @@ class _ServerCall:
         self._span: Any = None
 
     def __enter__(self) -> None:
-        _child(_STARTED, GRPC_SERVER_STARTED, (self.service, self.method)).inc()
+        child(GRPC_SERVER_STARTED, self.service, self.method).inc()
         self.started = time.perf_counter()
         if self.traced and tracing.enabled():
             self._span_manager = tracing.tracer().start_as_current_span(
@@ -138,8 +131,8 @@ class _ServerCall:
             code = (grpc.StatusCode.OK if kind is None else
                     grpc.StatusCode.CANCELLED if issubclass(kind, asyncio.CancelledError) else grpc.StatusCode.UNKNOWN)
         name = _code_name(code)
-        _child(_HANDLED, GRPC_SERVER_HANDLED, (self.service, self.method, name)).inc()
-        _child(_SECONDS, GRPC_SERVER_SECONDS, (self.service, self.method)).observe(time.perf_counter() - self.started)
+        child(GRPC_SERVER_HANDLED, self.service, self.method, name).inc()
+        child(GRPC_SERVER_SECONDS, self.service, self.method).observe(time.perf_counter() - self.started)
         if self._span is not None:
             self._span.set_attribute("rpc.grpc.status_code", name)
             if name != "OK":
@@ -177,6 +170,6 @@ class ClientObservability(grpc.aio.UnaryUnaryClientInterceptor):
 
 def _client_done(service: str, method: str, code: Any, started: float) -> str:
     name = _code_name(code)
-    GRPC_CLIENT_HANDLED.labels(service, method, name).inc()
-    GRPC_CLIENT_SECONDS.labels(service, method).observe(time.perf_counter() - started)
+    child(GRPC_CLIENT_HANDLED, service, method, name).inc()
+    child(GRPC_CLIENT_SECONDS, service, method).observe(time.perf_counter() - started)
     return name

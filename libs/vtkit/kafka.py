@@ -381,13 +381,13 @@ class Publisher:
         # The trace headers are outside what the signature covers (vtkit.signing): added after signing.
         span, headers = tracing.start_producer_span(topic, headers)
         try:
-            with metrics.PUBLISH_SECONDS.labels(topic).time():
+            with metrics.child(metrics.PUBLISH_SECONDS, topic).time():
                 await self.producer.send_and_wait(topic, value, key=key.encode(), headers=headers)
         except BaseException as exc:
             tracing.end_span(span, exc)
             raise
         tracing.end_span(span)
-        metrics.EVENTS_PUBLISHED.labels(topic, envelope.tenant).inc()
+        metrics.child(metrics.EVENTS_PUBLISHED, topic, envelope.tenant).inc()
 
     async def publish_batch(self, items: Sequence[tuple[str, str, pb_message.Message, Envelope]]) -> None:
         """Send every (topic, key, message, envelope) as record batches (send_batched), then wait for the broker's acks
@@ -408,7 +408,7 @@ class Publisher:
             tracing.end_when_done(span, future)
         await asyncio.gather(*futures)
         for topic, _key, _message, envelope in items:
-            metrics.EVENTS_PUBLISHED.labels(topic, envelope.tenant).inc()
+            metrics.child(metrics.EVENTS_PUBLISHED, topic, envelope.tenant).inc()
 
 
 Handler = Callable[[Event, ConsumerRecord], Awaitable[None]]
@@ -479,16 +479,16 @@ async def _handle_one(record: ConsumerRecord, handler: Handler, producer: AIOKaf
     if passes_over and header_value(record.headers, "ce_type") in passes_over:
         # A type the handler never acts on: no signature check, decoding or span (a record without the header is
         # decoded as before, so garbage is still dead-lettered).
-        metrics.EVENTS_CONSUMED.labels(record.topic, "", "passed_over").inc()
+        metrics.child(metrics.EVENTS_CONSUMED, record.topic, "", "passed_over").inc()
         return
     with tracing.consumer_span(record.topic, record.headers, group_id, record.partition, record.offset), \
-            metrics.PROCESSING_SECONDS.labels(record.topic).time():
+            metrics.child(metrics.PROCESSING_SECONDS, record.topic).time():
         try:
             if verify is not None:
                 verify(record.topic, record.key, record.value, record.headers)
             event = decode(record.value, record.headers, expected)
             await handler(event, record)
-            metrics.EVENTS_CONSUMED.labels(record.topic, event.envelope.tenant, "handled").inc()
+            metrics.child(metrics.EVENTS_CONSUMED, record.topic, event.envelope.tenant, "handled").inc()
         except (DecodeError, PermanentError) as exc:
             await dead_letter(producer, record, group_id, f"{type(exc).__name__}: {exc}")
             metrics.EVENTS_CONSUMED.labels(record.topic, "", "dead_lettered").inc()

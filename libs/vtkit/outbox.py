@@ -355,7 +355,7 @@ class OutboxRelay(Generic[R]):
             else:
                 done.append(row.seq)
                 for record in records:
-                    metrics.EVENTS_PUBLISHED.labels(record.topic, record.tenant).inc()
+                    metrics.child(metrics.EVENTS_PUBLISHED, record.topic, record.tenant).inc()
         return done, failure
 
     async def _quarantine(self, row: R, record: OutboxRecord | None, exc: BaseException) -> None:

@@ -224,7 +224,7 @@ class Scheduler:
         fields = {"idempotency_key": claimed.key, "kind": claimed.kind.value, "tenant": claimed.tenant_id,
                   "case_id": claimed.case_id, "attempts": claimed.attempts}
         outcome_label = "retry" if verdict.state not in (DeliveryState.DELIVERED, DeliveryState.FAILED) else verdict.state.value
-        metrics.DELIVERIES.labels(claimed.kind.value, claimed.tenant_id, outcome_label).inc()
+        metrics.child(metrics.DELIVERIES, claimed.kind.value, claimed.tenant_id, outcome_label).inc()
         if verdict.state is DeliveryState.DELIVERED:
             log.debug("delivered", extra=fields)
         elif verdict.state is DeliveryState.FAILED:

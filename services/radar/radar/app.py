@@ -362,15 +362,15 @@ class RadarStreams:
         if redriven_for_another(message, consumer):
             return  # re-driven for another consumer of this topic (vtkit.kafka.REDRIVE_FOR): ours was handled
         if header_value(message.headers, "ce_type") in self._passes_over.get(consumer, ()):
-            metrics.EVENTS_CONSUMED.labels(message.topic, "", "passed_over").inc()
+            metrics.child(metrics.EVENTS_CONSUMED, message.topic, "", "passed_over").inc()
             return
         try:
             with tracing.consumer_span(message.topic, message.headers, consumer, message.partition, message.offset), \
-                    metrics.PROCESSING_SECONDS.labels(message.topic).time():
+                    metrics.child(metrics.PROCESSING_SECONDS, message.topic).time():
                 self.verifier.check(message.topic, message.key, message.value, message.headers)
                 event = decode(message.value, message.headers)
                 await work(event, message, staged)
-            metrics.EVENTS_CONSUMED.labels(message.topic, event.envelope.tenant, "handled").inc()
+            metrics.child(metrics.EVENTS_CONSUMED, message.topic, event.envelope.tenant, "handled").inc()
         except (DecodeError, PermanentError) as exc:
             metrics.EVENTS_CONSUMED.labels(message.topic, "", "dead_lettered").inc()
             await self._dead_letter(message, consumer, f"{type(exc).__name__}: {exc}")
@@ -501,7 +501,7 @@ class RadarStreams:
 
         await self._retrying(send_all)
         for out in outputs:
-            metrics.EVENTS_PUBLISHED.labels(out.topic, out.tenant).inc()
+            metrics.child(metrics.EVENTS_PUBLISHED, out.topic, out.tenant).inc()
 
     async def _retrying(self, action: Callable[[], Awaitable[None]]) -> None:
         """Broker trouble is transient: retry (re-sending is safe, event ids are deterministic)."""
