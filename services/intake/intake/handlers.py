@@ -225,26 +225,22 @@ class IntakeHandlers:
         """The contact of a new key, stored with its outbox rows and `access` (the caller's access record: written with
         the commit), or the contact of the key's first request."""
         rules.require_idempotency_key(key)
-        earlier = await asyncio.to_thread(self.store.find_by_idempotency_key, key)
+        earlier = self.store.find_by_idempotency_key(key)  # the store's reader: never behind a commit (ContactStore)
         if earlier is None:
             earlier = await self._save(key, method, await build(), access)
         return self._first(earlier, method)
 
     async def _accept_prepared(self, key: str, method: str, prepare: Callable[[], P],
                                build: Callable[[P], Awaitable[Built]], access: CommittedWith | None = None) -> ContactRecord:
-        """`_accept` whose blocking preparation (validation, the household's dossier and its key: `prepare`) runs in
-        the worker-thread hop of the idempotency lookup, after it and only when the key is new, as in `_accept`:
-        one hop per request instead of two."""
+        """`_accept` with a preparation (validation, the household's dossier and its key: `prepare`) made after the
+        idempotency lookup and only when the key is new. Both run on the event loop: their reads go through the
+        store's reader, which never waits for a commit (ContactStore), and the rest is CPU of a fraction of a
+        millisecond (keyed hashes, a new dossier key wrapped). A worker-thread hop cost more than the work: measured in
+        docs/measurements.md, "Intake's group commit: statements on the loop"."""
         rules.require_idempotency_key(key)
-
-        def find_or_prepare() -> tuple[tuple[str, ContactRecord] | None, P | None]:
-            found = self.store.find_by_idempotency_key(key)
-            return (found, None) if found is not None else (None, prepare())
-
-        earlier, prepared = await asyncio.to_thread(find_or_prepare)
+        earlier = self.store.find_by_idempotency_key(key)
         if earlier is None:
-            assert prepared is not None
-            earlier = await self._save(key, method, await build(prepared), access)
+            earlier = await self._save(key, method, await build(prepare()), access)
         return self._first(earlier, method)
 
     async def _save(self, key: str, method: str, built: Built, access: CommittedWith | None) -> tuple[str, ContactRecord]:

@@ -13,6 +13,7 @@ only itself; each request is answered once its batch's COMMIT returned (vtkit.gr
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import json
@@ -26,7 +27,7 @@ from vtkit import tracing
 from vtkit.audit import CommittedWith, write_committed
 from vtkit.crypto import Ciphertext
 from vtkit.envelope import Envelope
-from vtkit.groupcommit import GroupCommit, sqlite_bookkeeping, sqlite_savepoint, sqlite_transaction
+from vtkit.groupcommit import Coalescer, sqlite_bookkeeping, sqlite_savepoint, sqlite_transaction
 from vtkit.keys import DossierKeyWrite, KeyDestroyed
 from vtkit.outbox import OutboxRecord
 from vtkit.outbox_store import QUARANTINE_SCHEMA, OutboxBookkeeping
@@ -194,7 +195,7 @@ class ContactStore(OutboxBookkeeping):
         # Called in the writer thread after each group's COMMIT with the number of saves it held (tests count
         # commits with it); the group's requests are answered after it returns.
         self._on_group_committed = on_group_committed
-        self._group: GroupCommit[_Save, Saved] = GroupCommit(self._save_group)
+        self._group: Coalescer[_Save, Saved] = Coalescer(self._write_group)
         # Called (in the relay's thread) after `unsent` read rows to send and before they are sent: publishes the
         # dossier keys committed with them (intake.dossier_keys.DatabaseDossierKeys.publish).
         self.before_sending: Callable[[], object] = lambda: None
@@ -219,8 +220,17 @@ class ContactStore(OutboxBookkeeping):
                 if column not in outbox_columns:
                     self._db.execute(ddl)
             self._db.executescript(INDEXES)
+        # The reads a request makes before its save (its idempotency key, the household's dossier and its key) go
+        # through a connection of their own: in WAL mode a reader never waits for a writer, so they need not wait for
+        # a commit's fsync (which holds `_lock`), and the handler makes them on the event loop without a worker-thread
+        # hop. A read sees what was committed; two requests with one key in one group are settled by the save
+        # (`_save_alone`).
+        self._reader = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._read_lock = threading.Lock()
 
     def close(self) -> None:
+        with self._read_lock:
+            self._reader.close()
         with self._lock:
             self._db.close()
 
@@ -233,23 +243,24 @@ class ContactStore(OutboxBookkeeping):
 
     def find_by_idempotency_key(self, key: str) -> tuple[str, ContactRecord] | None:
         """(method, contact) of a request already handled under `key`, else None."""
-        with self._lock:
-            return self._find_by_key(key)
+        with self._read_lock:
+            return self._find_by_key(self._reader, key)
 
-    def _find_by_key(self, key: str) -> tuple[str, ContactRecord] | None:
-        row = self._db.execute("SELECT method, contact_id FROM idempotency WHERE idempotency_key = ?", (key,)).fetchone()
+    def _find_by_key(self, db: sqlite3.Connection, key: str) -> tuple[str, ContactRecord] | None:
+        row = db.execute("SELECT method, contact_id FROM idempotency WHERE idempotency_key = ?", (key,)).fetchone()
         if row is None:
             return None
-        contact = self._get(row[1])
+        contact = self._get(db, row[1])
         assert contact is not None, "idempotency row without its contact (foreign key)"
         return row[0], contact
 
     def get(self, contact_id: str) -> ContactRecord | None:
-        with self._lock:
-            return self._get(contact_id)
+        with self._read_lock:
+            return self._get(self._reader, contact_id)
 
-    def _get(self, contact_id: str) -> ContactRecord | None:
-        row = self._db.execute(
+    @staticmethod
+    def _get(db: sqlite3.Connection, contact_id: str) -> ContactRecord | None:
+        row = db.execute(
             "SELECT contact_id, reference, kind, received_at, linked_contact_id, same_day, professional_to_be_informed,"
             " converted_to, payload_key_id, payload_nonce, payload, dossier_id, destroyed_at, person_ids FROM contacts"
             " WHERE contact_id = ?",
@@ -283,12 +294,51 @@ class ContactStore(OutboxBookkeeping):
         return await self._group.submit(_Save(contact, outbox, idempotency_key, method, converts_advies,
                                               tracing.carrier(), access))
 
+    async def _write_group(self, saves: Sequence[_Save]) -> list[Saved | BaseException]:
+        """The group's statements on the event loop, its COMMIT (the fsync) and access records in a worker thread.
+
+        Why not all of it in the thread: its dozens of statements each let go of the GIL and take it back, and with
+        requests arriving on the loop meanwhile that cost a thread switch each, about 30 per melding at a region's
+        rate, more CPU than the statements themselves (docs/measurements.md, "Intake's group commit: statements on the
+        loop"). Nothing is visible to another connection or acknowledged before the COMMIT returned. When another
+        thread holds the writer (the relay marking rows sent, a destruction), the loop does not wait for it: the whole
+        group is written in a worker thread, as before."""
+        if not self._lock.acquire(blocking=False):
+            return await asyncio.to_thread(self._save_group, saves)
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                outcomes = [self._save_alone(save) for save in saves]
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        except BaseException:
+            self._lock.release()
+            raise
+        return await asyncio.to_thread(self._commit_group, saves, outcomes)
+
+    def _commit_group(self, saves: Sequence[_Save], outcomes: list[Saved | BaseException]) -> list[Saved | BaseException]:
+        """COMMIT the open transaction of `_write_group` and let go of the writer (taken on the loop), then the access
+        records. In a worker thread."""
+        try:
+            try:
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        finally:
+            self._lock.release()
+        return self._committed(saves, outcomes)
+
     def _save_group(self, saves: Sequence[_Save]) -> list[Saved | BaseException]:
         """One transaction for the group, a savepoint per save: a save that fails (an advies already converted, a
         broken constraint) is rolled back alone and answered with its error; the others are committed. Then the
         access records of the contacts created, in the same worker-thread batch (vtkit.audit.CommittedWith)."""
         with self._lock, sqlite_transaction(self._db):
             outcomes = [self._save_alone(save) for save in saves]
+        return self._committed(saves, outcomes)
+
+    def _committed(self, saves: Sequence[_Save], outcomes: list[Saved | BaseException]) -> list[Saved | BaseException]:
         self._on_group_committed(len(saves))
         write_committed([save.access for save, outcome in zip(saves, outcomes, strict=True)
                          if save.access is not None and not isinstance(outcome, BaseException)
@@ -305,7 +355,7 @@ class ContactStore(OutboxBookkeeping):
     def _insert_new(self, save: _Save) -> Saved:
         contact = save.contact
         # A retry with the key (also one earlier in this group) gets the first contact; nothing is written.
-        earlier = self._find_by_key(save.idempotency_key)
+        earlier = self._find_by_key(self._db, save.idempotency_key)
         if earlier is not None:
             return earlier
         if save.converts_advies:
@@ -371,8 +421,8 @@ class ContactStore(OutboxBookkeeping):
         if not person_keys:
             return None
         marks = ",".join("?" * len(person_keys))
-        with self._lock:
-            row = self._db.execute(
+        with self._read_lock:
+            row = self._reader.execute(
                 f"SELECT h.dossier_id FROM household_index h JOIN contacts c ON c.contact_id = h.dossier_id"
                 f" WHERE h.person_key IN ({marks}) AND c.destroyed_at IS NULL ORDER BY c.received_at LIMIT 1",
                 tuple(person_keys)).fetchone()
@@ -426,8 +476,8 @@ class ContactStore(OutboxBookkeeping):
 
     def dossier_key(self, dossier_id: str) -> tuple[str | None] | None:
         """(wrapped record, None once destroyed) of the dossier's key; None when this file has none."""
-        with self._lock:
-            row = self._db.execute("SELECT record FROM dossier_keys WHERE dossier_id = ?", (dossier_id,)).fetchone()
+        with self._read_lock:
+            row = self._reader.execute("SELECT record FROM dossier_keys WHERE dossier_id = ?", (dossier_id,)).fetchone()
         return None if row is None else (row[0],)
 
     def destroy_dossier_key(self, dossier_id: str, now: dt.datetime) -> bool:

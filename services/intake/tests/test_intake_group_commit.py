@@ -196,10 +196,74 @@ async def test_each_new_contact_s_access_record_is_written_with_its_group_and_a_
         logged = [r["subject"]["contact_id"] for r in audit_read(log.path)]
         assert record.contact_id in logged or record == tasks[1].result()  # on disk before the answer (or a retry)
     contacts = [task.result().contact_id for task in tasks]
-    # Which of the key's two requests reaches the group first depends on its worker-thread hop: that one stores the
-    # contact and its record; the other answers the same contact, and its caller records that answer.
+    # One of the key's two requests reaches the group first: that one stores the contact and its record; the other
+    # answers the same contact, and its caller records that answer.
     assert made[0].written and made[3].written and [made[1].written, made[2].written].count(True) == 1
     logged = [r["subject"]["contact_id"] for r in audit_read(log.path)]
     assert logged[0] == contacts[0] and sorted(logged[1:]) == sorted([contacts[1], contacts[3]])
     assert contacts[2] == contacts[1]
     assert len(syncs) == 2  # one write and fsync per group, with its commit
+
+
+async def test_a_group_whose_writer_another_thread_holds_waits_in_a_worker_thread_not_on_the_event_loop(
+        handlers: IntakeHandlers, store: ContactStore) -> None:
+    """The group's statements run on the event loop only when the writer is free; while another thread holds it (the
+    relay marking rows sent, a destruction) the whole group waits for it in a worker thread, and the loop goes on."""
+    held, waiting, let_go = threading.Event(), threading.Event(), threading.Event()
+    outcome: list[str] = []
+
+    def holder() -> None:  # as the relay's thread holds the writer
+        with store._lock:
+            held.set()
+            outcome.append("released" if let_go.wait(10) else "the event loop was blocked")
+
+    in_thread = store._save_group
+
+    def save_group(saves: Any) -> Any:
+        waiting.set()
+        return in_thread(saves)
+
+    store._save_group = save_group  # type: ignore[method-assign]
+    thread = threading.Thread(target=holder)
+    thread.start()
+    assert await asyncio.to_thread(held.wait, 10)
+    submitted = asyncio.ensure_future(handlers.submit_melding("k-held", melding_about(BSNS[0])))
+    assert await asyncio.to_thread(waiting.wait, 10)  # the group went to a worker thread, behind the holder
+    await asyncio.sleep(0.01)
+    assert not submitted.done()  # not answered while the writer is held
+    let_go.set()  # from the event loop: it was not blocked on the writer
+    record = await asyncio.wait_for(submitted, 10)
+    thread.join(10)
+    assert outcome == ["released"]
+    assert stored_elsewhere(store, record.contact_id)
+
+
+class FailingCommit:
+    """The store's connection, whose first COMMIT fails as a full or broken disk makes it fail."""
+
+    def __init__(self, db: sqlite3.Connection):
+        self.db, self.failed = db, False
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        if sql == "COMMIT" and not self.failed:
+            self.failed = True
+            raise sqlite3.OperationalError("disk I/O error")
+        return self.db.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.db, name)
+
+
+async def test_a_group_whose_commit_fails_is_refused_as_a_whole_and_the_next_group_is_stored(
+        handlers: IntakeHandlers, store: ContactStore) -> None:
+    store._db = FailingCommit(store._db)  # type: ignore[assignment]
+
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
+        await handlers.submit_melding("k-lost", melding_about(BSNS[0]))
+
+    assert store._db.failed  # type: ignore[attr-defined]
+    assert store.find_by_idempotency_key("k-lost") is None and store.unsent_count() == 0  # rolled back
+    record = await asyncio.wait_for(handlers.submit_melding("k-next", melding_about(BSNS[1])), 10)  # writer let go
+    assert stored_elsewhere(store, record.contact_id)
+    again = await handlers.submit_melding("k-lost", melding_about(BSNS[0]))  # the refused request, retried
+    assert stored_elsewhere(store, again.contact_id)
