@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vtkit import tracing
-from vtkit.groupcommit import sqlite_bookkeeping, sqlite_transaction
+from vtkit.groupcommit import durable_sqlite, sqlite_bookkeeping, sqlite_transaction
 from vtkit.outbox import RECOVERY_REQUESTED, OutboxRecord
 
 # Every outbox keeps its quarantine and the cluster it last published to in the same shape, in its own
@@ -137,12 +137,9 @@ class SqliteOutbox(OutboxBookkeeping):
 
     def __init__(self, path: str | pathlib.Path):
         self.path = pathlib.Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._db = durable_sqlite(self.path, threads=True)
         self._lock = threading.Lock()
         with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(self.SCHEMA + QUARANTINE_SCHEMA)
 
     def close(self) -> None:

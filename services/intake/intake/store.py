@@ -27,7 +27,7 @@ from vtkit import tracing
 from vtkit.audit import CommittedWith, write_committed
 from vtkit.crypto import Ciphertext
 from vtkit.envelope import Envelope
-from vtkit.groupcommit import Coalescer, sqlite_bookkeeping, sqlite_savepoint, sqlite_transaction
+from vtkit.groupcommit import Coalescer, durable_sqlite, sqlite_bookkeeping, sqlite_savepoint, sqlite_transaction
 from vtkit.keys import DossierKeyWrite, KeyDestroyed
 from vtkit.outbox import OutboxRecord
 from vtkit.outbox_store import QUARANTINE_SCHEMA, OutboxBookkeeping
@@ -199,14 +199,9 @@ class ContactStore(OutboxBookkeeping):
         # Called (in the relay's thread) after `unsent` read rows to send and before they are sent: publishes the
         # dossier keys committed with them (intake.dossier_keys.DatabaseDossierKeys.publish).
         self.before_sending: Callable[[], object] = lambda: None
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: explicit BEGIN IMMEDIATE / COMMIT, no implicit transactions.
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._db = durable_sqlite(self.path, threads=True)
         self._lock = threading.Lock()
         with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.execute("PRAGMA foreign_keys=ON")
             # A destroyed dossier key (and a blanked payload) is overwritten with zeros in the file, not only freed.
             self._db.execute("PRAGMA secure_delete=ON")
             self._db.executescript(SCHEMA)

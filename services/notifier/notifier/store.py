@@ -19,7 +19,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import TypeVar
 
 from vtkit import tracing
-from vtkit.groupcommit import sqlite_bookkeeping, sqlite_savepoint, sqlite_transaction
+from vtkit.groupcommit import durable_sqlite, sqlite_bookkeeping, sqlite_savepoint, sqlite_transaction
 from vtkit.outbox_store import QUARANTINE_SCHEMA, OutboxBookkeeping
 
 from notifier.domain import Delivery, DeliveryKind, DeliveryState, Verdict
@@ -49,16 +49,11 @@ T = TypeVar("T")
 
 class Store(OutboxBookkeeping):
     def __init__(self, path: str | pathlib.Path):
-        pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True)
-        # Autocommit mode; every write uses an explicit BEGIN IMMEDIATE ... COMMIT.
-        self.db = sqlite3.connect(str(path), isolation_level=None)
+        self.db = durable_sqlite(path)
         self._grouped = False
         self._after_group: list[Callable[[], None]] = []
         self.commits = 0  # transactions committed (each one fsync): what the batched writes save is counted here
         self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.execute("PRAGMA foreign_keys=ON")
         self.db.executescript(SCHEMA)
         self.db.executescript(QUARANTINE_SCHEMA)
         columns = {r[1] for r in self.db.execute("PRAGMA table_info(deliveries)")}
