@@ -76,7 +76,8 @@ bench: $(STAMP)
 	$(VENV)/bin/pytest -m bench tests/perf -k "$(BENCH_K)" -s -q -p no:cacheprovider
 
 # Two commits' `make bench` by turns (loadgen.turns: clean clones with their own venvs, BASE, NEW, BASE, NEW, ...),
-# e.g. `make bench-turns BASE=main~3 NEW=HEAD ROUNDS=3 TURNS_SET="BENCH_TENANTS=all"`: figures that compare.
+# e.g. `make bench-turns BASE=main~3 NEW=HEAD ROUNDS=3 TURNS_SET="BENCH_TENANTS=all"`: figures that compare. One
+# service by turns: TURNS_SET="BENCH_K=notifier" or "BENCH_K=radar" (both commits must have loadgen.turns.write_single).
 ROUNDS ?= 3
 bench-turns: $(STAMP)
 	$(PY) -m loadgen.turns $(BASE) $(or $(NEW),HEAD) --rounds $(ROUNDS) $(foreach v,$(TURNS_SET),--set $(v))

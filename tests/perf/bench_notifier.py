@@ -23,6 +23,7 @@ import uuid
 import pytest
 from aiokafka import AIOKafkaConsumer
 from loadgen.cpu import cpu_seconds
+from loadgen.turns import write_single
 from simulators.regional_system import FakeRegionalSystem
 from simulators.rvdk import random_bsn
 from vt.common.v1 import common_pb2
@@ -72,6 +73,7 @@ def records_of_one_melding(keys: KeyStore, signers: Signers, tenant: str) -> tup
 
 async def test_notifier_cpu_per_melding(kafka: str, keys: KeyStore, publisher: Publisher, data_dir: pathlib.Path,
                                         tmp_path: pathlib.Path) -> None:
+    load_before = os.getloadavg()[0]
     signers = Signers(keys.root)
     cases: set[str] = set()
     prepared: list[Record] = []
@@ -115,3 +117,4 @@ async def test_notifier_cpu_per_melding(kafka: str, keys: KeyStore, publisher: P
     print(f"  every delivery announced after {seconds:.2f} s: {N * len(KINDS) / seconds:.0f} deliveries/s")
     print(f"  notifier CPU per melding {cpu_ms:.2f} ms (user + system, /proc)")
     assert cpu_ms > 0
+    write_single("notifier", {"notifier": cpu_ms, "deliveries_per_s": N * len(KINDS) / seconds}, load_before)

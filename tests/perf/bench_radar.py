@@ -23,6 +23,7 @@ import uuid
 import pytest
 from aiokafka import AIOKafkaConsumer
 from loadgen.cpu import cpu_seconds
+from loadgen.turns import write_single
 from simulators.rvdk import random_bsn
 from vt.radar.v1 import events_pb2
 from vtkit import topics
@@ -61,6 +62,7 @@ async def _count_until(consumer: AIOKafkaConsumer, wanted: dict[str, set[str]], 
 
 async def test_radar_throughput_against_raw_aiokafka(kafka: str, keys: KeyStore, publisher: Publisher,
                                                      tmp_path: pathlib.Path) -> None:
+    load_before = os.getloadavg()[0]
     tenants = sorted(all_tenants())
     signers = Signers(keys.root)
     prepared = []
@@ -125,3 +127,5 @@ async def test_radar_throughput_against_raw_aiokafka(kafka: str, keys: KeyStore,
     print(f"  raw aiokafka produce->consume {raw_seconds:.2f} s (produced in {raw_published:.2f} s): {raw_rate:.0f} records/s")
     print(f"  ratio radar/raw: AssessmentDue {due_rate / raw_rate:.2f}, AssessmentInput {input_rate / raw_rate:.2f}")
     assert due_rate > 0 and input_rate > 0 and raw_rate > 0
+    write_single("radar", {"radar": radar_cpu_ms, "assessment_due_per_s": due_rate,
+                           "assessment_input_per_s": input_rate, "raw_per_s": raw_rate}, load_before)

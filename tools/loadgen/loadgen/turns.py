@@ -7,12 +7,19 @@ Each commit gets a clean clone of this repository with its own venv (`make venv`
 measured), then BASE, NEW, BASE, NEW, ... each run `make bench BENCH_HISTORY=` (no row in docs/measurements.md) with
 the `--set` variables. Printed: one line per run (load average, CPU per melding in all and of the busiest processes,
 sustained rate, open-loop latencies) and the median of each figure per commit. The load generator's figures are not
-in the total, as in `make bench`."""
+in the total, as in `make bench`.
+
+With `--set BENCH_K=notifier` or `BENCH_K=radar` the run is that one service's bench (tests/perf/bench_notifier.py,
+bench_radar.py), which writes its own figures (`write_single`: var/bench/<kind>.json); those are printed instead.
+Each run's file is removed before it starts, so a run that writes none fails instead of showing an older run's
+figures."""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
+import os
 import pathlib
 import shutil
 import statistics
@@ -41,7 +48,22 @@ def _sum_of(results: dict[str, Any], prefix: str) -> float:
     return sum(v for k, v in results["cpu_ms_per_melding"]["per_process"].items() if k.startswith(prefix))
 
 
+# The benches of one service, by BENCH_K: they write var/bench/<kind>.json (write_single), not results.json.
+SINGLE = ("notifier", "radar")
+
+
+def write_single(kind: str, values: dict[str, float], load_before: float, results_dir: pathlib.Path | None = None) -> None:
+    """A one-service bench's figures, as `bench` reads them for a turn."""
+    directory = results_dir or pathlib.Path(os.environ.get("BENCH_RESULTS_DIR", ROOT / "var" / "bench"))
+    directory.mkdir(parents=True, exist_ok=True)
+    results = {"when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+               "load_average": {"before": load_before, "after": os.getloadavg()[0]}, "figures": values}
+    (directory / f"{kind}.json").write_text(json.dumps(results, indent=2))
+
+
 def figures(results: dict[str, Any]) -> dict[str, float]:
+    if "figures" in results:  # a one-service bench (write_single)
+        return {name: float(value) for name, value in results["figures"].items()}
     return {name: float(read(results)) for name, read in FIGURES.items()}
 
 
@@ -56,7 +78,7 @@ def medians(runs: dict[str, list[dict[str, Any]]]) -> str:
     out = []
     for label, results in runs.items():
         per_figure = [figures(r) for r in results]
-        values = "  ".join(f"{name} {statistics.median(f[name] for f in per_figure):.2f}" for name in FIGURES)
+        values = "  ".join(f"{name} {statistics.median(f[name] for f in per_figure):.2f}" for name in per_figure[0])
         out.append(f"{label:>12} median of {len(results)}  {values}")
     return "\n".join(out)
 
@@ -73,10 +95,16 @@ def checkout(rev: str, work: pathlib.Path) -> pathlib.Path:
 
 
 def bench(directory: pathlib.Path, settings: Sequence[str]) -> dict[str, Any]:
+    kind = dict(setting.split("=", 1) for setting in settings if "=" in setting).get("BENCH_K", "")
+    path = directory / "var" / "bench" / (f"{kind}.json" if kind in SINGLE else "results.json")
+    path.unlink(missing_ok=True)
     done = subprocess.run(["make", "bench", "BENCH_HISTORY=", *settings], cwd=directory, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"make bench failed in {directory}:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
-    results: dict[str, Any] = json.loads((directory / "var" / "bench" / "results.json").read_text())
+    if not path.exists():
+        raise SystemExit(f"make bench in {directory} wrote no {path.name}: a BENCH_K that turns cannot read "
+                         f"(it reads `make bench` and the benches of {', '.join(SINGLE)})")
+    results: dict[str, Any] = json.loads(path.read_text())
     return results
 
 

@@ -48,3 +48,30 @@ def test_the_commits_run_by_turns_and_the_medians_are_per_commit(monkeypatch: py
     out = capsys.readouterr().out.splitlines()
     assert len(out) == 8
     assert f"base {revs[0]} median of 3  cpu_ms 10.00" in out[-2] and f"new {revs[1]} median of 3  cpu_ms 8.00" in out[-1]
+
+
+def test_a_one_service_bench_turn_reads_the_figures_that_bench_wrote(monkeypatch: pytest.MonkeyPatch,
+                                                                     tmp_path: pathlib.Path) -> None:
+    """`--set BENCH_K=notifier`: the run's var/bench/notifier.json (write_single), not results.json; a file left by an
+    earlier run is removed first, so a run that writes none fails instead of showing old figures."""
+    bench_dir = tmp_path / "var" / "bench"
+    turns.write_single("notifier", {"notifier": 9.99}, 0.5, bench_dir)  # an earlier run's
+    written: list[list[str]] = []
+
+    def make(args: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        written.append(args)
+        assert not (bench_dir / "notifier.json").exists()  # removed before the run
+        if "BENCH_K=notifier" in args:
+            turns.write_single("notifier", {"notifier": 1.75, "deliveries_per_s": 900.0}, 0.5, bench_dir)
+        return subprocess.CompletedProcess(args, 0, "", "")
+
+    monkeypatch.setattr(turns.subprocess, "run", make)
+    results = turns.bench(tmp_path, ["BENCH_K=notifier"])
+    assert turns.figures(results) == {"notifier": 1.75, "deliveries_per_s": 900.0}
+    assert "notifier 1.75  deliveries_per_s 900.00" in turns.line("new abc", results)
+    assert turns.medians({"new abc": [results, results]}).endswith("median of 2  notifier 1.75  deliveries_per_s 900.00")
+
+    turns.write_single("notifier", {"notifier": 9.99}, 0.5, bench_dir)  # left by that run
+    monkeypatch.setattr(turns.subprocess, "run", lambda args, **kwargs: subprocess.CompletedProcess(args, 0, "", ""))
+    with pytest.raises(SystemExit, match="wrote no notifier.json"):  # a run that writes nothing
+        turns.bench(tmp_path, ["BENCH_K=notifier"])
