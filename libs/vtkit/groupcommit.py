@@ -6,11 +6,12 @@ them in one batch: one transaction or one `write`, one fsync for the whole batch
 the batch holding ITS item is durable, with its own result or its own error. One writer at a time, so the order of
 the batches is the order the items arrived in.
 
-Used by the access log (vtkit.audit: one append and fsync per batch of records) and by intake's store (one SQLite
-COMMIT per batch of contacts, each in its own savepoint): docs/architecture.md, "Durability: every fact on disk at
-its producer first" and "The access log". `sqlite_savepoint` is the savepoint half, shared with the notifier's
-grouped transaction. `Coalescer` is the same mechanism for a batch that is itself awaited, such as one remote call
-for several deliveries (the notifier's DeliverBatch, docs/architecture.md "Outgoing notices").
+Used by the access log (vtkit.audit: one append and fsync per batch of records): docs/architecture.md, "The access
+log". `Coalescer` is the same mechanism for a batch that is itself awaited: intake's store (one SQLite COMMIT per
+batch of contacts, each in its own savepoint; its statements on the loop, its COMMIT in a worker thread:
+docs/architecture.md, "Durability: every fact on disk at its producer first") and one remote call for several
+deliveries (the notifier's DeliverBatch, docs/architecture.md "Outgoing notices"). `sqlite_savepoint` is the
+savepoint half, shared with the notifier's grouped transaction; `durable_sqlite` opens every file of facts.
 """
 
 from __future__ import annotations

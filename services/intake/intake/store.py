@@ -2,13 +2,15 @@
 
 A contact, its idempotency key and its outbox rows are written in ONE transaction, so an
 acknowledged contact is never without its events and a crash never leaves half a contact.
-One connection guarded by a lock: SQLite serialises writers anyway, and callers run these
-methods in a worker thread (asyncio.to_thread) so the fsync never blocks the event loop.
+One writing connection guarded by a lock: SQLite serialises writers anyway, and every COMMIT (its fsync) runs in a
+worker thread (asyncio.to_thread), never on the event loop. A second connection serves the reads a request makes
+before its save, on the loop (WAL: a reader never waits for the writer).
 
 Group commit: the contacts of concurrent requests (`save_in_group`) are committed together, one BEGIN IMMEDIATE ...
 COMMIT (one WAL fsync) per batch of waiting saves, each save in its own savepoint so one that fails rolls back
-only itself; each request is answered once its batch's COMMIT returned (vtkit.groupcommit; docs/architecture.md,
-"Durability: every fact on disk at its producer first").
+only itself; the batch's statements run on the loop and its COMMIT in a worker thread (`_write_group`); each request
+is answered once its batch's COMMIT returned (vtkit.groupcommit.Coalescer; docs/architecture.md, "Durability: every
+fact on disk at its producer first").
 """
 
 from __future__ import annotations
